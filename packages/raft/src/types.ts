@@ -1,0 +1,192 @@
+/**
+ * The vocabulary of the consensus core: log entries, messages, hard state, snapshots,
+ * configuration, and the Ready batch the driver consumes. Everything here is plain data
+ * so that it can be encoded with msgpackr on the wire and on disk unchanged.
+ */
+
+/** A member of the cluster. Positive safe integer, never reused after removal. */
+export type NodeId = number;
+
+/** The log position of an entry: term first, index second, as in the paper. */
+export interface EntryId {
+  readonly term: number;
+  readonly index: number;
+}
+
+/** A change of membership. One change at a time (see RaftNode.proposeConfChange). */
+export type ConfChange =
+  | { readonly type: 'addLearner'; readonly nodeId: NodeId }
+  | { readonly type: 'addVoter'; readonly nodeId: NodeId }
+  | { readonly type: 'promoteLearner'; readonly nodeId: NodeId }
+  | { readonly type: 'removeNode'; readonly nodeId: NodeId };
+
+/** The membership in force: voters decide elections and commits, learners only receive the log. */
+export interface ConfState {
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+}
+
+/**
+ * One slot of the replicated log. A normal entry with empty data is the no-op a new leader
+ * appends (§5.4.2 of the Raft paper, and §6.4 of the dissertation for ReadIndex).
+ */
+export type Entry =
+  | { readonly type: 'normal'; readonly term: number; readonly index: number; readonly data: Uint8Array }
+  | { readonly type: 'confChange'; readonly term: number; readonly index: number; readonly change: ConfChange };
+
+/** What must survive a crash besides the log (§5.1, Figure 2 "Persistent state on all servers"). */
+export interface HardState {
+  readonly term: number;
+  /** The candidate voted for in `term`, or 0 for none. */
+  readonly vote: NodeId;
+  readonly commit: number;
+}
+
+export interface SnapshotMeta {
+  /** The last index the snapshot covers. */
+  readonly index: number;
+  /** The term of the entry at `index`. */
+  readonly term: number;
+  /** The membership as of `index`. */
+  readonly confState: ConfState;
+}
+
+/**
+ * A state-machine snapshot. The core never looks inside `data`: the driver may put the whole
+ * state there (the simulator does) or a small handle that its transport resolves to a stream
+ * (the server does, so large snapshots never sit in memory).
+ */
+export interface Snapshot {
+  readonly meta: SnapshotMeta;
+  readonly data: Uint8Array;
+}
+
+export type MessageType =
+  | 'preVote'
+  | 'preVoteResponse'
+  | 'vote'
+  | 'voteResponse'
+  | 'append'
+  | 'appendResponse'
+  | 'heartbeat'
+  | 'heartbeatResponse'
+  | 'snapshot'
+  | 'readIndex'
+  | 'readIndexResponse'
+  | 'timeoutNow';
+
+/**
+ * A message between cores. One flat shape for every type (as in etcd-io/raft's raftpb.Message)
+ * so that the transport can batch and encode them without knowing the protocol.
+ * Fields not used by a type are left at their zero value.
+ */
+export interface Message {
+  readonly type: MessageType;
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  /** append: term of the entry before `entries`; vote: term of the candidate's last entry. */
+  readonly logTerm: number;
+  /** append: index of the entry before `entries`; vote: candidate's last index; responses: see core. */
+  readonly index: number;
+  readonly entries: readonly Entry[];
+  readonly commit: number;
+  readonly reject: boolean;
+  /** On a rejected append: the follower's hint for fast back-off (last index it could match). */
+  readonly rejectHint: number;
+  /** On a rejected append: the term of the follower's entry at rejectHint (conflict term). */
+  readonly rejectTerm: number;
+  readonly snapshot?: Snapshot;
+  /** readIndex / heartbeat round: the request id being confirmed; 0 when unused. */
+  readonly context: number;
+}
+
+export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
+
+/** Volatile state the driver may show or act on; reported in a Ready when it changes. */
+export interface SoftState {
+  readonly leaderId: NodeId; // 0 when unknown
+  readonly role: Role;
+}
+
+/** A linearizable read became safe: the driver may serve it once applied >= index. */
+export interface ReadState {
+  readonly requestId: number;
+  readonly index: number;
+}
+
+/**
+ * One batch of work for the driver. Handle it completely, then call `advance(ready)`.
+ *
+ * Ordering rules (what must be durable before which message leaves):
+ * 1. `snapshot` (if any), then `entries` and `hardState` must be written to stable storage in
+ *    one synced write before any message in `messagesAfterPersist` is sent: those carry votes and
+ *    acknowledgements that promise the state is durable (§5.1, Figure 2).
+ * 2. `messages` may be sent at once, in parallel with that write. The core only puts a leader's
+ *    appends, heartbeats and snapshots there: a leader counts its own log as a replica only once
+ *    the driver reports it durable, so sending early is safe (Raft dissertation §10.2.1).
+ * 3. `committedEntries` may be applied once the write of rule 1 finished; they are already
+ *    durable on a quorum. Apply them in order, then answer waiting clients.
+ * 4. `readStates` are served once the state machine has applied up to their index.
+ * 5. `entries` may overwrite a suffix of the stored log: drop stored entries at index >= the
+ *    first index of `entries` before appending.
+ */
+export interface Ready {
+  readonly softState?: SoftState;
+  readonly hardState?: HardState;
+  readonly entries: readonly Entry[];
+  readonly snapshot?: Snapshot;
+  readonly messages: readonly Message[];
+  readonly messagesAfterPersist: readonly Message[];
+  readonly committedEntries: readonly Entry[];
+  readonly readStates: readonly ReadState[];
+  /** True when hardState or entries changed and the write must be synced (fsync). */
+  readonly mustSync: boolean;
+}
+
+/**
+ * The read side of the log that the core needs, synchronous by design: the server keeps the
+ * uncompacted log in memory (bounded by compaction) and writes it through to LevelDB, as etcd's
+ * MemoryStorage + WAL do. `MemoryLogStorage` implements it for tests and the simulator.
+ */
+export interface LogStorage {
+  /** The hard state and membership saved before a restart. */
+  initialState(): { hardState: HardState; confState: ConfState };
+  /** Entries in [lo, hi), at least one if any exist, and no more than `bytesMax` beyond the first. */
+  entries(lo: number, hi: number, bytesMax: number): Entry[];
+  /** The term of the entry at `index`; throws CompactedError / UnavailableError. */
+  term(index: number): number;
+  /** The index of the first entry still in the log (snapshot index + 1). */
+  firstIndex(): number;
+  lastIndex(): number;
+  /** The most recent snapshot; throws SnapshotTemporarilyUnavailableError if not ready yet. */
+  snapshot(): Snapshot;
+}
+
+/** A seeded source of randomness in [0, 1); the core holds no other. */
+export type RandomSource = () => number;
+
+export interface RaftConfig {
+  readonly id: NodeId;
+  readonly storage: LogStorage;
+  readonly random: RandomSource;
+  /** Election timeout is randomized in [electionTicks, 2 * electionTicks). */
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** The last index the state machine applied before a restart; 0 for a fresh node. */
+  readonly applied?: number;
+  readonly preVote?: boolean; // default true
+  readonly checkQuorum?: boolean; // default true
+  /** Bytes of entries in one append message (at least one entry is always sent). */
+  readonly messageBytesMax: number;
+  /** Append messages in flight to one follower in replicate state. */
+  readonly inflightMessagesMax: number;
+  /** Bytes of entries in flight to one follower. */
+  readonly inflightBytesMax: number;
+  /** Bytes of proposed but not yet committed entries on the leader; past it proposals are refused. */
+  readonly uncommittedBytesMax: number;
+  /** Bytes of committed entries handed out in one Ready. */
+  readonly applyBytesMax?: number;
+  /** Read requests waiting for a heartbeat round; past it readIndex is refused. */
+  readonly pendingReadsMax?: number;
+}
