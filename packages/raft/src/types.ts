@@ -13,12 +13,16 @@ export interface EntryId {
   readonly index: number;
 }
 
-/** A change of membership. One change at a time (see RaftNode.proposeConfChange). */
-export type ConfChange =
-  | { readonly type: 'addLearner'; readonly nodeId: NodeId }
-  | { readonly type: 'addVoter'; readonly nodeId: NodeId }
-  | { readonly type: 'promoteLearner'; readonly nodeId: NodeId }
-  | { readonly type: 'removeNode'; readonly nodeId: NodeId };
+/**
+ * A change of membership. One change at a time (see RaftNode.proposeConfChange).
+ * `context` is opaque to the core: the server puts the member's name and addresses there so
+ * that they are replicated with the change itself.
+ */
+export interface ConfChange {
+  readonly type: 'addLearner' | 'addVoter' | 'promoteLearner' | 'removeNode';
+  readonly nodeId: NodeId;
+  readonly context?: Uint8Array;
+}
 
 /** The membership in force: voters decide elections and commits, learners only receive the log. */
 export interface ConfState {
