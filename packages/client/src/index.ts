@@ -1,1 +1,51 @@
-export {};
+export {
+  type AddLearnerRequest,
+  type CallOptions,
+  type ClientOptions,
+  createClient,
+  HoldfastClient,
+  type RetryOptions,
+  type StatusResult,
+} from './client.js';
+export {
+  ClientClosedError,
+  CompareFailedError,
+  DeadlineExceededError,
+  errorFromStatus,
+  type GrpcStatusCause,
+  HoldfastError,
+  type HoldfastErrorCode,
+  InternalError,
+  InvalidArgumentError,
+  KeyTooLargeError,
+  NotLeaderError,
+  OverloadedError,
+  RequestTooLargeError,
+  UnavailableError,
+  ValueTooLargeError,
+} from './errors.js';
+export type { FollowerProgress, Member, MemberStatus } from './members.js';
+export { protoFolder, protoLoaderOptions } from './proto.js';
+export type {
+  Consistency,
+  DeleteOptions,
+  DeleteResult,
+  GetOptions,
+  PutOptions,
+  PutResult,
+  RangeOptions,
+  RangeResult,
+  RangeSelector,
+} from './requests.js';
+export {
+  type Compare,
+  type CompareOperator,
+  type CompareTarget,
+  compare,
+  op,
+  type TxnOp,
+  type TxnOpResult,
+  type TxnRequest,
+  type TxnResult,
+} from './txn.js';
+export { type Bytes, bytesToString, KeyValue, type ResponseHeader } from './values.js';

@@ -1,1 +1,30 @@
-export {};
+export { APPLY_BYTES_MAX_DEFAULT, PENDING_READS_MAX_DEFAULT } from './config.js';
+export { ENTRY_OVERHEAD_BYTES, entryBytes } from './entries.js';
+export {
+  CompactedError,
+  ConfChangeInvalidError,
+  ConfChangePendingError,
+  ConfChangeTooEarlyError,
+  InvariantError,
+  LeadershipTransferInProgressError,
+  MessageInvalidError,
+  NotLeaderError,
+  PendingReadsLimitError,
+  ProposalInvalidError,
+  RaftConfigError,
+  RaftError,
+  type RaftErrorCode,
+  ReadRequestInvalidError,
+  ReadyPendingError,
+  ReadyUnknownError,
+  SnapshotOutOfDateError,
+  SnapshotTemporarilyUnavailableError,
+  StorageInvalidError,
+  TransferTargetInvalidError,
+  UnavailableError,
+  UncommittedLimitError,
+} from './errors.js';
+export { MemoryLogStorage } from './memory-storage.js';
+export { applyConfChange, bootstrapEntries, bootstrapHardState, confStateOf } from './membership.js';
+export { CAMPAIGN_TRANSFER, RaftNode } from './raft-node.js';
+export type * from './types.js';

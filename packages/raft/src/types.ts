@@ -101,7 +101,11 @@ export interface Message {
   /** On a rejected append: the term of the follower's entry at rejectHint (conflict term). */
   readonly rejectTerm: number;
   readonly snapshot?: Snapshot;
-  /** readIndex / heartbeat round: the request id being confirmed; 0 when unused. */
+  /**
+   * readIndex / readIndexResponse: the request id. heartbeat / heartbeatResponse: the read round
+   * being confirmed. vote / preVote: 1 when the election was started by a leadership transfer
+   * (timeoutNow), which lets it through the followers' leader lease. 0 when unused.
+   */
   readonly context: number;
 }
 
@@ -144,6 +148,11 @@ export interface Ready {
   readonly messagesAfterPersist: readonly Message[];
   readonly committedEntries: readonly Entry[];
   readonly readStates: readonly ReadState[];
+  /**
+   * Read request ids that will never complete: leadership was lost, the leader changed, or the
+   * leader refused the read. The driver fails them at once so the client can retry elsewhere.
+   */
+  readonly droppedReads: readonly number[];
   /** True when hardState or entries changed and the write must be synced (fsync). */
   readonly mustSync: boolean;
 }
@@ -154,7 +163,11 @@ export interface Ready {
  * MemoryStorage + WAL do. `MemoryLogStorage` implements it for tests and the simulator.
  */
 export interface LogStorage {
-  /** The hard state and membership saved before a restart. */
+  /**
+   * The hard state and membership saved before a restart. `confState` is the membership as of
+   * `firstIndex() - 1` (the snapshot or compaction point); the core replays the confChange
+   * entries still in the log on top of it. `applyConfChange` keeps it current on compaction.
+   */
   initialState(): { hardState: HardState; confState: ConfState };
   /** Entries in [lo, hi), at least one if any exist, and no more than `bytesMax` beyond the first. */
   entries(lo: number, hi: number, bytesMax: number): Entry[];
@@ -177,7 +190,10 @@ export interface RaftConfig {
   /** Election timeout is randomized in [electionTicks, 2 * electionTicks). */
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
-  /** The last index the state machine applied before a restart; 0 for a fresh node. */
+  /**
+   * The last index the state machine applied before a restart. Defaults to the index of
+   * storage.snapshot() (the driver restored its state machine from it), or 0 for a fresh node.
+   */
   readonly applied?: number;
   readonly preVote?: boolean; // default true
   readonly checkQuorum?: boolean; // default true
@@ -193,4 +209,38 @@ export interface RaftConfig {
   readonly applyBytesMax?: number;
   /** Read requests waiting for a heartbeat round; past it readIndex is refused. */
   readonly pendingReadsMax?: number;
+}
+
+/** How the leader replicates to one follower (etcd-io/raft tracker/state.go). */
+export type ProgressState = 'probe' | 'replicate' | 'snapshot';
+
+/** The leader's view of one member. */
+export interface ProgressStatus {
+  readonly id: NodeId;
+  readonly match: number;
+  readonly next: number;
+  readonly state: ProgressState;
+  readonly isLearner: boolean;
+  /** Heard from within the current election timeout (CheckQuorum). */
+  readonly recentActive: boolean;
+  /** Append messages in flight (replicate state). */
+  readonly inflightMessages: number;
+}
+
+/** A snapshot of the core's state for operators and tests; plain data. */
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly term: number;
+  readonly vote: NodeId;
+  readonly role: Role;
+  readonly leaderId: NodeId;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  /** The membership in force (the latest confChange in the log, appended or committed). */
+  readonly confState: ConfState;
+  /** On a leader: every member's progress, the leader included. Empty otherwise. */
+  readonly progress: readonly ProgressStatus[];
+  /** On a leader during a leadership transfer: the target; 0 otherwise. */
+  readonly leadTransferee: NodeId;
 }

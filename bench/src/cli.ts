@@ -1,0 +1,196 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ETCD_INSTALL_HINT, etcdInstalled } from './etcd.js';
+import { type BenchReport, recoveryByKind } from './report.js';
+import { loadRegions } from './regions.js';
+import { type BenchOptions, runBench } from './run.js';
+import { parseNemesisList } from './schedule.js';
+import type { TargetKind } from './target.js';
+import { DEFAULT_WORKLOAD, type KeyDistribution, type WorkloadKind } from './workload.js';
+
+/** "10m", "90s", "1500ms", "2h" or a bare number of seconds, in milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (match === null) throw new InvalidArgumentError(`not a duration: ${JSON.stringify(text)} (e.g. 90s, 10m, 1500ms)`);
+  const value = Number.parseFloat(match[1] as string);
+  const unit = match[2] ?? 's';
+  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
+  return Math.round(value * factor);
+}
+
+function parseRange(text: string): { min: number; max: number } {
+  const [low, high] = text.split('-');
+  const min = parseDuration(low ?? '');
+  const max = high === undefined ? min : parseDuration(high);
+  if (max < min) throw new InvalidArgumentError(`range ${text}: max < min`);
+  return { min, max };
+}
+
+function parsePositiveInt(text: string): number {
+  const value = Number.parseInt(text, 10);
+  if (!Number.isInteger(value) || value <= 0 || String(value) !== text.trim()) {
+    throw new InvalidArgumentError(`not a positive integer: ${text}`);
+  }
+  return value;
+}
+
+function parsePositive(text: string): number {
+  const value = Number.parseFloat(text);
+  if (!(value > 0)) throw new InvalidArgumentError(`not a positive number: ${text}`);
+  return value;
+}
+
+interface CliOptions {
+  nodes: string;
+  duration: number;
+  nemesis: string;
+  workload: WorkloadKind;
+  concurrency: number;
+  rate?: number;
+  seed?: string;
+  target: TargetKind;
+  compare?: string;
+  out?: string;
+  regions?: string;
+  keys: number;
+  valueSize: number;
+  distribution: KeyDistribution;
+  readFraction: number;
+  opTimeout: number;
+  faultDuration: { min: number; max: number };
+  quiet: { min: number; max: number };
+  warmup: number;
+  cooldown: number;
+  checkBudget: number;
+  plantStaleRead: boolean;
+  progress: boolean;
+  keepData: boolean;
+}
+
+function buildCommand(): Command {
+  return new Command('bench')
+    .description('Fault-injection bench: a real cluster behind controllable proxies, a workload, nemeses, a verdict')
+    .addOption(new Option('--nodes <n>', 'cluster size').choices(['3', '5']).default('3'))
+    .option('--duration <d>', 'workload duration (90s, 10m)', parseDuration, 60_000)
+    .option('--nemesis <list>', 'faults, comma-separated (kill,pause,partition,one-way,latency,transfer,membership,wipe,disk,cloudflare,all,none or single kinds)', 'kill,pause,partition')
+    .addOption(new Option('--workload <kind>', 'register (checked per key) or mixed').choices(['register', 'mixed']).default('register'))
+    .option('--concurrency <n>', 'concurrent clients', parsePositiveInt, DEFAULT_WORKLOAD.concurrency)
+    .option('--rate <r>', 'target operations per second (default: closed loop)', parsePositive)
+    .option('--seed <s>', 'seed of the fault schedule and every random choice (default: time-based)')
+    .addOption(new Option('--target <t>', 'store under test').choices(['holdfast', 'etcd']).default('holdfast'))
+    .addOption(new Option('--compare <t>', 'also run the same plan against this target and compare').choices(['etcd']))
+    .option('--out <dir>', 'report folder (default bench-out/<timestamp>)')
+    .option('--regions <preset|file>', 'emulate regions: three-regions, two-regions, or a JSON file')
+    .option('--keys <n>', 'mixed: key space size', parsePositiveInt, DEFAULT_WORKLOAD.mixedKeyCount)
+    .option('--value-size <bytes>', 'mixed: value size', parsePositiveInt, DEFAULT_WORKLOAD.valueBytes)
+    .addOption(new Option('--distribution <d>', 'mixed: key choice').choices(['uniform', 'zipfian']).default('uniform'))
+    .option('--read-fraction <f>', 'mixed: fraction of reads', Number.parseFloat, DEFAULT_WORKLOAD.readFraction)
+    .option('--op-timeout <d>', 'per-operation deadline (a write past it is unknown)', parseDuration, DEFAULT_WORKLOAD.operationDeadlineMs)
+    .option('--fault-duration <range>', 'how long each fault lasts (min-max)', parseRange, { min: 3000, max: 8000 })
+    .option('--quiet <range>', 'pause between faults (min-max)', parseRange, { min: 4000, max: 8000 })
+    .option('--warmup <d>', 'no faults before this', parseDuration, 3000)
+    .option('--cooldown <d>', 'no faults in the last part of the run', parseDuration, 3000)
+    .option('--check-budget <d>', 'checker time budget per key', parseDuration, 10_000)
+    .addOption(new Option('--plant-stale-read', 'test only: insert a stale read; the verdict must fail').hideHelp().default(false))
+    .option('--no-progress', 'no progress bar or lines')
+    .option('--keep-data', 'keep the cluster data folder', false);
+}
+
+function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log: (line: string) => void): BenchOptions {
+  const regions = cli.regions === undefined ? undefined : { name: cli.regions, layout: loadRegions(cli.regions) };
+  return {
+    target,
+    nodes: Number.parseInt(cli.nodes, 10),
+    durationMs: cli.duration,
+    nemeses: parseNemesisList(cli.nemesis),
+    workload: {
+      ...DEFAULT_WORKLOAD,
+      kind: cli.workload,
+      concurrency: cli.concurrency,
+      ratePerSecond: cli.rate,
+      operationDeadlineMs: cli.opTimeout,
+      mixedKeyCount: cli.keys,
+      keyDistribution: cli.distribution,
+      valueBytes: cli.valueSize,
+      readFraction: cli.readFraction,
+    },
+    seed: cli.seed ?? String(Date.now()),
+    outDir,
+    ...(regions === undefined ? {} : { regions }),
+    warmupMs: cli.warmup,
+    cooldownMs: cli.cooldown,
+    faultMs: cli.faultDuration,
+    quietMs: cli.quiet,
+    checkBudgetMsPerKey: cli.checkBudget,
+    operationsMax: 5_000_000,
+    plantStaleRead: cli.plantStaleRead,
+    progress: cli.progress ? 'auto' : 'none',
+    keepData: cli.keepData,
+    log,
+  };
+}
+
+const fmt = (value: number | null | undefined, digits = 1): string =>
+  value === null || value === undefined ? '-' : value.toFixed(digits);
+
+export function renderComparison(reports: readonly BenchReport[]): string {
+  const header = ['metric', ...reports.map((r) => r.target)];
+  const rows: string[][] = [
+    ['throughput ok/s', ...reports.map((r) => fmt(r.figures.throughputOkPerS))],
+    ['latency p50 ms', ...reports.map((r) => fmt(r.figures.latency.p50Ms, 2))],
+    ['latency p99 ms', ...reports.map((r) => fmt(r.figures.latency.p99Ms, 2))],
+    ['operations ok/failed/unknown', ...reports.map((r) => `${r.figures.operations.ok}/${r.figures.operations.failed}/${r.figures.operations.unknown}`)],
+    ['violations', ...reports.map((r) => String(r.verdict.linearizability.violations?.length ?? '-'))],
+    ['lost writes', ...reports.map((r) => String(r.verdict.lostWrites.lostWriteCount))],
+    ['leader changes', ...reports.map((r) => String(r.figures.leaderChanges))],
+    ['verdict', ...reports.map((r) => (r.verdict.passed ? 'PASS' : 'FAIL'))],
+  ];
+  const kinds = [...new Set(reports.flatMap((r) => recoveryByKind(r.figures).map((k) => k.kind)))].sort();
+  for (const kind of kinds) {
+    rows.push([
+      `unavailable after ${kind} (p50/p99 ms)`,
+      ...reports.map((r) => {
+        const k = recoveryByKind(r.figures).find((x) => x.kind === kind);
+        return k === undefined ? '-' : `${fmt(k.unavailableP50Ms, 0)}/${fmt(k.unavailableP99Ms, 0)}`;
+      }),
+    ]);
+  }
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  return lines.join('\n');
+}
+
+/** The bench command line; resolves with the process exit status (0 = verdict passed). */
+export async function runBenchCli(argv: readonly string[], log: (line: string) => void = console.log): Promise<number> {
+  const command = buildCommand().exitOverride();
+  try {
+    command.parse([...argv], { from: 'user' });
+  } catch (error) {
+    const code = (error as { exitCode?: number }).exitCode;
+    return code ?? 2;
+  }
+  const cli = command.opts<CliOptions>();
+  const targets: TargetKind[] = cli.compare === undefined ? [cli.target] : ['holdfast', 'etcd'];
+  if (targets.includes('etcd') && !etcdInstalled()) {
+    log(ETCD_INSTALL_HINT);
+    return 2;
+  }
+  const outRoot = cli.out ?? path.join('bench-out', new Date().toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z'));
+  const seed = cli.seed ?? String(Date.now());
+  const reports: BenchReport[] = [];
+  for (const target of targets) {
+    const outDir = targets.length === 1 ? outRoot : path.join(outRoot, target);
+    const options = toBenchOptions({ ...cli, seed }, target, outDir, log);
+    const { report } = await runBench(options);
+    reports.push(report);
+    log(`${target}: ${report.verdict.passed ? 'PASS' : 'FAIL'}${report.verdict.failures.length > 0 ? ` (${report.verdict.failures.join('; ')})` : ''}`);
+    log(`  ${report.figures.operations.total} ops, ${report.figures.throughputOkPerS.toFixed(1)} ok/s, p50 ${report.figures.latency.p50Ms.toFixed(2)} ms, p99 ${report.figures.latency.p99Ms.toFixed(2)} ms, lost writes ${report.verdict.lostWrites.lostWriteCount}`);
+    log(`  report: ${path.join(outDir, 'report.html')}`);
+  }
+  if (reports.length > 1) {
+    const table = renderComparison(reports);
+    fs.writeFileSync(path.join(outRoot, 'compare.md'), `# holdfast vs etcd (seed ${seed})\n\n${table}\n`);
+    log(table);
+  }
+  return reports.every((r) => r.verdict.passed) ? 0 : 1;
+}

@@ -1,0 +1,281 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { compare, createClient, type HoldfastClient, HoldfastError, op } from '@holdfast/client';
+import { LocalCluster } from '@holdfast/server';
+import type { Prng } from './prng.js';
+import type { ProxyNetwork, TcpProxy } from './proxy.js';
+import {
+  type ClusterTarget,
+  type ErrorCertainty,
+  type KvAdapter,
+  type KvValue,
+  type RestartOptions,
+  TargetError,
+  type TargetStartOptions,
+} from './target.js';
+
+/** Proxies kept listening ahead of need: peerDialAddress must answer synchronously for new pairs. */
+const SPARE_PROXIES = 16;
+
+const nodeName = (id: number): string => `n${id}`;
+
+function parseNodeId(name: string): number {
+  const id = Number.parseInt(name.replace(/^n/, ''), 10);
+  if (!Number.isInteger(id) || id <= 0) throw new TargetError('bad-node', `not a holdfast node name: ${name}`);
+  return id;
+}
+
+/**
+ * A holdfast cluster of real node processes (LocalCluster) with every node-to-node link through
+ * one proxy per directed pair, and every client link through a proxy per node.
+ */
+export class HoldfastTarget implements ClusterTarget {
+  readonly kind = 'holdfast' as const;
+  readonly capabilities = { diskFaults: true, membership: true, transferLeadership: true };
+  private cluster: LocalCluster | undefined;
+  private network: ProxyNetwork | undefined;
+  private runDir = '';
+  private readonly peerProxies = new Map<string, TcpProxy>();
+  private readonly clientProxies = new Map<number, TcpProxy>();
+  private readonly spares: TcpProxy[] = [];
+  /** Failpoints for a node's next start; cleared by a clean restart. */
+  private readonly failpoints = new Map<number, string[]>();
+  private admin: HoldfastClient | undefined;
+  private readonly prng: Prng;
+  /** Peer links that bypass the proxies (no spare proxy was ready); reported, never silent. */
+  readonly unproxiedLinks: string[] = [];
+
+  constructor(options: { prng: Prng }) {
+    this.prng = options.prng;
+  }
+
+  nodeIds(): string[] {
+    return (this.cluster?.members ?? []).filter((m) => !m.removed).map((m) => nodeName(m.id));
+  }
+
+  logsDir(): string {
+    return path.join(this.runDir, 'cluster');
+  }
+
+  async start(options: TargetStartOptions): Promise<void> {
+    this.network = options.network;
+    this.runDir = options.runDir;
+    await this.refillSpares();
+    const regions = options.regions === undefined ? undefined : Object.values(options.regions);
+    this.cluster = await LocalCluster.start({
+      dataDir: this.logsDir(),
+      size: options.nodeCount,
+      clusterId: `bench-${process.pid}`,
+      peerDialAddress: (fromId, toId, listenAddress) => this.peerDialAddress({ fromId, toId, listenAddress }),
+      extraArgs: (id) => {
+        const points = this.failpoints.get(id) ?? [];
+        return points.length === 0 ? [] : ['--failpoints', points.join(',')];
+      },
+      ...(regions === undefined ? {} : { regions }),
+    });
+    for (const member of this.cluster.members) await this.ensureClientProxy(member.id);
+    this.admin = createClient({
+      endpoints: this.cluster.members.map((m) => m.clientAddress),
+      deadlineMs: 2000,
+      attemptTimeoutMs: 500,
+      clientId: 'bench-admin',
+      random: () => this.prng.nextFloat(),
+    });
+    await this.cluster.waitForLeader(30_000);
+  }
+
+  async stop(): Promise<void> {
+    this.admin?.close();
+    await this.cluster?.stop();
+  }
+
+  createKv(options: { clientIndex: number; deadlineMs: number }): KvAdapter {
+    const cluster = this.requireCluster();
+    const endpoints = cluster.members
+      .filter((m) => !m.removed)
+      .map((m) => this.clientProxies.get(m.id)?.address)
+      .filter((a): a is string => a !== undefined);
+    // Start each client at a different node so load does not all begin at one.
+    const rotation = options.clientIndex % Math.max(1, endpoints.length);
+    const ordered = [...endpoints.slice(rotation), ...endpoints.slice(0, rotation)];
+    const client = createClient({
+      endpoints: ordered,
+      deadlineMs: options.deadlineMs,
+      attemptTimeoutMs: Math.min(options.deadlineMs, 1000),
+      clientId: `bench-${options.clientIndex}-${this.prng.nextUint32().toString(16)}`,
+      random: () => this.prng.nextFloat(),
+    });
+    return new HoldfastKv(client);
+  }
+
+  classifyError(error: unknown, options: { write: boolean }): ErrorCertainty {
+    if (!options.write) return 'failed';
+    // The SDK retries inside a call's deadline, so a write's final error may follow an attempt whose
+    // outcome is unknown. Only errors about the request itself prove nothing was applied.
+    if (error instanceof HoldfastError) {
+      const certain = ['invalid-argument', 'key-too-large', 'value-too-large', 'request-too-large'];
+      return certain.includes(error.code) ? 'failed' : 'unknown';
+    }
+    return 'unknown';
+  }
+
+  async findLeader(): Promise<string | undefined> {
+    try {
+      const status = await this.requireAdmin().status({ deadlineMs: 700 });
+      if (status.leaderId !== 0 && this.requireCluster().isRunning(status.leaderId)) return nodeName(status.leaderId);
+    } catch {
+      // fall through: ask each node directly
+    }
+    const leader = await this.requireCluster().findLeader();
+    return leader === undefined ? undefined : nodeName(leader.id);
+  }
+
+  isRunning(id: string): boolean {
+    return this.requireCluster().isRunning(parseNodeId(id));
+  }
+
+  async kill(id: string): Promise<void> {
+    await this.requireCluster().kill(parseNodeId(id), 'SIGKILL');
+  }
+
+  async restart(id: string, options: RestartOptions = {}): Promise<void> {
+    const numeric = parseNodeId(id);
+    const cluster = this.requireCluster();
+    this.failpoints.set(numeric, options.failpoints ?? []);
+    if (cluster.isRunning(numeric)) await cluster.kill(numeric, 'SIGKILL');
+    cluster.startMember(numeric);
+  }
+
+  async pause(id: string): Promise<void> {
+    this.requireCluster().pause(parseNodeId(id));
+  }
+
+  async resume(id: string): Promise<void> {
+    this.requireCluster().resume(parseNodeId(id));
+  }
+
+  async waitForExit(id: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.isRunning(id)) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return !this.isRunning(id);
+  }
+
+  async wipeAndRejoin(id: string): Promise<void> {
+    const added = await this.requireCluster().replaceMember(parseNodeId(id));
+    await this.ensureClientProxy(added.id);
+    await this.refillSpares();
+  }
+
+  async removeMember(id: string): Promise<void> {
+    await this.requireCluster().removeMember(parseNodeId(id));
+  }
+
+  async addMember(_id: string): Promise<void> {
+    // A removed holdfast member cannot come back under its old id: a new member (new id) takes its place.
+    const added = await this.requireCluster().addMember({ promote: true, timeoutMs: 30_000 });
+    await this.ensureClientProxy(added.id);
+    await this.refillSpares();
+  }
+
+  async transferLeadership(toId?: string): Promise<void> {
+    await this.requireAdmin().transferLeadership(toId === undefined ? 0 : parseNodeId(toId), { deadlineMs: 5000 });
+  }
+
+  /** Copy node logs into `dir` (the report folder). */
+  copyLogs(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const member of this.cluster?.members ?? []) {
+      if (fs.existsSync(member.logFile)) fs.copyFileSync(member.logFile, path.join(dir, path.basename(member.logFile)));
+    }
+  }
+
+  private peerDialAddress(options: { fromId: number; toId: number; listenAddress: string }): string {
+    const key = `${options.fromId}->${options.toId}`;
+    const existing = this.peerProxies.get(key);
+    if (existing !== undefined) return existing.address;
+    const spare = this.spares.shift();
+    if (spare === undefined) {
+      this.unproxiedLinks.push(key);
+      return options.listenAddress;
+    }
+    spare.assign({ dialerId: nodeName(options.fromId), listenerId: nodeName(options.toId), target: parseEndpoint(options.listenAddress) });
+    this.peerProxies.set(key, spare);
+    void this.refillSpares();
+    return spare.address;
+  }
+
+  private async refillSpares(): Promise<void> {
+    const network = this.requireNetwork();
+    while (this.spares.length < SPARE_PROXIES) {
+      const proxy = await network.addProxy({ name: 'spare', dialerId: 'unassigned', listenerId: 'unassigned', target: () => undefined });
+      this.spares.push(proxy);
+    }
+  }
+
+  private async ensureClientProxy(id: number): Promise<void> {
+    if (this.clientProxies.has(id)) return;
+    const cluster = this.requireCluster();
+    const proxy = await this.requireNetwork().addProxy({
+      name: `client->${nodeName(id)}`,
+      dialerId: 'client',
+      listenerId: nodeName(id),
+      target: () => parseEndpoint(cluster.member(id).clientAddress),
+    });
+    this.clientProxies.set(id, proxy);
+  }
+
+  private requireCluster(): LocalCluster {
+    if (this.cluster === undefined) throw new TargetError('not-started', 'holdfast target not started');
+    return this.cluster;
+  }
+
+  private requireNetwork(): ProxyNetwork {
+    if (this.network === undefined) throw new TargetError('not-started', 'holdfast target not started');
+    return this.network;
+  }
+
+  private requireAdmin(): HoldfastClient {
+    if (this.admin === undefined) throw new TargetError('not-started', 'holdfast target not started');
+    return this.admin;
+  }
+}
+
+function parseEndpoint(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon), port: Number.parseInt(address.slice(colon + 1), 10) };
+}
+
+/** The KV adapter over the SDK; cas is a transaction comparing the value (or version 0 for absent). */
+export class HoldfastKv implements KvAdapter {
+  private readonly client: HoldfastClient;
+
+  constructor(client: HoldfastClient) {
+    this.client = client;
+  }
+
+  async get(key: string): Promise<KvValue> {
+    const kv = await this.client.get(key);
+    return kv === undefined ? { value: null, version: 0 } : { value: kv.valueString(), version: kv.version };
+  }
+
+  async put(key: string, value: string): Promise<void> {
+    await this.client.put(key, value);
+  }
+
+  async cas(key: string, expected: string | null, value: string): Promise<boolean> {
+    const guard = expected === null ? compare.version(key, '=', 0) : compare.value(key, '=', expected);
+    const result = await this.client.txn({ compare: [guard], success: [op.put(key, value)] });
+    return result.succeeded;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.delete(key);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

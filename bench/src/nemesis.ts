@@ -1,0 +1,362 @@
+import type { MonotonicClock } from './history.js';
+import { Prng } from './prng.js';
+import type { ProxyNetwork } from './proxy.js';
+import type { NemesisKind, ScheduledFault } from './schedule.js';
+import { type ClusterTarget, sleep } from './target.js';
+
+/** What happened to one scheduled fault, for the report. */
+export interface FaultWindow {
+  index: number;
+  kind: NemesisKind;
+  /** Milliseconds since the run began. */
+  startMs: number;
+  /** When the heal finished (equal to startMs for one-shot faults like a transfer). */
+  endMs: number;
+  nodes: string[];
+  detail: string;
+  /** Why the fault was not injected (unsupported by the target, no leader...). */
+  skipped?: string;
+  /** The fault or its heal threw. */
+  error?: string;
+  /** A behaviour the fault must produce (e.g. the node stops when fsync fails), and whether it did. */
+  expectation?: { description: string; met: boolean };
+}
+
+type Heal = () => Promise<void>;
+
+interface Injected {
+  nodes: string[];
+  detail: string;
+  heal: Heal;
+  expectation?: { description: string; met: boolean };
+}
+
+class SkipFault extends Error {
+  override readonly name = 'SkipFault';
+  readonly code = 'skip-fault';
+}
+
+/** Runs a fault schedule against a target and its proxies; heals everything on stop. */
+export class NemesisRunner {
+  private readonly target: ClusterTarget;
+  private readonly network: ProxyNetwork;
+  private readonly clock: MonotonicClock;
+  private readonly schedule: readonly ScheduledFault[];
+  /** Clock time at which the schedule's zero lies. */
+  private readonly originMs: number;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private current: string | undefined;
+  readonly windows: FaultWindow[] = [];
+
+  constructor(options: {
+    target: ClusterTarget;
+    network: ProxyNetwork;
+    clock: MonotonicClock;
+    schedule: readonly ScheduledFault[];
+    originMs: number;
+  }) {
+    this.target = options.target;
+    this.network = options.network;
+    this.clock = options.clock;
+    this.schedule = options.schedule;
+    this.originMs = options.originMs;
+  }
+
+  /** A short label of the fault in force, for the progress line. */
+  currentFault(): string {
+    return this.current ?? '-';
+  }
+
+  async run(): Promise<void> {
+    for (const fault of this.schedule) {
+      await this.waitUntil(this.originMs + fault.startMs);
+      if (this.stopping) return;
+      await this.runFault(fault);
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  private async runFault(fault: ScheduledFault): Promise<void> {
+    const startMs = this.clock.nowMs();
+    const window: FaultWindow = { index: fault.index, kind: fault.kind, startMs, endMs: startMs, nodes: [], detail: '' };
+    this.windows.push(window);
+    let injected: Injected | undefined;
+    try {
+      injected = await this.inject(fault);
+      window.nodes = injected.nodes;
+      window.detail = injected.detail;
+      this.current = `${fault.kind} ${injected.nodes.join(',')}`;
+      await this.waitUntil(startMs + fault.durationMs);
+    } catch (error) {
+      if (error instanceof SkipFault) window.skipped = error.message;
+      else window.error = describe(error);
+    }
+    try {
+      if (injected !== undefined) await injected.heal();
+    } catch (error) {
+      window.error = `${window.error ?? ''}heal: ${describe(error)}`;
+    }
+    if (injected?.expectation !== undefined) window.expectation = injected.expectation;
+    window.endMs = this.clock.nowMs();
+    this.current = undefined;
+  }
+
+  private async waitUntil(atMs: number): Promise<void> {
+    const waitMs = atMs - this.clock.nowMs();
+    if (waitMs <= 0 || this.stopping) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, waitMs);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
+  }
+
+  private async inject(fault: ScheduledFault): Promise<Injected> {
+    const prng = new Prng(`fault:${fault.choiceSeed}`);
+    switch (fault.kind) {
+      case 'kill-leader':
+        return this.killNode(await this.requireLeader());
+      case 'kill-random':
+        return this.killNode(prng.pick(this.target.nodeIds()));
+      case 'pause-leader':
+        return this.pauseNode(await this.requireLeader());
+      case 'pause-random':
+        return this.pauseNode(prng.pick(this.target.nodeIds()));
+      case 'wipe':
+        return this.wipeNode(await this.pickFollower(prng));
+      case 'partition-leader':
+        return this.isolate(await this.requireLeader());
+      case 'partition-minority':
+        return this.partitionMinority(prng);
+      case 'partition-bridge':
+        return this.partitionBridge(prng);
+      case 'partition-ring':
+        return this.partitionRing(prng);
+      case 'partition-one-way':
+        return this.partitionOneWay(prng);
+      case 'latency':
+        return this.latencySpike(prng);
+      case 'transfer-leadership':
+        return this.transferLeadership(prng);
+      case 'member-churn':
+        return this.memberChurn(prng);
+      case 'fsync-delay':
+        return this.diskFault({ node: prng.pick(this.target.nodeIds()), failpoint: 'fsync-delay-ms=50', mustStop: false });
+      case 'fsync-fail':
+        return this.diskFault({ node: await this.pickFollower(prng), failpoint: 'fsync-fail', mustStop: true });
+      case 'disk-full':
+        return this.diskFault({ node: await this.pickFollower(prng), failpoint: 'disk-full', mustStop: true });
+      case 'cloudflare':
+        return this.partialLeaderPartition(prng);
+    }
+  }
+
+  private async requireLeader(): Promise<string> {
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const leader = await this.target.findLeader();
+      if (leader !== undefined) return leader;
+      await sleep(200);
+    }
+    throw new SkipFault('no leader found');
+  }
+
+  private async pickFollower(prng: Prng): Promise<string> {
+    const leader = await this.target.findLeader();
+    const followers = this.target.nodeIds().filter((id) => id !== leader);
+    if (followers.length === 0) throw new SkipFault('no follower');
+    return prng.pick(followers);
+  }
+
+  private async killNode(node: string): Promise<Injected> {
+    await this.target.kill(node);
+    return {
+      nodes: [node],
+      detail: `SIGKILL ${node}`,
+      heal: () => this.target.restart(node),
+    };
+  }
+
+  private async pauseNode(node: string): Promise<Injected> {
+    await this.target.pause(node);
+    return { nodes: [node], detail: `SIGSTOP ${node}`, heal: () => this.target.resume(node) };
+  }
+
+  private async wipeNode(node: string): Promise<Injected> {
+    if (!this.target.capabilities.membership) throw new SkipFault(`${this.target.kind}: no membership changes`);
+    const before = new Set(this.target.nodeIds());
+    await this.target.wipeAndRejoin(node);
+    const added = this.target.nodeIds().filter((id) => !before.has(id));
+    return {
+      nodes: [node, ...added],
+      detail: `wiped ${node}, rejoined as ${added.length > 0 ? added.join(',') : node}`,
+      heal: async () => {},
+    };
+  }
+
+  private cutGroups(options: { a: readonly string[]; b: readonly string[]; oneWay?: boolean }): string[] {
+    const links: string[] = [];
+    for (const x of options.a) {
+      for (const y of options.b) {
+        if (x === y) continue;
+        this.network.cut({ a: x, b: y, oneWay: options.oneWay ?? false });
+        links.push(options.oneWay === true ? `${x}->${y}` : `${x}<->${y}`);
+      }
+    }
+    return links;
+  }
+
+  private healNetwork(): Heal {
+    return async () => this.network.healAll();
+  }
+
+  private isolate(node: string): Injected {
+    const others = this.target.nodeIds().filter((id) => id !== node);
+    this.cutGroups({ a: [node], b: others });
+    return { nodes: [node], detail: `isolated ${node}`, heal: this.healNetwork() };
+  }
+
+  private partitionMinority(prng: Prng): Injected {
+    const nodes = prng.shuffle(this.target.nodeIds());
+    const minority = nodes.slice(0, Math.floor((nodes.length - 1) / 2));
+    const majority = nodes.slice(minority.length);
+    this.cutGroups({ a: minority, b: majority });
+    return {
+      nodes: minority,
+      detail: `minority [${minority.join(',')}] | majority [${majority.join(',')}]`,
+      heal: this.healNetwork(),
+    };
+  }
+
+  private partitionBridge(prng: Prng): Injected {
+    const nodes = prng.shuffle(this.target.nodeIds());
+    const half = Math.floor(nodes.length / 2);
+    const left = nodes.slice(0, half);
+    const bridge = nodes[half] as string;
+    const right = nodes.slice(half + 1);
+    this.cutGroups({ a: left, b: right });
+    return {
+      nodes: [bridge],
+      detail: `[${left.join(',')}] | [${right.join(',')}], bridged by ${bridge}`,
+      heal: this.healNetwork(),
+    };
+  }
+
+  /**
+   * Majorities ring: each node reaches only its ring neighbours. With 3 nodes every pair is
+   * adjacent, so the ring is made one-way instead: each node can send only to its successor.
+   */
+  private partitionRing(prng: Prng): Injected {
+    const ring = prng.shuffle(this.target.nodeIds());
+    const n = ring.length;
+    const links: string[] = [];
+    for (let i = 0; i < n; i += 1) {
+      for (let j = 0; j < n; j += 1) {
+        if (i === j) continue;
+        const distance = Math.min((i - j + n) % n, (j - i + n) % n);
+        const from = ring[i] as string;
+        const to = ring[j] as string;
+        if (n <= 3 ? (j - i + n) % n !== 1 : distance > 1) {
+          this.network.setFault(from, to, { mode: 'blackhole' });
+          links.push(`${from}-/->${to}`);
+        }
+      }
+    }
+    return { nodes: ring, detail: `ring ${ring.join('>')} (cut ${links.join(' ')})`, heal: this.healNetwork() };
+  }
+
+  private async partitionOneWay(prng: Prng): Promise<Injected> {
+    const leader = await this.requireLeader();
+    const others = this.target.nodeIds().filter((id) => id !== leader);
+    const outbound = prng.nextFloat() < 0.5;
+    if (outbound) this.cutGroups({ a: [leader], b: others, oneWay: true });
+    else this.cutGroups({ a: others, b: [leader], oneWay: true });
+    return {
+      nodes: [leader],
+      detail: outbound ? `leader ${leader} cannot send to peers` : `peers cannot send to leader ${leader}`,
+      heal: this.healNetwork(),
+    };
+  }
+
+  private async latencySpike(prng: Prng): Promise<Injected> {
+    const leader = (await this.target.findLeader()) ?? prng.pick(this.target.nodeIds());
+    const latencyMs = Math.round(prng.nextRange(100, 400));
+    const jitterMs = Math.round(latencyMs / 4);
+    for (const other of this.target.nodeIds()) {
+      if (other === leader) continue;
+      this.network.setFault(leader, other, { latencyMs, jitterMs });
+      this.network.setFault(other, leader, { latencyMs, jitterMs });
+    }
+    this.network.setFault('client', leader, { latencyMs, jitterMs });
+    return {
+      nodes: [leader],
+      detail: `+${latencyMs}±${jitterMs} ms on every link of ${leader}`,
+      heal: this.healNetwork(),
+    };
+  }
+
+  private async transferLeadership(prng: Prng): Promise<Injected> {
+    if (!this.target.capabilities.transferLeadership) throw new SkipFault(`${this.target.kind}: no leadership transfer`);
+    const leader = await this.requireLeader();
+    const to = prng.pick(this.target.nodeIds().filter((id) => id !== leader));
+    await this.target.transferLeadership(to);
+    return { nodes: [leader, to], detail: `leadership ${leader} -> ${to}`, heal: async () => {} };
+  }
+
+  private async memberChurn(prng: Prng): Promise<Injected> {
+    if (!this.target.capabilities.membership) throw new SkipFault(`${this.target.kind}: no membership changes`);
+    const node = await this.pickFollower(prng);
+    await this.target.removeMember(node);
+    return {
+      nodes: [node],
+      detail: `removed ${node}, added back when healed`,
+      heal: () => this.target.addMember(node),
+    };
+  }
+
+  private async diskFault(options: { node: string; failpoint: string; mustStop: boolean }): Promise<Injected> {
+    if (!this.target.capabilities.diskFaults) throw new SkipFault(`${this.target.kind}: no disk failpoints`);
+    const { node, failpoint, mustStop } = options;
+    await this.target.restart(node, { failpoints: [failpoint] });
+    const injected: Injected = {
+      nodes: [node],
+      detail: `${node} restarted with --failpoints ${failpoint}`,
+      heal: () => this.target.restart(node),
+    };
+    if (mustStop) {
+      // The node must stop rather than serve from a log it could not make durable.
+      const stopped = await this.target.waitForExit(node, 15_000);
+      injected.expectation = { description: `${node} stops when ${failpoint} hits`, met: stopped };
+    }
+    return injected;
+  }
+
+  /**
+   * The partial partition of Cloudflare's November 2020 incident: the leader can reach some peers
+   * but not others, while those peers still reach each other.
+   */
+  private async partialLeaderPartition(prng: Prng): Promise<Injected> {
+    const leader = await this.requireLeader();
+    const followers = prng.shuffle(this.target.nodeIds().filter((id) => id !== leader));
+    const unreachable = followers.slice(0, Math.max(1, Math.floor(followers.length / 2)));
+    this.cutGroups({ a: [leader], b: unreachable });
+    return {
+      nodes: [leader, ...unreachable],
+      detail: `leader ${leader} cut from [${unreachable.join(',')}], still reaches [${followers
+        .filter((f) => !unreachable.includes(f))
+        .join(',')}]`,
+      heal: this.healNetwork(),
+    };
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

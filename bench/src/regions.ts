@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import type { ProxyNetwork } from './proxy.js';
+
+/**
+ * Regions emulated through the proxies: each node gets a region, each pair of regions a one-way
+ * delay (and jitter), applied as the baseline of every link between nodes of those regions and of
+ * the links from clients (placed in the first region) to nodes.
+ */
+export interface RegionLayout {
+  /** Region names; nodes are assigned round-robin (n1 -> regions[0], n2 -> regions[1], ...). */
+  regions: string[];
+  /** One-way delay in ms between two regions (symmetric; missing pairs = 0). */
+  latencyMs: Record<string, Record<string, number>>;
+  jitterMs: number;
+}
+
+export const REGION_PRESETS: Record<string, RegionLayout> = {
+  // Three regions 30-80 ms apart (one-way), roughly us-east / us-west / eu-west.
+  'three-regions': {
+    regions: ['us-east', 'us-west', 'eu-west'],
+    latencyMs: { 'us-east': { 'us-west': 30, 'eu-west': 40 }, 'us-west': { 'eu-west': 80 } },
+    jitterMs: 3,
+  },
+  'two-regions': {
+    regions: ['near', 'far'],
+    latencyMs: { near: { far: 50 } },
+    jitterMs: 2,
+  },
+};
+
+export class RegionError extends Error {
+  override readonly name = 'RegionError';
+  readonly code = 'bad-regions';
+}
+
+/** A preset name or a path to a JSON file with the RegionLayout shape. */
+export function loadRegions(spec: string): RegionLayout {
+  const preset = REGION_PRESETS[spec];
+  if (preset !== undefined) return preset;
+  if (!fs.existsSync(spec)) {
+    throw new RegionError(`--regions: ${JSON.stringify(spec)} is neither a preset (${Object.keys(REGION_PRESETS).join(', ')}) nor a file`);
+  }
+  const parsed = JSON.parse(fs.readFileSync(spec, 'utf8')) as Partial<RegionLayout>;
+  if (!Array.isArray(parsed.regions) || parsed.regions.length === 0) throw new RegionError(`${spec}: "regions" must be a non-empty array`);
+  return { regions: parsed.regions, latencyMs: parsed.latencyMs ?? {}, jitterMs: parsed.jitterMs ?? 0 };
+}
+
+export function regionOf(layout: RegionLayout, nodeId: string): string {
+  const index = Number.parseInt(nodeId.replace(/^\D+/, ''), 10) - 1;
+  return layout.regions[((index % layout.regions.length) + layout.regions.length) % layout.regions.length] as string;
+}
+
+export function delayBetween(layout: RegionLayout, a: string, b: string): number {
+  if (a === b) return 0;
+  const delay = layout.latencyMs[a]?.[b] ?? layout.latencyMs[b]?.[a] ?? 0;
+  if (!(delay >= 0)) throw new RegionError(`latency between ${a} and ${b} must be >= 0, got ${delay}`);
+  return delay;
+}
+
+/** Set the baseline delay of every directed link among `nodeIds` and from the clients. */
+export function applyRegions(options: { network: ProxyNetwork; layout: RegionLayout; nodeIds: readonly string[] }): void {
+  const { network, layout, nodeIds } = options;
+  const clientRegion = layout.regions[0] as string;
+  for (const from of nodeIds) {
+    for (const to of nodeIds) {
+      if (from === to) continue;
+      const latencyMs = delayBetween(layout, regionOf(layout, from), regionOf(layout, to));
+      network.setBaseline(from, to, { latencyMs, jitterMs: latencyMs > 0 ? layout.jitterMs : 0 });
+    }
+    const clientMs = delayBetween(layout, clientRegion, regionOf(layout, from));
+    network.setBaseline('client', from, { latencyMs: clientMs, jitterMs: clientMs > 0 ? layout.jitterMs : 0 });
+    network.setBaseline(from, 'client', { latencyMs: clientMs, jitterMs: clientMs > 0 ? layout.jitterMs : 0 });
+  }
+}

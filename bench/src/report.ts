@@ -1,0 +1,284 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as vega from 'vega';
+import * as vegaLite from 'vega-lite';
+import type { FaultWindow } from './nemesis.js';
+import type { ScheduledFault } from './schedule.js';
+import { type RunFigures, spread } from './stats.js';
+import type { ReadBackResult } from './verdict.js';
+
+export interface BenchVerdict {
+  passed: boolean;
+  /** One line per reason the verdict failed. */
+  failures: string[];
+  linearizability: {
+    judged: boolean;
+    reason?: string;
+    linearizable?: boolean;
+    keysChecked?: number;
+    operationsChecked?: number;
+    undecidedKeys?: string[];
+    elapsedMs?: number;
+    violations?: { key: string; explanation: string; operationIds: number[] }[];
+  };
+  lostWrites: ReadBackResult;
+}
+
+export interface BenchReport {
+  version: 1;
+  target: string;
+  startedAt: string;
+  options: Record<string, unknown>;
+  seed: string;
+  schedule: ScheduledFault[];
+  faults: FaultWindow[];
+  figures: RunFigures;
+  verdict: BenchVerdict;
+  /** Test-only anomalies the run inserted on purpose. */
+  planted: string[];
+  outDir: string;
+}
+
+export interface RecoveryByKind {
+  kind: string;
+  count: number;
+  firstSuccessP50Ms: number | null;
+  firstSuccessP99Ms: number | null;
+  throughputBackP50Ms: number | null;
+  throughputBackP99Ms: number | null;
+  unavailableP50Ms: number | null;
+  unavailableP99Ms: number | null;
+}
+
+export function recoveryByKind(figures: RunFigures): RecoveryByKind[] {
+  const kinds = [...new Set(figures.recoveries.map((r) => r.kind))].sort();
+  return kinds.map((kind) => {
+    const list = figures.recoveries.filter((r) => r.kind === kind);
+    const first = spread(list.map((r) => r.firstSuccessMs));
+    const back = spread(list.map((r) => r.throughputBackMs));
+    const unavailable = spread(list.map((r) => r.unavailableMs));
+    return {
+      kind,
+      count: list.length,
+      firstSuccessP50Ms: first.p50,
+      firstSuccessP99Ms: first.p99,
+      throughputBackP50Ms: back.p50,
+      throughputBackP99Ms: back.p99,
+      unavailableP50Ms: unavailable.p50,
+      unavailableP99Ms: unavailable.p99,
+    };
+  });
+}
+
+const fmt = (value: number | null | undefined, digits = 1): string =>
+  value === null || value === undefined ? '-' : value.toFixed(digits);
+
+export function renderSummaryMarkdown(report: BenchReport): string {
+  const { figures, verdict } = report;
+  const lines: string[] = [];
+  lines.push(`# Bench run: ${report.target}`, '');
+  lines.push(`- Started: ${report.startedAt}; seed \`${report.seed}\``);
+  lines.push(`- Options: \`${JSON.stringify(report.options)}\``);
+  lines.push(`- **Verdict: ${verdict.passed ? 'PASS' : 'FAIL'}**`);
+  for (const failure of verdict.failures) lines.push(`  - ${failure}`);
+  if (report.planted.length > 0) lines.push(`- Planted on purpose (test switch): ${report.planted.join('; ')}`);
+  lines.push('', '## Figures', '');
+  lines.push('| metric | value |', '|---|---|');
+  lines.push(`| duration | ${fmt(figures.durationS)} s |`);
+  lines.push(
+    `| operations | ${figures.operations.total} (ok ${figures.operations.ok}, failed ${figures.operations.failed}, unknown ${figures.operations.unknown}) |`,
+  );
+  lines.push(`| throughput (ok) | ${fmt(figures.throughputOkPerS)} ops/s |`);
+  lines.push(
+    `| latency ok p50 / p90 / p99 / max | ${fmt(figures.latency.p50Ms, 2)} / ${fmt(figures.latency.p90Ms, 2)} / ${fmt(figures.latency.p99Ms, 2)} / ${fmt(figures.latency.maxMs, 1)} ms |`,
+  );
+  for (const [kind, summary] of Object.entries(figures.latencyByKind)) {
+    lines.push(`| ${kind} p50 / p99 | ${fmt(summary.p50Ms, 2)} / ${fmt(summary.p99Ms, 2)} ms (${summary.count}) |`);
+  }
+  lines.push(`| leader changes | ${figures.leaderChanges} |`);
+  const lin = verdict.linearizability;
+  lines.push(
+    `| linearizable | ${lin.judged ? `${lin.linearizable} (${lin.keysChecked} keys, ${lin.operationsChecked} ops, ${lin.violations?.length ?? 0} violations, ${lin.undecidedKeys?.length ?? 0} undecided, ${fmt(lin.elapsedMs, 0)} ms)` : `not judged: ${lin.reason}`} |`,
+  );
+  lines.push(
+    `| lost writes | ${verdict.lostWrites.lostWriteCount} (${verdict.lostWrites.lostWrites.length} keys of ${verdict.lostWrites.keysRead} read back; ${verdict.lostWrites.keysUnreadable.length} unreadable) |`,
+  );
+  lines.push(`| duplicate applications | ${verdict.lostWrites.duplicates.length} keys |`);
+  lines.push('', '## Faults', '');
+  lines.push('| # | kind | start s | end s | nodes | detail | first ok ms | throughput back ms | longest outage ms |');
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  for (const window of report.faults) {
+    const recovery = figures.recoveries.find((r) => r.index === window.index);
+    const note = window.skipped !== undefined ? `skipped: ${window.skipped}` : window.error !== undefined ? `error: ${window.error}` : window.detail;
+    const expectation =
+      window.expectation === undefined ? '' : ` [${window.expectation.met ? 'ok' : 'NOT MET'}: ${window.expectation.description}]`;
+    lines.push(
+      `| ${window.index} | ${window.kind} | ${fmt(recovery?.startS)} | ${fmt(recovery?.endS)} | ${window.nodes.join(',')} | ${escapePipes(note + expectation)} | ${fmt(recovery?.firstSuccessMs, 0)} | ${fmt(recovery?.throughputBackMs, 0)} | ${fmt(recovery?.unavailableMs, 0)} |`,
+    );
+  }
+  lines.push('', '## Recovery by fault kind (ms)', '');
+  lines.push('| kind | n | first ok p50 | p99 | throughput back p50 | p99 | longest outage p50 | p99 |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const r of recoveryByKind(figures)) {
+    lines.push(
+      `| ${r.kind} | ${r.count} | ${fmt(r.firstSuccessP50Ms, 0)} | ${fmt(r.firstSuccessP99Ms, 0)} | ${fmt(r.throughputBackP50Ms, 0)} | ${fmt(r.throughputBackP99Ms, 0)} | ${fmt(r.unavailableP50Ms, 0)} | ${fmt(r.unavailableP99Ms, 0)} |`,
+    );
+  }
+  if ((lin.violations?.length ?? 0) > 0) {
+    lines.push('', '## Linearizability violations', '');
+    for (const violation of lin.violations ?? []) {
+      lines.push(`### key \`${violation.key}\``, '', '```', violation.explanation, '```', '');
+    }
+  }
+  if (verdict.lostWrites.lostWrites.length > 0) {
+    lines.push('', '## Lost writes', '');
+    for (const lost of verdict.lostWrites.lostWrites) lines.push(`- \`${lost.key}\` ${lost.kind}: ${lost.detail}`);
+  }
+  if (verdict.lostWrites.duplicates.length > 0) {
+    lines.push('', '## Duplicate applications', '');
+    for (const d of verdict.lostWrites.duplicates) {
+      lines.push(`- \`${d.key}\`: version ${d.version} > ${d.acknowledgedWrites} acknowledged + ${d.unknownWrites} unknown writes`);
+    }
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+function escapePipes(text: string): string {
+  return text.replaceAll('|', '\\|');
+}
+
+/** Compile a vega-lite spec and render it to an SVG string, headless. */
+export async function renderSvg(spec: vegaLite.TopLevelSpec): Promise<string> {
+  const compiled = vegaLite.compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+function faultLayer(faults: readonly FaultWindow[], startMs: number): object {
+  return {
+    data: {
+      values: faults
+        .filter((f) => f.skipped === undefined)
+        .map((f) => ({
+          start: (f.startMs - startMs) / 1000,
+          end: Math.max((f.endMs - startMs) / 1000, (f.startMs - startMs) / 1000 + 0.2),
+          fault: f.kind,
+        })),
+    },
+    mark: { type: 'rect', opacity: 0.18 },
+    encoding: {
+      x: { field: 'start', type: 'quantitative' },
+      x2: { field: 'end' },
+      color: { field: 'fault', type: 'nominal', legend: { title: 'fault' } },
+      tooltip: [{ field: 'fault' }],
+    },
+  };
+}
+
+export function throughputSpec(report: BenchReport, workloadStartMs: number): vegaLite.TopLevelSpec {
+  const values = report.figures.timeline.flatMap((p) => [
+    { t: p.t, series: 'ok', perSecond: p.ok * 10 },
+    { t: p.t, series: 'failed/unknown', perSecond: (p.failed + p.unknown) * 10 },
+  ]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Throughput per 100 ms (ops/s), faults shaded',
+    width: 900,
+    height: 260,
+    layer: [
+      faultLayer(report.faults, workloadStartMs),
+      {
+        data: { values },
+        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1 },
+        encoding: {
+          x: { field: 't', type: 'quantitative', title: 'seconds' },
+          y: { field: 'perSecond', type: 'quantitative', title: 'ops/s' },
+          stroke: { field: 'series', type: 'nominal', scale: { range: ['#2b7', '#d33'] }, legend: { title: 'outcome' } },
+        },
+      },
+    ],
+    resolve: { scale: { color: 'independent' } },
+  } as vegaLite.TopLevelSpec;
+}
+
+export function latencySpec(report: BenchReport, workloadStartMs: number): vegaLite.TopLevelSpec {
+  const values = report.figures.latencyTimeline.flatMap((p) => [
+    { t: p.t, series: 'p50', ms: Math.max(0.01, p.p50Ms) },
+    { t: p.t, series: 'p99', ms: Math.max(0.01, p.p99Ms) },
+  ]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Latency of successful operations per second (ms, log scale), faults shaded',
+    width: 900,
+    height: 260,
+    layer: [
+      faultLayer(report.faults, workloadStartMs),
+      {
+        data: { values },
+        mark: { type: 'line', point: false },
+        encoding: {
+          x: { field: 't', type: 'quantitative', title: 'seconds' },
+          y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'ms' },
+          stroke: { field: 'series', type: 'nominal', legend: { title: 'percentile' } },
+        },
+      },
+    ],
+    resolve: { scale: { color: 'independent' } },
+  } as vegaLite.TopLevelSpec;
+}
+
+export function distributionSpec(report: BenchReport): vegaLite.TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Latency distribution of successful operations',
+    width: 900,
+    height: 200,
+    data: { values: report.figures.latencyDistribution.map((b) => ({ bucket: `≤ ${b.upToMs} ms`, count: b.count, upTo: b.upToMs })) },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'bucket', type: 'ordinal', sort: { field: 'upTo' }, title: 'latency bucket' },
+      y: { field: 'count', type: 'quantitative', title: 'operations' },
+    },
+  } as vegaLite.TopLevelSpec;
+}
+
+function escapeHtml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+export async function renderHtml(report: BenchReport, workloadStartMs: number): Promise<string> {
+  const charts = await Promise.all([
+    renderSvg(throughputSpec(report, workloadStartMs)),
+    renderSvg(latencySpec(report, workloadStartMs)),
+    renderSvg(distributionSpec(report)),
+  ]);
+  const summary = renderSummaryMarkdown(report);
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<title>holdfast bench: ${escapeHtml(report.target)} ${report.verdict.passed ? 'PASS' : 'FAIL'}</title>`,
+    '<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1000px}',
+    '.verdict{font-size:1.4em;font-weight:bold}.pass{color:#1a7f37}.fail{color:#c62828}',
+    'pre{background:#f6f8fa;padding:1em;overflow:auto;font-size:0.85em}</style></head><body>',
+    `<h1>holdfast bench: ${escapeHtml(report.target)}</h1>`,
+    `<p class="verdict ${report.verdict.passed ? 'pass' : 'fail'}">Verdict: ${report.verdict.passed ? 'PASS' : 'FAIL'}</p>`,
+    ...report.verdict.failures.map((f) => `<p>${escapeHtml(f)}</p>`),
+    ...charts.map((svg) => `<figure>${svg}</figure>`),
+    '<h2>Summary</h2>',
+    `<pre>${escapeHtml(summary)}</pre>`,
+    '</body></html>',
+  ].join('\n');
+}
+
+export async function writeReports(options: { report: BenchReport; workloadStartMs: number; outDir: string }): Promise<void> {
+  const { report, outDir } = options;
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(outDir, 'summary.md'), renderSummaryMarkdown(report));
+  fs.writeFileSync(path.join(outDir, 'report.html'), await renderHtml(report, options.workloadStartMs));
+}

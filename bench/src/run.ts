@@ -1,0 +1,253 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EtcdTarget } from './etcd.js';
+import { BenchHistory, MonotonicClock } from './history.js';
+import { HoldfastTarget } from './holdfast.js';
+import { NemesisRunner } from './nemesis.js';
+import { Prng } from './prng.js';
+import { Progress } from './progress.js';
+import { ProxyNetwork } from './proxy.js';
+import { applyRegions, type RegionLayout, regionOf } from './regions.js';
+import { type BenchReport, type BenchVerdict, writeReports } from './report.js';
+import { generateSchedule, type NemesisKind } from './schedule.js';
+import { computeFigures, type LeaderSample } from './stats.js';
+import { type ClusterTarget, sleep, type TargetKind } from './target.js';
+import { judgeLinearizability, plantStaleRead, readBackAndAccount } from './verdict.js';
+import { Workload, type WorkloadOptions } from './workload.js';
+
+export interface BenchOptions {
+  target: TargetKind;
+  nodes: number;
+  durationMs: number;
+  nemeses: NemesisKind[];
+  workload: WorkloadOptions;
+  seed: string;
+  outDir: string;
+  regions?: { name: string; layout: RegionLayout };
+  warmupMs: number;
+  cooldownMs: number;
+  faultMs: { min: number; max: number };
+  quietMs: { min: number; max: number };
+  /** Checker budget per key. */
+  checkBudgetMsPerKey: number;
+  /** Limit on recorded operations. */
+  operationsMax: number;
+  /** Test-only: insert a stale read into the history; the verdict must then fail. */
+  plantStaleRead: boolean;
+  progress: 'auto' | 'none';
+  /** Keep the data folder after the run (default: removed, logs are copied into outDir). */
+  keepData: boolean;
+  log: (line: string) => void;
+}
+
+export interface BenchRunResult {
+  report: BenchReport;
+  outDir: string;
+}
+
+function createTarget(kind: TargetKind, prng: Prng): ClusterTarget {
+  return kind === 'etcd' ? new EtcdTarget() : new HoldfastTarget({ prng });
+}
+
+/** One bench run: cluster up, workload and faults for the duration, heal, read back, judge, report. */
+export async function runBench(options: BenchOptions): Promise<BenchRunResult> {
+  const prng = new Prng(`run:${options.seed}`);
+  const startedAt = new Date().toISOString();
+  fs.mkdirSync(options.outDir, { recursive: true });
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `holdfast-bench-${options.target}-`));
+  const network = new ProxyNetwork({ prng: prng.fork('network') });
+  const target = createTarget(options.target, prng.fork('target'));
+  const schedule = generateSchedule({
+    seed: options.seed,
+    kinds: options.nemeses,
+    runMs: options.durationMs,
+    warmupMs: options.warmupMs,
+    cooldownMs: options.cooldownMs,
+    faultMs: options.faultMs,
+    quietMs: options.quietMs,
+  });
+  options.log(`bench: ${options.target}, ${options.nodes} nodes, ${schedule.length} faults planned, data in ${runDir}`);
+  const regionMap =
+    options.regions === undefined
+      ? undefined
+      : Object.fromEntries(
+          Array.from({ length: options.nodes }, (_, i) => [`n${i + 1}`, regionOf(options.regions!.layout, `n${i + 1}`)]),
+        );
+  try {
+    await target.start({ network, runDir, nodeCount: options.nodes, ...(regionMap === undefined ? {} : { regions: regionMap }) });
+    if (options.regions !== undefined) applyRegions({ network, layout: options.regions.layout, nodeIds: target.nodeIds() });
+    return await driveRun({ options, target, network, schedule, prng, startedAt });
+  } finally {
+    await target.stop().catch((error: unknown) => options.log(`stopping the cluster: ${String(error)}`));
+    copyLogs({ target, outDir: options.outDir });
+    await network.close();
+    if (!options.keepData) fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+function copyLogs(options: { target: ClusterTarget; outDir: string }): void {
+  const logsOut = path.join(options.outDir, 'logs');
+  fs.mkdirSync(logsOut, { recursive: true });
+  const source = options.target.logsDir();
+  if (!fs.existsSync(source)) return;
+  for (const name of fs.readdirSync(source)) {
+    if (name.endsWith('.log')) fs.copyFileSync(path.join(source, name), path.join(logsOut, name));
+  }
+}
+
+async function driveRun(context: {
+  options: BenchOptions;
+  target: ClusterTarget;
+  network: ProxyNetwork;
+  schedule: ReturnType<typeof generateSchedule>;
+  prng: Prng;
+  startedAt: string;
+}): Promise<BenchRunResult> {
+  const { options, target, network, schedule, prng } = context;
+  const clock = new MonotonicClock();
+  const history = new BenchHistory({ clock, operationsMax: options.operationsMax });
+  const workload = new Workload({ workload: options.workload, history, target, prng: prng.fork('workload') });
+  const workloadStartMs = clock.nowMs();
+  const nemesis = new NemesisRunner({ target, network, clock, schedule, originMs: workloadStartMs });
+  const leaderSamples: LeaderSample[] = [];
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const atMs = clock.nowMs();
+      leaderSamples.push({ atMs, leader: await target.findLeader().catch(() => undefined) });
+      await sleep(250);
+    }
+  })();
+  const progress = new Progress({ totalS: options.durationMs / 1000, label: options.target, mode: options.progress, write: options.log });
+  const ticker = setInterval(() => {
+    progress.update({
+      elapsedS: (clock.nowMs() - workloadStartMs) / 1000,
+      ok: workload.counters.ok,
+      errors: workload.counters.failed + workload.counters.unknown,
+      fault: nemesis.currentFault(),
+    });
+  }, 500);
+  workload.start();
+  const nemesisDone = nemesis.run();
+  await sleep(options.durationMs);
+  nemesis.stop();
+  await nemesisDone;
+  await workload.stop();
+  const workloadEndMs = clock.nowMs();
+  clearInterval(ticker);
+  progress.stop();
+  polling = false;
+  await poller;
+  await healEverything({ target, network, log: options.log });
+  const readBackClient = target.createKv({ clientIndex: 0, deadlineMs: 3000 });
+  const lostWrites = await readBackAndAccount({ history, client: readBackClient, readTimeoutMs: 30_000 });
+  readBackClient.close();
+  const planted: string[] = [];
+  if (options.plantStaleRead) {
+    const op = plantStaleRead(history);
+    planted.push(op === undefined ? 'stale read requested but no key had an overwritten write' : `stale read of ${op.key} (op ${op.id})`);
+  }
+  options.log(`checking ${history.size} operations...`);
+  const lin = judgeLinearizability({ operations: history.all(), timeBudgetMsPerKey: options.checkBudgetMsPerKey });
+  const figures = computeFigures({ operations: history.all(), windows: nemesis.windows, leaderSamples, workloadStartMs, workloadEndMs });
+  const verdict = buildVerdict({ lin, lostWrites, windows: nemesis.windows, okCount: figures.operations.ok });
+  const report: BenchReport = {
+    version: 1,
+    target: target.kind,
+    startedAt: context.startedAt,
+    options: optionsForReport(options),
+    seed: options.seed,
+    schedule,
+    faults: nemesis.windows,
+    figures,
+    verdict,
+    planted,
+    outDir: options.outDir,
+  };
+  if (target instanceof HoldfastTarget && target.unproxiedLinks.length > 0) {
+    report.verdict.failures.push(`note: peer links not proxied: ${target.unproxiedLinks.join(', ')}`);
+  }
+  await writeReports({ report, workloadStartMs, outDir: options.outDir });
+  return { report, outDir: options.outDir };
+}
+
+async function healEverything(options: { target: ClusterTarget; network: ProxyNetwork; log: (line: string) => void }): Promise<void> {
+  const { target, network } = options;
+  network.healAll();
+  for (const id of target.nodeIds()) {
+    try {
+      await target.resume(id);
+      if (!target.isRunning(id)) await target.restart(id);
+    } catch (error) {
+      options.log(`heal ${id}: ${String(error)}`);
+    }
+  }
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if ((await target.findLeader().catch(() => undefined)) !== undefined) return;
+    await sleep(250);
+  }
+  options.log('warning: no leader 30 s after healing');
+}
+
+function buildVerdict(options: {
+  lin: ReturnType<typeof judgeLinearizability>;
+  lostWrites: Awaited<ReturnType<typeof readBackAndAccount>>;
+  windows: NemesisRunner['windows'];
+  okCount: number;
+}): BenchVerdict {
+  const { lin, lostWrites } = options;
+  const failures: string[] = [];
+  const result = lin.result;
+  if (result !== undefined) {
+    if (result.violations.length > 0) failures.push(`${result.violations.length} key(s) not linearizable`);
+    if (result.undecidedKeys.length > 0) failures.push(`${result.undecidedKeys.length} key(s) undecided within the checker budget`);
+  }
+  if (lostWrites.lostWriteCount > 0) failures.push(`${lostWrites.lostWriteCount} acknowledged write(s) lost`);
+  if (lostWrites.duplicates.length > 0) failures.push(`${lostWrites.duplicates.length} key(s) with writes applied twice`);
+  if (lostWrites.keysUnreadable.length > 0) failures.push(`${lostWrites.keysUnreadable.length} key(s) unreadable after healing`);
+  for (const window of options.windows) {
+    if (window.expectation !== undefined && !window.expectation.met) failures.push(`expectation not met: ${window.expectation.description}`);
+  }
+  if (options.okCount === 0) failures.push('no operation succeeded');
+  return {
+    passed: failures.length === 0,
+    failures,
+    linearizability: {
+      judged: lin.judged,
+      ...(lin.reason === undefined ? {} : { reason: lin.reason }),
+      ...(result === undefined
+        ? {}
+        : {
+            linearizable: result.linearizable,
+            keysChecked: result.keysChecked,
+            operationsChecked: result.operationsChecked,
+            undecidedKeys: result.undecidedKeys,
+            elapsedMs: result.elapsedMs,
+            violations: result.violations.map((v) => ({
+              key: v.key,
+              explanation: v.explanation,
+              operationIds: v.operations.map((o) => o.id),
+            })),
+          }),
+    },
+    lostWrites,
+  };
+}
+
+function optionsForReport(options: BenchOptions): Record<string, unknown> {
+  return {
+    target: options.target,
+    nodes: options.nodes,
+    durationMs: options.durationMs,
+    nemeses: options.nemeses,
+    workload: options.workload,
+    regions: options.regions?.name,
+    faultMs: options.faultMs,
+    quietMs: options.quietMs,
+    warmupMs: options.warmupMs,
+    cooldownMs: options.cooldownMs,
+    plantStaleRead: options.plantStaleRead,
+  };
+}

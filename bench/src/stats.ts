@@ -1,0 +1,253 @@
+import hdr from 'hdr-histogram-js';
+import type { BenchOperation } from './history.js';
+import type { FaultWindow } from './nemesis.js';
+
+export const BUCKET_MS = 100;
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  meanMs: number;
+}
+
+export interface TimelinePoint {
+  /** Bucket start, seconds since the workload began. */
+  t: number;
+  ok: number;
+  failed: number;
+  unknown: number;
+}
+
+export interface LatencyPoint {
+  /** Second since the workload began. */
+  t: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface FaultRecovery {
+  index: number;
+  kind: string;
+  startS: number;
+  endS: number;
+  /** Operations per second over the 5 s before the fault. */
+  preFaultRate: number;
+  /** From fault start to the first success of an operation invoked after it; null if none. */
+  firstSuccessMs: number | null;
+  /** From fault start until a 1 s window reaches half the pre-fault rate again; null if never. */
+  throughputBackMs: number | null;
+  /** Longest run of 100 ms buckets without a success, from fault start to 5 s after the heal. */
+  unavailableMs: number;
+}
+
+export interface LeaderSample {
+  atMs: number;
+  leader: string | undefined;
+}
+
+export interface RunFigures {
+  durationS: number;
+  operations: { total: number; ok: number; failed: number; unknown: number };
+  throughputOkPerS: number;
+  latency: LatencySummary;
+  latencyByKind: Record<string, LatencySummary>;
+  /** Every 100 ms: operations completed ok / failed / unknown. */
+  timeline: TimelinePoint[];
+  latencyTimeline: LatencyPoint[];
+  /** Histogram of ok latencies for the distribution chart: bucket upper bounds in ms. */
+  latencyDistribution: { upToMs: number; count: number }[];
+  recoveries: FaultRecovery[];
+  leaderChanges: number;
+  leaderTimeline: { t: number; leader: string }[];
+}
+
+function summarize(latenciesMs: readonly number[]): LatencySummary {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  let max = 0;
+  let sum = 0;
+  for (const ms of latenciesMs) {
+    histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+    max = Math.max(max, ms);
+    sum += ms;
+  }
+  const at = (p: number): number => (latenciesMs.length === 0 ? 0 : histogram.getValueAtPercentile(p) / 1000);
+  const summary = {
+    count: latenciesMs.length,
+    p50Ms: at(50),
+    p90Ms: at(90),
+    p99Ms: at(99),
+    p999Ms: at(99.9),
+    maxMs: max,
+    meanMs: latenciesMs.length === 0 ? 0 : sum / latenciesMs.length,
+  };
+  histogram.destroy();
+  return summary;
+}
+
+function percentileSorted(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+export function computeFigures(options: {
+  operations: readonly BenchOperation[];
+  windows: readonly FaultWindow[];
+  leaderSamples: readonly LeaderSample[];
+  /** Clock times bounding the workload. */
+  workloadStartMs: number;
+  workloadEndMs: number;
+}): RunFigures {
+  const { workloadStartMs, workloadEndMs } = options;
+  const workload = options.operations.filter(
+    (op) => op.clientId > 0 && op.invokedAt >= workloadStartMs && op.invokedAt <= workloadEndMs,
+  );
+  const ok = workload.filter((op) => op.outcome === 'ok');
+  const durationS = Math.max(0.001, (workloadEndMs - workloadStartMs) / 1000);
+  const latencies = ok.map((op) => op.completedAt - op.invokedAt);
+  const byKind: Record<string, number[]> = {};
+  for (const op of ok) {
+    const list = byKind[op.input.kind] ?? [];
+    list.push(op.completedAt - op.invokedAt);
+    byKind[op.input.kind] = list;
+  }
+  const timeline = buildTimeline({ operations: workload, workloadStartMs, workloadEndMs });
+  return {
+    durationS,
+    operations: {
+      total: workload.length,
+      ok: ok.length,
+      failed: workload.filter((op) => op.outcome === 'failed').length,
+      unknown: workload.filter((op) => op.outcome === 'unknown').length,
+    },
+    throughputOkPerS: ok.length / durationS,
+    latency: summarize(latencies),
+    latencyByKind: Object.fromEntries(Object.entries(byKind).map(([kind, list]) => [kind, summarize(list)])),
+    timeline,
+    latencyTimeline: buildLatencyTimeline({ ok, workloadStartMs }),
+    latencyDistribution: buildDistribution(latencies),
+    recoveries: options.windows
+      .filter((w) => w.skipped === undefined)
+      .map((w) => recoveryOf({ window: w, ok, timeline, workloadStartMs })),
+    leaderChanges: countLeaderChanges(options.leaderSamples),
+    leaderTimeline: options.leaderSamples
+      .filter((s) => s.leader !== undefined)
+      .map((s) => ({ t: (s.atMs - workloadStartMs) / 1000, leader: s.leader as string })),
+  };
+}
+
+function buildTimeline(options: {
+  operations: readonly BenchOperation[];
+  workloadStartMs: number;
+  workloadEndMs: number;
+}): TimelinePoint[] {
+  const buckets = Math.max(1, Math.ceil((options.workloadEndMs - options.workloadStartMs) / BUCKET_MS));
+  const points: TimelinePoint[] = Array.from({ length: buckets }, (_, i) => ({
+    t: (i * BUCKET_MS) / 1000,
+    ok: 0,
+    failed: 0,
+    unknown: 0,
+  }));
+  for (const op of options.operations) {
+    const index = Math.floor((op.completedAt - options.workloadStartMs) / BUCKET_MS);
+    const point = points[Math.min(points.length - 1, Math.max(0, index))] as TimelinePoint;
+    point[op.outcome] += 1;
+  }
+  return points;
+}
+
+function buildLatencyTimeline(options: { ok: readonly BenchOperation[]; workloadStartMs: number }): LatencyPoint[] {
+  const perSecond = new Map<number, number[]>();
+  for (const op of options.ok) {
+    const second = Math.floor((op.completedAt - options.workloadStartMs) / 1000);
+    const list = perSecond.get(second) ?? [];
+    list.push(op.completedAt - op.invokedAt);
+    perSecond.set(second, list);
+  }
+  return [...perSecond.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, list]) => {
+      const sorted = list.sort((a, b) => a - b);
+      return { t, p50Ms: percentileSorted(sorted, 50), p99Ms: percentileSorted(sorted, 99) };
+    });
+}
+
+function buildDistribution(latenciesMs: readonly number[]): { upToMs: number; count: number }[] {
+  // Logarithmic buckets: 0.125 ms doubling up to ~2 minutes.
+  const bounds: number[] = [];
+  for (let bound = 0.125; bound < 150_000; bound *= 2) bounds.push(bound);
+  const counts = new Array<number>(bounds.length).fill(0);
+  for (const ms of latenciesMs) {
+    let index = bounds.findIndex((b) => ms <= b);
+    if (index < 0) index = bounds.length - 1;
+    counts[index] = (counts[index] ?? 0) + 1;
+  }
+  return bounds.map((upToMs, i) => ({ upToMs, count: counts[i] ?? 0 })).filter((_, i, all) => {
+    const first = all.findIndex((b) => b.count > 0);
+    const last = all.length - 1 - [...all].reverse().findIndex((b) => b.count > 0);
+    return first >= 0 && i >= first && i <= last;
+  });
+}
+
+function recoveryOf(options: {
+  window: FaultWindow;
+  ok: readonly BenchOperation[];
+  timeline: readonly TimelinePoint[];
+  workloadStartMs: number;
+}): FaultRecovery {
+  const { window, ok, timeline, workloadStartMs } = options;
+  const startRel = window.startMs - workloadStartMs;
+  const endRel = window.endMs - workloadStartMs;
+  const startBucket = Math.max(0, Math.floor(startRel / BUCKET_MS));
+  const preBuckets = timeline.slice(Math.max(0, startBucket - 50), startBucket);
+  const preFaultRate = preBuckets.length === 0 ? 0 : preBuckets.reduce((s, p) => s + p.ok, 0) / (preBuckets.length * 0.1);
+  const firstOk = ok.find((op) => op.invokedAt >= window.startMs);
+  let throughputBackMs: number | null = null;
+  for (let i = startBucket; i + 10 <= timeline.length; i += 1) {
+    const windowOk = timeline.slice(i, i + 10).reduce((s, p) => s + p.ok, 0);
+    if (windowOk >= 0.5 * preFaultRate) {
+      throughputBackMs = Math.max(0, (i + 10) * BUCKET_MS - startRel);
+      break;
+    }
+  }
+  if (preFaultRate === 0) throughputBackMs = null;
+  const lastBucket = Math.min(timeline.length, Math.ceil((endRel + 5000) / BUCKET_MS));
+  let longest = 0;
+  let run = 0;
+  for (let i = startBucket; i < lastBucket; i += 1) {
+    run = (timeline[i]?.ok ?? 0) === 0 ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  return {
+    index: window.index,
+    kind: window.kind,
+    startS: startRel / 1000,
+    endS: endRel / 1000,
+    preFaultRate,
+    firstSuccessMs: firstOk === undefined ? null : firstOk.completedAt - window.startMs,
+    throughputBackMs,
+    unavailableMs: longest * BUCKET_MS,
+  };
+}
+
+function countLeaderChanges(samples: readonly LeaderSample[]): number {
+  let changes = 0;
+  let last: string | undefined;
+  for (const sample of samples) {
+    if (sample.leader === undefined) continue;
+    if (last !== undefined && sample.leader !== last) changes += 1;
+    last = sample.leader;
+  }
+  return changes;
+}
+
+/** p50 and p99 of a list of durations (null entries are skipped). */
+export function spread(values: readonly (number | null)[]): { p50: number | null; p99: number | null; count: number } {
+  const present = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
+  if (present.length === 0) return { p50: null, p99: null, count: 0 };
+  return { p50: percentileSorted(present, 50), p99: percentileSorted(present, 99), count: present.length };
+}

@@ -1,0 +1,107 @@
+import type { ProxyNetwork } from './proxy.js';
+
+/** The store under test, seen through what the workloads and nemeses need. */
+
+export type TargetKind = 'holdfast' | 'etcd';
+
+export interface KvValue {
+  /** null when the key does not exist. */
+  value: string | null;
+  /** Writes applied to the key since its creation (0 when absent). */
+  version: number;
+}
+
+/** One client's view of the key-value API. Reads are linearizable. */
+export interface KvAdapter {
+  get(key: string): Promise<KvValue>;
+  put(key: string, value: string): Promise<void>;
+  /** Swap in `value` if the key holds `expected` (null = absent); false if the compare failed. */
+  cas(key: string, expected: string | null, value: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  close(): void;
+}
+
+/** What an error says about an operation: it surely did not happen, or it may have. */
+export type ErrorCertainty = 'failed' | 'unknown';
+
+export interface TargetCapabilities {
+  /** Failpoints for fsync delay/failure and disk full. */
+  diskFaults: boolean;
+  membership: boolean;
+  transferLeadership: boolean;
+}
+
+export interface TargetStartOptions {
+  network: ProxyNetwork;
+  runDir: string;
+  nodeCount: number;
+  /** Region per node id, if any (informational for the target; latency is the proxies'). */
+  regions?: Record<string, string>;
+}
+
+export interface RestartOptions {
+  /** Failpoint flags for the node, e.g. ["fsync-delay-ms=50"]; none = a clean restart. */
+  failpoints?: string[];
+}
+
+export interface ClusterTarget {
+  readonly kind: TargetKind;
+  readonly capabilities: TargetCapabilities;
+  /** Current voting members, by bench node id (n1, n2, ...). */
+  nodeIds(): string[];
+  /** Folder with one log file per node process. */
+  logsDir(): string;
+  start(options: TargetStartOptions): Promise<void>;
+  stop(): Promise<void>;
+  /** A client reaching every node through the client proxies. */
+  createKv(options: { clientIndex: number; deadlineMs: number }): KvAdapter;
+  classifyError(error: unknown, options: { write: boolean }): ErrorCertainty;
+  /** The current leader's node id, or undefined when none is known / reachable. */
+  findLeader(): Promise<string | undefined>;
+  isRunning(id: string): boolean;
+  kill(id: string): Promise<void>;
+  restart(id: string, options?: RestartOptions): Promise<void>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  /** Resolves true if the node process exits within the time. */
+  waitForExit(id: string, timeoutMs: number): Promise<boolean>;
+  /** Stop the node, remove it from the membership, wipe its data, add it back as a new member. */
+  wipeAndRejoin(id: string): Promise<void>;
+  /** Remove the member (the process stops). */
+  removeMember(id: string): Promise<void>;
+  /** Add a removed node back as a new member with empty data. */
+  addMember(id: string): Promise<void>;
+  transferLeadership(toId?: string): Promise<void>;
+}
+
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Retry an async action until it resolves or the time runs out (then rethrow the last error). */
+export async function retryUntil<T>(options: {
+  action: () => Promise<T>;
+  timeoutMs: number;
+  intervalMs?: number;
+}): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      return await options.action();
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= deadline) throw lastError;
+    await sleep(options.intervalMs ?? 200);
+  }
+}

@@ -1,0 +1,126 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkHistory, generateLinearizableHistory, type HistoryOperation } from '../src/index.js';
+import { isLinearizableByBruteForce } from './helpers.js';
+
+const generatorOptions = fc.record({
+  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  operationCount: fc.integer({ min: 1, max: 300 }),
+  keyCount: fc.integer({ min: 1, max: 6 }),
+  clientCount: fc.integer({ min: 1, max: 10 }),
+  unknownRatio: fc.constantFrom(0, 0.05, 0.2),
+  failedRatio: fc.constantFrom(0, 0.05),
+  valueAlphabetSize: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+});
+
+/** Replaces the value one 'ok' get returned; returns the corrupted history and the corrupted id. */
+function corruptRead(history: HistoryOperation[], pick: number, value: string | null) {
+  const reads = history.filter((op) => op.outcome === 'ok' && op.output?.kind === 'get');
+  if (reads.length === 0) return undefined;
+  const target = reads[pick % reads.length]!;
+  const corrupted = history.map((op) => (op.id === target.id ? { ...op, output: { kind: 'get' as const, value } } : op));
+  return { corrupted, target };
+}
+
+describe('property: histories from a real sequential execution', () => {
+  it('are always linearizable, whatever the overlaps and unknown outcomes', () => {
+    fc.assert(
+      fc.property(generatorOptions, (options) => {
+        const history = generateLinearizableHistory(options);
+        const result = checkHistory(history);
+        expect(result.violations).toEqual([]);
+        expect(result.linearizable).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('with one read corrupted to a value never written, are always caught on that key', () => {
+    fc.assert(
+      fc.property(generatorOptions, fc.nat(), (options, pick) => {
+        const history = generateLinearizableHistory(options);
+        const corruption = corruptRead(history, pick, 'never-written');
+        if (corruption === undefined) return;
+        const result = checkHistory(corruption.corrupted);
+        expect(result.linearizable).toBe(false);
+        const violation = result.violations.find((v) => v.key === corruption.target.key);
+        expect(violation?.operations.map((op) => op.id)).toContain(corruption.target.id);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('with one read corrupted to any value, get the same verdict as a brute-force search', () => {
+    const smallOptions = fc.record({
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      operationCount: fc.integer({ min: 1, max: 7 }),
+      keyCount: fc.constant(1),
+      clientCount: fc.integer({ min: 1, max: 4 }),
+      unknownRatio: fc.constantFrom(0, 0.2, 0.4),
+      failedRatio: fc.constantFrom(0, 0.1),
+      valueAlphabetSize: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+    });
+    const anyValue = fc.constantFrom(null, 'v0', 'v1', 'v2', 'v3', 'v4');
+    fc.assert(
+      fc.property(smallOptions, fc.nat(), anyValue, fc.boolean(), (options, pick, value, corrupt) => {
+        const history = generateLinearizableHistory(options);
+        const corruption = corrupt ? corruptRead(history, pick, value) : undefined;
+        const candidate = corruption?.corrupted ?? history;
+        const expected = isLinearizableByBruteForce(candidate);
+        const result = checkHistory(candidate);
+        expect(result.linearizable).toBe(expected);
+        for (const violation of result.violations) {
+          expect(isLinearizableByBruteForce(violation.operations)).toBe(false);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('agree with a brute-force search on random small histories with arbitrary outputs', () => {
+    const value = fc.constantFrom(null, 'a', 'b');
+    const operation = fc.record({
+      input: fc.oneof(
+        fc.constant({ kind: 'get' as const }),
+        fc.record({ kind: fc.constant('put' as const), value: fc.constantFrom('a', 'b') }),
+        fc.record({ kind: fc.constant('cas' as const), expected: value, value: fc.constantFrom('a', 'b') }),
+        fc.constant({ kind: 'delete' as const }),
+      ),
+      outcome: fc.constantFrom('ok', 'ok', 'ok', 'unknown', 'failed'),
+      readValue: value,
+      swapped: fc.boolean(),
+      invokedAt: fc.integer({ min: 0, max: 20 }),
+      duration: fc.integer({ min: 0, max: 10 }),
+    });
+    fc.assert(
+      fc.property(fc.array(operation, { minLength: 1, maxLength: 7 }), (drawn) => {
+        const history: HistoryOperation[] = drawn.map((op, id) => {
+          const built: HistoryOperation = {
+            id,
+            clientId: id,
+            key: 'k',
+            input: op.input,
+            outcome: op.outcome as HistoryOperation['outcome'],
+            invokedAt: op.invokedAt,
+            returnedAt: op.invokedAt + op.duration,
+          };
+          if (op.outcome === 'ok') built.output = outputFor(op.input.kind, op.readValue, op.swapped);
+          return built;
+        });
+        expect(checkHistory(history).linearizable).toBe(isLinearizableByBruteForce(history));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+function outputFor(kind: 'get' | 'put' | 'cas' | 'delete', readValue: string | null, swapped: boolean) {
+  switch (kind) {
+    case 'get':
+      return { kind, value: readValue };
+    case 'cas':
+      return { kind, swapped };
+    default:
+      return { kind };
+  }
+}

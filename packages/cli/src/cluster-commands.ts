@@ -1,0 +1,182 @@
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Member } from '@holdfast/client';
+import type { Command } from 'commander';
+import { type CliIo, CommandContext, parsePositiveInteger } from './context.js';
+import { defaultClusterDataDir } from './endpoints.js';
+import { UsageError } from './errors.js';
+import { renderStatus, renderTable } from './format.js';
+import { type LocalClusterHandle, loadServerModule } from './server-module.js';
+
+const nodesMax = 9;
+
+/** Runs one node in this process until it is stopped (SIGTERM/SIGINT, handled by the node). */
+export async function runNodeCommand(flags: readonly string[]): Promise<void> {
+  const server = await loadServerModule();
+  await server.runNode(flags);
+}
+const leaderWaitMs = 30_000;
+
+export function addClusterCommands(program: Command, io: CliIo): void {
+  program
+    .command('node')
+    .description('run one node (flags as documented by `holdfast node --help`)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[flags...]')
+    // runCli hands `node` argv over before parsing; this entry exists for the command list.
+    .action(async (flags: string[]) => runNodeCommand(flags));
+
+  const cluster = program.command('cluster').description('local clusters for development');
+  cluster
+    .command('up')
+    .description('start a local cluster on free loopback ports; Ctrl-C stops it, a second `up` resumes its data')
+    .option('--nodes <n>', 'members of a new cluster (3 or 5; ignored when the data dir holds one)', parsePositiveInteger, 3)
+    .option('--data-dir <dir>', 'where nodes keep data, logs and cluster.json', defaultClusterDataDir)
+    .action(async (options: { nodes: number; dataDir: string }, command: Command) => {
+      const context = new CommandContext(io, command);
+      if (options.nodes > nodesMax) throw new UsageError(`--nodes is at most ${nodesMax}, got ${options.nodes}`);
+      await runClusterUp(context, { nodes: options.nodes, dataDir: resolve(io.cwd, options.dataDir) });
+    });
+
+  program
+    .command('status')
+    .description('every member: role, term, leader, commit and applied index, and followers’ match index')
+    .action(async (_options: object, command: Command) => {
+      const context = new CommandContext(io, command);
+      const status = await context.withClient((client) => client.status());
+      context.print(status, renderStatus(status));
+    });
+
+  addMemberCommands(program, io);
+
+  const leader = program.command('leader').description('leadership');
+  leader
+    .command('transfer')
+    .description('hand leadership to another voter')
+    .option('--to <id>', 'the member to lead (default: the most caught-up voter)', parsePositiveInteger)
+    .action(async (options: { to?: number }, command: Command) => {
+      const context = new CommandContext(io, command);
+      const result = await context.withClient((client) => client.transferLeadership(options.to ?? 0));
+      context.print(result, `leader is now member ${result.leaderId}`);
+    });
+}
+
+async function runClusterUp(context: CommandContext, options: { nodes: number; dataDir: string }): Promise<void> {
+  const server = await loadServerModule();
+  const resumed = existsSync(join(options.dataDir, 'cluster.json'));
+  const local = await server.LocalCluster.start({ dataDir: options.dataDir, size: options.nodes });
+  try {
+    const leader = await local.waitForLeader(leaderWaitMs);
+    if (resumed && local.members.length !== options.nodes) {
+      context.note(`(resumed the ${local.members.length}-member cluster in ${options.dataDir}; --nodes ignored)`);
+    }
+    printClusterUp(context, local, { dataDir: options.dataDir, leaderName: leader.name, resumed });
+    const signal = await context.io.waitForStopSignal();
+    context.note(`${signal}: stopping the cluster...`);
+  } finally {
+    await local.stop();
+  }
+  context.print({ event: 'stopped' }, 'stopped');
+}
+
+function printClusterUp(
+  context: CommandContext,
+  local: LocalClusterHandle,
+  details: { dataDir: string; leaderName: string; resumed: boolean },
+): void {
+  const endpoints = local.endpoints();
+  const members = local.members.filter((member) => !member.removed);
+  const rows = members.map((member) => [String(member.id), member.name, member.region, member.clientAddress]);
+  const where = relative(context.io.cwd, details.dataDir);
+  const inDefaultPlace = where === defaultClusterDataDir;
+  const lines = [
+    `holdfast: ${members.length} nodes up (${details.resumed ? 'resumed' : 'new'}; data in ${details.dataDir}; leader ${details.leaderName})`,
+    '',
+    renderTable(['ID', 'NAME', 'REGION', 'CLIENT ADDRESS'], rows),
+    '',
+    `endpoints: ${endpoints.join(',')}`,
+    '',
+    inDefaultPlace
+      ? 'From another shell in this directory the CLI finds them by itself:'
+      : 'From another shell:',
+    ...(inDefaultPlace ? [] : [`  export HOLDFAST_ENDPOINTS=${endpoints.join(',')}`]),
+    '  holdfast put greeting hello',
+    '  holdfast get greeting',
+    '  holdfast status',
+    'From code:',
+    `  createClient({ endpoints: ${JSON.stringify(endpoints)} })`,
+    '',
+    'Ctrl-C stops the cluster; `holdfast cluster up` again resumes it from the same data.',
+  ];
+  const memberViews = members.map((member) => ({
+    id: member.id,
+    name: member.name,
+    region: member.region,
+    clientAddress: member.clientAddress,
+    peerAddress: member.peerAddress,
+    logFile: member.logFile,
+  }));
+  context.print(
+    { event: 'up', dataDir: details.dataDir, resumed: details.resumed, endpoints, members: memberViews },
+    lines.join('\n'),
+  );
+}
+
+function renderMembers(members: readonly Member[]): string {
+  const rows = members.map((member) => [
+    String(member.id),
+    member.name,
+    member.region,
+    member.learner ? 'learner' : 'voter',
+    member.clientAddress,
+    member.peerAddress,
+  ]);
+  return renderTable(['ID', 'NAME', 'REGION', 'KIND', 'CLIENT ADDRESS', 'PEER ADDRESS'], rows);
+}
+
+function addMemberCommands(program: Command, io: CliIo): void {
+  const members = program.command('members').description('cluster membership');
+  members
+    .command('list')
+    .description('list members')
+    .action(async (_options: object, command: Command) => {
+      const context = new CommandContext(io, command);
+      const list = await context.withClient((client) => client.members.list());
+      context.print(list, renderMembers(list));
+    });
+  members
+    .command('add')
+    .description('add a learner (start its node with --join, then promote it once it has caught up)')
+    .argument('<name>')
+    .requiredOption('--client-address <host:port>', "the new node's client address")
+    .requiredOption('--peer-address <host:port>', "the new node's peer address")
+    .option('--region <region>', 'region label', '')
+    .action(
+      async (name: string, options: { clientAddress: string; peerAddress: string; region: string }, command: Command) => {
+        const context = new CommandContext(io, command);
+        const result = await context.withClient((client) => client.members.addLearner({ name, ...options }));
+        const id = result.member?.id ?? 0;
+        context.print(result, `added learner ${id}\n\n${renderMembers(result.members)}`);
+      },
+    );
+  members
+    .command('promote')
+    .description('make a caught-up learner a voter')
+    .argument('<id>', 'member id', parsePositiveInteger)
+    .action(async (id: number, _options: object, command: Command) => {
+      const context = new CommandContext(io, command);
+      const list = await context.withClient((client) => client.members.promote(id));
+      context.print(list, renderMembers(list));
+    });
+  members
+    .command('remove')
+    .description('remove a member')
+    .argument('<id>', 'member id', parsePositiveInteger)
+    .action(async (id: number, _options: object, command: Command) => {
+      const context = new CommandContext(io, command);
+      const list = await context.withClient((client) => client.members.remove(id));
+      context.print(list, renderMembers(list));
+    });
+}

@@ -1,0 +1,100 @@
+import { type ClientOptions, createClient, type HoldfastClient } from '@holdfast/client';
+import type { Command } from 'commander';
+import { resolveEndpoints } from './endpoints.js';
+import { UsageError } from './errors.js';
+import { toJsonLine } from './format.js';
+
+/** Everything a command touches outside itself, so tests can run commands in-process. */
+export interface CliIo {
+  writeOut(text: string): void;
+  writeErr(text: string): void;
+  readStdin(): Promise<string>;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  createClient(options: ClientOptions): HoldfastClient;
+  /** Resolves with the signal's name when the user asks a long-running command to stop. */
+  waitForStopSignal(): Promise<string>;
+}
+
+export interface GlobalOptions {
+  endpoints?: string;
+  json?: boolean;
+  deadlineMs?: number;
+}
+
+export function processIo(): CliIo {
+  return {
+    writeOut: (text) => process.stdout.write(text),
+    writeErr: (text) => process.stderr.write(text),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    env: process.env,
+    cwd: process.cwd(),
+    createClient,
+    waitForStopSignal: () =>
+      new Promise((resolve) => {
+        const stop = (signal: string) => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve(signal);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      }),
+  };
+}
+
+/** What a command action gets: the io, the global options, and helpers to print. */
+export class CommandContext {
+  readonly io: CliIo;
+  readonly globals: GlobalOptions;
+
+  constructor(io: CliIo, command: Command) {
+    this.io = io;
+    this.globals = command.optsWithGlobals<GlobalOptions>();
+  }
+
+  get json(): boolean {
+    return this.globals.json === true;
+  }
+
+  /** Prints `human` normally, or `data` as one JSON line with --json. */
+  print(data: unknown, human: string): void {
+    if (this.json) this.io.writeOut(`${toJsonLine(data)}\n`);
+    else if (human !== '') this.io.writeOut(`${human}\n`);
+  }
+
+  note(text: string): void {
+    if (!this.json) this.io.writeErr(`${text}\n`);
+  }
+
+  /** Runs `use` with a client for the resolved endpoints, and always closes it. */
+  async withClient<T>(use: (client: HoldfastClient) => Promise<T>): Promise<T> {
+    const { endpoints } = resolveEndpoints({ flag: this.globals.endpoints, env: this.io.env, cwd: this.io.cwd });
+    const options: ClientOptions =
+      this.globals.deadlineMs === undefined ? { endpoints } : { endpoints, deadlineMs: this.globals.deadlineMs };
+    const client = this.io.createClient({ ...options, batch: false });
+    try {
+      return await use(client);
+    } finally {
+      client.close();
+    }
+  }
+}
+
+export function parseNonNegativeInteger(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
+    throw new UsageError(`expected a non-negative integer, got '${text}'`);
+  }
+  return value;
+}
+
+export function parsePositiveInteger(text: string): number {
+  const value = parseNonNegativeInteger(text);
+  if (value === 0) throw new UsageError(`expected a positive integer, got '${text}'`);
+  return value;
+}

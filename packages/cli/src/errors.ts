@@ -1,0 +1,11 @@
+/** The command line was wrong: unknown syntax, a missing or malformed argument. Exit status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  readonly code = 'usage';
+}
+
+/** A key that `get` was asked for does not exist. Exit status 1, nothing on stdout. */
+export class KeyNotFoundError extends Error {
+  override name = 'KeyNotFoundError';
+  readonly code = 'not-found';
+}

@@ -1,0 +1,173 @@
+import type { RangeSelector, TxnOpResult, TxnRequest, TxnResult } from '@holdfast/client';
+import type { Command } from 'commander';
+import { type CliIo, CommandContext, parseNonNegativeInteger } from './context.js';
+import { KeyNotFoundError, UsageError } from './errors.js';
+import { renderKeyValues } from './format.js';
+import { parseTxnFlags, parseTxnJson } from './txn-syntax.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function addKvCommands(program: Command, io: CliIo): void {
+  program
+    .command('put')
+    .description('write KEY = VALUE')
+    .argument('<key>')
+    .argument('<value>')
+    .option('--if-absent', 'only if the key does not exist')
+    .option('--if-mod-revision <n>', "only if the key's mod revision is N", parseNonNegativeInteger)
+    .option('--prev-kv', 'print the previous value')
+    .action(async (key: string, value: string, options: PutFlags, command: Command) => {
+      const context = new CommandContext(io, command);
+      const result = await context.withClient((client) => client.put(key, value, putOptions(options)));
+      const previous = result.prevKv === undefined ? '' : `\nprevious: ${result.prevKv.valueString()}`;
+      context.print(result, `OK revision ${result.revision}${previous}`);
+    });
+
+  program
+    .command('get')
+    .description("print KEY's value (exit status 1 when the key does not exist)")
+    .argument('<key>')
+    .option('--serializable', 'read the answering replica, possibly stale, instead of through the leader')
+    .action(async (key: string, options: { serializable?: boolean }, command: Command) => {
+      const context = new CommandContext(io, command);
+      const consistency = options.serializable ? 'serializable' : 'linearizable';
+      const kv = await context.withClient((client) => client.get(key, { consistency }));
+      if (kv === undefined) {
+        context.print({ found: false, key }, '');
+        throw new KeyNotFoundError(`key '${key}' does not exist`);
+      }
+      context.print({ found: true, ...kv.toJSON() }, kv.valueString());
+    });
+
+  program
+    .command('del')
+    .alias('delete')
+    .description('delete KEY')
+    .argument('<key>')
+    .option('--if-mod-revision <n>', "only if the key's mod revision is N", parseNonNegativeInteger)
+    .option('--prev-kv', 'print the deleted value')
+    .action(async (key: string, options: { ifModRevision?: number; prevKv?: boolean }, command: Command) => {
+      const context = new CommandContext(io, command);
+      const deleteOptions = {
+        prevKv: options.prevKv === true,
+        ...(options.ifModRevision === undefined ? {} : { ifModRevision: options.ifModRevision }),
+      };
+      const result = await context.withClient((client) => client.delete(key, deleteOptions));
+      const previous = result.prevKv === undefined ? '' : `\nprevious: ${result.prevKv.valueString()}`;
+      const human = result.deleted ? `deleted (revision ${result.revision})${previous}` : 'not found; nothing deleted';
+      context.print(result, human);
+    });
+
+  addRangeCommand(program, io);
+  addTxnCommand(program, io);
+}
+
+interface PutFlags {
+  ifAbsent?: boolean;
+  ifModRevision?: number;
+  prevKv?: boolean;
+}
+
+function putOptions(flags: PutFlags): { ifAbsent: boolean; prevKv: boolean; ifModRevision?: number } {
+  const base = { ifAbsent: flags.ifAbsent === true, prevKv: flags.prevKv === true };
+  return flags.ifModRevision === undefined ? base : { ...base, ifModRevision: flags.ifModRevision };
+}
+
+interface RangeFlags {
+  prefix?: string;
+  start?: string;
+  end?: string;
+  limit?: number;
+  keysOnly?: boolean;
+  serializable?: boolean;
+  all?: boolean;
+}
+
+export function rangeSelector(flags: RangeFlags): RangeSelector {
+  if (flags.prefix !== undefined) {
+    if (flags.start !== undefined || flags.end !== undefined) {
+      throw new UsageError('give either --prefix or --start/--end, not both');
+    }
+    return { prefix: flags.prefix };
+  }
+  if (flags.start === undefined) throw new UsageError('range needs --prefix P or --start S [--end E]');
+  return flags.end === undefined ? { start: flags.start } : { start: flags.start, end: flags.end };
+}
+
+function addRangeCommand(program: Command, io: CliIo): void {
+  program
+    .command('range')
+    .description('list keys by prefix or in [start, end)')
+    .option('--prefix <p>', 'every key starting with P')
+    .option('--start <s>', 'first key (inclusive)')
+    .option('--end <e>', 'end key (exclusive)')
+    .option('--limit <n>', 'keys per page (default: the server limit)', parseNonNegativeInteger)
+    .option('--keys-only', 'print keys without values')
+    .option('--all', 'follow continuations until every key in range is printed')
+    .option('--serializable', 'read the answering replica, possibly stale')
+    .action(async (flags: RangeFlags, command: Command) => {
+      const context = new CommandContext(io, command);
+      const selector = rangeSelector(flags);
+      const options = {
+        keysOnly: flags.keysOnly === true,
+        consistency: flags.serializable ? ('serializable' as const) : ('linearizable' as const),
+        ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+      };
+      await context.withClient(async (client) => {
+        if (flags.all) {
+          const kvs = [];
+          for await (const kv of client.rangeAll(selector, options)) kvs.push(kv);
+          context.print({ kvs, more: false }, renderKeyValues(kvs, options));
+          return;
+        }
+        const page = await client.range(selector, options);
+        context.print({ kvs: page.kvs, more: page.more, continuation: page.continuation }, renderKeyValues(page.kvs, options));
+        if (page.more) context.note('(more keys in range: use --all, or a larger --limit)');
+      });
+    });
+}
+
+function addTxnCommand(program: Command, io: CliIo): void {
+  program
+    .command('txn')
+    .description('an atomic transaction: if every --if holds, run the --then operations, else the --else ones')
+    .option('--if <compare>', "'KEY TARGET OP ARG', TARGET: value|version|mod_revision|create_revision", collect)
+    .option('--then <op>', "'put KEY VALUE' | 'get KEY' | 'del KEY'", collect)
+    .option('--else <op>', "'put KEY VALUE' | 'get KEY' | 'del KEY'", collect)
+    .option('--stdin', 'read the transaction as JSON from stdin instead ({"if": [...], "then": [...], "else": [...]})')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  holdfast txn --if 'config mod_revision = 5' --then 'put config v2' --else 'get config'
+  holdfast txn --if 'lock version = 0' --then 'put lock me'
+  echo '{"if": ["k value = a"], "then": ["put k b"], "else": ["get k"]}' | holdfast txn --stdin`,
+    )
+    .action(async (flags: { if?: string[]; then?: string[]; else?: string[]; stdin?: boolean }, command: Command) => {
+      const context = new CommandContext(io, command);
+      const hasFlags = flags.if !== undefined || flags.then !== undefined || flags.else !== undefined;
+      if (flags.stdin && hasFlags) throw new UsageError('give the transaction as flags or on stdin, not both');
+      if (!flags.stdin && !hasFlags) throw new UsageError('txn needs --if/--then/--else flags or --stdin');
+      const request: TxnRequest = flags.stdin
+        ? parseTxnJson(await io.readStdin())
+        : parseTxnFlags({ compares: flags.if ?? [], successOps: flags.then ?? [], failureOps: flags.else ?? [] });
+      const result = await context.withClient((client) => client.txn(request));
+      context.print(result, renderTxnResult(result));
+    });
+}
+
+function renderTxnOpResult(result: TxnOpResult): string {
+  switch (result.type) {
+    case 'put':
+      return `put: revision ${result.revision}`;
+    case 'get':
+      return result.kv === undefined ? 'get: (not found)' : `get: ${result.kv.keyString()} = ${result.kv.valueString()}`;
+    case 'delete':
+      return result.deleted ? `del: deleted (revision ${result.revision})` : 'del: not found';
+  }
+}
+
+export function renderTxnResult(result: TxnResult): string {
+  const branch = result.succeeded ? 'SUCCEEDED (then branch ran)' : 'FAILED (else branch ran)';
+  return [`${branch} at revision ${result.revision}`, ...result.results.map(renderTxnOpResult)].join('\n');
+}

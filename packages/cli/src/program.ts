@@ -1,0 +1,53 @@
+import { HoldfastError } from '@holdfast/client';
+import { Command, CommanderError } from 'commander';
+import { addClusterCommands, runNodeCommand } from './cluster-commands.js';
+import { type CliIo, parsePositiveInteger, processIo } from './context.js';
+import { KeyNotFoundError, UsageError } from './errors.js';
+import { addKvCommands } from './kv-commands.js';
+
+export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('holdfast')
+    .description('holdfast: a replicated key-value store')
+    .option('--endpoints <list>', 'host:port,... (default: HOLDFAST_ENDPOINTS, then .data/cluster/cluster.json, then 127.0.0.1:7001-7003)')
+    .option('--json', 'one JSON document on stdout per result, for scripts')
+    .option('--deadline-ms <ms>', 'budget per call, retries included (default 5000)', parsePositiveInteger)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.writeOut(text), writeErr: (text) => io.writeErr(text) })
+    .showHelpAfterError('(run with --help for usage)');
+  addKvCommands(program, io);
+  addClusterCommands(program, io);
+  return program;
+}
+
+/** Writes the failure as `ErrorName: message` (or JSON with --json) and returns the exit status. */
+function reportFailure(io: CliIo, error: unknown, json: boolean): number {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof HoldfastError || error instanceof UsageError || error instanceof KeyNotFoundError ? error.code : undefined;
+  if (!(error instanceof KeyNotFoundError) || !json) {
+    io.writeErr(json ? `${JSON.stringify({ error: { name, code, message } })}\n` : `${name}: ${message}\n`);
+  }
+  return error instanceof UsageError ? exitCodes.usage : exitCodes.failure;
+}
+
+/** Runs the holdfast command line (`argv` without node and script) and returns the exit status. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    // `holdfast node ...` hands every flag to the node untouched, even ones named like ours.
+    if (argv[0] === 'node') {
+      await runNodeCommand(argv.slice(1));
+      return exitCodes.ok;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCodes.ok;
+  } catch (error: unknown) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the usage problem (or the help) already.
+      return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+    }
+    return reportFailure(io, error, argv.includes('--json'));
+  }
+}

@@ -1,0 +1,315 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ClientOptions, CompareFailedError, compare, type HoldfastClient, KeyValue, op, type StatusResult } from '@holdfast/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CliIo, parseTxnFlags, parseTxnJson, resolveEndpoints, runCli, splitWords, statusRows } from '../src/index.js';
+
+interface Recorded {
+  method: string;
+  args: unknown[];
+}
+
+/** A stand-in for the SDK client: records calls and answers from a script. */
+function fakeClient(recorded: Recorded[], answers: Record<string, (...args: unknown[]) => unknown>): HoldfastClient {
+  const handler: ProxyHandler<object> = {
+    get(_target, property: string) {
+      if (property === 'close') return () => recorded.push({ method: 'close', args: [] });
+      if (property === 'members') {
+        return new Proxy({}, { get: (_t, name: string) => call(`members.${name}`) });
+      }
+      return call(property);
+    },
+  };
+  const call =
+    (method: string) =>
+    async (...args: unknown[]) => {
+      recorded.push({ method, args });
+      const answer = answers[method];
+      if (answer === undefined) throw new Error(`unscripted call ${method}`);
+      return answer(...args);
+    };
+  return new Proxy({}, handler) as HoldfastClient;
+}
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+  calls: Recorded[];
+  clientOptions: ClientOptions[];
+}
+
+async function run(
+  argv: string[],
+  answers: Record<string, (...args: unknown[]) => unknown> = {},
+  overrides: Partial<CliIo> = {},
+): Promise<Run> {
+  const result: Run = { code: -1, out: '', err: '', calls: [], clientOptions: [] };
+  const io: CliIo = {
+    writeOut: (text) => {
+      result.out += text;
+    },
+    writeErr: (text) => {
+      result.err += text;
+    },
+    readStdin: async () => '',
+    env: {},
+    cwd: '/nonexistent-holdfast-test-dir',
+    createClient: (options) => {
+      result.clientOptions.push(options);
+      return fakeClient(result.calls, answers);
+    },
+    waitForStopSignal: async () => 'SIGINT',
+    ...overrides,
+  };
+  result.code = await runCli(argv, io);
+  return result;
+}
+
+const kv = (key: string, value: string, modRevision = 3) =>
+  new KeyValue({ key: Buffer.from(key), value: Buffer.from(value), createRevision: 1, modRevision, version: 2 });
+const header = { clusterId: 'c', memberId: 1, term: 2, revision: 9 };
+
+describe('put, get, del', () => {
+  it('passes put guards to the client and prints the revision', async () => {
+    const result = await run(['put', 'k', 'v', '--if-mod-revision', '5', '--if-absent'], {
+      put: () => ({ header, revision: 10, prevKv: undefined }),
+    });
+    expect(result.code).toBe(0);
+    expect(result.calls[0]).toEqual({ method: 'put', args: ['k', 'v', { ifAbsent: true, prevKv: false, ifModRevision: 5 }] });
+    expect(result.out).toBe('OK revision 10\n');
+    expect(result.calls.at(-1)?.method).toBe('close');
+  });
+
+  it('prints the value of get, and JSON with --json', async () => {
+    const answers = { get: () => kv('k', 'hello') };
+    expect((await run(['get', 'k'], answers)).out).toBe('hello\n');
+    const json = await run(['get', 'k', '--json', '--serializable'], answers);
+    expect(JSON.parse(json.out)).toEqual({ found: true, key: 'k', value: 'hello', createRevision: 1, modRevision: 3, version: 2 });
+    expect(json.calls[0]?.args).toEqual(['k', { consistency: 'serializable' }]);
+  });
+
+  it('exits with status 1 when get finds no key', async () => {
+    const result = await run(['get', 'missing'], { get: () => undefined });
+    expect(result.code).toBe(1);
+    expect(result.out).toBe('');
+    expect(result.err).toBe("KeyNotFoundError: key 'missing' does not exist\n");
+  });
+
+  it('names the error class and exits non-zero when the cluster refuses', async () => {
+    const result = await run(['put', 'k', 'v', '--if-absent'], {
+      put: () => {
+        throw new CompareFailedError('key exists', { code: 'compare-failed' });
+      },
+    });
+    expect(result.code).toBe(1);
+    expect(result.err).toBe('CompareFailedError: key exists\n');
+  });
+
+  it('reports errors as JSON on stderr with --json', async () => {
+    const result = await run(['--json', 'del', 'k'], {
+      delete: () => {
+        throw new CompareFailedError('revision moved', { code: 'compare-failed' });
+      },
+    });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.err)).toEqual({ error: { name: 'CompareFailedError', code: 'compare-failed', message: 'revision moved' } });
+  });
+
+  it('refuses a malformed number with a usage error and calls nothing', async () => {
+    const result = await run(['put', 'k', 'v', '--if-mod-revision', 'five']);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/UsageError: expected a non-negative integer, got 'five'/);
+    expect(result.calls).toEqual([]);
+  });
+
+  it('passes --deadline-ms and --endpoints to the client', async () => {
+    const result = await run(['--endpoints', 'a:1, b:2', '--deadline-ms', '250', 'del', 'k'], {
+      delete: () => ({ header, deleted: true, revision: 4, prevKv: undefined }),
+    });
+    expect(result.out).toBe('deleted (revision 4)\n');
+    expect(result.clientOptions[0]).toMatchObject({ endpoints: ['a:1', 'b:2'], deadlineMs: 250 });
+  });
+});
+
+describe('range', () => {
+  it('prints key and value per line and says when more keys remain', async () => {
+    const result = await run(['range', '--prefix', 'a', '--limit', '2'], {
+      range: () => ({ header, kvs: [kv('a1', 'x'), kv('a2', 'y')], more: true, continuation: Buffer.from('a2') }),
+    });
+    expect(result.out).toBe('a1\tx\na2\ty\n');
+    expect(result.err).toMatch(/more keys in range/);
+    expect(result.calls[0]?.args).toEqual([{ prefix: 'a' }, { keysOnly: false, consistency: 'linearizable', limit: 2 }]);
+  });
+
+  it('refuses --prefix together with --start', async () => {
+    const result = await run(['range', '--prefix', 'a', '--start', 'b']);
+    expect(result.code).toBe(2);
+    expect(result.calls).toEqual([]);
+  });
+});
+
+describe('txn syntax', () => {
+  it('parses --if/--then/--else into compares and operations', () => {
+    const request = parseTxnFlags({
+      compares: ['k mod_revision = 5', "name value != 'a b'"],
+      successOps: ['put k "two words"', 'get k'],
+      failureOps: ['del k'],
+    });
+    expect(request).toEqual({
+      compare: [compare.modRevision('k', '=', 5), compare.value('name', '!=', 'a b')],
+      success: [op.put('k', 'two words'), op.get('k')],
+      failure: [op.delete('k')],
+    });
+  });
+
+  it('parses JSON with strings or objects', () => {
+    const request = parseTxnJson(
+      '{"if": [{"key": "k", "target": "version", "op": ">", "arg": 0}], "then": ["put k v"], "else": [{"op": "get", "key": "k"}]}',
+    );
+    expect(request).toEqual({
+      compare: [compare.version('k', '>', 0)],
+      success: [op.put('k', 'v')],
+      failure: [op.get('k')],
+    });
+  });
+
+  it('rejects an unknown target, operator or operation', () => {
+    expect(() => parseTxnFlags({ compares: ['k size = 1'] })).toThrow(/unknown compare target 'size'/);
+    expect(() => parseTxnFlags({ compares: ['k version ~ 1'] })).toThrow(/unknown compare operator/);
+    expect(() => parseTxnFlags({ successOps: ['move k v'] })).toThrow(/an operation is/);
+    expect(() => parseTxnFlags({ compares: ['k version = -1'] })).toThrow(/non-negative integer/);
+  });
+
+  it('splits words keeping quoted ones whole', () => {
+    expect(splitWords(`put "a b" 'c d' e`)).toEqual(['put', 'a b', 'c d', 'e']);
+  });
+
+  it('runs a transaction from stdin and prints the branch taken', async () => {
+    const input = '{"if": ["k value = a"], "then": ["put k b"], "else": ["get k"]}';
+    const result = await run(
+      ['txn', '--stdin'],
+      { txn: () => ({ header, succeeded: false, revision: 7, results: [{ type: 'get', header, kv: kv('k', 'z') }] }) },
+      { readStdin: async () => input },
+    );
+    expect(result.code).toBe(0);
+    expect(result.out).toBe('FAILED (else branch ran) at revision 7\nget: k = z\n');
+    expect(result.calls[0]?.args[0]).toEqual({
+      compare: [compare.value('k', '=', 'a')],
+      success: [op.put('k', 'b')],
+      failure: [op.get('k')],
+    });
+  });
+});
+
+describe('status', () => {
+  const status: StatusResult = {
+    header,
+    leaderId: 1,
+    members: [
+      {
+        id: 1,
+        name: 'node-1',
+        region: 'eu',
+        clientAddress: 'a',
+        peerAddress: 'p',
+        learner: false,
+        role: 'leader',
+        term: 4,
+        leaderId: 1,
+        commitIndex: 20,
+        appliedIndex: 20,
+        followers: [
+          { id: 2, matchIndex: 19, nextIndex: 20, state: 'replicate' },
+          { id: 3, matchIndex: 0, nextIndex: 1, state: 'probe' },
+        ],
+        error: '',
+      },
+      {
+        id: 2,
+        name: 'node-2',
+        region: 'us',
+        clientAddress: 'b',
+        peerAddress: 'q',
+        learner: false,
+        role: 'follower',
+        term: 4,
+        leaderId: 1,
+        commitIndex: 19,
+        appliedIndex: 18,
+        followers: [],
+        error: '',
+      },
+      {
+        id: 3,
+        name: 'node-3',
+        region: 'ap',
+        clientAddress: 'c',
+        peerAddress: 'r',
+        learner: false,
+        role: 'unreachable',
+        term: 0,
+        leaderId: 0,
+        commitIndex: 0,
+        appliedIndex: 0,
+        followers: [],
+        error: 'connection refused',
+      },
+    ],
+  };
+
+  it("shows each follower's match index from the leader's progress", () => {
+    expect(statusRows(status)).toEqual([
+      ['1', 'node-1', 'eu', 'leader', '4', '1', '20', '20', '-'],
+      ['2', 'node-2', 'us', 'follower', '4', '1', '19', '18', '19'],
+      ['3', 'node-3', 'ap', 'unreachable', '-', '-', '-', '-', '0'],
+    ]);
+  });
+
+  it('prints an aligned table with the leader and unreachable members', async () => {
+    const result = await run(['status'], { status: () => status });
+    expect(result.out.split('\n').slice(0, 2)).toEqual([
+      'ID  NAME    REGION  ROLE         TERM  LEADER  COMMIT  APPLIED  MATCH',
+      '1   node-1  eu      leader       4     1       20      20       -',
+    ]);
+    expect(result.out).toMatch(/leader: 1\nmember 3: connection refused/);
+  });
+});
+
+describe('endpoints', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes --endpoints, then HOLDFAST_ENDPOINTS, then cluster.json, then the defaults', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'holdfast-cli-'));
+    dirs.push(cwd);
+    const env = { HOLDFAST_ENDPOINTS: 'e:1,e:2' };
+    expect(resolveEndpoints({ flag: 'f:1', env, cwd }).endpoints).toEqual(['f:1']);
+    expect(resolveEndpoints({ flag: undefined, env, cwd }).endpoints).toEqual(['e:1', 'e:2']);
+    expect(resolveEndpoints({ flag: undefined, env: {}, cwd }).source).toBe('defaults');
+    mkdirSync(join(cwd, '.data', 'cluster'), { recursive: true });
+    const members = [
+      { id: 1, clientAddress: '127.0.0.1:5001', removed: false },
+      { id: 2, clientAddress: '127.0.0.1:5002', removed: true },
+    ];
+    writeFileSync(join(cwd, '.data', 'cluster', 'cluster.json'), JSON.stringify({ clusterId: 'x', members }));
+    expect(resolveEndpoints({ flag: undefined, env: {}, cwd }).endpoints).toEqual(['127.0.0.1:5001']);
+  });
+});
+
+describe('usage', () => {
+  it('prints help and exits 0', async () => {
+    const result = await run(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/Usage: holdfast/);
+  });
+
+  it('exits 2 on an unknown command', async () => {
+    const result = await run(['frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/unknown command 'frobnicate'/);
+  });
+});

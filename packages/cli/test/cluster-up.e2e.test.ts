@@ -1,0 +1,98 @@
+// End to end: `holdfast cluster up` as a child process, then put/get/status through the CLI
+// (needs packages/cli and packages/server built).
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function holdfast(args: string[], cwd: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [mainJs, ...args], { cwd, env: { ...process.env, HOLDFAST_ENDPOINTS: '' } }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+describe('holdfast cluster up', () => {
+  let workDir: string;
+  let child: ChildProcess | undefined;
+  let lines: string[] = [];
+  let upEvent: { endpoints: string[]; resumed: boolean } | undefined;
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'holdfast-cli-e2e-'));
+    child = spawn(process.execPath, [mainJs, 'cluster', 'up', '--json', '--data-dir', 'cluster-data'], {
+      cwd: workDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = createInterface({ input: child.stdout! });
+    upEvent = await new Promise((resolve, reject) => {
+      output.on('line', (line) => {
+        lines.push(line);
+        const event = JSON.parse(line) as { event: string; endpoints: string[]; resumed: boolean };
+        if (event.event === 'up') resolve(event);
+      });
+      child!.once('exit', (code) => reject(new Error(`cluster up exited with ${code} before it was up`)));
+    });
+  });
+
+  afterAll(async () => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await waitForExit(child, 5000);
+    }
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('serves put, get and status through the CLI, then stops on SIGINT', async () => {
+    expect(upEvent?.resumed).toBe(false);
+    expect(upEvent?.endpoints).toHaveLength(3);
+    const endpoints = ['--endpoints', upEvent!.endpoints.join(','), '--json', '--deadline-ms', '10000'];
+
+    const put = await holdfast([...endpoints, 'put', 'greeting', 'hello'], workDir);
+    expect(put.code).toBe(0);
+    expect(JSON.parse(put.stdout).revision).toBeGreaterThan(0);
+
+    const get = await holdfast([...endpoints, 'get', 'greeting'], workDir);
+    expect(get.code).toBe(0);
+    expect(JSON.parse(get.stdout)).toMatchObject({ found: true, key: 'greeting', value: 'hello', version: 1 });
+
+    const missing = await holdfast([...endpoints, 'get', 'nothing-here'], workDir);
+    expect(missing.code).toBe(1);
+
+    const status = await holdfast([...endpoints, 'status'], workDir);
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout) as { leaderId: number; members: Array<{ id: number; role: string }> };
+    expect(report.members.map((member) => member.id).sort()).toEqual([1, 2, 3]);
+    expect(report.members.filter((member) => member.role === 'leader').map((member) => member.id)).toEqual([
+      report.leaderId,
+    ]);
+
+    child!.kill('SIGINT');
+    expect(await waitForExit(child!, 20_000)).toBe(0);
+    expect(lines.map((line) => JSON.parse(line).event)).toEqual(['up', 'stopped']);
+  });
+});

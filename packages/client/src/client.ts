@@ -1,0 +1,511 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from './connection.js';
+import {
+  ClientClosedError,
+  DeadlineExceededError,
+  type GrpcStatusCause,
+  type HoldfastError,
+  InvalidArgumentError,
+  NotLeaderError,
+  toHoldfastError,
+} from './errors.js';
+import { type Member, type MemberStatus, memberFromWire, memberStatusFromWire } from './members.js';
+import { loadHoldfastMethods } from './proto.js';
+import {
+  type Consistency,
+  type DeleteOptions,
+  type DeleteResult,
+  deleteRequest,
+  deleteResultFromWire,
+  type GetOptions,
+  getRequest,
+  type PutOptions,
+  type PutResult,
+  putRequest,
+  putResultFromWire,
+  type RangeOptions,
+  type RangeResult,
+  type RangeSelector,
+  rangeRequest,
+  rangeResultFromWire,
+} from './requests.js';
+import { SessionPool } from './sessions.js';
+import { type TxnRequest, type TxnResult, txnRequestToWire, txnResultFromWire } from './txn.js';
+import { type Bytes, headerFromWire, type KeyValue, keyValueFromWire, type ResponseHeader } from './values.js';
+import type { ClusterMethod, ClusterMethods, KvKind, KvMethods, WireSession } from './wire.js';
+
+export interface RetryOptions {
+  /** First backoff; each retry doubles it up to backoffMaxMs, then full jitter picks in [0, it]. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Attempts per call including the first; the deadline usually ends a call first. */
+  attemptsMax?: number;
+}
+
+export interface ClientOptions {
+  /** host:port of one or more nodes' client address. The leader is found from there. */
+  endpoints: readonly string[];
+  /** Whole-call budget, retries included. Default 5000. */
+  deadlineMs?: number;
+  /** One attempt's budget, so a hung node is left for another within the deadline. Default 2000. */
+  attemptTimeoutMs?: number;
+  retry?: RetryOptions;
+  /** Default read consistency. Default 'linearizable'. */
+  consistency?: Consistency;
+  /** Prefix of this client's session ids. Default: 16 random hex characters. */
+  clientId?: string;
+  /** Pipeline KV calls over one Batch stream per endpoint (default true); false = unary calls. */
+  batch?: boolean;
+  /** Writes in flight at once (each holds a session slot). Default 4096. */
+  writesInFlightMax?: number;
+  /** Requests in flight on one Batch stream. Default 8192. */
+  streamPendingMax?: number;
+  /** Random numbers in [0, 1) for backoff jitter; injectable for tests. */
+  random?: () => number;
+  /**
+   * Maps a client address the cluster advertises (member list, NOT_LEADER hints) to the address
+   * to dial, or undefined to never dial it. Default: dial it as it is. Needed when clients reach
+   * the nodes through proxies or NAT, where advertised addresses are not reachable.
+   */
+  resolveAddress?: (advertised: string) => string | undefined;
+}
+
+export interface CallOptions {
+  /** Overrides the client's deadlineMs for this call. */
+  deadlineMs?: number;
+}
+
+export interface StatusResult {
+  header: ResponseHeader;
+  leaderId: number;
+  members: MemberStatus[];
+}
+
+export interface AddLearnerRequest {
+  name: string;
+  region?: string;
+  clientAddress: string;
+  peerAddress: string;
+}
+
+const defaults = {
+  deadlineMs: 5000,
+  attemptTimeoutMs: 2000,
+  backoffBaseMs: 10,
+  backoffMaxMs: 500,
+  attemptsMax: 1000,
+  writesInFlightMax: 4096,
+  streamPendingMax: 8192,
+  // Following a NOT_LEADER hint costs no backoff, but only this many times per call (no loops).
+  redirectsMax: 3,
+  streamRetryDelayMs: 1000,
+  // Addresses learned from NOT_LEADER hints add connections; bound them.
+  connectionsMax: 64,
+  // Leader discovery (member list + one node's status) at most this often.
+  discoveryIntervalMs: 1000,
+  discoveryTimeoutMs: 1000,
+};
+
+/** How a call may be retried. */
+interface CallPolicy {
+  label: string;
+  deadlineAtMs: number;
+  /**
+   * True when repeating the call after an unknown outcome (lost connection, timeout) is safe:
+   * reads, and writes that carry a session. False for membership changes.
+   */
+  retryUnknownOutcome: boolean;
+  /** The call changes state: a timeout leaves its outcome unknown. */
+  isWrite: boolean;
+}
+
+type RetryDecision = 'redirect' | 'rotate' | 'backoff' | 'fail';
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(`${name} must be a positive number, got ${value}`, { code: 'invalid-argument' });
+  }
+  return value;
+}
+
+/**
+ * The holdfast client: typed KV and cluster calls with leader discovery, failover and retries
+ * inside each call's deadline. Create with `createClient`; call `close()` when done.
+ */
+export class HoldfastClient {
+  readonly clientId: string;
+  private readonly endpoints: string[];
+  private readonly connections = new Map<string, Connection>();
+  private readonly sessions: SessionPool;
+  private readonly methods = loadHoldfastMethods();
+  private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId'>> & Required<RetryOptions>;
+  /** Client addresses (as dialled) by member id, from the member list. */
+  private readonly memberAddresses = new Map<number, string>();
+  private discovery: Promise<void> | undefined;
+  private discoveryAtMs = 0;
+  /** The leader's address when known (from a NOT_LEADER hint or a successful write). */
+  private leaderAddress: string | undefined;
+  private preferredIndex = 0;
+  private closed = false;
+
+  /** Membership calls; mutations go to the leader and are not retried after an unknown outcome. */
+  readonly members = {
+    list: (options?: CallOptions): Promise<Member[]> => this.listMembers(options),
+    addLearner: (request: AddLearnerRequest, options?: CallOptions) => this.addLearner(request, options),
+    promote: (id: number, options?: CallOptions): Promise<Member[]> => this.changeMember('MemberPromote', id, options),
+    remove: (id: number, options?: CallOptions): Promise<Member[]> => this.changeMember('MemberRemove', id, options),
+  };
+
+  constructor(options: ClientOptions) {
+    if (options.endpoints.length === 0) {
+      throw new InvalidArgumentError('at least one endpoint is needed', { code: 'invalid-argument' });
+    }
+    this.endpoints = [...new Set(options.endpoints.map((endpoint) => endpoint.trim()).filter((e) => e !== ''))];
+    this.clientId = options.clientId ?? randomBytes(8).toString('hex');
+    this.options = {
+      endpoints: this.endpoints,
+      deadlineMs: positive('deadlineMs', options.deadlineMs ?? defaults.deadlineMs),
+      attemptTimeoutMs: positive('attemptTimeoutMs', options.attemptTimeoutMs ?? defaults.attemptTimeoutMs),
+      consistency: options.consistency ?? 'linearizable',
+      batch: options.batch ?? true,
+      writesInFlightMax: positive('writesInFlightMax', options.writesInFlightMax ?? defaults.writesInFlightMax),
+      streamPendingMax: positive('streamPendingMax', options.streamPendingMax ?? defaults.streamPendingMax),
+      random: options.random ?? Math.random,
+      resolveAddress: options.resolveAddress ?? ((advertised: string) => advertised),
+      backoffBaseMs: positive('retry.backoffBaseMs', options.retry?.backoffBaseMs ?? defaults.backoffBaseMs),
+      backoffMaxMs: positive('retry.backoffMaxMs', options.retry?.backoffMaxMs ?? defaults.backoffMaxMs),
+      attemptsMax: positive('retry.attemptsMax', options.retry?.attemptsMax ?? defaults.attemptsMax),
+    };
+    this.sessions = new SessionPool({ clientId: this.clientId, slotsMax: this.options.writesInFlightMax });
+  }
+
+  /** Writes key = value. Throws CompareFailedError when a guard (ifAbsent, ifModRevision) fails. */
+  async put(key: Bytes, value: Bytes, options: PutOptions & CallOptions = {}): Promise<PutResult> {
+    const request = putRequest(key, value, options);
+    const response = await this.write('put', options, (session) => ({ ...request, session }));
+    return putResultFromWire(response);
+  }
+
+  /** Reads one key; undefined when absent. Linearizable unless asked otherwise. */
+  async get(key: Bytes, options: GetOptions & CallOptions = {}): Promise<KeyValue | undefined> {
+    const request = getRequest(key, options.consistency ?? this.options.consistency);
+    const response = await this.read('get', request, options);
+    return response.found ? keyValueFromWire(response.kv) : undefined;
+  }
+
+  /** Deletes one key; `deleted` says whether it existed. */
+  async delete(key: Bytes, options: DeleteOptions & CallOptions = {}): Promise<DeleteResult> {
+    const request = deleteRequest(key, options);
+    const response = await this.write('delete', options, (session) => ({ ...request, session }));
+    return deleteResultFromWire(response);
+  }
+
+  /** One page of keys in a range; see `rangeAll` to walk every page. */
+  async range(selector: RangeSelector, options: RangeOptions & CallOptions = {}): Promise<RangeResult> {
+    const request = rangeRequest(selector, options, options.consistency ?? this.options.consistency);
+    return rangeResultFromWire(await this.read('range', request, options));
+  }
+
+  /** Every page of a range, following `continuation` (each page is its own call and deadline). */
+  async *rangePages(selector: RangeSelector, options: RangeOptions & CallOptions = {}): AsyncGenerator<RangeResult> {
+    let continuation = options.continuation;
+    for (;;) {
+      const page = await this.range(selector, continuation === undefined ? options : { ...options, continuation });
+      yield page;
+      if (!page.more) return;
+      continuation = page.continuation;
+    }
+  }
+
+  /** Every key-value in a range, page by page. */
+  async *rangeAll(selector: RangeSelector, options: RangeOptions & CallOptions = {}): AsyncGenerator<KeyValue> {
+    for await (const page of this.rangePages(selector, options)) yield* page.kvs;
+  }
+
+  /** Runs `success` if every compare holds, else `failure`, atomically. */
+  async txn(request: TxnRequest, options: CallOptions = {}): Promise<TxnResult> {
+    const wire = txnRequestToWire(request);
+    const response = await this.write('txn', options, (session) => ({ ...wire, session }));
+    return txnResultFromWire(response);
+  }
+
+  /** Every member's role, term, indexes, and (from the leader) each follower's progress. */
+  async status(options: CallOptions = {}): Promise<StatusResult> {
+    const response = await this.callCluster('Status', {}, this.policy('status', options, { write: false }));
+    const members = response.members.map(memberStatusFromWire);
+    this.learnMembers(members);
+    this.learnLeader(response.leaderId);
+    return { header: headerFromWire(response.header), leaderId: response.leaderId, members };
+  }
+
+  /** Asks the leader to hand leadership to `targetId` (absent or 0: the most caught-up voter). */
+  async transferLeadership(targetId = 0, options: CallOptions = {}): Promise<{ leaderId: number }> {
+    const policy = this.policy('transferLeadership', options, { write: true, retryUnknownOutcome: false });
+    const response = await this.callCluster('TransferLeadership', { targetId }, policy);
+    // The old leader is no longer the one to ask.
+    this.leaderAddress = undefined;
+    return { leaderId: response.leaderId };
+  }
+
+  /** Stops every connection; calls in flight fail with ClientClosedError. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+  }
+
+  /** The address calls go to first: the leader when known. */
+  get preferredEndpoint(): string {
+    return this.leaderAddress ?? (this.endpoints[this.preferredIndex] as string);
+  }
+
+  private async listMembers(options: CallOptions = {}): Promise<Member[]> {
+    const response = await this.callCluster('MemberList', {}, this.policy('members.list', options, { write: false }));
+    const members = response.members.map(memberFromWire);
+    this.learnMembers(members);
+    return members;
+  }
+
+  private async addLearner(
+    request: AddLearnerRequest,
+    options: CallOptions = {},
+  ): Promise<{ member: Member | undefined; members: Member[] }> {
+    const policy = this.policy('members.addLearner', options, { write: true, retryUnknownOutcome: false });
+    const wire = { ...request, region: request.region ?? '' };
+    const response = await this.callCluster('MemberAddLearner', wire, policy);
+    return {
+      member: response.member === null ? undefined : memberFromWire(response.member),
+      members: response.members.map(memberFromWire),
+    };
+  }
+
+  private async changeMember(
+    method: 'MemberPromote' | 'MemberRemove',
+    id: number,
+    options: CallOptions = {},
+  ): Promise<Member[]> {
+    const policy = this.policy(method, options, { write: true, retryUnknownOutcome: false });
+    const response = await this.callCluster(method, { id }, policy);
+    return response.members.map(memberFromWire);
+  }
+
+  private policy(
+    label: string,
+    options: CallOptions,
+    kind: { write: boolean; retryUnknownOutcome?: boolean },
+  ): CallPolicy {
+    const deadlineMs = positive('deadlineMs', options.deadlineMs ?? this.options.deadlineMs);
+    return {
+      label,
+      deadlineAtMs: Date.now() + deadlineMs,
+      retryUnknownOutcome: kind.retryUnknownOutcome ?? true,
+      isWrite: kind.write,
+    };
+  }
+
+  private read<K extends 'get' | 'range'>(
+    kind: K,
+    request: KvMethods[K]['request'],
+    options: CallOptions,
+  ): Promise<KvMethods[K]['response']> {
+    const policy = this.policy(kind, options, { write: false });
+    return this.withRetries(policy, (connection, attemptDeadlineMs) =>
+      connection.callKv(kind, request, attemptDeadlineMs),
+    );
+  }
+
+  /** A write holds one session slot for all its attempts, so every retry repeats the same sequence. */
+  private async write<K extends 'put' | 'delete' | 'txn'>(
+    kind: K,
+    options: CallOptions,
+    withSession: (session: WireSession) => KvMethods[K]['request'],
+  ): Promise<KvMethods[K]['response']> {
+    const policy = this.policy(kind, options, { write: true });
+    const slot = this.sessions.acquire();
+    try {
+      const request = withSession(slot.nextSession());
+      if (this.leaderAddress === undefined) this.maybeDiscoverLeader();
+      const response = await this.withRetries(policy, (connection, attemptDeadlineMs) =>
+        connection.callKv(kind, request, attemptDeadlineMs),
+      );
+      this.noteWriteAnsweredBy(response.header?.memberId ?? 0);
+      return response;
+    } finally {
+      this.sessions.release(slot);
+    }
+  }
+
+  private callCluster<M extends ClusterMethod>(
+    method: M,
+    request: ClusterMethods[M]['request'],
+    policy: CallPolicy,
+  ): Promise<ClusterMethods[M]['response']> {
+    return this.withRetries(policy, (connection, attemptDeadlineMs) =>
+      connection.callCluster(method, request, attemptDeadlineMs),
+    );
+  }
+
+  private async withRetries<T>(
+    policy: CallPolicy,
+    attempt: (connection: Connection, attemptDeadlineMs: number) => Promise<T>,
+  ): Promise<T> {
+    let redirects = 0;
+    let backoffs = 0;
+    for (let attempts = 1; ; attempts++) {
+      if (this.closed) throw new ClientClosedError('client closed', { code: 'closed' });
+      const connection = this.connectionTo(this.preferredEndpoint);
+      const attemptDeadlineMs = Math.min(policy.deadlineAtMs, Date.now() + this.options.attemptTimeoutMs);
+      try {
+        return await attempt(connection, attemptDeadlineMs);
+      } catch (thrown) {
+        const error = toHoldfastError(thrown);
+        const decision = this.decideRetry(error, policy, redirects < defaults.redirectsMax);
+        if (decision === 'fail') throw error;
+        if (Date.now() >= policy.deadlineAtMs) throw this.givingUp(policy, attempts, error);
+        // Out of attempts with time left: the last failure is the most precise answer.
+        if (attempts >= this.options.attemptsMax) throw error;
+        this.noteFailure(connection.address, error, decision);
+        if (decision === 'redirect') {
+          redirects += 1;
+          continue;
+        }
+        backoffs += 1;
+        const delayMs = this.backoffMs(backoffs);
+        if (Date.now() + delayMs >= policy.deadlineAtMs) throw this.givingUp(policy, attempts, error);
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  private decideRetry(error: HoldfastError, policy: CallPolicy, mayRedirect: boolean): RetryDecision {
+    switch (error.code) {
+      case 'not-leader': {
+        const hint = (error as NotLeaderError).leader;
+        const leader = hint === undefined ? undefined : this.options.resolveAddress(hint);
+        const isNewHint = leader !== undefined && leader !== this.leaderAddress;
+        return isNewHint && mayRedirect ? 'redirect' : 'rotate';
+      }
+      case 'no-leader':
+      case 'stopping':
+        // The server refused before acting: safe for every call.
+        return 'rotate';
+      case 'overloaded':
+        return 'backoff';
+      case 'unavailable':
+      case 'timeout':
+        // No verdict, or the server gave up waiting: the call may have taken effect.
+        return policy.retryUnknownOutcome ? 'rotate' : 'fail';
+      default:
+        return 'fail';
+    }
+  }
+
+  private noteFailure(address: string, error: HoldfastError, decision: RetryDecision): void {
+    if (decision === 'redirect' && error instanceof NotLeaderError && error.leader !== undefined) {
+      this.leaderAddress = this.options.resolveAddress(error.leader);
+      return;
+    }
+    if (decision !== 'rotate') return;
+    if (this.leaderAddress === address) this.leaderAddress = undefined;
+    if (error instanceof NotLeaderError && error.leader !== undefined && error.leader !== address) {
+      // The hint was already known and failed once; still the best guess after a backoff.
+      this.leaderAddress = this.options.resolveAddress(error.leader);
+      return;
+    }
+    const index = this.endpoints.indexOf(address);
+    this.preferredIndex = (index + 1) % this.endpoints.length;
+    this.maybeDiscoverLeader();
+  }
+
+  private learnMembers(members: readonly Member[]): void {
+    for (const member of members) {
+      const address = member.clientAddress === '' ? undefined : this.options.resolveAddress(member.clientAddress);
+      if (address !== undefined) this.memberAddresses.set(member.id, address);
+    }
+  }
+
+  private learnLeader(leaderId: number): void {
+    const address = leaderId === 0 ? undefined : this.memberAddresses.get(leaderId);
+    if (address !== undefined) this.leaderAddress = address;
+  }
+
+  /**
+   * Followers forward writes to the leader, so a write answered through a follower succeeds but
+   * costs a hop; the answer's header names the member that applied it: go there next time.
+   */
+  private noteWriteAnsweredBy(memberId: number): void {
+    if (memberId === 0) return;
+    const address = this.memberAddresses.get(memberId);
+    if (address !== undefined) this.leaderAddress = address;
+    else this.maybeDiscoverLeader();
+  }
+
+  /** In the background, at most once a second: the member list and one node's view of the leader. */
+  private maybeDiscoverLeader(): void {
+    if (this.discovery !== undefined || this.closed) return;
+    if (Date.now() - this.discoveryAtMs < defaults.discoveryIntervalMs) return;
+    this.discoveryAtMs = Date.now();
+    this.discovery = this.discoverLeader()
+      .catch(() => {
+        // Discovery is an optimisation; calls find the leader without it, one hop slower.
+      })
+      .finally(() => {
+        this.discovery = undefined;
+      });
+  }
+
+  private async discoverLeader(): Promise<void> {
+    const connection = this.connectionTo(this.preferredEndpoint);
+    const deadlineMs = Date.now() + defaults.discoveryTimeoutMs;
+    const [list, status] = await Promise.all([
+      connection.callCluster('MemberList', {}, deadlineMs),
+      connection.callCluster('Status', { localOnly: true }, deadlineMs),
+    ]);
+    this.learnMembers(list.members.map(memberFromWire));
+    this.learnLeader(status.leaderId);
+  }
+
+  private givingUp(policy: CallPolicy, attempts: number, last: HoldfastError): DeadlineExceededError {
+    const outcome = policy.isWrite ? '; the outcome is unknown: the write may have been applied' : '';
+    const cause = (last.cause as GrpcStatusCause | Error | undefined) ?? last;
+    return new DeadlineExceededError(
+      `${policy.label} did not complete before its deadline after ${attempts} attempt(s); last error: ${last.name}: ${last.message}${outcome}`,
+      { code: 'timeout', cause },
+    );
+  }
+
+  /** Exponential backoff with full jitter: uniform in [0, min(max, base * 2^(n-1))]. */
+  private backoffMs(backoffs: number): number {
+    const ceilingMs = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** Math.min(backoffs - 1, 30));
+    return Math.floor(this.options.random() * ceilingMs);
+  }
+
+  private connectionTo(address: string): Connection {
+    let connection = this.connections.get(address);
+    if (connection !== undefined) return connection;
+    if (this.connections.size >= defaults.connectionsMax) {
+      // Too many learned addresses: forget the hint and use a configured endpoint.
+      this.leaderAddress = undefined;
+      address = this.endpoints[this.preferredIndex] as string;
+      connection = this.connections.get(address);
+      if (connection !== undefined) return connection;
+    }
+    connection = new Connection(address, {
+      methods: this.methods,
+      batchEnabled: this.options.batch,
+      streamPendingMax: this.options.streamPendingMax,
+      streamRetryDelayMs: defaults.streamRetryDelayMs,
+    });
+    this.connections.set(address, connection);
+    return connection;
+  }
+}
+
+/** Creates a client. Nothing connects until the first call. */
+export function createClient(options: ClientOptions): HoldfastClient {
+  return new HoldfastClient(options);
+}
+
+export type { KvKind };

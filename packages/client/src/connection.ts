@@ -1,0 +1,101 @@
+import { Client, type ChannelOptions, credentials, Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import { BatchStream } from './batch-stream.js';
+import { errorFromStatus } from './errors.js';
+import type { AnyMethod, HoldfastMethods } from './proto.js';
+import type { ClusterMethod, ClusterMethods, KvKind, KvMethods } from './wire.js';
+
+export interface ConnectionOptions {
+  methods: HoldfastMethods;
+  /** Pipeline KV calls over a Batch stream; false = unary calls only. */
+  batchEnabled: boolean;
+  streamPendingMax: number;
+  /** After a stream breaks, unary calls serve this endpoint for this long before a new stream is tried. */
+  streamRetryDelayMs: number;
+}
+
+const channelOptions: ChannelOptions = {
+  // Reconnect soon after a node restarts: the default first backoff is a whole second.
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1000,
+  // The SDK retries itself, with sessions that make writes safe to repeat.
+  'grpc.enable_retries': 0,
+};
+
+/** One endpoint: one HTTP/2 channel carrying unary calls and (at most) one Batch stream. */
+export class Connection {
+  readonly address: string;
+  private readonly client: Client;
+  private readonly options: ConnectionOptions;
+  private stream: BatchStream | undefined;
+  private batchUnsupported = false;
+  private streamRetryAtMs = 0;
+  private closed = false;
+
+  constructor(address: string, options: ConnectionOptions) {
+    this.address = address;
+    this.options = options;
+    this.client = new Client(address, credentials.createInsecure(), channelOptions);
+  }
+
+  callKv<K extends KvKind>(kind: K, request: KvMethods[K]['request'], deadlineMs: number): Promise<KvMethods[K]['response']> {
+    const stream = this.maybeStream();
+    if (stream !== undefined) return stream.send(kind, request, deadlineMs);
+    return this.unary<KvMethods[K]['response']>(this.options.methods.kv[kind], request, deadlineMs);
+  }
+
+  callCluster<M extends ClusterMethod>(
+    method: M,
+    request: ClusterMethods[M]['request'],
+    deadlineMs: number,
+  ): Promise<ClusterMethods[M]['response']> {
+    return this.unary<ClusterMethods[M]['response']>(this.options.methods.cluster[method], request, deadlineMs);
+  }
+
+  /** True while KV calls go over the Batch stream (for tests and diagnostics). */
+  get isStreaming(): boolean {
+    return this.stream?.isUsable === true;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stream?.close();
+    this.stream = undefined;
+    this.client.close();
+  }
+
+  private maybeStream(): BatchStream | undefined {
+    if (!this.options.batchEnabled || this.batchUnsupported || this.closed) return undefined;
+    if (this.stream?.isUsable) return this.stream;
+    if (Date.now() < this.streamRetryAtMs) return undefined;
+    const stream = new BatchStream(this.client, this.options.methods.batch, {
+      pendingMax: this.options.streamPendingMax,
+      onEnd: (status) => {
+        if (this.stream === stream) this.stream = undefined;
+        if (status.code === GrpcStatus.UNIMPLEMENTED) this.batchUnsupported = true;
+        this.streamRetryAtMs = Date.now() + this.options.streamRetryDelayMs;
+      },
+    });
+    this.stream = stream;
+    return stream;
+  }
+
+  private unary<Response>(method: AnyMethod, request: object, deadlineMs: number): Promise<Response> {
+    return new Promise<Response>((resolve, reject) => {
+      this.client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        new Metadata(),
+        { deadline: deadlineMs },
+        (error: ServiceError | null, response?: object) => {
+          if (error !== null) {
+            reject(errorFromStatus({ code: error.code, details: error.details, metadata: error.metadata }));
+            return;
+          }
+          resolve(response as Response);
+        },
+      );
+    });
+  }
+}

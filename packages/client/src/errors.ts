@@ -1,0 +1,207 @@
+import { Metadata, type StatusObject, status as GrpcStatus } from '@grpc/grpc-js';
+import type { WireBatchError } from './wire.js';
+
+/**
+ * The `holdfast-error` names from kv.proto, plus the ones the client itself raises:
+ * `unavailable` (no connection / stream broken, no server verdict), `closed` (client closed),
+ * `cancelled` and `unknown` (a status without a holdfast name).
+ */
+export type HoldfastErrorCode =
+  | 'not-leader'
+  | 'no-leader'
+  | 'stopping'
+  | 'unavailable'
+  | 'compare-failed'
+  | 'key-too-large'
+  | 'value-too-large'
+  | 'request-too-large'
+  | 'invalid-argument'
+  | 'overloaded'
+  | 'timeout'
+  | 'internal'
+  | 'closed'
+  | 'cancelled'
+  | 'unknown';
+
+/** The gRPC status a failure came from; `cause` of every error mapped from the wire. */
+export type GrpcStatusCause = StatusObject;
+
+export interface HoldfastErrorOptions {
+  code: HoldfastErrorCode;
+  cause?: GrpcStatusCause | Error | undefined;
+}
+
+/** Base class of every error the SDK throws. `code` names the failure; `cause` is the gRPC status. */
+export class HoldfastError extends Error {
+  override name = 'HoldfastError';
+  readonly code: HoldfastErrorCode;
+  /** The gRPC status code, when the failure came from the wire. */
+  readonly grpcCode: number | undefined;
+
+  constructor(message: string, options: HoldfastErrorOptions) {
+    super(message, { cause: options.cause });
+    this.code = options.code;
+    const cause = options.cause as Partial<StatusObject> | undefined;
+    this.grpcCode = typeof cause?.code === 'number' ? cause.code : undefined;
+  }
+}
+
+/** The node is not the leader. `leader` is the leader's client address when the node knows it. */
+export class NotLeaderError extends HoldfastError {
+  override name = 'NotLeaderError';
+  readonly leader: string | undefined;
+  constructor(message: string, options: { leader: string | undefined; cause?: GrpcStatusCause }) {
+    super(message, { code: 'not-leader', cause: options.cause });
+    this.leader = options.leader;
+  }
+}
+
+/** No node could serve the call: no leader known, node stopping, or no connection. Retryable. */
+export class UnavailableError extends HoldfastError {
+  override name = 'UnavailableError';
+}
+
+/**
+ * The caller's deadline passed (or the server gave up waiting). For a write the OUTCOME IS
+ * UNKNOWN: it may have been applied, or may still be. A retry with the same session sequence
+ * is safe (the server answers it once); a read with a fresh put is not a substitute.
+ */
+export class DeadlineExceededError extends HoldfastError {
+  override name = 'DeadlineExceededError';
+}
+
+/** A put/delete guard (ifAbsent, ifModRevision) did not hold. Nothing was written. */
+export class CompareFailedError extends HoldfastError {
+  override name = 'CompareFailedError';
+}
+
+/** The key is longer than the server's key limit. Nothing was written. */
+export class KeyTooLargeError extends HoldfastError {
+  override name = 'KeyTooLargeError';
+}
+
+/** The value is longer than the server's value limit. Nothing was written. */
+export class ValueTooLargeError extends HoldfastError {
+  override name = 'ValueTooLargeError';
+}
+
+/** The request as a whole (e.g. a txn) exceeds the server's request limit. Nothing was written. */
+export class RequestTooLargeError extends HoldfastError {
+  override name = 'RequestTooLargeError';
+}
+
+/** The request is malformed (empty key, bad range, bad argument). Nothing was written. */
+export class InvalidArgumentError extends HoldfastError {
+  override name = 'InvalidArgumentError';
+}
+
+/** A bounded queue is full (server side, or this client's in-flight limit). Retry after backing off. */
+export class OverloadedError extends HoldfastError {
+  override name = 'OverloadedError';
+}
+
+/** The server failed in a way that is a bug on its side. */
+export class InternalError extends HoldfastError {
+  override name = 'InternalError';
+}
+
+/** The client was closed before or while the call ran. */
+export class ClientClosedError extends HoldfastError {
+  override name = 'ClientClosedError';
+}
+
+/** Builds a status object carrying the holdfast metadata, as a unary call would have returned. */
+export function statusFromBatchError(error: WireBatchError): StatusObject {
+  const metadata = new Metadata();
+  if (error.kind !== '') metadata.set('holdfast-error', error.kind);
+  if (error.leader !== '') metadata.set('holdfast-leader', error.leader);
+  return { code: error.code, details: error.message, metadata };
+}
+
+function metadataString(metadata: Metadata | undefined, key: string): string | undefined {
+  const values = metadata?.get(key) ?? [];
+  const first = values[0];
+  if (first === undefined) return undefined;
+  const text = typeof first === 'string' ? first : first.toString('utf8');
+  return text === '' ? undefined : text;
+}
+
+/** Maps a gRPC status (unary error, stream status, or Batch error) to one error class. */
+export function errorFromStatus(status: StatusObject): HoldfastError {
+  const kind = metadataString(status.metadata, 'holdfast-error');
+  // grpc-js appends an empty "Resolution note: " to connection failures; it says nothing.
+  const trimmed = status.details.replace(/\s*Resolution note:\s*$/, '');
+  const details = trimmed === '' ? `gRPC status ${GrpcStatus[status.code] ?? status.code}` : trimmed;
+  const byKind = kind === undefined ? undefined : errorFromKind(kind, details, status);
+  return byKind ?? errorFromCode(details, status);
+}
+
+function errorFromKind(kind: string, message: string, cause: StatusObject): HoldfastError | undefined {
+  switch (kind) {
+    case 'not-leader':
+      return new NotLeaderError(message, { leader: metadataString(cause.metadata, 'holdfast-leader'), cause });
+    case 'no-leader':
+    case 'stopping':
+      return new UnavailableError(message, { code: kind, cause });
+    case 'compare-failed':
+      return new CompareFailedError(message, { code: kind, cause });
+    case 'key-too-large':
+      return new KeyTooLargeError(message, { code: kind, cause });
+    case 'value-too-large':
+      return new ValueTooLargeError(message, { code: kind, cause });
+    case 'request-too-large':
+      return new RequestTooLargeError(message, { code: kind, cause });
+    case 'invalid-argument':
+      return new InvalidArgumentError(message, { code: kind, cause });
+    case 'overloaded':
+      return new OverloadedError(message, { code: kind, cause });
+    case 'timeout':
+      return new DeadlineExceededError(message, { code: kind, cause });
+    case 'internal':
+      return new InternalError(message, { code: kind, cause });
+    default:
+      return undefined;
+  }
+}
+
+/** A status without a holdfast name: from grpc-js itself (no connection, local deadline...). */
+function errorFromCode(message: string, cause: StatusObject): HoldfastError {
+  switch (cause.code) {
+    case GrpcStatus.UNAVAILABLE:
+      return new UnavailableError(message, { code: 'unavailable', cause });
+    case GrpcStatus.DEADLINE_EXCEEDED:
+      return new DeadlineExceededError(message, { code: 'timeout', cause });
+    case GrpcStatus.FAILED_PRECONDITION:
+      return new CompareFailedError(message, { code: 'compare-failed', cause });
+    case GrpcStatus.INVALID_ARGUMENT:
+      return new InvalidArgumentError(message, { code: 'invalid-argument', cause });
+    case GrpcStatus.RESOURCE_EXHAUSTED:
+      // grpc-js says RESOURCE_EXHAUSTED for a message over the size limit: not a full queue.
+      return /larger than max/i.test(message)
+        ? new RequestTooLargeError(message, { code: 'request-too-large', cause })
+        : new OverloadedError(message, { code: 'overloaded', cause });
+    case GrpcStatus.CANCELLED:
+      return new HoldfastError(message, { code: 'cancelled', cause });
+    case GrpcStatus.INTERNAL:
+      return new InternalError(message, { code: 'internal', cause });
+    default:
+      return new HoldfastError(message, { code: 'unknown', cause });
+  }
+}
+
+function isStatusObject(value: unknown): value is StatusObject {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<StatusObject>;
+  return typeof candidate.code === 'number' && candidate.metadata instanceof Metadata;
+}
+
+/** Normalises anything thrown inside a call (grpc ServiceError, HoldfastError, other) to a HoldfastError. */
+export function toHoldfastError(error: unknown): HoldfastError {
+  if (error instanceof HoldfastError) return error;
+  if (isStatusObject(error)) {
+    const status: StatusObject = { code: error.code, details: error.details ?? '', metadata: error.metadata };
+    return errorFromStatus(status);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new HoldfastError(message, { code: 'unknown', cause: error instanceof Error ? error : undefined });
+}

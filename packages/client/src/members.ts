@@ -1,0 +1,62 @@
+import type { WireMember, WireMemberStatus } from './wire.js';
+
+export interface Member {
+  id: number;
+  name: string;
+  region: string;
+  clientAddress: string;
+  peerAddress: string;
+  learner: boolean;
+}
+
+export interface FollowerProgress {
+  id: number;
+  matchIndex: number;
+  nextIndex: number;
+  /** probe | replicate | snapshot */
+  state: string;
+}
+
+export interface MemberStatus extends Member {
+  /** follower | preCandidate | candidate | leader | unreachable */
+  role: string;
+  term: number;
+  leaderId: number;
+  commitIndex: number;
+  appliedIndex: number;
+  /** Filled in only for the leader: what it knows of each follower. */
+  followers: FollowerProgress[];
+  /** Why the member could not be asked, when role is unreachable. */
+  error: string;
+}
+
+export function memberFromWire(wire: WireMember): Member {
+  return {
+    id: wire.id,
+    name: wire.name,
+    region: wire.region,
+    clientAddress: wire.clientAddress,
+    peerAddress: wire.peerAddress,
+    learner: wire.learner,
+  };
+}
+
+const noMember: WireMember = { id: 0, name: '', region: '', clientAddress: '', peerAddress: '', learner: false };
+
+export function memberStatusFromWire(wire: WireMemberStatus): MemberStatus {
+  return {
+    ...memberFromWire(wire.member ?? noMember),
+    role: wire.role,
+    term: wire.term,
+    leaderId: wire.leaderId,
+    commitIndex: wire.commitIndex,
+    appliedIndex: wire.appliedIndex,
+    followers: wire.followers.map((follower) => ({
+      id: follower.id,
+      matchIndex: follower.matchIndex,
+      nextIndex: follower.nextIndex,
+      state: follower.state,
+    })),
+    error: wire.error,
+  };
+}

@@ -1,0 +1,153 @@
+import { InvalidArgumentError } from './errors.js';
+import {
+  type Bytes,
+  headerFromWire,
+  type KeyValue,
+  keyValueFromWire,
+  type ResponseHeader,
+  toBytes,
+} from './values.js';
+import type {
+  WireConsistency,
+  WireDeleteRequest,
+  WireDeleteResponse,
+  WireGetRequest,
+  WirePutRequest,
+  WirePutResponse,
+  WireRangeRequest,
+  WireRangeResponse,
+} from './wire.js';
+
+/** 'linearizable' (default): through the leader, never stale. 'serializable': the answering replica, may be stale. */
+export type Consistency = 'linearizable' | 'serializable';
+
+export interface PutOptions {
+  /** Write only if the key does not exist; otherwise CompareFailedError. */
+  ifAbsent?: boolean;
+  /** Write only if the key's modRevision equals this; otherwise CompareFailedError. */
+  ifModRevision?: number;
+  /** Return the key's previous value. */
+  prevKv?: boolean;
+}
+
+export interface GetOptions {
+  consistency?: Consistency;
+}
+
+export interface DeleteOptions {
+  /** Delete only if the key's modRevision equals this; otherwise CompareFailedError. */
+  ifModRevision?: number;
+  prevKv?: boolean;
+}
+
+/** Keys in [start, end), or every key starting with prefix. */
+export type RangeSelector = { prefix: Bytes } | { start: Bytes; end?: Bytes };
+
+export interface RangeOptions {
+  /** Keys per answer; 0 or absent = the server's range limit (which also caps larger values). */
+  limit?: number;
+  keysOnly?: boolean;
+  consistency?: Consistency;
+  /** Resume after the key a previous page's `continuation` names. */
+  continuation?: Uint8Array;
+}
+
+export interface PutResult {
+  header: ResponseHeader;
+  /** Revision of this write. */
+  revision: number;
+  prevKv: KeyValue | undefined;
+}
+
+export interface DeleteResult {
+  header: ResponseHeader;
+  deleted: boolean;
+  revision: number;
+  prevKv: KeyValue | undefined;
+}
+
+export interface RangeResult {
+  header: ResponseHeader;
+  kvs: KeyValue[];
+  /** More keys are in range; pass `continuation` to get them. */
+  more: boolean;
+  continuation: Uint8Array;
+}
+
+export function wireConsistency(consistency: Consistency): WireConsistency {
+  return consistency === 'serializable' ? 'SERIALIZABLE' : 'LINEARIZABLE';
+}
+
+function checkRevision(name: string, revision: number | undefined): number {
+  if (revision === undefined) return 0;
+  if (!Number.isSafeInteger(revision) || revision < 0) {
+    throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${revision}`, {
+      code: 'invalid-argument',
+    });
+  }
+  return revision;
+}
+
+export function putRequest(key: Bytes, value: Bytes, options: PutOptions = {}): WirePutRequest {
+  return {
+    key: toBytes(key),
+    value: toBytes(value),
+    ifAbsent: options.ifAbsent === true,
+    ifModRevision: checkRevision('ifModRevision', options.ifModRevision),
+    prevKv: options.prevKv === true,
+  };
+}
+
+export function getRequest(key: Bytes, consistency: Consistency): WireGetRequest {
+  return { key: toBytes(key), consistency: wireConsistency(consistency) };
+}
+
+export function deleteRequest(key: Bytes, options: DeleteOptions = {}): WireDeleteRequest {
+  return {
+    key: toBytes(key),
+    ifModRevision: checkRevision('ifModRevision', options.ifModRevision),
+    prevKv: options.prevKv === true,
+  };
+}
+
+export function rangeRequest(selector: RangeSelector, options: RangeOptions, consistency: Consistency): WireRangeRequest {
+  const limit = options.limit ?? 0;
+  if (!Number.isInteger(limit) || limit < 0 || limit > 0xffffffff) {
+    throw new InvalidArgumentError(`limit must be an integer in [0, 2^32), got ${limit}`, { code: 'invalid-argument' });
+  }
+  const request: WireRangeRequest = {
+    limit,
+    keysOnly: options.keysOnly === true,
+    consistency: wireConsistency(consistency),
+  };
+  if ('prefix' in selector) {
+    request.prefix = toBytes(selector.prefix);
+  } else {
+    request.start = toBytes(selector.start);
+    if (selector.end !== undefined) request.end = toBytes(selector.end);
+  }
+  if (options.continuation !== undefined) request.continuation = toBytes(options.continuation);
+  return request;
+}
+
+export function putResultFromWire(wire: WirePutResponse): PutResult {
+  return { header: headerFromWire(wire.header), revision: wire.revision, prevKv: keyValueFromWire(wire.prevKv) };
+}
+
+export function deleteResultFromWire(wire: WireDeleteResponse): DeleteResult {
+  return {
+    header: headerFromWire(wire.header),
+    deleted: wire.deleted,
+    revision: wire.revision,
+    prevKv: keyValueFromWire(wire.prevKv),
+  };
+}
+
+export function rangeResultFromWire(wire: WireRangeResponse): RangeResult {
+  return {
+    header: headerFromWire(wire.header),
+    kvs: wire.kvs.map((kv) => keyValueFromWire(kv) as KeyValue),
+    more: wire.more,
+    continuation: wire.continuation,
+  };
+}

@@ -1,0 +1,338 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  compare,
+  createClient,
+  DeadlineExceededError,
+  type HoldfastClient,
+  NotLeaderError,
+  op,
+  UnavailableError,
+} from '../src/index.js';
+import { type FakeServer, FakeFailure, putAnswer, type Request, startFakeServer } from './fake-server.js';
+
+const servers: FakeServer[] = [];
+const clients: HoldfastClient[] = [];
+
+async function serve(options: Parameters<typeof startFakeServer>[0]): Promise<FakeServer> {
+  const server = await startFakeServer(options);
+  servers.push(server);
+  return server;
+}
+
+function connect(options: Parameters<typeof createClient>[0]): HoldfastClient {
+  const client = createClient({ random: () => 0.5, ...options });
+  clients.push(client);
+  return client;
+}
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  for (const server of servers.splice(0)) await server.stop();
+});
+
+function sessionOf(request: Request): { clientId: string; sequence: number } {
+  return request['session'] as { clientId: string; sequence: number };
+}
+
+const text = (bytes: unknown) => Buffer.from(bytes as Uint8Array).toString('utf8');
+
+describe('leader discovery', () => {
+  it('follows a NOT_LEADER hint to the leader and keeps going there', async () => {
+    const leader = await serve({ kv: { put: () => putAnswer(7) } });
+    const follower = await serve({
+      kv: {
+        put: () => {
+          throw new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'not-leader', leader: leader.address });
+        },
+      },
+    });
+    const client = connect({ endpoints: [follower.address] });
+    expect((await client.put('a', '1')).revision).toBe(7);
+    expect((await client.put('b', '2')).revision).toBe(7);
+    expect(follower.calls).toHaveLength(1);
+    expect(leader.calls).toHaveLength(2);
+    expect(client.preferredEndpoint).toBe(leader.address);
+  });
+
+  it('fails over to the next endpoint when one is down', async () => {
+    const down = await serve({});
+    const downAddress = down.address;
+    await down.stop();
+    const up = await serve({ kv: { get: () => ({ found: true, kv: { key: Buffer.from('k'), value: Buffer.from('v') } }) } });
+    const client = connect({ endpoints: [downAddress, up.address] });
+    const kv = await client.get('k');
+    expect(kv?.valueString()).toBe('v');
+    expect(client.preferredEndpoint).toBe(up.address);
+  });
+
+  it('moves writes to the member that answered them when a follower forwarded them', async () => {
+    const leader = await serve({ kv: { put: () => putAnswer(2) } });
+    const follower = await serve({
+      kv: { put: () => ({ header: { memberId: 2, term: 1, revision: 1 }, revision: 1 }) },
+      cluster: {
+        MemberList: () => ({
+          members: [
+            { id: 1, clientAddress: follower.address },
+            { id: 2, clientAddress: leader.address },
+          ],
+        }),
+        Status: (request) => ({ leaderId: request['localOnly'] === true ? 2 : 0 }),
+      },
+    });
+    const client = connect({ endpoints: [follower.address] });
+    await client.put('a', '1');
+    await vi.waitFor(() => expect(client.preferredEndpoint).toBe(leader.address));
+    expect((await client.put('b', '2')).revision).toBe(2);
+    expect(leader.calls).toHaveLength(1);
+  });
+
+  it('dials advertised addresses through resolveAddress', async () => {
+    const leader = await serve({ kv: { put: () => putAnswer(5) } });
+    const follower = await serve({
+      kv: {
+        put: () => {
+          throw new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'not-leader', leader: 'leader.internal:7001' });
+        },
+      },
+    });
+    const client = connect({
+      endpoints: [follower.address],
+      resolveAddress: (advertised) => (advertised === 'leader.internal:7001' ? leader.address : undefined),
+    });
+    expect((await client.put('a', '1')).revision).toBe(5);
+  });
+
+  it('learns the leader from status()', async () => {
+    const leaderAddress = '127.0.0.1:1';
+    const node = await serve({
+      cluster: {
+        Status: () => ({
+          leaderId: 2,
+          members: [
+            { member: { id: 1, clientAddress: 'x' }, role: 'follower' },
+            { member: { id: 2, clientAddress: leaderAddress }, role: 'leader', followers: [{ id: 1, matchIndex: 4 }] },
+          ],
+        }),
+      },
+    });
+    const client = connect({ endpoints: [node.address] });
+    const status = await client.status();
+    expect(status.leaderId).toBe(2);
+    expect(status.members.map((member) => member.role)).toEqual(['follower', 'leader']);
+    expect(status.members[1]?.followers[0]?.matchIndex).toBe(4);
+    expect(client.preferredEndpoint).toBe(leaderAddress);
+  });
+});
+
+describe('retries', () => {
+  it('retries a write with the same session sequence, and the next write takes the next one', async () => {
+    let failuresLeft = 2;
+    const server = await serve({
+      kv: {
+        put: () => {
+          if (failuresLeft-- > 0) throw new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'no-leader' });
+          return putAnswer(3);
+        },
+      },
+    });
+    const client = connect({ endpoints: [server.address], clientId: 'c1' });
+    await client.put('k', 'v');
+    await client.put('k', 'w');
+    const sessions = server.calls.map((call) => sessionOf(call.request));
+    expect(sessions).toEqual([
+      { clientId: 'c1/0', sequence: 1 },
+      { clientId: 'c1/0', sequence: 1 },
+      { clientId: 'c1/0', sequence: 1 },
+      { clientId: 'c1/0', sequence: 2 },
+    ]);
+  });
+
+  it('repeats a write that was in flight when the Batch stream broke, with the same session', async () => {
+    const server = await serve({
+      kv: { put: () => putAnswer(9) },
+      onBatchRequest: (stream) => stream.breakWith(GrpcStatus.UNAVAILABLE, 'connection reset'),
+    });
+    const client = connect({ endpoints: [server.address], clientId: 'c2' });
+    expect((await client.put('k', 'v')).revision).toBe(9);
+    // The broken stream never reached the handler; the retry went unary with the same session.
+    expect(server.streamsOpened).toBe(1);
+    expect(server.calls).toHaveLength(1);
+    expect(server.calls[0]?.via).toBe('unary');
+    expect(sessionOf(server.calls[0]?.request ?? {})).toEqual({ clientId: 'c2/0', sequence: 1 });
+  });
+
+  it('gives concurrent writes distinct session ids so each id has one write in flight', async () => {
+    const server = await serve({ kv: { put: () => putAnswer(1) } });
+    const client = connect({ endpoints: [server.address], clientId: 'c3' });
+    await Promise.all([client.put('a', '1'), client.put('b', '2'), client.put('c', '3')]);
+    const ids = server.calls.map((call) => sessionOf(call.request).clientId);
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('does not retry a compare failure', async () => {
+    const server = await serve({
+      kv: {
+        put: () => {
+          throw new FakeFailure({ code: GrpcStatus.FAILED_PRECONDITION, kind: 'compare-failed' });
+        },
+      },
+    });
+    const client = connect({ endpoints: [server.address] });
+    await expect(client.put('k', 'v', { ifAbsent: true })).rejects.toMatchObject({ name: 'CompareFailedError' });
+    expect(server.calls).toHaveLength(1);
+    expect(server.calls[0]?.request['ifAbsent']).toBe(true);
+  });
+
+  it('does not repeat a membership change whose outcome is unknown', async () => {
+    const server = await serve({
+      cluster: {
+        MemberAddLearner: () => {
+          throw new FakeFailure({ code: GrpcStatus.UNAVAILABLE, message: 'connection lost' });
+        },
+      },
+    });
+    const client = connect({ endpoints: [server.address] });
+    const adding = client.members.addLearner({ name: 'n4', clientAddress: 'a', peerAddress: 'b' });
+    await expect(adding).rejects.toBeInstanceOf(UnavailableError);
+    expect(server.clusterCalls.filter((call) => call.operation === 'MemberAddLearner')).toHaveLength(1);
+  });
+});
+
+describe('deadlines', () => {
+  it('gives up at the deadline when the server never answers, saying a write outcome is unknown', async () => {
+    const server = await serve({ kv: { put: () => new Promise(() => {}) } });
+    const client = connect({ endpoints: [server.address], deadlineMs: 300 });
+    const error = await client.put('k', 'v').catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect((error as Error).message).toMatch(/outcome is unknown/);
+  });
+
+  it('stops retrying at the deadline when no leader is ever found', async () => {
+    const server = await serve({
+      kv: {
+        get: () => {
+          throw new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'no-leader' });
+        },
+      },
+    });
+    const client = connect({ endpoints: [server.address], retry: { backoffBaseMs: 5, backoffMaxMs: 20 } });
+    const error = await client.get('k', { deadlineMs: 200 }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect((error as DeadlineExceededError).grpcCode).toBe(GrpcStatus.UNAVAILABLE);
+    expect(server.calls.length).toBeGreaterThan(1);
+  });
+});
+
+describe('pipelining', () => {
+  it('carries many concurrent calls over one Batch stream and matches answers given out of order', async () => {
+    const callsCount = 200;
+    const held: Array<() => Promise<void>> = [];
+    const timeoutsMs: number[] = [];
+    const server = await serve({
+      kv: { put: (request) => putAnswer(Number(text(request['value']))) },
+      onBatchRequest: (stream, request) => {
+        timeoutsMs.push(request['timeoutMs'] as number);
+        held.push(() => stream.answer(request));
+        if (held.length === callsCount) {
+          for (const answer of held.reverse()) void answer();
+        }
+      },
+    });
+    const client = connect({ endpoints: [server.address] });
+    const values = Array.from({ length: callsCount }, (_, index) => index + 1);
+    const results = await Promise.all(values.map((value) => client.put(`k${value}`, String(value))));
+    expect(results.map((result) => result.revision)).toEqual(values);
+    expect(server.streamsOpened).toBe(1);
+    expect(server.calls.every((call) => call.via === 'batch')).toBe(true);
+    expect(timeoutsMs.every((timeoutMs) => timeoutMs > 0 && timeoutMs <= 2000)).toBe(true);
+  });
+
+  it('falls back to unary calls when the server does not serve Batch', async () => {
+    const server = await serve({ batch: false, kv: { put: () => putAnswer(4) } });
+    const client = connect({ endpoints: [server.address] });
+    expect((await client.put('k', 'v')).revision).toBe(4);
+    expect((await client.put('k', 'w')).revision).toBe(4);
+    expect(server.calls.map((call) => call.via)).toEqual(['unary', 'unary']);
+  });
+});
+
+describe('requests on the wire', () => {
+  it('sends serializable reads when asked and linearizable ones by default', async () => {
+    const server = await serve({ kv: { get: () => ({ found: false }) } });
+    const client = connect({ endpoints: [server.address] });
+    await client.get('k');
+    await client.get('k', { consistency: 'serializable' });
+    expect(server.calls.map((call) => call.request['consistency'])).toEqual(['LINEARIZABLE', 'SERIALIZABLE']);
+  });
+
+  it('walks every page of a range by continuation', async () => {
+    const keys = ['a1', 'a2', 'a3', 'a4', 'a5'];
+    const server = await serve({
+      kv: {
+        range: (request) => {
+          const after = text(request['continuation']);
+          const rest = keys.filter((key) => key > after);
+          const page = rest.slice(0, 2);
+          return {
+            kvs: page.map((key) => ({ key: Buffer.from(key), value: Buffer.from(key.toUpperCase()) })),
+            more: rest.length > 2,
+            continuation: Buffer.from(page.at(-1) ?? ''),
+          };
+        },
+      },
+    });
+    const client = connect({ endpoints: [server.address] });
+    const seen: string[] = [];
+    for await (const kv of client.rangeAll({ prefix: 'a' }, { limit: 2 })) seen.push(`${kv.keyString()}=${kv.valueString()}`);
+    expect(seen).toEqual(['a1=A1', 'a2=A2', 'a3=A3', 'a4=A4', 'a5=A5']);
+    expect(server.calls).toHaveLength(3);
+    expect(text(server.calls[0]?.request['prefix'])).toBe('a');
+  });
+
+  it('encodes a transaction built with compare and op', async () => {
+    const server = await serve({
+      kv: {
+        txn: () => ({
+          succeeded: true,
+          revision: 12,
+          results: [{ put: { revision: 12 } }, { get: { found: true, kv: { key: Buffer.from('k'), value: Buffer.from('v') } } }],
+        }),
+      },
+    });
+    const client = connect({ endpoints: [server.address] });
+    const result = await client.txn({
+      compare: [compare.modRevision('k', '=', 5)],
+      success: [op.put('k', 'v'), op.get('k')],
+      failure: [op.delete('k')],
+    });
+    expect(result.succeeded).toBe(true);
+    expect(result.results.map((entry) => entry.type)).toEqual(['put', 'get']);
+    const sent = server.calls[0]?.request ?? {};
+    expect(sent['compare']).toMatchObject([{ target: 'MOD_REVISION', op: 'EQUAL', number: 5 }]);
+    expect(sent['success']).toMatchObject([{ op: 'put' }, { op: 'get' }]);
+    expect(sent['failure']).toMatchObject([{ op: 'delete' }]);
+    expect(sessionOf(sent).sequence).toBe(1);
+  });
+
+  it('accepts bytes keys and values and returns bytes', async () => {
+    const server = await serve({ kv: { put: (request) => ({ revision: 1, prevKv: { key: request['key'], value: request['value'] } }) } });
+    const client = connect({ endpoints: [server.address] });
+    const result = await client.put(new Uint8Array([0, 255]), new Uint8Array([1, 2, 3]), { prevKv: true });
+    expect([...(result.prevKv?.key ?? [])]).toEqual([0, 255]);
+    expect([...(result.prevKv?.value ?? [])]).toEqual([1, 2, 3]);
+  });
+
+  it('answers with the last error when attempts run out before the deadline', async () => {
+    const server = await serve({
+      kv: {
+        put: () => {
+          throw new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'not-leader' });
+        },
+      },
+    });
+    const client = connect({ endpoints: [server.address], retry: { attemptsMax: 3, backoffBaseMs: 1 } });
+    await expect(client.put('k', 'v')).rejects.toBeInstanceOf(NotLeaderError);
+    expect(server.calls).toHaveLength(3);
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * The leader's view of each member (etcd-io/raft tracker/progress.go and inflights.go).
+ *
+ * probe: the leader does not know where the follower's log matches; it sends one append at a
+ *   time and waits for the answer (or a heartbeat answer) before sending the next.
+ * replicate: the follower is known to match up to `match`; appends are pipelined, bounded by
+ *   the in-flight window (messages and bytes).
+ * snapshot: the follower is behind the compacted prefix; a snapshot is on its way, nothing else
+ *   is sent until it is reported finished or failed.
+ */
+import { invariant } from './errors.js';
+import type { ProgressState, ProgressStatus } from './types.js';
+
+/** The append messages sent to one follower and not yet acknowledged, oldest first. */
+export class Inflights {
+  private readonly lastIndexes: number[] = [];
+  private readonly sizes: number[] = [];
+  private bytes = 0;
+
+  constructor(
+    private readonly messagesMax: number,
+    private readonly bytesMax: number,
+  ) {}
+
+  add(lastIndex: number, bytes: number): void {
+    invariant(!this.full(), 'no append is sent past a full in-flight window', {
+      count: this.lastIndexes.length,
+      bytes: this.bytes,
+    });
+    this.lastIndexes.push(lastIndex);
+    this.sizes.push(bytes);
+    this.bytes += bytes;
+  }
+
+  /** The follower acknowledged everything up to `index`. */
+  freeLE(index: number): void {
+    let count = 0;
+    while (count < this.lastIndexes.length && this.lastIndexes[count]! <= index) {
+      this.bytes -= this.sizes[count]!;
+      count += 1;
+    }
+    this.lastIndexes.splice(0, count);
+    this.sizes.splice(0, count);
+  }
+
+  /** Forgets the oldest message in flight (it was probably lost). */
+  freeFirst(): void {
+    const first = this.lastIndexes[0];
+    if (first !== undefined) this.freeLE(first);
+  }
+
+  full(): boolean {
+    return this.lastIndexes.length >= this.messagesMax || this.bytes >= this.bytesMax;
+  }
+
+  /** Bytes still allowed in flight. */
+  bytesLeft(): number {
+    return Math.max(0, this.bytesMax - this.bytes);
+  }
+
+  count(): number {
+    return this.lastIndexes.length;
+  }
+
+  reset(): void {
+    this.lastIndexes.length = 0;
+    this.sizes.length = 0;
+    this.bytes = 0;
+  }
+}
+
+export class Progress {
+  /** Highest index known to match the leader's log. Invariant: match < next; match never decreases within a term. */
+  match = 0;
+  /** Next index to send. */
+  next: number;
+  state: ProgressState = 'probe';
+  /** probe state: an append was sent and not answered yet. */
+  probeSent = false;
+  /** snapshot state: index of the snapshot being sent. */
+  pendingSnapshot = 0;
+  /** Heard from during the current election timeout (CheckQuorum). */
+  recentActive = false;
+  /** Highest read round the member acknowledged (ReadIndex). */
+  readRoundAcked = 0;
+  readonly inflights: Inflights;
+
+  constructor(options: { next: number; isLearner: boolean; inflightMessagesMax: number; inflightBytesMax: number }) {
+    this.next = options.next;
+    this.isLearner = options.isLearner;
+    this.inflights = new Inflights(options.inflightMessagesMax, options.inflightBytesMax);
+  }
+
+  isLearner: boolean;
+
+  becomeProbe(): void {
+    if (this.state === 'snapshot') {
+      // The snapshot may or may not have landed: start probing right after it.
+      this.next = Math.max(this.match + 1, this.pendingSnapshot + 1);
+    } else {
+      this.next = this.match + 1;
+    }
+    this.state = 'probe';
+    this.probeSent = false;
+    this.pendingSnapshot = 0;
+    this.inflights.reset();
+  }
+
+  becomeReplicate(): void {
+    this.state = 'replicate';
+    this.next = this.match + 1;
+    this.probeSent = false;
+    this.pendingSnapshot = 0;
+    this.inflights.reset();
+  }
+
+  becomeSnapshot(snapshotIndex: number): void {
+    this.state = 'snapshot';
+    this.probeSent = false;
+    this.pendingSnapshot = snapshotIndex;
+    this.inflights.reset();
+  }
+
+  /** An acknowledgement up to `index` arrived. Returns false if it was stale. */
+  maybeUpdate(index: number): boolean {
+    let updated = false;
+    if (index > this.match) {
+      this.match = index;
+      updated = true;
+      this.probeSent = false;
+    }
+    this.next = Math.max(this.next, index + 1);
+    return updated;
+  }
+
+  /**
+   * The follower rejected the append after `rejected`; `matchHint` is the highest index that
+   * may match. Returns false if the rejection was stale.
+   */
+  maybeDecrTo(rejected: number, matchHint: number): boolean {
+    if (this.state === 'replicate') {
+      if (rejected <= this.match) return false;
+      this.next = this.match + 1;
+      return true;
+    }
+    if (this.next - 1 !== rejected) return false;
+    this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    this.probeSent = false;
+    return true;
+  }
+
+  /** Whether the leader must hold back appends to this member. */
+  isPaused(): boolean {
+    switch (this.state) {
+      case 'probe':
+        return this.probeSent;
+      case 'replicate':
+        return this.inflights.full();
+      case 'snapshot':
+        return true;
+    }
+  }
+
+  status(id: number): ProgressStatus {
+    return {
+      id,
+      match: this.match,
+      next: this.next,
+      state: this.state,
+      isLearner: this.isLearner,
+      recentActive: this.recentActive,
+      inflightMessages: this.inflights.count(),
+    };
+  }
+}

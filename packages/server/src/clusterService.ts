@@ -1,0 +1,247 @@
+/**
+ * The Cluster service: membership changes (through the log, with the member's record in the
+ * conf change context), leadership transfer, member list and status. Changes are made by the
+ * leader; any other node forwards them to it.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { NodeId } from '@holdfast/raft';
+import { encodeMemberContext, type MemberRecord } from '@holdfast/storage';
+import { checkAddress, type ConfigError } from './config.js';
+import type { NodeDriver } from './driver.js';
+import { HoldfastError, InvalidRequestError, NoLeaderError, NotLeaderError, TimeoutError, toServiceError } from './errors.js';
+import { FORWARDED_METADATA } from './forwarder.js';
+import type { FollowerProgress, Member, MemberStatus, Protos, ResponseHeader, StatusResponse } from './proto.js';
+
+export interface ClusterHost {
+  readonly selfId: NodeId;
+  readonly protos: Protos;
+  readonly driver: NodeDriver;
+  readonly requestTimeoutMs: number;
+  /** Current members (learner flag included), sorted by id. */
+  members(): MemberRecord[];
+  header(): ResponseHeader;
+  /** Ids this node has seen removed, so that a new member never reuses one. */
+  removedIds(): ReadonlySet<number>;
+  /** Learners whose match index is within this many entries of the commit index may be promoted. */
+  readonly promoteLagEntriesMax: number;
+}
+
+const STATUS_ASK_MS = 300;
+
+function toMember(record: MemberRecord): Member {
+  return {
+    id: record.id,
+    name: record.name,
+    region: record.region,
+    clientAddress: record.clientAddress,
+    peerAddress: record.peerAddress,
+    learner: record.learner,
+  };
+}
+
+type Handler = (request: Record<string, unknown>, forwarded: boolean) => Promise<object>;
+
+export class ClusterService {
+  constructor(private readonly host: ClusterHost) {}
+
+  implementation(): grpc.UntypedServiceImplementation {
+    const wrap =
+      (handler: Handler, name: string, leaderOnly: boolean) =>
+      (call: grpc.ServerUnaryCall<Record<string, unknown>, object>, callback: grpc.sendUnaryData<object>): void => {
+        const forwarded = call.metadata.get(FORWARDED_METADATA).length > 0;
+        const answer =
+          leaderOnly && this.host.driver.role !== 'leader' ? this.forward(name, call.request, forwarded) : handler(call.request, forwarded);
+        answer.then(
+          (response) => callback(null, response),
+          (error: unknown) => callback(toServiceError(error)),
+        );
+      };
+    return {
+      Status: wrap((r) => this.status(r['localOnly'] === true), 'status', false),
+      MemberList: wrap(async () => ({ header: this.host.header(), members: this.memberList() }), 'memberList', false),
+      MemberAddLearner: wrap((r) => this.addLearner(r), 'memberAddLearner', true),
+      MemberPromote: wrap((r) => this.promote(Number(r['id'])), 'memberPromote', true),
+      MemberRemove: wrap((r) => this.remove(Number(r['id'])), 'memberRemove', true),
+      TransferLeadership: wrap((r) => this.transfer(Number(r['targetId'])), 'transferLeadership', true),
+    };
+  }
+
+  private memberList(): Member[] {
+    return this.host.members().map(toMember);
+  }
+
+  private deadline(): number {
+    return Date.now() + this.host.requestTimeoutMs;
+  }
+
+  private clientAddressOf(id: NodeId): string {
+    return this.host.members().find((m) => m.id === id)?.clientAddress ?? '';
+  }
+
+  /** Sends the call to the leader's Cluster service, once. */
+  private forward(method: string, request: object, forwarded: boolean): Promise<object> {
+    const leaderId = this.host.driver.leaderId;
+    if (leaderId === 0) return Promise.reject(new NoLeaderError());
+    const address = this.clientAddressOf(leaderId);
+    if (forwarded || address === '') return Promise.reject(new NotLeaderError(address));
+    return this.callMember(address, method, request, this.host.requestTimeoutMs, true);
+  }
+
+  private callMember(address: string, method: string, request: object, timeoutMs: number, markForwarded: boolean): Promise<object> {
+    const client = new this.host.protos.ClusterClient(address, grpc.credentials.createInsecure());
+    const metadata = new grpc.Metadata();
+    if (markForwarded) metadata.set(FORWARDED_METADATA, '1');
+    return new Promise<object>((resolve, reject) => {
+      const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
+      if (!fn) {
+        reject(new Error(`no Cluster method ${method}`));
+        return;
+      }
+      fn.call(client, request, metadata, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: object) => {
+        client.close();
+        if (error) reject(error);
+        else resolve(response);
+      });
+    });
+  }
+
+  private nextMemberId(): NodeId {
+    const status = this.host.driver.status();
+    const known = [
+      ...this.host.members().map((m) => m.id),
+      ...status.confState.voters,
+      ...status.confState.learners,
+      ...this.host.removedIds(),
+      this.host.selfId,
+    ];
+    return Math.max(0, ...known) + 1;
+  }
+
+  private async addLearner(request: Record<string, unknown>): Promise<object> {
+    const clientAddress = String(request['clientAddress'] ?? '');
+    const peerAddress = String(request['peerAddress'] ?? '');
+    try {
+      checkAddress('clientAddress', clientAddress);
+      checkAddress('peerAddress', peerAddress);
+    } catch (error) {
+      throw new InvalidRequestError('invalid-argument', (error as ConfigError).message);
+    }
+    const id = this.nextMemberId();
+    const name = String(request['name'] ?? '') || `node-${id}`;
+    const record: MemberRecord = { id, name, region: String(request['region'] ?? '') || 'local', clientAddress, peerAddress, learner: true };
+    await this.change({ type: 'addLearner', nodeId: id, context: encodeMemberContext(record) });
+    return { header: this.host.header(), member: toMember(record), members: this.memberList() };
+  }
+
+  private async promote(id: NodeId): Promise<object> {
+    const record = this.host.members().find((m) => m.id === id);
+    if (!record) throw new InvalidRequestError('invalid-argument', `member ${id} does not exist`);
+    if (!record.learner) throw new InvalidRequestError('invalid-argument', `member ${id} is already a voter`);
+    const status = this.host.driver.status();
+    const progress = status.progress.find((p) => p.id === id);
+    const lag = status.commit - (progress?.match ?? 0);
+    if (!progress || lag > this.host.promoteLagEntriesMax) {
+      throw new InvalidRequestError('invalid-argument', `learner ${id} has not caught up (${lag} entries behind); retry later`);
+    }
+    await this.change({ type: 'promoteLearner', nodeId: id, context: encodeMemberContext({ ...record, learner: false }) });
+    return { header: this.host.header(), members: this.memberList() };
+  }
+
+  private async remove(id: NodeId): Promise<object> {
+    if (!this.host.members().some((m) => m.id === id)) throw new InvalidRequestError('invalid-argument', `member ${id} does not exist`);
+    await this.change({ type: 'removeNode', nodeId: id });
+    return { header: this.host.header(), members: this.memberList() };
+  }
+
+  private async change(change: Parameters<NodeDriver['proposeConfChange']>[0]): Promise<void> {
+    try {
+      await this.host.driver.proposeConfChange(change, this.deadline());
+    } catch (error) {
+      if (error instanceof HoldfastError) throw error;
+      const code = (error as { code?: string }).code;
+      if (code === 'CONF_CHANGE_INVALID' || code === 'CONF_CHANGE_PENDING' || code === 'CONF_CHANGE_TOO_EARLY') {
+        throw new InvalidRequestError('invalid-argument', (error as Error).message);
+      }
+      if (code === 'NOT_LEADER') throw new NoLeaderError();
+      throw error;
+    }
+  }
+
+  /** The most caught-up voter other than this node, or 0 if there is none. */
+  mostCaughtUpVoter(): NodeId {
+    const status = this.host.driver.status();
+    let best: { id: NodeId; match: number } = { id: 0, match: -1 };
+    for (const p of status.progress) {
+      if (p.id === this.host.selfId || p.isLearner || !status.confState.voters.includes(p.id)) continue;
+      if (p.match > best.match) best = { id: p.id, match: p.match };
+    }
+    return best.id;
+  }
+
+  private async transfer(targetId: NodeId): Promise<object> {
+    const target = targetId === 0 ? this.mostCaughtUpVoter() : targetId;
+    if (target === 0) throw new InvalidRequestError('invalid-argument', 'no other voter to hand leadership to');
+    if (target !== this.host.selfId) {
+      try {
+        this.host.driver.transferLeadership(target);
+      } catch (error) {
+        throw new InvalidRequestError('invalid-argument', (error as Error).message);
+      }
+      const deadline = this.deadline();
+      while (this.host.driver.leaderId !== target) {
+        if (Date.now() > deadline) throw new TimeoutError(`leadership did not move to ${target} in time`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    return { header: this.host.header(), leaderId: this.host.driver.leaderId };
+  }
+
+  selfStatus(): MemberStatus {
+    const status = this.host.driver.status();
+    const self = this.host.members().find((m) => m.id === this.host.selfId);
+    const followers: FollowerProgress[] = status.progress
+      .filter((p) => p.id !== this.host.selfId)
+      .map((p) => ({ id: p.id, matchIndex: p.match, nextIndex: p.next, state: p.state }));
+    return {
+      member: self
+        ? toMember(self)
+        : { id: this.host.selfId, name: '', region: '', clientAddress: '', peerAddress: '', learner: false },
+      role: status.role,
+      term: status.term,
+      leaderId: status.leaderId,
+      commitIndex: status.commit,
+      appliedIndex: this.host.driver.appliedIndex,
+      followers,
+      error: '',
+    };
+  }
+
+  private async status(localOnly: boolean): Promise<StatusResponse> {
+    const own = this.selfStatus();
+    const header = this.host.header();
+    if (localOnly) return { header, leaderId: own.leaderId, members: [own] };
+    const others = this.host.members().filter((m) => m.id !== this.host.selfId);
+    const answers = await Promise.all(others.map((m) => this.askStatus(m)));
+    return { header, leaderId: own.leaderId, members: [own, ...answers].sort((a, b) => a.member.id - b.member.id) };
+  }
+
+  private async askStatus(member: MemberRecord): Promise<MemberStatus> {
+    try {
+      const response = (await this.callMember(member.clientAddress, 'status', { localOnly: true }, STATUS_ASK_MS, false)) as StatusResponse;
+      const theirs = response.members.find((m) => m.member.id === member.id) ?? response.members[0];
+      if (!theirs) throw new Error('empty status');
+      return { ...theirs, member: toMember(member) };
+    } catch (error) {
+      return {
+        member: toMember(member),
+        role: 'unreachable',
+        term: 0,
+        leaderId: 0,
+        commitIndex: 0,
+        appliedIndex: 0,
+        followers: [],
+        error: (error as Error).message,
+      };
+    }
+  }
+}

@@ -1,0 +1,425 @@
+/**
+ * Node configuration: flags, then HOLDFAST_* environment variables, then an optional JSON file,
+ * then defaults (first one found wins). Every setting is validated at start; a bad one is refused
+ * with a message naming the setting and why, before anything is opened.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+export interface MemberConfig {
+  readonly id: number;
+  readonly name: string;
+  readonly region: string;
+  readonly peerAddress: string;
+  readonly clientAddress: string;
+}
+
+export interface NodeLimits {
+  readonly keyBytesMax: number;
+  readonly valueBytesMax: number;
+  readonly requestBytesMax: number;
+  readonly batchOpsMax: number;
+  readonly rangeLimitMax: number;
+  readonly pendingProposalsMax: number;
+  readonly pendingReadsMax: number;
+  readonly uncommittedBytesMax: number;
+  readonly messageBytesMax: number;
+  readonly inflightMessagesMax: number;
+  readonly inflightBytesMax: number;
+  readonly peerQueueMessagesMax: number;
+  readonly sessionTtlMs: number;
+  readonly sessionsMax: number;
+  readonly sessionAnswersMax: number;
+  readonly snapshotEntries: number;
+  readonly snapshotCatchupEntries: number;
+  readonly requestTimeoutMs: number;
+  readonly shutdownWaitMs: number;
+}
+
+export interface Failpoints {
+  /** Extra milliseconds before every synced log write completes. */
+  readonly fsyncDelayMs: number;
+  /** Every synced log write fails as if fsync returned EIO. */
+  readonly fsyncFail: boolean;
+  /** Every log write fails as if the disk were full. */
+  readonly diskFull: boolean;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface NodeConfig {
+  readonly id: number;
+  readonly name: string;
+  readonly region: string;
+  readonly clusterId: string;
+  readonly clientListen: string;
+  readonly peerListen: string;
+  /** Empty: no metrics endpoint. */
+  readonly metricsListen: string;
+  /** Addresses other members use to reach this node (default: the listen addresses). */
+  readonly clientAdvertise: string;
+  readonly peerAdvertise: string;
+  readonly initialCluster: readonly MemberConfig[];
+  readonly dataDir: string;
+  /** Start with an empty log and wait to be added through membership. */
+  readonly join: boolean;
+  /** Address to dial for a peer id instead of its advertised peer address (proxies). */
+  readonly peerDial: ReadonlyMap<number, string>;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly limits: NodeLimits;
+  readonly logLevel: LogLevel;
+  readonly failpoints: Failpoints;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'invalid-config';
+  constructor(
+    readonly setting: string,
+    reason: string,
+  ) {
+    super(`invalid setting ${setting}: ${reason}`);
+  }
+}
+
+type Kind = 'int' | 'string' | 'bool';
+interface Setting {
+  readonly key: string;
+  readonly kind: Kind;
+  readonly fallback?: string | number | boolean;
+  readonly min?: number;
+  readonly max?: number;
+  readonly help: string;
+}
+
+const MiB = 1024 * 1024;
+
+/** One row per setting: flag `--kebab-name`, env `HOLDFAST_SNAKE_NAME`, file key `camelName`. */
+export const SETTINGS: readonly Setting[] = [
+  { key: 'config', kind: 'string', fallback: '', help: 'JSON file with settings (camelCase keys)' },
+  { key: 'id', kind: 'int', min: 1, max: Number.MAX_SAFE_INTEGER, help: 'member id (positive)' },
+  { key: 'name', kind: 'string', fallback: '', help: 'member name (default node-<id>)' },
+  { key: 'region', kind: 'string', fallback: 'local', help: 'region label' },
+  { key: 'clusterId', kind: 'string', fallback: 'holdfast', help: 'cluster id; peers of another cluster are refused' },
+  { key: 'clientListen', kind: 'string', fallback: '127.0.0.1:7001', help: 'host:port for the KV and Cluster services' },
+  { key: 'peerListen', kind: 'string', fallback: '127.0.0.1:7101', help: 'host:port for the Raft transport' },
+  { key: 'metricsListen', kind: 'string', fallback: '', help: 'host:port for Prometheus /metrics (empty: off)' },
+  { key: 'clientAdvertise', kind: 'string', fallback: '', help: 'client address others use (default client-listen)' },
+  { key: 'peerAdvertise', kind: 'string', fallback: '', help: 'peer address others use (default peer-listen)' },
+  {
+    key: 'initialCluster',
+    kind: 'string',
+    fallback: '',
+    help: 'members: id=name/region/peerAddr/clientAddr,... (default: this node alone)',
+  },
+  { key: 'dataDir', kind: 'string', help: 'directory for the log and the state machine' },
+  { key: 'join', kind: 'bool', fallback: false, help: 'start empty and wait to be added through membership' },
+  { key: 'peerDial', kind: 'string', fallback: '', help: 'dial overrides: id=host:port,...' },
+  { key: 'tickMs', kind: 'int', fallback: 50, min: 1, max: 10_000, help: 'length of one tick' },
+  { key: 'electionTicks', kind: 'int', fallback: 10, min: 2, max: 1_000_000, help: 'election timeout in ticks' },
+  { key: 'heartbeatTicks', kind: 'int', fallback: 2, min: 1, max: 1_000_000, help: 'heartbeat interval in ticks' },
+  { key: 'keyBytesMax', kind: 'int', fallback: 4096, min: 1, max: 64 * 1024, help: 'largest key' },
+  { key: 'valueBytesMax', kind: 'int', fallback: MiB, min: 0, max: 16 * MiB, help: 'largest value' },
+  { key: 'requestBytesMax', kind: 'int', fallback: 1536 * 1024, min: 64, max: 64 * MiB, help: 'largest request' },
+  { key: 'batchOpsMax', kind: 'int', fallback: 128, min: 1, max: 10_000, help: 'operations in one txn' },
+  { key: 'rangeLimitMax', kind: 'int', fallback: 1000, min: 1, max: 1_000_000, help: 'keys in one range answer' },
+  { key: 'pendingProposalsMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'writes waiting' },
+  { key: 'pendingReadsMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'reads waiting' },
+  { key: 'uncommittedBytesMax', kind: 'int', fallback: 64 * MiB, min: MiB, max: 4096 * MiB, help: 'leader backlog' },
+  { key: 'messageBytesMax', kind: 'int', fallback: MiB, min: 1024, max: 64 * MiB, help: 'entries per append' },
+  { key: 'inflightMessagesMax', kind: 'int', fallback: 256, min: 1, max: 65_536, help: 'appends in flight per peer' },
+  { key: 'inflightBytesMax', kind: 'int', fallback: 32 * MiB, min: 1024, max: 4096 * MiB, help: 'bytes in flight per peer' },
+  { key: 'peerQueueMessagesMax', kind: 'int', fallback: 4096, min: 16, max: 1_000_000, help: 'queued per peer' },
+  { key: 'sessionTtlMs', kind: 'int', fallback: 10 * 60_000, min: 1000, max: 7 * 86_400_000, help: 'session expiry' },
+  { key: 'sessionsMax', kind: 'int', fallback: 10_000, min: 1, max: 10_000_000, help: 'client sessions kept' },
+  { key: 'sessionAnswersMax', kind: 'int', fallback: 256, min: 1, max: 1024, help: 'answers kept per session' },
+  { key: 'snapshotEntries', kind: 'int', fallback: 10_000, min: 16, max: 100_000_000, help: 'snapshot every N applied' },
+  { key: 'snapshotCatchupEntries', kind: 'int', fallback: 5000, min: 0, max: 100_000_000, help: 'entries kept' },
+  { key: 'requestTimeoutMs', kind: 'int', fallback: 5000, min: 10, max: 600_000, help: 'default request deadline' },
+  { key: 'shutdownWaitMs', kind: 'int', fallback: 3000, min: 0, max: 600_000, help: 'wait for in-flight on SIGTERM' },
+  { key: 'logLevel', kind: 'string', fallback: 'info', help: 'trace|debug|info|warn|error|fatal|silent' },
+  { key: 'failpoints', kind: 'string', fallback: '', help: 'fsync-delay-ms=N,fsync-fail,disk-full (fault tests)' },
+];
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function envName(key: string): string {
+  return `HOLDFAST_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export function configHelp(): string {
+  return SETTINGS.map((s) => `  --${kebab(s.key)}${s.kind === 'bool' ? '' : ' <v>'}  ${s.help}  [${envName(s.key)}]`).join(
+    '\n',
+  );
+}
+
+type Raw = Record<string, string | number | boolean>;
+
+function readFlags(argv: readonly string[]): Raw {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const s of SETTINGS) options[kebab(s.key)] = { type: s.kind === 'bool' ? 'boolean' : 'string' };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new ConfigError('flags', (error as Error).message);
+  }
+  const raw: Raw = {};
+  for (const s of SETTINGS) {
+    const value = parsed.values[kebab(s.key)];
+    if (typeof value === 'string' || typeof value === 'boolean') raw[s.key] = value;
+  }
+  return raw;
+}
+
+function readEnv(env: Readonly<Record<string, string | undefined>>): Raw {
+  const raw: Raw = {};
+  for (const s of SETTINGS) {
+    const value = env[envName(s.key)];
+    if (value !== undefined && value !== '') raw[s.key] = value;
+  }
+  return raw;
+}
+
+function readFile(path: string): Raw {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('config', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError('config', `${path} is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('config', `${path} must hold a JSON object`);
+  }
+  const known = new Set(SETTINGS.map((s) => s.key));
+  const raw: Raw = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!known.has(key)) throw new ConfigError(key, `unknown setting in ${path}`);
+    raw[key] = fileValue(key, value);
+  }
+  return raw;
+}
+
+/** The file may give initialCluster / peerDial / failpoints as structured JSON; flatten to the flag syntax. */
+function fileValue(key: string, value: unknown): string | number | boolean {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (key === 'initialCluster' && Array.isArray(value)) {
+    return value
+      .map((m: Partial<MemberConfig>) => `${m.id}=${m.name}/${m.region}/${m.peerAddress}/${m.clientAddress}`)
+      .join(',');
+  }
+  if (key === 'peerDial' && typeof value === 'object' && value !== null) {
+    return Object.entries(value)
+      .map(([id, address]) => `${id}=${String(address)}`)
+      .join(',');
+  }
+  throw new ConfigError(key, 'unsupported value type in the config file');
+}
+
+function toInt(s: Setting, value: string | number | boolean): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new ConfigError(s.key, `expected an integer, got ${JSON.stringify(value)}`);
+  if (s.min !== undefined && n < s.min) throw new ConfigError(s.key, `${n} is below the minimum ${s.min}`);
+  if (s.max !== undefined && n > s.max) throw new ConfigError(s.key, `${n} is above the maximum ${s.max}`);
+  return n;
+}
+
+function toBool(s: Setting, value: string | number | boolean): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(text)) return false;
+  throw new ConfigError(s.key, `expected true or false, got ${JSON.stringify(value)}`);
+}
+
+type Resolved = Record<string, string | number | boolean>;
+
+function resolveAll(layers: readonly Raw[]): Resolved {
+  const out: Resolved = {};
+  for (const s of SETTINGS) {
+    const layer = layers.find((l) => l[s.key] !== undefined);
+    const value = layer?.[s.key] ?? s.fallback;
+    if (value === undefined) throw new ConfigError(s.key, `required (--${kebab(s.key)} or ${envName(s.key)})`);
+    out[s.key] = s.kind === 'int' ? toInt(s, value) : s.kind === 'bool' ? toBool(s, value) : String(value);
+  }
+  return out;
+}
+
+const hostPort = /^[^\s:/]+:(\d{1,5})$|^\[[0-9a-fA-F:.]+\]:(\d{1,5})$/;
+
+export function checkAddress(setting: string, address: string): string {
+  const match = hostPort.exec(address);
+  const port = Number(match?.[1] ?? match?.[2] ?? Number.NaN);
+  if (!match || !(port >= 0 && port <= 65535)) {
+    throw new ConfigError(setting, `expected host:port, got ${JSON.stringify(address)}`);
+  }
+  return address;
+}
+
+function parseId(setting: string, text: string): number {
+  const id = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(id) || id < 1) throw new ConfigError(setting, `member id must be a positive integer, got ${JSON.stringify(text)}`);
+  return id;
+}
+
+export function parseInitialCluster(text: string): MemberConfig[] {
+  const members: MemberConfig[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const eq = part.indexOf('=');
+    const fields = part.slice(eq + 1).split('/');
+    if (eq < 1 || fields.length !== 4) {
+      throw new ConfigError('initialCluster', `expected id=name/region/peerAddr/clientAddr, got ${JSON.stringify(part)}`);
+    }
+    const [name = '', region = '', peerAddress = '', clientAddress = ''] = fields;
+    const id = parseId('initialCluster', part.slice(0, eq));
+    if (members.some((m) => m.id === id)) throw new ConfigError('initialCluster', `member id ${id} appears twice`);
+    if (name === '') throw new ConfigError('initialCluster', `member ${id} has an empty name`);
+    members.push({
+      id,
+      name,
+      region: region === '' ? 'local' : region,
+      peerAddress: checkAddress('initialCluster', peerAddress),
+      clientAddress: checkAddress('initialCluster', clientAddress),
+    });
+  }
+  return members;
+}
+
+function parsePeerDial(text: string): Map<number, string> {
+  const map = new Map<number, string>();
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const eq = part.indexOf('=');
+    if (eq < 1) throw new ConfigError('peerDial', `expected id=host:port, got ${JSON.stringify(part)}`);
+    map.set(parseId('peerDial', part.slice(0, eq)), checkAddress('peerDial', part.slice(eq + 1)));
+  }
+  return map;
+}
+
+export function parseFailpoints(text: string): Failpoints {
+  let fsyncDelayMs = 0;
+  let fsyncFail = false;
+  let diskFull = false;
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const [name, value] = part.split('=');
+    if (name === 'fsync-delay-ms') {
+      fsyncDelayMs = toInt({ key: 'failpoints', kind: 'int', min: 0, max: 60_000, help: '' }, value ?? '');
+    } else if (name === 'fsync-fail' && value === undefined) {
+      fsyncFail = true;
+    } else if (name === 'disk-full' && value === undefined) {
+      diskFull = true;
+    } else {
+      throw new ConfigError('failpoints', `unknown failpoint ${JSON.stringify(part)} (fsync-delay-ms=N, fsync-fail, disk-full)`);
+    }
+  }
+  return { fsyncDelayMs, fsyncFail, diskFull };
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+function buildLimits(r: Resolved): NodeLimits {
+  const n = (key: string): number => r[key] as number;
+  return {
+    keyBytesMax: n('keyBytesMax'),
+    valueBytesMax: n('valueBytesMax'),
+    requestBytesMax: n('requestBytesMax'),
+    batchOpsMax: n('batchOpsMax'),
+    rangeLimitMax: n('rangeLimitMax'),
+    pendingProposalsMax: n('pendingProposalsMax'),
+    pendingReadsMax: n('pendingReadsMax'),
+    uncommittedBytesMax: n('uncommittedBytesMax'),
+    messageBytesMax: n('messageBytesMax'),
+    inflightMessagesMax: n('inflightMessagesMax'),
+    inflightBytesMax: n('inflightBytesMax'),
+    peerQueueMessagesMax: n('peerQueueMessagesMax'),
+    sessionTtlMs: n('sessionTtlMs'),
+    sessionsMax: n('sessionsMax'),
+    sessionAnswersMax: n('sessionAnswersMax'),
+    snapshotEntries: n('snapshotEntries'),
+    snapshotCatchupEntries: n('snapshotCatchupEntries'),
+    requestTimeoutMs: n('requestTimeoutMs'),
+    shutdownWaitMs: n('shutdownWaitMs'),
+  };
+}
+
+function checkCrossSettings(config: NodeConfig): void {
+  const { limits } = config;
+  if (config.heartbeatTicks >= config.electionTicks) {
+    throw new ConfigError('heartbeatTicks', `${config.heartbeatTicks} must be below electionTicks ${config.electionTicks}`);
+  }
+  if (limits.keyBytesMax + limits.valueBytesMax > limits.requestBytesMax) {
+    throw new ConfigError('requestBytesMax', `${limits.requestBytesMax} cannot hold keyBytesMax + valueBytesMax`);
+  }
+  if (limits.requestBytesMax > limits.uncommittedBytesMax) {
+    throw new ConfigError('uncommittedBytesMax', `${limits.uncommittedBytesMax} is below requestBytesMax ${limits.requestBytesMax}`);
+  }
+  if (limits.snapshotCatchupEntries >= limits.snapshotEntries * 10) {
+    throw new ConfigError('snapshotCatchupEntries', 'must stay below ten times snapshotEntries');
+  }
+  const self = config.initialCluster.find((m) => m.id === config.id);
+  if (!config.join && !self) {
+    throw new ConfigError('initialCluster', `does not include this node's id ${config.id} (use --join to be added later)`);
+  }
+  if (config.join && config.initialCluster.length === 0) {
+    throw new ConfigError('initialCluster', 'a joining node needs the current members to reach them');
+  }
+  if (config.dataDir.trim() === '') throw new ConfigError('dataDir', 'must not be empty');
+}
+
+/** Flags win over HOLDFAST_* variables, which win over the JSON file, which wins over defaults. */
+export function parseNodeConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): NodeConfig {
+  const flags = readFlags(argv);
+  const fromEnv = readEnv(env);
+  const configPath = String(flags['config'] ?? fromEnv['config'] ?? '');
+  const file = configPath === '' ? {} : readFile(configPath);
+  const r = resolveAll([flags, fromEnv, file]);
+  const id = r['id'] as number;
+  const logLevel = r['logLevel'] as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('logLevel', `expected one of ${LOG_LEVELS.join('|')}`);
+  const clientListen = checkAddress('clientListen', r['clientListen'] as string);
+  const peerListen = checkAddress('peerListen', r['peerListen'] as string);
+  const metricsListen = r['metricsListen'] === '' ? '' : checkAddress('metricsListen', r['metricsListen'] as string);
+  const clientAdvertise = r['clientAdvertise'] === '' ? clientListen : checkAddress('clientAdvertise', r['clientAdvertise'] as string);
+  const peerAdvertise = r['peerAdvertise'] === '' ? peerListen : checkAddress('peerAdvertise', r['peerAdvertise'] as string);
+  const name = r['name'] === '' ? `node-${id}` : (r['name'] as string);
+  const region = r['region'] as string;
+  let initialCluster = parseInitialCluster(r['initialCluster'] as string);
+  if (initialCluster.length === 0 && !(r['join'] as boolean)) {
+    initialCluster = [{ id, name, region, peerAddress: peerAdvertise, clientAddress: clientAdvertise }];
+  }
+  const config: NodeConfig = {
+    id,
+    name,
+    region,
+    clusterId: r['clusterId'] as string,
+    clientListen,
+    peerListen,
+    metricsListen,
+    clientAdvertise,
+    peerAdvertise,
+    initialCluster,
+    dataDir: r['dataDir'] as string,
+    join: r['join'] as boolean,
+    peerDial: parsePeerDial(r['peerDial'] as string),
+    tickMs: r['tickMs'] as number,
+    electionTicks: r['electionTicks'] as number,
+    heartbeatTicks: r['heartbeatTicks'] as number,
+    limits: buildLimits(r),
+    logLevel,
+    failpoints: parseFailpoints(r['failpoints'] as string),
+  };
+  checkCrossSettings(config);
+  return config;
+}

@@ -1,0 +1,536 @@
+/**
+ * The node's loop: collect inputs → step the core → take one Ready → persist (one synced batch)
+ * while sending `messages` → send `messagesAfterPersist` → apply committed entries → answer
+ * waiting clients → advance. Exactly one Ready is in flight at a time; inputs that arrive
+ * meanwhile (proposals, peer messages, ticks, reads) wait in the inbox and enter the core
+ * together at the next turn, so one fsync serves every write that arrived during the last one
+ * (group commit).
+ */
+import type { ConfChange, Entry, Message, NodeId, RaftStatus, Ready, Role } from '@holdfast/raft';
+import type { ApplyResult, EntryOutcome, KvStateMachine, LevelLogStorage } from '@holdfast/storage';
+import type { Logger } from 'pino';
+import type { Failpoints, NodeLimits } from './config.js';
+import {
+  assert,
+  HoldfastError,
+  InternalError,
+  NoLeaderError,
+  NotLeaderError,
+  OverloadedError,
+  StoppingError,
+  TimeoutError,
+} from './errors.js';
+import type { NodeMetrics } from './metrics.js';
+
+/** The part of the consensus core the driver uses (RaftNode from @holdfast/raft). */
+export interface RaftCore {
+  tick(): void;
+  step(message: Message): void;
+  propose(data: readonly Uint8Array[]): { term: number; firstIndex: number; lastIndex: number };
+  proposeConfChange(change: ConfChange): { term: number; index: number };
+  readIndex(requestId: number): void;
+  transferLeadership(to: NodeId): void;
+  hasReady(): boolean;
+  ready(): Ready;
+  advance(ready: Ready): void;
+  reportUnreachable(id: NodeId): void;
+  reportSnapshot(id: NodeId, status: 'finished' | 'failed'): void;
+  status(): RaftStatus;
+}
+
+export interface Sender {
+  send(messages: readonly Message[]): void;
+}
+
+export class FsyncFailedError extends Error {
+  override readonly name = 'FsyncFailedError';
+  readonly code = 'fsync-failed';
+}
+export class DiskFullError extends Error {
+  override readonly name = 'DiskFullError';
+  readonly code = 'disk-full';
+}
+
+interface ProposalWaiter {
+  readonly term: number;
+  readonly resolve: (result: ApplyResult) => void;
+  readonly reject: (error: HoldfastError) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface ReadWaiter {
+  readonly resolve: () => void;
+  readonly reject: (error: HoldfastError) => void;
+  readonly deadlineMs: number;
+}
+
+interface PendingProposal {
+  readonly data: Uint8Array;
+  readonly waiter: ProposalWaiter;
+  readonly deadlineMs: number;
+}
+
+export interface DriverOptions {
+  readonly selfId: NodeId;
+  readonly core: RaftCore;
+  readonly log: LevelLogStorage;
+  readonly stateMachine: KvStateMachine;
+  readonly limits: NodeLimits;
+  readonly failpoints: Failpoints;
+  readonly metrics: NodeMetrics;
+  readonly logger: Logger;
+  /** A failure of the world the node cannot go on after (fsync failed, disk full): exit non-zero. */
+  readonly onFatal: (error: unknown) => void;
+  readonly onLeaderChange?: (leaderId: NodeId, role: Role) => void;
+  readonly onConfChange?: (result: ApplyResult) => void;
+}
+
+/** The biggest inbox the loop keeps while a Ready is in flight; past it peer messages are dropped. */
+const INBOX_MESSAGES_MAX = 100_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class NodeDriver {
+  private sender: Sender = { send: () => {} };
+  private readonly core: RaftCore;
+  private readonly sm: KvStateMachine;
+  private readonly log: LevelLogStorage;
+
+  // Inbox: filled by handlers at any time, drained into the core at the start of a turn.
+  private inboxMessages: Message[] = [];
+  private inboxProposals: PendingProposal[] = [];
+  private inboxTicks = 0;
+  private readQueue: ReadWaiter[] = [];
+
+  /** Waiting writes by log index. Invariant: every key is above the applied index. */
+  private readonly waiters = new Map<number, ProposalWaiter>();
+  /** Reads in a heartbeat round, by request id. */
+  private readonly readRounds = new Map<number, ReadWaiter[]>();
+  /** Reads confirmed at an index, waiting for the state machine to get there. */
+  private readsAwaitingApply: { index: number; waiters: ReadWaiter[] }[] = [];
+  private readRequestId = 0;
+  private pendingReadCount = 0;
+
+  private busy = false;
+  private turnScheduled = false;
+  private stopped = false;
+  private exclusive: Promise<void> = Promise.resolve();
+  private idleWaiters: (() => void)[] = [];
+  private appliedSinceSnapshot = 0;
+
+  leaderId: NodeId = 0;
+  role: Role = 'follower';
+  term = 0;
+  commitIndex = 0;
+
+  constructor(private readonly options: DriverOptions) {
+    this.core = options.core;
+    this.sm = options.stateMachine;
+    this.log = options.log;
+    this.term = options.log.hardState().term;
+    this.commitIndex = options.log.hardState().commit;
+  }
+
+  setSender(sender: Sender): void {
+    this.sender = sender;
+  }
+
+  get appliedIndex(): number {
+    return this.sm.appliedIndex;
+  }
+
+  get pendingProposalCount(): number {
+    return this.waiters.size + this.inboxProposals.length;
+  }
+
+  get pendingReads(): number {
+    return this.pendingReadCount;
+  }
+
+  status(): RaftStatus {
+    return this.core.status();
+  }
+
+  // ---- inputs ----
+
+  tick(): void {
+    this.inboxTicks += 1;
+    this.schedule();
+  }
+
+  deliver(messages: readonly Message[]): void {
+    if (this.inboxMessages.length + messages.length > INBOX_MESSAGES_MAX) return;
+    for (const m of messages) this.inboxMessages.push(m);
+    this.schedule();
+  }
+
+  reportUnreachable(id: NodeId): void {
+    if (!this.stopped) this.core.reportUnreachable(id);
+    this.schedule();
+  }
+
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    if (!this.stopped) this.core.reportSnapshot(id, ok ? 'finished' : 'failed');
+    this.schedule();
+  }
+
+  /** Proposes one command; resolves with its apply result once committed and applied here. */
+  propose(data: Uint8Array, deadlineMs: number): Promise<ApplyResult> {
+    if (this.stopped) return Promise.reject(new StoppingError());
+    if (this.role !== 'leader') return Promise.reject(this.notLeader());
+    if (this.pendingProposalCount >= this.options.limits.pendingProposalsMax) {
+      return Promise.reject(new OverloadedError(`${this.pendingProposalCount} writes pending (pendingProposalsMax)`));
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: ProposalWaiter = { term: 0, resolve, reject, timer: undefined };
+      this.inboxProposals.push({ data, waiter, deadlineMs });
+      this.schedule();
+    });
+  }
+
+  /** Proposes a membership change and waits for it to be applied. */
+  async proposeConfChange(change: ConfChange, deadlineMs: number): Promise<ApplyResult> {
+    if (this.role !== 'leader') throw this.notLeader();
+    await this.whenIdle();
+    const { term, index } = this.core.proposeConfChange(change);
+    this.schedule();
+    return new Promise((resolve, reject) => this.addWaiter(index, { term, resolve, reject, timer: undefined }, deadlineMs));
+  }
+
+  /** Resolves once the local state machine reflects every write committed before the call. */
+  readBarrier(deadlineMs: number): Promise<void> {
+    if (this.stopped) return Promise.reject(new StoppingError());
+    if (this.leaderId === 0) return Promise.reject(new NoLeaderError());
+    if (this.pendingReadCount >= this.options.limits.pendingReadsMax) {
+      return Promise.reject(new OverloadedError(`${this.pendingReadCount} reads pending (pendingReadsMax)`));
+    }
+    this.pendingReadCount += 1;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => settle(new TimeoutError('read not confirmed before its deadline')), Math.max(0, deadlineMs - Date.now()));
+      let done = false;
+      const settle = (error?: HoldfastError): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.pendingReadCount -= 1;
+        if (error) reject(error);
+        else resolve();
+      };
+      this.readQueue.push({ resolve: () => settle(), reject: (e) => settle(e), deadlineMs });
+      this.schedule();
+    });
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.core.transferLeadership(to);
+    this.schedule();
+  }
+
+  // ---- the loop ----
+
+  private schedule(): void {
+    if (this.turnScheduled || this.busy || this.stopped) return;
+    this.turnScheduled = true;
+    setImmediate(() => this.turn());
+  }
+
+  private turn(): void {
+    this.turnScheduled = false;
+    if (this.busy || this.stopped) return;
+    let ready: Ready;
+    try {
+      this.feedCore();
+      if (!this.core.hasReady()) {
+        this.notifyIdle();
+        return;
+      }
+      ready = this.core.ready();
+    } catch (error) {
+      this.options.onFatal(error);
+      return;
+    }
+    this.busy = true;
+    this.handleReady(ready).then(
+      () => {
+        this.core.advance(ready);
+        this.busy = false;
+        this.schedule();
+        if (!this.turnScheduled) this.notifyIdle();
+      },
+      (error: unknown) => {
+        this.stopped = true;
+        this.options.onFatal(error);
+      },
+    );
+  }
+
+  private feedCore(): void {
+    if (this.inboxTicks > 0) {
+      const ticks = this.inboxTicks;
+      this.inboxTicks = 0;
+      for (let i = 0; i < ticks; i += 1) this.core.tick();
+    }
+    if (this.inboxMessages.length > 0) {
+      const messages = this.inboxMessages;
+      this.inboxMessages = [];
+      for (const message of messages) this.stepMessage(message);
+    }
+    if (this.inboxProposals.length > 0) this.proposeInbox();
+    if (this.readQueue.length > 0 && this.readRounds.size === 0) this.startReadRound();
+  }
+
+  private stepMessage(message: Message): void {
+    try {
+      this.core.step(message);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'INVARIANT') throw error;
+      this.options.logger.debug({ from: message.from, type: message.type, error: (error as Error).message }, 'message refused');
+    }
+  }
+
+  private proposeInbox(): void {
+    const batch = this.inboxProposals.filter((p) => p.deadlineMs > Date.now() || p.waiter.reject(new TimeoutError('expired before proposal')));
+    this.inboxProposals = [];
+    if (batch.length === 0) return;
+    let placed: { term: number; firstIndex: number; lastIndex: number };
+    try {
+      placed = this.core.propose(batch.map((p) => p.data));
+    } catch (error) {
+      const mapped = this.mapCoreError(error);
+      for (const p of batch) p.waiter.reject(mapped);
+      this.options.metrics.proposals.inc({ outcome: 'refused' }, batch.length);
+      return;
+    }
+    assert(placed.lastIndex - placed.firstIndex + 1 === batch.length, () => `propose placed ${JSON.stringify(placed)} for ${batch.length}`);
+    for (const [i, p] of batch.entries()) {
+      this.addWaiter(placed.firstIndex + i, { ...p.waiter, term: placed.term }, p.deadlineMs);
+    }
+    this.options.metrics.proposals.inc({ outcome: 'proposed' }, batch.length);
+  }
+
+  private addWaiter(index: number, waiter: ProposalWaiter, deadlineMs: number): void {
+    const previous = this.waiters.get(index);
+    // Our entry at this index was overwritten by another leader before we proposed again here.
+    if (previous) this.finishWaiter(index, previous, new NotLeaderError(''));
+    waiter.timer = setTimeout(() => {
+      if (this.waiters.get(index) === waiter) this.finishWaiter(index, waiter, new TimeoutError('write not applied before its deadline; it may still apply'));
+    }, Math.max(0, deadlineMs - Date.now()));
+    this.waiters.set(index, waiter);
+    this.options.metrics.pendingProposals.set(this.waiters.size);
+  }
+
+  private finishWaiter(index: number, waiter: ProposalWaiter, outcome: ApplyResult | HoldfastError): void {
+    clearTimeout(waiter.timer);
+    this.waiters.delete(index);
+    if (outcome instanceof HoldfastError) waiter.reject(outcome);
+    else waiter.resolve(outcome);
+  }
+
+  private startReadRound(): void {
+    const waiters = this.readQueue.filter((w) => w.deadlineMs > Date.now());
+    this.readQueue = [];
+    if (waiters.length === 0) return;
+    this.readRequestId += 1;
+    try {
+      this.core.readIndex(this.readRequestId);
+    } catch (error) {
+      const mapped = this.mapCoreError(error);
+      for (const w of waiters) w.reject(mapped);
+      return;
+    }
+    this.readRounds.set(this.readRequestId, waiters);
+  }
+
+  private async handleReady(ready: Ready): Promise<void> {
+    if (ready.softState) this.handleSoftState(ready.softState.leaderId, ready.softState.role);
+    if (ready.messages.length > 0) this.sender.send(ready.messages);
+    await this.persist(ready);
+    if (ready.hardState) {
+      this.term = ready.hardState.term;
+      this.commitIndex = ready.hardState.commit;
+      this.options.metrics.term.set(this.term);
+      this.options.metrics.commitIndex.set(this.commitIndex);
+    }
+    if (ready.messagesAfterPersist.length > 0) this.sender.send(ready.messagesAfterPersist);
+    if (ready.committedEntries.length > 0) await this.apply(ready.committedEntries);
+    this.handleReads(ready);
+    if (this.appliedSinceSnapshot >= this.options.limits.snapshotEntries) await this.takeSnapshot();
+  }
+
+  private handleSoftState(leaderId: NodeId, role: Role): void {
+    const changed = leaderId !== this.leaderId;
+    this.leaderId = leaderId;
+    this.role = role;
+    this.options.metrics.setRole(role);
+    this.options.metrics.hasLeader.set(leaderId === 0 ? 0 : 1);
+    if (changed) {
+      this.options.metrics.leaderChanges.inc();
+      this.options.logger.info({ leaderId, role, term: this.core.status().term }, 'leader changed');
+    }
+    this.options.onLeaderChange?.(leaderId, role);
+  }
+
+  private async persist(ready: Ready): Promise<void> {
+    const hasWork = ready.snapshot !== undefined || ready.entries.length > 0 || ready.hardState !== undefined;
+    if (!hasWork) return;
+    const { failpoints } = this.options;
+    if (failpoints.diskFull) throw new DiskFullError('failpoint disk-full: the log write failed (no space left on device)');
+    const sync = ready.mustSync || ready.snapshot !== undefined;
+    const started = process.hrtime.bigint();
+    await this.log.save({
+      ...(ready.hardState ? { hardState: ready.hardState } : {}),
+      entries: ready.entries,
+      ...(ready.snapshot ? { snapshot: ready.snapshot } : {}),
+      sync,
+    });
+    if (sync) {
+      if (failpoints.fsyncFail) throw new FsyncFailedError('failpoint fsync-fail: fsync of the log returned EIO');
+      if (failpoints.fsyncDelayMs > 0) await sleep(failpoints.fsyncDelayMs);
+      this.options.metrics.fsyncSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      if (ready.entries.length > 0) this.options.metrics.entriesPerWrite.observe(ready.entries.length);
+    }
+  }
+
+  private async apply(entries: readonly Entry[]): Promise<void> {
+    const started = process.hrtime.bigint();
+    const results = await this.sm.apply(entries);
+    this.options.metrics.applySeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.options.metrics.appliedIndex.set(this.sm.appliedIndex);
+    this.appliedSinceSnapshot += results.length;
+    for (const result of results) {
+      if (result.outcome.type === 'confChange') this.options.onConfChange?.(result);
+      const waiter = this.waiters.get(result.index);
+      if (!waiter) continue;
+      // Another leader's entry took this index: ours was never committed.
+      this.finishWaiter(result.index, waiter, waiter.term === result.term ? result : new NotLeaderError(''));
+    }
+    this.failWaitersAtOrBelow(this.sm.appliedIndex);
+    this.options.metrics.pendingProposals.set(this.waiters.size);
+  }
+
+  /** Entries the state machine skipped (it was restored past them from a snapshot): outcome unknown. */
+  private failWaitersAtOrBelow(index: number): void {
+    for (const [waiterIndex, waiter] of this.waiters) {
+      if (waiterIndex <= index) this.finishWaiter(waiterIndex, waiter, new TimeoutError('entry covered by a snapshot; outcome unknown'));
+    }
+  }
+
+  private handleReads(ready: Ready): void {
+    for (const requestId of ready.droppedReads) {
+      const waiters = this.readRounds.get(requestId);
+      this.readRounds.delete(requestId);
+      for (const w of waiters ?? []) w.reject(this.leaderId === 0 ? new NoLeaderError() : new NotLeaderError(''));
+    }
+    for (const state of ready.readStates) {
+      const waiters = this.readRounds.get(state.requestId);
+      if (!waiters) continue;
+      this.readRounds.delete(state.requestId);
+      this.readsAwaitingApply.push({ index: state.index, waiters });
+    }
+    this.serveReads();
+    if (this.readQueue.length > 0) this.schedule();
+  }
+
+  private serveReads(): void {
+    if (this.readsAwaitingApply.length === 0) return;
+    const applied = this.sm.appliedIndex;
+    const still: { index: number; waiters: ReadWaiter[] }[] = [];
+    for (const group of this.readsAwaitingApply) {
+      if (group.index <= applied) for (const w of group.waiters) w.resolve();
+      else still.push(group);
+    }
+    this.readsAwaitingApply = still;
+  }
+
+  /** Every N applied entries: record a snapshot of the applied state and compact the log behind it. */
+  private async takeSnapshot(): Promise<void> {
+    this.appliedSinceSnapshot = 0;
+    // The state machine's applies are not synced on their own: make them durable before the log
+    // entries that could replay them are dropped.
+    await this.sm.sync();
+    const index = this.sm.appliedIndex;
+    const snapshot = {
+      meta: { index, term: this.sm.appliedTerm, confState: this.sm.confState },
+      data: new Uint8Array(),
+    };
+    const keepAfterIndex = Math.max(0, index - this.options.limits.snapshotCatchupEntries);
+    await this.log.compact({ snapshot, keepAfterIndex });
+    this.options.metrics.snapshots.inc();
+    this.options.logger.info({ index, keepAfterIndex }, 'snapshot taken; log compacted');
+  }
+
+  /**
+   * Runs `task` while no Ready is in flight and holds the loop until it finishes (snapshot
+   * restore replaces the state machine under the loop's feet otherwise).
+   */
+  async runExclusive<T>(task: () => Promise<T>): Promise<T> {
+    const previous = this.exclusive;
+    let release: () => void = () => {};
+    this.exclusive = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    await this.whenIdle();
+    this.busy = true;
+    try {
+      return await task();
+    } finally {
+      this.busy = false;
+      release();
+      this.schedule();
+    }
+  }
+
+  private whenIdle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private notifyIdle(): void {
+    if (this.busy) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private notLeader(): HoldfastError {
+    return this.leaderId === 0 ? new NoLeaderError() : new NotLeaderError('');
+  }
+
+  private mapCoreError(error: unknown): HoldfastError {
+    const code = (error as { code?: string }).code;
+    switch (code) {
+      case 'NOT_LEADER':
+      case 'LEADERSHIP_TRANSFER_IN_PROGRESS':
+        return this.notLeader();
+      case 'UNCOMMITTED_LIMIT':
+      case 'PENDING_READS_LIMIT':
+        return new OverloadedError((error as Error).message);
+      case 'INVARIANT':
+        throw error;
+      default:
+        return new InternalError((error as Error).message, error);
+    }
+  }
+
+  /** Stops taking inputs, fails every waiter, and waits for the Ready in flight to finish. */
+  async stop(): Promise<void> {
+    await this.whenIdle();
+    this.stopped = true;
+    const stopping = new StoppingError();
+    for (const [index, waiter] of this.waiters) this.finishWaiter(index, waiter, stopping);
+    for (const p of this.inboxProposals) p.waiter.reject(stopping);
+    this.inboxProposals = [];
+    for (const w of this.readQueue) w.reject(stopping);
+    this.readQueue = [];
+    for (const waiters of this.readRounds.values()) for (const w of waiters) w.reject(stopping);
+    this.readRounds.clear();
+    for (const group of this.readsAwaitingApply) for (const w of group.waiters) w.reject(stopping);
+    this.readsAwaitingApply = [];
+  }
+
+  /** Outcome of an applied entry, for callers that only need the outcome. */
+  static outcomeOf(result: ApplyResult): EntryOutcome {
+    return result.outcome;
+  }
+}

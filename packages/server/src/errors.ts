@@ -1,0 +1,148 @@
+/**
+ * Failures a caller can act on, one class per failure, mapped to a gRPC status only here at the
+ * edge (see the table at the top of kv.proto). Everything else is a bug and maps to INTERNAL.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { BatchError } from './proto.js';
+
+export type ErrorKind =
+  | 'not-leader'
+  | 'no-leader'
+  | 'compare-failed'
+  | 'key-too-large'
+  | 'value-too-large'
+  | 'request-too-large'
+  | 'invalid-argument'
+  | 'overloaded'
+  | 'timeout'
+  | 'stopping'
+  | 'internal';
+
+const STATUS_OF: Record<ErrorKind, grpc.status> = {
+  'not-leader': grpc.status.UNAVAILABLE,
+  'no-leader': grpc.status.UNAVAILABLE,
+  'compare-failed': grpc.status.FAILED_PRECONDITION,
+  'key-too-large': grpc.status.INVALID_ARGUMENT,
+  'value-too-large': grpc.status.INVALID_ARGUMENT,
+  'request-too-large': grpc.status.INVALID_ARGUMENT,
+  'invalid-argument': grpc.status.INVALID_ARGUMENT,
+  overloaded: grpc.status.RESOURCE_EXHAUSTED,
+  timeout: grpc.status.DEADLINE_EXCEEDED,
+  stopping: grpc.status.UNAVAILABLE,
+  internal: grpc.status.INTERNAL,
+};
+
+const KINDS = new Set<string>(Object.keys(STATUS_OF));
+
+/** The base of every failure the server reports to a caller. */
+export class HoldfastError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  get code(): grpc.status {
+    return STATUS_OF[this.kind];
+  }
+}
+
+export class NotLeaderError extends HoldfastError {
+  override readonly name = 'NotLeaderError';
+  constructor(readonly leaderAddress: string) {
+    super('not-leader', leaderAddress === '' ? 'this node is not the leader' : `not the leader; try ${leaderAddress}`);
+  }
+}
+export class NoLeaderError extends HoldfastError {
+  override readonly name = 'NoLeaderError';
+  constructor() {
+    super('no-leader', 'no leader is known right now; retry later');
+  }
+}
+export class CompareFailedError extends HoldfastError {
+  override readonly name = 'CompareFailedError';
+  constructor(message: string) {
+    super('compare-failed', message);
+  }
+}
+export class InvalidRequestError extends HoldfastError {
+  override readonly name = 'InvalidRequestError';
+  constructor(kind: 'key-too-large' | 'value-too-large' | 'request-too-large' | 'invalid-argument', message: string) {
+    super(kind, message);
+  }
+}
+export class OverloadedError extends HoldfastError {
+  override readonly name = 'OverloadedError';
+  constructor(message: string) {
+    super('overloaded', message);
+  }
+}
+export class TimeoutError extends HoldfastError {
+  override readonly name = 'TimeoutError';
+  constructor(message: string) {
+    super('timeout', message);
+  }
+}
+export class StoppingError extends HoldfastError {
+  override readonly name = 'StoppingError';
+  constructor() {
+    super('stopping', 'the node is shutting down');
+  }
+}
+export class InternalError extends HoldfastError {
+  override readonly name = 'InternalError';
+  constructor(message: string, cause?: unknown) {
+    super('internal', message, { cause });
+  }
+}
+
+/** A broken invariant: a bug. Crash loudly with the values that broke it. */
+export class InvariantError extends Error {
+  override readonly name = 'InvariantError';
+}
+
+export function assert(condition: boolean, message: () => string): asserts condition {
+  if (!condition) throw new InvariantError(message());
+}
+
+export function toHoldfastError(error: unknown): HoldfastError {
+  if (error instanceof HoldfastError) return error;
+  return new InternalError(error instanceof Error ? error.message : String(error), error);
+}
+
+function leaderOf(error: HoldfastError): string {
+  return error instanceof NotLeaderError ? error.leaderAddress : '';
+}
+
+/** A gRPC ServiceError with the `holdfast-error` (and `holdfast-leader`) trailing metadata. */
+export function toServiceError(error: unknown): Partial<grpc.StatusObject> & Error {
+  const e = toHoldfastError(error);
+  const metadata = new grpc.Metadata();
+  metadata.set('holdfast-error', e.kind);
+  if (e.kind === 'not-leader') metadata.set('holdfast-leader', leaderOf(e));
+  return Object.assign(new Error(e.message), { code: e.code, details: e.message, metadata });
+}
+
+export function toBatchError(error: unknown): BatchError {
+  const e = toHoldfastError(error);
+  return { code: e.code, kind: e.kind, message: e.message, leader: leaderOf(e) };
+}
+
+/** Back from the wire (a forwarded request's answer) to the class. */
+export function fromBatchError(error: BatchError): HoldfastError {
+  const kind = KINDS.has(error.kind) ? (error.kind as ErrorKind) : 'internal';
+  if (kind === 'not-leader') return new NotLeaderError(error.leader);
+  return new HoldfastError(kind, error.message);
+}
+
+export function fromServiceError(error: grpc.ServiceError): HoldfastError {
+  const kind = error.metadata?.get('holdfast-error')[0];
+  if (typeof kind === 'string' && KINDS.has(kind)) {
+    const leader = error.metadata.get('holdfast-leader')[0];
+    return fromBatchError({ code: error.code, kind, message: error.details, leader: typeof leader === 'string' ? leader : '' });
+  }
+  if (error.code === grpc.status.DEADLINE_EXCEEDED) return new TimeoutError(error.details);
+  if (error.code === grpc.status.UNAVAILABLE) return new NoLeaderError();
+  return new InternalError(error.details, error);
+}

@@ -1,0 +1,106 @@
+/** gRPC handlers of the KV service: unary calls and the Batch stream share RequestPath. */
+import type * as grpc from '@grpc/grpc-js';
+import { toBatchError, toHoldfastError, toServiceError } from './errors.js';
+import { FORWARDED_METADATA } from './forwarder.js';
+import type { NodeMetrics } from './metrics.js';
+import type { BatchRequest, BatchResponse } from './proto.js';
+import { type KvOp, type KvResult, opOfBatch, type RequestContext, type RequestPath } from './requests.js';
+
+export interface KvServiceOptions {
+  readonly path: RequestPath;
+  readonly metrics: NodeMetrics;
+  readonly requestTimeoutMs: number;
+  /** Counts requests in flight so that shutdown can wait for them. */
+  readonly inflight: { count: number };
+}
+
+/** What every server call offers (grpc-js does not export its ServerSurfaceCall type). */
+interface SurfaceCall {
+  getDeadline(): grpc.Deadline;
+  readonly metadata: grpc.Metadata;
+}
+
+function deadlineOf(call: SurfaceCall, fallbackMs: number, requestedMs = 0): number {
+  const now = Date.now();
+  let deadline = now + (requestedMs > 0 ? requestedMs : fallbackMs);
+  const callDeadline = call.getDeadline();
+  const callMs = callDeadline instanceof Date ? callDeadline.getTime() : Number(callDeadline);
+  if (Number.isFinite(callMs) && callMs > 0) deadline = Math.min(deadline, callMs);
+  return deadline;
+}
+
+function contextOf(call: SurfaceCall, options: KvServiceOptions, requestedMs = 0): RequestContext {
+  return {
+    deadlineMs: deadlineOf(call, options.requestTimeoutMs, requestedMs),
+    forwarded: call.metadata.get(FORWARDED_METADATA).length > 0,
+  };
+}
+
+async function run(options: KvServiceOptions, op: KvOp, context: RequestContext): Promise<KvResult> {
+  options.inflight.count += 1;
+  try {
+    const result = await options.path.execute(op, context);
+    options.metrics.requests.inc({ op: op.op, outcome: 'ok' });
+    return result;
+  } catch (error) {
+    options.metrics.requests.inc({ op: op.op, outcome: toHoldfastError(error).kind });
+    throw error;
+  } finally {
+    options.inflight.count -= 1;
+  }
+}
+
+function unary<K extends KvOp['op']>(options: KvServiceOptions, kind: K) {
+  return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): void => {
+    const op = { op: kind, [kind]: call.request } as unknown as KvOp;
+    run(options, op, contextOf(call, options)).then(
+      (result) => callback(null, (result as unknown as Record<string, unknown>)[kind]),
+      (error: unknown) => callback(toServiceError(error)),
+    );
+  };
+}
+
+function handleBatch(options: KvServiceOptions, call: grpc.ServerDuplexStream<BatchRequest, BatchResponse>): void {
+  let open = 0;
+  let ended = false;
+  const finish = (): void => {
+    if (ended && open === 0) call.end();
+  };
+  const reply = (response: BatchResponse): void => {
+    open -= 1;
+    if (!call.cancelled && !call.destroyed) call.write(response);
+    finish();
+  };
+  call.on('data', (request: BatchRequest) => {
+    open += 1;
+    let op: KvOp;
+    try {
+      op = opOfBatch(request);
+    } catch (error) {
+      reply({ id: request.id, error: toBatchError(error) });
+      return;
+    }
+    run(options, op, contextOf(call, options, request.timeoutMs)).then(
+      (result) => reply({ id: request.id, [result.op]: (result as unknown as Record<string, unknown>)[result.op] } as BatchResponse),
+      (error: unknown) => reply({ id: request.id, error: toBatchError(error) }),
+    );
+  });
+  call.on('end', () => {
+    ended = true;
+    finish();
+  });
+  call.on('error', () => {
+    ended = true;
+  });
+}
+
+export function kvServiceImplementation(options: KvServiceOptions): grpc.UntypedServiceImplementation {
+  return {
+    Put: unary(options, 'put'),
+    Get: unary(options, 'get'),
+    Delete: unary(options, 'delete'),
+    Range: unary(options, 'range'),
+    Txn: unary(options, 'txn'),
+    Batch: (call: grpc.ServerDuplexStream<BatchRequest, BatchResponse>) => handleBatch(options, call),
+  };
+}

@@ -1,0 +1,367 @@
+/**
+ * A cluster of real node processes on loopback, for tests, the bench and `holdfast cluster up`.
+ * Ports are found by binding port 0; the assignment is kept in `<dataDir>/cluster.json`, so a
+ * second start over the same directory reuses the data and the ports. Children are killed when
+ * the parent exits (and, through HOLDFAST_EXIT_WITH_PARENT, exit on their own if it dies).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos, type Member, type StatusResponse } from './proto.js';
+
+export interface LocalMember {
+  readonly id: number;
+  readonly name: string;
+  readonly region: string;
+  readonly peerAddress: string;
+  readonly clientAddress: string;
+  readonly metricsAddress: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  /** Started with --join (added through membership rather than the initial cluster). */
+  readonly joined: boolean;
+  removed: boolean;
+}
+
+export interface LocalClusterOptions {
+  /** Root for node data, logs and cluster.json. */
+  readonly dataDir: string;
+  /** Members of a new cluster (ignored when cluster.json exists). Default 3. */
+  readonly size?: number;
+  readonly clusterId?: string;
+  /** Address node `fromId` dials to reach `toId` (default: `listenAddress`, the peer's own). */
+  readonly peerDialAddress?: (fromId: number, toId: number, listenAddress: string) => string;
+  /** Extra flags per node (failpoints, limits). */
+  readonly extraArgs?: (id: number) => readonly string[];
+  readonly logLevel?: string;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  /** The server entry point; default this package's dist/main.js. */
+  readonly serverMain?: string;
+  readonly regions?: readonly string[];
+}
+
+interface ClusterFile {
+  clusterId: string;
+  members: LocalMember[];
+}
+
+const SERVER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url)).replace(/[\\/]src[\\/]main\.js$/, '/dist/main.js');
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class LocalCluster {
+  private file: ClusterFile;
+  private readonly processes = new Map<number, ChildProcess>();
+  private readonly options: LocalClusterOptions;
+
+  private constructor(options: LocalClusterOptions, file: ClusterFile) {
+    this.options = options;
+    this.file = file;
+  }
+
+  /** Creates (or reopens, from cluster.json) the cluster and starts every member not removed. */
+  static async start(options: LocalClusterOptions): Promise<LocalCluster> {
+    const cluster = await LocalCluster.open(options);
+    for (const member of cluster.members) if (!member.removed) cluster.spawnMember(member);
+    return cluster;
+  }
+
+  /** Assigns ports and writes cluster.json without starting anything. */
+  static async open(options: LocalClusterOptions): Promise<LocalCluster> {
+    installExitHook();
+    mkdirSync(options.dataDir, { recursive: true });
+    const path = join(options.dataDir, 'cluster.json');
+    if (existsSync(path)) {
+      return new LocalCluster(options, JSON.parse(readFileSync(path, 'utf8')) as ClusterFile);
+    }
+    const file: ClusterFile = { clusterId: options.clusterId ?? 'holdfast-local', members: [] };
+    const cluster = new LocalCluster(options, file);
+    for (let id = 1; id <= (options.size ?? 3); id += 1) file.members.push(await cluster.allocateMember(id, false));
+    cluster.save();
+    return cluster;
+  }
+
+  get members(): readonly LocalMember[] {
+    return this.file.members;
+  }
+
+  get clusterId(): string {
+    return this.file.clusterId;
+  }
+
+  member(id: number): LocalMember {
+    const member = this.file.members.find((m) => m.id === id);
+    if (!member) throw new Error(`no member ${id} in ${this.options.dataDir}`);
+    return member;
+  }
+
+  /** Client addresses of running members. */
+  endpoints(): string[] {
+    return this.file.members.filter((m) => !m.removed && this.isRunning(m.id)).map((m) => m.clientAddress);
+  }
+
+  isRunning(id: number): boolean {
+    const child = this.processes.get(id);
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  pid(id: number): number | undefined {
+    return this.processes.get(id)?.pid;
+  }
+
+  private async allocateMember(id: number, joined: boolean): Promise<LocalMember> {
+    const regions = this.options.regions ?? ['local'];
+    const dataDir = join(this.options.dataDir, `node-${id}`);
+    return {
+      id,
+      name: `node-${id}`,
+      region: regions[(id - 1) % regions.length] ?? 'local',
+      peerAddress: `127.0.0.1:${await freePort()}`,
+      clientAddress: `127.0.0.1:${await freePort()}`,
+      metricsAddress: `127.0.0.1:${await freePort()}`,
+      dataDir,
+      logFile: join(this.options.dataDir, `node-${id}.log`),
+      joined,
+      removed: false,
+    };
+  }
+
+  private save(): void {
+    writeFileSync(join(this.options.dataDir, 'cluster.json'), `${JSON.stringify(this.file, null, 2)}\n`);
+  }
+
+  private argsFor(member: LocalMember): string[] {
+    const initial = member.joined ? this.file.members.filter((m) => !m.removed) : this.file.members.filter((m) => !m.joined);
+    const dial = this.options.peerDialAddress;
+    const overrides = dial
+      ? this.file.members.filter((m) => m.id !== member.id).map((m) => `${m.id}=${dial(member.id, m.id, m.peerAddress)}`)
+      : [];
+    const args = [
+      '--id', String(member.id),
+      '--name', member.name,
+      '--region', member.region,
+      '--cluster-id', this.file.clusterId,
+      '--client-listen', member.clientAddress,
+      '--peer-listen', member.peerAddress,
+      '--metrics-listen', member.metricsAddress,
+      '--initial-cluster', initial.map((m) => `${m.id}=${m.name}/${m.region}/${m.peerAddress}/${m.clientAddress}`).join(','),
+      '--data-dir', member.dataDir,
+      '--log-level', this.options.logLevel ?? 'info',
+    ];
+    if (member.joined) args.push('--join');
+    if (overrides.length > 0) args.push('--peer-dial', overrides.join(','));
+    if (this.options.tickMs !== undefined) args.push('--tick-ms', String(this.options.tickMs));
+    if (this.options.electionTicks !== undefined) args.push('--election-ticks', String(this.options.electionTicks));
+    args.push(...(this.options.extraArgs?.(member.id) ?? []));
+    return args;
+  }
+
+  private spawnMember(member: LocalMember): ChildProcess {
+    if (this.isRunning(member.id)) throw new Error(`member ${member.id} is already running`);
+    mkdirSync(member.dataDir, { recursive: true });
+    const log = openSync(member.logFile, 'a');
+    const child = spawn(process.execPath, [this.options.serverMain ?? SERVER_MAIN, ...this.argsFor(member)], {
+      stdio: ['ignore', log, log],
+      env: { ...process.env, HOLDFAST_EXIT_WITH_PARENT: '1' },
+    });
+    closeSync(log);
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+    this.processes.set(member.id, child);
+    return child;
+  }
+
+  private async waitExit(id: number, timeoutMs: number): Promise<boolean> {
+    const child = this.processes.get(id);
+    if (!child || !this.isRunning(id)) return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Sends `signal` and waits for the process to exit (except for SIGSTOP/SIGCONT). */
+  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 10_000): Promise<void> {
+    const child = this.processes.get(id);
+    if (!child || !this.isRunning(id)) return;
+    child.kill(signal);
+    if (!(await this.waitExit(id, timeoutMs))) {
+      child.kill('SIGKILL');
+      await this.waitExit(id, 5000);
+    }
+  }
+
+  /** Exit code of the member's last process (null while running or if killed by a signal). */
+  exitCode(id: number): number | null {
+    return this.processes.get(id)?.exitCode ?? null;
+  }
+
+  async restart(id: number): Promise<void> {
+    await this.kill(id, 'SIGTERM');
+    this.spawnMember(this.member(id));
+  }
+
+  /** Starts a member that is not running (after kill), without killing anything. */
+  startMember(id: number): void {
+    this.spawnMember(this.member(id));
+  }
+
+  pause(id: number): void {
+    this.processes.get(id)?.kill('SIGSTOP');
+  }
+
+  resume(id: number): void {
+    this.processes.get(id)?.kill('SIGCONT');
+  }
+
+  /** Deletes a stopped member's data. */
+  wipe(id: number): void {
+    if (this.isRunning(id)) throw new Error(`member ${id} is running; kill it before wiping`);
+    rmSync(this.member(id).dataDir, { recursive: true, force: true });
+  }
+
+  private clusterClient(address: string): grpc.Client {
+    const { ClusterClient } = loadProtos();
+    // A private subchannel pool: a node that was down must not stay in a shared reconnect backoff.
+    return new ClusterClient(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+  }
+
+  /** One Cluster call on one member with a deadline. */
+  async call<T>(address: string, method: string, request: object, timeoutMs = 2000): Promise<T> {
+    const client = this.clusterClient(address);
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
+        if (!fn) throw new Error(`no Cluster method ${method}`);
+        fn.call(client, request, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: T) =>
+          error ? reject(error) : resolve(response),
+        );
+      });
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Asks every running member; resolves with the leader once one names itself and is named. */
+  async waitForLeader(timeoutMs = 15_000): Promise<LocalMember> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const leader = await this.findLeader();
+      if (leader) return leader;
+      await sleep(50);
+    }
+    throw new Error(`no leader within ${timeoutMs} ms`);
+  }
+
+  async findLeader(): Promise<LocalMember | undefined> {
+    const running = this.file.members.filter((m) => !m.removed && this.isRunning(m.id));
+    const answers = await Promise.all(
+      running.map((m) => this.call<StatusResponse>(m.clientAddress, 'status', { localOnly: true }, 500).catch(() => undefined)),
+    );
+    for (const [i, answer] of answers.entries()) {
+      const member = running[i];
+      if (answer && member && answer.leaderId === member.id) return member;
+    }
+    return undefined;
+  }
+
+  async status(id: number, timeoutMs = 2000): Promise<StatusResponse> {
+    return this.call<StatusResponse>(this.member(id).clientAddress, 'status', {}, timeoutMs);
+  }
+
+  private async leaderAddress(): Promise<string> {
+    return (await this.waitForLeader()).clientAddress;
+  }
+
+  /**
+   * Adds a member through membership: a learner first, started with --join, promoted to voter
+   * once it has caught up (the leader refuses the promotion before that; this retries).
+   */
+  async addMember(options: { promote?: boolean; timeoutMs?: number } = {}): Promise<LocalMember> {
+    const probe = await this.allocateMember(0, true);
+    const added = await this.call<{ member: Member }>(await this.leaderAddress(), 'memberAddLearner', {
+      name: '',
+      region: probe.region,
+      clientAddress: probe.clientAddress,
+      peerAddress: probe.peerAddress,
+    });
+    const id = added.member.id;
+    const member: LocalMember = {
+      ...probe,
+      id,
+      name: added.member.name,
+      dataDir: join(this.options.dataDir, `node-${id}`),
+      logFile: join(this.options.dataDir, `node-${id}.log`),
+    };
+    this.file.members.push(member);
+    this.save();
+    this.spawnMember(member);
+    if (options.promote ?? true) await this.promote(id, options.timeoutMs ?? 30_000);
+    return member;
+  }
+
+  async promote(id: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.call(await this.leaderAddress(), 'memberPromote', { id });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await sleep(200);
+      }
+    }
+  }
+
+  async removeMember(id: number): Promise<void> {
+    await this.call(await this.leaderAddress(), 'memberRemove', { id });
+    this.member(id).removed = true;
+    this.save();
+    await this.kill(id, 'SIGTERM');
+  }
+
+  /** Replaces a member by a fresh one: kill, wipe, remove through membership, add a new one. */
+  async replaceMember(id: number): Promise<LocalMember> {
+    await this.kill(id, 'SIGKILL');
+    this.wipe(id);
+    await this.removeMember(id);
+    return this.addMember({ promote: true });
+  }
+
+  /** SIGTERM every member, SIGKILL whoever is still running after `timeoutMs`. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    const ids = [...this.processes.keys()].filter((id) => this.isRunning(id));
+    for (const id of ids) this.resume(id);
+    await Promise.all(ids.map((id) => this.kill(id, 'SIGTERM', timeoutMs)));
+  }
+}

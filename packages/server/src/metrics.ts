@@ -1,0 +1,82 @@
+/** Prometheus metrics (prom-client) and the HTTP endpoint that serves them. */
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const ROLES = ['follower', 'preCandidate', 'candidate', 'leader'] as const;
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly role = new Gauge({ name: 'holdfast_role', help: '1 for the current role', labelNames: ['role'], registers: [this.registry] });
+  readonly term = new Gauge({ name: 'holdfast_term', help: 'current Raft term', registers: [this.registry] });
+  readonly leaderChanges = new Counter({ name: 'holdfast_leader_changes_total', help: 'leader changes seen', registers: [this.registry] });
+  readonly hasLeader = new Gauge({ name: 'holdfast_has_leader', help: '1 when a leader is known', registers: [this.registry] });
+  readonly commitIndex = new Gauge({ name: 'holdfast_commit_index', help: 'commit index', registers: [this.registry] });
+  readonly appliedIndex = new Gauge({ name: 'holdfast_applied_index', help: 'applied index', registers: [this.registry] });
+  readonly proposals = new Counter({
+    name: 'holdfast_proposals_total',
+    help: 'write proposals by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly requests = new Counter({
+    name: 'holdfast_requests_total',
+    help: 'client requests by operation and outcome',
+    labelNames: ['op', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly pendingProposals = new Gauge({ name: 'holdfast_pending_proposals', help: 'writes waiting', registers: [this.registry] });
+  readonly pendingReads = new Gauge({ name: 'holdfast_pending_reads', help: 'reads waiting', registers: [this.registry] });
+  readonly fsyncSeconds = new Histogram({
+    name: 'holdfast_fsync_seconds',
+    help: 'synced log write latency',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly applySeconds = new Histogram({
+    name: 'holdfast_apply_seconds',
+    help: 'state machine apply latency per batch',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly entriesPerWrite = new Histogram({
+    name: 'holdfast_entries_per_write',
+    help: 'log entries per synced write (group commit)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [this.registry],
+  });
+  readonly peerQueueDepth = new Gauge({
+    name: 'holdfast_peer_queue_depth',
+    help: 'messages queued for a peer',
+    labelNames: ['peer'],
+    registers: [this.registry],
+  });
+  readonly snapshots = new Counter({ name: 'holdfast_snapshots_total', help: 'snapshots taken', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  setRole(role: string): void {
+    for (const r of ROLES) this.role.set({ role: r }, r === role ? 1 : 0);
+  }
+}
+
+export function serveMetrics(metrics: NodeMetrics, address: string): Promise<Server> {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(colon + 1));
+  const server = createServer((request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      (error: unknown) => response.writeHead(500).end(String(error)),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}

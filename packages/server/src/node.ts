@@ -1,0 +1,413 @@
+/**
+ * Assembles one node: storage, the core, the driver loop, the peer transport, the client-facing
+ * gRPC services, metrics and health; and takes it down again on SIGTERM (hand leadership over,
+ * let requests in flight finish, close the databases, exit 0).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { bootstrapEntries, bootstrapHardState, type Entry, type Message, type NodeId, RaftNode } from '@holdfast/raft';
+import {
+  encodeMemberContext,
+  KvStateMachine,
+  LevelLogStorage,
+  type MemberRecord,
+  resolveStorageLimits,
+  type StorageLimits,
+} from '@holdfast/storage';
+import { HealthImplementation } from 'grpc-health-check';
+import { pino, type Logger } from 'pino';
+import { ClusterService } from './clusterService.js';
+import { type NodeConfig, parseNodeConfig } from './config.js';
+import { NodeDriver } from './driver.js';
+import { assert } from './errors.js';
+import { Forwarder } from './forwarder.js';
+import { kvServiceImplementation } from './kvService.js';
+import { NodeMetrics, serveMetrics } from './metrics.js';
+import { loadProtos, type Protos } from './proto.js';
+import { RequestPath } from './requests.js';
+import { Transport } from './transport.js';
+
+const KV_SERVICE = 'holdfast.v1.KV';
+const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+
+/** A seeded xorshift128+ source; the seed is logged so an election pattern can be replayed. */
+function seededRandom(seed: Buffer): () => number {
+  let s0 = seed.readBigUInt64LE(0) | 1n;
+  let s1 = seed.readBigUInt64LE(8) | 2n;
+  const mask = (1n << 64n) - 1n;
+  return () => {
+    let x = s0;
+    const y = s1;
+    s0 = y;
+    x = (x ^ (x << 23n)) & mask;
+    s1 = x ^ y ^ (x >> 17n) ^ (y >> 26n);
+    return Number(((s1 + y) & mask) >> 11n) / 2 ** 53;
+  };
+}
+
+export function storageLimitsOf(config: NodeConfig): StorageLimits {
+  const { limits } = config;
+  return resolveStorageLimits({
+    keyBytesMax: limits.keyBytesMax,
+    valueBytesMax: Math.max(1, limits.valueBytesMax),
+    txnOpsMax: limits.batchOpsMax,
+    txnComparesMax: limits.batchOpsMax,
+    rangeResultsMax: limits.rangeLimitMax,
+    commandBytesMax: limits.requestBytesMax,
+  });
+}
+
+/** The bootstrap log: one addVoter per initial member, carrying its record so joiners learn addresses. */
+function bootstrapLog(config: NodeConfig): Entry[] {
+  const byId = new Map(config.initialCluster.map((m) => [m.id, m]));
+  return bootstrapEntries(config.initialCluster.map((m) => m.id)).map((entry) => {
+    if (entry.type !== 'confChange') return entry;
+    const m = byId.get(entry.change.nodeId);
+    assert(m !== undefined, () => `bootstrap entry for unknown member ${entry.change.nodeId}`);
+    const record: MemberRecord = { ...m, learner: false };
+    return { ...entry, change: { ...entry.change, context: encodeMemberContext(record) } };
+  });
+}
+
+export interface RunningNode {
+  readonly config: NodeConfig;
+  readonly driver: NodeDriver;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  /** Hand leadership over, let requests finish (bounded), close everything. */
+  stop(): Promise<void>;
+  /** Resolves with the exit code once the node has stopped. */
+  readonly stopped: Promise<number>;
+}
+
+class Node implements RunningNode {
+  readonly driver: NodeDriver;
+  readonly metrics = new NodeMetrics();
+  readonly protos: Protos = loadProtos();
+  readonly health = new HealthImplementation({ '': 'NOT_SERVING', [KV_SERVICE]: 'NOT_SERVING' });
+  readonly transport: Transport;
+  readonly forwarder: Forwarder;
+  readonly cluster: ClusterService;
+  readonly requestPath: RequestPath;
+  readonly clientServer: grpc.Server;
+  readonly peerServer: grpc.Server;
+  readonly inflight = { count: 0 };
+  private readonly removed = new Set<number>();
+  private metricsServer: HttpServer | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private stopPromise: Promise<void> | undefined;
+  private resolveStopped: (code: number) => void = () => {};
+  readonly stopped = new Promise<number>((resolve) => {
+    this.resolveStopped = resolve;
+  });
+  clientPort = 0;
+  peerPort = 0;
+
+  constructor(
+    readonly config: NodeConfig,
+    readonly logger: Logger,
+    readonly log: LevelLogStorage,
+    readonly sm: KvStateMachine,
+    readonly storageLimits: StorageLimits,
+  ) {
+    this.clientServer = new grpc.Server(this.serverOptions());
+    this.peerServer = new grpc.Server(this.serverOptions());
+    const seed = randomBytes(16);
+    logger.info({ seed: seed.toString('hex') }, 'random seed');
+    const applied = Math.min(sm.appliedIndex, log.hardState().commit);
+    const core = new RaftNode({
+      id: config.id,
+      storage: log,
+      random: seededRandom(seed),
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks,
+      applied,
+      preVote: true,
+      checkQuorum: true,
+      messageBytesMax: config.limits.messageBytesMax,
+      inflightMessagesMax: config.limits.inflightMessagesMax,
+      inflightBytesMax: config.limits.inflightBytesMax,
+      uncommittedBytesMax: config.limits.uncommittedBytesMax,
+      pendingReadsMax: config.limits.pendingReadsMax,
+    });
+    this.driver = new NodeDriver({
+      selfId: config.id,
+      core,
+      log,
+      stateMachine: sm,
+      limits: config.limits,
+      failpoints: config.failpoints,
+      metrics: this.metrics,
+      logger,
+      onFatal: (error) => this.fatal(error),
+      onLeaderChange: (leaderId) => this.setHealth(leaderId !== 0),
+      onConfChange: () => this.membershipChanged(),
+    });
+    this.transport = new Transport({
+      selfId: config.id,
+      clusterId: config.clusterId,
+      protos: this.protos,
+      logger,
+      peerQueueMessagesMax: config.limits.peerQueueMessagesMax,
+      snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
+      addressOf: (id) => config.peerDial.get(id) ?? this.member(id)?.peerAddress,
+      handlers: {
+        deliver: (messages: Message[]) => this.driver.deliver(messages),
+        reportUnreachable: (id) => this.driver.reportUnreachable(id),
+        reportSnapshot: (id, ok) => this.driver.reportSnapshot(id, ok),
+        readSnapshot: () => this.readSnapshot(),
+        receiveSnapshot: (message, chunks) => this.receiveSnapshot(message, chunks),
+        queueDepthChanged: (to, depth) => this.metrics.peerQueueDepth.set({ peer: String(to) }, depth),
+      },
+    });
+    this.driver.setSender(this.transport);
+    this.forwarder = new Forwarder(this.protos, config.limits.pendingProposalsMax);
+    this.requestPath = new RequestPath({
+      clusterId: config.clusterId,
+      selfId: config.id,
+      driver: this.driver,
+      stateMachine: sm,
+      limits: config.limits,
+      storageLimits,
+      forwarder: this.forwarder,
+      clientAddressOf: (id) => this.member(id)?.clientAddress ?? '',
+      isStopping: () => this.stopping,
+    });
+    this.cluster = new ClusterService({
+      selfId: config.id,
+      protos: this.protos,
+      driver: this.driver,
+      requestTimeoutMs: config.limits.requestTimeoutMs,
+      members: () => this.members(),
+      header: () => this.requestPath.header(),
+      removedIds: () => this.removed,
+      promoteLagEntriesMax: Math.max(100, config.limits.snapshotCatchupEntries),
+    });
+  }
+
+  private serverOptions(): grpc.ServerOptions {
+    const bytes = this.config.limits.requestBytesMax * 2 + 64 * 1024;
+    return {
+      'grpc.max_receive_message_length': Math.max(bytes, 256 * 1024 * 1024),
+      'grpc.max_send_message_length': 256 * 1024 * 1024,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 1000,
+    };
+  }
+
+  /** Members from the applied log; before anything is applied, the configured initial cluster. */
+  members(): MemberRecord[] {
+    const applied = this.sm.members();
+    if (applied.length > 0) return [...applied];
+    return this.config.initialCluster.map((m) => ({ ...m, learner: false }));
+  }
+
+  member(id: NodeId): MemberRecord | undefined {
+    return this.members().find((m) => m.id === id) ?? this.config.initialCluster.map((m) => ({ ...m, learner: false })).find((m) => m.id === id);
+  }
+
+  private membershipChanged(): void {
+    const current = new Set(this.members().map((m) => m.id));
+    const status = this.driver.status();
+    for (const id of [...status.confState.voters, ...status.confState.learners]) current.add(id);
+    for (const m of this.config.initialCluster) {
+      if (!current.has(m.id) && this.sm.members().length > 0 && !this.removed.has(m.id)) this.removed.add(m.id);
+    }
+    this.logger.info({ members: this.members().map((m) => `${m.id}${m.learner ? '(learner)' : ''}`) }, 'membership changed');
+    if (!current.has(this.config.id)) this.logger.warn('this node was removed from the cluster');
+  }
+
+  private setHealth(hasLeader: boolean): void {
+    const status = hasLeader && !this.stopping ? 'SERVING' : 'NOT_SERVING';
+    this.health.setStatus('', status);
+    this.health.setStatus(KV_SERVICE, status);
+  }
+
+  private async *readSnapshot(): AsyncIterable<Uint8Array> {
+    const reader = await this.sm.openSnapshotReader();
+    try {
+      yield* reader.chunks();
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /**
+   * Restores the state machine from a leader's snapshot before the core sees the message.
+   * The stream reflects the leader's state when it was sent (at or after the snapshot's index);
+   * everything in it is committed, so being ahead of the local log is safe: apply skips entries
+   * the state machine already holds.
+   */
+  private async receiveSnapshot(message: Message, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const index = message.snapshot?.meta.index ?? 0;
+    if (index <= this.sm.appliedIndex) {
+      for await (const _ of chunks) {
+        // Drain: the state machine already holds this state; the core still answers the message.
+      }
+      return;
+    }
+    await this.driver.runExclusive(async () => {
+      const meta = await this.sm.restoreSnapshot(chunks);
+      this.logger.info({ index, restoredIndex: meta.appliedIndex, from: message.from }, 'state restored from a snapshot');
+    });
+    this.membershipChanged();
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    this.clientServer.addService(
+      this.protos.kv,
+      kvServiceImplementation({
+        path: this.requestPath,
+        metrics: this.metrics,
+        requestTimeoutMs: config.limits.requestTimeoutMs,
+        inflight: this.inflight,
+      }),
+    );
+    this.clientServer.addService(this.protos.cluster, this.cluster.implementation());
+    this.health.addToServer(this.clientServer);
+    new ReflectionService(this.protos.definition).addToServer(this.clientServer);
+    this.peerServer.addService(this.protos.raft, this.transport.serviceImplementation());
+    this.peerPort = await bind(this.peerServer, config.peerListen);
+    this.clientPort = await bind(this.clientServer, config.clientListen);
+    if (config.metricsListen !== '') this.metricsServer = await serveMetrics(this.metrics, config.metricsListen);
+    this.metrics.appliedIndex.set(this.sm.appliedIndex);
+    this.ticker = setInterval(() => this.driver.tick(), config.tickMs);
+    this.logger.info(
+      { clientListen: config.clientListen, peerListen: config.peerListen, applied: this.sm.appliedIndex, join: config.join },
+      'node started',
+    );
+  }
+
+  private fatal(error: unknown): void {
+    this.logger.fatal({ error: (error as Error).message, code: (error as { code?: string }).code, stack: (error as Error).stack }, 'fatal error; exiting');
+    // Nothing after a failed fsync or a broken invariant can be trusted: no graceful close.
+    process.exitCode = 1;
+    this.resolveStopped(1);
+    setImmediate(() => process.exit(1));
+  }
+
+  stop(): Promise<void> {
+    this.stopPromise ??= this.shutdown();
+    return this.stopPromise;
+  }
+
+  private async handOverLeadership(): Promise<void> {
+    if (this.driver.role !== 'leader') return;
+    const target = this.cluster.mostCaughtUpVoter();
+    if (target === 0) return;
+    this.logger.info({ target }, 'handing leadership over before shutdown');
+    try {
+      this.driver.transferLeadership(target);
+    } catch (error) {
+      this.logger.warn({ error: (error as Error).message }, 'leadership transfer refused');
+      return;
+    }
+    const deadline = Date.now() + Math.min(this.config.limits.shutdownWaitMs, this.config.electionTicks * this.config.tickMs * 3);
+    while (this.driver.role === 'leader' && Date.now() < deadline) await sleep(5);
+  }
+
+  private async shutdown(): Promise<void> {
+    this.logger.info('shutting down');
+    await this.handOverLeadership();
+    this.stopping = true;
+    this.setHealth(false);
+    const deadline = Date.now() + this.config.limits.shutdownWaitMs;
+    while ((this.inflight.count > 0 || this.driver.pendingProposalCount > 0) && Date.now() < deadline) await sleep(5);
+    clearInterval(this.ticker);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.clientServer.forceShutdown();
+        resolve();
+      }, 500);
+      this.clientServer.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.peerServer.forceShutdown();
+    await this.driver.stop();
+    this.transport.close();
+    this.forwarder.close();
+    this.metricsServer?.close();
+    await this.log.close();
+    await this.sm.close();
+    this.logger.info('stopped');
+    this.resolveStopped(0);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+  });
+}
+
+/** Opens storage (bootstrapping a fresh member), builds the node and starts serving. */
+export async function startNode(config: NodeConfig, logger?: Logger): Promise<RunningNode> {
+  const log0 = logger ?? pino({ level: config.logLevel, base: { node: config.id, name: config.name } });
+  const failpoints = config.failpoints;
+  if (failpoints.fsyncDelayMs > 0 || failpoints.fsyncFail || failpoints.diskFull) log0.warn({ failpoints }, 'failpoints active');
+  mkdirSync(config.dataDir, { recursive: true });
+  const storageLimits = storageLimitsOf(config);
+  const storageLogger = log0.child({ component: 'storage' });
+  const log = await LevelLogStorage.open({
+    dir: join(config.dataDir, 'log'),
+    limits: { entryBytesMax: config.limits.requestBytesMax + 64 * 1024 },
+    logger: storageLogger,
+  });
+  const sm = await KvStateMachine.open({
+    dir: join(config.dataDir, 'kv'),
+    limits: storageLimits,
+    sessions: { sessionIdleMsMax: config.limits.sessionTtlMs, sessionsMax: config.limits.sessionsMax, answersPerSessionMax: config.limits.sessionAnswersMax },
+    snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
+    logger: storageLogger,
+  });
+  if (log.isEmpty() && !config.join) {
+    const ids = config.initialCluster.map((m) => m.id);
+    await log.bootstrap({ entries: bootstrapLog(config), hardState: bootstrapHardState(ids), confState: { voters: [], learners: [] } });
+    log0.info({ members: ids }, 'bootstrapped a new log');
+  }
+  const snapshotIndex = log.firstIndex() - 1;
+  assert(
+    sm.appliedIndex >= snapshotIndex,
+    () => `state machine applied index ${sm.appliedIndex} is below the log's snapshot index ${snapshotIndex}: the data directory is inconsistent`,
+  );
+  const node = new Node(config, log0, log, sm, storageLimits);
+  await node.start();
+  return node;
+}
+
+/**
+ * The process entry point used by `main.ts` and `holdfast node`: parse the configuration, start,
+ * stop on SIGTERM/SIGINT, exit with the node's exit code.
+ */
+export async function runNode(argv: readonly string[]): Promise<RunningNode> {
+  const config = parseNodeConfig(argv);
+  const node = await startNode(config);
+  const onSignal = (signal: string): void => {
+    node.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`${signal}: shutdown failed: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  if (process.env['HOLDFAST_EXIT_WITH_PARENT'] === '1') {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) onSignal('parent exit');
+    }, 500).unref();
+  }
+  return node;
+}

@@ -1,0 +1,391 @@
+/**
+ * The one request path every KV call takes (unary or Batch stream): check limits on entry,
+ * then serve locally (leader writes, reads) or forward to the leader. Bad input is refused
+ * before anything is proposed, so it changes nothing.
+ */
+import {
+  type ApplyResult,
+  type Compare,
+  type CompareOperator,
+  type CompareTarget,
+  type KeyValue as StoredKeyValue,
+  type KvCommand,
+  type KvOperation,
+  type KvStateMachine,
+  type StorageLimits,
+  type TxnOp as StoredTxnOp,
+  type TxnOpResult as StoredTxnOpResult,
+  validateCommand,
+} from '@holdfast/storage';
+import type { NodeLimits } from './config.js';
+import type { NodeDriver } from './driver.js';
+import {
+  CompareFailedError,
+  type HoldfastError,
+  InternalError,
+  InvalidRequestError,
+  NoLeaderError,
+  NotLeaderError,
+  StoppingError,
+} from './errors.js';
+import type { Forwarder } from './forwarder.js';
+import type {
+  BatchRequest,
+  Compare as WireCompare,
+  DeleteRequest,
+  DeleteResponse,
+  GetRequest,
+  GetResponse,
+  KeyValue,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  ResponseHeader,
+  Session,
+  TxnOp,
+  TxnOpResult,
+  TxnRequest,
+  TxnResponse,
+} from './proto.js';
+
+export type KvOp =
+  | { readonly op: 'put'; readonly put: PutRequest }
+  | { readonly op: 'get'; readonly get: GetRequest }
+  | { readonly op: 'delete'; readonly delete: DeleteRequest }
+  | { readonly op: 'range'; readonly range: RangeRequest }
+  | { readonly op: 'txn'; readonly txn: TxnRequest };
+
+export type KvResult =
+  | { readonly op: 'put'; readonly put: PutResponse }
+  | { readonly op: 'get'; readonly get: GetResponse }
+  | { readonly op: 'delete'; readonly delete: DeleteResponse }
+  | { readonly op: 'range'; readonly range: RangeResponse }
+  | { readonly op: 'txn'; readonly txn: TxnResponse };
+
+export interface RequestContext {
+  readonly deadlineMs: number;
+  /** Came from another node's forwarder: answer here or refuse, never forward again. */
+  readonly forwarded: boolean;
+}
+
+export interface RequestHost {
+  readonly clusterId: string;
+  readonly selfId: number;
+  readonly driver: NodeDriver;
+  readonly stateMachine: KvStateMachine;
+  readonly limits: NodeLimits;
+  readonly storageLimits: StorageLimits;
+  readonly forwarder: Forwarder;
+  /** The client address of a member, '' if unknown. */
+  clientAddressOf(id: number): string;
+  isStopping(): boolean;
+}
+
+export function opOfBatch(request: BatchRequest): KvOp {
+  switch (request.op) {
+    case 'put':
+      if (request.put) return { op: 'put', put: request.put };
+      break;
+    case 'get':
+      if (request.get) return { op: 'get', get: request.get };
+      break;
+    case 'delete':
+      if (request.delete) return { op: 'delete', delete: request.delete };
+      break;
+    case 'range':
+      if (request.range) return { op: 'range', range: request.range };
+      break;
+    case 'txn':
+      if (request.txn) return { op: 'txn', txn: request.txn };
+      break;
+    default:
+      break;
+  }
+  throw new InvalidRequestError('invalid-argument', 'batch request carries no operation');
+}
+
+function isWrite(op: KvOp): boolean {
+  return op.op === 'put' || op.op === 'delete' || op.op === 'txn';
+}
+
+function isSerializable(op: KvOp): boolean {
+  if (op.op === 'get') return op.get.consistency === 'SERIALIZABLE';
+  if (op.op === 'range') return op.range.consistency === 'SERIALIZABLE';
+  return false;
+}
+
+export class RequestPath {
+  constructor(private readonly host: RequestHost) {}
+
+  async execute(op: KvOp, context: RequestContext): Promise<KvResult> {
+    if (this.host.isStopping()) throw new StoppingError();
+    this.checkEntry(op);
+    if (isSerializable(op)) return this.readLocal(op);
+    const driver = this.host.driver;
+    if (isWrite(op)) {
+      if (driver.role === 'leader') return this.write(op, context);
+      return this.forward(op, context);
+    }
+    await driver.readBarrier(context.deadlineMs);
+    return this.readLocal(op);
+  }
+
+  private forward(op: KvOp, context: RequestContext): Promise<KvResult> {
+    const leaderId = this.host.driver.leaderId;
+    if (leaderId === 0) throw new NoLeaderError();
+    const address = this.host.clientAddressOf(leaderId);
+    if (context.forwarded || address === '') throw new NotLeaderError(address);
+    return this.host.forwarder.forward(address, op, context.deadlineMs);
+  }
+
+  // ---- checks on entry ----
+
+  private checkEntry(op: KvOp): void {
+    switch (op.op) {
+      case 'get':
+        this.checkKey(op.get.key);
+        return;
+      case 'range':
+        this.checkRange(op.range);
+        return;
+      case 'put':
+      case 'delete':
+        this.checkKey(op.op === 'put' ? op.put.key : op.delete.key);
+        return;
+      case 'txn':
+        this.checkTxn(op.txn);
+        return;
+    }
+  }
+
+  private checkKey(key: Uint8Array): void {
+    if (key.length === 0) throw new InvalidRequestError('invalid-argument', 'key must not be empty');
+    const max = this.host.limits.keyBytesMax;
+    if (key.length > max) throw new InvalidRequestError('key-too-large', `key is ${key.length} bytes; the limit is ${max}`);
+  }
+
+  private checkRange(range: RangeRequest): void {
+    const max = this.host.limits.keyBytesMax;
+    for (const key of [range.start, range.end, range.prefix, range.continuation]) {
+      if (key.length > max) throw new InvalidRequestError('key-too-large', `range key is ${key.length} bytes; the limit is ${max}`);
+    }
+    if (range.prefix.length === 0 && range.start.length === 0) {
+      throw new InvalidRequestError('invalid-argument', 'range needs a start key or a prefix');
+    }
+    if (range.end.length > 0 && Buffer.compare(range.end, range.start) <= 0 && range.prefix.length === 0) {
+      throw new InvalidRequestError('invalid-argument', 'range end must sort after its start');
+    }
+  }
+
+  private checkTxn(txn: TxnRequest): void {
+    const ops = txn.success.length + txn.failure.length;
+    const max = this.host.limits.batchOpsMax;
+    if (ops > max || txn.compare.length > max) {
+      throw new InvalidRequestError('request-too-large', `txn has ${ops} ops and ${txn.compare.length} compares; the limit is ${max}`);
+    }
+    for (const c of txn.compare) this.checkKey(c.key);
+    for (const op of [...txn.success, ...txn.failure]) {
+      const inner = op.put ?? op.get ?? op.delete;
+      if (!inner) throw new InvalidRequestError('invalid-argument', 'txn op carries no operation');
+      this.checkKey(inner.key);
+    }
+  }
+
+  // ---- writes ----
+
+  private async write(op: KvOp, context: RequestContext): Promise<KvResult> {
+    const command = toCommand(op);
+    let data: Uint8Array;
+    try {
+      data = validateCommand(command, this.host.storageLimits);
+    } catch (error) {
+      throw fromStorageError(error);
+    }
+    if (data.length > this.host.limits.requestBytesMax) {
+      throw new InvalidRequestError('request-too-large', `request is ${data.length} bytes; the limit is ${this.host.limits.requestBytesMax}`);
+    }
+    const result = await this.host.driver.propose(data, context.deadlineMs);
+    return this.answerWrite(op, result);
+  }
+
+  private answerWrite(op: KvOp, result: ApplyResult): KvResult {
+    const outcome = result.outcome;
+    const header = this.header(outcome.type === 'put' || outcome.type === 'delete' || outcome.type === 'txn' ? outcome.revision : undefined);
+    switch (outcome.type) {
+      case 'put':
+        return { op: 'put', put: { header, revision: outcome.revision, prevKv: wireKv(outcome.prevKv) } };
+      case 'delete':
+        return { op: 'delete', delete: { header, deleted: outcome.deleted, revision: outcome.revision, prevKv: wireKv(outcome.prevKv) } };
+      case 'txn':
+        return {
+          op: 'txn',
+          txn: { header, succeeded: outcome.succeeded, revision: outcome.revision, results: outcome.results.map((r) => wireTxnResult(r, header)) },
+        };
+      case 'compareFailed':
+        throw new CompareFailedError(
+          `${op.op} guard did not hold (current mod revision ${outcome.currentKv?.modRevision ?? 0}, store revision ${outcome.revision})`,
+        );
+      case 'invalid':
+        throw new InvalidRequestError('invalid-argument', outcome.message);
+      case 'staleSequence':
+        throw new InvalidRequestError(
+          'invalid-argument',
+          `session sequence is at or below the last one (${outcome.lastSequence}) and its answer is no longer kept`,
+        );
+      default:
+        throw new InternalError(`unexpected outcome ${outcome.type} for a ${op.op}`);
+    }
+  }
+
+  // ---- reads ----
+
+  private async readLocal(op: KvOp): Promise<KvResult> {
+    const sm = this.host.stateMachine;
+    if (op.op === 'get') {
+      const kv = await sm.get(op.get.key);
+      return { op: 'get', get: { header: this.header(), found: kv !== undefined, kv: wireKv(kv) } };
+    }
+    if (op.op === 'range') {
+      const r = op.range;
+      const limit = r.limit === 0 ? this.host.limits.rangeLimitMax : Math.min(r.limit, this.host.limits.rangeLimitMax);
+      const page = await sm.range({
+        ...(r.prefix.length > 0 ? { prefix: r.prefix } : { start: r.start, ...(r.end.length > 0 ? { end: r.end } : {}) }),
+        limit,
+        keysOnly: r.keysOnly,
+        ...(r.continuation.length > 0 ? { after: r.continuation } : {}),
+      });
+      return {
+        op: 'range',
+        range: {
+          header: this.header(page.revision),
+          kvs: page.kvs.map((kv) => wireKv(kv) as KeyValue),
+          more: page.more,
+          continuation: page.continuation,
+        },
+      };
+    }
+    throw new InternalError(`${op.op} is not a read`);
+  }
+
+  header(revision?: number): ResponseHeader {
+    return {
+      clusterId: this.host.clusterId,
+      memberId: this.host.selfId,
+      term: this.host.driver.term,
+      revision: revision ?? this.host.stateMachine.revision,
+    };
+  }
+}
+
+// ---- conversions between the wire and the state machine's commands ----
+
+function sessionOf(session: Session | null): KvCommand['session'] {
+  if (!session || session.clientId === '') return undefined;
+  return { clientId: session.clientId, sequence: session.sequence };
+}
+
+function putOp(put: PutRequest): StoredTxnOp {
+  return {
+    type: 'put',
+    key: put.key,
+    value: put.value,
+    ...(put.ifAbsent ? { ifAbsent: true } : {}),
+    ...(put.ifModRevision > 0 ? { ifModRevision: put.ifModRevision } : {}),
+    ...(put.prevKv ? { prevKv: true } : {}),
+  };
+}
+
+function deleteOp(del: DeleteRequest): StoredTxnOp {
+  return {
+    type: 'delete',
+    key: del.key,
+    ...(del.ifModRevision > 0 ? { ifModRevision: del.ifModRevision } : {}),
+    ...(del.prevKv ? { prevKv: true } : {}),
+  };
+}
+
+function txnOp(op: TxnOp): StoredTxnOp {
+  if (op.put) return putOp(op.put);
+  if (op.delete) return deleteOp(op.delete);
+  if (op.get) return { type: 'get', key: op.get.key };
+  throw new InvalidRequestError('invalid-argument', 'txn op carries no operation');
+}
+
+const TARGETS: Record<WireCompare['target'], CompareTarget> = {
+  VALUE: 'value',
+  VERSION: 'version',
+  MOD_REVISION: 'modRevision',
+  CREATE_REVISION: 'createRevision',
+};
+const OPERATORS: Record<WireCompare['op'], CompareOperator> = {
+  EQUAL: 'equal',
+  NOT_EQUAL: 'notEqual',
+  LESS: 'less',
+  GREATER: 'greater',
+};
+
+function compareOf(c: WireCompare): Compare {
+  const target = TARGETS[c.target];
+  const operator = OPERATORS[c.op];
+  if (!target || !operator) throw new InvalidRequestError('invalid-argument', `unknown compare ${c.target} ${c.op}`);
+  return { key: c.key, target, operator, ...(target === 'value' ? { value: c.value } : { number: c.number }) };
+}
+
+export function toCommand(op: KvOp): KvCommand {
+  let operation: KvOperation;
+  let session: Session | null;
+  switch (op.op) {
+    case 'put':
+      operation = putOp(op.put) as KvOperation;
+      session = op.put.session;
+      break;
+    case 'delete':
+      operation = deleteOp(op.delete) as KvOperation;
+      session = op.delete.session;
+      break;
+    case 'txn':
+      operation = {
+        type: 'txn',
+        compare: op.txn.compare.map(compareOf),
+        success: op.txn.success.map(txnOp),
+        failure: op.txn.failure.map(txnOp),
+      };
+      session = op.txn.session;
+      break;
+    default:
+      throw new InternalError(`${op.op} is not a write`);
+  }
+  const s = sessionOf(session);
+  return { operation, ...(s ? { session: s } : {}), proposedAtMs: Date.now() };
+}
+
+function wireKv(kv: StoredKeyValue | undefined): KeyValue | null {
+  if (!kv) return null;
+  return { key: kv.key, value: kv.value, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version };
+}
+
+function wireTxnResult(r: StoredTxnOpResult, header: ResponseHeader): TxnOpResult {
+  switch (r.type) {
+    case 'put':
+      return { put: { header, revision: r.revision, prevKv: wireKv(r.prevKv) } };
+    case 'delete':
+      return { delete: { header, deleted: r.deleted, revision: r.revision, prevKv: wireKv(r.prevKv) } };
+    case 'get':
+      return { get: { header, found: r.found, kv: wireKv(r.kv) } };
+  }
+}
+
+export function fromStorageError(error: unknown): HoldfastError {
+  const code = (error as { code?: string }).code;
+  const message = (error as Error).message;
+  switch (code) {
+    case 'key-too-large':
+    case 'value-too-large':
+    case 'request-too-large':
+    case 'invalid-argument':
+      return new InvalidRequestError(code, message);
+    default:
+      return new InternalError(message, error);
+  }
+}

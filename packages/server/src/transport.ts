@@ -1,0 +1,345 @@
+/**
+ * Node-to-node transport: one long-lived gRPC bidirectional stream per peer, many
+ * msgpackr-encoded Raft messages per frame, a bounded queue per peer, reconnect with backoff.
+ * Raft retransmits on its own, so a full queue drops messages and reports the peer unreachable
+ * instead of growing. Snapshots travel in chunks on their own call (SendSnapshot).
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Message, NodeId } from '@holdfast/raft';
+import { Packr } from 'msgpackr';
+import type { Logger } from 'pino';
+import type { Protos, RaftAck, RaftBatch, SnapshotAck, SnapshotChunk } from './proto.js';
+
+const packr = new Packr({ useRecords: false });
+
+export function encodeMessages(messages: readonly Message[]): Uint8Array {
+  return packr.pack(messages);
+}
+
+export function decodeMessages(bytes: Uint8Array): Message[] {
+  const decoded: unknown = packr.unpack(bytes);
+  if (!Array.isArray(decoded)) throw new Error('raft batch does not hold an array of messages');
+  return decoded as Message[];
+}
+
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.keepalive_time_ms': 2000,
+  'grpc.keepalive_timeout_ms': 2000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.max_receive_message_length': 256 * 1024 * 1024,
+  'grpc.max_send_message_length': 256 * 1024 * 1024,
+  'grpc.initial_reconnect_backoff_ms': 50,
+  'grpc.max_reconnect_backoff_ms': 1000,
+};
+
+export interface TransportHandlers {
+  /** Messages from peers, in arrival order. */
+  deliver(messages: Message[]): void;
+  /** A message to `to` was dropped; the core should stop optimistic replication to it. */
+  reportUnreachable(to: NodeId): void;
+  reportSnapshot(to: NodeId, ok: boolean): void;
+  /** Data chunks of the snapshot a leader sends with `message`. */
+  readSnapshot(message: Message): AsyncIterable<Uint8Array>;
+  /** Stage the received snapshot; resolves once `message` may be stepped into the core. */
+  receiveSnapshot(message: Message, chunks: AsyncIterable<Uint8Array>): Promise<void>;
+  queueDepthChanged?(to: NodeId, depth: number): void;
+}
+
+export interface TransportOptions {
+  readonly selfId: NodeId;
+  readonly clusterId: string;
+  readonly protos: Protos;
+  readonly logger: Logger;
+  readonly peerQueueMessagesMax: number;
+  readonly snapshotChunkBytes: number;
+  /** Where to dial a peer (dial override, or its advertised peer address); undefined if unknown. */
+  readonly addressOf: (id: NodeId) => string | undefined;
+  readonly handlers: TransportHandlers;
+}
+
+type RaftStream = grpc.ClientDuplexStream<RaftBatch, RaftAck>;
+
+const BACKOFF_MS_MIN = 50;
+const BACKOFF_MS_MAX = 1000;
+
+/** The sending side towards one peer. */
+class PeerLink {
+  private client: grpc.Client | undefined;
+  private address = '';
+  private stream: RaftStream | undefined;
+  private queue: Message[] = [];
+  private flushScheduled = false;
+  private waitingForDrain = false;
+  private backoffMs = BACKOFF_MS_MIN;
+  private retryAt = 0;
+  private snapshotInFlight = false;
+  private closed = false;
+
+  constructor(
+    private readonly peerId: NodeId,
+    private readonly options: TransportOptions,
+  ) {}
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  enqueue(message: Message): void {
+    if (this.closed) return;
+    if (message.type === 'snapshot') {
+      this.sendSnapshot(message);
+      return;
+    }
+    if (this.queue.length >= this.options.peerQueueMessagesMax || Date.now() < this.retryAt) {
+      this.options.handlers.reportUnreachable(this.peerId);
+      return;
+    }
+    this.queue.push(message);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.waitingForDrain || this.queue.length === 0) return;
+    const stream = this.ensureStream();
+    if (!stream) {
+      this.queue = [];
+      this.options.handlers.reportUnreachable(this.peerId);
+      return;
+    }
+    const messages = this.queue;
+    this.queue = [];
+    const batch: RaftBatch = {
+      clusterId: this.options.clusterId,
+      from: this.options.selfId,
+      to: this.peerId,
+      messages: encodeMessages(messages),
+    };
+    if (!stream.write(batch)) {
+      this.waitingForDrain = true;
+      stream.once('drain', () => {
+        this.waitingForDrain = false;
+        this.flush();
+      });
+    }
+    this.options.handlers.queueDepthChanged?.(this.peerId, this.queue.length);
+  }
+
+  private connectClient(): grpc.Client | undefined {
+    const address = this.options.addressOf(this.peerId);
+    if (address === undefined) return undefined;
+    if (this.client && address === this.address) return this.client;
+    this.client?.close();
+    this.address = address;
+    this.client = new this.options.protos.RaftClient(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    return this.client;
+  }
+
+  private ensureStream(): RaftStream | undefined {
+    if (this.stream) return this.stream;
+    if (Date.now() < this.retryAt) return undefined;
+    const client = this.connectClient();
+    if (!client) return undefined;
+    const stream = (client as unknown as { stream(): RaftStream }).stream();
+    this.stream = stream;
+    stream.on('data', (ack: RaftAck) => {
+      this.backoffMs = BACKOFF_MS_MIN;
+      if (ack.error !== '') this.options.logger.warn({ peer: this.peerId, error: ack.error }, 'peer refused the raft stream');
+    });
+    const drop = (error?: Error): void => {
+      if (this.stream !== stream) return;
+      this.stream = undefined;
+      this.waitingForDrain = false;
+      this.retryAt = Date.now() + this.backoffMs;
+      this.backoffMs = Math.min(BACKOFF_MS_MAX, this.backoffMs * 2);
+      if (!this.closed) {
+        this.options.logger.debug({ peer: this.peerId, error: error?.message }, 'raft stream closed; will reconnect');
+        this.options.handlers.reportUnreachable(this.peerId);
+      }
+    };
+    stream.on('error', drop);
+    stream.on('end', () => drop());
+    stream.on('close', () => drop());
+    return stream;
+  }
+
+  private sendSnapshot(message: Message): void {
+    if (this.snapshotInFlight) return;
+    const client = this.connectClient();
+    if (!client) {
+      this.options.handlers.reportSnapshot(this.peerId, false);
+      return;
+    }
+    this.snapshotInFlight = true;
+    this.streamSnapshot(client, message).then(
+      () => {
+        this.snapshotInFlight = false;
+        this.options.handlers.reportSnapshot(this.peerId, true);
+      },
+      (error: unknown) => {
+        this.snapshotInFlight = false;
+        this.options.logger.warn({ peer: this.peerId, error: (error as Error).message }, 'snapshot send failed');
+        this.options.handlers.reportSnapshot(this.peerId, false);
+        this.options.handlers.reportUnreachable(this.peerId);
+      },
+    );
+  }
+
+  private async streamSnapshot(client: grpc.Client, message: Message): Promise<void> {
+    const { selfId, clusterId, handlers } = this.options;
+    let finish: (error: Error | null, ack?: SnapshotAck) => void = () => {};
+    const answered = new Promise<SnapshotAck>((resolve, reject) => {
+      finish = (error, ack) => (error ? reject(error) : resolve(ack as SnapshotAck));
+    });
+    const call = (
+      client as unknown as {
+        sendSnapshot(cb: (e: grpc.ServiceError | null, a?: SnapshotAck) => void): grpc.ClientWritableStream<SnapshotChunk>;
+      }
+    ).sendSnapshot((error, ack) => finish(error, ack));
+    const write = async (chunk: SnapshotChunk): Promise<void> => {
+      if (!call.write(chunk)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+    };
+    const head = { clusterId, from: selfId, to: this.peerId, message: encodeMessages([message]) };
+    await write({ ...head, data: new Uint8Array(), last: false });
+    for await (const data of rechunk(handlers.readSnapshot(message), this.options.snapshotChunkBytes)) {
+      await write({ clusterId: '', from: 0, to: 0, message: new Uint8Array(), data, last: false });
+    }
+    await write({ clusterId: '', from: 0, to: 0, message: new Uint8Array(), data: new Uint8Array(), last: true });
+    call.end();
+    const ack = await answered;
+    if (!ack.ok) throw new Error(`peer refused the snapshot: ${ack.error}`);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    this.stream?.cancel();
+    this.stream = undefined;
+    this.client?.close();
+  }
+}
+
+async function* rechunk(source: AsyncIterable<Uint8Array>, chunkBytes: number): AsyncIterable<Uint8Array> {
+  for await (const piece of source) {
+    for (let offset = 0; offset < piece.length; offset += chunkBytes) {
+      yield piece.subarray(offset, Math.min(piece.length, offset + chunkBytes));
+    }
+  }
+}
+
+/** Chunks of a SendSnapshot call after the first, as a stream that ends at `last`. */
+async function* snapshotData(call: grpc.ServerReadableStream<SnapshotChunk, SnapshotAck>): AsyncIterable<Uint8Array> {
+  for await (const chunk of call as AsyncIterable<SnapshotChunk>) {
+    if (chunk.data.length > 0) yield chunk.data;
+    if (chunk.last) return;
+  }
+  throw new Error('snapshot stream ended before its last chunk');
+}
+
+export class Transport {
+  private readonly links = new Map<NodeId, PeerLink>();
+  private readonly inbound = new Set<grpc.ServerDuplexStream<RaftBatch, RaftAck>>();
+
+  constructor(private readonly options: TransportOptions) {}
+
+  send(messages: readonly Message[]): void {
+    for (const message of messages) this.linkTo(message.to).enqueue(message);
+  }
+
+  queueDepth(to: NodeId): number {
+    return this.links.get(to)?.depth ?? 0;
+  }
+
+  /** Forget a removed member's link. */
+  dropPeer(id: NodeId): void {
+    this.links.get(id)?.close();
+    this.links.delete(id);
+  }
+
+  private linkTo(id: NodeId): PeerLink {
+    let link = this.links.get(id);
+    if (!link) {
+      link = new PeerLink(id, this.options);
+      this.links.set(id, link);
+    }
+    return link;
+  }
+
+  /** The Raft service implementation to add to the peer gRPC server. */
+  serviceImplementation(): grpc.UntypedServiceImplementation {
+    return {
+      Stream: (call: grpc.ServerDuplexStream<RaftBatch, RaftAck>) => this.handleStream(call),
+      SendSnapshot: (
+        call: grpc.ServerReadableStream<SnapshotChunk, SnapshotAck>,
+        callback: grpc.sendUnaryData<SnapshotAck>,
+      ) => {
+        this.handleSnapshot(call).then(
+          () => callback(null, { ok: true, error: '' }),
+          (error: unknown) => callback(null, { ok: false, error: (error as Error).message }),
+        );
+      },
+    };
+  }
+
+  private refusal(batch: { clusterId: string; to: number }): string {
+    if (batch.clusterId !== this.options.clusterId) return `cluster id ${batch.clusterId} is not ${this.options.clusterId}`;
+    if (batch.to !== this.options.selfId) return `this is member ${this.options.selfId}, not ${batch.to}`;
+    return '';
+  }
+
+  private handleStream(call: grpc.ServerDuplexStream<RaftBatch, RaftAck>): void {
+    this.inbound.add(call);
+    let batches = 0;
+    call.on('data', (batch: RaftBatch) => {
+      const refusal = this.refusal(batch);
+      if (refusal !== '') {
+        call.write({ batches, error: refusal });
+        call.end();
+        return;
+      }
+      batches += 1;
+      let messages: Message[];
+      try {
+        messages = decodeMessages(batch.messages);
+      } catch (error) {
+        this.options.logger.warn({ from: batch.from, error: (error as Error).message }, 'undecodable raft batch');
+        return;
+      }
+      this.options.handlers.deliver(messages.filter((m) => m.to === this.options.selfId && m.from === batch.from));
+      if (batches % 256 === 1) call.write({ batches, error: '' });
+    });
+    const forget = (): void => {
+      this.inbound.delete(call);
+    };
+    call.on('end', () => {
+      forget();
+      call.end();
+    });
+    call.on('error', forget);
+    call.on('close', forget);
+  }
+
+  private async handleSnapshot(call: grpc.ServerReadableStream<SnapshotChunk, SnapshotAck>): Promise<void> {
+    const iterator = (call as AsyncIterable<SnapshotChunk>)[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done) throw new Error('empty snapshot call');
+    const refusal = this.refusal(first.value);
+    if (refusal !== '') throw new Error(refusal);
+    const [message] = decodeMessages(first.value.message);
+    if (message?.type !== 'snapshot' || !message.snapshot) throw new Error('first chunk holds no snapshot message');
+    const rest: AsyncIterable<SnapshotChunk> = { [Symbol.asyncIterator]: () => iterator };
+    const chunks = snapshotData(rest as unknown as grpc.ServerReadableStream<SnapshotChunk, SnapshotAck>);
+    await this.options.handlers.receiveSnapshot(message, chunks);
+    this.options.handlers.deliver([message]);
+  }
+
+  close(): void {
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    for (const call of this.inbound) call.end();
+    this.inbound.clear();
+  }
+}

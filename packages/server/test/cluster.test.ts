@@ -1,0 +1,209 @@
+/**
+ * A real three-node cluster on loopback: reads and writes through any node, refusal of bad
+ * input, exactly-once retries, catch-up after a restart, and replacement of a wiped member
+ * through membership (which must restore it from a snapshot).
+ */
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCluster } from '../src/localCluster.js';
+import type { StatusResponse } from '../src/proto.js';
+import { bytes, type CallError, call, closeClients, get, SessionWriter, tempDir } from './helpers.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(100);
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms (last error: ${(last as Error | undefined)?.message})`);
+}
+
+async function refusalOf(promise: Promise<unknown>): Promise<CallError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as CallError;
+  }
+  throw new Error('the request was accepted');
+}
+
+describe('a three-node cluster', () => {
+  const dir = tempDir('cluster');
+  let cluster: LocalCluster;
+  let writer: SessionWriter;
+
+  beforeAll(async () => {
+    cluster = await LocalCluster.start({
+      dataDir: dir.path,
+      size: 3,
+      extraArgs: () => ['--snapshot-entries', '64', '--snapshot-catchup-entries', '16', '--value-bytes-max', '1024'],
+    });
+    await cluster.waitForLeader(30_000);
+    writer = new SessionWriter('cluster-test', () => cluster.endpoints());
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    closeClients();
+    dir.remove();
+  });
+
+  const followerOf = async (): Promise<number> => {
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.members.find((m) => !m.removed && m.id !== leader.id && cluster.isRunning(m.id));
+    if (!follower) throw new Error('no follower running');
+    return follower.id;
+  };
+
+  it('serves a write made through a follower from every node', async () => {
+    const follower = cluster.member(await followerOf());
+    await eventually('a put through a follower', () =>
+      call(follower.clientAddress, 'put', { key: bytes('greeting'), value: bytes('hello') }),
+    );
+    for (const member of cluster.members) {
+      const answer = await get(member.clientAddress, 'greeting');
+      expect(answer.found).toBe(true);
+      expect(answer.kv?.value.toString()).toBe('hello');
+      expect(answer.header.memberId).toBe(member.id);
+    }
+  });
+
+  it('answers each bad input with its status and changes nothing', async () => {
+    const leader = await cluster.waitForLeader();
+    const address = leader.clientAddress;
+    await writer.put('existing', 'v1');
+    const before = await get(address, 'existing');
+
+    const cases: { request: () => Promise<unknown>; code: grpc.status; kind: string }[] = [
+      { request: () => call(address, 'put', { key: bytes(''), value: bytes('x') }), code: grpc.status.INVALID_ARGUMENT, kind: 'invalid-argument' },
+      {
+        request: () => call(address, 'put', { key: Buffer.alloc(5000, 1), value: bytes('x') }),
+        code: grpc.status.INVALID_ARGUMENT,
+        kind: 'key-too-large',
+      },
+      {
+        request: () => call(address, 'put', { key: bytes('big'), value: Buffer.alloc(2000, 1) }),
+        code: grpc.status.INVALID_ARGUMENT,
+        kind: 'value-too-large',
+      },
+      {
+        request: () => call(address, 'txn', {
+          success: Array.from({ length: 200 }, (_, i) => ({ put: { key: bytes(`t${i}`), value: bytes('x') } })),
+        }),
+        code: grpc.status.INVALID_ARGUMENT,
+        kind: 'request-too-large',
+      },
+      {
+        request: () => call(address, 'put', { key: bytes('existing'), value: bytes('v2'), ifAbsent: true }),
+        code: grpc.status.FAILED_PRECONDITION,
+        kind: 'compare-failed',
+      },
+      {
+        request: () => call(address, 'delete', { key: bytes('existing'), ifModRevision: 1 }),
+        code: grpc.status.FAILED_PRECONDITION,
+        kind: 'compare-failed',
+      },
+      { request: () => call(address, 'range', { limit: 5 }), code: grpc.status.INVALID_ARGUMENT, kind: 'invalid-argument' },
+      { request: () => call(address, 'get', { key: bytes('') }), code: grpc.status.INVALID_ARGUMENT, kind: 'invalid-argument' },
+    ];
+    for (const { request, code, kind } of cases) {
+      const error = await refusalOf(request());
+      expect({ code: error.code, kind: error.kind }).toEqual({ code, kind });
+    }
+
+    const after = await get(address, 'existing');
+    expect(after.kv?.value.toString()).toBe('v1');
+    expect(after.header.revision).toBe(before.header.revision);
+    expect((await get(address, 'big')).found).toBe(false);
+    expect((await get(address, 't0')).found).toBe(false);
+  });
+
+  it('answers a Batch stream by id, refusing a request without an operation', async () => {
+    const leader = await cluster.waitForLeader();
+    const { KvClient } = (await import('../src/proto.js')).loadProtos();
+    const client = new KvClient(leader.clientAddress, grpc.credentials.createInsecure());
+    try {
+      const stream = (client as unknown as { batch(): grpc.ClientDuplexStream<object, Record<string, unknown>> }).batch();
+      const answers = new Map<number, Record<string, unknown>>();
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on('data', (answer: Record<string, unknown>) => {
+          answers.set(Number(answer['id']), answer);
+          if (answers.size === 3) resolve();
+        });
+        stream.on('error', reject);
+      });
+      stream.write({ id: 7, put: { key: bytes('batched'), value: bytes('b') } });
+      stream.write({ id: 8, get: { key: bytes('greeting') } });
+      stream.write({ id: 9 });
+      await done;
+      stream.end();
+      expect((answers.get(7)?.['put'] as { revision: number }).revision).toBeGreaterThan(0);
+      expect((answers.get(8)?.['get'] as { found: boolean }).found).toBe(true);
+      expect((answers.get(9)?.['error'] as { kind: string }).kind).toBe('invalid-argument');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('applies a retried write once, even when the retry reaches another node', async () => {
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.member(await followerOf());
+    const request = { key: bytes('once'), value: bytes('only'), session: { clientId: 'retrier', sequence: 1 } };
+    const first = await call<{ revision: number }>(leader.clientAddress, 'put', request);
+    // The first answer was "lost": the client sends the same (client id, sequence) again.
+    const retried = await call<{ revision: number }>(follower.clientAddress, 'put', request);
+    expect(retried.revision).toBe(first.revision);
+    const read = await get(leader.clientAddress, 'once');
+    expect(read.kv?.version).toBe(1);
+    expect(read.kv?.modRevision).toBe(first.revision);
+    const next = await call<{ revision: number }>(leader.clientAddress, 'put', { ...request, session: { clientId: 'retrier', sequence: 2 } });
+    expect(next.revision).toBeGreaterThan(first.revision);
+    expect((await get(leader.clientAddress, 'once')).kv?.version).toBe(2);
+  });
+
+  it('catches a restarted member up with the writes it missed', async () => {
+    const id = await followerOf();
+    await cluster.kill(id, 'SIGKILL');
+    for (let i = 0; i < 40; i += 1) await writer.put(`missed-${i}`, `value-${i}`);
+    cluster.startMember(id);
+    const address = cluster.member(id).clientAddress;
+    await eventually('the restarted member to hold the last write', async () => {
+      const answer = await get(address, 'missed-39', 'SERIALIZABLE');
+      return answer.found ? answer : undefined;
+    });
+    for (let i = 0; i < 40; i += 1) {
+      expect((await get(address, `missed-${i}`, 'SERIALIZABLE')).kv?.value.toString()).toBe(`value-${i}`);
+    }
+  });
+
+  it('replaces a wiped follower through membership; the new member restores from a snapshot', async () => {
+    for (let i = 0; i < 150; i += 1) await writer.put(`bulk-${i}`, `value-${i}`);
+    const old = await followerOf();
+    const replacement = await cluster.replaceMember(old);
+    expect(replacement.id).not.toBe(old);
+    await eventually('the new member to hold the data', async () => {
+      const answer = await get(replacement.clientAddress, 'bulk-149', 'SERIALIZABLE');
+      return answer.found ? answer : undefined;
+    });
+    expect((await get(replacement.clientAddress, 'bulk-0', 'SERIALIZABLE')).kv?.value.toString()).toBe('value-0');
+    expect(readFileSync(replacement.logFile, 'utf8')).toMatch(/state restored from a snapshot/);
+    const leader = await cluster.waitForLeader();
+    const status = await cluster.call<StatusResponse>(leader.clientAddress, 'status', {});
+    const ids = status.members.map((m) => m.member.id).sort((a, b) => a - b);
+    expect(ids).not.toContain(old);
+    expect(ids).toContain(replacement.id);
+    expect(status.members.find((m) => m.member.id === replacement.id)?.member.learner).toBe(false);
+    // The new member serves writes made after it joined, through itself.
+    await call(replacement.clientAddress, 'put', { key: bytes('after-join'), value: bytes('yes') });
+    expect((await get(leader.clientAddress, 'after-join')).kv?.value.toString()).toBe('yes');
+  });
+});

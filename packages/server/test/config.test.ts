@@ -1,0 +1,97 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseNodeConfig } from '../src/config.js';
+import { tempDir } from './helpers.js';
+
+const base = ['--id', '1', '--data-dir', '/tmp/holdfast-config-test'];
+
+function refusal(argv: string[], env: Record<string, string> = {}): ConfigError {
+  try {
+    parseNodeConfig(argv, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`configuration ${argv.join(' ')} was accepted`);
+}
+
+describe('node configuration', () => {
+  it('fills defaults and makes a lone node its own initial cluster', () => {
+    const config = parseNodeConfig(base, {});
+    expect(config.id).toBe(1);
+    expect(config.name).toBe('node-1');
+    expect(config.initialCluster).toEqual([
+      { id: 1, name: 'node-1', region: 'local', peerAddress: config.peerListen, clientAddress: config.clientListen },
+    ]);
+    expect(config.failpoints).toEqual({ fsyncDelayMs: 0, fsyncFail: false, diskFull: false });
+  });
+
+  it('parses the initial cluster, dial overrides and failpoints', () => {
+    const config = parseNodeConfig(
+      [
+        ...base,
+        '--initial-cluster',
+        '1=a/eu/127.0.0.1:7101/127.0.0.1:7001,2=b/us/127.0.0.1:7102/127.0.0.1:7002',
+        '--peer-dial',
+        '2=127.0.0.1:9002',
+        '--failpoints',
+        'fsync-delay-ms=50,disk-full',
+      ],
+      {},
+    );
+    expect(config.initialCluster.map((m) => [m.id, m.name, m.region])).toEqual([
+      [1, 'a', 'eu'],
+      [2, 'b', 'us'],
+    ]);
+    expect(config.peerDial.get(2)).toBe('127.0.0.1:9002');
+    expect(config.failpoints).toEqual({ fsyncDelayMs: 50, fsyncFail: false, diskFull: true });
+  });
+
+  it('takes flags over environment over file', () => {
+    const dir = tempDir('config');
+    try {
+      const file = join(dir.path, 'node.json');
+      writeFileSync(file, JSON.stringify({ tickMs: 7, electionTicks: 30, region: 'file-region' }));
+      const config = parseNodeConfig([...base, '--config', file, '--tick-ms', '9'], {
+        HOLDFAST_TICK_MS: '8',
+        HOLDFAST_ELECTION_TICKS: '20',
+      });
+      expect(config.tickMs).toBe(9);
+      expect(config.electionTicks).toBe(20);
+      expect(config.region).toBe('file-region');
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('refuses a missing id or data dir, naming the setting', () => {
+    expect(refusal(['--data-dir', '/tmp/x']).setting).toBe('id');
+    expect(refusal(['--id', '1']).setting).toBe('dataDir');
+  });
+
+  it('refuses out-of-range and malformed numbers', () => {
+    expect(refusal([...base, '--tick-ms', '0']).message).toMatch(/tickMs: 0 is below the minimum 1/);
+    expect(refusal([...base, '--key-bytes-max', 'lots']).setting).toBe('keyBytesMax');
+    expect(refusal([...base, '--id=0']).message).toMatch(/id: 0 is below the minimum 1/);
+  });
+
+  it('refuses settings that contradict each other', () => {
+    expect(refusal([...base, '--heartbeat-ticks', '10', '--election-ticks', '10']).setting).toBe('heartbeatTicks');
+    expect(refusal([...base, '--request-bytes-max', '1000', '--value-bytes-max', '5000']).setting).toBe('requestBytesMax');
+    expect(refusal([...base, '--initial-cluster', '2=b/us/127.0.0.1:7102/127.0.0.1:7002']).setting).toBe('initialCluster');
+  });
+
+  it('refuses bad addresses, member lists, failpoints and unknown flags', () => {
+    expect(refusal([...base, '--client-listen', 'nowhere']).setting).toBe('clientListen');
+    expect(refusal([...base, '--initial-cluster', '1=a/eu/127.0.0.1:7101']).setting).toBe('initialCluster');
+    expect(refusal([...base, '--initial-cluster', '1=a//h:1/h:2,1=b//h:3/h:4']).message).toMatch(/appears twice/);
+    expect(refusal([...base, '--failpoints', 'fsync-never']).setting).toBe('failpoints');
+    expect(refusal([...base, '--log-level', 'loud']).setting).toBe('logLevel');
+    expect(refusal([...base, '--no-such-flag']).setting).toBe('flags');
+  });
+
+  it('refuses a join without members to reach', () => {
+    expect(refusal([...base, '--join']).setting).toBe('initialCluster');
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * Leader failure under write load: SIGKILL (a new leader must be elected quickly and no
+ * acknowledged write may be missing) and SIGTERM (leadership is handed over, the node exits 0,
+ * and no write fails for a client that retries with its session).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCluster, type LocalMember } from '../src/localCluster.js';
+import { closeClients, get, SessionWriter, tempDir } from './helpers.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Writers that keep putting distinct keys until stopped. */
+function startLoad(cluster: LocalCluster, writers: number, prefix: string) {
+  let running = true;
+  const sessions = Array.from({ length: writers }, (_, w) => new SessionWriter(`${prefix}-${w}`, () => cluster.endpoints()));
+  const loops = sessions.map(async (session, w) => {
+    for (let n = 0; running; n += 1) {
+      await session.put(`${prefix}-${w}-${n}`, `v${n}`).catch(() => undefined);
+    }
+  });
+  return {
+    sessions,
+    async stop(): Promise<void> {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+async function expectAllAcknowledgedPresent(cluster: LocalCluster, sessions: readonly SessionWriter[]): Promise<number> {
+  const leader = await cluster.waitForLeader();
+  let checked = 0;
+  for (const session of sessions) {
+    for (const [key, value] of session.acknowledged) {
+      const answer = await get(leader.clientAddress, key);
+      expect(answer.kv?.value.toString(), `acknowledged write ${key}`).toBe(value);
+      checked += 1;
+    }
+  }
+  return checked;
+}
+
+async function newLeaderAfter(cluster: LocalCluster, old: number, timeoutMs: number): Promise<LocalMember> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const leader = await cluster.findLeader();
+    if (leader && leader.id !== old) return leader;
+    await sleep(25);
+  }
+  throw new Error(`no new leader within ${timeoutMs} ms`);
+}
+
+describe('leader failure under write load', () => {
+  const dir = tempDir('failover');
+  let cluster: LocalCluster;
+
+  beforeAll(async () => {
+    cluster = await LocalCluster.start({ dataDir: dir.path, size: 3 });
+    await cluster.waitForLeader(30_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    closeClients();
+    dir.remove();
+  });
+
+  it('elects a new leader within 2 s of a SIGKILL and loses no acknowledged write', async () => {
+    const load = startLoad(cluster, 8, 'kill');
+    await sleep(1000);
+    const leader = await cluster.waitForLeader();
+    const killedAt = Date.now();
+    await cluster.kill(leader.id, 'SIGKILL');
+    const next = await newLeaderAfter(cluster, leader.id, 5000);
+    const electionMs = Date.now() - killedAt;
+    await sleep(1000);
+    await load.stop();
+    expect(next.id).not.toBe(leader.id);
+    expect(electionMs).toBeLessThan(2000);
+    const checked = await expectAllAcknowledgedPresent(cluster, load.sessions);
+    expect(checked).toBeGreaterThan(20);
+    cluster.startMember(leader.id);
+  });
+
+  it('hands leadership over on SIGTERM: the node exits 0 and no write fails', async () => {
+    await sleep(500);
+    const load = startLoad(cluster, 8, 'term');
+    await sleep(1000);
+    const leader = await cluster.waitForLeader();
+    await cluster.kill(leader.id, 'SIGTERM');
+    expect(cluster.exitCode(leader.id)).toBe(0);
+    const next = await newLeaderAfter(cluster, leader.id, 5000);
+    await sleep(1000);
+    await load.stop();
+    expect(next.id).not.toBe(leader.id);
+    expect(load.sessions.flatMap((s) => s.failures)).toEqual([]);
+    const checked = await expectAllAcknowledgedPresent(cluster, load.sessions);
+    expect(checked).toBeGreaterThan(20);
+  });
+});

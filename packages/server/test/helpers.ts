@@ -1,0 +1,107 @@
+/** A small grpc-js client for the integration tests: unary KV calls and a retrying session writer. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos } from '../src/proto.js';
+
+export interface CallError extends Error {
+  code: grpc.status;
+  kind: string;
+  leader: string;
+}
+
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), `holdfast-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+const clients = new Map<string, grpc.Client>();
+
+function kvClient(address: string): grpc.Client {
+  let client = clients.get(address);
+  if (!client) {
+    const { KvClient } = loadProtos();
+    client = new KvClient(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+    clients.set(address, client);
+  }
+  return client;
+}
+
+export function closeClients(): void {
+  for (const client of clients.values()) client.close();
+  clients.clear();
+}
+
+export function call<T = Record<string, unknown>>(address: string, method: string, request: object, timeoutMs = 3000): Promise<T> {
+  const client = kvClient(address) as unknown as Record<string, (...args: unknown[]) => void>;
+  return new Promise((resolve, reject) => {
+    client[method]!.call(client, request, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: T) => {
+      if (!error) {
+        resolve(response);
+        return;
+      }
+      const kind = error.metadata?.get('holdfast-error')[0];
+      const leader = error.metadata?.get('holdfast-leader')[0];
+      reject(Object.assign(error, { kind: typeof kind === 'string' ? kind : '', leader: typeof leader === 'string' ? leader : '' }));
+    });
+  });
+}
+
+export const bytes = (text: string): Buffer => Buffer.from(text);
+
+export interface GetAnswer {
+  found: boolean;
+  kv: { value: Buffer; version: number; modRevision: number } | null;
+  header: { revision: number; memberId: number };
+}
+
+export async function get(address: string, key: string, consistency = 'LINEARIZABLE'): Promise<GetAnswer> {
+  return call<GetAnswer>(address, 'get', { key: bytes(key), consistency });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function retryable(error: unknown): boolean {
+  const code = (error as CallError).code;
+  return code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED || code === grpc.status.CANCELLED;
+}
+
+/**
+ * Writes with one session, retrying the same (client id, sequence) on any node until it is
+ * acknowledged, as the SDK does. Records every acknowledged write and every failure.
+ */
+export class SessionWriter {
+  private sequence = 0;
+  readonly acknowledged = new Map<string, string>();
+  readonly failures: string[] = [];
+  private next = 0;
+
+  constructor(
+    private readonly clientId: string,
+    private readonly endpoints: () => string[],
+  ) {}
+
+  async put(key: string, value: string, options: { giveUpMs?: number } = {}): Promise<{ revision: number }> {
+    this.sequence += 1;
+    const request = { key: bytes(key), value: bytes(value), session: { clientId: this.clientId, sequence: this.sequence } };
+    const giveUp = Date.now() + (options.giveUpMs ?? 20_000);
+    for (;;) {
+      const list = this.endpoints();
+      const address = list[this.next % Math.max(1, list.length)];
+      try {
+        if (!address) throw Object.assign(new Error('no endpoint'), { code: grpc.status.UNAVAILABLE });
+        const answer = await call<{ revision: number }>(address, 'put', request, 2000);
+        this.acknowledged.set(key, value);
+        return answer;
+      } catch (error) {
+        if (!retryable(error) || Date.now() > giveUp) {
+          this.failures.push(`${key}: ${(error as Error).message}`);
+          throw error;
+        }
+        this.next += 1;
+        await sleep(20);
+      }
+    }
+  }
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatFailure, runSeeds } from './runner.js';
+import type { SimDefects } from './simulation.js';
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return parsed;
+}
+
+const defectsByFlag: Record<string, SimDefects> = {
+  'forgets-vote': { forgetsVote: true },
+  'ack-before-sync': { ackBeforeSync: true },
+  'local-reads': { localReads: true },
+};
+
+const program = new Command()
+  .name('holdfast-sim')
+  .description('Deterministic simulation of the Raft core under network, disk and node faults')
+  .option('--seeds <n>', 'number of seeds to run', positiveInteger)
+  .option('--seed <s>', 'first seed (alone: replay just this seed)', positiveInteger, 1)
+  .addOption(new Option('--nodes <n>', 'cluster size').choices(['3', '5']).default('3'))
+  .option('--steps <m>', 'ticks of faults per seed', positiveInteger, 1000)
+  .option('--no-linearizability', 'skip the linearizability check of the client history')
+  .addOption(
+    new Option('--defect <name>', 'self-test only: break safety on purpose').choices(Object.keys(defectsByFlag)).hideHelp(),
+  )
+  .option('--quiet', 'print only failures and the summary')
+  .parse();
+
+const options = program.opts<{
+  seeds?: number;
+  seed: number;
+  nodes: string;
+  steps: number;
+  linearizability: boolean;
+  defect?: string;
+  quiet?: boolean;
+}>();
+
+const seedCount = options.seeds ?? 1;
+const nodeCount = Number(options.nodes);
+const defects = options.defect === undefined ? undefined : defectsByFlag[options.defect];
+const defectFlag = options.defect === undefined ? '' : ` --defect ${options.defect}`;
+let lastProgressAt = performance.now();
+let done = 0;
+
+console.log(
+  `holdfast sim: seeds ${options.seed}..${options.seed + seedCount - 1}, ${nodeCount} nodes, ${options.steps} steps${defectFlag}`,
+);
+const summary = runSeeds({
+  firstSeed: options.seed,
+  seedCount,
+  nodeCount,
+  steps: options.steps,
+  ...(defects === undefined ? {} : { defects }),
+  checkLinearizability: options.linearizability,
+  onResult: (result) => {
+    done++;
+    if (result.violation !== undefined) console.log(formatFailure(result, defectFlag));
+    if (seedCount === 1 && !options.quiet) console.log(`seed ${result.seed}: event digest ${result.digest}`);
+    const now = performance.now();
+    if (!options.quiet && now - lastProgressAt > 5000) {
+      lastProgressAt = now;
+      console.log(`  ${done}/${seedCount} seeds`);
+    }
+  },
+});
+
+const seconds = summary.elapsedMs / 1000;
+console.log(
+  `ran ${summary.seedsRun} seeds in ${seconds.toFixed(1)} s (${summary.seedsPerSecond.toFixed(2)} seeds/s); ` +
+    `violations: ${summary.failures.length}`,
+);
+console.log(
+  `totals: ${Object.entries(summary.totals)
+    .map(([name, value]) => `${name} ${value}`)
+    .join(', ')}`,
+);
+if (summary.failures.length > 0) {
+  console.log(`failing seeds: ${summary.failures.map((failure) => failure.seed).join(' ')}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,28 @@
+/** The only file that names @holdfast/raft's classes: construction and error classification. */
+import { MemoryLogStorage, RaftError, RaftNode } from '@holdfast/raft';
+import type { NodeId, RaftConfig } from '@holdfast/raft';
+import type { CoreNode, CoreStorage } from './core.js';
+import type { DurableState } from './disk.js';
+
+export function createCore(config: RaftConfig): CoreNode {
+  return new RaftNode(config);
+}
+
+export function createStorage(): CoreStorage {
+  return new MemoryLogStorage();
+}
+
+/** The identical log every initial member starts from, as it lies on each member's disk. */
+export function bootstrapState(voters: readonly NodeId[]): DurableState {
+  const storage = MemoryLogStorage.bootstrap(voters);
+  const entries = storage.entries(storage.firstIndex(), storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER);
+  return { hardState: storage.initialState().hardState, snapshot: undefined, entries };
+}
+
+/**
+ * A refusal the core reports to a caller (not the leader, limits, a transfer under way): the
+ * operation did not happen. Anything else thrown by the core is a bug the simulator reports.
+ */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof RaftError && error.code !== 'INVARIANT';
+}

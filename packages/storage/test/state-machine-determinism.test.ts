@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KvStateMachine, type KvOperation } from '../src/index.js';
+import type { Entry } from '../src/raft-types.js';
+import { bytes, commandEntry, makeTempDir, text } from './helpers.js';
+
+const keys = ['a', 'b', 'c'];
+
+const operationArbitrary: fc.Arbitrary<KvOperation> = fc.oneof(
+  fc.record({ type: fc.constant('put' as const), key: fc.constantFrom(...keys).map(bytes), value: fc.string({ maxLength: 4 }).map(bytes) }),
+  fc.record({ type: fc.constant('delete' as const), key: fc.constantFrom(...keys).map(bytes) }),
+  fc.record({
+    type: fc.constant('txn' as const),
+    compare: fc.array(
+      fc.record({
+        key: fc.constantFrom(...keys).map(bytes),
+        target: fc.constantFrom('version' as const, 'modRevision' as const),
+        operator: fc.constantFrom('equal' as const, 'greater' as const),
+        number: fc.nat({ max: 5 }),
+      }),
+      { maxLength: 2 },
+    ),
+    success: fc.constant([{ type: 'put' as const, key: bytes('a'), value: bytes('t') }]),
+    failure: fc.constant([{ type: 'delete' as const, key: bytes('b') }]),
+  }),
+);
+
+const commandArbitrary = fc.record({
+  operation: operationArbitrary,
+  clientId: fc.constantFrom('', 'x', 'y', 'z'),
+  sequence: fc.integer({ min: 1, max: 4 }),
+  advanceMs: fc.nat({ max: 800 }),
+});
+
+async function dump(sm: KvStateMachine): Promise<string> {
+  const page = await sm.range({ start: Uint8Array.of(1), end: Uint8Array.of(0) });
+  const kvs = page.kvs.map((kv) => `${text(kv.key)}=${text(kv.value)}@${kv.createRevision}/${kv.modRevision}/${kv.version}`);
+  return `${sm.appliedIndex} r${sm.revision} s${sm.sessionCount()} ${kvs.join(' ')}`;
+}
+
+/** Replicas apply the same log in different batches and restart at different points: they must agree. */
+describe('state machine determinism', () => {
+  let root: { dir: string; remove: () => Promise<void> };
+  beforeAll(async () => {
+    root = await makeTempDir();
+  });
+  afterAll(async () => {
+    await root.remove();
+  });
+
+  it('gives the same results and state whatever the batching and restarts', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(commandArbitrary, { minLength: 1, maxLength: 25 }), fc.nat(), async (commands, cutSeed) => {
+        let clock = 0;
+        const entries: Entry[] = commands.map((command, position) => {
+          clock += command.advanceMs;
+          return commandEntry({
+            index: position + 1,
+            operation: command.operation,
+            session: { clientId: command.clientId, sequence: command.sequence },
+            proposedAtMs: clock,
+          });
+        });
+        const options = { sessions: { sessionsMax: 2, sessionIdleMsMax: 1_000, answersPerSessionMax: 2 } };
+        const one = await KvStateMachine.open({ dir: `${root.dir}/${run}-one`, ...options });
+        const single = await one.apply(entries);
+        const cut = cutSeed % (entries.length + 1);
+        let two = await KvStateMachine.open({ dir: `${root.dir}/${run}-two`, ...options });
+        const batched = [];
+        for (const entry of entries.slice(0, cut)) batched.push(...(await two.apply([entry])));
+        await two.close();
+        two = await KvStateMachine.open({ dir: `${root.dir}/${run}-two`, ...options });
+        batched.push(...(await two.apply(entries.slice(cut))));
+        run++;
+        try {
+          expect(JSON.stringify(batched)).toBe(JSON.stringify(single));
+          expect(await dump(two)).toBe(await dump(one));
+        } finally {
+          await one.close();
+          await two.close();
+        }
+      }),
+      { numRuns: 25, seed: 424242 },
+    );
+  });
+});
