@@ -146,8 +146,9 @@ interface EtcdNode {
   id: string;
   clientPort: number;
   peerPort: number;
-  clientProxy: TcpProxy;
-  peerProxy: TcpProxy;
+  /** Absent when the cluster runs without proxies (throughput measurement). */
+  clientProxy: TcpProxy | undefined;
+  peerProxy: TcpProxy | undefined;
   process: ManagedProcess;
   dataDir: string;
   admin: EtcdStubs;
@@ -165,9 +166,16 @@ export class EtcdTarget implements ClusterTarget {
   private network: ProxyNetwork | undefined;
   private runDir = '';
   private readonly clusterToken: string;
+  private readonly proxied: boolean;
 
-  constructor(options: { clusterToken?: string } = {}) {
+  constructor(options: { clusterToken?: string; proxied?: boolean } = {}) {
     this.clusterToken = options.clusterToken ?? `bench-${process.pid}-${Date.now()}`;
+    this.proxied = options.proxied ?? true;
+  }
+
+  /** The members' own client addresses, bypassing the proxies. */
+  directClientAddresses(): string[] {
+    return [...this.nodes.values()].map((n) => `127.0.0.1:${n.clientPort}`);
   }
 
   nodeIds(): string[] {
@@ -199,7 +207,7 @@ export class EtcdTarget implements ClusterTarget {
   }
 
   createKv(options: { clientIndex: number; deadlineMs: number }): KvAdapter {
-    const endpoints = [...this.nodes.values()].map((n) => n.clientProxy.address);
+    const endpoints = [...this.nodes.values()].map((n) => clientAddress(n));
     return new EtcdKv({ endpoints, firstIndex: options.clientIndex, deadlineMs: options.deadlineMs });
   }
 
@@ -289,7 +297,7 @@ export class EtcdTarget implements ClusterTarget {
     const node = this.node(id);
     await node.process.kill();
     fs.rmSync(node.dataDir, { recursive: true, force: true });
-    const peerUrl = `http://${node.peerProxy.address}`;
+    const peerUrl = `http://${peerAddress(node)}`;
     const added = await retryUntil({
       action: () =>
         callUnary<EtcdMemberAddResponse>({
@@ -350,20 +358,24 @@ export class EtcdTarget implements ClusterTarget {
     if (network === undefined) throw new TargetError('not-started', 'etcd target not started');
     const clientPort = await findFreePort();
     const peerPort = await findFreePort();
-    const clientProxy = await network.addProxy({
-      name: `client->${id}`,
-      dialerId: 'client',
-      listenerId: id,
-      target: () => ({ host: '127.0.0.1', port: clientPort }),
-    });
+    const clientProxy = !this.proxied
+      ? undefined
+      : await network.addProxy({
+          name: `client->${id}`,
+          dialerId: 'client',
+          listenerId: id,
+          target: () => ({ host: '127.0.0.1', port: clientPort }),
+        });
     // One proxy in front of each member's peer port, shared by every peer: etcd advertises one peer
     // URL per member, so the dialer is identified from its HTTP request headers.
-    const peerProxy = await network.addProxy({
-      name: `peers->${id}`,
-      listenerId: id,
-      classifyDialer: (head) => this.classifyPeer(head),
-      target: () => ({ host: '127.0.0.1', port: peerPort }),
-    });
+    const peerProxy = !this.proxied
+      ? undefined
+      : await network.addProxy({
+          name: `peers->${id}`,
+          listenerId: id,
+          classifyDialer: (head) => this.classifyPeer(head),
+          target: () => ({ host: '127.0.0.1', port: peerPort }),
+        });
     const node: EtcdNode = {
       id,
       clientPort,
@@ -391,7 +403,7 @@ export class EtcdTarget implements ClusterTarget {
       const name = line.slice(0, colon).trim().toLowerCase();
       const value = line.slice(colon + 1).trim();
       if (name === 'x-peerurls') {
-        const found = [...this.nodes.values()].find((n) => value.split(',').includes(`http://${n.peerProxy.address}`));
+        const found = [...this.nodes.values()].find((n) => value.split(',').includes(`http://${peerAddress(n)}`));
         if (found !== undefined) return found.id;
       }
       if (name === 'x-server-from') {
@@ -407,7 +419,7 @@ export class EtcdTarget implements ClusterTarget {
   private initialCluster(): string {
     return [...this.nodes.values()]
       .filter((n) => n.member)
-      .map((n) => `${n.id}=http://${n.peerProxy.address}`)
+      .map((n) => `${n.id}=http://${peerAddress(n)}`)
       .join(',');
   }
 
@@ -420,9 +432,9 @@ export class EtcdTarget implements ClusterTarget {
         `--name=${node.id}`,
         `--data-dir=${node.dataDir}`,
         `--listen-client-urls=http://127.0.0.1:${node.clientPort}`,
-        `--advertise-client-urls=http://${node.clientProxy.address}`,
+        `--advertise-client-urls=http://${clientAddress(node)}`,
         `--listen-peer-urls=http://127.0.0.1:${node.peerPort}`,
-        `--initial-advertise-peer-urls=http://${node.peerProxy.address}`,
+        `--initial-advertise-peer-urls=http://${peerAddress(node)}`,
         `--initial-cluster=${options.initialCluster}`,
         `--initial-cluster-state=${options.state}`,
         `--initial-cluster-token=${this.clusterToken}`,
@@ -464,6 +476,14 @@ export class EtcdTarget implements ClusterTarget {
       if (node !== undefined) node.memberId = member.ID;
     }
   }
+}
+
+function peerAddress(node: EtcdNode): string {
+  return node.peerProxy?.address ?? `127.0.0.1:${node.peerPort}`;
+}
+
+function clientAddress(node: EtcdNode): string {
+  return node.clientProxy?.address ?? `127.0.0.1:${node.clientPort}`;
 }
 
 /** A client of the etcd v3 KV API over every endpoint, moving to the next one after an error. */

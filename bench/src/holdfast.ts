@@ -10,12 +10,18 @@ import {
   type KvAdapter,
   type KvValue,
   type RestartOptions,
+  retryUntil,
   TargetError,
   type TargetStartOptions,
 } from './target.js';
 
-/** Proxies kept listening ahead of need: peerDialAddress must answer synchronously for new pairs. */
-const SPARE_PROXIES = 16;
+/**
+ * Members that may join during a run (wipe, member churn) get new ids. Proxies for links to and from
+ * them are created up front, and every node is started with dial overrides for those future ids too
+ * (the server resolves its --peer-dial map whenever it dials a member), so links to a member that
+ * joins later also go through the proxies.
+ */
+const FUTURE_MEMBERS_MAX = 12;
 
 const nodeName = (id: number): string => `n${id}`;
 
@@ -37,7 +43,9 @@ export class HoldfastTarget implements ClusterTarget {
   private runDir = '';
   private readonly peerProxies = new Map<string, TcpProxy>();
   private readonly clientProxies = new Map<number, TcpProxy>();
-  private readonly spares: TcpProxy[] = [];
+  /** Peer listen address per member id, as LocalCluster reported it. */
+  private readonly peerListen = new Map<number, string>();
+  private memberIdMax = 0;
   /** Failpoints for a node's next start; cleared by a clean restart. */
   private readonly failpoints = new Map<number, string[]>();
   private admin: HoldfastClient | undefined;
@@ -60,16 +68,18 @@ export class HoldfastTarget implements ClusterTarget {
   async start(options: TargetStartOptions): Promise<void> {
     this.network = options.network;
     this.runDir = options.runDir;
-    await this.refillSpares();
+    this.memberIdMax = options.nodeCount + FUTURE_MEMBERS_MAX;
+    await this.createPeerProxies();
     const regions = options.regions === undefined ? undefined : Object.values(options.regions);
     this.cluster = await LocalCluster.start({
       dataDir: this.logsDir(),
       size: options.nodeCount,
       clusterId: `bench-${process.pid}`,
       peerDialAddress: (fromId, toId, listenAddress) => this.peerDialAddress({ fromId, toId, listenAddress }),
+      // Given after LocalCluster's own --peer-dial, so this one (which adds future ids) wins.
       extraArgs: (id) => {
         const points = this.failpoints.get(id) ?? [];
-        return points.length === 0 ? [] : ['--failpoints', points.join(',')];
+        return [...this.peerDialFlag(id), ...(points.length === 0 ? [] : ['--failpoints', points.join(',')])];
       },
       ...(regions === undefined ? {} : { regions }),
     });
@@ -77,7 +87,8 @@ export class HoldfastTarget implements ClusterTarget {
     this.admin = createClient({
       endpoints: this.cluster.members.map((m) => m.clientAddress),
       deadlineMs: 2000,
-      attemptTimeoutMs: 500,
+      // Long enough for a leadership transfer; status polls pass their own shorter deadline.
+      attemptTimeoutMs: 5000,
       clientId: 'bench-admin',
       random: () => this.prng.nextFloat(),
     });
@@ -164,20 +175,46 @@ export class HoldfastTarget implements ClusterTarget {
   }
 
   async wipeAndRejoin(id: string): Promise<void> {
-    const added = await this.requireCluster().replaceMember(parseNodeId(id));
-    await this.ensureClientProxy(added.id);
-    await this.refillSpares();
+    const numeric = parseNodeId(id);
+    const cluster = this.requireCluster();
+    await cluster.kill(numeric, 'SIGKILL');
+    cluster.wipe(numeric);
+    await this.removeMember(id);
+    await this.addMember(id);
   }
 
   async removeMember(id: string): Promise<void> {
-    await this.requireCluster().removeMember(parseNodeId(id));
+    const numeric = parseNodeId(id);
+    const cluster = this.requireCluster();
+    // A timed-out removal may still have been applied: check the membership before retrying.
+    await retryUntil({
+      action: async () => {
+        if (!(await this.isVoterOrLearner(numeric))) {
+          cluster.member(numeric).removed = true;
+          return;
+        }
+        await cluster.removeMember(numeric);
+      },
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
+    await cluster.kill(numeric, 'SIGKILL');
   }
 
   async addMember(_id: string): Promise<void> {
     // A removed holdfast member cannot come back under its old id: a new member (new id) takes its place.
-    const added = await this.requireCluster().addMember({ promote: true, timeoutMs: 30_000 });
+    const added = await retryUntil({
+      action: () => this.requireCluster().addMember({ promote: true, timeoutMs: 30_000 }),
+      timeoutMs: 45_000,
+      intervalMs: 500,
+    });
+    if (added.id > this.memberIdMax) this.unproxiedLinks.push(`every link of ${nodeName(added.id)}`);
     await this.ensureClientProxy(added.id);
-    await this.refillSpares();
+  }
+
+  private async isVoterOrLearner(id: number): Promise<boolean> {
+    const members = await this.requireAdmin().members.list({ deadlineMs: 2000 });
+    return members.some((m) => m.id === id);
   }
 
   async transferLeadership(toId?: string): Promise<void> {
@@ -193,26 +230,42 @@ export class HoldfastTarget implements ClusterTarget {
   }
 
   private peerDialAddress(options: { fromId: number; toId: number; listenAddress: string }): string {
-    const key = `${options.fromId}->${options.toId}`;
-    const existing = this.peerProxies.get(key);
-    if (existing !== undefined) return existing.address;
-    const spare = this.spares.shift();
-    if (spare === undefined) {
-      this.unproxiedLinks.push(key);
-      return options.listenAddress;
-    }
-    spare.assign({ dialerId: nodeName(options.fromId), listenerId: nodeName(options.toId), target: parseEndpoint(options.listenAddress) });
-    this.peerProxies.set(key, spare);
-    void this.refillSpares();
-    return spare.address;
+    this.peerListen.set(options.toId, options.listenAddress);
+    const proxy = this.peerProxies.get(`${options.fromId}->${options.toId}`);
+    if (proxy !== undefined) return proxy.address;
+    this.unproxiedLinks.push(`n${options.fromId}->n${options.toId}`);
+    return options.listenAddress;
   }
 
-  private async refillSpares(): Promise<void> {
-    const network = this.requireNetwork();
-    while (this.spares.length < SPARE_PROXIES) {
-      const proxy = await network.addProxy({ name: 'spare', dialerId: 'unassigned', listenerId: 'unassigned', target: () => undefined });
-      this.spares.push(proxy);
+  private peerDialFlag(fromId: number): string[] {
+    const overrides: string[] = [];
+    for (let toId = 1; toId <= this.memberIdMax; toId += 1) {
+      const proxy = this.peerProxies.get(`${fromId}->${toId}`);
+      if (toId !== fromId && proxy !== undefined) overrides.push(`${toId}=${proxy.address}`);
     }
+    return overrides.length === 0 ? [] : ['--peer-dial', overrides.join(',')];
+  }
+
+  private async createPeerProxies(): Promise<void> {
+    const network = this.requireNetwork();
+    for (let fromId = 1; fromId <= this.memberIdMax; fromId += 1) {
+      for (let toId = 1; toId <= this.memberIdMax; toId += 1) {
+        if (fromId === toId) continue;
+        const proxy = await network.addProxy({
+          name: `${nodeName(fromId)}->${nodeName(toId)}`,
+          dialerId: nodeName(fromId),
+          listenerId: nodeName(toId),
+          target: () => this.peerEndpoint(toId),
+        });
+        this.peerProxies.set(`${fromId}->${toId}`, proxy);
+      }
+    }
+  }
+
+  private peerEndpoint(id: number): { host: string; port: number } | undefined {
+    const member = this.cluster?.members.find((m) => m.id === id);
+    const address = member?.peerAddress ?? this.peerListen.get(id);
+    return address === undefined ? undefined : parseEndpoint(address);
   }
 
   private async ensureClientProxy(id: number): Promise<void> {

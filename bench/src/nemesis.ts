@@ -44,6 +44,8 @@ export class NemesisRunner {
   private readonly schedule: readonly ScheduledFault[];
   /** Clock time at which the schedule's zero lies. */
   private readonly originMs: number;
+  /** Least quiet time after a heal, even when a slow fault pushed the plan late. */
+  private readonly quietMinMs: number;
   private stopping = false;
   private wake: (() => void) | undefined;
   private current: string | undefined;
@@ -55,7 +57,9 @@ export class NemesisRunner {
     clock: MonotonicClock;
     schedule: readonly ScheduledFault[];
     originMs: number;
+    quietMinMs: number;
   }) {
+    this.quietMinMs = options.quietMinMs;
     this.target = options.target;
     this.network = options.network;
     this.clock = options.clock;
@@ -69,10 +73,12 @@ export class NemesisRunner {
   }
 
   async run(): Promise<void> {
+    let readyAtMs = 0;
     for (const fault of this.schedule) {
-      await this.waitUntil(this.originMs + fault.startMs);
+      await this.waitUntil(Math.max(this.originMs + fault.startMs, readyAtMs));
       if (this.stopping) return;
       await this.runFault(fault);
+      readyAtMs = this.clock.nowMs() + this.quietMinMs;
     }
   }
 

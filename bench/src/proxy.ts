@@ -185,10 +185,10 @@ export class ProxyNetwork {
 }
 
 export class TcpProxy {
-  name: string;
-  listenerId: string;
+  readonly name: string;
+  readonly listenerId: string;
   private readonly network: ProxyNetwork;
-  private options: AddProxyOptions;
+  private readonly options: AddProxyOptions;
   private readonly server: net.Server;
   private readonly connections = new Set<ProxiedConnection>();
   private listenPort = 0;
@@ -226,22 +226,6 @@ export class TcpProxy {
 
   connectionCount(): number {
     return this.connections.size;
-  }
-
-  /**
-   * Give a spare proxy (listening already, so its address can be handed out synchronously) its link.
-   * Connections accepted before this keep their old link.
-   */
-  assign(link: { dialerId: string; listenerId: string; target: Endpoint }): void {
-    this.options = {
-      ...this.options,
-      name: `${link.dialerId}->${link.listenerId}`,
-      dialerId: link.dialerId,
-      listenerId: link.listenerId,
-      target: () => link.target,
-    };
-    this.name = this.options.name;
-    this.listenerId = link.listenerId;
   }
 
   applyChanges(): void {

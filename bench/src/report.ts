@@ -36,6 +36,8 @@ export interface BenchReport {
   verdict: BenchVerdict;
   /** Test-only anomalies the run inserted on purpose. */
   planted: string[];
+  /** Caveats about the run (e.g. links the proxies could not cover). */
+  notes: string[];
   outDir: string;
 }
 
@@ -82,6 +84,7 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   lines.push(`- **Verdict: ${verdict.passed ? 'PASS' : 'FAIL'}**`);
   for (const failure of verdict.failures) lines.push(`  - ${failure}`);
   if (report.planted.length > 0) lines.push(`- Planted on purpose (test switch): ${report.planted.join('; ')}`);
+  for (const note of report.notes) lines.push(`- Note: ${note}`);
   lines.push('', '## Figures', '');
   lines.push('| metric | value |', '|---|---|');
   lines.push(`| duration | ${fmt(figures.durationS)} s |`);
@@ -101,7 +104,7 @@ export function renderSummaryMarkdown(report: BenchReport): string {
     `| linearizable | ${lin.judged ? `${lin.linearizable} (${lin.keysChecked} keys, ${lin.operationsChecked} ops, ${lin.violations?.length ?? 0} violations, ${lin.undecidedKeys?.length ?? 0} undecided, ${fmt(lin.elapsedMs, 0)} ms)` : `not judged: ${lin.reason}`} |`,
   );
   lines.push(
-    `| lost writes | ${verdict.lostWrites.lostWriteCount} (${verdict.lostWrites.lostWrites.length} keys of ${verdict.lostWrites.keysRead} read back; ${verdict.lostWrites.keysUnreadable.length} unreadable) |`,
+    `| lost writes | ${verdict.lostWrites.lostWriteCount} (keys affected ${verdict.lostWrites.lostWrites.length}; ${verdict.lostWrites.keysRead} keys read back, ${verdict.lostWrites.keysUnreadable.length} unreadable) |`,
   );
   lines.push(`| duplicate applications | ${verdict.lostWrites.duplicates.length} keys |`);
   lines.push('', '## Faults', '');

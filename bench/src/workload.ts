@@ -86,6 +86,11 @@ export class Workload {
     }
   }
 
+  /** Resolves when every worker has ended (stopped, or the history is full). */
+  async finished(): Promise<void> {
+    await Promise.all(this.workers);
+  }
+
   /** Stop issuing operations and wait for the ones in flight. */
   async stop(): Promise<void> {
     this.stopping = true;

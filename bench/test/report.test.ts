@@ -65,6 +65,7 @@ function syntheticReport(): BenchReport {
       },
     },
     planted: [],
+    notes: [],
     outDir: '/tmp',
   };
 }

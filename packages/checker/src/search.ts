@@ -2,11 +2,15 @@ import { assertInvariant } from './errors.js';
 import { INVALID, type ModelOperation, stepModel } from './model.js';
 
 /**
- * Wing & Gong's linearizability search with Lowe's memoization (as in Knossos' WGL and Porcupine):
- * walk the call/return events in time order; linearize a pending call when the model accepts it and
- * the (linearized set, model state) pair is new; at a return whose call is not yet linearized, undo
- * the most recent choice. Unknown operations have no return event, so they may be linearized at any
- * point after their call, or never: the search succeeds once every definite operation is placed.
+ * Wing & Gong's linearizability search with Lowe's memoization (the WGL search of Knossos and
+ * Porcupine). Call and return events sit in a doubly linked list in time order; the calls before the
+ * first return still in the list may be linearized next. The search walks the list from its head:
+ * at a call, it linearizes the operation if the model accepts it and the (linearized set, state)
+ * pair is new, lifting the call and its return out of the list and starting again from the head; at
+ * a return whose call is still pending, it undoes the most recent choice and tries the next call.
+ *
+ * Unknown operations have no return event: they may be linearized at any point after their call, or
+ * never, so the search succeeds as soon as every definite operation is placed.
  */
 export interface SearchOperation {
   model: ModelOperation;
@@ -76,11 +80,11 @@ export function searchLinearization(
     // A return (or the end of the list) whose call is still pending: this branch is dead.
     const choice = choices.pop();
     if (choice === undefined) return 'violation';
-    const undone = operations[choice.call.operationIndex]!;
+    const undone = choice.call.operationIndex;
     state = choice.stateBefore;
-    clearBit(linearized, choice.call.operationIndex);
-    linearizedHash = (linearizedHash ^ cache.zobristOf(choice.call.operationIndex)) >>> 0;
-    if (undone.model.definite) definiteRemaining += 1;
+    clearBit(linearized, undone);
+    linearizedHash = (linearizedHash ^ cache.zobristOf(undone)) >>> 0;
+    if (operations[undone]!.model.definite) definiteRemaining += 1;
     unliftCall(choice.call);
     node = choice.call.next;
   }
@@ -146,9 +150,9 @@ function clearBit(bits: Uint32Array, index: number): void {
 }
 
 /**
- * Set of visited (linearized set, state) pairs. Buckets are keyed by a Zobrist hash of the set plus
- * the state; every bucket entry keeps an exact copy of the set, so a hash collision never prunes a
- * branch that was not explored.
+ * Visited (linearized set, state) pairs. Buckets are keyed by a Zobrist hash of the set plus the
+ * state; every entry keeps an exact copy of its set, so a hash collision never prunes a branch that
+ * was not explored.
  */
 class LinearizationCache {
   private readonly buckets = new Map<number, { bits: Uint32Array; state: number }[]>();

@@ -11,8 +11,14 @@ import { type LocalClusterHandle, loadServerModule } from './server-module.js';
 const nodesMax = 9;
 
 /** Runs one node in this process until it is stopped (SIGTERM/SIGINT, handled by the node). */
-export async function runNodeCommand(flags: readonly string[]): Promise<void> {
+export async function runNodeCommand(flags: readonly string[], io: CliIo): Promise<void> {
   const server = await loadServerModule();
+  if (flags.includes('--help') || flags.includes('-h')) {
+    io.writeOut(
+      `Usage: holdfast node [flags]\n\nRuns one holdfast node. Each flag can also be set by the environment variable shown.\n\n${server.configHelp()}\n`,
+    );
+    return;
+  }
   await server.runNode(flags);
 }
 const leaderWaitMs = 30_000;
@@ -26,7 +32,7 @@ export function addClusterCommands(program: Command, io: CliIo): void {
     .allowExcessArguments()
     .argument('[flags...]')
     // runCli hands `node` argv over before parsing; this entry exists for the command list.
-    .action(async (flags: string[]) => runNodeCommand(flags));
+    .action(async (flags: string[]) => runNodeCommand(flags, io));
 
   const cluster = program.command('cluster').description('local clusters for development');
   cluster

@@ -1,5 +1,6 @@
 import { HoldfastError } from '@holdfast/client';
 import { Command, CommanderError } from 'commander';
+import { addBenchCommand, runBenchCommand } from './bench-command.js';
 import { addClusterCommands, runNodeCommand } from './cluster-commands.js';
 import { type CliIo, parsePositiveInteger, processIo } from './context.js';
 import { KeyNotFoundError, UsageError } from './errors.js';
@@ -18,6 +19,7 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(run with --help for usage)');
   addKvCommands(program, io);
   addClusterCommands(program, io);
+  addBenchCommand(program);
   return program;
 }
 
@@ -38,9 +40,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   try {
     // `holdfast node ...` hands every flag to the node untouched, even ones named like ours.
     if (argv[0] === 'node') {
-      await runNodeCommand(argv.slice(1));
+      await runNodeCommand(argv.slice(1), io);
       return exitCodes.ok;
     }
+    if (argv[0] === 'bench') return await runBenchCommand(argv.slice(1));
     await program.parseAsync([...argv], { from: 'user' });
     return exitCodes.ok;
   } catch (error: unknown) {

@@ -36,54 +36,75 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | n
   });
 }
 
+interface UpEvent {
+  event: 'up';
+  endpoints: string[];
+  resumed: boolean;
+}
+
+interface RunningUp {
+  child: ChildProcess;
+  events: string[];
+  up: UpEvent;
+}
+
+/** Starts `holdfast cluster up --json` in `cwd` and resolves once it reports the cluster up. */
+async function startClusterUp(cwd: string, started: ChildProcess[]): Promise<RunningUp> {
+  const child = spawn(process.execPath, [mainJs, 'cluster', 'up', '--json', '--data-dir', 'cluster-data'], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  const events: string[] = [];
+  const output = createInterface({ input: child.stdout! });
+  const up = await new Promise<UpEvent>((resolve, reject) => {
+    output.on('line', (line) => {
+      const event = JSON.parse(line) as { event: string };
+      events.push(event.event);
+      if (event.event === 'up') resolve(event as UpEvent);
+    });
+    child.once('exit', (code) => reject(new Error(`cluster up exited with ${code} before it was up`)));
+  });
+  return { child, events, up };
+}
+
 describe('holdfast cluster up', () => {
   let workDir: string;
-  let child: ChildProcess | undefined;
-  let lines: string[] = [];
-  let upEvent: { endpoints: string[]; resumed: boolean } | undefined;
+  const started: ChildProcess[] = [];
 
-  beforeAll(async () => {
+  beforeAll(() => {
     workDir = mkdtempSync(join(tmpdir(), 'holdfast-cli-e2e-'));
-    child = spawn(process.execPath, [mainJs, 'cluster', 'up', '--json', '--data-dir', 'cluster-data'], {
-      cwd: workDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const output = createInterface({ input: child.stdout! });
-    upEvent = await new Promise((resolve, reject) => {
-      output.on('line', (line) => {
-        lines.push(line);
-        const event = JSON.parse(line) as { event: string; endpoints: string[]; resumed: boolean };
-        if (event.event === 'up') resolve(event);
-      });
-      child!.once('exit', (code) => reject(new Error(`cluster up exited with ${code} before it was up`)));
-    });
   });
 
   afterAll(async () => {
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await waitForExit(child, 5000);
+    for (const child of started) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await waitForExit(child, 5000);
+      }
     }
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('serves put, get and status through the CLI, then stops on SIGINT', async () => {
-    expect(upEvent?.resumed).toBe(false);
-    expect(upEvent?.endpoints).toHaveLength(3);
-    const endpoints = ['--endpoints', upEvent!.endpoints.join(','), '--json', '--deadline-ms', '10000'];
+  const flags = (up: UpEvent) => ['--endpoints', up.endpoints.join(','), '--json', '--deadline-ms', '30000'];
 
-    const put = await holdfast([...endpoints, 'put', 'greeting', 'hello'], workDir);
+  it('serves put, get and status through the CLI, then stops on SIGINT', async () => {
+    const { child, events, up } = await startClusterUp(workDir, started);
+    expect(up.resumed).toBe(false);
+    expect(up.endpoints).toHaveLength(3);
+
+    const put = await holdfast([...flags(up), 'put', 'greeting', 'hello'], workDir);
     expect(put.code).toBe(0);
     expect(JSON.parse(put.stdout).revision).toBeGreaterThan(0);
 
-    const get = await holdfast([...endpoints, 'get', 'greeting'], workDir);
+    const get = await holdfast([...flags(up), 'get', 'greeting'], workDir);
     expect(get.code).toBe(0);
     expect(JSON.parse(get.stdout)).toMatchObject({ found: true, key: 'greeting', value: 'hello', version: 1 });
 
-    const missing = await holdfast([...endpoints, 'get', 'nothing-here'], workDir);
+    const missing = await holdfast([...flags(up), 'get', 'nothing-here'], workDir);
     expect(missing.code).toBe(1);
 
-    const status = await holdfast([...endpoints, 'status'], workDir);
+    const status = await holdfast([...flags(up), 'status'], workDir);
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as { leaderId: number; members: Array<{ id: number; role: string }> };
     expect(report.members.map((member) => member.id).sort()).toEqual([1, 2, 3]);
@@ -91,8 +112,17 @@ describe('holdfast cluster up', () => {
       report.leaderId,
     ]);
 
-    child!.kill('SIGINT');
-    expect(await waitForExit(child!, 20_000)).toBe(0);
-    expect(lines.map((line) => JSON.parse(line).event)).toEqual(['up', 'stopped']);
-  });
+    child.kill('SIGINT');
+    expect(await waitForExit(child, 20_000)).toBe(0);
+    expect(events).toEqual(['up', 'stopped']);
+  }, 90_000);
+
+  it('resumes the same cluster and data when started again on the same data dir', async () => {
+    const { child, up } = await startClusterUp(workDir, started);
+    expect(up.resumed).toBe(true);
+    const get = await holdfast([...flags(up), 'get', 'greeting'], workDir);
+    expect(JSON.parse(get.stdout)).toMatchObject({ found: true, value: 'hello' });
+    child.kill('SIGTERM');
+    expect(await waitForExit(child, 20_000)).toBe(0);
+  }, 90_000);
 });

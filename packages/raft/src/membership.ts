@@ -132,6 +132,10 @@ export class ConfHistory {
     this.points = [{ index: baseIndex, conf: baseConf }];
   }
 
+  oldestIndex(): number {
+    return this.points[0]!.index;
+  }
+
   /** The membership as of `index`. Valid for indexes at or after the oldest point kept. */
   at(index: number): ConfState {
     const first = this.points[0]!;

@@ -79,6 +79,8 @@ export class Progress {
   probeSent = false;
   /** snapshot state: index of the snapshot being sent. */
   pendingSnapshot = 0;
+  /** snapshot state: ticks since the snapshot was sent. */
+  snapshotElapsedTicks = 0;
   /** Heard from during the current election timeout (CheckQuorum). */
   recentActive = false;
   /** Highest read round the member acknowledged (ReadIndex). */
@@ -118,6 +120,7 @@ export class Progress {
     this.state = 'snapshot';
     this.probeSent = false;
     this.pendingSnapshot = snapshotIndex;
+    this.snapshotElapsedTicks = 0;
     this.inflights.reset();
   }
 
@@ -130,6 +133,7 @@ export class Progress {
       this.probeSent = false;
     }
     this.next = Math.max(this.next, index + 1);
+    invariant(this.match < this.next, 'match < next', { match: this.match, next: this.next });
     return updated;
   }
 

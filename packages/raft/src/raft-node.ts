@@ -6,6 +6,7 @@
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import { entryBytes, totalBytes } from './entries.js';
 import {
+  CompactedError,
   ConfChangeInvalidError,
   ConfChangePendingError,
   ConfChangeTooEarlyError,
@@ -294,7 +295,8 @@ export class RaftNode {
     if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastApplied !== undefined) this.log.appliedTo(lastApplied.index);
-    this.confHistory.pruneTo(this.log.applied);
+    // Keep the membership history back to the compaction point, for confStateAt().
+    this.confHistory.pruneTo(Math.min(this.log.applied, this.log.firstIndex() - 1));
     if (this.role === 'leader') {
       // The leader counts its own log only as far as the driver reported it durable.
       this.progress.get(this.id)?.maybeUpdate(this.log.durableLastIndex());
@@ -326,9 +328,11 @@ export class RaftNode {
 
   /**
    * The membership as of `index`, for a driver that makes a snapshot at its applied index.
-   * Valid from the applied index on.
+   * Valid from the log's compaction point (firstIndex - 1) on; below it throws CompactedError.
    */
   confStateAt(index: number): ConfState {
+    const oldest = this.confHistory.oldestIndex();
+    if (index < oldest) throw new CompactedError(index, oldest + 1);
     return this.confHistory.at(index);
   }
 
@@ -414,6 +418,7 @@ export class RaftNode {
   private tickHeartbeat(): void {
     this.heartbeatElapsed += 1;
     this.electionElapsed += 1;
+    this.tickSnapshotTransfers();
     if (this.electionElapsed >= this.config.electionTicks) {
       this.electionElapsed = 0;
       if (this.config.checkQuorum && !this.checkQuorumActive()) {
@@ -426,6 +431,15 @@ export class RaftNode {
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       this.broadcastHeartbeat(this.readRoundInFlight);
+    }
+  }
+
+  /** A snapshot whose outcome was never reported is taken as failed after snapshotTimeoutTicks. */
+  private tickSnapshotTransfers(): void {
+    for (const [id, progress] of this.progress) {
+      if (progress.state !== 'snapshot') continue;
+      progress.snapshotElapsedTicks += 1;
+      if (progress.snapshotElapsedTicks >= this.config.snapshotTimeoutTicks) this.reportSnapshot(id, 'failed');
     }
   }
 
@@ -793,11 +807,16 @@ export class RaftNode {
       }
     }
     if (entries.length === 0 && !sendIfEmpty) return false;
+    const bytes = totalBytes(entries);
+    // The window's byte bound is strict, except that one message always fits an empty window.
+    if (progress.state === 'replicate' && progress.inflights.count() > 0 && bytes > progress.inflights.bytesLeft()) {
+      return false;
+    }
     this.send({ type: 'append', to, index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed });
     const last = entries[entries.length - 1];
     if (progress.state === 'replicate' && last !== undefined) {
       progress.next = last.index + 1;
-      progress.inflights.add(last.index, totalBytes(entries));
+      progress.inflights.add(last.index, bytes);
     } else if (progress.state === 'probe') {
       progress.probeSent = true;
     }
@@ -1100,6 +1119,9 @@ function validateMessage(message: Message): void {
     if (entry.index !== message.index + 1 + position || !isIndex(entry.term) || entry.term > message.term) {
       throw new MessageInvalidError(`message ${message.type} entry ${position} is out of place`);
     }
+    const wellFormed =
+      entry.type === 'normal' ? entry.data instanceof Uint8Array : entry.type === 'confChange' && isConfChangeShape(entry.change);
+    if (!wellFormed) throw new MessageInvalidError(`message ${message.type} entry ${position} is malformed`);
   }
   if (message.type === 'snapshot') {
     const meta = message.snapshot?.meta;
@@ -1109,9 +1131,20 @@ function validateMessage(message: Message): void {
   }
 }
 
+const CONF_CHANGE_TYPES: readonly string[] = ['addLearner', 'addVoter', 'promoteLearner', 'removeNode'];
+
+function isConfChangeShape(change: ConfChange): boolean {
+  return (
+    typeof change === 'object' &&
+    change !== null &&
+    CONF_CHANGE_TYPES.includes(change.type) &&
+    isNodeId(change.nodeId) &&
+    (change.context === undefined || change.context instanceof Uint8Array)
+  );
+}
+
 function validateConfChange(change: ConfChange, contextBytesMax: number): void {
-  const types = ['addLearner', 'addVoter', 'promoteLearner', 'removeNode'];
-  if (typeof change !== 'object' || change === null || !types.includes(change.type)) {
+  if (typeof change !== 'object' || change === null || !CONF_CHANGE_TYPES.includes(change.type)) {
     throw new ConfChangeInvalidError(`unknown change type ${String((change as { type?: unknown } | null)?.type)}`);
   }
   if (!isNodeId(change.nodeId)) throw new ConfChangeInvalidError(`node id ${String(change.nodeId)} is not a positive safe integer`);

@@ -209,6 +209,11 @@ export interface RaftConfig {
   readonly applyBytesMax?: number;
   /** Read requests waiting for a heartbeat round; past it readIndex is refused. */
   readonly pendingReadsMax?: number;
+  /**
+   * Ticks a leader waits for reportSnapshot() after sending a snapshot before it treats the
+   * transfer as failed and probes again (a safety net for a lost report). Default 20 * electionTicks.
+   */
+  readonly snapshotTimeoutTicks?: number;
 }
 
 /** How the leader replicates to one follower (etcd-io/raft tracker/state.go). */

@@ -75,6 +75,8 @@ export class Network {
   /** Messages delivered, by type. */
   readonly deliveredCounts = new Map<string, number>();
   private readonly random: () => number;
+  /** Whether the driver reports snapshot outcomes (reportSnapshot), as a real transport does. */
+  reportSnapshots = true;
   /** Extra filter: return false to drop a message. */
   filter: (message: Message) => boolean = () => true;
 
@@ -180,7 +182,9 @@ export class Network {
     // A driver reports how a snapshot transfer ended, as the server's transport does.
     const reportSnapshot = (status: 'finished' | 'failed'): void => {
       const sender = this.peers.get(message.from);
-      if (message.type === 'snapshot' && sender?.up === true) sender.node.reportSnapshot(message.to, status);
+      if (message.type === 'snapshot' && sender?.up === true && this.reportSnapshots) {
+        sender.node.reportSnapshot(message.to, status);
+      }
     };
     if (lost) {
       reportSnapshot('failed');
@@ -300,4 +304,41 @@ export function appliedTexts(peer: Peer): string[] {
     .filter((entry) => entry.type === 'normal' && entry.data.byteLength > 0)
     .map(text)
     .filter((value) => !value.startsWith('conf:'));
+}
+
+/** A message with every unused field at its zero value. */
+export function message(fields: Partial<Message> & Pick<Message, 'type' | 'from' | 'to' | 'term'>): Message {
+  return {
+    logTerm: 0,
+    index: 0,
+    entries: [],
+    commit: 0,
+    reject: false,
+    rejectHint: 0,
+    rejectTerm: 0,
+    context: 0,
+    ...fields,
+  };
+}
+
+/** Takes one Ready from a lone node (outside any network), persists it, and advances. */
+export function drain(peer: Peer): Ready[] {
+  const readies: Ready[] = [];
+  while (peer.node.hasReady()) {
+    const ready = peer.node.ready();
+    if (ready.snapshot !== undefined) peer.storage.applySnapshot(ready.snapshot);
+    peer.storage.append(ready.entries);
+    if (ready.hardState !== undefined) peer.storage.setHardState(ready.hardState);
+    peer.applied.push(...ready.committedEntries);
+    peer.readStates.push(...ready.readStates);
+    peer.droppedReads.push(...ready.droppedReads);
+    peer.node.advance(ready);
+    readies.push(ready);
+  }
+  return readies;
+}
+
+/** All messages of the given Readies. */
+export function sent(readies: readonly Ready[]): Message[] {
+  return readies.flatMap((ready) => [...ready.messages, ...ready.messagesAfterPersist]);
 }

@@ -31,6 +31,7 @@ function runRandomFaults(seed: number, steps: number): RunResult {
   let nextSpare = 4;
 
   const checked = new Map<NodeId, { count: number; last: unknown }>();
+  const monotonic = new Map<NodeId, { node: unknown; term: number; commit: number }>();
   const check = (): void => {
     for (const peer of net.peers.values()) {
       if (!peer.up) continue;
@@ -41,6 +42,15 @@ function runRandomFaults(seed: number, steps: number): RunResult {
         leaders.set(status.term, peer.id);
       }
       expect(status.applied <= status.commit && status.commit <= status.lastIndex).toBe(true);
+      // Term and commit never decrease within one process; across a crash, a term that was
+      // never written may be lost, but never one below what the disk holds.
+      const previous = monotonic.get(peer.id);
+      if (previous !== undefined && previous.node === peer.node) {
+        expect(status.term, `term went back on ${peer.id} (seed ${seed})`).toBeGreaterThanOrEqual(previous.term);
+        expect(status.commit, `commit went back on ${peer.id} (seed ${seed})`).toBeGreaterThanOrEqual(previous.commit);
+      }
+      expect(status.term).toBeGreaterThanOrEqual(peer.storage.hardStateNow().term);
+      monotonic.set(peer.id, { node: peer.node, term: status.term, commit: status.commit });
       const seen = checked.get(peer.id);
       // Re-check from the start when the applied list was rebuilt (restart, snapshot).
       const from = seen !== undefined && peer.applied[seen.count - 1] === seen.last ? seen.count : 0;

@@ -7,7 +7,7 @@
  * (group commit).
  */
 import type { ConfChange, Entry, Message, NodeId, RaftStatus, Ready, Role } from '@holdfast/raft';
-import type { ApplyResult, EntryOutcome, KvStateMachine, LevelLogStorage } from '@holdfast/storage';
+import type { ApplyResult, KvStateMachine, LevelLogStorage } from '@holdfast/storage';
 import type { Logger } from 'pino';
 import type { Failpoints, NodeLimits } from './config.js';
 import {
@@ -85,6 +85,8 @@ export interface DriverOptions {
   readonly onConfChange?: (result: ApplyResult) => void;
 }
 
+const APPLIES_IN_FLIGHT_MAX = 4;
+
 /** The biggest inbox the loop keeps while a Ready is in flight; past it peer messages are dropped. */
 const INBOX_MESSAGES_MAX = 100_000;
 
@@ -111,12 +113,24 @@ export class NodeDriver {
   private readRequestId = 0;
   private pendingReadCount = 0;
 
+  /** A Ready is being persisted (or a snapshot is being taken). Invariant: at most one Ready in flight. */
   private busy = false;
   private turnScheduled = false;
   private stopped = false;
+  /** Holders (snapshot restore, stop) that keep the loop from taking new Readys. */
+  private holds = 0;
   private exclusive: Promise<void> = Promise.resolve();
   private idleWaiters: (() => void)[] = [];
   private appliedSinceSnapshot = 0;
+  /**
+   * Applies run in order on their own chain, so that applying Ready k overlaps persisting
+   * Ready k+1. Bounded: no new Ready is taken while APPLIES_IN_FLIGHT_MAX are queued.
+   */
+  private applyChain: Promise<void> = Promise.resolve();
+  private appliesPending = 0;
+  private snapshotDue = false;
+  /** Last log index this node has made durable (entries of Readys whose write finished). */
+  private durableIndex: number;
 
   leaderId: NodeId = 0;
   role: Role = 'follower';
@@ -129,6 +143,7 @@ export class NodeDriver {
     this.log = options.log;
     this.term = options.log.hardState().term;
     this.commitIndex = options.log.hardState().commit;
+    this.durableIndex = options.log.lastIndex();
   }
 
   setSender(sender: Sender): void {
@@ -191,7 +206,6 @@ export class NodeDriver {
   /** Proposes a membership change and waits for it to be applied. */
   async proposeConfChange(change: ConfChange, deadlineMs: number): Promise<ApplyResult> {
     if (this.role !== 'leader') throw this.notLeader();
-    await this.whenIdle();
     const { term, index } = this.core.proposeConfChange(change);
     this.schedule();
     return new Promise((resolve, reject) => this.addWaiter(index, { term, resolve, reject, timer: undefined }, deadlineMs));
@@ -229,39 +243,51 @@ export class NodeDriver {
   // ---- the loop ----
 
   private schedule(): void {
-    if (this.turnScheduled || this.busy || this.stopped) return;
+    if (this.turnScheduled || this.busy || this.stopped || this.holds > 0) return;
     this.turnScheduled = true;
     setImmediate(() => this.turn());
   }
 
   private turn(): void {
     this.turnScheduled = false;
-    if (this.busy || this.stopped) return;
+    if (this.busy || this.stopped || this.holds > 0) return;
     let ready: Ready;
     try {
       this.feedCore();
-      if (!this.core.hasReady()) {
-        this.notifyIdle();
+      if (this.snapshotDue && this.appliesPending === 0) {
+        this.runBusy(() => this.takeSnapshot());
+        return;
+      }
+      if (this.appliesPending >= APPLIES_IN_FLIGHT_MAX || !this.core.hasReady()) {
+        this.maybeNotifyIdle();
         return;
       }
       ready = this.core.ready();
     } catch (error) {
-      this.options.onFatal(error);
+      this.fail(error);
       return;
     }
+    this.runBusy(async () => {
+      await this.handleReady(ready);
+      this.core.advance(ready);
+    });
+  }
+
+  private runBusy(task: () => Promise<void>): void {
     this.busy = true;
-    this.handleReady(ready).then(
+    task().then(
       () => {
-        this.core.advance(ready);
         this.busy = false;
         this.schedule();
-        if (!this.turnScheduled) this.notifyIdle();
+        this.maybeNotifyIdle();
       },
-      (error: unknown) => {
-        this.stopped = true;
-        this.options.onFatal(error);
-      },
+      (error: unknown) => this.fail(error),
     );
+  }
+
+  private fail(error: unknown): void {
+    this.stopped = true;
+    this.options.onFatal(error);
   }
 
   private feedCore(): void {
@@ -289,7 +315,12 @@ export class NodeDriver {
   }
 
   private proposeInbox(): void {
-    const batch = this.inboxProposals.filter((p) => p.deadlineMs > Date.now() || p.waiter.reject(new TimeoutError('expired before proposal')));
+    const now = Date.now();
+    const batch: PendingProposal[] = [];
+    for (const p of this.inboxProposals) {
+      if (p.deadlineMs > now) batch.push(p);
+      else p.waiter.reject(new TimeoutError('the deadline passed before the write was proposed'));
+    }
     this.inboxProposals = [];
     if (batch.length === 0) return;
     let placed: { term: number; firstIndex: number; lastIndex: number };
@@ -344,7 +375,13 @@ export class NodeDriver {
   private async handleReady(ready: Ready): Promise<void> {
     if (ready.softState) this.handleSoftState(ready.softState.leaderId, ready.softState.role);
     if (ready.messages.length > 0) this.sender.send(ready.messages);
+    const lastCommitted = ready.committedEntries[ready.committedEntries.length - 1];
+    // Committed entries already durable here from earlier Readys need not wait for this write
+    // (rule 3 guards entries that this very Ready persists): apply them while it runs.
+    const applyEarly = ready.snapshot === undefined && lastCommitted !== undefined && lastCommitted.index <= this.durableIndex;
+    if (applyEarly) this.enqueueApply(ready);
     await this.persist(ready);
+    this.noteDurable(ready);
     if (ready.hardState) {
       this.term = ready.hardState.term;
       this.commitIndex = ready.hardState.commit;
@@ -352,9 +389,33 @@ export class NodeDriver {
       this.options.metrics.commitIndex.set(this.commitIndex);
     }
     if (ready.messagesAfterPersist.length > 0) this.sender.send(ready.messagesAfterPersist);
-    if (ready.committedEntries.length > 0) await this.apply(ready.committedEntries);
-    this.handleReads(ready);
-    if (this.appliedSinceSnapshot >= this.options.limits.snapshotEntries) await this.takeSnapshot();
+    const hasReads = ready.readStates.length > 0 || ready.droppedReads.length > 0;
+    if (!applyEarly && (ready.committedEntries.length > 0 || hasReads)) this.enqueueApply(ready);
+  }
+
+  private noteDurable(ready: Ready): void {
+    const lastEntry = ready.entries[ready.entries.length - 1];
+    if (lastEntry !== undefined) this.durableIndex = lastEntry.index;
+    else if (ready.snapshot !== undefined) this.durableIndex = ready.snapshot.meta.index;
+  }
+
+  /** Rule 3 and 4 of Ready: apply after the persist finished, in order; serve reads after apply. */
+  private enqueueApply(ready: Ready): void {
+    this.appliesPending += 1;
+    this.applyChain = this.applyChain
+      .then(async () => {
+        if (ready.committedEntries.length > 0) await this.apply(ready.committedEntries);
+        this.handleReads(ready);
+      })
+      .then(
+        () => {
+          this.appliesPending -= 1;
+          if (this.appliedSinceSnapshot >= this.options.limits.snapshotEntries) this.snapshotDue = true;
+          this.schedule();
+          this.maybeNotifyIdle();
+        },
+        (error: unknown) => this.fail(error),
+      );
   }
 
   private handleSoftState(leaderId: NodeId, role: Role): void {
@@ -404,7 +465,7 @@ export class NodeDriver {
       // Another leader's entry took this index: ours was never committed.
       this.finishWaiter(result.index, waiter, waiter.term === result.term ? result : new NotLeaderError(''));
     }
-    this.failWaitersAtOrBelow(this.sm.appliedIndex);
+    if (results.length < entries.length) this.failWaitersAtOrBelow(this.sm.appliedIndex);
     this.options.metrics.pendingProposals.set(this.waiters.size);
   }
 
@@ -444,6 +505,7 @@ export class NodeDriver {
 
   /** Every N applied entries: record a snapshot of the applied state and compact the log behind it. */
   private async takeSnapshot(): Promise<void> {
+    this.snapshotDue = false;
     this.appliedSinceSnapshot = 0;
     // The state machine's applies are not synced on their own: make them durable before the log
     // entries that could replay them are dropped.
@@ -470,24 +532,28 @@ export class NodeDriver {
       release = resolve;
     });
     await previous;
-    await this.whenIdle();
-    this.busy = true;
+    this.holds += 1;
     try {
+      await this.whenIdle();
       return await task();
     } finally {
-      this.busy = false;
+      this.holds -= 1;
       release();
       this.schedule();
     }
   }
 
   private whenIdle(): Promise<void> {
-    if (!this.busy) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private notifyIdle(): void {
-    if (this.busy) return;
+  private isIdle(): boolean {
+    return !this.busy && this.appliesPending === 0;
+  }
+
+  private maybeNotifyIdle(): void {
+    if (!this.isIdle()) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -515,6 +581,7 @@ export class NodeDriver {
 
   /** Stops taking inputs, fails every waiter, and waits for the Ready in flight to finish. */
   async stop(): Promise<void> {
+    this.holds += 1;
     await this.whenIdle();
     this.stopped = true;
     const stopping = new StoppingError();
@@ -527,10 +594,5 @@ export class NodeDriver {
     this.readRounds.clear();
     for (const group of this.readsAwaitingApply) for (const w of group.waiters) w.reject(stopping);
     this.readsAwaitingApply = [];
-  }
-
-  /** Outcome of an applied entry, for callers that only need the outcome. */
-  static outcomeOf(result: ApplyResult): EntryOutcome {
-    return result.outcome;
   }
 }

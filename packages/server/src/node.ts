@@ -96,7 +96,9 @@ class Node implements RunningNode {
   readonly clientServer: grpc.Server;
   readonly peerServer: grpc.Server;
   readonly inflight = { count: 0 };
+  /** Members seen removed while this process ran: a new member never gets one of their ids. */
   private readonly removed = new Set<number>();
+  private knownIds = new Set<number>();
   private metricsServer: HttpServer | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -115,8 +117,8 @@ class Node implements RunningNode {
     readonly sm: KvStateMachine,
     readonly storageLimits: StorageLimits,
   ) {
-    this.clientServer = new grpc.Server(this.serverOptions());
-    this.peerServer = new grpc.Server(this.serverOptions());
+    this.clientServer = new grpc.Server(this.serverOptions(config.limits.requestBytesMax * 2 + 64 * 1024));
+    this.peerServer = new grpc.Server(this.serverOptions(256 * 1024 * 1024));
     const seed = randomBytes(16);
     logger.info({ seed: seed.toString('hex') }, 'random seed');
     const applied = Math.min(sm.appliedIndex, log.hardState().commit);
@@ -190,10 +192,13 @@ class Node implements RunningNode {
     });
   }
 
-  private serverOptions(): grpc.ServerOptions {
-    const bytes = this.config.limits.requestBytesMax * 2 + 64 * 1024;
+  /**
+   * Client calls may carry up to twice the request limit, so that a request just over it gets the
+   * precise `request-too-large` answer instead of a transport error; peers send whole batches.
+   */
+  private serverOptions(receiveBytesMax: number): grpc.ServerOptions {
     return {
-      'grpc.max_receive_message_length': Math.max(bytes, 256 * 1024 * 1024),
+      'grpc.max_receive_message_length': receiveBytesMax,
       'grpc.max_send_message_length': 256 * 1024 * 1024,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 1000,
@@ -213,11 +218,12 @@ class Node implements RunningNode {
 
   private membershipChanged(): void {
     const current = new Set(this.members().map((m) => m.id));
-    const status = this.driver.status();
-    for (const id of [...status.confState.voters, ...status.confState.learners]) current.add(id);
-    for (const m of this.config.initialCluster) {
-      if (!current.has(m.id) && this.sm.members().length > 0 && !this.removed.has(m.id)) this.removed.add(m.id);
+    for (const id of this.knownIds) {
+      if (current.has(id)) continue;
+      this.removed.add(id);
+      if (id !== this.config.id) this.transport.dropPeer(id);
     }
+    this.knownIds = current;
     this.logger.info({ members: this.members().map((m) => `${m.id}${m.learner ? '(learner)' : ''}`) }, 'membership changed');
     if (!current.has(this.config.id)) this.logger.warn('this node was removed from the cluster');
   }
@@ -277,6 +283,7 @@ class Node implements RunningNode {
     this.clientPort = await bind(this.clientServer, config.clientListen);
     if (config.metricsListen !== '') this.metricsServer = await serveMetrics(this.metrics, config.metricsListen);
     this.metrics.appliedIndex.set(this.sm.appliedIndex);
+    this.knownIds = new Set(this.members().map((m) => m.id));
     this.ticker = setInterval(() => this.driver.tick(), config.tickMs);
     this.logger.info(
       { clientListen: config.clientListen, peerListen: config.peerListen, applied: this.sm.appliedIndex, join: config.join },

@@ -146,9 +146,10 @@ describe('a three-node cluster', () => {
       stream.write({ id: 9 });
       await done;
       stream.end();
-      expect((answers.get(7)?.['put'] as { revision: number }).revision).toBeGreaterThan(0);
-      expect((answers.get(8)?.['get'] as { found: boolean }).found).toBe(true);
-      expect((answers.get(9)?.['error'] as { kind: string }).kind).toBe('invalid-argument');
+      const field = <T>(id: number, name: string): T => answers.get(id)?.[name] as T;
+      expect(field<{ revision: number }>(7, 'put').revision).toBeGreaterThan(0);
+      expect(field<{ found: boolean }>(8, 'get').found).toBe(true);
+      expect(field<{ kind: string }>(9, 'error').kind).toBe('invalid-argument');
     } finally {
       client.close();
     }

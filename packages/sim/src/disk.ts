@@ -35,7 +35,9 @@ export class SimDisk {
   private hardState: HardState = emptyHardState;
   private snapshot: Snapshot | undefined;
   private entries: Entry[] = [];
-  private pending: PendingWrite[] = [];
+  /** Unsynced write batches, oldest first; each batch is atomic (one LevelDB write batch). */
+  private pending: PendingWrite[][] = [];
+  private openBatch: PendingWrite[] = [];
   syncCount = 0;
 
   constructor(private readonly defects: DiskDefects = {}) {}
@@ -46,36 +48,57 @@ export class SimDisk {
     this.snapshot = state.snapshot;
     this.entries = state.entries.slice();
     this.pending = [];
+    this.openBatch = [];
     this.assertContiguous();
   }
 
   writeEntries(entries: readonly Entry[]): void {
-    if (entries.length > 0) this.pending.push({ kind: 'entries', entries });
+    if (entries.length > 0) this.openBatch.push({ kind: 'entries', entries });
   }
 
   writeHardState(hardState: HardState): void {
-    this.pending.push({ kind: 'hardState', hardState });
+    this.openBatch.push({ kind: 'hardState', hardState });
   }
 
   /** A snapshot received from the leader: it replaces the whole log (etcd ApplySnapshot). */
   writeSnapshot(snapshot: Snapshot): void {
-    this.pending.push({ kind: 'snapshot', snapshot });
+    this.openBatch.push({ kind: 'snapshot', snapshot });
+  }
+
+  /** Ends the batch being written: its writes reach the disk all together or not at all. */
+  sealBatch(): void {
+    if (this.openBatch.length === 0) return;
+    this.pending.push(this.openBatch);
+    this.openBatch = [];
+  }
+
+  /** Unsynced batches that a crash now could lose. */
+  get pendingBatchCount(): number {
+    return this.pending.length + (this.openBatch.length > 0 ? 1 : 0);
   }
 
   get hasPendingWrites(): boolean {
-    return this.pending.length > 0;
+    return this.pendingBatchCount > 0;
   }
 
   sync(): void {
-    for (const write of this.pending) this.applyDurably(write);
+    this.sealBatch();
+    for (const batch of this.pending) for (const write of batch) this.applyDurably(write);
     this.pending = [];
     this.syncCount++;
     this.assertContiguous();
   }
 
-  /** Loses every write that was not synced. */
-  crash(): void {
+  /**
+   * Loses the writes that were not synced, except the oldest `survivingBatches` batches, which
+   * the operating system happened to flush before the crash (a prefix: writes reach the disk in
+   * order, and a batch is atomic).
+   */
+  crash(survivingBatches = 0): void {
+    this.sealBatch();
+    for (const batch of this.pending.slice(0, survivingBatches)) for (const write of batch) this.applyDurably(write);
     this.pending = [];
+    this.assertContiguous();
   }
 
   /**

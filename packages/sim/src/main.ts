@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { formatFailure, runSeeds } from './runner.js';
+import { formatFailure, runSeedsUntilStopped } from './runner.js';
 import type { SimDefects } from './simulation.js';
 
 function positiveInteger(value: string): number {
@@ -45,32 +45,48 @@ const defects = options.defect === undefined ? undefined : defectsByFlag[options
 const defectFlag = options.defect === undefined ? '' : ` --defect ${options.defect}`;
 let lastProgressAt = performance.now();
 let done = 0;
+let violations = 0;
+let stopRequested = false;
+// A long run stopped by a signal still reports the seeds it finished.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stopRequested = true;
+  });
+}
 
 console.log(
   `holdfast sim: seeds ${options.seed}..${options.seed + seedCount - 1}, ${nodeCount} nodes, ${options.steps} steps${defectFlag}`,
 );
-const summary = runSeeds({
-  firstSeed: options.seed,
-  seedCount,
-  nodeCount,
-  steps: options.steps,
-  ...(defects === undefined ? {} : { defects }),
-  checkLinearizability: options.linearizability,
-  onResult: (result) => {
-    done++;
-    if (result.violation !== undefined) console.log(formatFailure(result, defectFlag));
-    if (seedCount === 1 && !options.quiet) console.log(`seed ${result.seed}: event digest ${result.digest}`);
-    const now = performance.now();
-    if (!options.quiet && now - lastProgressAt > 5000) {
-      lastProgressAt = now;
-      console.log(`  ${done}/${seedCount} seeds`);
-    }
+const summary = await runSeedsUntilStopped(
+  {
+    firstSeed: options.seed,
+    seedCount,
+    nodeCount,
+    steps: options.steps,
+    ...(defects === undefined ? {} : { defects }),
+    checkLinearizability: options.linearizability,
+    onResult: (result) => {
+      done++;
+      if (result.violation !== undefined) {
+        violations++;
+        console.log(formatFailure(result, defectFlag));
+      }
+      if (seedCount === 1 && !options.quiet) console.log(`seed ${result.seed}: event digest ${result.digest}`);
+      const now = performance.now();
+      if (now - lastProgressAt > (options.quiet ? 60_000 : 5_000)) {
+        lastProgressAt = now;
+        console.log(`  ${done}/${seedCount} seeds, ${violations} violations`);
+      }
+    },
   },
-});
+  () => stopRequested,
+);
+if (stopRequested) console.log(`stopped by a signal after ${summary.seedsRun} of ${seedCount} seeds`);
 
 const seconds = summary.elapsedMs / 1000;
 console.log(
-  `ran ${summary.seedsRun} seeds in ${seconds.toFixed(1)} s (${summary.seedsPerSecond.toFixed(2)} seeds/s); ` +
+  `ran ${summary.seedsRun} seeds in ${seconds.toFixed(1)} s: ${summary.seedsPerSecond.toFixed(2)} seeds/s ` +
+    `(${(summary.cpuMs / 1000).toFixed(1)} s of processor time, ${summary.seedsPerCpuSecond.toFixed(2)} seeds per processor second); ` +
     `violations: ${summary.failures.length}`,
 );
 console.log(

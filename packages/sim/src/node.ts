@@ -25,6 +25,8 @@ export interface NodeHost {
   /** The term at `index` on another node's disk (-1 under its snapshot, 0 if absent). */
   durableTermOf(nodeId: NodeId, index: number): number;
   noteLeaderElected(node: SimNode): void;
+  /** A follower's Ready replaced entries it had stored (a conflicting suffix was cut). */
+  noteLogTruncated(node: SimNode, fromIndex: number): void;
   readonly defects: { readonly ackBeforeSync?: boolean };
 }
 
@@ -143,11 +145,15 @@ export class SimNode {
     this.host.checker.observeStoredEntries(this.id, durable.entries, durable.snapshot?.meta.term ?? 0);
   }
 
-  /** Loses the incarnation and the unsynced writes; returns the client operations left waiting. */
-  crash(): number[] {
+  /**
+   * Loses the incarnation and the unsynced writes but the oldest `survivingBatches` (flushed by
+   * chance before the crash); returns the client operations left waiting.
+   */
+  crash(survivingBatches = 0): number[] {
     const life = this.life;
     this.life = undefined;
-    this.disk.crash();
+    this.disk.crash(survivingBatches);
+    if (life !== undefined) this.host.checker.observeDurableCommit(this.id, this.disk.durableHardState().commit);
     if (life === undefined) return [];
     const waiting = [...[...life.proposals.values()].map((p) => p.op), ...life.reads.keys()];
     this.host.checker.observeDurableLog(this.id, (index) => this.disk.durableTermAt(index));
@@ -271,6 +277,7 @@ export class SimNode {
     const first = ready.entries[0];
     if (first !== undefined) {
       const prevTerm = this.logView().termAt(first.index - 1) ?? 0;
+      if (first.index <= life.storage.lastIndex()) this.host.noteLogTruncated(this, first.index);
       life.storage.append(ready.entries);
       this.disk.writeEntries(ready.entries);
       this.host.checker.observeStoredEntries(this.id, ready.entries, prevTerm);
@@ -278,6 +285,9 @@ export class SimNode {
     if (ready.hardState !== undefined) {
       life.storage.setHardState(ready.hardState);
       this.disk.writeHardState(ready.hardState);
+    }
+    this.disk.sealBatch();
+    if (ready.hardState !== undefined) {
       this.observeCommit(life, Math.max(ready.hardState.commit, ready.snapshot?.meta.index ?? 0));
     } else if (ready.snapshot !== undefined) {
       this.observeCommit(life, Math.max(life.commit, ready.snapshot.meta.index));

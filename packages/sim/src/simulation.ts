@@ -1,5 +1,5 @@
 import { checkHistory } from '@holdfast/checker';
-import type { ConfChange, ConfState, Message, NodeId } from '@holdfast/raft';
+import type { ConfChange, ConfState, Message, NodeId, RaftConfig } from '@holdfast/raft';
 import type { CoreNode, CoreStorage } from './core.js';
 import { SimDisk } from './disk.js';
 import { EventLog } from './eventLog.js';
@@ -34,6 +34,8 @@ export interface SimOptions {
   readonly recentEventsMax?: number;
   /** Runs the linearizability checker over the client history at the end. Default true. */
   readonly checkLinearizability?: boolean;
+  /** Ticks a healed cluster has to elect a leader and commit a probe. Default 400. */
+  readonly livenessTicksMax?: number;
 }
 
 export interface SeedStats {
@@ -43,6 +45,8 @@ export interface SeedStats {
   messagesLost: number;
   leadersElected: number;
   snapshotsInstalled: number;
+  logTruncations: number;
+  unsyncedBatchesLost: number;
   operationsOk: number;
   operationsFailed: number;
   operationsUnknown: number;
@@ -67,20 +71,14 @@ export interface SeedResult {
   readonly stats: SeedStats;
 }
 
-/** The timing and sizes of a run; fixed, so that a seed alone replays it. */
+/** The timing and bounds of the simulation itself; the core's settings are drawn per seed. */
 const timing = {
-  electionTicks: 10,
-  heartbeatTicks: 2,
-  messageBytesMax: 4096,
-  inflightMessagesMax: 16,
-  inflightBytesMax: 64 * 1024,
-  uncommittedBytesMax: 64 * 1024,
-  pendingReadsMax: 256,
   /** A tick a node's clock skips now and then, so that timers drift apart. */
   tickSkipProbability: 0.02,
   clientLatencyTicks: 1,
+  /** Enough for a few elections at the longest election timeout drawn (15 ticks). */
   livenessTicksMax: 400,
-  livenessIntervalTicks: 600,
+  livenessIntervalTicks: 400,
   /** A probe that has not been answered after this long is replaced by a new one. */
   probeRetryTicks: 40,
   drainTicksMax: 80,
@@ -130,12 +128,15 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
   private readonly nemesis: Nemesis;
   private readonly membership: MembershipDriver;
   private readonly workload: Workload;
+  private readonly workloadConfig: WorkloadConfig;
   private readonly snapshotPolicy: SnapshotPolicy;
+  private readonly coreSettings: CoreSettings;
   private diskLatencyTicksMax = nemesisConfig.diskLatencyTicksNormal;
   private nextRequestId = 1;
   private nextNodeId: NodeId;
   private clientsStopped = false;
   private readonly probes = new Map<number, { proposedAt: number; done: boolean }>();
+  private readonly faultIntensity: number;
   readonly stats: SeedStats;
 
   constructor(private readonly options: SimOptions) {
@@ -145,9 +146,14 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
     this.random = root.fork();
     this.nodeRandom = root.fork();
     this.network = new SimNetwork(networkConfig, root.fork());
-    this.nemesis = new Nemesis(nemesisConfig, root.fork());
+    const nemesisRandom = root.fork();
+    // Some seeds are calm, some stormy: fault rates are scaled by a factor drawn per seed.
+    this.faultIntensity = 0.5 + 2.5 * nemesisRandom.next();
+    this.nemesis = new Nemesis(scaleFaults(nemesisConfig, this.faultIntensity), nemesisRandom);
     this.membership = new MembershipDriver(timing.membershipRetryTicks, root.fork());
-    this.workload = new Workload(workloadConfig(options.steps), root.fork());
+    this.workloadConfig = workloadConfig(options.steps);
+    this.workload = new Workload(this.workloadConfig, root.fork());
+    this.coreSettings = drawCoreSettings(this.random);
     this.snapshotPolicy = {
       snapshotEveryEntries: this.random.int(6, 40),
       entriesKeptAfterCompaction: this.random.int(0, 8),
@@ -162,6 +168,8 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
       messagesLost: 0,
       leadersElected: 0,
       snapshotsInstalled: 0,
+      logTruncations: 0,
+      unsyncedBatchesLost: 0,
       operationsOk: 0,
       operationsFailed: 0,
       operationsUnknown: 0,
@@ -197,7 +205,10 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
       node.disk.format(initial);
       node.start();
     }
-    this.record(`bootstrap ${voters.length} voters; snapshot every ${this.snapshotPolicy.snapshotEveryEntries} entries`);
+    this.record(
+      `bootstrap ${voters.length} voters; snapshot every ${this.snapshotPolicy.snapshotEveryEntries} entries; ` +
+        `fault intensity ${this.faultIntensity.toFixed(2)}; ${describeSettings(this.coreSettings)}`,
+    );
   }
 
   private createNode(id: NodeId): SimNode {
@@ -350,19 +361,7 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
 
   createCore(node: SimNode, storage: CoreStorage, applied: number): CoreNode {
     const random = this.nodeRandom.fork();
-    return createCore({
-      id: node.id,
-      storage,
-      random: () => random.next(),
-      electionTicks: timing.electionTicks,
-      heartbeatTicks: timing.heartbeatTicks,
-      applied,
-      messageBytesMax: timing.messageBytesMax,
-      inflightMessagesMax: timing.inflightMessagesMax,
-      inflightBytesMax: timing.inflightBytesMax,
-      uncommittedBytesMax: timing.uncommittedBytesMax,
-      pendingReadsMax: timing.pendingReadsMax,
-    });
+    return createCore({ ...this.coreSettings, id: node.id, storage, random: () => random.next(), applied });
   }
 
   createStorage(): CoreStorage {
@@ -377,17 +376,24 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
     this.stats.leadersElected++;
   }
 
+  noteLogTruncated(node: SimNode, fromIndex: number): void {
+    this.stats.logTruncations++;
+    this.record(`n${node.id} cuts its log from index ${fromIndex}`);
+  }
+
   // ---- clients ----
 
   private startClientOperations(): void {
     if (this.clientsStopped) return;
     const members = this.members();
-    const started = this.workload.startOperations(this.historyClock + 1, members, () => this.nextRequestId++);
+    const started = this.workload.startOperations(members, {
+      nextRequestId: () => this.nextRequestId++,
+      invokeTime: () => this.historyTime(),
+    });
     for (const operation of started) {
-      this.historyTime();
       this.record(`client ${operation.clientId} invokes op ${operation.requestId} ${describeInput(operation)} at n${operation.nodeId}`);
       this.queue.push(this.now + timing.clientLatencyTicks, { kind: 'request', operation });
-      this.queue.push(this.now + workloadConfig(this.options.steps).timeoutTicks, {
+      this.queue.push(this.now + this.workloadConfig.timeoutTicks, {
         kind: 'timeout',
         requestId: operation.requestId,
       });
@@ -477,8 +483,12 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
   crash(id: NodeId): void {
     const node = this.nodes.get(id);
     if (node === undefined || !node.isUp) return;
-    this.record(`n${id} crashes (${node.disk.hasPendingWrites ? 'losing unsynced writes' : 'nothing unsynced'})`);
-    this.abandonWaiting(node.crash());
+    const pending = node.disk.pendingBatchCount;
+    // Now and then the operating system flushed some of the unsynced batches before the crash.
+    const surviving = pending > 0 && this.random.chance(0.3) ? this.random.int(1, pending) : 0;
+    this.stats.unsyncedBatchesLost += pending - surviving;
+    this.record(`n${id} crashes; ${pending - surviving} of ${pending} unsynced write batches lost`);
+    this.abandonWaiting(node.crash(surviving));
   }
 
   private abandonWaiting(requestIds: readonly number[]): void {
@@ -571,7 +581,8 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
     this.pumpReadies();
     const startedAt = this.now;
     let probeId = 0;
-    while (this.now - startedAt < timing.livenessTicksMax) {
+    const livenessTicksMax = this.options.livenessTicksMax ?? timing.livenessTicksMax;
+    while (this.now - startedAt < livenessTicksMax) {
       const probe = this.probes.get(probeId);
       if (probe?.done) {
         this.probes.delete(probeId);
@@ -586,7 +597,7 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
     }
     throw new InvariantViolation(
       'liveness',
-      `${label}: no leader committed a proposal within ${timing.livenessTicksMax} ticks of healing; ${this.describeCluster()}`,
+      `${label}: no leader committed a proposal within ${livenessTicksMax} ticks of healing; ${this.describeCluster()}`,
     );
   }
 
@@ -639,6 +650,43 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
       `key ${violation.key}: ${violation.explanation}\n    ${operations}`,
     );
   }
+}
+
+/** Core settings drawn per seed: small windows and messages exercise flow control and splitting. */
+type CoreSettings = Omit<RaftConfig, 'id' | 'storage' | 'random' | 'applied'>;
+
+function drawCoreSettings(random: Prng): CoreSettings {
+  const electionTicks = random.int(6, 15);
+  const messageBytesMax = random.pick([256, 512, 4096]);
+  return {
+    electionTicks,
+    heartbeatTicks: random.int(1, Math.min(3, Math.floor(electionTicks / 3))),
+    preVote: random.chance(0.8),
+    checkQuorum: random.chance(0.8),
+    messageBytesMax,
+    inflightMessagesMax: random.pick([1, 4, 16]),
+    inflightBytesMax: Math.max(messageBytesMax, random.pick([1024, 64 * 1024])),
+    uncommittedBytesMax: random.pick([2048, 64 * 1024]),
+    pendingReadsMax: random.pick([4, 256]),
+  };
+}
+
+function describeSettings(settings: CoreSettings): string {
+  return Object.entries(settings)
+    .map(([name, value]) => `${name} ${String(value)}`)
+    .join(', ');
+}
+
+function scaleFaults(config: NemesisConfig, factor: number): NemesisConfig {
+  return {
+    ...config,
+    crashProbability: config.crashProbability * factor,
+    partitionProbability: config.partitionProbability * factor,
+    networkFaultProbability: config.networkFaultProbability * factor,
+    slowDiskProbability: config.slowDiskProbability * factor,
+    transferProbability: config.transferProbability * factor,
+    membershipChangeProbability: config.membershipChangeProbability * factor,
+  };
 }
 
 function workloadConfig(steps: number): WorkloadConfig {

@@ -54,19 +54,15 @@ export class Workload {
     return this.pendingByRequest.size;
   }
 
-  /** Idle clients that decide to start an operation now; `nextRequestId` numbers them. */
-  startOperations(
-    now: number,
-    members: readonly NodeId[],
-    nextRequestId: () => number,
-  ): PendingOperation[] {
+  /** Idle clients that decide to start an operation now, numbered and timed by `ids`. */
+  startOperations(members: readonly NodeId[], ids: { nextRequestId: () => number; invokeTime: () => number }): PendingOperation[] {
     const out: PendingOperation[] = [];
     if (members.length === 0) return out;
     for (const client of this.clients) {
       if (client.pending !== undefined || this.started >= this.config.operationsMax) continue;
       if (!this.random.chance(this.config.startProbability)) continue;
       const key = this.random.pick(this.config.keys);
-      const requestId = nextRequestId();
+      const requestId = ids.nextRequestId();
       const nodeId =
         client.leaderHint !== 0 && members.includes(client.leaderHint) && this.random.chance(0.9)
           ? client.leaderHint
@@ -76,7 +72,7 @@ export class Workload {
         clientId: client.id,
         key,
         input: this.chooseInput(key, requestId),
-        invokedAt: now,
+        invokedAt: ids.invokeTime(),
         nodeId,
       };
       client.pending = operation;

@@ -72,7 +72,7 @@ describe('LevelLogStorage against MemoryLogStorage', () => {
           await log.close();
         }
       }),
-      { numRuns: 40, seed: 20261129 },
+      { numRuns: 25, seed: 20261129 },
     );
   });
 });

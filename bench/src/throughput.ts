@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createClient } from '@holdfast/client';
+import { LocalCluster } from '@holdfast/server';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import hdr from 'hdr-histogram-js';
+import { ETCD_INSTALL_HINT, EtcdKv, EtcdTarget, etcdInstalled } from './etcd.js';
+import { Prng } from './prng.js';
+import { ProxyNetwork } from './proxy.js';
+
+/**
+ * Raw throughput of a local 3-node cluster: puts, then linearizable gets of the same keys, at
+ * concurrency 1 and 64, 16-byte keys and 256-byte values, no proxies and no faults.
+ */
+
+const KEY_BYTES = 16;
+const VALUE_BYTES = 256;
+const CONCURRENCIES = [1, 64] as const;
+
+interface Store {
+  put(key: string, value: string): Promise<void>;
+  get(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ThroughputRow {
+  target: string;
+  operation: 'put' | 'get';
+  concurrency: number;
+  operations: number;
+  opsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+function keyOf(index: number): string {
+  return `k${String(index).padStart(KEY_BYTES - 1, '0')}`;
+}
+
+async function measure(options: {
+  store: Store;
+  operation: 'put' | 'get';
+  concurrency: number;
+  operations: number;
+  value: string;
+}): Promise<Omit<ThroughputRow, 'target'>> {
+  const { store, operation, concurrency, operations, value } = options;
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  let next = 0;
+  const startMs = performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < operations) {
+      const key = keyOf(next);
+      next += 1;
+      const t0 = performance.now();
+      if (operation === 'put') await store.put(key, value);
+      else await store.get(key);
+      histogram.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsedS = (performance.now() - startMs) / 1000;
+  const row = {
+    operation,
+    concurrency,
+    operations,
+    opsPerSecond: operations / elapsedS,
+    p50Ms: histogram.getValueAtPercentile(50) / 1000,
+    p99Ms: histogram.getValueAtPercentile(99) / 1000,
+  };
+  histogram.destroy();
+  return row;
+}
+
+async function startHoldfast(dataDir: string): Promise<Store> {
+  const cluster = await LocalCluster.start({ dataDir, size: 3, clusterId: 'throughput' });
+  await cluster.waitForLeader(30_000);
+  const client = createClient({ endpoints: cluster.endpoints(), deadlineMs: 10_000 });
+  return {
+    put: async (key, value) => {
+      await client.put(key, value);
+    },
+    get: async (key) => {
+      await client.get(key);
+    },
+    close: async () => {
+      client.close();
+      await cluster.stop();
+    },
+  };
+}
+
+async function startEtcd(dataDir: string): Promise<Store> {
+  const network = new ProxyNetwork({ prng: new Prng('throughput') });
+  const target = new EtcdTarget({ proxied: false });
+  await target.start({ network, runDir: dataDir, nodeCount: 3 });
+  const leader = await target.findLeader();
+  const endpoints = target.directClientAddresses();
+  const leaderIndex = leader === undefined ? 0 : Number.parseInt(leader.slice(1), 10) - 1;
+  // One grpc-js channel to the leader: unary calls, many in flight.
+  const kv = new EtcdKv({ endpoints, firstIndex: leaderIndex, deadlineMs: 10_000 });
+  return {
+    put: (key, value) => kv.put(key, value),
+    get: async (key) => {
+      await kv.get(key);
+    },
+    close: async () => {
+      kv.close();
+      await target.stop();
+      await network.close();
+    },
+  };
+}
+
+export async function runThroughput(options: { target: 'holdfast' | 'etcd'; operations: number }): Promise<ThroughputRow[]> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `holdfast-throughput-${options.target}-`));
+  const store = options.target === 'etcd' ? await startEtcd(dataDir) : await startHoldfast(dataDir);
+  const value = 'v'.repeat(VALUE_BYTES);
+  const rows: ThroughputRow[] = [];
+  try {
+    // Warm up connections and the leader's caches.
+    await measure({ store, operation: 'put', concurrency: 8, operations: 200, value });
+    for (const operation of ['put', 'get'] as const) {
+      for (const concurrency of CONCURRENCIES) {
+        const row = await measure({ store, operation, concurrency, operations: options.operations, value });
+        rows.push({ target: options.target, ...row });
+      }
+    }
+  } finally {
+    await store.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+export function formatThroughput(rows: readonly ThroughputRow[]): string {
+  const lines = ['| target | op | concurrency | ops | ops/s | p50 ms | p99 ms |', '|---|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.target} | ${r.operation} | ${r.concurrency} | ${r.operations} | ${r.opsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  const command = new Command('throughput')
+    .description('puts and linearizable gets against a local 3-node cluster at concurrency 1 and 64')
+    .addOption(new Option('--target <t>', 'store').choices(['holdfast', 'etcd']).default('holdfast'))
+    .option('--ops <n>', 'operations per (op, concurrency) step', (text) => {
+      const n = Number.parseInt(text, 10);
+      if (!(n > 0)) throw new InvalidArgumentError(`not a positive integer: ${text}`);
+      return n;
+    }, 5000)
+    .parse(process.argv.slice(2), { from: 'user' });
+  const opts = command.opts<{ target: 'holdfast' | 'etcd'; ops: number }>();
+  if (opts.target === 'etcd' && !etcdInstalled()) {
+    console.error(ETCD_INSTALL_HINT);
+    return 2;
+  }
+  const rows = await runThroughput({ target: opts.target, operations: opts.ops });
+  console.log(formatThroughput(rows));
+  return 0;
+}
+
+main().then(
+  (status) => process.exit(status),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(2);
+  },
+);

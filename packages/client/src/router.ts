@@ -1,0 +1,142 @@
+import type { Member } from './members.js';
+import type { WireStatusResponse } from './wire.js';
+
+export interface RouterOptions {
+  endpoints: readonly string[];
+  /** Advertised client address → address to dial, or undefined to not dial it. */
+  resolveAddress: (advertised: string) => string | undefined;
+  /** Asks one endpoint for its own status (Status with localOnly). */
+  askOwnStatus: (endpoint: string, deadlineMs: number) => Promise<WireStatusResponse>;
+  discoveryIntervalMs: number;
+  discoveryTimeoutMs: number;
+}
+
+/**
+ * Decides where the next attempt goes: the leader when known, else the configured endpoints in
+ * turn. The leader is learned from NOT_LEADER hints, from which member answered a write (followers
+ * forward writes, answered with the leader's header), from status() and member lists, and from a
+ * background discovery that asks every configured endpoint for its own view.
+ *
+ * Invariant: `preferred` is always a configured endpoint or an address `resolveAddress` allowed.
+ */
+export class Router {
+  readonly endpoints: readonly string[];
+  private readonly options: RouterOptions;
+  /** The leader's address when known. */
+  private leaderAddress: string | undefined;
+  /** Next configured endpoint to try when the leader is unknown. */
+  private endpointIndex = 0;
+  /** Dialable client address by member id. */
+  private readonly memberAddresses = new Map<number, string>();
+  private discovery: Promise<void> | undefined;
+  private discoveryAtMs = Number.NEGATIVE_INFINITY;
+  private stopped = false;
+
+  constructor(options: RouterOptions) {
+    this.options = options;
+    this.endpoints = options.endpoints;
+  }
+
+  get preferred(): string {
+    return this.leaderAddress ?? (this.endpoints[this.endpointIndex] as string);
+  }
+
+  get knowsLeader(): boolean {
+    return this.leaderAddress !== undefined;
+  }
+
+  /** The address a NOT_LEADER hint names, when it may be dialled. */
+  resolveHint(hint: string | undefined): string | undefined {
+    return hint === undefined ? undefined : this.options.resolveAddress(hint);
+  }
+
+  /** True when the hint names a dialable leader other than the one already tried. */
+  isNewLeaderHint(hint: string | undefined): boolean {
+    const address = this.resolveHint(hint);
+    return address !== undefined && address !== this.leaderAddress;
+  }
+
+  followHint(hint: string | undefined): void {
+    const address = this.resolveHint(hint);
+    if (address !== undefined) this.leaderAddress = address;
+  }
+
+  /** `address` failed without a verdict, or has no leader: try elsewhere next. */
+  moveAwayFrom(address: string, hint: string | undefined): void {
+    if (this.leaderAddress === address) this.leaderAddress = undefined;
+    const hinted = this.resolveHint(hint);
+    if (hinted !== undefined && hinted !== address) {
+      // The hint was already followed once; after a backoff it is still the best guess.
+      this.leaderAddress = hinted;
+      return;
+    }
+    const index = this.endpoints.indexOf(address);
+    this.endpointIndex = (index + 1) % this.endpoints.length;
+    this.maybeDiscoverLeader();
+  }
+
+  forgetLeader(): void {
+    this.leaderAddress = undefined;
+  }
+
+  /** A write succeeded and was applied by `memberId`: the leader at that moment. */
+  noteWriteAnsweredBy(memberId: number): void {
+    if (memberId === 0) return;
+    const address = this.memberAddresses.get(memberId);
+    if (address !== undefined) this.leaderAddress = address;
+    else this.maybeDiscoverLeader();
+  }
+
+  learnMembers(members: readonly Member[]): void {
+    for (const member of members) {
+      const address = member.clientAddress === '' ? undefined : this.options.resolveAddress(member.clientAddress);
+      if (address !== undefined) this.memberAddresses.set(member.id, address);
+    }
+  }
+
+  learnLeader(leaderId: number): void {
+    const address = leaderId === 0 ? undefined : this.memberAddresses.get(leaderId);
+    if (address !== undefined) this.leaderAddress = address;
+  }
+
+  /**
+   * In the background, at most once per discoveryIntervalMs: asks every configured endpoint for
+   * its own status, which says which member answers there and whom it follows. Only configured
+   * endpoints are asked, so proxies in front of the nodes stay in the path.
+   */
+  maybeDiscoverLeader(): void {
+    if (this.discovery !== undefined || this.stopped) return;
+    if (Date.now() - this.discoveryAtMs < this.options.discoveryIntervalMs) return;
+    this.discoveryAtMs = Date.now();
+    this.discovery = this.discoverLeader()
+      .catch(() => {
+        // Discovery is an optimisation; calls reach the leader without it, one hop slower.
+      })
+      .finally(() => {
+        this.discovery = undefined;
+      });
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async discoverLeader(): Promise<void> {
+    const deadlineMs = Date.now() + this.options.discoveryTimeoutMs;
+    const answers = await Promise.allSettled(
+      this.endpoints.map(async (endpoint) => ({ endpoint, status: await this.options.askOwnStatus(endpoint, deadlineMs) })),
+    );
+    if (this.stopped) return;
+    // The view from the highest term wins: an older term may name a deposed leader.
+    let leader = { id: 0, term: -1 };
+    for (const answer of answers) {
+      if (answer.status !== 'fulfilled') continue;
+      const { endpoint, status } = answer.value;
+      const own = status.members[0];
+      if (own?.member) this.memberAddresses.set(own.member.id, endpoint);
+      const term = own?.term ?? status.header?.term ?? 0;
+      if (status.leaderId !== 0 && term > leader.term) leader = { id: status.leaderId, term };
+    }
+    this.learnLeader(leader.id);
+  }
+}

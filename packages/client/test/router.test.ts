@@ -1,0 +1,80 @@
+import { describe, expect, it, vi } from 'vitest';
+import { Router } from '../src/router.js';
+import type { WireStatusResponse } from '../src/wire.js';
+
+function ownStatus(options: { memberId: number; leaderId: number; term: number }): WireStatusResponse {
+  return {
+    header: { clusterId: 'c', memberId: options.memberId, term: options.term, revision: 0 },
+    leaderId: options.leaderId,
+    members: [
+      {
+        member: { id: options.memberId, name: '', region: '', clientAddress: '', peerAddress: '', learner: false },
+        role: options.memberId === options.leaderId ? 'leader' : 'follower',
+        term: options.term,
+        leaderId: options.leaderId,
+        commitIndex: 0,
+        appliedIndex: 0,
+        followers: [],
+        error: '',
+      },
+    ],
+  };
+}
+
+function routerOver(views: Record<string, WireStatusResponse | Error>): Router {
+  const endpoints = Object.keys(views);
+  return new Router({
+    endpoints,
+    resolveAddress: (advertised) => (endpoints.includes(advertised) ? advertised : undefined),
+    askOwnStatus: async (endpoint) => {
+      const view = views[endpoint];
+      if (view === undefined || view instanceof Error) throw view ?? new Error('no such endpoint');
+      return view;
+    },
+    discoveryIntervalMs: 1000,
+    discoveryTimeoutMs: 1000,
+  });
+}
+
+describe('Router', () => {
+  it('starts at the first endpoint and moves to the next when it fails', () => {
+    const router = routerOver({ a: new Error('down'), b: new Error('down') });
+    expect(router.preferred).toBe('a');
+    router.moveAwayFrom('a', undefined);
+    expect(router.preferred).toBe('b');
+    router.moveAwayFrom('b', undefined);
+    expect(router.preferred).toBe('a');
+  });
+
+  it('finds the leader from the endpoint views, trusting the highest term', async () => {
+    const router = routerOver({
+      a: ownStatus({ memberId: 1, leaderId: 1, term: 4 }), // a deposed leader that has not heard yet
+      b: ownStatus({ memberId: 2, leaderId: 3, term: 5 }),
+      c: ownStatus({ memberId: 3, leaderId: 3, term: 5 }),
+    });
+    router.maybeDiscoverLeader();
+    await vi.waitFor(() => expect(router.preferred).toBe('c'));
+    expect(router.knowsLeader).toBe(true);
+  });
+
+  it('maps the member that answered a write to its endpoint once discovery has run', async () => {
+    const router = routerOver({
+      a: ownStatus({ memberId: 1, leaderId: 0, term: 1 }),
+      b: ownStatus({ memberId: 2, leaderId: 0, term: 1 }),
+    });
+    router.maybeDiscoverLeader();
+    await vi.waitFor(() => {
+      router.noteWriteAnsweredBy(2);
+      expect(router.preferred).toBe('b');
+    });
+  });
+
+  it('ignores a NOT_LEADER hint it may not dial', () => {
+    const router = routerOver({ a: new Error('x'), b: new Error('x') });
+    expect(router.isNewLeaderHint('10.0.0.9:7001')).toBe(false);
+    expect(router.isNewLeaderHint('b')).toBe(true);
+    router.followHint('b');
+    expect(router.preferred).toBe('b');
+    expect(router.isNewLeaderHint('b')).toBe(false);
+  });
+});

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=bench-apply.d.ts.map

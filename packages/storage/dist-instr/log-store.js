@@ -1,0 +1,462 @@
+import { mkdir } from 'node:fs/promises';
+import { confStateOf } from '@holdfast/raft';
+import { Level } from 'level';
+import { Packr } from 'msgpackr';
+import { assert, LogCompactedError, LogConflictError, LogCorruptionError, LogUnavailableError, SnapshotUnavailableError, StoreClosedError, } from './errors.js';
+import { resolveLogLimits } from './limits.js';
+import { silentLogger } from './logger.js';
+import { checkRecord, frameRecord } from './record.js';
+const packr = new Packr({ useRecords: false, moreTypes: false });
+const encoder = new TextEncoder();
+/** Key layout: one-letter prefixes; entries under 'e' + 8-byte big-endian index so byte order is index order. */
+const hardStateKey = encoder.encode('h');
+const confStateKey = encoder.encode('c');
+const snapshotKey = encoder.encode('s');
+const baseKey = encoder.encode('b');
+const entryPrefix = 0x65; // 'e'
+const entryKeyLow = Uint8Array.of(entryPrefix);
+const entryKeyHigh = Uint8Array.of(entryPrefix + 1);
+export function entryKey(index) {
+    const key = Buffer.alloc(9);
+    key.writeUInt8(entryPrefix, 0);
+    key.writeBigUInt64BE(BigInt(index), 1);
+    return key;
+}
+function indexOfEntryKey(key) {
+    const view = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    if (view.byteLength !== 9)
+        return -1;
+    return Number(view.readBigUInt64BE(1));
+}
+const zeroHardState = { term: 0, vote: 0, commit: 0 };
+const emptyConfState = { voters: [], learners: [] };
+/**
+ * The Raft log, hard state and snapshot meta in one LevelDB, mirrored in memory so that the
+ * core's synchronous LogStorage reads never touch the disk. Memory holds only the uncompacted
+ * log: call compact() after each snapshot to bound it.
+ *
+ * Invariants (checked on open and on every save):
+ * - stored entry indexes are exactly base.index + 1 .. lastIndex, with no gap;
+ * - every entry record's checksum matches and its key equals its index;
+ * - the memory mirror equals what is on disk after each save() resolves.
+ */
+export class LevelLogStorage {
+    db;
+    dir;
+    limits;
+    hardStateValue;
+    confStateValue;
+    snapshotValue;
+    base;
+    /** entries[i].index === base.index + 1 + i. */
+    entriesInMemory;
+    /** Stored record bytes of entriesInMemory[i]. */
+    entryBytes;
+    entryBytesTotal;
+    /** Serializes writes so that each sees the memory mirror of the one before. */
+    writeChain = Promise.resolve();
+    closed = false;
+    constructor(db, dir, limits, loaded) {
+        this.db = db;
+        this.dir = dir;
+        this.limits = limits;
+        this.hardStateValue = loaded.hardState ?? zeroHardState;
+        this.confStateValue = loaded.confState;
+        this.snapshotValue = loaded.snapshot;
+        this.base = loaded.base;
+        this.entriesInMemory = loaded.entries;
+        this.entryBytes = loaded.entryBytes;
+        this.entryBytesTotal = loaded.entryBytes.reduce((sum, bytes) => sum + bytes, 0);
+    }
+    /** Opens (creating if missing) the log at `options.dir`, repairs a torn tail, loads the log. */
+    static async open(options) {
+        const limits = resolveLogLimits(options.limits);
+        const logger = options.logger ?? silentLogger;
+        await mkdir(options.dir, { recursive: true });
+        const db = new Level(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
+        try {
+            await db.open();
+        }
+        catch (cause) {
+            const code = cause.cause?.code;
+            if (code === 'LEVEL_CORRUPTION')
+                throw new LogCorruptionError(options.dir, 0, 'LevelDB reports corruption', { cause });
+            throw cause;
+        }
+        try {
+            const loaded = await loadLog(db, { dir: options.dir, limits, logger });
+            return new LevelLogStorage(db, options.dir, limits, loaded);
+        }
+        catch (error) {
+            await db.close();
+            throw error;
+        }
+    }
+    /** The database directory, as given to open(). */
+    get path() {
+        return this.dir;
+    }
+    /** True when nothing was ever written: no hard state, no entries, no snapshot. */
+    isEmpty() {
+        const hs = this.hardStateValue;
+        return (hs.term === 0 &&
+            hs.vote === 0 &&
+            hs.commit === 0 &&
+            this.entriesInMemory.length === 0 &&
+            this.base.index === 0 &&
+            this.confStateValue === undefined);
+    }
+    /** Writes the initial log for a fresh member; throws LogConflictError if the log is not empty. Synced. */
+    async bootstrap(initial) {
+        if (!this.isEmpty())
+            throw new LogConflictError(`log at ${this.dir} is not empty; refusing to bootstrap`);
+        const confState = initial.confState === undefined ? {} : { confState: initial.confState };
+        await this.save({ entries: initial.entries, hardState: initial.hardState, ...confState, sync: true });
+    }
+    /** Persists one Ready (snapshot meta, entries, hard state) in one batch, then updates memory. */
+    async save(batch) {
+        await this.serialize(() => this.saveNow(batch));
+    }
+    /**
+     * Records `snapshot` (taken by the state machine; its meta.index <= lastIndex) as the log's
+     * snapshot and drops entries at or below `keepAfterIndex` (default: the snapshot's index),
+     * durably in one synced batch. Keeping some entries below the snapshot (keepAfterIndex <
+     * meta.index) lets slow followers catch up from the log instead of a snapshot.
+     * Entries already compacted stay compacted.
+     */
+    async compact(options) {
+        await this.serialize(() => this.compactNow(options));
+    }
+    /** The hard state as last saved (zeros for a fresh log). */
+    hardState() {
+        return this.hardStateValue;
+    }
+    /** The meta of the last saved snapshot, or undefined if none. */
+    snapshotMeta() {
+        return this.snapshotValue?.meta;
+    }
+    /** Bytes of the entries held in memory (stored record size). */
+    entriesBytes() {
+        return this.entryBytesTotal;
+    }
+    /** The hard state, and the membership as of the compaction point (firstIndex - 1). */
+    initialState() {
+        return { hardState: this.hardStateValue, confState: this.confStateValue ?? emptyConfState };
+    }
+    entries(lo, hi, bytesMax) {
+        this.assertOpen();
+        if (lo <= this.base.index)
+            throw new LogCompactedError(lo, this.firstIndex());
+        if (hi > this.lastIndex() + 1)
+            throw new LogUnavailableError(hi - 1, this.lastIndex());
+        assert(lo <= hi, `entries(lo=${lo}, hi=${hi}) needs lo <= hi`);
+        const start = lo - this.base.index - 1;
+        const end = hi - this.base.index - 1;
+        const result = [];
+        let bytes = 0;
+        for (let position = start; position < end; position++) {
+            bytes += this.entryBytes[position] ?? 0;
+            if (result.length > 0 && bytes > bytesMax)
+                break;
+            result.push(this.entriesInMemory[position]);
+        }
+        return result;
+    }
+    term(index) {
+        this.assertOpen();
+        if (index === this.base.index)
+            return this.base.term;
+        if (index < this.base.index)
+            throw new LogCompactedError(index, this.firstIndex());
+        if (index > this.lastIndex())
+            throw new LogUnavailableError(index, this.lastIndex());
+        return this.entriesInMemory[index - this.base.index - 1].term;
+    }
+    firstIndex() {
+        return this.base.index + 1;
+    }
+    lastIndex() {
+        return this.base.index + this.entriesInMemory.length;
+    }
+    /**
+     * The last saved snapshot. A log that was never compacted has none yet; it answers with an
+     * empty snapshot at index 0 (as etcd's MemoryStorage does), which a follower never needs.
+     */
+    snapshot() {
+        if (this.snapshotValue !== undefined)
+            return this.snapshotValue;
+        if (this.base.index === 0) {
+            return { meta: { index: 0, term: 0, confState: this.initialState().confState }, data: new Uint8Array(0) };
+        }
+        throw new SnapshotUnavailableError(`log at ${this.dir} is compacted to ${this.base.index} but holds no snapshot`);
+    }
+    async close() {
+        if (this.closed)
+            return;
+        this.closed = true;
+        await this.writeChain.catch(() => undefined);
+        await this.db.close();
+    }
+    assertOpen() {
+        if (this.closed)
+            throw new StoreClosedError(`log at ${this.dir} is closed`);
+    }
+    serialize(write) {
+        this.assertOpen();
+        const next = this.writeChain.then(write);
+        // A failed write leaves the chain usable; the failure itself reaches this caller.
+        this.writeChain = next.catch(() => undefined);
+        return next;
+    }
+    async saveNow(batch) {
+        const operations = [];
+        let base = this.base;
+        let storedCount = this.entriesInMemory.length;
+        if (batch.snapshot !== undefined) {
+            this.checkIncomingSnapshot(batch.snapshot);
+            operations.push(...this.deleteEntryKeys(this.firstIndex(), this.lastIndex()));
+            operations.push(...this.snapshotPuts(batch.snapshot));
+            operations.push({ type: 'put', key: confStateKey, value: encodeRecord(batch.snapshot.meta.confState) });
+            base = { index: batch.snapshot.meta.index, term: batch.snapshot.meta.term };
+            storedCount = 0;
+        }
+        const append = this.planAppend({ base, storedCount, incoming: batch.entries, operations });
+        if (batch.hardState !== undefined) {
+            operations.push({ type: 'put', key: hardStateKey, value: encodeRecord(batch.hardState) });
+        }
+        if (batch.confState !== undefined) {
+            operations.push({ type: 'put', key: confStateKey, value: encodeRecord(batch.confState) });
+        }
+        if (operations.length === 0)
+            return;
+        await this.db.batch(operations, { sync: batch.sync });
+        // Memory follows only once the write succeeded, so the core never sees what is not durable.
+        this.base = base;
+        this.truncateInMemory(Math.min(storedCount, append.keep));
+        for (const [position, entry] of append.entries.entries()) {
+            this.entriesInMemory.push(entry);
+            this.entryBytes.push(append.sizes[position]);
+            this.entryBytesTotal += append.sizes[position];
+        }
+        if (batch.snapshot !== undefined)
+            this.snapshotValue = batch.snapshot;
+        if (batch.hardState !== undefined)
+            this.hardStateValue = batch.hardState;
+        if (batch.snapshot !== undefined)
+            this.confStateValue = batch.snapshot.meta.confState;
+        if (batch.confState !== undefined)
+            this.confStateValue = batch.confState;
+    }
+    /** Keeps the first `count` entries in memory. */
+    truncateInMemory(count) {
+        for (let position = count; position < this.entryBytes.length; position++) {
+            this.entryBytesTotal -= this.entryBytes[position];
+        }
+        this.entriesInMemory.length = count;
+        this.entryBytes.length = count;
+    }
+    checkIncomingSnapshot(snapshot) {
+        if (snapshot.meta.index <= this.base.index) {
+            throw new LogConflictError(`snapshot at index ${snapshot.meta.index} is not newer than the log's compaction point ${this.base.index}`);
+        }
+        if (snapshot.data.byteLength > this.limits.snapshotDataBytesMax) {
+            throw new LogConflictError(`snapshot data is ${snapshot.data.byteLength} bytes; the limit is ${this.limits.snapshotDataBytesMax}`);
+        }
+    }
+    /**
+     * Plans appending `incoming` after `storedCount` entries above `base`: deletes a conflicting
+     * suffix and puts the new records. Returns how many stored entries stay and what follows them;
+     * memory is left untouched until the write succeeds.
+     */
+    planAppend(plan) {
+        const { base, operations } = plan;
+        const incoming = plan.incoming.filter((entry) => entry.index > base.index);
+        const first = incoming[0];
+        if (first === undefined)
+            return { keep: plan.storedCount, entries: [], sizes: [] };
+        const lastIndex = base.index + plan.storedCount;
+        if (first.index > lastIndex + 1) {
+            throw new LogConflictError(`entries start at ${first.index}, leaving a gap after the last index ${lastIndex}`);
+        }
+        checkContiguous(incoming);
+        for (let index = first.index; index <= lastIndex; index++)
+            operations.push({ type: 'del', key: entryKey(index) });
+        const sizes = [];
+        for (const entry of incoming) {
+            const record = encodeRecord(entry);
+            if (record.byteLength > this.limits.entryBytesMax) {
+                throw new LogConflictError(`entry ${entry.index} is ${record.byteLength} bytes stored; the limit is ${this.limits.entryBytesMax}`);
+            }
+            operations.push({ type: 'put', key: entryKey(entry.index), value: record });
+            sizes.push(record.byteLength);
+        }
+        return { keep: first.index - base.index - 1, entries: incoming, sizes };
+    }
+    async compactNow(options) {
+        const { snapshot } = options;
+        const compactTo = options.keepAfterIndex ?? snapshot.meta.index;
+        if (snapshot.meta.index > this.lastIndex()) {
+            throw new LogConflictError(`snapshot index ${snapshot.meta.index} is past the last index ${this.lastIndex()}`);
+        }
+        if (compactTo > snapshot.meta.index) {
+            throw new LogConflictError(`cannot compact to ${compactTo}, past the snapshot at ${snapshot.meta.index}`);
+        }
+        if (snapshot.data.byteLength > this.limits.snapshotDataBytesMax) {
+            throw new LogConflictError(`snapshot data is ${snapshot.data.byteLength} bytes; the limit is ${this.limits.snapshotDataBytesMax}`);
+        }
+        if (snapshot.meta.index >= this.firstIndex() && this.term(snapshot.meta.index) !== snapshot.meta.term) {
+            throw new LogConflictError(`snapshot term ${snapshot.meta.term} at ${snapshot.meta.index} differs from the log's ${this.term(snapshot.meta.index)}`);
+        }
+        const operations = this.snapshotPuts(snapshot).filter((op) => op.key !== baseKey);
+        let base = this.base;
+        let baseConfState = this.confStateValue ?? emptyConfState;
+        if (compactTo > this.base.index) {
+            base = { index: compactTo, term: this.term(compactTo) };
+            const dropped = this.entriesInMemory.slice(0, compactTo - this.base.index);
+            baseConfState = confStateOf(dropped, baseConfState);
+            operations.push(...this.deleteEntryKeys(this.firstIndex(), compactTo));
+            operations.push({ type: 'put', key: baseKey, value: encodeRecord(base) });
+            operations.push({ type: 'put', key: confStateKey, value: encodeRecord(baseConfState) });
+        }
+        await this.db.batch(operations, { sync: true });
+        this.confStateValue = baseConfState;
+        const dropped = base.index - this.base.index;
+        this.entriesInMemory = this.entriesInMemory.slice(dropped);
+        this.entryBytes = this.entryBytes.slice(dropped);
+        this.entryBytesTotal = this.entryBytes.reduce((sum, bytes) => sum + bytes, 0);
+        this.base = base;
+        this.snapshotValue = snapshot;
+    }
+    snapshotPuts(snapshot) {
+        return [
+            { type: 'put', key: snapshotKey, value: encodeRecord(snapshot) },
+            { type: 'put', key: baseKey, value: encodeRecord({ index: snapshot.meta.index, term: snapshot.meta.term }) },
+        ];
+    }
+    deleteEntryKeys(from, to) {
+        const operations = [];
+        for (let index = from; index <= to; index++)
+            operations.push({ type: 'del', key: entryKey(index) });
+        return operations;
+    }
+}
+function checkContiguous(entries) {
+    for (let position = 1; position < entries.length; position++) {
+        const previous = entries[position - 1];
+        const current = entries[position];
+        if (current.index !== previous.index + 1) {
+            throw new LogConflictError(`entries are not contiguous: ${current.index} follows ${previous.index}`);
+        }
+    }
+}
+function encodeRecord(value) {
+    return frameRecord(packr.pack(value));
+}
+/** Reads a small framed record (hard state, base, snapshot); any damage there is corruption. */
+async function readMetaRecord(db, key, context) {
+    const stored = await db.get(key);
+    if (stored === undefined)
+        return undefined;
+    const check = checkRecord(stored, context.limits.entryBytesMax);
+    if (check.kind !== 'ok')
+        throw new LogCorruptionError(context.dir, 0, `${context.name} record: ${check.reason}`);
+    try {
+        return packr.unpack(check.payload);
+    }
+    catch (cause) {
+        throw new LogCorruptionError(context.dir, 0, `${context.name} record does not decode`, { cause });
+    }
+}
+async function loadLog(db, context) {
+    const { dir, limits } = context;
+    const hardState = await readMetaRecord(db, hardStateKey, { dir, limits, name: 'hard state' });
+    const confState = await readMetaRecord(db, confStateKey, { dir, limits, name: 'conf state' });
+    const snapshot = await readMetaRecord(db, snapshotKey, { dir, limits, name: 'snapshot' });
+    const base = (await readMetaRecord(db, baseKey, { dir, limits, name: 'base' })) ?? { index: 0, term: 0 };
+    const stored = [];
+    for await (const [key, value] of db.iterator({ gte: entryKeyLow, lt: entryKeyHigh })) {
+        stored.push({ index: indexOfEntryKey(key), check: checkRecord(value, limits.entryBytesMax) });
+    }
+    const kept = await cutTornTail(db, stored, context);
+    const entries = [];
+    const entryBytes = [];
+    let expectedIndex = base.index + 1;
+    for (const { index, check } of kept) {
+        assert(check.kind === 'ok', `cutTornTail left a bad record at ${index}`);
+        if (index !== expectedIndex) {
+            const reason = index < expectedIndex ? `entry at or below the compaction point ${base.index}` : 'gap in indexes';
+            throw new LogCorruptionError(dir, Math.min(index, expectedIndex), `${reason} (found ${index}, expected ${expectedIndex})`);
+        }
+        const entry = decodeStoredEntry(check.payload, { dir, index });
+        entries.push(entry);
+        entryBytes.push(check.payload.byteLength + 9);
+        expectedIndex++;
+    }
+    const lastIndex = base.index + entries.length;
+    const repairedHardState = clampCommit(hardState, { lastIndex, dir, logger: context.logger, cut: kept.length < stored.length });
+    return { hardState: repairedHardState, confState, snapshot, base, entries, entryBytes };
+}
+function decodeStoredEntry(payload, context) {
+    let entry;
+    try {
+        entry = packr.unpack(payload);
+    }
+    catch (cause) {
+        throw new LogCorruptionError(context.dir, context.index, 'entry does not decode', { cause });
+    }
+    if (typeof entry !== 'object' || entry === null || entry.index !== context.index) {
+        throw new LogCorruptionError(context.dir, context.index, `entry stored under index ${context.index} says ${String(entry?.index)}`);
+    }
+    return asPlainBytes(entry);
+}
+/** msgpackr decodes bytes as Buffer; hand the core plain Uint8Array views, as it wrote them. */
+function asPlainBytes(entry) {
+    const plain = (value) => new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    if (entry.type === 'normal')
+        return { ...entry, data: plain(entry.data) };
+    const { context, ...change } = entry.change;
+    return { ...entry, change: context === undefined ? change : { ...change, context: plain(context) } };
+}
+/**
+ * A torn tail (the last records partial or failing their checksum) is cut and reported. A bad
+ * record followed by a good one, or a forged length anywhere, is corruption.
+ */
+async function cutTornTail(db, stored, context) {
+    const firstBad = stored.findIndex((entry) => entry.check.kind !== 'ok');
+    if (firstBad === -1)
+        return [...stored];
+    for (let position = firstBad; position < stored.length; position++) {
+        const { index, check } = stored[position];
+        if (check.kind === 'forged')
+            throw new LogCorruptionError(context.dir, index, check.reason);
+        if (check.kind === 'ok') {
+            const bad = stored[firstBad];
+            const reason = bad.check.kind === 'ok' ? '' : bad.check.reason;
+            throw new LogCorruptionError(context.dir, bad.index, `${reason}, and good entries follow (up to ${index})`);
+        }
+    }
+    const cut = stored.slice(firstBad);
+    await db.batch(cut.map(({ index }) => ({ type: 'del', key: entryKey(index) })), { sync: true });
+    context.logger.warn({
+        path: context.dir,
+        fromIndex: cut[0].index,
+        toIndex: cut[cut.length - 1].index,
+        reasons: cut.map(({ check }) => (check.kind === 'ok' ? '' : check.reason)),
+    }, 'cut a torn tail from the log');
+    return stored.slice(0, firstBad);
+}
+/**
+ * The hard state is written in the same batch as the entries it commits, so commit > lastIndex
+ * can only follow a torn-tail cut; then the commit index is lowered to what remains (the
+ * leader re-sends it). Without a cut it is corruption.
+ */
+function clampCommit(hardState, context) {
+    if (hardState === undefined || hardState.commit <= context.lastIndex)
+        return hardState;
+    if (!context.cut) {
+        throw new LogCorruptionError(context.dir, context.lastIndex + 1, `hard state commits ${hardState.commit} but the log ends at ${context.lastIndex}`);
+    }
+    context.logger.warn({ path: context.dir, commit: hardState.commit, lastIndex: context.lastIndex }, 'lowered the commit index to the repaired log');
+    return { ...hardState, commit: context.lastIndex };
+}
+//# sourceMappingURL=log-store.js.map

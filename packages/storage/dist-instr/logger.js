@@ -1,0 +1,6 @@
+export const silentLogger = {
+    info() { },
+    warn() { },
+    error() { },
+};
+//# sourceMappingURL=logger.js.map

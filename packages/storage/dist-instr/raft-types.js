@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=raft-types.js.map
