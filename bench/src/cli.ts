@@ -5,9 +5,9 @@ import { ETCD_INSTALL_HINT, etcdInstalled } from './etcd.js';
 import { type BenchReport, recoveryByKind } from './report.js';
 import { loadRegions } from './regions.js';
 import { type BenchOptions, runBench } from './run.js';
-import { parseNemesisList } from './schedule.js';
+import { NEMESIS_GROUPS, NEMESIS_KINDS, parseNemesisList } from './schedule.js';
 import type { TargetKind } from './target.js';
-import { DEFAULT_WORKLOAD, type KeyDistribution, type WorkloadKind } from './workload.js';
+import { DEFAULT_WORKLOAD, type KeyDistribution, type WorkloadKind, type WorkloadOptions, validateWorkload } from './workload.js';
 
 /** "10m", "90s", "1500ms", "2h" or a bare number of seconds, in milliseconds. */
 export function parseDuration(text: string): number {
@@ -72,8 +72,12 @@ function buildCommand(): Command {
   return new Command('bench')
     .description('Fault-injection bench: a real cluster behind controllable proxies, a workload, nemeses, a verdict')
     .addOption(new Option('--nodes <n>', 'cluster size').choices(['3', '5']).default('3'))
-    .option('--duration <d>', 'workload duration (90s, 10m)', parseDuration, 60_000)
-    .option('--nemesis <list>', 'faults, comma-separated (kill,pause,partition,one-way,latency,transfer,membership,wipe,disk,cloudflare,all,none or single kinds)', 'kill,pause,partition')
+    .addOption(new Option('--duration <d>', 'workload duration (90s, 10m)').argParser(parseDuration).default(60_000, '60s'))
+    .option(
+      '--nemesis <list>',
+      `faults, comma-separated: groups (${Object.keys(NEMESIS_GROUPS).join(', ')}, none) or kinds (${NEMESIS_KINDS.join(', ')})`,
+      'kill,pause,partition',
+    )
     .addOption(new Option('--workload <kind>', 'register (checked per key) or mixed').choices(['register', 'mixed']).default('register'))
     .option('--concurrency <n>', 'concurrent clients', parsePositiveInt, DEFAULT_WORKLOAD.concurrency)
     .option('--rate <r>', 'target operations per second (default: closed loop)', parsePositive)
@@ -86,12 +90,16 @@ function buildCommand(): Command {
     .option('--value-size <bytes>', 'mixed: value size', parsePositiveInt, DEFAULT_WORKLOAD.valueBytes)
     .addOption(new Option('--distribution <d>', 'mixed: key choice').choices(['uniform', 'zipfian']).default('uniform'))
     .option('--read-fraction <f>', 'mixed: fraction of reads', Number.parseFloat, DEFAULT_WORKLOAD.readFraction)
-    .option('--op-timeout <d>', 'per-operation deadline (a write past it is unknown)', parseDuration, DEFAULT_WORKLOAD.operationDeadlineMs)
-    .option('--fault-duration <range>', 'how long each fault lasts (min-max)', parseRange, { min: 3000, max: 8000 })
-    .option('--quiet <range>', 'pause between faults (min-max)', parseRange, { min: 4000, max: 8000 })
-    .option('--warmup <d>', 'no faults before this', parseDuration, 3000)
-    .option('--cooldown <d>', 'no faults in the last part of the run', parseDuration, 3000)
-    .option('--check-budget <d>', 'checker time budget per key', parseDuration, 10_000)
+    .addOption(
+      new Option('--op-timeout <d>', 'per-operation deadline (a write past it is unknown)')
+        .argParser(parseDuration)
+        .default(DEFAULT_WORKLOAD.operationDeadlineMs, '2s'),
+    )
+    .addOption(new Option('--fault-duration <range>', 'how long each fault lasts').argParser(parseRange).default({ min: 3000, max: 8000 }, '3s-8s'))
+    .addOption(new Option('--quiet <range>', 'pause between faults').argParser(parseRange).default({ min: 4000, max: 8000 }, '4s-8s'))
+    .addOption(new Option('--warmup <d>', 'no faults before this').argParser(parseDuration).default(3000, '3s'))
+    .addOption(new Option('--cooldown <d>', 'no faults in the last part of the run').argParser(parseDuration).default(3000, '3s'))
+    .addOption(new Option('--check-budget <d>', 'checker time budget per key').argParser(parseDuration).default(10_000, '10s'))
     .addOption(new Option('--plant-stale-read', 'test only: insert a stale read; the verdict must fail').hideHelp().default(false))
     .option('--no-progress', 'no progress bar or lines')
     .option('--keep-data', 'keep the cluster data folder', false);
@@ -99,22 +107,24 @@ function buildCommand(): Command {
 
 function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log: (line: string) => void): BenchOptions {
   const regions = cli.regions === undefined ? undefined : { name: cli.regions, layout: loadRegions(cli.regions) };
+  const workload: WorkloadOptions = {
+    ...DEFAULT_WORKLOAD,
+    kind: cli.workload,
+    concurrency: cli.concurrency,
+    ratePerSecond: cli.rate,
+    operationDeadlineMs: cli.opTimeout,
+    mixedKeyCount: cli.keys,
+    keyDistribution: cli.distribution,
+    valueBytes: cli.valueSize,
+    readFraction: cli.readFraction,
+  };
+  validateWorkload(workload);
   return {
     target,
     nodes: Number.parseInt(cli.nodes, 10),
     durationMs: cli.duration,
     nemeses: parseNemesisList(cli.nemesis),
-    workload: {
-      ...DEFAULT_WORKLOAD,
-      kind: cli.workload,
-      concurrency: cli.concurrency,
-      ratePerSecond: cli.rate,
-      operationDeadlineMs: cli.opTimeout,
-      mixedKeyCount: cli.keys,
-      keyDistribution: cli.distribution,
-      valueBytes: cli.valueSize,
-      readFraction: cli.readFraction,
-    },
+    workload,
     seed: cli.seed ?? String(Date.now()),
     outDir,
     ...(regions === undefined ? {} : { regions }),
@@ -175,12 +185,23 @@ export async function runBenchCli(argv: readonly string[], log: (line: string) =
     log(ETCD_INSTALL_HINT);
     return 2;
   }
+  let optionsFor: (target: TargetKind, outDir: string) => BenchOptions;
+  try {
+    // Validate everything (nemeses, regions, workload) before starting any cluster.
+    const seedFixed = cli.seed ?? String(Date.now());
+    toBenchOptions({ ...cli, seed: seedFixed }, cli.target, '.', log);
+    optionsFor = (target, outDir) => toBenchOptions({ ...cli, seed: seedFixed }, target, outDir, log);
+    cli.seed = seedFixed;
+  } catch (error) {
+    log(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
   const outRoot = cli.out ?? path.join('bench-out', new Date().toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z'));
-  const seed = cli.seed ?? String(Date.now());
+  const seed = cli.seed;
   const reports: BenchReport[] = [];
   for (const target of targets) {
     const outDir = targets.length === 1 ? outRoot : path.join(outRoot, target);
-    const options = toBenchOptions({ ...cli, seed }, target, outDir, log);
+    const options = optionsFor(target, outDir);
     const { report } = await runBench(options);
     reports.push(report);
     log(`${target}: ${report.verdict.passed ? 'PASS' : 'FAIL'}${report.verdict.failures.length > 0 ? ` (${report.verdict.failures.join('; ')})` : ''}`);

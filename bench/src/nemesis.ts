@@ -207,12 +207,17 @@ export class NemesisRunner {
     };
   }
 
-  private cutGroups(options: { a: readonly string[]; b: readonly string[]; oneWay?: boolean }): string[] {
+  private cutGroups(options: {
+    a: readonly string[];
+    b: readonly string[];
+    oneWay?: boolean;
+    mode?: 'blackhole' | 'reset';
+  }): string[] {
     const links: string[] = [];
     for (const x of options.a) {
       for (const y of options.b) {
         if (x === y) continue;
-        this.network.cut({ a: x, b: y, oneWay: options.oneWay ?? false });
+        this.network.cut({ a: x, b: y, oneWay: options.oneWay ?? false, mode: options.mode ?? 'blackhole' });
         links.push(options.oneWay === true ? `${x}->${y}` : `${x}<->${y}`);
       }
     }
@@ -233,10 +238,12 @@ export class NemesisRunner {
     const nodes = prng.shuffle(this.target.nodeIds());
     const minority = nodes.slice(0, Math.floor((nodes.length - 1) / 2));
     const majority = nodes.slice(minority.length);
-    this.cutGroups({ a: minority, b: majority });
+    // Half of these partitions drop packets (connections hang), half reset connections (fail fast).
+    const mode = prng.nextFloat() < 0.5 ? 'blackhole' : 'reset';
+    this.cutGroups({ a: minority, b: majority, mode });
     return {
       nodes: minority,
-      detail: `minority [${minority.join(',')}] | majority [${majority.join(',')}]`,
+      detail: `minority [${minority.join(',')}] | majority [${majority.join(',')}] (${mode})`,
       heal: this.healNetwork(),
     };
   }
@@ -247,10 +254,11 @@ export class NemesisRunner {
     const left = nodes.slice(0, half);
     const bridge = nodes[half] as string;
     const right = nodes.slice(half + 1);
-    this.cutGroups({ a: left, b: right });
+    const mode = prng.nextFloat() < 0.5 ? 'blackhole' : 'reset';
+    this.cutGroups({ a: left, b: right, mode });
     return {
       nodes: [bridge],
-      detail: `[${left.join(',')}] | [${right.join(',')}], bridged by ${bridge}`,
+      detail: `[${left.join(',')}] | [${right.join(',')}], bridged by ${bridge} (${mode})`,
       heal: this.healNetwork(),
     };
   }

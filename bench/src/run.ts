@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EtcdTarget } from './etcd.js';
-import { BenchHistory, MonotonicClock } from './history.js';
+import { BenchHistory, type BenchOperation, MonotonicClock } from './history.js';
 import { HoldfastTarget } from './holdfast.js';
 import { NemesisRunner } from './nemesis.js';
 import { Prng } from './prng.js';
@@ -163,13 +163,39 @@ async function driveRun(context: {
     figures,
     verdict,
     planted,
-    notes: target instanceof HoldfastTarget && target.unproxiedLinks.length > 0
-      ? [`peer links not through the proxies (faults on them had no effect): ${[...new Set(target.unproxiedLinks)].join(', ')}`]
-      : [],
+    notes: runNotes({ options, target, figures }),
     outDir: options.outDir,
   };
   await writeReports({ report, workloadStartMs, outDir: options.outDir });
+  writeHistory({ operations: history.all(), outDir: options.outDir });
   return { report, outDir: options.outDir };
+}
+
+function runNotes(context: { options: BenchOptions; target: ClusterTarget; figures: ReturnType<typeof computeFigures> }): string[] {
+  const { options, target, figures } = context;
+  const notes: string[] = [];
+  if (target instanceof HoldfastTarget && target.unproxiedLinks.length > 0) {
+    notes.push(`peer links not through the proxies (faults on them had no effect): ${[...new Set(target.unproxiedLinks)].join(', ')}`);
+  }
+  const rate = options.workload.ratePerSecond;
+  const achieved = figures.operations.total / figures.durationS;
+  if (rate !== undefined && achieved < 0.9 * rate) {
+    notes.push(`target rate ${rate}/s not reached (${achieved.toFixed(1)}/s): raise --concurrency or lower --rate`);
+  }
+  return notes;
+}
+
+/** The raw history, one operation per line, so a verdict can be re-checked or inspected later. */
+function writeHistory(options: { operations: readonly BenchOperation[]; outDir: string }): void {
+  const file = fs.openSync(path.join(options.outDir, 'history.jsonl'), 'w');
+  try {
+    for (const operation of options.operations) {
+      const returnedAt = Number.isFinite(operation.returnedAt) ? operation.returnedAt : null;
+      fs.writeSync(file, `${JSON.stringify({ ...operation, returnedAt })}\n`);
+    }
+  } finally {
+    fs.closeSync(file);
+  }
 }
 
 async function healEverything(options: { target: ClusterTarget; network: ProxyNetwork; log: (line: string) => void }): Promise<void> {

@@ -1,4 +1,4 @@
-import { checkKeyOperations } from './key-check.js';
+import { checkKeyOperations, findImpossibleRead } from './key-check.js';
 import type { HistoryOperation } from './types.js';
 
 /** Per-attempt step cap while shrinking: an attempt that cannot decide quickly keeps its operations. */
@@ -16,6 +16,8 @@ export function minimizeViolation(
   initialValue: string | null,
   deadlineMs: number,
 ): HistoryOperation[] {
+  const impossible = findImpossibleRead(operations, initialValue);
+  if (impossible !== undefined) return [impossible.read, ...impossible.laterWriters];
   let current = [...operations];
   const stillFails = (candidate: readonly HistoryOperation[]): boolean =>
     checkKeyOperations(candidate, initialValue, { deadlineMs, stepsMax: SHRINK_ATTEMPT_STEPS_MAX }) === 'violation';

@@ -56,7 +56,7 @@ export function searchLinearization(
     if (steps % DEADLINE_CHECK_INTERVAL_STEPS === 0) {
       if (steps > budget.stepsMax || performance.now() > budget.deadlineMs) return 'undecided';
     }
-    if (node !== null && node.isCall) {
+    if (node?.isCall) {
       const index = node.operationIndex;
       const operation = operations[index]!;
       const nextState = stepModel(state, operation.model);

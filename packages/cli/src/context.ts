@@ -1,4 +1,4 @@
-import { type ClientOptions, createClient, type HoldfastClient } from '@holdfast/client';
+import { type ClientOptions, createClient, type HoldfastClient, HoldfastError } from '@holdfast/client';
 import type { Command } from 'commander';
 import { resolveEndpoints } from './endpoints.js';
 import { UsageError } from './errors.js';
@@ -73,12 +73,17 @@ export class CommandContext {
 
   /** Runs `use` with a client for the resolved endpoints, and always closes it. */
   async withClient<T>(use: (client: HoldfastClient) => Promise<T>): Promise<T> {
-    const { endpoints } = resolveEndpoints({ flag: this.globals.endpoints, env: this.io.env, cwd: this.io.cwd });
+    const { endpoints, source } = resolveEndpoints({ flag: this.globals.endpoints, env: this.io.env, cwd: this.io.cwd });
     const options: ClientOptions =
       this.globals.deadlineMs === undefined ? { endpoints } : { endpoints, deadlineMs: this.globals.deadlineMs };
     const client = this.io.createClient({ ...options, batch: false });
     try {
       return await use(client);
+    } catch (error: unknown) {
+      // Unreachable endpoints are most often the wrong endpoints: say where they came from.
+      const code = error instanceof HoldfastError ? error.code : undefined;
+      if (code === 'timeout' || code === 'unavailable') this.note(`(endpoints ${endpoints.join(',')} from ${source})`);
+      throw error;
     } finally {
       client.close();
     }

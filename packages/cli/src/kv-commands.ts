@@ -100,7 +100,7 @@ function addRangeCommand(program: Command, io: CliIo): void {
     .description('list keys by prefix or in [start, end)')
     .option('--prefix <p>', 'every key starting with P')
     .option('--start <s>', 'first key (inclusive)')
-    .option('--end <e>', 'end key (exclusive)')
+    .option('--end <e>', 'end key (exclusive); without it, only the start key')
     .option('--limit <n>', 'keys per page (default: the server limit)', parseNonNegativeInteger)
     .option('--keys-only', 'print keys without values')
     .option('--all', 'follow continuations until every key in range is printed')

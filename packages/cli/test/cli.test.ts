@@ -277,6 +277,39 @@ describe('status', () => {
   });
 });
 
+describe('cluster commands', () => {
+  it('transfers leadership to the member asked for', async () => {
+    const result = await run(['leader', 'transfer', '--to', '2'], { transferLeadership: () => ({ leaderId: 2 }) });
+    expect(result.calls[0]).toEqual({ method: 'transferLeadership', args: [2] });
+    expect(result.out).toBe('leader is now member 2\n');
+  });
+
+  it('adds a learner with its addresses and prints the members', async () => {
+    const member = { id: 4, name: 'n4', region: 'eu', clientAddress: 'c:1', peerAddress: 'p:1', learner: true };
+    const result = await run(
+      ['members', 'add', 'n4', '--client-address', 'c:1', '--peer-address', 'p:1', '--region', 'eu'],
+      { 'members.addLearner': () => ({ member, members: [member] }) },
+    );
+    expect(result.calls[0]).toEqual({
+      method: 'members.addLearner',
+      args: [{ name: 'n4', clientAddress: 'c:1', peerAddress: 'p:1', region: 'eu' }],
+    });
+    expect(result.out.split('\n')).toEqual([
+      'added learner 4',
+      '',
+      'ID  NAME  REGION  KIND     CLIENT ADDRESS  PEER ADDRESS',
+      '4   n4    eu      learner  c:1             p:1',
+      '',
+    ]);
+  });
+
+  it('refuses a member id that is not a positive integer', async () => {
+    const result = await run(['members', 'remove', '0']);
+    expect(result.code).toBe(2);
+    expect(result.calls).toEqual([]);
+  });
+});
+
 describe('endpoints', () => {
   const dirs: string[] = [];
   afterEach(() => {

@@ -34,7 +34,7 @@ import { Router } from './router.js';
 import { SessionPool } from './sessions.js';
 import { type TxnRequest, type TxnResult, txnRequestToWire, txnResultFromWire } from './txn.js';
 import { type Bytes, headerFromWire, type KeyValue, keyValueFromWire, type ResponseHeader } from './values.js';
-import type { ClusterMethod, ClusterMethods, KvKind, KvMethods, WireSession } from './wire.js';
+import type { ClusterMethod, ClusterMethods, KvMethods, WireSession } from './wire.js';
 
 export interface RetryOptions {
   /** First backoff; each retry doubles it up to backoffMaxMs, then full jitter picks in [0, it]. */
@@ -62,6 +62,8 @@ export interface ClientOptions {
   writesInFlightMax?: number;
   /** Requests in flight on one Batch stream. Default 8192. */
   streamPendingMax?: number;
+  /** Largest answer accepted, e.g. one range page. Default 64 MiB. */
+  responseBytesMax?: number;
   /** Random numbers in [0, 1) for backoff jitter; injectable for tests. */
   random?: () => number;
   /**
@@ -99,6 +101,7 @@ const defaults = {
   attemptsMax: 1000,
   writesInFlightMax: 4096,
   streamPendingMax: 8192,
+  responseBytesMax: 64 * 1024 * 1024,
   // Following a NOT_LEADER hint costs no backoff, but only this many times per call (no loops).
   redirectsMax: 3,
   streamRetryDelayMs: 1000,
@@ -166,6 +169,7 @@ export class HoldfastClient {
       batch: options.batch ?? true,
       writesInFlightMax: positive('writesInFlightMax', options.writesInFlightMax ?? defaults.writesInFlightMax),
       streamPendingMax: positive('streamPendingMax', options.streamPendingMax ?? defaults.streamPendingMax),
+      responseBytesMax: positive('responseBytesMax', options.responseBytesMax ?? defaults.responseBytesMax),
       random: options.random ?? Math.random,
       resolveAddress:
         options.resolveAddress ??
@@ -443,6 +447,7 @@ export class HoldfastClient {
       batchEnabled: this.options.batch,
       streamPendingMax: this.options.streamPendingMax,
       streamRetryDelayMs: defaults.streamRetryDelayMs,
+      responseBytesMax: this.options.responseBytesMax,
     });
     this.connections.set(address, connection);
     return connection;
@@ -454,4 +459,3 @@ export function createClient(options: ClientOptions): HoldfastClient {
   return new HoldfastClient(options);
 }
 
-export type { KvKind };

@@ -11,15 +11,21 @@ export interface ConnectionOptions {
   streamPendingMax: number;
   /** After a stream breaks, unary calls serve this endpoint for this long before a new stream is tried. */
   streamRetryDelayMs: number;
+  /** Largest answer accepted (one range page, one Batch answer). */
+  responseBytesMax: number;
 }
 
-const channelOptions: ChannelOptions = {
-  // Reconnect soon after a node restarts: the default first backoff is a whole second.
-  'grpc.initial_reconnect_backoff_ms': 100,
-  'grpc.max_reconnect_backoff_ms': 1000,
-  // The SDK retries itself, with sessions that make writes safe to repeat.
-  'grpc.enable_retries': 0,
-};
+function channelOptions(responseBytesMax: number): ChannelOptions {
+  return {
+    // Reconnect soon after a node restarts: the default first backoff is a whole second.
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': 1000,
+    // The SDK retries itself, with sessions that make writes safe to repeat.
+    'grpc.enable_retries': 0,
+    // A range page can be far larger than grpc-js's 4 MiB default (limit x value size).
+    'grpc.max_receive_message_length': responseBytesMax,
+  };
+}
 
 /** One endpoint: one HTTP/2 channel carrying unary calls and (at most) one Batch stream. */
 export class Connection {
@@ -34,7 +40,7 @@ export class Connection {
   constructor(address: string, options: ConnectionOptions) {
     this.address = address;
     this.options = options;
-    this.client = new Client(address, credentials.createInsecure(), channelOptions);
+    this.client = new Client(address, credentials.createInsecure(), channelOptions(options.responseBytesMax));
   }
 
   callKv<K extends KvKind>(kind: K, request: KvMethods[K]['request'], deadlineMs: number): Promise<KvMethods[K]['response']> {

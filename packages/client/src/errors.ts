@@ -176,7 +176,8 @@ function errorFromCode(message: string, cause: StatusObject): HoldfastError {
     case GrpcStatus.INVALID_ARGUMENT:
       return new InvalidArgumentError(message, { code: 'invalid-argument', cause });
     case GrpcStatus.RESOURCE_EXHAUSTED:
-      // grpc-js says RESOURCE_EXHAUSTED for a message over the size limit: not a full queue.
+      // grpc-js says RESOURCE_EXHAUSTED for a message over a size limit (a request, or an answer
+      // over responseBytesMax): not a full queue, and not worth retrying.
       return /larger than max/i.test(message)
         ? new RequestTooLargeError(message, { code: 'request-too-large', cause })
         : new OverloadedError(message, { code: 'overloaded', cause });

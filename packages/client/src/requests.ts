@@ -40,7 +40,7 @@ export interface DeleteOptions {
   prevKv?: boolean;
 }
 
-/** Keys in [start, end), or every key starting with prefix. */
+/** Every key starting with prefix, or keys in [start, end); without end, only the key start. */
 export type RangeSelector = { prefix: Bytes } | { start: Bytes; end?: Bytes };
 
 export interface RangeOptions {

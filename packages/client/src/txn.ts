@@ -1,6 +1,5 @@
 import { InternalError, InvalidArgumentError } from './errors.js';
 import {
-  type Consistency,
   type DeleteOptions,
   type DeleteResult,
   deleteRequest,
@@ -47,7 +46,7 @@ export const compare = {
 
 export type TxnOp =
   | { type: 'put'; key: Bytes; value: Bytes; options?: PutOptions }
-  | { type: 'get'; key: Bytes; consistency?: Consistency }
+  | { type: 'get'; key: Bytes }
   | { type: 'delete'; key: Bytes; options?: DeleteOptions };
 
 /** Builders for transaction operations: `op.put('k', 'v')`, `op.get('k')`, `op.delete('k')`. */

@@ -1,6 +1,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  ClientClosedError,
   compare,
   createClient,
   DeadlineExceededError,
@@ -233,6 +234,18 @@ describe('deadlines', () => {
     const error = await client.get('k', { deadlineMs: 1000 }).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect(server.calls.length).toBeGreaterThan(1);
+  });
+});
+
+describe('close', () => {
+  it('fails calls in flight with ClientClosedError and refuses new ones', async () => {
+    const server = await serve({ kv: { put: () => new Promise(() => {}) } });
+    const client = connect({ endpoints: [server.address] });
+    const pending = client.put('k', 'v');
+    await vi.waitFor(() => expect(server.calls).toHaveLength(1));
+    client.close();
+    await expect(pending).rejects.toBeInstanceOf(ClientClosedError);
+    await expect(client.get('k')).rejects.toBeInstanceOf(ClientClosedError);
   });
 });
 

@@ -14,7 +14,6 @@ import {
   invariant,
   isCompacted,
   LeadershipTransferInProgressError,
-  MessageInvalidError,
   NotLeaderError,
   PendingReadsLimitError,
   ProposalInvalidError,
@@ -27,6 +26,7 @@ import {
   UncommittedLimitError,
 } from './errors.js';
 import { RaftLog } from './log.js';
+import { validateConfChange, validateMessage } from './validate.js';
 import { applyConfChange, ConfHistory, isNodeId } from './membership.js';
 import { Progress } from './progress.js';
 import { ReadQueue } from './read-index.js';
@@ -37,7 +37,6 @@ import type {
   HardState,
   LogStorage,
   Message,
-  MessageType,
   NodeId,
   RaftConfig,
   RaftStatus,
@@ -51,20 +50,6 @@ import type {
 /** Message.context on vote / preVote: the election was started by a leadership transfer. */
 export const CAMPAIGN_TRANSFER = 1;
 
-const MESSAGE_TYPES: ReadonlySet<MessageType> = new Set<MessageType>([
-  'preVote',
-  'preVoteResponse',
-  'vote',
-  'voteResponse',
-  'append',
-  'appendResponse',
-  'heartbeat',
-  'heartbeatResponse',
-  'snapshot',
-  'readIndex',
-  'readIndexResponse',
-  'timeoutNow',
-]);
 
 type MessageFields = Partial<Omit<Message, 'type' | 'to'>> & Pick<Message, 'type' | 'to'>;
 
@@ -119,17 +104,19 @@ export class RaftNode {
     const { hardState, confState } = storage.initialState();
     const baseIndex = storage.firstIndex() - 1;
     const lastIndex = storage.lastIndex();
-    if (hardState.commit > lastIndex) {
+    // A snapshot is committed by definition, whatever the stored commit says.
+    const committed = Math.max(hardState.commit, baseIndex);
+    if (committed > lastIndex) {
       throw new RaftConfigError('storage', `hard state commit ${hardState.commit} is beyond the last index ${lastIndex}`);
     }
     const applied = this.config.applied ?? defaultApplied(storage, baseIndex);
     if (applied < baseIndex) {
       throw new RaftConfigError('applied', `(${applied}) is below the snapshot index (${baseIndex}); restore the snapshot first`);
     }
-    if (applied > hardState.commit) {
-      throw new RaftConfigError('applied', `(${applied}) is beyond the stored commit index (${hardState.commit})`);
+    if (applied > committed) {
+      throw new RaftConfigError('applied', `(${applied}) is beyond the stored commit index (${committed})`);
     }
-    this.log = new RaftLog(storage, { committed: hardState.commit, applied });
+    this.log = new RaftLog(storage, { committed, applied });
     this.confHistory = new ConfHistory(baseIndex, confState);
     this.replayConfChanges(baseIndex + 1, lastIndex);
     this.term = hardState.term;
@@ -445,8 +432,16 @@ export class RaftNode {
 
   // ---------------------------------------------------------------- elections
 
+  /**
+   * A voter of the configuration in force may campaign. So may a voter whose removal is still
+   * uncommitted in its log: it may be the only node holding that entry, hence the only one that
+   * can finish the change (dissertation §4.2.2). It does not count its own vote. Any other node
+   * outside the configuration never campaigns.
+   */
   private isPromotable(): boolean {
-    return this.confHistory.current().voters.includes(this.id);
+    if (this.confHistory.current().voters.includes(this.id)) return true;
+    const changeIndex = this.confHistory.lastIndex();
+    return changeIndex > this.log.committed && this.confHistory.at(changeIndex - 1).voters.includes(this.id);
   }
 
   private hup(transfer: boolean): void {
@@ -550,7 +545,17 @@ export class RaftNode {
       }
     } else {
       this.send({ type: responseType, to: message.from, reject: true });
+      if (!isPreVote && this.role !== 'leader' && this.isStrictlyBehind(message)) {
+        // Our vote is spent, but this candidate would make a better leader than we would: give
+        // it a full timeout to reach the next term first instead of racing it (liveness only).
+        this.electionElapsed = 0;
+      }
     }
+  }
+
+  private isStrictlyBehind(message: Message): boolean {
+    const ourTerm = this.log.lastTerm();
+    return message.logTerm > ourTerm || (message.logTerm === ourTerm && message.index > this.log.lastIndex());
   }
 
   // ---------------------------------------------------------------- role step functions
@@ -925,7 +930,10 @@ export class RaftNode {
     }
     const conf = this.confHistory.current();
     for (const id of [...this.progress.keys()]) {
-      if (!conf.voters.includes(id) && !conf.learners.includes(id)) this.progress.delete(id);
+      if (conf.voters.includes(id) || conf.learners.includes(id)) continue;
+      // A last append tells the removed node its removal committed, so it stays quiet.
+      this.sendAppend(id);
+      this.progress.delete(id);
     }
     if (!conf.voters.includes(this.id)) {
       this.stepDownAfterRemoval();
@@ -1098,60 +1106,4 @@ function sameSoftState(a: SoftState, b: SoftState): boolean {
 
 function sameHardState(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
-}
-
-function isIndex(value: unknown): boolean {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-/** Drops malformed input at the door: it must change nothing. */
-function validateMessage(message: Message): void {
-  if (typeof message !== 'object' || message === null) throw new MessageInvalidError('message is not an object');
-  if (!MESSAGE_TYPES.has(message.type)) throw new MessageInvalidError(`unknown message type ${String(message.type)}`);
-  if (!isNodeId(message.from) || !isNodeId(message.to)) {
-    throw new MessageInvalidError(`message ${message.type} has an invalid from/to (${message.from} -> ${message.to})`);
-  }
-  for (const field of ['term', 'logTerm', 'index', 'commit', 'rejectHint', 'rejectTerm', 'context'] as const) {
-    if (!isIndex(message[field])) throw new MessageInvalidError(`message ${message.type}.${field} is not a non-negative integer`);
-  }
-  if (!Array.isArray(message.entries)) throw new MessageInvalidError(`message ${message.type}.entries is not an array`);
-  for (const [position, entry] of message.entries.entries()) {
-    if (entry.index !== message.index + 1 + position || !isIndex(entry.term) || entry.term > message.term) {
-      throw new MessageInvalidError(`message ${message.type} entry ${position} is out of place`);
-    }
-    const wellFormed =
-      entry.type === 'normal' ? entry.data instanceof Uint8Array : entry.type === 'confChange' && isConfChangeShape(entry.change);
-    if (!wellFormed) throw new MessageInvalidError(`message ${message.type} entry ${position} is malformed`);
-  }
-  if (message.type === 'snapshot') {
-    const meta = message.snapshot?.meta;
-    if (meta === undefined || !isIndex(meta.index) || !isIndex(meta.term) || meta.index === 0) {
-      throw new MessageInvalidError('snapshot message without a valid snapshot');
-    }
-  }
-}
-
-const CONF_CHANGE_TYPES: readonly string[] = ['addLearner', 'addVoter', 'promoteLearner', 'removeNode'];
-
-function isConfChangeShape(change: ConfChange): boolean {
-  return (
-    typeof change === 'object' &&
-    change !== null &&
-    CONF_CHANGE_TYPES.includes(change.type) &&
-    isNodeId(change.nodeId) &&
-    (change.context === undefined || change.context instanceof Uint8Array)
-  );
-}
-
-function validateConfChange(change: ConfChange, contextBytesMax: number): void {
-  if (typeof change !== 'object' || change === null || !CONF_CHANGE_TYPES.includes(change.type)) {
-    throw new ConfChangeInvalidError(`unknown change type ${String((change as { type?: unknown } | null)?.type)}`);
-  }
-  if (!isNodeId(change.nodeId)) throw new ConfChangeInvalidError(`node id ${String(change.nodeId)} is not a positive safe integer`);
-  if (change.context !== undefined) {
-    if (!(change.context instanceof Uint8Array)) throw new ConfChangeInvalidError('context is not a Uint8Array');
-    if (change.context.byteLength > contextBytesMax) {
-      throw new ConfChangeInvalidError(`context of ${change.context.byteLength} bytes exceeds messageBytesMax (${contextBytesMax})`);
-    }
-  }
 }

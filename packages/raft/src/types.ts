@@ -131,13 +131,18 @@ export interface ReadState {
  *    one synced write before any message in `messagesAfterPersist` is sent: those carry votes and
  *    acknowledgements that promise the state is durable (§5.1, Figure 2).
  * 2. `messages` may be sent at once, in parallel with that write. The core only puts a leader's
- *    appends, heartbeats and snapshots there: a leader counts its own log as a replica only once
- *    the driver reports it durable, so sending early is safe (Raft dissertation §10.2.1).
+ *    messages there (appends, heartbeats, snapshots, timeoutNow, read answers): a leader counts
+ *    its own log as a replica only once the driver reports it durable, so sending early is safe
+ *    (Raft dissertation §10.2.1). Everything a non-leader sends is in `messagesAfterPersist`.
  * 3. `committedEntries` may be applied once the write of rule 1 finished; they are already
  *    durable on a quorum. Apply them in order, then answer waiting clients.
  * 4. `readStates` are served once the state machine has applied up to their index.
  * 5. `entries` may overwrite a suffix of the stored log: drop stored entries at index >= the
  *    first index of `entries` before appending.
+ * 6. The snapshot and entries must be readable through the node's LogStorage before
+ *    `advance(ready)`; after it the core reads them from there. One Ready is outstanding at a
+ *    time: `ready()` again before `advance()` throws ReadyPendingError.
+ * 7. After each snapshot message is sent, call `reportSnapshot(to, 'finished' | 'failed')`.
  */
 export interface Ready {
   readonly softState?: SoftState;

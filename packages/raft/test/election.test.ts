@@ -139,6 +139,26 @@ describe('§5.2 leader election', () => {
     expect(leaders).toHaveLength(1);
   });
 
+  it('§5.2 a candidate that must refuse a more up-to-date candidate waits a full timeout before racing it again', () => {
+    const net = new Network([1, 2, 3], { config: CLASSIC });
+    net.isolate(1);
+    net.node(1).campaign();
+    net.stabilize();
+    // Tick to one before the candidate's own timeout.
+    const timeout = (net.node(1) as unknown as { randomizedElectionTicks: number }).randomizedElectionTicks;
+    for (let tick = 0; tick < timeout - 1; tick += 1) net.tick([1]);
+    expect(net.node(1).status()).toMatchObject({ role: 'candidate', term: 2 });
+    // Node 2 asks in the same term with a longer log; node 1 already voted for itself.
+    net.node(1).step(message({ type: 'vote', from: 2, to: 1, term: 2, index: 9, logTerm: 1 }));
+    expect(sent(drain(net.peer(1)))).toMatchObject([{ type: 'voteResponse', reject: true }]);
+    let ticks = 0;
+    while (net.node(1).status().term === 2) {
+      net.tick([1]);
+      ticks += 1;
+    }
+    expect(ticks).toBeGreaterThanOrEqual(10);
+  });
+
   it('§5.2 a single-voter cluster elects itself and commits alone', () => {
     const net = new Network([1]);
     net.tickUntil(() => net.leader() === 1);

@@ -120,6 +120,24 @@ describe('§4 cluster membership changes', () => {
     expect(net.node(1).status().role).toBe('follower');
   });
 
+  it('§4.2.2 a voter holding its own uncommitted removal may still campaign, and finishes the change', () => {
+    const net = settledCluster([1, 2, 3, 4]);
+    // Only node 4 receives the entry that removes it; then the leader crashes.
+    net.filter = (m) => !(m.from === 1 && m.type === 'append' && (m.to === 2 || m.to === 3));
+    const { index } = net.node(1).proposeConfChange({ type: 'removeNode', nodeId: 4 });
+    net.stabilize();
+    expect(net.node(4).status().lastIndex).toBe(index);
+    net.crash(1);
+    net.heal();
+    // Nodes 2 and 3 cannot win under {1,2,3,4} without node 4, whose log is ahead of theirs;
+    // node 4 wins under {1,2,3} with their votes, commits the change, and hands over.
+    net.tickUntil(() => net.leader() === 2 || net.leader() === 3, 300);
+    expect(net.node(net.leader()!).status().commit).toBeGreaterThanOrEqual(index);
+    expect(net.node(4).status().role).toBe('follower');
+    expect(net.delivered.some((m) => m.type === 'timeoutNow' && m.from === 4)).toBe(true);
+    expect(net.node(2).status().confState.voters).toEqual([1, 2, 3]);
+  });
+
   it('§4.1 one change at a time: a second change is refused while the first is not applied', () => {
     const net = settledCluster([1, 2, 3]);
     const first = net.node(1).proposeConfChange({ type: 'addLearner', nodeId: 4 });

@@ -96,6 +96,16 @@ describe('§6.4 linearizable reads by ReadIndex', () => {
     expect(() => net.node(1).readIndex(0)).toThrow(ReadRequestInvalidError);
   });
 
+  it('§6.4 a single-voter leader is its own quorum: its reads are confirmed at once', () => {
+    const net = new Network([1]);
+    net.elect(1);
+    net.stabilize();
+    const { lastIndex } = net.propose(1, 'a');
+    net.node(1).readIndex(3);
+    net.stabilize();
+    expect(net.peer(1).readStates).toEqual([{ requestId: 3, index: lastIndex }]);
+  });
+
   it('readIndex on a node that knows no leader is refused with NotLeaderError', () => {
     const net = new Network([1, 2, 3]);
     const error = (() => {

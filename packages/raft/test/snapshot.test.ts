@@ -3,6 +3,7 @@ import {
   CompactedError,
   MemoryLogStorage,
   SnapshotOutOfDateError,
+  SnapshotTemporarilyUnavailableError,
   StorageInvalidError,
   UnavailableError,
 } from '../src/index.js';
@@ -101,6 +102,28 @@ describe('§7 log compaction and snapshots', () => {
     net.tick();
     expect(net.deliveredCounts.get('snapshot')).toBe(1);
     expect(appliedTexts(net.peer(3))).toHaveLength(5);
+  });
+
+  it('§7 while the storage cannot produce a snapshot, the leader waits and sends it later', () => {
+    const net = new Network([1, 2, 3]);
+    net.elect(1);
+    net.isolate(3);
+    for (let i = 0; i < 5; i += 1) net.propose(1, `e${i}`);
+    net.snapshotAndCompact(1);
+    const storage = net.peer(1).storage;
+    const original = storage.snapshot.bind(storage);
+    let refusals = 0;
+    storage.snapshot = () => {
+      if (refusals < 3) {
+        refusals += 1;
+        throw new SnapshotTemporarilyUnavailableError();
+      }
+      return original();
+    };
+    net.heal();
+    net.tickUntil(() => appliedTexts(net.peer(3)).length === 5, 50);
+    expect(refusals).toBe(3);
+    expect(net.deliveredCounts.get('snapshot')).toBe(1);
   });
 
   it('§7 a node restarted over a compacted log keeps its state, commit and membership', () => {

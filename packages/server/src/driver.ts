@@ -168,8 +168,8 @@ export class NodeDriver {
 
   // ---- inputs ----
 
-  tick(): void {
-    this.inboxTicks += 1;
+  tick(count = 1): void {
+    this.inboxTicks += count;
     this.schedule();
   }
 
@@ -424,10 +424,8 @@ export class NodeDriver {
     this.role = role;
     this.options.metrics.setRole(role);
     this.options.metrics.hasLeader.set(leaderId === 0 ? 0 : 1);
-    if (changed) {
-      this.options.metrics.leaderChanges.inc();
-      this.options.logger.info({ leaderId, role, term: this.core.status().term }, 'leader changed');
-    }
+    if (changed) this.options.metrics.leaderChanges.inc();
+    this.options.logger.info({ leaderId, role, term: this.core.status().term }, changed ? 'leader changed' : 'role changed');
     this.options.onLeaderChange?.(leaderId, role);
   }
 

@@ -250,26 +250,37 @@ export class LocalCluster {
     rmSync(this.member(id).dataDir, { recursive: true, force: true });
   }
 
+  private readonly clients = new Map<string, grpc.Client>();
+
+  /**
+   * One client per address, with a private subchannel pool and a short reconnect backoff: a node
+   * that was down must be reachable again as soon as it listens.
+   */
   private clusterClient(address: string): grpc.Client {
-    const { ClusterClient } = loadProtos();
-    // A private subchannel pool: a node that was down must not stay in a shared reconnect backoff.
-    return new ClusterClient(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+    let client = this.clients.get(address);
+    if (!client) {
+      const { ClusterClient } = loadProtos();
+      client = new ClusterClient(address, grpc.credentials.createInsecure(), {
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc.initial_reconnect_backoff_ms': 50,
+        'grpc.max_reconnect_backoff_ms': 250,
+        'grpc.min_reconnect_backoff_ms': 50,
+      });
+      this.clients.set(address, client);
+    }
+    return client;
   }
 
   /** One Cluster call on one member with a deadline. */
   async call<T>(address: string, method: string, request: object, timeoutMs = 2000): Promise<T> {
     const client = this.clusterClient(address);
-    try {
-      return await new Promise<T>((resolve, reject) => {
-        const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
-        if (!fn) throw new Error(`no Cluster method ${method}`);
-        fn.call(client, request, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: T) =>
-          error ? reject(error) : resolve(response),
-        );
-      });
-    } finally {
-      client.close();
-    }
+    return new Promise<T>((resolve, reject) => {
+      const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
+      if (!fn) throw new Error(`no Cluster method ${method}`);
+      fn.call(client, request, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: T) =>
+        error ? reject(error) : resolve(response),
+      );
+    });
   }
 
   /** Asks every running member; resolves with the leader once one names itself and is named. */
@@ -363,5 +374,7 @@ export class LocalCluster {
     const ids = [...this.processes.keys()].filter((id) => this.isRunning(id));
     for (const id of ids) this.resume(id);
     await Promise.all(ids.map((id) => this.kill(id, 'SIGTERM', timeoutMs)));
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
   }
 }

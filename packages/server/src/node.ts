@@ -284,11 +284,28 @@ class Node implements RunningNode {
     if (config.metricsListen !== '') this.metricsServer = await serveMetrics(this.metrics, config.metricsListen);
     this.metrics.appliedIndex.set(this.sm.appliedIndex);
     this.knownIds = new Set(this.members().map((m) => m.id));
-    this.ticker = setInterval(() => this.driver.tick(), config.tickMs);
+    this.startTicking();
     this.logger.info(
       { clientListen: config.clientListen, peerListen: config.peerListen, applied: this.sm.appliedIndex, join: config.join },
       'node started',
     );
+  }
+
+  /**
+   * Ticks follow the wall clock: a timer that fires late (a busy loop, a loaded machine) delivers
+   * every tick that elapsed, so election timeouts do not stretch. A long stall (SIGSTOP) is capped
+   * at one election timeout so that the node does not act on a backlog of ticks at once.
+   */
+  private startTicking(): void {
+    const { tickMs, electionTicks } = this.config;
+    let last = performance.now();
+    this.ticker = setInterval(() => {
+      const now = performance.now();
+      const elapsed = Math.floor((now - last) / tickMs);
+      if (elapsed < 1) return;
+      last += elapsed * tickMs;
+      this.driver.tick(Math.min(elapsed, electionTicks));
+    }, tickMs);
   }
 
   private fatal(error: unknown): void {

@@ -28,12 +28,13 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 }
 
 async function refusalOf(promise: Promise<unknown>): Promise<CallError> {
+  let accepted: unknown;
   try {
-    await promise;
+    accepted = await promise;
   } catch (error) {
     return error as CallError;
   }
-  throw new Error('the request was accepted');
+  throw new Error(`the request was accepted: ${JSON.stringify(accepted).slice(0, 300)}`);
 }
 
 describe('a three-node cluster', () => {
@@ -108,7 +109,7 @@ describe('a three-node cluster', () => {
         kind: 'compare-failed',
       },
       {
-        request: () => call(address, 'delete', { key: bytes('existing'), ifModRevision: 1 }),
+        request: () => call(address, 'delete', { key: bytes('existing'), ifModRevision: (before.kv?.modRevision ?? 0) + 1000 }),
         code: grpc.status.FAILED_PRECONDITION,
         kind: 'compare-failed',
       },

@@ -71,15 +71,18 @@ describe('leader failure under write load', () => {
     const leader = await cluster.waitForLeader();
     const killedAt = Date.now();
     await cluster.kill(leader.id, 'SIGKILL');
-    const next = await newLeaderAfter(cluster, leader.id, 5000);
+    const next = await newLeaderAfter(cluster, leader.id, 5000).catch(async (error: unknown) => {
+      cluster.startMember(leader.id);
+      throw error;
+    });
     const electionMs = Date.now() - killedAt;
     await sleep(1000);
     await load.stop();
+    cluster.startMember(leader.id);
     expect(next.id).not.toBe(leader.id);
     expect(electionMs).toBeLessThan(2000);
     const checked = await expectAllAcknowledgedPresent(cluster, load.sessions);
     expect(checked).toBeGreaterThan(20);
-    cluster.startMember(leader.id);
   });
 
   it('hands leadership over on SIGTERM: the node exits 0 and no write fails', async () => {

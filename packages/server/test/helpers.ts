@@ -13,7 +13,9 @@ export interface CallError extends Error {
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `holdfast-${prefix}-`));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  // HOLDFAST_KEEP_TEST_DATA=1 keeps data and node logs for a post-mortem.
+  const keep = process.env['HOLDFAST_KEEP_TEST_DATA'] === '1';
+  return { path, remove: () => (keep ? undefined : rmSync(path, { recursive: true, force: true })) };
 }
 
 const clients = new Map<string, grpc.Client>();

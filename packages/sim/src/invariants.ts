@@ -42,6 +42,11 @@ interface RegisteredEntry {
 interface CommittedEntry {
   readonly term: number;
   readonly entry: Entry | undefined;
+  /**
+   * The term of the node that first reported the commit: the leader's term when it committed,
+   * or later. Leader completeness binds leaders of later terms only.
+   */
+  readonly committedInTerm: number;
 }
 
 /**
@@ -127,7 +132,7 @@ export class SafetyChecker {
    * A node's commit index moved to `commit`; `log` is its log at that moment. The entries up to
    * it become committed; two nodes committing different entries at one index break safety.
    */
-  observeCommit(nodeId: NodeId, commit: number, log: LogView): void {
+  observeCommit(nodeId: NodeId, commit: number, log: LogView, nodeTerm: number): void {
     const previous = this.commitSinceRestart.get(nodeId) ?? 0;
     if (commit < previous) {
       throw new InvariantViolation('commitMonotonic', `node ${nodeId} commit index went back from ${previous} to ${commit}`);
@@ -142,15 +147,15 @@ export class SafetyChecker {
     for (let index = Math.max(previous + 1, log.snapshotIndex + 1); index <= commit; index++) {
       const term = log.termAt(index);
       if (term === undefined) continue;
-      this.registerCommitted(nodeId, index, term);
+      this.registerCommitted(nodeId, index, term, nodeTerm);
     }
   }
 
-  private registerCommitted(nodeId: NodeId, index: number, term: number): void {
+  private registerCommitted(nodeId: NodeId, index: number, term: number, nodeTerm: number): void {
     const known = this.committed.get(index);
     if (known === undefined) {
       const entry = this.entriesByIndex.get(index)?.get(term)?.entry;
-      this.committed.set(index, { term, entry });
+      this.committed.set(index, { term, entry, committedInTerm: nodeTerm });
       if (index > this.committedIndexMax) this.committedIndexMax = index;
       return;
     }
@@ -162,24 +167,27 @@ export class SafetyChecker {
     }
   }
 
-  /** Leader completeness (§5.4): a new leader's log holds every entry committed so far. */
+  /**
+   * Leader completeness (§5.4): a new leader's log holds every entry committed in an earlier
+   * term. (A leader may be observed late, after a leader of a later term committed more.)
+   */
   observeLeaderLog(nodeId: NodeId, term: number, log: LogView): void {
-    if (log.lastIndex < this.committedIndexMax) {
-      throw new InvariantViolation(
-        'leaderCompleteness',
-        `node ${nodeId} became leader of term ${term} with last index ${log.lastIndex}, ` +
-          `below the committed index ${this.committedIndexMax}`,
-      );
-    }
     for (let index = log.snapshotIndex + 1; index <= this.committedIndexMax; index++) {
       const committed = this.committed.get(index);
-      if (committed === undefined) continue;
+      if (committed === undefined || committed.committedInTerm >= term) continue;
+      if (index > log.lastIndex) {
+        throw new InvariantViolation(
+          'leaderCompleteness',
+          `node ${nodeId} became leader of term ${term} with last index ${log.lastIndex}, ` +
+            `below index ${index} committed in term ${committed.committedInTerm}`,
+        );
+      }
       const term_ = log.termAt(index);
       if (term_ !== committed.term) {
         throw new InvariantViolation(
           'leaderCompleteness',
           `node ${nodeId} became leader of term ${term} holding term ${term_} at index ${index}, ` +
-            `where term ${committed.term} was committed`,
+            `where term ${committed.term} was committed in term ${committed.committedInTerm}`,
         );
       }
     }
@@ -242,26 +250,27 @@ export class SafetyChecker {
   }
 
   /**
-   * The leader advanced its commit index to `index`: the entry must already be durable on a
-   * majority of the voters (a crash of every node then loses nothing committed).
+   * The leader advanced its commit index over (index, term): the entry must already be durable
+   * on a majority of the voters in force (a crash of every node then loses nothing committed).
    * `durableTermAt(node, index)` gives -1 when the node's snapshot covers the index.
    */
-  observeCommitQuorum(
-    leaderId: NodeId,
-    index: number,
-    voters: readonly NodeId[],
-    durableTermAt: (nodeId: NodeId, index: number) => number,
-  ): void {
-    const committed = this.committed.get(index);
-    if (committed === undefined || voters.length === 0) return;
+  observeCommitQuorum(commit: {
+    readonly leaderId: NodeId;
+    readonly index: number;
+    readonly term: number;
+    readonly voters: readonly NodeId[];
+    readonly durableTermAt: (nodeId: NodeId, index: number) => number;
+  }): void {
+    const { leaderId, index, term, voters } = commit;
+    if (voters.length === 0) return;
     const holders = voters.filter((id) => {
-      const term = durableTermAt(id, index);
-      return term === -1 || term === committed.term;
+      const durableTerm = commit.durableTermAt(id, index);
+      return durableTerm === -1 || durableTerm === term;
     });
     if (holders.length * 2 <= voters.length) {
       throw new InvariantViolation(
         'committedDurable',
-        `leader ${leaderId} committed index ${index} (term ${committed.term}) while only [${holders.join(',')}] ` +
+        `leader ${leaderId} committed index ${index} (term ${term}) while only [${holders.join(',')}] ` +
           `of voters [${voters.join(',')}] had it on disk`,
       );
     }

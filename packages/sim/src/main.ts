@@ -23,6 +23,7 @@ const program = new Command()
   .addOption(new Option('--nodes <n>', 'cluster size').choices(['3', '5']).default('3'))
   .option('--steps <m>', 'ticks of faults per seed', positiveInteger, 1000)
   .option('--no-linearizability', 'skip the linearizability check of the client history')
+  .option('--liveness-ticks <n>', 'ticks a healed cluster has to commit again (default 400; 2000 without pre-vote)', positiveInteger)
   .addOption(
     new Option('--defect <name>', 'self-test only: break safety on purpose').choices(Object.keys(defectsByFlag)).hideHelp(),
   )
@@ -35,6 +36,7 @@ const options = program.opts<{
   nodes: string;
   steps: number;
   linearizability: boolean;
+  livenessTicks?: number;
   defect?: string;
   quiet?: boolean;
 }>();
@@ -42,7 +44,9 @@ const options = program.opts<{
 const seedCount = options.seeds ?? 1;
 const nodeCount = Number(options.nodes);
 const defects = options.defect === undefined ? undefined : defectsByFlag[options.defect];
-const defectFlag = options.defect === undefined ? '' : ` --defect ${options.defect}`;
+const defectFlag =
+  (options.defect === undefined ? '' : ` --defect ${options.defect}`) +
+  (options.livenessTicks === undefined ? '' : ` --liveness-ticks ${options.livenessTicks}`);
 let lastProgressAt = performance.now();
 let done = 0;
 let violations = 0;
@@ -65,6 +69,7 @@ const summary = await runSeedsUntilStopped(
     steps: options.steps,
     ...(defects === undefined ? {} : { defects }),
     checkLinearizability: options.linearizability,
+    ...(options.livenessTicks === undefined ? {} : { livenessTicksMax: options.livenessTicks }),
     onResult: (result) => {
       done++;
       if (result.violation !== undefined) {

@@ -11,6 +11,8 @@ export interface ClusterControl {
   leaderId(): NodeId;
   crash(id: NodeId): void;
   restart(id: NodeId): void;
+  pause(id: NodeId): void;
+  resume(id: NodeId): void;
   setDiskLatencyTicksMax(ticks: number): void;
   transferLeadership(from: NodeId, to: NodeId): void;
   /** Starts a remove-then-add-back membership change; false if one is under way. */
@@ -24,6 +26,8 @@ export interface NemesisConfig {
   readonly partitionProbability: number;
   readonly networkFaultProbability: number;
   readonly slowDiskProbability: number;
+  /** A node stops (as under SIGSTOP, or a long pause of its runtime) and later resumes. */
+  readonly pauseProbability: number;
   readonly transferProbability: number;
   readonly membershipChangeProbability: number;
   /** How long a fault lasts, in ticks. */
@@ -38,6 +42,7 @@ export interface NemesisStats {
   partitions: number;
   networkFaults: number;
   slowDisks: number;
+  pauses: number;
   transfers: number;
   membershipChanges: number;
 }
@@ -53,6 +58,7 @@ const delayLevels = [0, 0.1, 0.4];
  */
 export class Nemesis {
   private readonly restartAt = new Map<NodeId, number>();
+  private readonly resumeAt = new Map<NodeId, number>();
   private partitionEndsAt = 0;
   private networkFaultEndsAt = 0;
   private slowDiskEndsAt = 0;
@@ -61,6 +67,7 @@ export class Nemesis {
     partitions: 0,
     networkFaults: 0,
     slowDisks: 0,
+    pauses: 0,
     transfers: 0,
     membershipChanges: 0,
   };
@@ -73,6 +80,7 @@ export class Nemesis {
   act(now: number, cluster: ClusterControl): void {
     this.maybeEndFaults(now, cluster);
     this.maybeCrash(now, cluster);
+    this.maybePause(now, cluster);
     this.maybePartition(now, cluster);
     this.maybeNetworkFault(now, cluster);
     this.maybeSlowDisk(now, cluster);
@@ -88,6 +96,10 @@ export class Nemesis {
     this.partitionEndsAt = 0;
     this.networkFaultEndsAt = 0;
     this.slowDiskEndsAt = 0;
+    for (const id of [...this.resumeAt.keys()]) {
+      this.resumeAt.delete(id);
+      cluster.resume(id);
+    }
     for (const id of [...this.restartAt.keys()]) {
       this.restartAt.delete(id);
       if (cluster.members().includes(id)) cluster.restart(id);
@@ -100,6 +112,11 @@ export class Nemesis {
   }
 
   private maybeEndFaults(now: number, cluster: ClusterControl): void {
+    for (const [id, at] of this.resumeAt) {
+      if (at > now) continue;
+      this.resumeAt.delete(id);
+      cluster.resume(id);
+    }
     for (const [id, at] of this.restartAt) {
       if (at > now) continue;
       this.restartAt.delete(id);
@@ -132,6 +149,17 @@ export class Nemesis {
     cluster.crash(victim);
     this.restartAt.set(victim, now + this.duration());
     this.stats.crashes++;
+  }
+
+  private maybePause(now: number, cluster: ClusterControl): void {
+    if (!this.random.chance(this.config.pauseProbability)) return;
+    const candidates = cluster.upMembers().filter((id) => !this.resumeAt.has(id));
+    if (candidates.length === 0) return;
+    const leader = cluster.leaderId();
+    const victim = leader !== 0 && candidates.includes(leader) && this.random.chance(0.5) ? leader : this.random.pick(candidates);
+    cluster.pause(victim);
+    this.resumeAt.set(victim, now + this.random.int(1, this.config.faultTicksMax / 2));
+    this.stats.pauses++;
   }
 
   private maybePartition(now: number, cluster: ClusterControl): void {

@@ -46,11 +46,16 @@ interface Incarnation {
   /** Calls into the core that arrived while the write was in flight; run after advance(). */
   readonly deferred: (() => void)[];
   pendingTicks: number;
+  /** Stopped like a process under SIGSTOP: no ticks, and every call waits in `pausedQueue`. */
+  paused: boolean;
+  readonly pausedQueue: (() => void)[];
   role: Role;
   leaderId: NodeId;
   term: number;
   commit: number;
   lastSnapshotIndex: number;
+  /** Commit index up to which the durable-quorum check has been made (leader) or skipped. */
+  quorumCheckedCommit: number;
   readonly proposals: Map<number, { op: number; term: number }>;
   readonly reads: Map<number, { key: string; index: number | undefined }>;
 }
@@ -104,8 +109,26 @@ export class SimNode {
     return this.life?.machine.confState;
   }
 
-  get isWriting(): boolean {
-    return this.life?.writing !== undefined;
+  /** Writing a Ready or paused: the core must not be called now. */
+  get isBusy(): boolean {
+    return this.life !== undefined && (this.life.writing !== undefined || this.life.paused);
+  }
+
+  get isPaused(): boolean {
+    return this.life?.paused ?? false;
+  }
+
+  /** Stops the node as SIGSTOP would: its clock stops, everything that reaches it waits. */
+  pause(): void {
+    if (this.life !== undefined) this.life.paused = true;
+  }
+
+  /** Lets a paused node run again; what reached it meanwhile is handled in arrival order. */
+  resume(): void {
+    const life = this.life;
+    if (life === undefined || !life.paused) return;
+    life.paused = false;
+    for (const action of life.pausedQueue.splice(0)) action();
   }
 
   readValue(key: string): string | null {
@@ -133,11 +156,14 @@ export class SimNode {
       writing: undefined,
       deferred: [],
       pendingTicks: 0,
+      paused: false,
+      pausedQueue: [],
       role: 'follower',
       leaderId: 0,
       term: durable.hardState.term,
       commit,
       lastSnapshotIndex: durable.snapshot?.meta.index ?? 0,
+      quorumCheckedCommit: commit,
       proposals: new Map(),
       reads: new Map(),
     };
@@ -162,7 +188,7 @@ export class SimNode {
 
   tick(): void {
     const life = this.life;
-    if (life === undefined) return;
+    if (life === undefined || life.paused) return;
     // A node blocked on its disk does not run its timers; they fire when it is free again.
     if (life.writing !== undefined) {
       life.pendingTicks++;
@@ -172,7 +198,12 @@ export class SimNode {
   }
 
   deliver(message: Message): void {
-    this.whenFree((core) => core.step(message));
+    this.whenFree((core) => {
+      core.step(message);
+      // A leader commits while handling an acknowledgement: check it under the membership in
+      // force at that moment, before a later proposal can change it.
+      if (message.type === 'appendResponse' || message.type === 'heartbeatResponse') this.checkLeaderCommit();
+    });
   }
 
   /**
@@ -182,6 +213,10 @@ export class SimNode {
   whenFree(action: (core: CoreNode) => void): void {
     const life = this.life;
     if (life === undefined) return;
+    if (life.paused) {
+      life.pausedQueue.push(() => this.whenFree(action));
+      return;
+    }
     if (life.writing !== undefined) {
       life.deferred.push(() => action(life.core));
       return;
@@ -235,7 +270,7 @@ export class SimNode {
   /** Takes and starts handling one Ready if the node is free and the core has one. */
   maybeHandleReady(): boolean {
     const life = this.life;
-    if (life === undefined || life.writing !== undefined || !life.core.hasReady()) return false;
+    if (life === undefined || life.paused || life.writing !== undefined || !life.core.hasReady()) return false;
     const ready = life.core.ready();
     life.writing = ready;
     const becameLeader = this.observeSoftState(life, ready);
@@ -296,19 +331,34 @@ export class SimNode {
 
   private observeCommit(life: Incarnation, commit: number): void {
     if (commit === life.commit) return;
-    const previous = life.commit;
     life.commit = commit;
-    this.host.checker.observeCommit(this.id, commit, this.logView());
-    if (life.role === 'leader') this.checkCommitDurable(life, previous, commit);
+    this.host.checker.observeCommit(this.id, commit, this.logView(), life.term);
+    if (life.role === 'leader') this.checkLeaderCommit();
+    life.quorumCheckedCommit = Math.max(life.quorumCheckedCommit, commit);
   }
 
-  /** Every index the leader just committed must already be on the disks of a voter majority. */
-  private checkCommitDurable(life: Incarnation, from: number, to: number): void {
-    // The membership in force on the leader: the latest confChange in its log (§4.1).
-    const voters = life.core.status().confState.voters;
-    for (let index = from + 1; index <= to; index++) {
-      this.host.checker.observeCommitQuorum(this.id, index, voters, (nodeId, i) => this.host.durableTermOf(nodeId, i));
+  /**
+   * Every index the leader committed must already be on the disks of a majority of the voters
+   * in force (the latest confChange in its log, §4.1) when it committed them.
+   */
+  private checkLeaderCommit(): void {
+    const life = this.life;
+    if (life === undefined || life.role !== 'leader') return;
+    const status = life.core.status();
+    if (status.role !== 'leader' || status.commit <= life.quorumCheckedCommit) return;
+    const log = this.logView();
+    for (let index = life.quorumCheckedCommit + 1; index <= status.commit; index++) {
+      const term = log.termAt(index);
+      if (term === undefined) continue;
+      this.host.checker.observeCommitQuorum({
+        leaderId: this.id,
+        index,
+        term,
+        voters: status.confState.voters,
+        durableTermAt: (nodeId, at) => this.host.durableTermOf(nodeId, at),
+      });
     }
+    life.quorumCheckedCommit = status.commit;
   }
 
   /** The write of the current Ready is durable: send acks, apply, answer, advance (rules 1–4). */
@@ -316,6 +366,11 @@ export class SimNode {
     const life = this.life;
     const ready = life?.writing;
     if (life === undefined || ready === undefined) return;
+    if (life.paused) {
+      // The disk finished, but the process learns of it only when it runs again.
+      life.pausedQueue.push(() => this.finishWrite());
+      return;
+    }
     if (ready.mustSync || ready.snapshot !== undefined) {
       this.disk.sync();
       this.host.checker.observeDurableCommit(this.id, this.disk.durableHardState().commit);
@@ -328,6 +383,7 @@ export class SimNode {
     this.serveReads(life);
     life.core.advance(ready);
     life.writing = undefined;
+    this.checkLeaderCommit();
     this.maybeTakeSnapshot(life);
     this.drainDeferred(life);
   }

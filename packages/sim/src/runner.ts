@@ -8,6 +8,7 @@ export interface RunSeedsOptions {
   readonly steps: number;
   readonly defects?: SimDefects;
   readonly checkLinearizability?: boolean;
+  readonly livenessTicksMax?: number;
   /** Called after every seed (progress, failure reports). */
   readonly onResult?: (result: SeedResult) => void;
 }
@@ -63,6 +64,7 @@ function seedOptions(options: RunSeedsOptions, seed: number) {
     steps: options.steps,
     ...(options.defects === undefined ? {} : { defects: options.defects }),
     ...(options.checkLinearizability === undefined ? {} : { checkLinearizability: options.checkLinearizability }),
+    ...(options.livenessTicksMax === undefined ? {} : { livenessTicksMax: options.livenessTicksMax }),
   };
 }
 

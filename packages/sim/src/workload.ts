@@ -28,6 +28,8 @@ interface ClientState {
   readonly id: number;
   pending: PendingOperation | undefined;
   leaderHint: NodeId;
+  /** The node that last failed this client; tried again only if there is no other. */
+  lastFailedNode: NodeId;
 }
 
 /**
@@ -47,7 +49,7 @@ export class Workload {
     private readonly config: WorkloadConfig,
     private readonly random: Prng,
   ) {
-    for (let id = 1; id <= config.clientCount; id++) this.clients.push({ id, pending: undefined, leaderHint: 0 });
+    for (let id = 1; id <= config.clientCount; id++) this.clients.push({ id, pending: undefined, leaderHint: 0, lastFailedNode: 0 });
   }
 
   get pendingCount(): number {
@@ -63,10 +65,7 @@ export class Workload {
       if (!this.random.chance(this.config.startProbability)) continue;
       const key = this.random.pick(this.config.keys);
       const requestId = ids.nextRequestId();
-      const nodeId =
-        client.leaderHint !== 0 && members.includes(client.leaderHint) && this.random.chance(0.9)
-          ? client.leaderHint
-          : this.random.pick(members);
+      const nodeId = this.chooseNode(client, members);
       const operation: PendingOperation = {
         requestId,
         clientId: client.id,
@@ -81,6 +80,15 @@ export class Workload {
       out.push(operation);
     }
     return out;
+  }
+
+  /** Mostly the leader the client was told about; otherwise any member but the one that just failed. */
+  private chooseNode(client: ClientState, members: readonly NodeId[]): NodeId {
+    if (client.leaderHint !== 0 && members.includes(client.leaderHint) && this.random.chance(0.9)) {
+      return client.leaderHint;
+    }
+    const others = members.filter((id) => id !== client.lastFailedNode);
+    return this.random.pick(others.length > 0 ? others : members);
   }
 
   private chooseInput(key: string, requestId: number): KvInput {
@@ -112,6 +120,7 @@ export class Workload {
     if (client !== undefined) {
       client.pending = undefined;
       client.leaderHint = leaderHint;
+      client.lastFailedNode = answer.outcome === 'ok' ? 0 : operation.nodeId;
     }
     if (answer.outcome !== 'ok') {
       this.record(operation, answer.outcome, undefined, now);
@@ -131,6 +140,7 @@ export class Workload {
     if (client !== undefined) {
       client.pending = undefined;
       client.leaderHint = 0;
+      client.lastFailedNode = operation.nodeId;
     }
     this.record(operation, 'unknown', undefined, now);
   }

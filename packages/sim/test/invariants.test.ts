@@ -73,7 +73,7 @@ describe('leader completeness', () => {
     const checker = new SafetyChecker();
     const committedLog = [entry(1, 1), entry(2, 1), entry(3, 2)];
     checker.observeStoredEntries(1, committedLog, 0);
-    checker.observeCommit(1, 3, logOf(committedLog));
+    checker.observeCommit(1, 3, logOf(committedLog), 1);
     const violation = violationOf(() => checker.observeLeaderLog(2, 3, logOf([entry(1, 1), entry(2, 1)])));
     expect(violation.invariant).toBe('leaderCompleteness');
   });
@@ -81,15 +81,21 @@ describe('leader completeness', () => {
   it('reports a new leader holding another term at a committed index', () => {
     const checker = new SafetyChecker();
     const committedLog = [entry(1, 1), entry(2, 2)];
-    checker.observeCommit(1, 2, logOf(committedLog));
+    checker.observeCommit(1, 2, logOf(committedLog), 1);
     const violation = violationOf(() => checker.observeLeaderLog(2, 4, logOf([entry(1, 1), entry(2, 3)])));
     expect(violation.invariant).toBe('leaderCompleteness');
     expect(violation.message).toContain('index 2');
   });
 
+  it('does not bind a leader of an earlier term observed late', () => {
+    const checker = new SafetyChecker();
+    checker.observeCommit(1, 2, logOf([entry(1, 1), entry(2, 5)]), 5);
+    checker.observeLeaderLog(2, 4, logOf([entry(1, 1), entry(2, 4)]));
+  });
+
   it('accepts a leader whose snapshot covers the committed entries', () => {
     const checker = new SafetyChecker();
-    checker.observeCommit(1, 2, logOf([entry(1, 1), entry(2, 1)]));
+    checker.observeCommit(1, 2, logOf([entry(1, 1), entry(2, 1)]), 1);
     checker.observeLeaderLog(2, 3, logOf([entry(3, 2)], 2, 1));
   });
 });
@@ -104,8 +110,8 @@ describe('state-machine safety', () => {
 
   it('reports two nodes committing different terms at one index', () => {
     const checker = new SafetyChecker();
-    checker.observeCommit(1, 2, logOf([entry(1, 1), entry(2, 1)]));
-    const violation = violationOf(() => checker.observeCommit(2, 2, logOf([entry(1, 1), entry(2, 2)])));
+    checker.observeCommit(1, 2, logOf([entry(1, 1), entry(2, 1)]), 1);
+    const violation = violationOf(() => checker.observeCommit(2, 2, logOf([entry(1, 1), entry(2, 2)]), 2));
     expect(violation.invariant).toBe('stateMachineSafety');
   });
 });
@@ -114,8 +120,8 @@ describe('commit index never goes back', () => {
   it('reports a commit index that decreases on a running node', () => {
     const checker = new SafetyChecker();
     const log = logOf([entry(1, 1), entry(2, 1), entry(3, 1)]);
-    checker.observeCommit(1, 3, log);
-    const violation = violationOf(() => checker.observeCommit(1, 2, log));
+    checker.observeCommit(1, 3, log, 1);
+    const violation = violationOf(() => checker.observeCommit(1, 2, log, 1));
     expect(violation.invariant).toBe('commitMonotonic');
   });
 
@@ -135,7 +141,7 @@ describe('commit index never goes back', () => {
 
   it('reports a commit index beyond the last index', () => {
     const checker = new SafetyChecker();
-    const violation = violationOf(() => checker.observeCommit(1, 4, logOf([entry(1, 1)])));
+    const violation = violationOf(() => checker.observeCommit(1, 4, logOf([entry(1, 1)]), 1));
     expect(violation.invariant).toBe('commitMonotonic');
   });
 });
@@ -155,23 +161,40 @@ describe('applied ≤ committed', () => {
 describe('committed entries survive crashes', () => {
   it('reports a commit while the entry is on the disk of a minority only', () => {
     const checker = new SafetyChecker();
-    checker.observeCommit(1, 1, logOf([entry(1, 1)]));
-    const onDisk = new Map([[1, 1]]);
     const violation = violationOf(() =>
-      checker.observeCommitQuorum(1, 1, [1, 2, 3], (nodeId) => (onDisk.get(nodeId) === undefined ? 0 : 1)),
+      checker.observeCommitQuorum({
+        leaderId: 1,
+        index: 1,
+        term: 1,
+        voters: [1, 2, 3],
+        durableTermAt: (nodeId) => (nodeId === 1 ? 1 : 0),
+      }),
+    );
+    expect(violation.invariant).toBe('committedDurable');
+  });
+
+  it('reports a commit held by a majority in the wrong term', () => {
+    const checker = new SafetyChecker();
+    const violation = violationOf(() =>
+      checker.observeCommitQuorum({ leaderId: 1, index: 4, term: 3, voters: [1, 2, 3], durableTermAt: () => 2 }),
     );
     expect(violation.invariant).toBe('committedDurable');
   });
 
   it('accepts a commit held by a majority, one of them under a snapshot', () => {
     const checker = new SafetyChecker();
-    checker.observeCommit(1, 1, logOf([entry(1, 1)]));
-    checker.observeCommitQuorum(1, 1, [1, 2, 3], (nodeId) => (nodeId === 1 ? 1 : nodeId === 2 ? -1 : 0));
+    checker.observeCommitQuorum({
+      leaderId: 1,
+      index: 1,
+      term: 1,
+      voters: [1, 2, 3],
+      durableTermAt: (nodeId) => (nodeId === 1 ? 1 : nodeId === 2 ? -1 : 0),
+    });
   });
 
   it('reports a node whose disk lost a committed entry it held before', () => {
     const checker = new SafetyChecker();
-    checker.observeCommit(1, 2, logOf([entry(1, 1), entry(2, 1)]));
+    checker.observeCommit(1, 2, logOf([entry(1, 1), entry(2, 1)]), 1);
     checker.observeDurableLog(2, () => 1);
     const violation = violationOf(() => checker.observeDurableLog(2, (index) => (index === 2 ? 0 : 1)));
     expect(violation.invariant).toBe('committedDurable');

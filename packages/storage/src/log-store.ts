@@ -14,6 +14,7 @@ import {
 import { type LogLimits, resolveLogLimits } from './limits.js';
 import { type StorageLogger, silentLogger } from './logger.js';
 import type { ConfState, Entry, HardState, LogStorage, Snapshot, SnapshotMeta } from './raft-types.js';
+import { type BatchOperation, writeBatchAtomically } from './level-batch.js';
 import { checkRecord, frameRecord } from './record.js';
 
 export interface LogStoreOptions {
@@ -60,7 +61,6 @@ export interface LogBootstrap {
 }
 
 type Bytes = Uint8Array;
-type BatchOperation = { type: 'put'; key: Bytes; value: Bytes } | { type: 'del'; key: Bytes };
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const encoder = new TextEncoder();
@@ -311,7 +311,7 @@ export class LevelLogStorage implements LogStorage {
       operations.push({ type: 'put', key: confStateKey, value: encodeRecord(batch.confState) });
     }
     if (operations.length === 0) return;
-    await this.db.batch(operations, { sync: batch.sync });
+    await writeBatchAtomically(this.db, operations, { sync: batch.sync });
     // Memory follows only once the write succeeded, so the core never sees what is not durable.
     this.base = base;
     this.truncateInMemory(Math.min(storedCount, append.keep));
@@ -413,7 +413,7 @@ export class LevelLogStorage implements LogStorage {
       operations.push({ type: 'put', key: baseKey, value: encodeRecord(base) });
       operations.push({ type: 'put', key: confStateKey, value: encodeRecord(baseConfState) });
     }
-    await this.db.batch(operations, { sync: true });
+    await writeBatchAtomically(this.db, operations, { sync: true });
     this.confStateValue = baseConfState;
     const dropped = base.index - this.base.index;
     this.entriesInMemory = this.entriesInMemory.slice(dropped);

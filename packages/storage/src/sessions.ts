@@ -1,3 +1,4 @@
+import { assert } from './errors.js';
 import type { SessionAnswer, SessionRecord } from './kv-format.js';
 import type { SessionLimits } from './limits.js';
 
@@ -8,24 +9,66 @@ import type { SessionLimits } from './limits.js';
  *
  * Invariant: `records` iterates in increasing touchOrder, hence in non-decreasing lastSeenMs
  * (the clock never goes back), so expiry and eviction only ever remove from the front.
+ *
+ * An apply batch changes the table in place between beginChange() and commitChange(); until
+ * then rollbackChange() restores it from a journal of the records the batch replaced. This
+ * costs per session touched, where copying the table would cost per session kept.
  */
 export class SessionTable {
+  /** While a change is open: each touched client's record before the change (undefined: none). */
+  private journal: Map<string, SessionRecord | undefined> | undefined;
+  /** The size as of the last commit, for readers while a change is open. */
+  private committedSize: number;
+
   private constructor(
     private readonly records: Map<string, SessionRecord>,
     private readonly limits: SessionLimits,
-  ) {}
+  ) {
+    this.committedSize = records.size;
+  }
 
   static fromRecords(records: readonly SessionRecord[], limits: SessionLimits): SessionTable {
     const sorted = [...records].sort((a, b) => a.touchOrder - b.touchOrder);
     return new SessionTable(new Map(sorted.map((record) => [record.clientId, record])), limits);
   }
 
-  clone(): SessionTable {
-    return new SessionTable(new Map(this.records), this.limits);
+  /** Sessions kept as of the last committed change. */
+  get size(): number {
+    return this.committedSize;
   }
 
-  get size(): number {
-    return this.records.size;
+  get isChanging(): boolean {
+    return this.journal !== undefined;
+  }
+
+  beginChange(): void {
+    assert(this.journal === undefined, 'a session change began while another is open');
+    this.journal = new Map();
+  }
+
+  commitChange(): void {
+    assert(this.journal !== undefined, 'commitChange without beginChange');
+    this.journal = undefined;
+    this.committedSize = this.records.size;
+  }
+
+  /** Puts back every record the open change replaced, in touch order. */
+  rollbackChange(): void {
+    assert(this.journal !== undefined, 'rollbackChange without beginChange');
+    for (const [clientId, before] of this.journal) {
+      if (before === undefined) this.records.delete(clientId);
+      else this.records.set(clientId, before);
+    }
+    this.journal = undefined;
+    const ordered = [...this.records.values()].sort((a, b) => a.touchOrder - b.touchOrder);
+    this.records.clear();
+    for (const record of ordered) this.records.set(record.clientId, record);
+  }
+
+  /** Journals the client's record before the first change to it in the open change. */
+  private noteBeforeChange(clientId: string): void {
+    assert(this.journal !== undefined, `session ${clientId} changed outside beginChange/commitChange`);
+    if (!this.journal.has(clientId)) this.journal.set(clientId, this.records.get(clientId));
   }
 
   get(clientId: string): SessionRecord | undefined {
@@ -39,7 +82,10 @@ export class SessionTable {
       if (record.lastSeenMs + this.limits.sessionIdleMsMax >= clockMs) break;
       removed.push(record.clientId);
     }
-    for (const clientId of removed) this.records.delete(clientId);
+    for (const clientId of removed) {
+      this.noteBeforeChange(clientId);
+      this.records.delete(clientId);
+    }
     return removed;
   }
 
@@ -71,6 +117,7 @@ export class SessionTable {
       touchOrder: clock.touchOrder,
       answers,
     };
+    this.noteBeforeChange(clientId);
     this.records.delete(clientId);
     this.records.set(clientId, record);
     const evicted: string[] = [];
@@ -78,7 +125,10 @@ export class SessionTable {
       if (this.records.size - evicted.length <= this.limits.sessionsMax) break;
       evicted.push(oldest);
     }
-    for (const id of evicted) this.records.delete(id);
+    for (const id of evicted) {
+      this.noteBeforeChange(id);
+      this.records.delete(id);
+    }
     return { record, evicted };
   }
 }

@@ -12,6 +12,7 @@ import {
 } from './errors.js';
 import { executeOperation, type KeyUse, keyUsesOf, WriteSet } from './executor.js';
 import { KeyMetaCache } from './key-meta-cache.js';
+import { type BatchOperation, writeBatchAtomically } from './level-batch.js';
 import {
   freshMeta,
   metaKey,
@@ -97,7 +98,6 @@ export interface SnapshotReader {
 
 type Bytes = Uint8Array;
 type Database = Level<Bytes, Bytes>;
-type BatchOperation = { type: 'put'; key: Bytes; value: Bytes } | { type: 'del'; key: Bytes };
 
 const defaultSnapshotChunkBytes = 1024 * 1024;
 const defaultSnapshotChunkBytesMax = 256 * 1024 * 1024;
@@ -146,7 +146,8 @@ function resolveOptions(options: StateMachineOptions): ResolvedOptions {
 /** The working state of one apply batch: nothing here is visible until the batch is written. */
 interface ApplyBatch {
   meta: StateMeta;
-  sessions: SessionTable | undefined;
+  /** True once the batch began changing the session table (in place, journaled). */
+  sessionsChanging: boolean;
   readonly writeSet: WriteSet;
   readonly sessionWrites: Map<string, SessionRecord | undefined>;
 }
@@ -407,7 +408,7 @@ export class KvStateMachine {
 
   private async writeBatch(operations: BatchOperation[], options: { sync: boolean }): Promise<void> {
     try {
-      await this.db.batch(operations, { sync: options.sync });
+      await writeBatchAtomically(this.db, operations, { sync: options.sync });
     } catch (error) {
       this.failure = error;
       this.keyMetaCache.clear();
@@ -420,7 +421,7 @@ export class KvStateMachine {
     if (pending.length === 0) return [];
     const batch: ApplyBatch = {
       meta: this.meta,
-      sessions: undefined,
+      sessionsChanging: false,
       writeSet: new WriteSet({
         readStored: (key) => this.readStored(key),
         readStoredMany: (keys) => this.readStoredMany(keys),
@@ -428,6 +429,18 @@ export class KvStateMachine {
       }),
       sessionWrites: new Map(),
     };
+    try {
+      const results = await this.applyAndWrite(pending, batch);
+      if (batch.sessionsChanging) this.sessions.commitChange();
+      return results;
+    } catch (error) {
+      // Nothing of the batch reached memory or disk: put the session table back as it was.
+      if (batch.sessionsChanging) this.sessions.rollbackChange();
+      throw error;
+    }
+  }
+
+  private async applyAndWrite(pending: readonly Entry[], batch: ApplyBatch): Promise<ApplyResult[]> {
     const commands = pending.map(decodeEntryCommand);
     await batch.writeSet.prefetch(commands.flatMap(keyUsesOfEntry));
     const results: ApplyResult[] = [];
@@ -442,13 +455,13 @@ export class KvStateMachine {
     await this.writeBatch(batchOperations(batch), { sync: this.options.applySync });
     this.rememberKeyMeta(batch.writeSet);
     this.meta = batch.meta;
-    if (batch.sessions !== undefined) this.sessions = batch.sessions;
     return results;
   }
 
   /** After the batch is written: what it read and wrote is now LevelDB's state of those keys. */
   private rememberKeyMeta(writeSet: WriteSet): void {
     for (const [id, stored] of writeSet.valuesRead) this.keyMetaCache.remember(id, stored ?? null);
+    for (const [id, { stored }] of writeSet.writes) this.keyMetaCache.remember(id, stored ?? null);
   }
 
   private async applyEntry(entry: Entry, command: DecodedEntry, batch: ApplyBatch): Promise<ApplyResult> {
@@ -495,11 +508,14 @@ export class KvStateMachine {
 
   /** Advances the session clock to this command's proposal time and expires idle sessions. */
   private beginSessionChange(batch: ApplyBatch, proposedAtMs: number): SessionTable {
-    batch.sessions ??= this.sessions.clone();
+    if (!batch.sessionsChanging) {
+      this.sessions.beginChange();
+      batch.sessionsChanging = true;
+    }
     const sessionClockMs = Math.max(batch.meta.sessionClockMs, proposedAtMs);
     batch.meta = { ...batch.meta, sessionClockMs };
-    for (const expired of batch.sessions.expire(sessionClockMs)) batch.sessionWrites.set(expired, undefined);
-    return batch.sessions;
+    for (const expired of this.sessions.expire(sessionClockMs)) batch.sessionWrites.set(expired, undefined);
+    return this.sessions;
   }
 
   private async executeCommand(command: KvCommand, batch: ApplyBatch): Promise<CommandOutcome> {

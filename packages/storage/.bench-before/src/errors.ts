@@ -1,0 +1,121 @@
+/**
+ * One error class per failure a caller can act on (name, code, cause). The server maps `code`
+ * to a gRPC status at its edge; the codes for invalid input match the `holdfast-error` kinds in
+ * proto/holdfast/v1/kv.proto.
+ */
+
+export type StorageErrorCode =
+  | 'log-corruption'
+  | 'state-corruption'
+  | 'snapshot-unavailable'
+  | 'log-conflict'
+  | 'key-too-large'
+  | 'value-too-large'
+  | 'request-too-large'
+  | 'invalid-argument'
+  | 'invalid-config'
+  | 'snapshot-invalid'
+  | 'closed';
+
+export abstract class StorageError extends Error {
+  abstract readonly code: StorageErrorCode;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The log on disk is damaged in a way that cannot be a torn write: a bad entry followed by good
+ * ones, a gap in indexes, an entry stored under the wrong key, or a length field that cannot be
+ * right. The node must stop: serving from such a log could return or acknowledge wrong data.
+ */
+export class LogCorruptionError extends StorageError {
+  readonly code = 'log-corruption';
+  constructor(
+    readonly path: string,
+    readonly index: number,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`log at ${path} is corrupt at index ${index}: ${reason}`, options);
+  }
+}
+
+/** The state machine's database is damaged or inconsistent (a record that does not decode). */
+export class StateCorruptionError extends StorageError {
+  readonly code = 'state-corruption';
+  constructor(
+    readonly path: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`state machine at ${path} is corrupt: ${reason}`, options);
+  }
+}
+
+/**
+ * The LogStorage read errors are the core's own classes: the core recognizes them by class and
+ * code (CompactedError: 'COMPACTED', UnavailableError: 'UNAVAILABLE').
+ */
+export { CompactedError as LogCompactedError, UnavailableError as LogUnavailableError } from '@holdfast/raft';
+
+/** No snapshot has been saved yet. */
+export class SnapshotUnavailableError extends StorageError {
+  readonly code = 'snapshot-unavailable';
+}
+
+/** A write to the log would break its shape (a gap, or an entry below the snapshot). A bug in the caller. */
+export class LogConflictError extends StorageError {
+  readonly code = 'log-conflict';
+}
+
+export class KeyTooLargeError extends StorageError {
+  readonly code = 'key-too-large';
+  constructor(
+    readonly keyBytes: number,
+    readonly keyBytesMax: number,
+  ) {
+    super(`key is ${keyBytes} bytes; the limit is ${keyBytesMax}`);
+  }
+}
+
+export class ValueTooLargeError extends StorageError {
+  readonly code = 'value-too-large';
+  constructor(
+    readonly valueBytes: number,
+    readonly valueBytesMax: number,
+  ) {
+    super(`value is ${valueBytes} bytes; the limit is ${valueBytesMax}`);
+  }
+}
+
+/** A request exceeds a count or size limit other than key or value size (txn ops, command bytes). */
+export class RequestTooLargeError extends StorageError {
+  readonly code = 'request-too-large';
+}
+
+/** A malformed request: an unknown op, a txn that writes one key twice, a bad session. */
+export class InvalidCommandError extends StorageError {
+  readonly code = 'invalid-argument';
+}
+
+/** A configuration value is out of range. Thrown at open, never later. */
+export class InvalidConfigError extends StorageError {
+  readonly code = 'invalid-config';
+}
+
+/** A snapshot stream does not decode, fails its checksum, or does not match what was expected. */
+export class SnapshotInvalidError extends StorageError {
+  readonly code = 'snapshot-invalid';
+}
+
+/** The store was closed (or is restoring a snapshot) and cannot serve the call. */
+export class StoreClosedError extends StorageError {
+  readonly code = 'closed';
+}
+
+/** Broken invariants are bugs: throw with the values that broke them. */
+export function assert(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new Error(`invariant broken: ${message}`);
+}

@@ -1,0 +1,94 @@
+import { assert } from './errors.js';
+
+/** A key's MVCC fields without its value: all a put or delete without prevKv needs to know. */
+export interface KeyMeta {
+  readonly createRevision: number;
+  readonly modRevision: number;
+  readonly version: number;
+}
+
+/** Bytes charged per cached key besides the key itself (map slot, string header, meta object). */
+export const keyMetaCacheOverheadBytes = 96;
+
+/**
+ * What the state machine knows about stored keys without reading LevelDB: per key its MVCC
+ * fields, or that it does not exist (`null`). Least recently used keys are dropped past
+ * `bytesMax`; 0 disables the cache.
+ *
+ * Invariant (kept by KvStateMachine): every entry equals what LevelDB holds for the key as of
+ * the last finished apply. Entries are only changed after a batch write succeeded, from that
+ * batch's own reads and writes, and the cache is cleared when the state is replaced.
+ */
+export class KeyMetaCache {
+  /** Iterates from least to most recently used. */
+  private readonly entries = new Map<string, KeyMeta | null>();
+  private bytes = 0;
+  /**
+   * True when every stored key is in `entries`, so a key not found is known absent. Set only
+   * while LevelDB holds no key at all and nothing is cached; lost for good by the first key
+   * that is dropped or not taken.
+   */
+  private complete = false;
+
+  constructor(private readonly bytesMax: number) {
+    assert(Number.isSafeInteger(bytesMax) && bytesMax >= 0, `key meta cache bytesMax ${bytesMax}`);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Bytes charged for the cached keys; never above bytesMax. */
+  get bytesUsed(): number {
+    return this.bytes;
+  }
+
+  /** True while a key missing from the cache is known not to be stored. */
+  get isComplete(): boolean {
+    return this.complete;
+  }
+
+  /** Declares the store empty of keys (checked by the caller): from now on a miss means absent. */
+  markStoreEmpty(): void {
+    assert(this.entries.size === 0, `markStoreEmpty with ${this.entries.size} cached keys`);
+    this.complete = this.bytesMax > 0;
+  }
+
+  /** The key's meta, null if it is known not to exist, undefined if unknown. Marks it recently used. */
+  lookup(id: string): KeyMeta | null | undefined {
+    const meta = this.entries.get(id);
+    if (meta === undefined) return this.complete ? null : undefined;
+    this.entries.delete(id);
+    this.entries.set(id, meta);
+    return meta;
+  }
+
+  /** Records the key's state as stored now (null: absent), then drops the least recently used past the bound. */
+  remember(id: string, meta: KeyMeta | null): void {
+    const charge = id.length + keyMetaCacheOverheadBytes;
+    if (charge > this.bytesMax) {
+      this.forget(id);
+      return;
+    }
+    const known = meta === null ? null : { createRevision: meta.createRevision, modRevision: meta.modRevision, version: meta.version };
+    if (this.entries.delete(id)) this.bytes -= charge;
+    this.entries.set(id, known);
+    this.bytes += charge;
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes <= this.bytesMax) break;
+      this.forget(oldest);
+    }
+  }
+
+  /** Drops the key; the cache no longer knows every stored key. */
+  forget(id: string): void {
+    this.complete = false;
+    if (this.entries.delete(id)) this.bytes -= id.length + keyMetaCacheOverheadBytes;
+  }
+
+  clear(): void {
+    this.complete = false;
+    this.entries.clear();
+    this.bytes = 0;
+  }
+}

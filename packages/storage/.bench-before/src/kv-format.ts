@@ -1,0 +1,99 @@
+import { Packr } from 'msgpackr';
+import type { MemberRecord } from './command.js';
+import type { ConfState } from './raft-types.js';
+import type { CommandOutcome, KeyValue } from './results.js';
+
+/**
+ * Key layout of the state machine's LevelDB (one-letter prefixes):
+ *   'k' + user key   → StoredValue       the key-value data
+ *   's' + client id  → SessionRecord     exactly-once sessions
+ *   'm'              → StateMeta         applied index/term, revision, membership, session clock
+ *   'r'              → restore marker    only in a restored database: the copy is complete
+ */
+export const userKeyPrefix = 0x6b; // 'k'
+export const sessionKeyPrefix = 0x73; // 's'
+export const metaKey = Uint8Array.of(0x6d); // 'm'
+export const restoreMarkerKey = Uint8Array.of(0x72); // 'r'
+
+export const packr = new Packr({ useRecords: false, moreTypes: false });
+
+export interface StoredValue {
+  readonly value: Uint8Array;
+  readonly createRevision: number;
+  readonly modRevision: number;
+  readonly version: number;
+}
+
+export interface StateMeta {
+  readonly appliedIndex: number;
+  readonly appliedTerm: number;
+  readonly revision: number;
+  readonly confState: ConfState;
+  readonly members: readonly MemberRecord[];
+  /** The highest proposedAtMs applied: the clock sessions expire by. Never goes back. */
+  readonly sessionClockMs: number;
+  /** Counts session touches; orders sessions from least to most recently used. */
+  readonly sessionTouches: number;
+}
+
+export const freshMeta: StateMeta = {
+  appliedIndex: 0,
+  appliedTerm: 0,
+  revision: 0,
+  confState: { voters: [], learners: [] },
+  members: [],
+  sessionClockMs: 0,
+  sessionTouches: 0,
+};
+
+export interface SessionAnswer {
+  readonly sequence: number;
+  readonly outcome: CommandOutcome;
+}
+
+export interface SessionRecord {
+  readonly clientId: string;
+  readonly lastSequence: number;
+  readonly lastSeenMs: number;
+  /** StateMeta.sessionTouches when last touched: the eviction order. */
+  readonly touchOrder: number;
+  /** The most recent answers, oldest first. */
+  readonly answers: readonly SessionAnswer[];
+}
+
+export function prefixedKey(prefix: number, rest: Uint8Array): Uint8Array {
+  const key = Buffer.allocUnsafe(rest.byteLength + 1);
+  key[0] = prefix;
+  key.set(rest, 1);
+  return key;
+}
+
+export function userKeyOf(key: Uint8Array): Uint8Array {
+  return key.subarray(1);
+}
+
+export function sessionKey(clientId: string): Uint8Array {
+  return prefixedKey(sessionKeyPrefix, Buffer.from(clientId, 'utf8'));
+}
+
+export function toKeyValue(key: Uint8Array, stored: StoredValue, options: { keysOnly: boolean }): KeyValue {
+  return {
+    key,
+    value: options.keysOnly ? new Uint8Array(0) : stored.value,
+    createRevision: stored.createRevision,
+    modRevision: stored.modRevision,
+    version: stored.version,
+  };
+}
+
+/** The smallest key greater than every key starting with `prefix`, or undefined if there is none. */
+export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
+  const end = Uint8Array.from(prefix);
+  for (let position = end.length - 1; position >= 0; position--) {
+    if (end[position]! < 0xff) {
+      end[position]! += 1;
+      return end.subarray(0, position + 1);
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,589 @@
+import { mkdir } from 'node:fs/promises';
+import { confStateOf } from '@holdfast/raft';
+import { Level } from 'level';
+import { Packr } from 'msgpackr';
+import {
+  assert,
+  LogCompactedError,
+  LogConflictError,
+  LogCorruptionError,
+  LogUnavailableError,
+  SnapshotUnavailableError,
+  StoreClosedError,
+} from './errors.js';
+import { type LogLimits, resolveLogLimits } from './limits.js';
+import { type StorageLogger, silentLogger } from './logger.js';
+import type { ConfState, Entry, HardState, LogStorage, Snapshot, SnapshotMeta } from './raft-types.js';
+import { checkRecord, frameRecord } from './record.js';
+
+export interface LogStoreOptions {
+  /** The log's own LevelDB directory, normally `<dataDir>/log`. Created if missing. */
+  readonly dir: string;
+  readonly limits?: Partial<LogLimits>;
+  /** Torn-tail repairs and other recoveries are reported here (a pino logger fits). */
+  readonly logger?: StorageLogger;
+}
+
+/** One Ready's worth of durable state. Everything in it is written in one LevelDB batch. */
+export interface LogSave {
+  readonly hardState?: HardState;
+  /**
+   * Entries to append. They must start at most one past the last stored index; stored entries
+   * at index >= entries[0].index are dropped first (a conflicting suffix, Ready rule 5).
+   * Entries at or below the compaction point are skipped (they are committed and identical).
+   */
+  readonly entries: readonly Entry[];
+  /**
+   * A snapshot received from the leader: it replaces the whole log (entries are dropped), and
+   * `entries`, if any, must follow it directly.
+   */
+  readonly snapshot?: Snapshot;
+  /**
+   * The membership as of the compaction point (what initialState() returns; the core replays the
+   * confChange entries after it). Kept current by save({snapshot}) and compact(); a driver
+   * normally never passes it.
+   */
+  readonly confState?: ConfState;
+  /** fsync the write. The server passes ready.mustSync (or true when a snapshot is saved). */
+  readonly sync: boolean;
+}
+
+/** The initial log for a fresh member, written once. */
+export interface LogBootstrap {
+  readonly entries: readonly Entry[];
+  readonly hardState: HardState;
+  /**
+   * The membership as of index 0. Leave it out when `entries` are the core's bootstrapEntries:
+   * the core derives the membership from those confChange entries.
+   */
+  readonly confState?: ConfState;
+}
+
+type Bytes = Uint8Array;
+type BatchOperation = { type: 'put'; key: Bytes; value: Bytes } | { type: 'del'; key: Bytes };
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+const encoder = new TextEncoder();
+
+/** Key layout: one-letter prefixes; entries under 'e' + 8-byte big-endian index so byte order is index order. */
+const hardStateKey = encoder.encode('h');
+const confStateKey = encoder.encode('c');
+const snapshotKey = encoder.encode('s');
+const baseKey = encoder.encode('b');
+const entryPrefix = 0x65; // 'e'
+const entryKeyLow = Uint8Array.of(entryPrefix);
+const entryKeyHigh = Uint8Array.of(entryPrefix + 1);
+
+export function entryKey(index: number): Uint8Array {
+  const key = Buffer.alloc(9);
+  key.writeUInt8(entryPrefix, 0);
+  key.writeBigUInt64BE(BigInt(index), 1);
+  return key;
+}
+
+function indexOfEntryKey(key: Uint8Array): number {
+  const view = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  if (view.byteLength !== 9) return -1;
+  return Number(view.readBigUInt64BE(1));
+}
+
+/** The compaction point: the last index no longer in the log, and its term. */
+interface LogBase {
+  readonly index: number;
+  readonly term: number;
+}
+
+const zeroHardState: HardState = { term: 0, vote: 0, commit: 0 };
+const emptyConfState: ConfState = { voters: [], learners: [] };
+
+interface LoadedLog {
+  hardState: HardState | undefined;
+  confState: ConfState | undefined;
+  snapshot: Snapshot | undefined;
+  base: LogBase;
+  entries: Entry[];
+  entryBytes: number[];
+}
+
+/**
+ * The Raft log, hard state and snapshot meta in one LevelDB, mirrored in memory so that the
+ * core's synchronous LogStorage reads never touch the disk. Memory holds only the uncompacted
+ * log: call compact() after each snapshot to bound it.
+ *
+ * Invariants (checked on open and on every save):
+ * - stored entry indexes are exactly base.index + 1 .. lastIndex, with no gap;
+ * - every entry record's checksum matches and its key equals its index;
+ * - the memory mirror equals what is on disk after each save() resolves.
+ */
+export class LevelLogStorage implements LogStorage {
+  private hardStateValue: HardState;
+  private confStateValue: ConfState | undefined;
+  private snapshotValue: Snapshot | undefined;
+  private base: LogBase;
+  /** entries[i].index === base.index + 1 + i. */
+  private entriesInMemory: Entry[];
+  /** Stored record bytes of entriesInMemory[i]. */
+  private entryBytes: number[];
+  private entryBytesTotal: number;
+  /** Serializes writes so that each sees the memory mirror of the one before. */
+  private writeChain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly db: Level<Bytes, Bytes>,
+    private readonly dir: string,
+    private readonly limits: LogLimits,
+    loaded: LoadedLog,
+  ) {
+    this.hardStateValue = loaded.hardState ?? zeroHardState;
+    this.confStateValue = loaded.confState;
+    this.snapshotValue = loaded.snapshot;
+    this.base = loaded.base;
+    this.entriesInMemory = loaded.entries;
+    this.entryBytes = loaded.entryBytes;
+    this.entryBytesTotal = loaded.entryBytes.reduce((sum, bytes) => sum + bytes, 0);
+  }
+
+  /** Opens (creating if missing) the log at `options.dir`, repairs a torn tail, loads the log. */
+  static async open(options: LogStoreOptions): Promise<LevelLogStorage> {
+    const limits = resolveLogLimits(options.limits);
+    const logger = options.logger ?? silentLogger;
+    await mkdir(options.dir, { recursive: true });
+    const db = new Level<Bytes, Bytes>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (cause) {
+      const code = (cause as { cause?: { code?: unknown }; code?: unknown }).cause?.code;
+      if (code === 'LEVEL_CORRUPTION') throw new LogCorruptionError(options.dir, 0, 'LevelDB reports corruption', { cause });
+      throw cause;
+    }
+    try {
+      const loaded = await loadLog(db, { dir: options.dir, limits, logger });
+      return new LevelLogStorage(db, options.dir, limits, loaded);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+
+  /** The database directory, as given to open(). */
+  get path(): string {
+    return this.dir;
+  }
+
+  /** True when nothing was ever written: no hard state, no entries, no snapshot. */
+  isEmpty(): boolean {
+    const hs = this.hardStateValue;
+    return (
+      hs.term === 0 &&
+      hs.vote === 0 &&
+      hs.commit === 0 &&
+      this.entriesInMemory.length === 0 &&
+      this.base.index === 0 &&
+      this.confStateValue === undefined
+    );
+  }
+
+  /** Writes the initial log for a fresh member; throws LogConflictError if the log is not empty. Synced. */
+  async bootstrap(initial: LogBootstrap): Promise<void> {
+    if (!this.isEmpty()) throw new LogConflictError(`log at ${this.dir} is not empty; refusing to bootstrap`);
+    const confState = initial.confState === undefined ? {} : { confState: initial.confState };
+    await this.save({ entries: initial.entries, hardState: initial.hardState, ...confState, sync: true });
+  }
+
+  /** Persists one Ready (snapshot meta, entries, hard state) in one batch, then updates memory. */
+  async save(batch: LogSave): Promise<void> {
+    await this.serialize(() => this.saveNow(batch));
+  }
+
+  /**
+   * Records `snapshot` (taken by the state machine; its meta.index <= lastIndex) as the log's
+   * snapshot and drops entries at or below `keepAfterIndex` (default: the snapshot's index),
+   * durably in one synced batch. Keeping some entries below the snapshot (keepAfterIndex <
+   * meta.index) lets slow followers catch up from the log instead of a snapshot.
+   * Entries already compacted stay compacted.
+   */
+  async compact(options: { snapshot: Snapshot; keepAfterIndex?: number }): Promise<void> {
+    await this.serialize(() => this.compactNow(options));
+  }
+
+  /** The hard state as last saved (zeros for a fresh log). */
+  hardState(): HardState {
+    return this.hardStateValue;
+  }
+
+  /** The meta of the last saved snapshot, or undefined if none. */
+  snapshotMeta(): SnapshotMeta | undefined {
+    return this.snapshotValue?.meta;
+  }
+
+  /** Bytes of the entries held in memory (stored record size). */
+  entriesBytes(): number {
+    return this.entryBytesTotal;
+  }
+
+  /** The hard state, and the membership as of the compaction point (firstIndex - 1). */
+  initialState(): { hardState: HardState; confState: ConfState } {
+    return { hardState: this.hardStateValue, confState: this.confStateValue ?? emptyConfState };
+  }
+
+  entries(lo: number, hi: number, bytesMax: number): Entry[] {
+    this.assertOpen();
+    if (lo <= this.base.index) throw new LogCompactedError(lo, this.firstIndex());
+    if (hi > this.lastIndex() + 1) throw new LogUnavailableError(hi - 1, this.lastIndex());
+    assert(lo <= hi, `entries(lo=${lo}, hi=${hi}) needs lo <= hi`);
+    const start = lo - this.base.index - 1;
+    const end = hi - this.base.index - 1;
+    const result: Entry[] = [];
+    let bytes = 0;
+    for (let position = start; position < end; position++) {
+      bytes += this.entryBytes[position] ?? 0;
+      if (result.length > 0 && bytes > bytesMax) break;
+      result.push(this.entriesInMemory[position]!);
+    }
+    return result;
+  }
+
+  term(index: number): number {
+    this.assertOpen();
+    if (index === this.base.index) return this.base.term;
+    if (index < this.base.index) throw new LogCompactedError(index, this.firstIndex());
+    if (index > this.lastIndex()) throw new LogUnavailableError(index, this.lastIndex());
+    return this.entriesInMemory[index - this.base.index - 1]!.term;
+  }
+
+  firstIndex(): number {
+    return this.base.index + 1;
+  }
+
+  lastIndex(): number {
+    return this.base.index + this.entriesInMemory.length;
+  }
+
+  /**
+   * The last saved snapshot. A log that was never compacted has none yet; it answers with an
+   * empty snapshot at index 0 (as etcd's MemoryStorage does), which a follower never needs.
+   */
+  snapshot(): Snapshot {
+    if (this.snapshotValue !== undefined) return this.snapshotValue;
+    if (this.base.index === 0) {
+      return { meta: { index: 0, term: 0, confState: this.initialState().confState }, data: new Uint8Array(0) };
+    }
+    throw new SnapshotUnavailableError(`log at ${this.dir} is compacted to ${this.base.index} but holds no snapshot`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writeChain.catch(() => undefined);
+    await this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError(`log at ${this.dir} is closed`);
+  }
+
+  private serialize(write: () => Promise<void>): Promise<void> {
+    this.assertOpen();
+    const next = this.writeChain.then(write);
+    // A failed write leaves the chain usable; the failure itself reaches this caller.
+    this.writeChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async saveNow(batch: LogSave): Promise<void> {
+    const operations: BatchOperation[] = [];
+    let base = this.base;
+    let storedCount = this.entriesInMemory.length;
+    if (batch.snapshot !== undefined) {
+      this.checkIncomingSnapshot(batch.snapshot);
+      operations.push(...this.deleteEntryKeys(this.firstIndex(), this.lastIndex()));
+      operations.push(...this.snapshotPuts(batch.snapshot));
+      operations.push({ type: 'put', key: confStateKey, value: encodeRecord(batch.snapshot.meta.confState) });
+      base = { index: batch.snapshot.meta.index, term: batch.snapshot.meta.term };
+      storedCount = 0;
+    }
+    const append = this.planAppend({ base, storedCount, incoming: batch.entries, operations });
+    if (batch.hardState !== undefined) {
+      operations.push({ type: 'put', key: hardStateKey, value: encodeRecord(batch.hardState) });
+    }
+    if (batch.confState !== undefined) {
+      operations.push({ type: 'put', key: confStateKey, value: encodeRecord(batch.confState) });
+    }
+    if (operations.length === 0) return;
+    await this.db.batch(operations, { sync: batch.sync });
+    // Memory follows only once the write succeeded, so the core never sees what is not durable.
+    this.base = base;
+    this.truncateInMemory(Math.min(storedCount, append.keep));
+    for (const [position, entry] of append.entries.entries()) {
+      this.entriesInMemory.push(entry);
+      this.entryBytes.push(append.sizes[position]!);
+      this.entryBytesTotal += append.sizes[position]!;
+    }
+    if (batch.snapshot !== undefined) this.snapshotValue = batch.snapshot;
+    if (batch.hardState !== undefined) this.hardStateValue = batch.hardState;
+    if (batch.snapshot !== undefined) this.confStateValue = batch.snapshot.meta.confState;
+    if (batch.confState !== undefined) this.confStateValue = batch.confState;
+  }
+
+  /** Keeps the first `count` entries in memory. */
+  private truncateInMemory(count: number): void {
+    for (let position = count; position < this.entryBytes.length; position++) {
+      this.entryBytesTotal -= this.entryBytes[position]!;
+    }
+    this.entriesInMemory.length = count;
+    this.entryBytes.length = count;
+  }
+
+  private checkIncomingSnapshot(snapshot: Snapshot): void {
+    if (snapshot.meta.index <= this.base.index) {
+      throw new LogConflictError(
+        `snapshot at index ${snapshot.meta.index} is not newer than the log's compaction point ${this.base.index}`,
+      );
+    }
+    if (snapshot.data.byteLength > this.limits.snapshotDataBytesMax) {
+      throw new LogConflictError(
+        `snapshot data is ${snapshot.data.byteLength} bytes; the limit is ${this.limits.snapshotDataBytesMax}`,
+      );
+    }
+  }
+
+  /**
+   * Plans appending `incoming` after `storedCount` entries above `base`: deletes a conflicting
+   * suffix and puts the new records. Returns how many stored entries stay and what follows them;
+   * memory is left untouched until the write succeeds.
+   */
+  private planAppend(plan: {
+    base: LogBase;
+    storedCount: number;
+    incoming: readonly Entry[];
+    operations: BatchOperation[];
+  }): { keep: number; entries: Entry[]; sizes: number[] } {
+    const { base, operations } = plan;
+    const incoming = plan.incoming.filter((entry) => entry.index > base.index);
+    const first = incoming[0];
+    if (first === undefined) return { keep: plan.storedCount, entries: [], sizes: [] };
+    const lastIndex = base.index + plan.storedCount;
+    if (first.index > lastIndex + 1) {
+      throw new LogConflictError(`entries start at ${first.index}, leaving a gap after the last index ${lastIndex}`);
+    }
+    checkContiguous(incoming);
+    for (let index = first.index; index <= lastIndex; index++) operations.push({ type: 'del', key: entryKey(index) });
+    const sizes: number[] = [];
+    for (const entry of incoming) {
+      const record = encodeRecord(entry);
+      if (record.byteLength > this.limits.entryBytesMax) {
+        throw new LogConflictError(
+          `entry ${entry.index} is ${record.byteLength} bytes stored; the limit is ${this.limits.entryBytesMax}`,
+        );
+      }
+      operations.push({ type: 'put', key: entryKey(entry.index), value: record });
+      sizes.push(record.byteLength);
+    }
+    return { keep: first.index - base.index - 1, entries: incoming, sizes };
+  }
+
+  private async compactNow(options: { snapshot: Snapshot; keepAfterIndex?: number }): Promise<void> {
+    const { snapshot } = options;
+    const compactTo = options.keepAfterIndex ?? snapshot.meta.index;
+    if (snapshot.meta.index > this.lastIndex()) {
+      throw new LogConflictError(`snapshot index ${snapshot.meta.index} is past the last index ${this.lastIndex()}`);
+    }
+    if (compactTo > snapshot.meta.index) {
+      throw new LogConflictError(`cannot compact to ${compactTo}, past the snapshot at ${snapshot.meta.index}`);
+    }
+    if (snapshot.data.byteLength > this.limits.snapshotDataBytesMax) {
+      throw new LogConflictError(
+        `snapshot data is ${snapshot.data.byteLength} bytes; the limit is ${this.limits.snapshotDataBytesMax}`,
+      );
+    }
+    if (snapshot.meta.index >= this.firstIndex() && this.term(snapshot.meta.index) !== snapshot.meta.term) {
+      throw new LogConflictError(
+        `snapshot term ${snapshot.meta.term} at ${snapshot.meta.index} differs from the log's ${this.term(snapshot.meta.index)}`,
+      );
+    }
+    const operations: BatchOperation[] = this.snapshotPuts(snapshot).filter((op) => op.key !== baseKey);
+    let base = this.base;
+    let baseConfState = this.confStateValue ?? emptyConfState;
+    if (compactTo > this.base.index) {
+      base = { index: compactTo, term: this.term(compactTo) };
+      const dropped = this.entriesInMemory.slice(0, compactTo - this.base.index);
+      baseConfState = confStateOf(dropped, baseConfState);
+      operations.push(...this.deleteEntryKeys(this.firstIndex(), compactTo));
+      operations.push({ type: 'put', key: baseKey, value: encodeRecord(base) });
+      operations.push({ type: 'put', key: confStateKey, value: encodeRecord(baseConfState) });
+    }
+    await this.db.batch(operations, { sync: true });
+    this.confStateValue = baseConfState;
+    const dropped = base.index - this.base.index;
+    this.entriesInMemory = this.entriesInMemory.slice(dropped);
+    this.entryBytes = this.entryBytes.slice(dropped);
+    this.entryBytesTotal = this.entryBytes.reduce((sum, bytes) => sum + bytes, 0);
+    this.base = base;
+    this.snapshotValue = snapshot;
+  }
+
+  private snapshotPuts(snapshot: Snapshot): BatchOperation[] {
+    return [
+      { type: 'put', key: snapshotKey, value: encodeRecord(snapshot) },
+      { type: 'put', key: baseKey, value: encodeRecord({ index: snapshot.meta.index, term: snapshot.meta.term }) },
+    ];
+  }
+
+  private deleteEntryKeys(from: number, to: number): BatchOperation[] {
+    const operations: BatchOperation[] = [];
+    for (let index = from; index <= to; index++) operations.push({ type: 'del', key: entryKey(index) });
+    return operations;
+  }
+}
+
+function checkContiguous(entries: readonly Entry[]): void {
+  for (let position = 1; position < entries.length; position++) {
+    const previous = entries[position - 1]!;
+    const current = entries[position]!;
+    if (current.index !== previous.index + 1) {
+      throw new LogConflictError(`entries are not contiguous: ${current.index} follows ${previous.index}`);
+    }
+  }
+}
+
+function encodeRecord(value: unknown): Uint8Array {
+  return frameRecord(packr.pack(value));
+}
+
+/** Reads a small framed record (hard state, base, snapshot); any damage there is corruption. */
+async function readMetaRecord<T>(
+  db: Level<Bytes, Bytes>,
+  key: Uint8Array,
+  context: { dir: string; limits: LogLimits; name: string },
+): Promise<T | undefined> {
+  const stored = await db.get(key);
+  if (stored === undefined) return undefined;
+  const check = checkRecord(stored, context.limits.entryBytesMax);
+  if (check.kind !== 'ok') throw new LogCorruptionError(context.dir, 0, `${context.name} record: ${check.reason}`);
+  try {
+    return packr.unpack(check.payload) as T;
+  } catch (cause) {
+    throw new LogCorruptionError(context.dir, 0, `${context.name} record does not decode`, { cause });
+  }
+}
+
+interface StoredEntry {
+  readonly index: number;
+  readonly check: ReturnType<typeof checkRecord>;
+}
+
+async function loadLog(
+  db: Level<Bytes, Bytes>,
+  context: { dir: string; limits: LogLimits; logger: StorageLogger },
+): Promise<LoadedLog> {
+  const { dir, limits } = context;
+  const hardState = await readMetaRecord<HardState>(db, hardStateKey, { dir, limits, name: 'hard state' });
+  const confState = await readMetaRecord<ConfState>(db, confStateKey, { dir, limits, name: 'conf state' });
+  const snapshot = await readMetaRecord<Snapshot>(db, snapshotKey, { dir, limits, name: 'snapshot' });
+  const base = (await readMetaRecord<LogBase>(db, baseKey, { dir, limits, name: 'base' })) ?? { index: 0, term: 0 };
+  const stored: StoredEntry[] = [];
+  for await (const [key, value] of db.iterator({ gte: entryKeyLow, lt: entryKeyHigh })) {
+    stored.push({ index: indexOfEntryKey(key), check: checkRecord(value, limits.entryBytesMax) });
+  }
+  const kept = await cutTornTail(db, stored, context);
+  const entries: Entry[] = [];
+  const entryBytes: number[] = [];
+  let expectedIndex = base.index + 1;
+  for (const { index, check } of kept) {
+    assert(check.kind === 'ok', `cutTornTail left a bad record at ${index}`);
+    if (index !== expectedIndex) {
+      const reason = index < expectedIndex ? `entry at or below the compaction point ${base.index}` : 'gap in indexes';
+      throw new LogCorruptionError(dir, Math.min(index, expectedIndex), `${reason} (found ${index}, expected ${expectedIndex})`);
+    }
+    const entry = decodeStoredEntry(check.payload, { dir, index });
+    entries.push(entry);
+    entryBytes.push(check.payload.byteLength + 9);
+    expectedIndex++;
+  }
+  const lastIndex = base.index + entries.length;
+  const repairedHardState = clampCommit(hardState, { lastIndex, dir, logger: context.logger, cut: kept.length < stored.length });
+  return { hardState: repairedHardState, confState, snapshot, base, entries, entryBytes };
+}
+
+function decodeStoredEntry(payload: Uint8Array, context: { dir: string; index: number }): Entry {
+  let entry: Entry;
+  try {
+    entry = packr.unpack(payload) as Entry;
+  } catch (cause) {
+    throw new LogCorruptionError(context.dir, context.index, 'entry does not decode', { cause });
+  }
+  if (typeof entry !== 'object' || entry === null || entry.index !== context.index) {
+    throw new LogCorruptionError(context.dir, context.index, `entry stored under index ${context.index} says ${String(entry?.index)}`);
+  }
+  return asPlainBytes(entry);
+}
+
+/** msgpackr decodes bytes as Buffer; hand the core plain Uint8Array views, as it wrote them. */
+function asPlainBytes(entry: Entry): Entry {
+  const plain = (value: Uint8Array) => new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (entry.type === 'normal') return { ...entry, data: plain(entry.data) };
+  const { context, ...change } = entry.change;
+  return { ...entry, change: context === undefined ? change : { ...change, context: plain(context) } };
+}
+
+/**
+ * A torn tail (the last records partial or failing their checksum) is cut and reported. A bad
+ * record followed by a good one, or a forged length anywhere, is corruption.
+ */
+async function cutTornTail(
+  db: Level<Bytes, Bytes>,
+  stored: readonly StoredEntry[],
+  context: { dir: string; logger: StorageLogger },
+): Promise<StoredEntry[]> {
+  const firstBad = stored.findIndex((entry) => entry.check.kind !== 'ok');
+  if (firstBad === -1) return [...stored];
+  for (let position = firstBad; position < stored.length; position++) {
+    const { index, check } = stored[position]!;
+    if (check.kind === 'forged') throw new LogCorruptionError(context.dir, index, check.reason);
+    if (check.kind === 'ok') {
+      const bad = stored[firstBad]!;
+      const reason = bad.check.kind === 'ok' ? '' : bad.check.reason;
+      throw new LogCorruptionError(context.dir, bad.index, `${reason}, and good entries follow (up to ${index})`);
+    }
+  }
+  const cut = stored.slice(firstBad);
+  await db.batch(
+    cut.map(({ index }) => ({ type: 'del' as const, key: entryKey(index) })),
+    { sync: true },
+  );
+  context.logger.warn(
+    {
+      path: context.dir,
+      fromIndex: cut[0]!.index,
+      toIndex: cut[cut.length - 1]!.index,
+      reasons: cut.map(({ check }) => (check.kind === 'ok' ? '' : check.reason)),
+    },
+    'cut a torn tail from the log',
+  );
+  return stored.slice(0, firstBad);
+}
+
+/**
+ * The hard state is written in the same batch as the entries it commits, so commit > lastIndex
+ * can only follow a torn-tail cut; then the commit index is lowered to what remains (the
+ * leader re-sends it). Without a cut it is corruption.
+ */
+function clampCommit(
+  hardState: HardState | undefined,
+  context: { lastIndex: number; dir: string; logger: StorageLogger; cut: boolean },
+): HardState | undefined {
+  if (hardState === undefined || hardState.commit <= context.lastIndex) return hardState;
+  if (!context.cut) {
+    throw new LogCorruptionError(
+      context.dir,
+      context.lastIndex + 1,
+      `hard state commits ${hardState.commit} but the log ends at ${context.lastIndex}`,
+    );
+  }
+  context.logger.warn(
+    { path: context.dir, commit: hardState.commit, lastIndex: context.lastIndex },
+    'lowered the commit index to the repaired log',
+  );
+  return { ...hardState, commit: context.lastIndex };
+}

@@ -1,0 +1,125 @@
+import type { ConfState } from './raft-types.js';
+import type { MemberRecord } from './command.js';
+
+/** A key with its MVCC fields, as in kv.proto's KeyValue. */
+export interface KeyValue {
+  readonly key: Uint8Array;
+  /** Empty when read with keysOnly. */
+  readonly value: Uint8Array;
+  /** Revision of the write that created the key (since its last delete). */
+  readonly createRevision: number;
+  /** Revision of the last write to the key. */
+  readonly modRevision: number;
+  /** Writes since creation; 1 after the first put. */
+  readonly version: number;
+}
+
+/** A put that was applied. `revision` is the store revision this write created. */
+export interface PutResult {
+  readonly type: 'put';
+  readonly revision: number;
+  readonly prevKv?: KeyValue;
+}
+
+/**
+ * A delete. Deleting a missing key changes nothing: `deleted` is false and `revision` is the
+ * store's current revision.
+ */
+export interface DeleteResult {
+  readonly type: 'delete';
+  readonly deleted: boolean;
+  readonly revision: number;
+  readonly prevKv?: KeyValue;
+}
+
+/** A get inside a txn. */
+export interface GetResult {
+  readonly type: 'get';
+  readonly found: boolean;
+  readonly kv?: KeyValue;
+}
+
+export type TxnOpResult = PutResult | DeleteResult | GetResult;
+
+/**
+ * A txn. `succeeded` says which branch ran; a failed compare is an answer, not an error.
+ * `revision` is the revision after the txn: one more than before if the branch wrote anything.
+ */
+export interface TxnResult {
+  readonly type: 'txn';
+  readonly succeeded: boolean;
+  readonly results: readonly TxnOpResult[];
+  readonly revision: number;
+}
+
+/** A put or delete whose guard (ifAbsent, ifModRevision) did not hold; nothing changed. */
+export interface CompareFailedResult {
+  readonly type: 'compareFailed';
+  readonly revision: number;
+  /** The key as it is now, if it exists. */
+  readonly currentKv?: KeyValue;
+}
+
+/**
+ * A logged command that is not well formed (only possible if a proposer skipped
+ * validateCommand, or a different version proposed it). Nothing changed; every replica
+ * answers the same.
+ */
+export interface InvalidResult {
+  readonly type: 'invalid';
+  readonly message: string;
+}
+
+/**
+ * A retried write whose sequence is at or below the client's last one, but whose answer is no
+ * longer kept (older than answersPerSessionMax writes). Nothing changed; the outcome of the
+ * original write is unknown to this answer.
+ */
+export interface StaleSequenceResult {
+  readonly type: 'staleSequence';
+  readonly lastSequence: number;
+}
+
+/** The leader's no-op (a normal entry with empty data). */
+export interface NoopResult {
+  readonly type: 'noop';
+}
+
+/** A membership change was applied. */
+export interface ConfChangeResult {
+  readonly type: 'confChange';
+  readonly confState: ConfState;
+  readonly members: readonly MemberRecord[];
+}
+
+export type CommandOutcome =
+  | PutResult
+  | DeleteResult
+  | TxnResult
+  | CompareFailedResult
+  | InvalidResult
+  | StaleSequenceResult;
+
+export type EntryOutcome = CommandOutcome | NoopResult | ConfChangeResult;
+
+/** What applying one committed entry produced. */
+export interface ApplyResult {
+  readonly index: number;
+  readonly term: number;
+  readonly outcome: EntryOutcome;
+  /** True when this was a retried write: `outcome` is the stored first answer and nothing changed. */
+  readonly duplicate: boolean;
+  /** The session of the command, if it carried one, so the server can find the waiting client. */
+  readonly session?: { readonly clientId: string; readonly sequence: number };
+}
+
+/** A page of a range read. */
+export interface RangeResult {
+  readonly kvs: readonly KeyValue[];
+  /** True when more keys are in range; pass `continuation` as `after` to get them. */
+  readonly more: boolean;
+  /** The last key returned (empty when none): resume strictly after it. */
+  readonly continuation: Uint8Array;
+  /** The store revision the page was read at. */
+  readonly revision: number;
+}

@@ -1,0 +1,84 @@
+import type { SessionAnswer, SessionRecord } from './kv-format.js';
+import type { SessionLimits } from './limits.js';
+
+/**
+ * Exactly-once sessions (Raft dissertation §6.3). Every decision depends only on the log: the
+ * clock is the highest proposedAtMs applied so far, and the order is a touch counter kept in
+ * the state, so every replica expires and evicts the same sessions at the same entry.
+ *
+ * Invariant: `records` iterates in increasing touchOrder, hence in non-decreasing lastSeenMs
+ * (the clock never goes back), so expiry and eviction only ever remove from the front.
+ */
+export class SessionTable {
+  private constructor(
+    private readonly records: Map<string, SessionRecord>,
+    private readonly limits: SessionLimits,
+  ) {}
+
+  static fromRecords(records: readonly SessionRecord[], limits: SessionLimits): SessionTable {
+    const sorted = [...records].sort((a, b) => a.touchOrder - b.touchOrder);
+    return new SessionTable(new Map(sorted.map((record) => [record.clientId, record])), limits);
+  }
+
+  clone(): SessionTable {
+    return new SessionTable(new Map(this.records), this.limits);
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  get(clientId: string): SessionRecord | undefined {
+    return this.records.get(clientId);
+  }
+
+  /** Removes sessions idle for longer than the bound at `clockMs`; returns their ids. */
+  expire(clockMs: number): string[] {
+    const removed: string[] = [];
+    for (const record of this.records.values()) {
+      if (record.lastSeenMs + this.limits.sessionIdleMsMax >= clockMs) break;
+      removed.push(record.clientId);
+    }
+    for (const clientId of removed) this.records.delete(clientId);
+    return removed;
+  }
+
+  /**
+   * The stored answer for a retried write, 'stale' if the sequence is old but its answer is no
+   * longer kept, or undefined for a new write.
+   */
+  findAnswer(clientId: string, sequence: number): SessionAnswer | 'stale' | undefined {
+    const record = this.records.get(clientId);
+    if (record === undefined || sequence > record.lastSequence) return undefined;
+    return record.answers.find((answer) => answer.sequence === sequence) ?? 'stale';
+  }
+
+  /**
+   * Records the answer to a new write and makes the session the most recently used. Returns
+   * the new record and the ids of sessions evicted to stay within sessionsMax.
+   */
+  recordAnswer(
+    clientId: string,
+    answer: SessionAnswer,
+    clock: { clockMs: number; touchOrder: number },
+  ): { record: SessionRecord; evicted: string[] } {
+    const previous = this.records.get(clientId);
+    const answers = [...(previous?.answers ?? []), answer].slice(-this.limits.answersPerSessionMax);
+    const record: SessionRecord = {
+      clientId,
+      lastSequence: answer.sequence,
+      lastSeenMs: clock.clockMs,
+      touchOrder: clock.touchOrder,
+      answers,
+    };
+    this.records.delete(clientId);
+    this.records.set(clientId, record);
+    const evicted: string[] = [];
+    for (const oldest of this.records.keys()) {
+      if (this.records.size - evicted.length <= this.limits.sessionsMax) break;
+      evicted.push(oldest);
+    }
+    for (const id of evicted) this.records.delete(id);
+    return { record, evicted };
+  }
+}

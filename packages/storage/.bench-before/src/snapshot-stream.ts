@@ -1,0 +1,60 @@
+import { SnapshotInvalidError } from './errors.js';
+import { packr, type StateMeta } from './kv-format.js';
+import { checkRecord, frameRecord } from './record.js';
+
+/**
+ * A snapshot stream is a sequence of framed chunks (the log's record framing: length + CRC32):
+ *   1. header  { kind: 'header', format: 1, meta }
+ *   2. data    { kind: 'pairs', pairs: [key, value][] }   any number
+ *   3. trailer { kind: 'trailer', pairCount }
+ * The trailer makes a cut stream detectable; the CRC makes a damaged chunk detectable.
+ */
+export const snapshotFormat = 1;
+
+export type SnapshotChunk =
+  | { readonly kind: 'header'; readonly format: number; readonly meta: StateMeta }
+  | { readonly kind: 'pairs'; readonly pairs: readonly (readonly [Uint8Array, Uint8Array])[] }
+  | { readonly kind: 'trailer'; readonly pairCount: number };
+
+export function encodeChunk(chunk: SnapshotChunk): Uint8Array {
+  return frameRecord(packr.pack(chunk));
+}
+
+export function decodeChunk(bytes: Uint8Array, chunkBytesMax: number): SnapshotChunk {
+  const check = checkRecord(bytes, chunkBytesMax);
+  if (check.kind !== 'ok') throw new SnapshotInvalidError(`snapshot chunk is damaged: ${check.reason}`);
+  let chunk: unknown;
+  try {
+    chunk = packr.unpack(check.payload);
+  } catch (cause) {
+    throw new SnapshotInvalidError('snapshot chunk does not decode', { cause });
+  }
+  if (typeof chunk !== 'object' || chunk === null || !('kind' in chunk)) {
+    throw new SnapshotInvalidError('snapshot chunk has no kind');
+  }
+  return chunk as SnapshotChunk;
+}
+
+/** Groups key/value pairs into chunks of about `chunkBytes` (one large pair may exceed it). */
+export async function* encodeSnapshotStream(options: {
+  meta: StateMeta;
+  pairs: AsyncIterable<readonly [Uint8Array, Uint8Array]>;
+  chunkBytes: number;
+}): AsyncGenerator<Uint8Array> {
+  yield encodeChunk({ kind: 'header', format: snapshotFormat, meta: options.meta });
+  let pending: (readonly [Uint8Array, Uint8Array])[] = [];
+  let pendingBytes = 0;
+  let pairCount = 0;
+  for await (const pair of options.pairs) {
+    pending.push(pair);
+    pendingBytes += pair[0].byteLength + pair[1].byteLength + 8;
+    pairCount++;
+    if (pendingBytes >= options.chunkBytes) {
+      yield encodeChunk({ kind: 'pairs', pairs: pending });
+      pending = [];
+      pendingBytes = 0;
+    }
+  }
+  if (pending.length > 0) yield encodeChunk({ kind: 'pairs', pairs: pending });
+  yield encodeChunk({ kind: 'trailer', pairCount });
+}

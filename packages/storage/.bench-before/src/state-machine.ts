@@ -1,0 +1,768 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { Level } from 'level';
+import { decodeCommand, decodeMemberContext, type KvCommand, type MemberRecord } from './command.js';
+import {
+  assert,
+  InvalidCommandError,
+  InvalidConfigError,
+  KeyTooLargeError,
+  SnapshotInvalidError,
+  StateCorruptionError,
+  StoreClosedError,
+} from './errors.js';
+import { executeOperation, type KeyUse, keyUsesOf, WriteSet } from './executor.js';
+import { KeyMetaCache } from './key-meta-cache.js';
+import {
+  freshMeta,
+  metaKey,
+  packr,
+  prefixedKey,
+  prefixEnd,
+  restoreMarkerKey,
+  type SessionRecord,
+  sessionKey,
+  sessionKeyPrefix,
+  type StateMeta,
+  type StoredValue,
+  toKeyValue,
+  userKeyOf,
+  userKeyPrefix,
+} from './kv-format.js';
+import { resolveSessionLimits, resolveStorageLimits, type SessionLimits, type StorageLimits } from './limits.js';
+import { type StorageLogger, silentLogger } from './logger.js';
+import type { ConfChange, ConfState, Entry } from './raft-types.js';
+import { incomingDir, recoverInterruptedRestore, swapInRestoredState } from './restore-swap.js';
+import type { ApplyResult, CommandOutcome, EntryOutcome, KeyValue, RangeResult } from './results.js';
+import { SessionTable } from './sessions.js';
+import { decodeChunk, encodeSnapshotStream, snapshotFormat } from './snapshot-stream.js';
+
+export interface StateMachineOptions {
+  /** The state machine's own LevelDB directory, normally `<dataDir>/kv`. Created if missing. */
+  readonly dir: string;
+  readonly limits?: Partial<StorageLimits>;
+  readonly sessions?: Partial<SessionLimits>;
+  /** Bytes per chunk of a snapshot stream (a single large key/value may exceed it). Default 1 MiB. */
+  readonly snapshotChunkBytes?: number;
+  /** Bytes of one received snapshot chunk; a larger one is refused. Default 256 MiB. */
+  readonly snapshotChunkBytesMax?: number;
+  /**
+   * fsync every apply batch. Default false: the log is the durable record, and a lost apply is
+   * replayed from it. openSnapshotReader() always syncs first, so the log is never compacted
+   * past what the state machine holds durably.
+   */
+  readonly applySync?: boolean;
+  /**
+   * Bytes of the in-memory cache of key meta (MVCC fields, not values) that lets apply() skip
+   * LevelDB reads for keys it has seen. Each key costs its length plus about 96 bytes.
+   * Default 16 MiB; 0 turns the cache off. Results are identical whatever the size.
+   */
+  readonly keyMetaCacheBytesMax?: number;
+  readonly logger?: StorageLogger;
+}
+
+export interface RangeRequest {
+  /** Keys in [start, end). Without `end`: only `start`. Ignored when `prefix` is set. */
+  readonly start?: Uint8Array;
+  /** Exclusive upper bound. The single byte 0x00 means no upper bound (every key >= start). */
+  readonly end?: Uint8Array;
+  /** Every key with this prefix (an empty prefix: every key). */
+  readonly prefix?: Uint8Array;
+  /** Keys returned at most; 0 or absent = limits.rangeResultsMax, which also caps larger values. */
+  readonly limit?: number;
+  /** Leave values empty. */
+  readonly keysOnly?: boolean;
+  /** Resume strictly after this key (a previous page's continuation). */
+  readonly after?: Uint8Array;
+}
+
+/** Everything a snapshot describes besides the keys: where it sits in the log and who the members are. */
+export interface StateSnapshotMeta {
+  readonly appliedIndex: number;
+  readonly appliedTerm: number;
+  readonly revision: number;
+  readonly confState: ConfState;
+  readonly members: readonly MemberRecord[];
+}
+
+/**
+ * A consistent, streaming view of the state at one applied index. Read `chunks` once, then
+ * close(). The view is pinned by a LevelDB snapshot, so applies may continue meanwhile.
+ */
+export interface SnapshotReader {
+  readonly meta: StateSnapshotMeta;
+  /** Self-checking chunks (CRC32 each); feed them, in order, to restoreSnapshot on another node. */
+  chunks(): AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+type Bytes = Uint8Array;
+type Database = Level<Bytes, Bytes>;
+type BatchOperation = { type: 'put'; key: Bytes; value: Bytes } | { type: 'del'; key: Bytes };
+
+const defaultSnapshotChunkBytes = 1024 * 1024;
+const defaultSnapshotChunkBytesMax = 256 * 1024 * 1024;
+const defaultKeyMetaCacheBytesMax = 16 * 1024 * 1024;
+const keyMetaCacheBytesLimit = 4 * 1024 * 1024 * 1024;
+const userKeyLow = Uint8Array.of(userKeyPrefix);
+const userKeyHigh = Uint8Array.of(userKeyPrefix + 1);
+const noUpperBound = Uint8Array.of(0);
+
+interface ResolvedOptions {
+  readonly dir: string;
+  readonly limits: StorageLimits;
+  readonly sessionLimits: SessionLimits;
+  readonly snapshotChunkBytes: number;
+  readonly snapshotChunkBytesMax: number;
+  readonly applySync: boolean;
+  readonly keyMetaCacheBytesMax: number;
+  readonly logger: StorageLogger;
+}
+
+function resolveOptions(options: StateMachineOptions): ResolvedOptions {
+  const snapshotChunkBytes = options.snapshotChunkBytes ?? defaultSnapshotChunkBytes;
+  const snapshotChunkBytesMax = options.snapshotChunkBytesMax ?? defaultSnapshotChunkBytesMax;
+  if (!Number.isSafeInteger(snapshotChunkBytes) || snapshotChunkBytes < 1 || snapshotChunkBytes > snapshotChunkBytesMax) {
+    throw new InvalidConfigError(`snapshotChunkBytes must be in [1, ${snapshotChunkBytesMax}], got ${snapshotChunkBytes}`);
+  }
+  if (!Number.isSafeInteger(snapshotChunkBytesMax) || snapshotChunkBytesMax > 0xffff_ffff) {
+    throw new InvalidConfigError(`snapshotChunkBytesMax must be at most 4 GiB, got ${snapshotChunkBytesMax}`);
+  }
+  const keyMetaCacheBytesMax = options.keyMetaCacheBytesMax ?? defaultKeyMetaCacheBytesMax;
+  if (!Number.isSafeInteger(keyMetaCacheBytesMax) || keyMetaCacheBytesMax < 0 || keyMetaCacheBytesMax > keyMetaCacheBytesLimit) {
+    throw new InvalidConfigError(`keyMetaCacheBytesMax must be an integer in [0, ${keyMetaCacheBytesLimit}], got ${keyMetaCacheBytesMax}`);
+  }
+  return {
+    dir: options.dir,
+    limits: resolveStorageLimits(options.limits),
+    sessionLimits: resolveSessionLimits(options.sessions),
+    snapshotChunkBytes,
+    snapshotChunkBytesMax,
+    applySync: options.applySync ?? false,
+    keyMetaCacheBytesMax,
+    logger: options.logger ?? silentLogger,
+  };
+}
+
+/** The working state of one apply batch: nothing here is visible until the batch is written. */
+interface ApplyBatch {
+  meta: StateMeta;
+  sessions: SessionTable | undefined;
+  readonly writeSet: WriteSet;
+  readonly sessionWrites: Map<string, SessionRecord | undefined>;
+}
+
+/**
+ * The key-value state machine over its own LevelDB. apply() is the only writer; each call is
+ * one batch that carries the new state together with the applied index, so a crash never
+ * leaves them apart.
+ *
+ * Invariants:
+ * - appliedIndex only grows, by apply() (one past the last, in order) or restoreSnapshot();
+ * - revision only grows, by one per command that changed a key (a txn counts once);
+ * - every key's createRevision <= modRevision <= revision and version >= 1.
+ */
+export class KvStateMachine {
+  /** Serializes apply, snapshot opening and restore: each sees the state the one before left. */
+  private exclusive: Promise<void> = Promise.resolve();
+  /** Resolves when no restore swap is in progress; reads wait on it. */
+  private swapDone: Promise<void> = Promise.resolve();
+  private closed = false;
+  /** Set when a write failed: memory and disk may disagree, so nothing more is served. */
+  private failure: unknown;
+  /** Equal to LevelDB for every key it holds, as of the last finished apply (see KeyMetaCache). */
+  private readonly keyMetaCache: KeyMetaCache;
+
+  private constructor(
+    private db: Database,
+    private meta: StateMeta,
+    private sessions: SessionTable,
+    private readonly options: ResolvedOptions,
+    storeHasKeys: boolean,
+  ) {
+    this.keyMetaCache = new KeyMetaCache(options.keyMetaCacheBytesMax);
+    if (!storeHasKeys) this.keyMetaCache.markStoreEmpty();
+  }
+
+  /**
+   * Opens (creating if missing) the state at `options.dir`, finishing or discarding an
+   * interrupted restoreSnapshot first (see restore-swap.ts and the README).
+   */
+  static async open(options: StateMachineOptions): Promise<KvStateMachine> {
+    const resolved = resolveOptions(options);
+    await recoverInterruptedRestore(resolved.dir, resolved.logger);
+    const { db, meta, sessions, hasUserKeys } = await openDatabase(resolved);
+    return new KvStateMachine(db, meta, sessions, resolved, hasUserKeys);
+  }
+
+  get path(): string {
+    return this.options.dir;
+  }
+
+  /** The resolved limits (defaults filled in); the server validates commands against them. */
+  get limits(): StorageLimits {
+    return this.options.limits;
+  }
+
+  /** Index of the last applied entry; 0 for a fresh state machine. Pass it to the core as `applied`. */
+  get appliedIndex(): number {
+    return this.meta.appliedIndex;
+  }
+
+  get appliedTerm(): number {
+    return this.meta.appliedTerm;
+  }
+
+  /** The store revision: the revision of the last write. */
+  get revision(): number {
+    return this.meta.revision;
+  }
+
+  /** The membership as of appliedIndex (from applied confChange entries or a restored snapshot). */
+  get confState(): ConfState {
+    return this.meta.confState;
+  }
+
+  /** Known members, sorted by id, as of appliedIndex. */
+  members(): readonly MemberRecord[] {
+    return this.meta.members;
+  }
+
+  /** Sessions currently kept (for metrics). */
+  sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Sets the membership of a fresh state machine (appliedIndex 0) before any entry is applied,
+   * for members that bootstrap a cluster without confChange entries. Written durably.
+   */
+  async bootstrapMembers(options: { confState: ConfState; members: readonly MemberRecord[] }): Promise<void> {
+    await this.runExclusive(async () => {
+      assert(this.meta.appliedIndex === 0, `bootstrapMembers on a state machine at index ${this.meta.appliedIndex}`);
+      const meta: StateMeta = { ...this.meta, confState: options.confState, members: sortMembers(options.members) };
+      await this.writeBatch([{ type: 'put', key: metaKey, value: packr.pack(meta) }], { sync: true });
+      this.meta = meta;
+    });
+  }
+
+  /**
+   * Applies committed entries in order, in one LevelDB batch with the new applied index.
+   * Entries at or below appliedIndex are skipped (no result); a gap throws (a bug in the caller).
+   * Returns one result per applied entry. Bad commands give an 'invalid' result, never a throw.
+   * Concurrent calls are serialized.
+   */
+  async apply(entries: readonly Entry[]): Promise<ApplyResult[]> {
+    return this.runExclusive(() => this.applyNow(entries));
+  }
+
+  /** The key, or undefined if it does not exist. Reads the state as of the last finished apply. */
+  async get(key: Uint8Array): Promise<KeyValue | undefined> {
+    this.checkReadKey(key);
+    await this.readable();
+    const stored = await this.db.get(prefixedKey(userKeyPrefix, key));
+    if (stored === undefined) return undefined;
+    return toKeyValue(key, this.decodeStored(stored), { keysOnly: false });
+  }
+
+  /** Keys in order, at most min(limit, limits.rangeResultsMax), read from one consistent view. */
+  async range(request: RangeRequest): Promise<RangeResult> {
+    for (const key of [request.start, request.end, request.prefix, request.after]) {
+      if (key !== undefined) this.checkReadKey(key);
+    }
+    if (request.limit !== undefined && (!Number.isSafeInteger(request.limit) || request.limit < 0)) {
+      throw new InvalidCommandError(`range limit must be a non-negative integer, got ${request.limit}`);
+    }
+    await this.readable();
+    const bounds = rangeBounds(request);
+    const limit = Math.min(request.limit || this.limits.rangeResultsMax, this.limits.rangeResultsMax);
+    if (bounds === undefined) return { kvs: [], more: false, continuation: new Uint8Array(0), revision: this.revision };
+    const snapshot = this.db.snapshot();
+    try {
+      const metaBytes = await this.db.get(metaKey, { snapshot });
+      const revision = metaBytes === undefined ? 0 : this.decodeMeta(metaBytes).revision;
+      const kvs: KeyValue[] = [];
+      let more = false;
+      for await (const [key, value] of this.db.iterator({ ...bounds, limit: limit + 1, snapshot })) {
+        if (kvs.length === limit) {
+          more = true;
+          break;
+        }
+        kvs.push(toKeyValue(userKeyOf(key), this.decodeStored(value), { keysOnly: request.keysOnly === true }));
+      }
+      const continuation = kvs[kvs.length - 1]?.key ?? new Uint8Array(0);
+      return { kvs, more, continuation, revision };
+    } finally {
+      await snapshot.close();
+    }
+  }
+
+  /**
+   * Makes everything applied so far durable (one synced write). Call it before compacting the
+   * log up to appliedIndex when applySync is off; openSnapshotReader() does it itself.
+   */
+  async sync(): Promise<void> {
+    await this.runExclusive(() =>
+      this.writeBatch([{ type: 'put', key: metaKey, value: packr.pack(this.meta) }], { sync: true }),
+    );
+  }
+
+  /**
+   * Opens a consistent streaming view of the whole state (waits for an apply in progress).
+   * The state it covers is synced to disk first, so the log may be compacted up to
+   * meta.appliedIndex once this resolves.
+   */
+  async openSnapshotReader(): Promise<SnapshotReader> {
+    return this.runExclusive(async () => {
+      await this.writeBatch([{ type: 'put', key: metaKey, value: packr.pack(this.meta) }], { sync: true });
+      const snapshot = this.db.snapshot();
+      const db = this.db;
+      const meta = this.meta;
+      const chunkBytes = this.options.snapshotChunkBytes;
+      return {
+        meta: publicMeta(meta),
+        chunks: () => encodeSnapshotStream({ meta, pairs: snapshotPairs(db, snapshot), chunkBytes }),
+        close: () => snapshot.close(),
+      };
+    });
+  }
+
+  /**
+   * Replaces the whole state with a snapshot stream from openSnapshotReader().chunks(),
+   * atomically: it is written to a fresh database beside this one, marked complete, then
+   * swapped in by directory renames. A crash at any point leaves either the old state or the
+   * new one (open() finishes the swap). If `expected` is given, the snapshot's applied index
+   * and term must match it. Returns the restored meta.
+   */
+  async restoreSnapshot(
+    chunks: AsyncIterable<Uint8Array>,
+    expected?: { readonly index: number; readonly term: number },
+  ): Promise<StateSnapshotMeta> {
+    this.assertUsable();
+    const meta = await writeIncoming(chunks, { ...this.options, expected });
+    return this.runExclusive(async () => {
+      let finishSwap = () => {};
+      this.swapDone = new Promise((resolve) => {
+        finishSwap = resolve;
+      });
+      try {
+        await this.db.close();
+        // The state is replaced wholesale: nothing known about the old keys holds any longer.
+        this.keyMetaCache.clear();
+        await swapInRestoredState(this.options.dir);
+        const reopened = await openDatabase(this.options);
+        this.db = reopened.db;
+        this.meta = reopened.meta;
+        this.sessions = reopened.sessions;
+        if (!reopened.hasUserKeys) this.keyMetaCache.markStoreEmpty();
+        assert(this.meta.appliedIndex === meta.appliedIndex, `restored ${this.meta.appliedIndex}, expected ${meta.appliedIndex}`);
+        this.options.logger.info({ path: this.path, appliedIndex: meta.appliedIndex }, 'restored a snapshot');
+        return publicMeta(meta);
+      } catch (error) {
+        this.failure = error;
+        throw error;
+      } finally {
+        finishSwap();
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.exclusive.catch(() => undefined);
+    await this.db.close();
+  }
+
+  private checkReadKey(key: Uint8Array): void {
+    if (key.byteLength > this.limits.keyBytesMax) throw new KeyTooLargeError(key.byteLength, this.limits.keyBytesMax);
+  }
+
+  private assertUsable(): void {
+    if (this.closed) throw new StoreClosedError(`state machine at ${this.path} is closed`);
+    if (this.failure !== undefined) {
+      throw new StoreClosedError(`state machine at ${this.path} failed a write and serves nothing more`, {
+        cause: this.failure,
+      });
+    }
+  }
+
+  private async readable(): Promise<void> {
+    this.assertUsable();
+    await this.swapDone;
+    this.assertUsable();
+  }
+
+  private runExclusive<T>(work: () => Promise<T>): Promise<T> {
+    this.assertUsable();
+    const next = this.exclusive.then(() => {
+      this.assertUsable();
+      return work();
+    });
+    this.exclusive = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  private async writeBatch(operations: BatchOperation[], options: { sync: boolean }): Promise<void> {
+    try {
+      await this.db.batch(operations, { sync: options.sync });
+    } catch (error) {
+      this.failure = error;
+      this.keyMetaCache.clear();
+      throw error;
+    }
+  }
+
+  private async applyNow(entries: readonly Entry[]): Promise<ApplyResult[]> {
+    const pending = entries.filter((entry) => entry.index > this.meta.appliedIndex);
+    if (pending.length === 0) return [];
+    const batch: ApplyBatch = {
+      meta: this.meta,
+      sessions: undefined,
+      writeSet: new WriteSet({
+        readStored: (key) => this.readStored(key),
+        readStoredMany: (keys) => this.readStoredMany(keys),
+        cachedMeta: (id) => this.keyMetaCache.lookup(id),
+      }),
+      sessionWrites: new Map(),
+    };
+    const commands = pending.map(decodeEntryCommand);
+    await batch.writeSet.prefetch(commands.flatMap(keyUsesOfEntry));
+    const results: ApplyResult[] = [];
+    for (const [position, entry] of pending.entries()) {
+      assert(
+        entry.index === batch.meta.appliedIndex + 1,
+        `apply of index ${entry.index} after applied index ${batch.meta.appliedIndex}`,
+      );
+      results.push(await this.applyEntry(entry, commands[position], batch));
+      batch.meta = { ...batch.meta, appliedIndex: entry.index, appliedTerm: entry.term };
+    }
+    await this.writeBatch(batchOperations(batch), { sync: this.options.applySync });
+    this.rememberKeyMeta(batch.writeSet);
+    this.meta = batch.meta;
+    if (batch.sessions !== undefined) this.sessions = batch.sessions;
+    return results;
+  }
+
+  /** After the batch is written: what it read and wrote is now LevelDB's state of those keys. */
+  private rememberKeyMeta(writeSet: WriteSet): void {
+    for (const [id, stored] of writeSet.valuesRead) this.keyMetaCache.remember(id, stored ?? null);
+  }
+
+  private async applyEntry(entry: Entry, command: DecodedEntry, batch: ApplyBatch): Promise<ApplyResult> {
+    const { index, term } = entry;
+    if (entry.type === 'confChange') {
+      return { index, term, outcome: this.applyConfChange(entry.change, batch), duplicate: false };
+    }
+    if (command === undefined) return { index, term, outcome: { type: 'noop' }, duplicate: false };
+    if (command instanceof InvalidCommandError) {
+      return { index, term, outcome: { type: 'invalid', message: command.message }, duplicate: false };
+    }
+    return this.applyCommand(command, { index, term, batch });
+  }
+
+  private async applyCommand(
+    command: KvCommand,
+    context: { index: number; term: number; batch: ApplyBatch },
+  ): Promise<ApplyResult> {
+    const { index, term, batch } = context;
+    const session = command.session !== undefined && command.session.clientId !== '' ? command.session : undefined;
+    const base = session === undefined ? { index, term, duplicate: false } : { index, term, duplicate: false, session };
+    if (session === undefined) {
+      return { ...base, outcome: await this.executeCommand(command, batch) };
+    }
+    const sessions = this.beginSessionChange(batch, command.proposedAtMs);
+    const answer = sessions.findAnswer(session.clientId, session.sequence);
+    if (answer === 'stale') {
+      const lastSequence = sessions.get(session.clientId)?.lastSequence ?? 0;
+      return { ...base, outcome: { type: 'staleSequence', lastSequence } };
+    }
+    if (answer !== undefined) return { ...base, outcome: answer.outcome, duplicate: true };
+    const outcome = await this.executeCommand(command, batch);
+    const touchOrder = batch.meta.sessionTouches + 1;
+    batch.meta = { ...batch.meta, sessionTouches: touchOrder };
+    const recorded = sessions.recordAnswer(
+      session.clientId,
+      { sequence: session.sequence, outcome },
+      { clockMs: batch.meta.sessionClockMs, touchOrder },
+    );
+    batch.sessionWrites.set(session.clientId, recorded.record);
+    for (const evicted of recorded.evicted) batch.sessionWrites.set(evicted, undefined);
+    return { ...base, outcome };
+  }
+
+  /** Advances the session clock to this command's proposal time and expires idle sessions. */
+  private beginSessionChange(batch: ApplyBatch, proposedAtMs: number): SessionTable {
+    batch.sessions ??= this.sessions.clone();
+    const sessionClockMs = Math.max(batch.meta.sessionClockMs, proposedAtMs);
+    batch.meta = { ...batch.meta, sessionClockMs };
+    for (const expired of batch.sessions.expire(sessionClockMs)) batch.sessionWrites.set(expired, undefined);
+    return batch.sessions;
+  }
+
+  private async executeCommand(command: KvCommand, batch: ApplyBatch): Promise<CommandOutcome> {
+    const { outcome, changed } = await executeOperation(command.operation, {
+      writeSet: batch.writeSet,
+      revision: batch.meta.revision,
+    });
+    if (changed) batch.meta = { ...batch.meta, revision: batch.meta.revision + 1 };
+    return outcome;
+  }
+
+  private applyConfChange(change: ConfChange, batch: ApplyBatch): EntryOutcome {
+    const member = this.memberFromContext(change);
+    const { confState, members } = changeMembership(batch.meta, change, member);
+    batch.meta = { ...batch.meta, confState, members };
+    return { type: 'confChange', confState, members };
+  }
+
+  private memberFromContext(change: ConfChange): MemberRecord | undefined {
+    if (change.context === undefined || change.context.byteLength === 0) return undefined;
+    try {
+      const member = decodeMemberContext(change.context);
+      if (member.id === change.nodeId) return member;
+      this.options.logger.warn({ nodeId: change.nodeId, contextId: member.id }, 'conf change context names another member');
+    } catch (error) {
+      this.options.logger.warn({ nodeId: change.nodeId, error: String(error) }, 'conf change context does not decode');
+    }
+    return undefined;
+  }
+
+  private async readStored(key: Uint8Array): Promise<StoredValue | undefined> {
+    const stored = await this.db.get(prefixedKey(userKeyPrefix, key));
+    return stored === undefined ? undefined : this.decodeStored(stored);
+  }
+
+  private async readStoredMany(keys: Uint8Array[]): Promise<(StoredValue | undefined)[]> {
+    const values = await this.db.getMany(keys.map((key) => prefixedKey(userKeyPrefix, key)));
+    return values.map((value) => (value === undefined ? undefined : this.decodeStored(value)));
+  }
+
+  private decodeStored(bytes: Uint8Array): StoredValue {
+    try {
+      return packr.unpack(bytes) as StoredValue;
+    } catch (cause) {
+      throw new StateCorruptionError(this.path, 'a stored value does not decode', { cause });
+    }
+  }
+
+  private decodeMeta(bytes: Uint8Array): StateMeta {
+    try {
+      return packr.unpack(bytes) as StateMeta;
+    } catch (cause) {
+      throw new StateCorruptionError(this.path, 'the meta record does not decode', { cause });
+    }
+  }
+}
+
+/** A normal entry's command, the error that makes it invalid, or undefined for a no-op or confChange. */
+type DecodedEntry = KvCommand | InvalidCommandError | undefined;
+
+function decodeEntryCommand(entry: Entry): DecodedEntry {
+  if (entry.type !== 'normal' || entry.data.byteLength === 0) return undefined;
+  try {
+    return decodeCommand(entry.data);
+  } catch (error) {
+    if (error instanceof InvalidCommandError) return error;
+    throw error;
+  }
+}
+
+function keyUsesOfEntry(command: DecodedEntry): KeyUse[] {
+  return command === undefined || command instanceof Error ? [] : keyUsesOf(command.operation);
+}
+
+function batchOperations(batch: ApplyBatch): BatchOperation[] {
+  const operations: BatchOperation[] = [];
+  for (const { key, stored } of batch.writeSet.writes.values()) {
+    const storedKey = prefixedKey(userKeyPrefix, key);
+    operations.push(
+      stored === undefined ? { type: 'del', key: storedKey } : { type: 'put', key: storedKey, value: packr.pack(stored) },
+    );
+  }
+  for (const [clientId, record] of batch.sessionWrites) {
+    const key = sessionKey(clientId);
+    operations.push(record === undefined ? { type: 'del', key } : { type: 'put', key, value: packr.pack(record) });
+  }
+  operations.push({ type: 'put', key: metaKey, value: packr.pack(batch.meta) });
+  return operations;
+}
+
+function sortMembers(members: readonly MemberRecord[]): MemberRecord[] {
+  return [...members].sort((a, b) => a.id - b.id);
+}
+
+function without(ids: readonly number[], id: number): number[] {
+  return ids.filter((existing) => existing !== id);
+}
+
+/** The membership after one change; the member table follows the voter/learner sets. */
+export function changeMembership(
+  current: { confState: ConfState; members: readonly MemberRecord[] },
+  change: ConfChange,
+  member: MemberRecord | undefined,
+): { confState: ConfState; members: MemberRecord[] } {
+  const { nodeId } = change;
+  const voters = without(current.confState.voters, nodeId);
+  const learners = without(current.confState.learners, nodeId);
+  const known = current.members.find((existing) => existing.id === nodeId);
+  const others = current.members.filter((existing) => existing.id !== nodeId);
+  const placeholder: MemberRecord = member ??
+    known ?? { id: nodeId, name: '', region: '', clientAddress: '', peerAddress: '', learner: false };
+  switch (change.type) {
+    case 'removeNode':
+      return { confState: { voters: current.confState.voters.filter((id) => id !== nodeId), learners }, members: others };
+    case 'addLearner':
+      if (current.confState.voters.includes(nodeId)) {
+        // A voter is never demoted by addLearner; keep the sets as they are.
+        return { confState: current.confState, members: sortMembers(current.members) };
+      }
+      return {
+        confState: { voters, learners: [...learners, nodeId].sort((a, b) => a - b) },
+        members: sortMembers([...others, { ...placeholder, learner: true }]),
+      };
+    case 'addVoter':
+    case 'promoteLearner':
+      return {
+        confState: { voters: [...voters, nodeId].sort((a, b) => a - b), learners },
+        members: sortMembers([...others, { ...placeholder, learner: false }]),
+      };
+  }
+}
+
+function publicMeta(meta: StateMeta): StateSnapshotMeta {
+  return {
+    appliedIndex: meta.appliedIndex,
+    appliedTerm: meta.appliedTerm,
+    revision: meta.revision,
+    confState: meta.confState,
+    members: meta.members,
+  };
+}
+
+/** Iterator bounds (on stored keys) for a range request, or undefined when it selects nothing. */
+function rangeBounds(request: RangeRequest): { gt?: Bytes; gte?: Bytes; lt: Bytes } | undefined {
+  let lower: Bytes;
+  let upper: Bytes;
+  if (request.prefix !== undefined) {
+    lower = prefixedKey(userKeyPrefix, request.prefix);
+    const end = prefixEnd(request.prefix);
+    upper = end === undefined ? userKeyHigh : prefixedKey(userKeyPrefix, end);
+  } else if (request.start === undefined || request.start.byteLength === 0) {
+    if (request.end === undefined || request.end.byteLength === 0) return undefined;
+    lower = userKeyLow;
+    upper = Buffer.compare(request.end, noUpperBound) === 0 ? userKeyHigh : prefixedKey(userKeyPrefix, request.end);
+  } else if (request.end === undefined || request.end.byteLength === 0) {
+    lower = prefixedKey(userKeyPrefix, request.start);
+    upper = prefixedKey(userKeyPrefix, Buffer.concat([request.start, noUpperBound]));
+  } else {
+    lower = prefixedKey(userKeyPrefix, request.start);
+    upper = Buffer.compare(request.end, noUpperBound) === 0 ? userKeyHigh : prefixedKey(userKeyPrefix, request.end);
+  }
+  if (request.after !== undefined && request.after.byteLength > 0) {
+    const after = prefixedKey(userKeyPrefix, request.after);
+    if (Buffer.compare(after, lower) >= 0) return { gt: after, lt: upper };
+  }
+  return { gte: lower, lt: upper };
+}
+
+async function* snapshotPairs(
+  db: Database,
+  snapshot: ReturnType<Database['snapshot']>,
+): AsyncGenerator<readonly [Uint8Array, Uint8Array]> {
+  for await (const [key, value] of db.iterator({ snapshot })) {
+    if (Buffer.compare(key, restoreMarkerKey) === 0) continue;
+    yield [key, value];
+  }
+}
+
+async function openDatabase(
+  options: ResolvedOptions,
+): Promise<{ db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean }> {
+  await mkdir(options.dir, { recursive: true });
+  const db: Database = new Level<Bytes, Bytes>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  try {
+    const metaBytes = await db.get(metaKey);
+    const meta = metaBytes === undefined ? freshMeta : (packr.unpack(metaBytes) as StateMeta);
+    const records: SessionRecord[] = [];
+    const sessionLow = Uint8Array.of(sessionKeyPrefix);
+    const sessionHigh = Uint8Array.of(sessionKeyPrefix + 1);
+    for await (const value of db.values({ gte: sessionLow, lt: sessionHigh })) {
+      records.push(packr.unpack(value) as SessionRecord);
+    }
+    const firstKeys = await db.keys({ gte: userKeyLow, lt: userKeyHigh, limit: 1 }).all();
+    return {
+      db,
+      meta,
+      sessions: SessionTable.fromRecords(records, options.sessionLimits),
+      hasUserKeys: firstKeys.length > 0,
+    };
+  } catch (cause) {
+    await db.close();
+    throw new StateCorruptionError(options.dir, 'the meta or session records do not decode', { cause });
+  }
+}
+
+/** Step 1 of a restore: the stream into `<dir>.incoming`, checked, then the marker (synced). */
+async function writeIncoming(
+  chunks: AsyncIterable<Uint8Array>,
+  options: ResolvedOptions & { expected: { readonly index: number; readonly term: number } | undefined },
+): Promise<StateMeta> {
+  const target = incomingDir(options.dir);
+  await rm(target, { recursive: true, force: true });
+  const db: Database = new Level<Bytes, Bytes>(target, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  try {
+    const meta = await copyStream(chunks, { db, chunkBytesMax: options.snapshotChunkBytesMax });
+    if (options.expected !== undefined) {
+      const { index, term } = options.expected;
+      if (meta.appliedIndex !== index || meta.appliedTerm !== term) {
+        throw new SnapshotInvalidError(
+          `snapshot is at index ${meta.appliedIndex} term ${meta.appliedTerm}; expected index ${index} term ${term}`,
+        );
+      }
+    }
+    await db.put(restoreMarkerKey, Uint8Array.of(1), { sync: true });
+    return meta;
+  } catch (error) {
+    await db.close();
+    await rm(target, { recursive: true, force: true });
+    throw error;
+  } finally {
+    if (db.status === 'open') await db.close();
+  }
+}
+
+async function copyStream(chunks: AsyncIterable<Uint8Array>, context: { db: Database; chunkBytesMax: number }): Promise<StateMeta> {
+  let meta: StateMeta | undefined;
+  let pairCount = 0;
+  let finished = false;
+  for await (const bytes of chunks) {
+    if (finished) throw new SnapshotInvalidError('snapshot stream continues after its trailer');
+    const chunk = decodeChunk(bytes, context.chunkBytesMax);
+    if (chunk.kind === 'header') {
+      if (meta !== undefined) throw new SnapshotInvalidError('snapshot stream has two headers');
+      if (chunk.format !== snapshotFormat) throw new SnapshotInvalidError(`snapshot format ${chunk.format} is unknown`);
+      meta = chunk.meta;
+    } else if (meta === undefined) {
+      throw new SnapshotInvalidError('snapshot stream does not start with a header');
+    } else if (chunk.kind === 'pairs') {
+      await context.db.batch(chunk.pairs.map(([key, value]) => ({ type: 'put' as const, key, value })));
+      pairCount += chunk.pairs.length;
+    } else {
+      if (chunk.pairCount !== pairCount) {
+        throw new SnapshotInvalidError(`snapshot trailer counts ${chunk.pairCount} pairs; ${pairCount} arrived`);
+      }
+      finished = true;
+    }
+  }
+  if (meta === undefined || !finished) throw new SnapshotInvalidError('snapshot stream ended before its trailer');
+  const stored = await context.db.get(metaKey);
+  if (stored === undefined || (packr.unpack(stored) as StateMeta).appliedIndex !== meta.appliedIndex) {
+    throw new SnapshotInvalidError('snapshot data does not carry the meta its header announces');
+  }
+  return meta;
+}

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=bench-apply.d.ts.map

@@ -1,8 +1,0 @@
-export { assert, InvalidCommandError, InvalidConfigError, KeyTooLargeError, LogCompactedError, LogConflictError, LogCorruptionError, LogUnavailableError, RequestTooLargeError, SnapshotInvalidError, SnapshotUnavailableError, StateCorruptionError, StorageError, type StorageErrorCode, StoreClosedError, ValueTooLargeError, } from './errors.js';
-export { type StorageLogger, silentLogger } from './logger.js';
-export { defaultLogLimits, defaultSessionLimits, defaultStorageLimits, type LogLimits, resolveLogLimits, resolveSessionLimits, resolveStorageLimits, type SessionLimits, type StorageLimits, } from './limits.js';
-export { type ClientSession, type Compare, type CompareOperator, type CompareTarget, type DeleteOp, decodeCommand, decodeMemberContext, encodeCommand, encodeMemberContext, type GetOp, type KvCommand, type KvOperation, type MemberRecord, type PutOp, type TxnOp, type TxnOperation, validateCommand, } from './command.js';
-export type { ApplyResult, CommandOutcome, CompareFailedResult, ConfChangeResult, DeleteResult, EntryOutcome, GetResult, InvalidResult, KeyValue, NoopResult, PutResult, RangeResult, StaleSequenceResult, TxnOpResult, TxnResult, } from './results.js';
-export { LevelLogStorage, type LogBootstrap, type LogSave, type LogStoreOptions } from './log-store.js';
-export { KvStateMachine, type RangeRequest, type SnapshotReader, type StateMachineOptions, type StateSnapshotMeta, } from './state-machine.js';
-//# sourceMappingURL=index.d.ts.map

@@ -1,6 +1,0 @@
-export const silentLogger = {
-    info() { },
-    warn() { },
-    error() { },
-};
-//# sourceMappingURL=logger.js.map
