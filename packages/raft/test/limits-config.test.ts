@@ -135,6 +135,7 @@ describe('bad input is refused and changes nothing', () => {
       message({ type: 'append', from: 1, to: 2, term: 2, index: 4, entries: [{ type: 'normal', term: 2, index: 9, data: data('x') }] }),
       message({ type: 'append', from: 1, to: 2, term: 2, index: 4, entries: [{ type: 'normal', term: 5, index: 5, data: data('x') }] }),
       message({ type: 'snapshot', from: 1, to: 2, term: 2 }),
+      message({ type: 'vote', from: 3, to: 2, term: 3, index: 9, logTerm: 7 }),
     ];
     for (const m of bad) expect(() => net.node(2).step(m)).toThrow(MessageInvalidError);
     expect(net.node(2).status()).toEqual(before);

@@ -53,8 +53,8 @@ describe('§9.6 PreVote and §6.2 CheckQuorum', () => {
     const net = new Network([1, 2, 3]);
     net.elect(1);
     const before = net.node(3).status();
-    net.node(3).step(message({ type: 'vote', from: 2, to: 3, term: 5, index: 99, logTerm: 9 }));
-    net.node(3).step(message({ type: 'preVote', from: 2, to: 3, term: 5, index: 99, logTerm: 9 }));
+    net.node(3).step(message({ type: 'vote', from: 2, to: 3, term: 5, index: 99, logTerm: 4 }));
+    net.node(3).step(message({ type: 'preVote', from: 2, to: 3, term: 5, index: 99, logTerm: 4 }));
     expect(net.node(3).status()).toEqual(before);
     expect(sent(drain(net.peer(3)))).toEqual([]);
   });

@@ -156,7 +156,6 @@ class Node implements RunningNode {
       protos: this.protos,
       logger,
       peerQueueMessagesMax: config.limits.peerQueueMessagesMax,
-      snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
       addressOf: (id) => config.peerDial.get(id) ?? this.member(id)?.peerAddress,
       handlers: {
         deliver: (messages: Message[]) => this.driver.deliver(messages),
@@ -339,11 +338,13 @@ class Node implements RunningNode {
   private async shutdown(): Promise<void> {
     this.logger.info('shutting down');
     await this.handOverLeadership();
+    // No more ticks: a stopping node must not time out and campaign. It still answers peers
+    // (votes, appends) while requests in flight finish.
+    clearInterval(this.ticker);
     this.stopping = true;
     this.setHealth(false);
     const deadline = Date.now() + this.config.limits.shutdownWaitMs;
     while ((this.inflight.count > 0 || this.driver.pendingProposalCount > 0) && Date.now() < deadline) await sleep(5);
-    clearInterval(this.ticker);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.clientServer.forceShutdown();

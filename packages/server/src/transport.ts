@@ -51,7 +51,6 @@ export interface TransportOptions {
   readonly protos: Protos;
   readonly logger: Logger;
   readonly peerQueueMessagesMax: number;
-  readonly snapshotChunkBytes: number;
   /** Where to dial a peer (dial override, or its advertised peer address); undefined if unknown. */
   readonly addressOf: (id: NodeId) => string | undefined;
   readonly handlers: TransportHandlers;
@@ -204,7 +203,8 @@ class PeerLink {
     };
     const head = { clusterId, from: selfId, to: this.peerId, message: encodeMessages([message]) };
     await write({ ...head, data: new Uint8Array(), last: false });
-    for await (const data of rechunk(handlers.readSnapshot(message), this.options.snapshotChunkBytes)) {
+    // Each state-machine chunk travels whole: the chunks check themselves and must not be split.
+    for await (const data of handlers.readSnapshot(message)) {
       await write({ clusterId: '', from: 0, to: 0, message: new Uint8Array(), data, last: false });
     }
     await write({ clusterId: '', from: 0, to: 0, message: new Uint8Array(), data: new Uint8Array(), last: true });
@@ -219,14 +219,6 @@ class PeerLink {
     this.stream?.cancel();
     this.stream = undefined;
     this.client?.close();
-  }
-}
-
-async function* rechunk(source: AsyncIterable<Uint8Array>, chunkBytes: number): AsyncIterable<Uint8Array> {
-  for await (const piece of source) {
-    for (let offset = 0; offset < piece.length; offset += chunkBytes) {
-      yield piece.subarray(offset, Math.min(piece.length, offset + chunkBytes));
-    }
   }
 }
 

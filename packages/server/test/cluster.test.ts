@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../src/localCluster.js';
 import type { StatusResponse } from '../src/proto.js';
@@ -76,6 +77,27 @@ describe('a three-node cluster', () => {
       expect(answer.kv?.value.toString()).toBe('hello');
       expect(answer.header.memberId).toBe(member.id);
     }
+  });
+
+  it('reports SERVING health and Prometheus metrics once a leader is known', async () => {
+    const leader = await cluster.waitForLeader();
+    const Health = grpc.makeClientConstructor(healthService, 'Health');
+    const client = new Health(leader.clientAddress, grpc.credentials.createInsecure());
+    try {
+      const answer = await new Promise<{ status: string }>((resolve, reject) => {
+        (client as unknown as { check(r: object, cb: (e: Error | null, a: { status: string }) => void): void }).check(
+          { service: '' },
+          (error, response) => (error ? reject(error) : resolve(response)),
+        );
+      });
+      expect(answer.status).toBe('SERVING');
+    } finally {
+      client.close();
+    }
+    const text = await (await fetch(`http://${leader.metricsAddress}/metrics`)).text();
+    expect(text).toMatch(/holdfast_role\{role="leader"\} 1/);
+    expect(text).toMatch(/holdfast_fsync_seconds_count \d+/);
+    expect(text).toMatch(/holdfast_applied_index [1-9]/);
   });
 
   it('answers each bad input with its status and changes nothing', async () => {

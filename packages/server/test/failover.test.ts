@@ -20,6 +20,16 @@ function startLoad(cluster: LocalCluster, writers: number, prefix: string) {
   });
   return {
     sessions,
+    acknowledged: () => sessions.reduce((sum, session) => sum + session.acknowledged.size, 0),
+    /** Waits until `more` further writes were acknowledged (the load adapts to the machine's speed). */
+    async progress(more: number, timeoutMs = 30_000): Promise<void> {
+      const target = this.acknowledged() + more;
+      const deadline = Date.now() + timeoutMs;
+      while (this.acknowledged() < target) {
+        if (Date.now() > deadline) throw new Error(`fewer than ${more} writes acknowledged in ${timeoutMs} ms`);
+        await sleep(20);
+      }
+    },
     async stop(): Promise<void> {
       running = false;
       await Promise.all(loops);
@@ -27,13 +37,26 @@ function startLoad(cluster: LocalCluster, writers: number, prefix: string) {
   };
 }
 
+/** A linearizable read, retried on any node while the cluster settles (as a client would). */
+async function readSettled(cluster: LocalCluster, key: string): Promise<string | undefined> {
+  const deadline = Date.now() + 20_000;
+  for (let attempt = 0; ; attempt += 1) {
+    const endpoints = cluster.endpoints();
+    try {
+      const answer = await get(endpoints[attempt % endpoints.length] ?? '', key);
+      return answer.found ? answer.kv?.value.toString() : undefined;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(50);
+    }
+  }
+}
+
 async function expectAllAcknowledgedPresent(cluster: LocalCluster, sessions: readonly SessionWriter[]): Promise<number> {
-  const leader = await cluster.waitForLeader();
   let checked = 0;
   for (const session of sessions) {
     for (const [key, value] of session.acknowledged) {
-      const answer = await get(leader.clientAddress, key);
-      expect(answer.kv?.value.toString(), `acknowledged write ${key}`).toBe(value);
+      expect(await readSettled(cluster, key), `acknowledged write ${key}`).toBe(value);
       checked += 1;
     }
   }
@@ -67,7 +90,7 @@ describe('leader failure under write load', () => {
 
   it('elects a new leader within 2 s of a SIGKILL and loses no acknowledged write', async () => {
     const load = startLoad(cluster, 8, 'kill');
-    await sleep(1000);
+    await load.progress(16);
     const leader = await cluster.waitForLeader();
     const killedAt = Date.now();
     await cluster.kill(leader.id, 'SIGKILL');
@@ -76,28 +99,26 @@ describe('leader failure under write load', () => {
       throw error;
     });
     const electionMs = Date.now() - killedAt;
-    await sleep(1000);
+    await load.progress(16);
     await load.stop();
     cluster.startMember(leader.id);
     expect(next.id).not.toBe(leader.id);
     expect(electionMs).toBeLessThan(2000);
-    const checked = await expectAllAcknowledgedPresent(cluster, load.sessions);
-    expect(checked).toBeGreaterThan(20);
+    expect(await expectAllAcknowledgedPresent(cluster, load.sessions)).toBe(load.acknowledged());
   });
 
   it('hands leadership over on SIGTERM: the node exits 0 and no write fails', async () => {
-    await sleep(500);
+    await cluster.waitForLeader();
     const load = startLoad(cluster, 8, 'term');
-    await sleep(1000);
+    await load.progress(16);
     const leader = await cluster.waitForLeader();
     await cluster.kill(leader.id, 'SIGTERM');
     expect(cluster.exitCode(leader.id)).toBe(0);
     const next = await newLeaderAfter(cluster, leader.id, 5000);
-    await sleep(1000);
+    await load.progress(16);
     await load.stop();
     expect(next.id).not.toBe(leader.id);
     expect(load.sessions.flatMap((s) => s.failures)).toEqual([]);
-    const checked = await expectAllAcknowledgedPresent(cluster, load.sessions);
-    expect(checked).toBeGreaterThan(20);
+    expect(await expectAllAcknowledgedPresent(cluster, load.sessions)).toBe(load.acknowledged());
   });
 });

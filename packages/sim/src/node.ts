@@ -30,11 +30,16 @@ export interface NodeHost {
   readonly defects: { readonly ackBeforeSync?: boolean };
 }
 
-export interface SnapshotPolicy {
+export interface NodePolicy {
   /** Take a local snapshot once this many entries were applied since the last one. */
   readonly snapshotEveryEntries: number;
   /** Entries kept in the log behind a snapshot, for followers that lag a little. */
   readonly entriesKeptAfterCompaction: number;
+  /**
+   * Step messages, ticks and proposals into the core while a Ready's write is in flight (as
+   * etcd's node loop does) instead of holding them until advance().
+   */
+  readonly stepsDuringWrite: boolean;
 }
 
 interface Incarnation {
@@ -75,7 +80,7 @@ export class SimNode {
   constructor(
     readonly id: NodeId,
     private readonly host: NodeHost,
-    private readonly policy: SnapshotPolicy,
+    private readonly policy: NodePolicy,
     disk: SimDisk,
   ) {
     this.disk = disk;
@@ -109,9 +114,10 @@ export class SimNode {
     return this.life?.machine.confState;
   }
 
-  /** Writing a Ready or paused: the core must not be called now. */
+  /** Paused, or writing a Ready while the driver holds calls until advance(): do not call the core now. */
   get isBusy(): boolean {
-    return this.life !== undefined && (this.life.writing !== undefined || this.life.paused);
+    const life = this.life;
+    return life !== undefined && (life.paused || (life.writing !== undefined && !this.policy.stepsDuringWrite));
   }
 
   get isPaused(): boolean {
@@ -190,7 +196,7 @@ export class SimNode {
     const life = this.life;
     if (life === undefined || life.paused) return;
     // A node blocked on its disk does not run its timers; they fire when it is free again.
-    if (life.writing !== undefined) {
+    if (life.writing !== undefined && !this.policy.stepsDuringWrite) {
       life.pendingTicks++;
       return;
     }
@@ -207,8 +213,8 @@ export class SimNode {
   }
 
   /**
-   * Runs `action` on the core now, or after the Ready being written has been advanced: the
-   * driver, like the server's loop, calls into the core only between Readies.
+   * Runs `action` on the core now, or later: when the node resumes from a pause, and (unless the
+   * policy steps during writes) after the Ready being written has been advanced.
    */
   whenFree(action: (core: CoreNode) => void): void {
     const life = this.life;
@@ -217,7 +223,7 @@ export class SimNode {
       life.pausedQueue.push(() => this.whenFree(action));
       return;
     }
-    if (life.writing !== undefined) {
+    if (life.writing !== undefined && !this.policy.stepsDuringWrite) {
       life.deferred.push(() => action(life.core));
       return;
     }

@@ -9,7 +9,7 @@ import { encodeCommand, type KvCommand } from './kv.js';
 import { type MembershipControl, MembershipDriver } from './membership.js';
 import { type ClusterControl, Nemesis, type NemesisConfig, type NemesisStats } from './nemesis.js';
 import { type NetworkConfig, SimNetwork } from './network.js';
-import { type NodeAnswer, type NodeHost, SimNode, type SnapshotPolicy } from './node.js';
+import { type NodeAnswer, type NodeHost, SimNode, type NodePolicy } from './node.js';
 import { Prng } from './prng.js';
 import { bootstrapState, createCore, createStorage, isRefusal } from './raftAdapter.js';
 import { type PendingOperation, Workload, type WorkloadConfig } from './workload.js';
@@ -136,7 +136,7 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
   private readonly membership: MembershipDriver;
   private readonly workload: Workload;
   private readonly workloadConfig: WorkloadConfig;
-  private readonly snapshotPolicy: SnapshotPolicy;
+  private readonly nodePolicy: NodePolicy;
   private readonly coreSettings: CoreSettings;
   private diskLatencyTicksMax = nemesisConfig.diskLatencyTicksNormal;
   private nextRequestId = 1;
@@ -161,9 +161,10 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
     this.workloadConfig = workloadConfig(options.steps);
     this.workload = new Workload(this.workloadConfig, root.fork());
     this.coreSettings = drawCoreSettings(this.random);
-    this.snapshotPolicy = {
+    this.nodePolicy = {
       snapshotEveryEntries: this.random.int(6, 40),
       entriesKeptAfterCompaction: this.random.int(0, 8),
+      stepsDuringWrite: this.random.chance(0.5),
     };
     this.defects = options.defects ?? {};
     this.log = new EventLog(options.recentEventsMax ?? 30);
@@ -213,14 +214,15 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
       node.start();
     }
     this.record(
-      `bootstrap ${voters.length} voters; snapshot every ${this.snapshotPolicy.snapshotEveryEntries} entries; ` +
+      `bootstrap ${voters.length} voters; snapshot every ${this.nodePolicy.snapshotEveryEntries} entries; ` +
+        `${this.nodePolicy.stepsDuringWrite ? 'steps' : 'holds calls'} during writes; ` +
         `fault intensity ${this.faultIntensity.toFixed(2)}; ${describeSettings(this.coreSettings)}`,
     );
   }
 
   private createNode(id: NodeId): SimNode {
     const disk = new SimDisk(this.defects.forgetsVote ? { forgetsVote: true } : {});
-    const node = new SimNode(id, this, this.snapshotPolicy, disk);
+    const node = new SimNode(id, this, this.nodePolicy, disk);
     this.nodes.set(id, node);
     return node;
   }

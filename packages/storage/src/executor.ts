@@ -67,6 +67,8 @@ export class WriteSet {
     if (this.valuesRead.has(id)) return this.valuesRead.get(id);
     // Nothing of this batch is written yet, so LevelDB still holds the state the batch started from.
     const stored = await this.reader.readStored(key);
+    const cached = this.metaFromCache.get(id);
+    if (cached !== undefined) assertSameMeta(id, { cached, stored });
     this.valuesRead.set(id, stored);
     return stored;
   }
@@ -83,6 +85,19 @@ export class WriteSet {
   write(key: Uint8Array, stored: StoredValue | undefined): void {
     this.writes.set(keyId(key), { key, stored });
   }
+}
+
+/** The cache and LevelDB disagreeing about a key is a bug that would serve wrong data: stop. */
+function assertSameMeta(id: string, seen: { cached: KeyMeta | null; stored: StoredValue | undefined }): void {
+  const { cached, stored } = seen;
+  const agree =
+    cached === null
+      ? stored === undefined
+      : stored !== undefined &&
+        stored.createRevision === cached.createRevision &&
+        stored.modRevision === cached.modRevision &&
+        stored.version === cached.version;
+  assert(agree, `key meta cache disagrees with the store for key ${JSON.stringify(id)}: ${JSON.stringify(cached)} vs ${JSON.stringify(stored === undefined ? null : { ...stored, value: undefined })}`);
 }
 
 /** A key an operation touches, and whether it needs the stored value (not just the MVCC fields). */

@@ -1,6 +1,4 @@
-import { assert } from './errors.js';
 import { type Compare, type DeleteOp, keyId, type KvOperation, type PutOp, type TxnOp, type TxnOperation } from './command.js';
-import type { KeyMeta } from './key-meta-cache.js';
 import type { StoredValue } from './kv-format.js';
 import { toKeyValue } from './kv-format.js';
 import type {
@@ -8,76 +6,39 @@ import type {
   CompareFailedResult,
   DeleteResult,
   GetResult,
-  KeyValue,
   PutResult,
   TxnOpResult,
 } from './results.js';
 
-/** Where a batch reads stored state: LevelDB and the key meta cache (both as of the last finished apply). */
-export interface StoredReader {
-  readStored(key: Uint8Array): Promise<StoredValue | undefined>;
-  readStoredMany(keys: Uint8Array[]): Promise<(StoredValue | undefined)[]>;
-  /** The cache's view of a key: its meta, null if known absent, undefined if unknown. */
-  cachedMeta(id: string): KeyMeta | null | undefined;
-}
-
 /**
  * Pending writes of one apply batch over the stored state: reads see the batch's own writes
  * first. `undefined` in `writes` means deleted.
- *
- * Reads come in two kinds: read() gives the whole stored value, readMeta() only the MVCC fields,
- * which the key meta cache can answer without touching LevelDB. Both see the same state.
  */
 export class WriteSet {
   readonly writes = new Map<string, { key: Uint8Array; stored: StoredValue | undefined }>();
-  /** Whole stored values read for this batch (one multi-get up front, single gets for the rest). */
-  readonly valuesRead = new Map<string, StoredValue | undefined>();
-  /** Meta answered by the cache; null means known absent. */
-  private readonly metaFromCache = new Map<string, KeyMeta | null>();
+  /** Stored values read ahead for the whole batch (one multi-get instead of one read per key). */
+  private readonly prefetched = new Map<string, StoredValue | undefined>();
 
-  constructor(private readonly reader: StoredReader) {}
+  constructor(
+    private readonly readStored: (key: Uint8Array) => Promise<StoredValue | undefined>,
+    private readonly readStoredMany: (keys: Uint8Array[]) => Promise<(StoredValue | undefined)[]>,
+  ) {}
 
-  /**
-   * Reads ahead what the batch will need: keys whose value is needed, or whose meta the cache
-   * does not know, in one multi-get.
-   */
-  async prefetch(uses: readonly KeyUse[]): Promise<void> {
-    const needsValue = new Map<string, { key: Uint8Array; value: boolean }>();
-    for (const use of uses) {
-      const id = keyId(use.key);
-      const known = needsValue.get(id);
-      if (known === undefined) needsValue.set(id, { key: use.key, value: use.needsValue });
-      else if (use.needsValue) known.value = true;
-    }
-    const toRead: { id: string; key: Uint8Array }[] = [];
-    for (const [id, { key, value }] of needsValue) {
-      const cached = value ? undefined : this.reader.cachedMeta(id);
-      if (cached === undefined) toRead.push({ id, key });
-      else this.metaFromCache.set(id, cached);
-    }
-    if (toRead.length === 0) return;
-    const values = await this.reader.readStoredMany(toRead.map((item) => item.key));
-    for (const [position, { id }] of toRead.entries()) this.valuesRead.set(id, values[position]);
+  async prefetch(keys: readonly Uint8Array[]): Promise<void> {
+    const unique = new Map<string, Uint8Array>();
+    for (const key of keys) unique.set(keyId(key), key);
+    const list = [...unique.values()];
+    if (list.length === 0) return;
+    const values = await this.readStoredMany(list);
+    for (const [position, key] of list.entries()) this.prefetched.set(keyId(key), values[position]);
   }
 
   async read(key: Uint8Array): Promise<StoredValue | undefined> {
     const id = keyId(key);
     const pending = this.writes.get(id);
     if (pending !== undefined) return pending.stored;
-    if (this.valuesRead.has(id)) return this.valuesRead.get(id);
-    // Nothing of this batch is written yet, so LevelDB still holds the state the batch started from.
-    const stored = await this.reader.readStored(key);
-    this.valuesRead.set(id, stored);
-    return stored;
-  }
-
-  async readMeta(key: Uint8Array): Promise<KeyMeta | undefined> {
-    const id = keyId(key);
-    const pending = this.writes.get(id);
-    if (pending !== undefined) return pending.stored;
-    const cached = this.metaFromCache.get(id);
-    if (cached !== undefined) return cached ?? undefined;
-    return this.read(key);
+    if (this.prefetched.has(id)) return this.prefetched.get(id);
+    return this.readStored(key);
   }
 
   write(key: Uint8Array, stored: StoredValue | undefined): void {
@@ -85,27 +46,14 @@ export class WriteSet {
   }
 }
 
-/** A key an operation touches, and whether it needs the stored value (not just the MVCC fields). */
-export interface KeyUse {
-  readonly key: Uint8Array;
-  readonly needsValue: boolean;
-}
-
-/**
- * Every key an operation reads or writes, with what it is expected to need. A guard that fails
- * needs the value too (for currentKv); that rare case reads it when it happens.
- */
-export function keyUsesOf(operation: KvOperation): KeyUse[] {
-  if (operation.type !== 'txn') return [{ key: operation.key, needsValue: operation.prevKv === true }];
+/** Every key an operation reads or writes. */
+export function keysOf(operation: KvOperation): Uint8Array[] {
+  if (operation.type !== 'txn') return [operation.key];
   return [
-    ...operation.compare.map((compare) => ({ key: compare.key, needsValue: compare.target === 'value' })),
-    ...operation.success.map(txnOpUse),
-    ...operation.failure.map(txnOpUse),
+    ...operation.compare.map((compare) => compare.key),
+    ...operation.success.map((op) => op.key),
+    ...operation.failure.map((op) => op.key),
   ];
-}
-
-function txnOpUse(op: TxnOp): KeyUse {
-  return { key: op.key, needsValue: op.type === 'get' || op.prevKv === true };
 }
 
 /** The store revision before the command; the command's writes all carry revision + 1. */
@@ -138,12 +86,12 @@ async function executeGuardedPut(
   writeSet: WriteSet,
   revisions: Revisions,
 ): Promise<{ outcome: CommandOutcome; changed: boolean }> {
-  const current = await writeSet.readMeta(op.key);
+  const current = await writeSet.read(op.key);
   const failedGuard =
     (op.ifAbsent === true && current !== undefined) ||
     (op.ifModRevision !== undefined && op.ifModRevision > 0 && (current?.modRevision ?? 0) !== op.ifModRevision);
-  if (failedGuard) return { outcome: compareFailed(op.key, await writeSet.read(op.key), revisions), changed: false };
-  return { outcome: await put(op, current, { writeSet, revisions }), changed: true };
+  if (failedGuard) return { outcome: compareFailed(op.key, current, revisions), changed: false };
+  return { outcome: put(op, current, { writeSet, revisions }), changed: true };
 }
 
 async function executeGuardedDelete(
@@ -151,11 +99,11 @@ async function executeGuardedDelete(
   writeSet: WriteSet,
   revisions: Revisions,
 ): Promise<{ outcome: CommandOutcome; changed: boolean }> {
-  const current = await writeSet.readMeta(op.key);
+  const current = await writeSet.read(op.key);
   if (op.ifModRevision !== undefined && op.ifModRevision > 0 && (current?.modRevision ?? 0) !== op.ifModRevision) {
-    return { outcome: compareFailed(op.key, await writeSet.read(op.key), revisions), changed: false };
+    return { outcome: compareFailed(op.key, current, revisions), changed: false };
   }
-  const outcome = await remove(op, current, { writeSet, revisions });
+  const outcome = remove(op, current, { writeSet, revisions });
   return { outcome, changed: outcome.deleted };
 }
 
@@ -164,43 +112,36 @@ function compareFailed(key: Uint8Array, current: StoredValue | undefined, revisi
   return { type: 'compareFailed', revision: revisions.current, currentKv: toKeyValue(key, current, { keysOnly: false }) };
 }
 
-/** The key's previous value for a prevKv answer; read before the op writes the key. */
-async function previousKv(
-  op: PutOp | DeleteOp,
-  current: KeyMeta | undefined,
-  writeSet: WriteSet,
-): Promise<{ prevKv?: KeyValue }> {
-  if (op.prevKv !== true || current === undefined) return {};
-  const stored = await writeSet.read(op.key);
-  assert(stored !== undefined, `key ${keyId(op.key)} has meta but no stored value`);
-  return { prevKv: toKeyValue(op.key, stored, { keysOnly: false }) };
-}
-
-async function put(
+function put(
   op: PutOp,
-  current: KeyMeta | undefined,
+  current: StoredValue | undefined,
   context: { writeSet: WriteSet; revisions: Revisions },
-): Promise<PutResult> {
+): PutResult {
   const revision = context.revisions.write;
-  const previous = await previousKv(op, current, context.writeSet);
   context.writeSet.write(op.key, {
     value: op.value,
     createRevision: current?.createRevision ?? revision,
     modRevision: revision,
     version: (current?.version ?? 0) + 1,
   });
-  return { type: 'put', revision, ...previous };
+  if (op.prevKv === true && current !== undefined) {
+    return { type: 'put', revision, prevKv: toKeyValue(op.key, current, { keysOnly: false }) };
+  }
+  return { type: 'put', revision };
 }
 
-async function remove(
+function remove(
   op: DeleteOp,
-  current: KeyMeta | undefined,
+  current: StoredValue | undefined,
   context: { writeSet: WriteSet; revisions: Revisions },
-): Promise<DeleteResult> {
+): DeleteResult {
   if (current === undefined) return { type: 'delete', deleted: false, revision: context.revisions.current };
-  const previous = await previousKv(op, current, context.writeSet);
   context.writeSet.write(op.key, undefined);
-  return { type: 'delete', deleted: true, revision: context.revisions.write, ...previous };
+  const revision = context.revisions.write;
+  if (op.prevKv === true) {
+    return { type: 'delete', deleted: true, revision, prevKv: toKeyValue(op.key, current, { keysOnly: false }) };
+  }
+  return { type: 'delete', deleted: true, revision };
 }
 
 async function executeTxn(
@@ -210,8 +151,7 @@ async function executeTxn(
 ): Promise<{ outcome: CommandOutcome; changed: boolean }> {
   let succeeded = true;
   for (const compare of txn.compare) {
-    const current = compare.target === 'value' ? await writeSet.read(compare.key) : await writeSet.readMeta(compare.key);
-    if (!compareHolds(compare, current)) {
+    if (!compareHolds(compare, await writeSet.read(compare.key))) {
       succeeded = false;
       break;
     }
@@ -230,13 +170,14 @@ async function executeTxn(
 }
 
 async function executeTxnOp(op: TxnOp, writeSet: WriteSet, revisions: Revisions): Promise<TxnOpResult> {
+  const current = await writeSet.read(op.key);
   switch (op.type) {
     case 'get':
-      return getResult(op.key, await writeSet.read(op.key));
+      return getResult(op.key, current);
     case 'put':
-      return put(op, await writeSet.readMeta(op.key), { writeSet, revisions });
+      return put(op, current, { writeSet, revisions });
     case 'delete':
-      return remove(op, await writeSet.readMeta(op.key), { writeSet, revisions });
+      return remove(op, current, { writeSet, revisions });
   }
 }
 
@@ -248,7 +189,7 @@ function getResult(key: Uint8Array, current: StoredValue | undefined): GetResult
 const emptyBytes = new Uint8Array(0);
 
 /** A missing key compares as an empty value with version and revisions 0. */
-export function compareHolds(compare: Compare, current: KeyMeta | StoredValue | undefined): boolean {
+export function compareHolds(compare: Compare, current: StoredValue | undefined): boolean {
   const order = compareOrder(compare, current);
   switch (compare.operator) {
     case 'equal':
@@ -263,13 +204,10 @@ export function compareHolds(compare: Compare, current: KeyMeta | StoredValue | 
 }
 
 /** Negative, zero or positive as the key's current target is below, at or above the compare's operand. */
-function compareOrder(compare: Compare, current: KeyMeta | StoredValue | undefined): number {
+function compareOrder(compare: Compare, current: StoredValue | undefined): number {
   switch (compare.target) {
-    case 'value': {
-      const value = current !== undefined && 'value' in current ? current.value : emptyBytes;
-      assert(current === undefined || 'value' in current, 'a value compare was given meta without the value');
-      return Buffer.compare(value, compare.value ?? emptyBytes);
-    }
+    case 'value':
+      return Buffer.compare(current?.value ?? emptyBytes, compare.value ?? emptyBytes);
     case 'version':
       return Math.sign((current?.version ?? 0) - (compare.number ?? 0));
     case 'modRevision':

@@ -10,8 +10,7 @@ import {
   StateCorruptionError,
   StoreClosedError,
 } from './errors.js';
-import { executeOperation, type KeyUse, keyUsesOf, WriteSet } from './executor.js';
-import { KeyMetaCache } from './key-meta-cache.js';
+import { executeOperation, keysOf, WriteSet } from './executor.js';
 import {
   freshMeta,
   metaKey,
@@ -51,12 +50,6 @@ export interface StateMachineOptions {
    * past what the state machine holds durably.
    */
   readonly applySync?: boolean;
-  /**
-   * Bytes of the in-memory cache of key meta (MVCC fields, not values) that lets apply() skip
-   * LevelDB reads for keys it has seen. Each key costs its length plus about 96 bytes.
-   * Default 16 MiB; 0 turns the cache off. Results are identical whatever the size.
-   */
-  readonly keyMetaCacheBytesMax?: number;
   readonly logger?: StorageLogger;
 }
 
@@ -101,8 +94,6 @@ type BatchOperation = { type: 'put'; key: Bytes; value: Bytes } | { type: 'del';
 
 const defaultSnapshotChunkBytes = 1024 * 1024;
 const defaultSnapshotChunkBytesMax = 256 * 1024 * 1024;
-const defaultKeyMetaCacheBytesMax = 16 * 1024 * 1024;
-const keyMetaCacheBytesLimit = 4 * 1024 * 1024 * 1024;
 const userKeyLow = Uint8Array.of(userKeyPrefix);
 const userKeyHigh = Uint8Array.of(userKeyPrefix + 1);
 const noUpperBound = Uint8Array.of(0);
@@ -114,7 +105,6 @@ interface ResolvedOptions {
   readonly snapshotChunkBytes: number;
   readonly snapshotChunkBytesMax: number;
   readonly applySync: boolean;
-  readonly keyMetaCacheBytesMax: number;
   readonly logger: StorageLogger;
 }
 
@@ -127,10 +117,6 @@ function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   if (!Number.isSafeInteger(snapshotChunkBytesMax) || snapshotChunkBytesMax > 0xffff_ffff) {
     throw new InvalidConfigError(`snapshotChunkBytesMax must be at most 4 GiB, got ${snapshotChunkBytesMax}`);
   }
-  const keyMetaCacheBytesMax = options.keyMetaCacheBytesMax ?? defaultKeyMetaCacheBytesMax;
-  if (!Number.isSafeInteger(keyMetaCacheBytesMax) || keyMetaCacheBytesMax < 0 || keyMetaCacheBytesMax > keyMetaCacheBytesLimit) {
-    throw new InvalidConfigError(`keyMetaCacheBytesMax must be an integer in [0, ${keyMetaCacheBytesLimit}], got ${keyMetaCacheBytesMax}`);
-  }
   return {
     dir: options.dir,
     limits: resolveStorageLimits(options.limits),
@@ -138,7 +124,6 @@ function resolveOptions(options: StateMachineOptions): ResolvedOptions {
     snapshotChunkBytes,
     snapshotChunkBytesMax,
     applySync: options.applySync ?? false,
-    keyMetaCacheBytesMax,
     logger: options.logger ?? silentLogger,
   };
 }
@@ -169,19 +154,13 @@ export class KvStateMachine {
   private closed = false;
   /** Set when a write failed: memory and disk may disagree, so nothing more is served. */
   private failure: unknown;
-  /** Equal to LevelDB for every key it holds, as of the last finished apply (see KeyMetaCache). */
-  private readonly keyMetaCache: KeyMetaCache;
 
   private constructor(
     private db: Database,
     private meta: StateMeta,
     private sessions: SessionTable,
     private readonly options: ResolvedOptions,
-    storeHasKeys: boolean,
-  ) {
-    this.keyMetaCache = new KeyMetaCache(options.keyMetaCacheBytesMax);
-    if (!storeHasKeys) this.keyMetaCache.markStoreEmpty();
-  }
+  ) {}
 
   /**
    * Opens (creating if missing) the state at `options.dir`, finishing or discarding an
@@ -190,8 +169,8 @@ export class KvStateMachine {
   static async open(options: StateMachineOptions): Promise<KvStateMachine> {
     const resolved = resolveOptions(options);
     await recoverInterruptedRestore(resolved.dir, resolved.logger);
-    const { db, meta, sessions, hasUserKeys } = await openDatabase(resolved);
-    return new KvStateMachine(db, meta, sessions, resolved, hasUserKeys);
+    const { db, meta, sessions } = await openDatabase(resolved);
+    return new KvStateMachine(db, meta, sessions, resolved);
   }
 
   get path(): string {
@@ -346,14 +325,11 @@ export class KvStateMachine {
       });
       try {
         await this.db.close();
-        // The state is replaced wholesale: nothing known about the old keys holds any longer.
-        this.keyMetaCache.clear();
         await swapInRestoredState(this.options.dir);
         const reopened = await openDatabase(this.options);
         this.db = reopened.db;
         this.meta = reopened.meta;
         this.sessions = reopened.sessions;
-        if (!reopened.hasUserKeys) this.keyMetaCache.markStoreEmpty();
         assert(this.meta.appliedIndex === meta.appliedIndex, `restored ${this.meta.appliedIndex}, expected ${meta.appliedIndex}`);
         this.options.logger.info({ path: this.path, appliedIndex: meta.appliedIndex }, 'restored a snapshot');
         return publicMeta(meta);
@@ -410,7 +386,6 @@ export class KvStateMachine {
       await this.db.batch(operations, { sync: options.sync });
     } catch (error) {
       this.failure = error;
-      this.keyMetaCache.clear();
       throw error;
     }
   }
@@ -421,15 +396,14 @@ export class KvStateMachine {
     const batch: ApplyBatch = {
       meta: this.meta,
       sessions: undefined,
-      writeSet: new WriteSet({
-        readStored: (key) => this.readStored(key),
-        readStoredMany: (keys) => this.readStoredMany(keys),
-        cachedMeta: (id) => this.keyMetaCache.lookup(id),
-      }),
+      writeSet: new WriteSet(
+        (key) => this.readStored(key),
+        (keys) => this.readStoredMany(keys),
+      ),
       sessionWrites: new Map(),
     };
     const commands = pending.map(decodeEntryCommand);
-    await batch.writeSet.prefetch(commands.flatMap(keyUsesOfEntry));
+    await batch.writeSet.prefetch(commands.flatMap((command) => (command instanceof Error ? [] : keysOfCommand(command))));
     const results: ApplyResult[] = [];
     for (const [position, entry] of pending.entries()) {
       assert(
@@ -440,15 +414,9 @@ export class KvStateMachine {
       batch.meta = { ...batch.meta, appliedIndex: entry.index, appliedTerm: entry.term };
     }
     await this.writeBatch(batchOperations(batch), { sync: this.options.applySync });
-    this.rememberKeyMeta(batch.writeSet);
     this.meta = batch.meta;
     if (batch.sessions !== undefined) this.sessions = batch.sessions;
     return results;
-  }
-
-  /** After the batch is written: what it read and wrote is now LevelDB's state of those keys. */
-  private rememberKeyMeta(writeSet: WriteSet): void {
-    for (const [id, stored] of writeSet.valuesRead) this.keyMetaCache.remember(id, stored ?? null);
   }
 
   private async applyEntry(entry: Entry, command: DecodedEntry, batch: ApplyBatch): Promise<ApplyResult> {
@@ -570,8 +538,8 @@ function decodeEntryCommand(entry: Entry): DecodedEntry {
   }
 }
 
-function keyUsesOfEntry(command: DecodedEntry): KeyUse[] {
-  return command === undefined || command instanceof Error ? [] : keyUsesOf(command.operation);
+function keysOfCommand(command: KvCommand | undefined): Uint8Array[] {
+  return command === undefined ? [] : keysOf(command.operation);
 }
 
 function batchOperations(batch: ApplyBatch): BatchOperation[] {
@@ -680,7 +648,7 @@ async function* snapshotPairs(
 
 async function openDatabase(
   options: ResolvedOptions,
-): Promise<{ db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean }> {
+): Promise<{ db: Database; meta: StateMeta; sessions: SessionTable }> {
   await mkdir(options.dir, { recursive: true });
   const db: Database = new Level<Bytes, Bytes>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
   await db.open();
@@ -693,13 +661,7 @@ async function openDatabase(
     for await (const value of db.values({ gte: sessionLow, lt: sessionHigh })) {
       records.push(packr.unpack(value) as SessionRecord);
     }
-    const firstKeys = await db.keys({ gte: userKeyLow, lt: userKeyHigh, limit: 1 }).all();
-    return {
-      db,
-      meta,
-      sessions: SessionTable.fromRecords(records, options.sessionLimits),
-      hasUserKeys: firstKeys.length > 0,
-    };
+    return { db, meta, sessions: SessionTable.fromRecords(records, options.sessionLimits) };
   } catch (cause) {
     await db.close();
     throw new StateCorruptionError(options.dir, 'the meta or session records do not decode', { cause });
