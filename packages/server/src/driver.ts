@@ -83,6 +83,11 @@ export interface DriverOptions {
   readonly onFatal: (error: unknown) => void;
   readonly onLeaderChange?: (leaderId: NodeId, role: Role) => void;
   readonly onConfChange?: (result: ApplyResult) => void;
+  /**
+   * A read round unanswered this long (a dropped message) is abandoned so that later reads are
+   * not stuck behind it; its reads fail with a retryable error.
+   */
+  readonly readRoundTimeoutTicks: number;
 }
 
 const APPLIES_IN_FLIGHT_MAX = 4;
@@ -106,8 +111,10 @@ export class NodeDriver {
 
   /** Waiting writes by log index. Invariant: every key is above the applied index. */
   private readonly waiters = new Map<number, ProposalWaiter>();
-  /** Reads in a heartbeat round, by request id. */
+  /** Reads in a heartbeat round, by request id, with the tick the round started at. */
   private readonly readRounds = new Map<number, ReadWaiter[]>();
+  private readonly readRoundStartTick = new Map<number, number>();
+  private ticksSeen = 0;
   /** Reads confirmed at an index, waiting for the state machine to get there. */
   private readsAwaitingApply: { index: number; waiters: ReadWaiter[] }[] = [];
   private readRequestId = 0;
@@ -295,6 +302,8 @@ export class NodeDriver {
       const ticks = this.inboxTicks;
       this.inboxTicks = 0;
       for (let i = 0; i < ticks; i += 1) this.core.tick();
+      this.ticksSeen += ticks;
+      this.abandonStaleReadRounds();
     }
     if (this.inboxMessages.length > 0) {
       const messages = this.inboxMessages;
@@ -357,6 +366,20 @@ export class NodeDriver {
     else waiter.resolve(outcome);
   }
 
+  private abandonStaleReadRounds(): void {
+    for (const [requestId, startTick] of this.readRoundStartTick) {
+      if (this.ticksSeen - startTick <= this.options.readRoundTimeoutTicks) continue;
+      const waiters = this.readRounds.get(requestId) ?? [];
+      this.forgetReadRound(requestId);
+      for (const w of waiters) w.reject(this.leaderId === 0 ? new NoLeaderError() : new NotLeaderError(''));
+    }
+  }
+
+  private forgetReadRound(requestId: number): void {
+    this.readRounds.delete(requestId);
+    this.readRoundStartTick.delete(requestId);
+  }
+
   private startReadRound(): void {
     const waiters = this.readQueue.filter((w) => w.deadlineMs > Date.now());
     this.readQueue = [];
@@ -370,6 +393,7 @@ export class NodeDriver {
       return;
     }
     this.readRounds.set(this.readRequestId, waiters);
+    this.readRoundStartTick.set(this.readRequestId, this.ticksSeen);
   }
 
   private async handleReady(ready: Ready): Promise<void> {
@@ -477,13 +501,13 @@ export class NodeDriver {
   private handleReads(ready: Ready): void {
     for (const requestId of ready.droppedReads) {
       const waiters = this.readRounds.get(requestId);
-      this.readRounds.delete(requestId);
+      this.forgetReadRound(requestId);
       for (const w of waiters ?? []) w.reject(this.leaderId === 0 ? new NoLeaderError() : new NotLeaderError(''));
     }
     for (const state of ready.readStates) {
       const waiters = this.readRounds.get(state.requestId);
       if (!waiters) continue;
-      this.readRounds.delete(state.requestId);
+      this.forgetReadRound(state.requestId);
       this.readsAwaitingApply.push({ index: state.index, waiters });
     }
     this.serveReads();
@@ -590,6 +614,7 @@ export class NodeDriver {
     this.readQueue = [];
     for (const waiters of this.readRounds.values()) for (const w of waiters) w.reject(stopping);
     this.readRounds.clear();
+    this.readRoundStartTick.clear();
     for (const group of this.readsAwaitingApply) for (const w of group.waiters) w.reject(stopping);
     this.readsAwaitingApply = [];
   }

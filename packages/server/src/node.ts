@@ -149,6 +149,7 @@ class Node implements RunningNode {
       onFatal: (error) => this.fatal(error),
       onLeaderChange: (leaderId) => this.setHealth(leaderId !== 0),
       onConfChange: () => this.membershipChanged(),
+      readRoundTimeoutTicks: config.electionTicks,
     });
     this.transport = new Transport({
       selfId: config.id,
