@@ -83,15 +83,10 @@ export class HoldfastTarget implements ClusterTarget {
       },
       ...(regions === undefined ? {} : { regions }),
     });
-    for (const member of this.cluster.members) await this.ensureClientProxy(member.id);
-    this.admin = createClient({
-      endpoints: this.cluster.members.map((m) => m.clientAddress),
-      deadlineMs: 2000,
-      // Long enough for a leadership transfer; status polls pass their own shorter deadline.
-      attemptTimeoutMs: 5000,
-      clientId: 'bench-admin',
-      random: () => this.prng.nextFloat(),
-    });
+    // Client proxies for future members too: workload clients are created once, and must still find
+    // the cluster after every original member has been replaced.
+    for (let id = 1; id <= this.memberIdMax; id += 1) await this.ensureClientProxy(id);
+    this.refreshAdmin();
     await this.cluster.waitForLeader(30_000);
   }
 
@@ -102,13 +97,17 @@ export class HoldfastTarget implements ClusterTarget {
 
   createKv(options: { clientIndex: number; deadlineMs: number }): KvAdapter {
     const cluster = this.requireCluster();
-    const endpoints = cluster.members
-      .filter((m) => !m.removed)
-      .map((m) => this.clientProxies.get(m.id)?.address)
-      .filter((a): a is string => a !== undefined);
-    // Start each client at a different node so load does not all begin at one.
+    const current = cluster.members.filter((m) => !m.removed).map((m) => m.id);
+    const proxyOf = (id: number): string | undefined => this.clientProxies.get(id)?.address;
+    const endpoints = current.map(proxyOf).filter((a): a is string => a !== undefined);
+    const future = [...this.clientProxies.keys()].filter((id) => !current.includes(id)).map(proxyOf);
+    // Start each client at a different node so load does not all begin at one; future members last.
     const rotation = options.clientIndex % Math.max(1, endpoints.length);
-    const ordered = [...endpoints.slice(rotation), ...endpoints.slice(0, rotation)];
+    const ordered = [
+      ...endpoints.slice(rotation),
+      ...endpoints.slice(0, rotation),
+      ...future.filter((a): a is string => a !== undefined),
+    ];
     const client = createClient({
       endpoints: ordered,
       deadlineMs: options.deadlineMs,
@@ -199,6 +198,7 @@ export class HoldfastTarget implements ClusterTarget {
       intervalMs: 500,
     });
     await cluster.kill(numeric, 'SIGKILL');
+    this.refreshAdmin();
   }
 
   async addMember(_id: string): Promise<void> {
@@ -210,6 +210,7 @@ export class HoldfastTarget implements ClusterTarget {
     });
     if (added.id > this.memberIdMax) this.unproxiedLinks.push(`every link of ${nodeName(added.id)}`);
     await this.ensureClientProxy(added.id);
+    this.refreshAdmin();
   }
 
   private async isVoterOrLearner(id: number): Promise<boolean> {
@@ -275,7 +276,11 @@ export class HoldfastTarget implements ClusterTarget {
       name: `client->${nodeName(id)}`,
       dialerId: 'client',
       listenerId: nodeName(id),
-      target: () => parseEndpoint(cluster.member(id).clientAddress),
+      // No target (connection closed at once) while the member does not exist or was removed.
+      target: () => {
+        const member = cluster.members.find((m) => m.id === id && !m.removed);
+        return member === undefined ? undefined : parseEndpoint(member.clientAddress);
+      },
     });
     this.clientProxies.set(id, proxy);
   }
@@ -288,6 +293,21 @@ export class HoldfastTarget implements ClusterTarget {
   private requireNetwork(): ProxyNetwork {
     if (this.network === undefined) throw new TargetError('not-started', 'holdfast target not started');
     return this.network;
+  }
+
+  /** The admin client talks to the current members directly (not through the proxies). */
+  private refreshAdmin(): void {
+    this.admin?.close();
+    this.admin = createClient({
+      endpoints: this.requireCluster()
+        .members.filter((m) => !m.removed)
+        .map((m) => m.clientAddress),
+      deadlineMs: 2000,
+      // Long enough for a leadership transfer; status polls pass their own shorter deadline.
+      attemptTimeoutMs: 5000,
+      clientId: `bench-admin-${this.prng.nextUint32().toString(16)}`,
+      random: () => this.prng.nextFloat(),
+    });
   }
 
   private requireAdmin(): HoldfastClient {

@@ -1,5 +1,9 @@
 import { runBenchCli } from './cli.js';
 
+// Ctrl-C: exit through process.exit so the exit hooks kill every node process this run started.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
+
 // Exit explicitly: grpc channels and timers of a finished run must not keep the process alive.
 runBenchCli(process.argv.slice(2)).then(
   (status) => process.exit(status),

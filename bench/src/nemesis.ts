@@ -311,7 +311,7 @@ export class NemesisRunner {
     this.network.setFault('client', leader, { latencyMs, jitterMs });
     return {
       nodes: [leader],
-      detail: `+${latencyMs}±${jitterMs} ms on every link of ${leader}`,
+      detail: `+${latencyMs}..${latencyMs + jitterMs} ms on every link of ${leader}`,
       heal: this.healNetwork(),
     };
   }

@@ -2,6 +2,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 
+/** Children still running; killed if the bench exits (also on Ctrl-C, see main.ts) so none is orphaned. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of liveChildren) child.kill('SIGKILL');
+  });
+}
+
 /** A child process whose output goes to a log file kept with the report. */
 export class ManagedProcess {
   readonly name: string;
@@ -22,6 +34,9 @@ export class ManagedProcess {
       env: options.env ?? process.env,
     });
     fs.closeSync(log);
+    installExitHook();
+    liveChildren.add(child);
+    child.once('exit', () => liveChildren.delete(child));
     this.child = child;
     this.paused = false;
     this.exitPromise = new Promise((resolve) => {

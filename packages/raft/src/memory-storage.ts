@@ -87,7 +87,8 @@ export class MemoryLogStorage implements LogStorage {
         throw new StorageInvalidError(`append entries are not contiguous at ${entry.index}`);
       }
     }
-    this.log = this.log.slice(0, first.index - this.offset.index - 1).concat(fresh);
+    this.log.length = first.index - this.offset.index - 1;
+    for (const entry of fresh) this.log.push(entry);
   }
 
   /** Replaces the whole log by a snapshot received from the leader. */

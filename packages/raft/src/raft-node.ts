@@ -519,13 +519,25 @@ export class RaftNode {
     return this.config.checkQuorum && this.leaderId !== 0 && this.electionElapsed < this.config.electionTicks;
   }
 
+  /**
+   * §5.1: a request from an older term is refused with our term, so its sender learns it is
+   * stale (a leader healed from a partition steps down; with PreVote nothing else would tell it).
+   * Answers from an older term are dropped.
+   */
   private handleStaleTerm(message: Message): void {
-    if ((this.config.checkQuorum || this.config.preVote) && (message.type === 'append' || message.type === 'heartbeat')) {
-      // A leader from an older term (perhaps just healed from a partition) learns the new term
-      // and steps down; otherwise, with PreVote, it could never be told.
-      this.send({ type: 'appendResponse', to: message.from });
-    } else if (message.type === 'preVote') {
-      this.send({ type: 'preVoteResponse', to: message.from, reject: true });
+    switch (message.type) {
+      case 'append':
+      case 'heartbeat':
+        this.send({ type: 'appendResponse', to: message.from });
+        return;
+      case 'vote':
+        this.send({ type: 'voteResponse', to: message.from, reject: true });
+        return;
+      case 'preVote':
+        this.send({ type: 'preVoteResponse', to: message.from, reject: true });
+        return;
+      default:
+        return;
     }
   }
 

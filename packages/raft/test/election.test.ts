@@ -117,7 +117,10 @@ describe('§5.2 leader election', () => {
     net.node(3).step(message({ type: 'vote', from: 1, to: 3, term: 2, index: 99, logTerm: 2 }));
     expect(net.node(3).status()).toEqual(before);
     const answers = sent(drain(net.peer(3)));
-    expect(answers).toMatchObject([{ type: 'appendResponse', to: 1, term: 3 }]);
+    expect(answers).toMatchObject([
+      { type: 'appendResponse', to: 1, term: 3 },
+      { type: 'voteResponse', to: 1, term: 3, reject: true },
+    ]);
     net.node(1).step(answers[0]!);
     expect(net.node(1).status()).toMatchObject({ role: 'follower', term: 3 });
   });

@@ -189,7 +189,7 @@ export class LocalCluster {
     const log = openSync(member.logFile, 'a');
     const child = spawn(process.execPath, [this.options.serverMain ?? SERVER_MAIN, ...this.argsFor(member)], {
       stdio: ['ignore', log, log],
-      env: { ...process.env, HOLDFAST_EXIT_WITH_PARENT: '1' },
+      env: { UV_THREADPOOL_SIZE: '8', ...process.env, HOLDFAST_EXIT_WITH_PARENT: '1' },
     });
     closeSync(log);
     live.add(child);

@@ -3,6 +3,10 @@
 import { ConfigError, configHelp } from './config.js';
 import { runNode } from './node.js';
 
+// LevelDB work (log fsyncs, state-machine batches, reads) runs on libuv's pool; four threads stall
+// reads behind a slow fsync. The pool is created on first use, after this line.
+process.env['UV_THREADPOOL_SIZE'] ??= '8';
+
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
   console.log(`usage: holdfast-node [flags]\n\n${configHelp()}`);

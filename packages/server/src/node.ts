@@ -80,6 +80,8 @@ export interface RunningNode {
   readonly peerPort: number;
   /** Hand leadership over, let requests finish (bounded), close everything. */
   stop(): Promise<void>;
+  /** The Prometheus exposition text, as `/metrics` serves it. */
+  metricsText(): Promise<string>;
   /** Resolves with the exit code once the node has stopped. */
   readonly stopped: Promise<number>;
 }
@@ -117,7 +119,7 @@ class Node implements RunningNode {
     readonly sm: KvStateMachine,
     readonly storageLimits: StorageLimits,
   ) {
-    this.clientServer = new grpc.Server(this.serverOptions(config.limits.requestBytesMax * 2 + 64 * 1024));
+    this.clientServer = new grpc.Server(this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)));
     this.peerServer = new grpc.Server(this.serverOptions(256 * 1024 * 1024));
     const seed = randomBytes(16);
     logger.info({ seed: seed.toString('hex') }, 'random seed');
@@ -193,8 +195,9 @@ class Node implements RunningNode {
   }
 
   /**
-   * Client calls may carry up to twice the request limit, so that a request just over it gets the
-   * precise `request-too-large` answer instead of a transport error; peers send whole batches.
+   * Client messages may be well over the request limit (at least 16 MiB), so that an oversized
+   * request gets the precise `request-too-large` / `value-too-large` answer from the request path
+   * rather than a transport error; only absurd ones are cut by gRPC itself. Peers send whole batches.
    */
   private serverOptions(receiveBytesMax: number): grpc.ServerOptions {
     return {
@@ -314,6 +317,10 @@ class Node implements RunningNode {
     process.exitCode = 1;
     this.resolveStopped(1);
     setImmediate(() => process.exit(1));
+  }
+
+  metricsText(): Promise<string> {
+    return this.metrics.registry.metrics();
   }
 
   stop(): Promise<void> {

@@ -72,7 +72,8 @@ describe('a three-node cluster', () => {
       call(follower.clientAddress, 'put', { key: bytes('greeting'), value: bytes('hello') }),
     );
     for (const member of cluster.members) {
-      const answer = await get(member.clientAddress, 'greeting');
+      // A member that has not heard from the new leader yet answers no-leader (retryable).
+      const answer = await eventually('a linearizable read', () => get(member.clientAddress, 'greeting'));
       expect(answer.found).toBe(true);
       expect(answer.kv?.value.toString()).toBe('hello');
       expect(answer.header.memberId).toBe(member.id);
@@ -176,6 +177,34 @@ describe('a three-node cluster', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('pages a prefix range and runs the txn branch its compares choose', async () => {
+    const leader = await cluster.waitForLeader();
+    const address = leader.clientAddress;
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await writer.put(`r/${name}`, name.toUpperCase());
+    type Page = { kvs: { key: Buffer; value: Buffer }[]; more: boolean; continuation: Buffer };
+    const first = await call<Page>(address, 'range', { prefix: bytes('r/'), limit: 2 });
+    expect(first.kvs.map((kv) => kv.key.toString())).toEqual(['r/a', 'r/b']);
+    expect(first.more).toBe(true);
+    const rest = await call<Page>(address, 'range', { prefix: bytes('r/'), continuation: first.continuation, consistency: 'SERIALIZABLE' });
+    expect(rest.kvs.map((kv) => kv.key.toString())).toEqual(['r/c', 'r/d', 'r/e']);
+    expect(rest.more).toBe(false);
+
+    type TxnAnswer = { succeeded: boolean; results: { get?: { found: boolean; kv: { value: Buffer } | null } }[] };
+    const txn = (expected: string) =>
+      call<TxnAnswer>(address, 'txn', {
+        compare: [{ key: bytes('r/a'), target: 'VALUE', op: 'EQUAL', value: bytes(expected) }],
+        success: [{ put: { key: bytes('r/txn'), value: bytes('yes') } }, { get: { key: bytes('r/b') } }],
+        failure: [{ put: { key: bytes('r/txn'), value: bytes('no') } }],
+      });
+    const failed = await txn('not-A');
+    expect(failed.succeeded).toBe(false);
+    expect((await get(address, 'r/txn')).kv?.value.toString()).toBe('no');
+    const succeeded = await txn('A');
+    expect(succeeded.succeeded).toBe(true);
+    expect(succeeded.results[1]?.get?.kv?.value.toString()).toBe('B');
+    expect((await get(address, 'r/txn')).kv?.value.toString()).toBe('yes');
   });
 
   it('applies a retried write once, even when the retry reaches another node', async () => {

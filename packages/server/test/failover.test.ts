@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster, type LocalMember } from '../src/localCluster.js';
+import type { StatusResponse } from '../src/proto.js';
 import { closeClients, get, SessionWriter, tempDir } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -73,6 +74,24 @@ async function newLeaderAfter(cluster: LocalCluster, old: number, timeoutMs: num
   throw new Error(`no new leader within ${timeoutMs} ms`);
 }
 
+/** Every member is up and knows the leader (the member restarted by the previous test included). */
+async function everyMemberFollowsALeader(cluster: LocalCluster): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const views = await Promise.all(
+      cluster.members.map((m) =>
+        cluster.call<StatusResponse>(m.clientAddress, 'status', { localOnly: true }, 500).then(
+          (status) => status.leaderId,
+          () => 0,
+        ),
+      ),
+    );
+    if (views.every((leaderId) => leaderId !== 0 && leaderId === views[0])) return;
+    if (Date.now() > deadline) throw new Error(`members do not agree on a leader: ${views.join(',')}`);
+    await sleep(100);
+  }
+}
+
 describe('leader failure under write load', () => {
   const dir = tempDir('failover');
   let cluster: LocalCluster;
@@ -108,7 +127,7 @@ describe('leader failure under write load', () => {
   });
 
   it('hands leadership over on SIGTERM: the node exits 0 and no write fails', async () => {
-    await cluster.waitForLeader();
+    await everyMemberFollowsALeader(cluster);
     const load = startLoad(cluster, 8, 'term');
     await load.progress(16);
     const leader = await cluster.waitForLeader();

@@ -455,7 +455,9 @@ export class SimNode {
   private maybeTakeSnapshot(life: Incarnation): void {
     const applied = life.machine.appliedIndex;
     if (applied - life.lastSnapshotIndex < this.policy.snapshotEveryEntries) return;
-    const snapshot = life.storage.createSnapshot(applied, life.core.confStateAt(applied), life.machine.encodeState());
+    // The membership as of the applied index, as the state machine applied it. (Not
+    // core.confStateAt: with a newer snapshot received but not yet handed out, that throws.)
+    const snapshot = life.storage.createSnapshot(applied, life.machine.confState, life.machine.encodeState());
     const compactIndex = Math.max(life.storage.firstIndex() - 1, applied - this.policy.entriesKeptAfterCompaction);
     if (compactIndex >= life.storage.firstIndex()) life.storage.compact(compactIndex);
     this.disk.saveLocalSnapshot(snapshot);
