@@ -128,8 +128,15 @@ export class ConfHistory {
     return changed;
   }
 
-  reset(baseIndex: number, baseConf: ConfState): void {
-    this.points = [{ index: baseIndex, conf: baseConf }];
+  /**
+   * A leader's snapshot replaced the log after `committed`. Points up to `committed` stay (they
+   * describe committed entries, identical everywhere, which the driver may still be applying);
+   * the snapshot's membership follows them.
+   */
+  restore(committed: number, snapshotIndex: number, snapshotConf: ConfState): void {
+    invariant(snapshotIndex > committed, 'a snapshot is installed past the commit index', { snapshotIndex, committed });
+    this.truncateFrom(committed + 1);
+    this.points.push({ index: snapshotIndex, conf: snapshotConf });
   }
 
   oldestIndex(): number {

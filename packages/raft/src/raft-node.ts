@@ -315,7 +315,8 @@ export class RaftNode {
 
   /**
    * The membership as of `index`, for a driver that makes a snapshot at its applied index.
-   * Valid from the log's compaction point (firstIndex - 1) on; below it throws CompactedError.
+   * Valid for any index the driver has applied, back to the log's compaction point (below it:
+   * CompactedError), also while a snapshot received from the leader waits to be installed.
    */
   confStateAt(index: number): ConfState {
     const oldest = this.confHistory.oldestIndex();
@@ -716,8 +717,8 @@ export class RaftNode {
       this.send({ type: 'appendResponse', to: message.from, index: this.log.committed });
       return;
     }
+    this.confHistory.restore(this.log.committed, index, snapshot.meta.confState);
     this.log.restore(snapshot);
-    this.confHistory.reset(index, snapshot.meta.confState);
     this.send({ type: 'appendResponse', to: message.from, index: this.log.lastIndex() });
   }
 
@@ -910,9 +911,15 @@ export class RaftNode {
     const progress = this.progress.get(message.from)!;
     progress.recentActive = true;
     progress.probeSent = false;
-    // Appends may have been lost with a full window: free one slot so a probe can find out.
-    if (progress.state === 'replicate' && progress.inflights.full()) progress.inflights.freeFirst();
-    if (progress.match < this.log.lastIndex()) this.sendAppend(message.from);
+    if (progress.match < this.log.lastIndex() && !this.maybeSendAppend(message.from, true)) {
+      // The follower is alive and behind, and the window blocks us: appends in flight may have
+      // been lost. Free the oldest slot so one append goes out; the follower's answer (or its
+      // rejection) shows where it stands. Each heartbeat frees one more until one fits.
+      if (progress.state === 'replicate' && progress.inflights.count() > 0) {
+        progress.inflights.freeFirst();
+        this.maybeSendAppend(message.from, true);
+      }
+    }
     if (message.context > progress.readRoundAcked) {
       progress.readRoundAcked = message.context;
       this.maybeConfirmReadRound();

@@ -181,7 +181,10 @@ export interface LogStorage {
   /** The index of the first entry still in the log (snapshot index + 1). */
   firstIndex(): number;
   lastIndex(): number;
-  /** The most recent snapshot; throws SnapshotTemporarilyUnavailableError if not ready yet. */
+  /**
+   * The most recent snapshot; throws SnapshotTemporarilyUnavailableError if not ready yet. A log
+   * that was never compacted may answer with an empty snapshot at index 0 (never sent).
+   */
   snapshot(): Snapshot;
 }
 

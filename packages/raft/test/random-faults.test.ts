@@ -18,7 +18,16 @@ interface RunResult {
 function runRandomFaults(seed: number, steps: number): RunResult {
   const random = seededRandom(seed * 7919 + 1);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const net = new Network([1, 2, 3], { seed, config: { electionTicks: 10, heartbeatTicks: 2, messageBytesMax: 256 } });
+  // Small windows on some seeds, so that lost appends leave the in-flight window blocked.
+  const windows = pick([
+    { inflightMessagesMax: 256, inflightBytesMax: 1 << 20 },
+    { inflightMessagesMax: 4, inflightBytesMax: 1 << 20 },
+    { inflightMessagesMax: 64, inflightBytesMax: 300 },
+  ]);
+  const net = new Network([1, 2, 3], {
+    seed,
+    config: { electionTicks: 10, heartbeatTicks: 2, messageBytesMax: 256, preVote: random() < 0.8, ...windows },
+  });
   net.recordTraffic = false;
   let dropRate = 0;
   let delayRate = 0;

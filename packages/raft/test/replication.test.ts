@@ -181,6 +181,20 @@ describe('§5.3 log replication', () => {
     expect(appliedTexts(net.peer(2))).toEqual(['a', 'b']);
   });
 
+  it('§5.3 appends lost while the byte window is nearly full are found out through heartbeats', () => {
+    const net = new Network([1, 2, 3], {
+      config: { messageBytesMax: 100, inflightBytesMax: 200, inflightMessagesMax: 100 },
+    });
+    net.elect(1);
+    // Four appends of 46 bytes vanish (and every append after them): 184 bytes in flight, and
+    // the next entry no longer fits.
+    net.filter = (m) => !(m.type === 'append' && m.to === 2);
+    for (let i = 0; i < 5; i += 1) net.propose(1, `${i}`.padStart(30, '-'));
+    net.heal();
+    net.tickUntil(() => net.node(2).status().applied === net.node(1).status().commit, 50);
+    expect(appliedTexts(net.peer(2))).toHaveLength(5);
+  });
+
   it('reportUnreachable sends a replicating follower back to probe', () => {
     const net = new Network([1, 2, 3]);
     net.elect(1);

@@ -44,6 +44,30 @@ describe('§7 log compaction and snapshots', () => {
     expect(follower.storage.firstIndex()).toBe(21);
   });
 
+  it('§7 a snapshot arriving while a Ready is being applied leaves confStateAt(applied) answerable', () => {
+    const net = new Network([1, 2, 3]);
+    net.elect(1);
+    net.tick();
+    const follower = net.peer(3);
+    // A Ready that applies up to the bootstrap and the leader's first entry is in progress...
+    net.node(3).step(message({ type: 'heartbeat', from: 1, to: 3, term: 2, commit: 4 }));
+    net.queue.length = 0;
+    const pending = follower.node.ready();
+    // ...when the leader's snapshot arrives.
+    const snapshot = {
+      meta: { index: 30, term: 2, confState: { voters: [1, 2, 3], learners: [4] } },
+      data: new Uint8Array(0),
+    };
+    follower.node.step(message({ type: 'snapshot', from: 1, to: 3, term: 2, snapshot }));
+    net.persist(follower, pending);
+    follower.node.advance(pending);
+    const applied = follower.node.status().applied;
+    expect(follower.node.confStateAt(applied)).toEqual({ voters: [1, 2, 3], learners: [] });
+    drain(follower);
+    expect(follower.node.status()).toMatchObject({ applied: 30, confState: { voters: [1, 2, 3], learners: [4] } });
+    expect(follower.node.confStateAt(30)).toEqual({ voters: [1, 2, 3], learners: [4] });
+  });
+
   it('§7 a snapshot whose last entry the follower already holds keeps the log and only commits', () => {
     const net = new Network([1, 2, 3]);
     net.elect(1);

@@ -1,6 +1,6 @@
 /** gRPC handlers of the KV service: unary calls and the Batch stream share RequestPath. */
 import type * as grpc from '@grpc/grpc-js';
-import { toBatchError, toHoldfastError, toServiceError } from './errors.js';
+import { OverloadedError, toBatchError, toHoldfastError, toServiceError } from './errors.js';
 import { FORWARDED_METADATA } from './forwarder.js';
 import type { NodeMetrics } from './metrics.js';
 import type { BatchRequest, BatchResponse } from './proto.js';
@@ -12,6 +12,8 @@ export interface KvServiceOptions {
   readonly requestTimeoutMs: number;
   /** Counts requests in flight so that shutdown can wait for them. */
   readonly inflight: { count: number };
+  /** Requests in flight on this node at once (all kinds, forwarded ones included). */
+  readonly inflightMax: number;
 }
 
 /** What every server call offers (grpc-js does not export its ServerSurfaceCall type). */
@@ -37,6 +39,10 @@ function contextOf(call: SurfaceCall, options: KvServiceOptions, requestedMs = 0
 }
 
 async function run(options: KvServiceOptions, op: KvOp, context: RequestContext): Promise<KvResult> {
+  if (options.inflight.count >= options.inflightMax) {
+    options.metrics.requests.inc({ op: op.op, outcome: 'overloaded' });
+    throw new OverloadedError(`${options.inflight.count} requests in flight on this node`);
+  }
   options.inflight.count += 1;
   try {
     const result = await options.path.execute(op, context);

@@ -276,6 +276,7 @@ class Node implements RunningNode {
         metrics: this.metrics,
         requestTimeoutMs: config.limits.requestTimeoutMs,
         inflight: this.inflight,
+        inflightMax: config.limits.pendingProposalsMax + config.limits.pendingReadsMax,
       }),
     );
     this.clientServer.addService(this.protos.cluster, this.cluster.implementation());

@@ -34,6 +34,13 @@ describe('self-test: a broken driver is caught', () => {
     expect(failure?.violation?.invariant).toBe('linearizability');
   });
 
+  it('reports a cluster that cannot commit within the liveness bound', () => {
+    // No cluster elects a leader and commits within 3 ticks of healing: the check must say so.
+    const result = runSeed({ seed: 1, nodeCount: 3, steps: 200, livenessTicksMax: 3 });
+    expect(result.violation?.invariant).toBe('liveness');
+    expect(result.violation?.message).toContain('no leader committed a proposal within 3 ticks');
+  });
+
   it('prints the seed, a replay command and the last events of a failure', () => {
     const failure = firstFailure({ ackBeforeSync: true }, 3);
     if (failure === undefined) throw new Error('expected a failure');
