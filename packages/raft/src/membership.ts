@@ -74,7 +74,7 @@ export function bootstrapEntries(voters: readonly NodeId[]): Entry[] {
  * committed (they are identical on every initial member, so any leader holds them).
  */
 export function bootstrapHardState(voters: readonly NodeId[]): HardState {
-  return { term: 1, vote: 0, commit: voters.length };
+  return { term: 1, vote: 0, commit: bootstrapEntries(voters).length };
 }
 
 /** The membership of a fresh log, for tests and for checks. */

@@ -118,7 +118,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'join', kind: 'bool', fallback: false, help: 'start empty and wait to be added through membership' },
   { key: 'peerDial', kind: 'string', fallback: '', help: 'dial overrides: id=host:port,...' },
   { key: 'tickMs', kind: 'int', fallback: 10, min: 1, max: 10_000, help: 'length of one tick' },
-  { key: 'electionTicks', kind: 'int', fallback: 30, min: 2, max: 1_000_000, help: 'election timeout in ticks' },
+  { key: 'electionTicks', kind: 'int', fallback: 40, min: 2, max: 1_000_000, help: 'election timeout in ticks' },
   { key: 'heartbeatTicks', kind: 'int', fallback: 5, min: 1, max: 1_000_000, help: 'heartbeat interval in ticks' },
   { key: 'keyBytesMax', kind: 'int', fallback: 4096, min: 1, max: 64 * 1024, help: 'largest key' },
   { key: 'valueBytesMax', kind: 'int', fallback: MiB, min: 0, max: 16 * MiB, help: 'largest value' },

@@ -62,16 +62,45 @@ function installExitHook(): void {
   });
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function tryListen(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : undefined;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/** The first port of the kernel's range for outgoing connections (their local ports). */
+function ephemeralPortStart(): number {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    const port = Number(low);
+    return Number.isInteger(port) && port > 2048 ? port : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A port free on 127.0.0.1 now. Picked below the ephemeral range, so that the local end of some
+ * outgoing connection cannot take it between this check and the node binding it (with port 0
+ * the kernel hands out ports from that very range).
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralPortStart();
+  const low = Math.max(1024, high - 12_000);
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const candidate = low + Math.floor(Math.random() * (high - low));
+    const port = await tryListen(candidate);
+    if (port !== undefined) return port;
+  }
+  const port = await tryListen(0);
+  if (port === undefined) throw new Error('no free port on 127.0.0.1');
+  return port;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

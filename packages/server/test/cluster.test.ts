@@ -239,7 +239,11 @@ describe('a three-node cluster', () => {
   });
 
   it('replaces a wiped follower through membership; the new member restores from a snapshot', async () => {
-    for (let i = 0; i < 150; i += 1) await writer.put(`bulk-${i}`, `value-${i}`);
+    // Enough writes that the log is compacted past what a new member could fetch entry by entry.
+    const writers = Array.from({ length: 8 }, (_, w) => new SessionWriter(`bulk-${w}`, () => cluster.endpoints()));
+    await Promise.all(writers.map(async (w, n) => {
+      for (let i = n; i < 150; i += writers.length) await w.put(`bulk-${i}`, `value-${i}`);
+    }));
     const old = await followerOf();
     const replacement = await cluster.replaceMember(old);
     expect(replacement.id).not.toBe(old);
@@ -250,13 +254,15 @@ describe('a three-node cluster', () => {
     expect((await get(replacement.clientAddress, 'bulk-0', 'SERIALIZABLE')).kv?.value.toString()).toBe('value-0');
     expect(readFileSync(replacement.logFile, 'utf8')).toMatch(/state restored from a snapshot/);
     const leader = await cluster.waitForLeader();
-    const status = await cluster.call<StatusResponse>(leader.clientAddress, 'status', {});
+    const status = await eventually('a status', () => cluster.call<StatusResponse>(leader.clientAddress, 'status', {}));
     const ids = status.members.map((m) => m.member.id).sort((a, b) => a - b);
     expect(ids).not.toContain(old);
     expect(ids).toContain(replacement.id);
     expect(status.members.find((m) => m.member.id === replacement.id)?.member.learner).toBe(false);
     // The new member serves writes made after it joined, through itself.
-    await call(replacement.clientAddress, 'put', { key: bytes('after-join'), value: bytes('yes') });
-    expect((await get(leader.clientAddress, 'after-join')).kv?.value.toString()).toBe('yes');
-  });
+    await eventually('a write through the new member', () =>
+      call(replacement.clientAddress, 'put', { key: bytes('after-join'), value: bytes('yes') }),
+    );
+    expect((await eventually('a read', () => get(leader.clientAddress, 'after-join'))).kv?.value.toString()).toBe('yes');
+  }, 90_000);
 });

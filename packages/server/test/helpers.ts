@@ -58,11 +58,20 @@ export interface GetAnswer {
   header: { revision: number; memberId: number };
 }
 
-export async function get(address: string, key: string, consistency = 'LINEARIZABLE'): Promise<GetAnswer> {
-  return call<GetAnswer>(address, 'get', { key: bytes(key), consistency });
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A read on one node, retried while that node answers UNAVAILABLE (no leader yet, an election). */
+export async function get(address: string, key: string, consistency = 'LINEARIZABLE'): Promise<GetAnswer> {
+  const giveUp = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await call<GetAnswer>(address, 'get', { key: bytes(key), consistency });
+    } catch (error) {
+      if ((error as CallError).code !== grpc.status.UNAVAILABLE || Date.now() > giveUp) throw error;
+      await sleep(50);
+    }
+  }
+}
 
 function retryable(error: unknown): boolean {
   const code = (error as CallError).code;

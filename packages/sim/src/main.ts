@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatFailure, runSeedsUntilStopped } from './runner.js';
 import type { SimDefects } from './simulation.js';
 
-function positiveInteger(value: string): number {
+function nonNegativeInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a non-negative integer');
   return parsed;
@@ -18,12 +18,12 @@ const defectsByFlag: Record<string, SimDefects> = {
 const program = new Command()
   .name('holdfast-sim')
   .description('Deterministic simulation of the Raft core under network, disk and node faults')
-  .option('--seeds <n>', 'number of seeds to run', positiveInteger)
-  .option('--seed <s>', 'first seed (alone: replay just this seed)', positiveInteger, 1)
+  .option('--seeds <n>', 'number of seeds to run', nonNegativeInteger)
+  .option('--seed <s>', 'first seed (alone: replay just this seed)', nonNegativeInteger, 1)
   .addOption(new Option('--nodes <n>', 'cluster size').choices(['3', '5']).default('3'))
-  .option('--steps <m>', 'ticks of faults per seed', positiveInteger, 1000)
+  .option('--steps <m>', 'ticks of faults per seed', nonNegativeInteger, 1000)
   .option('--no-linearizability', 'skip the linearizability check of the client history')
-  .option('--liveness-ticks <n>', 'ticks a healed cluster has to commit again (default 400; 2000 without pre-vote)', positiveInteger)
+  .option('--liveness-ticks <n>', 'ticks a healed cluster has to commit again (default 400; 2000 without pre-vote)', nonNegativeInteger)
   .addOption(
     new Option('--defect <name>', 'self-test only: break safety on purpose').choices(Object.keys(defectsByFlag)).hideHelp(),
   )
