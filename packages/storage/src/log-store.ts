@@ -486,7 +486,12 @@ async function loadLog(
   for await (const [key, value] of db.iterator({ gte: entryKeyLow, lt: entryKeyHigh })) {
     stored.push({ index: indexOfEntryKey(key), check: checkRecord(value, limits.entryBytesMax) });
   }
-  const kept = await cutTornTail(db, stored, context);
+  // Refuse before cutting anything: a cut that reaches committed entries must leave the
+  // evidence on disk for the operator.
+  const keptCount = tornTailStart(stored, context);
+  const keptLastIndex = keptCount === 0 ? base.index : stored[keptCount - 1]!.index;
+  assertCommitWithinLog(hardState, { lastIndex: keptLastIndex, dir, logger: context.logger, cut: keptCount < stored.length });
+  const kept = await cutTornTail(db, stored, { ...context, keptCount });
   const entries: Entry[] = [];
   const entryBytes: number[] = [];
   let expectedIndex = base.index + 1;
@@ -502,8 +507,8 @@ async function loadLog(
     expectedIndex++;
   }
   const lastIndex = base.index + entries.length;
-  const repairedHardState = clampCommit(hardState, { lastIndex, dir, logger: context.logger, cut: kept.length < stored.length });
-  return { hardState: repairedHardState, confState, snapshot, base, entries, entryBytes };
+  const checkedHardState = assertCommitWithinLog(hardState, { lastIndex, dir, logger: context.logger, cut: kept.length < stored.length });
+  return { hardState: checkedHardState, confState, snapshot, base, entries, entryBytes };
 }
 
 function decodeStoredEntry(payload: Uint8Array, context: { dir: string; index: number }): Entry {
@@ -531,13 +536,9 @@ function asPlainBytes(entry: Entry): Entry {
  * A torn tail (the last records partial or failing their checksum) is cut and reported. A bad
  * record followed by a good one, or a forged length anywhere, is corruption.
  */
-async function cutTornTail(
-  db: Level<Bytes, Bytes>,
-  stored: readonly StoredEntry[],
-  context: { dir: string; logger: StorageLogger },
-): Promise<StoredEntry[]> {
+function tornTailStart(stored: readonly StoredEntry[], context: { dir: string }): number {
   const firstBad = stored.findIndex((entry) => entry.check.kind !== 'ok');
-  if (firstBad === -1) return [...stored];
+  if (firstBad === -1) return stored.length;
   for (let position = firstBad; position < stored.length; position++) {
     const { index, check } = stored[position]!;
     if (check.kind === 'forged') throw new LogCorruptionError(context.dir, index, check.reason);
@@ -547,6 +548,16 @@ async function cutTornTail(
       throw new LogCorruptionError(context.dir, bad.index, `${reason}, and good entries follow (up to ${index})`);
     }
   }
+  return firstBad;
+}
+
+async function cutTornTail(
+  db: Level<Bytes, Bytes>,
+  stored: readonly StoredEntry[],
+  context: { dir: string; logger: StorageLogger; keptCount: number },
+): Promise<StoredEntry[]> {
+  const firstBad = context.keptCount;
+  if (firstBad === stored.length) return [...stored];
   const cut = stored.slice(firstBad);
   await db.batch(
     cut.map(({ index }) => ({ type: 'del' as const, key: entryKey(index) })),
@@ -565,25 +576,19 @@ async function cutTornTail(
 }
 
 /**
- * The hard state is written in the same batch as the entries it commits, so commit > lastIndex
- * can only follow a torn-tail cut; then the commit index is lowered to what remains (the
- * leader re-sends it). Without a cut it is corruption.
+ * The hard state is written in the same synced batch as the entries it commits, so every entry
+ * at or below the commit index was durable once. If a torn-tail cut reaches below it, synced data
+ * was lost: this member may have been counted in the quorum that committed those entries, so
+ * serving on (even with a lowered commit index) could lose an acknowledged write. Refuse to start;
+ * the operator replaces the member through membership (docs/operations.md).
  */
-function clampCommit(
+function assertCommitWithinLog(
   hardState: HardState | undefined,
   context: { lastIndex: number; dir: string; logger: StorageLogger; cut: boolean },
 ): HardState | undefined {
   if (hardState === undefined || hardState.commit <= context.lastIndex) return hardState;
-  if (!context.cut) {
-    throw new LogCorruptionError(
-      context.dir,
-      context.lastIndex + 1,
-      `hard state commits ${hardState.commit} but the log ends at ${context.lastIndex}`,
-    );
-  }
-  context.logger.warn(
-    { path: context.dir, commit: hardState.commit, lastIndex: context.lastIndex },
-    'lowered the commit index to the repaired log',
-  );
-  return { ...hardState, commit: context.lastIndex };
+  const reason = context.cut
+    ? `committed entries up to ${hardState.commit} were unreadable and cut; the log now ends at ${context.lastIndex}`
+    : `hard state commits ${hardState.commit} but the log ends at ${context.lastIndex}`;
+  throw new LogCorruptionError(context.dir, context.lastIndex + 1, reason);
 }

@@ -101,8 +101,8 @@ describe('LevelLogStorage', () => {
     });
   });
 
-  it('cuts several last entries whose checksums fail, and lowers a commit index past the cut', async () => {
-    await writeLog(entriesFrom({ first: 1, last: 5, term: 1 }), 5);
+  it('cuts several last entries whose checksums fail when they are above the commit index', async () => {
+    await writeLog(entriesFrom({ first: 1, last: 5, term: 1 }), 3);
     await withRawDb(dir, async (db) => {
       for (const index of [4, 5]) {
         const stored = Buffer.from((await db.get(entryKey(index)))!);
@@ -114,8 +114,21 @@ describe('LevelLogStorage', () => {
     const log = await open(logger);
     expect(log.lastIndex()).toBe(3);
     expect(log.initialState().hardState.commit).toBe(3);
-    expect(logger.warnings).toContain('lowered the commit index to the repaired log');
+    expect(logger.warnings).toContain('cut a torn tail from the log');
     await log.close();
+  });
+
+  it('refuses to start when a torn tail would cut committed entries (synced data was lost)', async () => {
+    await writeLog(entriesFrom({ first: 1, last: 5, term: 1 }), 5);
+    await withRawDb(dir, async (db) => {
+      for (const index of [4, 5]) {
+        const stored = Buffer.from((await db.get(entryKey(index)))!);
+        stored[stored.byteLength - 1]! ^= 0xff;
+        await db.put(entryKey(index), stored);
+      }
+    });
+    await expect(open(recordingLogger())).rejects.toThrow(/committed entries up to 5/);
+    await expect(open(recordingLogger())).rejects.toThrow(LogCorruptionError);
   });
 
   it('refuses a bad entry in the middle of the log, naming the path and the index', async () => {
