@@ -134,7 +134,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'peerQueueMessagesMax', kind: 'int', fallback: 4096, min: 16, max: 1_000_000, help: 'queued per peer' },
   { key: 'sessionTtlMs', kind: 'int', fallback: 10 * 60_000, min: 1000, max: 7 * 86_400_000, help: 'session expiry' },
   { key: 'sessionsMax', kind: 'int', fallback: 10_000, min: 1, max: 10_000_000, help: 'client sessions kept' },
-  { key: 'sessionAnswersMax', kind: 'int', fallback: 256, min: 1, max: 1024, help: 'answers kept per session' },
+  { key: 'sessionAnswersMax', kind: 'int', fallback: 8, min: 1, max: 1024, help: 'answers kept per session' },
   { key: 'snapshotEntries', kind: 'int', fallback: 10_000, min: 16, max: 100_000_000, help: 'snapshot every N applied' },
   { key: 'snapshotCatchupEntries', kind: 'int', fallback: 5000, min: 0, max: 100_000_000, help: 'entries kept' },
   { key: 'requestTimeoutMs', kind: 'int', fallback: 5000, min: 10, max: 600_000, help: 'default request deadline' },

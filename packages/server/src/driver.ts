@@ -117,7 +117,12 @@ export class NodeDriver {
   private ticksSeen = 0;
   /** Reads confirmed at an index, waiting for the state machine to get there. */
   private readsAwaitingApply: { index: number; waiters: ReadWaiter[] }[] = [];
-  private readRequestId = 0;
+  /**
+   * Read request ids start at a random point so that a leader's late answer to a read of this
+   * member's previous process (same member id, ids counted from the same start) is not taken
+   * for the answer to a read of this one, which may have begun after that older read index.
+   */
+  private readRequestId = Math.floor(Math.random() * 2 ** 40);
   private pendingReadCount = 0;
 
   /** A Ready is being persisted (or a snapshot is being taken). Invariant: at most one Ready in flight. */
@@ -494,19 +499,30 @@ export class NodeDriver {
 
   private async apply(entries: readonly Entry[]): Promise<void> {
     const started = process.hrtime.bigint();
-    const results = await this.sm.apply(entries);
+    // Writers are answered as soon as the results are computed: their entries are committed
+    // (durable on a quorum) and the results are fixed; the state machine's own write is not
+    // synced anyway (a crash replays it from the log). Reads wait for appliedIndex, which moves
+    // only after that write, so a linearizable read after the answer still sees the write.
+    const results = await this.sm.apply(entries, { onComputed: (computed) => this.answerWriters(computed, false) });
     this.options.metrics.applySeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.options.metrics.appliedIndex.set(this.sm.appliedIndex);
     this.appliedSinceSnapshot += results.length;
+    // Membership changes are answered (and announced) once the new membership is readable.
+    this.answerWriters(results, true);
+    if (results.length < entries.length) this.failWaitersAtOrBelow(this.sm.appliedIndex);
+    this.options.metrics.pendingProposals.set(this.waiters.size);
+  }
+
+  /** Answers the waiters of `results`: plain writes when `confChanges` is false, else membership changes. */
+  private answerWriters(results: readonly ApplyResult[], confChanges: boolean): void {
     for (const result of results) {
-      if (result.outcome.type === 'confChange') this.options.onConfChange?.(result);
+      if ((result.outcome.type === 'confChange') !== confChanges) continue;
+      if (confChanges) this.options.onConfChange?.(result);
       const waiter = this.waiters.get(result.index);
       if (!waiter) continue;
       // Another leader's entry took this index: ours was never committed.
       this.finishWaiter(result.index, waiter, waiter.term === result.term ? result : new NotLeaderError(''));
     }
-    if (results.length < entries.length) this.failWaitersAtOrBelow(this.sm.appliedIndex);
-    this.options.metrics.pendingProposals.set(this.waiters.size);
   }
 
   /** Entries the state machine skipped (it was restored past them from a snapshot): outcome unknown. */

@@ -66,6 +66,7 @@ export type {
 } from './results.js';
 export { LevelLogStorage, type LogBootstrap, type LogSave, type LogStoreOptions } from './log-store.js';
 export {
+  type ApplyHooks,
   KvStateMachine,
   type RangeRequest,
   type SnapshotReader,

@@ -162,6 +162,12 @@ interface ApplyBatch {
  * - revision only grows, by one per command that changed a key (a txn counts once);
  * - every key's createRevision <= modRevision <= revision and version >= 1.
  */
+/** Optional callbacks of KvStateMachine.apply. */
+export interface ApplyHooks {
+  /** The batch's results, once computed and before the batch is written; must not throw. */
+  readonly onComputed?: (results: readonly ApplyResult[]) => void;
+}
+
 export class KvStateMachine {
   /** Serializes apply, snapshot opening and restore: each sees the state the one before left. */
   private exclusive: Promise<void> = Promise.resolve();
@@ -251,9 +257,15 @@ export class KvStateMachine {
    * Entries at or below appliedIndex are skipped (no result); a gap throws (a bug in the caller).
    * Returns one result per applied entry. Bad commands give an 'invalid' result, never a throw.
    * Concurrent calls are serialized.
+   *
+   * `onComputed` (optional) receives the results as soon as they are computed, before the
+   * batch reaches LevelDB: the entries are committed (durable in the log on a quorum) and the
+   * results are fixed by them, so a writer may be answered without waiting for this unsynced
+   * write. Readers still see the batch only once it is written (`appliedIndex` and `get` move
+   * together after the write), so a linearizable read that waits for `appliedIndex` sees it.
    */
-  async apply(entries: readonly Entry[]): Promise<ApplyResult[]> {
-    return this.runExclusive(() => this.applyNow(entries));
+  async apply(entries: readonly Entry[], hooks: ApplyHooks = {}): Promise<ApplyResult[]> {
+    return this.runExclusive(() => this.applyNow(entries, hooks));
   }
 
   /** The key, or undefined if it does not exist. Reads the state as of the last finished apply. */
@@ -416,7 +428,7 @@ export class KvStateMachine {
     }
   }
 
-  private async applyNow(entries: readonly Entry[]): Promise<ApplyResult[]> {
+  private async applyNow(entries: readonly Entry[], hooks: ApplyHooks): Promise<ApplyResult[]> {
     const pending = entries.filter((entry) => entry.index > this.meta.appliedIndex);
     if (pending.length === 0) return [];
     const batch: ApplyBatch = {
@@ -430,7 +442,7 @@ export class KvStateMachine {
       sessionWrites: new Map(),
     };
     try {
-      const results = await this.applyAndWrite(pending, batch);
+      const results = await this.applyAndWrite(pending, batch, hooks);
       if (batch.sessionsChanging) this.sessions.commitChange();
       return results;
     } catch (error) {
@@ -440,7 +452,7 @@ export class KvStateMachine {
     }
   }
 
-  private async applyAndWrite(pending: readonly Entry[], batch: ApplyBatch): Promise<ApplyResult[]> {
+  private async applyAndWrite(pending: readonly Entry[], batch: ApplyBatch, hooks: ApplyHooks): Promise<ApplyResult[]> {
     const commands = pending.map(decodeEntryCommand);
     await batch.writeSet.prefetch(commands.flatMap(keyUsesOfEntry));
     const results: ApplyResult[] = [];
@@ -452,7 +464,9 @@ export class KvStateMachine {
       results.push(await this.applyEntry(entry, commands[position], batch));
       batch.meta = { ...batch.meta, appliedIndex: entry.index, appliedTerm: entry.term };
     }
-    await this.writeBatch(batchOperations(batch), { sync: this.options.applySync });
+    const operations = batchOperations(batch);
+    hooks.onComputed?.(results);
+    await this.writeBatch(operations, { sync: this.options.applySync });
     this.rememberKeyMeta(batch.writeSet);
     this.meta = batch.meta;
     return results;
