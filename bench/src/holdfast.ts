@@ -114,8 +114,18 @@ export class HoldfastTarget implements ClusterTarget {
       attemptTimeoutMs: Math.min(options.deadlineMs, 1000),
       clientId: `bench-${options.clientIndex}-${this.prng.nextUint32().toString(16)}`,
       random: () => this.prng.nextFloat(),
+      // A node names the leader by its real client address; follow the hint through that
+      // member's proxy so the client-link faults keep applying.
+      resolveAddress: (advertised) => this.clientProxyFor(advertised),
     });
     return new HoldfastKv(client);
+  }
+
+  private clientProxyFor(advertised: string): string | undefined {
+    const member = this.cluster?.members.find((m) => m.clientAddress === advertised);
+    if (member !== undefined) return this.clientProxies.get(member.id)?.address;
+    const proxied = [...this.clientProxies.values()].find((proxy) => proxy.address === advertised);
+    return proxied?.address;
   }
 
   classifyError(error: unknown, options: { write: boolean }): ErrorCertainty {
