@@ -6,7 +6,7 @@
  * together at the next turn, so one fsync serves every write that arrived during the last one
  * (group commit).
  */
-import type { ConfChange, Entry, Message, NodeId, RaftStatus, Ready, Role } from '@holdfast/raft';
+import type { ConfChange, Entry, HardState, Message, NodeId, RaftStatus, Ready, Role } from '@holdfast/raft';
 import type { ApplyResult, KvStateMachine, LevelLogStorage } from '@holdfast/storage';
 import type { Logger } from 'pino';
 import type { Failpoints, NodeLimits } from './config.js';
@@ -143,6 +143,12 @@ export class NodeDriver {
   /** Readys handed to the apply worker and not yet applied. */
   private appliesPending = 0;
   private snapshotDue = false;
+  /**
+   * The newest hard state that differs from the stored one only in its commit index, kept
+   * back from a write of its own (see `persist`). Written with the next log write, before a
+   * compaction (the stored commit must not fall below the snapshot) and at stop.
+   */
+  private hardStateUnwritten: HardState | undefined;
   /** Last log index this node has made durable (entries of Readys whose write finished). */
   private durableIndex: number;
 
@@ -477,18 +483,26 @@ export class NodeDriver {
   }
 
   private async persist(ready: Ready): Promise<void> {
-    const hasWork = ready.snapshot !== undefined || ready.entries.length > 0 || ready.hardState !== undefined;
-    if (!hasWork) return;
+    const logChanges = ready.snapshot !== undefined || ready.entries.length > 0;
+    if (!logChanges && !ready.mustSync) {
+      // Only the commit index moved. It needs no write of its own: after a restart the node
+      // learns it again from the leader and the state machine skips what it already applied.
+      // It rides along with the next write of the log (or before a compaction, or at stop).
+      if (ready.hardState) this.hardStateUnwritten = ready.hardState;
+      return;
+    }
+    const hardState = ready.hardState ?? this.hardStateUnwritten;
     const { failpoints } = this.options;
     if (failpoints.diskFull) throw new DiskFullError('failpoint disk-full: the log write failed (no space left on device)');
     const sync = ready.mustSync || ready.snapshot !== undefined;
     const started = process.hrtime.bigint();
     await this.log.save({
-      ...(ready.hardState ? { hardState: ready.hardState } : {}),
+      ...(hardState ? { hardState } : {}),
       entries: ready.entries,
       ...(ready.snapshot ? { snapshot: ready.snapshot } : {}),
       sync,
     });
+    if (this.hardStateUnwritten === hardState) this.hardStateUnwritten = undefined;
     if (sync) {
       if (failpoints.fsyncFail) throw new FsyncFailedError('failpoint fsync-fail: fsync of the log returned EIO');
       if (failpoints.fsyncDelayMs > 0) await sleep(failpoints.fsyncDelayMs);
@@ -566,6 +580,7 @@ export class NodeDriver {
     // The state machine's applies are not synced on their own: make them durable before the log
     // entries that could replay them are dropped.
     await this.sm.sync();
+    await this.writeUnwrittenHardState();
     const index = this.sm.appliedIndex;
     const snapshot = {
       meta: { index, term: this.sm.appliedTerm, confState: this.sm.confState },
@@ -575,6 +590,13 @@ export class NodeDriver {
     await this.log.compact({ snapshot, keepAfterIndex });
     this.options.metrics.snapshots.inc();
     this.options.logger.info({ index, keepAfterIndex }, 'snapshot taken; log compacted');
+  }
+
+  private async writeUnwrittenHardState(): Promise<void> {
+    const hardState = this.hardStateUnwritten;
+    if (hardState === undefined) return;
+    await this.log.save({ hardState, entries: [], sync: false });
+    if (this.hardStateUnwritten === hardState) this.hardStateUnwritten = undefined;
   }
 
   /**
@@ -640,6 +662,9 @@ export class NodeDriver {
     this.holds += 1;
     await this.whenIdle();
     this.stopped = true;
+    await this.writeUnwrittenHardState().catch((error: unknown) => {
+      this.options.logger.warn({ error: (error as Error).message }, 'could not write the last commit index at stop');
+    });
     const stopping = new StoppingError();
     for (const [index, waiter] of this.waiters) this.finishWaiter(index, waiter, stopping);
     for (const p of this.inboxProposals) p.waiter.reject(stopping);
