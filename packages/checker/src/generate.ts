@@ -10,7 +10,7 @@ export interface GenerateHistoryOptions {
   /** Share of operations that fail without effect. */
   failedRatio?: number;
   /** When set, values are drawn from this many strings, so equal values get written again. */
-  valueAlphabetSize?: number;
+  valueAlphabetSize?: number | undefined;
   /** Longest operation, in time units. Default 100. */
   durationMax?: number;
 }
