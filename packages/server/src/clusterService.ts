@@ -20,8 +20,8 @@ export interface ClusterHost {
   /** Current members (learner flag included), sorted by id. */
   members(): MemberRecord[];
   header(): ResponseHeader;
-  /** Ids this node has seen removed, so that a new member never reuses one. */
-  removedIds(): ReadonlySet<number>;
+  /** The highest member id ever applied (removed members included), so a new member never reuses one. */
+  memberIdMax(): number;
   /** Learners whose match index is within this many entries of the commit index may be promoted. */
   readonly promoteLagEntriesMax: number;
 }
@@ -111,7 +111,7 @@ export class ClusterService {
       ...this.host.members().map((m) => m.id),
       ...status.confState.voters,
       ...status.confState.learners,
-      ...this.host.removedIds(),
+      this.host.memberIdMax(),
       this.host.selfId,
     ];
     return Math.max(0, ...known) + 1;

@@ -98,8 +98,6 @@ class Node implements RunningNode {
   readonly clientServer: grpc.Server;
   readonly peerServer: grpc.Server;
   readonly inflight = { count: 0 };
-  /** Members seen removed while this process ran: a new member never gets one of their ids. */
-  private readonly removed = new Set<number>();
   private knownIds = new Set<number>();
   private metricsServer: HttpServer | undefined;
   private ticker: NodeJS.Timeout | undefined;
@@ -189,7 +187,7 @@ class Node implements RunningNode {
       requestTimeoutMs: config.limits.requestTimeoutMs,
       members: () => this.members(),
       header: () => this.requestPath.header(),
-      removedIds: () => this.removed,
+      memberIdMax: () => this.sm.memberIdMax,
       promoteLagEntriesMax: Math.max(100, config.limits.snapshotCatchupEntries),
     });
   }
@@ -223,7 +221,6 @@ class Node implements RunningNode {
     const current = new Set(this.members().map((m) => m.id));
     for (const id of this.knownIds) {
       if (current.has(id)) continue;
-      this.removed.add(id);
       if (id !== this.config.id) this.transport.dropPeer(id);
     }
     this.knownIds = current;

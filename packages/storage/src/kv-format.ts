@@ -30,6 +30,11 @@ export interface StateMeta {
   readonly revision: number;
   readonly confState: ConfState;
   readonly members: readonly MemberRecord[];
+  /**
+   * The highest member id that was ever part of the membership (removed ones included), so a new
+   * member never gets the id of an old one whose stale data might still be around. Never goes back.
+   */
+  readonly memberIdMax: number;
   /** The highest proposedAtMs applied: the clock sessions expire by. Never goes back. */
   readonly sessionClockMs: number;
   /** Counts session touches; orders sessions from least to most recently used. */
@@ -42,6 +47,7 @@ export const freshMeta: StateMeta = {
   revision: 0,
   confState: { voters: [], learners: [] },
   members: [],
+  memberIdMax: 0,
   sessionClockMs: 0,
   sessionTouches: 0,
 };

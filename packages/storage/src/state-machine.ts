@@ -83,6 +83,7 @@ export interface StateSnapshotMeta {
   readonly revision: number;
   readonly confState: ConfState;
   readonly members: readonly MemberRecord[];
+  readonly memberIdMax: number;
 }
 
 /**
@@ -229,6 +230,11 @@ export class KvStateMachine {
     return this.meta.confState;
   }
 
+  /** The highest member id ever in the membership, removed members included (ids are never reused). */
+  get memberIdMax(): number {
+    return this.meta.memberIdMax;
+  }
+
   /** Known members, sorted by id, as of appliedIndex. */
   members(): readonly MemberRecord[] {
     return this.meta.members;
@@ -246,7 +252,13 @@ export class KvStateMachine {
   async bootstrapMembers(options: { confState: ConfState; members: readonly MemberRecord[] }): Promise<void> {
     await this.runExclusive(async () => {
       assert(this.meta.appliedIndex === 0, `bootstrapMembers on a state machine at index ${this.meta.appliedIndex}`);
-      const meta: StateMeta = { ...this.meta, confState: options.confState, members: sortMembers(options.members) };
+      const ids = [...options.confState.voters, ...options.confState.learners, ...options.members.map((m) => m.id)];
+      const meta: StateMeta = {
+        ...this.meta,
+        confState: options.confState,
+        members: sortMembers(options.members),
+        memberIdMax: Math.max(this.meta.memberIdMax, ...ids),
+      };
       await this.writeBatch([{ type: 'put', key: metaKey, value: packr.pack(meta) }], { sync: true });
       this.meta = meta;
     });
@@ -544,7 +556,8 @@ export class KvStateMachine {
   private applyConfChange(change: ConfChange, batch: ApplyBatch): EntryOutcome {
     const member = this.memberFromContext(change);
     const { confState, members } = changeMembership(batch.meta, change, member);
-    batch.meta = { ...batch.meta, confState, members };
+    const memberIdMax = Math.max(batch.meta.memberIdMax, change.nodeId);
+    batch.meta = { ...batch.meta, confState, members, memberIdMax };
     return { type: 'confChange', confState, members };
   }
 
@@ -669,6 +682,7 @@ function publicMeta(meta: StateMeta): StateSnapshotMeta {
     revision: meta.revision,
     confState: meta.confState,
     members: meta.members,
+    memberIdMax: meta.memberIdMax,
   };
 }
 

@@ -270,6 +270,29 @@ describe('KvStateMachine', () => {
     expect(sm.members().map((m) => m.id)).toEqual([2, 4]);
   });
 
+  it('remembers the highest member id ever used, across removal, reopen and snapshot restore', async () => {
+    await sm.apply([
+      { type: 'confChange', index: 1, term: 1, change: { type: 'addVoter', nodeId: 1 } },
+      { type: 'confChange', index: 2, term: 1, change: { type: 'addLearner', nodeId: 7 } },
+      { type: 'confChange', index: 3, term: 1, change: { type: 'removeNode', nodeId: 7 } },
+    ]);
+    expect(sm.members().map((m) => m.id)).toEqual([1]);
+    expect(sm.memberIdMax).toBe(7);
+    await sm.close();
+    sm = await open();
+    expect(sm.memberIdMax).toBe(7);
+    const reader = await sm.openSnapshotReader();
+    expect(reader.meta.memberIdMax).toBe(7);
+    const other = await KvStateMachine.open({ dir: `${dir}/restored` });
+    try {
+      await other.restoreSnapshot(reader.chunks());
+      expect(other.memberIdMax).toBe(7);
+    } finally {
+      await reader.close();
+      await other.close();
+    }
+  });
+
   it('serves ranges by prefix and interval with a hard limit and continuation', async () => {
     await sm.close();
     sm = await open({ limits: { rangeResultsMax: 3 } });
