@@ -20,6 +20,7 @@ export interface NodeLimits {
   readonly requestBytesMax: number;
   readonly batchOpsMax: number;
   readonly rangeLimitMax: number;
+  readonly rangeBytesMax: number;
   readonly pendingProposalsMax: number;
   readonly pendingReadsMax: number;
   readonly uncommittedBytesMax: number;
@@ -125,6 +126,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'requestBytesMax', kind: 'int', fallback: 1536 * 1024, min: 64, max: 64 * MiB, help: 'largest request' },
   { key: 'batchOpsMax', kind: 'int', fallback: 128, min: 1, max: 10_000, help: 'operations in one txn' },
   { key: 'rangeLimitMax', kind: 'int', fallback: 1000, min: 1, max: 1_000_000, help: 'keys in one range answer' },
+  { key: 'rangeBytesMax', kind: 'int', fallback: 4 * MiB, min: 1024, max: 256 * MiB, help: 'key and value bytes in one range answer' },
   { key: 'pendingProposalsMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'writes waiting' },
   { key: 'pendingReadsMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'reads waiting' },
   { key: 'uncommittedBytesMax', kind: 'int', fallback: 64 * MiB, min: MiB, max: 4096 * MiB, help: 'leader backlog' },
@@ -334,6 +336,7 @@ function buildLimits(r: Resolved): NodeLimits {
     requestBytesMax: n('requestBytesMax'),
     batchOpsMax: n('batchOpsMax'),
     rangeLimitMax: n('rangeLimitMax'),
+    rangeBytesMax: n('rangeBytesMax'),
     pendingProposalsMax: n('pendingProposalsMax'),
     pendingReadsMax: n('pendingReadsMax'),
     uncommittedBytesMax: n('uncommittedBytesMax'),

@@ -57,6 +57,7 @@ export function storageLimitsOf(config: NodeConfig): StorageLimits {
     txnOpsMax: limits.batchOpsMax,
     txnComparesMax: limits.batchOpsMax,
     rangeResultsMax: limits.rangeLimitMax,
+    rangeBytesMax: limits.rangeBytesMax,
     commandBytesMax: limits.requestBytesMax,
   });
 }

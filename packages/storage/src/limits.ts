@@ -15,6 +15,11 @@ export interface StorageLimits {
   readonly txnComparesMax: number;
   /** Keys one range returns; a larger (or zero) requested limit is capped to this. */
   readonly rangeResultsMax: number;
+  /**
+   * Bytes of keys and values in one range answer. A page stops before it would pass this (with
+   * `more` set), but always holds at least one key, so a cursor always advances.
+   */
+  readonly rangeBytesMax: number;
   /** Bytes of one encoded command (what goes into a log entry). */
   readonly commandBytesMax: number;
   /** Bytes of a session's client id. */
@@ -27,6 +32,7 @@ export const defaultStorageLimits: StorageLimits = {
   txnOpsMax: 128,
   txnComparesMax: 128,
   rangeResultsMax: 10_000,
+  rangeBytesMax: 4 * 1024 * 1024,
   commandBytesMax: 1536 * 1024,
   clientIdBytesMax: 128,
 };
@@ -80,6 +86,7 @@ export function resolveStorageLimits(overrides: Partial<StorageLimits> = {}): St
   requirePositiveInteger('txnOpsMax', limits.txnOpsMax, 10_000);
   requirePositiveInteger('txnComparesMax', limits.txnComparesMax, 10_000);
   requirePositiveInteger('rangeResultsMax', limits.rangeResultsMax, 1_000_000);
+  requirePositiveInteger('rangeBytesMax', limits.rangeBytesMax, 1024 * 1024 * 1024);
   requirePositiveInteger('commandBytesMax', limits.commandBytesMax, 256 * 1024 * 1024);
   requirePositiveInteger('clientIdBytesMax', limits.clientIdBytesMax, 4096);
   if (limits.commandBytesMax < limits.keyBytesMax + limits.valueBytesMax) {

@@ -307,12 +307,16 @@ export class KvStateMachine {
       const revision = metaBytes === undefined ? 0 : this.decodeMeta(metaBytes).revision;
       const kvs: KeyValue[] = [];
       let more = false;
+      let answerBytes = 0;
       for await (const [key, value] of this.db.iterator({ ...bounds, limit: limit + 1, snapshot })) {
-        if (kvs.length === limit) {
+        const kv = toKeyValue(userKeyOf(key), this.decodeStored(value), { keysOnly: request.keysOnly === true });
+        const kvBytes = kv.key.byteLength + kv.value.byteLength;
+        if (kvs.length === limit || (kvs.length > 0 && answerBytes + kvBytes > this.limits.rangeBytesMax)) {
           more = true;
           break;
         }
-        kvs.push(toKeyValue(userKeyOf(key), this.decodeStored(value), { keysOnly: request.keysOnly === true }));
+        kvs.push(kv);
+        answerBytes += kvBytes;
       }
       const continuation = kvs[kvs.length - 1]?.key ?? new Uint8Array(0);
       return { kvs, more, continuation, revision };

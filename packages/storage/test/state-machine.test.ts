@@ -293,6 +293,23 @@ describe('KvStateMachine', () => {
     }
   });
 
+  it('stops a range page at rangeBytesMax, always returning at least one key', async () => {
+    await sm.close();
+    sm = await open({ limits: { rangeBytesMax: 2500 } });
+    for (const key of ['k1', 'k2', 'k3', 'k4']) await run(put(key, 'x'.repeat(1000)));
+    const first = await sm.range({ prefix: bytes('k') });
+    expect(first.kvs.map((kv) => text(kv.key))).toEqual(['k1', 'k2']);
+    expect(first.more).toBe(true);
+    const second = await sm.range({ prefix: bytes('k'), after: first.continuation });
+    expect(second.kvs.map((kv) => text(kv.key))).toEqual(['k3', 'k4']);
+    expect(second.more).toBe(false);
+    await sm.close();
+    sm = await open({ limits: { rangeBytesMax: 10 } });
+    const tiny = await sm.range({ prefix: bytes('k') });
+    expect(tiny.kvs.map((kv) => text(kv.key))).toEqual(['k1']);
+    expect(tiny.more).toBe(true);
+  });
+
   it('serves ranges by prefix and interval with a hard limit and continuation', async () => {
     await sm.close();
     sm = await open({ limits: { rangeResultsMax: 3 } });
