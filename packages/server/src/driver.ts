@@ -228,7 +228,10 @@ export class NodeDriver {
     if (this.role !== 'leader') throw this.notLeader();
     const { term, index } = this.core.proposeConfChange(change);
     this.schedule();
-    return new Promise((resolve, reject) => this.addWaiter(index, { term, resolve, reject, timer: undefined }, deadlineMs));
+    return new Promise((resolve, reject) => {
+      this.addWaiter(index, { term, resolve, reject, timer: undefined }, deadlineMs);
+      this.options.metrics.pendingProposals.set(this.waiters.size);
+    });
   }
 
   /** Resolves once the local state machine reflects every write committed before the call. */
@@ -361,6 +364,7 @@ export class NodeDriver {
       this.addWaiter(placed.firstIndex + i, { ...p.waiter, term: placed.term }, p.deadlineMs);
     }
     this.options.metrics.proposals.inc({ outcome: 'proposed' }, batch.length);
+    this.options.metrics.pendingProposals.set(this.waiters.size);
   }
 
   private addWaiter(index: number, waiter: ProposalWaiter, deadlineMs: number): void {
@@ -371,7 +375,6 @@ export class NodeDriver {
       if (this.waiters.get(index) === waiter) this.finishWaiter(index, waiter, new TimeoutError('write not applied before its deadline; it may still apply'));
     }, Math.max(0, deadlineMs - Date.now()));
     this.waiters.set(index, waiter);
-    this.options.metrics.pendingProposals.set(this.waiters.size);
   }
 
   private finishWaiter(index: number, waiter: ProposalWaiter, outcome: ApplyResult | HoldfastError): void {

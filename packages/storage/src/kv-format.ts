@@ -79,7 +79,11 @@ export function userKeyOf(key: Uint8Array): Uint8Array {
 }
 
 export function sessionKey(clientId: string): Uint8Array {
-  return prefixedKey(sessionKeyPrefix, Buffer.from(clientId, 'utf8'));
+  // Written in place: one allocation per key instead of a temporary Buffer plus a copy.
+  const key = Buffer.allocUnsafe(Buffer.byteLength(clientId, 'utf8') + 1);
+  key[0] = sessionKeyPrefix;
+  key.write(clientId, 1, 'utf8');
+  return key;
 }
 
 export function toKeyValue(key: Uint8Array, stored: StoredValue, options: { keysOnly: boolean }): KeyValue {

@@ -67,8 +67,10 @@ export class SessionTable {
 
   /** Journals the client's record before the first change to it in the open change. */
   private noteBeforeChange(clientId: string): void {
-    assert(this.journal !== undefined, `session ${clientId} changed outside beginChange/commitChange`);
-    if (!this.journal.has(clientId)) this.journal.set(clientId, this.records.get(clientId));
+    const journal = this.journal;
+    // Checked before the message is built: this runs for every session write.
+    if (journal === undefined) assert(false, `session ${clientId} changed outside beginChange/commitChange`);
+    if (!journal.has(clientId)) journal.set(clientId, this.records.get(clientId));
   }
 
   get(clientId: string): SessionRecord | undefined {
