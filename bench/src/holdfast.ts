@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { compare, createClient, type HoldfastClient, HoldfastError, op } from '@holdfast/client';
+import type { Prng } from '@holdfast/raft';
 import { LocalCluster } from '@holdfast/server';
-import type { Prng } from './prng.js';
 import type { ProxyNetwork, TcpProxy } from './proxy.js';
 import {
   type ClusterTarget,
@@ -113,7 +113,7 @@ export class HoldfastTarget implements ClusterTarget {
       deadlineMs: options.deadlineMs,
       attemptTimeoutMs: Math.min(options.deadlineMs, 1000),
       clientId: `bench-${options.clientIndex}-${this.prng.nextUint32().toString(16)}`,
-      random: () => this.prng.nextFloat(),
+      random: () => this.prng.next(),
       // A node names the leader by its real client address; follow the hint through that
       // member's proxy so the client-link faults keep applying.
       resolveAddress: (advertised) => this.clientProxyFor(advertised),
@@ -316,7 +316,7 @@ export class HoldfastTarget implements ClusterTarget {
       // Long enough for a leadership transfer; status polls pass their own shorter deadline.
       attemptTimeoutMs: 5000,
       clientId: `bench-admin-${this.prng.nextUint32().toString(16)}`,
-      random: () => this.prng.nextFloat(),
+      random: () => this.prng.next(),
     });
   }
 

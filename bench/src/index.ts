@@ -3,7 +3,7 @@ export { ETCD_INSTALL_HINT, EtcdTarget, etcdInstalled } from './etcd.js';
 export { type BenchOperation, BenchHistory, MonotonicClock } from './history.js';
 export { HoldfastTarget } from './holdfast.js';
 export { type FaultWindow, NemesisRunner } from './nemesis.js';
-export { Prng, ZipfianGenerator } from './prng.js';
+export { ZipfianGenerator } from './zipfian.js';
 export {
   type AddProxyOptions,
   type DirectionControls,

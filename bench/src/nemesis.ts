@@ -1,5 +1,5 @@
+import { Prng } from '@holdfast/raft';
 import type { MonotonicClock } from './history.js';
-import { Prng } from './prng.js';
 import type { ProxyNetwork } from './proxy.js';
 import type { NemesisKind, ScheduledFault } from './schedule.js';
 import { type ClusterTarget, sleep } from './target.js';
@@ -126,7 +126,7 @@ export class NemesisRunner {
   }
 
   private async inject(fault: ScheduledFault): Promise<Injected> {
-    const prng = new Prng(`fault:${fault.choiceSeed}`);
+    const prng = new Prng(fault.choiceSeed);
     switch (fault.kind) {
       case 'kill-leader':
         return this.killNode(await this.requireLeader());
@@ -239,7 +239,7 @@ export class NemesisRunner {
     const minority = nodes.slice(0, Math.floor((nodes.length - 1) / 2));
     const majority = nodes.slice(minority.length);
     // Half of these partitions drop packets (connections hang), half reset connections (fail fast).
-    const mode = prng.nextFloat() < 0.5 ? 'blackhole' : 'reset';
+    const mode = prng.next() < 0.5 ? 'blackhole' : 'reset';
     this.cutGroups({ a: minority, b: majority, mode });
     return {
       nodes: minority,
@@ -254,7 +254,7 @@ export class NemesisRunner {
     const left = nodes.slice(0, half);
     const bridge = nodes[half] as string;
     const right = nodes.slice(half + 1);
-    const mode = prng.nextFloat() < 0.5 ? 'blackhole' : 'reset';
+    const mode = prng.next() < 0.5 ? 'blackhole' : 'reset';
     this.cutGroups({ a: left, b: right, mode });
     return {
       nodes: [bridge],
@@ -289,7 +289,7 @@ export class NemesisRunner {
   private async partitionOneWay(prng: Prng): Promise<Injected> {
     const leader = await this.requireLeader();
     const others = this.target.nodeIds().filter((id) => id !== leader);
-    const outbound = prng.nextFloat() < 0.5;
+    const outbound = prng.next() < 0.5;
     if (outbound) this.cutGroups({ a: [leader], b: others, oneWay: true });
     else this.cutGroups({ a: others, b: [leader], oneWay: true });
     return {
@@ -301,7 +301,7 @@ export class NemesisRunner {
 
   private async latencySpike(prng: Prng): Promise<Injected> {
     const leader = (await this.target.findLeader()) ?? prng.pick(this.target.nodeIds());
-    const latencyMs = Math.round(prng.nextRange(100, 400));
+    const latencyMs = Math.round(prng.float(100, 400));
     const jitterMs = Math.round(latencyMs / 4);
     for (const other of this.target.nodeIds()) {
       if (other === leader) continue;

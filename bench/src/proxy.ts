@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Prng } from './prng.js';
+import type { Prng } from '@holdfast/raft';
 
 /**
  * In-process TCP proxies the bench puts on every link it wants to control.
@@ -164,7 +164,7 @@ export class ProxyNetwork {
   }
 
   jitterDraw(jitterMs: number): number {
-    return jitterMs > 0 ? this.prng.nextRange(0, jitterMs) : 0;
+    return jitterMs > 0 ? this.prng.float(0, jitterMs) : 0;
   }
 
   connectionCount(): number {

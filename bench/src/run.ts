@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Prng } from '@holdfast/raft';
 import { EtcdTarget } from './etcd.js';
 import { BenchHistory, type BenchOperation, MonotonicClock } from './history.js';
 import { HoldfastTarget } from './holdfast.js';
 import { NemesisRunner } from './nemesis.js';
-import { Prng } from './prng.js';
 import { Progress } from './progress.js';
 import { ProxyNetwork } from './proxy.js';
 import { applyRegions, type RegionLayout, regionOf } from './regions.js';
@@ -52,12 +52,12 @@ function createTarget(kind: TargetKind, prng: Prng): ClusterTarget {
 
 /** One bench run: cluster up, workload and faults for the duration, heal, read back, judge, report. */
 export async function runBench(options: BenchOptions): Promise<BenchRunResult> {
-  const prng = new Prng(`run:${options.seed}`);
+  const prng = Prng.fromText(`run:${options.seed}`);
   const startedAt = new Date().toISOString();
   fs.mkdirSync(options.outDir, { recursive: true });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `holdfast-bench-${options.target}-`));
-  const network = new ProxyNetwork({ prng: prng.fork('network') });
-  const target = createTarget(options.target, prng.fork('target'));
+  const network = new ProxyNetwork({ prng: prng.fork() });
+  const target = createTarget(options.target, prng.fork());
   const schedule = generateSchedule({
     seed: options.seed,
     kinds: options.nemeses,
@@ -107,7 +107,7 @@ async function driveRun(context: {
   const { options, target, network, schedule, prng } = context;
   const clock = new MonotonicClock();
   const history = new BenchHistory({ clock, operationsMax: options.operationsMax });
-  const workload = new Workload({ workload: options.workload, history, target, prng: prng.fork('workload') });
+  const workload = new Workload({ workload: options.workload, history, target, prng: prng.fork() });
   const workloadStartMs = clock.nowMs();
   const nemesis = new NemesisRunner({ target, network, clock, schedule, originMs: workloadStartMs, quietMinMs: options.quietMs.min });
   const leaderSamples: LeaderSample[] = [];

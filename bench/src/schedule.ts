@@ -1,4 +1,4 @@
-import { Prng } from './prng.js';
+import { Prng } from '@holdfast/raft';
 
 /** Every fault the bench knows, by name. */
 export const NEMESIS_KINDS = [
@@ -87,7 +87,7 @@ export interface ScheduleOptions {
  */
 export function generateSchedule(options: ScheduleOptions): ScheduledFault[] {
   validateScheduleOptions(options);
-  const prng = new Prng(`schedule:${options.seed}`);
+  const prng = Prng.fromText(`schedule:${options.seed}`);
   const faults: ScheduledFault[] = [];
   if (options.kinds.length === 0) return faults;
   let atMs = options.warmupMs;
@@ -95,10 +95,10 @@ export function generateSchedule(options: ScheduleOptions): ScheduledFault[] {
   for (;;) {
     if (round.length === 0) round = prng.shuffle(options.kinds);
     const kind = round.shift() as NemesisKind;
-    const durationMs = Math.round(prng.nextRange(options.faultMs.min, options.faultMs.max));
+    const durationMs = Math.round(prng.float(options.faultMs.min, options.faultMs.max));
     if (atMs + durationMs > options.runMs - options.cooldownMs) break;
     faults.push({ index: faults.length, kind, startMs: Math.round(atMs), durationMs, choiceSeed: prng.nextUint32() });
-    atMs += durationMs + prng.nextRange(options.quietMs.min, options.quietMs.max);
+    atMs += durationMs + prng.float(options.quietMs.min, options.quietMs.max);
   }
   return faults;
 }

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createClient } from '@holdfast/client';
+import { Prng } from '@holdfast/raft';
 import { LocalCluster } from '@holdfast/server';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import hdr from 'hdr-histogram-js';
 import { ETCD_INSTALL_HINT, EtcdKv, EtcdTarget, etcdInstalled } from './etcd.js';
-import { Prng } from './prng.js';
 import { ProxyNetwork } from './proxy.js';
 
 /**
@@ -93,7 +93,7 @@ async function startHoldfast(dataDir: string): Promise<Store> {
 }
 
 async function startEtcd(dataDir: string): Promise<Store> {
-  const network = new ProxyNetwork({ prng: new Prng('throughput') });
+  const network = new ProxyNetwork({ prng: Prng.fromText('throughput') });
   const target = new EtcdTarget({ proxied: false });
   await target.start({ network, runDir: dataDir, nodeCount: 3 });
   const leader = await target.findLeader();

@@ -1,7 +1,8 @@
 import type { KvInput, KvOutput } from '@holdfast/checker';
+import type { Prng } from '@holdfast/raft';
 import type { BenchHistory, BenchOperation } from './history.js';
-import { type Prng, ZipfianGenerator } from './prng.js';
 import type { ClusterTarget, KvAdapter } from './target.js';
+import { ZipfianGenerator } from './zipfian.js';
 
 export type WorkloadKind = 'register' | 'mixed';
 export type KeyDistribution = 'uniform' | 'zipfian';
@@ -82,7 +83,7 @@ export class Workload {
     for (let worker = 0; worker < this.options.concurrency; worker += 1) {
       const client = this.target.createKv({ clientIndex: worker, deadlineMs: this.options.operationDeadlineMs });
       this.clients.push(client);
-      this.workers.push(this.runWorker({ worker, client, prng: this.prng.fork(`worker-${worker}`) }));
+      this.workers.push(this.runWorker({ worker, client, prng: this.prng.fork() }));
     }
   }
 
@@ -105,7 +106,7 @@ export class Workload {
     const lastSeen = new Map<string, string | null>();
     const intervalMs =
       this.options.ratePerSecond === undefined ? 0 : (1000 * this.options.concurrency) / this.options.ratePerSecond;
-    let nextAtMs = this.history.clock.nowMs() + prng.nextRange(0, intervalMs);
+    let nextAtMs = this.history.clock.nowMs() + prng.float(0, intervalMs);
     while (!this.stopping && !this.history.isFull()) {
       if (intervalMs > 0) {
         const waitMs = nextAtMs - this.history.clock.nowMs();
@@ -137,16 +138,16 @@ export class Workload {
     const { worker, sequence, prng, lastSeen } = options;
     const value = `w${worker}-${sequence}`;
     if (this.options.kind === 'register') {
-      const slot = prng.nextInt(0, this.options.registerKeyCount);
+      const slot = prng.int(0, this.options.registerKeyCount - 1);
       const key = this.registerKey(slot);
-      const roll = prng.nextFloat();
+      const roll = prng.next();
       if (roll < 0.5) return { key, input: { kind: 'get' } };
       if (roll < 0.75) return { key, input: { kind: 'put', value } };
       return { key, input: { kind: 'cas', expected: lastSeen.get(key) ?? null, value } };
     }
-    const index = this.zipf === undefined ? prng.nextInt(0, this.options.mixedKeyCount) : this.zipf.next(prng);
+    const index = this.zipf === undefined ? prng.int(0, this.options.mixedKeyCount - 1) : this.zipf.next(prng);
     const key = `m/${String(index).padStart(6, '0')}`;
-    if (prng.nextFloat() < this.options.readFraction) return { key, input: { kind: 'get' } };
+    if (prng.next() < this.options.readFraction) return { key, input: { kind: 'get' } };
     return { key, input: { kind: 'put', value: padValue(value, this.options.valueBytes) } };
   }
 

@@ -1,6 +1,6 @@
+import { Prng } from '@holdfast/raft';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, runBenchCli } from '../src/cli.js';
-import { Prng } from '../src/prng.js';
 import { ProxyNetwork } from '../src/proxy.js';
 import { applyRegions, delayBetween, loadRegions, regionOf } from '../src/regions.js';
 

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Prng } from '@holdfast/raft';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Prng } from '../src/prng.js';
 import { ProxyNetwork, type TcpProxy } from '../src/proxy.js';
 
 interface Upstream {
@@ -66,7 +66,7 @@ async function setup(onConnect?: (socket: net.Socket) => void): Promise<{
   upstream: Upstream;
 }> {
   const upstream = await startUpstream(onConnect);
-  const network = new ProxyNetwork({ prng: new Prng('proxy-test') });
+  const network = new ProxyNetwork({ prng: Prng.fromText('proxy-test') });
   const proxy = await network.addProxy({
     name: 'c->s',
     dialerId: 'c',

@@ -1,6 +1,7 @@
+import { Prng } from '@holdfast/raft';
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../src/prng.js';
 import { generateSchedule, NEMESIS_KINDS, parseNemesisList, type ScheduleOptions } from '../src/schedule.js';
+import { ZipfianGenerator } from '../src/zipfian.js';
 
 const base: ScheduleOptions = {
   seed: 'abc',
@@ -61,15 +62,21 @@ describe('nemesis list', () => {
   });
 });
 
-describe('seeded generator', () => {
-  it('repeats its sequence for a seed and stays in range', () => {
-    const a = new Prng('s');
-    const b = new Prng('s');
-    for (let i = 0; i < 100; i += 1) {
-      const x = a.nextInt(3, 9);
-      expect(x).toBe(b.nextInt(3, 9));
-      expect(x).toBeGreaterThanOrEqual(3);
-      expect(x).toBeLessThan(9);
+describe('zipfian key ranks', () => {
+  it('stay in range, favour low ranks, and repeat for a seed', () => {
+    const zipf = new ZipfianGenerator({ itemCount: 50, exponent: 1.1 });
+    const a = Prng.fromText('s');
+    const b = Prng.fromText('s');
+    const counts = new Array<number>(50).fill(0);
+    for (let i = 0; i < 5000; i += 1) {
+      const rank = zipf.next(a);
+      expect(rank).toBe(zipf.next(b));
+      expect(rank).toBeGreaterThanOrEqual(0);
+      expect(rank).toBeLessThan(50);
+      counts[rank] = (counts[rank] as number) + 1;
     }
+    expect(counts[0]).toBeGreaterThan(counts[1] as number);
+    expect(counts[1]).toBeGreaterThan(counts[10] as number);
+    expect(counts[10]).toBeGreaterThan(counts[49] as number);
   });
 });

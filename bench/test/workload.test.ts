@@ -1,6 +1,6 @@
+import { Prng } from '@holdfast/raft';
 import { describe, expect, it } from 'vitest';
 import { BenchHistory, MonotonicClock } from '../src/history.js';
-import { Prng } from '../src/prng.js';
 import type { ClusterTarget, ErrorCertainty, KvAdapter, KvValue } from '../src/target.js';
 import { judgeLinearizability } from '../src/verdict.js';
 import { DEFAULT_WORKLOAD, Workload, type WorkloadOptions } from '../src/workload.js';

@@ -26,5 +26,7 @@ export {
 } from './errors.js';
 export { MemoryLogStorage } from './memory-storage.js';
 export { applyConfChange, bootstrapEntries, bootstrapHardState, confStateOf } from './membership.js';
+export { Prng } from './prng.js';
+export type { RaftCore } from './raft-core.js';
 export { CAMPAIGN_TRANSFER, RaftNode } from './raft-node.js';
 export type * from './types.js';

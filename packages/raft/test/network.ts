@@ -8,22 +8,17 @@ import {
   MemoryLogStorage,
   type Message,
   type NodeId,
+  Prng,
   type RaftConfig,
   RaftNode,
   type ReadState,
   type Ready,
 } from '../src/index.js';
 
-/** mulberry32: small, fast, seedable. */
+/** The package's own seeded generator, as the `RandomSource` the core takes. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 export type ConfigOverrides = Partial<Omit<RaftConfig, 'id' | 'storage' | 'random'>>;

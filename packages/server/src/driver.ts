@@ -6,7 +6,7 @@
  * together at the next turn, so one fsync serves every write that arrived during the last one
  * (group commit).
  */
-import type { ConfChange, Entry, HardState, Message, NodeId, RaftStatus, Ready, Role } from '@holdfast/raft';
+import type { ConfChange, Entry, HardState, Message, NodeId, RaftCore, RaftStatus, Ready, Role } from '@holdfast/raft';
 import type { ApplyResult, KvStateMachine, LevelLogStorage } from '@holdfast/storage';
 import type { Logger } from 'pino';
 import type { Failpoints, NodeLimits } from './config.js';
@@ -21,22 +21,6 @@ import {
   TimeoutError,
 } from './errors.js';
 import type { NodeMetrics } from './metrics.js';
-
-/** The part of the consensus core the driver uses (RaftNode from @holdfast/raft). */
-export interface RaftCore {
-  tick(): void;
-  step(message: Message): void;
-  propose(data: readonly Uint8Array[]): { term: number; firstIndex: number; lastIndex: number };
-  proposeConfChange(change: ConfChange): { term: number; index: number };
-  readIndex(requestId: number): void;
-  transferLeadership(to: NodeId): void;
-  hasReady(): boolean;
-  ready(): Ready;
-  advance(ready: Ready): void;
-  reportUnreachable(id: NodeId): void;
-  reportSnapshot(id: NodeId, status: 'finished' | 'failed'): void;
-  status(): RaftStatus;
-}
 
 export interface Sender {
   send(messages: readonly Message[]): void;

@@ -9,7 +9,15 @@ import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { bootstrapEntries, bootstrapHardState, type Entry, type Message, type NodeId, RaftNode } from '@holdfast/raft';
+import {
+  bootstrapEntries,
+  bootstrapHardState,
+  type Entry,
+  type Message,
+  type NodeId,
+  Prng,
+  RaftNode,
+} from '@holdfast/raft';
 import {
   encodeMemberContext,
   KvStateMachine,
@@ -33,21 +41,6 @@ import { Transport } from './transport.js';
 
 const KV_SERVICE = 'holdfast.v1.KV';
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
-
-/** A seeded xorshift128+ source; the seed is logged so an election pattern can be replayed. */
-function seededRandom(seed: Buffer): () => number {
-  let s0 = seed.readBigUInt64LE(0) | 1n;
-  let s1 = seed.readBigUInt64LE(8) | 2n;
-  const mask = (1n << 64n) - 1n;
-  return () => {
-    let x = s0;
-    const y = s1;
-    s0 = y;
-    x = (x ^ (x << 23n)) & mask;
-    s1 = x ^ y ^ (x >> 17n) ^ (y >> 26n);
-    return Number(((s1 + y) & mask) >> 11n) / 2 ** 53;
-  };
-}
 
 export function storageLimitsOf(config: NodeConfig): StorageLimits {
   const { limits } = config;
@@ -120,13 +113,16 @@ class Node implements RunningNode {
   ) {
     this.clientServer = new grpc.Server(this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)));
     this.peerServer = new grpc.Server(this.serverOptions(256 * 1024 * 1024));
-    const seed = randomBytes(16);
-    logger.info({ seed: seed.toString('hex') }, 'random seed');
+    // The shared generator derives its whole state from a 32-bit seed, so 4 random bytes suffice.
+    // The seed is logged so an election pattern can be replayed with `new Prng(seed)`.
+    const seed = randomBytes(4).readUInt32LE(0);
+    logger.info({ seed }, 'random seed');
+    const random = new Prng(seed);
     const applied = Math.min(sm.appliedIndex, log.hardState().commit);
     const core = new RaftNode({
       id: config.id,
       storage: log,
-      random: seededRandom(seed),
+      random: () => random.next(),
       electionTicks: config.electionTicks,
       heartbeatTicks: config.heartbeatTicks,
       applied,

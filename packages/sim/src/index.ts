@@ -4,7 +4,6 @@ export { EventQueue } from './eventQueue.js';
 export { InvariantViolation, type InvariantName, type LogView, SafetyChecker } from './invariants.js';
 export { KvStateMachine, decodeCommand, encodeCommand, type KvCommand, type KvResult } from './kv.js';
 export { planPartition, SimNetwork, type NetworkConfig, type NetworkFaults, type PartitionKind } from './network.js';
-export { Prng } from './prng.js';
 export { formatFailure, replayCommand, runSeeds, type RunSeedsOptions, type RunSummary } from './runner.js';
 export {
   runSeed,

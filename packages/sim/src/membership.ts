@@ -1,5 +1,4 @@
-import type { ConfChange, ConfState, NodeId } from '@holdfast/raft';
-import type { Prng } from './prng.js';
+import type { ConfChange, ConfState, NodeId, Prng } from '@holdfast/raft';
 
 /** What the membership driver needs from the cluster. */
 export interface MembershipControl {

@@ -1,6 +1,5 @@
-import type { NodeId } from '@holdfast/raft';
+import type { NodeId, Prng } from '@holdfast/raft';
 import { type PartitionKind, planPartition, type SimNetwork } from './network.js';
-import type { Prng } from './prng.js';
 
 /** What the nemesis may do to the cluster. */
 export interface ClusterControl {

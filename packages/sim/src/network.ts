@@ -1,5 +1,4 @@
-import type { NodeId } from '@holdfast/raft';
-import type { Prng } from './prng.js';
+import type { NodeId, Prng } from '@holdfast/raft';
 
 export interface NetworkConfig {
   /** Ordinary one-way latency, uniform in [latencyTicksMin, latencyTicksMax]. */

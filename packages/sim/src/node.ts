@@ -1,5 +1,5 @@
-import type { ConfState, Entry, Message, NodeId, Ready, ReadState, Role, Snapshot } from '@holdfast/raft';
-import type { CoreNode, CoreStorage } from './core.js';
+import type { ConfState, Entry, Message, NodeId, RaftCore, Ready, ReadState, Role, Snapshot } from '@holdfast/raft';
+import type { CoreStorage } from './core.js';
 import type { SimDisk } from './disk.js';
 import type { LogView, SafetyChecker } from './invariants.js';
 import { type KvCommand, type KvResult, KvStateMachine } from './kv.js';
@@ -20,7 +20,7 @@ export interface NodeHost {
   scheduleSync(node: SimNode): void;
   /** Answers operation `op` of a client (proposal op id or read request id). */
   answer(node: SimNode, op: number, answer: NodeAnswer): void;
-  createCore(node: SimNode, storage: CoreStorage, applied: number): CoreNode;
+  createCore(node: SimNode, storage: CoreStorage, applied: number): RaftCore;
   createStorage(): CoreStorage;
   /** The term at `index` on another node's disk (-1 under its snapshot, 0 if absent). */
   durableTermOf(nodeId: NodeId, index: number): number;
@@ -43,7 +43,7 @@ export interface NodePolicy {
 }
 
 interface Incarnation {
-  readonly core: CoreNode;
+  readonly core: RaftCore;
   readonly storage: CoreStorage;
   readonly machine: KvStateMachine;
   /** A Ready whose write is in flight; set between ready() and advance(). */
@@ -216,7 +216,7 @@ export class SimNode {
    * Runs `action` on the core now, or later: when the node resumes from a pause, and (unless the
    * policy steps during writes) after the Ready being written has been advanced.
    */
-  whenFree(action: (core: CoreNode) => void): void {
+  whenFree(action: (core: RaftCore) => void): void {
     const life = this.life;
     if (life === undefined) return;
     if (life.paused) {
@@ -231,7 +231,7 @@ export class SimNode {
   }
 
   /** Exposes the core for proposals and admin calls; undefined when down. */
-  get core(): CoreNode | undefined {
+  get core(): RaftCore | undefined {
     return this.life?.core;
   }
 

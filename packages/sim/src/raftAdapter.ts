@@ -1,10 +1,13 @@
-/** The only file that names @holdfast/raft's classes: construction and error classification. */
+/**
+ * The only file that names @holdfast/raft's core classes (RaftNode, MemoryLogStorage, RaftError):
+ * construction and error classification. (The seeded `Prng` comes from there too, in simulation.ts.)
+ */
 import { MemoryLogStorage, RaftError, RaftNode } from '@holdfast/raft';
-import type { NodeId, RaftConfig } from '@holdfast/raft';
-import type { CoreNode, CoreStorage } from './core.js';
+import type { NodeId, RaftConfig, RaftCore } from '@holdfast/raft';
+import type { CoreStorage } from './core.js';
 import type { DurableState } from './disk.js';
 
-export function createCore(config: RaftConfig): CoreNode {
+export function createCore(config: RaftConfig): RaftCore {
   return new RaftNode(config);
 }
 

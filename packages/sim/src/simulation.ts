@@ -1,6 +1,6 @@
 import { checkHistory } from '@holdfast/checker';
-import type { ConfChange, ConfState, Message, NodeId, RaftConfig } from '@holdfast/raft';
-import type { CoreNode, CoreStorage } from './core.js';
+import { type ConfChange, type ConfState, type Message, type NodeId, Prng, type RaftConfig, type RaftCore } from '@holdfast/raft';
+import type { CoreStorage } from './core.js';
 import { SimDisk } from './disk.js';
 import { EventLog } from './eventLog.js';
 import { EventQueue } from './eventQueue.js';
@@ -10,7 +10,6 @@ import { type MembershipControl, MembershipDriver } from './membership.js';
 import { type ClusterControl, Nemesis, type NemesisConfig, type NemesisStats } from './nemesis.js';
 import { type NetworkConfig, SimNetwork } from './network.js';
 import { type NodeAnswer, type NodeHost, SimNode, type NodePolicy } from './node.js';
-import { Prng } from './prng.js';
 import { bootstrapState, createCore, createStorage, isRefusal } from './raftAdapter.js';
 import { type PendingOperation, Workload, type WorkloadConfig } from './workload.js';
 
@@ -368,7 +367,7 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
     });
   }
 
-  createCore(node: SimNode, storage: CoreStorage, applied: number): CoreNode {
+  createCore(node: SimNode, storage: CoreStorage, applied: number): RaftCore {
     const random = this.nodeRandom.fork();
     return createCore({ ...this.coreSettings, id: node.id, storage, random: () => random.next(), applied });
   }
@@ -422,7 +421,7 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
     this.queue.push(this.now + timing.clientLatencyTicks, { kind: 'response', requestId, answer, leaderHint: 0 });
   }
 
-  private serveRequest(node: SimNode, core: CoreNode, operation: PendingOperation): void {
+  private serveRequest(node: SimNode, core: RaftCore, operation: PendingOperation): void {
     try {
       if (operation.input.kind === 'get' && this.defects.localReads) {
         this.answer(node, operation.requestId, { outcome: 'ok', readValue: node.readValue(operation.key) });

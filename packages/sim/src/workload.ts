@@ -1,7 +1,6 @@
 import type { HistoryOperation, KvInput, KvOutput } from '@holdfast/checker';
-import type { NodeId } from '@holdfast/raft';
+import type { NodeId, Prng } from '@holdfast/raft';
 import type { NodeAnswer } from './node.js';
-import type { Prng } from './prng.js';
 
 export interface WorkloadConfig {
   readonly clientCount: number;

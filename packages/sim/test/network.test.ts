@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planPartition, Prng, SimNetwork } from '../src/index.js';
+import { Prng } from '@holdfast/raft';
+import { planPartition, SimNetwork } from '../src/index.js';
 
 const config = { latencyTicksMin: 1, latencyTicksMax: 3, delayTicksMax: 10 };
 

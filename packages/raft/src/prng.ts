@@ -1,8 +1,14 @@
 /**
- * xoshiro128** (Blackman & Vigna), seeded through splitmix32 so that nearby seeds give
- * unrelated streams. Every random choice of a simulation comes from one of these, so a seed
- * replays a run event for event. 32-bit integer arithmetic only: `Math.imul` and `>>> 0`
- * keep every intermediate value exact.
+ * The project's one seeded generator: xoshiro128** (Blackman & Vigna), seeded through
+ * splitmix32 so that nearby seeds give unrelated streams. The simulator, the bench and the
+ * server's election timer all draw from one of these, so a logged seed replays the same choices.
+ * 32-bit integer arithmetic only: `Math.imul` and `>>> 0` keep every intermediate value exact.
+ *
+ * The stream for a given seed is part of the contract: recorded simulator seeds and replay
+ * commands depend on it, so the algorithm and the draws each method makes must not change
+ * (test/prng.test.ts pins the first outputs). New methods may be added.
+ *
+ * The consensus core never creates one: it takes a `RandomSource` (`() => prng.next()`).
  */
 export class Prng {
   private s0: number;
@@ -43,9 +49,27 @@ export class Prng {
     return result;
   }
 
+  /**
+   * A generator seeded from a text (a run name such as `schedule:abc`), so that tools can take
+   * readable seeds. FNV-1a over the UTF-16 code units; the constructor's splitmix32 does the mixing.
+   */
+  static fromText(text: string): Prng {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) {
+      hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    }
+    return new Prng(hash);
+  }
+
   /** A uniform number in [0, 1). */
   next(): number {
     return this.nextUint32() / 0x1_0000_0000;
+  }
+
+  /** A uniform number in [min, max). */
+  float(min: number, max: number): number {
+    if (max < min) throw new RangeError(`float(${min}, ${max}): max below min`);
+    return min + this.next() * (max - min);
   }
 
   /** A uniform integer in [min, max], both ends included. */
