@@ -139,8 +139,14 @@ export class ClusterService {
     if (!record.learner) throw new InvalidRequestError('invalid-argument', `member ${id} is already a voter`);
     const status = this.host.driver.status();
     const progress = status.progress.find((p) => p.id === id);
-    const lag = status.commit - (progress?.match ?? 0);
-    if (!progress || lag > this.host.promoteLagEntriesMax) {
+    // A voter that is down or far behind weakens the quorum the moment it counts, so only a
+    // learner that is answering now (heard from within an election timeout, acknowledged at least
+    // one entry) and is close to the commit index may become one.
+    if (!progress || progress.match === 0 || !progress.recentActive) {
+      throw new InvalidRequestError('invalid-argument', `learner ${id} is not replicating yet (is its node running?); retry later`);
+    }
+    const lag = status.commit - progress.match;
+    if (lag > this.host.promoteLagEntriesMax) {
       throw new InvalidRequestError('invalid-argument', `learner ${id} has not caught up (${lag} entries behind); retry later`);
     }
     await this.change({ type: 'promoteLearner', nodeId: id, context: encodeMemberContext({ ...record, learner: false }) });

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ENTRY_OVERHEAD_BYTES } from '@holdfast/raft';
 
 export interface MemberConfig {
   readonly id: number;
@@ -130,7 +131,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'pendingProposalsMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'writes waiting' },
   { key: 'pendingReadsMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'reads waiting' },
   { key: 'uncommittedBytesMax', kind: 'int', fallback: 64 * MiB, min: MiB, max: 4096 * MiB, help: 'leader backlog' },
-  { key: 'messageBytesMax', kind: 'int', fallback: MiB, min: 1024, max: 64 * MiB, help: 'entries per append' },
+  { key: 'messageBytesMax', kind: 'int', fallback: 2 * MiB, min: 1024, max: 64 * MiB, help: 'entries per append' },
   { key: 'inflightMessagesMax', kind: 'int', fallback: 256, min: 1, max: 65_536, help: 'appends in flight per peer' },
   { key: 'inflightBytesMax', kind: 'int', fallback: 32 * MiB, min: 1024, max: 4096 * MiB, help: 'bytes in flight per peer' },
   { key: 'peerQueueMessagesMax', kind: 'int', fallback: 4096, min: 16, max: 1_000_000, help: 'queued per peer' },
@@ -212,13 +213,11 @@ function readFile(path: string): Raw {
   return raw;
 }
 
-/** The file may give initialCluster / peerDial / failpoints as structured JSON; flatten to the flag syntax. */
+/** The file may give initialCluster / peerDial as structured JSON; flatten to the flag syntax. */
 function fileValue(key: string, value: unknown): string | number | boolean {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   if (key === 'initialCluster' && Array.isArray(value)) {
-    return value
-      .map((m: Partial<MemberConfig>) => `${m.id}=${m.name}/${m.region}/${m.peerAddress}/${m.clientAddress}`)
-      .join(',');
+    return value.map((m: Partial<MemberConfig>, position) => memberFlag(m, position)).join(',');
   }
   if (key === 'peerDial' && typeof value === 'object' && value !== null) {
     return Object.entries(value)
@@ -226,6 +225,18 @@ function fileValue(key: string, value: unknown): string | number | boolean {
       .join(',');
   }
   throw new ConfigError(key, 'unsupported value type in the config file');
+}
+
+const MEMBER_FIELDS = ['id', 'name', 'region', 'peerAddress', 'clientAddress'] as const;
+
+function memberFlag(member: Partial<MemberConfig>, position: number): string {
+  for (const field of MEMBER_FIELDS) {
+    const value = member[field];
+    if (value === undefined || value === null || String(value) === '') {
+      throw new ConfigError('initialCluster', `member ${position + 1} in the config file has no ${field}`);
+    }
+  }
+  return `${member.id}=${member.name}/${member.region}/${member.peerAddress}/${member.clientAddress}`;
 }
 
 function toInt(s: Setting, value: string | number | boolean): number {
@@ -361,6 +372,14 @@ function checkCrossSettings(config: NodeConfig): void {
   }
   if (limits.keyBytesMax + limits.valueBytesMax > limits.requestBytesMax) {
     throw new ConfigError('requestBytesMax', `${limits.requestBytesMax} cannot hold keyBytesMax + valueBytesMax`);
+  }
+  // The core refuses an entry larger than one append message, so the largest request must fit in
+  // one (plus the core's per-entry overhead), or a valid write would fail with its whole batch.
+  if (limits.requestBytesMax + ENTRY_OVERHEAD_BYTES > limits.messageBytesMax) {
+    throw new ConfigError(
+      'messageBytesMax',
+      `${limits.messageBytesMax} cannot hold the largest request (requestBytesMax ${limits.requestBytesMax} + ${ENTRY_OVERHEAD_BYTES} bytes of entry overhead)`,
+    );
   }
   if (limits.requestBytesMax > limits.uncommittedBytesMax) {
     throw new ConfigError('uncommittedBytesMax', `${limits.uncommittedBytesMax} is below requestBytesMax ${limits.requestBytesMax}`);

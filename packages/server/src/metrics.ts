@@ -25,7 +25,18 @@ export class NodeMetrics {
     registers: [this.registry],
   });
   readonly pendingProposals = new Gauge({ name: 'holdfast_pending_proposals', help: 'writes waiting', registers: [this.registry] });
-  readonly pendingReads = new Gauge({ name: 'holdfast_pending_reads', help: 'reads waiting', registers: [this.registry] });
+  /** Read at scrape time (see countPendingReadsWith), so the read path pays nothing per read. */
+  private pendingReadsSource: () => number = () => 0;
+  readonly pendingReads: Gauge = new Gauge({
+    name: 'holdfast_pending_reads',
+    help: 'reads waiting',
+    registers: [this.registry],
+    collect: (): void => this.pendingReads.set(this.pendingReadsSource()),
+  });
+
+  countPendingReadsWith(source: () => number): void {
+    this.pendingReadsSource = source;
+  }
   readonly fsyncSeconds = new Histogram({
     name: 'holdfast_fsync_seconds',
     help: 'synced log write latency',

@@ -148,6 +148,7 @@ class Node implements RunningNode {
       onConfChange: () => this.membershipChanged(),
       readRoundTimeoutTicks: config.electionTicks,
     });
+    this.metrics.countPendingReadsWith(() => this.driver.pendingReads);
     this.transport = new Transport({
       selfId: config.id,
       clusterId: config.clusterId,

@@ -65,6 +65,22 @@ describe('node configuration', () => {
     }
   });
 
+  it('reads the initial cluster from the config file, refusing a member with a missing field', () => {
+    const dir = tempDir('config');
+    try {
+      const file = join(dir.path, 'node.json');
+      const member = { id: 1, name: 'a', region: 'eu', peerAddress: '127.0.0.1:7101', clientAddress: '127.0.0.1:7001' };
+      writeFileSync(file, JSON.stringify({ initialCluster: [member] }));
+      const config = parseNodeConfig(['--id', '1', '--data-dir', dir.path, '--config', file], {});
+      expect(config.initialCluster).toEqual([member]);
+      const { region: _, ...withoutRegion } = member;
+      writeFileSync(file, JSON.stringify({ initialCluster: [withoutRegion] }));
+      expect(() => parseNodeConfig(['--id', '1', '--data-dir', dir.path, '--config', file], {})).toThrow(/member 1 in the config file has no region/);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('refuses a missing id or data dir, naming the setting', () => {
     expect(refusal(['--data-dir', '/tmp/x']).setting).toBe('id');
     expect(refusal(['--id', '1']).setting).toBe('dataDir');
@@ -80,6 +96,8 @@ describe('node configuration', () => {
     expect(refusal([...base, '--heartbeat-ticks', '10', '--election-ticks', '10']).setting).toBe('heartbeatTicks');
     expect(refusal([...base, '--request-bytes-max', '1000', '--value-bytes-max', '5000']).setting).toBe('requestBytesMax');
     expect(refusal([...base, '--initial-cluster', '2=b/us/127.0.0.1:7102/127.0.0.1:7002']).setting).toBe('initialCluster');
+    // The largest request must fit in one append message, or a valid write fails with its batch.
+    expect(refusal([...base, '--message-bytes-max', String(1536 * 1024)]).setting).toBe('messageBytesMax');
   });
 
   it('refuses bad addresses, member lists, failpoints and unknown flags', () => {
