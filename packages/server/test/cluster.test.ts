@@ -241,6 +241,21 @@ describe('a three-node cluster', () => {
     }
   });
 
+  it('refuses to promote a learner whose node has never answered, so it cannot weaken the quorum', async () => {
+    const leader = await cluster.waitForLeader();
+    // Nothing listens on these ports: the learner exists only in the configuration.
+    const added = await cluster.call<{ member: { id: number } }>(leader.clientAddress, 'memberAddLearner', {
+      name: 'never-started',
+      region: 'local',
+      clientAddress: '127.0.0.1:9',
+      peerAddress: '127.0.0.1:9',
+    });
+    const refusal = await refusalOf(cluster.call(leader.clientAddress, 'memberPromote', { id: added.member.id }));
+    expect(refusal.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(refusal.message).toMatch(/not replicating/);
+    await eventually('the learner to be removed', () => cluster.call(leader.clientAddress, 'memberRemove', { id: added.member.id }));
+  });
+
   it('replaces a wiped follower through membership; the new member restores from a snapshot', async () => {
     // Enough writes that the log is compacted past what a new member could fetch entry by entry.
     const writers = Array.from({ length: 8 }, (_, w) => new SessionWriter(`bulk-${w}`, () => cluster.endpoints()));
