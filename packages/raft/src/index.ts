@@ -25,6 +25,7 @@ export {
   UncommittedLimitError,
 } from './errors.js';
 export { MemoryLogStorage } from './memory-storage.js';
+export { newMessage } from './message.js';
 export { applyConfChange, bootstrapEntries, bootstrapHardState, confStateOf } from './membership.js';
 export { Prng } from './prng.js';
 export type { RaftCore } from './raft-core.js';

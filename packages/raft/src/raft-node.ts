@@ -26,6 +26,7 @@ import {
   UncommittedLimitError,
 } from './errors.js';
 import { RaftLog } from './log.js';
+import { newMessage } from './message.js';
 import { validateConfChange, validateMessage } from './validate.js';
 import { applyConfChange, ConfHistory, isNodeId } from './membership.js';
 import { Progress } from './progress.js';
@@ -1074,19 +1075,7 @@ export class RaftNode {
   // ---------------------------------------------------------------- output
 
   private send(fields: MessageFields): void {
-    const message: Message = {
-      from: this.id,
-      term: this.term,
-      logTerm: 0,
-      index: 0,
-      entries: [],
-      commit: 0,
-      reject: false,
-      rejectHint: 0,
-      rejectTerm: 0,
-      context: 0,
-      ...fields,
-    };
+    const message = newMessage({ from: this.id, term: this.term, ...fields });
     // Only a leader's messages promise nothing about its own durable state (Ready rule 2);
     // everything else (votes, acknowledgements) waits for the write.
     if (this.role === 'leader') this.messages.push(message);

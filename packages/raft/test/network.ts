@@ -7,6 +7,7 @@ import {
   type Entry,
   MemoryLogStorage,
   type Message,
+  newMessage,
   type NodeId,
   Prng,
   type RaftConfig,
@@ -303,17 +304,7 @@ export function appliedTexts(peer: Peer): string[] {
 
 /** A message with every unused field at its zero value. */
 export function message(fields: Partial<Message> & Pick<Message, 'type' | 'from' | 'to' | 'term'>): Message {
-  return {
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit: 0,
-    reject: false,
-    rejectHint: 0,
-    rejectTerm: 0,
-    context: 0,
-    ...fields,
-  };
+  return newMessage(fields);
 }
 
 /** Takes one Ready from a lone node (outside any network), persists it, and advances. */

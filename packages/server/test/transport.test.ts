@@ -3,7 +3,7 @@
  * be reached costs a bounded queue and reportUnreachable, never unbounded memory.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Message } from '@holdfast/raft';
+import { type Message, newMessage } from '@holdfast/raft';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../src/localCluster.js';
@@ -13,20 +13,7 @@ import { decodeMessages, encodeMessages, Transport, type TransportHandlers } fro
 const logger = pino({ level: 'silent' });
 
 function heartbeat(from: number, to: number, commit: number): Message {
-  return {
-    type: 'heartbeat',
-    from,
-    to,
-    term: 3,
-    logTerm: 0,
-    index: 0,
-    entries: [],
-    commit,
-    reject: false,
-    rejectHint: 0,
-    rejectTerm: 0,
-    context: 0,
-  };
+  return newMessage({ type: 'heartbeat', from, to, term: 3, commit });
 }
 
 function recordingHandlers(): TransportHandlers & { delivered: Message[]; unreachable: number[] } {
