@@ -10,7 +10,7 @@ import {
   UnavailableError,
 } from './errors.js';
 import type { AnyMethod } from './proto.js';
-import type { KvKind, KvMethods, WireBatchResponse } from './wire.js';
+import type { KvKind, KvMethods, WireBatchResponse, WireBatchResponses } from './wire.js';
 
 interface PendingRequest {
   kind: KvKind;
@@ -22,6 +22,8 @@ interface PendingRequest {
 export interface BatchStreamOptions {
   /** Requests in flight on this stream at once; more are refused with OverloadedError. */
   pendingMax: number;
+  /** Requests in one stream message at most (the servers' --batch-ops-max). */
+  frameOpsMax: number;
   /** Called once when the stream ends, with its final status. */
   onEnd: (status: StatusObject) => void;
 }
@@ -30,10 +32,26 @@ export interface BatchStreamOptions {
 const timeoutMsMax = 2 ** 31 - 1;
 
 /**
+ * Bytes in one stream message at most, well inside a node's receive limit (16 MiB or more); a
+ * request bigger than this travels alone.
+ */
+const frameBytesMax = 4 * 1024 * 1024;
+
+/** About how many bytes `value` takes on the wire: its bytes and strings plus a little per field. */
+function approximateBytes(value: unknown): number {
+  if (value instanceof Uint8Array) return value.length + 4;
+  if (typeof value === 'string') return value.length + 4;
+  if (typeof value !== 'object' || value === null) return 8;
+  let bytes = 4;
+  for (const field of Array.isArray(value) ? value : Object.values(value)) bytes += approximateBytes(field);
+  return bytes;
+}
+
+/**
  * Many KV operations over one Batch stream: each request gets an id unique on this stream, the
- * answers come back tagged with it in any order. grpc-js writes each message as its own HTTP/2
- * DATA frame, and the HTTP/2 session flushes the frames written in one tick of the event loop
- * together, so calls issued in the same tick share socket writes without any work here.
+ * answers come back tagged with it in any order. Every request issued in one turn of the event
+ * loop travels in one stream message (up to frameOpsMax), so concurrent calls share the
+ * per-message cost of gRPC and HTTP/2 on both ends.
  *
  * Invariant: every pending request is settled exactly once: by its answer, its deadline, the
  * end of the stream, or close().
@@ -44,6 +62,10 @@ export class BatchStream {
   private readonly options: BatchStreamOptions;
   private nextId = 1;
   private ended = false;
+  /** Requests issued in this turn of the event loop, written together when it ends. */
+  private outbox: object[] = [];
+  private outboxBytes = 0;
+  private flushScheduled = false;
 
   constructor(client: Client, method: AnyMethod, options: BatchStreamOptions) {
     this.options = options;
@@ -53,7 +75,9 @@ export class BatchStream {
       method.responseDeserialize as (bytes: Buffer) => WireBatchResponse,
       new Metadata(),
     );
-    this.call.on('data', (response: WireBatchResponse) => this.handleResponse(response));
+    this.call.on('data', (frame: WireBatchResponses) => {
+      for (const response of frame.responses) this.handleResponse(response);
+    });
     // 'error' repeats what 'status' says; listening keeps it from being thrown as unhandled.
     this.call.on('error', () => {});
     this.call.on('status', (status: StatusObject) => this.handleEnd(status));
@@ -81,8 +105,28 @@ export class BatchStream {
     return new Promise<KvMethods[K]['response']>((resolve, reject) => {
       const timer = setTimeout(() => this.handleDeadline(id), remainingMs);
       this.pending.set(id, { kind, resolve: resolve as (response: object) => void, reject, timer });
-      this.call.write({ id, [kind]: request, timeoutMs: remainingMs });
+      this.enqueue({ id, [kind]: request, timeoutMs: remainingMs }, approximateBytes(request));
     });
+  }
+
+  private enqueue(request: object, bytes: number): void {
+    if (this.outbox.length > 0 && (this.outbox.length >= this.options.frameOpsMax || this.outboxBytes + bytes > frameBytesMax)) this.flush();
+    this.outbox.push(request);
+    this.outboxBytes += bytes;
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.outbox.length === 0 || this.ended) return;
+    const requests = this.outbox;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    this.call.write({ requests });
   }
 
   close(): void {
@@ -143,6 +187,8 @@ export class BatchStream {
   }
 
   private failAll(makeError: () => HoldfastError): void {
+    this.outbox = [];
+    this.outboxBytes = 0;
     for (const request of this.pending.values()) {
       clearTimeout(request.timer);
       request.reject(makeError());

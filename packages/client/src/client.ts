@@ -62,6 +62,11 @@ export interface ClientOptions {
   writesInFlightMax?: number;
   /** Requests in flight on one Batch stream. Default 8192. */
   streamPendingMax?: number;
+  /**
+   * Requests in one Batch stream message at most; must not exceed the nodes' --batch-ops-max.
+   * Default 128 (the nodes' default).
+   */
+  streamFrameOpsMax?: number;
   /** Largest answer accepted, e.g. one range page. Default 64 MiB. */
   responseBytesMax?: number;
   /** Random numbers in [0, 1) for backoff jitter; injectable for tests. */
@@ -101,6 +106,7 @@ const defaults = {
   attemptsMax: 1000,
   writesInFlightMax: 4096,
   streamPendingMax: 8192,
+  streamFrameOpsMax: 128,
   responseBytesMax: 64 * 1024 * 1024,
   // Following a NOT_LEADER hint costs no backoff, but only this many times per call (no loops).
   redirectsMax: 3,
@@ -169,6 +175,7 @@ export class HoldfastClient {
       batch: options.batch ?? true,
       writesInFlightMax: positive('writesInFlightMax', options.writesInFlightMax ?? defaults.writesInFlightMax),
       streamPendingMax: positive('streamPendingMax', options.streamPendingMax ?? defaults.streamPendingMax),
+      streamFrameOpsMax: positive('streamFrameOpsMax', options.streamFrameOpsMax ?? defaults.streamFrameOpsMax),
       responseBytesMax: positive('responseBytesMax', options.responseBytesMax ?? defaults.responseBytesMax),
       random: options.random ?? Math.random,
       resolveAddress:
@@ -446,6 +453,7 @@ export class HoldfastClient {
       methods: this.methods,
       batchEnabled: this.options.batch,
       streamPendingMax: this.options.streamPendingMax,
+      streamFrameOpsMax: this.options.streamFrameOpsMax,
       streamRetryDelayMs: defaults.streamRetryDelayMs,
       responseBytesMax: this.options.responseBytesMax,
     });

@@ -9,6 +9,7 @@ export interface ConnectionOptions {
   /** Pipeline KV calls over a Batch stream; false = unary calls only. */
   batchEnabled: boolean;
   streamPendingMax: number;
+  streamFrameOpsMax: number;
   /** After a stream breaks, unary calls serve this endpoint for this long before a new stream is tried. */
   streamRetryDelayMs: number;
   /** Largest answer accepted (one range page, one Batch answer). */
@@ -75,6 +76,7 @@ export class Connection {
     if (Date.now() < this.streamRetryAtMs) return undefined;
     const stream = new BatchStream(this.client, this.options.methods.batch, {
       pendingMax: this.options.streamPendingMax,
+      frameOpsMax: this.options.streamFrameOpsMax,
       onEnd: (status) => {
         if (this.stream === stream) this.stream = undefined;
         if (status.code === GrpcStatus.UNIMPLEMENTED) this.batchUnsupported = true;

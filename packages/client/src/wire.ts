@@ -142,6 +142,11 @@ export interface WireBatchResponse {
   error?: WireBatchError | null;
 }
 
+/** One Batch stream message from the server: several answers. */
+export interface WireBatchResponses {
+  responses: WireBatchResponse[];
+}
+
 export interface WireMember {
   id: number;
   name: string;

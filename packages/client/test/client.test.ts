@@ -270,6 +270,8 @@ describe('pipelining', () => {
     expect(results.map((result) => result.revision)).toEqual(values);
     expect(server.streamsOpened).toBe(1);
     expect(server.calls.every((call) => call.via === 'batch')).toBe(true);
+    // Calls issued in one turn share stream messages, at most streamFrameOpsMax (128) each.
+    expect(server.frameSizes).toEqual([128, 72]);
     expect(timeoutsMs.every((timeoutMs) => timeoutMs > 0 && timeoutMs <= 2000)).toBe(true);
   });
 

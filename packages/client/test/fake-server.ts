@@ -69,6 +69,8 @@ export interface FakeServer {
   /** Cluster service calls (the client also makes some in the background to find the leader). */
   clusterCalls: RecordedCall[];
   streamsOpened: number;
+  /** Requests in each Batch stream message received, in arrival order. */
+  frameSizes: number[];
   stop(): Promise<void>;
 }
 
@@ -124,6 +126,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
     calls: [],
     clusterCalls: [],
     streamsOpened: 0,
+    frameSizes: [],
     stop: () =>
       new Promise<void>((resolve) => {
         server.forceShutdown();
@@ -140,9 +143,12 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
       return;
     }
     const stream = batchStream(call, fake, options);
-    call.on('data', (request: Request) => {
-      if (options.onBatchRequest !== undefined) options.onBatchRequest(stream, request);
-      else void stream.answer(request);
+    call.on('data', (frame: { requests: Request[] }) => {
+      fake.frameSizes.push(frame.requests.length);
+      for (const request of frame.requests) {
+        if (options.onBatchRequest !== undefined) options.onBatchRequest(stream, request);
+        else void stream.answer(request);
+      }
     });
     call.on('end', () => call.end());
   };
@@ -191,7 +197,7 @@ function batchStream(
           error: { code: failure.code, kind: failure.kind, message: failure.message, leader: failure.leader },
         };
       }
-      if (!ended) call.write(response);
+      if (!ended) call.write({ responses: [response] });
     },
   };
 }

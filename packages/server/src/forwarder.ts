@@ -6,7 +6,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { fromBatchError, NoLeaderError, OverloadedError, TimeoutError } from './errors.js';
-import type { BatchRequest, BatchResponse, Protos } from './proto.js';
+import { FrameOutbox, requestBytes } from './frames.js';
+import type { BatchRequest, BatchRequests, BatchResponse, BatchResponses, Protos } from './proto.js';
 import type { KvOp, KvResult } from './requests.js';
 import { CHANNEL_OPTIONS } from './transport.js';
 
@@ -18,32 +19,49 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
+type BatchCall = grpc.ClientDuplexStream<BatchRequests, BatchResponses>;
+
+/**
+ * Frames stay well inside the leader's receive limit (at least 16 MiB) and its batchOpsMax
+ * (128 by default, at least 1): a request bigger than this travels alone.
+ */
+const FORWARD_FRAME_BYTES_MAX = 4 * 1024 * 1024;
+
 class LeaderStream {
   private readonly client: grpc.Client;
-  private stream: grpc.ClientDuplexStream<BatchRequest, BatchResponse> | undefined;
+  private stream: BatchCall | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private readonly outbox: FrameOutbox<BatchRequest>;
 
   constructor(
     readonly address: string,
     protos: Protos,
     private readonly pendingMax: number,
+    framesOpsMax: number,
   ) {
     this.client = new protos.KvClient(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.outbox = new FrameOutbox<BatchRequest>({
+      itemsMax: framesOpsMax,
+      bytesMax: FORWARD_FRAME_BYTES_MAX,
+      write: (requests) => this.open().write({ requests }),
+    });
   }
 
-  private open(): grpc.ClientDuplexStream<BatchRequest, BatchResponse> {
+  private open(): BatchCall {
     if (this.stream) return this.stream;
     const metadata = new grpc.Metadata();
     metadata.set(FORWARDED_METADATA, '1');
-    const stream = (this.client as unknown as { batch(m: grpc.Metadata): grpc.ClientDuplexStream<BatchRequest, BatchResponse> }).batch(
-      metadata,
-    );
+    const stream = (this.client as unknown as { batch(m: grpc.Metadata): BatchCall }).batch(metadata);
     this.stream = stream;
-    stream.on('data', (response: BatchResponse) => this.answer(response));
+    stream.on('data', (frame: BatchResponses) => {
+      for (const response of frame.responses) this.answer(response);
+    });
     const fail = (): void => {
       if (this.stream !== stream) return;
       this.stream = undefined;
+      // Requests not yet written are failed below with the rest: never send them later.
+      this.outbox.discard();
       const error = new NoLeaderError();
       for (const [id, p] of this.pending) {
         clearTimeout(p.timer);
@@ -77,11 +95,13 @@ class LeaderStream {
         reject(new TimeoutError('forwarded request not answered before its deadline; it may still apply'));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.open().write({ id, [op.op]: op[op.op as keyof typeof op], timeoutMs } as unknown as BatchRequest);
+      const request = { id, [op.op]: op[op.op as keyof typeof op], timeoutMs } as unknown as BatchRequest;
+      this.outbox.push(request, requestBytes(request));
     });
   }
 
   close(): void {
+    this.outbox.discard();
     this.stream?.cancel();
     this.client.close();
   }
@@ -102,12 +122,14 @@ export class Forwarder {
   constructor(
     private readonly protos: Protos,
     private readonly pendingMax: number,
+    /** The leader's batchOpsMax (members share their limits). */
+    private readonly framesOpsMax: number,
   ) {}
 
   forward(address: string, op: KvOp, deadlineMs: number): Promise<KvResult> {
     let stream = this.streams.get(address);
     if (!stream) {
-      stream = new LeaderStream(address, this.protos, this.pendingMax);
+      stream = new LeaderStream(address, this.protos, this.pendingMax, this.framesOpsMax);
       this.streams.set(address, stream);
     }
     return stream.forward(op, deadlineMs);

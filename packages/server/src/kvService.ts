@@ -1,9 +1,10 @@
 /** gRPC handlers of the KV service: unary calls and the Batch stream share RequestPath. */
 import type * as grpc from '@grpc/grpc-js';
-import { OverloadedError, toBatchError, toHoldfastError, toServiceError } from './errors.js';
+import { InvalidRequestError, OverloadedError, toBatchError, toHoldfastError, toServiceError } from './errors.js';
 import { FORWARDED_METADATA } from './forwarder.js';
 import type { NodeMetrics } from './metrics.js';
-import type { BatchRequest, BatchResponse } from './proto.js';
+import { FrameOutbox, responseBytes } from './frames.js';
+import type { BatchRequest, BatchRequests, BatchResponse, BatchResponses } from './proto.js';
 import { type KvOp, type KvResult, opOfBatch, type RequestContext, type RequestPath } from './requests.js';
 
 export interface KvServiceOptions {
@@ -14,6 +15,8 @@ export interface KvServiceOptions {
   readonly inflight: { count: number };
   /** Requests in flight on this node at once (all kinds, forwarded ones included). */
   readonly inflightMax: number;
+  /** Requests in one Batch stream message at most. */
+  readonly batchOpsMax: number;
 }
 
 /** What every server call offers (grpc-js does not export its ServerSurfaceCall type). */
@@ -66,18 +69,31 @@ function unary<K extends KvOp['op']>(options: KvServiceOptions, kind: K) {
   };
 }
 
-function handleBatch(options: KvServiceOptions, call: grpc.ServerDuplexStream<BatchRequest, BatchResponse>): void {
+/** Answers go back in frames of at most this many bytes (a client accepts far more: 64 MiB). */
+const RESPONSE_FRAME_BYTES_MAX = 1024 * 1024;
+
+function handleBatch(options: KvServiceOptions, call: grpc.ServerDuplexStream<BatchRequests, BatchResponses>): void {
   let open = 0;
   let ended = false;
+  const outbox = new FrameOutbox<BatchResponse>({
+    itemsMax: Number.POSITIVE_INFINITY,
+    bytesMax: RESPONSE_FRAME_BYTES_MAX,
+    write: (responses) => {
+      if (!call.cancelled && !call.destroyed) call.write({ responses });
+    },
+  });
   const finish = (): void => {
-    if (ended && open === 0) call.end();
+    if (ended && open === 0) {
+      outbox.flush();
+      call.end();
+    }
   };
   const reply = (response: BatchResponse): void => {
     open -= 1;
-    if (!call.cancelled && !call.destroyed) call.write(response);
+    outbox.push(response, responseBytes(response));
     finish();
   };
-  call.on('data', (request: BatchRequest) => {
+  const serve = (request: BatchRequest): void => {
     open += 1;
     let op: KvOp;
     try {
@@ -90,6 +106,19 @@ function handleBatch(options: KvServiceOptions, call: grpc.ServerDuplexStream<Ba
       (result) => reply({ id: request.id, [result.op]: (result as unknown as Record<string, unknown>)[result.op] } as BatchResponse),
       (error: unknown) => reply({ id: request.id, error: toBatchError(error) }),
     );
+  };
+  call.on('data', (frame: BatchRequests) => {
+    if (frame.requests.length > options.batchOpsMax) {
+      const refusal = toBatchError(
+        new InvalidRequestError('request-too-large', `${frame.requests.length} requests in one Batch message; the limit is ${options.batchOpsMax}`),
+      );
+      for (const request of frame.requests) {
+        open += 1;
+        reply({ id: request.id, error: refusal });
+      }
+      return;
+    }
+    for (const request of frame.requests) serve(request);
   });
   call.on('end', () => {
     ended = true;
@@ -97,6 +126,7 @@ function handleBatch(options: KvServiceOptions, call: grpc.ServerDuplexStream<Ba
   });
   call.on('error', () => {
     ended = true;
+    outbox.discard();
   });
 }
 
@@ -107,6 +137,6 @@ export function kvServiceImplementation(options: KvServiceOptions): grpc.Untyped
     Delete: unary(options, 'delete'),
     Range: unary(options, 'range'),
     Txn: unary(options, 'txn'),
-    Batch: (call: grpc.ServerDuplexStream<BatchRequest, BatchResponse>) => handleBatch(options, call),
+    Batch: (call: grpc.ServerDuplexStream<BatchRequests, BatchResponses>) => handleBatch(options, call),
   };
 }

@@ -180,6 +180,13 @@ export interface BatchRequest {
   op?: 'put' | 'get' | 'delete' | 'range' | 'txn';
   timeoutMs: number;
 }
+/** One Batch stream message: several requests. */
+export interface BatchRequests {
+  requests: BatchRequest[];
+}
+export interface BatchResponses {
+  responses: BatchResponse[];
+}
 export interface BatchError {
   code: number;
   kind: string;

@@ -151,29 +151,33 @@ describe('a three-node cluster', () => {
     expect((await get(address, 't0')).found).toBe(false);
   });
 
-  it('answers a Batch stream by id, refusing a request without an operation', async () => {
+  it('answers a Batch stream by id, refusing a request without an operation and an oversized message', async () => {
     const leader = await cluster.waitForLeader();
     const { KvClient } = (await import('../src/proto.js')).loadProtos();
     const client = new KvClient(leader.clientAddress, grpc.credentials.createInsecure());
+    type Answer = Record<string, unknown>;
+    const oversized = Array.from({ length: 129 }, (_, i) => ({ id: 100 + i, put: { key: bytes(`over${i}`), value: bytes('x') } }));
     try {
-      const stream = (client as unknown as { batch(): grpc.ClientDuplexStream<object, Record<string, unknown>> }).batch();
-      const answers = new Map<number, Record<string, unknown>>();
+      const stream = (client as unknown as { batch(): grpc.ClientDuplexStream<object, { responses: Answer[] }> }).batch();
+      const answers = new Map<number, Answer>();
       const done = new Promise<void>((resolve, reject) => {
-        stream.on('data', (answer: Record<string, unknown>) => {
-          answers.set(Number(answer['id']), answer);
-          if (answers.size === 3) resolve();
+        stream.on('data', (frame: { responses: Answer[] }) => {
+          for (const answer of frame.responses) answers.set(Number(answer['id']), answer);
+          if (answers.size === 3 + oversized.length) resolve();
         });
         stream.on('error', reject);
       });
-      stream.write({ id: 7, put: { key: bytes('batched'), value: bytes('b') } });
-      stream.write({ id: 8, get: { key: bytes('greeting') } });
-      stream.write({ id: 9 });
+      stream.write({ requests: [{ id: 7, put: { key: bytes('batched'), value: bytes('b') } }, { id: 8, get: { key: bytes('greeting') } }, { id: 9 }] });
+      // More requests in one message than --batch-ops-max (128): each is refused, none applies.
+      stream.write({ requests: oversized });
       await done;
       stream.end();
       const field = <T>(id: number, name: string): T => answers.get(id)?.[name] as T;
       expect(field<{ revision: number }>(7, 'put').revision).toBeGreaterThan(0);
       expect(field<{ found: boolean }>(8, 'get').found).toBe(true);
       expect(field<{ kind: string }>(9, 'error').kind).toBe('invalid-argument');
+      for (const request of oversized) expect(field<{ kind: string }>(request.id, 'error').kind).toBe('request-too-large');
+      expect((await get(leader.clientAddress, 'over0')).found).toBe(false);
     } finally {
       client.close();
     }
