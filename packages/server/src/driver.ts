@@ -400,12 +400,13 @@ export class NodeDriver {
 
   private async handleReady(ready: Ready): Promise<void> {
     if (ready.softState) this.handleSoftState(ready.softState.leaderId, ready.softState.role);
-    if (ready.messages.length > 0) this.sender.send(ready.messages);
     const lastCommitted = ready.committedEntries[ready.committedEntries.length - 1];
     // Committed entries already durable here from earlier Readys need not wait for this write
-    // (rule 3 guards entries that this very Ready persists): apply them while it runs.
+    // (rule 3 guards entries that this very Ready persists): apply them while it runs. Started
+    // before the messages go out, so that the writers' answers are not behind their encoding.
     const applyEarly = ready.snapshot === undefined && lastCommitted !== undefined && lastCommitted.index <= this.durableIndex;
     if (applyEarly) this.enqueueApply(ready);
+    if (ready.messages.length > 0) this.sender.send(ready.messages);
     await this.persist(ready);
     this.noteDurable(ready);
     if (ready.hardState) {

@@ -30,6 +30,10 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_send_message_length': 256 * 1024 * 1024,
   'grpc.initial_reconnect_backoff_ms': 50,
   'grpc.max_reconnect_backoff_ms': 1000,
+  // Raft retransmits on its own and the forwarder's writes carry sessions: gRPC's retry layer
+  // would only buffer a copy of every message. Channelz bookkeeping is never read here.
+  'grpc.enable_retries': 0,
+  'grpc.enable_channelz': 0,
 };
 
 export interface TransportHandlers {
@@ -67,7 +71,6 @@ class PeerLink {
   private address = '';
   private stream: RaftStream | undefined;
   private queue: Message[] = [];
-  private flushScheduled = false;
   private waitingForDrain = false;
   private backoffMs = BACKOFF_MS_MIN;
   private retryAt = 0;
@@ -83,6 +86,7 @@ class PeerLink {
     return this.queue.length;
   }
 
+  /** Queues a message; `flush` writes what is queued as one frame. */
   enqueue(message: Message): void {
     if (this.closed) return;
     if (message.type === 'snapshot') {
@@ -94,14 +98,9 @@ class PeerLink {
       return;
     }
     this.queue.push(message);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
+  flush(): void {
     if (this.closed || this.waitingForDrain || this.queue.length === 0) return;
     const stream = this.ensureStream();
     if (!stream) {
@@ -237,8 +236,19 @@ export class Transport {
 
   constructor(private readonly options: TransportOptions) {}
 
+  /**
+   * Sends at once, one frame per peer: the messages of one Ready come in one call, and waiting
+   * for a later turn of the event loop would only add to every round trip (the leader goes on
+   * to encode its own log write right after sending).
+   */
   send(messages: readonly Message[]): void {
-    for (const message of messages) this.linkTo(message.to).enqueue(message);
+    const touched = new Set<PeerLink>();
+    for (const message of messages) {
+      const link = this.linkTo(message.to);
+      link.enqueue(message);
+      touched.add(link);
+    }
+    for (const link of touched) link.flush();
   }
 
   queueDepth(to: NodeId): number {

@@ -67,6 +67,60 @@ export interface SessionRecord {
   readonly answers: readonly SessionAnswer[];
 }
 
+/**
+ * A session record as stored: each answer packed on its own, once, when it is recorded. A
+ * session is rewritten on every write it makes, with up to answersPerSessionMax answers; packing
+ * those answers again each time was the largest single cost of applying a put.
+ */
+interface StoredSessionRecord {
+  readonly clientId: string;
+  readonly lastSequence: number;
+  readonly lastSeenMs: number;
+  readonly touchOrder: number;
+  readonly packedAnswers: readonly Uint8Array[];
+}
+
+/** Answers are immutable once recorded, so their bytes can be kept with them. */
+const packedAnswerCache = new WeakMap<SessionAnswer, Uint8Array>();
+
+function packedAnswer(answer: SessionAnswer): Uint8Array {
+  let bytes = packedAnswerCache.get(answer);
+  if (bytes === undefined) {
+    // A copy: packr.pack returns a view of a buffer it reuses for later packs.
+    bytes = Uint8Array.from(packr.pack(answer));
+    packedAnswerCache.set(answer, bytes);
+  }
+  return bytes;
+}
+
+export function encodeSessionRecord(record: SessionRecord): Uint8Array {
+  const stored: StoredSessionRecord = {
+    clientId: record.clientId,
+    lastSequence: record.lastSequence,
+    lastSeenMs: record.lastSeenMs,
+    touchOrder: record.touchOrder,
+    packedAnswers: record.answers.map(packedAnswer),
+  };
+  return packr.pack(stored);
+}
+
+export function decodeSessionRecord(bytes: Uint8Array): SessionRecord {
+  const stored = packr.unpack(bytes) as StoredSessionRecord;
+  if (!Array.isArray(stored.packedAnswers)) throw new Error(`session record of ${String(stored.clientId)} has no packed answers`);
+  const answers = stored.packedAnswers.map((packed) => {
+    const answer = packr.unpack(packed) as SessionAnswer;
+    packedAnswerCache.set(answer, packed);
+    return answer;
+  });
+  return {
+    clientId: stored.clientId,
+    lastSequence: stored.lastSequence,
+    lastSeenMs: stored.lastSeenMs,
+    touchOrder: stored.touchOrder,
+    answers,
+  };
+}
+
 export function prefixedKey(prefix: number, rest: Uint8Array): Uint8Array {
   const key = Buffer.allocUnsafe(rest.byteLength + 1);
   key[0] = prefix;
