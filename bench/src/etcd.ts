@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { commandExists, findFreePort, ManagedProcess } from './process.js';
+import { freePort } from '@holdfast/server';
+import { commandExists, ManagedProcess } from './process.js';
 import type { ProxyNetwork, TcpProxy } from './proxy.js';
 import {
   type ClusterTarget,
@@ -356,8 +357,10 @@ export class EtcdTarget implements ClusterTarget {
   private async createNode(id: string): Promise<void> {
     const network = this.network;
     if (network === undefined) throw new TargetError('not-started', 'etcd target not started');
-    const clientPort = await findFreePort();
-    const peerPort = await findFreePort();
+    // Below the ephemeral range: a port the kernel picks (port 0) can be taken by the local end of
+    // any outgoing connection before etcd binds it.
+    const clientPort = await freePort();
+    const peerPort = await freePort();
     const clientProxy = !this.proxied
       ? undefined
       : await network.addProxy({

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 
 /** Children still running; killed if the bench exits (also on Ctrl-C, see main.ts) so none is orphaned. */
 const liveChildren = new Set<ChildProcess>();
@@ -87,19 +86,6 @@ export class ManagedProcess {
     clearTimeout(timer);
     return result;
   }
-}
-
-/** A port free right now on 127.0.0.1 (the kernel picks it; a race with other binders is possible). */
-export function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export function commandExists(command: string): boolean {

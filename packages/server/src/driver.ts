@@ -7,7 +7,7 @@
  * (group commit).
  */
 import type { ConfChange, Entry, HardState, Message, NodeId, RaftCore, RaftStatus, Ready, Role } from '@holdfast/raft';
-import type { ApplyResult, KvStateMachine, LevelLogStorage } from '@holdfast/storage';
+import { type ApplyResult, COMMAND_BATCH_OVERHEAD_BYTES, encodeCommandBatch, type KvStateMachine, type LevelLogStorage } from '@holdfast/storage';
 import type { Logger } from 'pino';
 import type { Failpoints, NodeLimits } from './config.js';
 import {
@@ -48,6 +48,12 @@ interface ReadWaiter {
   readonly deadlineMs: number;
 }
 
+/** The writes waiting on one log entry, by slot; `open` counts those not finished. */
+interface EntryWaiters {
+  readonly slots: (ProposalWaiter | undefined)[];
+  open: number;
+}
+
 interface PendingProposal {
   readonly data: Uint8Array;
   readonly waiter: ProposalWaiter;
@@ -76,6 +82,9 @@ export interface DriverOptions {
 
 const APPLIES_IN_FLIGHT_MAX = 4;
 
+/** Writes one log entry carries at most (see proposeInbox). */
+const COMMANDS_PER_ENTRY_MAX = 512;
+
 /** The biggest inbox the loop keeps while a Ready is in flight; past it peer messages are dropped. */
 const INBOX_MESSAGES_MAX = 100_000;
 
@@ -93,8 +102,12 @@ export class NodeDriver {
   private inboxTicks = 0;
   private readQueue: ReadWaiter[] = [];
 
-  /** Waiting writes by log index. Invariant: every key is above the applied index. */
-  private readonly waiters = new Map<number, ProposalWaiter>();
+  /**
+   * Waiting writes by log index, then by slot (the command's position in its entry).
+   * Invariant: every key is above the applied index; `waiterCount` counts the waiters held.
+   */
+  private readonly waiters = new Map<number, EntryWaiters>();
+  private waiterCount = 0;
   /** Reads in a heartbeat round, by request id, with the tick the round started at. */
   private readonly readRounds = new Map<number, ReadWaiter[]>();
   private readonly readRoundStartTick = new Map<number, number>();
@@ -159,7 +172,7 @@ export class NodeDriver {
   }
 
   get pendingProposalCount(): number {
-    return this.waiters.size + this.inboxProposals.length;
+    return this.waiterCount + this.inboxProposals.length;
   }
 
   get pendingReads(): number {
@@ -213,8 +226,8 @@ export class NodeDriver {
     const { term, index } = this.core.proposeConfChange(change);
     this.schedule();
     return new Promise((resolve, reject) => {
-      this.addWaiter(index, { term, resolve, reject, timer: undefined }, deadlineMs);
-      this.options.metrics.pendingProposals.set(this.waiters.size);
+      this.addWaiter({ index, slot: 0 }, { term, resolve, reject, timer: undefined }, deadlineMs);
+      this.options.metrics.pendingProposals.set(this.waiterCount);
     });
   }
 
@@ -325,6 +338,11 @@ export class NodeDriver {
     }
   }
 
+  /**
+   * Proposes every write that arrived since the last turn, several to an entry (up to the size of
+   * one request and COMMANDS_PER_ENTRY_MAX): each log entry costs a record, a checksum and a
+   * LevelDB put on every member and a place in Raft messages, whatever it carries.
+   */
   private proposeInbox(): void {
     const now = Date.now();
     const batch: PendingProposal[] = [];
@@ -334,36 +352,77 @@ export class NodeDriver {
     }
     this.inboxProposals = [];
     if (batch.length === 0) return;
+    const groups = this.groupIntoEntries(batch);
     let placed: { term: number; firstIndex: number; lastIndex: number };
     try {
-      placed = this.core.propose(batch.map((p) => p.data));
+      placed = this.core.propose(groups.map((group) => (group.length === 1 ? group[0]!.data : encodeCommandBatch(group.map((p) => p.data)))));
     } catch (error) {
       const mapped = this.mapCoreError(error);
       for (const p of batch) p.waiter.reject(mapped);
       this.options.metrics.proposals.inc({ outcome: 'refused' }, batch.length);
       return;
     }
-    assert(placed.lastIndex - placed.firstIndex + 1 === batch.length, () => `propose placed ${JSON.stringify(placed)} for ${batch.length}`);
-    for (const [i, p] of batch.entries()) {
-      this.addWaiter(placed.firstIndex + i, { ...p.waiter, term: placed.term }, p.deadlineMs);
+    assert(placed.lastIndex - placed.firstIndex + 1 === groups.length, () => `propose placed ${JSON.stringify(placed)} for ${groups.length}`);
+    for (const [position, group] of groups.entries()) {
+      for (const [slot, p] of group.entries()) {
+        this.addWaiter({ index: placed.firstIndex + position, slot }, { ...p.waiter, term: placed.term }, p.deadlineMs);
+      }
     }
     this.options.metrics.proposals.inc({ outcome: 'proposed' }, batch.length);
-    this.options.metrics.pendingProposals.set(this.waiters.size);
+    this.options.metrics.pendingProposals.set(this.waiterCount);
   }
 
-  private addWaiter(index: number, waiter: ProposalWaiter, deadlineMs: number): void {
-    const previous = this.waiters.get(index);
+  /**
+   * Splits proposals into entries in arrival order. An entry stays within requestBytesMax, so
+   * it fits a Raft message like the largest single request does (which travels alone, as it is).
+   */
+  private groupIntoEntries(batch: readonly PendingProposal[]): PendingProposal[][] {
+    const budget = this.options.limits.requestBytesMax - COMMAND_BATCH_OVERHEAD_BYTES;
+    const groups: PendingProposal[][] = [];
+    let group: PendingProposal[] = [];
+    let bytes = 0;
+    for (const p of batch) {
+      if (group.length > 0 && (group.length >= COMMANDS_PER_ENTRY_MAX || bytes + p.data.byteLength > budget)) {
+        groups.push(group);
+        group = [];
+        bytes = 0;
+      }
+      group.push(p);
+      bytes += p.data.byteLength;
+    }
+    groups.push(group);
+    return groups;
+  }
+
+  private addWaiter(at: { index: number; slot: number }, waiter: ProposalWaiter, deadlineMs: number): void {
+    const { index, slot } = at;
+    const previous = this.waiters.get(index)?.slots[slot];
     // Our entry at this index was overwritten by another leader before we proposed again here.
-    if (previous) this.finishWaiter(index, previous, new NotLeaderError(''));
+    if (previous) this.finishWaiter(at, previous, new NotLeaderError(''));
     waiter.timer = setTimeout(() => {
-      if (this.waiters.get(index) === waiter) this.finishWaiter(index, waiter, new TimeoutError('write not applied before its deadline; it may still apply'));
+      if (this.waiters.get(index)?.slots[slot] === waiter) {
+        this.finishWaiter(at, waiter, new TimeoutError('write not applied before its deadline; it may still apply'));
+      }
     }, Math.max(0, deadlineMs - Date.now()));
-    this.waiters.set(index, waiter);
+    let entry = this.waiters.get(index);
+    if (entry === undefined) {
+      entry = { slots: [], open: 0 };
+      this.waiters.set(index, entry);
+    }
+    entry.slots[slot] = waiter;
+    entry.open += 1;
+    this.waiterCount += 1;
   }
 
-  private finishWaiter(index: number, waiter: ProposalWaiter, outcome: ApplyResult | HoldfastError): void {
+  private finishWaiter(at: { index: number; slot: number }, waiter: ProposalWaiter, outcome: ApplyResult | HoldfastError): void {
     clearTimeout(waiter.timer);
-    this.waiters.delete(index);
+    const entry = this.waiters.get(at.index);
+    if (entry?.slots[at.slot] === waiter) {
+      entry.slots[at.slot] = undefined;
+      entry.open -= 1;
+      this.waiterCount -= 1;
+      if (entry.open === 0) this.waiters.delete(at.index);
+    }
     if (outcome instanceof HoldfastError) waiter.reject(outcome);
     else waiter.resolve(outcome);
   }
@@ -505,14 +564,15 @@ export class NodeDriver {
     // (durable on a quorum) and the results are fixed; the state machine's own write is not
     // synced anyway (a crash replays it from the log). Reads wait for appliedIndex, which moves
     // only after that write, so a linearizable read after the answer still sees the write.
+    const appliedBefore = this.sm.appliedIndex;
     const results = await this.sm.apply(entries, { onComputed: (computed) => this.answerWriters(computed, false) });
     this.options.metrics.applySeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.options.metrics.appliedIndex.set(this.sm.appliedIndex);
-    this.appliedSinceSnapshot += results.length;
+    this.appliedSinceSnapshot += entries.length;
     // Membership changes are answered (and announced) once the new membership is readable.
     this.answerWriters(results, true);
-    if (results.length < entries.length) this.failWaitersAtOrBelow(this.sm.appliedIndex);
-    this.options.metrics.pendingProposals.set(this.waiters.size);
+    this.failUnansweredWaiters(entries, appliedBefore);
+    this.options.metrics.pendingProposals.set(this.waiterCount);
   }
 
   /** Answers the waiters of `results`: plain writes when `confChanges` is false, else membership changes. */
@@ -520,17 +580,34 @@ export class NodeDriver {
     for (const result of results) {
       if ((result.outcome.type === 'confChange') !== confChanges) continue;
       if (confChanges) this.options.onConfChange?.(result);
-      const waiter = this.waiters.get(result.index);
+      const waiter = this.waiters.get(result.index)?.slots[result.slot];
       if (!waiter) continue;
       // Another leader's entry took this index: ours was never committed.
-      this.finishWaiter(result.index, waiter, waiter.term === result.term ? result : new NotLeaderError(''));
+      this.finishWaiter(result, waiter, waiter.term === result.term ? result : new NotLeaderError(''));
     }
   }
 
-  /** Entries the state machine skipped (it was restored past them from a snapshot): outcome unknown. */
+  /**
+   * Waiters of applied entries that got no answer: the state machine skipped the entry (it was
+   * restored past it from a snapshot: outcome unknown), or another leader's entry took the index
+   * with fewer commands than ours had (ours was never committed).
+   */
+  private failUnansweredWaiters(entries: readonly Entry[], appliedBefore: number): void {
+    if (entries.some((entry) => entry.index <= appliedBefore)) this.failWaitersAtOrBelow(this.sm.appliedIndex);
+    for (const entry of entries) {
+      const waiting = this.waiters.get(entry.index);
+      if (waiting === undefined) continue;
+      const error = entry.index <= appliedBefore ? new TimeoutError('entry covered by a snapshot; outcome unknown') : new NotLeaderError('');
+      for (const [slot, waiter] of waiting.slots.entries()) if (waiter) this.finishWaiter({ index: entry.index, slot }, waiter, error);
+    }
+  }
+
+  /** Writes at entries the state machine was restored past (from a snapshot): outcome unknown. */
   private failWaitersAtOrBelow(index: number): void {
-    for (const [waiterIndex, waiter] of this.waiters) {
-      if (waiterIndex <= index) this.finishWaiter(waiterIndex, waiter, new TimeoutError('entry covered by a snapshot; outcome unknown'));
+    const covered = new TimeoutError('entry covered by a snapshot; outcome unknown');
+    for (const [waiterIndex, waiting] of this.waiters) {
+      if (waiterIndex > index) continue;
+      for (const [slot, waiter] of waiting.slots.entries()) if (waiter) this.finishWaiter({ index: waiterIndex, slot }, waiter, covered);
     }
   }
 
@@ -654,7 +731,9 @@ export class NodeDriver {
       this.options.logger.warn({ error: (error as Error).message }, 'could not write the last commit index at stop');
     });
     const stopping = new StoppingError();
-    for (const [index, waiter] of this.waiters) this.finishWaiter(index, waiter, stopping);
+    for (const [index, waiting] of this.waiters) {
+      for (const [slot, waiter] of waiting.slots.entries()) if (waiter) this.finishWaiter({ index, slot }, waiter, stopping);
+    }
     for (const p of this.inboxProposals) p.waiter.reject(stopping);
     this.inboxProposals = [];
     for (const w of this.readQueue) w.reject(stopping);

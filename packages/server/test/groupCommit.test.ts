@@ -38,8 +38,9 @@ describe('group commit on a single node', () => {
     dir.remove();
   });
 
-  it('serves a burst of 200 writes with fewer synced log writes than writes, acknowledging each once applied', async () => {
+  it('serves a burst of 200 writes with fewer synced log writes and log entries than writes, acknowledging each once applied', async () => {
     const before = metricValue(await node.metricsText(), 'holdfast_entries_per_write_count');
+    const appliedBefore = node.driver.appliedIndex;
     const writes = Array.from({ length: 200 }, (_, i) => call<{ revision: number }>(address, 'put', { key: bytes(`burst-${i}`), value: bytes(`v${i}`) }));
     const answers = await Promise.all(writes);
     const revisions = new Set(answers.map((a) => a.revision));
@@ -47,6 +48,10 @@ describe('group commit on a single node', () => {
     const syncedWrites = metricValue(await node.metricsText(), 'holdfast_entries_per_write_count') - before;
     expect(syncedWrites).toBeGreaterThan(0);
     expect(syncedWrites).toBeLessThan(200);
+    // Writes proposed in one turn share a log entry, each answered from its own slot.
+    const entries = node.driver.appliedIndex - appliedBefore;
+    expect(entries).toBeGreaterThan(0);
+    expect(entries).toBeLessThan(200);
     for (const i of [0, 99, 199]) expect((await get(address, `burst-${i}`)).kv?.value.toString()).toBe(`v${i}`);
   });
 });

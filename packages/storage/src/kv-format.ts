@@ -87,7 +87,7 @@ function packedAnswer(answer: SessionAnswer): Uint8Array {
   let bytes = packedAnswerCache.get(answer);
   if (bytes === undefined) {
     // A copy: packr.pack returns a view of a buffer it reuses for later packs.
-    bytes = Uint8Array.from(packr.pack(answer));
+    bytes = Buffer.from(packr.pack(answer));
     packedAnswerCache.set(answer, bytes);
   }
   return bytes;

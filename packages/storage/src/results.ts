@@ -105,6 +105,8 @@ export type EntryOutcome = CommandOutcome | NoopResult | ConfChangeResult;
 /** What applying one committed entry produced. */
 export interface ApplyResult {
   readonly index: number;
+  /** The command's position in its entry (an entry may carry several; see encodeCommandBatch). */
+  readonly slot: number;
   readonly term: number;
   readonly outcome: EntryOutcome;
   /** True when this was a retried write: `outcome` is the stored first answer and nothing changed. */

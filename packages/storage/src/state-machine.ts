@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { Level } from 'level';
-import { decodeCommand, decodeMemberContext, type KvCommand, type MemberRecord } from './command.js';
+import { decodeEntryCommands, decodeMemberContext, type KvCommand, type MemberRecord } from './command.js';
 import {
   assert,
   InvalidCommandError,
@@ -473,15 +473,15 @@ export class KvStateMachine {
   }
 
   private async applyAndWrite(pending: readonly Entry[], batch: ApplyBatch, hooks: ApplyHooks): Promise<ApplyResult[]> {
-    const commands = pending.map(decodeEntryCommand);
-    await batch.writeSet.prefetch(commands.flatMap(keyUsesOfEntry));
+    const commands = pending.map(decodeEntry);
+    await batch.writeSet.prefetch(commands.flat().flatMap(keyUsesOfEntry));
     const results: ApplyResult[] = [];
     for (const [position, entry] of pending.entries()) {
       // Checked before the message is built: this runs for every entry.
       if (entry.index !== batch.meta.appliedIndex + 1) {
         assert(false, `apply of index ${entry.index} after applied index ${batch.meta.appliedIndex}`);
       }
-      results.push(await this.applyEntry(entry, commands[position], batch));
+      for (const [slot, command] of commands[position]!.entries()) results.push(await this.applyEntry(entry, { command, slot }, batch));
       batch.meta = { ...batch.meta, appliedIndex: entry.index, appliedTerm: entry.term };
     }
     const operations = batchOperations(batch);
@@ -498,25 +498,27 @@ export class KvStateMachine {
     for (const [id, { stored }] of writeSet.writes) this.keyMetaCache.remember(id, stored ?? null);
   }
 
-  private async applyEntry(entry: Entry, command: DecodedEntry, batch: ApplyBatch): Promise<ApplyResult> {
+  /** Applies one command of `entry` (the one at `slot`; a no-op and a conf change are slot 0). */
+  private async applyEntry(entry: Entry, at: { command: DecodedCommand; slot: number }, batch: ApplyBatch): Promise<ApplyResult> {
     const { index, term } = entry;
+    const { command, slot } = at;
     if (entry.type === 'confChange') {
-      return { index, term, outcome: this.applyConfChange(entry.change, batch), duplicate: false };
+      return { index, slot, term, outcome: this.applyConfChange(entry.change, batch), duplicate: false };
     }
-    if (command === undefined) return { index, term, outcome: { type: 'noop' }, duplicate: false };
+    if (command === undefined) return { index, slot, term, outcome: { type: 'noop' }, duplicate: false };
     if (command instanceof InvalidCommandError) {
-      return { index, term, outcome: { type: 'invalid', message: command.message }, duplicate: false };
+      return { index, slot, term, outcome: { type: 'invalid', message: command.message }, duplicate: false };
     }
-    return this.applyCommand(command, { index, term, batch });
+    return this.applyCommand(command, { index, slot, term, batch });
   }
 
   private async applyCommand(
     command: KvCommand,
-    context: { index: number; term: number; batch: ApplyBatch },
+    context: { index: number; slot: number; term: number; batch: ApplyBatch },
   ): Promise<ApplyResult> {
-    const { index, term, batch } = context;
+    const { index, slot, term, batch } = context;
     const session = command.session !== undefined && command.session.clientId !== '' ? command.session : undefined;
-    const base = session === undefined ? { index, term, duplicate: false } : { index, term, duplicate: false, session };
+    const base = session === undefined ? { index, slot, term, duplicate: false } : { index, slot, term, duplicate: false, session };
     if (session === undefined) {
       return { ...base, outcome: await this.executeCommand(command, batch) };
     }
@@ -616,20 +618,21 @@ export class KvStateMachine {
   }
 }
 
-/** A normal entry's command, the error that makes it invalid, or undefined for a no-op or confChange. */
-type DecodedEntry = KvCommand | InvalidCommandError | undefined;
+/** A command of a normal entry, the error that makes it invalid, or undefined for a no-op or confChange. */
+type DecodedCommand = KvCommand | InvalidCommandError | undefined;
 
-function decodeEntryCommand(entry: Entry): DecodedEntry {
-  if (entry.type !== 'normal' || entry.data.byteLength === 0) return undefined;
+/** The commands of one entry, in slot order: exactly one for a no-op, a confChange or undecodable data. */
+function decodeEntry(entry: Entry): DecodedCommand[] {
+  if (entry.type !== 'normal' || entry.data.byteLength === 0) return [undefined];
   try {
-    return decodeCommand(entry.data);
+    return decodeEntryCommands(entry.data);
   } catch (error) {
-    if (error instanceof InvalidCommandError) return error;
+    if (error instanceof InvalidCommandError) return [error];
     throw error;
   }
 }
 
-function keyUsesOfEntry(command: DecodedEntry): KeyUse[] {
+function keyUsesOfEntry(command: DecodedCommand): KeyUse[] {
   return command === undefined || command instanceof Error ? [] : keyUsesOf(command.operation);
 }
 

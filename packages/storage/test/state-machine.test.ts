@@ -3,6 +3,7 @@ import {
   type ApplyResult,
   type DeleteOp,
   encodeCommand,
+  encodeCommandBatch,
   encodeMemberContext,
   InvalidCommandError,
   InvalidConfigError,
@@ -246,6 +247,30 @@ describe('KvStateMachine', () => {
     expect(results.map((result) => result.outcome.type)).toEqual(['noop', 'invalid']);
     expect(sm.appliedIndex).toBe(2);
     expect(sm.revision).toBe(0);
+  });
+
+  it('applies every command of a batch entry in slot order, one answer each, a bad one alone invalid', async () => {
+    const session = { clientId: 'batcher', sequence: 1 };
+    const data = encodeCommandBatch([
+      encodeCommand({ operation: put('a', '1'), session, proposedAtMs: 1 }),
+      encodeCommand({ operation: put('a', '2'), proposedAtMs: 1 }),
+      Uint8Array.of(0x93, 1, 2, 3), // a msgpack array, not a command map
+      encodeCommand({ operation: put('b', '3', { ifAbsent: true }), proposedAtMs: 1 }),
+      encodeCommand({ operation: put('a', 'retried', {}), session, proposedAtMs: 1 }),
+    ]);
+    const results = await sm.apply([{ type: 'normal', index: 1, term: 1, data }]);
+    expect(results.map((r) => [r.index, r.slot, r.outcome.type, r.duplicate])).toEqual([
+      [1, 0, 'put', false],
+      [1, 1, 'put', false],
+      [1, 2, 'invalid', false],
+      [1, 3, 'put', false],
+      [1, 4, 'put', true],
+    ]);
+    expect(results.map((r) => (r.outcome.type === 'put' ? r.outcome.revision : 0))).toEqual([1, 2, 0, 3, 1]);
+    expect(text((await sm.get(bytes('a')))?.value)).toBe('2');
+    expect(text((await sm.get(bytes('b')))?.value)).toBe('3');
+    expect(sm.appliedIndex).toBe(1);
+    expect(sm.revision).toBe(3);
   });
 
   it('keeps the member table from conf change contexts', async () => {
