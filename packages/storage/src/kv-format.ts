@@ -68,17 +68,14 @@ export interface SessionRecord {
 }
 
 /**
- * A session record as stored: each answer packed on its own, once, when it is recorded. A
- * session is rewritten on every write it makes, with up to answersPerSessionMax answers; packing
- * those answers again each time was the largest single cost of applying a put.
+ * A session record as stored: a small binary layout, with each answer packed (msgpackr) once,
+ * when it is recorded. A session is rewritten on every write it makes, with up to
+ * answersPerSessionMax answers; packing the record as a msgpack map, answers and all, was the
+ * largest single cost of applying a put. Layout (big-endian):
+ *   u8 format (2) · u16 client id bytes · client id (UTF-8) · f64 lastSequence · f64 lastSeenMs
+ *   · f64 touchOrder · u16 answer count · per answer: u32 bytes · the packed SessionAnswer
  */
-interface StoredSessionRecord {
-  readonly clientId: string;
-  readonly lastSequence: number;
-  readonly lastSeenMs: number;
-  readonly touchOrder: number;
-  readonly packedAnswers: readonly Uint8Array[];
-}
+const SESSION_RECORD_FORMAT = 2;
 
 /** Answers are immutable once recorded, so their bytes can be kept with them. */
 const packedAnswerCache = new WeakMap<SessionAnswer, Uint8Array>();
@@ -94,31 +91,56 @@ function packedAnswer(answer: SessionAnswer): Uint8Array {
 }
 
 export function encodeSessionRecord(record: SessionRecord): Uint8Array {
-  const stored: StoredSessionRecord = {
-    clientId: record.clientId,
-    lastSequence: record.lastSequence,
-    lastSeenMs: record.lastSeenMs,
-    touchOrder: record.touchOrder,
-    packedAnswers: record.answers.map(packedAnswer),
-  };
-  return packr.pack(stored);
+  const answers = record.answers.map(packedAnswer);
+  const clientIdBytes = Buffer.byteLength(record.clientId, 'utf8');
+  let size = 1 + 2 + clientIdBytes + 3 * 8 + 2;
+  for (const answer of answers) size += 4 + answer.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  let offset = out.writeUInt8(SESSION_RECORD_FORMAT, 0);
+  offset = out.writeUInt16BE(clientIdBytes, offset);
+  offset += out.write(record.clientId, offset, 'utf8');
+  offset = out.writeDoubleBE(record.lastSequence, offset);
+  offset = out.writeDoubleBE(record.lastSeenMs, offset);
+  offset = out.writeDoubleBE(record.touchOrder, offset);
+  offset = out.writeUInt16BE(answers.length, offset);
+  for (const answer of answers) {
+    offset = out.writeUInt32BE(answer.byteLength, offset);
+    out.set(answer, offset);
+    offset += answer.byteLength;
+  }
+  return out;
 }
 
+/** Throws on any damage (a length that runs past the end, another format, bytes left over). */
 export function decodeSessionRecord(bytes: Uint8Array): SessionRecord {
-  const stored = packr.unpack(bytes) as StoredSessionRecord;
-  if (!Array.isArray(stored.packedAnswers)) throw new Error(`session record of ${String(stored.clientId)} has no packed answers`);
-  const answers = stored.packedAnswers.map((packed) => {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  const need = (count: number): number => {
+    if (offset + count > view.length) throw new Error(`session record ends at ${view.length} bytes, inside a field at ${offset}`);
+    const at = offset;
+    offset += count;
+    return at;
+  };
+  const format = view.readUInt8(need(1));
+  if (format !== SESSION_RECORD_FORMAT) throw new Error(`session record format ${format} is not ${SESSION_RECORD_FORMAT}`);
+  const clientIdBytes = view.readUInt16BE(need(2));
+  const clientIdAt = need(clientIdBytes);
+  const clientId = view.toString('utf8', clientIdAt, clientIdAt + clientIdBytes);
+  const lastSequence = view.readDoubleBE(need(8));
+  const lastSeenMs = view.readDoubleBE(need(8));
+  const touchOrder = view.readDoubleBE(need(8));
+  const count = view.readUInt16BE(need(2));
+  const answers: SessionAnswer[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const length = view.readUInt32BE(need(4));
+    const at = need(length);
+    const packed = Buffer.from(view.subarray(at, at + length));
     const answer = packr.unpack(packed) as SessionAnswer;
     packedAnswerCache.set(answer, packed);
-    return answer;
-  });
-  return {
-    clientId: stored.clientId,
-    lastSequence: stored.lastSequence,
-    lastSeenMs: stored.lastSeenMs,
-    touchOrder: stored.touchOrder,
-    answers,
-  };
+    answers.push(answer);
+  }
+  if (offset !== view.length) throw new Error(`session record has ${view.length - offset} bytes after its last answer`);
+  return { clientId, lastSequence, lastSeenMs, touchOrder, answers };
 }
 
 export function prefixedKey(prefix: number, rest: Uint8Array): Uint8Array {
