@@ -85,6 +85,8 @@ export class Progress {
   recentActive = false;
   /** Highest read round the member acknowledged (ReadIndex). */
   readRoundAcked = 0;
+  /** The leader's commit index carried by the last append sent to the member. */
+  commitSent = 0;
   readonly inflights: Inflights;
 
   constructor(options: { next: number; isLearner: boolean; inflightMessagesMax: number; inflightBytesMax: number }) {

@@ -73,6 +73,14 @@ export class RaftNode {
   /** Ticks since the last valid message from the leader (followers) or since the last quorum check (leader). */
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
+  /**
+   * The commit index moved and some follower has not been sent it yet. It travels with the next
+   * append to that follower; whatever has not gone by the next tick goes in an append of its own
+   * (see tickHeartbeat). Sending an empty append at every commit would cost every follower a
+   * message, a loop turn and an acknowledgement per commit, and at low concurrency that work
+   * lands while the client's answer is on its way.
+   */
+  private commitBroadcastDue = false;
   /** Drawn in [electionTicks, 2 * electionTicks) on every reset (§5.2). */
   private randomizedElectionTicks = 0;
   private readonly votes = new Map<NodeId, boolean>();
@@ -288,7 +296,7 @@ export class RaftNode {
     if (this.role === 'leader') {
       // The leader counts its own log only as far as the driver reported it durable.
       this.progress.get(this.id)?.maybeUpdate(this.log.durableLastIndex());
-      if (this.maybeCommit()) this.broadcastAppend();
+      if (this.maybeCommit()) this.commitBroadcastDue = true;
     }
   }
 
@@ -386,6 +394,7 @@ export class RaftNode {
     this.leaderId = 0;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
+    this.commitBroadcastDue = false;
     this.randomizedElectionTicks = this.config.electionTicks + Math.floor(this.config.random() * this.config.electionTicks);
     this.leadTransferee = 0;
     this.votes.clear();
@@ -417,9 +426,18 @@ export class RaftNode {
       }
       this.abortLeaderTransfer();
     }
+    if (this.commitBroadcastDue) this.broadcastCommit();
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       this.broadcastHeartbeat(this.readRoundInFlight);
+    }
+  }
+
+  /** Sends the commit index to every member no append has carried it to yet. */
+  private broadcastCommit(): void {
+    this.commitBroadcastDue = false;
+    for (const [id, progress] of this.progress) {
+      if (id !== this.id && progress.commitSent < this.log.committed) this.sendAppend(id);
     }
   }
 
@@ -832,6 +850,7 @@ export class RaftNode {
       return false;
     }
     this.send({ type: 'append', to, index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed });
+    progress.commitSent = this.log.committed;
     const last = entries[entries.length - 1];
     if (progress.state === 'replicate' && last !== undefined) {
       progress.next = last.index + 1;
@@ -858,10 +877,6 @@ export class RaftNode {
     progress.becomeSnapshot(snapshot.meta.index);
     this.send({ type: 'snapshot', to, snapshot });
     return true;
-  }
-
-  private broadcastAppend(): void {
-    for (const id of this.progress.keys()) if (id !== this.id) this.sendAppend(id);
   }
 
   private broadcastHeartbeat(readRound: number): void {
@@ -900,8 +915,8 @@ export class RaftNode {
     } else {
       progress.inflights.freeLE(message.index);
     }
-    if (this.maybeCommit()) this.broadcastAppend();
-    else if (wasPaused) this.sendAppend(message.from);
+    if (this.maybeCommit()) this.commitBroadcastDue = true;
+    if (wasPaused) this.sendAppend(message.from);
     this.sendAppends(message.from);
     if (message.from === this.leadTransferee && progress.match === this.log.lastIndex()) {
       this.sendTimeoutNow(message.from);

@@ -45,7 +45,32 @@ describe('§5.4.2 committing entries', () => {
     net.filter = () => true;
     net.tick([1, 2, 3, 4]);
     expect(net.node(1).status().commit).toBe(8);
+    // The new commit index reaches the followers with the leader's next append, or at its next tick.
+    net.tick([1, 2, 3, 4]);
     for (const id of [1, 2, 3, 4]) expect(appliedTexts(net.peer(id))).toEqual(['x']);
+  });
+
+  it('a new commit index travels with the next append, or in one empty append per follower at the next tick', () => {
+    const net = new Network([1, 2, 3]);
+    net.elect(1);
+    const emptyAppends = () => net.delivered.filter((m) => m.type === 'append' && m.from === 1 && m.entries.length === 0).length;
+    const followerCommits = () => [2, 3].map((id) => net.node(id).status().commit);
+    const before = emptyAppends();
+    const first = net.propose(1, 'a');
+    expect(net.node(1).status().commit).toBe(first.lastIndex);
+    expect(emptyAppends()).toBe(before);
+    expect(followerCommits().every((commit) => commit < first.lastIndex)).toBe(true);
+    // The next write's append carries the commit of the first.
+    const second = net.propose(1, 'b');
+    expect(followerCommits()).toEqual([first.lastIndex, first.lastIndex]);
+    expect(emptyAppends()).toBe(before);
+    // Nothing else to send: one empty append per follower at the leader's next tick.
+    net.tick([1]);
+    expect(followerCommits()).toEqual([second.lastIndex, second.lastIndex]);
+    expect(emptyAppends()).toBe(before + 2);
+    net.tick([1]);
+    expect(emptyAppends()).toBe(before + 2);
+    for (const id of [1, 2, 3]) expect(appliedTexts(net.peer(id))).toEqual(['a', 'b']);
   });
 
   it('§5.4.2 an entry of the current term commits once a majority of voters holds it, not before', () => {

@@ -210,6 +210,7 @@ describe('§4 cluster membership changes', () => {
     expect(net.node(2).status().confState).toEqual({ voters: [1, 2, 3], learners: [4] });
     net.node(1).propose([data('still works')]);
     net.stabilize();
+    net.tick(); // the commit index reaches followers with the next append or at the leader's next tick
     expect(appliedTexts(net.peer(2))).toContain('still works');
   });
 
