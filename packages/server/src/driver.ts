@@ -461,12 +461,15 @@ export class NodeDriver {
     if (ready.softState) this.handleSoftState(ready.softState.leaderId, ready.softState.role);
     const lastCommitted = ready.committedEntries[ready.committedEntries.length - 1];
     // Committed entries already durable here from earlier Readys need not wait for this write
-    // (rule 3 guards entries that this very Ready persists): apply them while it runs. Started
-    // before the messages go out, so that the writers' answers are not behind their encoding.
+    // (rule 3 guards entries that this very Ready persists): apply them while it runs.
     const applyEarly = ready.snapshot === undefined && lastCommitted !== undefined && lastCommitted.index <= this.durableIndex;
-    if (applyEarly) this.enqueueApply(ready);
+    // Order matters on one thread: the log write is queued first (its fsync is what a follower's
+    // acknowledgement waits for), the messages go out, and only then does the apply's CPU work
+    // start. Applying first delayed a follower's fsync, and so every write, by the apply's time.
+    const persisted = this.persist(ready);
     if (ready.messages.length > 0) this.sender.send(ready.messages);
-    await this.persist(ready);
+    if (applyEarly) this.enqueueApply(ready);
+    await persisted;
     this.noteDurable(ready);
     if (ready.hardState) {
       this.term = ready.hardState.term;
