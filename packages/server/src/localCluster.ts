@@ -377,10 +377,25 @@ export class LocalCluster {
         await this.call(await this.leaderAddress(), 'memberPromote', { id });
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw error;
+        if (Date.now() > deadline) throw new Error(`could not promote member ${id}: ${(error as Error).message}; ${this.describe(id)}`, { cause: error });
         await sleep(200);
       }
     }
+  }
+
+  /** Whether a member's process runs, and the end of its log: for errors about that member. */
+  private describe(id: number): string {
+    const member = this.file.members.find((m) => m.id === id);
+    if (member === undefined) return `no member ${id} in ${this.options.dataDir}`;
+    const child = this.processes.get(id);
+    const state = this.isRunning(id) ? `running (pid ${child?.pid})` : `not running (exit ${child?.exitCode ?? child?.signalCode ?? 'unknown'})`;
+    let tail = '';
+    try {
+      tail = readFileSync(member.logFile, 'utf8').split('\n').slice(-8).join('\n');
+    } catch {
+      tail = '(no log)';
+    }
+    return `its process is ${state}; last lines of ${member.logFile}:\n${tail}`;
   }
 
   async removeMember(id: number): Promise<void> {
