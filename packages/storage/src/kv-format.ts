@@ -65,11 +65,13 @@ export interface SessionRecord {
   readonly touchOrder: number;
   /** The most recent answers, oldest first. */
   readonly answers: readonly SessionAnswer[];
+  /** The same answers packed (packAnswer), each once, when it was recorded. */
+  readonly packedAnswers: readonly Uint8Array[];
 }
 
 /**
  * A session record as stored: a small binary layout, with each answer packed (msgpackr) once,
- * when it is recorded. A session is rewritten on every write it makes, with up to
+ * when it is recorded (SessionRecord.packedAnswers). A session is rewritten on every write it makes, with up to
  * answersPerSessionMax answers; packing the record as a msgpack map, answers and all, was the
  * largest single cost of applying a put. Layout (big-endian):
  *   u8 format (2) · u16 client id bytes · client id (UTF-8) · f64 lastSequence · f64 lastSeenMs
@@ -77,21 +79,13 @@ export interface SessionRecord {
  */
 const SESSION_RECORD_FORMAT = 2;
 
-/** Answers are immutable once recorded, so their bytes can be kept with them. */
-const packedAnswerCache = new WeakMap<SessionAnswer, Uint8Array>();
-
-function packedAnswer(answer: SessionAnswer): Uint8Array {
-  let bytes = packedAnswerCache.get(answer);
-  if (bytes === undefined) {
-    // A copy: packr.pack returns a view of a buffer it reuses for later packs.
-    bytes = Buffer.from(packr.pack(answer));
-    packedAnswerCache.set(answer, bytes);
-  }
-  return bytes;
+/** An answer's stored bytes. A copy: packr.pack returns a view of a buffer it reuses. */
+export function packAnswer(answer: SessionAnswer): Uint8Array {
+  return Buffer.from(packr.pack({ sequence: answer.sequence, outcome: answer.outcome }));
 }
 
 export function encodeSessionRecord(record: SessionRecord): Uint8Array {
-  const answers = record.answers.map(packedAnswer);
+  const answers = record.packedAnswers;
   const clientIdBytes = Buffer.byteLength(record.clientId, 'utf8');
   let size = 1 + 2 + clientIdBytes + 3 * 8 + 2;
   for (const answer of answers) size += 4 + answer.byteLength;
@@ -131,16 +125,16 @@ export function decodeSessionRecord(bytes: Uint8Array): SessionRecord {
   const touchOrder = view.readDoubleBE(need(8));
   const count = view.readUInt16BE(need(2));
   const answers: SessionAnswer[] = [];
+  const packedAnswers: Uint8Array[] = [];
   for (let i = 0; i < count; i += 1) {
     const length = view.readUInt32BE(need(4));
     const at = need(length);
     const packed = Buffer.from(view.subarray(at, at + length));
-    const answer = packr.unpack(packed) as SessionAnswer;
-    packedAnswerCache.set(answer, packed);
-    answers.push(answer);
+    answers.push(packr.unpack(packed) as SessionAnswer);
+    packedAnswers.push(packed);
   }
   if (offset !== view.length) throw new Error(`session record has ${view.length - offset} bytes after its last answer`);
-  return { clientId, lastSequence, lastSeenMs, touchOrder, answers };
+  return { clientId, lastSequence, lastSeenMs, touchOrder, answers, packedAnswers };
 }
 
 export function prefixedKey(prefix: number, rest: Uint8Array): Uint8Array {

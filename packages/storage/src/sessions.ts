@@ -1,5 +1,5 @@
 import { assert } from './errors.js';
-import type { SessionAnswer, SessionRecord } from './kv-format.js';
+import { packAnswer, type SessionAnswer, type SessionRecord } from './kv-format.js';
 import type { SessionLimits } from './limits.js';
 
 /**
@@ -112,12 +112,14 @@ export class SessionTable {
   ): { record: SessionRecord; evicted: string[] } {
     const previous = this.records.get(clientId);
     const answers = [...(previous?.answers ?? []), answer].slice(-this.limits.answersPerSessionMax);
+    const packedAnswers = [...(previous?.packedAnswers ?? []), packAnswer(answer)].slice(-this.limits.answersPerSessionMax);
     const record: SessionRecord = {
       clientId,
       lastSequence: answer.sequence,
       lastSeenMs: clock.clockMs,
       touchOrder: clock.touchOrder,
       answers,
+      packedAnswers,
     };
     this.noteBeforeChange(clientId);
     this.records.delete(clientId);
