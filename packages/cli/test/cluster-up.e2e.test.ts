@@ -126,3 +126,17 @@ describe('holdfast cluster up', () => {
     expect(await waitForExit(child, 20_000)).toBe(0);
   }, 90_000);
 });
+
+describe('holdfast writing into a closed pipe', () => {
+  it('exits quietly with its status when the reader of its output has gone (| head)', async () => {
+    const child = spawn(process.execPath, [mainJs, 'txn', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reader goes away before the command writes anything.
+    child.stdout?.destroy();
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    expect(await waitForExit(child, 10_000)).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+  });
+});
