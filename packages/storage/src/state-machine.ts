@@ -149,8 +149,11 @@ function resolveOptions(options: StateMachineOptions): ResolvedOptions {
 }
 
 /** The working state of one apply batch: nothing here is visible until the batch is written. */
+/** The batch's own copy of the meta, changed in place as commands apply (several times per put). */
+type WorkingMeta = { -readonly [K in keyof StateMeta]: StateMeta[K] };
+
 interface ApplyBatch {
-  meta: StateMeta;
+  readonly meta: WorkingMeta;
   /** True once the batch began changing the session table (in place, journaled). */
   sessionsChanging: boolean;
   readonly writeSet: WriteSet;
@@ -452,7 +455,7 @@ export class KvStateMachine {
     const pending = entries.filter((entry) => entry.index > this.meta.appliedIndex);
     if (pending.length === 0) return [];
     const batch: ApplyBatch = {
-      meta: this.meta,
+      meta: { ...this.meta },
       sessionsChanging: false,
       writeSet: new WriteSet({
         readStored: (key) => this.readStored(key),
@@ -482,7 +485,8 @@ export class KvStateMachine {
         assert(false, `apply of index ${entry.index} after applied index ${batch.meta.appliedIndex}`);
       }
       for (const [slot, command] of commands[position]!.entries()) results.push(await this.applyEntry(entry, { command, slot }, batch));
-      batch.meta = { ...batch.meta, appliedIndex: entry.index, appliedTerm: entry.term };
+      batch.meta.appliedIndex = entry.index;
+      batch.meta.appliedTerm = entry.term;
     }
     const operations = batchOperations(batch);
     hooks.onComputed?.(results);
@@ -531,7 +535,7 @@ export class KvStateMachine {
     if (answer !== undefined) return { ...base, outcome: answer.outcome, duplicate: true };
     const outcome = await this.executeCommand(command, batch);
     const touchOrder = batch.meta.sessionTouches + 1;
-    batch.meta = { ...batch.meta, sessionTouches: touchOrder };
+    batch.meta.sessionTouches = touchOrder;
     const recorded = sessions.recordAnswer(
       session.clientId,
       { sequence: session.sequence, outcome },
@@ -549,7 +553,7 @@ export class KvStateMachine {
       batch.sessionsChanging = true;
     }
     const sessionClockMs = Math.max(batch.meta.sessionClockMs, proposedAtMs);
-    batch.meta = { ...batch.meta, sessionClockMs };
+    batch.meta.sessionClockMs = sessionClockMs;
     for (const expired of this.sessions.expire(sessionClockMs)) batch.sessionWrites.set(expired, undefined);
     return this.sessions;
   }
@@ -559,7 +563,7 @@ export class KvStateMachine {
       writeSet: batch.writeSet,
       revision: batch.meta.revision,
     });
-    if (changed) batch.meta = { ...batch.meta, revision: batch.meta.revision + 1 };
+    if (changed) batch.meta.revision += 1;
     return outcome;
   }
 
@@ -567,7 +571,9 @@ export class KvStateMachine {
     const member = this.memberFromContext(change);
     const { confState, members } = changeMembership(batch.meta, change, member);
     const memberIdMax = Math.max(batch.meta.memberIdMax, change.nodeId);
-    batch.meta = { ...batch.meta, confState, members, memberIdMax };
+    batch.meta.confState = confState;
+    batch.meta.members = members;
+    batch.meta.memberIdMax = memberIdMax;
     return { type: 'confChange', confState, members };
   }
 
