@@ -202,6 +202,11 @@ export class EtcdTarget implements ClusterTarget {
     await this.refreshMemberIds();
   }
 
+  /** Process ids of the running etcd members. */
+  serverPids(): number[] {
+    return [...this.nodes.values()].flatMap((n) => (n.process.pid === undefined ? [] : [n.process.pid]));
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.nodes.values()].map((n) => n.process.stop()));
     for (const node of this.nodes.values()) closeStubs(node.admin);

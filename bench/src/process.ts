@@ -24,6 +24,11 @@ export class ManagedProcess {
     this.name = name;
   }
 
+  /** The running child's process id. */
+  get pid(): number | undefined {
+    return this.isRunning() ? this.child?.pid : undefined;
+  }
+
   start(options: { command: string; args: string[]; logFile: string; env?: NodeJS.ProcessEnv }): void {
     if (this.isRunning()) throw new Error(`process ${this.name} is already running (pid ${this.child?.pid})`);
     const log = fs.openSync(options.logFile, 'a');

@@ -22,6 +22,8 @@ const CONCURRENCIES = [1, 64] as const;
 interface Store {
   put(key: string, value: string): Promise<void>;
   get(key: string): Promise<void>;
+  /** The server processes, whose CPU time each step reports. */
+  serverPids(): number[];
   close(): Promise<void>;
 }
 
@@ -33,7 +35,30 @@ export interface ThroughputRow {
   opsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /**
+   * CPU time per operation (user + system, all threads) of the server processes together and of
+   * this process (the client). On two shared cores the throughput swings with the machine's load;
+   * CPU per operation is the steadier figure to compare builds by. NaN where /proc is missing.
+   */
+  serverCpuUsPerOp: number;
+  clientCpuUsPerOp: number;
 }
+
+/** User + system CPU time of a process so far, in microseconds (from /proc; NaN elsewhere). */
+function processCpuUs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times (100 on every common build). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 function keyOf(index: number): string {
   return `k${String(index).padStart(KEY_BYTES - 1, '0')}`;
@@ -49,6 +74,9 @@ async function measure(options: {
   const { store, operation, concurrency, operations, value } = options;
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
   let next = 0;
+  const pids = store.serverPids();
+  const serverCpuBefore = pids.map(processCpuUs);
+  const clientCpuBefore = process.cpuUsage();
   const startMs = performance.now();
   const worker = async (): Promise<void> => {
     while (next < operations) {
@@ -62,6 +90,8 @@ async function measure(options: {
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedS = (performance.now() - startMs) / 1000;
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  const serverCpuUs = pids.reduce((sum, pid, i) => sum + processCpuUs(pid) - (serverCpuBefore[i] ?? Number.NaN), 0);
   const row = {
     operation,
     concurrency,
@@ -69,6 +99,8 @@ async function measure(options: {
     opsPerSecond: operations / elapsedS,
     p50Ms: histogram.getValueAtPercentile(50) / 1000,
     p99Ms: histogram.getValueAtPercentile(99) / 1000,
+    serverCpuUsPerOp: serverCpuUs / operations,
+    clientCpuUsPerOp: (clientCpu.user + clientCpu.system) / operations,
   };
   histogram.destroy();
   return row;
@@ -85,6 +117,10 @@ async function startHoldfast(dataDir: string): Promise<Store> {
     get: async (key) => {
       await client.get(key);
     },
+    serverPids: () => cluster.members.flatMap((m) => {
+      const pid = cluster.pid(m.id);
+      return pid === undefined ? [] : [pid];
+    }),
     close: async () => {
       client.close();
       await cluster.stop();
@@ -106,6 +142,7 @@ async function startEtcd(dataDir: string): Promise<Store> {
     get: async (key) => {
       await kv.get(key);
     },
+    serverPids: () => target.serverPids(),
     close: async () => {
       kv.close();
       await target.stop();
@@ -136,10 +173,14 @@ export async function runThroughput(options: { target: 'holdfast' | 'etcd'; oper
 }
 
 export function formatThroughput(rows: readonly ThroughputRow[]): string {
-  const lines = ['| target | op | concurrency | ops | ops/s | p50 ms | p99 ms |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| target | op | concurrency | ops | ops/s | p50 ms | p99 ms | cpu us/op servers | cpu us/op client |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  const us = (value: number): string => (Number.isFinite(value) ? value.toFixed(0) : '-');
   for (const r of rows) {
     lines.push(
-      `| ${r.target} | ${r.operation} | ${r.concurrency} | ${r.operations} | ${r.opsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} |`,
+      `| ${r.target} | ${r.operation} | ${r.concurrency} | ${r.operations} | ${r.opsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(3)} | ${r.p99Ms.toFixed(3)} | ${us(r.serverCpuUsPerOp)} | ${us(r.clientCpuUsPerOp)} |`,
     );
   }
   return lines.join('\n');
