@@ -369,6 +369,7 @@ export class NodeDriver {
       }
     }
     this.options.metrics.proposals.inc({ outcome: 'proposed' }, batch.length);
+    for (const group of groups) this.options.metrics.writesPerEntry.observe(group.length);
     this.options.metrics.pendingProposals.set(this.waiterCount);
   }
 

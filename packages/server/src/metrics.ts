@@ -55,6 +55,12 @@ export class NodeMetrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
     registers: [this.registry],
   });
+  readonly writesPerEntry = new Histogram({
+    name: 'holdfast_writes_per_entry',
+    help: 'client writes a leader packed into one log entry',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [this.registry],
+  });
   readonly peerQueueDepth = new Gauge({
     name: 'holdfast_peer_queue_depth',
     help: 'messages queued for a peer',

@@ -52,6 +52,9 @@ describe('group commit on a single node', () => {
     const entries = node.driver.appliedIndex - appliedBefore;
     expect(entries).toBeGreaterThan(0);
     expect(entries).toBeLessThan(200);
+    const metrics = await node.metricsText();
+    expect(metricValue(metrics, 'holdfast_writes_per_entry_sum')).toBeGreaterThanOrEqual(200);
+    expect(metricValue(metrics, 'holdfast_writes_per_entry_count')).toBeLessThan(metricValue(metrics, 'holdfast_writes_per_entry_sum'));
     for (const i of [0, 99, 199]) expect((await get(address, `burst-${i}`)).kv?.value.toString()).toBe(`v${i}`);
   });
 });
