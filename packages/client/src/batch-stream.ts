@@ -22,7 +22,7 @@ interface PendingRequest {
 export interface BatchStreamOptions {
   /** Requests in flight on this stream at once; more are refused with OverloadedError. */
   pendingMax: number;
-  /** Requests in one stream message at most (the servers' --batch-ops-max). */
+  /** Requests in one stream message at most (at most the servers' --batch-message-requests-max). */
   frameOpsMax: number;
   /** Called once when the stream ends, with its final status. */
   onEnd: (status: StatusObject) => void;

@@ -63,8 +63,8 @@ export interface ClientOptions {
   /** Requests in flight on one Batch stream. Default 8192. */
   streamPendingMax?: number;
   /**
-   * Requests in one Batch stream message at most; must not exceed the nodes' --batch-ops-max.
-   * Default 128 (the nodes' default).
+   * Requests in one Batch stream message at most; must not exceed the nodes'
+   * --batch-message-requests-max (1024 by default). Default 128.
    */
   streamFrameOpsMax?: number;
   /** Largest answer accepted, e.g. one range page. Default 64 MiB. */

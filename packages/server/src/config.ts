@@ -20,6 +20,7 @@ export interface NodeLimits {
   readonly valueBytesMax: number;
   readonly requestBytesMax: number;
   readonly batchOpsMax: number;
+  readonly batchMessageRequestsMax: number;
   readonly rangeLimitMax: number;
   readonly rangeBytesMax: number;
   readonly pendingProposalsMax: number;
@@ -125,7 +126,15 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'keyBytesMax', kind: 'int', fallback: 4096, min: 1, max: 64 * 1024, help: 'largest key' },
   { key: 'valueBytesMax', kind: 'int', fallback: MiB, min: 0, max: 16 * MiB, help: 'largest value' },
   { key: 'requestBytesMax', kind: 'int', fallback: 1536 * 1024, min: 64, max: 64 * MiB, help: 'largest request' },
-  { key: 'batchOpsMax', kind: 'int', fallback: 128, min: 1, max: 10_000, help: 'operations in one txn, and requests in one Batch stream message' },
+  { key: 'batchOpsMax', kind: 'int', fallback: 128, min: 1, max: 10_000, help: 'operations in one txn' },
+  {
+    key: 'batchMessageRequestsMax',
+    kind: 'int',
+    fallback: 1024,
+    min: 1,
+    max: 65_536,
+    help: "requests in one Batch stream message (keep at or above the SDK's streamFrameOpsMax, 128)",
+  },
   { key: 'rangeLimitMax', kind: 'int', fallback: 1000, min: 1, max: 1_000_000, help: 'keys in one range answer' },
   { key: 'rangeBytesMax', kind: 'int', fallback: 4 * MiB, min: 1024, max: 256 * MiB, help: 'key and value bytes in one range answer' },
   { key: 'pendingProposalsMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'writes waiting' },
@@ -346,6 +355,7 @@ function buildLimits(r: Resolved): NodeLimits {
     valueBytesMax: n('valueBytesMax'),
     requestBytesMax: n('requestBytesMax'),
     batchOpsMax: n('batchOpsMax'),
+    batchMessageRequestsMax: n('batchMessageRequestsMax'),
     rangeLimitMax: n('rangeLimitMax'),
     rangeBytesMax: n('rangeBytesMax'),
     pendingProposalsMax: n('pendingProposalsMax'),

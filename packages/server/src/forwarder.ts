@@ -22,8 +22,8 @@ interface Pending {
 type BatchCall = grpc.ClientDuplexStream<BatchRequests, BatchResponses>;
 
 /**
- * Frames stay well inside the leader's receive limit (at least 16 MiB) and its batchOpsMax
- * (128 by default, at least 1): a request bigger than this travels alone.
+ * Frames stay well inside the leader's receive limit (at least 16 MiB); their request count
+ * follows the leader's batchMessageRequestsMax. A request bigger than this travels alone.
  */
 const FORWARD_FRAME_BYTES_MAX = 4 * 1024 * 1024;
 
@@ -122,7 +122,7 @@ export class Forwarder {
   constructor(
     private readonly protos: Protos,
     private readonly pendingMax: number,
-    /** The leader's batchOpsMax (members share their limits). */
+    /** The leader's batchMessageRequestsMax (members share their limits). */
     private readonly framesOpsMax: number,
   ) {}
 

@@ -16,7 +16,7 @@ export interface KvServiceOptions {
   /** Requests in flight on this node at once (all kinds, forwarded ones included). */
   readonly inflightMax: number;
   /** Requests in one Batch stream message at most. */
-  readonly batchOpsMax: number;
+  readonly batchMessageRequestsMax: number;
 }
 
 /** What every server call offers (grpc-js does not export its ServerSurfaceCall type). */
@@ -108,9 +108,12 @@ function handleBatch(options: KvServiceOptions, call: grpc.ServerDuplexStream<Ba
     );
   };
   call.on('data', (frame: BatchRequests) => {
-    if (frame.requests.length > options.batchOpsMax) {
+    if (frame.requests.length > options.batchMessageRequestsMax) {
       const refusal = toBatchError(
-        new InvalidRequestError('request-too-large', `${frame.requests.length} requests in one Batch message; the limit is ${options.batchOpsMax}`),
+        new InvalidRequestError(
+          'request-too-large',
+          `${frame.requests.length} requests in one Batch message; the limit is ${options.batchMessageRequestsMax} (--batch-message-requests-max; the SDK's streamFrameOpsMax must stay at or below it)`,
+        ),
       );
       for (const request of frame.requests) {
         open += 1;

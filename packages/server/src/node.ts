@@ -166,7 +166,7 @@ class Node implements RunningNode {
       },
     });
     this.driver.setSender(this.transport);
-    this.forwarder = new Forwarder(this.protos, config.limits.pendingProposalsMax, config.limits.batchOpsMax);
+    this.forwarder = new Forwarder(this.protos, config.limits.pendingProposalsMax, config.limits.batchMessageRequestsMax);
     this.requestPath = new RequestPath({
       clusterId: config.clusterId,
       selfId: config.id,
@@ -274,7 +274,7 @@ class Node implements RunningNode {
         requestTimeoutMs: config.limits.requestTimeoutMs,
         inflight: this.inflight,
         inflightMax: config.limits.pendingProposalsMax + config.limits.pendingReadsMax,
-        batchOpsMax: config.limits.batchOpsMax,
+        batchMessageRequestsMax: config.limits.batchMessageRequestsMax,
       }),
     );
     this.clientServer.addService(this.protos.cluster, this.cluster.implementation());

@@ -47,7 +47,17 @@ describe('a three-node cluster', () => {
     cluster = await LocalCluster.start({
       dataDir: dir.path,
       size: 3,
-      extraArgs: () => ['--snapshot-entries', '64', '--snapshot-catchup-entries', '16', '--value-bytes-max', '1024'],
+      extraArgs: () => [
+        '--snapshot-entries',
+        '64',
+        '--snapshot-catchup-entries',
+        '16',
+        '--value-bytes-max',
+        '1024',
+        // The SDK's default streamFrameOpsMax, so that one more is an oversized message.
+        '--batch-message-requests-max',
+        '128',
+      ],
     });
     await cluster.waitForLeader(30_000);
     writer = new SessionWriter('cluster-test', () => cluster.endpoints());
@@ -168,7 +178,7 @@ describe('a three-node cluster', () => {
         stream.on('error', reject);
       });
       stream.write({ requests: [{ id: 7, put: { key: bytes('batched'), value: bytes('b') } }, { id: 8, get: { key: bytes('greeting') } }, { id: 9 }] });
-      // More requests in one message than --batch-ops-max (128): each is refused, none applies.
+      // More requests in one message than --batch-message-requests-max (128 here): each is refused, none applies.
       stream.write({ requests: oversized });
       await done;
       stream.end();
