@@ -36,7 +36,6 @@ export {
   type DeleteOp,
   COMMAND_BATCH_OVERHEAD_BYTES,
   decodeCommand,
-  decodeEntryCommands,
   decodeMemberContext,
   encodeCommand,
   encodeCommandBatch,
