@@ -10,7 +10,8 @@ import {
   UnavailableError,
 } from './errors.js';
 import type { AnyMethod } from './proto.js';
-import type { KvKind, KvMethods, WireBatchResponse, WireBatchResponses } from './wire.js';
+import type { BatchResponse__Output, BatchResponses__Output } from '@holdfast/protocol';
+import type { KvKind, KvMethods } from './wire.js';
 
 interface PendingRequest {
   kind: KvKind;
@@ -57,7 +58,7 @@ function approximateBytes(value: unknown): number {
  * end of the stream, or close().
  */
 export class BatchStream {
-  private readonly call: ClientDuplexStream<object, WireBatchResponse>;
+  private readonly call: ClientDuplexStream<object, BatchResponse__Output>;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly options: BatchStreamOptions;
   private nextId = 1;
@@ -72,10 +73,10 @@ export class BatchStream {
     this.call = client.makeBidiStreamRequest(
       method.path,
       method.requestSerialize,
-      method.responseDeserialize as (bytes: Buffer) => WireBatchResponse,
+      method.responseDeserialize as (bytes: Buffer) => BatchResponse__Output,
       new Metadata(),
     );
-    this.call.on('data', (frame: WireBatchResponses) => {
+    this.call.on('data', (frame: BatchResponses__Output) => {
       for (const response of frame.responses) this.handleResponse(response);
     });
     // 'error' repeats what 'status' says; listening keeps it from being thrown as unhandled.
@@ -137,7 +138,7 @@ export class BatchStream {
     this.call.cancel();
   }
 
-  private handleResponse(response: WireBatchResponse): void {
+  private handleResponse(response: BatchResponse__Output): void {
     const request = this.pending.get(response.id);
     // Unknown id: the request already hit its deadline and was answered locally.
     if (request === undefined) return;

@@ -34,7 +34,8 @@ import { Router } from './router.js';
 import { SessionPool } from './sessions.js';
 import { type TxnRequest, type TxnResult, txnRequestToWire, txnResultFromWire } from './txn.js';
 import { type Bytes, headerFromWire, type KeyValue, keyValueFromWire, type ResponseHeader } from './values.js';
-import type { ClusterMethod, ClusterMethods, KvMethods, WireSession } from './wire.js';
+import type { Session } from '@holdfast/protocol';
+import type { ClusterMethod, ClusterMethods, KvMethods } from './wire.js';
 
 export interface RetryOptions {
   /** First backoff; each retry doubles it up to backoffMaxMs, then full jitter picks in [0, it]. */
@@ -338,7 +339,7 @@ export class HoldfastClient {
   private async write<K extends 'put' | 'delete' | 'txn'>(
     kind: K,
     options: CallOptions,
-    withSession: (session: WireSession) => KvMethods[K]['request'],
+    withSession: (session: Session) => KvMethods[K]['request'],
   ): Promise<KvMethods[K]['response']> {
     const policy = this.policy(kind, options, { write: true });
     const slot = this.sessions.acquire();

@@ -1,27 +1,12 @@
 import { Metadata, type StatusObject, status as GrpcStatus } from '@grpc/grpc-js';
-import type { WireBatchError } from './wire.js';
+import { type BatchError__Output, ERROR_KIND_METADATA, type ErrorKind, LEADER_METADATA } from '@holdfast/protocol';
 
 /**
- * The `holdfast-error` names from kv.proto, plus the ones the client itself raises:
- * `unavailable` (no connection / stream broken, no server verdict), `closed` (client closed),
- * `cancelled` and `unknown` (a status without a holdfast name).
+ * The failure kinds of the contract (ErrorKind, the `holdfast-error` names of kv.proto), plus the
+ * ones the client itself raises: `unavailable` (no connection / stream broken, no server
+ * verdict), `closed` (client closed), `cancelled` and `unknown` (a status without a holdfast name).
  */
-export type HoldfastErrorCode =
-  | 'not-leader'
-  | 'no-leader'
-  | 'stopping'
-  | 'unavailable'
-  | 'compare-failed'
-  | 'key-too-large'
-  | 'value-too-large'
-  | 'request-too-large'
-  | 'invalid-argument'
-  | 'overloaded'
-  | 'timeout'
-  | 'internal'
-  | 'closed'
-  | 'cancelled'
-  | 'unknown';
+export type HoldfastErrorCode = ErrorKind | 'unavailable' | 'closed' | 'cancelled' | 'unknown';
 
 /** The gRPC status a failure came from; `cause` of every error mapped from the wire. */
 export type GrpcStatusCause = StatusObject;
@@ -111,10 +96,10 @@ export class ClientClosedError extends HoldfastError {
 }
 
 /** Builds a status object carrying the holdfast metadata, as a unary call would have returned. */
-export function statusFromBatchError(error: WireBatchError): StatusObject {
+export function statusFromBatchError(error: BatchError__Output): StatusObject {
   const metadata = new Metadata();
-  if (error.kind !== '') metadata.set('holdfast-error', error.kind);
-  if (error.leader !== '') metadata.set('holdfast-leader', error.leader);
+  if (error.kind !== '') metadata.set(ERROR_KIND_METADATA, error.kind);
+  if (error.leader !== '') metadata.set(LEADER_METADATA, error.leader);
   return { code: error.code, details: error.message, metadata };
 }
 
@@ -128,7 +113,7 @@ function metadataString(metadata: Metadata | undefined, key: string): string | u
 
 /** Maps a gRPC status (unary error, stream status, or Batch error) to one error class. */
 export function errorFromStatus(status: StatusObject): HoldfastError {
-  const kind = metadataString(status.metadata, 'holdfast-error');
+  const kind = metadataString(status.metadata, ERROR_KIND_METADATA);
   // grpc-js appends an empty "Resolution note: " to connection failures; it says nothing.
   const trimmed = status.details.replace(/\s*Resolution note:\s*$/, '');
   const details = trimmed === '' ? `gRPC status ${GrpcStatus[status.code] ?? status.code}` : trimmed;
@@ -139,7 +124,7 @@ export function errorFromStatus(status: StatusObject): HoldfastError {
 function errorFromKind(kind: string, message: string, cause: StatusObject): HoldfastError | undefined {
   switch (kind) {
     case 'not-leader':
-      return new NotLeaderError(message, { leader: metadataString(cause.metadata, 'holdfast-leader'), cause });
+      return new NotLeaderError(message, { leader: metadataString(cause.metadata, LEADER_METADATA), cause });
     case 'no-leader':
     case 'stopping':
       return new UnavailableError(message, { code: kind, cause });

@@ -25,7 +25,6 @@ export {
   ValueTooLargeError,
 } from './errors.js';
 export type { FollowerProgress, Member, MemberStatus } from './members.js';
-export { protoFolder, protoLoaderOptions } from './proto.js';
 export type {
   Consistency,
   DeleteOptions,

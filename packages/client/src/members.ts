@@ -1,4 +1,4 @@
-import type { WireMember, WireMemberStatus } from './wire.js';
+import type { Member__Output, MemberStatus__Output } from '@holdfast/protocol';
 
 export interface Member {
   id: number;
@@ -30,7 +30,7 @@ export interface MemberStatus extends Member {
   error: string;
 }
 
-export function memberFromWire(wire: WireMember): Member {
+export function memberFromWire(wire: Member__Output): Member {
   return {
     id: wire.id,
     name: wire.name,
@@ -41,9 +41,9 @@ export function memberFromWire(wire: WireMember): Member {
   };
 }
 
-const noMember: WireMember = { id: 0, name: '', region: '', clientAddress: '', peerAddress: '', learner: false };
+const noMember: Member__Output = { id: 0, name: '', region: '', clientAddress: '', peerAddress: '', learner: false };
 
-export function memberStatusFromWire(wire: WireMemberStatus): MemberStatus {
+export function memberStatusFromWire(wire: MemberStatus__Output): MemberStatus {
   return {
     ...memberFromWire(wire.member ?? noMember),
     role: wire.role,

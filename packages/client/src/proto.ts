@@ -1,18 +1,6 @@
-import { fileURLToPath } from 'node:url';
-import { loadSync, type MethodDefinition, type Options, type PackageDefinition } from '@grpc/proto-loader';
+import type { MethodDefinition, PackageDefinition } from '@grpc/proto-loader';
+import { loadProtos, PROTO_DIR } from '@holdfast/protocol';
 import type { ClusterMethod, KvKind } from './wire.js';
-
-// Resolves from src/ and from dist/ alike: both sit one level below the package root.
-const protoRoot = fileURLToPath(new URL('../../../proto', import.meta.url));
-
-export const protoLoaderOptions: Options = {
-  keepCase: false,
-  longs: Number,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  includeDirs: [protoRoot],
-};
 
 export type AnyMethod = MethodDefinition<object, object>;
 
@@ -27,15 +15,15 @@ let loaded: HoldfastMethods | undefined;
 function methodOf(definition: PackageDefinition, service: string, method: string): AnyMethod {
   const serviceDefinition = definition[service];
   if (serviceDefinition === undefined || !(method in serviceDefinition)) {
-    throw new Error(`kv.proto has no ${service}.${method}; is the proto folder at ${protoRoot} current?`);
+    throw new Error(`kv.proto has no ${service}.${method}; is the proto folder at ${PROTO_DIR} current?`);
   }
   return (serviceDefinition as Record<string, AnyMethod>)[method] as AnyMethod;
 }
 
-/** Loads kv.proto once per process and returns the method definitions the client calls. */
+/** The method definitions the client calls, from the contracts loaded once per process. */
 export function loadHoldfastMethods(): HoldfastMethods {
   if (loaded !== undefined) return loaded;
-  const definition = loadSync('holdfast/v1/kv.proto', protoLoaderOptions);
+  const { definition } = loadProtos();
   const kv = (name: string): AnyMethod => methodOf(definition, 'holdfast.v1.KV', name);
   const cluster = (name: string): AnyMethod => methodOf(definition, 'holdfast.v1.Cluster', name);
   loaded = {
@@ -52,6 +40,3 @@ export function loadHoldfastMethods(): HoldfastMethods {
   };
   return loaded;
 }
-
-/** The proto folder, for tests and tools that serve the same contract. */
-export const protoFolder = protoRoot;

@@ -7,16 +7,7 @@ import {
   type ResponseHeader,
   toBytes,
 } from './values.js';
-import type {
-  WireConsistency,
-  WireDeleteRequest,
-  WireDeleteResponse,
-  WireGetRequest,
-  WirePutRequest,
-  WirePutResponse,
-  WireRangeRequest,
-  WireRangeResponse,
-} from './wire.js';
+import type { Consistency as WireConsistency, DeleteRequest, DeleteResponse__Output, GetRequest, PutRequest, PutResponse__Output, RangeRequest, RangeResponse__Output } from '@holdfast/protocol';
 
 /** 'linearizable' (default): through the leader, never stale. 'serializable': the answering replica, may be stale. */
 export type Consistency = 'linearizable' | 'serializable';
@@ -88,7 +79,7 @@ function checkRevision(name: string, revision: number | undefined): number {
   return revision;
 }
 
-export function putRequest(key: Bytes, value: Bytes, options: PutOptions = {}): WirePutRequest {
+export function putRequest(key: Bytes, value: Bytes, options: PutOptions = {}): PutRequest {
   return {
     key: toBytes(key),
     value: toBytes(value),
@@ -98,11 +89,11 @@ export function putRequest(key: Bytes, value: Bytes, options: PutOptions = {}): 
   };
 }
 
-export function getRequest(key: Bytes, consistency: Consistency): WireGetRequest {
+export function getRequest(key: Bytes, consistency: Consistency): GetRequest {
   return { key: toBytes(key), consistency: wireConsistency(consistency) };
 }
 
-export function deleteRequest(key: Bytes, options: DeleteOptions = {}): WireDeleteRequest {
+export function deleteRequest(key: Bytes, options: DeleteOptions = {}): DeleteRequest {
   return {
     key: toBytes(key),
     ifModRevision: checkRevision('ifModRevision', options.ifModRevision),
@@ -110,12 +101,12 @@ export function deleteRequest(key: Bytes, options: DeleteOptions = {}): WireDele
   };
 }
 
-export function rangeRequest(selector: RangeSelector, options: RangeOptions, consistency: Consistency): WireRangeRequest {
+export function rangeRequest(selector: RangeSelector, options: RangeOptions, consistency: Consistency): RangeRequest {
   const limit = options.limit ?? 0;
   if (!Number.isInteger(limit) || limit < 0 || limit > 0xffffffff) {
     throw new InvalidArgumentError(`limit must be an integer in [0, 2^32), got ${limit}`, { code: 'invalid-argument' });
   }
-  const request: WireRangeRequest = {
+  const request: RangeRequest = {
     limit,
     keysOnly: options.keysOnly === true,
     consistency: wireConsistency(consistency),
@@ -130,11 +121,11 @@ export function rangeRequest(selector: RangeSelector, options: RangeOptions, con
   return request;
 }
 
-export function putResultFromWire(wire: WirePutResponse): PutResult {
+export function putResultFromWire(wire: PutResponse__Output): PutResult {
   return { header: headerFromWire(wire.header), revision: wire.revision, prevKv: keyValueFromWire(wire.prevKv) };
 }
 
-export function deleteResultFromWire(wire: WireDeleteResponse): DeleteResult {
+export function deleteResultFromWire(wire: DeleteResponse__Output): DeleteResult {
   return {
     header: headerFromWire(wire.header),
     deleted: wire.deleted,
@@ -143,7 +134,7 @@ export function deleteResultFromWire(wire: WireDeleteResponse): DeleteResult {
   };
 }
 
-export function rangeResultFromWire(wire: WireRangeResponse): RangeResult {
+export function rangeResultFromWire(wire: RangeResponse__Output): RangeResult {
   return {
     header: headerFromWire(wire.header),
     kvs: wire.kvs.map((kv) => keyValueFromWire(kv) as KeyValue),

@@ -1,12 +1,12 @@
 import type { Member } from './members.js';
-import type { WireStatusResponse } from './wire.js';
+import type { StatusResponse__Output } from '@holdfast/protocol';
 
 export interface RouterOptions {
   endpoints: readonly string[];
   /** Advertised client address → address to dial, or undefined to not dial it. */
   resolveAddress: (advertised: string) => string | undefined;
   /** Asks one endpoint for its own status (Status with localOnly). */
-  askOwnStatus: (endpoint: string, deadlineMs: number) => Promise<WireStatusResponse>;
+  askOwnStatus: (endpoint: string, deadlineMs: number) => Promise<StatusResponse__Output>;
   discoveryIntervalMs: number;
   discoveryTimeoutMs: number;
 }

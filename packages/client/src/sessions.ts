@@ -1,5 +1,5 @@
 import { OverloadedError } from './errors.js';
-import type { WireSession } from './wire.js';
+import type { Session } from '@holdfast/protocol';
 
 /**
  * Sessions make writes safe to retry: the server remembers the last answer per session id and
@@ -22,7 +22,7 @@ export class SessionSlot {
   }
 
   /** The next sequence; every attempt of one write reuses the session this returns. */
-  nextSession(): WireSession {
+  nextSession(): Session {
     this.sequence += 1;
     return { clientId: this.id, sequence: this.sequence };
   }

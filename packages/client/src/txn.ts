@@ -11,7 +11,13 @@ import {
   putResultFromWire,
 } from './requests.js';
 import { type Bytes, headerFromWire, type KeyValue, keyValueFromWire, type ResponseHeader, toBytes } from './values.js';
-import type { WireCompare, WireCompareOp, WireTxnOp, WireTxnOpResult, WireTxnRequest, WireTxnResponse } from './wire.js';
+import type {
+  Compare as WireCompare,
+  TxnOp as WireTxnOp,
+  TxnOpResult__Output as WireTxnOpResult,
+  TxnRequest as WireTxnRequest,
+  TxnResponse__Output as WireTxnResponse,
+} from '@holdfast/protocol';
 
 export type CompareOperator = '=' | '!=' | '<' | '>';
 export type CompareTarget = 'value' | 'version' | 'modRevision' | 'createRevision';
@@ -79,7 +85,7 @@ export interface TxnResult {
   results: TxnOpResult[];
 }
 
-const wireOperators: Record<CompareOperator, WireCompareOp> = {
+const wireOperators: Record<CompareOperator, NonNullable<WireCompare['op']>> = {
   '=': 'EQUAL',
   '!=': 'NOT_EQUAL',
   '<': 'LESS',

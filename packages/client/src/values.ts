@@ -1,4 +1,4 @@
-import type { WireHeader, WireKeyValue } from './wire.js';
+import type { KeyValue__Output, ResponseHeader__Output } from '@holdfast/protocol';
 
 /** Keys and values: a string is encoded as UTF-8; bytes are sent as they are. */
 export type Bytes = string | Uint8Array;
@@ -24,7 +24,7 @@ export interface ResponseHeader {
 
 const emptyHeader: ResponseHeader = { clusterId: '', memberId: 0, term: 0, revision: 0 };
 
-export function headerFromWire(header: WireHeader | null): ResponseHeader {
+export function headerFromWire(header: ResponseHeader__Output | null): ResponseHeader {
   if (header === null) return emptyHeader;
   return { clusterId: header.clusterId, memberId: header.memberId, term: header.term, revision: header.revision };
 }
@@ -43,7 +43,7 @@ export class KeyValue {
   /** Writes since creation; 1 after the first put. */
   readonly version: number;
 
-  constructor(wire: WireKeyValue) {
+  constructor(wire: KeyValue__Output) {
     this.key = wire.key;
     this.value = wire.value;
     this.createRevision = wire.createRevision;
@@ -71,6 +71,6 @@ export class KeyValue {
   }
 }
 
-export function keyValueFromWire(wire: WireKeyValue | null | undefined): KeyValue | undefined {
+export function keyValueFromWire(wire: KeyValue__Output | null | undefined): KeyValue | undefined {
   return wire === null || wire === undefined ? undefined : new KeyValue(wire);
 }

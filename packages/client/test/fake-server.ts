@@ -11,8 +11,7 @@ import {
   status as GrpcStatus,
   type UntypedHandleCall,
 } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { protoLoaderOptions } from '../src/proto.js';
+import { loadProtos } from '@holdfast/protocol';
 
 export type Operation = 'put' | 'get' | 'delete' | 'range' | 'txn';
 export type ClusterOperation =
@@ -74,7 +73,7 @@ export interface FakeServer {
   stop(): Promise<void>;
 }
 
-const definition = loadSync('holdfast/v1/kv.proto', protoLoaderOptions);
+const { definition } = loadProtos();
 const kvService = definition['holdfast.v1.KV'] as ServiceDefinition;
 const clusterService = definition['holdfast.v1.Cluster'] as ServiceDefinition;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Router } from '../src/router.js';
-import type { WireStatusResponse } from '../src/wire.js';
+import type { StatusResponse__Output as WireStatusResponse } from '@holdfast/protocol';
 
 function ownStatus(options: { memberId: number; leaderId: number; term: number }): WireStatusResponse {
   return {

@@ -10,7 +10,16 @@ import { checkAddress, type ConfigError } from './config.js';
 import type { NodeDriver } from './driver.js';
 import { HoldfastError, InvalidRequestError, NoLeaderError, NotLeaderError, TimeoutError, toServiceError } from './errors.js';
 import { FORWARDED_METADATA } from './forwarder.js';
-import type { FollowerProgress, Member, MemberStatus, Protos, ResponseHeader, StatusResponse } from './proto.js';
+// Status answers are built in their decoded shape (every field present): a member's own status
+// is merged with the ones it asks the others for.
+import type {
+  FollowerProgress__Output as FollowerProgress,
+  Member__Output as Member,
+  MemberStatus__Output as MemberStatus,
+  Protos,
+  ResponseHeader__Output as ResponseHeader,
+  StatusResponse__Output as StatusResponse,
+} from '@holdfast/protocol';
 
 export interface ClusterHost {
   readonly selfId: NodeId;
@@ -228,13 +237,13 @@ export class ClusterService {
     if (localOnly) return { header, leaderId: own.leaderId, members: [own] };
     const others = this.host.members().filter((m) => m.id !== this.host.selfId);
     const answers = await Promise.all(others.map((m) => this.askStatus(m)));
-    return { header, leaderId: own.leaderId, members: [own, ...answers].sort((a, b) => a.member.id - b.member.id) };
+    return { header, leaderId: own.leaderId, members: [own, ...answers].sort((a, b) => (a.member?.id ?? 0) - (b.member?.id ?? 0)) };
   }
 
   private async askStatus(member: MemberRecord): Promise<MemberStatus> {
     try {
       const response = (await this.callMember(member.clientAddress, 'status', { localOnly: true }, STATUS_ASK_MS, false)) as StatusResponse;
-      const theirs = response.members.find((m) => m.member.id === member.id) ?? response.members[0];
+      const theirs = response.members.find((m) => m.member?.id === member.id) ?? response.members[0];
       if (!theirs) throw new Error('empty status');
       return { ...theirs, member: toMember(member) };
     } catch (error) {

@@ -3,36 +3,17 @@
  * edge (see the table at the top of kv.proto). Everything else is a bug and maps to INTERNAL.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { BatchError } from './proto.js';
+import {
+  type BatchError,
+  type BatchError__Output,
+  ERROR_KIND_METADATA,
+  ERROR_KIND_STATUS,
+  type ErrorKind,
+  isErrorKind,
+  LEADER_METADATA,
+} from '@holdfast/protocol';
 
-export type ErrorKind =
-  | 'not-leader'
-  | 'no-leader'
-  | 'compare-failed'
-  | 'key-too-large'
-  | 'value-too-large'
-  | 'request-too-large'
-  | 'invalid-argument'
-  | 'overloaded'
-  | 'timeout'
-  | 'stopping'
-  | 'internal';
-
-const STATUS_OF: Record<ErrorKind, grpc.status> = {
-  'not-leader': grpc.status.UNAVAILABLE,
-  'no-leader': grpc.status.UNAVAILABLE,
-  'compare-failed': grpc.status.FAILED_PRECONDITION,
-  'key-too-large': grpc.status.INVALID_ARGUMENT,
-  'value-too-large': grpc.status.INVALID_ARGUMENT,
-  'request-too-large': grpc.status.INVALID_ARGUMENT,
-  'invalid-argument': grpc.status.INVALID_ARGUMENT,
-  overloaded: grpc.status.RESOURCE_EXHAUSTED,
-  timeout: grpc.status.DEADLINE_EXCEEDED,
-  stopping: grpc.status.UNAVAILABLE,
-  internal: grpc.status.INTERNAL,
-};
-
-const KINDS = new Set<string>(Object.keys(STATUS_OF));
+export type { ErrorKind };
 
 /** The base of every failure the server reports to a caller. */
 export class HoldfastError extends Error {
@@ -44,7 +25,7 @@ export class HoldfastError extends Error {
     super(message, options);
   }
   get code(): grpc.status {
-    return STATUS_OF[this.kind];
+    return ERROR_KIND_STATUS[this.kind];
   }
 }
 
@@ -119,8 +100,8 @@ function leaderOf(error: HoldfastError): string {
 export function toServiceError(error: unknown): Partial<grpc.StatusObject> & Error {
   const e = toHoldfastError(error);
   const metadata = new grpc.Metadata();
-  metadata.set('holdfast-error', e.kind);
-  if (e.kind === 'not-leader') metadata.set('holdfast-leader', leaderOf(e));
+  metadata.set(ERROR_KIND_METADATA, e.kind);
+  if (e.kind === 'not-leader') metadata.set(LEADER_METADATA, leaderOf(e));
   return Object.assign(new Error(e.message), { code: e.code, details: e.message, metadata });
 }
 
@@ -130,16 +111,16 @@ export function toBatchError(error: unknown): BatchError {
 }
 
 /** Back from the wire (a forwarded request's answer) to the class. */
-export function fromBatchError(error: BatchError): HoldfastError {
-  const kind = KINDS.has(error.kind) ? (error.kind as ErrorKind) : 'internal';
+export function fromBatchError(error: BatchError__Output): HoldfastError {
+  const kind = isErrorKind(error.kind) ? error.kind : 'internal';
   if (kind === 'not-leader') return new NotLeaderError(error.leader);
   return new HoldfastError(kind, error.message);
 }
 
 export function fromServiceError(error: grpc.ServiceError): HoldfastError {
-  const kind = error.metadata?.get('holdfast-error')[0];
-  if (typeof kind === 'string' && KINDS.has(kind)) {
-    const leader = error.metadata.get('holdfast-leader')[0];
+  const kind = error.metadata?.get(ERROR_KIND_METADATA)[0];
+  if (typeof kind === 'string' && isErrorKind(kind)) {
+    const leader = error.metadata.get(LEADER_METADATA)[0];
     return fromBatchError({ code: error.code, kind, message: error.details, leader: typeof leader === 'string' ? leader : '' });
   }
   if (error.code === grpc.status.DEADLINE_EXCEEDED) return new TimeoutError(error.details);

@@ -7,7 +7,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { fromBatchError, NoLeaderError, OverloadedError, TimeoutError } from './errors.js';
 import { FrameOutbox, requestBytes } from './frames.js';
-import type { BatchRequest, BatchRequests, BatchResponse, BatchResponses, Protos } from './proto.js';
+import type {
+  BatchRequest__Output as BatchRequest,
+  BatchRequests__Output as BatchRequests,
+  BatchResponse__Output as BatchResponse,
+  BatchResponses__Output as BatchResponses,
+  KVClient,
+  Protos,
+} from '@holdfast/protocol';
 import type { KvOp, KvResult } from './requests.js';
 import { CHANNEL_OPTIONS } from './transport.js';
 
@@ -28,7 +35,7 @@ type BatchCall = grpc.ClientDuplexStream<BatchRequests, BatchResponses>;
 const FORWARD_FRAME_BYTES_MAX = 4 * 1024 * 1024;
 
 class LeaderStream {
-  private readonly client: grpc.Client;
+  private readonly client: KVClient;
   private stream: BatchCall | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -52,7 +59,7 @@ class LeaderStream {
     if (this.stream) return this.stream;
     const metadata = new grpc.Metadata();
     metadata.set(FORWARDED_METADATA, '1');
-    const stream = (this.client as unknown as { batch(m: grpc.Metadata): BatchCall }).batch(metadata);
+    const stream = this.client.batch(metadata);
     this.stream = stream;
     stream.on('data', (frame: BatchResponses) => {
       for (const response of frame.responses) this.answer(response);

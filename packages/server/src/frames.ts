@@ -3,7 +3,7 @@
  * per message whatever it holds, so writing one message per turn of the event loop instead of
  * one per operation is most of what pipelining buys.
  */
-import type { BatchRequest, BatchResponse, KeyValue } from './proto.js';
+import type { BatchRequest__Output as BatchRequest, BatchResponse, KeyValue } from '@holdfast/protocol';
 
 export interface FrameOutboxOptions<T> {
   /** Items in one frame at most. */
@@ -56,7 +56,7 @@ export class FrameOutbox<T> {
 const ITEM_OVERHEAD_BYTES = 64;
 
 function keyValueBytes(kv: KeyValue | null | undefined): number {
-  return kv ? kv.key.length + kv.value.length + 24 : 0;
+  return kv ? (kv.key?.length ?? 0) + (kv.value?.length ?? 0) + 24 : 0;
 }
 
 /** About how many bytes a request takes on the wire (keys and values dominate). */
@@ -79,11 +79,11 @@ export function requestBytes(request: BatchRequest): number {
 export function responseBytes(response: BatchResponse): number {
   let bytes = ITEM_OVERHEAD_BYTES;
   if (response.get) bytes += keyValueBytes(response.get.kv);
-  else if (response.range) for (const kv of response.range.kvs) bytes += keyValueBytes(kv);
+  else if (response.range) for (const kv of response.range.kvs ?? []) bytes += keyValueBytes(kv);
   else if (response.put) bytes += keyValueBytes(response.put.prevKv);
   else if (response.delete) bytes += keyValueBytes(response.delete.prevKv);
   else if (response.txn) {
-    for (const result of response.txn.results) {
+    for (const result of response.txn.results ?? []) {
       bytes += 16 + keyValueBytes(result.get?.kv) + keyValueBytes(result.put?.prevKv) + keyValueBytes(result.delete?.prevKv);
     }
   }

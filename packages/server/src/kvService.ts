@@ -4,7 +4,7 @@ import { InvalidRequestError, OverloadedError, toBatchError, toHoldfastError, to
 import { FORWARDED_METADATA } from './forwarder.js';
 import type { NodeMetrics } from './metrics.js';
 import { FrameOutbox, responseBytes } from './frames.js';
-import type { BatchRequest, BatchRequests, BatchResponse, BatchResponses } from './proto.js';
+import type { BatchRequest__Output as BatchRequest, BatchRequests__Output as BatchRequests, BatchResponse, BatchResponses } from '@holdfast/protocol';
 import { type KvOp, type KvResult, opOfBatch, type RequestContext, type RequestPath } from './requests.js';
 
 export interface KvServiceOptions {

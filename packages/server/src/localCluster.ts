@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { loadProtos, type Member, type StatusResponse } from './proto.js';
+import { loadProtos, type Member__Output as Member, type StatusResponse__Output as StatusResponse } from '@holdfast/protocol';
 
 export interface LocalMember {
   readonly id: number;

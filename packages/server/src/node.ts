@@ -35,7 +35,7 @@ import { assert } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import { kvServiceImplementation } from './kvService.js';
 import { NodeMetrics, serveMetrics } from './metrics.js';
-import { loadProtos, type Protos } from './proto.js';
+import { loadProtos, type Protos } from '@holdfast/protocol';
 import { RequestPath } from './requests.js';
 import { Transport } from './transport.js';
 

@@ -29,25 +29,26 @@ import {
   StoppingError,
 } from './errors.js';
 import type { Forwarder } from './forwarder.js';
+// Requests as decoded; answers as built (written back by grpc-js).
 import type {
-  BatchRequest,
-  Compare as WireCompare,
-  DeleteRequest,
+  BatchRequest__Output as BatchRequest,
+  Compare__Output as WireCompare,
+  DeleteRequest__Output as DeleteRequest,
   DeleteResponse,
-  GetRequest,
+  GetRequest__Output as GetRequest,
   GetResponse,
   KeyValue,
-  PutRequest,
+  PutRequest__Output as PutRequest,
   PutResponse,
-  RangeRequest,
+  RangeRequest__Output as RangeRequest,
   RangeResponse,
-  ResponseHeader,
-  Session,
-  TxnOp,
+  ResponseHeader__Output as ResponseHeader,
+  Session__Output as Session,
+  TxnOp__Output as TxnOp,
   TxnOpResult,
-  TxnRequest,
+  TxnRequest__Output as TxnRequest,
   TxnResponse,
-} from './proto.js';
+} from '@holdfast/protocol';
 
 export type KvOp =
   | { readonly op: 'put'; readonly put: PutRequest }

@@ -8,7 +8,18 @@ import * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId } from '@holdfast/raft';
 import { Packr } from 'msgpackr';
 import type { Logger } from 'pino';
-import type { Protos, RaftAck, RaftBatch, SnapshotAck, SnapshotChunk } from './proto.js';
+import type {
+  Protos,
+  RaftAck,
+  RaftAck__Output,
+  RaftClient,
+  RaftBatch,
+  RaftBatch__Output,
+  SnapshotAck,
+  SnapshotAck__Output,
+  SnapshotChunk,
+  SnapshotChunk__Output,
+} from '@holdfast/protocol';
 
 const packr = new Packr({ useRecords: false });
 
@@ -60,14 +71,14 @@ export interface TransportOptions {
   readonly handlers: TransportHandlers;
 }
 
-type RaftStream = grpc.ClientDuplexStream<RaftBatch, RaftAck>;
+type RaftStream = grpc.ClientDuplexStream<RaftBatch, RaftAck__Output>;
 
 const BACKOFF_MS_MIN = 50;
 const BACKOFF_MS_MAX = 1000;
 
 /** The sending side towards one peer. */
 class PeerLink {
-  private client: grpc.Client | undefined;
+  private client: RaftClient | undefined;
   private address = '';
   private stream: RaftStream | undefined;
   private queue: Message[] = [];
@@ -126,7 +137,7 @@ class PeerLink {
     this.options.handlers.queueDepthChanged?.(this.peerId, this.queue.length);
   }
 
-  private connectClient(): grpc.Client | undefined {
+  private connectClient(): RaftClient | undefined {
     const address = this.options.addressOf(this.peerId);
     if (address === undefined) return undefined;
     if (this.client && address === this.address) return this.client;
@@ -141,9 +152,9 @@ class PeerLink {
     if (Date.now() < this.retryAt) return undefined;
     const client = this.connectClient();
     if (!client) return undefined;
-    const stream = (client as unknown as { stream(): RaftStream }).stream();
+    const stream = client.stream();
     this.stream = stream;
-    stream.on('data', (ack: RaftAck) => {
+    stream.on('data', (ack: RaftAck__Output) => {
       this.backoffMs = BACKOFF_MS_MIN;
       if (ack.error !== '') this.options.logger.warn({ peer: this.peerId, error: ack.error }, 'peer refused the raft stream');
     });
@@ -186,17 +197,13 @@ class PeerLink {
     );
   }
 
-  private async streamSnapshot(client: grpc.Client, message: Message): Promise<void> {
+  private async streamSnapshot(client: RaftClient, message: Message): Promise<void> {
     const { selfId, clusterId, handlers } = this.options;
-    let finish: (error: Error | null, ack?: SnapshotAck) => void = () => {};
-    const answered = new Promise<SnapshotAck>((resolve, reject) => {
-      finish = (error, ack) => (error ? reject(error) : resolve(ack as SnapshotAck));
+    let finish: (error: Error | null, ack?: SnapshotAck__Output) => void = () => {};
+    const answered = new Promise<SnapshotAck__Output>((resolve, reject) => {
+      finish = (error, ack) => (error ? reject(error) : resolve(ack as SnapshotAck__Output));
     });
-    const call = (
-      client as unknown as {
-        sendSnapshot(cb: (e: grpc.ServiceError | null, a?: SnapshotAck) => void): grpc.ClientWritableStream<SnapshotChunk>;
-      }
-    ).sendSnapshot((error, ack) => finish(error, ack));
+    const call = client.sendSnapshot((error, ack) => finish(error, ack));
     const write = async (chunk: SnapshotChunk): Promise<void> => {
       if (!call.write(chunk)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
     };
@@ -222,8 +229,8 @@ class PeerLink {
 }
 
 /** Chunks of a SendSnapshot call after the first, as a stream that ends at `last`. */
-async function* snapshotData(call: grpc.ServerReadableStream<SnapshotChunk, SnapshotAck>): AsyncIterable<Uint8Array> {
-  for await (const chunk of call as AsyncIterable<SnapshotChunk>) {
+async function* snapshotData(call: grpc.ServerReadableStream<SnapshotChunk__Output, SnapshotAck>): AsyncIterable<Uint8Array> {
+  for await (const chunk of call as AsyncIterable<SnapshotChunk__Output>) {
     if (chunk.data.length > 0) yield chunk.data;
     if (chunk.last) return;
   }
@@ -232,7 +239,7 @@ async function* snapshotData(call: grpc.ServerReadableStream<SnapshotChunk, Snap
 
 export class Transport {
   private readonly links = new Map<NodeId, PeerLink>();
-  private readonly inbound = new Set<grpc.ServerDuplexStream<RaftBatch, RaftAck>>();
+  private readonly inbound = new Set<grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>>();
 
   constructor(private readonly options: TransportOptions) {}
 
@@ -273,9 +280,9 @@ export class Transport {
   /** The Raft service implementation to add to the peer gRPC server. */
   serviceImplementation(): grpc.UntypedServiceImplementation {
     return {
-      Stream: (call: grpc.ServerDuplexStream<RaftBatch, RaftAck>) => this.handleStream(call),
+      Stream: (call: grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>) => this.handleStream(call),
       SendSnapshot: (
-        call: grpc.ServerReadableStream<SnapshotChunk, SnapshotAck>,
+        call: grpc.ServerReadableStream<SnapshotChunk__Output, SnapshotAck>,
         callback: grpc.sendUnaryData<SnapshotAck>,
       ) => {
         this.handleSnapshot(call).then(
@@ -292,10 +299,10 @@ export class Transport {
     return '';
   }
 
-  private handleStream(call: grpc.ServerDuplexStream<RaftBatch, RaftAck>): void {
+  private handleStream(call: grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>): void {
     this.inbound.add(call);
     let batches = 0;
-    call.on('data', (batch: RaftBatch) => {
+    call.on('data', (batch: RaftBatch__Output) => {
       const refusal = this.refusal(batch);
       if (refusal !== '') {
         call.write({ batches, error: refusal });
@@ -324,16 +331,16 @@ export class Transport {
     call.on('close', forget);
   }
 
-  private async handleSnapshot(call: grpc.ServerReadableStream<SnapshotChunk, SnapshotAck>): Promise<void> {
-    const iterator = (call as AsyncIterable<SnapshotChunk>)[Symbol.asyncIterator]();
+  private async handleSnapshot(call: grpc.ServerReadableStream<SnapshotChunk__Output, SnapshotAck>): Promise<void> {
+    const iterator = (call as AsyncIterable<SnapshotChunk__Output>)[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done) throw new Error('empty snapshot call');
     const refusal = this.refusal(first.value);
     if (refusal !== '') throw new Error(refusal);
     const [message] = decodeMessages(first.value.message);
     if (message?.type !== 'snapshot' || !message.snapshot) throw new Error('first chunk holds no snapshot message');
-    const rest: AsyncIterable<SnapshotChunk> = { [Symbol.asyncIterator]: () => iterator };
-    const chunks = snapshotData(rest as unknown as grpc.ServerReadableStream<SnapshotChunk, SnapshotAck>);
+    const rest: AsyncIterable<SnapshotChunk__Output> = { [Symbol.asyncIterator]: () => iterator };
+    const chunks = snapshotData(rest as unknown as grpc.ServerReadableStream<SnapshotChunk__Output, SnapshotAck>);
     await this.options.handlers.receiveSnapshot(message, chunks);
     this.options.handlers.deliver([message]);
   }

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../src/localCluster.js';
-import type { StatusResponse } from '../src/proto.js';
+import type { StatusResponse__Output as StatusResponse } from '@holdfast/protocol';
 import { bytes, type CallError, call, closeClients, get, SessionWriter, tempDir } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -163,7 +163,7 @@ describe('a three-node cluster', () => {
 
   it('answers a Batch stream by id, refusing a request without an operation and an oversized message', async () => {
     const leader = await cluster.waitForLeader();
-    const { KvClient } = (await import('../src/proto.js')).loadProtos();
+    const { KvClient } = (await import('@holdfast/protocol')).loadProtos();
     const client = new KvClient(leader.clientAddress, grpc.credentials.createInsecure());
     type Answer = Record<string, unknown>;
     const oversized = Array.from({ length: 129 }, (_, i) => ({ id: 100 + i, put: { key: bytes(`over${i}`), value: bytes('x') } }));
@@ -286,10 +286,10 @@ describe('a three-node cluster', () => {
     expect(readFileSync(replacement.logFile, 'utf8')).toMatch(/state restored from a snapshot/);
     const leader = await cluster.waitForLeader();
     const status = await eventually('a status', () => cluster.call<StatusResponse>(leader.clientAddress, 'status', {}));
-    const ids = status.members.map((m) => m.member.id).sort((a, b) => a - b);
+    const ids = status.members.map((m) => m.member?.id ?? 0).sort((a, b) => a - b);
     expect(ids).not.toContain(old);
     expect(ids).toContain(replacement.id);
-    expect(status.members.find((m) => m.member.id === replacement.id)?.member.learner).toBe(false);
+    expect(status.members.find((m) => m.member?.id === replacement.id)?.member?.learner).toBe(false);
     // The new member serves writes made after it joined, through itself.
     await eventually('a write through the new member', () =>
       call(replacement.clientAddress, 'put', { key: bytes('after-join'), value: bytes('yes') }),

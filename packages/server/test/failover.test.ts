@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster, type LocalMember } from '../src/localCluster.js';
-import type { StatusResponse } from '../src/proto.js';
+import type { StatusResponse__Output as StatusResponse } from '@holdfast/protocol';
 import { closeClients, get, SessionWriter, tempDir } from './helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { loadProtos } from '../src/proto.js';
+import { loadProtos } from '@holdfast/protocol';
 
 export interface CallError extends Error {
   code: grpc.status;

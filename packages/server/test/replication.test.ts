@@ -7,7 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../src/localCluster.js';
-import { loadProtos } from '../src/proto.js';
+import { loadProtos } from '@holdfast/protocol';
 import { bytes, call, closeClients, get, tempDir } from './helpers.js';
 
 const FOLLOWER_FSYNC_DELAY_MS = 400;

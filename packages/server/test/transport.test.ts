@@ -7,7 +7,7 @@ import { type Message, newMessage } from '@holdfast/raft';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../src/localCluster.js';
-import { loadProtos } from '../src/proto.js';
+import { loadProtos } from '@holdfast/protocol';
 import { decodeMessages, encodeMessages, Transport, type TransportHandlers } from '../src/transport.js';
 
 const logger = pino({ level: 'silent' });

@@ -1,0 +1,114 @@
+// Original file: proto/holdfast/v1/kv.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { BatchRequests as _holdfast_v1_BatchRequests, BatchRequests__Output as _holdfast_v1_BatchRequests__Output } from '../../holdfast/v1/BatchRequests.js';
+import type { BatchResponses as _holdfast_v1_BatchResponses, BatchResponses__Output as _holdfast_v1_BatchResponses__Output } from '../../holdfast/v1/BatchResponses.js';
+import type { DeleteRequest as _holdfast_v1_DeleteRequest, DeleteRequest__Output as _holdfast_v1_DeleteRequest__Output } from '../../holdfast/v1/DeleteRequest.js';
+import type { DeleteResponse as _holdfast_v1_DeleteResponse, DeleteResponse__Output as _holdfast_v1_DeleteResponse__Output } from '../../holdfast/v1/DeleteResponse.js';
+import type { GetRequest as _holdfast_v1_GetRequest, GetRequest__Output as _holdfast_v1_GetRequest__Output } from '../../holdfast/v1/GetRequest.js';
+import type { GetResponse as _holdfast_v1_GetResponse, GetResponse__Output as _holdfast_v1_GetResponse__Output } from '../../holdfast/v1/GetResponse.js';
+import type { PutRequest as _holdfast_v1_PutRequest, PutRequest__Output as _holdfast_v1_PutRequest__Output } from '../../holdfast/v1/PutRequest.js';
+import type { PutResponse as _holdfast_v1_PutResponse, PutResponse__Output as _holdfast_v1_PutResponse__Output } from '../../holdfast/v1/PutResponse.js';
+import type { RangeRequest as _holdfast_v1_RangeRequest, RangeRequest__Output as _holdfast_v1_RangeRequest__Output } from '../../holdfast/v1/RangeRequest.js';
+import type { RangeResponse as _holdfast_v1_RangeResponse, RangeResponse__Output as _holdfast_v1_RangeResponse__Output } from '../../holdfast/v1/RangeResponse.js';
+import type { TxnRequest as _holdfast_v1_TxnRequest, TxnRequest__Output as _holdfast_v1_TxnRequest__Output } from '../../holdfast/v1/TxnRequest.js';
+import type { TxnResponse as _holdfast_v1_TxnResponse, TxnResponse__Output as _holdfast_v1_TxnResponse__Output } from '../../holdfast/v1/TxnResponse.js';
+
+export interface KVClient extends grpc.Client {
+  /**
+   * Many operations over one stream: each request carries an id, answers come back tagged with
+   * it and possibly out of order. Each stream message carries several requests (or answers), so
+   * that the per-message cost of HTTP/2 and gRPC is paid once for many operations. The SDK
+   * pipelines concurrent calls over this: every call issued in one turn of its event loop
+   * travels in one message.
+   */
+  Batch(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_holdfast_v1_BatchRequests, _holdfast_v1_BatchResponses__Output>;
+  Batch(options?: grpc.CallOptions): grpc.ClientDuplexStream<_holdfast_v1_BatchRequests, _holdfast_v1_BatchResponses__Output>;
+  /**
+   * Many operations over one stream: each request carries an id, answers come back tagged with
+   * it and possibly out of order. Each stream message carries several requests (or answers), so
+   * that the per-message cost of HTTP/2 and gRPC is paid once for many operations. The SDK
+   * pipelines concurrent calls over this: every call issued in one turn of its event loop
+   * travels in one message.
+   */
+  batch(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_holdfast_v1_BatchRequests, _holdfast_v1_BatchResponses__Output>;
+  batch(options?: grpc.CallOptions): grpc.ClientDuplexStream<_holdfast_v1_BatchRequests, _holdfast_v1_BatchResponses__Output>;
+  
+  Delete(argument: _holdfast_v1_DeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  Delete(argument: _holdfast_v1_DeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  Delete(argument: _holdfast_v1_DeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  Delete(argument: _holdfast_v1_DeleteRequest, callback: grpc.requestCallback<_holdfast_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  delete(argument: _holdfast_v1_DeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  delete(argument: _holdfast_v1_DeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  delete(argument: _holdfast_v1_DeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  delete(argument: _holdfast_v1_DeleteRequest, callback: grpc.requestCallback<_holdfast_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
+  
+  Get(argument: _holdfast_v1_GetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  Get(argument: _holdfast_v1_GetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  Get(argument: _holdfast_v1_GetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  Get(argument: _holdfast_v1_GetRequest, callback: grpc.requestCallback<_holdfast_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  get(argument: _holdfast_v1_GetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  get(argument: _holdfast_v1_GetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  get(argument: _holdfast_v1_GetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  get(argument: _holdfast_v1_GetRequest, callback: grpc.requestCallback<_holdfast_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  
+  Put(argument: _holdfast_v1_PutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  Put(argument: _holdfast_v1_PutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  Put(argument: _holdfast_v1_PutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  Put(argument: _holdfast_v1_PutRequest, callback: grpc.requestCallback<_holdfast_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  put(argument: _holdfast_v1_PutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  put(argument: _holdfast_v1_PutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  put(argument: _holdfast_v1_PutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  put(argument: _holdfast_v1_PutRequest, callback: grpc.requestCallback<_holdfast_v1_PutResponse__Output>): grpc.ClientUnaryCall;
+  
+  Range(argument: _holdfast_v1_RangeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_RangeResponse__Output>): grpc.ClientUnaryCall;
+  Range(argument: _holdfast_v1_RangeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_RangeResponse__Output>): grpc.ClientUnaryCall;
+  Range(argument: _holdfast_v1_RangeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_RangeResponse__Output>): grpc.ClientUnaryCall;
+  Range(argument: _holdfast_v1_RangeRequest, callback: grpc.requestCallback<_holdfast_v1_RangeResponse__Output>): grpc.ClientUnaryCall;
+  range(argument: _holdfast_v1_RangeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_RangeResponse__Output>): grpc.ClientUnaryCall;
+  range(argument: _holdfast_v1_RangeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_RangeResponse__Output>): grpc.ClientUnaryCall;
+  range(argument: _holdfast_v1_RangeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_RangeResponse__Output>): grpc.ClientUnaryCall;
+  range(argument: _holdfast_v1_RangeRequest, callback: grpc.requestCallback<_holdfast_v1_RangeResponse__Output>): grpc.ClientUnaryCall;
+  
+  Txn(argument: _holdfast_v1_TxnRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_TxnResponse__Output>): grpc.ClientUnaryCall;
+  Txn(argument: _holdfast_v1_TxnRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_TxnResponse__Output>): grpc.ClientUnaryCall;
+  Txn(argument: _holdfast_v1_TxnRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_TxnResponse__Output>): grpc.ClientUnaryCall;
+  Txn(argument: _holdfast_v1_TxnRequest, callback: grpc.requestCallback<_holdfast_v1_TxnResponse__Output>): grpc.ClientUnaryCall;
+  txn(argument: _holdfast_v1_TxnRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_TxnResponse__Output>): grpc.ClientUnaryCall;
+  txn(argument: _holdfast_v1_TxnRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_TxnResponse__Output>): grpc.ClientUnaryCall;
+  txn(argument: _holdfast_v1_TxnRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_TxnResponse__Output>): grpc.ClientUnaryCall;
+  txn(argument: _holdfast_v1_TxnRequest, callback: grpc.requestCallback<_holdfast_v1_TxnResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface KVHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * Many operations over one stream: each request carries an id, answers come back tagged with
+   * it and possibly out of order. Each stream message carries several requests (or answers), so
+   * that the per-message cost of HTTP/2 and gRPC is paid once for many operations. The SDK
+   * pipelines concurrent calls over this: every call issued in one turn of its event loop
+   * travels in one message.
+   */
+  Batch: grpc.handleBidiStreamingCall<_holdfast_v1_BatchRequests__Output, _holdfast_v1_BatchResponses>;
+  
+  Delete: grpc.handleUnaryCall<_holdfast_v1_DeleteRequest__Output, _holdfast_v1_DeleteResponse>;
+  
+  Get: grpc.handleUnaryCall<_holdfast_v1_GetRequest__Output, _holdfast_v1_GetResponse>;
+  
+  Put: grpc.handleUnaryCall<_holdfast_v1_PutRequest__Output, _holdfast_v1_PutResponse>;
+  
+  Range: grpc.handleUnaryCall<_holdfast_v1_RangeRequest__Output, _holdfast_v1_RangeResponse>;
+  
+  Txn: grpc.handleUnaryCall<_holdfast_v1_TxnRequest__Output, _holdfast_v1_TxnResponse>;
+  
+}
+
+export interface KVDefinition extends grpc.ServiceDefinition {
+  Batch: MethodDefinition<_holdfast_v1_BatchRequests, _holdfast_v1_BatchResponses, _holdfast_v1_BatchRequests__Output, _holdfast_v1_BatchResponses__Output>
+  Delete: MethodDefinition<_holdfast_v1_DeleteRequest, _holdfast_v1_DeleteResponse, _holdfast_v1_DeleteRequest__Output, _holdfast_v1_DeleteResponse__Output>
+  Get: MethodDefinition<_holdfast_v1_GetRequest, _holdfast_v1_GetResponse, _holdfast_v1_GetRequest__Output, _holdfast_v1_GetResponse__Output>
+  Put: MethodDefinition<_holdfast_v1_PutRequest, _holdfast_v1_PutResponse, _holdfast_v1_PutRequest__Output, _holdfast_v1_PutResponse__Output>
+  Range: MethodDefinition<_holdfast_v1_RangeRequest, _holdfast_v1_RangeResponse, _holdfast_v1_RangeRequest__Output, _holdfast_v1_RangeResponse__Output>
+  Txn: MethodDefinition<_holdfast_v1_TxnRequest, _holdfast_v1_TxnResponse, _holdfast_v1_TxnRequest__Output, _holdfast_v1_TxnResponse__Output>
+}

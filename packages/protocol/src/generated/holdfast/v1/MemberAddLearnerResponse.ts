@@ -1,0 +1,16 @@
+// Original file: proto/holdfast/v1/kv.proto
+
+import type { ResponseHeader as _holdfast_v1_ResponseHeader, ResponseHeader__Output as _holdfast_v1_ResponseHeader__Output } from '../../holdfast/v1/ResponseHeader.js';
+import type { Member as _holdfast_v1_Member, Member__Output as _holdfast_v1_Member__Output } from '../../holdfast/v1/Member.js';
+
+export interface MemberAddLearnerResponse {
+  'header'?: (_holdfast_v1_ResponseHeader | null);
+  'member'?: (_holdfast_v1_Member | null);
+  'members'?: (_holdfast_v1_Member)[];
+}
+
+export interface MemberAddLearnerResponse__Output {
+  'header': (_holdfast_v1_ResponseHeader__Output | null);
+  'member': (_holdfast_v1_Member__Output | null);
+  'members': (_holdfast_v1_Member__Output)[];
+}

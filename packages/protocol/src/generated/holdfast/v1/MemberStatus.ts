@@ -1,0 +1,39 @@
+// Original file: proto/holdfast/v1/kv.proto
+
+import type { Member as _holdfast_v1_Member, Member__Output as _holdfast_v1_Member__Output } from '../../holdfast/v1/Member.js';
+import type { FollowerProgress as _holdfast_v1_FollowerProgress, FollowerProgress__Output as _holdfast_v1_FollowerProgress__Output } from '../../holdfast/v1/FollowerProgress.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface MemberStatus {
+  'member'?: (_holdfast_v1_Member | null);
+  /**
+   * follower | preCandidate | candidate | leader | unreachable
+   */
+  'role'?: (string);
+  'term'?: (number | string | Long);
+  'leaderId'?: (number | string | Long);
+  'commitIndex'?: (number | string | Long);
+  'appliedIndex'?: (number | string | Long);
+  /**
+   * As seen by the leader; only filled in the leader's own status.
+   */
+  'followers'?: (_holdfast_v1_FollowerProgress)[];
+  'error'?: (string);
+}
+
+export interface MemberStatus__Output {
+  'member': (_holdfast_v1_Member__Output | null);
+  /**
+   * follower | preCandidate | candidate | leader | unreachable
+   */
+  'role': (string);
+  'term': (number);
+  'leaderId': (number);
+  'commitIndex': (number);
+  'appliedIndex': (number);
+  /**
+   * As seen by the leader; only filled in the leader's own status.
+   */
+  'followers': (_holdfast_v1_FollowerProgress__Output)[];
+  'error': (string);
+}
