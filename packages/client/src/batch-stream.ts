@@ -10,7 +10,15 @@ import {
   UnavailableError,
 } from './errors.js';
 import type { AnyMethod } from './proto.js';
-import type { BatchResponse__Output, BatchResponses__Output } from '@holdfast/protocol';
+import {
+  type BatchRequest,
+  type BatchResponse__Output,
+  type BatchRequests,
+  type BatchResponses__Output,
+  FRAME_BYTES_MAX,
+  FrameOutbox,
+  requestBytes,
+} from '@holdfast/protocol';
 import type { KvKind, KvMethods } from './wire.js';
 
 interface PendingRequest {
@@ -33,22 +41,6 @@ export interface BatchStreamOptions {
 const timeoutMsMax = 2 ** 31 - 1;
 
 /**
- * Bytes in one stream message at most, well inside a node's receive limit (16 MiB or more); a
- * request bigger than this travels alone.
- */
-const frameBytesMax = 4 * 1024 * 1024;
-
-/** About how many bytes `value` takes on the wire: its bytes and strings plus a little per field. */
-function approximateBytes(value: unknown): number {
-  if (value instanceof Uint8Array) return value.length + 4;
-  if (typeof value === 'string') return value.length + 4;
-  if (typeof value !== 'object' || value === null) return 8;
-  let bytes = 4;
-  for (const field of Array.isArray(value) ? value : Object.values(value)) bytes += approximateBytes(field);
-  return bytes;
-}
-
-/**
  * Many KV operations over one Batch stream: each request gets an id unique on this stream, the
  * answers come back tagged with it in any order. Every request issued in one turn of the event
  * loop travels in one stream message (up to frameOpsMax), so concurrent calls share the
@@ -58,22 +50,27 @@ function approximateBytes(value: unknown): number {
  * end of the stream, or close().
  */
 export class BatchStream {
-  private readonly call: ClientDuplexStream<object, BatchResponse__Output>;
+  private readonly call: ClientDuplexStream<BatchRequests, BatchResponses__Output>;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly options: BatchStreamOptions;
   private nextId = 1;
   private ended = false;
   /** Requests issued in this turn of the event loop, written together when it ends. */
-  private outbox: object[] = [];
-  private outboxBytes = 0;
-  private flushScheduled = false;
+  private readonly outbox: FrameOutbox<BatchRequest>;
 
   constructor(client: Client, method: AnyMethod, options: BatchStreamOptions) {
     this.options = options;
+    this.outbox = new FrameOutbox<BatchRequest>({
+      itemsMax: options.frameOpsMax,
+      bytesMax: FRAME_BYTES_MAX,
+      write: (requests) => {
+        if (!this.ended) this.call.write({ requests });
+      },
+    });
     this.call = client.makeBidiStreamRequest(
       method.path,
       method.requestSerialize,
-      method.responseDeserialize as (bytes: Buffer) => BatchResponse__Output,
+      method.responseDeserialize as (bytes: Buffer) => BatchResponses__Output,
       new Metadata(),
     );
     this.call.on('data', (frame: BatchResponses__Output) => {
@@ -106,28 +103,9 @@ export class BatchStream {
     return new Promise<KvMethods[K]['response']>((resolve, reject) => {
       const timer = setTimeout(() => this.handleDeadline(id), remainingMs);
       this.pending.set(id, { kind, resolve: resolve as (response: object) => void, reject, timer });
-      this.enqueue({ id, [kind]: request, timeoutMs: remainingMs }, approximateBytes(request));
+      const framed = { id, [kind]: request, timeoutMs: remainingMs } as BatchRequest;
+      this.outbox.push(framed, requestBytes(framed));
     });
-  }
-
-  private enqueue(request: object, bytes: number): void {
-    if (this.outbox.length > 0 && (this.outbox.length >= this.options.frameOpsMax || this.outboxBytes + bytes > frameBytesMax)) this.flush();
-    this.outbox.push(request);
-    this.outboxBytes += bytes;
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    if (this.outbox.length === 0 || this.ended) return;
-    const requests = this.outbox;
-    this.outbox = [];
-    this.outboxBytes = 0;
-    this.call.write({ requests });
   }
 
   close(): void {
@@ -188,8 +166,7 @@ export class BatchStream {
   }
 
   private failAll(makeError: () => HoldfastError): void {
-    this.outbox = [];
-    this.outboxBytes = 0;
+    this.outbox.discard();
     for (const request of this.pending.values()) {
       clearTimeout(request.timer);
       request.reject(makeError());

@@ -1,7 +1,8 @@
 /**
  * The wire contract, in one place for every package that speaks it: where the .proto files are,
  * the one set of loader options, the loaded services, the message types generated from the
- * contracts with proto-loader-gen-types (scripts/generate.mjs), and the table of failure kinds.
+ * contracts with proto-loader-gen-types (scripts/generate.mjs), the table of failure kinds, and
+ * the framing of the Batch stream (frames.ts).
  *
  * Types: `X` is what may be written (every field optional, bytes as Buffer | Uint8Array |
  * string); `X__Output` is what the decoder hands out under LOADER_OPTIONS (every scalar present,
@@ -14,6 +15,7 @@ import type { ProtoGrpcType as KvProto } from './generated/kv.js';
 import type { ProtoGrpcType as RaftProto } from './generated/raft.js';
 
 export * from './generated/index.js';
+export { FRAME_BYTES_MAX, FrameOutbox, type FrameOutboxOptions, requestBytes, responseBytes } from './frames.js';
 
 /** The repository's proto/ folder; resolves from src/ and from dist/ alike. */
 export const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));

@@ -6,14 +6,16 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { fromBatchError, NoLeaderError, OverloadedError, TimeoutError } from './errors.js';
-import { FrameOutbox, requestBytes } from './frames.js';
-import type {
-  BatchRequest__Output as BatchRequest,
-  BatchRequests__Output as BatchRequests,
-  BatchResponse__Output as BatchResponse,
-  BatchResponses__Output as BatchResponses,
-  KVClient,
-  Protos,
+import {
+  type BatchRequest__Output as BatchRequest,
+  type BatchRequests__Output as BatchRequests,
+  type BatchResponse__Output as BatchResponse,
+  type BatchResponses__Output as BatchResponses,
+  FRAME_BYTES_MAX,
+  FrameOutbox,
+  type KVClient,
+  type Protos,
+  requestBytes,
 } from '@holdfast/protocol';
 import type { KvOp, KvResult } from './requests.js';
 import { CHANNEL_OPTIONS } from './transport.js';
@@ -27,12 +29,6 @@ interface Pending {
 }
 
 type BatchCall = grpc.ClientDuplexStream<BatchRequests, BatchResponses>;
-
-/**
- * Frames stay well inside the leader's receive limit (at least 16 MiB); their request count
- * follows the leader's batchMessageRequestsMax. A request bigger than this travels alone.
- */
-const FORWARD_FRAME_BYTES_MAX = 4 * 1024 * 1024;
 
 class LeaderStream {
   private readonly client: KVClient;
@@ -48,9 +44,10 @@ class LeaderStream {
     framesOpsMax: number,
   ) {
     this.client = new protos.KvClient(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    // The request count per frame follows the leader's batchMessageRequestsMax.
     this.outbox = new FrameOutbox<BatchRequest>({
       itemsMax: framesOpsMax,
-      bytesMax: FORWARD_FRAME_BYTES_MAX,
+      bytesMax: FRAME_BYTES_MAX,
       write: (requests) => this.open().write({ requests }),
     });
   }

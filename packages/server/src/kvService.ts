@@ -3,8 +3,14 @@ import type * as grpc from '@grpc/grpc-js';
 import { InvalidRequestError, OverloadedError, toBatchError, toHoldfastError, toServiceError } from './errors.js';
 import { FORWARDED_METADATA } from './forwarder.js';
 import type { NodeMetrics } from './metrics.js';
-import { FrameOutbox, responseBytes } from './frames.js';
-import type { BatchRequest__Output as BatchRequest, BatchRequests__Output as BatchRequests, BatchResponse, BatchResponses } from '@holdfast/protocol';
+import {
+  type BatchRequest__Output as BatchRequest,
+  type BatchRequests__Output as BatchRequests,
+  type BatchResponse,
+  type BatchResponses,
+  FrameOutbox,
+  responseBytes,
+} from '@holdfast/protocol';
 import { type KvOp, type KvResult, opOfBatch, type RequestContext, type RequestPath } from './requests.js';
 
 export interface KvServiceOptions {

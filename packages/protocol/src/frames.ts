@@ -1,9 +1,16 @@
 /**
- * Batch stream messages carry many requests or answers each: HTTP/2 and gRPC cost about the same
+ * How the Batch stream is framed, on both ends: its messages carry many requests (SDK, and a
+ * follower forwarding to its leader) or answers (node) each. HTTP/2 and gRPC cost about the same
  * per message whatever it holds, so writing one message per turn of the event loop instead of
  * one per operation is most of what pipelining buys.
  */
-import type { BatchRequest__Output as BatchRequest, BatchResponse, KeyValue } from '@holdfast/protocol';
+import type { BatchRequest, BatchResponse, KeyValue } from './generated/index.js';
+
+/**
+ * Bytes in one Batch stream message at most, well inside a node's receive limit (16 MiB or
+ * more); an item bigger than this travels alone.
+ */
+export const FRAME_BYTES_MAX = 4 * 1024 * 1024;
 
 export interface FrameOutboxOptions<T> {
   /** Items in one frame at most. */
@@ -55,21 +62,26 @@ export class FrameOutbox<T> {
 /** Fixed per-item allowance for ids, headers and field tags. */
 const ITEM_OVERHEAD_BYTES = 64;
 
+/** Bytes of a bytes field as written (a string is counted by its UTF-16 length: an estimate). */
+function lengthOf(field: Uint8Array | string | null | undefined): number {
+  return field?.length ?? 0;
+}
+
 function keyValueBytes(kv: KeyValue | null | undefined): number {
-  return kv ? (kv.key?.length ?? 0) + (kv.value?.length ?? 0) + 24 : 0;
+  return kv ? lengthOf(kv.key) + lengthOf(kv.value) + 24 : 0;
 }
 
 /** About how many bytes a request takes on the wire (keys and values dominate). */
 export function requestBytes(request: BatchRequest): number {
   let bytes = ITEM_OVERHEAD_BYTES;
-  if (request.put) bytes += request.put.key.length + request.put.value.length;
-  else if (request.get) bytes += request.get.key.length;
-  else if (request.delete) bytes += request.delete.key.length;
-  else if (request.range) bytes += request.range.start.length + request.range.end.length + request.range.prefix.length;
+  if (request.put) bytes += lengthOf(request.put.key) + lengthOf(request.put.value);
+  else if (request.get) bytes += lengthOf(request.get.key);
+  else if (request.delete) bytes += lengthOf(request.delete.key);
+  else if (request.range) bytes += lengthOf(request.range.start) + lengthOf(request.range.end) + lengthOf(request.range.prefix);
   else if (request.txn) {
-    for (const c of request.txn.compare) bytes += c.key.length + c.value.length + 16;
-    for (const op of [...request.txn.success, ...request.txn.failure]) {
-      bytes += (op.put?.key.length ?? 0) + (op.put?.value.length ?? 0) + (op.get?.key.length ?? 0) + (op.delete?.key.length ?? 0) + 8;
+    for (const c of request.txn.compare ?? []) bytes += lengthOf(c.key) + lengthOf(c.value) + 16;
+    for (const op of [...(request.txn.success ?? []), ...(request.txn.failure ?? [])]) {
+      bytes += lengthOf(op.put?.key) + lengthOf(op.put?.value) + lengthOf(op.get?.key) + lengthOf(op.delete?.key) + 8;
     }
   }
   return bytes;
