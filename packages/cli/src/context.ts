@@ -1,4 +1,5 @@
-import { type ClientOptions, createClient, type HoldfastClient, HoldfastError } from '@holdfast/client';
+import { readFileSync } from 'node:fs';
+import { type ClientOptions, createClient, type HoldfastClient, HoldfastError, type TlsOptions } from '@holdfast/client';
 import type { Command } from 'commander';
 import { resolveEndpoints } from './endpoints.js';
 import { UsageError } from './errors.js';
@@ -20,6 +21,30 @@ export interface GlobalOptions {
   endpoints?: string;
   json?: boolean;
   deadlineMs?: number;
+  tlsCaFile?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+}
+
+function readTlsFile(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`${flag} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** TLS options from --tls-ca-file (and --tls-cert-file with --tls-key-file); undefined: plaintext. */
+export function tlsFromFlags(globals: GlobalOptions): TlsOptions | undefined {
+  const { tlsCaFile, tlsCertFile, tlsKeyFile } = globals;
+  if (tlsCaFile === undefined) {
+    if (tlsCertFile !== undefined || tlsKeyFile !== undefined) throw new UsageError('--tls-cert-file and --tls-key-file need --tls-ca-file');
+    return undefined;
+  }
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) throw new UsageError('--tls-cert-file and --tls-key-file go together');
+  const ca = readTlsFile('--tls-ca-file', tlsCaFile);
+  if (tlsCertFile === undefined || tlsKeyFile === undefined) return { ca };
+  return { ca, cert: readTlsFile('--tls-cert-file', tlsCertFile), key: readTlsFile('--tls-key-file', tlsKeyFile) };
 }
 
 export function processIo(): CliIo {
@@ -74,8 +99,12 @@ export class CommandContext {
   /** Runs `use` with a client for the resolved endpoints, and always closes it. */
   async withClient<T>(use: (client: HoldfastClient) => Promise<T>): Promise<T> {
     const { endpoints, source } = resolveEndpoints({ flag: this.globals.endpoints, env: this.io.env, cwd: this.io.cwd });
-    const options: ClientOptions =
-      this.globals.deadlineMs === undefined ? { endpoints } : { endpoints, deadlineMs: this.globals.deadlineMs };
+    const tls = tlsFromFlags(this.globals);
+    const options: ClientOptions = {
+      endpoints,
+      ...(this.globals.deadlineMs === undefined ? {} : { deadlineMs: this.globals.deadlineMs }),
+      ...(tls === undefined ? {} : { tls }),
+    };
     const client = this.io.createClient({ ...options, batch: false });
     try {
       return await use(client);

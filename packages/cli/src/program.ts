@@ -14,6 +14,9 @@ export function buildProgram(io: CliIo): Command {
     .option('--endpoints <list>', 'host:port,... (default: HOLDFAST_ENDPOINTS, then .data/cluster/cluster.json, then 127.0.0.1:7001-7003)')
     .option('--json', 'one JSON document on stdout per result, for scripts')
     .option('--deadline-ms <ms>', 'budget per call, retries included (default 5000)', parsePositiveInteger)
+    .option('--tls-ca-file <file>', "TLS: the PEM CA that signs the nodes' certificates (default: plaintext)")
+    .option('--tls-cert-file <file>', 'TLS: this client\'s PEM certificate, for nodes run with --tls-client-auth')
+    .option('--tls-key-file <file>', 'TLS: the PEM key of --tls-cert-file')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.writeOut(text), writeErr: (text) => io.writeErr(text) })
     .showHelpAfterError('(run with --help for usage)');

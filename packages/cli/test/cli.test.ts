@@ -131,6 +131,34 @@ describe('put, get, del', () => {
     expect(result.out).toBe('deleted (revision 4)\n');
     expect(result.clientOptions[0]).toMatchObject({ endpoints: ['a:1', 'b:2'], deadlineMs: 250 });
   });
+
+  it('reads the TLS files into the client options, and refuses half an identity or a missing file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdfast-cli-tls-'));
+    try {
+      for (const name of ['ca.pem', 'c.pem', 'k.pem']) writeFileSync(join(dir, name), `-----BEGIN ${name}-----\n`);
+      const answers = { get: () => undefined };
+      const caOnly = await run(['--tls-ca-file', join(dir, 'ca.pem'), 'get', 'k'], answers);
+      expect(caOnly.clientOptions[0]?.tls?.ca.toString()).toBe('-----BEGIN ca.pem-----\n');
+      expect(caOnly.clientOptions[0]?.tls?.cert).toBeUndefined();
+      const full = await run(
+        ['--tls-ca-file', join(dir, 'ca.pem'), '--tls-cert-file', join(dir, 'c.pem'), '--tls-key-file', join(dir, 'k.pem'), 'get', 'k'],
+        answers,
+      );
+      expect(full.clientOptions[0]?.tls?.key?.toString()).toBe('-----BEGIN k.pem-----\n');
+      for (const argv of [
+        ['--tls-cert-file', join(dir, 'c.pem'), '--tls-key-file', join(dir, 'k.pem')],
+        ['--tls-ca-file', join(dir, 'ca.pem'), '--tls-cert-file', join(dir, 'c.pem')],
+        ['--tls-ca-file', join(dir, 'missing.pem')],
+      ]) {
+        const refused = await run([...argv, 'get', 'k'], answers);
+        expect(refused.code).toBe(2);
+        expect(refused.err).toMatch(/UsageError: .*--tls-/);
+        expect(refused.calls).toEqual([]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('range', () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import { Connection } from './connection.js';
 import {
   ClientClosedError,
@@ -79,6 +80,17 @@ export interface ClientOptions {
    * the leader to any address the cluster names.
    */
   resolveAddress?: (advertised: string) => string | undefined;
+  /**
+   * TLS (default: plaintext): `ca` is the PEM CA that signs the nodes' certificates; `cert` and
+   * `key` are this client's certificate and key, for nodes started with --tls-client-auth.
+   */
+  tls?: TlsOptions;
+}
+
+export interface TlsOptions {
+  ca: string | Uint8Array;
+  cert?: string | Uint8Array;
+  key?: string | Uint8Array;
 }
 
 export interface CallOptions {
@@ -151,7 +163,8 @@ export class HoldfastClient {
   private readonly connections = new Map<string, Connection>();
   private readonly sessions: SessionPool;
   private readonly methods = loadHoldfastMethods();
-  private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId'>> & Required<RetryOptions>;
+  private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId' | 'tls'>> & Required<RetryOptions>;
+  private readonly credentials: ChannelCredentials;
   private closed = false;
 
   /** Membership calls; mutations go to the leader and are not retried after an unknown outcome. */
@@ -186,6 +199,7 @@ export class HoldfastClient {
       backoffMaxMs: positive('retry.backoffMaxMs', options.retry?.backoffMaxMs ?? defaults.backoffMaxMs),
       attemptsMax: positive('retry.attemptsMax', options.retry?.attemptsMax ?? defaults.attemptsMax),
     };
+    this.credentials = channelCredentials(options.tls);
     this.sessions = new SessionPool({ clientId: this.clientId, slotsMax: this.options.writesInFlightMax });
     this.router = new Router({
       endpoints,
@@ -451,6 +465,7 @@ export class HoldfastClient {
       if (connection !== undefined) return connection;
     }
     connection = new Connection(address, {
+      credentials: this.credentials,
       methods: this.methods,
       batchEnabled: this.options.batch,
       streamPendingMax: this.options.streamPendingMax,
@@ -460,6 +475,22 @@ export class HoldfastClient {
     });
     this.connections.set(address, connection);
     return connection;
+  }
+}
+
+function pem(value: string | Uint8Array): Buffer {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function channelCredentials(tls: TlsOptions | undefined): ChannelCredentials {
+  if (tls === undefined) return credentials.createInsecure();
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new InvalidArgumentError('tls.cert and tls.key go together: give both or neither', { code: 'invalid-argument' });
+  }
+  try {
+    return credentials.createSsl(pem(tls.ca), tls.key === undefined ? null : pem(tls.key), tls.cert === undefined ? null : pem(tls.cert));
+  } catch (error) {
+    throw new InvalidArgumentError(`tls: ${(error as Error).message}`, { code: 'invalid-argument', cause: error as Error });
   }
 }
 

@@ -1,10 +1,12 @@
-import { Client, type ChannelOptions, credentials, Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import { type ChannelCredentials, type ChannelOptions, Client, Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import { BatchStream } from './batch-stream.js';
 import { errorFromStatus } from './errors.js';
 import type { AnyMethod, HoldfastMethods } from './proto.js';
 import type { ClusterMethod, ClusterMethods, KvKind, KvMethods } from './wire.js';
 
 export interface ConnectionOptions {
+  /** Plaintext, or TLS with the client's CA (and certificate): see ClientOptions.tls. */
+  credentials: ChannelCredentials;
   methods: HoldfastMethods;
   /** Pipeline KV calls over a Batch stream; false = unary calls only. */
   batchEnabled: boolean;
@@ -43,7 +45,7 @@ export class Connection {
   constructor(address: string, options: ConnectionOptions) {
     this.address = address;
     this.options = options;
-    this.client = new Client(address, credentials.createInsecure(), channelOptions(options.responseBytesMax));
+    this.client = new Client(address, options.credentials, channelOptions(options.responseBytesMax));
   }
 
   callKv<K extends KvKind>(kind: K, request: KvMethods[K]['request'], deadlineMs: number): Promise<KvMethods[K]['response']> {

@@ -2,6 +2,7 @@ export {
   type AddLearnerRequest,
   type CallOptions,
   type ClientOptions,
+  type TlsOptions,
   createClient,
   HoldfastClient,
   type RetryOptions,

@@ -24,6 +24,8 @@ import type {
 export interface ClusterHost {
   readonly selfId: NodeId;
   readonly protos: Protos;
+  /** How to dial other members (plaintext, or TLS with this node's certificate). */
+  readonly dialCredentials: grpc.ChannelCredentials;
   readonly driver: NodeDriver;
   readonly requestTimeoutMs: number;
   /** Current members (learner flag included), sorted by id. */
@@ -97,7 +99,7 @@ export class ClusterService {
   }
 
   private callMember(address: string, method: string, request: object, timeoutMs: number, markForwarded: boolean): Promise<object> {
-    const client = new this.host.protos.ClusterClient(address, grpc.credentials.createInsecure());
+    const client = new this.host.protos.ClusterClient(address, this.host.dialCredentials);
     const metadata = new grpc.Metadata();
     if (markForwarded) metadata.set(FORWARDED_METADATA, '1');
     return new Promise<object>((resolve, reject) => {

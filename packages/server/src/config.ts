@@ -6,6 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ENTRY_OVERHEAD_BYTES } from '@holdfast/raft';
+import { ConfigError } from './config-error.js';
+import { loadTls, type TlsMaterial } from './tls.js';
+
+export { ConfigError };
 
 export interface MemberConfig {
   readonly id: number;
@@ -74,18 +78,10 @@ export interface NodeConfig {
   readonly limits: NodeLimits;
   readonly logLevel: LogLevel;
   readonly failpoints: Failpoints;
+  /** TLS on both listeners and on every connection to another member; undefined: plaintext. */
+  readonly tls: TlsMaterial | undefined;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'invalid-config';
-  constructor(
-    readonly setting: string,
-    reason: string,
-  ) {
-    super(`invalid setting ${setting}: ${reason}`);
-  }
-}
 
 type Kind = 'int' | 'string' | 'bool';
 interface Setting {
@@ -120,6 +116,10 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'dataDir', kind: 'string', help: 'directory for the log and the state machine' },
   { key: 'join', kind: 'bool', fallback: false, help: 'start empty and wait to be added through membership' },
   { key: 'peerDial', kind: 'string', fallback: '', help: 'dial overrides: id=host:port,...' },
+  { key: 'tlsCertFile', kind: 'string', fallback: '', help: "PEM certificate of this node (TLS on both listeners; with --tls-key-file, --tls-ca-file)" },
+  { key: 'tlsKeyFile', kind: 'string', fallback: '', help: 'PEM private key of --tls-cert-file' },
+  { key: 'tlsCaFile', kind: 'string', fallback: '', help: "PEM CA that signs every member's certificate (peers must present one)" },
+  { key: 'tlsClientAuth', kind: 'bool', fallback: false, help: 'clients too must present a certificate signed by --tls-ca-file' },
   { key: 'tickMs', kind: 'int', fallback: 10, min: 1, max: 10_000, help: 'length of one tick' },
   { key: 'electionTicks', kind: 'int', fallback: 40, min: 2, max: 1_000_000, help: 'election timeout in ticks' },
   { key: 'heartbeatTicks', kind: 'int', fallback: 5, min: 1, max: 1_000_000, help: 'heartbeat interval in ticks' },
@@ -451,6 +451,12 @@ export function parseNodeConfig(
     limits: buildLimits(r),
     logLevel,
     failpoints: parseFailpoints(r['failpoints'] as string),
+    tls: loadTls({
+      tlsCertFile: r['tlsCertFile'] as string,
+      tlsKeyFile: r['tlsKeyFile'] as string,
+      tlsCaFile: r['tlsCaFile'] as string,
+      tlsClientAuth: r['tlsClientAuth'] as boolean,
+    }),
   };
   checkCrossSettings(config);
   return config;

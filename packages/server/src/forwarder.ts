@@ -39,11 +39,11 @@ class LeaderStream {
 
   constructor(
     readonly address: string,
-    protos: Protos,
+    dial: { readonly protos: Protos; readonly credentials: grpc.ChannelCredentials },
     private readonly pendingMax: number,
     framesOpsMax: number,
   ) {
-    this.client = new protos.KvClient(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.client = new dial.protos.KvClient(address, dial.credentials, CHANNEL_OPTIONS);
     // The request count per frame follows the leader's batchMessageRequestsMax.
     this.outbox = new FrameOutbox<BatchRequest>({
       itemsMax: framesOpsMax,
@@ -124,7 +124,8 @@ export class Forwarder {
   private readonly streams = new Map<string, LeaderStream>();
 
   constructor(
-    private readonly protos: Protos,
+    /** The services, and how to dial the leader (plaintext, or TLS with this node's certificate). */
+    private readonly dial: { readonly protos: Protos; readonly credentials: grpc.ChannelCredentials },
     private readonly pendingMax: number,
     /** The leader's batchMessageRequestsMax (members share their limits). */
     private readonly framesOpsMax: number,
@@ -133,7 +134,7 @@ export class Forwarder {
   forward(address: string, op: KvOp, deadlineMs: number): Promise<KvResult> {
     let stream = this.streams.get(address);
     if (!stream) {
-      stream = new LeaderStream(address, this.protos, this.pendingMax, this.framesOpsMax);
+      stream = new LeaderStream(address, this.dial, this.pendingMax, this.framesOpsMax);
       this.streams.set(address, stream);
     }
     return stream.forward(op, deadlineMs);

@@ -42,6 +42,12 @@ export interface LocalClusterOptions {
   /** The server entry point; default this package's dist/main.js. */
   readonly serverMain?: string;
   readonly regions?: readonly string[];
+  /**
+   * TLS for every member (both listeners, mutual between members) with these PEM files; every
+   * member shows the same certificate, so it must name 127.0.0.1. LocalCluster's own calls use
+   * the same identity. `clientAuth`: clients must present a certificate too.
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string; readonly clientAuth?: boolean };
 }
 
 interface ClusterFile {
@@ -208,6 +214,11 @@ export class LocalCluster {
     if (overrides.length > 0) args.push('--peer-dial', overrides.join(','));
     if (this.options.tickMs !== undefined) args.push('--tick-ms', String(this.options.tickMs));
     if (this.options.electionTicks !== undefined) args.push('--election-ticks', String(this.options.electionTicks));
+    const tls = this.options.tls;
+    if (tls !== undefined) {
+      args.push('--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-file', tls.caFile);
+      if (tls.clientAuth === true) args.push('--tls-client-auth');
+    }
     args.push(...(this.options.extraArgs?.(member.id) ?? []));
     return args;
   }
@@ -281,6 +292,12 @@ export class LocalCluster {
 
   private readonly clients = new Map<string, grpc.Client>();
 
+  private dialCredentials(): grpc.ChannelCredentials {
+    const tls = this.options.tls;
+    if (tls === undefined) return grpc.credentials.createInsecure();
+    return grpc.credentials.createSsl(readFileSync(tls.caFile), readFileSync(tls.keyFile), readFileSync(tls.certFile));
+  }
+
   /**
    * One client per address, with a private subchannel pool and a short reconnect backoff: a node
    * that was down must be reachable again as soon as it listens.
@@ -289,7 +306,7 @@ export class LocalCluster {
     let client = this.clients.get(address);
     if (!client) {
       const { ClusterClient } = loadProtos();
-      client = new ClusterClient(address, grpc.credentials.createInsecure(), {
+      client = new ClusterClient(address, this.dialCredentials(), {
         'grpc.use_local_subchannel_pool': 1,
         'grpc.initial_reconnect_backoff_ms': 50,
         'grpc.max_reconnect_backoff_ms': 250,

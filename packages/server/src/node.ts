@@ -37,6 +37,7 @@ import { kvServiceImplementation } from './kvService.js';
 import { NodeMetrics, serveMetrics } from './metrics.js';
 import { loadProtos, type Protos } from '@holdfast/protocol';
 import { RequestPath } from './requests.js';
+import { dialCredentials, serverCredentials } from './tls.js';
 import { Transport } from './transport.js';
 
 const KV_SERVICE = 'holdfast.v1.KV';
@@ -84,6 +85,7 @@ class Node implements RunningNode {
   readonly driver: NodeDriver;
   readonly metrics = new NodeMetrics();
   readonly protos: Protos = loadProtos();
+  readonly dialCredentials: grpc.ChannelCredentials;
   readonly health = new HealthImplementation({ '': 'NOT_SERVING', [KV_SERVICE]: 'NOT_SERVING' });
   readonly transport: Transport;
   readonly forwarder: Forwarder;
@@ -111,6 +113,7 @@ class Node implements RunningNode {
     readonly sm: KvStateMachine,
     readonly storageLimits: StorageLimits,
   ) {
+    this.dialCredentials = dialCredentials(config.tls);
     this.clientServer = new grpc.Server(this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)));
     this.peerServer = new grpc.Server(this.serverOptions(256 * 1024 * 1024));
     // The shared generator derives its whole state from a 32-bit seed, so 4 random bytes suffice.
@@ -153,6 +156,7 @@ class Node implements RunningNode {
       selfId: config.id,
       clusterId: config.clusterId,
       protos: this.protos,
+      dialCredentials: this.dialCredentials,
       logger,
       peerQueueMessagesMax: config.limits.peerQueueMessagesMax,
       addressOf: (id) => config.peerDial.get(id) ?? this.member(id)?.peerAddress,
@@ -166,7 +170,11 @@ class Node implements RunningNode {
       },
     });
     this.driver.setSender(this.transport);
-    this.forwarder = new Forwarder(this.protos, config.limits.pendingProposalsMax, config.limits.batchMessageRequestsMax);
+    this.forwarder = new Forwarder(
+      { protos: this.protos, credentials: this.dialCredentials },
+      config.limits.pendingProposalsMax,
+      config.limits.batchMessageRequestsMax,
+    );
     this.requestPath = new RequestPath({
       clusterId: config.clusterId,
       selfId: config.id,
@@ -181,6 +189,7 @@ class Node implements RunningNode {
     this.cluster = new ClusterService({
       selfId: config.id,
       protos: this.protos,
+      dialCredentials: this.dialCredentials,
       driver: this.driver,
       requestTimeoutMs: config.limits.requestTimeoutMs,
       members: () => this.members(),
@@ -281,8 +290,13 @@ class Node implements RunningNode {
     this.health.addToServer(this.clientServer);
     new ReflectionService(this.protos.definition).addToServer(this.clientServer);
     this.peerServer.addService(this.protos.raft, this.transport.serviceImplementation());
-    this.peerPort = await bind(this.peerServer, config.peerListen);
-    this.clientPort = await bind(this.clientServer, config.clientListen);
+    // Only members talk Raft: with TLS the peer listener always asks for a member's certificate.
+    this.peerPort = await bind(this.peerServer, config.peerListen, serverCredentials(config.tls, { requireClientCert: true }));
+    this.clientPort = await bind(
+      this.clientServer,
+      config.clientListen,
+      serverCredentials(config.tls, { requireClientCert: config.tls?.clientAuth ?? false }),
+    );
     if (config.metricsListen !== '') this.metricsServer = await serveMetrics(this.metrics, config.metricsListen);
     this.metrics.appliedIndex.set(this.sm.appliedIndex);
     this.knownIds = new Set(this.members().map((m) => m.id));
@@ -376,9 +390,9 @@ class Node implements RunningNode {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function bind(server: grpc.Server, address: string): Promise<number> {
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+    server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
   });
 }
 

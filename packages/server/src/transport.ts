@@ -4,7 +4,7 @@
  * Raft retransmits on its own, so a full queue drops messages and reports the peer unreachable
  * instead of growing. Snapshots travel in chunks on their own call (SendSnapshot).
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId } from '@holdfast/raft';
 import { Packr } from 'msgpackr';
 import type { Logger } from 'pino';
@@ -64,6 +64,8 @@ export interface TransportOptions {
   readonly selfId: NodeId;
   readonly clusterId: string;
   readonly protos: Protos;
+  /** How to dial peers (plaintext, or TLS with this node's certificate: tls.ts). */
+  readonly dialCredentials: grpc.ChannelCredentials;
   readonly logger: Logger;
   readonly peerQueueMessagesMax: number;
   /** Where to dial a peer (dial override, or its advertised peer address); undefined if unknown. */
@@ -143,7 +145,7 @@ class PeerLink {
     if (this.client && address === this.address) return this.client;
     this.client?.close();
     this.address = address;
-    this.client = new this.options.protos.RaftClient(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.client = new this.options.protos.RaftClient(address, this.options.dialCredentials, CHANNEL_OPTIONS);
     return this.client;
   }
 

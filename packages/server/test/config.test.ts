@@ -1,10 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseNodeConfig } from '../src/config.js';
 import { tempDir } from './helpers.js';
 
 const base = ['--id', '1', '--data-dir', '/tmp/holdfast-config-test'];
+const tlsFixture = (name: string): string => fileURLToPath(new URL(`./fixtures/tls/${name}`, import.meta.url));
 
 function refusal(argv: string[], env: Record<string, string> = {}): ConfigError {
   try {
@@ -111,5 +113,25 @@ describe('node configuration', () => {
 
   it('refuses a join without members to reach', () => {
     expect(refusal([...base, '--join']).setting).toBe('initialCluster');
+  });
+
+  it('loads TLS files at start, refusing half an identity or a file that is not PEM, naming the setting', () => {
+    const cert = tlsFixture('node.pem');
+    const key = tlsFixture('node-key.pem');
+    const ca = tlsFixture('ca.pem');
+    expect(parseNodeConfig(base, {}).tls).toBeUndefined();
+    const config = parseNodeConfig([...base, '--tls-cert-file', cert, '--tls-key-file', key, '--tls-ca-file', ca, '--tls-client-auth'], {});
+    expect(config.tls?.clientAuth).toBe(true);
+    expect(config.tls?.cert.toString()).toMatch(/BEGIN CERTIFICATE/);
+    expect(refusal([...base, '--tls-cert-file', cert, '--tls-ca-file', ca]).setting).toBe('tlsKeyFile');
+    expect(refusal([...base, '--tls-key-file', key, '--tls-ca-file', ca]).setting).toBe('tlsCertFile');
+    expect(refusal([...base, '--tls-cert-file', cert, '--tls-key-file', key]).setting).toBe('tlsCaFile');
+    expect(refusal([...base, '--tls-client-auth']).setting).toBe('tlsClientAuth');
+    const missing = refusal([...base, '--tls-cert-file', '/nonexistent/node.pem', '--tls-key-file', key, '--tls-ca-file', ca]);
+    expect(missing.setting).toBe('tlsCertFile');
+    expect(missing.message).toMatch(/cannot read \/nonexistent\/node\.pem/);
+    // A key where the certificate belongs, and the other way round.
+    expect(refusal([...base, '--tls-cert-file', key, '--tls-key-file', key, '--tls-ca-file', ca]).message).toMatch(/no PEM certificate/);
+    expect(refusal([...base, '--tls-cert-file', cert, '--tls-key-file', cert, '--tls-ca-file', ca]).message).toMatch(/no PEM private key/);
   });
 });

@@ -1,0 +1,74 @@
+/**
+ * TLS for both of a node's listeners and for every connection it opens to another member.
+ *
+ * One identity per node: its certificate (with the names or addresses others dial it by) and
+ * key, and the CA that signs every member's certificate. The peer listener always asks for a
+ * client certificate signed by that CA, so only members talk Raft to each other; the client
+ * listener asks for one only with --tls-client-auth. When a node dials another member (Raft
+ * stream, snapshots, forwarding a request to the leader, asking for a member's status) it shows
+ * its own certificate, so forwarding works with client authentication on.
+ */
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { ConfigError } from './config-error.js';
+
+export interface TlsMaterial {
+  /** PEM: the CA that signs the members' (and, with clientAuth, the clients') certificates. */
+  readonly ca: Buffer;
+  /** PEM: this node's certificate chain and private key. */
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** The client listener requires a client certificate signed by `ca`. */
+  readonly clientAuth: boolean;
+}
+
+export interface TlsFileSettings {
+  readonly tlsCertFile: string;
+  readonly tlsKeyFile: string;
+  readonly tlsCaFile: string;
+  readonly tlsClientAuth: boolean;
+}
+
+const CERTIFICATE = { marker: /-----BEGIN CERTIFICATE-----/, name: 'certificate' };
+const PRIVATE_KEY = { marker: /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/, name: 'private key' };
+
+function readPem(setting: string, path: string, what: { marker: RegExp; name: string }): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(setting, `cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (!what.marker.test(bytes.toString('latin1'))) throw new ConfigError(setting, `${path} holds no PEM ${what.name}`);
+  return bytes;
+}
+
+/** Reads the files at start, so a missing or wrong one is refused naming its setting. undefined: TLS off. */
+export function loadTls(settings: TlsFileSettings): TlsMaterial | undefined {
+  const given = [settings.tlsCertFile, settings.tlsKeyFile, settings.tlsCaFile].filter((file) => file !== '').length;
+  if (given === 0) {
+    if (settings.tlsClientAuth) throw new ConfigError('tlsClientAuth', 'needs --tls-cert-file, --tls-key-file and --tls-ca-file');
+    return undefined;
+  }
+  if (settings.tlsCertFile === '') throw new ConfigError('tlsCertFile', 'TLS needs this node\'s certificate (with --tls-key-file and --tls-ca-file)');
+  if (settings.tlsKeyFile === '') throw new ConfigError('tlsKeyFile', 'TLS needs the key of --tls-cert-file');
+  if (settings.tlsCaFile === '') throw new ConfigError('tlsCaFile', 'TLS needs the CA that signs every member\'s certificate');
+  return {
+    cert: readPem('tlsCertFile', settings.tlsCertFile, CERTIFICATE),
+    key: readPem('tlsKeyFile', settings.tlsKeyFile, PRIVATE_KEY),
+    ca: readPem('tlsCaFile', settings.tlsCaFile, CERTIFICATE),
+    clientAuth: settings.tlsClientAuth,
+  };
+}
+
+/** Credentials of a listener; `requireClientCert` for the peer listener always. */
+export function serverCredentials(tls: TlsMaterial | undefined, options: { requireClientCert: boolean }): grpc.ServerCredentials {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], options.requireClientCert);
+}
+
+/** Credentials a node dials other members with: it trusts the cluster CA and shows its own certificate. */
+export function dialCredentials(tls: TlsMaterial | undefined): grpc.ChannelCredentials {
+  if (tls === undefined) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+}
