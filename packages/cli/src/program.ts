@@ -1,6 +1,7 @@
 import { HoldfastError } from '@holdfast/client';
 import { Command, CommanderError } from 'commander';
 import { addBenchCommand, runBenchCommand } from './bench-command.js';
+import { addBackupCommands } from './backup-commands.js';
 import { addClusterCommands, runNodeCommand } from './cluster-commands.js';
 import { type CliIo, parsePositiveInteger, processIo } from './context.js';
 import { KeyNotFoundError, UsageError } from './errors.js';
@@ -22,6 +23,7 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(run with --help for usage)');
   addKvCommands(program, io);
   addClusterCommands(program, io);
+  addBackupCommands(program, io);
   addBenchCommand(program);
   return program;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ClientOptions, CompareFailedError, compare, type HoldfastClient, KeyValue, op, type StatusResult } from '@holdfast/client';
@@ -335,6 +335,40 @@ describe('cluster commands', () => {
     const result = await run(['members', 'remove', '0']);
     expect(result.code).toBe(2);
     expect(result.calls).toEqual([]);
+  });
+});
+
+describe('backup save', () => {
+  it('writes the chunks to FILE through FILE.partial, and refuses to replace a file without --force', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdfast-cli-backup-'));
+    try {
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        yield Buffer.from('one-');
+        yield Buffer.from('two');
+      }
+      const answers = { backup: () => ({ revision: 42, memberId: 2, chunks: chunks() }) };
+      const saved = await run(['backup', 'save', 'store.backup'], answers, { cwd: dir });
+      expect(saved.code).toBe(0);
+      expect(saved.out).toMatch(/saved a backup at revision 42 from member 2: 7 bytes in 2 chunks/);
+      expect(readFileSync(join(dir, 'store.backup'), 'utf8')).toBe('one-two');
+      expect(existsSync(join(dir, 'store.backup.partial'))).toBe(false);
+
+      const refused = await run(['backup', 'save', 'store.backup'], answers, { cwd: dir });
+      expect(refused.code).toBe(2);
+      expect(refused.err).toMatch(/exists; pass --force/);
+      expect(refused.calls).toEqual([]);
+
+      async function* broken(): AsyncGenerator<Uint8Array> {
+        yield Buffer.from('half');
+        throw new Error('stream broke');
+      }
+      const failed = await run(['backup', 'save', 'other.backup'], { backup: () => ({ revision: 1, memberId: 1, chunks: broken() }) }, { cwd: dir });
+      expect(failed.code).toBe(1);
+      expect(existsSync(join(dir, 'other.backup'))).toBe(false);
+      expect(existsSync(join(dir, 'other.backup.partial'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

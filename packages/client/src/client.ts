@@ -35,7 +35,7 @@ import { Router } from './router.js';
 import { SessionPool } from './sessions.js';
 import { type TxnRequest, type TxnResult, txnRequestToWire, txnResultFromWire } from './txn.js';
 import { type Bytes, headerFromWire, type KeyValue, keyValueFromWire, type ResponseHeader } from './values.js';
-import type { Session } from '@holdfast/protocol';
+import type { BackupChunk__Output, Session } from '@holdfast/protocol';
 import type { ClusterMethod, ClusterMethods, KvMethods } from './wire.js';
 
 export interface RetryOptions {
@@ -91,6 +91,16 @@ export interface TlsOptions {
   ca: string | Uint8Array;
   cert?: string | Uint8Array;
   key?: string | Uint8Array;
+}
+
+/** A backup in progress: see HoldfastClient.backup. */
+export interface Backup {
+  /** The store's revision the backup holds. */
+  revision: number;
+  /** The member that streams it. */
+  memberId: number;
+  /** The chunks, to store in order as they are; each checks itself (length and CRC32). */
+  chunks: AsyncIterable<Uint8Array>;
 }
 
 export interface CallOptions {
@@ -294,6 +304,21 @@ export class HoldfastClient {
     return this.router.preferred;
   }
 
+  /**
+   * A backup of the whole store (keys with their revisions, client sessions), taken by the
+   * member that answers after a read barrier, so it holds every write acknowledged before the
+   * call. Resolves once the first chunk arrived; attempts are retried like reads until then. A
+   * stream that breaks later throws from the iteration: start again. `holdfast backup save`
+   * writes the chunks to a file; `holdfast node --restore-backup FILE` seeds a new cluster.
+   */
+  async backup(options: CallOptions = {}): Promise<Backup> {
+    const policy = this.policy('backup', options, { write: false });
+    const { first, rest } = await this.withRetries(policy, (connection, attemptDeadlineMs) =>
+      connection.openServerStream<BackupChunk__Output>(this.methods.backup, {}, attemptDeadlineMs),
+    );
+    return { revision: first.header?.revision ?? 0, memberId: first.header?.memberId ?? 0, chunks: backupData(first, rest) };
+  }
+
   private async listMembers(options: CallOptions = {}): Promise<Member[]> {
     const response = await this.callCluster('MemberList', {}, this.policy('members.list', options, { write: false }));
     const members = response.members.map(memberFromWire);
@@ -476,6 +501,11 @@ export class HoldfastClient {
     this.connections.set(address, connection);
     return connection;
   }
+}
+
+async function* backupData(first: BackupChunk__Output, rest: AsyncIterable<BackupChunk__Output>): AsyncGenerator<Uint8Array> {
+  yield first.data;
+  for await (const chunk of rest) yield chunk.data;
 }
 
 function pem(value: string | Uint8Array): Buffer {

@@ -1,6 +1,6 @@
 import { type ChannelCredentials, type ChannelOptions, Client, Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import { BatchStream } from './batch-stream.js';
-import { errorFromStatus } from './errors.js';
+import { DeadlineExceededError, errorFromStatus, InternalError } from './errors.js';
 import type { AnyMethod, HoldfastMethods } from './proto.js';
 import type { ClusterMethod, ClusterMethods, KvKind, KvMethods } from './wire.js';
 
@@ -60,6 +60,55 @@ export class Connection {
     deadlineMs: number,
   ): Promise<ClusterMethods[M]['response']> {
     return this.unary<ClusterMethods[M]['response']>(this.options.methods.cluster[method], request, deadlineMs);
+  }
+
+  /**
+   * Opens a server-streaming call and resolves once its first message arrives (before
+   * `firstDeadlineMs`, else it is cancelled) with that message and an iterator over the rest,
+   * which has no deadline: leaving the iteration early cancels the call. Failures are mapped
+   * like every other call's.
+   */
+  openServerStream<Message>(method: AnyMethod, request: object, firstDeadlineMs: number): Promise<{ first: Message; rest: AsyncIterable<Message> }> {
+    const call = this.client.makeServerStreamRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize as (bytes: Buffer) => Message,
+      request,
+      new Metadata(),
+    );
+    const messages = (async function* (): AsyncGenerator<Message> {
+      try {
+        for await (const message of call as AsyncIterable<Message>) yield message;
+      } catch (thrown) {
+        const error = thrown as Partial<ServiceError>;
+        if (typeof error.code === 'number' && error.metadata !== undefined) {
+          throw errorFromStatus({ code: error.code, details: error.details ?? '', metadata: error.metadata });
+        }
+        throw thrown;
+      } finally {
+        call.cancel();
+      }
+    })();
+    let timedOut = false;
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        call.cancel();
+      },
+      Math.max(0, firstDeadlineMs - Date.now()),
+    );
+    return messages.next().then(
+      (result) => {
+        clearTimeout(timer);
+        if (result.done === true) throw new InternalError(`${method.path} ended without a message`, { code: 'internal' });
+        return { first: result.value, rest: messages };
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        if (timedOut) throw new DeadlineExceededError(`no answer to ${method.path} within the attempt's deadline`, { code: 'timeout' });
+        throw error;
+      },
+    );
   }
 
   /** True while KV calls go over the Batch stream (for tests and diagnostics). */

@@ -1,5 +1,6 @@
 export {
   type AddLearnerRequest,
+  type Backup,
   type CallOptions,
   type ClientOptions,
   type TlsOptions,

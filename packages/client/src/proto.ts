@@ -8,6 +8,8 @@ export interface HoldfastMethods {
   kv: Record<KvKind, AnyMethod>;
   batch: AnyMethod;
   cluster: Record<ClusterMethod, AnyMethod>;
+  /** Cluster.Backup: server streaming. */
+  backup: AnyMethod;
 }
 
 let loaded: HoldfastMethods | undefined;
@@ -29,6 +31,7 @@ export function loadHoldfastMethods(): HoldfastMethods {
   loaded = {
     kv: { put: kv('Put'), get: kv('Get'), delete: kv('Delete'), range: kv('Range'), txn: kv('Txn') },
     batch: kv('Batch'),
+    backup: cluster('Backup'),
     cluster: {
       Status: cluster('Status'),
       MemberList: cluster('MemberList'),

@@ -1,18 +1,28 @@
 /**
  * The Cluster service: membership changes (through the log, with the member's record in the
- * conf change context), leadership transfer, member list and status. Changes are made by the
- * leader; any other node forwards them to it.
+ * conf change context), leadership transfer, member list, status and backups. Changes are made
+ * by the leader; any other node forwards them to it.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { NodeId } from '@holdfast/raft';
-import { encodeMemberContext, type MemberRecord } from '@holdfast/storage';
+import { encodeMemberContext, type MemberRecord, type SnapshotReader } from '@holdfast/storage';
 import { checkAddress, type ConfigError } from './config.js';
 import type { NodeDriver } from './driver.js';
-import { HoldfastError, InvalidRequestError, NoLeaderError, NotLeaderError, TimeoutError, toServiceError } from './errors.js';
+import {
+  HoldfastError,
+  InvalidRequestError,
+  NoLeaderError,
+  NotLeaderError,
+  OverloadedError,
+  TimeoutError,
+  toServiceError,
+} from './errors.js';
 import { FORWARDED_METADATA } from './forwarder.js';
 // Status answers are built in their decoded shape (every field present): a member's own status
 // is merged with the ones it asks the others for.
 import type {
+  BackupChunk,
+  BackupRequest__Output,
   FollowerProgress__Output as FollowerProgress,
   Member__Output as Member,
   MemberStatus__Output as MemberStatus,
@@ -35,6 +45,13 @@ export interface ClusterHost {
   memberIdMax(): number;
   /** Learners whose match index is within this many entries of the commit index may be promoted. */
   readonly promoteLagEntriesMax: number;
+  /**
+   * A consistent view of the whole state after a read barrier (every write acknowledged before
+   * the call is in it); the caller closes it.
+   */
+  openBackup(deadlineMs: number): Promise<SnapshotReader>;
+  /** Backups streaming at once at most; more are refused with RESOURCE_EXHAUSTED. */
+  readonly backupsMax: number;
 }
 
 const STATUS_ASK_MS = 300;
@@ -53,6 +70,8 @@ function toMember(record: MemberRecord): Member {
 type Handler = (request: Record<string, unknown>, forwarded: boolean) => Promise<object>;
 
 export class ClusterService {
+  private backupsRunning = 0;
+
   constructor(private readonly host: ClusterHost) {}
 
   implementation(): grpc.UntypedServiceImplementation {
@@ -74,7 +93,38 @@ export class ClusterService {
       MemberPromote: wrap((r) => this.promote(Number(r['id'])), 'memberPromote', true),
       MemberRemove: wrap((r) => this.remove(Number(r['id'])), 'memberRemove', true),
       TransferLeadership: wrap((r) => this.transfer(Number(r['targetId'])), 'transferLeadership', true),
+      Backup: (call: grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>) => {
+        this.backup(call).then(
+          () => call.end(),
+          (error: unknown) => call.destroy(toServiceError(error)),
+        );
+      },
     };
+  }
+
+  /** Streams the state's snapshot chunks as they are, waiting for the client to take each. */
+  private async backup(call: grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>): Promise<void> {
+    if (this.backupsRunning >= this.host.backupsMax) {
+      throw new OverloadedError(`${this.backupsRunning} backups are streaming (limit ${this.host.backupsMax}); retry later`);
+    }
+    this.backupsRunning += 1;
+    try {
+      const reader = await this.host.openBackup(this.deadline());
+      try {
+        const header = { ...this.host.header(), revision: reader.meta.revision };
+        let first = true;
+        for await (const data of reader.chunks()) {
+          if (call.cancelled) return;
+          const more = call.write(first ? { header, data } : { data });
+          first = false;
+          if (!more) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+        }
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      this.backupsRunning -= 1;
+    }
   }
 
   private memberList(): Member[] {

@@ -3,7 +3,7 @@
  * then defaults (first one found wins). Every setting is validated at start; a bad one is refused
  * with a message naming the setting and why, before anything is opened.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ENTRY_OVERHEAD_BYTES } from '@holdfast/raft';
 import { ConfigError } from './config-error.js';
@@ -41,6 +41,7 @@ export interface NodeLimits {
   readonly snapshotCatchupEntries: number;
   readonly requestTimeoutMs: number;
   readonly shutdownWaitMs: number;
+  readonly backupsMax: number;
 }
 
 export interface Failpoints {
@@ -80,6 +81,8 @@ export interface NodeConfig {
   readonly failpoints: Failpoints;
   /** TLS on both listeners and on every connection to another member; undefined: plaintext. */
   readonly tls: TlsMaterial | undefined;
+  /** A backup file to seed an empty data dir from, as a new one-member cluster; '' for none. */
+  readonly restoreBackup: string;
 }
 
 
@@ -151,6 +154,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'snapshotCatchupEntries', kind: 'int', fallback: 5000, min: 0, max: 100_000_000, help: 'entries kept' },
   { key: 'requestTimeoutMs', kind: 'int', fallback: 5000, min: 10, max: 600_000, help: 'default request deadline' },
   { key: 'shutdownWaitMs', kind: 'int', fallback: 3000, min: 0, max: 600_000, help: 'wait for in-flight on SIGTERM' },
+  { key: 'backupsMax', kind: 'int', fallback: 2, min: 1, max: 64, help: 'backups streaming from this node at once' },
+  { key: 'restoreBackup', kind: 'string', fallback: '', help: 'seed an EMPTY data dir from a backup file (a new one-member cluster)' },
   { key: 'logLevel', kind: 'string', fallback: 'info', help: 'trace|debug|info|warn|error|fatal|silent' },
   { key: 'failpoints', kind: 'string', fallback: '', help: 'fsync-delay-ms=N,fsync-fail,disk-full (fault tests)' },
 ];
@@ -372,6 +377,7 @@ function buildLimits(r: Resolved): NodeLimits {
     snapshotCatchupEntries: n('snapshotCatchupEntries'),
     requestTimeoutMs: n('requestTimeoutMs'),
     shutdownWaitMs: n('shutdownWaitMs'),
+    backupsMax: n('backupsMax'),
   };
 }
 
@@ -405,6 +411,14 @@ function checkCrossSettings(config: NodeConfig): void {
     throw new ConfigError('initialCluster', 'a joining node needs the current members to reach them');
   }
   if (config.dataDir.trim() === '') throw new ConfigError('dataDir', 'must not be empty');
+  if (config.restoreBackup !== '') {
+    // Seeding several members from the same file could not be checked: one that missed it would
+    // serve a different state. So one member is seeded; the others join and copy it by snapshot.
+    if (config.join || config.initialCluster.length !== 1) {
+      throw new ConfigError('restoreBackup', 'seeds a new one-member cluster: leave out --join and list only this node in --initial-cluster; add the others as learners afterwards');
+    }
+    if (!existsSync(config.restoreBackup)) throw new ConfigError('restoreBackup', `no file ${config.restoreBackup}`);
+  }
 }
 
 /** Flags win over HOLDFAST_* variables, which win over the JSON file, which wins over defaults. */
@@ -451,6 +465,7 @@ export function parseNodeConfig(
     limits: buildLimits(r),
     logLevel,
     failpoints: parseFailpoints(r['failpoints'] as string),
+    restoreBackup: r['restoreBackup'] as string,
     tls: loadTls({
       tlsCertFile: r['tlsCertFile'] as string,
       tlsKeyFile: r['tlsKeyFile'] as string,

@@ -23,13 +23,14 @@ import {
   KvStateMachine,
   LevelLogStorage,
   type MemberRecord,
+  readBackupFile,
   resolveStorageLimits,
   type StorageLimits,
 } from '@holdfast/storage';
 import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
 import { ClusterService } from './clusterService.js';
-import { type NodeConfig, parseNodeConfig } from './config.js';
+import { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
 import { NodeDriver } from './driver.js';
 import { assert } from './errors.js';
 import { Forwarder } from './forwarder.js';
@@ -42,6 +43,8 @@ import { Transport } from './transport.js';
 
 const KV_SERVICE = 'holdfast.v1.KV';
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+/** Largest chunk read from a backup file: the state machine's own limit for a received chunk. */
+const SNAPSHOT_CHUNK_BYTES_MAX = 256 * 1024 * 1024;
 
 export function storageLimitsOf(config: NodeConfig): StorageLimits {
   const { limits } = config;
@@ -196,6 +199,11 @@ class Node implements RunningNode {
       header: () => this.requestPath.header(),
       memberIdMax: () => this.sm.memberIdMax,
       promoteLagEntriesMax: Math.max(100, config.limits.snapshotCatchupEntries),
+      openBackup: async (deadlineMs) => {
+        await this.driver.readBarrier(deadlineMs);
+        return this.sm.openSnapshotReader();
+      },
+      backupsMax: config.limits.backupsMax,
     });
   }
 
@@ -396,6 +404,37 @@ function bind(server: grpc.Server, address: string, credentials: grpc.ServerCred
   });
 }
 
+/**
+ * --restore-backup: fills the empty state machine from the file before the new one-member log is
+ * bootstrapped over it (the bootstrap entry then adds this node as the only voter).
+ */
+async function seedFromBackup(config: NodeConfig, log: LevelLogStorage, sm: KvStateMachine, logger: Logger): Promise<void> {
+  if (!log.isEmpty() || sm.appliedIndex !== 0) {
+    throw new ConfigError(
+      'restoreBackup',
+      `${config.dataDir} already holds a log or a state; a backup seeds only an empty data dir (start without --restore-backup to use it)`,
+    );
+  }
+  const meta = await sm.seedFromBackup(readBackupFile(config.restoreBackup, SNAPSHOT_CHUNK_BYTES_MAX));
+  // The seeded keys are in no log entry, so a member that joins later must receive them by
+  // snapshot, never by replaying the log from index 1: apply the bootstrap entry here and compact
+  // the log past it before anything else runs.
+  const entries = bootstrapLog(config);
+  const last = entries[entries.length - 1];
+  assert(last !== undefined, () => 'a bootstrap log has at least one entry');
+  await log.bootstrap({ entries, hardState: bootstrapHardState(config.initialCluster.map((m) => m.id)), confState: { voters: [], learners: [] } });
+  await sm.apply(entries);
+  await sm.sync();
+  await log.compact({
+    snapshot: { meta: { index: last.index, term: last.term, confState: sm.confState }, data: new Uint8Array() },
+    keepAfterIndex: last.index,
+  });
+  logger.info(
+    { file: config.restoreBackup, revision: meta.revision, appliedIndex: sm.appliedIndex },
+    'seeded the state from a backup; bootstrapped a one-member log compacted past it',
+  );
+}
+
 /** Opens storage (bootstrapping a fresh member), builds the node and starts serving. */
 export async function startNode(config: NodeConfig, logger?: Logger): Promise<RunningNode> {
   const log0 = logger ?? pino({ level: config.logLevel, base: { node: config.id, name: config.name } });
@@ -416,7 +455,9 @@ export async function startNode(config: NodeConfig, logger?: Logger): Promise<Ru
     snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
     logger: storageLogger,
   });
-  if (log.isEmpty() && !config.join) {
+  if (config.restoreBackup !== '') {
+    await seedFromBackup(config, log, sm, log0);
+  } else if (log.isEmpty() && !config.join) {
     const ids = config.initialCluster.map((m) => m.id);
     await log.bootstrap({ entries: bootstrapLog(config), hardState: bootstrapHardState(ids), confState: { voters: [], learners: [] } });
     log0.info({ members: ids }, 'bootstrapped a new log');

@@ -374,7 +374,30 @@ export class KvStateMachine {
     expected?: { readonly index: number; readonly term: number },
   ): Promise<StateSnapshotMeta> {
     this.assertUsable();
-    const meta = await writeIncoming(chunks, { ...this.options, expected });
+    const meta = await writeIncoming(chunks, { ...this.options, expected, rewriteMeta: undefined });
+    return this.swapIn(meta, 'restored a snapshot');
+  }
+
+  /**
+   * Seeds an EMPTY state machine (nothing applied, no keys) from a backup (a snapshot stream of
+   * another cluster, as openSnapshotReader().chunks() wrote it) as the initial state of a new
+   * cluster: keys, their revisions and the store's revision, and the client sessions are kept;
+   * the applied index and term and the membership start afresh, so the new cluster's bootstrap
+   * entries set them as for any new cluster. Atomic like restoreSnapshot. Throws
+   * StateCorruptionError naming the directory when this state is not empty.
+   */
+  async seedFromBackup(chunks: AsyncIterable<Uint8Array>): Promise<StateSnapshotMeta> {
+    this.assertUsable();
+    const holdsKeys = (await this.db.keys({ gte: userKeyLow, lt: userKeyHigh, limit: 1 }).all()).length > 0;
+    if (this.meta.appliedIndex !== 0 || holdsKeys) {
+      throw new StateCorruptionError(this.path, `holds a state already (applied index ${this.meta.appliedIndex}); a backup seeds only an empty one`);
+    }
+    const meta = await writeIncoming(chunks, { ...this.options, expected: undefined, rewriteMeta: asNewClusterMeta });
+    return this.swapIn(meta, 'seeded from a backup');
+  }
+
+  /** Step 2 of a restore: swap `<dir>.incoming` in (exclusive with applies) and reopen. */
+  private swapIn(meta: StateMeta, what: string): Promise<StateSnapshotMeta> {
     return this.runExclusive(async () => {
       let finishSwap = () => {};
       this.swapDone = new Promise((resolve) => {
@@ -391,7 +414,7 @@ export class KvStateMachine {
         this.sessions = reopened.sessions;
         if (!reopened.hasUserKeys) this.keyMetaCache.markStoreEmpty();
         assert(this.meta.appliedIndex === meta.appliedIndex, `restored ${this.meta.appliedIndex}, expected ${meta.appliedIndex}`);
-        this.options.logger.info({ path: this.path, appliedIndex: meta.appliedIndex }, 'restored a snapshot');
+        this.options.logger.info({ path: this.path, appliedIndex: meta.appliedIndex, revision: meta.revision }, what);
         return publicMeta(meta);
       } catch (error) {
         this.failure = error;
@@ -700,6 +723,16 @@ export function changeMembership(
   }
 }
 
+/**
+ * A backup's meta as the initial state of a new cluster: nothing applied and no members yet
+ * (the new cluster's bootstrap entries add them), the revision and session clock kept so
+ * revisions and session expiry continue from the backup, and memberIdMax kept so no new member
+ * gets the id of one whose data might still be around.
+ */
+function asNewClusterMeta(meta: StateMeta): StateMeta {
+  return { ...meta, appliedIndex: 0, appliedTerm: 0, confState: { voters: [], learners: [] }, members: [] };
+}
+
 function publicMeta(meta: StateMeta): StateSnapshotMeta {
   return {
     appliedIndex: meta.appliedIndex,
@@ -778,7 +811,11 @@ async function openDatabase(
 /** Step 1 of a restore: the stream into `<dir>.incoming`, checked, then the marker (synced). */
 async function writeIncoming(
   chunks: AsyncIterable<Uint8Array>,
-  options: ResolvedOptions & { expected: { readonly index: number; readonly term: number } | undefined },
+  options: ResolvedOptions & {
+    expected: { readonly index: number; readonly term: number } | undefined;
+    /** Replaces the stream's meta record before the marker (a backup seeding a new cluster). */
+    rewriteMeta: ((meta: StateMeta) => StateMeta) | undefined;
+  },
 ): Promise<StateMeta> {
   const target = incomingDir(options.dir);
   await rm(target, { recursive: true, force: true });
@@ -794,8 +831,10 @@ async function writeIncoming(
         );
       }
     }
+    const kept = options.rewriteMeta === undefined ? meta : options.rewriteMeta(meta);
+    if (kept !== meta) await db.put(metaKey, packr.pack(kept));
     await db.put(restoreMarkerKey, Uint8Array.of(1), { sync: true });
-    return meta;
+    return kept;
   } catch (error) {
     await db.close();
     await rm(target, { recursive: true, force: true });

@@ -1,6 +1,6 @@
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KvStateMachine, type KvOperation, SnapshotInvalidError } from '../src/index.js';
+import { KvStateMachine, type KvOperation, readBackupFile, SnapshotInvalidError, StateCorruptionError } from '../src/index.js';
 import { incomingDir, oldDir } from '../src/restore-swap.js';
 import { bytes, commandEntry, makeTempDir, recordingLogger, text, withRawDb } from './helpers.js';
 import { restoreMarkerKey } from '../src/kv-format.js';
@@ -103,6 +103,54 @@ describe('state machine snapshots', () => {
     await expect(target.restoreSnapshot(replay(chunks), { index: 61, term: 2 })).rejects.toThrow(/expected index 61/);
     expect(text((await target.get(bytes('kept')))?.value)).toBe('yes');
     expect(await exists(incomingDir(`${dir}/b/kv`))).toBe(false);
+    await target.close();
+  });
+
+  it('seeds an empty state from a backup file as a new cluster: keys, revisions and sessions kept, no membership', async () => {
+    await source.apply([
+      { type: 'confChange', index: 61, term: 2, change: { type: 'addVoter', nodeId: 7 } },
+    ]);
+    const reader = await source.openSnapshotReader();
+    const file = `${dir}/backup.bin`;
+    await writeFile(file, Buffer.concat(await collect(reader.chunks())));
+    await reader.close();
+    expect(source.confState.voters).toEqual([7]);
+
+    const target = await KvStateMachine.open({ dir: `${dir}/c/kv` });
+    const meta = await target.seedFromBackup(readBackupFile(file, 1024 * 1024));
+    expect(meta).toMatchObject({ appliedIndex: 0, appliedTerm: 0, revision: 60, confState: { voters: [], learners: [] }, members: [] });
+    expect(target.appliedIndex).toBe(0);
+    expect(target.revision).toBe(60);
+    expect(await dump(target)).toEqual(await dump(source));
+    // The new cluster's log starts at index 1: its bootstrap entry applies, and writes continue the revisions.
+    await target.apply([{ type: 'confChange', index: 1, term: 1, change: { type: 'addVoter', nodeId: 1 } }]);
+    expect(target.confState.voters).toEqual([1]);
+    const [retry, fresh] = await target.apply([
+      commandEntry({ index: 2, term: 1, operation: put('key/0', 'again'), session: { clientId: 'client-0', sequence: 20 } }),
+      commandEntry({ index: 3, term: 1, operation: put('key/1', 'new') }),
+    ]);
+    expect(retry!.duplicate).toBe(true);
+    expect(fresh!.outcome).toMatchObject({ type: 'put', revision: 61 });
+
+    // Only an empty state is seeded.
+    await expect(target.seedFromBackup(readBackupFile(file, 1024 * 1024))).rejects.toThrow(StateCorruptionError);
+    await target.close();
+  });
+
+  it('refuses a backup file cut short, keeping the state empty', async () => {
+    const reader = await source.openSnapshotReader();
+    const file = `${dir}/backup.bin`;
+    const whole = Buffer.concat(await collect(reader.chunks()));
+    await reader.close();
+    await writeFile(file, whole);
+    const target = await KvStateMachine.open({ dir: `${dir}/d/kv` });
+    for (const cut of [whole.length - 3, whole.length - 20, 5]) {
+      await truncate(file, cut);
+      await expect(target.seedFromBackup(readBackupFile(file, 1024 * 1024))).rejects.toThrow(SnapshotInvalidError);
+      await writeFile(file, whole);
+    }
+    expect(await dump(target)).toEqual([]);
+    expect(target.appliedIndex).toBe(0);
     await target.close();
   });
 

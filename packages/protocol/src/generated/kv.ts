@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { BackupChunk as _holdfast_v1_BackupChunk, BackupChunk__Output as _holdfast_v1_BackupChunk__Output } from './holdfast/v1/BackupChunk.js';
+import type { BackupRequest as _holdfast_v1_BackupRequest, BackupRequest__Output as _holdfast_v1_BackupRequest__Output } from './holdfast/v1/BackupRequest.js';
 import type { BatchError as _holdfast_v1_BatchError, BatchError__Output as _holdfast_v1_BatchError__Output } from './holdfast/v1/BatchError.js';
 import type { BatchRequest as _holdfast_v1_BatchRequest, BatchRequest__Output as _holdfast_v1_BatchRequest__Output } from './holdfast/v1/BatchRequest.js';
 import type { BatchRequests as _holdfast_v1_BatchRequests, BatchRequests__Output as _holdfast_v1_BatchRequests__Output } from './holdfast/v1/BatchRequests.js';
@@ -47,6 +49,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   holdfast: {
     v1: {
+      BackupChunk: MessageTypeDefinition<_holdfast_v1_BackupChunk, _holdfast_v1_BackupChunk__Output>
+      BackupRequest: MessageTypeDefinition<_holdfast_v1_BackupRequest, _holdfast_v1_BackupRequest__Output>
       BatchError: MessageTypeDefinition<_holdfast_v1_BatchError, _holdfast_v1_BatchError__Output>
       BatchRequest: MessageTypeDefinition<_holdfast_v1_BatchRequest, _holdfast_v1_BatchRequest__Output>
       BatchRequests: MessageTypeDefinition<_holdfast_v1_BatchRequests, _holdfast_v1_BatchRequests__Output>

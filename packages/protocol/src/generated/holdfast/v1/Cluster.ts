@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { BackupChunk as _holdfast_v1_BackupChunk, BackupChunk__Output as _holdfast_v1_BackupChunk__Output } from '../../holdfast/v1/BackupChunk.js';
+import type { BackupRequest as _holdfast_v1_BackupRequest, BackupRequest__Output as _holdfast_v1_BackupRequest__Output } from '../../holdfast/v1/BackupRequest.js';
 import type { MemberAddLearnerRequest as _holdfast_v1_MemberAddLearnerRequest, MemberAddLearnerRequest__Output as _holdfast_v1_MemberAddLearnerRequest__Output } from '../../holdfast/v1/MemberAddLearnerRequest.js';
 import type { MemberAddLearnerResponse as _holdfast_v1_MemberAddLearnerResponse, MemberAddLearnerResponse__Output as _holdfast_v1_MemberAddLearnerResponse__Output } from '../../holdfast/v1/MemberAddLearnerResponse.js';
 import type { MemberListRequest as _holdfast_v1_MemberListRequest, MemberListRequest__Output as _holdfast_v1_MemberListRequest__Output } from '../../holdfast/v1/MemberListRequest.js';
@@ -16,6 +18,23 @@ import type { TransferLeadershipRequest as _holdfast_v1_TransferLeadershipReques
 import type { TransferLeadershipResponse as _holdfast_v1_TransferLeadershipResponse, TransferLeadershipResponse__Output as _holdfast_v1_TransferLeadershipResponse__Output } from '../../holdfast/v1/TransferLeadershipResponse.js';
 
 export interface ClusterClient extends grpc.Client {
+  /**
+   * A backup: the answering member's whole state (keys with their revisions, client sessions)
+   * as a stream of self-checking chunks, taken after a read barrier, so it holds every write
+   * acknowledged before the call. Written to a file as it comes, it seeds a new cluster
+   * (`holdfast node --restore-backup FILE`).
+   */
+  Backup(argument: _holdfast_v1_BackupRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_holdfast_v1_BackupChunk__Output>;
+  Backup(argument: _holdfast_v1_BackupRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_holdfast_v1_BackupChunk__Output>;
+  /**
+   * A backup: the answering member's whole state (keys with their revisions, client sessions)
+   * as a stream of self-checking chunks, taken after a read barrier, so it holds every write
+   * acknowledged before the call. Written to a file as it comes, it seeds a new cluster
+   * (`holdfast node --restore-backup FILE`).
+   */
+  backup(argument: _holdfast_v1_BackupRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_holdfast_v1_BackupChunk__Output>;
+  backup(argument: _holdfast_v1_BackupRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_holdfast_v1_BackupChunk__Output>;
+  
   MemberAddLearner(argument: _holdfast_v1_MemberAddLearnerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_MemberAddLearnerResponse__Output>): grpc.ClientUnaryCall;
   MemberAddLearner(argument: _holdfast_v1_MemberAddLearnerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_MemberAddLearnerResponse__Output>): grpc.ClientUnaryCall;
   MemberAddLearner(argument: _holdfast_v1_MemberAddLearnerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_MemberAddLearnerResponse__Output>): grpc.ClientUnaryCall;
@@ -73,6 +92,14 @@ export interface ClusterClient extends grpc.Client {
 }
 
 export interface ClusterHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * A backup: the answering member's whole state (keys with their revisions, client sessions)
+   * as a stream of self-checking chunks, taken after a read barrier, so it holds every write
+   * acknowledged before the call. Written to a file as it comes, it seeds a new cluster
+   * (`holdfast node --restore-backup FILE`).
+   */
+  Backup: grpc.handleServerStreamingCall<_holdfast_v1_BackupRequest__Output, _holdfast_v1_BackupChunk>;
+  
   MemberAddLearner: grpc.handleUnaryCall<_holdfast_v1_MemberAddLearnerRequest__Output, _holdfast_v1_MemberAddLearnerResponse>;
   
   MemberList: grpc.handleUnaryCall<_holdfast_v1_MemberListRequest__Output, _holdfast_v1_MemberListResponse>;
@@ -88,6 +115,7 @@ export interface ClusterHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface ClusterDefinition extends grpc.ServiceDefinition {
+  Backup: MethodDefinition<_holdfast_v1_BackupRequest, _holdfast_v1_BackupChunk, _holdfast_v1_BackupRequest__Output, _holdfast_v1_BackupChunk__Output>
   MemberAddLearner: MethodDefinition<_holdfast_v1_MemberAddLearnerRequest, _holdfast_v1_MemberAddLearnerResponse, _holdfast_v1_MemberAddLearnerRequest__Output, _holdfast_v1_MemberAddLearnerResponse__Output>
   MemberList: MethodDefinition<_holdfast_v1_MemberListRequest, _holdfast_v1_MemberListResponse, _holdfast_v1_MemberListRequest__Output, _holdfast_v1_MemberListResponse__Output>
   MemberPromote: MethodDefinition<_holdfast_v1_MemberPromoteRequest, _holdfast_v1_MemberPromoteResponse, _holdfast_v1_MemberPromoteRequest__Output, _holdfast_v1_MemberPromoteResponse__Output>
