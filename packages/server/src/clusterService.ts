@@ -96,7 +96,8 @@ export class ClusterService {
       Backup: (call: grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>) => {
         this.backup(call).then(
           () => call.end(),
-          (error: unknown) => call.destroy(toServiceError(error)),
+          // grpc-js sends the error's status when the call emits it (and ends the call).
+          (error: unknown) => call.emit('error', toServiceError(error)),
         );
       },
     };

@@ -2,11 +2,16 @@
  * --restore-backup on a single node, in process: a backup file seeds an empty data dir as a new
  * one-member cluster; anything else is refused, naming the setting, before the node serves.
  */
+import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeCommand, KvStateMachine } from '@holdfast/storage';
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos } from '@holdfast/protocol';
+import { encodeCommand, KvStateMachine, type SnapshotReader } from '@holdfast/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterService } from '../src/clusterService.js';
 import { ConfigError, parseNodeConfig } from '../src/config.js';
+import { NoLeaderError } from '../src/errors.js';
 import { startNode } from '../src/node.js';
 import { bytes, closeClients, get, tempDir } from './helpers.js';
 
@@ -84,5 +89,105 @@ describe('--restore-backup', () => {
     expect(() =>
       parseNodeConfig(['--id', '1', '--data-dir', data, '--restore-backup', join(dir.path, 'missing.backup')], {}),
     ).toThrow(/no file/);
+  });
+});
+
+describe('the Backup call', () => {
+  /** A stand-in for grpc-js's server stream: records what is written, ends, or fails. */
+  class FakeCall extends EventEmitter {
+    cancelled = false;
+    readonly written: object[] = [];
+    ended = false;
+    status: { code?: number; details?: string } | undefined;
+    constructor() {
+      super();
+      this.on('error', (error: { code?: number; details?: string }) => {
+        this.status = error;
+      });
+    }
+    write(message: object): boolean {
+      this.written.push(message);
+      return true;
+    }
+    end(): void {
+      this.ended = true;
+    }
+  }
+
+  function serviceWith(openBackup: () => Promise<SnapshotReader>) {
+    return new ClusterService({
+      selfId: 1,
+      protos: loadProtos(),
+      dialCredentials: grpc.credentials.createInsecure(),
+      driver: { role: 'leader' } as never,
+      requestTimeoutMs: 1000,
+      members: () => [],
+      header: () => ({ clusterId: 'c', memberId: 1, term: 2, revision: 0 }),
+      memberIdMax: () => 1,
+      promoteLagEntriesMax: 100,
+      openBackup,
+      backupsMax: 1,
+    });
+  }
+
+  async function settled(call: FakeCall): Promise<void> {
+    for (let i = 0; i < 100 && !call.ended && call.status === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  it('streams the chunks with a header on the first, and refuses a backup past backupsMax while one streams', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let closed = 0;
+    const reader = (wait: boolean): SnapshotReader => ({
+      meta: { appliedIndex: 5, appliedTerm: 2, revision: 9, confState: { voters: [1], learners: [] }, members: [], memberIdMax: 1 },
+      chunks: async function* () {
+        yield Uint8Array.of(1);
+        if (wait) await held;
+        yield Uint8Array.of(2);
+      },
+      close: async () => {
+        closed += 1;
+      },
+    });
+    let next = true;
+    const service = serviceWith(async () => {
+      const first = next;
+      next = false;
+      return reader(first);
+    });
+    const backup = service.implementation()['Backup'] as unknown as (call: FakeCall) => void;
+    const streaming = new FakeCall();
+    backup(streaming);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const refused = new FakeCall();
+    backup(refused);
+    await settled(refused);
+    expect(refused.status?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(refused.status?.details).toMatch(/1 backups are streaming \(limit 1\)/);
+    release();
+    await settled(streaming);
+    expect(streaming.ended).toBe(true);
+    expect(streaming.written).toEqual([
+      { header: { clusterId: 'c', memberId: 1, term: 2, revision: 9 }, data: Uint8Array.of(1) },
+      { data: Uint8Array.of(2) },
+    ]);
+    const after = new FakeCall();
+    backup(after);
+    await settled(after);
+    expect(after.ended).toBe(true);
+    expect(closed).toBe(2);
+  });
+
+  it('fails the call with the status of what went wrong, e.g. no leader for the read barrier', async () => {
+    const service = serviceWith(async () => {
+      throw new NoLeaderError();
+    });
+    const call = new FakeCall();
+    (service.implementation()['Backup'] as unknown as (call: FakeCall) => void)(call);
+    await settled(call);
+    expect(call.status?.code).toBe(grpc.status.UNAVAILABLE);
+    expect(call.ended).toBe(false);
   });
 });
