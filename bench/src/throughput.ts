@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createClient } from '@holdfast/client';
 import { Prng } from '@holdfast/raft';
@@ -106,10 +107,21 @@ async function measure(options: {
   return row;
 }
 
-async function startHoldfast(dataDir: string): Promise<Store> {
-  const cluster = await LocalCluster.start({ dataDir, size: 3, clusterId: 'throughput' });
+/**
+ * The test certificates of packages/server (node.pem names 127.0.0.1): enough to measure what TLS
+ * costs; never for a real deployment.
+ */
+const TEST_TLS_DIR = fileURLToPath(new URL('../../packages/server/test/fixtures/tls/', import.meta.url));
+
+async function startHoldfast(dataDir: string, tls: boolean): Promise<Store> {
+  const files = { certFile: path.join(TEST_TLS_DIR, 'node.pem'), keyFile: path.join(TEST_TLS_DIR, 'node-key.pem'), caFile: path.join(TEST_TLS_DIR, 'ca.pem') };
+  const cluster = await LocalCluster.start({ dataDir, size: 3, clusterId: 'throughput', ...(tls ? { tls: files } : {}) });
   await cluster.waitForLeader(30_000);
-  const client = createClient({ endpoints: cluster.endpoints(), deadlineMs: 10_000 });
+  const client = createClient({
+    endpoints: cluster.endpoints(),
+    deadlineMs: 10_000,
+    ...(tls ? { tls: { ca: fs.readFileSync(files.caFile) } } : {}),
+  });
   return {
     put: async (key, value) => {
       await client.put(key, value);
@@ -151,9 +163,15 @@ async function startEtcd(dataDir: string): Promise<Store> {
   };
 }
 
-export async function runThroughput(options: { target: 'holdfast' | 'etcd'; operations: number }): Promise<ThroughputRow[]> {
+export async function runThroughput(options: {
+  target: 'holdfast' | 'etcd';
+  operations: number;
+  /** holdfast only: TLS between the nodes and to the client, with the test certificates. */
+  tls?: boolean;
+}): Promise<ThroughputRow[]> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `holdfast-throughput-${options.target}-`));
-  const store = options.target === 'etcd' ? await startEtcd(dataDir) : await startHoldfast(dataDir);
+  const store = options.target === 'etcd' ? await startEtcd(dataDir) : await startHoldfast(dataDir, options.tls === true);
+  const target = options.tls === true ? `${options.target} (tls)` : options.target;
   const value = 'v'.repeat(VALUE_BYTES);
   const rows: ThroughputRow[] = [];
   try {
@@ -162,7 +180,7 @@ export async function runThroughput(options: { target: 'holdfast' | 'etcd'; oper
     for (const operation of ['put', 'get'] as const) {
       for (const concurrency of CONCURRENCIES) {
         const row = await measure({ store, operation, concurrency, operations: options.operations, value });
-        rows.push({ target: options.target, ...row });
+        rows.push({ target, ...row });
       }
     }
   } finally {
@@ -195,13 +213,18 @@ async function main(): Promise<number> {
       if (!(n > 0)) throw new InvalidArgumentError(`not a positive integer: ${text}`);
       return n;
     }, 5000)
+    .option('--tls', 'holdfast over TLS (nodes and client), with the test certificates')
     .parse(process.argv.slice(2), { from: 'user' });
-  const opts = command.opts<{ target: 'holdfast' | 'etcd'; ops: number }>();
+  const opts = command.opts<{ target: 'holdfast' | 'etcd'; ops: number; tls?: boolean }>();
+  if (opts.tls === true && opts.target === 'etcd') {
+    console.error('--tls measures holdfast only');
+    return 2;
+  }
   if (opts.target === 'etcd' && !etcdInstalled()) {
     console.error(ETCD_INSTALL_HINT);
     return 2;
   }
-  const rows = await runThroughput({ target: opts.target, operations: opts.ops });
+  const rows = await runThroughput({ target: opts.target, operations: opts.ops, tls: opts.tls === true });
   console.log(formatThroughput(rows));
   return 0;
 }
