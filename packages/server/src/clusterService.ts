@@ -23,6 +23,7 @@ import { FORWARDED_METADATA } from './forwarder.js';
 import type {
   BackupChunk,
   BackupRequest__Output,
+  ClusterClient,
   FollowerProgress__Output as FollowerProgress,
   Member__Output as Member,
   MemberStatus__Output as MemberStatus,
@@ -69,8 +70,24 @@ function toMember(record: MemberRecord): Member {
 
 type Handler = (request: Record<string, unknown>, forwarded: boolean) => Promise<object>;
 
+/**
+ * Resolves when the stream takes more, or when the client is gone (cancelled, closed): a
+ * backup whose client left must not hold its snapshot and its slot forever.
+ */
+function drainedOrGone(call: grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const events = ['drain', 'cancelled', 'close', 'error', 'finish'] as const;
+    const done = (): void => {
+      for (const event of events) call.off(event, done);
+      resolve();
+    };
+    for (const event of events) call.on(event, done);
+  });
+}
+
 export class ClusterService {
   private backupsRunning = 0;
+  private readonly clients = new Map<string, ClusterClient>();
 
   constructor(private readonly host: ClusterHost) {}
 
@@ -118,7 +135,7 @@ export class ClusterService {
           if (call.cancelled) return;
           const more = call.write(first ? { header, data } : { data });
           first = false;
-          if (!more) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+          if (!more) await drainedOrGone(call);
         }
       } finally {
         await reader.close();
@@ -149,8 +166,34 @@ export class ClusterService {
     return this.callMember(address, method, request, this.host.requestTimeoutMs, true);
   }
 
+  /**
+   * One channel per member address, kept between calls (with TLS a new channel is a handshake).
+   * Channels to addresses no member has any longer are closed when a new one opens, so there are
+   * never more than the members' addresses and the one being dialled.
+   */
+  private clientFor(address: string): ClusterClient {
+    let client = this.clients.get(address);
+    if (client === undefined) {
+      const current = new Set(this.host.members().map((m) => m.clientAddress));
+      for (const [known, stale] of this.clients) {
+        if (current.has(known)) continue;
+        stale.close();
+        this.clients.delete(known);
+      }
+      client = new this.host.protos.ClusterClient(address, this.host.dialCredentials);
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+
+  /** Closes the channels to other members (at stop). */
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
   private callMember(address: string, method: string, request: object, timeoutMs: number, markForwarded: boolean): Promise<object> {
-    const client = new this.host.protos.ClusterClient(address, this.host.dialCredentials);
+    const client = this.clientFor(address);
     const metadata = new grpc.Metadata();
     if (markForwarded) metadata.set(FORWARDED_METADATA, '1');
     return new Promise<object>((resolve, reject) => {
@@ -160,7 +203,6 @@ export class ClusterService {
         return;
       }
       fn.call(client, request, metadata, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: object) => {
-        client.close();
         if (error) reject(error);
         else resolve(response);
       });

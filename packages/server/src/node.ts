@@ -388,6 +388,7 @@ class Node implements RunningNode {
     await this.driver.stop();
     this.transport.close();
     this.forwarder.close();
+    this.cluster.close();
     this.metricsServer?.close();
     await this.log.close();
     await this.sm.close();

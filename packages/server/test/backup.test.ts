@@ -105,9 +105,11 @@ describe('the Backup call', () => {
         this.status = error;
       });
     }
+    /** false: the client reads nothing more (write() says the buffer is full). */
+    taking = true;
     write(message: object): boolean {
       this.written.push(message);
-      return true;
+      return this.taking;
     }
     end(): void {
       this.ended = true;
@@ -189,5 +191,33 @@ describe('the Backup call', () => {
     await settled(call);
     expect(call.status?.code).toBe(grpc.status.UNAVAILABLE);
     expect(call.ended).toBe(false);
+  });
+
+  it('lets go of the snapshot and the slot when the client leaves while the stream is full', async () => {
+    let closed = 0;
+    const service = serviceWith(async () => ({
+      meta: { appliedIndex: 5, appliedTerm: 2, revision: 9, confState: { voters: [1], learners: [] }, members: [], memberIdMax: 1 },
+      chunks: async function* () {
+        for (let i = 0; i < 10; i++) yield Uint8Array.of(i);
+      },
+      close: async () => {
+        closed += 1;
+      },
+    }));
+    const backup = service.implementation()['Backup'] as unknown as (call: FakeCall) => void;
+    const stuck = new FakeCall();
+    stuck.taking = false;
+    backup(stuck);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stuck.written).toHaveLength(1);
+    stuck.cancelled = true;
+    stuck.emit('cancelled');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(closed).toBe(1);
+    const next = new FakeCall();
+    backup(next);
+    await settled(next);
+    expect(next.ended).toBe(true);
+    expect(next.written).toHaveLength(10);
   });
 });
