@@ -81,6 +81,13 @@ export interface ClientOptions {
    */
   resolveAddress?: (advertised: string) => string | undefined;
   /**
+   * This client's region (a member's --region label). Serializable reads go first to a member of
+   * this region when one of the endpoints is known to be in it (learned from each endpoint's own
+   * status, and from member lists), and fall back to the usual routing if it fails; linearizable
+   * reads and writes always go through the leader. Default: none (every call to the leader).
+   */
+  region?: string;
+  /**
    * TLS (default: plaintext): `ca` is the PEM CA that signs the nodes' certificates; `cert` and
    * `key` are this client's certificate and key, for nodes started with --tls-client-auth.
    */
@@ -152,6 +159,8 @@ interface CallPolicy {
   retryUnknownOutcome: boolean;
   /** The call changes state: a timeout leaves its outcome unknown. */
   isWrite: boolean;
+  /** Where the first attempt goes instead of the preferred endpoint (a serializable read's own region). */
+  firstAddress?: string | undefined;
 }
 
 type RetryDecision = 'redirect' | 'rotate' | 'backoff' | 'fail';
@@ -173,7 +182,8 @@ export class HoldfastClient {
   private readonly connections = new Map<string, Connection>();
   private readonly sessions: SessionPool;
   private readonly methods = loadHoldfastMethods();
-  private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId' | 'tls'>> & Required<RetryOptions>;
+  private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId' | 'tls' | 'region'>> & Required<RetryOptions>;
+  private readonly region: string | undefined;
   private readonly credentials: ChannelCredentials;
   private closed = false;
 
@@ -210,6 +220,7 @@ export class HoldfastClient {
       attemptsMax: positive('retry.attemptsMax', options.retry?.attemptsMax ?? defaults.attemptsMax),
     };
     this.credentials = channelCredentials(options.tls);
+    this.region = options.region === undefined || options.region === '' ? undefined : options.region;
     this.sessions = new SessionPool({ clientId: this.clientId, slotsMax: this.options.writesInFlightMax });
     this.router = new Router({
       endpoints,
@@ -369,6 +380,7 @@ export class HoldfastClient {
     options: CallOptions,
   ): Promise<KvMethods[K]['response']> {
     const policy = this.policy(kind, options, { write: false });
+    if (this.region !== undefined && request.consistency === 'SERIALIZABLE') policy.firstAddress = this.router.addressInRegion(this.region);
     return this.withRetries(policy, (connection, attemptDeadlineMs) =>
       connection.callKv(kind, request, attemptDeadlineMs),
     );
@@ -413,7 +425,8 @@ export class HoldfastClient {
     let backoffs = 0;
     for (let attempts = 1; ; attempts++) {
       if (this.closed) throw new ClientClosedError('client closed', { code: 'closed' });
-      const connection = this.connectionTo(this.preferredEndpoint);
+      const regional = attempts === 1 ? policy.firstAddress : undefined;
+      const connection = this.connectionTo(regional ?? this.preferredEndpoint);
       const attemptDeadlineMs = Math.min(policy.deadlineAtMs, Date.now() + this.options.attemptTimeoutMs);
       try {
         return await attempt(connection, attemptDeadlineMs);
@@ -424,7 +437,8 @@ export class HoldfastClient {
         if (Date.now() >= policy.deadlineAtMs) throw this.givingUp(policy, attempts, error);
         // Out of attempts with time left: the last failure is the most precise answer.
         if (attempts >= this.options.attemptsMax) throw error;
-        this.noteFailure(connection.address, error, decision);
+        // A failed attempt in the client's own region says nothing about where the leader is.
+        if (regional === undefined) this.noteFailure(connection.address, error, decision);
         if (decision === 'redirect') {
           redirects += 1;
           continue;

@@ -28,6 +28,8 @@ export class Router {
   private endpointIndex = 0;
   /** Dialable client address by member id. */
   private readonly memberAddresses = new Map<number, string>();
+  /** Region label by member id (from member lists and each endpoint's own status). */
+  private readonly memberRegions = new Map<number, string>();
   private discovery: Promise<void> | undefined;
   private discoveryAtMs = Number.NEGATIVE_INFINITY;
   private stopped = false;
@@ -91,7 +93,22 @@ export class Router {
     for (const member of members) {
       const address = member.clientAddress === '' ? undefined : this.options.resolveAddress(member.clientAddress);
       if (address !== undefined) this.memberAddresses.set(member.id, address);
+      this.memberRegions.set(member.id, member.region);
     }
+  }
+
+  /**
+   * A dialable member of `region` (the lowest id, so every call picks the same one), or undefined
+   * while none is known: then a discovery is started, at most once per discoveryIntervalMs.
+   */
+  addressInRegion(region: string): string | undefined {
+    const ids = [...this.memberRegions].filter(([, label]) => label === region).map(([id]) => id).sort((a, b) => a - b);
+    for (const id of ids) {
+      const address = this.memberAddresses.get(id);
+      if (address !== undefined) return address;
+    }
+    this.maybeDiscoverLeader();
+    return undefined;
   }
 
   learnLeader(leaderId: number): void {
@@ -133,7 +150,10 @@ export class Router {
       if (answer.status !== 'fulfilled') continue;
       const { endpoint, status } = answer.value;
       const own = status.members[0];
-      if (own?.member) this.memberAddresses.set(own.member.id, endpoint);
+      if (own?.member) {
+        this.memberAddresses.set(own.member.id, endpoint);
+        this.memberRegions.set(own.member.id, own.member.region);
+      }
       const term = own?.term ?? status.header?.term ?? 0;
       if (status.leaderId !== 0 && term > leader.term) leader = { id: status.leaderId, term };
     }

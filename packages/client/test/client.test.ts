@@ -38,6 +38,37 @@ function sessionOf(request: Request): { clientId: string; sequence: number } {
 
 const text = (bytes: unknown) => Buffer.from(bytes as Uint8Array).toString('utf8');
 
+describe('reads in the client\'s region', () => {
+  it('sends serializable reads to a member of its region, linearizable ones to the leader, and falls back', async () => {
+    const value = (text: string) => ({ found: true, kv: { key: Buffer.from('k'), value: Buffer.from(text) } });
+    let euUp = true;
+    const us = await serve({
+      kv: { get: () => value('from-us') },
+      cluster: { Status: () => ({ leaderId: 1, members: [{ member: { id: 1, region: 'us' }, term: 3 }] }) },
+    });
+    const eu = await serve({
+      kv: {
+        get: () => {
+          if (!euUp) throw new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'stopping' });
+          return value('from-eu');
+        },
+      },
+      cluster: { Status: () => ({ leaderId: 1, members: [{ member: { id: 2, region: 'eu' }, term: 3 }] }) },
+    });
+    const client = connect({ endpoints: [us.address, eu.address], region: 'eu' });
+    // Nothing known about regions yet: the first goes the usual way and starts a discovery.
+    expect((await client.get('k', { consistency: 'serializable' }))?.valueString()).toBe('from-us');
+    await vi.waitFor(() => expect(eu.clusterCalls.length).toBeGreaterThan(0));
+    await vi.waitFor(async () => expect((await client.get('k', { consistency: 'serializable' }))?.valueString()).toBe('from-eu'));
+    expect((await client.get('k'))?.valueString()).toBe('from-us');
+    expect(client.preferredEndpoint).toBe(us.address);
+    // The member in the region fails: the read still succeeds through the usual routing.
+    euUp = false;
+    expect((await client.get('k', { consistency: 'serializable' }))?.valueString()).toBe('from-us');
+    expect(client.preferredEndpoint).toBe(us.address);
+  });
+});
+
 describe('leader discovery', () => {
   it('follows a NOT_LEADER hint to the leader and keeps going there', async () => {
     const leader = await serve({ kv: { put: () => putAnswer(7) } });
