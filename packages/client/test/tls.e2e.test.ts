@@ -87,6 +87,18 @@ describe('a cluster with TLS', () => {
     }
   });
 
+  it('adds a member over TLS: it joins, catches up and serves', async () => {
+    const added = await cluster!.addMember({ promote: true });
+    const client = createClient({ endpoints: [added.clientAddress], deadlineMs: 30_000, tls: { ca: pem('ca.pem') } });
+    try {
+      await client.put('tls/added', 'joined');
+      expect((await client.get('tls/added'))?.valueString()).toBe('joined');
+      expect((await client.get(`tls/${cluster!.endpoints()[0]}`))?.valueString()).toBe('over tls');
+    } finally {
+      client.close();
+    }
+  });
+
   it('refuses half a client identity at creation', () => {
     expect(() => createClient({ endpoints: ['127.0.0.1:1'], tls: { ca: pem('ca.pem'), cert: pem('client.pem') } })).toThrow(
       InvalidArgumentError,
