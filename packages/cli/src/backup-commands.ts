@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type CliIo, CommandContext } from './context.js';
 import { UsageError } from './errors.js';
+import { loadServerModule } from './server-module.js';
 
 /**
  * `holdfast backup save FILE`: the whole store from the member that answers (after a read
@@ -46,6 +47,24 @@ export function addBackupCommands(program: Command, io: CliIo): void {
       context.print(
         { event: 'backup', file: target, ...saved },
         `saved a backup at revision ${saved.revision} from member ${saved.memberId}: ${saved.bytes} bytes in ${saved.chunks} chunks to ${target}`,
+      );
+    });
+  backup
+    .command('info')
+    .description('check a backup file as a restore would (every chunk, the trailer) and describe it')
+    .argument('<file>')
+    .action(async (file: string, _options: object, command: Command) => {
+      const context = new CommandContext(io, command);
+      const { inspectBackup } = await loadServerModule();
+      const summary = await inspectBackup(resolve(io.cwd, file));
+      const members = summary.members.map((m) => `${m.id}=${m.name}${m.learner ? ' (learner)' : ''}`).join(', ');
+      context.print(
+        { file, ...summary },
+        [
+          `${file}: a complete backup`,
+          `revision ${summary.revision}, ${summary.pairs} records, ${summary.bytes} bytes in ${summary.chunks} chunks`,
+          `taken at log index ${summary.appliedIndex}; members then: ${members === '' ? '-' : members}`,
+        ].join('\n'),
       );
     });
 }

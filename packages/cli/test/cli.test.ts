@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ClientOptions, CompareFailedError, compare, type HoldfastClient, KeyValue, op, type StatusResult } from '@holdfast/client';
+import { encodeCommand, KvStateMachine } from '@holdfast/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CliIo, parseTxnFlags, parseTxnJson, resolveEndpoints, runCli, splitWords, statusRows } from '../src/index.js';
 
@@ -366,6 +367,34 @@ describe('backup save', () => {
       expect(failed.code).toBe(1);
       expect(existsSync(join(dir, 'other.backup'))).toBe(false);
       expect(existsSync(join(dir, 'other.backup.partial'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('backup info', () => {
+  it('describes a complete backup and refuses a damaged one with exit status 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdfast-cli-backup-info-'));
+    try {
+      const sm = await KvStateMachine.open({ dir: join(dir, 'kv') });
+      await sm.apply([
+        { type: 'normal', index: 1, term: 1, data: encodeCommand({ operation: { type: 'put', key: Buffer.from('k'), value: Buffer.from('v') }, proposedAtMs: 1 }) },
+      ]);
+      const reader = await sm.openSnapshotReader();
+      const parts: Uint8Array[] = [];
+      for await (const chunk of reader.chunks()) parts.push(chunk);
+      await reader.close();
+      await sm.close();
+      writeFileSync(join(dir, 'ok.backup'), Buffer.concat(parts));
+      writeFileSync(join(dir, 'bad.backup'), Buffer.concat(parts).subarray(0, 20));
+      const ok = await run(['backup', 'info', 'ok.backup'], {}, { cwd: dir });
+      expect(ok.code).toBe(0);
+      expect(ok.out).toMatch(/ok\.backup: a complete backup\nrevision 1, 2 records/);
+      expect(ok.calls).toEqual([]);
+      const bad = await run(['backup', 'info', 'bad.backup'], {}, { cwd: dir });
+      expect(bad.code).toBe(1);
+      expect(bad.err).toMatch(/SnapshotInvalidError: backup .*bad\.backup ends inside the chunk/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,4 +10,4 @@ export {
 } from './config.js';
 export { type ErrorKind, HoldfastError } from './errors.js';
 export { freePort, LocalCluster, type LocalClusterOptions, type LocalMember } from './localCluster.js';
-export { type RunningNode, runNode, startNode } from './node.js';
+export { inspectBackup, type RunningNode, runNode, startNode } from './node.js';

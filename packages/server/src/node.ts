@@ -19,7 +19,9 @@ import {
   RaftNode,
 } from '@holdfast/raft';
 import {
+  type BackupSummary,
   encodeMemberContext,
+  inspectBackupFile,
   KvStateMachine,
   LevelLogStorage,
   type MemberRecord,
@@ -434,6 +436,11 @@ async function seedFromBackup(config: NodeConfig, log: LevelLogStorage, sm: KvSt
     { file: config.restoreBackup, revision: meta.revision, appliedIndex: sm.appliedIndex },
     'seeded the state from a backup; bootstrapped a one-member log compacted past it',
   );
+}
+
+/** Reads and checks a backup file as --restore-backup would, writing nothing (`holdfast backup info`). */
+export function inspectBackup(path: string): Promise<BackupSummary> {
+  return inspectBackupFile(path, SNAPSHOT_CHUNK_BYTES_MAX);
 }
 
 /** Opens storage (bootstrapping a fresh member), builds the node and starts serving. */

@@ -1,6 +1,8 @@
 import { open } from 'node:fs/promises';
 import { SnapshotInvalidError } from './errors.js';
+import type { MemberRecord } from './command.js';
 import { recordHeaderBytes } from './record.js';
+import { decodeChunk, snapshotFormat } from './snapshot-stream.js';
 
 /**
  * A backup file is a snapshot stream (snapshot-stream.ts) written to disk as it came: framed
@@ -32,4 +34,49 @@ export async function* readBackupFile(path: string, chunkBytesMax: number): Asyn
   } finally {
     await file.close();
   }
+}
+
+export interface BackupSummary {
+  /** The store's revision the backup holds. */
+  readonly revision: number;
+  /** Where the backed-up cluster's log stood, and its members then. */
+  readonly appliedIndex: number;
+  readonly members: readonly MemberRecord[];
+  /** Stored records (keys, client sessions, the meta record). */
+  readonly pairs: number;
+  readonly chunks: number;
+  readonly bytes: number;
+}
+
+/**
+ * Reads a whole backup file and checks it as a restore would (every chunk's length and CRC32,
+ * the header's format, the trailer's count) without writing anything. Throws
+ * SnapshotInvalidError naming what is wrong.
+ */
+export async function inspectBackupFile(path: string, chunkBytesMax: number): Promise<BackupSummary> {
+  let summary: { revision: number; appliedIndex: number; members: readonly MemberRecord[] } | undefined;
+  let pairs = 0;
+  let chunks = 0;
+  let bytes = 0;
+  let finished = false;
+  for await (const raw of readBackupFile(path, chunkBytesMax)) {
+    if (finished) throw new SnapshotInvalidError(`backup ${path} continues after its trailer`);
+    chunks += 1;
+    bytes += raw.byteLength;
+    const chunk = decodeChunk(raw, chunkBytesMax);
+    if (chunk.kind === 'header') {
+      if (summary !== undefined) throw new SnapshotInvalidError(`backup ${path} has two headers`);
+      if (chunk.format !== snapshotFormat) throw new SnapshotInvalidError(`backup ${path} has format ${chunk.format}, not ${snapshotFormat}`);
+      summary = { revision: chunk.meta.revision, appliedIndex: chunk.meta.appliedIndex, members: chunk.meta.members };
+    } else if (summary === undefined) {
+      throw new SnapshotInvalidError(`backup ${path} does not start with a header`);
+    } else if (chunk.kind === 'pairs') {
+      pairs += chunk.pairs.length;
+    } else {
+      if (chunk.pairCount !== pairs) throw new SnapshotInvalidError(`backup ${path}: the trailer counts ${chunk.pairCount} records, ${pairs} came`);
+      finished = true;
+    }
+  }
+  if (summary === undefined || !finished) throw new SnapshotInvalidError(`backup ${path} ends before its trailer`);
+  return { ...summary, pairs, chunks, bytes };
 }

@@ -66,7 +66,7 @@ export type {
   TxnOpResult,
   TxnResult,
 } from './results.js';
-export { readBackupFile } from './backup-file.js';
+export { type BackupSummary, inspectBackupFile, readBackupFile } from './backup-file.js';
 export { LevelLogStorage, type LogBootstrap, type LogSave, type LogStoreOptions } from './log-store.js';
 export {
   type ApplyHooks,

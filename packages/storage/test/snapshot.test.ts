@@ -1,6 +1,13 @@
 import { mkdir, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KvStateMachine, type KvOperation, readBackupFile, SnapshotInvalidError, StateCorruptionError } from '../src/index.js';
+import {
+  inspectBackupFile,
+  KvStateMachine,
+  type KvOperation,
+  readBackupFile,
+  SnapshotInvalidError,
+  StateCorruptionError,
+} from '../src/index.js';
 import { incomingDir, oldDir } from '../src/restore-swap.js';
 import { bytes, commandEntry, makeTempDir, recordingLogger, text, withRawDb } from './helpers.js';
 import { restoreMarkerKey } from '../src/kv-format.js';
@@ -135,6 +142,24 @@ describe('state machine snapshots', () => {
     // Only an empty state is seeded.
     await expect(target.seedFromBackup(readBackupFile(file, 1024 * 1024))).rejects.toThrow(StateCorruptionError);
     await target.close();
+  });
+
+  it('inspects a backup file without writing: counts, revision, members; damage and cuts refused', async () => {
+    const reader = await source.openSnapshotReader();
+    const file = `${dir}/backup.bin`;
+    const whole = Buffer.concat(await collect(reader.chunks()));
+    await reader.close();
+    await writeFile(file, whole);
+    const summary = await inspectBackupFile(file, 1024 * 1024);
+    // 40 keys, 3 client sessions and the meta record.
+    expect(summary).toMatchObject({ revision: 60, appliedIndex: 60, pairs: 44, bytes: whole.byteLength });
+    expect(summary.chunks).toBeGreaterThan(3);
+    const damaged = Buffer.from(whole);
+    damaged[damaged.length - 40]! ^= 0xff;
+    await writeFile(file, damaged);
+    await expect(inspectBackupFile(file, 1024 * 1024)).rejects.toThrow(SnapshotInvalidError);
+    await writeFile(file, whole.subarray(0, whole.length - 10));
+    await expect(inspectBackupFile(file, 1024 * 1024)).rejects.toThrow(/ends inside the chunk/);
   });
 
   it('refuses a backup file cut short, keeping the state empty', async () => {
