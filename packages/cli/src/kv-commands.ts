@@ -28,10 +28,12 @@ export function addKvCommands(program: Command, io: CliIo): void {
     .description("print KEY's value (exit status 1 when the key does not exist)")
     .argument('<key>')
     .option('--serializable', 'read the answering replica, possibly stale, instead of through the leader')
-    .action(async (key: string, options: { serializable?: boolean }, command: Command) => {
+    .option('--max-staleness-ms <n>', 'bounded staleness: every write acknowledged at least N ms earlier', parseNonNegativeInteger)
+    .action(async (key: string, options: { serializable?: boolean; maxStalenessMs?: number }, command: Command) => {
       const context = new CommandContext(io, command);
       const consistency = options.serializable ? 'serializable' : 'linearizable';
-      const kv = await context.withClient((client) => client.get(key, { consistency }));
+      const bound = options.maxStalenessMs === undefined ? {} : { maxStalenessMs: options.maxStalenessMs };
+      const kv = await context.withClient((client) => client.get(key, { consistency, ...bound }));
       if (kv === undefined) {
         context.print({ found: false, key }, '');
         throw new KeyNotFoundError(`key '${key}' does not exist`);
@@ -80,6 +82,7 @@ interface RangeFlags {
   limit?: number;
   keysOnly?: boolean;
   serializable?: boolean;
+  maxStalenessMs?: number;
   all?: boolean;
 }
 
@@ -105,6 +108,7 @@ function addRangeCommand(program: Command, io: CliIo): void {
     .option('--keys-only', 'print keys without values')
     .option('--all', 'follow continuations until every key in range is printed')
     .option('--serializable', 'read the answering replica, possibly stale')
+    .option('--max-staleness-ms <n>', 'bounded staleness: every write acknowledged at least N ms earlier', parseNonNegativeInteger)
     .action(async (flags: RangeFlags, command: Command) => {
       const context = new CommandContext(io, command);
       const selector = rangeSelector(flags);
@@ -112,6 +116,7 @@ function addRangeCommand(program: Command, io: CliIo): void {
         keysOnly: flags.keysOnly === true,
         consistency: flags.serializable ? ('serializable' as const) : ('linearizable' as const),
         ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+        ...(flags.maxStalenessMs === undefined ? {} : { maxStalenessMs: flags.maxStalenessMs }),
       };
       await context.withClient(async (client) => {
         if (flags.all) {

@@ -125,6 +125,12 @@ describe('put, get, del', () => {
     expect(result.calls).toEqual([]);
   });
 
+  it('passes --max-staleness-ms to the read', async () => {
+    const result = await run(['get', 'k', '--max-staleness-ms', '500'], { get: () => kv('k', 'v') });
+    expect(result.code).toBe(0);
+    expect(result.calls[0]).toEqual({ method: 'get', args: ['k', { consistency: 'linearizable', maxStalenessMs: 500 }] });
+  });
+
   it('passes --deadline-ms and --endpoints to the client', async () => {
     const result = await run(['--endpoints', 'a:1, b:2', '--deadline-ms', '250', 'del', 'k'], {
       delete: () => ({ header, deleted: true, revision: 4, prevKv: undefined }),

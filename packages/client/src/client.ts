@@ -81,10 +81,11 @@ export interface ClientOptions {
    */
   resolveAddress?: (advertised: string) => string | undefined;
   /**
-   * This client's region (a member's --region label). Serializable reads go first to a member of
-   * this region when one of the endpoints is known to be in it (learned from each endpoint's own
-   * status, and from member lists), and fall back to the usual routing if it fails; linearizable
-   * reads and writes always go through the leader. Default: none (every call to the leader).
+   * This client's region (a member's --region label). Serializable and bounded-staleness reads
+   * go first to a member of this region when one of the endpoints is known to be in it (learned
+   * from each endpoint's own status, and from member lists), and fall back to the usual routing
+   * if it fails; linearizable reads and writes always go through the leader. Default: none
+   * (every call to the leader).
    */
   region?: string;
   /**
@@ -241,7 +242,7 @@ export class HoldfastClient {
 
   /** Reads one key; undefined when absent. Linearizable unless asked otherwise. */
   async get(key: Bytes, options: GetOptions & CallOptions = {}): Promise<KeyValue | undefined> {
-    const request = getRequest(key, options.consistency ?? this.options.consistency);
+    const request = getRequest(key, options.consistency ?? this.options.consistency, options.maxStalenessMs);
     const response = await this.read('get', request, options);
     return response.found ? keyValueFromWire(response.kv) : undefined;
   }
@@ -380,7 +381,9 @@ export class HoldfastClient {
     options: CallOptions,
   ): Promise<KvMethods[K]['response']> {
     const policy = this.policy(kind, options, { write: false });
-    if (this.region !== undefined && request.consistency === 'SERIALIZABLE') policy.firstAddress = this.router.addressInRegion(this.region);
+    // Serializable and bounded-staleness reads may be answered by any member: the nearest first.
+    const anyMember = request.consistency === 'SERIALIZABLE' || (request.maxStalenessMs ?? 0) > 0;
+    if (this.region !== undefined && anyMember) policy.firstAddress = this.router.addressInRegion(this.region);
     return this.withRetries(policy, (connection, attemptDeadlineMs) =>
       connection.callKv(kind, request, attemptDeadlineMs),
     );

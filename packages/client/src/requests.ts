@@ -23,6 +23,14 @@ export interface PutOptions {
 
 export interface GetOptions {
   consistency?: Consistency;
+  /**
+   * Bounded staleness (linearizable reads only): the answer holds every write acknowledged at
+   * least this many ms before the node took the read. Any node may answer from its own state
+   * while it confirmed that state with the leader within the bound, so reads go to the client's
+   * `region` like serializable ones, and most cost no round trip to the leader. 0 or absent:
+   * linearizable.
+   */
+  maxStalenessMs?: number;
 }
 
 export interface DeleteOptions {
@@ -39,6 +47,8 @@ export interface RangeOptions {
   limit?: number;
   keysOnly?: boolean;
   consistency?: Consistency;
+  /** As in GetOptions. */
+  maxStalenessMs?: number;
   /** Resume after the key a previous page's `continuation` names. */
   continuation?: Uint8Array;
 }
@@ -89,8 +99,16 @@ export function putRequest(key: Bytes, value: Bytes, options: PutOptions = {}): 
   };
 }
 
-export function getRequest(key: Bytes, consistency: Consistency): GetRequest {
-  return { key: toBytes(key), consistency: wireConsistency(consistency) };
+export function getRequest(key: Bytes, consistency: Consistency, maxStalenessMs?: number): GetRequest {
+  return { key: toBytes(key), consistency: wireConsistency(consistency), maxStalenessMs: checkStaleness(maxStalenessMs) };
+}
+
+function checkStaleness(maxStalenessMs: number | undefined): number {
+  const value = maxStalenessMs ?? 0;
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new InvalidArgumentError(`maxStalenessMs must be an integer in [0, 2^32), got ${value}`, { code: 'invalid-argument' });
+  }
+  return value;
 }
 
 export function deleteRequest(key: Bytes, options: DeleteOptions = {}): DeleteRequest {
@@ -110,6 +128,7 @@ export function rangeRequest(selector: RangeSelector, options: RangeOptions, con
     limit,
     keysOnly: options.keysOnly === true,
     consistency: wireConsistency(consistency),
+    maxStalenessMs: checkStaleness(options.maxStalenessMs),
   };
   if ('prefix' in selector) {
     request.prefix = toBytes(selector.prefix);

@@ -62,6 +62,10 @@ describe('reads in the client\'s region', () => {
     await vi.waitFor(async () => expect((await client.get('k', { consistency: 'serializable' }))?.valueString()).toBe('from-eu'));
     expect((await client.get('k'))?.valueString()).toBe('from-us');
     expect(client.preferredEndpoint).toBe(us.address);
+    // Bounded staleness: any member may answer, the region's first; the bound travels with the read.
+    expect((await client.get('k', { maxStalenessMs: 250 }))?.valueString()).toBe('from-eu');
+    expect(eu.calls.at(-1)?.request).toMatchObject({ consistency: 'LINEARIZABLE', maxStalenessMs: 250 });
+    await expect(client.get('k', { maxStalenessMs: -1 })).rejects.toThrow(/maxStalenessMs must be an integer/);
     // The member in the region fails: the read still succeeds through the usual routing.
     euUp = false;
     expect((await client.get('k', { consistency: 'serializable' }))?.valueString()).toBe('from-us');

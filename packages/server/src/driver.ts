@@ -121,6 +121,8 @@ export class NodeDriver {
    */
   private readRequestId = Math.floor(Math.random() * 2 ** 40);
   private pendingReadCount = 0;
+  /** Start (performance.now()) of the latest read barrier that completed: see boundedReadBarrier. */
+  private confirmedAsOfMs = Number.NEGATIVE_INFINITY;
 
   /** A Ready is being persisted (or a snapshot is being taken). Invariant: at most one Ready in flight. */
   private busy = false;
@@ -231,6 +233,20 @@ export class NodeDriver {
     });
   }
 
+  /**
+   * Bounded staleness: resolves at once while a read barrier that completed here started within
+   * the last `maxStalenessMs` (the state then holds every write acknowledged before that start,
+   * and applied state only moves forward); otherwise runs one. Invariant: `confirmedAsOfMs` is
+   * the latest start (monotonic clock) of a completed barrier.
+   */
+  boundedReadBarrier(maxStalenessMs: number, deadlineMs: number): Promise<void> {
+    if (performance.now() - this.confirmedAsOfMs <= maxStalenessMs) {
+      this.options.metrics.boundedReadsLocal.inc();
+      return Promise.resolve();
+    }
+    return this.readBarrier(deadlineMs);
+  }
+
   /** Resolves once the local state machine reflects every write committed before the call. */
   readBarrier(deadlineMs: number): Promise<void> {
     if (this.stopped) return Promise.reject(new StoppingError());
@@ -239,6 +255,8 @@ export class NodeDriver {
       return Promise.reject(new OverloadedError(`${this.pendingReadCount} reads pending (pendingReadsMax)`));
     }
     this.pendingReadCount += 1;
+    this.options.metrics.readBarriers.inc();
+    const startedAtMs = performance.now();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => settle(new TimeoutError('read not confirmed before its deadline')), Math.max(0, deadlineMs - Date.now()));
       let done = false;
@@ -250,7 +268,12 @@ export class NodeDriver {
         if (error) reject(error);
         else resolve();
       };
-      this.readQueue.push({ resolve: () => settle(), reject: (e) => settle(e), deadlineMs });
+      const confirmed = (): void => {
+        // Even after the caller's deadline: the state holds what the barrier promised either way.
+        this.confirmedAsOfMs = Math.max(this.confirmedAsOfMs, startedAtMs);
+        settle();
+      };
+      this.readQueue.push({ resolve: confirmed, reject: (e) => settle(e), deadlineMs });
       this.schedule();
     });
   }

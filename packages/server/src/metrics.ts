@@ -68,6 +68,16 @@ export class NodeMetrics {
     registers: [this.registry],
   });
   readonly snapshots = new Counter({ name: 'holdfast_snapshots_total', help: 'snapshots taken', registers: [this.registry] });
+  readonly readBarriers = new Counter({
+    name: 'holdfast_read_barriers_total',
+    help: 'reads that waited for a ReadIndex confirmation (linearizable, or bounded staleness past its bound)',
+    registers: [this.registry],
+  });
+  readonly boundedReadsLocal = new Counter({
+    name: 'holdfast_bounded_reads_local_total',
+    help: 'bounded-staleness reads answered from a recent confirmation, without a barrier of their own',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

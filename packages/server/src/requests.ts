@@ -110,6 +110,13 @@ function isWrite(op: KvOp): boolean {
   return op.op === 'put' || op.op === 'delete' || op.op === 'txn';
 }
 
+/** max_staleness_ms of a linearizable get or range (0: none, a plain linearizable read). */
+function maxStalenessOf(op: KvOp): number {
+  if (op.op === 'get') return op.get.maxStalenessMs;
+  if (op.op === 'range') return op.range.maxStalenessMs;
+  return 0;
+}
+
 function isSerializable(op: KvOp): boolean {
   if (op.op === 'get') return op.get.consistency === 'SERIALIZABLE';
   if (op.op === 'range') return op.range.consistency === 'SERIALIZABLE';
@@ -128,7 +135,9 @@ export class RequestPath {
       if (driver.role === 'leader') return this.write(op, context);
       return this.forward(op, context);
     }
-    await driver.readBarrier(context.deadlineMs);
+    const maxStalenessMs = maxStalenessOf(op);
+    if (maxStalenessMs > 0) await driver.boundedReadBarrier(maxStalenessMs, context.deadlineMs);
+    else await driver.readBarrier(context.deadlineMs);
     return this.readLocal(op);
   }
 

@@ -5,9 +5,23 @@ import type { Consistency as _holdfast_v1_Consistency, Consistency__Output as _h
 export interface GetRequest {
   'key'?: (Buffer | Uint8Array | string);
   'consistency'?: (_holdfast_v1_Consistency);
+  /**
+   * With LINEARIZABLE: 0 = linearizable. N > 0 = bounded staleness: the answer holds every write
+   * acknowledged at least N ms before the node took the read. The node answers from its own
+   * state, without asking the leader, while a read barrier it completed started within the last
+   * N ms; otherwise it runs one first. Ignored with SERIALIZABLE.
+   */
+  'maxStalenessMs'?: (number);
 }
 
 export interface GetRequest__Output {
   'key': (Buffer);
   'consistency': (_holdfast_v1_Consistency__Output);
+  /**
+   * With LINEARIZABLE: 0 = linearizable. N > 0 = bounded staleness: the answer holds every write
+   * acknowledged at least N ms before the node took the read. The node answers from its own
+   * state, without asking the leader, while a read barrier it completed started within the last
+   * N ms; otherwise it runs one first. Ignored with SERIALIZABLE.
+   */
+  'maxStalenessMs': (number);
 }

@@ -22,6 +22,10 @@ export interface RangeRequest {
    */
   'continuation'?: (Buffer | Uint8Array | string);
   'consistency'?: (_holdfast_v1_Consistency);
+  /**
+   * As in GetRequest.
+   */
+  'maxStalenessMs'?: (number);
 }
 
 export interface RangeRequest__Output {
@@ -44,4 +48,8 @@ export interface RangeRequest__Output {
    */
   'continuation': (Buffer);
   'consistency': (_holdfast_v1_Consistency__Output);
+  /**
+   * As in GetRequest.
+   */
+  'maxStalenessMs': (number);
 }
