@@ -5,10 +5,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNodeConfig } from '../src/config.js';
 import { LocalCluster } from '../src/localCluster.js';
-import { type RunningNode, startNode } from '../src/node.js';
-import { bytes, call, closeClients, type GetAnswer, get, tempDir } from './helpers.js';
+import type { RunningNode } from '../src/node.js';
+import { bytes, call, closeClients, type GetAnswer, get, startLoneNode, tempDir } from './helpers.js';
 
 function metricValue(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
@@ -29,14 +28,7 @@ describe('bounded-staleness reads on one node', () => {
   };
 
   beforeAll(async () => {
-    const config = parseNodeConfig(
-      ['--id', '1', '--data-dir', dir.path, '--client-listen', '127.0.0.1:0', '--peer-listen', '127.0.0.1:0', '--log-level', 'silent'],
-      {},
-    );
-    node = await startNode(config);
-    address = `127.0.0.1:${node.clientPort}`;
-    const deadline = Date.now() + 20_000;
-    while (node.driver.role !== 'leader' && Date.now() < deadline) await sleep(20);
+    ({ node, address } = await startLoneNode(dir.path));
   });
 
   afterAll(async () => {

@@ -3,9 +3,8 @@
  * share the next synced write, so a burst of writes costs far fewer fsyncs than writes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNodeConfig } from '../src/config.js';
-import { type RunningNode, startNode } from '../src/node.js';
-import { bytes, call, closeClients, get, tempDir } from './helpers.js';
+import type { RunningNode } from '../src/node.js';
+import { bytes, call, closeClients, get, startLoneNode, tempDir } from './helpers.js';
 
 function metricValue(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
@@ -19,17 +18,7 @@ describe('group commit on a single node', () => {
   let address: string;
 
   beforeAll(async () => {
-    const config = parseNodeConfig(
-      ['--id', '1', '--data-dir', dir.path, '--client-listen', '127.0.0.1:0', '--peer-listen', '127.0.0.1:0', '--log-level', 'silent'],
-      {},
-    );
-    node = await startNode(config);
-    address = `127.0.0.1:${node.clientPort}`;
-    const deadline = Date.now() + 20_000;
-    while (node.driver.role !== 'leader') {
-      if (Date.now() > deadline) throw new Error('the single node did not become leader');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    ({ node, address } = await startLoneNode(dir.path));
   });
 
   afterAll(async () => {

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '@holdfast/protocol';
+import { parseNodeConfig } from '../src/config.js';
+import { type RunningNode, startNode } from '../src/node.js';
 
 export interface CallError extends Error {
   code: grpc.status;
@@ -115,4 +117,22 @@ export class SessionWriter {
       }
     }
   }
+}
+
+/** One node in this process on free loopback ports, returned once it leads (its own cluster). */
+export async function startLoneNode(dataDir: string, extraFlags: readonly string[] = []): Promise<{ node: RunningNode; address: string }> {
+  const config = parseNodeConfig(
+    ['--id', '1', '--data-dir', dataDir, '--client-listen', '127.0.0.1:0', '--peer-listen', '127.0.0.1:0', '--log-level', 'silent', ...extraFlags],
+    {},
+  );
+  const node = await startNode(config);
+  const deadline = Date.now() + 20_000;
+  while (node.driver.role !== 'leader') {
+    if (Date.now() > deadline) {
+      await node.stop();
+      throw new Error('the single node did not become leader');
+    }
+    await sleep(20);
+  }
+  return { node, address: `127.0.0.1:${node.clientPort}` };
 }
