@@ -48,6 +48,11 @@ export interface LocalClusterOptions {
    * the same identity. `clientAuth`: clients must present a certificate too.
    */
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string; readonly clientAuth?: boolean };
+  /**
+   * start() resolves once every member answers on its client port (default true). False only for
+   * members meant to fail at start (failpoint tests).
+   */
+  readonly awaitServing?: boolean;
 }
 
 interface ClusterFile {
@@ -111,6 +116,9 @@ export async function freePort(): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How long a started member may take to answer on its client port (a loaded machine is slow). */
+const START_ANSWER_MS = 30_000;
+
 export class LocalCluster {
   private file: ClusterFile;
   private readonly processes = new Map<number, ChildProcess>();
@@ -121,11 +129,49 @@ export class LocalCluster {
     this.file = file;
   }
 
-  /** Creates (or reopens, from cluster.json) the cluster and starts every member not removed. */
+  /**
+   * Creates (or reopens, from cluster.json) the cluster, starts every member not removed, and
+   * resolves once each of them answers on its client port (a leader may not be known yet: see
+   * waitForLeader). A member that exits while starting, or does not answer within 30 s, stops the
+   * others and fails the start with its log's last lines.
+   */
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
     const cluster = await LocalCluster.open(options);
-    for (const member of cluster.members) if (!member.removed) cluster.spawnMember(member);
+    const starting = cluster.members.filter((member) => !member.removed);
+    for (const member of starting) cluster.spawnMember(member);
+    if (options.awaitServing === false) return cluster;
+    try {
+      await cluster.waitServing(
+        starting.map((member) => member.id),
+        START_ANSWER_MS,
+      );
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
     return cluster;
+  }
+
+  /** Until every one of `ids` answers a local status; throws if one exits or the time runs out. */
+  private async waitServing(ids: readonly number[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const waiting = new Set(ids);
+    for (;;) {
+      for (const id of [...waiting]) {
+        if (!this.isRunning(id)) throw new Error(`member ${id} exited while starting; ${this.describe(id)}`);
+        const answered = await this.call(this.member(id).clientAddress, 'status', { localOnly: true }, 500).then(
+          () => true,
+          () => false,
+        );
+        if (answered) waiting.delete(id);
+      }
+      if (waiting.size === 0) return;
+      if (Date.now() > deadline) {
+        const id = [...waiting][0] ?? 0;
+        throw new Error(`member ${id} did not answer within ${timeoutMs} ms of its start; ${this.describe(id)}`);
+      }
+      await sleep(50);
+    }
   }
 
   /** Assigns ports and writes cluster.json without starting anything. */
