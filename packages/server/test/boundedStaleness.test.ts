@@ -7,13 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../src/localCluster.js';
 import type { RunningNode } from '../src/node.js';
-import { bytes, call, closeClients, type GetAnswer, get, startLoneNode, tempDir } from './helpers.js';
+import { bytes, call, closeClients, type GetAnswer, get, metricValue, startLoneNode, tempDir } from './helpers.js';
 
-function metricValue(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  if (!line) throw new Error(`metric ${name} not found`);
-  return Number(line.split(' ')[1]);
-}
 
 const read = (address: string, key: string, maxStalenessMs: number) =>
   call<GetAnswer>(address, 'get', { key: bytes(key), maxStalenessMs });

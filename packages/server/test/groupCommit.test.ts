@@ -4,13 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../src/node.js';
-import { bytes, call, closeClients, get, startLoneNode, tempDir } from './helpers.js';
+import { bytes, call, closeClients, get, metricValue, startLoneNode, tempDir } from './helpers.js';
 
-function metricValue(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  if (!line) throw new Error(`metric ${name} not found`);
-  return Number(line.split(' ')[1]);
-}
 
 describe('group commit on a single node', () => {
   const dir = tempDir('group-commit');

@@ -136,3 +136,10 @@ export async function startLoneNode(dataDir: string, extraFlags: readonly string
   }
   return { node, address: `127.0.0.1:${node.clientPort}` };
 }
+
+/** A metric's value in Prometheus exposition text (an unlabelled series). */
+export function metricValue(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`metric ${name} not found`);
+  return Number(line.split(' ')[1]);
+}
