@@ -1,8 +1,8 @@
 import { open } from 'node:fs/promises';
-import { SnapshotInvalidError } from './errors.js';
+import { assert, SnapshotInvalidError } from './errors.js';
 import type { MemberRecord } from './command.js';
 import { recordHeaderBytes } from './record.js';
-import { decodeChunk, snapshotFormat } from './snapshot-stream.js';
+import { checkedSnapshotStream } from './snapshot-stream.js';
 
 /**
  * A backup file is a snapshot stream (snapshot-stream.ts) written to disk as it came: framed
@@ -54,29 +54,22 @@ export interface BackupSummary {
  * SnapshotInvalidError naming what is wrong.
  */
 export async function inspectBackupFile(path: string, chunkBytesMax: number): Promise<BackupSummary> {
-  let summary: { revision: number; appliedIndex: number; members: readonly MemberRecord[] } | undefined;
-  let pairs = 0;
   let chunks = 0;
   let bytes = 0;
-  let finished = false;
-  for await (const raw of readBackupFile(path, chunkBytesMax)) {
-    if (finished) throw new SnapshotInvalidError(`backup ${path} continues after its trailer`);
-    chunks += 1;
-    bytes += raw.byteLength;
-    const chunk = decodeChunk(raw, chunkBytesMax);
-    if (chunk.kind === 'header') {
-      if (summary !== undefined) throw new SnapshotInvalidError(`backup ${path} has two headers`);
-      if (chunk.format !== snapshotFormat) throw new SnapshotInvalidError(`backup ${path} has format ${chunk.format}, not ${snapshotFormat}`);
-      summary = { revision: chunk.meta.revision, appliedIndex: chunk.meta.appliedIndex, members: chunk.meta.members };
-    } else if (summary === undefined) {
-      throw new SnapshotInvalidError(`backup ${path} does not start with a header`);
-    } else if (chunk.kind === 'pairs') {
-      pairs += chunk.pairs.length;
-    } else {
-      if (chunk.pairCount !== pairs) throw new SnapshotInvalidError(`backup ${path}: the trailer counts ${chunk.pairCount} records, ${pairs} came`);
-      finished = true;
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for await (const raw of readBackupFile(path, chunkBytesMax)) {
+      chunks += 1;
+      bytes += raw.byteLength;
+      yield raw;
     }
   }
-  if (summary === undefined || !finished) throw new SnapshotInvalidError(`backup ${path} ends before its trailer`);
+  let summary: { revision: number; appliedIndex: number; members: readonly MemberRecord[] } | undefined;
+  let pairs = 0;
+  for await (const chunk of checkedSnapshotStream(counted(), chunkBytesMax)) {
+    if (chunk.kind === 'header') summary = { revision: chunk.meta.revision, appliedIndex: chunk.meta.appliedIndex, members: chunk.meta.members };
+    else if (chunk.kind === 'pairs') pairs += chunk.pairs.length;
+  }
+  // checkedSnapshotStream ends only after a trailer, which only follows a header.
+  assert(summary !== undefined, `checked backup ${path} had no header`);
   return { ...summary, pairs, chunks, bytes };
 }

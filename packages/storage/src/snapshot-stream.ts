@@ -35,6 +35,38 @@ export function decodeChunk(bytes: Uint8Array, chunkBytesMax: number): SnapshotC
   return chunk as SnapshotChunk;
 }
 
+/**
+ * The chunks of a snapshot stream, decoded and checked in order: a header of a known format
+ * first, then pairs, then a trailer whose count matches them, and nothing after it. Throws
+ * SnapshotInvalidError at the first chunk out of place, or when the stream ends before its
+ * trailer. Restores (state-machine.ts) and backup checks (backup-file.ts) both read through it.
+ */
+export async function* checkedSnapshotStream(chunks: AsyncIterable<Uint8Array>, chunkBytesMax: number): AsyncGenerator<SnapshotChunk> {
+  let started = false;
+  let pairCount = 0;
+  let finished = false;
+  for await (const bytes of chunks) {
+    if (finished) throw new SnapshotInvalidError('snapshot stream continues after its trailer');
+    const chunk = decodeChunk(bytes, chunkBytesMax);
+    if (chunk.kind === 'header') {
+      if (started) throw new SnapshotInvalidError('snapshot stream has two headers');
+      if (chunk.format !== snapshotFormat) throw new SnapshotInvalidError(`snapshot format ${chunk.format} is unknown`);
+      started = true;
+    } else if (!started) {
+      throw new SnapshotInvalidError('snapshot stream does not start with a header');
+    } else if (chunk.kind === 'pairs') {
+      pairCount += chunk.pairs.length;
+    } else {
+      if (chunk.pairCount !== pairCount) {
+        throw new SnapshotInvalidError(`snapshot trailer counts ${chunk.pairCount} pairs; ${pairCount} arrived`);
+      }
+      finished = true;
+    }
+    yield chunk;
+  }
+  if (!finished) throw new SnapshotInvalidError('snapshot stream ended before its trailer');
+}
+
 /** Groups key/value pairs into chunks of about `chunkBytes` (one large pair may exceed it). */
 export async function* encodeSnapshotStream(options: {
   meta: StateMeta;

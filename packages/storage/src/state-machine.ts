@@ -37,7 +37,7 @@ import type { ConfChange, ConfState, Entry } from './raft-types.js';
 import { incomingDir, recoverInterruptedRestore, swapInRestoredState } from './restore-swap.js';
 import type { ApplyResult, CommandOutcome, EntryOutcome, KeyValue, RangeResult } from './results.js';
 import { SessionTable } from './sessions.js';
-import { decodeChunk, encodeSnapshotStream, snapshotFormat } from './snapshot-stream.js';
+import { checkedSnapshotStream, encodeSnapshotStream } from './snapshot-stream.js';
 
 export interface StateMachineOptions {
   /** The state machine's own LevelDB directory, normally `<dataDir>/kv`. Created if missing. */
@@ -846,28 +846,12 @@ async function writeIncoming(
 
 async function copyStream(chunks: AsyncIterable<Uint8Array>, context: { db: Database; chunkBytesMax: number }): Promise<StateMeta> {
   let meta: StateMeta | undefined;
-  let pairCount = 0;
-  let finished = false;
-  for await (const bytes of chunks) {
-    if (finished) throw new SnapshotInvalidError('snapshot stream continues after its trailer');
-    const chunk = decodeChunk(bytes, context.chunkBytesMax);
-    if (chunk.kind === 'header') {
-      if (meta !== undefined) throw new SnapshotInvalidError('snapshot stream has two headers');
-      if (chunk.format !== snapshotFormat) throw new SnapshotInvalidError(`snapshot format ${chunk.format} is unknown`);
-      meta = chunk.meta;
-    } else if (meta === undefined) {
-      throw new SnapshotInvalidError('snapshot stream does not start with a header');
-    } else if (chunk.kind === 'pairs') {
-      await context.db.batch(chunk.pairs.map(([key, value]) => ({ type: 'put' as const, key, value })));
-      pairCount += chunk.pairs.length;
-    } else {
-      if (chunk.pairCount !== pairCount) {
-        throw new SnapshotInvalidError(`snapshot trailer counts ${chunk.pairCount} pairs; ${pairCount} arrived`);
-      }
-      finished = true;
-    }
+  for await (const chunk of checkedSnapshotStream(chunks, context.chunkBytesMax)) {
+    if (chunk.kind === 'header') meta = chunk.meta;
+    else if (chunk.kind === 'pairs') await context.db.batch(chunk.pairs.map(([key, value]) => ({ type: 'put' as const, key, value })));
   }
-  if (meta === undefined || !finished) throw new SnapshotInvalidError('snapshot stream ended before its trailer');
+  // checkedSnapshotStream ends only after a trailer, which only follows a header.
+  assert(meta !== undefined, 'a checked snapshot stream had no header');
   const stored = await context.db.get(metaKey);
   if (stored === undefined || (packr.unpack(stored) as StateMeta).appliedIndex !== meta.appliedIndex) {
     throw new SnapshotInvalidError('snapshot data does not carry the meta its header announces');
