@@ -18,7 +18,21 @@ export function renderKeyValues(kvs: readonly KeyValue[], options: { keysOnly: b
   return kvs.map((kv) => (options.keysOnly ? kv.keyString() : `${kv.keyString()}\t${kv.valueString()}`)).join('\n');
 }
 
-export const statusHeaders = ['ID', 'NAME', 'REGION', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'MATCH'];
+export const statusHeaders = ['ID', 'NAME', 'REGION', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'MATCH', 'STORE'];
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** 512 B, 1.5 KiB, 8 GiB: binary units, at most one decimal. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const shown = unit === 0 ? String(value) : value.toFixed(1).replace(/\.0$/, '');
+  return `${shown} ${BYTE_UNITS[unit]}`;
+}
 
 /**
  * One row per member. MATCH is the follower's match index as the leader sees it ("-" for the
@@ -44,6 +58,8 @@ function statusRow(member: MemberStatus, matchById: ReadonlyMap<number, number>)
     number(member.commitIndex),
     number(member.appliedIndex),
     String(matchById.get(member.id) ?? '-'),
+    // Bytes of keys and values held, of the quota (--store-bytes-max) the member has when it leads.
+    unreachable ? '-' : `${formatBytes(member.storeBytes)} / ${formatBytes(member.storeBytesMax)}`,
   ];
 }
 

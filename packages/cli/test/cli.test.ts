@@ -260,6 +260,8 @@ describe('status', () => {
           { id: 3, matchIndex: 0, nextIndex: 1, state: 'probe' },
         ],
         error: '',
+        storeBytes: 1536,
+        storeBytesMax: 8 * 1024 ** 3,
       },
       {
         id: 2,
@@ -275,6 +277,8 @@ describe('status', () => {
         appliedIndex: 18,
         followers: [],
         error: '',
+        storeBytes: 1000,
+        storeBytesMax: 100 * 1024 ** 2,
       },
       {
         id: 3,
@@ -290,23 +294,25 @@ describe('status', () => {
         appliedIndex: 0,
         followers: [],
         error: 'connection refused',
+        storeBytes: 0,
+        storeBytesMax: 0,
       },
     ],
   };
 
   it("shows each follower's match index from the leader's progress", () => {
     expect(statusRows(status)).toEqual([
-      ['1', 'node-1', 'eu', 'leader', '4', '1', '20', '20', '-'],
-      ['2', 'node-2', 'us', 'follower', '4', '1', '19', '18', '19'],
-      ['3', 'node-3', 'ap', 'unreachable', '-', '-', '-', '-', '0'],
+      ['1', 'node-1', 'eu', 'leader', '4', '1', '20', '20', '-', '1.5 KiB / 8 GiB'],
+      ['2', 'node-2', 'us', 'follower', '4', '1', '19', '18', '19', '1000 B / 100 MiB'],
+      ['3', 'node-3', 'ap', 'unreachable', '-', '-', '-', '-', '0', '-'],
     ]);
   });
 
   it('prints an aligned table with the leader and unreachable members', async () => {
     const result = await run(['status'], { status: () => status });
     expect(result.out.split('\n').slice(0, 2)).toEqual([
-      'ID  NAME    REGION  ROLE         TERM  LEADER  COMMIT  APPLIED  MATCH',
-      '1   node-1  eu      leader       4     1       20      20       -',
+      'ID  NAME    REGION  ROLE         TERM  LEADER  COMMIT  APPLIED  MATCH  STORE',
+      '1   node-1  eu      leader       4     1       20      20       -      1.5 KiB / 8 GiB',
     ]);
     expect(result.out).toMatch(/leader: 1\nmember 3: connection refused/);
   });

@@ -85,6 +85,14 @@ export class OverloadedError extends HoldfastError {
   override name = 'OverloadedError';
 }
 
+/**
+ * The write would grow the bytes of keys and values the store holds past its quota
+ * (`--store-bytes-max`). Nothing was written. Not retried: free space by deleting keys first.
+ */
+export class QuotaExceededError extends HoldfastError {
+  override name = 'QuotaExceededError';
+}
+
 /** The server failed in a way that is a bug on its side. */
 export class InternalError extends HoldfastError {
   override name = 'InternalError';
@@ -140,6 +148,8 @@ function errorFromKind(kind: string, message: string, cause: StatusObject): Hold
       return new InvalidArgumentError(message, { code: kind, cause });
     case 'overloaded':
       return new OverloadedError(message, { code: kind, cause });
+    case 'quota-exceeded':
+      return new QuotaExceededError(message, { code: kind, cause });
     case 'timeout':
       return new DeadlineExceededError(message, { code: kind, cause });
     case 'internal':

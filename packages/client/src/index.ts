@@ -22,6 +22,7 @@ export {
   KeyTooLargeError,
   NotLeaderError,
   OverloadedError,
+  QuotaExceededError,
   RequestTooLargeError,
   UnavailableError,
   ValueTooLargeError,

@@ -28,6 +28,10 @@ export interface MemberStatus extends Member {
   followers: FollowerProgress[];
   /** Why the member could not be asked, when role is unreachable. */
   error: string;
+  /** Bytes of keys and values the member holds (as of its applied index). */
+  storeBytes: number;
+  /** The store quota the member stamps on writes when it leads (`--store-bytes-max`). */
+  storeBytesMax: number;
 }
 
 export function memberFromWire(wire: Member__Output): Member {
@@ -58,5 +62,7 @@ export function memberStatusFromWire(wire: MemberStatus__Output): MemberStatus {
       state: follower.state,
     })),
     error: wire.error,
+    storeBytes: wire.storeBytes,
+    storeBytesMax: wire.storeBytesMax,
   };
 }

@@ -16,6 +16,8 @@ function ownStatus(options: { memberId: number; leaderId: number; term: number }
         appliedIndex: 0,
         followers: [],
         error: '',
+        storeBytes: 0,
+        storeBytesMax: 0,
       },
     ],
   };

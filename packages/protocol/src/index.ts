@@ -89,6 +89,7 @@ export const ERROR_KIND_STATUS = {
   'request-too-large': grpc.status.INVALID_ARGUMENT,
   'invalid-argument': grpc.status.INVALID_ARGUMENT,
   overloaded: grpc.status.RESOURCE_EXHAUSTED,
+  'quota-exceeded': grpc.status.RESOURCE_EXHAUSTED,
   timeout: grpc.status.DEADLINE_EXCEEDED,
   stopping: grpc.status.UNAVAILABLE,
   internal: grpc.status.INTERNAL,

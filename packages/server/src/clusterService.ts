@@ -53,6 +53,10 @@ export interface ClusterHost {
   openBackup(deadlineMs: number): Promise<SnapshotReader>;
   /** Backups streaming at once at most; more are refused with RESOURCE_EXHAUSTED. */
   readonly backupsMax: number;
+  /** Bytes of keys and values held, as of the applied index. */
+  storeBytes(): number;
+  /** The store quota this node stamps on writes when it leads. */
+  readonly storeBytesMax: number;
 }
 
 const STATUS_ASK_MS = 300;
@@ -323,6 +327,8 @@ export class ClusterService {
       appliedIndex: this.host.driver.appliedIndex,
       followers,
       error: '',
+      storeBytes: this.host.storeBytes(),
+      storeBytesMax: this.host.storeBytesMax,
     };
   }
 
@@ -351,6 +357,8 @@ export class ClusterService {
         appliedIndex: 0,
         followers: [],
         error: (error as Error).message,
+        storeBytes: 0,
+        storeBytesMax: 0,
       };
     }
   }

@@ -27,6 +27,12 @@ export interface NodeLimits {
   readonly batchMessageRequestsMax: number;
   readonly rangeLimitMax: number;
   readonly rangeBytesMax: number;
+  /**
+   * Bytes of keys and values the store may hold. The leader stamps it on every write it
+   * proposes; apply refuses a write that would grow past it (quota-exceeded), on every replica
+   * alike. Writes that free or keep bytes always pass.
+   */
+  readonly storeBytesMax: number;
   readonly pendingProposalsMax: number;
   readonly pendingReadsMax: number;
   readonly uncommittedBytesMax: number;
@@ -97,6 +103,7 @@ interface Setting {
 }
 
 const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 
 /** One row per setting: flag `--kebab-name`, env `HOLDFAST_SNAKE_NAME`, file key `camelName`. */
 export const SETTINGS: readonly Setting[] = [
@@ -140,6 +147,14 @@ export const SETTINGS: readonly Setting[] = [
   },
   { key: 'rangeLimitMax', kind: 'int', fallback: 1000, min: 1, max: 1_000_000, help: 'keys in one range answer' },
   { key: 'rangeBytesMax', kind: 'int', fallback: 4 * MiB, min: 1024, max: 256 * MiB, help: 'key and value bytes in one range answer' },
+  {
+    key: 'storeBytesMax',
+    kind: 'int',
+    fallback: 8 * GiB,
+    min: 0,
+    max: 2 ** 50,
+    help: 'bytes of keys and values the store holds; writes that would grow past it are refused',
+  },
   { key: 'pendingProposalsMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'writes waiting' },
   { key: 'pendingReadsMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'reads waiting' },
   { key: 'uncommittedBytesMax', kind: 'int', fallback: 64 * MiB, min: MiB, max: 4096 * MiB, help: 'leader backlog' },
@@ -363,6 +378,7 @@ function buildLimits(r: Resolved): NodeLimits {
     batchMessageRequestsMax: n('batchMessageRequestsMax'),
     rangeLimitMax: n('rangeLimitMax'),
     rangeBytesMax: n('rangeBytesMax'),
+    storeBytesMax: n('storeBytesMax'),
     pendingProposalsMax: n('pendingProposalsMax'),
     pendingReadsMax: n('pendingReadsMax'),
     uncommittedBytesMax: n('uncommittedBytesMax'),

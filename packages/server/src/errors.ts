@@ -59,6 +59,12 @@ export class OverloadedError extends HoldfastError {
     super('overloaded', message);
   }
 }
+export class QuotaExceededError extends HoldfastError {
+  override readonly name = 'QuotaExceededError';
+  constructor(message: string) {
+    super('quota-exceeded', message);
+  }
+}
 export class TimeoutError extends HoldfastError {
   override readonly name = 'TimeoutError';
   constructor(message: string) {

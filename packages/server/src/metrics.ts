@@ -37,6 +37,23 @@ export class NodeMetrics {
   countPendingReadsWith(source: () => number): void {
     this.pendingReadsSource = source;
   }
+  private storeBytesSource: () => number = () => 0;
+  readonly storeBytes: Gauge = new Gauge({
+    name: 'holdfast_store_bytes',
+    help: 'bytes of keys and values held, as of the applied index (what --store-bytes-max counts)',
+    registers: [this.registry],
+    collect: (): void => this.storeBytes.set(this.storeBytesSource()),
+  });
+  readonly storeBytesMax = new Gauge({
+    name: 'holdfast_store_bytes_max',
+    help: 'the store quota (--store-bytes-max) this node stamps on the writes it proposes',
+    registers: [this.registry],
+  });
+
+  /** Read at scrape time, like pendingReads. */
+  countStoreBytesWith(source: () => number): void {
+    this.storeBytesSource = source;
+  }
   readonly fsyncSeconds = new Histogram({
     name: 'holdfast_fsync_seconds',
     help: 'synced log write latency',

@@ -157,6 +157,8 @@ class Node implements RunningNode {
       readRoundTimeoutTicks: config.electionTicks,
     });
     this.metrics.countPendingReadsWith(() => this.driver.pendingReads);
+    this.metrics.countStoreBytesWith(() => this.sm.keyValueBytes);
+    this.metrics.storeBytesMax.set(config.limits.storeBytesMax);
     this.transport = new Transport({
       selfId: config.id,
       clusterId: config.clusterId,
@@ -206,6 +208,8 @@ class Node implements RunningNode {
         return this.sm.openSnapshotReader();
       },
       backupsMax: config.limits.backupsMax,
+      storeBytes: () => this.sm.keyValueBytes,
+      storeBytesMax: config.limits.storeBytesMax,
     });
   }
 

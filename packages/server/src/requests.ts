@@ -26,6 +26,7 @@ import {
   InvalidRequestError,
   NoLeaderError,
   NotLeaderError,
+  QuotaExceededError,
   StoppingError,
 } from './errors.js';
 import type { Forwarder } from './forwarder.js';
@@ -205,7 +206,7 @@ export class RequestPath {
   // ---- writes ----
 
   private async write(op: KvOp, context: RequestContext): Promise<KvResult> {
-    const command = toCommand(op);
+    const command = toCommand(op, { storeBytesMax: this.host.limits.storeBytesMax });
     let data: Uint8Array;
     try {
       data = validateCommand(command, this.host.storageLimits);
@@ -238,6 +239,10 @@ export class RequestPath {
         );
       case 'invalid':
         throw new InvalidRequestError('invalid-argument', outcome.message);
+      case 'quotaExceeded':
+        throw new QuotaExceededError(
+          `${op.op} would add ${outcome.growth} bytes to the ${outcome.keyValueBytes} bytes of keys and values held; the store quota is ${outcome.storeBytesMax} (--store-bytes-max). Delete keys to free space`,
+        );
       case 'staleSequence':
         throw new InvalidRequestError(
           'invalid-argument',
@@ -342,7 +347,8 @@ function compareOf(c: WireCompare): Compare {
   return { key: c.key, target, operator, ...(target === 'value' ? { value: c.value } : { number: c.number }) };
 }
 
-export function toCommand(op: KvOp): KvCommand {
+/** The command a leader proposes for a write, stamped with its store quota (see KvCommand.storeBytesMax). */
+export function toCommand(op: KvOp, stamp: { storeBytesMax: number }): KvCommand {
   let operation: KvOperation;
   let session: Session | null;
   switch (op.op) {
@@ -367,7 +373,7 @@ export function toCommand(op: KvOp): KvCommand {
       throw new InternalError(`${op.op} is not a write`);
   }
   const s = sessionOf(session);
-  return { operation, ...(s ? { session: s } : {}), proposedAtMs: Date.now() };
+  return { operation, ...(s ? { session: s } : {}), proposedAtMs: Date.now(), storeBytesMax: stamp.storeBytesMax };
 }
 
 function wireKv(kv: StoredKeyValue | undefined): KeyValue | null {

@@ -129,6 +129,8 @@ describe('the Backup call', () => {
       promoteLagEntriesMax: 100,
       openBackup,
       backupsMax: 1,
+      storeBytes: () => 0,
+      storeBytesMax: 0,
     });
   }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '@holdfast/protocol';
 import { parseNodeConfig } from '../src/config.js';
+import type { LocalCluster } from '../src/localCluster.js';
 import { type RunningNode, startNode } from '../src/node.js';
 
 export interface CallError extends Error {
@@ -135,6 +136,27 @@ export async function startLoneNode(dataDir: string, extraFlags: readonly string
     await sleep(20);
   }
   return { node, address: `127.0.0.1:${node.clientPort}` };
+}
+
+/** Makes member `id` the leader (TransferLeadership to it) and waits until it leads. */
+export async function moveLeadership(cluster: LocalCluster, id: number): Promise<void> {
+  const leader = await cluster.waitForLeader(30_000);
+  if (leader.id !== id) {
+    const { ClusterClient } = loadProtos();
+    const client = new ClusterClient(leader.clientAddress, grpc.credentials.createInsecure());
+    await new Promise<void>((resolve, reject) => {
+      client.transferLeadership({ targetId: id }, { deadline: Date.now() + 10_000 }, (error) => {
+        client.close();
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  }
+  const deadline = Date.now() + 20_000;
+  while ((await cluster.findLeader())?.id !== id) {
+    if (Date.now() > deadline) throw new Error(`leadership did not move to member ${id}`);
+    await sleep(50);
+  }
 }
 
 /** A metric's value in Prometheus exposition text (an unlabelled series). */

@@ -4,25 +4,11 @@
  * acknowledged write is seen by a linearizable read on every member right away, although the
  * leader answers writers before its state machine's batch reaches LevelDB.
  */
-import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../src/localCluster.js';
-import { loadProtos } from '@holdfast/protocol';
-import { bytes, call, closeClients, get, tempDir } from './helpers.js';
+import { bytes, call, closeClients, get, moveLeadership, tempDir } from './helpers.js';
 
 const FOLLOWER_FSYNC_DELAY_MS = 400;
-
-function transferLeadership(address: string, targetId: number): Promise<void> {
-  const { ClusterClient } = loadProtos();
-  const client = new ClusterClient(address, grpc.credentials.createInsecure()) as unknown as Record<string, (...args: unknown[]) => void> & grpc.Client;
-  return new Promise<void>((resolve, reject) => {
-    client['transferLeadership']!.call(client, { targetId }, { deadline: Date.now() + 10_000 }, (error: grpc.ServiceError | null) => {
-      client.close();
-      if (error) reject(error);
-      else resolve();
-    });
-  });
-}
 
 describe('a leader whose followers fsync slowly', () => {
   const dir = tempDir('replication-durable');
@@ -35,13 +21,7 @@ describe('a leader whose followers fsync slowly', () => {
       size: 3,
       extraArgs: (id) => (id === 1 ? [] : ['--failpoints', `fsync-delay-ms=${FOLLOWER_FSYNC_DELAY_MS}`]),
     });
-    const leader = await cluster.waitForLeader(30_000);
-    if (leader.id !== 1) await transferLeadership(leader.clientAddress, 1);
-    const deadline = Date.now() + 20_000;
-    while ((await cluster.findLeader())?.id !== 1) {
-      if (Date.now() > deadline) throw new Error('leadership did not move to member 1');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await moveLeadership(cluster, 1);
   }, 60_000);
 
   afterAll(async () => {

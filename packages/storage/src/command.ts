@@ -79,6 +79,13 @@ export interface KvCommand {
    * monotonic by the state machine), never by the applying replica's own clock.
    */
   readonly proposedAtMs: number;
+  /**
+   * The leader's quota on the bytes of keys and values held (--store-bytes-max) when it proposed
+   * the command. Apply refuses the write (QuotaExceededResult) if it would grow them beyond it.
+   * Carried in the command so that every replica decides alike whatever its own configuration.
+   * Absent: no quota.
+   */
+  readonly storeBytesMax?: number;
 }
 
 /** A member's identity and addresses, carried in a ConfChange's `context`. */
@@ -248,6 +255,9 @@ function checkCommandShape(value: unknown): asserts value is KvCommand {
   if (!isRecord(value)) throw new InvalidCommandError('command is not a map');
   if (!isSafeNonNegative(value.proposedAtMs)) throw new InvalidCommandError('proposedAtMs must be a non-negative integer');
   if (value.session !== undefined) checkSessionShape(value.session);
+  if (value.storeBytesMax !== undefined && !isSafeNonNegative(value.storeBytesMax)) {
+    throw new InvalidCommandError('storeBytesMax must be a non-negative integer');
+  }
   const operation = value.operation;
   if (!isRecord(operation)) throw new InvalidCommandError('command has no operation');
   if (operation.type === 'txn') {

@@ -21,21 +21,60 @@ export interface StoredReader {
   cachedMeta(id: string): KeyMeta | null | undefined;
 }
 
+/** A key's MVCC fields, as read from the stored state or from the batch's own pending write. */
+export type MvccFields = Pick<KeyMeta, 'createRevision' | 'modRevision' | 'version'>;
+
+type PendingWrite = { key: Uint8Array; stored: StoredValue | undefined };
+
 /**
  * Pending writes of one apply batch over the stored state: reads see the batch's own writes
  * first. `undefined` in `writes` means deleted.
  *
  * Reads come in two kinds: read() gives the whole stored value, readMeta() only the MVCC fields,
  * which the key meta cache can answer without touching LevelDB. Both see the same state.
+ *
+ * It also counts how the writes change the bytes of keys and values held (`bytesDelta`), and
+ * can take back the writes of one command (beginUndo / rollbackUndo), for a write the store
+ * quota refuses after it ran.
  */
 export class WriteSet {
-  readonly writes = new Map<string, { key: Uint8Array; stored: StoredValue | undefined }>();
+  readonly writes = new Map<string, PendingWrite>();
   /** Whole stored values read for this batch (one multi-get up front, single gets for the rest). */
   readonly valuesRead = new Map<string, StoredValue | undefined>();
   /** Meta answered by the cache; null means known absent. */
   private readonly metaFromCache = new Map<string, KeyMeta | null>();
+  /** Bytes of keys and values the pending writes add to the stored state (negative: free). */
+  bytesDelta = 0;
+  /** While an undo scope is open: each key's pending write before the scope (undefined: none). */
+  private undo: Map<string, PendingWrite | undefined> | undefined;
+  private bytesDeltaBeforeUndo = 0;
 
   constructor(private readonly reader: StoredReader) {}
+
+  /** Opens an undo scope: rollbackUndo() takes back every write made from here on. */
+  beginUndo(): void {
+    assert(this.undo === undefined, 'an undo scope began while another is open');
+    this.undo = new Map();
+    this.bytesDeltaBeforeUndo = this.bytesDelta;
+  }
+
+  /** Keeps the writes of the open undo scope. */
+  commitUndo(): void {
+    assert(this.undo !== undefined, 'commitUndo without beginUndo');
+    this.undo = undefined;
+  }
+
+  /** Takes back the writes of the open undo scope. */
+  rollbackUndo(): void {
+    const undo = this.undo;
+    assert(undo !== undefined, 'rollbackUndo without beginUndo');
+    for (const [id, before] of undo) {
+      if (before === undefined) this.writes.delete(id);
+      else this.writes.set(id, before);
+    }
+    this.bytesDelta = this.bytesDeltaBeforeUndo;
+    this.undo = undefined;
+  }
 
   /**
    * Reads ahead what the batch will need: keys whose value is needed, or whose meta the cache
@@ -73,7 +112,7 @@ export class WriteSet {
     return stored;
   }
 
-  async readMeta(key: Uint8Array): Promise<KeyMeta | undefined> {
+  async readMeta(key: Uint8Array): Promise<MvccFields | undefined> {
     const id = keyId(key);
     const pending = this.writes.get(id);
     if (pending !== undefined) return pending.stored;
@@ -82,8 +121,27 @@ export class WriteSet {
     return this.read(key);
   }
 
+  /** Call only after reading the key (read or readMeta) in this batch: its size before is then known. */
   write(key: Uint8Array, stored: StoredValue | undefined): void {
-    this.writes.set(keyId(key), { key, stored });
+    const id = keyId(key);
+    const before = this.heldBytes(id, key);
+    this.bytesDelta += (stored === undefined ? 0 : key.byteLength + stored.value.byteLength) - before;
+    if (this.undo !== undefined && !this.undo.has(id)) this.undo.set(id, this.writes.get(id));
+    this.writes.set(id, { key, stored });
+  }
+
+  /** Bytes the key and its value take in the state as this batch has it so far (0 if absent). */
+  private heldBytes(id: string, key: Uint8Array): number {
+    const pending = this.writes.get(id);
+    if (pending !== undefined) return pending.stored === undefined ? 0 : key.byteLength + pending.stored.value.byteLength;
+    if (this.valuesRead.has(id)) {
+      const stored = this.valuesRead.get(id);
+      return stored === undefined ? 0 : key.byteLength + stored.value.byteLength;
+    }
+    const cached = this.metaFromCache.get(id);
+    // Checked before the message is built: this runs for every write.
+    if (cached === undefined) assert(false, `write of key ${JSON.stringify(id)} that the batch never read`);
+    return cached === null ? 0 : key.byteLength + cached.valueBytes;
   }
 }
 
@@ -96,7 +154,8 @@ function assertSameMeta(id: string, seen: { cached: KeyMeta | null; stored: Stor
       : stored !== undefined &&
         stored.createRevision === cached.createRevision &&
         stored.modRevision === cached.modRevision &&
-        stored.version === cached.version;
+        stored.version === cached.version &&
+        stored.value.byteLength === cached.valueBytes;
   assert(agree, `key meta cache disagrees with the store for key ${JSON.stringify(id)}: ${JSON.stringify(cached)} vs ${JSON.stringify(stored === undefined ? null : { ...stored, value: undefined })}`);
 }
 
@@ -182,7 +241,7 @@ function compareFailed(key: Uint8Array, current: StoredValue | undefined, revisi
 /** The key's previous value for a prevKv answer; read before the op writes the key. */
 async function previousKv(
   op: PutOp | DeleteOp,
-  current: KeyMeta | undefined,
+  current: MvccFields | undefined,
   writeSet: WriteSet,
 ): Promise<{ prevKv?: KeyValue }> {
   if (op.prevKv !== true || current === undefined) return {};
@@ -193,7 +252,7 @@ async function previousKv(
 
 async function put(
   op: PutOp,
-  current: KeyMeta | undefined,
+  current: MvccFields | undefined,
   context: { writeSet: WriteSet; revisions: Revisions },
 ): Promise<PutResult> {
   const revision = context.revisions.write;
@@ -209,7 +268,7 @@ async function put(
 
 async function remove(
   op: DeleteOp,
-  current: KeyMeta | undefined,
+  current: MvccFields | undefined,
   context: { writeSet: WriteSet; revisions: Revisions },
 ): Promise<DeleteResult> {
   if (current === undefined) return { type: 'delete', deleted: false, revision: context.revisions.current };
@@ -263,7 +322,7 @@ function getResult(key: Uint8Array, current: StoredValue | undefined): GetResult
 const emptyBytes = new Uint8Array(0);
 
 /** A missing key compares as an empty value with version and revisions 0. */
-export function compareHolds(compare: Compare, current: KeyMeta | StoredValue | undefined): boolean {
+export function compareHolds(compare: Compare, current: MvccFields | StoredValue | undefined): boolean {
   const order = compareOrder(compare, current);
   switch (compare.operator) {
     case 'equal':
@@ -278,7 +337,7 @@ export function compareHolds(compare: Compare, current: KeyMeta | StoredValue | 
 }
 
 /** Negative, zero or positive as the key's current target is below, at or above the compare's operand. */
-function compareOrder(compare: Compare, current: KeyMeta | StoredValue | undefined): number {
+function compareOrder(compare: Compare, current: MvccFields | StoredValue | undefined): number {
   switch (compare.target) {
     case 'value': {
       const value = current !== undefined && 'value' in current ? current.value : emptyBytes;

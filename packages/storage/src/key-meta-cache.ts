@@ -1,10 +1,19 @@
 import { assert } from './errors.js';
 
-/** A key's MVCC fields without its value: all a put or delete without prevKv needs to know. */
+/**
+ * A key's MVCC fields and the length of its value, without the value: all a put or delete
+ * without prevKv needs to know (the length for the count of bytes held).
+ */
 export interface KeyMeta {
   readonly createRevision: number;
   readonly modRevision: number;
   readonly version: number;
+  readonly valueBytes: number;
+}
+
+/** The meta of a stored value. */
+export function keyMetaOf(stored: { readonly createRevision: number; readonly modRevision: number; readonly version: number; readonly value: Uint8Array }): KeyMeta {
+  return { createRevision: stored.createRevision, modRevision: stored.modRevision, version: stored.version, valueBytes: stored.value.byteLength };
 }
 
 /** Bytes charged per cached key besides the key itself (map slot, string header, meta object). */
@@ -70,7 +79,7 @@ export class KeyMetaCache {
       this.forget(id);
       return;
     }
-    const known = meta === null ? null : { createRevision: meta.createRevision, modRevision: meta.modRevision, version: meta.version };
+    const known = meta === null ? null : { createRevision: meta.createRevision, modRevision: meta.modRevision, version: meta.version, valueBytes: meta.valueBytes };
     if (this.entries.delete(id)) this.bytes -= charge;
     this.entries.set(id, known);
     this.bytes += charge;

@@ -39,6 +39,12 @@ export interface StateMeta {
   readonly sessionClockMs: number;
   /** Counts session touches; orders sessions from least to most recently used. */
   readonly sessionTouches: number;
+  /**
+   * Bytes of the keys and values held (user keys and their values, nothing else): what the
+   * store quota counts. Kept exactly, in the batch of every change. Absent in a state written
+   * before it existed; open() counts it then.
+   */
+  readonly keyValueBytes: number;
 }
 
 export const freshMeta: StateMeta = {
@@ -50,6 +56,7 @@ export const freshMeta: StateMeta = {
   memberIdMax: 0,
   sessionClockMs: 0,
   sessionTouches: 0,
+  keyValueBytes: 0,
 };
 
 export interface SessionAnswer {

@@ -80,6 +80,20 @@ export interface StaleSequenceResult {
   readonly lastSequence: number;
 }
 
+/**
+ * A write refused because it would grow the bytes of keys and values held beyond the quota
+ * the leader stamped on the command (KvCommand.storeBytesMax). Nothing changed; a retry of the
+ * same session write gets this same answer.
+ */
+export interface QuotaExceededResult {
+  readonly type: 'quotaExceeded';
+  /** Bytes of keys and values held before the write. */
+  readonly keyValueBytes: number;
+  /** Bytes the write would have added. */
+  readonly growth: number;
+  readonly storeBytesMax: number;
+}
+
 /** The leader's no-op (a normal entry with empty data). */
 export interface NoopResult {
   readonly type: 'noop';
@@ -98,7 +112,8 @@ export type CommandOutcome =
   | TxnResult
   | CompareFailedResult
   | InvalidResult
-  | StaleSequenceResult;
+  | StaleSequenceResult
+  | QuotaExceededResult;
 
 export type EntryOutcome = CommandOutcome | NoopResult | ConfChangeResult;
 

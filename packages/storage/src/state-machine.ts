@@ -11,7 +11,7 @@ import {
   StoreClosedError,
 } from './errors.js';
 import { executeOperation, type KeyUse, keyUsesOf, WriteSet } from './executor.js';
-import { KeyMetaCache } from './key-meta-cache.js';
+import { KeyMetaCache, keyMetaOf } from './key-meta-cache.js';
 import { type BatchOperation, writeBatchAtomically } from './level-batch.js';
 import {
   decodeSessionRecord,
@@ -225,6 +225,11 @@ export class KvStateMachine {
 
   get appliedTerm(): number {
     return this.meta.appliedTerm;
+  }
+
+  /** Bytes of the keys and values held (what the store quota counts), as of appliedIndex. */
+  get keyValueBytes(): number {
+    return this.meta.keyValueBytes;
   }
 
   /** The store revision: the revision of the last write. */
@@ -521,8 +526,8 @@ export class KvStateMachine {
 
   /** After the batch is written: what it read and wrote is now LevelDB's state of those keys. */
   private rememberKeyMeta(writeSet: WriteSet): void {
-    for (const [id, stored] of writeSet.valuesRead) this.keyMetaCache.remember(id, stored ?? null);
-    for (const [id, { stored }] of writeSet.writes) this.keyMetaCache.remember(id, stored ?? null);
+    for (const [id, stored] of writeSet.valuesRead) this.keyMetaCache.remember(id, stored === undefined ? null : keyMetaOf(stored));
+    for (const [id, { stored }] of writeSet.writes) this.keyMetaCache.remember(id, stored === undefined ? null : keyMetaOf(stored));
   }
 
   /** Applies one command of `entry` (the one at `slot`; a no-op and a conf change are slot 0). */
@@ -581,12 +586,30 @@ export class KvStateMachine {
     return this.sessions;
   }
 
+  /**
+   * Runs the command's operation on the batch. A command that carries the store quota and would
+   * grow the bytes of keys and values beyond it is taken back whole (a txn too) and answered
+   * quotaExceeded; writes that free bytes or keep the size always pass, so a full store can
+   * always be emptied. Everything the decision reads is in the log and the state, so every
+   * replica decides alike.
+   */
   private async executeCommand(command: KvCommand, batch: ApplyBatch): Promise<CommandOutcome> {
-    const { outcome, changed } = await executeOperation(command.operation, {
-      writeSet: batch.writeSet,
-      revision: batch.meta.revision,
-    });
-    if (changed) batch.meta.revision += 1;
+    const { writeSet, meta } = batch;
+    const quota = command.storeBytesMax;
+    const bytesBefore = writeSet.bytesDelta;
+    if (quota !== undefined) writeSet.beginUndo();
+    const { outcome, changed } = await executeOperation(command.operation, { writeSet, revision: meta.revision });
+    const growth = writeSet.bytesDelta - bytesBefore;
+    if (quota !== undefined) {
+      if (growth > 0 && meta.keyValueBytes + growth > quota) {
+        writeSet.rollbackUndo();
+        return { type: 'quotaExceeded', keyValueBytes: meta.keyValueBytes, growth, storeBytesMax: quota };
+      }
+      writeSet.commitUndo();
+    }
+    meta.keyValueBytes += growth;
+    if (meta.keyValueBytes < 0) assert(false, `bytes of keys and values held went below zero (${meta.keyValueBytes})`);
+    if (changed) meta.revision += 1;
     return outcome;
   }
 
@@ -788,7 +811,8 @@ async function openDatabase(
   await db.open();
   try {
     const metaBytes = await db.get(metaKey);
-    const meta = metaBytes === undefined ? freshMeta : (packr.unpack(metaBytes) as StateMeta);
+    const stored = metaBytes === undefined ? freshMeta : (packr.unpack(metaBytes) as StateMeta);
+    const meta = stored.keyValueBytes === undefined ? { ...stored, keyValueBytes: await countKeyValueBytes(db) } : stored;
     const records: SessionRecord[] = [];
     const sessionLow = Uint8Array.of(sessionKeyPrefix);
     const sessionHigh = Uint8Array.of(sessionKeyPrefix + 1);
@@ -806,6 +830,18 @@ async function openDatabase(
     await db.close();
     throw new StateCorruptionError(options.dir, 'the meta or session records do not decode', { cause });
   }
+}
+
+/**
+ * Bytes of the keys and values held, counted by reading them all: for a state written before
+ * StateMeta.keyValueBytes existed (the count then rides along with the next apply batch).
+ */
+async function countKeyValueBytes(db: Database): Promise<number> {
+  let bytes = 0;
+  for await (const [key, value] of db.iterator({ gte: userKeyLow, lt: userKeyHigh })) {
+    bytes += key.byteLength - 1 + (packr.unpack(value) as StoredValue).value.byteLength;
+  }
+  return bytes;
 }
 
 /** Step 1 of a restore: the stream into `<dir>.incoming`, checked, then the marker (synced). */

@@ -24,11 +24,13 @@ export function commandEntry(options: {
   operation: KvOperation;
   session?: { clientId: string; sequence: number };
   proposedAtMs?: number;
+  storeBytesMax?: number;
 }): Entry {
   const command: KvCommand = {
     operation: options.operation,
     proposedAtMs: options.proposedAtMs ?? 1_000,
     ...(options.session === undefined ? {} : { session: options.session }),
+    ...(options.storeBytesMax === undefined ? {} : { storeBytesMax: options.storeBytesMax }),
   };
   return { type: 'normal', index: options.index, term: options.term ?? 1, data: encodeCommand(command) };
 }

@@ -30,12 +30,16 @@ const commandArbitrary = fc.record({
   clientId: fc.constantFrom('', 'x', 'y', 'z'),
   sequence: fc.integer({ min: 1, max: 4 }),
   advanceMs: fc.nat({ max: 800 }),
+  // Small quotas, so that some writes are refused: keys are 1 byte, values up to 4.
+  storeBytesMax: fc.option(fc.nat({ max: 12 }), { nil: undefined }),
 });
 
 async function dump(sm: KvStateMachine): Promise<string> {
   const page = await sm.range({ start: Uint8Array.of(1), end: Uint8Array.of(0) });
   const kvs = page.kvs.map((kv) => `${text(kv.key)}=${text(kv.value)}@${kv.createRevision}/${kv.modRevision}/${kv.version}`);
-  return `${sm.appliedIndex} r${sm.revision} s${sm.sessionCount()} ${kvs.join(' ')}`;
+  const held = page.kvs.reduce((sum, kv) => sum + kv.key.byteLength + kv.value.byteLength, 0);
+  expect(sm.keyValueBytes).toBe(held);
+  return `${sm.appliedIndex} r${sm.revision} s${sm.sessionCount()} b${sm.keyValueBytes} ${kvs.join(' ')}`;
 }
 
 /** Replicas apply the same log in different batches and restart at different points: they must agree. */
@@ -48,7 +52,7 @@ describe('state machine determinism', () => {
     await root.remove();
   });
 
-  it('gives the same results and state whatever the batching and restarts', async () => {
+  it('gives the same results, state and quota decisions whatever the batching, restarts and cache', async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(commandArbitrary, { minLength: 1, maxLength: 25 }), fc.nat(), async (commands, cutSeed) => {
@@ -60,17 +64,20 @@ describe('state machine determinism', () => {
             operation: command.operation,
             session: { clientId: command.clientId, sequence: command.sequence },
             proposedAtMs: clock,
+            ...(command.storeBytesMax === undefined ? {} : { storeBytesMax: command.storeBytesMax }),
           });
         });
         const options = { sessions: { sessionsMax: 2, sessionIdleMsMax: 1_000, answersPerSessionMax: 2 } };
         const one = await KvStateMachine.open({ dir: `${root.dir}/${run}-one`, ...options });
         const single = await one.apply(entries);
         const cut = cutSeed % (entries.length + 1);
-        let two = await KvStateMachine.open({ dir: `${root.dir}/${run}-two`, ...options });
+        // The second replica also runs without the key meta cache: sizes then come from LevelDB.
+        const uncached = { ...options, keyMetaCacheBytesMax: 0 };
+        let two = await KvStateMachine.open({ dir: `${root.dir}/${run}-two`, ...uncached });
         const batched = [];
         for (const entry of entries.slice(0, cut)) batched.push(...(await two.apply([entry])));
         await two.close();
-        two = await KvStateMachine.open({ dir: `${root.dir}/${run}-two`, ...options });
+        two = await KvStateMachine.open({ dir: `${root.dir}/${run}-two`, ...uncached });
         batched.push(...(await two.apply(entries.slice(cut))));
         run++;
         try {

@@ -19,6 +19,12 @@ export interface MemberStatus {
    */
   'followers'?: (_holdfast_v1_FollowerProgress)[];
   'error'?: (string);
+  /**
+   * Bytes of keys and values the member holds (as of its applied index), and the store quota
+   * it stamps on writes when it leads (--store-bytes-max).
+   */
+  'storeBytes'?: (number | string | Long);
+  'storeBytesMax'?: (number | string | Long);
 }
 
 export interface MemberStatus__Output {
@@ -36,4 +42,10 @@ export interface MemberStatus__Output {
    */
   'followers': (_holdfast_v1_FollowerProgress__Output)[];
   'error': (string);
+  /**
+   * Bytes of keys and values the member holds (as of its applied index), and the store quota
+   * it stamps on writes when it leads (--store-bytes-max).
+   */
+  'storeBytes': (number);
+  'storeBytesMax': (number);
 }
