@@ -38,6 +38,7 @@ import { assert } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import { kvServiceImplementation } from './kvService.js';
 import { NodeMetrics, serveMetrics } from './metrics.js';
+import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
 import { loadProtos, type Protos } from '@holdfast/protocol';
 import { RequestPath } from './requests.js';
 import { dialCredentials, serverCredentials } from './tls.js';
@@ -413,13 +414,21 @@ function bind(server: grpc.Server, address: string, credentials: grpc.ServerCred
 
 /**
  * --restore-backup: fills the empty state machine from the file before the new one-member log is
- * bootstrapped over it (the bootstrap entry then adds this node as the only voter).
+ * bootstrapped over it (the bootstrap entry then adds this node as the only voter). On a data
+ * dir this same file seeded before, it does nothing (see restore-marker.ts).
  */
 async function seedFromBackup(config: NodeConfig, log: LevelLogStorage, sm: KvStateMachine, logger: Logger): Promise<void> {
+  const backup = backupIdentity(config.restoreBackup);
   if (!log.isEmpty() || sm.appliedIndex !== 0) {
+    const seededBy = readRestoreMarker(config.dataDir);
+    if (seededBy !== undefined && sameBackup(seededBy, backup)) {
+      logger.info({ file: backup.file }, 'the data dir was seeded from this backup at its first start; starting from its data');
+      return;
+    }
+    const origin = seededBy === undefined ? '' : ` seeded from ${seededBy.file} (${seededBy.bytes} bytes, modified ${new Date(seededBy.modifiedMs).toISOString()})`;
     throw new ConfigError(
       'restoreBackup',
-      `${config.dataDir} already holds a log or a state; a backup seeds only an empty data dir (start without --restore-backup to use it)`,
+      `${config.dataDir} already holds a log or a state${origin}; a backup seeds only an empty data dir (start without --restore-backup to use it)`,
     );
   }
   const meta = await sm.seedFromBackup(readBackupFile(config.restoreBackup, SNAPSHOT_CHUNK_BYTES_MAX));
@@ -436,6 +445,7 @@ async function seedFromBackup(config: NodeConfig, log: LevelLogStorage, sm: KvSt
     snapshot: { meta: { index: last.index, term: last.term, confState: sm.confState }, data: new Uint8Array() },
     keepAfterIndex: last.index,
   });
+  writeRestoreMarker(config.dataDir, backup);
   logger.info(
     { file: config.restoreBackup, revision: meta.revision, appliedIndex: sm.appliedIndex },
     'seeded the state from a backup; bootstrapped a one-member log compacted past it',
@@ -445,6 +455,22 @@ async function seedFromBackup(config: NodeConfig, log: LevelLogStorage, sm: KvSt
 /** Reads and checks a backup file as --restore-backup would, writing nothing (`holdfast backup info`). */
 export function inspectBackup(path: string): Promise<BackupSummary> {
   return inspectBackupFile(path, SNAPSHOT_CHUNK_BYTES_MAX);
+}
+
+/** Seeds or bootstraps a fresh data dir as configured, and checks the log and state agree. */
+async function prepareData(config: NodeConfig, log: LevelLogStorage, sm: KvStateMachine, logger: Logger): Promise<void> {
+  if (config.restoreBackup !== '') {
+    await seedFromBackup(config, log, sm, logger);
+  } else if (log.isEmpty() && !config.join) {
+    const ids = config.initialCluster.map((m) => m.id);
+    await log.bootstrap({ entries: bootstrapLog(config), hardState: bootstrapHardState(ids), confState: { voters: [], learners: [] } });
+    logger.info({ members: ids }, 'bootstrapped a new log');
+  }
+  const snapshotIndex = log.firstIndex() - 1;
+  assert(
+    sm.appliedIndex >= snapshotIndex,
+    () => `state machine applied index ${sm.appliedIndex} is below the log's snapshot index ${snapshotIndex}: the data directory is inconsistent`,
+  );
 }
 
 /** Opens storage (bootstrapping a fresh member), builds the node and starts serving. */
@@ -460,25 +486,22 @@ export async function startNode(config: NodeConfig, logger?: Logger): Promise<Ru
     limits: { entryBytesMax: config.limits.requestBytesMax + 64 * 1024 },
     logger: storageLogger,
   });
-  const sm = await KvStateMachine.open({
-    dir: join(config.dataDir, 'kv'),
-    limits: storageLimits,
-    sessions: { sessionIdleMsMax: config.limits.sessionTtlMs, sessionsMax: config.limits.sessionsMax, answersPerSessionMax: config.limits.sessionAnswersMax },
-    snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
-    logger: storageLogger,
-  });
-  if (config.restoreBackup !== '') {
-    await seedFromBackup(config, log, sm, log0);
-  } else if (log.isEmpty() && !config.join) {
-    const ids = config.initialCluster.map((m) => m.id);
-    await log.bootstrap({ entries: bootstrapLog(config), hardState: bootstrapHardState(ids), confState: { voters: [], learners: [] } });
-    log0.info({ members: ids }, 'bootstrapped a new log');
+  let sm: KvStateMachine | undefined;
+  try {
+    sm = await KvStateMachine.open({
+      dir: join(config.dataDir, 'kv'),
+      limits: storageLimits,
+      sessions: { sessionIdleMsMax: config.limits.sessionTtlMs, sessionsMax: config.limits.sessionsMax, answersPerSessionMax: config.limits.sessionAnswersMax },
+      snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
+      logger: storageLogger,
+    });
+    await prepareData(config, log, sm, log0);
+  } catch (error) {
+    // A refused start lets go of the databases (their LevelDB locks), so it can be tried again.
+    await sm?.close().catch(() => undefined);
+    await log.close().catch(() => undefined);
+    throw error;
   }
-  const snapshotIndex = log.firstIndex() - 1;
-  assert(
-    sm.appliedIndex >= snapshotIndex,
-    () => `state machine applied index ${sm.appliedIndex} is below the log's snapshot index ${snapshotIndex}: the data directory is inconsistent`,
-  );
   const node = new Node(config, log0, log, sm, storageLimits);
   await node.start();
   return node;

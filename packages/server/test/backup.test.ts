@@ -3,7 +3,7 @@
  * one-member cluster; anything else is refused, naming the setting, before the node serves.
  */
 import { EventEmitter } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '@holdfast/protocol';
@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterService } from '../src/clusterService.js';
 import { ConfigError, parseNodeConfig } from '../src/config.js';
 import { NoLeaderError } from '../src/errors.js';
-import { startNode } from '../src/node.js';
-import { bytes, closeClients, get, tempDir } from './helpers.js';
+import { type RunningNode, startNode } from '../src/node.js';
+import { bytes, call, closeClients, get, tempDir } from './helpers.js';
 
 const dir = tempDir('restore-backup');
 const file = join(dir.path, 'store.backup');
@@ -63,21 +63,49 @@ describe('--restore-backup', () => {
     dir.remove();
   });
 
-  it('seeds an empty data dir and serves the keys; a second start with the flag is refused', async () => {
+  async function leading(node: RunningNode): Promise<string> {
+    const deadline = Date.now() + 20_000;
+    while (node.driver.role !== 'leader' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    return `127.0.0.1:${node.clientPort}`;
+  }
+
+  it('seeds an empty data dir and serves the keys; restarted with the same flag it starts from its data', async () => {
     const dataDir = join(dir.path, 'seeded');
     const node = await startNode(configFor(dataDir));
     try {
-      const deadline = Date.now() + 20_000;
-      while (node.driver.role !== 'leader' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      const answer = await get(`127.0.0.1:${node.clientPort}`, 'k7');
+      const address = await leading(node);
+      const answer = await get(address, 'k7');
       expect(answer.kv?.value.toString()).toBe('v7');
       expect(answer.kv?.modRevision).toBe(8);
+      await call(address, 'put', { key: bytes('k7'), value: bytes('after the restore') });
     } finally {
       await node.stop();
     }
-    const again = await refusalOf(() => startNode(configFor(dataDir)));
-    expect(again.setting).toBe('restoreBackup');
-    expect(again.message).toMatch(/seeds only an empty data dir/);
+    // The flag left on the command line: the seeded data dir is used as it is, not seeded again.
+    const restarted = await startNode(configFor(dataDir));
+    try {
+      const answer = await get(await leading(restarted), 'k7');
+      expect(answer.kv?.value.toString()).toBe('after the restore');
+    } finally {
+      await restarted.stop();
+    }
+  });
+
+  it('refuses a backup on a data dir it did not seed (another file, or the file changed since)', async () => {
+    const dataDir = join(dir.path, 'other');
+    await (await startNode(configFor(dataDir))).stop();
+    const otherFile = join(dir.path, 'other.backup');
+    copyFileSync(file, otherFile);
+    const another = await refusalOf(() => startNode(configFor(dataDir, ['--restore-backup', otherFile])));
+    expect(another.setting).toBe('restoreBackup');
+    expect(another.message).toMatch(/already holds a log or a state seeded from .*store\.backup.*seeds only an empty data dir/);
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    expect((await refusalOf(() => startNode(configFor(dataDir)))).message).toMatch(/seeds only an empty data dir/);
+    // A data dir of an ordinary cluster was seeded by no backup.
+    const plain = join(dir.path, 'plain');
+    await (await startNode(parseNodeConfig(['--id', '1', '--data-dir', plain, '--client-listen', '127.0.0.1:0', '--peer-listen', '127.0.0.1:0', '--log-level', 'silent'], {}))).stop();
+    const notSeeded = await refusalOf(() => startNode(configFor(plain)));
+    expect(notSeeded.message).toMatch(/already holds a log or a state; a backup seeds only an empty data dir/);
   });
 
   it('refuses a join, several initial members or a missing file at parse time', () => {
