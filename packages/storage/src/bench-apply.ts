@@ -72,6 +72,8 @@ function makePutLog(count: number, seed: number): Entry[] {
       operation: { type: 'put', key: makeKey(Math.floor(random() * keySpace)), value },
       session: { clientId: `client-${client}`, sequence: sequences[client] ?? 1 },
       proposedAtMs: 1_700_000_000_000 + index,
+      // The server's default store quota, which every proposed write carries (never reached here).
+      storeBytesMax: 8 * 1024 ** 3,
     };
     entries.push({ type: 'normal', index, term: 1, data: encodeCommand(command) });
   }
