@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster } from '@holdfast/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompareFailedError, compare, createClient, type HoldfastClient, op } from '../src/index.js';
+import { CompareFailedError, compare, createClient, type HoldfastClient, op, QuotaExceededError } from '../src/index.js';
+
+/** A small store quota, so that one test can reach it; the others write far less. */
+const STORE_BYTES_MAX = 64 * 1024;
 
 describe('a client against a local 3-node cluster', () => {
   let dataDir: string;
@@ -13,7 +16,7 @@ describe('a client against a local 3-node cluster', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'holdfast-client-e2e-'));
-    cluster = await LocalCluster.start({ dataDir, size: 3, logLevel: 'warn' });
+    cluster = await LocalCluster.start({ dataDir, size: 3, logLevel: 'warn', extraArgs: () => ['--store-bytes-max', String(STORE_BYTES_MAX)] });
     await cluster.waitForLeader(20_000);
     // Generous: the machine running the tests may be busy, and a deadline here is not what is tested.
     client = createClient({ endpoints: cluster.endpoints(), deadlineMs: 30_000 });
@@ -52,6 +55,28 @@ describe('a client against a local 3-node cluster', () => {
     const writes = Array.from({ length: 200 }, (_, index) => c.put('e2e/counter', String(index)));
     await Promise.all(writes);
     expect((await c.get('e2e/counter'))?.version).toBe(200);
+  });
+
+  it('refuses a write past the store quota with QuotaExceededError, at once, and takes writes again once keys are deleted', async () => {
+    const c = client!;
+    const chunk = 'q'.repeat(16 * 1024);
+    for (let index = 0; index < 3; index++) await c.put(`e2e/quota/${index}`, chunk);
+    const started = Date.now();
+    const refused = await c.put('e2e/quota/3', chunk).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(QuotaExceededError);
+    expect((refused as QuotaExceededError).grpcCode).toBe(8); // RESOURCE_EXHAUSTED
+    // Not retried: the answer comes back in well under the call's deadline.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await c.get('e2e/quota/3')).toBeUndefined();
+    const status = await c.status();
+    for (const member of status.members) {
+      expect(member.storeBytesMax).toBe(STORE_BYTES_MAX);
+      expect(member.storeBytes).toBeGreaterThan(3 * chunk.length);
+      expect(member.storeBytes).toBeLessThanOrEqual(STORE_BYTES_MAX);
+    }
+    await c.delete('e2e/quota/0');
+    await c.put('e2e/quota/3', chunk);
+    for (let index = 1; index < 4; index++) await c.delete(`e2e/quota/${index}`);
   });
 
   it('keeps acknowledged writes and keeps serving after the leader is killed', async () => {
