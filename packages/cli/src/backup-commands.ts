@@ -62,7 +62,7 @@ export function addBackupCommands(program: Command, io: CliIo): void {
         { file, ...summary },
         [
           `${file}: a complete backup`,
-          `revision ${summary.revision}, ${summary.pairs} records, ${summary.bytes} bytes in ${summary.chunks} chunks`,
+          `revision ${summary.revision}, ${summary.keys} key${summary.keys === 1 ? '' : 's'} (${summary.keyValueBytes} bytes of keys and values), ${summary.pairs} records, ${summary.bytes} bytes in ${summary.chunks} chunks`,
           `taken at log index ${summary.appliedIndex}; members then: ${members === '' ? '-' : members}`,
         ].join('\n'),
       );

@@ -402,7 +402,7 @@ describe('backup info', () => {
       writeFileSync(join(dir, 'bad.backup'), Buffer.concat(parts).subarray(0, 20));
       const ok = await run(['backup', 'info', 'ok.backup'], {}, { cwd: dir });
       expect(ok.code).toBe(0);
-      expect(ok.out).toMatch(/ok\.backup: a complete backup\nrevision 1, 2 records/);
+      expect(ok.out).toMatch(/ok\.backup: a complete backup\nrevision 1, 1 key \(2 bytes of keys and values\), 2 records/);
       expect(ok.calls).toEqual([]);
       const bad = await run(['backup', 'info', 'bad.backup'], {}, { cwd: dir });
       expect(bad.code).toBe(1);

@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { assert, SnapshotInvalidError } from './errors.js';
 import type { MemberRecord } from './command.js';
 import { recordHeaderBytes } from './record.js';
+import { packr, type StoredValue, userKeyPrefix } from './kv-format.js';
 import { checkedSnapshotStream } from './snapshot-stream.js';
 
 /**
@@ -44,8 +45,23 @@ export interface BackupSummary {
   readonly members: readonly MemberRecord[];
   /** Stored records (keys, client sessions, the meta record). */
   readonly pairs: number;
+  /** User keys, and the bytes of their keys and values (what the store quota counts). */
+  readonly keys: number;
+  readonly keyValueBytes: number;
   readonly chunks: number;
   readonly bytes: number;
+}
+
+/** The length of the value in a stored key record; a record that does not decode is damage. */
+function storedValueBytes(record: Uint8Array, path: string): number {
+  let stored: StoredValue;
+  try {
+    stored = packr.unpack(record) as StoredValue;
+  } catch (cause) {
+    throw new SnapshotInvalidError(`backup ${path} holds a key record that does not decode`, { cause });
+  }
+  if (!(stored?.value instanceof Uint8Array)) throw new SnapshotInvalidError(`backup ${path} holds a key record without a value`);
+  return stored.value.byteLength;
 }
 
 /**
@@ -65,11 +81,21 @@ export async function inspectBackupFile(path: string, chunkBytesMax: number): Pr
   }
   let summary: { revision: number; appliedIndex: number; members: readonly MemberRecord[] } | undefined;
   let pairs = 0;
+  let keys = 0;
+  let keyValueBytes = 0;
   for await (const chunk of checkedSnapshotStream(counted(), chunkBytesMax)) {
-    if (chunk.kind === 'header') summary = { revision: chunk.meta.revision, appliedIndex: chunk.meta.appliedIndex, members: chunk.meta.members };
-    else if (chunk.kind === 'pairs') pairs += chunk.pairs.length;
+    if (chunk.kind === 'header') {
+      summary = { revision: chunk.meta.revision, appliedIndex: chunk.meta.appliedIndex, members: chunk.meta.members };
+    } else if (chunk.kind === 'pairs') {
+      pairs += chunk.pairs.length;
+      for (const [key, value] of chunk.pairs) {
+        if (key[0] !== userKeyPrefix) continue;
+        keys += 1;
+        keyValueBytes += key.byteLength - 1 + storedValueBytes(value, path);
+      }
+    }
   }
   // checkedSnapshotStream ends only after a trailer, which only follows a header.
   assert(summary !== undefined, `checked backup ${path} had no header`);
-  return { ...summary, pairs, chunks, bytes };
+  return { ...summary, pairs, keys, keyValueBytes, chunks, bytes };
 }

@@ -152,7 +152,8 @@ describe('state machine snapshots', () => {
     await writeFile(file, whole);
     const summary = await inspectBackupFile(file, 1024 * 1024);
     // 40 keys, 3 client sessions and the meta record.
-    expect(summary).toMatchObject({ revision: 60, appliedIndex: 60, pairs: 44, bytes: whole.byteLength });
+    expect(summary).toMatchObject({ revision: 60, appliedIndex: 60, pairs: 44, keys: 40, keyValueBytes: source.keyValueBytes, bytes: whole.byteLength });
+    expect(summary.keyValueBytes).toBeGreaterThan(0);
     expect(summary.chunks).toBeGreaterThan(3);
     const damaged = Buffer.from(whole);
     damaged[damaged.length - 40]! ^= 0xff;
