@@ -46,34 +46,36 @@ export class WriteSet {
   /** Bytes of keys and values the pending writes add to the stored state (negative: free). */
   bytesDelta = 0;
   /** While an undo scope is open: each key's pending write before the scope (undefined: none). */
-  private undo: Map<string, PendingWrite | undefined> | undefined;
+  private readonly undo = new Map<string, PendingWrite | undefined>();
+  private undoOpen = false;
   private bytesDeltaBeforeUndo = 0;
 
   constructor(private readonly reader: StoredReader) {}
 
   /** Opens an undo scope: rollbackUndo() takes back every write made from here on. */
   beginUndo(): void {
-    assert(this.undo === undefined, 'an undo scope began while another is open');
-    this.undo = new Map();
+    assert(!this.undoOpen, 'an undo scope began while another is open');
+    this.undoOpen = true;
     this.bytesDeltaBeforeUndo = this.bytesDelta;
   }
 
   /** Keeps the writes of the open undo scope. */
   commitUndo(): void {
-    assert(this.undo !== undefined, 'commitUndo without beginUndo');
-    this.undo = undefined;
+    assert(this.undoOpen, 'commitUndo without beginUndo');
+    this.undo.clear();
+    this.undoOpen = false;
   }
 
   /** Takes back the writes of the open undo scope. */
   rollbackUndo(): void {
-    const undo = this.undo;
-    assert(undo !== undefined, 'rollbackUndo without beginUndo');
-    for (const [id, before] of undo) {
+    assert(this.undoOpen, 'rollbackUndo without beginUndo');
+    for (const [id, before] of this.undo) {
       if (before === undefined) this.writes.delete(id);
       else this.writes.set(id, before);
     }
     this.bytesDelta = this.bytesDeltaBeforeUndo;
-    this.undo = undefined;
+    this.undo.clear();
+    this.undoOpen = false;
   }
 
   /**
@@ -126,7 +128,7 @@ export class WriteSet {
     const id = keyId(key);
     const before = this.heldBytes(id, key);
     this.bytesDelta += (stored === undefined ? 0 : key.byteLength + stored.value.byteLength) - before;
-    if (this.undo !== undefined && !this.undo.has(id)) this.undo.set(id, this.writes.get(id));
+    if (this.undoOpen && !this.undo.has(id)) this.undo.set(id, this.writes.get(id));
     this.writes.set(id, { key, stored });
   }
 

@@ -72,16 +72,18 @@ export class KeyMetaCache {
     return meta;
   }
 
-  /** Records the key's state as stored now (null: absent), then drops the least recently used past the bound. */
+  /**
+   * Records the key's state as stored now (null: absent), then drops the least recently used past
+   * the bound. The cache keeps `meta` itself: pass an object nothing else changes (keyMetaOf).
+   */
   remember(id: string, meta: KeyMeta | null): void {
     const charge = id.length + keyMetaCacheOverheadBytes;
     if (charge > this.bytesMax) {
       this.forget(id);
       return;
     }
-    const known = meta === null ? null : { createRevision: meta.createRevision, modRevision: meta.modRevision, version: meta.version, valueBytes: meta.valueBytes };
     if (this.entries.delete(id)) this.bytes -= charge;
-    this.entries.set(id, known);
+    this.entries.set(id, meta);
     this.bytes += charge;
     for (const oldest of this.entries.keys()) {
       if (this.bytes <= this.bytesMax) break;
