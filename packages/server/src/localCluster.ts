@@ -1,12 +1,13 @@
 /**
  * A cluster of real node processes on loopback, for tests, the bench and `holdfast cluster up`.
- * Ports are found by binding port 0; the assignment is kept in `<dataDir>/cluster.json`, so a
+ * Ports are picked by freePort (below); the assignment is kept in `<dataDir>/cluster.json`, so a
  * second start over the same directory reuses the data and the ports. Children are killed when
  * the parent exits (and, through HOLDFAST_EXIT_WITH_PARENT, exit on their own if it dies).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -96,16 +97,61 @@ function ephemeralPortStart(): number {
   }
 }
 
+/** Where processes on this machine note the ports they handed out (one file per port). */
+const PORT_RESERVATIONS = join(tmpdir(), 'holdfast-ports');
+const reservedHere = new Set<number>();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
- * A port free on 127.0.0.1 now. Picked below the ephemeral range, so that the local end of some
- * outgoing connection cannot take it between this check and the node binding it (with port 0
- * the kernel hands out ports from that very range).
+ * Notes `port` as handed out by this process, unless a live process (this one included) already
+ * has. A port is handed out once for the life of the process: a member that is stopped keeps its
+ * ports for its restart, and another test process on the machine must not pick them meanwhile.
+ */
+function reserve(port: number): boolean {
+  if (reservedHere.has(port)) return false;
+  mkdirSync(PORT_RESERVATIONS, { recursive: true });
+  const file = join(PORT_RESERVATIONS, String(port));
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      reservedHere.add(port);
+      if (reservedHere.size === 1) process.on('exit', releaseReservations);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) return false;
+      rmSync(file, { force: true }); // left by a process that is gone
+    }
+  }
+  return false;
+}
+
+function releaseReservations(): void {
+  for (const port of reservedHere) rmSync(join(PORT_RESERVATIONS, String(port)), { force: true });
+}
+
+/**
+ * A port free on 127.0.0.1 now and not handed out before by any live process on the machine.
+ * Picked below the ephemeral range, so that the local end of some outgoing connection cannot take
+ * it between this check and the node binding it (with port 0 the kernel hands out ports from that
+ * very range); reserved through a file per port, so that parallel test processes (and members
+ * stopped for a while) never share one.
  */
 export async function freePort(): Promise<number> {
   const high = ephemeralPortStart();
   const low = Math.max(1024, high - 12_000);
-  for (let attempt = 0; attempt < 50; attempt += 1) {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
     const candidate = low + Math.floor(Math.random() * (high - low));
+    if (!reserve(candidate)) continue;
     const port = await tryListen(candidate);
     if (port !== undefined) return port;
   }
