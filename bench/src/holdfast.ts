@@ -131,9 +131,11 @@ export class HoldfastTarget implements ClusterTarget {
   classifyError(error: unknown, options: { write: boolean }): ErrorCertainty {
     if (!options.write) return 'failed';
     // The SDK retries inside a call's deadline, so a write's final error may follow an attempt whose
-    // outcome is unknown. Only errors about the request itself prove nothing was applied.
+    // outcome is unknown. Only errors about the request itself prove nothing was applied, and
+    // quota-exceeded: apply's verdict, kept in the session for the write's sequence number, so
+    // every attempt of the call got that same verdict and none of them changed anything.
     if (error instanceof HoldfastError) {
-      const certain = ['invalid-argument', 'key-too-large', 'value-too-large', 'request-too-large'];
+      const certain = ['invalid-argument', 'key-too-large', 'value-too-large', 'request-too-large', 'quota-exceeded'];
       return certain.includes(error.code) ? 'failed' : 'unknown';
     }
     return 'unknown';
