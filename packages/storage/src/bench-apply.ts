@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { APPLY_VERSION_LATEST } from './apply-version.js';
 import { encodeCommand, type KvCommand } from './command.js';
 import { LevelLogStorage } from './log-store.js';
 import type { Entry } from './raft-types.js';
@@ -72,8 +73,10 @@ function makePutLog(count: number, seed: number): Entry[] {
       operation: { type: 'put', key: makeKey(Math.floor(random() * keySpace)), value },
       session: { clientId: `client-${client}`, sequence: sequences[client] ?? 1 },
       proposedAtMs: 1_700_000_000_000 + index,
-      // The server's default store quota, which every proposed write carries (never reached here).
+      // The server's default store quota, which every proposed write carries (never reached here),
+      // at the version that enforces it: the quota check runs on every write.
       storeBytesMax: 8 * 1024 ** 3,
+      applyVersion: APPLY_VERSION_LATEST,
     };
     entries.push({ type: 'normal', index, term: 1, data: encodeCommand(command) });
   }

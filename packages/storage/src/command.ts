@@ -86,6 +86,11 @@ export interface KvCommand {
    * Absent: no quota.
    */
   readonly storeBytesMax?: number;
+  /**
+   * The apply version the leader proposed the command at (see apply-version.ts): the newest
+   * every member said it runs. Absent: 1, as in a command of the first release.
+   */
+  readonly applyVersion?: number;
 }
 
 /** A member's identity and addresses, carried in a ConfChange's `context`. */
@@ -257,6 +262,9 @@ function checkCommandShape(value: unknown): asserts value is KvCommand {
   if (value.session !== undefined) checkSessionShape(value.session);
   if (value.storeBytesMax !== undefined && !isSafeNonNegative(value.storeBytesMax)) {
     throw new InvalidCommandError('storeBytesMax must be a non-negative integer');
+  }
+  if (value.applyVersion !== undefined && (!isSafeNonNegative(value.applyVersion) || value.applyVersion < 1)) {
+    throw new InvalidCommandError('applyVersion must be a positive integer');
   }
   const operation = value.operation;
   if (!isRecord(operation)) throw new InvalidCommandError('command has no operation');

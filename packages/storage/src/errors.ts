@@ -15,7 +15,8 @@ export type StorageErrorCode =
   | 'invalid-argument'
   | 'invalid-config'
   | 'snapshot-invalid'
-  | 'closed';
+  | 'closed'
+  | 'apply-version';
 
 export abstract class StorageError extends Error {
   abstract readonly code: StorageErrorCode;
@@ -118,4 +119,20 @@ export class StoreClosedError extends StorageError {
 /** Broken invariants are bugs: throw with the values that broke them. */
 export function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`invariant broken: ${message}`);
+}
+
+/**
+ * The cluster applies commands at a version this release does not implement (see
+ * apply-version.ts): the member must be upgraded. Applying the old way would make it disagree
+ * with the other members, so it stops instead.
+ */
+export class ApplyVersionError extends StorageError {
+  readonly code = 'apply-version';
+  constructor(
+    readonly required: number,
+    readonly supported: number,
+    where: string,
+  ) {
+    super(`${where} needs apply version ${required}; this release applies versions up to ${supported}: upgrade this member`);
+  }
 }

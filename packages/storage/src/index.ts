@@ -1,4 +1,6 @@
+export { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST, APPLY_VERSION_QUOTA } from './apply-version.js';
 export {
+  ApplyVersionError,
   assert,
   InvalidCommandError,
   InvalidConfigError,

@@ -45,6 +45,11 @@ export interface StateMeta {
    * before it existed; open() counts it then.
    */
   readonly keyValueBytes: number;
+  /**
+   * The highest apply version of any command applied (see apply-version.ts); commands are applied
+   * at least at this version. Never goes back. Absent in a state written before it existed: 1.
+   */
+  readonly clusterVersion: number;
 }
 
 export const freshMeta: StateMeta = {
@@ -57,6 +62,7 @@ export const freshMeta: StateMeta = {
   sessionClockMs: 0,
   sessionTouches: 0,
   keyValueBytes: 0,
+  clusterVersion: 1,
 };
 
 export interface SessionAnswer {

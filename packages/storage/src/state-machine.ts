@@ -1,7 +1,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { Level } from 'level';
+import { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST, APPLY_VERSION_QUOTA } from './apply-version.js';
 import { decodeEntryCommands, decodeMemberContext, type KvCommand, type MemberRecord } from './command.js';
 import {
+  ApplyVersionError,
   assert,
   InvalidCommandError,
   InvalidConfigError,
@@ -60,6 +62,11 @@ export interface StateMachineOptions {
    * Default 16 MiB; 0 turns the cache off. Results are identical whatever the size.
    */
   readonly keyMetaCacheBytesMax?: number;
+  /**
+   * The newest apply version this member applies (see apply-version.ts). Default and most
+   * APPLY_VERSION_LATEST; lower only to act as an older release (upgrade tests).
+   */
+  readonly applyVersionMax?: number;
   readonly logger?: StorageLogger;
 }
 
@@ -120,6 +127,7 @@ interface ResolvedOptions {
   readonly snapshotChunkBytesMax: number;
   readonly applySync: boolean;
   readonly keyMetaCacheBytesMax: number;
+  readonly applyVersionMax: number;
   readonly logger: StorageLogger;
 }
 
@@ -136,6 +144,10 @@ function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   if (!Number.isSafeInteger(keyMetaCacheBytesMax) || keyMetaCacheBytesMax < 0 || keyMetaCacheBytesMax > keyMetaCacheBytesLimit) {
     throw new InvalidConfigError(`keyMetaCacheBytesMax must be an integer in [0, ${keyMetaCacheBytesLimit}], got ${keyMetaCacheBytesMax}`);
   }
+  const applyVersionMax = options.applyVersionMax ?? APPLY_VERSION_LATEST;
+  if (!Number.isSafeInteger(applyVersionMax) || applyVersionMax < APPLY_VERSION_FIRST || applyVersionMax > APPLY_VERSION_LATEST) {
+    throw new InvalidConfigError(`applyVersionMax must be an integer in [${APPLY_VERSION_FIRST}, ${APPLY_VERSION_LATEST}], got ${applyVersionMax}`);
+  }
   return {
     dir: options.dir,
     limits: resolveStorageLimits(options.limits),
@@ -144,6 +156,7 @@ function resolveOptions(options: StateMachineOptions): ResolvedOptions {
     snapshotChunkBytesMax,
     applySync: options.applySync ?? false,
     keyMetaCacheBytesMax,
+    applyVersionMax,
     logger: options.logger ?? silentLogger,
   };
 }
@@ -230,6 +243,16 @@ export class KvStateMachine {
   /** Bytes of the keys and values held (what the store quota counts), as of appliedIndex. */
   get keyValueBytes(): number {
     return this.meta.keyValueBytes;
+  }
+
+  /** The apply version of the state (StateMeta.clusterVersion), as of appliedIndex. */
+  get clusterVersion(): number {
+    return this.meta.clusterVersion;
+  }
+
+  /** The newest apply version this member applies. */
+  get applyVersionMax(): number {
+    return this.options.applyVersionMax;
   }
 
   /** The store revision: the revision of the last write. */
@@ -549,10 +572,15 @@ export class KvStateMachine {
     context: { index: number; slot: number; term: number; batch: ApplyBatch },
   ): Promise<ApplyResult> {
     const { index, slot, term, batch } = context;
+    // Every replica applies a command at the same version: the stamp, or the state's if higher
+    // (a stamp never takes the cluster back to an older way of applying).
+    const version = Math.max(command.applyVersion ?? APPLY_VERSION_FIRST, batch.meta.clusterVersion);
+    if (version > this.options.applyVersionMax) throw new ApplyVersionError(version, this.options.applyVersionMax, `entry ${index}`);
+    batch.meta.clusterVersion = version;
     const session = command.session !== undefined && command.session.clientId !== '' ? command.session : undefined;
     const base = session === undefined ? { index, slot, term, duplicate: false } : { index, slot, term, duplicate: false, session };
     if (session === undefined) {
-      return { ...base, outcome: await this.executeCommand(command, batch) };
+      return { ...base, outcome: await this.executeCommand(command, version, batch) };
     }
     const sessions = this.beginSessionChange(batch, command.proposedAtMs);
     const answer = sessions.findAnswer(session.clientId, session.sequence);
@@ -561,7 +589,7 @@ export class KvStateMachine {
       return { ...base, outcome: { type: 'staleSequence', lastSequence } };
     }
     if (answer !== undefined) return { ...base, outcome: answer.outcome, duplicate: true };
-    const outcome = await this.executeCommand(command, batch);
+    const outcome = await this.executeCommand(command, version, batch);
     const touchOrder = batch.meta.sessionTouches + 1;
     batch.meta.sessionTouches = touchOrder;
     const recorded = sessions.recordAnswer(
@@ -587,15 +615,15 @@ export class KvStateMachine {
   }
 
   /**
-   * Runs the command's operation on the batch. A command that carries the store quota and would
-   * grow the bytes of keys and values beyond it is taken back whole (a txn too) and answered
-   * quotaExceeded; writes that free bytes or keep the size always pass, so a full store can
+   * Runs the command's operation on the batch. A command applied at APPLY_VERSION_QUOTA or later
+   * that carries the store quota and would grow the bytes of keys and values beyond it is taken
+   * back whole (a txn too) and answered quotaExceeded; writes that free bytes or keep the size always pass, so a full store can
    * always be emptied. Everything the decision reads is in the log and the state, so every
    * replica decides alike.
    */
-  private async executeCommand(command: KvCommand, batch: ApplyBatch): Promise<CommandOutcome> {
+  private async executeCommand(command: KvCommand, version: number, batch: ApplyBatch): Promise<CommandOutcome> {
     const { writeSet, meta } = batch;
-    const quota = command.storeBytesMax;
+    const quota = version >= APPLY_VERSION_QUOTA ? command.storeBytesMax : undefined;
     const bytesBefore = writeSet.bytesDelta;
     if (quota !== undefined) writeSet.beginUndo();
     const { outcome, changed } = await executeOperation(command.operation, { writeSet, revision: meta.revision });
@@ -809,10 +837,12 @@ async function openDatabase(
   await mkdir(options.dir, { recursive: true });
   const db: Database = new Level<Bytes, Bytes>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
   await db.open();
+  let opened: { db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean };
   try {
     const metaBytes = await db.get(metaKey);
     const stored = metaBytes === undefined ? freshMeta : (packr.unpack(metaBytes) as StateMeta);
-    const meta = stored.keyValueBytes === undefined ? { ...stored, keyValueBytes: await countKeyValueBytes(db) } : stored;
+    const counted = stored.keyValueBytes === undefined ? { ...stored, keyValueBytes: await countKeyValueBytes(db) } : stored;
+    const meta = withClusterVersion(counted);
     const records: SessionRecord[] = [];
     const sessionLow = Uint8Array.of(sessionKeyPrefix);
     const sessionHigh = Uint8Array.of(sessionKeyPrefix + 1);
@@ -820,7 +850,7 @@ async function openDatabase(
       records.push(decodeSessionRecord(value));
     }
     const firstKeys = await db.keys({ gte: userKeyLow, lt: userKeyHigh, limit: 1 }).all();
-    return {
+    opened = {
       db,
       meta,
       sessions: SessionTable.fromRecords(records, options.sessionLimits),
@@ -830,6 +860,23 @@ async function openDatabase(
     await db.close();
     throw new StateCorruptionError(options.dir, 'the meta or session records do not decode', { cause });
   }
+  try {
+    checkApplyVersion(opened.meta, options, `the state at ${options.dir}`);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return opened;
+}
+
+/** A meta written before StateMeta.clusterVersion existed was applied at the first version. */
+function withClusterVersion(meta: StateMeta): StateMeta {
+  return meta.clusterVersion === undefined ? { ...meta, clusterVersion: APPLY_VERSION_FIRST } : meta;
+}
+
+/** Throws ApplyVersionError when this member cannot go on applying where `meta` stands. */
+function checkApplyVersion(meta: StateMeta, options: ResolvedOptions, where: string): void {
+  if (meta.clusterVersion > options.applyVersionMax) throw new ApplyVersionError(meta.clusterVersion, options.applyVersionMax, where);
 }
 
 /**
@@ -867,6 +914,8 @@ async function writeIncoming(
         );
       }
     }
+    // Refused before the marker: this member's own state stays as it was.
+    checkApplyVersion(withClusterVersion(meta), options, 'the snapshot');
     const kept = options.rewriteMeta === undefined ? meta : options.rewriteMeta(meta);
     if (kept !== meta) await db.put(metaKey, packr.pack(kept));
     await db.put(restoreMarkerKey, Uint8Array.of(1), { sync: true });

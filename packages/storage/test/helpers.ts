@@ -25,12 +25,14 @@ export function commandEntry(options: {
   session?: { clientId: string; sequence: number };
   proposedAtMs?: number;
   storeBytesMax?: number;
+  applyVersion?: number;
 }): Entry {
   const command: KvCommand = {
     operation: options.operation,
     proposedAtMs: options.proposedAtMs ?? 1_000,
     ...(options.session === undefined ? {} : { session: options.session }),
     ...(options.storeBytesMax === undefined ? {} : { storeBytesMax: options.storeBytesMax }),
+    ...(options.applyVersion === undefined ? {} : { applyVersion: options.applyVersion }),
   };
   return { type: 'normal', index: options.index, term: options.term ?? 1, data: encodeCommand(command) };
 }

@@ -32,6 +32,8 @@ const commandArbitrary = fc.record({
   advanceMs: fc.nat({ max: 800 }),
   // Small quotas, so that some writes are refused: keys are 1 byte, values up to 4.
   storeBytesMax: fc.option(fc.nat({ max: 12 }), { nil: undefined }),
+  // Unstamped, first version, or the quota's: the quota holds from the first command stamped 2 on.
+  applyVersion: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
 });
 
 async function dump(sm: KvStateMachine): Promise<string> {
@@ -39,7 +41,7 @@ async function dump(sm: KvStateMachine): Promise<string> {
   const kvs = page.kvs.map((kv) => `${text(kv.key)}=${text(kv.value)}@${kv.createRevision}/${kv.modRevision}/${kv.version}`);
   const held = page.kvs.reduce((sum, kv) => sum + kv.key.byteLength + kv.value.byteLength, 0);
   expect(sm.keyValueBytes).toBe(held);
-  return `${sm.appliedIndex} r${sm.revision} s${sm.sessionCount()} b${sm.keyValueBytes} ${kvs.join(' ')}`;
+  return `${sm.appliedIndex} r${sm.revision} s${sm.sessionCount()} b${sm.keyValueBytes} v${sm.clusterVersion} ${kvs.join(' ')}`;
 }
 
 /** Replicas apply the same log in different batches and restart at different points: they must agree. */
@@ -65,6 +67,7 @@ describe('state machine determinism', () => {
             session: { clientId: command.clientId, sequence: command.sequence },
             proposedAtMs: clock,
             ...(command.storeBytesMax === undefined ? {} : { storeBytesMax: command.storeBytesMax }),
+            ...(command.applyVersion === undefined ? {} : { applyVersion: command.applyVersion }),
           });
         });
         const options = { sessions: { sessionsMax: 2, sessionIdleMsMax: 1_000, answersPerSessionMax: 2 } };

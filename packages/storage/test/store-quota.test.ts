@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Packr } from 'msgpackr';
-import { type ApplyResult, type KvOperation, KvStateMachine, type StateMachineOptions } from '../src/index.js';
+import { APPLY_VERSION_QUOTA, type ApplyResult, type KvOperation, KvStateMachine, type StateMachineOptions } from '../src/index.js';
 import { bytes, commandEntry, makeTempDir, text, withRawDb } from './helpers.js';
 
 const put = (key: string, value: string): KvOperation => ({ type: 'put', key: bytes(key), value: bytes(value) });
@@ -35,7 +35,8 @@ describe('bytes of keys and values held, and the store quota', () => {
     operation: KvOperation,
     extra: { storeBytesMax?: number; session?: { clientId: string; sequence: number } } = {},
   ): Promise<ApplyResult> {
-    const [result] = await sm.apply([commandEntry({ index: nextIndex++, operation, ...extra })]);
+    // Stamped as a leader of a cluster that enforces the quota stamps them (see apply-version.test.ts).
+    const [result] = await sm.apply([commandEntry({ index: nextIndex++, operation, applyVersion: APPLY_VERSION_QUOTA, ...extra })]);
     return result!;
   }
 
@@ -120,7 +121,7 @@ describe('bytes of keys and values held, and the store quota', () => {
     expect(sm.keyValueBytes).toBe(9);
     // Later commands of the same batch see the state as if the refused one never ran.
     const results = await sm.apply([
-      commandEntry({ index: nextIndex++, operation: txn, storeBytesMax: 10 }),
+      commandEntry({ index: nextIndex++, operation: txn, storeBytesMax: 10, applyVersion: APPLY_VERSION_QUOTA }),
       commandEntry({ index: nextIndex++, operation: put('c', '1') }),
     ]);
     expect(results.map((r) => r.outcome.type)).toEqual(['quotaExceeded', 'put']);

@@ -1,0 +1,20 @@
+/**
+ * Versions of apply: what a replica does with a logged command. A release that changes the
+ * outcome of some command (refuses what an older release applied, say) gets a new version, and
+ * applies the new way only to commands the leader stamped with it (KvCommand.applyVersion). A
+ * leader stamps a version only once every member has said it runs a release that applies it, so
+ * members of two releases run side by side, each command applied alike everywhere, while a
+ * cluster is upgraded one member at a time.
+ *
+ * The version a state was applied at (StateMeta.clusterVersion) only grows. A member whose
+ * release cannot apply it stops, naming the versions, rather than apply the old way and
+ * disagree with the rest: it refuses to open such a state, to restore such a snapshot, and to
+ * apply a command stamped above what it implements.
+ *
+ * 1: the first release (commands carry no stamp).
+ * 2: the store quota: a write past KvCommand.storeBytesMax is refused (quotaExceeded).
+ */
+export const APPLY_VERSION_FIRST = 1;
+export const APPLY_VERSION_QUOTA = 2;
+/** The newest version this release applies. */
+export const APPLY_VERSION_LATEST = APPLY_VERSION_QUOTA;
