@@ -18,7 +18,7 @@ export function renderKeyValues(kvs: readonly KeyValue[], options: { keysOnly: b
   return kvs.map((kv) => (options.keysOnly ? kv.keyString() : `${kv.keyString()}\t${kv.valueString()}`)).join('\n');
 }
 
-export const statusHeaders = ['ID', 'NAME', 'REGION', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'MATCH', 'STORE'];
+export const statusHeaders = ['ID', 'NAME', 'REGION', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'MATCH', 'STORE', 'VERSION'];
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
@@ -60,6 +60,8 @@ function statusRow(member: MemberStatus, matchById: ReadonlyMap<number, number>)
     String(matchById.get(member.id) ?? '-'),
     // Bytes of keys and values held, of the quota (--store-bytes-max) the member has when it leads.
     unreachable ? '-' : `${formatBytes(member.storeBytes)} / ${formatBytes(member.storeBytesMax)}`,
+    // The apply version the member's state is at; "(up to N)" while its release implements a newer one.
+    unreachable ? '-' : member.applyVersionMax > member.clusterVersion ? `${member.clusterVersion} (up to ${member.applyVersionMax})` : String(member.clusterVersion),
   ];
 }
 

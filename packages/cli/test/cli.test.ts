@@ -262,6 +262,8 @@ describe('status', () => {
         error: '',
         storeBytes: 1536,
         storeBytesMax: 8 * 1024 ** 3,
+        applyVersionMax: 2,
+        clusterVersion: 2,
       },
       {
         id: 2,
@@ -279,6 +281,8 @@ describe('status', () => {
         error: '',
         storeBytes: 1000,
         storeBytesMax: 100 * 1024 ** 2,
+        applyVersionMax: 3,
+        clusterVersion: 2,
       },
       {
         id: 3,
@@ -296,23 +300,25 @@ describe('status', () => {
         error: 'connection refused',
         storeBytes: 0,
         storeBytesMax: 0,
+        applyVersionMax: 0,
+        clusterVersion: 0,
       },
     ],
   };
 
   it("shows each follower's match index from the leader's progress", () => {
     expect(statusRows(status)).toEqual([
-      ['1', 'node-1', 'eu', 'leader', '4', '1', '20', '20', '-', '1.5 KiB / 8 GiB'],
-      ['2', 'node-2', 'us', 'follower', '4', '1', '19', '18', '19', '1000 B / 100 MiB'],
-      ['3', 'node-3', 'ap', 'unreachable', '-', '-', '-', '-', '0', '-'],
+      ['1', 'node-1', 'eu', 'leader', '4', '1', '20', '20', '-', '1.5 KiB / 8 GiB', '2'],
+      ['2', 'node-2', 'us', 'follower', '4', '1', '19', '18', '19', '1000 B / 100 MiB', '2 (up to 3)'],
+      ['3', 'node-3', 'ap', 'unreachable', '-', '-', '-', '-', '0', '-', '-'],
     ]);
   });
 
   it('prints an aligned table with the leader and unreachable members', async () => {
     const result = await run(['status'], { status: () => status });
     expect(result.out.split('\n').slice(0, 2)).toEqual([
-      'ID  NAME    REGION  ROLE         TERM  LEADER  COMMIT  APPLIED  MATCH  STORE',
-      '1   node-1  eu      leader       4     1       20      20       -      1.5 KiB / 8 GiB',
+      'ID  NAME    REGION  ROLE         TERM  LEADER  COMMIT  APPLIED  MATCH  STORE             VERSION',
+      '1   node-1  eu      leader       4     1       20      20       -      1.5 KiB / 8 GiB   2',
     ]);
     expect(result.out).toMatch(/leader: 1\nmember 3: connection refused/);
   });

@@ -32,6 +32,10 @@ export interface MemberStatus extends Member {
   storeBytes: number;
   /** The store quota the member stamps on writes when it leads (`--store-bytes-max`). */
   storeBytesMax: number;
+  /** The newest apply version the member's release implements (docs/operations.md, Upgrading). */
+  applyVersionMax: number;
+  /** The apply version of the member's state, as of its applied index: the cluster's version. */
+  clusterVersion: number;
 }
 
 export function memberFromWire(wire: Member__Output): Member {
@@ -64,5 +68,7 @@ export function memberStatusFromWire(wire: MemberStatus__Output): MemberStatus {
     error: wire.error,
     storeBytes: wire.storeBytes,
     storeBytesMax: wire.storeBytesMax,
+    applyVersionMax: wire.applyVersionMax,
+    clusterVersion: wire.clusterVersion,
   };
 }

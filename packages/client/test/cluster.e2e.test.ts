@@ -18,6 +18,8 @@ describe('a client against a local 3-node cluster', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'holdfast-client-e2e-'));
     cluster = await LocalCluster.start({ dataDir, size: 3, logLevel: 'warn', extraArgs: () => ['--store-bytes-max', String(STORE_BYTES_MAX)] });
     await cluster.waitForLeader(20_000);
+    // The quota holds once the new cluster is at the apply version that brings it (version 2).
+    await cluster.waitForClusterVersion(2);
     // Generous: the machine running the tests may be busy, and a deadline here is not what is tested.
     client = createClient({ endpoints: cluster.endpoints(), deadlineMs: 30_000 });
   });

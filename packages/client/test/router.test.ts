@@ -18,6 +18,8 @@ function ownStatus(options: { memberId: number; leaderId: number; term: number }
         error: '',
         storeBytes: 0,
         storeBytesMax: 0,
+        applyVersionMax: 2,
+        clusterVersion: 2,
       },
     ],
   };

@@ -57,6 +57,10 @@ export interface ClusterHost {
   storeBytes(): number;
   /** The store quota this node stamps on writes when it leads. */
   readonly storeBytesMax: number;
+  /** The newest apply version this member's release implements. */
+  readonly applyVersionMax: number;
+  /** The apply version of the state, as of the applied index. */
+  clusterVersion(): number;
 }
 
 const STATUS_ASK_MS = 300;
@@ -329,6 +333,8 @@ export class ClusterService {
       error: '',
       storeBytes: this.host.storeBytes(),
       storeBytesMax: this.host.storeBytesMax,
+      applyVersionMax: this.host.applyVersionMax,
+      clusterVersion: this.host.clusterVersion(),
     };
   }
 
@@ -359,6 +365,8 @@ export class ClusterService {
         error: (error as Error).message,
         storeBytes: 0,
         storeBytesMax: 0,
+        applyVersionMax: 0,
+        clusterVersion: 0,
       };
     }
   }

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ENTRY_OVERHEAD_BYTES } from '@holdfast/raft';
+import { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST } from '@holdfast/storage';
 import { ConfigError } from './config-error.js';
 import { loadTls, type TlsMaterial } from './tls.js';
 
@@ -57,6 +58,8 @@ export interface Failpoints {
   readonly fsyncFail: boolean;
   /** Every log write fails as if the disk were full. */
   readonly diskFull: boolean;
+  /** Act as a release that implements apply versions up to this one (0: this release's own). */
+  readonly applyVersionMax: number;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -172,7 +175,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'backupsMax', kind: 'int', fallback: 2, min: 1, max: 64, help: 'backups streaming from this node at once' },
   { key: 'restoreBackup', kind: 'string', fallback: '', help: 'seed an EMPTY data dir from a backup file (a new one-member cluster)' },
   { key: 'logLevel', kind: 'string', fallback: 'info', help: 'trace|debug|info|warn|error|fatal|silent' },
-  { key: 'failpoints', kind: 'string', fallback: '', help: 'fsync-delay-ms=N,fsync-fail,disk-full (fault tests)' },
+  { key: 'failpoints', kind: 'string', fallback: '', help: 'fsync-delay-ms=N,fsync-fail,disk-full,apply-version-max=N (fault and upgrade tests)' },
 ];
 
 function kebab(key: string): string {
@@ -351,6 +354,7 @@ export function parseFailpoints(text: string): Failpoints {
   let fsyncDelayMs = 0;
   let fsyncFail = false;
   let diskFull = false;
+  let applyVersionMax = 0;
   for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
     const [name, value] = part.split('=');
     if (name === 'fsync-delay-ms') {
@@ -359,11 +363,16 @@ export function parseFailpoints(text: string): Failpoints {
       fsyncFail = true;
     } else if (name === 'disk-full' && value === undefined) {
       diskFull = true;
+    } else if (name === 'apply-version-max') {
+      applyVersionMax = toInt({ key: 'failpoints', kind: 'int', min: APPLY_VERSION_FIRST, max: APPLY_VERSION_LATEST, help: '' }, value ?? '');
     } else {
-      throw new ConfigError('failpoints', `unknown failpoint ${JSON.stringify(part)} (fsync-delay-ms=N, fsync-fail, disk-full)`);
+      throw new ConfigError(
+        'failpoints',
+        `unknown failpoint ${JSON.stringify(part)} (fsync-delay-ms=N, fsync-fail, disk-full, apply-version-max=N)`,
+      );
     }
   }
-  return { fsyncDelayMs, fsyncFail, diskFull };
+  return { fsyncDelayMs, fsyncFail, diskFull, applyVersionMax };
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];

@@ -444,6 +444,30 @@ export class LocalCluster {
     return undefined;
   }
 
+  /**
+   * Waits until every running member's state is at apply version `version` or later. A new
+   * cluster starts at the first version; its leader raises it as soon as it has heard from every
+   * member, and only then do writes get what that version brings (the store quota, say).
+   */
+  async waitForClusterVersion(version: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let seen: (number | undefined)[] = [];
+    while (Date.now() < deadline) {
+      const running = this.file.members.filter((m) => !m.removed && this.isRunning(m.id));
+      seen = await Promise.all(
+        running.map((m) =>
+          this.call<StatusResponse>(m.clientAddress, 'status', { localOnly: true }, 500).then(
+            (answer) => answer.members[0]?.clusterVersion,
+            () => undefined,
+          ),
+        ),
+      );
+      if (seen.every((v) => v !== undefined && v >= version)) return;
+      await sleep(50);
+    }
+    throw new Error(`the running members did not all reach apply version ${version} within ${timeoutMs} ms (they are at ${seen.join(', ')})`);
+  }
+
   async status(id: number, timeoutMs = 2000): Promise<StatusResponse> {
     return this.call<StatusResponse>(this.member(id).clientAddress, 'status', {}, timeoutMs);
   }

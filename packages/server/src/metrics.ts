@@ -54,6 +54,22 @@ export class NodeMetrics {
   countStoreBytesWith(source: () => number): void {
     this.storeBytesSource = source;
   }
+  private clusterVersionSource: () => number = () => 0;
+  readonly clusterVersion: Gauge = new Gauge({
+    name: 'holdfast_cluster_version',
+    help: 'the apply version of the state, as of the applied index (docs/operations.md, Upgrading)',
+    registers: [this.registry],
+    collect: (): void => this.clusterVersion.set(this.clusterVersionSource()),
+  });
+  readonly applyVersionMax = new Gauge({
+    name: 'holdfast_apply_version_max',
+    help: "the newest apply version this member's release implements",
+    registers: [this.registry],
+  });
+
+  countClusterVersionWith(source: () => number): void {
+    this.clusterVersionSource = source;
+  }
   readonly fsyncSeconds = new Histogram({
     name: 'holdfast_fsync_seconds',
     help: 'synced log write latency',

@@ -19,7 +19,9 @@ import {
   RaftNode,
 } from '@holdfast/raft';
 import {
+  ApplyVersionError,
   type BackupSummary,
+  encodeCommand,
   encodeMemberContext,
   inspectBackupFile,
   KvStateMachine,
@@ -31,6 +33,7 @@ import {
 } from '@holdfast/storage';
 import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
+import { ApplyVersions } from './applyVersions.js';
 import { ClusterService } from './clusterService.js';
 import { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
 import { NodeDriver } from './driver.js';
@@ -48,6 +51,8 @@ const KV_SERVICE = 'holdfast.v1.KV';
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 /** Largest chunk read from a backup file: the state machine's own limit for a received chunk. */
 const SNAPSHOT_CHUNK_BYTES_MAX = 256 * 1024 * 1024;
+/** How often a leader looks whether it may raise the cluster's apply version (and members log it). */
+const APPLY_VERSION_CHECK_MS = 100;
 
 export function storageLimitsOf(config: NodeConfig): StorageLimits {
   const { limits } = config;
@@ -111,6 +116,10 @@ class Node implements RunningNode {
   });
   clientPort = 0;
   peerPort = 0;
+  readonly applyVersions: ApplyVersions;
+  /** A leader's write that raises the cluster's apply version is on its way. */
+  private raisingApplyVersion = false;
+  private loggedClusterVersion = 0;
 
   constructor(
     readonly config: NodeConfig,
@@ -120,6 +129,7 @@ class Node implements RunningNode {
     readonly storageLimits: StorageLimits,
   ) {
     this.dialCredentials = dialCredentials(config.tls);
+    this.applyVersions = new ApplyVersions(config.id, sm.applyVersionMax);
     this.clientServer = new grpc.Server(this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)));
     this.peerServer = new grpc.Server(this.serverOptions(256 * 1024 * 1024));
     // The shared generator derives its whole state from a 32-bit seed, so 4 random bytes suffice.
@@ -160,6 +170,8 @@ class Node implements RunningNode {
     this.metrics.countPendingReadsWith(() => this.driver.pendingReads);
     this.metrics.countStoreBytesWith(() => this.sm.keyValueBytes);
     this.metrics.storeBytesMax.set(config.limits.storeBytesMax);
+    this.metrics.countClusterVersionWith(() => this.sm.clusterVersion);
+    this.metrics.applyVersionMax.set(sm.applyVersionMax);
     this.transport = new Transport({
       selfId: config.id,
       clusterId: config.clusterId,
@@ -167,6 +179,7 @@ class Node implements RunningNode {
       dialCredentials: this.dialCredentials,
       logger,
       peerQueueMessagesMax: config.limits.peerQueueMessagesMax,
+      applyVersion: sm.applyVersionMax,
       addressOf: (id) => config.peerDial.get(id) ?? this.member(id)?.peerAddress,
       handlers: {
         deliver: (messages: Message[]) => this.driver.deliver(messages),
@@ -175,6 +188,7 @@ class Node implements RunningNode {
         readSnapshot: () => this.readSnapshot(),
         receiveSnapshot: (message, chunks) => this.receiveSnapshot(message, chunks),
         queueDepthChanged: (to, depth) => this.metrics.peerQueueDepth.set({ peer: String(to) }, depth),
+        heardApplyVersion: (from, version) => this.applyVersions.heardFrom(from, version),
       },
     });
     this.driver.setSender(this.transport);
@@ -193,6 +207,7 @@ class Node implements RunningNode {
       forwarder: this.forwarder,
       clientAddressOf: (id) => this.member(id)?.clientAddress ?? '',
       isStopping: () => this.stopping,
+      applyVersion: () => this.applyVersionToStamp(),
     });
     this.cluster = new ClusterService({
       selfId: config.id,
@@ -211,7 +226,37 @@ class Node implements RunningNode {
       backupsMax: config.limits.backupsMax,
       storeBytes: () => this.sm.keyValueBytes,
       storeBytesMax: config.limits.storeBytesMax,
+      applyVersionMax: sm.applyVersionMax,
+      clusterVersion: () => this.sm.clusterVersion,
     });
+  }
+
+  private applyVersionToStamp(): number {
+    return this.applyVersions.stamp(this.knownIds, this.sm.clusterVersion);
+  }
+
+  /**
+   * Logs a change of the cluster's apply version; a leader that may stamp a newer one than the
+   * state's (every member now runs a release that implements it) proposes a write that changes
+   * nothing but carries the stamp, so the cluster moves to it without waiting for client writes.
+   */
+  private followApplyVersion(): void {
+    const current = this.sm.clusterVersion;
+    if (current !== this.loggedClusterVersion) {
+      this.logger.info({ clusterVersion: current, applyVersionMax: this.sm.applyVersionMax }, 'cluster apply version');
+      this.loggedClusterVersion = current;
+    }
+    if (this.driver.role !== 'leader' || this.raisingApplyVersion || this.stopping) return;
+    const applyVersion = this.applyVersionToStamp();
+    if (applyVersion <= current) return;
+    const marker = encodeCommand({ operation: { type: 'txn', compare: [], success: [], failure: [] }, proposedAtMs: Date.now(), applyVersion });
+    this.raisingApplyVersion = true;
+    this.driver
+      .propose(marker, Date.now() + this.config.limits.requestTimeoutMs)
+      .catch((error: unknown) => this.logger.debug({ error: (error as Error).message, applyVersion }, 'raising the apply version failed; will retry'))
+      .finally(() => {
+        this.raisingApplyVersion = false;
+      });
   }
 
   /**
@@ -246,6 +291,7 @@ class Node implements RunningNode {
     for (const id of this.knownIds) {
       if (current.has(id)) continue;
       if (id !== this.config.id) this.transport.dropPeer(id);
+      this.applyVersions.forget(id);
     }
     this.knownIds = current;
     this.logger.info({ members: this.members().map((m) => `${m.id}${m.learner ? '(learner)' : ''}`) }, 'membership changed');
@@ -282,8 +328,14 @@ class Node implements RunningNode {
       return;
     }
     await this.driver.runExclusive(async () => {
-      const meta = await this.sm.restoreSnapshot(chunks);
-      this.logger.info({ index, restoredIndex: meta.appliedIndex, from: message.from }, 'state restored from a snapshot');
+      try {
+        const meta = await this.sm.restoreSnapshot(chunks);
+        this.logger.info({ index, restoredIndex: meta.appliedIndex, from: message.from }, 'state restored from a snapshot');
+      } catch (error) {
+        // This release cannot go on from the leader's state: waiting would not help.
+        if (error instanceof ApplyVersionError) this.fatal(error);
+        throw error;
+      }
     });
     this.membershipChanged();
   }
@@ -330,12 +382,17 @@ class Node implements RunningNode {
   private startTicking(): void {
     const { tickMs, electionTicks } = this.config;
     let last = performance.now();
+    let lastVersionCheck = last;
     this.ticker = setInterval(() => {
       const now = performance.now();
       const elapsed = Math.floor((now - last) / tickMs);
       if (elapsed < 1) return;
       last += elapsed * tickMs;
       this.driver.tick(Math.min(elapsed, electionTicks));
+      if (now - lastVersionCheck >= APPLY_VERSION_CHECK_MS) {
+        lastVersionCheck = now;
+        this.followApplyVersion();
+      }
     }, tickMs);
   }
 
@@ -477,7 +534,9 @@ async function prepareData(config: NodeConfig, log: LevelLogStorage, sm: KvState
 export async function startNode(config: NodeConfig, logger?: Logger): Promise<RunningNode> {
   const log0 = logger ?? pino({ level: config.logLevel, base: { node: config.id, name: config.name } });
   const failpoints = config.failpoints;
-  if (failpoints.fsyncDelayMs > 0 || failpoints.fsyncFail || failpoints.diskFull) log0.warn({ failpoints }, 'failpoints active');
+  if (failpoints.fsyncDelayMs > 0 || failpoints.fsyncFail || failpoints.diskFull || failpoints.applyVersionMax > 0) {
+    log0.warn({ failpoints }, 'failpoints active');
+  }
   mkdirSync(config.dataDir, { recursive: true });
   const storageLimits = storageLimitsOf(config);
   const storageLogger = log0.child({ component: 'storage' });
@@ -493,6 +552,7 @@ export async function startNode(config: NodeConfig, logger?: Logger): Promise<Ru
       limits: storageLimits,
       sessions: { sessionIdleMsMax: config.limits.sessionTtlMs, sessionsMax: config.limits.sessionsMax, answersPerSessionMax: config.limits.sessionAnswersMax },
       snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
+      ...(failpoints.applyVersionMax > 0 ? { applyVersionMax: failpoints.applyVersionMax } : {}),
       logger: storageLogger,
     });
     await prepareData(config, log, sm, log0);

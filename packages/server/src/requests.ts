@@ -82,6 +82,8 @@ export interface RequestHost {
   /** The client address of a member, '' if unknown. */
   clientAddressOf(id: number): string;
   isStopping(): boolean;
+  /** The apply version to stamp on a write proposed now (see ApplyVersions.stamp). */
+  applyVersion(): number;
 }
 
 export function opOfBatch(request: BatchRequest): KvOp {
@@ -206,7 +208,7 @@ export class RequestPath {
   // ---- writes ----
 
   private async write(op: KvOp, context: RequestContext): Promise<KvResult> {
-    const command = toCommand(op, { storeBytesMax: this.host.limits.storeBytesMax });
+    const command = toCommand(op, { storeBytesMax: this.host.limits.storeBytesMax, applyVersion: this.host.applyVersion() });
     let data: Uint8Array;
     try {
       data = validateCommand(command, this.host.storageLimits);
@@ -347,8 +349,11 @@ function compareOf(c: WireCompare): Compare {
   return { key: c.key, target, operator, ...(target === 'value' ? { value: c.value } : { number: c.number }) };
 }
 
-/** The command a leader proposes for a write, stamped with its store quota (see KvCommand.storeBytesMax). */
-export function toCommand(op: KvOp, stamp: { storeBytesMax: number }): KvCommand {
+/**
+ * The command a leader proposes for a write, stamped with its store quota and the apply version
+ * every member implements (see KvCommand.storeBytesMax and applyVersion).
+ */
+export function toCommand(op: KvOp, stamp: { storeBytesMax: number; applyVersion: number }): KvCommand {
   let operation: KvOperation;
   let session: Session | null;
   switch (op.op) {
@@ -373,7 +378,13 @@ export function toCommand(op: KvOp, stamp: { storeBytesMax: number }): KvCommand
       throw new InternalError(`${op.op} is not a write`);
   }
   const s = sessionOf(session);
-  return { operation, ...(s ? { session: s } : {}), proposedAtMs: Date.now(), storeBytesMax: stamp.storeBytesMax };
+  return {
+    operation,
+    ...(s ? { session: s } : {}),
+    proposedAtMs: Date.now(),
+    storeBytesMax: stamp.storeBytesMax,
+    applyVersion: stamp.applyVersion,
+  };
 }
 
 function wireKv(kv: StoredKeyValue | undefined): KeyValue | null {

@@ -58,6 +58,8 @@ export interface TransportHandlers {
   /** Stage the received snapshot; resolves once `message` may be stepped into the core. */
   receiveSnapshot(message: Message, chunks: AsyncIterable<Uint8Array>): Promise<void>;
   queueDepthChanged?(to: NodeId, depth: number): void;
+  /** A peer's batches say its release implements apply versions up to `version` (0: 1). */
+  heardApplyVersion?(from: NodeId, version: number): void;
 }
 
 export interface TransportOptions {
@@ -68,6 +70,8 @@ export interface TransportOptions {
   readonly dialCredentials: grpc.ChannelCredentials;
   readonly logger: Logger;
   readonly peerQueueMessagesMax: number;
+  /** The newest apply version this member's release implements, sent with every batch. */
+  readonly applyVersion: number;
   /** Where to dial a peer (dial override, or its advertised peer address); undefined if unknown. */
   readonly addressOf: (id: NodeId) => string | undefined;
   readonly handlers: TransportHandlers;
@@ -128,6 +132,7 @@ class PeerLink {
       from: this.options.selfId,
       to: this.peerId,
       messages: encodeMessages(messages),
+      applyVersion: this.options.applyVersion,
     };
     if (!stream.write(batch)) {
       this.waitingForDrain = true;
@@ -304,6 +309,7 @@ export class Transport {
   private handleStream(call: grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>): void {
     this.inbound.add(call);
     let batches = 0;
+    let applyVersion = -1;
     call.on('data', (batch: RaftBatch__Output) => {
       const refusal = this.refusal(batch);
       if (refusal !== '') {
@@ -312,6 +318,10 @@ export class Transport {
         return;
       }
       batches += 1;
+      if (batch.applyVersion !== applyVersion) {
+        applyVersion = batch.applyVersion;
+        this.options.handlers.heardApplyVersion?.(batch.from, applyVersion);
+      }
       let messages: Message[];
       try {
         messages = decodeMessages(batch.messages);

@@ -159,6 +159,8 @@ describe('the Backup call', () => {
       backupsMax: 1,
       storeBytes: () => 0,
       storeBytesMax: 0,
+      applyVersionMax: 2,
+      clusterVersion: () => 2,
     });
   }
 

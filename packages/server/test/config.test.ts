@@ -26,7 +26,7 @@ describe('node configuration', () => {
     expect(config.initialCluster).toEqual([
       { id: 1, name: 'node-1', region: 'local', peerAddress: config.peerListen, clientAddress: config.clientListen },
     ]);
-    expect(config.failpoints).toEqual({ fsyncDelayMs: 0, fsyncFail: false, diskFull: false });
+    expect(config.failpoints).toEqual({ fsyncDelayMs: 0, fsyncFail: false, diskFull: false, applyVersionMax: 0 });
   });
 
   it('parses the initial cluster, dial overrides and failpoints', () => {
@@ -38,7 +38,7 @@ describe('node configuration', () => {
         '--peer-dial',
         '2=127.0.0.1:9002',
         '--failpoints',
-        'fsync-delay-ms=50,disk-full',
+        'fsync-delay-ms=50,disk-full,apply-version-max=1',
       ],
       {},
     );
@@ -47,7 +47,7 @@ describe('node configuration', () => {
       [2, 'b', 'us'],
     ]);
     expect(config.peerDial.get(2)).toBe('127.0.0.1:9002');
-    expect(config.failpoints).toEqual({ fsyncDelayMs: 50, fsyncFail: false, diskFull: true });
+    expect(config.failpoints).toEqual({ fsyncDelayMs: 50, fsyncFail: false, diskFull: true, applyVersionMax: 1 });
   });
 
   it('takes flags over environment over file', () => {
@@ -107,6 +107,8 @@ describe('node configuration', () => {
     expect(refusal([...base, '--initial-cluster', '1=a/eu/127.0.0.1:7101']).setting).toBe('initialCluster');
     expect(refusal([...base, '--initial-cluster', '1=a//h:1/h:2,1=b//h:3/h:4']).message).toMatch(/appears twice/);
     expect(refusal([...base, '--failpoints', 'fsync-never']).setting).toBe('failpoints');
+    // An apply version this release does not know is refused, not acted as.
+    expect(refusal([...base, '--failpoints', 'apply-version-max=99']).message).toMatch(/above the maximum 2/);
     expect(refusal([...base, '--log-level', 'loud']).setting).toBe('logLevel');
     expect(refusal([...base, '--no-such-flag']).setting).toBe('flags');
   });

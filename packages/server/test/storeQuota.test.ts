@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APPLY_VERSION_QUOTA } from '@holdfast/storage';
 import { LocalCluster } from '../src/localCluster.js';
 import { bytes, type CallError, call, closeClients, get, metricValue, moveLeadership, tempDir } from './helpers.js';
 
@@ -34,6 +35,7 @@ describe('the store quota', () => {
       extraArgs: (id) => ['--store-bytes-max', id === 1 ? '100' : '1000'],
     });
     await moveLeadership(cluster, 1);
+    await cluster.waitForClusterVersion(APPLY_VERSION_QUOTA);
   }, 60_000);
 
   afterAll(async () => {

@@ -16,12 +16,15 @@ function heartbeat(from: number, to: number, commit: number): Message {
   return newMessage({ type: 'heartbeat', from, to, term: 3, commit });
 }
 
-function recordingHandlers(): TransportHandlers & { delivered: Message[]; unreachable: number[] } {
+function recordingHandlers(): TransportHandlers & { delivered: Message[]; unreachable: number[]; heard: [number, number][] } {
   const delivered: Message[] = [];
   const unreachable: number[] = [];
+  const heard: [number, number][] = [];
   return {
     delivered,
     unreachable,
+    heard,
+    heardApplyVersion: (from, version) => heard.push([from, version]),
     deliver: (messages) => delivered.push(...messages),
     reportUnreachable: (id) => unreachable.push(id),
     reportSnapshot: () => {},
@@ -58,6 +61,7 @@ describe('peer transport', () => {
       dialCredentials: grpc.credentials.createInsecure(),
       logger,
       peerQueueMessagesMax: 1000,
+      applyVersion: 2,
       addressOf: () => undefined,
       handlers: receiver,
     });
@@ -74,6 +78,7 @@ describe('peer transport', () => {
       dialCredentials: grpc.credentials.createInsecure(),
       logger,
       peerQueueMessagesMax: 1000,
+      applyVersion: 2,
       addressOf: () => `127.0.0.1:${port}`,
       handlers: sender,
     });
@@ -84,6 +89,7 @@ describe('peer transport', () => {
       dialCredentials: grpc.credentials.createInsecure(),
       logger,
       peerQueueMessagesMax: 1000,
+      applyVersion: 2,
       addressOf: () => `127.0.0.1:${port}`,
       handlers: recordingHandlers(),
     });
@@ -99,6 +105,8 @@ describe('peer transport', () => {
     while (receiver.delivered.length < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 100));
     expect(receiver.delivered.map((m) => m.commit)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    // Every batch carries the sender's apply version; the receiver hears of it once per stream.
+    expect(receiver.heard).toEqual([[1, 2]]);
   });
 
   it('bounds the queue to an unreachable peer and reports it unreachable', async () => {
@@ -111,6 +119,7 @@ describe('peer transport', () => {
       dialCredentials: grpc.credentials.createInsecure(),
       logger,
       peerQueueMessagesMax: 16,
+      applyVersion: 2,
       addressOf: () => `127.0.0.1:${port}`,
       handlers,
     });

@@ -25,6 +25,13 @@ export interface MemberStatus {
    */
   'storeBytes'?: (number | string | Long);
   'storeBytesMax'?: (number | string | Long);
+  /**
+   * The newest apply version the member's release implements, and the version its state was
+   * applied at (the cluster's, as of its applied index). A leader stamps writes with a newer
+   * version only once every member implements it (docs/operations.md, Upgrading).
+   */
+  'applyVersionMax'?: (number);
+  'clusterVersion'?: (number);
 }
 
 export interface MemberStatus__Output {
@@ -48,4 +55,11 @@ export interface MemberStatus__Output {
    */
   'storeBytes': (number);
   'storeBytesMax': (number);
+  /**
+   * The newest apply version the member's release implements, and the version its state was
+   * applied at (the cluster's, as of its applied index). A leader stamps writes with a newer
+   * version only once every member implements it (docs/operations.md, Upgrading).
+   */
+  'applyVersionMax': (number);
+  'clusterVersion': (number);
 }

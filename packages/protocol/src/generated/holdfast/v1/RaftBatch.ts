@@ -10,6 +10,12 @@ export interface RaftBatch {
    * msgpackr-encoded array of Message.
    */
   'messages'?: (Buffer | Uint8Array | string);
+  /**
+   * The newest apply version the sender's release implements; 0 (absent) from a release before
+   * versions existed, which implements version 1. A leader stamps a version on writes only
+   * once every member has sent it.
+   */
+  'applyVersion'?: (number);
 }
 
 export interface RaftBatch__Output {
@@ -20,4 +26,10 @@ export interface RaftBatch__Output {
    * msgpackr-encoded array of Message.
    */
   'messages': (Buffer);
+  /**
+   * The newest apply version the sender's release implements; 0 (absent) from a release before
+   * versions existed, which implements version 1. A leader stamps a version on writes only
+   * once every member has sent it.
+   */
+  'applyVersion': (number);
 }
