@@ -1,6 +1,8 @@
-/** Prometheus metrics (prom-client) and the HTTP endpoint that serves them. */
-import { createServer, type Server } from 'node:http';
+/** Prometheus metrics (prom-client) and the HTTP(S) endpoint that serves them. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TlsMaterial } from './tls.js';
 
 const ROLES = ['follower', 'preCandidate', 'candidate', 'leader'] as const;
 
@@ -121,11 +123,11 @@ export class NodeMetrics {
   }
 }
 
-export function serveMetrics(metrics: NodeMetrics, address: string): Promise<Server> {
+export function serveMetrics(metrics: NodeMetrics, address: string, tls: TlsMaterial | undefined): Promise<Server> {
   const colon = address.lastIndexOf(':');
   const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
   const port = Number(address.slice(colon + 1));
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
     if (request.url !== '/metrics') {
       response.writeHead(404).end();
       return;
@@ -134,7 +136,13 @@ export function serveMetrics(metrics: NodeMetrics, address: string): Promise<Ser
       (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
       (error: unknown) => response.writeHead(500).end(String(error)),
     );
-  });
+  };
+  // With TLS, the metrics port is HTTPS with the node's certificate, and asks scrapers for a
+  // certificate the cluster CA signed exactly when clients must show one (--tls-client-auth).
+  const server: Server =
+    tls === undefined
+      ? createServer(handle)
+      : createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.clientAuth, rejectUnauthorized: tls.clientAuth }, handle);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

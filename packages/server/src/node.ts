@@ -364,7 +364,7 @@ class Node implements RunningNode {
       config.clientListen,
       serverCredentials(config.tls, { requireClientCert: config.tls?.clientAuth ?? false }),
     );
-    if (config.metricsListen !== '') this.metricsServer = await serveMetrics(this.metrics, config.metricsListen);
+    if (config.metricsListen !== '') this.metricsServer = await serveMetrics(this.metrics, config.metricsListen, config.tls);
     this.metrics.appliedIndex.set(this.sm.appliedIndex);
     this.knownIds = new Set(this.members().map((m) => m.id));
     this.startTicking();
