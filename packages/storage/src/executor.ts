@@ -49,14 +49,26 @@ export class WriteSet {
   private readonly undo = new Map<string, PendingWrite | undefined>();
   private undoOpen = false;
   private bytesDeltaBeforeUndo = 0;
+  /**
+   * Every write in the order made, when asked for (the state machine has change listeners): a
+   * key written twice in one batch appears twice. Writes taken back by rollbackUndo are dropped.
+   */
+  readonly changes: PendingWrite[] | undefined;
+  private changesBeforeUndo = 0;
 
-  constructor(private readonly reader: StoredReader) {}
+  constructor(
+    private readonly reader: StoredReader,
+    options: { recordChanges?: boolean } = {},
+  ) {
+    this.changes = options.recordChanges === true ? [] : undefined;
+  }
 
   /** Opens an undo scope: rollbackUndo() takes back every write made from here on. */
   beginUndo(): void {
     assert(!this.undoOpen, 'an undo scope began while another is open');
     this.undoOpen = true;
     this.bytesDeltaBeforeUndo = this.bytesDelta;
+    this.changesBeforeUndo = this.changes?.length ?? 0;
   }
 
   /** Keeps the writes of the open undo scope. */
@@ -74,6 +86,7 @@ export class WriteSet {
       else this.writes.set(id, before);
     }
     this.bytesDelta = this.bytesDeltaBeforeUndo;
+    if (this.changes !== undefined) this.changes.length = this.changesBeforeUndo;
     this.undo.clear();
     this.undoOpen = false;
   }
@@ -129,7 +142,9 @@ export class WriteSet {
     const before = this.heldBytes(id, key);
     this.bytesDelta += (stored === undefined ? 0 : key.byteLength + stored.value.byteLength) - before;
     if (this.undoOpen && !this.undo.has(id)) this.undo.set(id, this.writes.get(id));
-    this.writes.set(id, { key, stored });
+    const write = { key, stored };
+    this.writes.set(id, write);
+    this.changes?.push(write);
   }
 
   /** Bytes the key and its value take in the state as this batch has it so far (0 if absent). */

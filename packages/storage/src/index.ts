@@ -72,6 +72,8 @@ export { type BackupSummary, inspectBackupFile, readBackupFile } from './backup-
 export { LevelLogStorage, type LogBootstrap, type LogSave, type LogStoreOptions } from './log-store.js';
 export {
   type ApplyHooks,
+  type ChangeListener,
+  type KeyChange,
   KvStateMachine,
   type RangeRequest,
   type SnapshotReader,

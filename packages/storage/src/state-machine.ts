@@ -171,6 +171,26 @@ interface ApplyBatch {
   sessionsChanging: boolean;
   readonly writeSet: WriteSet;
   readonly sessionWrites: Map<string, SessionRecord | undefined>;
+  /** The batch's changes to keys in revision order, when there are change listeners. */
+  readonly changes: KeyChange[];
+}
+
+/** One change to a key, as a watcher sees it. */
+export interface KeyChange {
+  readonly type: 'put' | 'delete';
+  /**
+   * The key after the change. For a delete: the key, an empty value, createRevision and version
+   * 0, and modRevision the revision of the delete.
+   */
+  readonly kv: KeyValue;
+}
+
+/** Told of every change apply makes, after it is written (KvStateMachine.watchChanges). */
+export interface ChangeListener {
+  /** The changes of one apply batch, in revision order; `revision` is the store's after it. */
+  changed(changes: readonly KeyChange[], revision: number): void;
+  /** The whole state was replaced (a snapshot restored) at `revision`: changes before it are gone. */
+  restored(revision: number): void;
 }
 
 /**
@@ -199,6 +219,7 @@ export class KvStateMachine {
   private failure: unknown;
   /** Equal to LevelDB for every key it holds, as of the last finished apply (see KeyMetaCache). */
   private readonly keyMetaCache: KeyMetaCache;
+  private readonly changeListeners = new Set<ChangeListener>();
 
   private constructor(
     private db: Database,
@@ -253,6 +274,16 @@ export class KvStateMachine {
   /** The newest apply version this member applies. */
   get applyVersionMax(): number {
     return this.options.applyVersionMax;
+  }
+
+  /**
+   * Tells `listener` of every change to keys from the next apply on, once its batch is written
+   * (readers see it by then), and of restores. Returns the function that stops it. While no
+   * listener is registered apply records nothing.
+   */
+  watchChanges(listener: ChangeListener): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /** The store revision: the revision of the last write. */
@@ -443,6 +474,8 @@ export class KvStateMachine {
         if (!reopened.hasUserKeys) this.keyMetaCache.markStoreEmpty();
         assert(this.meta.appliedIndex === meta.appliedIndex, `restored ${this.meta.appliedIndex}, expected ${meta.appliedIndex}`);
         this.options.logger.info({ path: this.path, appliedIndex: meta.appliedIndex, revision: meta.revision }, what);
+        const revision = this.meta.revision;
+        this.tellListeners((listener) => listener.restored(revision));
         return publicMeta(meta);
       } catch (error) {
         this.failure = error;
@@ -508,12 +541,16 @@ export class KvStateMachine {
     const batch: ApplyBatch = {
       meta: { ...this.meta },
       sessionsChanging: false,
-      writeSet: new WriteSet({
-        readStored: (key) => this.readStored(key),
-        readStoredMany: (keys) => this.readStoredMany(keys),
-        cachedMeta: (id) => this.keyMetaCache.lookup(id),
-      }),
+      writeSet: new WriteSet(
+        {
+          readStored: (key) => this.readStored(key),
+          readStoredMany: (keys) => this.readStoredMany(keys),
+          cachedMeta: (id) => this.keyMetaCache.lookup(id),
+        },
+        { recordChanges: this.changeListeners.size > 0 },
+      ),
       sessionWrites: new Map(),
+      changes: [],
     };
     try {
       const results = await this.applyAndWrite(pending, batch, hooks);
@@ -544,7 +581,19 @@ export class KvStateMachine {
     await this.writeBatch(operations, { sync: this.options.applySync });
     this.rememberKeyMeta(batch.writeSet);
     this.meta = batch.meta;
+    if (batch.changes.length > 0) this.tellListeners((listener) => listener.changed(batch.changes, batch.meta.revision));
     return results;
+  }
+
+  private tellListeners(tell: (listener: ChangeListener) => void): void {
+    for (const listener of this.changeListeners) {
+      try {
+        tell(listener);
+      } catch (error) {
+        // The batch is written: a listener's bug must not look like a failed apply.
+        this.options.logger.warn({ error: String(error) }, 'a change listener threw');
+      }
+    }
   }
 
   /** After the batch is written: what it read and wrote is now LevelDB's state of those keys. */
@@ -625,6 +674,7 @@ export class KvStateMachine {
     const { writeSet, meta } = batch;
     const quota = version >= APPLY_VERSION_QUOTA ? command.storeBytesMax : undefined;
     const bytesBefore = writeSet.bytesDelta;
+    const changesBefore = writeSet.changes?.length ?? 0;
     if (quota !== undefined) writeSet.beginUndo();
     const { outcome, changed } = await executeOperation(command.operation, { writeSet, revision: meta.revision });
     const growth = writeSet.bytesDelta - bytesBefore;
@@ -637,7 +687,10 @@ export class KvStateMachine {
     }
     meta.keyValueBytes += growth;
     if (meta.keyValueBytes < 0) assert(false, `bytes of keys and values held went below zero (${meta.keyValueBytes})`);
-    if (changed) meta.revision += 1;
+    if (changed) {
+      meta.revision += 1;
+      if (writeSet.changes !== undefined) collectChanges(writeSet.changes, changesBefore, meta.revision, batch.changes);
+    }
     return outcome;
   }
 
@@ -780,6 +833,23 @@ export function changeMembership(
  * revisions and session expiry continue from the backup, and memberIdMax kept so no new member
  * gets the id of one whose data might still be around.
  */
+/** The writes of one command (from `start` on) as the changes a watcher sees, all at `revision`. */
+function collectChanges(
+  writes: readonly { key: Uint8Array; stored: StoredValue | undefined }[],
+  start: number,
+  revision: number,
+  into: KeyChange[],
+): void {
+  for (let i = start; i < writes.length; i++) {
+    const { key, stored } = writes[i]!;
+    into.push(
+      stored === undefined
+        ? { type: 'delete', kv: { key, value: new Uint8Array(0), createRevision: 0, modRevision: revision, version: 0 } }
+        : { type: 'put', kv: toKeyValue(key, stored, { keysOnly: false }) },
+    );
+  }
+}
+
 function asNewClusterMeta(meta: StateMeta): StateMeta {
   return { ...meta, appliedIndex: 0, appliedTerm: 0, confState: { voters: [], learners: [] }, members: [] };
 }
