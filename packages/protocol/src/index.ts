@@ -90,6 +90,7 @@ export const ERROR_KIND_STATUS = {
   'invalid-argument': grpc.status.INVALID_ARGUMENT,
   overloaded: grpc.status.RESOURCE_EXHAUSTED,
   'quota-exceeded': grpc.status.RESOURCE_EXHAUSTED,
+  compacted: grpc.status.OUT_OF_RANGE,
   timeout: grpc.status.DEADLINE_EXCEEDED,
   stopping: grpc.status.UNAVAILABLE,
   internal: grpc.status.INTERNAL,

@@ -49,6 +49,15 @@ export interface NodeLimits {
   readonly requestTimeoutMs: number;
   readonly shutdownWaitMs: number;
   readonly backupsMax: number;
+  /** Watches open on this node at once. */
+  readonly watchersMax: number;
+  /** Changes kept (count and key + value bytes) for watches that start in the past or resume. */
+  readonly watchHistoryEventsMax: number;
+  readonly watchHistoryBytesMax: number;
+  /** Responses waiting for one slow watcher before it is cut off (it may resume). */
+  readonly watchQueueMessagesMax: number;
+  /** An idle watch gets a progress response this often (and the SDK takes silence as a dead link). */
+  readonly watchProgressMs: number;
 }
 
 export interface Failpoints {
@@ -173,6 +182,11 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'requestTimeoutMs', kind: 'int', fallback: 5000, min: 10, max: 600_000, help: 'default request deadline' },
   { key: 'shutdownWaitMs', kind: 'int', fallback: 3000, min: 0, max: 600_000, help: 'wait for in-flight on SIGTERM' },
   { key: 'backupsMax', kind: 'int', fallback: 2, min: 1, max: 64, help: 'backups streaming from this node at once' },
+  { key: 'watchersMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'watches open on this node at once' },
+  { key: 'watchHistoryEventsMax', kind: 'int', fallback: 100_000, min: 1, max: 100_000_000, help: 'changes kept for watches that start in the past or resume' },
+  { key: 'watchHistoryBytesMax', kind: 'int', fallback: 64 * MiB, min: 1024, max: 64 * GiB, help: 'key and value bytes of the changes kept for watches' },
+  { key: 'watchQueueMessagesMax', kind: 'int', fallback: 1024, min: 1, max: 1_000_000, help: 'responses waiting for one slow watcher before it is cut off' },
+  { key: 'watchProgressMs', kind: 'int', fallback: 5000, min: 10, max: 600_000, help: 'an idle watch gets a progress response this often' },
   { key: 'restoreBackup', kind: 'string', fallback: '', help: 'seed an EMPTY data dir from a backup file (a new one-member cluster)' },
   { key: 'logLevel', kind: 'string', fallback: 'info', help: 'trace|debug|info|warn|error|fatal|silent' },
   { key: 'failpoints', kind: 'string', fallback: '', help: 'fsync-delay-ms=N,fsync-fail,disk-full,apply-version-max=N (fault and upgrade tests)' },
@@ -403,6 +417,11 @@ function buildLimits(r: Resolved): NodeLimits {
     requestTimeoutMs: n('requestTimeoutMs'),
     shutdownWaitMs: n('shutdownWaitMs'),
     backupsMax: n('backupsMax'),
+    watchersMax: n('watchersMax'),
+    watchHistoryEventsMax: n('watchHistoryEventsMax'),
+    watchHistoryBytesMax: n('watchHistoryBytesMax'),
+    watchQueueMessagesMax: n('watchQueueMessagesMax'),
+    watchProgressMs: n('watchProgressMs'),
   };
 }
 

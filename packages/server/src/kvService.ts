@@ -10,8 +10,11 @@ import {
   type BatchResponses,
   FrameOutbox,
   responseBytes,
+  type WatchRequest__Output,
+  type WatchResponse,
 } from '@holdfast/protocol';
 import { type KvOp, type KvResult, opOfBatch, type RequestContext, type RequestPath } from './requests.js';
+import type { WatchHub } from './watch.js';
 
 export interface KvServiceOptions {
   readonly path: RequestPath;
@@ -23,6 +26,7 @@ export interface KvServiceOptions {
   readonly inflightMax: number;
   /** Requests in one Batch stream message at most. */
   readonly batchMessageRequestsMax: number;
+  readonly watches: WatchHub;
 }
 
 /** What every server call offers (grpc-js does not export its ServerSurfaceCall type). */
@@ -147,5 +151,6 @@ export function kvServiceImplementation(options: KvServiceOptions): grpc.Untyped
     Range: unary(options, 'range'),
     Txn: unary(options, 'txn'),
     Batch: (call: grpc.ServerDuplexStream<BatchRequests, BatchResponses>) => handleBatch(options, call),
+    Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, WatchResponse>) => options.watches.open(call),
   };
 }

@@ -46,6 +46,7 @@ import { loadProtos, type Protos } from '@holdfast/protocol';
 import { RequestPath } from './requests.js';
 import { dialCredentials, serverCredentials } from './tls.js';
 import { Transport } from './transport.js';
+import { WatchHub } from './watch.js';
 
 const KV_SERVICE = 'holdfast.v1.KV';
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
@@ -117,6 +118,8 @@ class Node implements RunningNode {
   clientPort = 0;
   peerPort = 0;
   readonly applyVersions: ApplyVersions;
+  readonly watches: WatchHub;
+  private stopWatching: () => void = () => {};
   /** A leader's write that raises the cluster's apply version is on its way. */
   private raisingApplyVersion = false;
   private loggedClusterVersion = 0;
@@ -209,6 +212,14 @@ class Node implements RunningNode {
       isStopping: () => this.stopping,
       applyVersion: () => this.applyVersionToStamp(),
     });
+    this.watches = new WatchHub({
+      limits: config.limits,
+      revision: sm.revision,
+      header: () => this.requestPath.header(),
+      isStopping: () => this.stopping,
+      logger,
+    });
+    this.stopWatching = sm.watchChanges(this.watches);
     this.cluster = new ClusterService({
       selfId: config.id,
       protos: this.protos,
@@ -351,6 +362,7 @@ class Node implements RunningNode {
         inflight: this.inflight,
         inflightMax: config.limits.pendingProposalsMax + config.limits.pendingReadsMax,
         batchMessageRequestsMax: config.limits.batchMessageRequestsMax,
+        watches: this.watches,
       }),
     );
     this.clientServer.addService(this.protos.cluster, this.cluster.implementation());
@@ -436,6 +448,9 @@ class Node implements RunningNode {
     clearInterval(this.ticker);
     this.stopping = true;
     this.setHealth(false);
+    // Watches never finish on their own: end them, so their clients resume on another member.
+    this.stopWatching();
+    this.watches.close();
     const deadline = Date.now() + this.config.limits.shutdownWaitMs;
     while ((this.inflight.count > 0 || this.driver.pendingProposalCount > 0) && Date.now() < deadline) await sleep(5);
     await new Promise<void>((resolve) => {

@@ -45,3 +45,6 @@ export * from './holdfast/v1/TxnOp.js';
 export * from './holdfast/v1/TxnOpResult.js';
 export * from './holdfast/v1/TxnRequest.js';
 export * from './holdfast/v1/TxnResponse.js';
+export * from './holdfast/v1/WatchEvent.js';
+export * from './holdfast/v1/WatchRequest.js';
+export * from './holdfast/v1/WatchResponse.js';

@@ -41,6 +41,9 @@ import type { TxnOp as _holdfast_v1_TxnOp, TxnOp__Output as _holdfast_v1_TxnOp__
 import type { TxnOpResult as _holdfast_v1_TxnOpResult, TxnOpResult__Output as _holdfast_v1_TxnOpResult__Output } from './holdfast/v1/TxnOpResult.js';
 import type { TxnRequest as _holdfast_v1_TxnRequest, TxnRequest__Output as _holdfast_v1_TxnRequest__Output } from './holdfast/v1/TxnRequest.js';
 import type { TxnResponse as _holdfast_v1_TxnResponse, TxnResponse__Output as _holdfast_v1_TxnResponse__Output } from './holdfast/v1/TxnResponse.js';
+import type { WatchEvent as _holdfast_v1_WatchEvent, WatchEvent__Output as _holdfast_v1_WatchEvent__Output } from './holdfast/v1/WatchEvent.js';
+import type { WatchRequest as _holdfast_v1_WatchRequest, WatchRequest__Output as _holdfast_v1_WatchRequest__Output } from './holdfast/v1/WatchRequest.js';
+import type { WatchResponse as _holdfast_v1_WatchResponse, WatchResponse__Output as _holdfast_v1_WatchResponse__Output } from './holdfast/v1/WatchResponse.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -90,6 +93,9 @@ export interface ProtoGrpcType {
       TxnOpResult: MessageTypeDefinition<_holdfast_v1_TxnOpResult, _holdfast_v1_TxnOpResult__Output>
       TxnRequest: MessageTypeDefinition<_holdfast_v1_TxnRequest, _holdfast_v1_TxnRequest__Output>
       TxnResponse: MessageTypeDefinition<_holdfast_v1_TxnResponse, _holdfast_v1_TxnResponse__Output>
+      WatchEvent: MessageTypeDefinition<_holdfast_v1_WatchEvent, _holdfast_v1_WatchEvent__Output>
+      WatchRequest: MessageTypeDefinition<_holdfast_v1_WatchRequest, _holdfast_v1_WatchRequest__Output>
+      WatchResponse: MessageTypeDefinition<_holdfast_v1_WatchResponse, _holdfast_v1_WatchResponse__Output>
     }
   }
 }

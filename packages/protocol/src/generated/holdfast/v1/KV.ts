@@ -14,6 +14,8 @@ import type { RangeRequest as _holdfast_v1_RangeRequest, RangeRequest__Output as
 import type { RangeResponse as _holdfast_v1_RangeResponse, RangeResponse__Output as _holdfast_v1_RangeResponse__Output } from '../../holdfast/v1/RangeResponse.js';
 import type { TxnRequest as _holdfast_v1_TxnRequest, TxnRequest__Output as _holdfast_v1_TxnRequest__Output } from '../../holdfast/v1/TxnRequest.js';
 import type { TxnResponse as _holdfast_v1_TxnResponse, TxnResponse__Output as _holdfast_v1_TxnResponse__Output } from '../../holdfast/v1/TxnResponse.js';
+import type { WatchRequest as _holdfast_v1_WatchRequest, WatchRequest__Output as _holdfast_v1_WatchRequest__Output } from '../../holdfast/v1/WatchRequest.js';
+import type { WatchResponse as _holdfast_v1_WatchResponse, WatchResponse__Output as _holdfast_v1_WatchResponse__Output } from '../../holdfast/v1/WatchResponse.js';
 
 export interface KVClient extends grpc.Client {
   /**
@@ -80,6 +82,25 @@ export interface KVClient extends grpc.Client {
   txn(argument: _holdfast_v1_TxnRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_TxnResponse__Output>): grpc.ClientUnaryCall;
   txn(argument: _holdfast_v1_TxnRequest, callback: grpc.requestCallback<_holdfast_v1_TxnResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Changes to keys, from `start_revision` on, as the answering member applies them: every change
+   * of every revision in order, none twice. The first response has `created` set; then one response
+   * per apply batch with matching changes, and a progress response (no events) after
+   * --watch-progress-ms without any. A response's header revision says every matching change up to
+   * it was sent: resume a broken watch from that revision + 1 on any member.
+   */
+  Watch(argument: _holdfast_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_holdfast_v1_WatchResponse__Output>;
+  Watch(argument: _holdfast_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_holdfast_v1_WatchResponse__Output>;
+  /**
+   * Changes to keys, from `start_revision` on, as the answering member applies them: every change
+   * of every revision in order, none twice. The first response has `created` set; then one response
+   * per apply batch with matching changes, and a progress response (no events) after
+   * --watch-progress-ms without any. A response's header revision says every matching change up to
+   * it was sent: resume a broken watch from that revision + 1 on any member.
+   */
+  watch(argument: _holdfast_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_holdfast_v1_WatchResponse__Output>;
+  watch(argument: _holdfast_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_holdfast_v1_WatchResponse__Output>;
+  
 }
 
 export interface KVHandlers extends grpc.UntypedServiceImplementation {
@@ -102,6 +123,15 @@ export interface KVHandlers extends grpc.UntypedServiceImplementation {
   
   Txn: grpc.handleUnaryCall<_holdfast_v1_TxnRequest__Output, _holdfast_v1_TxnResponse>;
   
+  /**
+   * Changes to keys, from `start_revision` on, as the answering member applies them: every change
+   * of every revision in order, none twice. The first response has `created` set; then one response
+   * per apply batch with matching changes, and a progress response (no events) after
+   * --watch-progress-ms without any. A response's header revision says every matching change up to
+   * it was sent: resume a broken watch from that revision + 1 on any member.
+   */
+  Watch: grpc.handleServerStreamingCall<_holdfast_v1_WatchRequest__Output, _holdfast_v1_WatchResponse>;
+  
 }
 
 export interface KVDefinition extends grpc.ServiceDefinition {
@@ -111,4 +141,5 @@ export interface KVDefinition extends grpc.ServiceDefinition {
   Put: MethodDefinition<_holdfast_v1_PutRequest, _holdfast_v1_PutResponse, _holdfast_v1_PutRequest__Output, _holdfast_v1_PutResponse__Output>
   Range: MethodDefinition<_holdfast_v1_RangeRequest, _holdfast_v1_RangeResponse, _holdfast_v1_RangeRequest__Output, _holdfast_v1_RangeResponse__Output>
   Txn: MethodDefinition<_holdfast_v1_TxnRequest, _holdfast_v1_TxnResponse, _holdfast_v1_TxnRequest__Output, _holdfast_v1_TxnResponse__Output>
+  Watch: MethodDefinition<_holdfast_v1_WatchRequest, _holdfast_v1_WatchResponse, _holdfast_v1_WatchRequest__Output, _holdfast_v1_WatchResponse__Output>
 }

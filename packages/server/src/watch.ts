@@ -1,0 +1,267 @@
+/**
+ * Watches: the changes apply makes, told to clients over a server stream (KV.Watch).
+ *
+ * The hub listens to the state machine (KvStateMachine.watchChanges) and keeps the latest
+ * changes in memory, bounded by count and bytes, so a watch can start at a past revision and a
+ * broken one resume from where it stopped, on this member or any other (every member applies
+ * the same changes at the same revisions). It keeps whole revisions only: when it drops old
+ * changes it drops every change of their revision, so "every change from revision R on" is
+ * either all there or refused as compacted. A restart or a snapshot restore starts the history
+ * afresh at the state's revision.
+ *
+ * A response's header revision means: every matching change up to this revision has been sent.
+ * The SDK resumes from it + 1.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type {
+  ResponseHeader,
+  WatchEvent,
+  WatchRequest__Output as WatchRequest,
+  WatchResponse,
+} from '@holdfast/protocol';
+import type { ChangeListener, KeyChange } from '@holdfast/storage';
+import type { Logger } from 'pino';
+import { HoldfastError, InvalidRequestError, OverloadedError, StoppingError, toServiceError } from './errors.js';
+
+export interface WatchLimits {
+  /** Watches open on this member at once. */
+  readonly watchersMax: number;
+  /** Changes kept for watches that start in the past or resume. */
+  readonly watchHistoryEventsMax: number;
+  /** Bytes of keys and values of the changes kept. */
+  readonly watchHistoryBytesMax: number;
+  /** Responses waiting to be sent to one slow watcher before it is cut off (it may resume). */
+  readonly watchQueueMessagesMax: number;
+  /** A watch with nothing to tell for this long gets a progress response (no events). */
+  readonly watchProgressMs: number;
+  readonly keyBytesMax: number;
+}
+
+/** A watch asked for changes older than this member keeps. */
+export class CompactedError extends HoldfastError {
+  override readonly name = 'CompactedError';
+  constructor(message: string) {
+    super('compacted', message);
+  }
+}
+
+type WatchCall = grpc.ServerWritableStream<WatchRequest, WatchResponse>;
+
+/** Changes per replayed response at most (whole revisions, so one revision may exceed it). */
+const REPLAY_EVENTS_PER_RESPONSE = 1000;
+
+interface Kept {
+  readonly change: KeyChange;
+  readonly bytes: number;
+}
+
+class Watcher {
+  /** The first revision whose changes this watcher has not been told of yet. */
+  next: number;
+  lastSentAtMs = Date.now();
+  closed = false;
+
+  constructor(
+    readonly call: WatchCall,
+    readonly matches: (key: Uint8Array) => boolean,
+    next: number,
+  ) {
+    this.next = next;
+  }
+}
+
+export class WatchHub implements ChangeListener {
+  private readonly history: Kept[] = [];
+  /** history[head] is the oldest kept change (dropping moves head; the array is compacted now and then). */
+  private head = 0;
+  private historyBytes = 0;
+  /** Every change of every revision from here on is kept. */
+  private firstRevision: number;
+  /** The store's revision as of the last change told. */
+  private revision: number;
+  private readonly watchers = new Set<Watcher>();
+  private readonly progressTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly options: {
+      readonly limits: WatchLimits;
+      /** The store's revision when the hub starts listening: the history starts after it. */
+      readonly revision: number;
+      /** The header of an answer right now (cluster, member, term, store revision). */
+      readonly header: () => ResponseHeader;
+      readonly isStopping: () => boolean;
+      readonly logger: Logger;
+    },
+  ) {
+    this.revision = options.revision;
+    this.firstRevision = options.revision + 1;
+    const everyMs = Math.max(10, Math.floor(options.limits.watchProgressMs / 2));
+    this.progressTimer = setInterval(() => this.sendProgress(), everyMs);
+    this.progressTimer.unref();
+  }
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  // ---- ChangeListener ----
+
+  changed(changes: readonly KeyChange[], revision: number): void {
+    for (const change of changes) this.keep(change);
+    this.revision = revision;
+    this.dropOldRevisions();
+    for (const watcher of this.watchers) this.tell(watcher, changes);
+  }
+
+  restored(revision: number): void {
+    this.history.length = 0;
+    this.head = 0;
+    this.historyBytes = 0;
+    this.firstRevision = revision + 1;
+    this.revision = revision;
+    for (const watcher of this.watchers) {
+      if (watcher.next <= revision) {
+        this.end(watcher, new CompactedError(`this member's state was replaced by a snapshot at revision ${revision}; changes before it are gone: read the keys again and watch from the read's revision`));
+      }
+    }
+  }
+
+  // ---- the Watch call ----
+
+  open(call: WatchCall): void {
+    try {
+      if (this.closed || this.options.isStopping()) throw new StoppingError();
+      if (this.watchers.size >= this.options.limits.watchersMax) {
+        throw new OverloadedError(`${this.watchers.size} watches open on this member (--watchers-max)`);
+      }
+      const matches = this.selector(call.request);
+      const start = call.request.startRevision;
+      if (!Number.isSafeInteger(start) || start < 0) throw new InvalidRequestError('invalid-argument', `start revision must be a non-negative integer, got ${start}`);
+      if (start !== 0 && start < this.firstRevision) {
+        throw new CompactedError(
+          `start revision ${start} is older than the changes this member keeps (from revision ${this.firstRevision}): read the keys again and watch from the read's revision`,
+        );
+      }
+      const watcher = new Watcher(call, matches, start === 0 ? this.revision + 1 : start);
+      this.watchers.add(watcher);
+      const forget = (): void => {
+        watcher.closed = true;
+        this.watchers.delete(watcher);
+      };
+      call.on('cancelled', forget);
+      call.on('close', forget);
+      call.on('error', forget);
+      // "Every matching change up to here was sent": trivially true just before the start.
+      this.write(watcher, { header: { ...this.options.header(), revision: watcher.next - 1 }, created: true, events: [] });
+      this.replay(watcher);
+    } catch (error) {
+      call.emit('error', toServiceError(error));
+    }
+  }
+
+  /** Ends every watch (the node stops): clients resume on another member. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.progressTimer);
+    for (const watcher of this.watchers) this.end(watcher, new StoppingError());
+  }
+
+  private selector(request: WatchRequest): (key: Uint8Array) => boolean {
+    const max = this.options.limits.keyBytesMax;
+    for (const key of [request.start, request.end, request.prefix]) {
+      if (key.length > max) throw new InvalidRequestError('key-too-large', `watch key is ${key.length} bytes; the limit is ${max}`);
+    }
+    const { start, end, prefix } = request;
+    if (prefix.length > 0) return (key) => key.length >= prefix.length && Buffer.compare(key.subarray(0, prefix.length), prefix) === 0;
+    if (start.length === 0) throw new InvalidRequestError('invalid-argument', 'watch needs a start key or a prefix');
+    if (end.length === 0) return (key) => Buffer.compare(key, start) === 0;
+    if (end.length === 1 && end[0] === 0) return (key) => Buffer.compare(key, start) >= 0;
+    if (Buffer.compare(end, start) <= 0) throw new InvalidRequestError('invalid-argument', 'watch end must sort after its start');
+    return (key) => Buffer.compare(key, start) >= 0 && Buffer.compare(key, end) < 0;
+  }
+
+  /** Sends the kept changes from the watcher's start on, in responses that end at whole revisions. */
+  private replay(watcher: Watcher): void {
+    let events: WatchEvent[] = [];
+    for (let i = this.head; i < this.history.length; i++) {
+      const { change } = this.history[i]!;
+      const revision = change.kv.modRevision;
+      if (revision < watcher.next || !watcher.matches(change.kv.key)) continue;
+      const nextRevision = this.history[i + 1]?.change.kv.modRevision;
+      events.push(toWireEvent(change));
+      if (events.length >= REPLAY_EVENTS_PER_RESPONSE && nextRevision !== revision) {
+        this.write(watcher, { header: { ...this.options.header(), revision }, created: false, events });
+        events = [];
+      }
+    }
+    if (events.length > 0) this.write(watcher, { header: { ...this.options.header(), revision: this.revision }, created: false, events });
+    watcher.next = Math.max(watcher.next, this.revision + 1);
+  }
+
+  private tell(watcher: Watcher, changes: readonly KeyChange[]): void {
+    const events: WatchEvent[] = [];
+    for (const change of changes) {
+      if (change.kv.modRevision >= watcher.next && watcher.matches(change.kv.key)) events.push(toWireEvent(change));
+    }
+    if (events.length > 0) this.write(watcher, { header: { ...this.options.header(), revision: this.revision }, created: false, events });
+    watcher.next = Math.max(watcher.next, this.revision + 1);
+  }
+
+  private sendProgress(): void {
+    const now = Date.now();
+    for (const watcher of this.watchers) {
+      if (now - watcher.lastSentAtMs < this.options.limits.watchProgressMs) continue;
+      this.write(watcher, { header: { ...this.options.header(), revision: Math.max(watcher.next - 1, 0) }, created: false, events: [] });
+    }
+  }
+
+  private write(watcher: Watcher, response: WatchResponse): void {
+    if (watcher.closed) return;
+    // A client that does not read must not make the member buffer without bound: cut it off; it
+    // resumes from the last revision it got.
+    if (watcher.call.writableLength >= this.options.limits.watchQueueMessagesMax) {
+      this.end(
+        watcher,
+        new OverloadedError(`the watch fell ${watcher.call.writableLength} responses behind (--watch-queue-messages-max); resume it from the last revision received + 1`),
+      );
+      return;
+    }
+    watcher.lastSentAtMs = Date.now();
+    watcher.call.write(response);
+  }
+
+  private end(watcher: Watcher, error: HoldfastError): void {
+    if (watcher.closed) return;
+    watcher.closed = true;
+    this.watchers.delete(watcher);
+    watcher.call.emit('error', toServiceError(error));
+  }
+
+  private keep(change: KeyChange): void {
+    const bytes = change.kv.key.byteLength + change.kv.value.byteLength + 64;
+    this.history.push({ change, bytes });
+    this.historyBytes += bytes;
+  }
+
+  /** Drops the oldest revisions, whole, while over the limits. */
+  private dropOldRevisions(): void {
+    const { watchHistoryEventsMax, watchHistoryBytesMax } = this.options.limits;
+    while (this.history.length - this.head > watchHistoryEventsMax || this.historyBytes > watchHistoryBytesMax) {
+      const revision = this.history[this.head]!.change.kv.modRevision;
+      while (this.head < this.history.length && this.history[this.head]!.change.kv.modRevision === revision) {
+        this.historyBytes -= this.history[this.head]!.bytes;
+        this.head += 1;
+      }
+      this.firstRevision = revision + 1;
+    }
+    if (this.head > 4096 && this.head * 2 > this.history.length) {
+      this.history.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+function toWireEvent(change: KeyChange): WatchEvent {
+  return { type: change.type === 'put' ? 'PUT' : 'DELETE', kv: change.kv };
+}

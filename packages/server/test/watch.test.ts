@@ -1,0 +1,145 @@
+/**
+ * KV.Watch on a lone node in this process: changes in order with their revisions, replay from a
+ * past revision, compacted history, progress responses, bad input and limits, and the end of
+ * every watch when the node stops.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos, type WatchResponse__Output } from '@holdfast/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunningNode } from '../src/node.js';
+import { bytes, call, closeClients, startLoneNode, tempDir } from './helpers.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** An open watch: the responses so far, and how it ended (a gRPC status and holdfast-error kind). */
+interface OpenWatch {
+  readonly responses: WatchResponse__Output[];
+  ended: { code: grpc.status; kind: string; message: string } | undefined;
+  cancel(): void;
+  /** Waits until `predicate` holds for the responses (or the watch ended). */
+  until(predicate: (responses: WatchResponse__Output[]) => boolean, timeoutMs?: number): Promise<void>;
+}
+
+function watch(address: string, request: object): OpenWatch {
+  const client = new (loadProtos().KvClient)(address, grpc.credentials.createInsecure());
+  const stream = client.watch(request);
+  const opened: OpenWatch = {
+    responses: [],
+    ended: undefined,
+    cancel: () => stream.cancel(),
+    async until(predicate, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(opened.responses) && opened.ended === undefined) {
+        if (Date.now() > deadline) throw new Error(`watch did not get there: ${JSON.stringify(opened.responses.map(show))}`);
+        await sleep(10);
+      }
+    },
+  };
+  stream.on('data', (response: WatchResponse__Output) => opened.responses.push(response));
+  stream.on('error', (error: grpc.ServiceError) => {
+    const kind = error.metadata?.get('holdfast-error')[0];
+    opened.ended = { code: error.code, kind: typeof kind === 'string' ? kind : '', message: error.details };
+    client.close();
+  });
+  return opened;
+}
+
+/** A response as text: "created@R", "progress@R" or "put k=v@R, delete k@R". */
+function show(response: WatchResponse__Output): string {
+  const revision = response.header?.revision ?? -1;
+  if (response.created) return `created@${revision}`;
+  if (response.events.length === 0) return `progress@${revision}`;
+  return response.events
+    .map((e) => (e.type === 'PUT' ? `put ${e.kv?.key.toString()}=${e.kv?.value.toString()}@${e.kv?.modRevision}` : `delete ${e.kv?.key.toString()}@${e.kv?.modRevision}`))
+    .join(', ');
+}
+
+const events = (opened: OpenWatch): string[] => opened.responses.filter((r) => r.events.length > 0).map(show);
+
+describe('KV.Watch', () => {
+  const dir = tempDir('watch');
+  let node: RunningNode | undefined;
+  let address = '';
+
+  async function start(flags: readonly string[] = []): Promise<void> {
+    ({ node, address } = await startLoneNode(`${dir.path}/${Math.random().toString(36).slice(2)}`, flags));
+  }
+
+  afterEach(async () => {
+    await node?.stop();
+    node = undefined;
+    closeClients();
+  });
+
+  it('tells every matching change in order, from the next revision, a txn as one revision', async () => {
+    await start();
+    await call(address, 'put', { key: bytes('job/0'), value: bytes('before') });
+    const jobs = watch(address, { prefix: bytes('job/') });
+    const one = watch(address, { start: bytes('job/2') });
+    await jobs.until((r) => r.length >= 1);
+    await one.until((r) => r.length >= 1);
+    expect(show(jobs.responses[0]!)).toBe('created@1');
+
+    await call(address, 'put', { key: bytes('job/1'), value: bytes('a') });
+    await call(address, 'put', { key: bytes('other'), value: bytes('x') });
+    await call(address, 'txn', { success: [{ put: { key: bytes('job/2'), value: bytes('b') } }, { delete: { key: bytes('job/1') } }] });
+    await call(address, 'delete', { key: bytes('job/2') });
+    await jobs.until(() => events(jobs).length >= 3);
+    await one.until(() => events(one).length >= 2);
+    expect(events(jobs)).toEqual(['put job/1=a@2', 'put job/2=b@4, delete job/1@4', 'delete job/2@5']);
+    expect(events(one)).toEqual(['put job/2=b@4', 'delete job/2@5']);
+    const put = jobs.responses.find((r) => r.events.length > 0)?.events[0]?.kv;
+    expect(put).toMatchObject({ createRevision: 2, modRevision: 2, version: 1 });
+    jobs.cancel();
+    one.cancel();
+  });
+
+  it('replays kept changes from a past revision, and refuses a start older than it keeps', async () => {
+    await start(['--watch-history-events-max', '3']);
+    for (let i = 1; i <= 5; i++) await call(address, 'put', { key: bytes(`k${i}`), value: bytes(String(i)) });
+    const replay = watch(address, { prefix: bytes('k'), startRevision: 3 });
+    await replay.until(() => events(replay).length >= 1);
+    expect(replay.responses.map(show)).toEqual(['created@2', 'put k3=3@3, put k4=4@4, put k5=5@5']);
+    await call(address, 'put', { key: bytes('k6'), value: bytes('6') });
+    await replay.until(() => events(replay).length >= 2);
+    expect(events(replay)[1]).toBe('put k6=6@6');
+
+    const old = watch(address, { prefix: bytes('k'), startRevision: 2 });
+    await old.until(() => false).catch(() => undefined);
+    expect(old.ended).toMatchObject({ code: grpc.status.OUT_OF_RANGE, kind: 'compacted' });
+    expect(old.ended?.message).toMatch(/start revision 2 is older than the changes this member keeps \(from revision 4\)/);
+    replay.cancel();
+  });
+
+  it('sends a progress response to an idle watch', async () => {
+    await start(['--watch-progress-ms', '50']);
+    await call(address, 'put', { key: bytes('a'), value: bytes('1') });
+    const idle = watch(address, { start: bytes('b') });
+    await call(address, 'put', { key: bytes('a'), value: bytes('2') });
+    await idle.until((r) => r.some((response) => show(response) === 'progress@2'));
+    expect(events(idle)).toEqual([]);
+    idle.cancel();
+  });
+
+  it('refuses bad selectors and watches past --watchers-max, and ends every watch when the node stops', async () => {
+    await start(['--watchers-max', '2', '--key-bytes-max', '8']);
+    const refusals = [
+      watch(address, { prefix: bytes('much-too-long') }),
+      watch(address, {}),
+      watch(address, { start: bytes('b'), end: bytes('a') }),
+    ];
+    for (const refused of refusals) await refused.until(() => false).catch(() => undefined);
+    expect(refusals.map((r) => r.ended?.kind)).toEqual(['key-too-large', 'invalid-argument', 'invalid-argument']);
+
+    const open = [watch(address, { prefix: bytes('x') }), watch(address, { prefix: bytes('y') })];
+    for (const w of open) await w.until((r) => r.length >= 1);
+    const third = watch(address, { prefix: bytes('z') });
+    await third.until(() => false).catch(() => undefined);
+    expect(third.ended).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, kind: 'overloaded' });
+
+    await node?.stop();
+    node = undefined;
+    for (const w of open) await w.until(() => false).catch(() => undefined);
+    expect(open.map((w) => w.ended?.kind)).toEqual(['stopping', 'stopping']);
+  });
+});
