@@ -35,7 +35,8 @@ import { Router } from './router.js';
 import { SessionPool } from './sessions.js';
 import { type TxnRequest, type TxnResult, txnRequestToWire, txnResultFromWire } from './txn.js';
 import { type Bytes, headerFromWire, type KeyValue, keyValueFromWire, type ResponseHeader } from './values.js';
-import type { BackupChunk__Output, Session } from '@holdfast/protocol';
+import type { BackupChunk__Output, Session, WatchResponse__Output } from '@holdfast/protocol';
+import { Watch, type WatchOptions } from './watch.js';
 import type { ClusterMethod, ClusterMethods, KvMethods } from './wire.js';
 
 export interface RetryOptions {
@@ -309,6 +310,29 @@ export class HoldfastClient {
     this.router.stop();
     for (const connection of this.connections.values()) connection.close();
     this.connections.clear();
+  }
+
+  /**
+   * Watches the changes to a key (`{ start }`), a range (`{ start, end }`) or a prefix, from
+   * `startRevision` (default: from now), as an async iterable of batches in revision order. It
+   * moves to another member when the one it listens to fails, without telling a change twice or
+   * skipping one; it ends with WatchCompactedError only if the changes it needs are older than
+   * any member keeps (read the keys again, then watch from the read's revision + 1). close() ends
+   * the iteration.
+   */
+  watch(selector: RangeSelector, options: WatchOptions = {}): Watch {
+    if (this.closed) throw new ClientClosedError('client closed', { code: 'closed' });
+    return new Watch(selector, options, {
+      open: async (request, signal) => {
+        const address = this.preferredEndpoint;
+        const firstDeadlineMs = Date.now() + this.options.attemptTimeoutMs;
+        const opened = await this.connectionTo(address).openServerStream<WatchResponse__Output>(this.methods.watch, request, firstDeadlineMs, signal);
+        return { address, ...opened };
+      },
+      moveAway: (address) => this.router.moveAwayFrom(address, undefined),
+      backoffMs: (failures) => this.backoffMs(failures),
+      isClosed: () => this.closed,
+    });
   }
 
   /** The address calls go to first: the leader when known. */

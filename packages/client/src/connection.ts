@@ -68,7 +68,12 @@ export class Connection {
    * which has no deadline: leaving the iteration early cancels the call. Failures are mapped
    * like every other call's.
    */
-  openServerStream<Message>(method: AnyMethod, request: object, firstDeadlineMs: number): Promise<{ first: Message; rest: AsyncIterable<Message> }> {
+  openServerStream<Message>(
+    method: AnyMethod,
+    request: object,
+    firstDeadlineMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ first: Message; rest: AsyncIterable<Message> }> {
     const call = this.client.makeServerStreamRequest(
       method.path,
       method.requestSerialize,
@@ -76,6 +81,11 @@ export class Connection {
       request,
       new Metadata(),
     );
+    // Aborting cancels the call: the iteration then ends with a CANCELLED status.
+    if (signal !== undefined) {
+      if (signal.aborted) call.cancel();
+      else signal.addEventListener('abort', () => call.cancel(), { once: true });
+    }
     const messages = (async function* (): AsyncGenerator<Message> {
       try {
         for await (const message of call as AsyncIterable<Message>) yield message;

@@ -93,6 +93,14 @@ export class QuotaExceededError extends HoldfastError {
   override name = 'QuotaExceededError';
 }
 
+/**
+ * A watch needs changes older than the member keeps (its history is bounded, and starts afresh
+ * when it restarts). Read the keys again, then watch from the read's revision + 1.
+ */
+export class WatchCompactedError extends HoldfastError {
+  override name = 'WatchCompactedError';
+}
+
 /** The server failed in a way that is a bug on its side. */
 export class InternalError extends HoldfastError {
   override name = 'InternalError';
@@ -150,6 +158,8 @@ function errorFromKind(kind: string, message: string, cause: StatusObject): Hold
       return new OverloadedError(message, { code: kind, cause });
     case 'quota-exceeded':
       return new QuotaExceededError(message, { code: kind, cause });
+    case 'compacted':
+      return new WatchCompactedError(message, { code: kind, cause });
     case 'timeout':
       return new DeadlineExceededError(message, { code: kind, cause });
     case 'internal':

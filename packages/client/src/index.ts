@@ -26,6 +26,7 @@ export {
   RequestTooLargeError,
   UnavailableError,
   ValueTooLargeError,
+  WatchCompactedError,
 } from './errors.js';
 export type { FollowerProgress, Member, MemberStatus } from './members.js';
 export type {
@@ -51,3 +52,4 @@ export {
   type TxnResult,
 } from './txn.js';
 export { type Bytes, bytesToString, KeyValue, type ResponseHeader } from './values.js';
+export { Watch, type WatchBatch, type WatchEvent, type WatchOptions } from './watch.js';

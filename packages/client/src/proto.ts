@@ -10,6 +10,8 @@ export interface HoldfastMethods {
   cluster: Record<ClusterMethod, AnyMethod>;
   /** Cluster.Backup: server streaming. */
   backup: AnyMethod;
+  /** KV.Watch: server streaming. */
+  watch: AnyMethod;
 }
 
 let loaded: HoldfastMethods | undefined;
@@ -32,6 +34,7 @@ export function loadHoldfastMethods(): HoldfastMethods {
     kv: { put: kv('Put'), get: kv('Get'), delete: kv('Delete'), range: kv('Range'), txn: kv('Txn') },
     batch: kv('Batch'),
     backup: cluster('Backup'),
+    watch: kv('Watch'),
     cluster: {
       Status: cluster('Status'),
       MemberList: cluster('MemberList'),

@@ -16,6 +16,7 @@ import {
   RequestTooLargeError,
   UnavailableError,
   ValueTooLargeError,
+  WatchCompactedError,
 } from '../src/index.js';
 import { type FakeServer, FakeFailure, startFakeServer } from './fake-server.js';
 
@@ -30,6 +31,7 @@ const errorTable: Array<{ kind: string; code: number; errorClass: new (...args: 
   { kind: 'invalid-argument', code: GrpcStatus.INVALID_ARGUMENT, errorClass: InvalidArgumentError },
   { kind: 'overloaded', code: GrpcStatus.RESOURCE_EXHAUSTED, errorClass: OverloadedError },
   { kind: 'quota-exceeded', code: GrpcStatus.RESOURCE_EXHAUSTED, errorClass: QuotaExceededError },
+  { kind: 'compacted', code: GrpcStatus.OUT_OF_RANGE, errorClass: WatchCompactedError },
   { kind: 'timeout', code: GrpcStatus.DEADLINE_EXCEEDED, errorClass: DeadlineExceededError },
   { kind: 'stopping', code: GrpcStatus.UNAVAILABLE, errorClass: UnavailableError },
   { kind: 'internal', code: GrpcStatus.INTERNAL, errorClass: InternalError },

@@ -1,0 +1,195 @@
+/**
+ * A watch: the changes to a key, a range or a prefix, as an async iterable of batches, that
+ * survives the loss of the member it listens to.
+ *
+ * Every response of the server's Watch stream says, in its header revision, that every matching
+ * change up to that revision was sent. The watch remembers the next revision it needs and, when
+ * the stream breaks (the member stops, the link dies, or nothing arrives for idleTimeoutMs while
+ * members send progress every few seconds), opens a new one from that revision on another member:
+ * no change is told twice or skipped. Only if no member keeps changes that old any more does it
+ * end with WatchCompactedError.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WatchRequest, WatchResponse__Output } from '@holdfast/protocol';
+import {
+  ClientClosedError,
+  type HoldfastError,
+  HoldfastError as HoldfastErrorClass,
+  toHoldfastError,
+  UnavailableError,
+  WatchCompactedError,
+} from './errors.js';
+import type { RangeSelector } from './requests.js';
+import { type KeyValue, keyValueFromWire, toBytes } from './values.js';
+
+export interface WatchOptions {
+  /** The first revision to tell changes of; default: the next revision of the member first reached. */
+  startRevision?: number;
+  /**
+   * Silence (no change, no progress response) for longer than this is taken as a dead link and the
+   * watch moves to another member. Keep it above the nodes' --watch-progress-ms (5 s). Default 15 s.
+   */
+  idleTimeoutMs?: number;
+}
+
+export interface WatchEvent {
+  readonly type: 'put' | 'delete';
+  /** The key after the change; for a delete: the key, an empty value, modRevision = the delete's revision. */
+  readonly kv: KeyValue;
+}
+
+/** The changes of one or more revisions, up to and including `revision`. */
+export interface WatchBatch {
+  readonly revision: number;
+  readonly events: readonly WatchEvent[];
+}
+
+/** What a watch needs from the client: open a stream somewhere, move away from a failed member, back off. */
+export interface WatchTransport {
+  open(
+    request: WatchRequest,
+    signal: AbortSignal,
+  ): Promise<{ address: string; first: WatchResponse__Output; rest: AsyncIterable<WatchResponse__Output> }>;
+  moveAway(address: string): void;
+  backoffMs(failures: number): number;
+  isClosed(): boolean;
+}
+
+const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
+
+export class Watch implements AsyncIterable<WatchBatch> {
+  private next: number;
+  private closed = false;
+  private iterating = false;
+  private current: AbortController | undefined;
+  private listeningTo: string | undefined;
+  private readonly request: Omit<WatchRequest, 'startRevision'>;
+  private readonly idleTimeoutMs: number;
+
+  constructor(
+    selector: RangeSelector,
+    options: WatchOptions,
+    private readonly transport: WatchTransport,
+  ) {
+    this.request = 'prefix' in selector ? { prefix: toBytes(selector.prefix) } : { start: toBytes(selector.start), ...(selector.end === undefined ? {} : { end: toBytes(selector.end) }) };
+    const start = options.startRevision ?? 0;
+    if (!Number.isSafeInteger(start) || start < 0) {
+      throw new HoldfastErrorClass(`startRevision must be a non-negative integer, got ${start}`, { code: 'invalid-argument' });
+    }
+    this.next = start;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (!Number.isFinite(this.idleTimeoutMs) || this.idleTimeoutMs <= 0) {
+      throw new HoldfastErrorClass(`idleTimeoutMs must be positive, got ${this.idleTimeoutMs}`, { code: 'invalid-argument' });
+    }
+  }
+
+  /** The first revision whose changes have not been told yet: where the watch resumes (0 before it started). */
+  get nextRevision(): number {
+    return this.next;
+  }
+
+  /** The client address of the member the watch listens to now (undefined between streams). */
+  get memberAddress(): string | undefined {
+    return this.listeningTo;
+  }
+
+  /** Stops the watch: the iteration ends (without an error) and the stream is cancelled. */
+  close(): void {
+    this.closed = true;
+    this.current?.abort();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<WatchBatch> {
+    if (this.iterating) throw new Error('a watch is iterated once');
+    this.iterating = true;
+    return this.batches();
+  }
+
+  private async *batches(): AsyncGenerator<WatchBatch> {
+    let failures = 0;
+    try {
+      while (!this.closed) {
+        if (this.transport.isClosed()) throw new ClientClosedError('client closed', { code: 'closed' });
+        const controller = new AbortController();
+        this.current = controller;
+        let idle = false;
+        let timer: NodeJS.Timeout | undefined;
+        const rearm = (): void => {
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            idle = true;
+            controller.abort();
+          }, this.idleTimeoutMs);
+        };
+        let address: string | undefined;
+        try {
+          const opened = await this.transport.open({ ...this.request, startRevision: this.next }, controller.signal);
+          address = opened.address;
+          this.listeningTo = address;
+          rearm();
+          this.advance(opened.first);
+          for await (const response of opened.rest) {
+            rearm();
+            failures = 0;
+            const batch = this.accept(response);
+            if (batch !== undefined) yield batch;
+            if (this.closed) return;
+          }
+          // The member ended the stream without a status: resume elsewhere.
+          throw new UnavailableError('the watch stream ended', { code: 'unavailable' });
+        } catch (thrown) {
+          if (this.closed) return;
+          const error = idle
+            ? new UnavailableError(`no watch response for ${this.idleTimeoutMs} ms`, { code: 'unavailable' })
+            : toHoldfastError(thrown);
+          if (error instanceof WatchCompactedError) throw error;
+          if (!resumable(error)) throw error;
+          if (address !== undefined) this.transport.moveAway(address);
+          failures += 1;
+          await sleep(this.transport.backoffMs(failures));
+        } finally {
+          clearTimeout(timer);
+          controller.abort();
+          this.listeningTo = undefined;
+        }
+      }
+    } finally {
+      this.closed = true;
+    }
+  }
+
+  /** A response's header revision: every matching change up to it was sent. */
+  private advance(response: WatchResponse__Output): void {
+    const revision = response.header?.revision ?? 0;
+    if (revision + 1 > this.next) this.next = revision + 1;
+  }
+
+  private accept(response: WatchResponse__Output): WatchBatch | undefined {
+    const from = this.next;
+    const events: WatchEvent[] = [];
+    for (const event of response.events) {
+      const kv = keyValueFromWire(event.kv);
+      // Never twice: a change below the resume point was told before.
+      if (kv === undefined || kv.modRevision < from) continue;
+      events.push({ type: event.type === 'DELETE' ? 'delete' : 'put', kv });
+    }
+    this.advance(response);
+    return events.length === 0 ? undefined : { revision: this.next - 1, events };
+  }
+}
+
+/** Failures after which the same watch may go on elsewhere. */
+function resumable(error: HoldfastError): boolean {
+  switch (error.code) {
+    case 'unavailable':
+    case 'no-leader':
+    case 'not-leader':
+    case 'stopping':
+    case 'timeout':
+    case 'overloaded':
+    case 'cancelled':
+      return true;
+    default:
+      return false;
+  }
+}
