@@ -1,6 +1,6 @@
 import type { RangeSelector, TxnOpResult, TxnRequest, TxnResult } from '@holdfast/client';
 import type { Command } from 'commander';
-import { type CliIo, CommandContext, parseNonNegativeInteger } from './context.js';
+import { type CliIo, CommandContext, parseNonNegativeInteger, parsePositiveInteger } from './context.js';
 import { KeyNotFoundError, UsageError } from './errors.js';
 import { renderKeyValues } from './format.js';
 import { parseTxnFlags, parseTxnJson } from './txn-syntax.js';
@@ -62,6 +62,48 @@ export function addKvCommands(program: Command, io: CliIo): void {
 
   addRangeCommand(program, io);
   addTxnCommand(program, io);
+  addWatchCommand(program, io);
+}
+
+interface WatchFlags {
+  prefix?: string;
+  start?: string;
+  end?: string;
+  rev?: number;
+  count?: number;
+}
+
+function addWatchCommand(program: Command, io: CliIo): void {
+  program
+    .command('watch')
+    .description('print changes to keys as they are applied, until Ctrl-C (or --count changes); follows failovers')
+    .option('--prefix <p>', 'every key starting with P')
+    .option('--start <s>', 'first key (inclusive)')
+    .option('--end <e>', 'end key (exclusive); without it, only the start key')
+    .option('--rev <n>', 'start at revision N (default: from now); older than the members keep: an error', parseNonNegativeInteger)
+    .option('--count <n>', 'exit after N changes', parsePositiveInteger)
+    .action(async (flags: WatchFlags, command: Command) => {
+      const context = new CommandContext(io, command);
+      const selector = rangeSelector(flags);
+      await context.withClient(async (client) => {
+        const watch = client.watch(selector, flags.rev === undefined ? {} : { startRevision: flags.rev });
+        void io.waitForStopSignal().then(() => watch.close());
+        let told = 0;
+        for await (const batch of watch) {
+          for (const event of batch.events) {
+            const { kv } = event;
+            const data = { type: event.type, key: kv.keyString(), value: kv.valueString(), revision: kv.modRevision, createRevision: kv.createRevision, version: kv.version };
+            const human = event.type === 'put' ? `put ${data.key} = ${data.value}  (revision ${data.revision})` : `delete ${data.key}  (revision ${data.revision})`;
+            context.print(data, human);
+            told += 1;
+            if (flags.count !== undefined && told >= flags.count) {
+              watch.close();
+              return;
+            }
+          }
+        }
+      });
+    });
 }
 
 interface PutFlags {

@@ -455,3 +455,55 @@ describe('usage', () => {
     expect(result.err).toMatch(/unknown command 'frobnicate'/);
   });
 });
+
+describe('watch', () => {
+  /** A client whose watch() tells the given batches, then waits until closed. */
+  function watchingClient(batches: { type: 'put' | 'delete'; key: string; value: string; revision: number }[][], seen: unknown[]) {
+    return {
+      watch: (selector: unknown, options: unknown) => {
+        seen.push(selector, options);
+        let closed = false;
+        return {
+          close: () => {
+            closed = true;
+          },
+          async *[Symbol.asyncIterator]() {
+            for (const batch of batches) {
+              if (closed) return;
+              yield { revision: batch.at(-1)?.revision ?? 0, events: batch.map((e) => ({ type: e.type, kv: kv(e.key, e.value, e.revision) })) };
+            }
+          },
+        };
+      },
+      close: () => {},
+    } as unknown as HoldfastClient;
+  }
+
+  it('prints each change as it comes and stops after --count changes', async () => {
+    const seen: unknown[] = [];
+    const client = watchingClient(
+      [
+        [{ type: 'put', key: 'job/1', value: 'a', revision: 7 }],
+        [
+          { type: 'put', key: 'job/2', value: 'b', revision: 8 },
+          { type: 'delete', key: 'job/1', value: '', revision: 8 },
+        ],
+        [{ type: 'put', key: 'job/3', value: 'never', revision: 9 }],
+      ],
+      seen,
+    );
+    const result = await run(['watch', '--prefix', 'job/', '--rev', '7', '--count', '3'], {}, { createClient: () => client, waitForStopSignal: () => new Promise(() => {}) });
+    expect(result.code).toBe(0);
+    expect(seen).toEqual([{ prefix: 'job/' }, { startRevision: 7 }]);
+    expect(result.out).toBe('put job/1 = a  (revision 7)\nput job/2 = b  (revision 8)\ndelete job/1  (revision 8)\n');
+  });
+
+  it('prints one JSON line per change with --json, and refuses a selector that mixes --prefix and --start', async () => {
+    const client = watchingClient([[{ type: 'put', key: 'k', value: 'v', revision: 3 }]], []);
+    const json = await run(['--json', 'watch', '--start', 'k', '--count', '1'], {}, { createClient: () => client, waitForStopSignal: () => new Promise(() => {}) });
+    expect(JSON.parse(json.out)).toEqual({ type: 'put', key: 'k', value: 'v', revision: 3, createRevision: 1, version: 2 });
+    const refused = await run(['watch', '--prefix', 'a', '--start', 'b']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toMatch(/either --prefix or --start/);
+  });
+});
