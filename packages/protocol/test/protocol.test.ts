@@ -34,7 +34,7 @@ describe('generated types', () => {
 describe('loadProtos', () => {
   it('loads every service with its methods', () => {
     const protos = loadProtos();
-    expect(Object.keys(protos.kv).sort()).toEqual(['Batch', 'Delete', 'Get', 'Put', 'Range', 'Txn']);
+    expect(Object.keys(protos.kv).sort()).toEqual(['Batch', 'Delete', 'Get', 'Put', 'Range', 'Txn', 'Watch']);
     expect(Object.keys(protos.raft).sort()).toEqual(['SendSnapshot', 'Stream']);
     expect(Object.keys(protos.cluster)).toContain('TransferLeadership');
     expect(loadProtos()).toBe(protos);
