@@ -239,8 +239,11 @@ export class WatchHub implements ChangeListener {
   }
 
   private keep(change: KeyChange): void {
-    const bytes = change.kv.key.byteLength + change.kv.value.byteLength + 64;
-    this.history.push({ change, bytes });
+    // Copies: the decoded key and value are views into their whole log entry (many writes), which
+    // one kept change would otherwise hold in memory long after the bytes counted here.
+    const kv = { ...change.kv, key: Buffer.from(change.kv.key), value: Buffer.from(change.kv.value) };
+    const bytes = kv.key.byteLength + kv.value.byteLength + 64;
+    this.history.push({ change: { type: change.type, kv }, bytes });
     this.historyBytes += bytes;
   }
 
