@@ -323,13 +323,15 @@ export class HoldfastClient {
   watch(selector: RangeSelector, options: WatchOptions = {}): Watch {
     if (this.closed) throw new ClientClosedError('client closed', { code: 'closed' });
     return new Watch(selector, options, {
-      open: async (request, signal) => {
+      open: async (request, signal, dialing) => {
         const address = this.preferredEndpoint;
+        dialing(address);
         const firstDeadlineMs = Date.now() + this.options.attemptTimeoutMs;
         const opened = await this.connectionTo(address).openServerStream<WatchResponse__Output>(this.methods.watch, request, firstDeadlineMs, signal);
         return { address, ...opened };
       },
       moveAway: (address) => this.router.moveAwayFrom(address, undefined),
+      memberCount: () => this.router.endpointCount,
       backoffMs: (failures) => this.backoffMs(failures),
       isClosed: () => this.closed,
     });

@@ -43,6 +43,11 @@ export class Router {
     return this.leaderAddress ?? (this.endpoints[this.endpointIndex] as string);
   }
 
+  /** The configured endpoints (members the client can fall back on). */
+  get endpointCount(): number {
+    return this.endpoints.length;
+  }
+
   get knowsLeader(): boolean {
     return this.leaderAddress !== undefined;
   }

@@ -49,8 +49,12 @@ export interface WatchTransport {
   open(
     request: WatchRequest,
     signal: AbortSignal,
+    /** Told the member's address before the call, so a refusal can be charged to it. */
+    dialing: (address: string) => void,
   ): Promise<{ address: string; first: WatchResponse__Output; rest: AsyncIterable<WatchResponse__Output> }>;
   moveAway(address: string): void;
+  /** Members the client knows of: a watch every one of them refused as compacted ends. */
+  memberCount(): number;
   backoffMs(failures: number): number;
   isClosed(): boolean;
 }
@@ -107,6 +111,9 @@ export class Watch implements AsyncIterable<WatchBatch> {
 
   private async *batches(): AsyncGenerator<WatchBatch> {
     let failures = 0;
+    // Each member keeps its own history (a restart or a snapshot restore starts it afresh), so
+    // a member that no longer has the changes does not mean no member has them.
+    let compactedRefusals = 0;
     try {
       while (!this.closed) {
         if (this.transport.isClosed()) throw new ClientClosedError('client closed', { code: 'closed' });
@@ -123,10 +130,13 @@ export class Watch implements AsyncIterable<WatchBatch> {
         };
         let address: string | undefined;
         try {
-          const opened = await this.transport.open({ ...this.request, startRevision: this.next }, controller.signal);
+          const opened = await this.transport.open({ ...this.request, startRevision: this.next }, controller.signal, (at) => {
+            address = at;
+          });
           address = opened.address;
           this.listeningTo = address;
           rearm();
+          compactedRefusals = 0;
           this.advance(opened.first);
           for await (const response of opened.rest) {
             rearm();
@@ -142,8 +152,12 @@ export class Watch implements AsyncIterable<WatchBatch> {
           const error = idle
             ? new UnavailableError(`no watch response for ${this.idleTimeoutMs} ms`, { code: 'unavailable' })
             : toHoldfastError(thrown);
-          if (error instanceof WatchCompactedError) throw error;
-          if (!resumable(error)) throw error;
+          if (error instanceof WatchCompactedError) {
+            compactedRefusals += 1;
+            if (compactedRefusals >= this.transport.memberCount()) throw error;
+          } else if (!resumable(error)) {
+            throw error;
+          }
           if (address !== undefined) this.transport.moveAway(address);
           failures += 1;
           await sleep(this.transport.backoffMs(failures));

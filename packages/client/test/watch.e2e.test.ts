@@ -35,6 +35,9 @@ describe('watches through the SDK on a local 3-node cluster', () => {
   let dataDir: string;
   let cluster: LocalCluster | undefined;
   let client: HoldfastClient | undefined;
+  /** From the first test: a member restarted since (its watch history starts afresh), and the first change it watched. */
+  let restartedId = 0;
+  let firstChange = '';
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'holdfast-watch-e2e-'));
@@ -54,7 +57,8 @@ describe('watches through the SDK on a local 3-node cluster', () => {
     const local = cluster!;
     const watch = c.watch({ prefix: 'w/' }, { idleTimeoutMs: 3000 });
     const { seen, done } = collect(watch);
-    // The watch is established once a change made after it is seen.
+    // A watch from now tells the changes after it is established (it then names its member).
+    await until(() => watch.memberAddress !== undefined, () => 'the watch did not start');
     const expected: string[] = [];
     const first = await c.put('w/ready', '1');
     expected.push(`put w/ready=1@${first.revision}`);
@@ -79,7 +83,56 @@ describe('watches through the SDK on a local 3-node cluster', () => {
     expect(await done).toBeUndefined();
     local.startMember(listened!.id);
     await local.waitForClusterVersion(1);
+    restartedId = listened!.id;
+    firstChange = expected[0]!;
   }, 90_000);
+
+  it('moves on by itself in a client that only watches, when the member it listens to dies', async () => {
+    const c = client!;
+    const local = cluster!;
+    const watcher = createClient({ endpoints: local.endpoints(), deadlineMs: 30_000 });
+    try {
+      const watch = watcher.watch({ prefix: 'solo/' }, { idleTimeoutMs: 3000 });
+      const { seen, done } = collect(watch);
+      await until(() => watch.memberAddress !== undefined, () => 'the watch did not start');
+      const expected: string[] = [];
+      const first = await c.put('solo/0', '0');
+      expected.push(`put solo/0=0@${first.revision}`);
+      await until(() => seen.length >= 1, () => `seen ${JSON.stringify(seen)}`);
+      const listened = local.members.find((m) => m.clientAddress === watch.memberAddress);
+      expect(listened).toBeDefined();
+      await local.kill(listened!.id, 'SIGKILL');
+      for (let i = 1; i <= 10; i++) {
+        const put = await c.put(`solo/${i}`, String(i));
+        expected.push(`put solo/${i}=${i}@${put.revision}`);
+      }
+      await until(() => seen.length >= expected.length, () => `seen ${seen.length} of ${expected.length}`);
+      expect(seen).toEqual(expected);
+      expect(watch.memberAddress).not.toBe(listened!.clientAddress);
+      watch.close();
+      expect(await done).toBeUndefined();
+      local.startMember(listened!.id);
+      await local.waitForClusterVersion(1);
+    } finally {
+      watcher.close();
+    }
+  }, 90_000);
+
+  it('goes on at another member when the one it asks first no longer keeps the changes', async () => {
+    const local = cluster!;
+    const restarted = local.member(restartedId).clientAddress;
+    const watcher = createClient({ endpoints: [restarted, ...local.endpoints().filter((a) => a !== restarted)], deadlineMs: 30_000 });
+    try {
+      const watch = watcher.watch({ prefix: 'w/' }, { startRevision: 1 });
+      const { seen } = collect(watch);
+      await until(() => seen.length >= 1, () => `seen ${JSON.stringify(seen)}`);
+      expect(seen[0]).toBe(firstChange);
+      expect(watch.memberAddress).not.toBe(restarted);
+      watch.close();
+    } finally {
+      watcher.close();
+    }
+  }, 60_000);
 
   it('replays from a past revision, and ends with WatchCompactedError when no member keeps it', async () => {
     const c = client!;
