@@ -4,6 +4,7 @@ import { compare, createClient, type HoldfastClient, HoldfastError, op } from '@
 import type { Prng } from '@holdfast/raft';
 import { LocalCluster } from '@holdfast/server';
 import type { ProxyNetwork, TcpProxy } from './proxy.js';
+import type { ChangeFeed, WatchedChange } from './watch-check.js';
 import {
   type ClusterTarget,
   type ErrorCertainty,
@@ -79,7 +80,12 @@ export class HoldfastTarget implements ClusterTarget {
       // Given after LocalCluster's own --peer-dial, so this one (which adds future ids) wins.
       extraArgs: (id) => {
         const points = this.failpoints.get(id) ?? [];
-        return [...this.peerDialFlag(id), ...(points.length === 0 ? [] : ['--failpoints', points.join(',')])];
+        return [
+          ...this.peerDialFlag(id),
+          // The watch check resumes its watch after every fault: keep a run's worth of changes.
+          ...['--watch-history-events-max', '2000000', '--watch-history-bytes-max', String(512 * 1024 * 1024)],
+          ...(points.length === 0 ? [] : ['--failpoints', points.join(',')]),
+        ];
       },
       ...(regions === undefined ? {} : { regions }),
     });
@@ -119,6 +125,38 @@ export class HoldfastTarget implements ClusterTarget {
       resolveAddress: (advertised) => this.clientProxyFor(advertised),
     });
     return new HoldfastKv(client);
+  }
+
+  watchChanges(): ChangeFeed {
+    const current = this.requireCluster().members.filter((m) => !m.removed).map((m) => m.id);
+    // Current members first, then the proxies of members added later (the watch must outlive
+    // the replacement of every original member).
+    const ids = [...current, ...[...this.clientProxies.keys()].filter((id) => !current.includes(id))];
+    const client = createClient({
+      endpoints: ids.map((id) => this.clientProxies.get(id)?.address).filter((a): a is string => a !== undefined),
+      deadlineMs: 5000,
+      attemptTimeoutMs: 1000,
+      resolveAddress: (advertised) => this.clientProxyFor(advertised),
+    });
+    const changes: WatchedChange[] = [];
+    // Every key: from the lowest key on, with no upper bound.
+    const watch = client.watch({ start: '\u0000', end: '\u0000' }, { startRevision: 1, idleTimeoutMs: 3000 });
+    const feed = { changes, error: undefined as unknown, close: () => {
+      watch.close();
+      client.close();
+    } };
+    void (async () => {
+      try {
+        for await (const batch of watch) {
+          for (const event of batch.events) {
+            changes.push({ type: event.type, key: event.kv.keyString(), value: event.kv.valueString(), revision: event.kv.modRevision });
+          }
+        }
+      } catch (error) {
+        feed.error = error;
+      }
+    })();
+    return feed;
   }
 
   private clientProxyFor(advertised: string): string | undefined {

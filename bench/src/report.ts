@@ -6,6 +6,7 @@ import type { FaultWindow } from './nemesis.js';
 import type { ScheduledFault } from './schedule.js';
 import { type RunFigures, spread } from './stats.js';
 import type { ReadBackResult } from './verdict.js';
+import type { WatchVerdict } from './watch-check.js';
 
 export interface BenchVerdict {
   passed: boolean;
@@ -22,6 +23,8 @@ export interface BenchVerdict {
     violations?: { key: string; explanation: string; operationIds: number[] }[];
   };
   lostWrites: ReadBackResult;
+  /** The watch check (watch-check.ts); absent for a target without watches. */
+  watch?: WatchVerdict;
 }
 
 export interface BenchReport {
@@ -107,6 +110,10 @@ export function renderSummaryMarkdown(report: BenchReport): string {
     `| lost writes | ${verdict.lostWrites.lostWriteCount} (keys affected ${verdict.lostWrites.lostWrites.length}; ${verdict.lostWrites.keysRead} keys read back, ${verdict.lostWrites.keysUnreadable.length} unreadable) |`,
   );
   lines.push(`| duplicate applications | ${verdict.lostWrites.duplicates.length} keys |`);
+  const watch = verdict.watch;
+  lines.push(
+    `| watch over every key | ${watch === undefined ? 'not run (the target has no watch)' : `${watch.changes} changes told; ${watch.missingCount} acknowledged writes missing, ${watch.repeatedCount} told twice, ${watch.phantomCount} phantom, ${watch.outOfOrder} out of order${watch.error === undefined ? '' : `; ended: ${watch.error}`}`} |`,
+  );
   lines.push('', '## Faults', '');
   lines.push('| # | kind | start s | end s | nodes | detail | first ok ms | throughput back ms | longest outage ms |');
   lines.push('|---|---|---|---|---|---|---|---|---|');
@@ -136,6 +143,12 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   if (verdict.lostWrites.lostWrites.length > 0) {
     lines.push('', '## Lost writes', '');
     for (const lost of verdict.lostWrites.lostWrites) lines.push(`- \`${lost.key}\` ${lost.kind}: ${lost.detail}`);
+  }
+  if (watch !== undefined && watch.missing.length + watch.repeated.length + watch.phantom.length > 0) {
+    lines.push('', '## Watch anomalies (the first of each kind)', '');
+    for (const name of watch.missing) lines.push(`- missing: \`${name}\``);
+    for (const name of watch.repeated) lines.push(`- told more than once: \`${name}\``);
+    for (const name of watch.phantom) lines.push(`- no write made: \`${name}\``);
   }
   if (verdict.lostWrites.duplicates.length > 0) {
     lines.push('', '## Duplicate applications', '');

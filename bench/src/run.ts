@@ -14,6 +14,7 @@ import { generateSchedule, type NemesisKind } from './schedule.js';
 import { computeFigures, type LeaderSample } from './stats.js';
 import { type ClusterTarget, sleep, type TargetKind } from './target.js';
 import { judgeLinearizability, plantStaleRead, readBackAndAccount } from './verdict.js';
+import { type ChangeFeed, judgeWatch, type WatchVerdict, watchFailures } from './watch-check.js';
 import { Workload, type WorkloadOptions } from './workload.js';
 
 export interface BenchOptions {
@@ -128,6 +129,7 @@ async function driveRun(context: {
       fault: nemesis.currentFault(),
     });
   }, 500);
+  const feed = target.watchChanges?.();
   workload.start();
   const nemesisDone = nemesis.run();
   await sleep(options.durationMs);
@@ -143,6 +145,7 @@ async function driveRun(context: {
   const readBackClient = target.createKv({ clientIndex: 0, deadlineMs: 3000 });
   const lostWrites = await readBackAndAccount({ history, client: readBackClient, readTimeoutMs: 30_000 });
   readBackClient.close();
+  const watch = await finishWatch({ feed, target, history });
   const planted: string[] = [];
   if (options.plantStaleRead) {
     const op = plantStaleRead(history);
@@ -151,7 +154,7 @@ async function driveRun(context: {
   options.log(`checking ${history.size} operations...`);
   const lin = judgeLinearizability({ operations: history.all(), timeBudgetMsPerKey: options.checkBudgetMsPerKey });
   const figures = computeFigures({ operations: history.all(), windows: nemesis.windows, leaderSamples, workloadStartMs, workloadEndMs });
-  const verdict = buildVerdict({ lin, lostWrites, windows: nemesis.windows, okCount: figures.operations.ok });
+  const verdict = buildVerdict({ lin, lostWrites, watch, windows: nemesis.windows, okCount: figures.operations.ok });
   const report: BenchReport = {
     version: 1,
     target: target.kind,
@@ -217,9 +220,38 @@ async function healEverything(options: { target: ClusterTarget; network: ProxyNe
   options.log('warning: no leader 30 s after healing');
 }
 
+/** Where the watch check's end marker is written: not a key of the workload, so not in the history. */
+const WATCH_END_KEY = 'bench/watch-end';
+
+/**
+ * Writes an end marker after everything else, waits until the watch told it (so it has told every
+ * change before it), and judges what it told against the history.
+ */
+async function finishWatch(options: { feed: ChangeFeed | undefined; target: ClusterTarget; history: BenchHistory }): Promise<WatchVerdict | undefined> {
+  const { feed, target, history } = options;
+  if (feed === undefined) return undefined;
+  const marker = `end-${process.pid}-${Date.now()}`;
+  const client = target.createKv({ clientIndex: 0, deadlineMs: 10_000 });
+  let error: unknown;
+  try {
+    await client.put(WATCH_END_KEY, marker);
+    const deadline = Date.now() + 30_000;
+    const told = () => feed.changes.some((change) => change.key === WATCH_END_KEY && change.value === marker);
+    while (!told() && feed.error === undefined && Date.now() < deadline) await sleep(50);
+    error = feed.error ?? (told() ? undefined : 'the watch did not tell the end marker within 30 s of writing it');
+  } catch (cause) {
+    error = `writing the end marker failed: ${String(cause)}`;
+  } finally {
+    client.close();
+    feed.close();
+  }
+  return judgeWatch({ changes: feed.changes, operations: history.all(), ignoreKeys: new Set([WATCH_END_KEY]), error });
+}
+
 function buildVerdict(options: {
   lin: ReturnType<typeof judgeLinearizability>;
   lostWrites: Awaited<ReturnType<typeof readBackAndAccount>>;
+  watch: WatchVerdict | undefined;
   windows: NemesisRunner['windows'];
   okCount: number;
 }): BenchVerdict {
@@ -236,6 +268,7 @@ function buildVerdict(options: {
   for (const window of options.windows) {
     if (window.expectation !== undefined && !window.expectation.met) failures.push(`expectation not met: ${window.expectation.description}`);
   }
+  failures.push(...watchFailures(options.watch));
   if (options.okCount === 0) failures.push('no operation succeeded');
   return {
     passed: failures.length === 0,
@@ -259,6 +292,7 @@ function buildVerdict(options: {
           }),
     },
     lostWrites,
+    ...(options.watch === undefined ? {} : { watch: options.watch }),
   };
 }
 

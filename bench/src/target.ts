@@ -1,3 +1,4 @@
+import type { ChangeFeed } from './watch-check.js';
 import type { ProxyNetwork } from './proxy.js';
 
 /** The store under test, seen through what the workloads and nemeses need. */
@@ -72,6 +73,11 @@ export interface ClusterTarget {
   /** Add a removed node back as a new member with empty data. */
   addMember(id: string): Promise<void>;
   transferLeadership(toId?: string): Promise<void>;
+  /**
+   * A watch over every key from the first revision, through the client proxies, for the watch
+   * check (watch-check.ts). Absent: the target is not checked that way.
+   */
+  watchChanges?(): ChangeFeed;
 }
 
 export class TargetError extends Error {

@@ -44,6 +44,10 @@ describe('bench against a 3-node holdfast cluster', () => {
     expect(status).toBe(0);
     expect(report.verdict.linearizability.linearizable).toBe(true);
     expect(report.verdict.lostWrites.lostWriteCount).toBe(0);
+    // The watch over every key lived through the faults and told exactly the writes made.
+    expect(report.verdict.watch).toMatchObject({ judged: true, missingCount: 0, repeatedCount: 0, phantomCount: 0, outOfOrder: 0 });
+    expect(report.verdict.watch?.error).toBeUndefined();
+    expect(report.verdict.watch?.changes).toBeGreaterThan(50);
     expect(report.figures.operations.ok).toBeGreaterThan(100);
     const injected = report.faults.filter((f) => f.skipped === undefined && f.error === undefined).map((f) => f.kind);
     expect(new Set(injected)).toEqual(new Set(['kill-leader', 'pause-leader', 'partition-leader']));
