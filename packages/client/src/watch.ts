@@ -10,6 +10,7 @@
  * end with WatchCompactedError.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { WatchRequest, WatchResponse__Output } from '@holdfast/protocol';
 import {
   ClientClosedError,
@@ -111,9 +112,10 @@ export class Watch implements AsyncIterable<WatchBatch> {
 
   private async *batches(): AsyncGenerator<WatchBatch> {
     let failures = 0;
-    // Each member keeps its own history (a restart or a snapshot restore starts it afresh), so
-    // a member that no longer has the changes does not mean no member has them.
-    let compactedRefusals = 0;
+    // Refusals that concern one member only: each keeps its own history (a restart or a snapshot
+    // restore starts it afresh), and during a rolling upgrade a member of an older release may
+    // not serve watches at all. The watch ends only once every member refused in a row.
+    let refusals = 0;
     try {
       while (!this.closed) {
         if (this.transport.isClosed()) throw new ClientClosedError('client closed', { code: 'closed' });
@@ -136,7 +138,7 @@ export class Watch implements AsyncIterable<WatchBatch> {
           address = opened.address;
           this.listeningTo = address;
           rearm();
-          compactedRefusals = 0;
+          refusals = 0;
           this.advance(opened.first);
           for await (const response of opened.rest) {
             rearm();
@@ -152,9 +154,9 @@ export class Watch implements AsyncIterable<WatchBatch> {
           const error = idle
             ? new UnavailableError(`no watch response for ${this.idleTimeoutMs} ms`, { code: 'unavailable' })
             : toHoldfastError(thrown);
-          if (error instanceof WatchCompactedError) {
-            compactedRefusals += 1;
-            if (compactedRefusals >= this.transport.memberCount()) throw error;
+          if (error instanceof WatchCompactedError || error.grpcCode === GrpcStatus.UNIMPLEMENTED) {
+            refusals += 1;
+            if (refusals >= this.transport.memberCount()) throw error;
           } else if (!resumable(error)) {
             throw error;
           }

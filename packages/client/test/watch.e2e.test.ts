@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { LocalCluster } from '@holdfast/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type HoldfastClient, type Watch, type WatchBatch, WatchCompactedError } from '../src/index.js';
+import { startFakeServer } from './fake-server.js';
 
 /** Collects a watch's changes as "put key=value@revision" / "delete key@revision" until stopped. */
 function collect(watch: Watch): { seen: string[]; done: Promise<unknown> } {
@@ -131,6 +132,25 @@ describe('watches through the SDK on a local 3-node cluster', () => {
       watch.close();
     } finally {
       watcher.close();
+    }
+  }, 60_000);
+
+  it('goes on at another member when the first one it asks does not serve watches (an older release)', async () => {
+    const c = client!;
+    const older = await startFakeServer({});
+    const watcher = createClient({ endpoints: [older.address, ...cluster!.endpoints()], deadlineMs: 30_000 });
+    try {
+      const watch = watcher.watch({ prefix: 'upgrade/' });
+      const { seen } = collect(watch);
+      await until(() => watch.memberAddress !== undefined, () => 'the watch did not start');
+      expect(watch.memberAddress).not.toBe(older.address);
+      const put = await c.put('upgrade/a', '1');
+      await until(() => seen.length >= 1, () => `seen ${JSON.stringify(seen)}`);
+      expect(seen).toEqual([`put upgrade/a=1@${put.revision}`]);
+      watch.close();
+    } finally {
+      watcher.close();
+      await older.stop();
     }
   }, 60_000);
 

@@ -72,6 +72,33 @@ export class NodeMetrics {
   countClusterVersionWith(source: () => number): void {
     this.clusterVersionSource = source;
   }
+  private watchSource: () => { watchers: number; historyChanges: number; historyFirstRevision: number } = () => ({
+    watchers: 0,
+    historyChanges: 0,
+    historyFirstRevision: 0,
+  });
+  readonly watchers: Gauge = new Gauge({
+    name: 'holdfast_watchers',
+    help: 'watches open on this node',
+    registers: [this.registry],
+    collect: (): void => this.watchers.set(this.watchSource().watchers),
+  });
+  readonly watchHistoryChanges: Gauge = new Gauge({
+    name: 'holdfast_watch_history_changes',
+    help: 'changes kept for watches that start in the past or resume',
+    registers: [this.registry],
+    collect: (): void => this.watchHistoryChanges.set(this.watchSource().historyChanges),
+  });
+  readonly watchHistoryFirstRevision: Gauge = new Gauge({
+    name: 'holdfast_watch_history_first_revision',
+    help: 'the oldest revision a watch may start at on this node (older: compacted)',
+    registers: [this.registry],
+    collect: (): void => this.watchHistoryFirstRevision.set(this.watchSource().historyFirstRevision),
+  });
+
+  countWatchesWith(source: () => { watchers: number; historyChanges: number; historyFirstRevision: number }): void {
+    this.watchSource = source;
+  }
   readonly fsyncSeconds = new Histogram({
     name: 'holdfast_fsync_seconds',
     help: 'synced log write latency',

@@ -220,6 +220,7 @@ class Node implements RunningNode {
       logger,
     });
     this.stopWatching = sm.watchChanges(this.watches);
+    this.metrics.countWatchesWith(() => this.watches.stats());
     this.cluster = new ClusterService({
       selfId: config.id,
       protos: this.protos,

@@ -101,8 +101,9 @@ export class WatchHub implements ChangeListener {
     this.progressTimer.unref();
   }
 
-  get watcherCount(): number {
-    return this.watchers.size;
+  /** For metrics: open watches, changes kept, and the oldest revision a watch may start at. */
+  stats(): { watchers: number; historyChanges: number; historyFirstRevision: number } {
+    return { watchers: this.watchers.size, historyChanges: this.history.length - this.head, historyFirstRevision: this.firstRevision };
   }
 
   // ---- ChangeListener ----

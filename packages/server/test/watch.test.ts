@@ -136,6 +136,9 @@ describe('KV.Watch', () => {
     const third = watch(address, { prefix: bytes('z') });
     await third.until(() => false).catch(() => undefined);
     expect(third.ended).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, kind: 'overloaded' });
+    const metrics = (await node?.metricsText()) ?? '';
+    expect(metrics).toMatch(/^holdfast_watchers 2$/m);
+    expect(metrics).toMatch(/^holdfast_watch_history_first_revision 1$/m);
 
     await node?.stop();
     node = undefined;
