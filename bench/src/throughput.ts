@@ -22,6 +22,8 @@ const CONCURRENCIES = [1, 64] as const;
 const WARMUP_OPERATIONS = 20_000;
 
 interface Store {
+  /** Opens watches that stay open while the steps run (holdfast only); see runThroughput's `watchers`. */
+  openWatches?(count: number): { told: () => number; close: () => void };
   put(key: string, value: string): Promise<void>;
   get(key: string): Promise<void>;
   /** The server processes, whose CPU time each step reports. */
@@ -124,6 +126,24 @@ async function startHoldfast(dataDir: string, tls: boolean): Promise<Store> {
     ...(tls ? { tls: { ca: fs.readFileSync(files.caFile) } } : {}),
   });
   return {
+    openWatches: (count) => {
+      const watcher = createClient({ endpoints: cluster.endpoints(), ...(tls ? { tls: { ca: fs.readFileSync(files.caFile) } } : {}) });
+      let told = 0;
+      // One watch over every key measured, the rest over prefixes no measured key has.
+      const watches = Array.from({ length: count }, (_, i) => watcher.watch({ prefix: i === 0 ? 'k' : `other/${i}/` }));
+      for (const watch of watches) {
+        void (async () => {
+          for await (const batch of watch) told += batch.events.length;
+        })().catch(() => undefined);
+      }
+      return {
+        told: () => told,
+        close: () => {
+          for (const watch of watches) watch.close();
+          watcher.close();
+        },
+      };
+    },
     put: async (key, value) => {
       await client.put(key, value);
     },
@@ -171,12 +191,18 @@ export async function runThroughput(options: {
   tls?: boolean;
   /** Puts (at c=8) before anything is measured, and a quarter as many gets. Default 20,000. */
   warmupOperations?: number;
+  /**
+   * holdfast only: watches open during the whole run, through one more client: one over every key
+   * written, the others over prefixes nothing written has (what the fan-out costs the nodes).
+   */
+  watchers?: number;
 }): Promise<ThroughputRow[]> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `holdfast-throughput-${options.target}-`));
   const store = options.target === 'etcd' ? await startEtcd(dataDir) : await startHoldfast(dataDir, options.tls === true);
   const target = options.tls === true ? `${options.target} (tls)` : options.target;
   const value = 'v'.repeat(VALUE_BYTES);
   const rows: ThroughputRow[] = [];
+  const watches = (options.watchers ?? 0) > 0 ? store.openWatches?.(options.watchers ?? 0) : undefined;
   try {
     // Warm up connections, caches and, for holdfast, V8's optimizing compiler: on a cold process
     // a put at c=1 costs a third more CPU and takes a quarter longer than after 20,000 puts
@@ -192,6 +218,10 @@ export async function runThroughput(options: {
       }
     }
   } finally {
+    if (watches !== undefined) {
+      console.error(`the watch over every key was told ${watches.told()} changes`);
+      watches.close();
+    }
     await store.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -222,13 +252,22 @@ async function main(): Promise<number> {
       return n;
     }, 5000)
     .option('--tls', 'holdfast over TLS (nodes and client), with the test certificates')
+    .option('--watchers <n>', 'holdfast: watches open during the run (one over every key written, the rest elsewhere)', (text) => {
+      const n = Number.parseInt(text, 10);
+      if (!(n >= 0)) throw new InvalidArgumentError(`not a non-negative integer: ${text}`);
+      return n;
+    }, 0)
     .option('--warmup <n>', 'puts at c=8 before measuring (and a quarter as many gets)', (text) => {
       const n = Number.parseInt(text, 10);
       if (!(n >= 0)) throw new InvalidArgumentError(`not a non-negative integer: ${text}`);
       return n;
     }, WARMUP_OPERATIONS)
     .parse(process.argv.slice(2), { from: 'user' });
-  const opts = command.opts<{ target: 'holdfast' | 'etcd'; ops: number; tls?: boolean; warmup: number }>();
+  const opts = command.opts<{ target: 'holdfast' | 'etcd'; ops: number; tls?: boolean; warmup: number; watchers: number }>();
+  if (opts.watchers > 0 && opts.target === 'etcd') {
+    console.error('--watchers measures holdfast only');
+    return 2;
+  }
   if (opts.tls === true && opts.target === 'etcd') {
     console.error('--tls measures holdfast only');
     return 2;
@@ -237,7 +276,13 @@ async function main(): Promise<number> {
     console.error(ETCD_INSTALL_HINT);
     return 2;
   }
-  const rows = await runThroughput({ target: opts.target, operations: opts.ops, tls: opts.tls === true, warmupOperations: opts.warmup });
+  const rows = await runThroughput({
+    target: opts.target,
+    operations: opts.ops,
+    tls: opts.tls === true,
+    warmupOperations: opts.warmup,
+    watchers: opts.watchers,
+  });
   console.log(formatThroughput(rows));
   return 0;
 }

@@ -55,18 +55,100 @@ interface Kept {
   readonly bytes: number;
 }
 
+/**
+ * Which keys a watch covers. One key and a prefix are looked up by the key's text in the hub's
+ * index (a change costs a few map lookups, whatever the number of watches); only ranges are
+ * tested one by one.
+ */
+type Selector =
+  | { readonly kind: 'key'; readonly text: string; readonly matches: (key: Uint8Array) => boolean }
+  | { readonly kind: 'prefix'; readonly text: string; readonly matches: (key: Uint8Array) => boolean }
+  | { readonly kind: 'range'; readonly matches: (key: Uint8Array) => boolean };
+
 class Watcher {
   /** The first revision whose changes this watcher has not been told of yet. */
   next: number;
   lastSentAtMs = Date.now();
   closed = false;
+  /** Changes of the batch being told, gathered before one response is written. */
+  pending: WatchEvent[] | undefined;
 
   constructor(
     readonly call: WatchCall,
-    readonly matches: (key: Uint8Array) => boolean,
+    readonly selector: Selector,
     next: number,
   ) {
     this.next = next;
+  }
+
+  matches(key: Uint8Array): boolean {
+    return this.selector.matches(key);
+  }
+}
+
+function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}
+
+/** A key's bytes as a string, one character per byte: the index's keys. */
+const keyText = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+
+/** The open watches by what they cover. */
+class WatcherIndex {
+  private readonly byKey = new Map<string, Set<Watcher>>();
+  private readonly byPrefix = new Map<string, Set<Watcher>>();
+  /** How many indexed prefixes have each length: a key is looked up at these lengths only. */
+  private readonly prefixLengths = new Map<number, number>();
+  private readonly ranges = new Set<Watcher>();
+
+  add(watcher: Watcher): void {
+    const { selector } = watcher;
+    if (selector.kind === 'range') {
+      this.ranges.add(watcher);
+      return;
+    }
+    const map = selector.kind === 'key' ? this.byKey : this.byPrefix;
+    let set = map.get(selector.text);
+    if (set === undefined) {
+      set = new Set();
+      map.set(selector.text, set);
+      if (selector.kind === 'prefix') this.prefixLengths.set(selector.text.length, (this.prefixLengths.get(selector.text.length) ?? 0) + 1);
+    }
+    set.add(watcher);
+  }
+
+  delete(watcher: Watcher): void {
+    const { selector } = watcher;
+    if (selector.kind === 'range') {
+      this.ranges.delete(watcher);
+      return;
+    }
+    const map = selector.kind === 'key' ? this.byKey : this.byPrefix;
+    const set = map.get(selector.text);
+    if (set === undefined || !set.delete(watcher) || set.size > 0) return;
+    map.delete(selector.text);
+    if (selector.kind === 'prefix') {
+      const left = (this.prefixLengths.get(selector.text.length) ?? 1) - 1;
+      if (left === 0) this.prefixLengths.delete(selector.text.length);
+      else this.prefixLengths.set(selector.text.length, left);
+    }
+  }
+
+  /** Calls `each` for every watcher whose selector covers `key`. */
+  forEachCovering(key: Uint8Array, each: (watcher: Watcher) => void): void {
+    if (this.byKey.size > 0 || this.byPrefix.size > 0) {
+      const text = keyText(key);
+      const exact = this.byKey.get(text);
+      if (exact !== undefined) for (const watcher of exact) each(watcher);
+      for (const length of this.prefixLengths.keys()) {
+        if (length > text.length) continue;
+        const prefixed = this.byPrefix.get(text.slice(0, length));
+        if (prefixed !== undefined) for (const watcher of prefixed) each(watcher);
+      }
+    }
+    for (const watcher of this.ranges) if (watcher.matches(key)) each(watcher);
   }
 }
 
@@ -80,6 +162,7 @@ export class WatchHub implements ChangeListener {
   /** The store's revision as of the last change told. */
   private revision: number;
   private readonly watchers = new Set<Watcher>();
+  private readonly index = new WatcherIndex();
   private readonly progressTimer: NodeJS.Timeout;
   private closed = false;
 
@@ -112,7 +195,24 @@ export class WatchHub implements ChangeListener {
     for (const change of changes) this.keep(change);
     this.revision = revision;
     this.dropOldRevisions();
-    for (const watcher of this.watchers) this.tell(watcher, changes);
+    // Gather each covering watcher's events through the index, then one response per watcher.
+    const told: Watcher[] = [];
+    for (const change of changes) {
+      this.index.forEachCovering(change.kv.key, (watcher) => {
+        if (change.kv.modRevision < watcher.next) return;
+        if (watcher.pending === undefined) {
+          watcher.pending = [];
+          told.push(watcher);
+        }
+        watcher.pending.push(toWireEvent(change));
+      });
+    }
+    for (const watcher of told) {
+      const events = watcher.pending ?? [];
+      watcher.pending = undefined;
+      this.write(watcher, { header: { ...this.options.header(), revision }, created: false, events });
+    }
+    for (const watcher of this.watchers) if (watcher.next <= revision) watcher.next = revision + 1;
   }
 
   restored(revision: number): void {
@@ -136,7 +236,7 @@ export class WatchHub implements ChangeListener {
       if (this.watchers.size >= this.options.limits.watchersMax) {
         throw new OverloadedError(`${this.watchers.size} watches open on this member (--watchers-max)`);
       }
-      const matches = this.selector(call.request);
+      const selector = this.selector(call.request);
       const start = call.request.startRevision;
       if (!Number.isSafeInteger(start) || start < 0) throw new InvalidRequestError('invalid-argument', `start revision must be a non-negative integer, got ${start}`);
       if (start !== 0 && start < this.firstRevision) {
@@ -144,11 +244,13 @@ export class WatchHub implements ChangeListener {
           `start revision ${start} is older than the changes this member keeps (from revision ${this.firstRevision}): read the keys again and watch from the read's revision`,
         );
       }
-      const watcher = new Watcher(call, matches, start === 0 ? this.revision + 1 : start);
+      const watcher = new Watcher(call, selector, start === 0 ? this.revision + 1 : start);
       this.watchers.add(watcher);
+      this.index.add(watcher);
       const forget = (): void => {
         watcher.closed = true;
         this.watchers.delete(watcher);
+        this.index.delete(watcher);
       };
       call.on('cancelled', forget);
       call.on('close', forget);
@@ -168,18 +270,24 @@ export class WatchHub implements ChangeListener {
     for (const watcher of this.watchers) this.end(watcher, new StoppingError());
   }
 
-  private selector(request: WatchRequest): (key: Uint8Array) => boolean {
+  private selector(request: WatchRequest): Selector {
     const max = this.options.limits.keyBytesMax;
     for (const key of [request.start, request.end, request.prefix]) {
       if (key.length > max) throw new InvalidRequestError('key-too-large', `watch key is ${key.length} bytes; the limit is ${max}`);
     }
     const { start, end, prefix } = request;
-    if (prefix.length > 0) return (key) => key.length >= prefix.length && Buffer.compare(key.subarray(0, prefix.length), prefix) === 0;
+    if (prefix.length > 0) {
+      return {
+        kind: 'prefix',
+        text: keyText(prefix),
+        matches: (key) => startsWith(key, prefix),
+      };
+    }
     if (start.length === 0) throw new InvalidRequestError('invalid-argument', 'watch needs a start key or a prefix');
-    if (end.length === 0) return (key) => Buffer.compare(key, start) === 0;
-    if (end.length === 1 && end[0] === 0) return (key) => Buffer.compare(key, start) >= 0;
+    if (end.length === 0) return { kind: 'key', text: keyText(start), matches: (key) => Buffer.compare(key, start) === 0 };
+    if (end.length === 1 && end[0] === 0) return { kind: 'range', matches: (key) => Buffer.compare(key, start) >= 0 };
     if (Buffer.compare(end, start) <= 0) throw new InvalidRequestError('invalid-argument', 'watch end must sort after its start');
-    return (key) => Buffer.compare(key, start) >= 0 && Buffer.compare(key, end) < 0;
+    return { kind: 'range', matches: (key) => Buffer.compare(key, start) >= 0 && Buffer.compare(key, end) < 0 };
   }
 
   /** Sends the kept changes from the watcher's start on, in responses that end at whole revisions. */
@@ -195,15 +303,6 @@ export class WatchHub implements ChangeListener {
         this.write(watcher, { header: { ...this.options.header(), revision }, created: false, events });
         events = [];
       }
-    }
-    if (events.length > 0) this.write(watcher, { header: { ...this.options.header(), revision: this.revision }, created: false, events });
-    watcher.next = Math.max(watcher.next, this.revision + 1);
-  }
-
-  private tell(watcher: Watcher, changes: readonly KeyChange[]): void {
-    const events: WatchEvent[] = [];
-    for (const change of changes) {
-      if (change.kv.modRevision >= watcher.next && watcher.matches(change.kv.key)) events.push(toWireEvent(change));
     }
     if (events.length > 0) this.write(watcher, { header: { ...this.options.header(), revision: this.revision }, created: false, events });
     watcher.next = Math.max(watcher.next, this.revision + 1);
@@ -236,6 +335,7 @@ export class WatchHub implements ChangeListener {
     if (watcher.closed) return;
     watcher.closed = true;
     this.watchers.delete(watcher);
+    this.index.delete(watcher);
     watcher.call.emit('error', toServiceError(error));
   }
 

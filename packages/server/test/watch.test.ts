@@ -94,6 +94,40 @@ describe('KV.Watch', () => {
     one.cancel();
   });
 
+  it('tells each change to exactly the watches that cover it: one key, nested prefixes, ranges', async () => {
+    await start();
+    const selectors: Record<string, object> = {
+      'key ab': { start: bytes('ab') },
+      'prefix a': { prefix: bytes('a') },
+      'prefix ab': { prefix: bytes('ab') },
+      'prefix b': { prefix: bytes('b') },
+      'range [aa, ac)': { start: bytes('aa'), end: bytes('ac') },
+      'from b on': { start: bytes('b'), end: Buffer.from([0]) },
+    };
+    const open = Object.fromEntries(Object.entries(selectors).map(([name, selector]) => [name, watch(address, selector)]));
+    for (const w of Object.values(open)) await w.until((r) => r.length >= 1);
+    for (const key of ['abc', 'ab', 'a', 'b', 'ba', 'zz']) await call(address, 'put', { key: bytes(key), value: bytes('1') });
+    // Every watch has seen the last change it covers once a catch-all watch saw the last put.
+    await open['from b on']!.until(() => events(open['from b on']!).join().includes('zz'));
+    await open['prefix a']!.until(() => events(open['prefix a']!).length >= 3);
+    const keysTold = (name: string): string[] => events(open[name]!).flatMap((e) => e.split(', ').map((one) => one.split('=')[0]!.replace('put ', '')));
+    expect(keysTold('key ab')).toEqual(['ab']);
+    expect(keysTold('prefix a')).toEqual(['abc', 'ab', 'a']);
+    expect(keysTold('prefix ab')).toEqual(['abc', 'ab']);
+    expect(keysTold('prefix b')).toEqual(['b', 'ba']);
+    expect(keysTold('range [aa, ac)')).toEqual(['abc', 'ab']);
+    expect(keysTold('from b on')).toEqual(['b', 'ba', 'zz']);
+
+    // A watch that ends leaves the index; the others sharing its prefix go on.
+    open['prefix ab']!.cancel();
+    await sleep(100);
+    await call(address, 'put', { key: bytes('abd'), value: bytes('2') });
+    await open['prefix a']!.until(() => events(open['prefix a']!).length >= 4);
+    await open['range [aa, ac)']!.until(() => events(open['range [aa, ac)']!).length >= 3);
+    expect(keysTold('prefix a').at(-1)).toBe('abd');
+    for (const w of Object.values(open)) w.cancel();
+  });
+
   it('replays kept changes from a past revision, and refuses a start older than it keeps', async () => {
     await start(['--watch-history-events-max', '3']);
     for (let i = 1; i <= 5; i++) await call(address, 'put', { key: bytes(`k${i}`), value: bytes(String(i)) });
