@@ -2,7 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { encodeCommand, type KvCommand, type KvOperation, type StorageLogger } from '../src/index.js';
+import { afterEach, beforeEach } from 'vitest';
+import {
+  type ApplyResult,
+  encodeCommand,
+  type KvCommand,
+  type KvOperation,
+  KvStateMachine,
+  type StateMachineOptions,
+  type StorageLogger,
+} from '../src/index.js';
 import type { Entry } from '../src/raft-types.js';
 
 export async function makeTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -58,4 +67,67 @@ export async function withRawDb(dir: string, work: (db: Level<Uint8Array, Uint8A
   } finally {
     await db.close();
   }
+}
+
+/** What stateMachineFixture gives each test. */
+export interface StateMachineFixture {
+  /** The test's temp dir; the state machine lives in `${dir}/kv`. */
+  readonly dir: string;
+  /** The open state machine (reopen replaces it). */
+  readonly sm: KvStateMachine;
+  /** Opens the state machine at `${dir}/kv` with these options (the caller closes it). */
+  open(options?: Partial<StateMachineOptions>): Promise<KvStateMachine>;
+  /** Closes the state machine and opens it again. */
+  reopen(options?: Partial<StateMachineOptions>): Promise<void>;
+  /** Applies one command at the next index and returns its result. */
+  run(operation: KvOperation, extra?: Omit<Parameters<typeof commandEntry>[0], 'index' | 'operation'>): Promise<ApplyResult>;
+  /** The index the next command gets. */
+  nextIndex(): number;
+  /** The index the next command gets, for a command applied without `run`. */
+  takeIndex(): number;
+}
+
+/**
+ * A state machine in a fresh temp dir for every test of the calling describe block, closed and
+ * removed after it. `defaults` go into every command `run` applies.
+ */
+export function stateMachineFixture(defaults: Omit<Parameters<typeof commandEntry>[0], 'index' | 'operation'> = {}): StateMachineFixture {
+  let dir = '';
+  let remove: () => Promise<void> = async () => {};
+  let sm: KvStateMachine | undefined;
+  let next = 1;
+  const open = (options: Partial<StateMachineOptions> = {}) => KvStateMachine.open({ dir: `${dir}/kv`, ...options });
+  const fixture: StateMachineFixture = {
+    get dir() {
+      return dir;
+    },
+    get sm() {
+      if (sm === undefined) throw new Error('the state machine is not open');
+      return sm;
+    },
+    open,
+    async reopen(options = {}) {
+      await sm?.close();
+      sm = undefined;
+      sm = await open(options);
+    },
+    async run(operation, extra = {}) {
+      const [result] = await fixture.sm.apply([commandEntry({ index: next++, operation, ...defaults, ...extra })]);
+      if (result === undefined) throw new Error('apply gave no result');
+      return result;
+    },
+    nextIndex: () => next,
+    takeIndex: () => next++,
+  };
+  beforeEach(async () => {
+    ({ dir, remove } = await makeTempDir());
+    sm = await open();
+    next = 1;
+  });
+  afterEach(async () => {
+    await sm?.close();
+    sm = undefined;
+    await remove();
+  });
+  return fixture;
 }
