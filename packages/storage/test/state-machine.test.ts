@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type ApplyResult,
   type DeleteOp,
   encodeCommand,
   encodeCommandBatch,
@@ -12,12 +11,11 @@ import {
   type KvOperation,
   type PutOp,
   resolveStorageLimits,
-  type StateMachineOptions,
   validateCommand,
   ValueTooLargeError,
 } from '../src/index.js';
 import type { Entry } from '../src/raft-types.js';
-import { bytes, commandEntry, makeTempDir, text } from './helpers.js';
+import { bytes, commandEntry, stateMachineFixture, text } from './helpers.js';
 
 const put = (key: string, value: string, extra: Partial<PutOp> = {}): PutOp => ({
   type: 'put',
@@ -32,76 +30,54 @@ const del = (key: string, extra: Partial<DeleteOp> = {}): DeleteOp => ({
 });
 
 describe('KvStateMachine', () => {
-  let dir: string;
-  let remove: () => Promise<void>;
-  let sm: KvStateMachine;
-  let nextIndex: number;
-  const open = (options: Partial<StateMachineOptions> = {}) => KvStateMachine.open({ dir: `${dir}/kv`, ...options });
-
-  beforeEach(async () => {
-    ({ dir, remove } = await makeTempDir());
-    sm = await open();
-    nextIndex = 1;
-  });
-  afterEach(async () => {
-    await sm.close();
-    await remove();
-  });
-
-  async function run(
-    operation: KvOperation,
-    extra: { session?: { clientId: string; sequence: number }; proposedAtMs?: number } = {},
-  ): Promise<ApplyResult> {
-    const [result] = await sm.apply([commandEntry({ index: nextIndex++, operation, ...extra })]);
-    return result!;
-  }
+  const t = stateMachineFixture();
 
   it('tracks createRevision, modRevision and version, and one revision per write', async () => {
-    expect((await run(put('a', '1'))).outcome).toEqual({ type: 'put', revision: 1 });
-    expect((await run(put('a', '2'))).outcome).toEqual({ type: 'put', revision: 2 });
-    await run(put('b', '1'));
-    expect(await sm.get(bytes('a'))).toMatchObject({ createRevision: 1, modRevision: 2, version: 2 });
-    expect(text((await sm.get(bytes('a')))?.value)).toBe('2');
-    expect((await run(del('a'))).outcome).toEqual({ type: 'delete', deleted: true, revision: 4 });
-    expect(await sm.get(bytes('a'))).toBeUndefined();
-    await run(put('a', '3'));
-    expect(await sm.get(bytes('a'))).toMatchObject({ createRevision: 5, modRevision: 5, version: 1 });
-    expect(sm.revision).toBe(5);
+    expect((await t.run(put('a', '1'))).outcome).toEqual({ type: 'put', revision: 1 });
+    expect((await t.run(put('a', '2'))).outcome).toEqual({ type: 'put', revision: 2 });
+    await t.run(put('b', '1'));
+    expect(await t.sm.get(bytes('a'))).toMatchObject({ createRevision: 1, modRevision: 2, version: 2 });
+    expect(text((await t.sm.get(bytes('a')))?.value)).toBe('2');
+    expect((await t.run(del('a'))).outcome).toEqual({ type: 'delete', deleted: true, revision: 4 });
+    expect(await t.sm.get(bytes('a'))).toBeUndefined();
+    await t.run(put('a', '3'));
+    expect(await t.sm.get(bytes('a'))).toMatchObject({ createRevision: 5, modRevision: 5, version: 1 });
+    expect(t.sm.revision).toBe(5);
   });
 
   it('leaves the revision alone when deleting a missing key', async () => {
-    await run(put('a', '1'));
-    expect((await run(del('missing'))).outcome).toEqual({ type: 'delete', deleted: false, revision: 1 });
-    expect(sm.revision).toBe(1);
-    expect(sm.appliedIndex).toBe(2);
+    await t.run(put('a', '1'));
+    expect((await t.run(del('missing'))).outcome).toEqual({ type: 'delete', deleted: false, revision: 1 });
+    expect(t.sm.revision).toBe(1);
+    expect(t.sm.appliedIndex).toBe(2);
   });
 
   it('returns the previous value when asked', async () => {
-    await run(put('a', 'old'));
-    const outcome = (await run(put('a', 'new', { prevKv: true }))).outcome;
+    await t.run(put('a', 'old'));
+    const outcome = (await t.run(put('a', 'new', { prevKv: true }))).outcome;
     expect(outcome).toMatchObject({ type: 'put', revision: 2, prevKv: { version: 1, modRevision: 1 } });
     expect(text((outcome as { prevKv: { value: Uint8Array } }).prevKv.value)).toBe('old');
-    const deleted = (await run(del('a', { prevKv: true }))).outcome;
+    const deleted = (await t.run(del('a', { prevKv: true }))).outcome;
     expect(text((deleted as { prevKv: { value: Uint8Array } }).prevKv.value)).toBe('new');
   });
 
   it('answers a failed put or delete guard with compareFailed and changes nothing', async () => {
-    await run(put('a', '1'));
-    expect((await run(put('a', '2', { ifAbsent: true }))).outcome).toMatchObject({ type: 'compareFailed', revision: 1 });
-    expect((await run(put('a', '2', { ifModRevision: 7 }))).outcome).toMatchObject({ type: 'compareFailed', revision: 1 });
-    expect((await run(del('a', { ifModRevision: 7 }))).outcome).toMatchObject({ type: 'compareFailed', revision: 1 });
-    expect(sm.revision).toBe(1);
-    expect(text((await sm.get(bytes('a')))?.value)).toBe('1');
-    expect((await run(put('a', '2', { ifModRevision: 1 }))).outcome).toEqual({ type: 'put', revision: 2 });
-    expect((await run(put('b', '1', { ifAbsent: true }))).outcome).toEqual({ type: 'put', revision: 3 });
-    expect((await run(del('a', { ifModRevision: 2 }))).outcome).toMatchObject({ type: 'delete', deleted: true });
+    await t.run(put('a', '1'));
+    expect((await t.run(put('a', '2', { ifAbsent: true }))).outcome).toMatchObject({ type: 'compareFailed', revision: 1 });
+    expect((await t.run(put('a', '2', { ifModRevision: 7 }))).outcome).toMatchObject({ type: 'compareFailed', revision: 1 });
+    expect((await t.run(del('a', { ifModRevision: 7 }))).outcome).toMatchObject({ type: 'compareFailed', revision: 1 });
+    expect(t.sm.revision).toBe(1);
+    expect(text((await t.sm.get(bytes('a')))?.value)).toBe('1');
+    expect((await t.run(put('a', '2', { ifModRevision: 1 }))).outcome).toEqual({ type: 'put', revision: 2 });
+    expect((await t.run(put('b', '1', { ifAbsent: true }))).outcome).toEqual({ type: 'put', revision: 3 });
+    expect((await t.run(del('a', { ifModRevision: 2 }))).outcome).toMatchObject({ type: 'delete', deleted: true });
   });
 
   it('runs the success branch of a txn atomically at one revision', async () => {
-    await run(put('a', '1'));
-    await run(put('b', '1'));
+    await t.run(put('a', '1'));
+    await t.run(put('b', '1'));
     const outcome = (
-      await run({
+      await t.run({
         type: 'txn',
         compare: [
           { key: bytes('a'), target: 'value', operator: 'equal', value: bytes('1') },
@@ -124,15 +100,15 @@ describe('KvStateMachine', () => {
         { type: 'put', revision: 3 },
       ],
     });
-    expect(sm.revision).toBe(3);
-    expect(await sm.get(bytes('b'))).toBeUndefined();
-    expect(await sm.get(bytes('c'))).toMatchObject({ createRevision: 3, modRevision: 3, version: 1 });
+    expect(t.sm.revision).toBe(3);
+    expect(await t.sm.get(bytes('b'))).toBeUndefined();
+    expect(await t.sm.get(bytes('c'))).toMatchObject({ createRevision: 3, modRevision: 3, version: 1 });
   });
 
   it('runs the failure branch when a compare fails, as an answer rather than an error', async () => {
-    await run(put('a', '1'));
+    await t.run(put('a', '1'));
     const outcome = (
-      await run({
+      await t.run({
         type: 'txn',
         compare: [{ key: bytes('a'), target: 'value', operator: 'greater', value: bytes('5') }],
         success: [put('a', 'success')],
@@ -140,16 +116,16 @@ describe('KvStateMachine', () => {
       })
     ).outcome;
     expect(outcome).toMatchObject({ type: 'txn', succeeded: false, revision: 1, results: [{ type: 'get', found: true }] });
-    expect(text((await sm.get(bytes('a')))?.value)).toBe('1');
+    expect(text((await t.sm.get(bytes('a')))?.value)).toBe('1');
   });
 
   it('refuses a txn that writes one key twice, before proposing and when applied', async () => {
     const operation: KvOperation = { type: 'txn', compare: [], success: [put('a', '1'), del('a')], failure: [] };
     expect(() => validateCommand({ operation, proposedAtMs: 0 }, resolveStorageLimits())).toThrow(InvalidCommandError);
-    const result = await run(operation);
+    const result = await t.run(operation);
     expect(result.outcome.type).toBe('invalid');
-    expect(sm.revision).toBe(0);
-    expect(await sm.get(bytes('a'))).toBeUndefined();
+    expect(t.sm.revision).toBe(0);
+    expect(await t.sm.get(bytes('a'))).toBeUndefined();
   });
 
   it('validates sizes against the limits before proposing', async () => {
@@ -163,90 +139,85 @@ describe('KvStateMachine', () => {
 
   it('applies a retried write once and answers it with the first answer', async () => {
     const session = { clientId: 'client-1', sequence: 1 };
-    const first = await run(put('counter', 'a'), { session });
-    const retry = await run(put('counter', 'b'), { session });
+    const first = await t.run(put('counter', 'a'), { session });
+    const retry = await t.run(put('counter', 'b'), { session });
     expect(retry.duplicate).toBe(true);
     expect(retry.outcome).toEqual(first.outcome);
-    expect(text((await sm.get(bytes('counter')))?.value)).toBe('a');
-    expect(sm.revision).toBe(1);
-    const next = await run(put('counter', 'c'), { session: { clientId: 'client-1', sequence: 2 } });
+    expect(text((await t.sm.get(bytes('counter')))?.value)).toBe('a');
+    expect(t.sm.revision).toBe(1);
+    const next = await t.run(put('counter', 'c'), { session: { clientId: 'client-1', sequence: 2 } });
     expect(next.duplicate).toBe(false);
-    expect(sm.revision).toBe(2);
+    expect(t.sm.revision).toBe(2);
   });
 
   it('remembers sessions across a reopen', async () => {
     const session = { clientId: 'client-1', sequence: 1 };
-    await run(put('k', 'a'), { session });
-    await sm.close();
-    sm = await open();
-    expect((await run(put('k', 'b'), { session })).duplicate).toBe(true);
-    expect(text((await sm.get(bytes('k')))?.value)).toBe('a');
+    await t.run(put('k', 'a'), { session });
+    await t.reopen();
+    expect((await t.run(put('k', 'b'), { session })).duplicate).toBe(true);
+    expect(text((await t.sm.get(bytes('k')))?.value)).toBe('a');
   });
 
   it('answers staleSequence for a retry whose answer is no longer kept', async () => {
-    await sm.close();
-    sm = await open({ sessions: { answersPerSessionMax: 2 } });
-    for (let sequence = 1; sequence <= 3; sequence++) await run(put('k', `${sequence}`), { session: { clientId: 'c', sequence } });
-    expect((await run(put('k', 'x'), { session: { clientId: 'c', sequence: 2 } })).duplicate).toBe(true);
-    expect((await run(put('k', 'x'), { session: { clientId: 'c', sequence: 1 } })).outcome).toEqual({
+    await t.reopen({ sessions: { answersPerSessionMax: 2 } });
+    for (let sequence = 1; sequence <= 3; sequence++) await t.run(put('k', `${sequence}`), { session: { clientId: 'c', sequence } });
+    expect((await t.run(put('k', 'x'), { session: { clientId: 'c', sequence: 2 } })).duplicate).toBe(true);
+    expect((await t.run(put('k', 'x'), { session: { clientId: 'c', sequence: 1 } })).outcome).toEqual({
       type: 'staleSequence',
       lastSequence: 3,
     });
-    expect(sm.revision).toBe(3);
+    expect(t.sm.revision).toBe(3);
   });
 
   it('expires idle sessions by the proposal clock, the same on every replica', async () => {
-    await sm.close();
-    sm = await open({ sessions: { sessionIdleMsMax: 1_000 } });
+    await t.reopen({ sessions: { sessionIdleMsMax: 1_000 } });
     const session = { clientId: 'idle', sequence: 1 };
-    await run(put('k', 'a'), { session, proposedAtMs: 10_000 });
-    await run(put('other', 'x'), { session: { clientId: 'busy', sequence: 1 }, proposedAtMs: 10_900 });
-    expect((await run(put('k', 'b'), { session, proposedAtMs: 10_950 })).duplicate).toBe(true);
-    expect(sm.sessionCount()).toBe(2);
-    await run(put('other', 'y'), { session: { clientId: 'busy', sequence: 2 }, proposedAtMs: 11_500 });
-    expect(sm.sessionCount()).toBe(1);
+    await t.run(put('k', 'a'), { session, proposedAtMs: 10_000 });
+    await t.run(put('other', 'x'), { session: { clientId: 'busy', sequence: 1 }, proposedAtMs: 10_900 });
+    expect((await t.run(put('k', 'b'), { session, proposedAtMs: 10_950 })).duplicate).toBe(true);
+    expect(t.sm.sessionCount()).toBe(2);
+    await t.run(put('other', 'y'), { session: { clientId: 'busy', sequence: 2 }, proposedAtMs: 11_500 });
+    expect(t.sm.sessionCount()).toBe(1);
     // The expired session is forgotten: the same sequence now applies as a new write.
-    expect((await run(put('k', 'c'), { session, proposedAtMs: 11_600 })).duplicate).toBe(false);
-    expect(text((await sm.get(bytes('k')))?.value)).toBe('c');
+    expect((await t.run(put('k', 'c'), { session, proposedAtMs: 11_600 })).duplicate).toBe(false);
+    expect(text((await t.sm.get(bytes('k')))?.value)).toBe('c');
   });
 
   it('evicts the least recently used session past sessionsMax', async () => {
-    await sm.close();
-    sm = await open({ sessions: { sessionsMax: 2 } });
-    await run(put('k', '1'), { session: { clientId: 'a', sequence: 1 } });
-    await run(put('k', '2'), { session: { clientId: 'b', sequence: 1 } });
-    await run(put('k', '3'), { session: { clientId: 'a', sequence: 2 } });
-    await run(put('k', '4'), { session: { clientId: 'c', sequence: 1 } });
-    expect(sm.sessionCount()).toBe(2);
-    expect((await run(put('k', 'x'), { session: { clientId: 'a', sequence: 2 } })).duplicate).toBe(true);
-    expect((await run(put('k', 'y'), { session: { clientId: 'b', sequence: 1 } })).duplicate).toBe(false);
+    await t.reopen({ sessions: { sessionsMax: 2 } });
+    await t.run(put('k', '1'), { session: { clientId: 'a', sequence: 1 } });
+    await t.run(put('k', '2'), { session: { clientId: 'b', sequence: 1 } });
+    await t.run(put('k', '3'), { session: { clientId: 'a', sequence: 2 } });
+    await t.run(put('k', '4'), { session: { clientId: 'c', sequence: 1 } });
+    expect(t.sm.sessionCount()).toBe(2);
+    expect((await t.run(put('k', 'x'), { session: { clientId: 'a', sequence: 2 } })).duplicate).toBe(true);
+    expect((await t.run(put('k', 'y'), { session: { clientId: 'b', sequence: 1 } })).duplicate).toBe(false);
   });
 
   it('writes the applied index with the state and skips entries already applied', async () => {
-    await sm.apply([
+    await t.sm.apply([
       commandEntry({ index: 1, operation: put('a', '1') }),
       { type: 'normal', index: 2, term: 1, data: new Uint8Array() },
       commandEntry({ index: 3, term: 2, operation: put('b', '1') }),
     ]);
-    await sm.close();
-    sm = await open();
-    expect(sm.appliedIndex).toBe(3);
-    expect(sm.appliedTerm).toBe(2);
-    expect(sm.revision).toBe(2);
-    const again = await sm.apply([commandEntry({ index: 3, term: 2, operation: put('b', '2') })]);
+    await t.reopen();
+    expect(t.sm.appliedIndex).toBe(3);
+    expect(t.sm.appliedTerm).toBe(2);
+    expect(t.sm.revision).toBe(2);
+    const again = await t.sm.apply([commandEntry({ index: 3, term: 2, operation: put('b', '2') })]);
     expect(again).toEqual([]);
-    expect(text((await sm.get(bytes('b')))?.value)).toBe('1');
-    await expect(sm.apply([commandEntry({ index: 5, operation: put('c', '1') })])).rejects.toThrow(/invariant broken/);
+    expect(text((await t.sm.get(bytes('b')))?.value)).toBe('1');
+    await expect(t.sm.apply([commandEntry({ index: 5, operation: put('c', '1') })])).rejects.toThrow(/invariant broken/);
   });
 
   it('answers the leader no-op and an undecodable command without changing keys', async () => {
-    const results = await sm.apply([
+    const results = await t.sm.apply([
       { type: 'normal', index: 1, term: 1, data: new Uint8Array() },
       { type: 'normal', index: 2, term: 1, data: Uint8Array.of(0xc1) },
     ]);
     expect(results.map((result) => result.outcome.type)).toEqual(['noop', 'invalid']);
-    expect(sm.appliedIndex).toBe(2);
-    expect(sm.revision).toBe(0);
+    expect(t.sm.appliedIndex).toBe(2);
+    expect(t.sm.revision).toBe(0);
   });
 
   it('applies every command of a batch entry in slot order, one answer each, a bad one alone invalid', async () => {
@@ -258,7 +229,7 @@ describe('KvStateMachine', () => {
       encodeCommand({ operation: put('b', '3', { ifAbsent: true }), proposedAtMs: 1 }),
       encodeCommand({ operation: put('a', 'retried', {}), session, proposedAtMs: 1 }),
     ]);
-    const results = await sm.apply([{ type: 'normal', index: 1, term: 1, data }]);
+    const results = await t.sm.apply([{ type: 'normal', index: 1, term: 1, data }]);
     expect(results.map((r) => [r.index, r.slot, r.outcome.type, r.duplicate])).toEqual([
       [1, 0, 'put', false],
       [1, 1, 'put', false],
@@ -267,10 +238,10 @@ describe('KvStateMachine', () => {
       [1, 4, 'put', true],
     ]);
     expect(results.map((r) => (r.outcome.type === 'put' ? r.outcome.revision : 0))).toEqual([1, 2, 0, 3, 1]);
-    expect(text((await sm.get(bytes('a')))?.value)).toBe('2');
-    expect(text((await sm.get(bytes('b')))?.value)).toBe('3');
-    expect(sm.appliedIndex).toBe(1);
-    expect(sm.revision).toBe(3);
+    expect(text((await t.sm.get(bytes('a')))?.value)).toBe('2');
+    expect(text((await t.sm.get(bytes('b')))?.value)).toBe('3');
+    expect(t.sm.appliedIndex).toBe(1);
+    expect(t.sm.revision).toBe(3);
   });
 
   it('keeps the member table from conf change contexts', async () => {
@@ -283,32 +254,30 @@ describe('KvStateMachine', () => {
       { type: 'confChange', index: 4, term: 1, change: { type: 'addVoter', nodeId: 2, context: member(2, 'two') } },
       { type: 'confChange', index: 5, term: 1, change: { type: 'removeNode', nodeId: 1 } },
     ];
-    const results = await sm.apply(entries);
+    const results = await t.sm.apply(entries);
     expect(results[1]!.outcome).toMatchObject({ type: 'confChange', confState: { voters: [1], learners: [4] } });
-    expect(sm.confState).toEqual({ voters: [2, 4], learners: [] });
-    expect(sm.members().map((m) => [m.id, m.name, m.learner])).toEqual([
+    expect(t.sm.confState).toEqual({ voters: [2, 4], learners: [] });
+    expect(t.sm.members().map((m) => [m.id, m.name, m.learner])).toEqual([
       [2, 'two', false],
       [4, 'four', false],
     ]);
-    await sm.close();
-    sm = await open();
-    expect(sm.members().map((m) => m.id)).toEqual([2, 4]);
+    await t.reopen();
+    expect(t.sm.members().map((m) => m.id)).toEqual([2, 4]);
   });
 
   it('remembers the highest member id ever used, across removal, reopen and snapshot restore', async () => {
-    await sm.apply([
+    await t.sm.apply([
       { type: 'confChange', index: 1, term: 1, change: { type: 'addVoter', nodeId: 1 } },
       { type: 'confChange', index: 2, term: 1, change: { type: 'addLearner', nodeId: 7 } },
       { type: 'confChange', index: 3, term: 1, change: { type: 'removeNode', nodeId: 7 } },
     ]);
-    expect(sm.members().map((m) => m.id)).toEqual([1]);
-    expect(sm.memberIdMax).toBe(7);
-    await sm.close();
-    sm = await open();
-    expect(sm.memberIdMax).toBe(7);
-    const reader = await sm.openSnapshotReader();
+    expect(t.sm.members().map((m) => m.id)).toEqual([1]);
+    expect(t.sm.memberIdMax).toBe(7);
+    await t.reopen();
+    expect(t.sm.memberIdMax).toBe(7);
+    const reader = await t.sm.openSnapshotReader();
     expect(reader.meta.memberIdMax).toBe(7);
-    const other = await KvStateMachine.open({ dir: `${dir}/restored` });
+    const other = await KvStateMachine.open({ dir: `${t.dir}/restored` });
     try {
       await other.restoreSnapshot(reader.chunks());
       expect(other.memberIdMax).toBe(7);
@@ -319,42 +288,39 @@ describe('KvStateMachine', () => {
   });
 
   it('stops a range page at rangeBytesMax, always returning at least one key', async () => {
-    await sm.close();
-    sm = await open({ limits: { rangeBytesMax: 2500 } });
-    for (const key of ['k1', 'k2', 'k3', 'k4']) await run(put(key, 'x'.repeat(1000)));
-    const first = await sm.range({ prefix: bytes('k') });
+    await t.reopen({ limits: { rangeBytesMax: 2500 } });
+    for (const key of ['k1', 'k2', 'k3', 'k4']) await t.run(put(key, 'x'.repeat(1000)));
+    const first = await t.sm.range({ prefix: bytes('k') });
     expect(first.kvs.map((kv) => text(kv.key))).toEqual(['k1', 'k2']);
     expect(first.more).toBe(true);
-    const second = await sm.range({ prefix: bytes('k'), after: first.continuation });
+    const second = await t.sm.range({ prefix: bytes('k'), after: first.continuation });
     expect(second.kvs.map((kv) => text(kv.key))).toEqual(['k3', 'k4']);
     expect(second.more).toBe(false);
-    await sm.close();
-    sm = await open({ limits: { rangeBytesMax: 10 } });
-    const tiny = await sm.range({ prefix: bytes('k') });
+    await t.reopen({ limits: { rangeBytesMax: 10 } });
+    const tiny = await t.sm.range({ prefix: bytes('k') });
     expect(tiny.kvs.map((kv) => text(kv.key))).toEqual(['k1']);
     expect(tiny.more).toBe(true);
   });
 
   it('serves ranges by prefix and interval with a hard limit and continuation', async () => {
-    await sm.close();
-    sm = await open({ limits: { rangeResultsMax: 3 } });
-    for (const key of ['a/1', 'a/2', 'a/3', 'a/4', 'b/1', 'c']) await run(put(key, `v${key}`));
-    const page = await sm.range({ prefix: bytes('a/'), limit: 10 });
+    await t.reopen({ limits: { rangeResultsMax: 3 } });
+    for (const key of ['a/1', 'a/2', 'a/3', 'a/4', 'b/1', 'c']) await t.run(put(key, `v${key}`));
+    const page = await t.sm.range({ prefix: bytes('a/'), limit: 10 });
     expect(page.kvs.map((kv) => text(kv.key))).toEqual(['a/1', 'a/2', 'a/3']);
     expect(page.more).toBe(true);
     expect(page.revision).toBe(6);
-    const rest = await sm.range({ prefix: bytes('a/'), after: page.continuation });
+    const rest = await t.sm.range({ prefix: bytes('a/'), after: page.continuation });
     expect(rest.kvs.map((kv) => text(kv.key))).toEqual(['a/4']);
     expect(rest.more).toBe(false);
-    const interval = await sm.range({ start: bytes('a/3'), end: bytes('c'), keysOnly: true });
+    const interval = await t.sm.range({ start: bytes('a/3'), end: bytes('c'), keysOnly: true });
     expect(interval.kvs.map((kv) => text(kv.key))).toEqual(['a/3', 'a/4', 'b/1']);
     expect(interval.kvs[0]!.value.byteLength).toBe(0);
-    const single = await sm.range({ start: bytes('c') });
+    const single = await t.sm.range({ start: bytes('c') });
     expect(single.kvs.map((kv) => text(kv.value))).toEqual(['vc']);
-    const everything = await sm.range({ start: bytes('b'), end: Uint8Array.of(0) });
+    const everything = await t.sm.range({ start: bytes('b'), end: Uint8Array.of(0) });
     expect(everything.kvs.map((kv) => text(kv.key))).toEqual(['b/1', 'c']);
-    await expect(sm.range({ prefix: bytes('a/'), limit: -1 })).rejects.toThrow(InvalidCommandError);
-    await expect(sm.get(new Uint8Array(5000))).rejects.toThrow(KeyTooLargeError);
+    await expect(t.sm.range({ prefix: bytes('a/'), limit: -1 })).rejects.toThrow(InvalidCommandError);
+    await expect(t.sm.get(new Uint8Array(5000))).rejects.toThrow(KeyTooLargeError);
   });
 
   it('encodes a txn guard inside an op as invalid', () => {
