@@ -337,6 +337,29 @@ export class HoldfastClient {
     });
   }
 
+  /**
+   * The pattern of a cache kept in step with the store: reads every key of the selector
+   * (linearizable, page by page), then watches from just after the first page's revision, so no
+   * change is missed between the read and the watch. When the range takes several pages, later
+   * pages may already hold a change the watch then tells again: apply an event to a key only if
+   * its modRevision is above the key's (a delete's modRevision is the delete's revision).
+   */
+  async readAndWatch(
+    selector: RangeSelector,
+    options: Omit<RangeOptions, 'consistency' | 'maxStalenessMs' | 'continuation'> & CallOptions & Omit<WatchOptions, 'startRevision'> = {},
+  ): Promise<{ kvs: KeyValue[]; revision: number; watch: Watch }> {
+    const kvs: KeyValue[] = [];
+    let revision: number | undefined;
+    const { idleTimeoutMs, ...rangeOptions } = options;
+    for await (const page of this.rangePages(selector, { ...rangeOptions, consistency: 'linearizable' })) {
+      revision ??= page.header.revision;
+      kvs.push(...page.kvs);
+    }
+    const read = revision ?? 0;
+    const watch = this.watch(selector, { startRevision: read + 1, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
+    return { kvs, revision: read, watch };
+  }
+
   /** The address calls go to first: the leader when known. */
   get preferredEndpoint(): string {
     return this.router.preferred;

@@ -154,6 +154,42 @@ describe('watches through the SDK on a local 3-node cluster', () => {
     }
   }, 60_000);
 
+  it('keeps a cache equal to the store with readAndWatch, while writes race the paged read', async () => {
+    const c = client!;
+    for (let i = 0; i < 9; i++) await c.put(`cache/${i}`, 'v0');
+    // Writes racing the read: overwrites, deletes and new keys while the pages are read.
+    const racing = Promise.all(
+      Array.from({ length: 30 }, (_, i) => (i % 5 === 4 ? c.delete(`cache/${i % 9}`) : c.put(`cache/${i % 12}`, `v${i + 1}`))),
+    );
+    const { kvs, watch } = await c.readAndWatch({ prefix: 'cache/' }, { limit: 2 });
+    const cache = new Map(kvs.map((kv) => [kv.keyString(), { value: kv.valueString(), modRevision: kv.modRevision }]));
+    const deletedAt = new Map<string, number>();
+    let applied = 0;
+    const following = (async () => {
+      for await (const batch of watch) {
+        for (const event of batch.events) {
+          const key = event.kv.keyString();
+          const known = Math.max(cache.get(key)?.modRevision ?? 0, deletedAt.get(key) ?? 0);
+          if (event.kv.modRevision <= known) continue;
+          if (event.type === 'put') cache.set(key, { value: event.kv.valueString(), modRevision: event.kv.modRevision });
+          else {
+            cache.delete(key);
+            deletedAt.set(key, event.kv.modRevision);
+          }
+        }
+        applied = batch.revision;
+      }
+    })();
+    await racing;
+    const last = await c.put('cache/last', 'end');
+    await until(() => applied >= last.revision, () => `cache at ${applied}, store at ${last.revision}`);
+    watch.close();
+    await following;
+    const store = new Map<string, string>();
+    for await (const kv of c.rangeAll({ prefix: 'cache/' })) store.set(kv.keyString(), kv.valueString());
+    expect(new Map([...cache].map(([key, entry]) => [key, entry.value]))).toEqual(store);
+  }, 60_000);
+
   it('replays from a past revision, and ends with WatchCompactedError when no member keeps it', async () => {
     const c = client!;
     const a = await c.put('r/a', '1');
