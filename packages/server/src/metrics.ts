@@ -6,6 +6,21 @@ import type { TlsMaterial } from './tls.js';
 
 const ROLES = ['follower', 'preCandidate', 'candidate', 'leader'] as const;
 
+/** Values read when Prometheus scrapes, rather than kept up to date on every operation. */
+export interface ScrapeSources {
+  pendingReads(): number;
+  storeBytes(): number;
+  clusterVersion(): number;
+  watches(): { watchers: number; historyChanges: number; historyFirstRevision: number };
+}
+
+const NO_SOURCES: ScrapeSources = {
+  pendingReads: () => 0,
+  storeBytes: () => 0,
+  clusterVersion: () => 0,
+  watches: () => ({ watchers: 0, historyChanges: 0, historyFirstRevision: 0 }),
+};
+
 export class NodeMetrics {
   readonly registry = new Registry();
   readonly role = new Gauge({ name: 'holdfast_role', help: '1 for the current role', labelNames: ['role'], registers: [this.registry] });
@@ -27,77 +42,50 @@ export class NodeMetrics {
     registers: [this.registry],
   });
   readonly pendingProposals = new Gauge({ name: 'holdfast_pending_proposals', help: 'writes waiting', registers: [this.registry] });
-  /** Read at scrape time (see countPendingReadsWith), so the read path pays nothing per read. */
-  private pendingReadsSource: () => number = () => 0;
-  readonly pendingReads: Gauge = new Gauge({
-    name: 'holdfast_pending_reads',
-    help: 'reads waiting',
-    registers: [this.registry],
-    collect: (): void => this.pendingReads.set(this.pendingReadsSource()),
-  });
-
-  countPendingReadsWith(source: () => number): void {
-    this.pendingReadsSource = source;
-  }
-  private storeBytesSource: () => number = () => 0;
-  readonly storeBytes: Gauge = new Gauge({
-    name: 'holdfast_store_bytes',
-    help: 'bytes of keys and values held, as of the applied index (what --store-bytes-max counts)',
-    registers: [this.registry],
-    collect: (): void => this.storeBytes.set(this.storeBytesSource()),
-  });
+  /** What the scraped gauges below read (see readAtScrape). */
+  private sources: ScrapeSources = NO_SOURCES;
+  readonly pendingReads = this.scraped('holdfast_pending_reads', 'reads waiting', (s) => s.pendingReads());
+  readonly storeBytes = this.scraped(
+    'holdfast_store_bytes',
+    'bytes of keys and values held, as of the applied index (what --store-bytes-max counts)',
+    (s) => s.storeBytes(),
+  );
   readonly storeBytesMax = new Gauge({
     name: 'holdfast_store_bytes_max',
     help: 'the store quota (--store-bytes-max) this node stamps on the writes it proposes',
     registers: [this.registry],
   });
-
-  /** Read at scrape time, like pendingReads. */
-  countStoreBytesWith(source: () => number): void {
-    this.storeBytesSource = source;
-  }
-  private clusterVersionSource: () => number = () => 0;
-  readonly clusterVersion: Gauge = new Gauge({
-    name: 'holdfast_cluster_version',
-    help: 'the apply version of the state, as of the applied index (docs/operations.md, Upgrading)',
-    registers: [this.registry],
-    collect: (): void => this.clusterVersion.set(this.clusterVersionSource()),
-  });
+  readonly clusterVersion = this.scraped(
+    'holdfast_cluster_version',
+    'the apply version of the state, as of the applied index (docs/operations.md, Upgrading)',
+    (s) => s.clusterVersion(),
+  );
   readonly applyVersionMax = new Gauge({
     name: 'holdfast_apply_version_max',
     help: "the newest apply version this member's release implements",
     registers: [this.registry],
   });
+  readonly watchers = this.scraped('holdfast_watchers', 'watches open on this node', (s) => s.watches().watchers);
+  readonly watchHistoryChanges = this.scraped(
+    'holdfast_watch_history_changes',
+    'changes kept for watches that start in the past or resume',
+    (s) => s.watches().historyChanges,
+  );
+  readonly watchHistoryFirstRevision = this.scraped(
+    'holdfast_watch_history_first_revision',
+    'the oldest revision a watch may start at on this node (older: compacted)',
+    (s) => s.watches().historyFirstRevision,
+  );
 
-  countClusterVersionWith(source: () => number): void {
-    this.clusterVersionSource = source;
+  /** Where the scraped gauges read their values from, once the node has built its parts. */
+  readAtScrape(sources: ScrapeSources): void {
+    this.sources = sources;
   }
-  private watchSource: () => { watchers: number; historyChanges: number; historyFirstRevision: number } = () => ({
-    watchers: 0,
-    historyChanges: 0,
-    historyFirstRevision: 0,
-  });
-  readonly watchers: Gauge = new Gauge({
-    name: 'holdfast_watchers',
-    help: 'watches open on this node',
-    registers: [this.registry],
-    collect: (): void => this.watchers.set(this.watchSource().watchers),
-  });
-  readonly watchHistoryChanges: Gauge = new Gauge({
-    name: 'holdfast_watch_history_changes',
-    help: 'changes kept for watches that start in the past or resume',
-    registers: [this.registry],
-    collect: (): void => this.watchHistoryChanges.set(this.watchSource().historyChanges),
-  });
-  readonly watchHistoryFirstRevision: Gauge = new Gauge({
-    name: 'holdfast_watch_history_first_revision',
-    help: 'the oldest revision a watch may start at on this node (older: compacted)',
-    registers: [this.registry],
-    collect: (): void => this.watchHistoryFirstRevision.set(this.watchSource().historyFirstRevision),
-  });
 
-  countWatchesWith(source: () => { watchers: number; historyChanges: number; historyFirstRevision: number }): void {
-    this.watchSource = source;
+  /** A gauge read at scrape time, so the path it describes pays nothing per operation. */
+  private scraped(name: string, help: string, read: (sources: ScrapeSources) => number): Gauge {
+    const gauge: Gauge = new Gauge({ name, help, registers: [this.registry], collect: (): void => gauge.set(read(this.sources)) });
+    return gauge;
   }
   readonly fsyncSeconds = new Histogram({
     name: 'holdfast_fsync_seconds',

@@ -170,10 +170,7 @@ class Node implements RunningNode {
       onConfChange: () => this.membershipChanged(),
       readRoundTimeoutTicks: config.electionTicks,
     });
-    this.metrics.countPendingReadsWith(() => this.driver.pendingReads);
-    this.metrics.countStoreBytesWith(() => this.sm.keyValueBytes);
     this.metrics.storeBytesMax.set(config.limits.storeBytesMax);
-    this.metrics.countClusterVersionWith(() => this.sm.clusterVersion);
     this.metrics.applyVersionMax.set(sm.applyVersionMax);
     this.transport = new Transport({
       selfId: config.id,
@@ -220,7 +217,12 @@ class Node implements RunningNode {
       logger,
     });
     this.stopWatching = sm.watchChanges(this.watches);
-    this.metrics.countWatchesWith(() => this.watches.stats());
+    this.metrics.readAtScrape({
+      pendingReads: () => this.driver.pendingReads,
+      storeBytes: () => this.sm.keyValueBytes,
+      clusterVersion: () => this.sm.clusterVersion,
+      watches: () => this.watches.stats(),
+    });
     this.cluster = new ClusterService({
       selfId: config.id,
       protos: this.protos,
