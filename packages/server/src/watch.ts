@@ -47,8 +47,44 @@ export class CompactedError extends HoldfastError {
 
 type WatchCall = grpc.ServerWritableStream<WatchRequest, WatchResponse>;
 
-/** Changes per replayed response at most (whole revisions, so one revision may exceed it). */
-const REPLAY_EVENTS_PER_RESPONSE = 1000;
+/**
+ * A response carries about this many changes and bytes of keys and values at most: it ends at
+ * the first revision boundary past either, so it may exceed them by one revision (a txn, within
+ * --request-bytes-max). With the default limits a response stays under 4 MiB, what a gRPC client
+ * accepts unless told otherwise, and a large batch or replay reaches the watcher as a stream.
+ */
+const RESPONSE_EVENTS_TARGET = 1000;
+const RESPONSE_BYTES_TARGET = 2 * 1024 * 1024;
+
+/**
+ * Gathers one watcher's events into responses that end at whole revisions: every response's
+ * header revision can then say "every matching change up to here was sent".
+ */
+class ResponseChunker {
+  private events: WatchEvent[] = [];
+  private bytes = 0;
+
+  constructor(private readonly send: (events: WatchEvent[], revision: number) => void) {}
+
+  /** Adds a change; `nextRevision` is the revision of the change after it in the source (undefined: none). */
+  add(change: KeyChange, nextRevision: number | undefined): void {
+    this.events.push(toWireEvent(change));
+    this.bytes += change.kv.key.byteLength + change.kv.value.byteLength;
+    const full = this.events.length >= RESPONSE_EVENTS_TARGET || this.bytes >= RESPONSE_BYTES_TARGET;
+    if (full && nextRevision !== change.kv.modRevision) this.flush(change.kv.modRevision);
+  }
+
+  /** Sends what is left, saying every matching change up to `revision` was sent. */
+  finish(revision: number): void {
+    if (this.events.length > 0) this.flush(revision);
+  }
+
+  private flush(revision: number): void {
+    this.send(this.events, revision);
+    this.events = [];
+    this.bytes = 0;
+  }
+}
 
 interface Kept {
   readonly change: KeyChange;
@@ -70,8 +106,8 @@ class Watcher {
   next: number;
   lastSentAtMs = Date.now();
   closed = false;
-  /** Changes of the batch being told, gathered before one response is written. */
-  pending: WatchEvent[] | undefined;
+  /** Changes of the batch being told, gathered into responses. */
+  pending: ResponseChunker | undefined;
 
   constructor(
     readonly call: WatchCall,
@@ -195,22 +231,22 @@ export class WatchHub implements ChangeListener {
     for (const change of changes) this.keep(change);
     this.revision = revision;
     this.dropOldRevisions();
-    // Gather each covering watcher's events through the index, then one response per watcher.
+    // Gather each covering watcher's events through the index into its responses.
     const told: Watcher[] = [];
-    for (const change of changes) {
+    for (const [i, change] of changes.entries()) {
+      const nextRevision = changes[i + 1]?.kv.modRevision;
       this.index.forEachCovering(change.kv.key, (watcher) => {
         if (change.kv.modRevision < watcher.next) return;
         if (watcher.pending === undefined) {
-          watcher.pending = [];
+          watcher.pending = this.chunkerFor(watcher);
           told.push(watcher);
         }
-        watcher.pending.push(toWireEvent(change));
+        watcher.pending.add(change, nextRevision);
       });
     }
     for (const watcher of told) {
-      const events = watcher.pending ?? [];
+      watcher.pending?.finish(revision);
       watcher.pending = undefined;
-      this.write(watcher, { header: { ...this.options.header(), revision }, created: false, events });
     }
     for (const watcher of this.watchers) if (watcher.next <= revision) watcher.next = revision + 1;
   }
@@ -292,20 +328,20 @@ export class WatchHub implements ChangeListener {
 
   /** Sends the kept changes from the watcher's start on, in responses that end at whole revisions. */
   private replay(watcher: Watcher): void {
-    let events: WatchEvent[] = [];
+    const chunker = this.chunkerFor(watcher);
     for (let i = this.head; i < this.history.length; i++) {
       const { change } = this.history[i]!;
-      const revision = change.kv.modRevision;
-      if (revision < watcher.next || !watcher.matches(change.kv.key)) continue;
-      const nextRevision = this.history[i + 1]?.change.kv.modRevision;
-      events.push(toWireEvent(change));
-      if (events.length >= REPLAY_EVENTS_PER_RESPONSE && nextRevision !== revision) {
-        this.write(watcher, { header: { ...this.options.header(), revision }, created: false, events });
-        events = [];
-      }
+      if (change.kv.modRevision < watcher.next || !watcher.matches(change.kv.key)) continue;
+      chunker.add(change, this.history[i + 1]?.change.kv.modRevision);
     }
-    if (events.length > 0) this.write(watcher, { header: { ...this.options.header(), revision: this.revision }, created: false, events });
+    chunker.finish(this.revision);
     watcher.next = Math.max(watcher.next, this.revision + 1);
+  }
+
+  private chunkerFor(watcher: Watcher): ResponseChunker {
+    return new ResponseChunker((events, revision) =>
+      this.write(watcher, { header: { ...this.options.header(), revision }, created: false, events }),
+    );
   }
 
   private sendProgress(): void {

@@ -145,6 +145,25 @@ describe('KV.Watch', () => {
     replay.cancel();
   });
 
+  it('sends large replays in responses of bounded size, each ending at a whole revision', async () => {
+    await start();
+    const big = Buffer.alloc(900 * 1024, 'x');
+    for (let i = 1; i <= 10; i++) await call(address, 'put', { key: bytes(`big/${i}`), value: big }, 10_000);
+    const replay = watch(address, { prefix: bytes('big/'), startRevision: 1 });
+    await replay.until(() => replay.responses.flatMap((r) => r.events).length >= 10);
+    const withEvents = replay.responses.filter((r) => r.events.length > 0);
+    expect(withEvents.length).toBeGreaterThan(1);
+    for (const response of withEvents) {
+      const bytes = response.events.reduce((sum, e) => sum + (e.kv?.value.length ?? 0), 0);
+      // Under 4 MiB, what a gRPC client accepts by default (this test's client too).
+      expect(bytes).toBeLessThanOrEqual(2 * 1024 * 1024 + big.length);
+      // "Every matching change up to the header revision was sent": the last event's revision.
+      expect(response.header?.revision).toBe(response.events.at(-1)?.kv?.modRevision);
+    }
+    expect(withEvents.flatMap((r) => r.events.map((e) => e.kv?.modRevision))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    replay.cancel();
+  });
+
   it('sends a progress response to an idle watch', async () => {
     await start(['--watch-progress-ms', '50']);
     await call(address, 'put', { key: bytes('a'), value: bytes('1') });
