@@ -357,6 +357,10 @@ export class WatchHub implements ChangeListener {
     // A client that does not read must not make the member buffer without bound: cut it off; it
     // resumes from the last revision it got.
     if (watcher.call.writableLength >= this.options.limits.watchQueueMessagesMax) {
+      this.options.logger.warn(
+        { peer: watcher.call.getPeer(), behind: watcher.call.writableLength, next: watcher.next },
+        'a watch that does not read its responses was cut off',
+      );
       this.end(
         watcher,
         new OverloadedError(`the watch fell ${watcher.call.writableLength} responses behind (--watch-queue-messages-max); resume it from the last revision received + 1`),

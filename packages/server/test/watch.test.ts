@@ -164,6 +164,29 @@ describe('KV.Watch', () => {
     replay.cancel();
   });
 
+  it('cuts off a watch that does not read its responses, past --watch-queue-messages-max', async () => {
+    await start(['--watch-queue-messages-max', '4']);
+    const client = new (loadProtos().KvClient)(address, grpc.credentials.createInsecure());
+    const stream = client.watch({ prefix: bytes('slow/') });
+    let ended: grpc.ServiceError | undefined;
+    stream.on('error', (error: grpc.ServiceError) => {
+      ended = error;
+    });
+    await new Promise((resolve) => stream.once('data', resolve));
+    // Stop reading: HTTP/2 flow control fills, then the node's queue for this watch.
+    stream.pause();
+    const value = Buffer.alloc(64 * 1024, 'v');
+    for (let i = 0; i < 80; i++) await call(address, 'put', { key: bytes(`slow/${i}`), value });
+    stream.resume();
+    stream.on('data', () => {});
+    const deadline = Date.now() + 10_000;
+    while (ended === undefined && Date.now() < deadline) await sleep(20);
+    expect(ended?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(ended?.metadata.get('holdfast-error')[0]).toBe('overloaded');
+    expect(ended?.details).toMatch(/--watch-queue-messages-max/);
+    client.close();
+  });
+
   it('sends a progress response to an idle watch', async () => {
     await start(['--watch-progress-ms', '50']);
     await call(address, 'put', { key: bytes('a'), value: bytes('1') });
