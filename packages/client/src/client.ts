@@ -328,7 +328,7 @@ export class HoldfastClient {
         dialing(address);
         const firstDeadlineMs = Date.now() + this.options.attemptTimeoutMs;
         const opened = await this.connectionTo(address).openServerStream<WatchResponse__Output>(this.methods.watch, request, firstDeadlineMs, signal);
-        return { address, ...opened };
+        return opened;
       },
       moveAway: (address) => this.router.moveAwayFrom(address, undefined),
       memberCount: () => this.router.endpointCount,

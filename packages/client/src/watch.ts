@@ -52,7 +52,7 @@ export interface WatchTransport {
     signal: AbortSignal,
     /** Told the member's address before the call, so a refusal can be charged to it. */
     dialing: (address: string) => void,
-  ): Promise<{ address: string; first: WatchResponse__Output; rest: AsyncIterable<WatchResponse__Output> }>;
+  ): Promise<{ first: WatchResponse__Output; rest: AsyncIterable<WatchResponse__Output> }>;
   moveAway(address: string): void;
   /** Members the client knows of: a watch every one of them refused as compacted ends. */
   memberCount(): number;
@@ -135,7 +135,6 @@ export class Watch implements AsyncIterable<WatchBatch> {
           const opened = await this.transport.open({ ...this.request, startRevision: this.next }, controller.signal, (at) => {
             address = at;
           });
-          address = opened.address;
           this.listeningTo = address;
           rearm();
           refusals = 0;

@@ -32,16 +32,18 @@ export class ApplyVersions {
    * The version to stamp on a write proposed now: the newest that this member and every other
    * member in `memberIds` implement, as heard since this process started; the state's
    * `clusterVersion` while some member has not been heard from yet. Never below the state's
-   * version (apply would raise it to that anyway).
+   * version (apply would raise it to that anyway). No members known at all: the state's version.
    */
   stamp(memberIds: Iterable<NodeId>, clusterVersion: number): number {
     let version = this.own;
+    let known = false;
     for (const id of memberIds) {
+      known = true;
       if (id === this.selfId) continue;
       const theirs = this.heard.get(id);
       if (theirs === undefined) return clusterVersion;
       if (theirs < version) version = theirs;
     }
-    return Math.max(version, clusterVersion);
+    return known ? Math.max(version, clusterVersion) : clusterVersion;
   }
 }

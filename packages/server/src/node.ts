@@ -106,7 +106,8 @@ class Node implements RunningNode {
   readonly clientServer: grpc.Server;
   readonly peerServer: grpc.Server;
   readonly inflight = { count: 0 };
-  private knownIds = new Set<number>();
+  /** Ids of the current members (from the applied log, else the initial cluster). */
+  private knownIds: Set<number>;
   private metricsServer: HttpServer | undefined;
   private ticker: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -133,6 +134,7 @@ class Node implements RunningNode {
   ) {
     this.dialCredentials = dialCredentials(config.tls);
     this.applyVersions = new ApplyVersions(config.id, sm.applyVersionMax);
+    this.knownIds = new Set(this.members().map((m) => m.id));
     this.clientServer = new grpc.Server(this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)));
     this.peerServer = new grpc.Server(this.serverOptions(256 * 1024 * 1024));
     // The shared generator derives its whole state from a 32-bit seed, so 4 random bytes suffice.
@@ -381,7 +383,6 @@ class Node implements RunningNode {
     );
     if (config.metricsListen !== '') this.metricsServer = await serveMetrics(this.metrics, config.metricsListen, config.tls);
     this.metrics.appliedIndex.set(this.sm.appliedIndex);
-    this.knownIds = new Set(this.members().map((m) => m.id));
     this.startTicking();
     this.logger.info(
       { clientListen: config.clientListen, peerListen: config.peerListen, applied: this.sm.appliedIndex, join: config.join },

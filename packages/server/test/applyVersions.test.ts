@@ -29,4 +29,8 @@ describe('ApplyVersions.stamp', () => {
     expect(versions.stamp([1, 2], 2)).toBe(2);
     expect(versions.stamp([1, 2, 3], 2)).toBe(2);
   });
+
+  it('stamps the state version while no member is known at all', () => {
+    expect(new ApplyVersions(1, 2).stamp([], 1)).toBe(1);
+  });
 });
