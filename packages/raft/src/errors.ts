@@ -142,10 +142,26 @@ export class TransferTargetInvalidError extends RaftError {
   }
 }
 
+/**
+ * What is wrong with a refused message, a small fixed set (a metric label): `shape` a field is
+ * missing or of the wrong type, `type` an unknown message type, `node-id` an invalid sender or
+ * receiver, `range` a number out of range, `entries` entries out of place or malformed, `snapshot`
+ * a malformed snapshot, `too-large` past a size limit, `conflict` well-formed but contradicting
+ * what the receiver knows for sure (acknowledging entries never sent, a membership change that
+ * cannot apply).
+ */
+export type MessageProblem = 'shape' | 'type' | 'node-id' | 'range' | 'entries' | 'snapshot' | 'too-large' | 'conflict';
+
 /** A message from the network is malformed; it was dropped without changing anything. */
 export class MessageInvalidError extends RaftError {
   override readonly name = 'MessageInvalidError';
   readonly code = 'MESSAGE_INVALID';
+  constructor(
+    readonly problem: MessageProblem,
+    detail: string,
+  ) {
+    super(detail);
+  }
 }
 
 /** ready() was called again before advance() for the previous Ready. */

@@ -8,6 +8,7 @@ export {
   InvariantError,
   LeadershipTransferInProgressError,
   MessageInvalidError,
+  type MessageProblem,
   NotLeaderError,
   PendingReadsLimitError,
   ProposalInvalidError,
@@ -31,3 +32,4 @@ export { Prng } from './prng.js';
 export type { RaftCore } from './raft-core.js';
 export { CAMPAIGN_TRANSFER, RaftNode } from './raft-node.js';
 export type * from './types.js';
+export { type MessageLimits, TERM_INDEX_MAX, validateMessage } from './validate.js';

@@ -14,6 +14,7 @@ import {
   invariant,
   isCompacted,
   LeadershipTransferInProgressError,
+  MessageInvalidError,
   NotLeaderError,
   PendingReadsLimitError,
   ProposalInvalidError,
@@ -141,7 +142,8 @@ export class RaftNode {
   }
 
   step(message: Message): void {
-    validateMessage(message);
+    const problem = validateMessage(message);
+    if (problem !== undefined) throw problem;
     if (message.to !== this.id || message.from === this.id) return;
     if (message.term > this.term) {
       if (!this.acceptHigherTerm(message)) return;
@@ -712,7 +714,9 @@ export class RaftNode {
         conflictIndex,
         committed: this.log.committed,
       });
-      this.appendToLog(message.entries.slice(conflictIndex - (message.index + 1)));
+      const newEntries = message.entries.slice(conflictIndex - (message.index + 1));
+      this.requireConfChangesApply(conflictIndex - 1, newEntries);
+      this.appendToLog(newEntries);
     }
     this.log.commitTo(Math.min(message.commit, lastNewIndex));
     return lastNewIndex;
@@ -739,6 +743,23 @@ export class RaftNode {
     this.confHistory.restore(this.log.committed, index, snapshot.meta.confState);
     this.log.restore(snapshot);
     this.send({ type: 'appendResponse', to: message.from, index: this.log.lastIndex() });
+  }
+
+  /**
+   * A leader's log holds only conf changes that apply one after the other, so entries where one
+   * does not are refused before anything changes (appending them would break an invariant).
+   */
+  private requireConfChangesApply(afterIndex: number, entries: readonly Entry[]): void {
+    let conf = this.confHistory.at(afterIndex);
+    for (const entry of entries) {
+      if (entry.type !== 'confChange') continue;
+      try {
+        conf = applyConfChange(conf, entry.change);
+      } catch (error) {
+        if (!(error instanceof ConfChangeInvalidError)) throw error;
+        throw new MessageInvalidError('conflict', `append entry ${entry.index} holds a conf change that does not apply: ${error.message}`);
+      }
+    }
   }
 
   /** Appends to the log, keeping the configuration in step with it (changes apply when appended). */
@@ -892,6 +913,10 @@ export class RaftNode {
   }
 
   private handleAppendResponse(message: Message): void {
+    if (!message.reject && message.index > this.log.lastIndex()) {
+      // Acknowledges entries this leader never had, let alone sent: counting it could commit them.
+      throw new MessageInvalidError('conflict', `appendResponse acknowledges ${message.index}, past the last index ${this.log.lastIndex()}`);
+    }
     const progress = this.progress.get(message.from)!;
     progress.recentActive = true;
     if (message.reject) {
