@@ -3,7 +3,8 @@ import { assert, SnapshotInvalidError } from './errors.js';
 import type { MemberRecord } from './command.js';
 import { recordHeaderBytes } from './record.js';
 import { packr, type StoredValue, userKeyPrefix } from './kv-format.js';
-import { checkedSnapshotStream } from './snapshot-stream.js';
+import { checkedSnapshotStream, sealedSnapshotFormat } from './snapshot-stream.js';
+import { describeStoredKey, openRecord } from './state-record.js';
 
 /**
  * A backup file is a snapshot stream (snapshot-stream.ts) written to disk as it came: framed
@@ -52,11 +53,21 @@ export interface BackupSummary {
   readonly bytes: number;
 }
 
-/** The length of the value in a stored key record; a record that does not decode is damage. */
-function storedValueBytes(record: Uint8Array, path: string): number {
+/**
+ * The length of the value in a stored key record; a record whose checksum fails (snapshot
+ * format 2) or that does not decode is damage.
+ */
+function storedValueBytes(key: Uint8Array, record: Uint8Array, context: { path: string; sealed: boolean }): number {
+  const { path } = context;
+  let payload = record;
+  if (context.sealed) {
+    const opened = openRecord(key, record);
+    if (!opened.ok) throw new SnapshotInvalidError(`backup ${path} holds a damaged record of ${describeStoredKey(key)}: ${opened.reason}`);
+    payload = opened.payload;
+  }
   let stored: StoredValue;
   try {
-    stored = packr.unpack(record) as StoredValue;
+    stored = packr.unpack(payload) as StoredValue;
   } catch (cause) {
     throw new SnapshotInvalidError(`backup ${path} holds a key record that does not decode`, { cause });
   }
@@ -83,15 +94,21 @@ export async function inspectBackupFile(path: string, chunkBytesMax: number): Pr
   let pairs = 0;
   let keys = 0;
   let keyValueBytes = 0;
+  let sealed = true;
   for await (const chunk of checkedSnapshotStream(counted(), chunkBytesMax)) {
     if (chunk.kind === 'header') {
       summary = { revision: chunk.meta.revision, appliedIndex: chunk.meta.appliedIndex, members: chunk.meta.members };
+      sealed = chunk.format >= sealedSnapshotFormat;
     } else if (chunk.kind === 'pairs') {
       pairs += chunk.pairs.length;
       for (const [key, value] of chunk.pairs) {
-        if (key[0] !== userKeyPrefix) continue;
+        if (key[0] !== userKeyPrefix) {
+          const opened = sealed ? openRecord(key, value) : undefined;
+          if (opened?.ok === false) throw new SnapshotInvalidError(`backup ${path} holds a damaged record of ${describeStoredKey(key)}: ${opened.reason}`);
+          continue;
+        }
         keys += 1;
-        keyValueBytes += key.byteLength - 1 + storedValueBytes(value, path);
+        keyValueBytes += key.byteLength - 1 + storedValueBytes(key, value, { path, sealed });
       }
     }
   }

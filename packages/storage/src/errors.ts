@@ -43,15 +43,27 @@ export class LogCorruptionError extends StorageError {
   }
 }
 
-/** The state machine's database is damaged or inconsistent (a record that does not decode). */
+/**
+ * The state machine's database is damaged or inconsistent: a record whose checksum fails (a
+ * flipped byte, a record read from the wrong place), one that does not decode, or a state whose
+ * hash is not the one stored with it (a lost record). Never carries data: whoever gets it must
+ * not serve the record, and the member should be repaired from the others.
+ */
 export class StateCorruptionError extends StorageError {
   readonly code = 'state-corruption';
+  /** What the damaged record names, printable (`key "a/b"`, `session "c1"`, `the meta record`); '' for the state as a whole. */
+  readonly key: string;
+  /** What was wrong with it. */
+  readonly reason: string;
   constructor(
     readonly path: string,
     reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; key?: string },
   ) {
-    super(`state machine at ${path} is corrupt: ${reason}`, options);
+    const key = options?.key ?? '';
+    super(`state machine at ${path} is corrupt${key === '' ? '' : ` at ${key}`}: ${reason}`, options);
+    this.key = key;
+    this.reason = reason;
   }
 }
 

@@ -50,7 +50,15 @@ export interface StateMeta {
    * at least at this version. Never goes back. Absent in a state written before it existed: 1.
    */
   readonly clusterVersion: number;
+  /**
+   * How records are stored: 2 = sealed with a checksum of key and value (state-record.ts).
+   * Absent in a state written before checksums (format 1), which open() converts.
+   */
+  readonly recordFormat?: number;
 }
+
+/** The record format this release writes (see StateMeta.recordFormat). */
+export const STATE_RECORD_FORMAT = 2;
 
 export const freshMeta: StateMeta = {
   appliedIndex: 0,
@@ -63,6 +71,7 @@ export const freshMeta: StateMeta = {
   sessionTouches: 0,
   keyValueBytes: 0,
   clusterVersion: 1,
+  recordFormat: STATE_RECORD_FORMAT,
 };
 
 export interface SessionAnswer {

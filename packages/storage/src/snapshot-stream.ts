@@ -4,12 +4,19 @@ import { checkRecord, frameRecord } from './record.js';
 
 /**
  * A snapshot stream is a sequence of framed chunks (the log's record framing: length + CRC32):
- *   1. header  { kind: 'header', format: 1, meta }
+ *   1. header  { kind: 'header', format: 2, meta }
  *   2. data    { kind: 'pairs', pairs: [key, value][] }   any number
  *   3. trailer { kind: 'trailer', pairCount }
- * The trailer makes a cut stream detectable; the CRC makes a damaged chunk detectable.
+ * The trailer makes a cut stream detectable; the CRC makes a damaged chunk detectable. In
+ * format 2 every value is the stored record as it is, sealed with the checksum of its key and
+ * value (state-record.ts), so a record damaged on the sender's disk is caught by the receiver
+ * too; format 1 (older releases and backups) carries unsealed values.
  */
-export const snapshotFormat = 1;
+export const snapshotFormat = 2;
+/** The first snapshot format whose records are sealed. */
+export const sealedSnapshotFormat = 2;
+/** Formats a receiver reads. */
+const readableSnapshotFormats: readonly number[] = [1, 2];
 
 export type SnapshotChunk =
   | { readonly kind: 'header'; readonly format: number; readonly meta: StateMeta }
@@ -50,7 +57,7 @@ export async function* checkedSnapshotStream(chunks: AsyncIterable<Uint8Array>, 
     const chunk = decodeChunk(bytes, chunkBytesMax);
     if (chunk.kind === 'header') {
       if (started) throw new SnapshotInvalidError('snapshot stream has two headers');
-      if (chunk.format !== snapshotFormat) throw new SnapshotInvalidError(`snapshot format ${chunk.format} is unknown`);
+      if (!readableSnapshotFormats.includes(chunk.format)) throw new SnapshotInvalidError(`snapshot format ${chunk.format} is unknown`);
       started = true;
     } else if (!started) {
       throw new SnapshotInvalidError('snapshot stream does not start with a header');

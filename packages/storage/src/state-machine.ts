@@ -15,6 +15,7 @@ import {
 import { executeOperation, type KeyUse, keyUsesOf, WriteSet } from './executor.js';
 import { KeyMetaCache, keyMetaOf } from './key-meta-cache.js';
 import { type BatchOperation, writeBatchAtomically } from './level-batch.js';
+import { describeStoredKey, openRecord, sealMarker, sealRecord } from './state-record.js';
 import {
   decodeSessionRecord,
   encodeSessionRecord,
@@ -24,6 +25,7 @@ import {
   prefixedKey,
   prefixEnd,
   restoreMarkerKey,
+  STATE_RECORD_FORMAT,
   type SessionRecord,
   sessionKey,
   sessionKeyPrefix,
@@ -39,7 +41,7 @@ import type { ConfChange, ConfState, Entry } from './raft-types.js';
 import { incomingDir, recoverInterruptedRestore, swapInRestoredState } from './restore-swap.js';
 import type { ApplyResult, CommandOutcome, EntryOutcome, KeyValue, RangeResult } from './results.js';
 import { SessionTable } from './sessions.js';
-import { checkedSnapshotStream, encodeSnapshotStream } from './snapshot-stream.js';
+import { checkedSnapshotStream, encodeSnapshotStream, sealedSnapshotFormat } from './snapshot-stream.js';
 
 export interface StateMachineOptions {
   /** The state machine's own LevelDB directory, normally `<dataDir>/kv`. Created if missing. */
@@ -325,7 +327,7 @@ export class KvStateMachine {
         members: sortMembers(options.members),
         memberIdMax: Math.max(this.meta.memberIdMax, ...ids),
       };
-      await this.writeBatch([{ type: 'put', key: metaKey, value: packr.pack(meta) }], { sync: true });
+      await this.writeBatch([metaPut(meta)], { sync: true });
       this.meta = meta;
     });
   }
@@ -350,9 +352,10 @@ export class KvStateMachine {
   async get(key: Uint8Array): Promise<KeyValue | undefined> {
     this.checkReadKey(key);
     await this.readable();
-    const stored = this.db.getSync(prefixedKey(userKeyPrefix, key));
+    const storedKey = prefixedKey(userKeyPrefix, key);
+    const stored = this.db.getSync(storedKey);
     if (stored === undefined) return undefined;
-    return toKeyValue(key, this.decodeStored(stored), { keysOnly: false });
+    return toKeyValue(key, decodeStoredValue(this.path, storedKey, stored), { keysOnly: false });
   }
 
   /** Keys in order, at most min(limit, limits.rangeResultsMax), read from one consistent view. */
@@ -370,12 +373,12 @@ export class KvStateMachine {
     const snapshot = this.db.snapshot();
     try {
       const metaBytes = await this.db.get(metaKey, { snapshot });
-      const revision = metaBytes === undefined ? 0 : this.decodeMeta(metaBytes).revision;
+      const revision = metaBytes === undefined ? 0 : decodeMetaRecord(this.path, metaBytes).revision;
       const kvs: KeyValue[] = [];
       let more = false;
       let answerBytes = 0;
       for await (const [key, value] of this.db.iterator({ ...bounds, limit: limit + 1, snapshot })) {
-        const kv = toKeyValue(userKeyOf(key), this.decodeStored(value), { keysOnly: request.keysOnly === true });
+        const kv = toKeyValue(userKeyOf(key), decodeStoredValue(this.path, key, value), { keysOnly: request.keysOnly === true });
         const kvBytes = kv.key.byteLength + kv.value.byteLength;
         if (kvs.length === limit || (kvs.length > 0 && answerBytes + kvBytes > this.limits.rangeBytesMax)) {
           more = true;
@@ -396,9 +399,7 @@ export class KvStateMachine {
    * log up to appliedIndex when applySync is off; openSnapshotReader() does it itself.
    */
   async sync(): Promise<void> {
-    await this.runExclusive(() =>
-      this.writeBatch([{ type: 'put', key: metaKey, value: packr.pack(this.meta) }], { sync: true }),
-    );
+    await this.runExclusive(() => this.writeBatch([metaPut(this.meta)], { sync: true }));
   }
 
   /**
@@ -408,14 +409,15 @@ export class KvStateMachine {
    */
   async openSnapshotReader(): Promise<SnapshotReader> {
     return this.runExclusive(async () => {
-      await this.writeBatch([{ type: 'put', key: metaKey, value: packr.pack(this.meta) }], { sync: true });
+      await this.writeBatch([metaPut(this.meta)], { sync: true });
       const snapshot = this.db.snapshot();
       const db = this.db;
       const meta = this.meta;
       const chunkBytes = this.options.snapshotChunkBytes;
+      const path = this.path;
       return {
         meta: publicMeta(meta),
-        chunks: () => encodeSnapshotStream({ meta, pairs: snapshotPairs(db, snapshot), chunkBytes }),
+        chunks: () => encodeSnapshotStream({ meta, pairs: snapshotPairs(db, { snapshot, path }), chunkBytes }),
         close: () => snapshot.close(),
       };
     });
@@ -724,31 +726,55 @@ export class KvStateMachine {
    * in one getMany, where that hand-off is shared.
    */
   private async readStored(key: Uint8Array): Promise<StoredValue | undefined> {
-    const stored = this.db.getSync(prefixedKey(userKeyPrefix, key));
-    return stored === undefined ? undefined : this.decodeStored(stored);
+    const storedKey = prefixedKey(userKeyPrefix, key);
+    const stored = this.db.getSync(storedKey);
+    return stored === undefined ? undefined : decodeStoredValue(this.path, storedKey, stored);
   }
 
   private async readStoredMany(keys: Uint8Array[]): Promise<(StoredValue | undefined)[]> {
     const storedKeys = keys.map((key) => prefixedKey(userKeyPrefix, key));
     const values = storedKeys.length <= syncReadKeysMax ? storedKeys.map((key) => this.db.getSync(key)) : await this.db.getMany(storedKeys);
-    return values.map((value) => (value === undefined ? undefined : this.decodeStored(value)));
+    return values.map((value, position) => (value === undefined ? undefined : decodeStoredValue(this.path, storedKeys[position]!, value)));
   }
+}
 
-  private decodeStored(bytes: Uint8Array): StoredValue {
-    try {
-      return packr.unpack(bytes) as StoredValue;
-    } catch (cause) {
-      throw new StateCorruptionError(this.path, 'a stored value does not decode', { cause });
-    }
-  }
+/** The payload of a stored record whose seal checks; anything else throws, naming the key. */
+function openStoredRecord(path: string, storedKey: Uint8Array, bytes: Uint8Array): Uint8Array {
+  const opened = openRecord(storedKey, bytes);
+  if (!opened.ok) throw new StateCorruptionError(path, opened.reason, { key: describeStoredKey(storedKey) });
+  return opened.payload;
+}
 
-  private decodeMeta(bytes: Uint8Array): StateMeta {
-    try {
-      return packr.unpack(bytes) as StateMeta;
-    } catch (cause) {
-      throw new StateCorruptionError(this.path, 'the meta record does not decode', { cause });
-    }
+function decodeStoredValue(path: string, storedKey: Uint8Array, bytes: Uint8Array): StoredValue {
+  const payload = openStoredRecord(path, storedKey, bytes);
+  try {
+    return packr.unpack(payload) as StoredValue;
+  } catch (cause) {
+    throw new StateCorruptionError(path, 'the value does not decode', { cause, key: describeStoredKey(storedKey) });
   }
+}
+
+function decodeMetaRecord(path: string, bytes: Uint8Array): StateMeta {
+  const payload = openStoredRecord(path, metaKey, bytes);
+  try {
+    return packr.unpack(payload) as StateMeta;
+  } catch (cause) {
+    throw new StateCorruptionError(path, 'the meta record does not decode', { cause, key: describeStoredKey(metaKey) });
+  }
+}
+
+function decodeSessionStored(path: string, storedKey: Uint8Array, bytes: Uint8Array): SessionRecord {
+  const payload = openStoredRecord(path, storedKey, bytes);
+  try {
+    return decodeSessionRecord(payload);
+  } catch (cause) {
+    throw new StateCorruptionError(path, 'the session record does not decode', { cause, key: describeStoredKey(storedKey) });
+  }
+}
+
+/** The batch operation that stores `meta` (sealed). */
+function metaPut(meta: StateMeta): BatchOperation {
+  return { type: 'put', key: metaKey, value: sealRecord(metaKey, packr.pack(meta)) };
 }
 
 /** A command of a normal entry, the error that makes it invalid, or undefined for a no-op or confChange. */
@@ -774,14 +800,14 @@ function batchOperations(batch: ApplyBatch): BatchOperation[] {
   for (const { key, stored } of batch.writeSet.writes.values()) {
     const storedKey = prefixedKey(userKeyPrefix, key);
     operations.push(
-      stored === undefined ? { type: 'del', key: storedKey } : { type: 'put', key: storedKey, value: packr.pack(stored) },
+      stored === undefined ? { type: 'del', key: storedKey } : { type: 'put', key: storedKey, value: sealRecord(storedKey, packr.pack(stored)) },
     );
   }
   for (const [clientId, record] of batch.sessionWrites) {
     const key = sessionKey(clientId);
-    operations.push(record === undefined ? { type: 'del', key } : { type: 'put', key, value: encodeSessionRecord(record) });
+    operations.push(record === undefined ? { type: 'del', key } : { type: 'put', key, value: sealRecord(key, encodeSessionRecord(record)) });
   }
-  operations.push({ type: 'put', key: metaKey, value: packr.pack(batch.meta) });
+  operations.push(metaPut(batch.meta));
   return operations;
 }
 
@@ -893,10 +919,12 @@ function rangeBounds(request: RangeRequest): { gt?: Bytes; gte?: Bytes; lt: Byte
 
 async function* snapshotPairs(
   db: Database,
-  snapshot: ReturnType<Database['snapshot']>,
+  context: { snapshot: ReturnType<Database['snapshot']>; path: string },
 ): AsyncGenerator<readonly [Uint8Array, Uint8Array]> {
-  for await (const [key, value] of db.iterator({ snapshot })) {
+  for await (const [key, value] of db.iterator({ snapshot: context.snapshot })) {
     if (Buffer.compare(key, restoreMarkerKey) === 0) continue;
+    // A damaged record is never sent: the receiver would take it for the leader's state.
+    openStoredRecord(context.path, key, value);
     yield [key, value];
   }
 }
@@ -910,14 +938,20 @@ async function openDatabase(
   let opened: { db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean };
   try {
     const metaBytes = await db.get(metaKey);
-    const stored = metaBytes === undefined ? freshMeta : (packr.unpack(metaBytes) as StateMeta);
-    const counted = stored.keyValueBytes === undefined ? { ...stored, keyValueBytes: await countKeyValueBytes(db) } : stored;
+    if (metaBytes !== undefined && metaBytes[0] !== sealMarker) {
+      // Written by a release before record checksums: convert it whole, then open the result.
+      await db.close();
+      await sealUnsealedState(options);
+      return openDatabase(options);
+    }
+    const stored = metaBytes === undefined ? freshMeta : decodeMetaRecord(options.dir, metaBytes);
+    const counted = stored.keyValueBytes === undefined ? { ...stored, keyValueBytes: await countKeyValueBytes(db, options.dir) } : stored;
     const meta = withClusterVersion(counted);
     const records: SessionRecord[] = [];
     const sessionLow = Uint8Array.of(sessionKeyPrefix);
     const sessionHigh = Uint8Array.of(sessionKeyPrefix + 1);
-    for await (const value of db.values({ gte: sessionLow, lt: sessionHigh })) {
-      records.push(decodeSessionRecord(value));
+    for await (const [key, value] of db.iterator({ gte: sessionLow, lt: sessionHigh })) {
+      records.push(decodeSessionStored(options.dir, key, value));
     }
     const firstKeys = await db.keys({ gte: userKeyLow, lt: userKeyHigh, limit: 1 }).all();
     opened = {
@@ -927,7 +961,8 @@ async function openDatabase(
       hasUserKeys: firstKeys.length > 0,
     };
   } catch (cause) {
-    await db.close();
+    if (db.status === 'open') await db.close();
+    if (cause instanceof StateCorruptionError) throw cause;
     throw new StateCorruptionError(options.dir, 'the meta or session records do not decode', { cause });
   }
   try {
@@ -939,6 +974,89 @@ async function openDatabase(
   return opened;
 }
 
+/**
+ * Bytes of the keys and values held, counted by reading them all: for a state written before
+ * StateMeta.keyValueBytes existed (the count then rides along with the next apply batch).
+ */
+async function countKeyValueBytes(db: Database, path: string): Promise<number> {
+  let bytes = 0;
+  for await (const [key, value] of db.iterator({ gte: userKeyLow, lt: userKeyHigh })) {
+    bytes += key.byteLength - 1 + decodeStoredValue(path, key, value).value.byteLength;
+  }
+  return bytes;
+}
+
+/** Records copied per batch when converting a state of record format 1. */
+const sealBatchRecordsMax = 1000;
+
+/**
+ * Converts a state written before record checksums (record format 1: msgpack values, no seal)
+ * to sealed records, the way a snapshot is restored: every record is checked to decode, sealed
+ * and written to `<dir>.incoming`, the meta last (with its format and, if it lacked it, the
+ * count of bytes held), then swapped in (restore-swap.ts). A crash at any point leaves the old
+ * state, converted again at the next open, or the new one.
+ */
+async function sealUnsealedState(options: ResolvedOptions): Promise<void> {
+  const source: Database = new Level<Bytes, Bytes>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await source.open();
+  const target = incomingDir(options.dir);
+  await rm(target, { recursive: true, force: true });
+  const incoming: Database = new Level<Bytes, Bytes>(target, { keyEncoding: 'view', valueEncoding: 'view' });
+  await incoming.open();
+  let records = 0;
+  try {
+    let meta: StateMeta | undefined;
+    let keyValueBytes = 0;
+    let pending: BatchOperation[] = [];
+    for await (const [key, value] of source.iterator()) {
+      if (Buffer.compare(key, restoreMarkerKey) === 0) continue;
+      if (Buffer.compare(key, metaKey) === 0) {
+        meta = decodeUnsealed(options.dir, key, value) as StateMeta;
+        continue;
+      }
+      if (key[0] === userKeyPrefix) keyValueBytes += key.byteLength - 1 + (decodeUnsealed(options.dir, key, value) as StoredValue).value.byteLength;
+      else if (key[0] === sessionKeyPrefix) decodeUnsealedSession(options.dir, key, value);
+      pending.push({ type: 'put', key, value: sealRecord(key, value) });
+      records += 1;
+      if (pending.length >= sealBatchRecordsMax) {
+        await writeBatchAtomically(incoming, pending, { sync: false });
+        pending = [];
+      }
+    }
+    assert(meta !== undefined, `a state of record format 1 at ${options.dir} has no meta record`);
+    const converted: StateMeta = { ...withClusterVersion(meta), keyValueBytes: meta.keyValueBytes ?? keyValueBytes, recordFormat: STATE_RECORD_FORMAT };
+    pending.push(metaPut(converted));
+    await writeBatchAtomically(incoming, pending, { sync: false });
+    await incoming.put(restoreMarkerKey, Uint8Array.of(1), { sync: true });
+  } catch (error) {
+    await incoming.close();
+    await source.close();
+    await rm(target, { recursive: true, force: true });
+    throw error;
+  }
+  await incoming.close();
+  await source.close();
+  await swapInRestoredState(options.dir);
+  options.logger.warn({ path: options.dir, records }, 'converted the state to checksummed records (record format 2)');
+}
+
+/** A record of format 1 (plain msgpack), decoded; one that does not decode is damage. */
+function decodeUnsealed(path: string, key: Uint8Array, value: Uint8Array): unknown {
+  try {
+    return packr.unpack(value);
+  } catch (cause) {
+    throw new StateCorruptionError(path, 'the record (of record format 1, without checksum) does not decode', { cause, key: describeStoredKey(key) });
+  }
+}
+
+function decodeUnsealedSession(path: string, key: Uint8Array, value: Uint8Array): void {
+  try {
+    decodeSessionRecord(value);
+  } catch (cause) {
+    throw new StateCorruptionError(path, 'the session record (of record format 1, without checksum) does not decode', { cause, key: describeStoredKey(key) });
+  }
+}
+
 /** A meta written before StateMeta.clusterVersion existed was applied at the first version. */
 function withClusterVersion(meta: StateMeta): StateMeta {
   return meta.clusterVersion === undefined ? { ...meta, clusterVersion: APPLY_VERSION_FIRST } : meta;
@@ -947,18 +1065,6 @@ function withClusterVersion(meta: StateMeta): StateMeta {
 /** Throws ApplyVersionError when this member cannot go on applying where `meta` stands. */
 function checkApplyVersion(meta: StateMeta, options: ResolvedOptions, where: string): void {
   if (meta.clusterVersion > options.applyVersionMax) throw new ApplyVersionError(meta.clusterVersion, options.applyVersionMax, where);
-}
-
-/**
- * Bytes of the keys and values held, counted by reading them all: for a state written before
- * StateMeta.keyValueBytes existed (the count then rides along with the next apply batch).
- */
-async function countKeyValueBytes(db: Database): Promise<number> {
-  let bytes = 0;
-  for await (const [key, value] of db.iterator({ gte: userKeyLow, lt: userKeyHigh })) {
-    bytes += key.byteLength - 1 + (packr.unpack(value) as StoredValue).value.byteLength;
-  }
-  return bytes;
 }
 
 /** Step 1 of a restore: the stream into `<dir>.incoming`, checked, then the marker (synced). */
@@ -975,7 +1081,7 @@ async function writeIncoming(
   const db: Database = new Level<Bytes, Bytes>(target, { keyEncoding: 'view', valueEncoding: 'view' });
   await db.open();
   try {
-    const meta = await copyStream(chunks, { db, chunkBytesMax: options.snapshotChunkBytesMax });
+    const meta = await copyStream(chunks, { db, chunkBytesMax: options.snapshotChunkBytesMax, path: options.dir });
     if (options.expected !== undefined) {
       const { index, term } = options.expected;
       if (meta.appliedIndex !== index || meta.appliedTerm !== term) {
@@ -987,7 +1093,7 @@ async function writeIncoming(
     // Refused before the marker: this member's own state stays as it was.
     checkApplyVersion(withClusterVersion(meta), options, 'the snapshot');
     const kept = options.rewriteMeta === undefined ? meta : options.rewriteMeta(meta);
-    if (kept !== meta) await db.put(metaKey, packr.pack(kept));
+    if (kept !== meta) await writeBatchAtomically(db, [metaPut(kept)], { sync: false });
     await db.put(restoreMarkerKey, Uint8Array.of(1), { sync: true });
     return kept;
   } catch (error) {
@@ -999,17 +1105,56 @@ async function writeIncoming(
   }
 }
 
-async function copyStream(chunks: AsyncIterable<Uint8Array>, context: { db: Database; chunkBytesMax: number }): Promise<StateMeta> {
+/**
+ * Copies a snapshot stream's records into `context.db`. Records of a stream of snapshot format 2
+ * travel sealed and are checked one by one (a damaged one fails the restore, naming it); those of
+ * format 1 (a backup or a member of a release before record checksums) are checked to decode and
+ * sealed here. Returns the stream's meta, as stored (record format 2).
+ */
+async function copyStream(chunks: AsyncIterable<Uint8Array>, context: { db: Database; chunkBytesMax: number; path: string }): Promise<StateMeta> {
   let meta: StateMeta | undefined;
+  let sealed = true;
   for await (const chunk of checkedSnapshotStream(chunks, context.chunkBytesMax)) {
-    if (chunk.kind === 'header') meta = chunk.meta;
-    else if (chunk.kind === 'pairs') await context.db.batch(chunk.pairs.map(([key, value]) => ({ type: 'put' as const, key, value })));
+    if (chunk.kind === 'header') {
+      meta = chunk.meta;
+      sealed = chunk.format >= sealedSnapshotFormat;
+    } else if (chunk.kind === 'pairs') {
+      const operations = chunk.pairs.map(([key, value]) => ({ type: 'put' as const, key, value: receivedRecord(key, value, { sealed, path: context.path }) }));
+      await writeBatchAtomically(context.db, operations, { sync: false });
+    }
   }
   // checkedSnapshotStream ends only after a trailer, which only follows a header.
   assert(meta !== undefined, 'a checked snapshot stream had no header');
   const stored = await context.db.get(metaKey);
-  if (stored === undefined || (packr.unpack(stored) as StateMeta).appliedIndex !== meta.appliedIndex) {
+  const storedMeta = stored === undefined ? undefined : decodeReceivedMeta(stored);
+  if (storedMeta === undefined || storedMeta.appliedIndex !== meta.appliedIndex) {
     throw new SnapshotInvalidError('snapshot data does not carry the meta its header announces');
   }
-  return meta;
+  return storedMeta;
+}
+
+/** A record of a received snapshot as it is stored: checked if sealed, else sealed (with the meta's format set). */
+function receivedRecord(key: Uint8Array, value: Uint8Array, context: { sealed: boolean; path: string }): Uint8Array {
+  if (context.sealed) {
+    const opened = openRecord(key, value);
+    if (!opened.ok) throw new SnapshotInvalidError(`snapshot record of ${describeStoredKey(key)} is damaged: ${opened.reason}`);
+    return value;
+  }
+  if (Buffer.compare(key, metaKey) === 0) {
+    const meta = decodeUnsealed(context.path, key, value) as StateMeta;
+    return sealRecord(key, packr.pack({ ...withClusterVersion(meta), recordFormat: STATE_RECORD_FORMAT }));
+  }
+  if (key[0] === sessionKeyPrefix) decodeUnsealedSession(context.path, key, value);
+  else decodeUnsealed(context.path, key, value);
+  return sealRecord(key, value);
+}
+
+function decodeReceivedMeta(bytes: Uint8Array): StateMeta | undefined {
+  const opened = openRecord(metaKey, bytes);
+  if (!opened.ok) return undefined;
+  try {
+    return packr.unpack(opened.payload) as StateMeta;
+  } catch {
+    return undefined;
+  }
 }

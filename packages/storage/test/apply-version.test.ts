@@ -6,7 +6,7 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { APPLY_VERSION_FIRST, APPLY_VERSION_QUOTA, ApplyVersionError, type KvOperation, KvStateMachine } from '../src/index.js';
-import { bytes, commandEntry, stateMachineFixture, withRawDb } from './helpers.js';
+import { bytes, commandEntry, stateMachineFixture, unsealState, withRawDb } from './helpers.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const put = (key: string, value: string): KvOperation => ({ type: 'put', key: bytes(key), value: bytes(value) });
@@ -44,6 +44,7 @@ describe('apply versions', () => {
     await t.run(put('a', '1'), { applyVersion: APPLY_VERSION_QUOTA });
     await t.sm.close();
     await withRawDb(`${t.dir}/kv`, async (db) => {
+      await unsealState(db);
       const meta = packr.unpack(await db.get(Uint8Array.of(0x6d))) as Record<string, unknown>;
       expect(meta['clusterVersion']).toBe(APPLY_VERSION_QUOTA);
       delete meta['clusterVersion'];

@@ -12,7 +12,9 @@ import {
   type StateMachineOptions,
   type StorageLogger,
 } from '../src/index.js';
+import { packr } from '../src/kv-format.js';
 import type { Entry } from '../src/raft-types.js';
+import { sealHeaderBytes, sealMarker } from '../src/state-record.js';
 
 export async function makeTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'holdfast-storage-'));
@@ -67,6 +69,25 @@ export async function withRawDb(dir: string, work: (db: Level<Uint8Array, Uint8A
   } finally {
     await db.close();
   }
+}
+
+/**
+ * Rewrites a closed state as a release before record checksums stored it (record format 1):
+ * every record without its seal, the meta without its format.
+ */
+export async function unsealState(db: Level<Uint8Array, Uint8Array>): Promise<void> {
+  const operations: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
+  for await (const [key, value] of db.iterator()) {
+    if (value[0] !== sealMarker) continue;
+    let payload = value.subarray(sealHeaderBytes);
+    if (key.byteLength === 1 && key[0] === 0x6d) {
+      const meta = packr.unpack(payload) as Record<string, unknown>;
+      delete meta['recordFormat'];
+      payload = packr.pack(meta);
+    }
+    operations.push({ type: 'put', key, value: Uint8Array.from(payload) });
+  }
+  await db.batch(operations);
 }
 
 /** What stateMachineFixture gives each test. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Packr } from 'msgpackr';
 import { APPLY_VERSION_QUOTA, type KvOperation, KvStateMachine } from '../src/index.js';
-import { bytes, commandEntry, stateMachineFixture, text, withRawDb } from './helpers.js';
+import { bytes, commandEntry, stateMachineFixture, text, unsealState, withRawDb } from './helpers.js';
 
 const put = (key: string, value: string): KvOperation => ({ type: 'put', key: bytes(key), value: bytes(value) });
 // The state machine's own encoding of its records (plain msgpack maps).
@@ -126,6 +126,7 @@ describe('bytes of keys and values held, and the store quota', () => {
     await t.run(put('bb', '12'));
     await t.sm.close();
     await withRawDb(`${t.dir}/kv`, async (db) => {
+      await unsealState(db);
       const meta = packr.unpack(await db.get(Uint8Array.of(0x6d))) as Record<string, unknown>;
       delete meta['keyValueBytes'];
       await db.put(Uint8Array.of(0x6d), packr.pack(meta));
