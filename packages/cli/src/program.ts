@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { HoldfastError } from '@holdfast/client';
 import { Command, CommanderError } from 'commander';
 import { addBenchCommand, runBenchCommand } from './bench-command.js';
@@ -9,9 +10,16 @@ import { addKvCommands } from './kv-commands.js';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
 
+/** This package's version, from its package.json (found from src/ and dist/ alike). */
+export function cliVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+}
+
 export function buildProgram(io: CliIo): Command {
   const program = new Command('holdfast')
     .description('holdfast: a replicated key-value store')
+    .version(cliVersion(), '--version', 'print the version of holdfast')
     .option('--endpoints <list>', 'host:port,... (default: HOLDFAST_ENDPOINTS, then .data/cluster/cluster.json, then 127.0.0.1:7001-7003)')
     .option('--json', 'one JSON document on stdout per result, for scripts')
     .option('--deadline-ms <ms>', 'budget per call, retries included (default 5000)', parsePositiveInteger)

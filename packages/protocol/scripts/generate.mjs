@@ -1,4 +1,4 @@
-// Regenerates src/generated from the contracts in proto/ with proto-loader-gen-types, using
+// Regenerates src/generated from the contracts in this package's proto/ with proto-loader-gen-types, using
 // the same loader options the packages load the contracts with at run time (src/options.ts):
 // the generated `X__Output` types describe exactly what the decoder hands out.
 //   npm run generate -w @holdfast/protocol   (or: node scripts/generate.mjs [outDir])
@@ -9,7 +9,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const packageRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const repoRoot = path.resolve(packageRoot, '../..');
 const outDir = path.resolve(process.argv[2] ?? path.join(packageRoot, 'src/generated'));
 const require = createRequire(import.meta.url);
 const generator = path.join(path.dirname(require.resolve('@grpc/proto-loader/package.json')), 'build/bin/proto-loader-gen-types.js');
@@ -26,13 +25,13 @@ execFileSync(
     '--grpcLib=@grpc/grpc-js',
     '--importFileExtension=.js',
     '--includeComments',
-    // Relative to the repository's root, so the generated comments name no checkout's path.
+    // Relative to the package, so the generated comments name no checkout's path.
     '--includeDirs=proto',
     `--outDir=${outDir}`,
     'holdfast/v1/kv.proto',
     'holdfast/v1/raft.proto',
   ],
-  { stdio: 'inherit', cwd: repoRoot },
+  { stdio: 'inherit', cwd: packageRoot },
 );
 
 // One module that re-exports every message, enum and service type, so the package's index can

@@ -17,8 +17,11 @@ import type { ProtoGrpcType as RaftProto } from './generated/raft.js';
 export * from './generated/index.js';
 export { FRAME_BYTES_MAX, FrameOutbox, type FrameOutboxOptions, requestBytes, responseBytes } from './frames.js';
 
-/** The repository's proto/ folder; resolves from src/ and from dist/ alike. */
-export const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
+/**
+ * The package's proto/ folder, the one copy of the contracts: shipped in the npm package beside
+ * dist/, and found from src/ and dist/ alike.
+ */
+export const PROTO_DIR = fileURLToPath(new URL('../proto', import.meta.url));
 export const PROTO_FILES = ['holdfast/v1/kv.proto', 'holdfast/v1/raft.proto'] as const;
 
 /**
