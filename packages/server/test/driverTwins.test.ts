@@ -1,0 +1,126 @@
+import { MemoryLogStorage, Prng, RaftNode } from '@holdfast/raft';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { parseNodeConfig } from '../src/config.js';
+import { NodeDriver } from '../src/driver.js';
+import { ManualTime, MemoryDurableLog, MemoryStateMachine } from '../src/driver/twins.js';
+import { TimeoutError } from '../src/errors.js';
+import { NodeMetrics } from '../src/metrics.js';
+
+/** One member on the in-memory twins of every port: the loop runs on simulated time alone. */
+function singleMember() {
+  const config = parseNodeConfig(['--id', '1', '--data-dir', '/nonexistent', '--log-level', 'silent'], {});
+  const storage = MemoryLogStorage.bootstrap([1]);
+  const random = new Prng(7);
+  const core = new RaftNode({
+    id: 1,
+    storage,
+    random: () => random.next(),
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    applied: 0,
+    preVote: true,
+    checkQuorum: true,
+    messageBytesMax: config.limits.messageBytesMax,
+    inflightMessagesMax: config.limits.inflightMessagesMax,
+    inflightBytesMax: config.limits.inflightBytesMax,
+    uncommittedBytesMax: config.limits.uncommittedBytesMax,
+    pendingReadsMax: config.limits.pendingReadsMax,
+  });
+  const time = new ManualTime();
+  const sm = new MemoryStateMachine();
+  const fatal: unknown[] = [];
+  const driver = new NodeDriver({
+    selfId: 1,
+    core,
+    log: new MemoryDurableLog(storage),
+    stateMachine: sm,
+    limits: config.limits,
+    failpoints: config.failpoints,
+    metrics: new NodeMetrics(),
+    logger: pino({ level: 'silent' }),
+    clock: time,
+    timers: time,
+    random: () => random.next(),
+    onFatal: (error) => fatal.push(error),
+    readRoundTimeoutTicks: 10,
+  });
+  /** Runs the loop until it has nothing left to do at the current time. */
+  const settle = async (): Promise<void> => {
+    for (let round = 0; round < 1000; round += 1) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (time.runDeferred() === 0) return;
+    }
+    throw new Error('the loop did not settle');
+  };
+  const elect = async (): Promise<void> => {
+    for (let tick = 0; tick < 30 && driver.role !== 'leader'; tick += 1) {
+      time.advance(100);
+      driver.tick();
+      await settle();
+    }
+    expect(driver.role).toBe('leader');
+  };
+  return { driver, time, sm, fatal, settle, elect };
+}
+
+const write = (n: number): Uint8Array => new Uint8Array([0x91, n]);
+
+describe('NodeDriver on in-memory twins', () => {
+  it('commits the writes of one turn as one entry and answers each at its slot', async () => {
+    const m = singleMember();
+    await m.elect();
+    const deadline = m.time.wallMs() + 5_000;
+    const answers = Promise.all([m.driver.propose(write(1), deadline), m.driver.propose(write(2), deadline), m.driver.propose(write(3), deadline)]);
+    expect(m.driver.pendingProposalCount).toBe(3);
+    await m.settle();
+    const results = await answers;
+    expect(results.map((r) => r.slot)).toEqual([0, 1, 2]);
+    expect(new Set(results.map((r) => r.index)).size).toBe(1);
+    expect(m.driver.pendingProposalCount).toBe(0);
+    expect(m.driver.commitIndex).toBe(m.sm.appliedIndex);
+    m.driver.checkInvariants();
+    expect(m.fatal).toEqual([]);
+  });
+
+  it('answers a read barrier only once the state machine reached its read index', async () => {
+    const m = singleMember();
+    await m.elect();
+    const deadline = m.time.wallMs() + 5_000;
+    const written = m.driver.propose(write(1), deadline);
+    await m.settle();
+    const result = await written;
+    const read = m.driver.readBarrier(deadline).then(() => m.sm.appliedIndex);
+    await m.settle();
+    expect(await read).toBeGreaterThanOrEqual(result.index);
+    m.driver.checkInvariants();
+  });
+
+  it('times a write out on the injected timers when its deadline passes before it is proposed', async () => {
+    const m = singleMember();
+    await m.elect();
+    const answer = m.driver.propose(write(1), m.time.wallMs() + 50);
+    const refused = expect(answer).rejects.toBeInstanceOf(TimeoutError);
+    m.time.advance(100);
+    await m.settle();
+    await refused;
+    m.driver.checkInvariants();
+  });
+
+  it('is driven by nothing but the twins: the same seed gives the same read request ids and indexes', async () => {
+    const runs = [singleMember(), singleMember()];
+    const indexes: number[][] = [];
+    for (const m of runs) {
+      await m.elect();
+      const deadline = m.time.wallMs() + 5_000;
+      const got: number[] = [];
+      for (let n = 0; n < 5; n += 1) {
+        const answer = m.driver.propose(write(n), deadline);
+        await m.settle();
+        got.push((await answer).index);
+      }
+      indexes.push(got);
+    }
+    expect(indexes[0]).toEqual(indexes[1]);
+  });
+});
