@@ -68,6 +68,16 @@ export type {
   TxnOpResult,
   TxnResult,
 } from './results.js';
+export {
+  type Database,
+  type DroppedRecords,
+  levelDisk,
+  MemoryDisk,
+  NOTHING_DROPPED,
+  type OpenDatabaseOptions,
+  type OpenedDatabase,
+  type StorageDisk,
+} from './disk.js';
 export { type BackupSummary, inspectBackupFile, readBackupFile } from './backup-file.js';
 export { LevelLogStorage, type LogBootstrap, type LogSave, type LogStoreOptions } from './log-store.js';
 export {

@@ -1,4 +1,4 @@
-import type { Level } from 'level';
+import type { Database } from './disk.js';
 
 type Bytes = Uint8Array;
 
@@ -11,7 +11,7 @@ export type BatchOperation = { type: 'put'; key: Bytes; value: Bytes } | { type:
  * hundreds of operations.
  */
 export async function writeBatchAtomically(
-  db: Level<Bytes, Bytes>,
+  db: Database,
   operations: readonly BatchOperation[],
   options: { sync: boolean },
 ): Promise<void> {

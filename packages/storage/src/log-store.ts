@@ -1,6 +1,4 @@
-import { mkdir } from 'node:fs/promises';
 import { confStateOf } from '@holdfast/raft';
-import { Level } from 'level';
 import { Packr } from 'msgpackr';
 import {
   assert,
@@ -14,6 +12,7 @@ import {
 import { type LogLimits, resolveLogLimits } from './limits.js';
 import { type StorageLogger, silentLogger } from './logger.js';
 import type { ConfState, Entry, HardState, LogStorage, Snapshot, SnapshotMeta } from './raft-types.js';
+import { type Database, type DroppedRecords, levelDisk, type StorageDisk } from './disk.js';
 import { type BatchOperation, writeBatchAtomically } from './level-batch.js';
 import { checkRecord, frameRecord } from './record.js';
 
@@ -23,6 +22,8 @@ export interface LogStoreOptions {
   readonly limits?: Partial<LogLimits>;
   /** Torn-tail repairs and other recoveries are reported here (a pino logger fits). */
   readonly logger?: StorageLogger;
+  /** Where the database lives. Default: LevelDB on the file system (levelDisk). */
+  readonly disk?: StorageDisk;
 }
 
 /** One Ready's worth of durable state. Everything in it is written in one LevelDB batch. */
@@ -59,8 +60,6 @@ export interface LogBootstrap {
    */
   readonly confState?: ConfState;
 }
-
-type Bytes = Uint8Array;
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const encoder = new TextEncoder();
@@ -130,10 +129,12 @@ export class LevelLogStorage implements LogStorage {
   private closed = false;
 
   private constructor(
-    private readonly db: Level<Bytes, Bytes>,
+    private readonly db: Database,
     private readonly dir: string,
     private readonly limits: LogLimits,
     loaded: LoadedLog,
+    /** What LevelDB dropped when this log was opened (a torn or damaged write-ahead-log tail). */
+    readonly droppedAtOpen: DroppedRecords,
   ) {
     this.hardStateValue = loaded.hardState ?? zeroHardState;
     this.confStateValue = loaded.confState;
@@ -148,18 +149,21 @@ export class LevelLogStorage implements LogStorage {
   static async open(options: LogStoreOptions): Promise<LevelLogStorage> {
     const limits = resolveLogLimits(options.limits);
     const logger = options.logger ?? silentLogger;
-    await mkdir(options.dir, { recursive: true });
-    const db = new Level<Bytes, Bytes>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    let opened: { db: Database; droppedRecords: DroppedRecords };
     try {
-      await db.open();
+      opened = await (options.disk ?? levelDisk).openDatabase(options.dir);
     } catch (cause) {
       const code = (cause as { cause?: { code?: unknown }; code?: unknown }).cause?.code;
       if (code === 'LEVEL_CORRUPTION') throw new LogCorruptionError(options.dir, 0, 'LevelDB reports corruption', { cause });
       throw cause;
     }
+    const { db, droppedRecords } = opened;
+    if (droppedRecords.bytes > 0) {
+      logger.warn({ path: options.dir, droppedBytes: droppedRecords.bytes, reports: droppedRecords.reports }, 'LevelDB dropped records of the log at open');
+    }
     try {
       const loaded = await loadLog(db, { dir: options.dir, limits, logger });
-      return new LevelLogStorage(db, options.dir, limits, loaded);
+      return new LevelLogStorage(db, options.dir, limits, loaded, droppedRecords);
     } catch (error) {
       await db.close();
       throw error;
@@ -453,7 +457,7 @@ function encodeRecord(value: unknown): Uint8Array {
 
 /** Reads a small framed record (hard state, base, snapshot); any damage there is corruption. */
 async function readMetaRecord<T>(
-  db: Level<Bytes, Bytes>,
+  db: Database,
   key: Uint8Array,
   context: { dir: string; limits: LogLimits; name: string },
 ): Promise<T | undefined> {
@@ -474,7 +478,7 @@ interface StoredEntry {
 }
 
 async function loadLog(
-  db: Level<Bytes, Bytes>,
+  db: Database,
   context: { dir: string; limits: LogLimits; logger: StorageLogger },
 ): Promise<LoadedLog> {
   const { dir, limits } = context;
@@ -552,7 +556,7 @@ function tornTailStart(stored: readonly StoredEntry[], context: { dir: string })
 }
 
 async function cutTornTail(
-  db: Level<Bytes, Bytes>,
+  db: Database,
   stored: readonly StoredEntry[],
   context: { dir: string; logger: StorageLogger; keptCount: number },
 ): Promise<StoredEntry[]> {

@@ -1,6 +1,5 @@
-import { open as openFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Level } from 'level';
+import type { StorageDisk } from './disk.js';
 import { restoreMarkerKey } from './kv-format.js';
 import type { StorageLogger } from './logger.js';
 
@@ -25,60 +24,47 @@ export function oldDir(dir: string): string {
   return `${dir}.old`;
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function hasRestoreMarker(path: string, disk: StorageDisk): Promise<boolean> {
+  let opened: Awaited<ReturnType<StorageDisk['openDatabase']>>;
   try {
-    await stat(path);
-    return true;
+    opened = await disk.openDatabase(path, { createIfMissing: false });
   } catch {
     return false;
   }
-}
-
-export async function fsyncDirectory(path: string): Promise<void> {
-  const handle = await openFile(path, 'r');
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-export async function hasRestoreMarker(path: string): Promise<boolean> {
-  const db = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' });
-  try {
-    await db.open({ createIfMissing: false });
-    return (await db.get(restoreMarkerKey)) !== undefined;
+    return (await opened.db.get(restoreMarkerKey)) !== undefined;
   } catch {
     return false;
   } finally {
-    await db.close();
+    await opened.db.close();
   }
 }
 
-export async function recoverInterruptedRestore(dir: string, logger: StorageLogger): Promise<void> {
+export async function recoverInterruptedRestore(dir: string, context: { logger: StorageLogger; disk: StorageDisk }): Promise<void> {
+  const { logger, disk } = context;
   const incoming = incomingDir(dir);
   const old = oldDir(dir);
-  if (!(await exists(dir)) && (await exists(old))) {
-    if ((await exists(incoming)) && (await hasRestoreMarker(incoming))) {
-      await rename(incoming, dir);
+  if (!(await disk.exists(dir)) && (await disk.exists(old))) {
+    if ((await disk.exists(incoming)) && (await hasRestoreMarker(incoming, disk))) {
+      await disk.rename(incoming, dir);
       logger.warn({ path: dir }, 'finished an interrupted snapshot restore');
     } else {
-      await rename(old, dir);
+      await disk.rename(old, dir);
       logger.warn({ path: dir }, 'rolled back an interrupted snapshot restore');
     }
-    await fsyncDirectory(dirname(dir));
+    await disk.syncDirectory(dirname(dir));
   }
-  if (await exists(incoming)) {
-    await rm(incoming, { recursive: true, force: true });
+  if (await disk.exists(incoming)) {
+    await disk.remove(incoming);
     logger.warn({ path: dir }, 'discarded a snapshot restore that never completed');
   }
-  if (await exists(old)) await rm(old, { recursive: true, force: true });
+  if (await disk.exists(old)) await disk.remove(old);
 }
 
 /** Steps 2–4 above; the caller has closed the live database and written the marker. */
-export async function swapInRestoredState(dir: string): Promise<void> {
-  await rename(dir, oldDir(dir));
-  await rename(incomingDir(dir), dir);
-  await fsyncDirectory(dirname(dir));
-  await rm(oldDir(dir), { recursive: true, force: true });
+export async function swapInRestoredState(dir: string, disk: StorageDisk): Promise<void> {
+  await disk.rename(dir, oldDir(dir));
+  await disk.rename(incomingDir(dir), dir);
+  await disk.syncDirectory(dirname(dir));
+  await disk.remove(oldDir(dir));
 }

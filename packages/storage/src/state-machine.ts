@@ -1,5 +1,3 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { Level } from 'level';
 import { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST, APPLY_VERSION_QUOTA } from './apply-version.js';
 import { decodeEntryCommands, decodeMemberContext, type KvCommand, type MemberRecord } from './command.js';
 import {
@@ -38,6 +36,7 @@ import {
 import { resolveSessionLimits, resolveStorageLimits, type SessionLimits, type StorageLimits } from './limits.js';
 import { type StorageLogger, silentLogger } from './logger.js';
 import type { ConfChange, ConfState, Entry } from './raft-types.js';
+import { type Database, levelDisk, type StorageDisk } from './disk.js';
 import { incomingDir, recoverInterruptedRestore, swapInRestoredState } from './restore-swap.js';
 import type { ApplyResult, CommandOutcome, EntryOutcome, KeyValue, RangeResult } from './results.js';
 import { SessionTable } from './sessions.js';
@@ -70,6 +69,8 @@ export interface StateMachineOptions {
    */
   readonly applyVersionMax?: number;
   readonly logger?: StorageLogger;
+  /** Where the databases live. Default: LevelDB on the file system (levelDisk). */
+  readonly disk?: StorageDisk;
 }
 
 export interface RangeRequest {
@@ -109,7 +110,6 @@ export interface SnapshotReader {
 }
 
 type Bytes = Uint8Array;
-type Database = Level<Bytes, Bytes>;
 
 const defaultSnapshotChunkBytes = 1024 * 1024;
 /** Up to this many keys are read on the event loop (see readStored). */
@@ -131,6 +131,7 @@ interface ResolvedOptions {
   readonly keyMetaCacheBytesMax: number;
   readonly applyVersionMax: number;
   readonly logger: StorageLogger;
+  readonly disk: StorageDisk;
 }
 
 function resolveOptions(options: StateMachineOptions): ResolvedOptions {
@@ -160,6 +161,7 @@ function resolveOptions(options: StateMachineOptions): ResolvedOptions {
     keyMetaCacheBytesMax,
     applyVersionMax,
     logger: options.logger ?? silentLogger,
+    disk: options.disk ?? levelDisk,
   };
 }
 
@@ -240,7 +242,7 @@ export class KvStateMachine {
    */
   static async open(options: StateMachineOptions): Promise<KvStateMachine> {
     const resolved = resolveOptions(options);
-    await recoverInterruptedRestore(resolved.dir, resolved.logger);
+    await recoverInterruptedRestore(resolved.dir, { logger: resolved.logger, disk: resolved.disk });
     const { db, meta, sessions, hasUserKeys } = await openDatabase(resolved);
     return new KvStateMachine(db, meta, sessions, resolved, hasUserKeys);
   }
@@ -468,7 +470,7 @@ export class KvStateMachine {
         await this.db.close();
         // The state is replaced wholesale: nothing known about the old keys holds any longer.
         this.keyMetaCache.clear();
-        await swapInRestoredState(this.options.dir);
+        await swapInRestoredState(this.options.dir, this.options.disk);
         const reopened = await openDatabase(this.options);
         this.db = reopened.db;
         this.meta = reopened.meta;
@@ -932,9 +934,11 @@ async function* snapshotPairs(
 async function openDatabase(
   options: ResolvedOptions,
 ): Promise<{ db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean }> {
-  await mkdir(options.dir, { recursive: true });
-  const db: Database = new Level<Bytes, Bytes>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
-  await db.open();
+  const { db, droppedRecords } = await options.disk.openDatabase(options.dir);
+  if (droppedRecords.bytes > 0) {
+    // Applies are not synced: what recovery dropped is replayed from the log.
+    options.logger.warn({ path: options.dir, droppedBytes: droppedRecords.bytes, reports: droppedRecords.reports }, 'LevelDB dropped records of the state at open');
+  }
   let opened: { db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean };
   try {
     const metaBytes = await db.get(metaKey);
@@ -997,12 +1001,10 @@ const sealBatchRecordsMax = 1000;
  * state, converted again at the next open, or the new one.
  */
 async function sealUnsealedState(options: ResolvedOptions): Promise<void> {
-  const source: Database = new Level<Bytes, Bytes>(options.dir, { keyEncoding: 'view', valueEncoding: 'view' });
-  await source.open();
+  const source: Database = (await options.disk.openDatabase(options.dir)).db;
   const target = incomingDir(options.dir);
-  await rm(target, { recursive: true, force: true });
-  const incoming: Database = new Level<Bytes, Bytes>(target, { keyEncoding: 'view', valueEncoding: 'view' });
-  await incoming.open();
+  await options.disk.remove(target);
+  const incoming: Database = (await options.disk.openDatabase(target)).db;
   let records = 0;
   try {
     let meta: StateMeta | undefined;
@@ -1031,12 +1033,12 @@ async function sealUnsealedState(options: ResolvedOptions): Promise<void> {
   } catch (error) {
     await incoming.close();
     await source.close();
-    await rm(target, { recursive: true, force: true });
+    await options.disk.remove(target);
     throw error;
   }
   await incoming.close();
   await source.close();
-  await swapInRestoredState(options.dir);
+  await swapInRestoredState(options.dir, options.disk);
   options.logger.warn({ path: options.dir, records }, 'converted the state to checksummed records (record format 2)');
 }
 
@@ -1077,9 +1079,8 @@ async function writeIncoming(
   },
 ): Promise<StateMeta> {
   const target = incomingDir(options.dir);
-  await rm(target, { recursive: true, force: true });
-  const db: Database = new Level<Bytes, Bytes>(target, { keyEncoding: 'view', valueEncoding: 'view' });
-  await db.open();
+  await options.disk.remove(target);
+  const db: Database = (await options.disk.openDatabase(target)).db;
   try {
     const meta = await copyStream(chunks, { db, chunkBytesMax: options.snapshotChunkBytesMax, path: options.dir });
     if (options.expected !== undefined) {
@@ -1098,7 +1099,7 @@ async function writeIncoming(
     return kept;
   } catch (error) {
     await db.close();
-    await rm(target, { recursive: true, force: true });
+    await options.disk.remove(target);
     throw error;
   } finally {
     if (db.status === 'open') await db.close();
