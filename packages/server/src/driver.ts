@@ -375,8 +375,13 @@ export class NodeDriver {
     try {
       this.core.step(message);
     } catch (error) {
-      if ((error as { code?: string }).code === 'INVARIANT') throw error;
-      this.options.logger.debug({ from: message.from, type: message.type, error: (error as Error).message }, 'message refused');
+      const code = (error as { code?: unknown }).code;
+      if (code === 'INVARIANT') throw error;
+      // A refusal (a typed error of the core) is routine; anything else is a fault in this
+      // member's code worth seeing, but the message alone is lost, not the member.
+      const fields = { from: message.from, type: message.type, error: (error as Error).message };
+      if (typeof code === 'string') this.options.logger.debug(fields, 'message refused');
+      else this.options.logger.warn({ ...fields, stack: (error as Error).stack }, 'message failed in the core; dropped');
     }
   }
 

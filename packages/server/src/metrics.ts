@@ -117,6 +117,12 @@ export class NodeMetrics {
     labelNames: ['peer'],
     registers: [this.registry],
   });
+  readonly peerMessagesRejected = new Counter({
+    name: 'holdfast_peer_messages_rejected_total',
+    help: 'peer input dropped before it reached Raft: a malformed message, batch or snapshot call, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly snapshots = new Counter({ name: 'holdfast_snapshots_total', help: 'snapshots taken', registers: [this.registry] });
   readonly readBarriers = new Counter({
     name: 'holdfast_read_barriers_total',

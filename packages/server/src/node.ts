@@ -181,6 +181,7 @@ class Node implements RunningNode {
       dialCredentials: this.dialCredentials,
       logger,
       peerQueueMessagesMax: config.limits.peerQueueMessagesMax,
+      messageBytesMax: config.limits.messageBytesMax,
       applyVersion: sm.applyVersionMax,
       addressOf: (id) => config.peerDial.get(id) ?? this.member(id)?.peerAddress,
       handlers: {
@@ -191,6 +192,7 @@ class Node implements RunningNode {
         receiveSnapshot: (message, chunks) => this.receiveSnapshot(message, chunks),
         queueDepthChanged: (to, depth) => this.metrics.peerQueueDepth.set({ peer: String(to) }, depth),
         heardApplyVersion: (from, version) => this.applyVersions.heardFrom(from, version),
+        rejected: (reason) => this.metrics.peerMessagesRejected.inc({ reason }),
       },
     });
     this.driver.setSender(this.transport);
@@ -347,6 +349,8 @@ class Node implements RunningNode {
       try {
         const meta = await this.sm.restoreSnapshot(chunks);
         this.logger.info({ index, restoredIndex: meta.appliedIndex, from: message.from }, 'state restored from a snapshot');
+        // A stream behind the message's index does not back it: the core must not step it.
+        if (meta.appliedIndex < index) throw new Error(`snapshot state at ${meta.appliedIndex} is behind the snapshot's index ${index}`);
       } catch (error) {
         // This release cannot go on from the leader's state: waiting would not help.
         if (error instanceof ApplyVersionError) this.fatal(error);

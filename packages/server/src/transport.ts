@@ -6,8 +6,8 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId } from '@holdfast/raft';
-import { Packr } from 'msgpackr';
 import type { Logger } from 'pino';
+import { type BatchLimits, decodeBatch, decodeSnapshotMessage, encodeMessages, PeerInputError, PeerRejectLog } from './peerInput.js';
 import type {
   Protos,
   RaftAck,
@@ -21,17 +21,7 @@ import type {
   SnapshotChunk__Output,
 } from '@holdfast/protocol';
 
-const packr = new Packr({ useRecords: false });
-
-export function encodeMessages(messages: readonly Message[]): Uint8Array {
-  return packr.pack(messages);
-}
-
-export function decodeMessages(bytes: Uint8Array): Message[] {
-  const decoded: unknown = packr.unpack(bytes);
-  if (!Array.isArray(decoded)) throw new Error('raft batch does not hold an array of messages');
-  return decoded as Message[];
-}
+export { encodeMessages } from './peerInput.js';
 
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 2000,
@@ -60,6 +50,8 @@ export interface TransportHandlers {
   queueDepthChanged?(to: NodeId, depth: number): void;
   /** A peer's batches say its release implements apply versions up to `version` (0: 1). */
   heardApplyVersion?(from: NodeId, version: number): void;
+  /** Peer input was dropped (a message, a batch, a snapshot call) for `reason` (peerInput.ts). */
+  rejected?(reason: string): void;
 }
 
 export interface TransportOptions {
@@ -70,6 +62,12 @@ export interface TransportOptions {
   readonly dialCredentials: grpc.ChannelCredentials;
   readonly logger: Logger;
   readonly peerQueueMessagesMax: number;
+  /**
+   * What a received message may hold: entriesBytesMax is this member's messageBytesMax (a leader
+   * sends no more), snapshotDataBytesMax bounds the snapshot handle (the state streams apart).
+   * A batch holds at most peerQueueMessagesMax messages.
+   */
+  readonly messageBytesMax: number;
   /** The newest apply version this member's release implements, sent with every batch. */
   readonly applyVersion: number;
   /** Where to dial a peer (dial override, or its advertised peer address); undefined if unknown. */
@@ -241,14 +239,17 @@ async function* snapshotData(call: grpc.ServerReadableStream<SnapshotChunk__Outp
     if (chunk.data.length > 0) yield chunk.data;
     if (chunk.last) return;
   }
-  throw new Error('snapshot stream ended before its last chunk');
+  throw new PeerInputError('snapshot-framing', 'snapshot stream ended before its last chunk');
 }
 
 export class Transport {
   private readonly links = new Map<NodeId, PeerLink>();
   private readonly inbound = new Set<grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>>();
+  private readonly rejectLog: PeerRejectLog;
 
-  constructor(private readonly options: TransportOptions) {}
+  constructor(private readonly options: TransportOptions) {
+    this.rejectLog = new PeerRejectLog(options.logger, (reason) => options.handlers.rejected?.(reason));
+  }
 
   /**
    * Sends at once, one frame per peer: the messages of one Ready come in one call, and waiting
@@ -300,37 +301,30 @@ export class Transport {
     };
   }
 
-  private refusal(batch: { clusterId: string; to: number }): string {
+  /** Why a stream or snapshot call is refused as a whole, or '' when it is for this member. */
+  private refusal(batch: { clusterId: string; from: number; to: number }): string {
     if (batch.clusterId !== this.options.clusterId) return `cluster id ${batch.clusterId} is not ${this.options.clusterId}`;
     if (batch.to !== this.options.selfId) return `this is member ${this.options.selfId}, not ${batch.to}`;
+    const isMemberId = Number.isSafeInteger(batch.from) && batch.from > 0;
+    if (!isMemberId || batch.from === this.options.selfId) return `sender ${batch.from} is not another member`;
     return '';
+  }
+
+  private get limits(): BatchLimits {
+    const { messageBytesMax, peerQueueMessagesMax } = this.options;
+    return { entriesBytesMax: messageBytesMax, snapshotDataBytesMax: messageBytesMax, batchMessagesMax: peerQueueMessagesMax };
   }
 
   private handleStream(call: grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>): void {
     this.inbound.add(call);
-    let batches = 0;
-    let applyVersion = -1;
+    const state = { batches: 0, applyVersion: -1 };
     call.on('data', (batch: RaftBatch__Output) => {
-      const refusal = this.refusal(batch);
-      if (refusal !== '') {
-        call.write({ batches, error: refusal });
-        call.end();
-        return;
-      }
-      batches += 1;
-      if (batch.applyVersion !== applyVersion) {
-        applyVersion = batch.applyVersion;
-        this.options.handlers.heardApplyVersion?.(batch.from, applyVersion);
-      }
-      let messages: Message[];
       try {
-        messages = decodeMessages(batch.messages);
+        this.receiveBatch(call, batch, state);
       } catch (error) {
-        this.options.logger.warn({ from: batch.from, error: (error as Error).message }, 'undecodable raft batch');
-        return;
+        // A fault of this member's own code: the batch is lost (Raft retransmits), the member lives.
+        this.reject(call, batch.from, new PeerInputError('internal', (error as Error).stack ?? String(error)));
       }
-      this.options.handlers.deliver(messages.filter((m) => m.to === this.options.selfId && m.from === batch.from));
-      if (batches % 256 === 1) call.write({ batches, error: '' });
     });
     const forget = (): void => {
       this.inbound.delete(call);
@@ -343,18 +337,70 @@ export class Transport {
     call.on('close', forget);
   }
 
+  private receiveBatch(
+    call: grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>,
+    batch: RaftBatch__Output,
+    state: { batches: number; applyVersion: number },
+  ): void {
+    const refusal = this.refusal(batch);
+    if (refusal !== '') {
+      this.reject(call, batch.from, new PeerInputError('refused', refusal));
+      this.endStream(call, state.batches, refusal);
+      return;
+    }
+    state.batches += 1;
+    if (batch.applyVersion !== state.applyVersion) {
+      state.applyVersion = batch.applyVersion;
+      this.options.handlers.heardApplyVersion?.(batch.from, state.applyVersion);
+    }
+    let decoded: { messages: Message[]; rejected: PeerInputError[] };
+    try {
+      decoded = decodeBatch(batch.messages, { from: batch.from, to: this.options.selfId }, this.limits);
+    } catch (error) {
+      if (!(error instanceof PeerInputError)) throw error;
+      // The framing itself is bad: nothing later on this stream can be trusted to line up.
+      this.reject(call, batch.from, error);
+      this.endStream(call, state.batches, error.message);
+      return;
+    }
+    for (const problem of decoded.rejected) this.reject(call, batch.from, problem);
+    if (decoded.messages.length > 0) this.options.handlers.deliver(decoded.messages);
+    if (state.batches % 256 === 1) call.write({ batches: state.batches, error: '' });
+  }
+
+  private endStream(call: grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>, batches: number, error: string): void {
+    call.write({ batches, error });
+    call.end();
+  }
+
+  private reject(call: { getPeer(): string }, from: number, error: PeerInputError): void {
+    this.rejectLog.reject({ id: String(from), address: call.getPeer() }, error);
+  }
+
+  /**
+   * A snapshot call: the first chunk names the sender and holds the snapshot message, the rest
+   * stream the state. Bad input is counted and logged here; a restore that fails on the state
+   * itself (a damaged chunk) is logged too. Either way only this transfer fails.
+   */
   private async handleSnapshot(call: grpc.ServerReadableStream<SnapshotChunk__Output, SnapshotAck>): Promise<void> {
     const iterator = (call as AsyncIterable<SnapshotChunk__Output>)[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    if (first.done) throw new Error('empty snapshot call');
-    const refusal = this.refusal(first.value);
-    if (refusal !== '') throw new Error(refusal);
-    const [message] = decodeMessages(first.value.message);
-    if (message?.type !== 'snapshot' || !message.snapshot) throw new Error('first chunk holds no snapshot message');
-    const rest: AsyncIterable<SnapshotChunk__Output> = { [Symbol.asyncIterator]: () => iterator };
-    const chunks = snapshotData(rest as unknown as grpc.ServerReadableStream<SnapshotChunk__Output, SnapshotAck>);
-    await this.options.handlers.receiveSnapshot(message, chunks);
-    this.options.handlers.deliver([message]);
+    let from = 0;
+    try {
+      const first = await iterator.next();
+      if (first.done) throw new PeerInputError('snapshot-framing', 'empty snapshot call');
+      from = first.value.from;
+      const refusal = this.refusal(first.value);
+      if (refusal !== '') throw new PeerInputError('refused', refusal);
+      const message = decodeSnapshotMessage(first.value.message, { from, to: this.options.selfId }, this.limits);
+      const rest: AsyncIterable<SnapshotChunk__Output> = { [Symbol.asyncIterator]: () => iterator };
+      const chunks = snapshotData(rest as unknown as grpc.ServerReadableStream<SnapshotChunk__Output, SnapshotAck>);
+      await this.options.handlers.receiveSnapshot(message, chunks);
+      this.options.handlers.deliver([message]);
+    } catch (error) {
+      if (error instanceof PeerInputError) this.reject(call, from, error);
+      else this.options.logger.warn({ peer: from, error: (error as Error).message }, 'snapshot from a peer not installed');
+      throw error;
+    }
   }
 
   close(): void {

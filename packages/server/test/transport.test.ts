@@ -8,7 +8,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../src/localCluster.js';
 import { loadProtos } from '@holdfast/protocol';
-import { decodeMessages, encodeMessages, Transport, type TransportHandlers } from '../src/transport.js';
+import { decodeBatch } from '../src/peerInput.js';
+import { encodeMessages, Transport, type TransportHandlers } from '../src/transport.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -43,9 +44,10 @@ describe('peer transport', () => {
     const message: Message = {
       ...heartbeat(1, 2, 5),
       type: 'append',
+      index: 5,
       entries: [{ type: 'normal', term: 3, index: 6, data: new Uint8Array([1, 2, 3]) }],
     };
-    const decoded = decodeMessages(encodeMessages([message]));
+    const decoded = decodeBatch(encodeMessages([message]), { from: 1, to: 2 }, { entriesBytesMax: 1024, snapshotDataBytesMax: 0, batchMessagesMax: 1 }).messages;
     const entry = decoded[0]?.entries[0];
     expect(entry).toMatchObject({ type: 'normal', term: 3, index: 6 });
     expect(entry?.type === 'normal' ? Buffer.from(entry.data) : undefined).toEqual(Buffer.from([1, 2, 3]));
@@ -61,6 +63,7 @@ describe('peer transport', () => {
       dialCredentials: grpc.credentials.createInsecure(),
       logger,
       peerQueueMessagesMax: 1000,
+      messageBytesMax: 1024 * 1024,
       applyVersion: 2,
       addressOf: () => undefined,
       handlers: receiver,
@@ -78,6 +81,7 @@ describe('peer transport', () => {
       dialCredentials: grpc.credentials.createInsecure(),
       logger,
       peerQueueMessagesMax: 1000,
+      messageBytesMax: 1024 * 1024,
       applyVersion: 2,
       addressOf: () => `127.0.0.1:${port}`,
       handlers: sender,
@@ -89,6 +93,7 @@ describe('peer transport', () => {
       dialCredentials: grpc.credentials.createInsecure(),
       logger,
       peerQueueMessagesMax: 1000,
+      messageBytesMax: 1024 * 1024,
       applyVersion: 2,
       addressOf: () => `127.0.0.1:${port}`,
       handlers: recordingHandlers(),
@@ -119,6 +124,7 @@ describe('peer transport', () => {
       dialCredentials: grpc.credentials.createInsecure(),
       logger,
       peerQueueMessagesMax: 16,
+      messageBytesMax: 1024 * 1024,
       applyVersion: 2,
       addressOf: () => `127.0.0.1:${port}`,
       handlers,
