@@ -5,7 +5,11 @@ import { ETCD_INSTALL_HINT, etcdInstalled } from './etcd.js';
 import { type BenchReport, recoveryByKind } from './report.js';
 import { loadRegions } from './regions.js';
 import { type BenchOptions, runBench } from './run.js';
-import { NEMESIS_GROUPS, NEMESIS_KINDS, parseNemesisList } from './schedule.js';
+import { isCorruptionKind, NEMESIS_GROUPS, NEMESIS_KINDS, parseNemesisList } from './schedule.js';
+import { FIXED_VALUE_BYTES } from './audit.js';
+
+/** Fixed data set with a corruption nemesis: about 2 MiB, so every member's state has tables of it. */
+const FIXED_KEYS_WITH_CORRUPTION = 2000;
 import type { TargetKind } from './target.js';
 import { DEFAULT_WORKLOAD, type KeyDistribution, type WorkloadKind, type WorkloadOptions, validateWorkload } from './workload.js';
 
@@ -31,6 +35,14 @@ function parsePositiveInt(text: string): number {
   const value = Number.parseInt(text, 10);
   if (!Number.isInteger(value) || value <= 0 || String(value) !== text.trim()) {
     throw new InvalidArgumentError(`not a positive integer: ${text}`);
+  }
+  return value;
+}
+
+function parseNonNegativeInt(text: string): number {
+  const value = Number.parseInt(text, 10);
+  if (!Number.isInteger(value) || value < 0 || String(value) !== text.trim()) {
+    throw new InvalidArgumentError(`not a non-negative integer: ${text}`);
   }
   return value;
 }
@@ -64,6 +76,9 @@ interface CliOptions {
   cooldown: number;
   checkBudget: number;
   plantStaleRead: boolean;
+  plantCorruptRead: boolean;
+  fixedKeys?: number;
+  repairTimeout: number;
   progress: boolean;
   keepData: boolean;
 }
@@ -101,6 +116,17 @@ function buildCommand(): Command {
     .addOption(new Option('--cooldown <d>', 'no faults in the last part of the run').argParser(parseDuration).default(3000, '3s'))
     .addOption(new Option('--check-budget <d>', 'checker time budget per key').argParser(parseDuration).default(10_000, '10s'))
     .addOption(new Option('--plant-stale-read', 'test only: insert a stale read; the verdict must fail').hideHelp().default(false))
+    .addOption(
+      new Option('--plant-corrupt-read', 'test only: a member audit reads one value with a byte changed; the verdict must fail')
+        .hideHelp()
+        .default(false),
+    )
+    .option('--fixed-keys <n>', `keys of ${FIXED_VALUE_BYTES} B written before the workload (default ${FIXED_KEYS_WITH_CORRUPTION} with a corruption nemesis, else 0)`, parseNonNegativeInt)
+    .addOption(
+      new Option('--repair-timeout <d>', 'corruption: longest wait for a damaged member to be repaired or stop')
+        .argParser(parseDuration)
+        .default(60_000, '60s'),
+    )
     .option('--no-progress', 'no progress bar or lines')
     .option('--keep-data', 'keep the cluster data folder', false);
 }
@@ -119,11 +145,12 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
     readFraction: cli.readFraction,
   };
   validateWorkload(workload);
+  const nemeses = parseNemesisList(cli.nemesis);
   return {
     target,
     nodes: Number.parseInt(cli.nodes, 10),
     durationMs: cli.duration,
-    nemeses: parseNemesisList(cli.nemesis),
+    nemeses,
     workload,
     seed: cli.seed ?? String(Date.now()),
     outDir,
@@ -135,6 +162,9 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
     checkBudgetMsPerKey: cli.checkBudget,
     operationsMax: 5_000_000,
     plantStaleRead: cli.plantStaleRead,
+    plantCorruptRead: cli.plantCorruptRead,
+    fixedKeys: cli.fixedKeys ?? (nemeses.some(isCorruptionKind) ? FIXED_KEYS_WITH_CORRUPTION : 0),
+    repairTimeoutMs: cli.repairTimeout,
     progress: cli.progress ? 'auto' : 'none',
     keepData: cli.keepData,
     log,

@@ -162,7 +162,7 @@ const ADMIN_DEADLINE_MS = 1500;
 
 export class EtcdTarget implements ClusterTarget {
   readonly kind = 'etcd' as const;
-  readonly capabilities = { diskFaults: false, membership: true, transferLeadership: true };
+  readonly capabilities = { diskFaults: false, membership: true, transferLeadership: true, diskCorruption: false };
   private readonly nodes = new Map<string, EtcdNode>();
   private network: ProxyNetwork | undefined;
   private runDir = '';

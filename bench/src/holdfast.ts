@@ -10,6 +10,8 @@ import {
   type ErrorCertainty,
   type KvAdapter,
   type KvValue,
+  type MemberHealth,
+  type MemberReader,
   type RestartOptions,
   retryUntil,
   TargetError,
@@ -23,6 +25,9 @@ import {
  * joins later also go through the proxies.
  */
 const FUTURE_MEMBERS_MAX = 12;
+
+/** Above every text key (UTF-8 of the highest code point): ranges are refused an open end. */
+const AUDIT_RANGE_END = '\u{10ffff}';
 
 const nodeName = (id: number): string => `n${id}`;
 
@@ -38,7 +43,7 @@ function parseNodeId(name: string): number {
  */
 export class HoldfastTarget implements ClusterTarget {
   readonly kind = 'holdfast' as const;
-  readonly capabilities = { diskFaults: true, membership: true, transferLeadership: true };
+  readonly capabilities = { diskFaults: true, membership: true, transferLeadership: true, diskCorruption: true };
   private cluster: LocalCluster | undefined;
   private network: ProxyNetwork | undefined;
   private runDir = '';
@@ -194,8 +199,44 @@ export class HoldfastTarget implements ClusterTarget {
     return this.requireCluster().isRunning(parseNodeId(id));
   }
 
-  async kill(id: string): Promise<void> {
-    await this.requireCluster().kill(parseNodeId(id), 'SIGKILL');
+  async kill(id: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+    await this.requireCluster().kill(parseNodeId(id), signal);
+  }
+
+  dataDirOf(id: string): string {
+    return this.requireCluster().member(parseNodeId(id)).dataDir;
+  }
+
+  logFileOf(id: string): string {
+    return this.requireCluster().member(parseNodeId(id)).logFile;
+  }
+
+  async memberHealth(id: string, timeoutMs: number): Promise<MemberHealth> {
+    const cluster = this.requireCluster();
+    const status = await cluster.call<LocalStatus>(cluster.member(parseNodeId(id)).clientAddress, 'status', { localOnly: true }, timeoutMs);
+    return healthFromStatus(status);
+  }
+
+  memberReader(id: string, deadlineMs: number): MemberReader {
+    const address = this.requireCluster().member(parseNodeId(id)).clientAddress;
+    // Only this member: hints naming another member are not followed, so it answers itself.
+    const client = createClient({
+      endpoints: [address],
+      deadlineMs,
+      attemptTimeoutMs: Math.min(deadlineMs, 2000),
+      clientId: `bench-audit-${id}-${this.prng.nextUint32().toString(16)}`,
+      random: () => this.prng.next(),
+      resolveAddress: (advertised) => (advertised === address ? address : undefined),
+    });
+    return {
+      page: async ({ afterKey, limit }) => {
+        // Every key the bench writes (text): from the lowest on, or just after the last one seen.
+        const start = afterKey === undefined ? '\u0000' : `${afterKey}\u0000`;
+        const result = await client.range({ start, end: AUDIT_RANGE_END }, { limit });
+        return { kvs: result.kvs.map((kv) => ({ key: kv.keyString(), value: kv.valueString() })), more: result.more };
+      },
+      close: () => client.close(),
+    };
   }
 
   async restart(id: string, options: RestartOptions = {}): Promise<void> {
@@ -364,6 +405,26 @@ export class HoldfastTarget implements ClusterTarget {
     if (this.admin === undefined) throw new TargetError('not-started', 'holdfast target not started');
     return this.admin;
   }
+}
+
+/** What the bench reads of a local status answer (Cluster.Status with localOnly). */
+export interface LocalStatus {
+  leaderId: number;
+  members: { role: string; leaderId: number; commitIndex: number; appliedIndex: number; error: string }[];
+}
+
+/** The member's own row of a local status, with what it says is wrong. */
+export function healthFromStatus(status: LocalStatus): MemberHealth {
+  const own = status.members[0];
+  return {
+    role: own?.role ?? 'unknown',
+    leaderId: Number(own?.leaderId ?? status.leaderId ?? 0),
+    commitIndex: Number(own?.commitIndex ?? 0),
+    appliedIndex: Number(own?.appliedIndex ?? 0),
+    alarms: [],
+    repairing: false,
+    error: own?.error ?? '',
+  };
 }
 
 function parseEndpoint(address: string): { host: string; port: number } {

@@ -1,4 +1,6 @@
 import { Prng } from '@holdfast/raft';
+import type { CorruptionNemesis, DamageReport } from './corruption.js';
+import { type DamageKind, NothingToDamage } from './damage.js';
 import type { MonotonicClock } from './history.js';
 import type { ProxyNetwork } from './proxy.js';
 import type { NemesisKind, ScheduledFault } from './schedule.js';
@@ -20,6 +22,8 @@ export interface FaultWindow {
   error?: string;
   /** A behaviour the fault must produce (e.g. the node stops when fsync fails), and whether it did. */
   expectation?: { description: string; met: boolean };
+  /** Damage to a member's files (corruption kinds): what, where, and how the member ended. */
+  damage?: DamageReport;
 }
 
 type Heal = () => Promise<void>;
@@ -29,6 +33,7 @@ interface Injected {
   detail: string;
   heal: Heal;
   expectation?: { description: string; met: boolean };
+  damage?: DamageReport;
 }
 
 class SkipFault extends Error {
@@ -46,6 +51,7 @@ export class NemesisRunner {
   private readonly originMs: number;
   /** Least quiet time after a heal, even when a slow fault pushed the plan late. */
   private readonly quietMinMs: number;
+  private readonly corruption: CorruptionNemesis | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
   private current: string | undefined;
@@ -58,7 +64,10 @@ export class NemesisRunner {
     schedule: readonly ScheduledFault[];
     originMs: number;
     quietMinMs: number;
+    /** Damage to data at rest; absent: the corruption kinds are skipped. */
+    corruption?: CorruptionNemesis;
   }) {
+    this.corruption = options.corruption;
     this.quietMinMs = options.quietMinMs;
     this.target = options.target;
     this.network = options.network;
@@ -96,6 +105,7 @@ export class NemesisRunner {
       injected = await this.inject(fault);
       window.nodes = injected.nodes;
       window.detail = injected.detail;
+      if (injected.damage !== undefined) window.damage = injected.damage;
       this.current = `${fault.kind} ${injected.nodes.join(',')}`;
       await this.waitUntil(startMs + fault.durationMs);
     } catch (error) {
@@ -162,6 +172,10 @@ export class NemesisRunner {
         return this.diskFault({ node: await this.pickFollower(prng), failpoint: 'disk-full', mustStop: true });
       case 'cloudflare':
         return this.partialLeaderPartition(prng);
+      case 'corrupt-log-tail':
+      case 'truncate-log-tail':
+      case 'corrupt-state-table':
+        return this.damageMember(fault.kind, prng);
     }
   }
 
@@ -350,6 +364,38 @@ export class NemesisRunner {
       injected.expectation = { description: `${node} stops when ${failpoint} hits`, met: stopped };
     }
     return injected;
+  }
+
+  /**
+   * Stop a member (SIGKILL or SIGTERM), damage its files, restart it; healed once it is repaired or
+   * stopped (it must be one of the two: the expectation), which keeps damage to one member at a time.
+   */
+  private async damageMember(kind: DamageKind, prng: Prng): Promise<Injected> {
+    if (!this.target.capabilities.diskCorruption) throw new SkipFault(`${this.target.kind}: no disk corruption`);
+    if (this.corruption === undefined) throw new SkipFault('no corruption nemesis in this run');
+    const blocked = this.corruption.blockedBy();
+    if (blocked !== undefined) throw new SkipFault(blocked);
+    const running = this.target.nodeIds().filter((id) => this.target.isRunning(id));
+    if (running.length < this.target.nodeIds().length) throw new SkipFault('a member is down already');
+    const member = prng.pick(running);
+    let injected: Awaited<ReturnType<CorruptionNemesis['inject']>>;
+    try {
+      injected = await this.corruption.inject({ kind, member, prng });
+    } catch (error) {
+      if (error instanceof NothingToDamage) throw new SkipFault(error.message);
+      throw error;
+    }
+    const { report, settle } = injected;
+    const expectation = { description: `${member} repaired, or stopped judging repair unsafe, after ${kind}`, met: false };
+    return {
+      nodes: [member],
+      detail: `${report.stop} ${member}; ${report.detail}; restarted`,
+      damage: report,
+      expectation,
+      heal: async () => {
+        expectation.met = await settle();
+      },
+    };
   }
 
   /**

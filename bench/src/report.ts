@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
+import type { AuditSummary, DamageReport } from './corruption.js';
+import type { Convergence } from './audit.js';
 import type { FaultWindow } from './nemesis.js';
 import type { ScheduledFault } from './schedule.js';
 import { type RunFigures, spread } from './stats.js';
@@ -25,6 +27,22 @@ export interface BenchVerdict {
   lostWrites: ReadBackResult;
   /** The watch check (watch-check.ts); absent for a target without watches. */
   watch?: WatchVerdict;
+  /** The corruption nemesis: every damage and how its member ended; the members at the end. */
+  damage?: DamageVerdict;
+}
+
+export interface DamageVerdict {
+  damaged: number;
+  repaired: number;
+  /** Stopped judging repair unsafe: findings, not failures. */
+  stoppedUnsafe: number;
+  /** Stopped for another reason, or stuck: failures. */
+  stopped: number;
+  stuck: number;
+  findings: string[];
+  reports: DamageReport[];
+  convergence?: Convergence;
+  audits?: Record<string, AuditSummary>;
 }
 
 export interface BenchReport {
@@ -114,6 +132,7 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   lines.push(
     `| watch over every key | ${watch === undefined ? 'not run (the target has no watch)' : `${watch.changes} changes told; ${watch.missingCount} acknowledged writes missing, ${watch.repeatedCount} told twice, ${watch.phantomCount} phantom, ${watch.outOfOrder} out of order${watch.error === undefined ? '' : `; ended: ${watch.error}`}`} |`,
   );
+  if (verdict.damage !== undefined) lines.push(...renderDamage(verdict.damage));
   lines.push('', '## Faults', '');
   lines.push('| # | kind | start s | end s | nodes | detail | first ok ms | throughput back ms | longest outage ms |');
   lines.push('|---|---|---|---|---|---|---|---|---|');
@@ -158,6 +177,29 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   }
   lines.push('');
   return lines.join('\n');
+}
+
+function renderDamage(damage: DamageVerdict): string[] {
+  const lines = ['', '## Disk damage', ''];
+  lines.push(
+    `${damage.damaged} damage(s): ${damage.repaired} repaired, ${damage.stoppedUnsafe} stopped judging repair unsafe, ${damage.stopped} stopped otherwise, ${damage.stuck} stuck.`,
+  );
+  for (const finding of damage.findings) lines.push(`- Finding: ${finding}`);
+  if (damage.convergence !== undefined) {
+    lines.push(`- At the end: ${damage.convergence.converged ? 'converged' : 'NOT converged'} (${damage.convergence.detail})`);
+  }
+  for (const [id, audit] of Object.entries(damage.audits ?? {})) lines.push(`- Audit of ${id}: ${audit.ok ? 'ok' : 'FAILED'}, ${audit.detail}`);
+  if (damage.reports.length > 0) {
+    lines.push('', '| member | kind | stop | file | bytes | offsets | outcome | after ms | detail |', '|---|---|---|---|---|---|---|---|---|');
+    for (const r of damage.reports) {
+      const offsets = r.offsets.length > 6 ? `${r.offsets.slice(0, 6).join(', ')}, …` : r.offsets.join(', ');
+      const outcome = r.replacedBy === undefined ? (r.outcome ?? 'pending') : `${r.outcome ?? 'pending'} (replaced by ${r.replacedBy})`;
+      lines.push(
+        `| ${r.member} | ${r.kind} | ${r.stop} | ${r.file} (${r.fileBytes} B) | ${r.bytes} | ${offsets} | ${outcome} | ${r.outcomeAfterMs ?? '-'} | ${escapePipes(r.outcomeDetail ?? '')} |`,
+      );
+    }
+  }
+  return lines;
 }
 
 function escapePipes(text: string): string {

@@ -5,12 +5,14 @@ import { Prng } from '@holdfast/raft';
 import { EtcdTarget } from './etcd.js';
 import { BenchHistory, type BenchOperation, MonotonicClock } from './history.js';
 import { HoldfastTarget } from './holdfast.js';
+import { auditMember, awaitConvergence, type Convergence, loadFixedData } from './audit.js';
+import { type AuditSummary, CorruptionNemesis } from './corruption.js';
 import { NemesisRunner } from './nemesis.js';
 import { Progress } from './progress.js';
 import { ProxyNetwork } from './proxy.js';
 import { applyRegions, type RegionLayout, regionOf } from './regions.js';
-import { type BenchReport, type BenchVerdict, writeReports } from './report.js';
-import { generateSchedule, type NemesisKind } from './schedule.js';
+import { type BenchReport, type BenchVerdict, type DamageVerdict, writeReports } from './report.js';
+import { generateSchedule, isCorruptionKind, type NemesisKind } from './schedule.js';
 import { computeFigures, type LeaderSample } from './stats.js';
 import { type ClusterTarget, sleep, type TargetKind } from './target.js';
 import { judgeLinearizability, plantStaleRead, readBackAndAccount } from './verdict.js';
@@ -36,6 +38,12 @@ export interface BenchOptions {
   operationsMax: number;
   /** Test-only: insert a stale read into the history; the verdict must then fail. */
   plantStaleRead: boolean;
+  /** Test-only: one value read by a member audit gets a byte changed; the verdict must then fail. */
+  plantCorruptRead: boolean;
+  /** Keys of the fixed data set written before the workload (0 = none). */
+  fixedKeys: number;
+  /** Corruption nemesis: longest wait for a damaged member to be repaired or to stop. */
+  repairTimeoutMs: number;
   progress: 'auto' | 'none';
   /** Keep the data folder after the run (default: removed, logs are copied into outDir). */
   keepData: boolean;
@@ -109,8 +117,26 @@ async function driveRun(context: {
   const clock = new MonotonicClock();
   const history = new BenchHistory({ clock, operationsMax: options.operationsMax });
   const workload = new Workload({ workload: options.workload, history, target, prng: prng.fork() });
+  const fixedPrng = prng.fork();
+  if (options.fixedKeys > 0) {
+    const loaded = await loadFixedData({ target, history, count: options.fixedKeys, prng: fixedPrng, deadlineMs: 10_000 });
+    options.log(`fixed data set: ${loaded} of ${options.fixedKeys} keys written`);
+  }
+  const planted: string[] = [];
+  const audit = memberAuditor({ options, target, history, planted });
+  const corruption = options.nemeses.some(isCorruptionKind)
+    ? new CorruptionNemesis({ target, clock, repairTimeoutMs: options.repairTimeoutMs, audit })
+    : undefined;
   const workloadStartMs = clock.nowMs();
-  const nemesis = new NemesisRunner({ target, network, clock, schedule, originMs: workloadStartMs, quietMinMs: options.quietMs.min });
+  const nemesis = new NemesisRunner({
+    target,
+    network,
+    clock,
+    schedule,
+    originMs: workloadStartMs,
+    quietMinMs: options.quietMs.min,
+    ...(corruption === undefined ? {} : { corruption }),
+  });
   const leaderSamples: LeaderSample[] = [];
   let polling = true;
   const poller = (async () => {
@@ -146,7 +172,7 @@ async function driveRun(context: {
   const lostWrites = await readBackAndAccount({ history, client: readBackClient, readTimeoutMs: 30_000 });
   readBackClient.close();
   const watch = await finishWatch({ feed, target, history });
-  const planted: string[] = [];
+  const members = corruption !== undefined || options.plantCorruptRead ? await checkMembers({ target, audit }) : undefined;
   if (options.plantStaleRead) {
     const op = plantStaleRead(history);
     planted.push(op === undefined ? 'stale read requested but no key had an overwritten write' : `stale read of ${op.key} (op ${op.id})`);
@@ -154,7 +180,7 @@ async function driveRun(context: {
   options.log(`checking ${history.size} operations...`);
   const lin = judgeLinearizability({ operations: history.all(), timeBudgetMsPerKey: options.checkBudgetMsPerKey });
   const figures = computeFigures({ operations: history.all(), windows: nemesis.windows, leaderSamples, workloadStartMs, workloadEndMs });
-  const verdict = buildVerdict({ lin, lostWrites, watch, windows: nemesis.windows, okCount: figures.operations.ok });
+  const verdict = buildVerdict({ lin, lostWrites, watch, windows: nemesis.windows, okCount: figures.operations.ok, members });
   const report: BenchReport = {
     version: 1,
     target: target.kind,
@@ -248,12 +274,63 @@ async function finishWatch(options: { feed: ChangeFeed | undefined; target: Clus
   return judgeWatch({ changes: feed.changes, operations: history.all(), ignoreKeys: new Set([WATCH_END_KEY]), error });
 }
 
+/**
+ * Audits one member (audit.ts) into the history. With --plant-corrupt-read the first value the
+ * first audit reads gets a byte changed, as a member serving damaged data would answer.
+ */
+function memberAuditor(context: {
+  options: BenchOptions;
+  target: ClusterTarget;
+  history: BenchHistory;
+  planted: string[];
+}): (member: string) => Promise<AuditSummary> {
+  const { options, target, history, planted } = context;
+  let plantPending = options.plantCorruptRead;
+  return (member) =>
+    auditMember({
+      target,
+      history,
+      member,
+      deadlineMs: 10_000,
+      plantCorruptValue: () => {
+        const plant = plantPending;
+        plantPending = false;
+        return plant;
+      },
+      onPlanted: (operation) => planted.push(`corrupt read of ${operation.key} through ${member} (op ${operation.id})`),
+    });
+}
+
+/** What the members hold at the end: the same applied index, no alarm, and every one audited. */
+export interface MemberCheck {
+  convergence: Convergence;
+  audits: Record<string, AuditSummary>;
+}
+
+async function checkMembers(context: { target: ClusterTarget; audit: (member: string) => Promise<AuditSummary> }): Promise<MemberCheck | undefined> {
+  const { target, audit } = context;
+  if (target.memberHealth === undefined || target.memberReader === undefined) return undefined;
+  const convergence = await awaitConvergence({ target, timeoutMs: 30_000 });
+  const audits: Record<string, AuditSummary> = {};
+  for (const id of target.nodeIds()) {
+    let summary = await audit(id);
+    // A member that just changed leader may refuse one read; one retry after a pause.
+    if (!summary.ok) {
+      await sleep(1000);
+      summary = await audit(id);
+    }
+    audits[id] = summary;
+  }
+  return { convergence, audits };
+}
+
 function buildVerdict(options: {
   lin: ReturnType<typeof judgeLinearizability>;
   lostWrites: Awaited<ReturnType<typeof readBackAndAccount>>;
   watch: WatchVerdict | undefined;
   windows: NemesisRunner['windows'];
   okCount: number;
+  members: MemberCheck | undefined;
 }): BenchVerdict {
   const { lin, lostWrites } = options;
   const failures: string[] = [];
@@ -269,6 +346,8 @@ function buildVerdict(options: {
     if (window.expectation !== undefined && !window.expectation.met) failures.push(`expectation not met: ${window.expectation.description}`);
   }
   failures.push(...watchFailures(options.watch));
+  const damage = damageVerdict(options.windows, options.members);
+  failures.push(...damage.failures);
   if (options.okCount === 0) failures.push('no operation succeeded');
   return {
     passed: failures.length === 0,
@@ -293,6 +372,41 @@ function buildVerdict(options: {
     },
     lostWrites,
     ...(options.watch === undefined ? {} : { watch: options.watch }),
+    ...(damage.section === undefined ? {} : { damage: damage.section }),
+  };
+}
+
+/**
+ * The corruption nemesis's part of the verdict: each damaged member repaired or stopped judging
+ * repair unsafe (a finding), and at the end every member at the same applied index, with no alarm,
+ * answering an audit read.
+ */
+function damageVerdict(windows: NemesisRunner['windows'], members: MemberCheck | undefined): { failures: string[]; section?: DamageVerdict } {
+  const reports = windows.flatMap((w) => (w.damage === undefined ? [] : [w.damage]));
+  if (reports.length === 0 && members === undefined) return { failures: [] };
+  const failures: string[] = [];
+  const findings = reports
+    .filter((r) => r.outcome === 'stopped-unsafe')
+    .map((r) => `${r.member} stopped after ${r.kind} of ${r.file}, judging repair unsafe: ${r.outcomeDetail ?? ''}`);
+  if (members !== undefined) {
+    if (!members.convergence.converged) failures.push(`members did not converge after the run: ${members.convergence.detail}`);
+    for (const [id, audit] of Object.entries(members.audits)) {
+      if (!audit.ok) failures.push(`audit of ${id} failed: ${audit.detail}`);
+    }
+  }
+  const count = (outcome: string): number => reports.filter((r) => r.outcome === outcome).length;
+  return {
+    failures,
+    section: {
+      damaged: reports.length,
+      repaired: count('repaired'),
+      stoppedUnsafe: count('stopped-unsafe'),
+      stopped: count('stopped'),
+      stuck: count('stuck'),
+      findings,
+      reports,
+      ...(members === undefined ? {} : { convergence: members.convergence, audits: members.audits }),
+    },
   };
 }
 
@@ -309,5 +423,8 @@ function optionsForReport(options: BenchOptions): Record<string, unknown> {
     warmupMs: options.warmupMs,
     cooldownMs: options.cooldownMs,
     plantStaleRead: options.plantStaleRead,
+    plantCorruptRead: options.plantCorruptRead,
+    fixedKeys: options.fixedKeys,
+    repairTimeoutMs: options.repairTimeoutMs,
   };
 }

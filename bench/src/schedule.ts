@@ -19,9 +19,19 @@ export const NEMESIS_KINDS = [
   'fsync-fail',
   'disk-full',
   'cloudflare',
+  'corrupt-log-tail',
+  'truncate-log-tail',
+  'corrupt-state-table',
 ] as const;
 
 export type NemesisKind = (typeof NEMESIS_KINDS)[number];
+
+/** Damage to a stopped member's data files (damage.ts); asked for by name, not part of `all`. */
+export const CORRUPTION_KINDS = ['corrupt-log-tail', 'truncate-log-tail', 'corrupt-state-table'] as const satisfies readonly NemesisKind[];
+
+export function isCorruptionKind(kind: NemesisKind): kind is (typeof CORRUPTION_KINDS)[number] {
+  return (CORRUPTION_KINDS as readonly NemesisKind[]).includes(kind);
+}
 
 /** Names accepted by --nemesis that stand for several kinds. */
 export const NEMESIS_GROUPS: Record<string, readonly NemesisKind[]> = {
@@ -32,7 +42,9 @@ export const NEMESIS_GROUPS: Record<string, readonly NemesisKind[]> = {
   transfer: ['transfer-leadership'],
   membership: ['member-churn'],
   disk: ['fsync-delay', 'fsync-fail', 'disk-full'],
-  all: NEMESIS_KINDS,
+  corrupt: CORRUPTION_KINDS,
+  // Every fault that leaves data at rest intact; `all,corrupt` adds the damage to data at rest.
+  all: NEMESIS_KINDS.filter((kind) => !isCorruptionKind(kind)),
 };
 
 export class ScheduleError extends Error {

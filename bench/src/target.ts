@@ -30,6 +30,8 @@ export interface TargetCapabilities {
   diskFaults: boolean;
   membership: boolean;
   transferLeadership: boolean;
+  /** Members' data files can be damaged while they are stopped (the corruption nemesis). */
+  diskCorruption: boolean;
 }
 
 export interface TargetStartOptions {
@@ -43,6 +45,33 @@ export interface TargetStartOptions {
 export interface RestartOptions {
   /** Failpoint flags for the node, e.g. ["fsync-delay-ms=50"]; none = a clean restart. */
   failpoints?: string[];
+}
+
+/** One member's own view, from its local status (not gathered from the others). */
+export interface MemberHealth {
+  role: string;
+  leaderId: number;
+  commitIndex: number;
+  appliedIndex: number;
+  /** Alarms the member raises (state hash mismatch, corrupt state...); empty when none. */
+  alarms: string[];
+  /** The member says it is repairing its log or state from the others. */
+  repairing: boolean;
+  /** Anything else the status reports as wrong. */
+  error: string;
+}
+
+/** One page of a range read through a single member. */
+export interface MemberPage {
+  kvs: { key: string; value: string }[];
+  more: boolean;
+}
+
+/** Reads through one member only (it answers itself; no redirect to another member). */
+export interface MemberReader {
+  /** A linearizable range page over every key, after `afterKey` when given. */
+  page(options: { afterKey?: string; limit: number }): Promise<MemberPage>;
+  close(): void;
 }
 
 export interface ClusterTarget {
@@ -60,7 +89,8 @@ export interface ClusterTarget {
   /** The current leader's node id, or undefined when none is known / reachable. */
   findLeader(): Promise<string | undefined>;
   isRunning(id: string): boolean;
-  kill(id: string): Promise<void>;
+  /** SIGKILL by default; SIGTERM waits for a graceful stop. */
+  kill(id: string, signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
   restart(id: string, options?: RestartOptions): Promise<void>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
@@ -73,6 +103,14 @@ export interface ClusterTarget {
   /** Add a removed node back as a new member with empty data. */
   addMember(id: string): Promise<void>;
   transferLeadership(toId?: string): Promise<void>;
+  /** The member's data directory (disk corruption). */
+  dataDirOf?(id: string): string;
+  /** The member's process log file (to find why it stopped). */
+  logFileOf?(id: string): string;
+  /** The member's own status, asked directly (not through the proxies). */
+  memberHealth?(id: string, timeoutMs: number): Promise<MemberHealth>;
+  /** A reader bound to one member, for auditing what it serves. */
+  memberReader?(id: string, deadlineMs: number): MemberReader;
   /**
    * A watch over every key from the first revision, through the client proxies, for the watch
    * check (watch-check.ts). Absent: the target is not checked that way.

@@ -1,6 +1,13 @@
 import { Prng } from '@holdfast/raft';
 import { describe, expect, it } from 'vitest';
-import { generateSchedule, NEMESIS_KINDS, parseNemesisList, type ScheduleOptions } from '../src/schedule.js';
+import {
+  CORRUPTION_KINDS,
+  generateSchedule,
+  isCorruptionKind,
+  NEMESIS_KINDS,
+  parseNemesisList,
+  type ScheduleOptions,
+} from '../src/schedule.js';
 import { ZipfianGenerator } from '../src/zipfian.js';
 
 const base: ScheduleOptions = {
@@ -53,8 +60,14 @@ describe('fault schedule', () => {
 describe('nemesis list', () => {
   it('expands groups, keeps single kinds and drops duplicates', () => {
     expect(parseNemesisList('kill,pause-leader,kill-leader')).toEqual(['kill-leader', 'kill-random', 'pause-leader']);
-    expect(parseNemesisList('all')).toEqual([...NEMESIS_KINDS]);
     expect(parseNemesisList('none')).toEqual([]);
+  });
+
+  it('leaves damage to data at rest out of `all`; `all,corrupt` has every kind', () => {
+    const all = parseNemesisList('all');
+    expect(all.some(isCorruptionKind)).toBe(false);
+    expect(parseNemesisList('corrupt')).toEqual([...CORRUPTION_KINDS]);
+    expect(new Set(parseNemesisList('all,corrupt'))).toEqual(new Set(NEMESIS_KINDS));
   });
 
   it('rejects an unknown name with the list of known ones', () => {

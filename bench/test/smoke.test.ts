@@ -76,4 +76,31 @@ describe('bench against a 3-node holdfast cluster', () => {
     expect(report.planted[0]).toMatch(/^stale read of /);
     expect(report.verdict.linearizability.violations?.length).toBe(1);
   }, 90_000);
+
+  it('fails the verdict when a member audit reads a value with a byte changed', async () => {
+    // The audit reads every key through each member alone; a member serving damaged data must
+    // show up as a violation of the checker, whichever member it is.
+    const out = path.join(outRoot, 'planted-corrupt');
+    const status = await runBenchCli(
+      [
+        '--target', 'holdfast',
+        '--duration', '4s',
+        '--nemesis', 'none',
+        '--concurrency', '4',
+        '--fixed-keys', '50',
+        '--seed', 'ci-planted-corrupt',
+        '--no-progress',
+        '--plant-corrupt-read',
+        '--out', out,
+      ],
+      log,
+    );
+    const report = readReport(out);
+    expect(status).toBe(1);
+    expect(report.planted[0]).toMatch(/^corrupt read of f\/\d+ through n\d/);
+    expect(report.verdict.linearizability.violations?.map((v) => v.key)).toEqual([report.planted[0]?.split(' ')[3]]);
+    // Apart from the planted read, every member served the same, converged state.
+    expect(report.verdict.damage?.convergence?.converged).toBe(true);
+    expect(Object.values(report.verdict.damage?.audits ?? {}).every((a) => a.ok && a.keysRead > 50)).toBe(true);
+  }, 90_000);
 });

@@ -47,7 +47,7 @@ function memoryTarget(store: MemoryStore): ClusterTarget {
   };
   return {
     kind: 'holdfast',
-    capabilities: { diskFaults: false, membership: false, transferLeadership: false },
+    capabilities: { diskFaults: false, membership: false, transferLeadership: false, diskCorruption: false },
     nodeIds: () => ['n1'],
     logsDir: () => '',
     start: async () => {},
