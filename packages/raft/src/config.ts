@@ -23,6 +23,7 @@ export interface ResolvedConfig {
   readonly applyBytesMax: number;
   readonly pendingReadsMax: number;
   readonly snapshotTimeoutTicks: number;
+  readonly repairing: boolean;
 }
 
 function requirePositiveInteger(setting: string, value: unknown): number {
@@ -96,5 +97,6 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
     applyBytesMax: optionalPositiveInteger('applyBytesMax', config.applyBytesMax, APPLY_BYTES_MAX_DEFAULT),
     pendingReadsMax: optionalPositiveInteger('pendingReadsMax', config.pendingReadsMax, PENDING_READS_MAX_DEFAULT),
     snapshotTimeoutTicks: optionalPositiveInteger('snapshotTimeoutTicks', config.snapshotTimeoutTicks, 20 * electionTicks),
+    repairing: optionalBoolean('repairing', config.repairing, false),
   };
 }

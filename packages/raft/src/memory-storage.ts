@@ -91,6 +91,18 @@ export class MemoryLogStorage implements LogStorage {
     for (const entry of fresh) this.log.push(entry);
   }
 
+  /**
+   * A damaged disk (tests and the simulator): entries after `index` are gone, and the stored
+   * commit index with them. Never below the compaction point.
+   */
+  loseEntriesAfter(index: number): void {
+    if (index < this.offset.index || index > this.lastIndex()) {
+      throw new StorageInvalidError(`cannot keep the log up to ${index}: it holds ${this.offset.index}..${this.lastIndex()}`);
+    }
+    this.log.length = index - this.offset.index;
+    this.hardState = { ...this.hardState, commit: Math.min(this.hardState.commit, index) };
+  }
+
   /** Replaces the whole log by a snapshot received from the leader. */
   applySnapshot(snapshot: Snapshot): void {
     if (snapshot.meta.index <= this.latestSnapshot.meta.index && this.latestSnapshot.meta.index > 0) {

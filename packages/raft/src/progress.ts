@@ -70,7 +70,11 @@ export class Inflights {
 }
 
 export class Progress {
-  /** Highest index known to match the leader's log. Invariant: match < next; match never decreases within a term. */
+  /**
+   * Highest index known to match the leader's log. Invariant: match < next; match never decreases
+   * within a term, except when the member reports it lost entries it had acknowledged
+   * (forgetMatch): what it acknowledged before is then no longer known to be held.
+   */
   match = 0;
   /** Next index to send. */
   next: number;
@@ -87,6 +91,12 @@ export class Progress {
   readRoundAcked = 0;
   /** The leader's commit index carried by the last append sent to the member. */
   commitSent = 0;
+  /**
+   * The member reported, in this term, that it lost entries it had acknowledged. From then on
+   * `match` holds only what it acknowledged since (forgetMatch), and appends to it carry the
+   * answer (Message.lostEntries) so that it knows when it may leave repair.
+   */
+  lostEntries = false;
   readonly inflights: Inflights;
 
   constructor(options: { next: number; isLearner: boolean; inflightMessagesMax: number; inflightBytesMax: number }) {
@@ -150,9 +160,33 @@ export class Progress {
       return true;
     }
     if (this.next - 1 !== rejected) return false;
-    this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    if (matchHint < this.match) {
+      // The member no longer holds what it acknowledged (a lost tail), or this rejection is older
+      // than its acknowledgement. Forgetting the match is safe either way (the leader counts less
+      // for commit); keeping it would probe at the same index forever.
+      this.forgetMatch(matchHint);
+      return true;
+    }
+    const next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    // The same probe again would get the same answer: wait for the next heartbeat's answer.
+    if (next === this.next) return false;
+    this.next = next;
     this.probeSent = false;
     return true;
+  }
+
+  /**
+   * The member lost entries it had acknowledged; its log now ends at `memberLastIndex`. Nothing it
+   * acknowledged before counts any more: probe where its log ends (a snapshot follows if the
+   * leader's log no longer reaches there).
+   */
+  forgetMatch(memberLastIndex: number): void {
+    this.match = 0;
+    this.state = 'probe';
+    this.next = memberLastIndex + 1;
+    this.probeSent = false;
+    this.pendingSnapshot = 0;
+    this.inflights.reset();
   }
 
   /** Whether the leader must hold back appends to this member. */
@@ -176,6 +210,7 @@ export class Progress {
       isLearner: this.isLearner,
       recentActive: this.recentActive,
       inflightMessages: this.inflights.count(),
+      lostEntries: this.lostEntries,
     };
   }
 }

@@ -85,6 +85,22 @@ export class RaftNode {
   /** Drawn in [electionTicks, 2 * electionTicks) on every reset (§5.2). */
   private randomizedElectionTicks = 0;
   private readonly votes = new Map<NodeId, boolean>();
+  /**
+   * In repair: this node's disk lost entries it had acknowledged, so its log no longer backs its
+   * past acknowledgements and votes. It never grants a vote or pre-vote and never campaigns
+   * (a quorum without it still holds every committed entry, so any leader it helps elect would
+   * too — but it cannot tell which candidate lacks what it lost). It leaves repair once
+   * `repairCommitTarget` is set and both committed and applied here.
+   */
+  private repairing: boolean;
+  /**
+   * The commit index a leader gave when it answered this node's report of lost entries
+   * (Message.lostEntries), 0 before. Everything the node may have acknowledged and lost is at or
+   * below it: that leader had stopped counting the old acknowledgements, and had committed an
+   * entry of its own term (so its commit index covers every entry committed before).
+   * Invariant: only grows.
+   */
+  private repairCommitTarget = 0;
 
   /** Leader only: every member's progress. Invariant: holds every member of the configuration. */
   private readonly progress = new Map<NodeId, Progress>();
@@ -132,6 +148,7 @@ export class RaftNode {
     this.term = hardState.term;
     this.vote = hardState.vote;
     this.previousHardState = hardState;
+    this.repairing = this.config.repairing;
     this.becomeFollower(this.term, 0);
   }
 
@@ -293,6 +310,7 @@ export class RaftNode {
     if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term);
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastApplied !== undefined) this.log.appliedTo(lastApplied.index);
+    this.maybeFinishRepair();
     // Keep the membership history back to the compaction point, for confStateAt().
     this.confHistory.pruneTo(Math.min(this.log.applied, this.log.firstIndex() - 1));
     if (this.role === 'leader') {
@@ -321,6 +339,8 @@ export class RaftNode {
       confState: this.confHistory.current(),
       progress,
       leadTransferee: this.leadTransferee,
+      repairing: this.repairing,
+      repairCommitTarget: this.repairCommitTarget,
     };
   }
 
@@ -461,6 +481,7 @@ export class RaftNode {
    * outside the configuration never campaigns.
    */
   private isPromotable(): boolean {
+    if (this.repairing) return false;
     if (this.confHistory.current().voters.includes(this.id)) return true;
     const changeIndex = this.confHistory.lastIndex();
     return changeIndex > this.log.committed && this.confHistory.at(changeIndex - 1).voters.includes(this.id);
@@ -566,6 +587,11 @@ export class RaftNode {
   private handleVoteRequest(message: Message): void {
     const isPreVote = message.type === 'preVote';
     const responseType = isPreVote ? 'preVoteResponse' : 'voteResponse';
+    if (this.repairing) {
+      // A node that lost entries it acknowledged cannot tell whether the candidate holds them.
+      this.send({ type: responseType, to: message.from, reject: true });
+      return;
+    }
     const canVote =
       this.vote === message.from ||
       (this.vote === 0 && this.leaderId === 0) ||
@@ -682,6 +708,9 @@ export class RaftNode {
   }
 
   private handleAppend(message: Message): void {
+    if (this.repairing && message.lostEntries === true) {
+      this.repairCommitTarget = Math.max(this.repairCommitTarget, message.commit);
+    }
     if (message.index < this.log.committed) {
       this.send({ type: 'appendResponse', to: message.from, index: this.log.committed });
       return;
@@ -689,6 +718,7 @@ export class RaftNode {
     const lastNewIndex = this.maybeAppend(message);
     if (lastNewIndex !== undefined) {
       this.send({ type: 'appendResponse', to: message.from, index: lastNewIndex });
+      this.maybeFinishRepair();
       return;
     }
     // §5.3 with the fast back-off of etcd-io/raft: tell the leader the last index that could
@@ -724,7 +754,22 @@ export class RaftNode {
 
   private handleHeartbeat(message: Message): void {
     this.log.commitTo(Math.min(message.commit, this.log.lastIndex()));
-    this.send({ type: 'heartbeatResponse', to: message.from, context: message.context });
+    // In repair, until a leader answered: report the lost entries on every heartbeat (a report
+    // may be dropped; the leader's answer is idempotent).
+    const report = this.repairing && this.repairCommitTarget === 0;
+    this.send({
+      type: 'heartbeatResponse',
+      to: message.from,
+      context: message.context,
+      ...(report ? { lostEntries: true, index: this.log.lastIndex() } : {}),
+    });
+  }
+
+  /** Leaves repair once a leader's answer is committed and applied here (see repairCommitTarget). */
+  private maybeFinishRepair(): void {
+    if (!this.repairing || this.repairCommitTarget === 0) return;
+    if (this.log.committed < this.repairCommitTarget || this.log.applied < this.repairCommitTarget) return;
+    this.repairing = false;
   }
 
   private handleSnapshot(message: Message): void {
@@ -870,7 +915,18 @@ export class RaftNode {
     if (progress.state === 'replicate' && progress.inflights.count() > 0 && bytes > progress.inflights.bytesLeft()) {
       return false;
     }
-    this.send({ type: 'append', to, index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed });
+    // The answer to a member's report of lost entries; meaningful only once this leader's commit
+    // index covers every entry committed before its term (§5.4.2).
+    const lostEntries = progress.lostEntries && this.committedInTerm();
+    this.send({
+      type: 'append',
+      to,
+      index: prevIndex,
+      logTerm: prevTerm,
+      entries,
+      commit: this.log.committed,
+      ...(lostEntries ? { lostEntries } : {}),
+    });
     progress.commitSent = this.log.committed;
     const last = entries[entries.length - 1];
     if (progress.state === 'replicate' && last !== undefined) {
@@ -952,7 +1008,11 @@ export class RaftNode {
     const progress = this.progress.get(message.from)!;
     progress.recentActive = true;
     progress.probeSent = false;
-    if (progress.match < this.log.lastIndex() && !this.maybeSendAppend(message.from, true)) {
+    if (message.lostEntries === true) this.handleLostEntries(progress, message.index);
+    if (message.lostEntries === true && progress.match >= this.log.lastIndex()) {
+      // Caught up already: an empty append carries the answer.
+      this.maybeSendAppend(message.from, true);
+    } else if (progress.match < this.log.lastIndex() && !this.maybeSendAppend(message.from, true)) {
       // The follower is alive and behind, and the window blocks us: appends in flight may have
       // been lost. Free the oldest slot so one append goes out; the follower's answer (or its
       // rejection) shows where it stands. Each heartbeat frees one more until one fits.
@@ -965,6 +1025,16 @@ export class RaftNode {
       progress.readRoundAcked = message.context;
       this.maybeConfirmReadRound();
     }
+  }
+
+  /**
+   * A member reports that its disk lost entries it had acknowledged and that its log now ends at
+   * `memberLastIndex`. Its old acknowledgements no longer count (they may have been counted for
+   * commit already: that is safe as long as it does not vote, see `repairing`); probe it again.
+   */
+  private handleLostEntries(progress: Progress, memberLastIndex: number): void {
+    progress.lostEntries = true;
+    if (progress.match > memberLastIndex) progress.forgetMatch(memberLastIndex);
   }
 
   /** Advances the commit index to the highest current-term index held by a quorum of voters. */

@@ -107,6 +107,15 @@ export interface Message {
    * (timeoutNow), which lets it through the followers' leader lease. 0 when unused.
    */
   readonly context: number;
+  /**
+   * Repair of a member that lost entries it had acknowledged (a damaged disk). On a
+   * heartbeatResponse: "my log lost entries I acknowledged; it now ends at `index`" (sent while
+   * the member is in repair, until a leader of its term answers). On an append from the leader:
+   * the answer, "I no longer count anything you acknowledged before; my commit index was at most
+   * `commit` when I stopped" (sent only once the leader committed an entry of its term). Absent
+   * (false) otherwise, and from releases before repair existed.
+   */
+  readonly lostEntries?: boolean;
 }
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
@@ -222,6 +231,14 @@ export interface RaftConfig {
    * transfer as failed and probes again (a safety net for a lost report). Default 20 * electionTicks.
    */
   readonly snapshotTimeoutTicks?: number;
+  /**
+   * The node starts in repair: its disk lost entries it had acknowledged (see
+   * `Message.lostEntries` and the README's "Repair"). It never grants a vote or pre-vote and
+   * never campaigns until a leader of its term has answered its report and it has committed and
+   * applied that leader's commit index; then it leaves repair by itself (`status().repairing`).
+   * The driver keeps this flag durable (a marker) until the core reports it left repair.
+   */
+  readonly repairing?: boolean;
 }
 
 /** How the leader replicates to one follower (etcd-io/raft tracker/state.go). */
@@ -238,6 +255,8 @@ export interface ProgressStatus {
   readonly recentActive: boolean;
   /** Append messages in flight (replicate state). */
   readonly inflightMessages: number;
+  /** The member reported in this term that it lost entries it had acknowledged (repair). */
+  readonly lostEntries: boolean;
 }
 
 /** A snapshot of the core's state for operators and tests; plain data. */
@@ -256,4 +275,11 @@ export interface RaftStatus {
   readonly progress: readonly ProgressStatus[];
   /** On a leader during a leadership transfer: the target; 0 otherwise. */
   readonly leadTransferee: NodeId;
+  /** In repair (see `RaftConfig.repairing`): votes and campaigns are suspended. */
+  readonly repairing: boolean;
+  /**
+   * In repair: the commit index a leader of this term gave when it answered the report (0 until
+   * then); the node leaves repair once it committed and applied it.
+   */
+  readonly repairCommitTarget: number;
 }

@@ -89,6 +89,9 @@ export function validateMessage(value: unknown, limits?: MessageLimits): Message
   }
   if (!isContext(value.context)) return invalid('range', `message ${type}.context ${describe(value.context)} is not a non-negative safe integer`);
   if (typeof value.reject !== 'boolean') return invalid('shape', `message ${type}.reject is not a boolean`);
+  if (value.lostEntries !== undefined && typeof value.lostEntries !== 'boolean') {
+    return invalid('shape', `message ${type}.lostEntries is not a boolean`);
+  }
   const message = value as unknown as Message;
   const carriesLogTerm = type === 'append' || type === 'vote' || type === 'preVote';
   if (carriesLogTerm && message.logTerm > message.term) {

@@ -256,13 +256,13 @@ export class Network {
   }
 
   /** Restart over the persisted storage; the state machine is rebuilt from the log by replay. */
-  restart(id: NodeId): void {
+  restart(id: NodeId, config: ConfigOverrides = {}): void {
     const peer = this.peer(id);
     const snapshot = peer.storage.snapshot();
     const snapshotIndex = snapshot.meta.index;
     peer.applied.length = 0;
     peer.applied.push(...decodeSnapshot(snapshot.data));
-    peer.node = this.createNode(id, peer.storage, {}, snapshotIndex);
+    peer.node = this.createNode(id, peer.storage, config, snapshotIndex);
     peer.up = true;
     peer.frozen = false;
   }

@@ -13,6 +13,7 @@ interface RunResult {
   readonly reads: number;
   readonly snapshots: number;
   readonly members: number;
+  readonly damaged: number;
 }
 
 function runRandomFaults(seed: number, steps: number): RunResult {
@@ -51,6 +52,10 @@ function runRandomFaults(seed: number, steps: number): RunResult {
   let reads = 0;
   let nextRead = 1;
   let nextSpare = 4;
+  let damaged = 0;
+  /** Members whose disk lost acknowledged entries and that have not left repair (their marker). */
+  const inRepair = new Set<NodeId>();
+  const restart = (id: NodeId): void => net.restart(id, { repairing: inRepair.has(id) });
 
   const checked = new Map<NodeId, { count: number; last: unknown }>();
   const monotonic = new Map<NodeId, { node: unknown; term: number; commit: number }>();
@@ -66,6 +71,7 @@ function runRandomFaults(seed: number, steps: number): RunResult {
       expect(status.applied <= status.commit && status.commit <= status.lastIndex).toBe(true);
       // Term and commit never decrease within one process; across a crash, a term that was
       // never written may be lost, but never one below what the disk holds.
+      if (inRepair.has(peer.id) && !status.repairing) inRepair.delete(peer.id);
       const previous = monotonic.get(peer.id);
       if (previous !== undefined && previous.node === peer.node) {
         expect(status.term, `term went back on ${peer.id} (seed ${seed})`).toBeGreaterThanOrEqual(previous.term);
@@ -133,7 +139,7 @@ function runRandomFaults(seed: number, steps: number): RunResult {
     } else if (roll < 0.77) {
       const id = pick(ids);
       if (net.peer(id).up) net.crash(id);
-      else net.restart(id);
+      else restart(id);
     } else if (roll < 0.8) {
       const peer = net.peer(pick(ids));
       peer.frozen = !peer.frozen;
@@ -170,6 +176,22 @@ function runRandomFaults(seed: number, steps: number): RunResult {
         }
       });
       net.stabilize();
+    } else if (roll < 0.972 && inRepair.size === 0 && leader !== undefined) {
+      // A lost synced tail: the disk drops the last entries, acknowledged ones included, and the
+      // stored commit with them; term and vote survive (kept in a second place). One damaged
+      // member at a time: it restarts in repair.
+      const peer = net.peer(pick(ids));
+      if (peer.pending === undefined || !peer.up) {
+        if (peer.up) net.crash(peer.id);
+        // Never below the snapshot: the server restarts a log that ends before its state as a
+        // snapshot at the state's applied index, which is what the stored snapshot is here.
+        const base = Math.max(peer.storage.firstIndex() - 1, peer.storage.snapshot().meta.index);
+        const keep = base + Math.floor(random() * (peer.storage.lastIndex() - base + 1));
+        peer.storage.loseEntriesAfter(keep);
+        inRepair.add(peer.id);
+        damaged += 1;
+        restart(peer.id);
+      }
     } else {
       net.tick();
     }
@@ -183,7 +205,7 @@ function runRandomFaults(seed: number, steps: number): RunResult {
   net.heal();
   for (const peer of net.peers.values()) {
     peer.frozen = false;
-    if (!peer.up) net.restart(peer.id);
+    if (!peer.up) restart(peer.id);
   }
   net.stabilize();
   let leaderId: NodeId = 0;
@@ -205,7 +227,10 @@ function runRandomFaults(seed: number, steps: number): RunResult {
   };
   net.tickUntil(() => {
     const commit = net.node(leaderId).status().commit;
-    return members().every((id) => net.node(id).status().applied >= commit && net.node(id).status().commit >= commit);
+    return members().every((id) => {
+      const status = net.node(id).status();
+      return status.applied >= commit && status.commit >= commit && !status.repairing;
+    });
   }, 1000);
   check();
   return {
@@ -214,6 +239,7 @@ function runRandomFaults(seed: number, steps: number): RunResult {
     reads,
     snapshots: net.deliveredCounts.get('snapshot') ?? 0,
     members: net.peers.size,
+    damaged,
   };
 }
 
@@ -222,10 +248,11 @@ interface Totals {
   commits: number;
   snapshots: number;
   joined: number;
+  damaged: number;
 }
 
 function runSeeds(first: number, count: number): Totals {
-  const total: Totals = { reads: 0, commits: 0, snapshots: 0, joined: 0 };
+  const total: Totals = { reads: 0, commits: 0, snapshots: 0, joined: 0, damaged: 0 };
   for (let seed = first; seed < first + count; seed += 1) {
     let result: RunResult;
     try {
@@ -237,6 +264,7 @@ function runSeeds(first: number, count: number): Totals {
     total.commits += result.commits;
     total.snapshots += result.snapshots;
     total.joined += result.members - 3;
+    total.damaged += result.damaged;
   }
   console.log(`random faults, seeds ${first}..${first + count - 1}:`, JSON.stringify(total));
   return total;
@@ -264,6 +292,7 @@ describe('§5.4 safety under random faults (seeded; a failure names its seed)', 
         expect(total.commits).toBeGreaterThan(10 * count);
         expect(total.snapshots).toBeGreaterThan(0);
         expect(total.joined).toBeGreaterThan(0);
+        expect(total.damaged).toBeGreaterThan(count / 4);
       }
     },
     120_000,
