@@ -70,8 +70,12 @@ export function renderStatus(status: StatusResult): string {
   const errors = status.members
     .filter((member) => member.error !== '')
     .map((member) => `member ${member.id}: ${member.error}`);
+  const alarms = status.members.flatMap((member) => [
+    ...(member.readsRefused ? [`ALARM member ${member.id}: refuses reads until repaired`] : []),
+    ...member.alarms.map((alarm) => `ALARM member ${member.id}: ${alarm}`),
+  ]);
   const leader = status.leaderId === 0 ? 'leader: none known' : `leader: ${status.leaderId}`;
-  return [table, '', leader, ...errors].join('\n');
+  return [table, '', leader, ...errors, ...alarms].join('\n');
 }
 
 /** Bytes anywhere in a result become UTF-8 text (before JSON.stringify sees Buffer.toJSON). */

@@ -264,6 +264,8 @@ describe('status', () => {
         storeBytesMax: 8 * 1024 ** 3,
         applyVersionMax: 2,
         clusterVersion: 2,
+        alarms: [],
+        readsRefused: false,
       },
       {
         id: 2,
@@ -283,6 +285,8 @@ describe('status', () => {
         storeBytesMax: 100 * 1024 ** 2,
         applyVersionMax: 3,
         clusterVersion: 2,
+        alarms: [],
+        readsRefused: false,
       },
       {
         id: 3,
@@ -302,6 +306,8 @@ describe('status', () => {
         storeBytesMax: 0,
         applyVersionMax: 0,
         clusterVersion: 0,
+        alarms: [],
+        readsRefused: false,
       },
     ],
   };

@@ -511,6 +511,7 @@ export class HoldfastClient {
       }
       case 'no-leader':
       case 'stopping':
+      case 'state-corrupt':
         // The server refused before acting: safe for every call.
         return 'rotate';
       case 'overloaded':

@@ -101,6 +101,15 @@ export class WatchCompactedError extends HoldfastError {
   override name = 'WatchCompactedError';
 }
 
+/**
+ * The member that answered found its state damaged (a record whose checksum fails, or a state
+ * hash the other members disagree with) and returned nothing; it serves no reads until it is
+ * repaired. Safe to ask another member: the client does so on its own.
+ */
+export class StateCorruptError extends HoldfastError {
+  override name = 'StateCorruptError';
+}
+
 /** The server failed in a way that is a bug on its side. */
 export class InternalError extends HoldfastError {
   override name = 'InternalError';
@@ -162,6 +171,8 @@ function errorFromKind(kind: string, message: string, cause: StatusObject): Hold
       return new WatchCompactedError(message, { code: kind, cause });
     case 'timeout':
       return new DeadlineExceededError(message, { code: kind, cause });
+    case 'state-corrupt':
+      return new StateCorruptError(message, { code: kind, cause });
     case 'internal':
       return new InternalError(message, { code: kind, cause });
     default:

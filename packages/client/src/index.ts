@@ -18,6 +18,7 @@ export {
   HoldfastError,
   type HoldfastErrorCode,
   InternalError,
+  StateCorruptError,
   InvalidArgumentError,
   KeyTooLargeError,
   NotLeaderError,

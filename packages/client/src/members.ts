@@ -36,6 +36,10 @@ export interface MemberStatus extends Member {
   applyVersionMax: number;
   /** The apply version of the member's state, as of its applied index: the cluster's version. */
   clusterVersion: number;
+  /** Integrity alarms the member raised (damaged state, a state hash that disagrees), newest last. */
+  alarms: string[];
+  /** The member refuses every read until it is repaired. */
+  readsRefused: boolean;
 }
 
 export function memberFromWire(wire: Member__Output): Member {
@@ -70,5 +74,7 @@ export function memberStatusFromWire(wire: MemberStatus__Output): MemberStatus {
     storeBytesMax: wire.storeBytesMax,
     applyVersionMax: wire.applyVersionMax,
     clusterVersion: wire.clusterVersion,
+    alarms: [...wire.alarms],
+    readsRefused: wire.readsRefused,
   };
 }

@@ -14,6 +14,7 @@ import {
   OverloadedError,
   QuotaExceededError,
   RequestTooLargeError,
+  StateCorruptError,
   UnavailableError,
   ValueTooLargeError,
   WatchCompactedError,
@@ -34,6 +35,7 @@ const errorTable: Array<{ kind: string; code: number; errorClass: new (...args: 
   { kind: 'compacted', code: GrpcStatus.OUT_OF_RANGE, errorClass: WatchCompactedError },
   { kind: 'timeout', code: GrpcStatus.DEADLINE_EXCEEDED, errorClass: DeadlineExceededError },
   { kind: 'stopping', code: GrpcStatus.UNAVAILABLE, errorClass: UnavailableError },
+  { kind: 'state-corrupt', code: GrpcStatus.DATA_LOSS, errorClass: StateCorruptError },
   { kind: 'internal', code: GrpcStatus.INTERNAL, errorClass: InternalError },
 ];
 

@@ -20,6 +20,8 @@ function ownStatus(options: { memberId: number; leaderId: number; term: number }
         storeBytesMax: 0,
         applyVersionMax: 2,
         clusterVersion: 2,
+        alarms: [],
+        readsRefused: false,
       },
     ],
   };

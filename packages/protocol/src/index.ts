@@ -96,6 +96,7 @@ export const ERROR_KIND_STATUS = {
   compacted: grpc.status.OUT_OF_RANGE,
   timeout: grpc.status.DEADLINE_EXCEEDED,
   stopping: grpc.status.UNAVAILABLE,
+  'state-corrupt': grpc.status.DATA_LOSS,
   internal: grpc.status.INTERNAL,
 } as const satisfies Record<string, grpc.status>;
 

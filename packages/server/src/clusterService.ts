@@ -61,6 +61,10 @@ export interface ClusterHost {
   readonly applyVersionMax: number;
   /** The apply version of the state, as of the applied index. */
   clusterVersion(): number;
+  /** Integrity alarms this member raised, newest last (see integrity.ts). */
+  alarms(): string[];
+  /** True while this member refuses reads (damaged state, or the minority of a hash comparison). */
+  readsRefused(): boolean;
 }
 
 const STATUS_ASK_MS = 300;
@@ -335,6 +339,8 @@ export class ClusterService {
       storeBytesMax: this.host.storeBytesMax,
       applyVersionMax: this.host.applyVersionMax,
       clusterVersion: this.host.clusterVersion(),
+      alarms: this.host.alarms(),
+      readsRefused: this.host.readsRefused(),
     };
   }
 
@@ -367,6 +373,8 @@ export class ClusterService {
         storeBytesMax: 0,
         applyVersionMax: 0,
         clusterVersion: 0,
+        alarms: [],
+        readsRefused: false,
       };
     }
   }

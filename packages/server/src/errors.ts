@@ -77,6 +77,16 @@ export class StoppingError extends HoldfastError {
     super('stopping', 'the node is shutting down');
   }
 }
+/**
+ * This member found its state damaged (a record whose checksum fails, a state hash the other
+ * members disagree with) and refuses to answer from it until repaired. Nothing was returned.
+ */
+export class StateCorruptError extends HoldfastError {
+  override readonly name = 'StateCorruptError';
+  constructor(message: string) {
+    super('state-corrupt', message);
+  }
+}
 export class InternalError extends HoldfastError {
   override readonly name = 'InternalError';
   constructor(message: string, cause?: unknown) {

@@ -42,6 +42,33 @@ export class NodeMetrics {
     registers: [this.registry],
   });
   readonly pendingProposals = new Gauge({ name: 'holdfast_pending_proposals', help: 'writes waiting', registers: [this.registry] });
+  readonly stateCorruptions = new Counter({
+    name: 'holdfast_state_corruption_total',
+    help: 'damaged state records found (checksum failed, does not decode) or a state whose hash is not the one stored with it, by where',
+    labelNames: ['where'],
+    registers: [this.registry],
+  });
+  readonly stateHashMismatch = new Gauge({
+    name: 'holdfast_state_hash_mismatch',
+    help: "1 while this member's state hash at a checkpoint disagrees with another member's at the same index",
+    registers: [this.registry],
+  });
+  readonly stateHashMismatches = new Counter({
+    name: 'holdfast_state_hash_mismatch_total',
+    help: "checkpoints at which another member's state hash disagreed with this member's",
+    registers: [this.registry],
+  });
+  readonly readsRefused = new Gauge({
+    name: 'holdfast_reads_refused',
+    help: '1 while this member refuses reads: its state is damaged or in the minority of a hash comparison, until repaired',
+    registers: [this.registry],
+  });
+  readonly stateScrubs = new Counter({
+    name: 'holdfast_state_scrubs_total',
+    help: 'background scrubs of the whole state (every record checked, the state hash recomputed), by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   /** What the scraped gauges below read (see readAtScrape). */
   private sources: ScrapeSources = NO_SOURCES;
   readonly pendingReads = this.scraped('holdfast_pending_reads', 'reads waiting', (s) => s.pendingReads());

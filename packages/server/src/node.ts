@@ -29,6 +29,7 @@ import {
   type MemberRecord,
   readBackupFile,
   resolveStorageLimits,
+  StateCorruptionError,
   type StorageLimits,
 } from '@holdfast/storage';
 import { HealthImplementation } from 'grpc-health-check';
@@ -39,6 +40,7 @@ import { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
 import { NodeDriver } from './driver.js';
 import { assert } from './errors.js';
 import { Forwarder } from './forwarder.js';
+import { StateIntegrity } from './integrity.js';
 import { kvServiceImplementation } from './kvService.js';
 import { NodeMetrics, serveMetrics } from './metrics.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
@@ -106,6 +108,7 @@ class Node implements RunningNode {
   readonly clientServer: grpc.Server;
   readonly peerServer: grpc.Server;
   readonly inflight = { count: 0 };
+  readonly integrity: StateIntegrity;
   /** Ids of the current members (from the applied log, else the initial cluster). */
   private knownIds: Set<number>;
   private metricsServer: HttpServer | undefined;
@@ -133,6 +136,7 @@ class Node implements RunningNode {
     readonly storageLimits: StorageLimits,
   ) {
     this.dialCredentials = dialCredentials(config.tls);
+    this.integrity = new StateIntegrity({ logger, metrics: this.metrics, repair: { requestRepair: (reason) => this.requestRepair(reason) } });
     this.applyVersions = new ApplyVersions(config.id, sm.applyVersionMax);
     this.knownIds = new Set(this.members().map((m) => m.id));
     this.clientServer = new grpc.Server(this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)));
@@ -212,6 +216,7 @@ class Node implements RunningNode {
       clientAddressOf: (id) => this.member(id)?.clientAddress ?? '',
       isStopping: () => this.stopping,
       applyVersion: () => this.applyVersionToStamp(),
+      integrity: this.integrity,
     });
     this.watches = new WatchHub({
       limits: config.limits,
@@ -238,14 +243,18 @@ class Node implements RunningNode {
       memberIdMax: () => this.sm.memberIdMax,
       promoteLagEntriesMax: Math.max(100, config.limits.snapshotCatchupEntries),
       openBackup: async (deadlineMs) => {
+        this.integrity.checkReadable();
         await this.driver.readBarrier(deadlineMs);
-        return this.sm.openSnapshotReader();
+        const reader = await this.sm.openSnapshotReader();
+        return { ...reader, chunks: () => this.watchedForDamage(reader.chunks(), 'backup') };
       },
       backupsMax: config.limits.backupsMax,
       storeBytes: () => this.sm.keyValueBytes,
       storeBytesMax: config.limits.storeBytesMax,
       applyVersionMax: sm.applyVersionMax,
       clusterVersion: () => this.sm.clusterVersion,
+      alarms: () => this.integrity.alarms(),
+      readsRefused: () => this.integrity.readsRefused,
     });
   }
 
@@ -325,10 +334,29 @@ class Node implements RunningNode {
   private async *readSnapshot(): AsyncIterable<Uint8Array> {
     const reader = await this.sm.openSnapshotReader();
     try {
-      yield* reader.chunks();
+      yield* this.watchedForDamage(reader.chunks(), 'snapshot');
     } finally {
       await reader.close();
     }
+  }
+
+  /** Passes the chunks on; damage the snapshot reader finds on the way is reported before it is thrown. */
+  private async *watchedForDamage(chunks: AsyncIterable<Uint8Array>, where: string): AsyncIterable<Uint8Array> {
+    try {
+      yield* chunks;
+    } catch (error) {
+      if (error instanceof StateCorruptionError) this.integrity.stateDamaged(error, where);
+      throw error;
+    }
+  }
+
+  /**
+   * Asks for this member to be repaired from the others (wipe the state, catch up by snapshot).
+   * This release has no repair path: the member keeps refusing reads, and an operator replaces
+   * it (docs/operations.md, Integrity alarms).
+   */
+  requestRepair(reason: string): void {
+    this.logger.warn({ reason }, 'repair requested, but this release cannot repair a member by itself: replace it (docs/operations.md, Integrity alarms)');
   }
 
   /**
@@ -417,6 +445,14 @@ class Node implements RunningNode {
   }
 
   private fatal(error: unknown): void {
+    if (error instanceof StateCorruptionError) {
+      // Damage found by apply: the loop has stopped, so this member no longer takes part, but it
+      // stays up to say why (status, metrics) and to be repaired; exiting would only crash again
+      // at the same record after a restart.
+      this.integrity.stateDamaged(error, 'apply');
+      this.setHealth(false);
+      return;
+    }
     this.logger.fatal({ error: (error as Error).message, code: (error as { code?: string }).code, stack: (error as Error).stack }, 'fatal error; exiting');
     // Nothing after a failed fsync or a broken invariant can be trusted: no graceful close.
     process.exitCode = 1;

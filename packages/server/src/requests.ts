@@ -12,6 +12,7 @@ import {
   type KvCommand,
   type KvOperation,
   type KvStateMachine,
+  StateCorruptionError,
   type StorageLimits,
   type TxnOp as StoredTxnOp,
   type TxnOpResult as StoredTxnOpResult,
@@ -30,6 +31,7 @@ import {
   StoppingError,
 } from './errors.js';
 import type { Forwarder } from './forwarder.js';
+import type { StateIntegrity } from './integrity.js';
 // Requests as decoded; answers as built (written back by grpc-js).
 import type {
   BatchRequest__Output as BatchRequest,
@@ -84,6 +86,8 @@ export interface RequestHost {
   isStopping(): boolean;
   /** The apply version to stamp on a write proposed now (see ApplyVersions.stamp). */
   applyVersion(): number;
+  /** Whether this member's state may be read; told of damage a read finds. */
+  readonly integrity: StateIntegrity;
 }
 
 export function opOfBatch(request: BatchRequest): KvOp {
@@ -132,6 +136,8 @@ export class RequestPath {
   async execute(op: KvOp, context: RequestContext): Promise<KvResult> {
     if (this.host.isStopping()) throw new StoppingError();
     this.checkEntry(op);
+    // A member whose state is damaged answers no read of any consistency: the client asks another.
+    if (!isWrite(op)) this.host.integrity.checkReadable();
     if (isSerializable(op)) return this.readLocal(op);
     const driver = this.host.driver;
     if (isWrite(op)) {
@@ -258,6 +264,17 @@ export class RequestPath {
   // ---- reads ----
 
   private async readLocal(op: KvOp): Promise<KvResult> {
+    try {
+      return await this.readState(op);
+    } catch (error) {
+      if (error instanceof StateCorruptionError) throw this.host.integrity.stateDamaged(error, op.op);
+      throw error;
+    }
+  }
+
+  private async readState(op: KvOp): Promise<KvResult> {
+    // Checked again after the read barrier: damage may have been found meanwhile.
+    this.host.integrity.checkReadable();
     const sm = this.host.stateMachine;
     if (op.op === 'get') {
       const kv = await sm.get(op.get.key);

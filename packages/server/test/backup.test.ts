@@ -161,6 +161,8 @@ describe('the Backup call', () => {
       storeBytesMax: 0,
       applyVersionMax: 2,
       clusterVersion: () => 2,
+      alarms: () => [],
+      readsRefused: () => false,
     });
   }
 

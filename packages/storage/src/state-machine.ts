@@ -355,7 +355,7 @@ export class KvStateMachine {
     this.checkReadKey(key);
     await this.readable();
     const storedKey = prefixedKey(userKeyPrefix, key);
-    const stored = this.db.getSync(storedKey);
+    const stored = levelRead(this.path, () => this.db.getSync(storedKey));
     if (stored === undefined) return undefined;
     return toKeyValue(key, decodeStoredValue(this.path, storedKey, stored), { keysOnly: false });
   }
@@ -374,26 +374,34 @@ export class KvStateMachine {
     if (bounds === undefined) return { kvs: [], more: false, continuation: new Uint8Array(0), revision: this.revision };
     const snapshot = this.db.snapshot();
     try {
-      const metaBytes = await this.db.get(metaKey, { snapshot });
-      const revision = metaBytes === undefined ? 0 : decodeMetaRecord(this.path, metaBytes).revision;
-      const kvs: KeyValue[] = [];
-      let more = false;
-      let answerBytes = 0;
-      for await (const [key, value] of this.db.iterator({ ...bounds, limit: limit + 1, snapshot })) {
-        const kv = toKeyValue(userKeyOf(key), decodeStoredValue(this.path, key, value), { keysOnly: request.keysOnly === true });
-        const kvBytes = kv.key.byteLength + kv.value.byteLength;
-        if (kvs.length === limit || (kvs.length > 0 && answerBytes + kvBytes > this.limits.rangeBytesMax)) {
-          more = true;
-          break;
-        }
-        kvs.push(kv);
-        answerBytes += kvBytes;
-      }
-      const continuation = kvs[kvs.length - 1]?.key ?? new Uint8Array(0);
-      return { kvs, more, continuation, revision };
+      return await levelReadAsync(this.path, () => this.rangeAt(snapshot, { request, bounds, limit }));
     } finally {
       await snapshot.close();
     }
+  }
+
+  private async rangeAt(
+    snapshot: ReturnType<Database['snapshot']>,
+    context: { request: RangeRequest; bounds: { gt?: Bytes; gte?: Bytes; lt: Bytes }; limit: number },
+  ): Promise<RangeResult> {
+    const { request, bounds, limit } = context;
+    const metaBytes = await this.db.get(metaKey, { snapshot });
+    const revision = metaBytes === undefined ? 0 : decodeMetaRecord(this.path, metaBytes).revision;
+    const kvs: KeyValue[] = [];
+    let more = false;
+    let answerBytes = 0;
+    for await (const [key, value] of this.db.iterator({ ...bounds, limit: limit + 1, snapshot })) {
+      const kv = toKeyValue(userKeyOf(key), decodeStoredValue(this.path, key, value), { keysOnly: request.keysOnly === true });
+      const kvBytes = kv.key.byteLength + kv.value.byteLength;
+      if (kvs.length === limit || (kvs.length > 0 && answerBytes + kvBytes > this.limits.rangeBytesMax)) {
+        more = true;
+        break;
+      }
+      kvs.push(kv);
+      answerBytes += kvBytes;
+    }
+    const continuation = kvs[kvs.length - 1]?.key ?? new Uint8Array(0);
+    return { kvs, more, continuation, revision };
   }
 
   /**
@@ -729,14 +737,42 @@ export class KvStateMachine {
    */
   private async readStored(key: Uint8Array): Promise<StoredValue | undefined> {
     const storedKey = prefixedKey(userKeyPrefix, key);
-    const stored = this.db.getSync(storedKey);
+    const stored = levelRead(this.path, () => this.db.getSync(storedKey));
     return stored === undefined ? undefined : decodeStoredValue(this.path, storedKey, stored);
   }
 
   private async readStoredMany(keys: Uint8Array[]): Promise<(StoredValue | undefined)[]> {
     const storedKeys = keys.map((key) => prefixedKey(userKeyPrefix, key));
-    const values = storedKeys.length <= syncReadKeysMax ? storedKeys.map((key) => this.db.getSync(key)) : await this.db.getMany(storedKeys);
+    const values =
+      storedKeys.length <= syncReadKeysMax
+        ? levelRead(this.path, () => storedKeys.map((key) => this.db.getSync(key)))
+        : await levelReadAsync(this.path, () => this.db.getMany(storedKeys));
     return values.map((value, position) => (value === undefined ? undefined : decodeStoredValue(this.path, storedKeys[position]!, value)));
+  }
+}
+
+/**
+ * LevelDB's own verdict of corruption (a block whose checksum or compression it finds broken:
+ * LEVEL_CORRUPTION) is the same failure of the world as a seal that fails.
+ */
+function asStateCorruption(path: string, error: unknown): unknown {
+  if ((error as { code?: unknown }).code !== 'LEVEL_CORRUPTION') return error;
+  return new StateCorruptionError(path, `LevelDB reports corruption: ${(error as Error).message}`, { cause: error });
+}
+
+function levelRead<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw asStateCorruption(path, error);
+  }
+}
+
+async function levelReadAsync<T>(path: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    throw asStateCorruption(path, error);
   }
 }
 
@@ -923,11 +959,15 @@ async function* snapshotPairs(
   db: Database,
   context: { snapshot: ReturnType<Database['snapshot']>; path: string },
 ): AsyncGenerator<readonly [Uint8Array, Uint8Array]> {
-  for await (const [key, value] of db.iterator({ snapshot: context.snapshot })) {
-    if (Buffer.compare(key, restoreMarkerKey) === 0) continue;
-    // A damaged record is never sent: the receiver would take it for the leader's state.
-    openStoredRecord(context.path, key, value);
-    yield [key, value];
+  try {
+    for await (const [key, value] of db.iterator({ snapshot: context.snapshot })) {
+      if (Buffer.compare(key, restoreMarkerKey) === 0) continue;
+      // A damaged record is never sent: the receiver would take it for the leader's state.
+      openStoredRecord(context.path, key, value);
+      yield [key, value];
+    }
+  } catch (error) {
+    throw asStateCorruption(context.path, error);
   }
 }
 

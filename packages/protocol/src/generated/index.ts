@@ -37,6 +37,7 @@ export * from './holdfast/v1/ResponseHeader.js';
 export * from './holdfast/v1/Session.js';
 export * from './holdfast/v1/SnapshotAck.js';
 export * from './holdfast/v1/SnapshotChunk.js';
+export * from './holdfast/v1/StateCheckpoint.js';
 export * from './holdfast/v1/StatusRequest.js';
 export * from './holdfast/v1/StatusResponse.js';
 export * from './holdfast/v1/TransferLeadershipRequest.js';

@@ -6,6 +6,7 @@ import type { RaftAck as _holdfast_v1_RaftAck, RaftAck__Output as _holdfast_v1_R
 import type { RaftBatch as _holdfast_v1_RaftBatch, RaftBatch__Output as _holdfast_v1_RaftBatch__Output } from './holdfast/v1/RaftBatch.js';
 import type { SnapshotAck as _holdfast_v1_SnapshotAck, SnapshotAck__Output as _holdfast_v1_SnapshotAck__Output } from './holdfast/v1/SnapshotAck.js';
 import type { SnapshotChunk as _holdfast_v1_SnapshotChunk, SnapshotChunk__Output as _holdfast_v1_SnapshotChunk__Output } from './holdfast/v1/SnapshotChunk.js';
+import type { StateCheckpoint as _holdfast_v1_StateCheckpoint, StateCheckpoint__Output as _holdfast_v1_StateCheckpoint__Output } from './holdfast/v1/StateCheckpoint.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -19,6 +20,7 @@ export interface ProtoGrpcType {
       RaftBatch: MessageTypeDefinition<_holdfast_v1_RaftBatch, _holdfast_v1_RaftBatch__Output>
       SnapshotAck: MessageTypeDefinition<_holdfast_v1_SnapshotAck, _holdfast_v1_SnapshotAck__Output>
       SnapshotChunk: MessageTypeDefinition<_holdfast_v1_SnapshotChunk, _holdfast_v1_SnapshotChunk__Output>
+      StateCheckpoint: MessageTypeDefinition<_holdfast_v1_StateCheckpoint, _holdfast_v1_StateCheckpoint__Output>
     }
   }
 }

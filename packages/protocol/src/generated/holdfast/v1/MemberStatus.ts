@@ -32,6 +32,17 @@ export interface MemberStatus {
    */
   'applyVersionMax'?: (number);
   'clusterVersion'?: (number);
+  /**
+   * Integrity alarms the member raised, newest last: a damaged state record, a state hash that
+   * disagrees with another member's at the same index (docs/operations.md, Integrity alarms).
+   * Empty while the member is healthy.
+   */
+  'alarms'?: (string)[];
+  /**
+   * The member refuses every read (it found its state damaged, or is in the minority of a
+   * state hash comparison) until it is repaired.
+   */
+  'readsRefused'?: (boolean);
 }
 
 export interface MemberStatus__Output {
@@ -62,4 +73,15 @@ export interface MemberStatus__Output {
    */
   'applyVersionMax': (number);
   'clusterVersion': (number);
+  /**
+   * Integrity alarms the member raised, newest last: a damaged state record, a state hash that
+   * disagrees with another member's at the same index (docs/operations.md, Integrity alarms).
+   * Empty while the member is healthy.
+   */
+  'alarms': (string)[];
+  /**
+   * The member refuses every read (it found its state damaged, or is in the minority of a
+   * state hash comparison) until it is repaired.
+   */
+  'readsRefused': (boolean);
 }

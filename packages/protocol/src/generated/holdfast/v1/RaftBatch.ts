@@ -1,5 +1,6 @@
 // Original file: proto/holdfast/v1/raft.proto
 
+import type { StateCheckpoint as _holdfast_v1_StateCheckpoint, StateCheckpoint__Output as _holdfast_v1_StateCheckpoint__Output } from '../../holdfast/v1/StateCheckpoint.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface RaftBatch {
@@ -16,6 +17,12 @@ export interface RaftBatch {
    * once every member has sent it.
    */
   'applyVersion'?: (number);
+  /**
+   * State hash checkpoints (the hash of the replicated state after exactly `index`, taken every
+   * K applied entries): the sender's own newest ones and those it heard from other members, so
+   * that every member learns every member's through the leader. Sent when they change.
+   */
+  'stateCheckpoints'?: (_holdfast_v1_StateCheckpoint)[];
 }
 
 export interface RaftBatch__Output {
@@ -32,4 +39,10 @@ export interface RaftBatch__Output {
    * once every member has sent it.
    */
   'applyVersion': (number);
+  /**
+   * State hash checkpoints (the hash of the replicated state after exactly `index`, taken every
+   * K applied entries): the sender's own newest ones and those it heard from other members, so
+   * that every member learns every member's through the leader. Sent when they change.
+   */
+  'stateCheckpoints': (_holdfast_v1_StateCheckpoint__Output)[];
 }
