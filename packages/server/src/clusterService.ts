@@ -69,6 +69,24 @@ export interface ClusterHost {
 
 const STATUS_ASK_MS = 300;
 
+/** Bytes of a member's name or region: they travel in every conf change and member list. */
+export const MEMBER_LABEL_BYTES_MAX = 256;
+
+/** A member id from a request: a positive safe integer (a uint64 past 2^53 is not one). */
+function memberIdOf(value: unknown, field: string): NodeId {
+  const id = Number(value);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidRequestError('invalid-argument', `${field} ${String(value)} is not a member id`);
+  return id;
+}
+
+function labelOf(value: unknown, field: string): string {
+  const label = String(value ?? '');
+  if (Buffer.byteLength(label) > MEMBER_LABEL_BYTES_MAX) {
+    throw new InvalidRequestError('invalid-argument', `${field} is ${Buffer.byteLength(label)} bytes; the limit is ${MEMBER_LABEL_BYTES_MAX}`);
+  }
+  return label;
+}
+
 function toMember(record: MemberRecord): Member {
   return {
     id: record.id,
@@ -108,8 +126,10 @@ export class ClusterService {
       (handler: Handler, name: string, leaderOnly: boolean) =>
       (call: grpc.ServerUnaryCall<Record<string, unknown>, object>, callback: grpc.sendUnaryData<object>): void => {
         const forwarded = call.metadata.get(FORWARDED_METADATA).length > 0;
-        const answer =
-          leaderOnly && this.host.driver.role !== 'leader' ? this.forward(name, call.request, forwarded) : handler(call.request, forwarded);
+        // Started inside a promise: whatever a handler throws becomes the call's status.
+        const answer = Promise.resolve().then(() =>
+          leaderOnly && this.host.driver.role !== 'leader' ? this.forward(name, call.request, forwarded) : handler(call.request, forwarded),
+        );
         answer.then(
           (response) => callback(null, response),
           (error: unknown) => callback(toServiceError(error)),
@@ -119,9 +139,14 @@ export class ClusterService {
       Status: wrap((r) => this.status(r['localOnly'] === true), 'status', false),
       MemberList: wrap(async () => ({ header: this.host.header(), members: this.memberList() }), 'memberList', false),
       MemberAddLearner: wrap((r) => this.addLearner(r), 'memberAddLearner', true),
-      MemberPromote: wrap((r) => this.promote(Number(r['id'])), 'memberPromote', true),
-      MemberRemove: wrap((r) => this.remove(Number(r['id'])), 'memberRemove', true),
-      TransferLeadership: wrap((r) => this.transfer(Number(r['targetId'])), 'transferLeadership', true),
+      MemberPromote: wrap(async (r) => this.promote(memberIdOf(r['id'], 'id')), 'memberPromote', true),
+      MemberRemove: wrap(async (r) => this.remove(memberIdOf(r['id'], 'id')), 'memberRemove', true),
+      // target_id 0 asks for the most caught-up voter.
+      TransferLeadership: wrap(
+        async (r) => this.transfer(Number(r['targetId']) === 0 ? 0 : memberIdOf(r['targetId'], 'target_id')),
+        'transferLeadership',
+        true,
+      ),
       Backup: (call: grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>) => {
         this.backup(call).then(
           () => call.end(),
@@ -243,8 +268,8 @@ export class ClusterService {
       throw new InvalidRequestError('invalid-argument', (error as ConfigError).message);
     }
     const id = this.nextMemberId();
-    const name = String(request['name'] ?? '') || `node-${id}`;
-    const record: MemberRecord = { id, name, region: String(request['region'] ?? '') || 'local', clientAddress, peerAddress, learner: true };
+    const name = labelOf(request['name'], 'name') || `node-${id}`;
+    const record: MemberRecord = { id, name, region: labelOf(request['region'], 'region') || 'local', clientAddress, peerAddress, learner: true };
     await this.change({ type: 'addLearner', nodeId: id, context: encodeMemberContext(record) });
     return { header: this.host.header(), member: toMember(record), members: this.memberList() };
   }

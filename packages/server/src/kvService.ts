@@ -79,6 +79,9 @@ function unary<K extends KvOp['op']>(options: KvServiceOptions, kind: K) {
   };
 }
 
+/** The longest timeout_ms a Batch request may ask for: what a Node timer can wait (about 24.8 days). */
+export const REQUEST_TIMEOUT_MS_MAX = 2 ** 31 - 1;
+
 /** Answers go back in frames of at most this many bytes (a client accepts far more: 64 MiB). */
 const RESPONSE_FRAME_BYTES_MAX = 1024 * 1024;
 
@@ -107,6 +110,9 @@ function handleBatch(options: KvServiceOptions, call: grpc.ServerDuplexStream<Ba
     open += 1;
     let op: KvOp;
     try {
+      if (request.timeoutMs > REQUEST_TIMEOUT_MS_MAX) {
+        throw new InvalidRequestError('invalid-argument', `timeout_ms ${request.timeoutMs} is longer than ${REQUEST_TIMEOUT_MS_MAX}`);
+      }
       op = opOfBatch(request);
     } catch (error) {
       reply({ id: request.id, error: toBatchError(error) });

@@ -113,6 +113,17 @@ export function opOfBatch(request: BatchRequest): KvOp {
   throw new InvalidRequestError('invalid-argument', 'batch request carries no operation');
 }
 
+/**
+ * A decoder hands an enum value it does not know as its number (proto3 enums are open): refused
+ * here rather than read as the default, which would serve a stale read as linearizable or the
+ * reverse.
+ */
+function checkConsistency(consistency: unknown): void {
+  if (consistency !== 'LINEARIZABLE' && consistency !== 'SERIALIZABLE') {
+    throw new InvalidRequestError('invalid-argument', `consistency ${String(consistency)} is unknown (LINEARIZABLE or SERIALIZABLE)`);
+  }
+}
+
 function isWrite(op: KvOp): boolean {
   return op.op === 'put' || op.op === 'delete' || op.op === 'txn';
 }
@@ -163,9 +174,11 @@ export class RequestPath {
   private checkEntry(op: KvOp): void {
     switch (op.op) {
       case 'get':
+        checkConsistency(op.get.consistency);
         this.checkKey(op.get.key);
         return;
       case 'range':
+        checkConsistency(op.range.consistency);
         this.checkRange(op.range);
         return;
       case 'put':
@@ -203,7 +216,10 @@ export class RequestPath {
     if (ops > max || txn.compare.length > max) {
       throw new InvalidRequestError('request-too-large', `txn has ${ops} ops and ${txn.compare.length} compares; the limit is ${max}`);
     }
-    for (const c of txn.compare) this.checkKey(c.key);
+    for (const c of txn.compare) {
+      this.checkKey(c.key);
+      compareOf(c);
+    }
     for (const op of [...txn.success, ...txn.failure]) {
       const inner = op.put ?? op.get ?? op.delete;
       if (!inner) throw new InvalidRequestError('invalid-argument', 'txn op carries no operation');
