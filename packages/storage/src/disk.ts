@@ -8,6 +8,7 @@
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { Level } from 'level';
 import { MemoryLevel } from 'memory-level';
+import { type DroppedRecords, NOTHING_DROPPED, readLevelRecoveryReport } from './level-recovery.js';
 
 type Bytes = Uint8Array;
 
@@ -17,18 +18,7 @@ type Bytes = Uint8Array;
  */
 export type Database = Level<Bytes, Bytes>;
 
-/**
- * What LevelDB dropped while recovering a database at open: it skips a write-ahead-log tail or
- * records that fail their checksum and says so only in its LOG file ("dropping N bytes").
- */
-export interface DroppedRecords {
-  /** Bytes dropped in all; 0 when nothing was. */
-  readonly bytes: number;
-  /** One line per report, as LevelDB (or the simulated disk) wrote it. */
-  readonly reports: readonly string[];
-}
-
-export const NOTHING_DROPPED: DroppedRecords = { bytes: 0, reports: [] };
+export { type DroppedRecords, NOTHING_DROPPED } from './level-recovery.js';
 
 export interface OpenedDatabase {
   readonly db: Database;
@@ -55,14 +45,6 @@ export interface StorageDisk {
 
 const byteEncodings = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
-/**
- * Reads what LevelDB dropped at the last open from its LOG file. Until that reader exists it
- * reports nothing; the twin's disk reports what it dropped itself.
- */
-async function droppedRecordsOf(_path: string): Promise<DroppedRecords> {
-  return NOTHING_DROPPED;
-}
-
 /** classic-level and node:fs: the disk of a running node. */
 export const levelDisk: StorageDisk = {
   async openDatabase(path, options = {}) {
@@ -70,7 +52,8 @@ export const levelDisk: StorageDisk = {
     if (createIfMissing) await mkdir(path, { recursive: true });
     const db = new Level<Bytes, Bytes>(path, byteEncodings);
     await db.open({ createIfMissing });
-    return { db, droppedRecords: await droppedRecordsOf(path) };
+    // LevelDB tells what recovery dropped only in its LOG file (level-recovery.ts).
+    return { db, droppedRecords: await readLevelRecoveryReport(path) };
   },
   async remove(path) {
     await rm(path, { recursive: true, force: true });

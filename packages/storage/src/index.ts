@@ -79,7 +79,10 @@ export {
   type StorageDisk,
 } from './disk.js';
 export { type BackupSummary, inspectBackupFile, readBackupFile } from './backup-file.js';
-export { LevelLogStorage, type LogBootstrap, type LogSave, type LogStoreOptions } from './log-store.js';
+export { LevelLogStorage, type LogBootstrap, type LogSave, type LogStoreOptions, type TermVoteRecovery } from './log-store.js';
+export { parseLevelRecoveryLog, readLevelRecoveryReport } from './level-recovery.js';
+export { newerTermVote, readTermVoteFile, type TermVote, type TermVoteRead } from './term-vote-file.js';
+export { readFileIfExists, removeFileDurably, writeFileDurably } from './durable-file.js';
 export {
   type ApplyHooks,
   type ChangeListener,

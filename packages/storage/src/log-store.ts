@@ -15,6 +15,7 @@ import type { ConfState, Entry, HardState, LogStorage, Snapshot, SnapshotMeta } 
 import { type Database, type DroppedRecords, levelDisk, type StorageDisk } from './disk.js';
 import { type BatchOperation, writeBatchAtomically } from './level-batch.js';
 import { checkRecord, frameRecord } from './record.js';
+import { newerTermVote, readTermVoteFile, type TermVote, writeTermVoteFile } from './term-vote-file.js';
 
 export interface LogStoreOptions {
   /** The log's own LevelDB directory, normally `<dataDir>/log`. Created if missing. */
@@ -24,6 +25,12 @@ export interface LogStoreOptions {
   readonly logger?: StorageLogger;
   /** Where the database lives. Default: LevelDB on the file system (levelDisk). */
   readonly disk?: StorageDisk;
+  /**
+   * A file (outside `dir`, normally `<dataDir>/term-vote`) that keeps the hard state's term and
+   * vote a second time (term-vote-file.ts): written whenever they change, in parallel with the
+   * log's write; at open the newer copy wins. Without it, only the log keeps them.
+   */
+  readonly termVotePath?: string;
 }
 
 /** One Ready's worth of durable state. Everything in it is written in one LevelDB batch. */
@@ -127,6 +134,8 @@ export class LevelLogStorage implements LogStorage {
   /** Serializes writes so that each sees the memory mirror of the one before. */
   private writeChain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** What the term/vote file holds (undefined: no file, or not known to be current). */
+  private termVoteWritten: TermVote | undefined;
 
   private constructor(
     private readonly db: Database,
@@ -135,7 +144,11 @@ export class LevelLogStorage implements LogStorage {
     loaded: LoadedLog,
     /** What LevelDB dropped when this log was opened (a torn or damaged write-ahead-log tail). */
     readonly droppedAtOpen: DroppedRecords,
+    /** Where the term and vote came from at open, and what was wrong with the second copy. */
+    readonly termVoteAtOpen: TermVoteRecovery,
+    private readonly termVotePath: string | undefined,
   ) {
+    this.termVoteWritten = termVoteAtOpen.file;
     this.hardStateValue = loaded.hardState ?? zeroHardState;
     this.confStateValue = loaded.confState;
     this.snapshotValue = loaded.snapshot;
@@ -163,7 +176,8 @@ export class LevelLogStorage implements LogStorage {
     }
     try {
       const loaded = await loadLog(db, { dir: options.dir, limits, logger });
-      return new LevelLogStorage(db, options.dir, limits, loaded, droppedRecords);
+      const termVote = await recoverTermVote(loaded, options.termVotePath, logger);
+      return new LevelLogStorage(db, options.dir, limits, loaded, droppedRecords, termVote, options.termVotePath);
     } catch (error) {
       await db.close();
       throw error;
@@ -315,7 +329,13 @@ export class LevelLogStorage implements LogStorage {
       operations.push({ type: 'put', key: confStateKey, value: encodeRecord(batch.confState) });
     }
     if (operations.length === 0) return;
-    await writeBatchAtomically(this.db, operations, { sync: batch.sync });
+    // The second copy of term and vote is written beside the batch; both finish before save()
+    // resolves, so before any vote or acknowledgement leaves (Ready rule 1).
+    const termVote = this.termVoteToWrite(batch.hardState);
+    await Promise.all([
+      writeBatchAtomically(this.db, operations, { sync: batch.sync }),
+      termVote === undefined ? undefined : this.writeTermVote(termVote),
+    ]);
     // Memory follows only once the write succeeded, so the core never sees what is not durable.
     this.base = base;
     this.truncateInMemory(Math.min(storedCount, append.keep));
@@ -328,6 +348,22 @@ export class LevelLogStorage implements LogStorage {
     if (batch.hardState !== undefined) this.hardStateValue = batch.hardState;
     if (batch.snapshot !== undefined) this.confStateValue = batch.snapshot.meta.confState;
     if (batch.confState !== undefined) this.confStateValue = batch.confState;
+  }
+
+  /** The term and vote to write to the second copy, when `hardState` changes them. */
+  private termVoteToWrite(hardState: HardState | undefined): TermVote | undefined {
+    if (this.termVotePath === undefined || hardState === undefined) return undefined;
+    const written = this.termVoteWritten;
+    if (written !== undefined && written.term === hardState.term && written.vote === hardState.vote) return undefined;
+    return { term: hardState.term, vote: hardState.vote };
+  }
+
+  private async writeTermVote(termVote: TermVote): Promise<void> {
+    assert(this.termVotePath !== undefined, 'writeTermVote without a term/vote file');
+    // Not known to be current until the write finished.
+    this.termVoteWritten = undefined;
+    await writeTermVoteFile(this.termVotePath, termVote);
+    this.termVoteWritten = termVote;
   }
 
   /** Keeps the first `count` entries in memory. */
@@ -513,6 +549,44 @@ async function loadLog(
   const lastIndex = base.index + entries.length;
   const checkedHardState = assertCommitWithinLog(hardState, { lastIndex, dir, logger: context.logger, cut: kept.length < stored.length });
   return { hardState: checkedHardState, confState, snapshot, base, entries, entryBytes };
+}
+
+/** Where the term and vote came from at open (see LogStoreOptions.termVotePath). */
+export interface TermVoteRecovery {
+  /** The copy the hard state's term and vote were taken from. */
+  readonly from: 'log' | 'file';
+  readonly log: TermVote;
+  /** What the file holds after open (brought up to date when it was behind); undefined without one. */
+  readonly file: TermVote | undefined;
+  /** The file was damaged, or held another vote than the log in the same term. */
+  readonly problem?: string;
+}
+
+/**
+ * Takes the newer of the log's and the file's term and vote into the loaded hard state (the
+ * commit index is the log's alone), and brings an older or missing file up to date.
+ */
+async function recoverTermVote(loaded: LoadedLog, path: string | undefined, logger: StorageLogger): Promise<TermVoteRecovery> {
+  const logCopy: TermVote = { term: loaded.hardState?.term ?? 0, vote: loaded.hardState?.vote ?? 0 };
+  if (path === undefined) return { from: 'log', log: logCopy, file: undefined };
+  const read = await readTermVoteFile(path);
+  const fileCopy = read.kind === 'ok' ? read.termVote : undefined;
+  const newer = fileCopy === undefined ? { termVote: logCopy, conflict: false } : newerTermVote(fileCopy, logCopy);
+  const { termVote } = newer;
+  const fromFile = fileCopy !== undefined && (termVote.term !== logCopy.term || termVote.vote !== logCopy.vote);
+  if (fromFile) {
+    loaded.hardState = { term: termVote.term, vote: termVote.vote, commit: loaded.hardState?.commit ?? 0 };
+    logger.warn({ path, log: logCopy, file: fileCopy }, 'the log lost its latest term or vote; took them from the term/vote file');
+  }
+  const problem = read.kind === 'damaged' ? `term/vote file ${path} ${read.reason}` : newer.conflict ? `term/vote file ${path} says vote ${fileCopy?.vote} in term ${termVote.term}, the log says ${logCopy.vote}` : undefined;
+  if (problem !== undefined) logger.warn({ path, problem }, 'the term/vote file disagrees with the log');
+  let fileNow = fileCopy;
+  const fileBehind = fileCopy === undefined || fileCopy.term !== termVote.term || fileCopy.vote !== termVote.vote;
+  if (fileBehind && (termVote.term > 0 || read.kind !== 'missing')) {
+    await writeTermVoteFile(path, termVote);
+    fileNow = termVote;
+  }
+  return { from: fromFile ? 'file' : 'log', log: logCopy, file: fileNow, ...(problem === undefined ? {} : { problem }) };
 }
 
 function decodeStoredEntry(payload: Uint8Array, context: { dir: string; index: number }): Entry {

@@ -36,7 +36,7 @@ import {
 import { resolveSessionLimits, resolveStorageLimits, type SessionLimits, type StorageLimits } from './limits.js';
 import { type StorageLogger, silentLogger } from './logger.js';
 import type { ConfChange, ConfState, Entry } from './raft-types.js';
-import { type Database, levelDisk, type StorageDisk } from './disk.js';
+import { type Database, type DroppedRecords, levelDisk, NOTHING_DROPPED, type StorageDisk } from './disk.js';
 import { incomingDir, recoverInterruptedRestore, swapInRestoredState } from './restore-swap.js';
 import type { ApplyResult, CommandOutcome, EntryOutcome, KeyValue, RangeResult } from './results.js';
 import { SessionTable } from './sessions.js';
@@ -223,6 +223,12 @@ export class KvStateMachine {
   private failure: unknown;
   /** Equal to LevelDB for every key it holds, as of the last finished apply (see KeyMetaCache). */
   private readonly keyMetaCache: KeyMetaCache;
+  /**
+   * What LevelDB dropped when this state was opened. Applies are not synced, so a torn last write
+   * is expected after a power loss; but a record dropped mid-file takes later ones' predecessors
+   * with it, and nothing here can tell the two apart: the server treats any drop as damage.
+   */
+  droppedAtOpen: DroppedRecords = NOTHING_DROPPED;
   private readonly changeListeners = new Set<ChangeListener>();
 
   private constructor(
@@ -243,8 +249,10 @@ export class KvStateMachine {
   static async open(options: StateMachineOptions): Promise<KvStateMachine> {
     const resolved = resolveOptions(options);
     await recoverInterruptedRestore(resolved.dir, { logger: resolved.logger, disk: resolved.disk });
-    const { db, meta, sessions, hasUserKeys } = await openDatabase(resolved);
-    return new KvStateMachine(db, meta, sessions, resolved, hasUserKeys);
+    const { db, meta, sessions, hasUserKeys, droppedRecords } = await openDatabase(resolved);
+    const stateMachine = new KvStateMachine(db, meta, sessions, resolved, hasUserKeys);
+    stateMachine.droppedAtOpen = droppedRecords;
+    return stateMachine;
   }
 
   get path(): string {
@@ -973,13 +981,13 @@ async function* snapshotPairs(
 
 async function openDatabase(
   options: ResolvedOptions,
-): Promise<{ db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean }> {
+): Promise<{ db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean; droppedRecords: DroppedRecords }> {
   const { db, droppedRecords } = await options.disk.openDatabase(options.dir);
   if (droppedRecords.bytes > 0) {
     // Applies are not synced: what recovery dropped is replayed from the log.
     options.logger.warn({ path: options.dir, droppedBytes: droppedRecords.bytes, reports: droppedRecords.reports }, 'LevelDB dropped records of the state at open');
   }
-  let opened: { db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean };
+  let opened: { db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean; droppedRecords: DroppedRecords };
   try {
     const metaBytes = await db.get(metaKey);
     if (metaBytes !== undefined && metaBytes[0] !== sealMarker) {
@@ -1003,6 +1011,7 @@ async function openDatabase(
       meta,
       sessions: SessionTable.fromRecords(records, options.sessionLimits),
       hasUserKeys: firstKeys.length > 0,
+      droppedRecords,
     };
   } catch (cause) {
     if (db.status === 'open') await db.close();
