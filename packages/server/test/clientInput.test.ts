@@ -18,6 +18,7 @@ import { ClusterService, MEMBER_LABEL_BYTES_MAX } from '../src/clusterService.js
 import { parseNodeConfig } from '../src/config.js';
 import type { NodeDriver } from '../src/driver.js';
 import type { Forwarder } from '../src/forwarder.js';
+import { StateIntegrity } from '../src/integrity.js';
 import { kvServiceImplementation } from '../src/kvService.js';
 import { NodeMetrics } from '../src/metrics.js';
 import type { RunningNode } from '../src/node.js';
@@ -136,6 +137,7 @@ async function fixture(): Promise<Fixture> {
     clientAddressOf: () => '',
     isStopping: () => false,
     applyVersion: () => sm.clusterVersion,
+    integrity: new StateIntegrity({ logger: pino({ level: 'silent' }), metrics: new NodeMetrics(), repair: { requestRepair: () => {} } }),
   });
   const watches = new WatchHub({ limits: LIMITS, revision: sm.revision, header: () => path.header(), isStopping: () => false, logger: pino({ level: 'silent' }) });
   sm.watchChanges(watches);
@@ -340,8 +342,10 @@ describe('Cluster handlers with decoded-shape requests (fast-check)', () => {
       applied: 10,
       lastIndex: 10,
       confState: { voters: [1, 2, 3], learners: [] },
-      progress: [1, 2, 3].map((id) => ({ id, match: 10, next: 11, state: 'replicate', isLearner: false, recentActive: true, inflightMessages: 0 })),
+      progress: [1, 2, 3].map((id) => ({ id, match: 10, next: 11, state: 'replicate', isLearner: false, recentActive: true, inflightMessages: 0, lostEntries: false })),
       leadTransferee: 0,
+      repairing: false,
+      repairCommitTarget: 0,
     };
     const driver = {
       role: 'leader',
@@ -375,6 +379,8 @@ describe('Cluster handlers with decoded-shape requests (fast-check)', () => {
       storeBytesMax: 1 << 30,
       applyVersionMax: 2,
       clusterVersion: () => 2,
+      alarms: () => [],
+      readsRefused: () => false,
     });
     return { service: service.implementation(), proposed, resetLeader: () => (leaderId = 1) };
   }

@@ -39,7 +39,47 @@ export function decodeChunk(bytes: Uint8Array, chunkBytesMax: number): SnapshotC
   if (typeof chunk !== 'object' || chunk === null || !('kind' in chunk)) {
     throw new SnapshotInvalidError('snapshot chunk has no kind');
   }
+  const problem = chunkShapeProblem(chunk as Record<string, unknown>);
+  if (problem !== undefined) throw new SnapshotInvalidError(`snapshot chunk is malformed: ${problem}`);
   return chunk as SnapshotChunk;
+}
+
+const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * What is wrong with a decoded chunk's fields, or undefined. A chunk's checksum only says it
+ * arrived as sent: the sender may be another release, or no member at all.
+ */
+function chunkShapeProblem(chunk: Record<string, unknown>): string | undefined {
+  switch (chunk['kind']) {
+    case 'header':
+      if (!isCount(chunk['format'])) return 'the header has no format';
+      return metaShapeProblem(chunk['meta']);
+    case 'pairs': {
+      const pairs = chunk['pairs'];
+      if (!Array.isArray(pairs)) return 'the pairs are not a list';
+      const isPair = (pair: unknown): boolean =>
+        Array.isArray(pair) && pair.length === 2 && pair[0] instanceof Uint8Array && pair[1] instanceof Uint8Array;
+      return pairs.every(isPair) ? undefined : 'a pair is not a key and a value';
+    }
+    case 'trailer':
+      return isCount(chunk['pairCount']) ? undefined : 'the trailer has no pair count';
+    default:
+      return `kind ${String(chunk['kind']).slice(0, 32)} is unknown`;
+  }
+}
+
+function metaShapeProblem(meta: unknown): string | undefined {
+  if (typeof meta !== 'object' || meta === null) return 'the header has no meta';
+  const fields = meta as Record<string, unknown>;
+  for (const field of ['appliedIndex', 'appliedTerm', 'revision']) {
+    if (!isCount(fields[field])) return `the header's ${field} is not a count`;
+  }
+  const confState = fields['confState'] as Record<string, unknown> | null | undefined;
+  if (typeof confState !== 'object' || confState === null || !Array.isArray(confState['voters']) || !Array.isArray(confState['learners'])) {
+    return "the header's membership is malformed";
+  }
+  return undefined;
 }
 
 /**
