@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type ClientOptions, createClient, type HoldfastClient, HoldfastError, type TlsOptions } from '@holdfast/client';
 import type { Command } from 'commander';
-import { resolveEndpoints } from './endpoints.js';
+import { describeEndpoints, resolveEndpoints } from './endpoints.js';
 import { UsageError } from './errors.js';
 import { toJsonLine } from './format.js';
 
@@ -98,20 +98,24 @@ export class CommandContext {
 
   /** Runs `use` with a client for the resolved endpoints, and always closes it. */
   async withClient<T>(use: (client: HoldfastClient) => Promise<T>): Promise<T> {
-    const { endpoints, source } = resolveEndpoints({ flag: this.globals.endpoints, env: this.io.env, cwd: this.io.cwd });
+    const resolved = resolveEndpoints({ flag: this.globals.endpoints, env: this.io.env, cwd: this.io.cwd });
+    const { endpoints, source } = resolved;
+    if (!resolved.fromUser) this.note(describeEndpoints(resolved, this.io.cwd));
     const tls = tlsFromFlags(this.globals);
     const options: ClientOptions = {
       endpoints,
       ...(this.globals.deadlineMs === undefined ? {} : { deadlineMs: this.globals.deadlineMs }),
       ...(tls === undefined ? {} : { tls }),
     };
-    const client = this.io.createClient({ ...options, batch: false });
+    // A command is one short call: nothing listening at any endpoint is an answer, not a wait.
+    const client = this.io.createClient({ ...options, batch: false, waitForMembers: false });
     try {
       return await use(client);
     } catch (error: unknown) {
-      // Unreachable endpoints are most often the wrong endpoints: say where they came from.
+      // Unreachable endpoints are most often the wrong endpoints: say where they came from (the
+      // first line said so already when the user did not name them).
       const code = error instanceof HoldfastError ? error.code : undefined;
-      if (code === 'timeout' || code === 'unavailable') this.note(`(endpoints ${endpoints.join(',')} from ${source})`);
+      if (resolved.fromUser && (code === 'timeout' || code === 'unavailable')) this.note(`(endpoints ${endpoints.join(',')} from ${source})`);
       throw error;
     } finally {
       client.close();

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative } from 'node:path';
+import { ENDPOINTS_VARIABLE, findEndpoints, splitEndpoints } from '@holdfast/client';
 
 /** Where `cluster up` keeps its data when no --data-dir is given, relative to the current directory. */
 export const defaultClusterDataDir = join('.data', 'cluster');
@@ -16,50 +16,31 @@ export interface EndpointSources {
 
 export interface ResolvedEndpoints {
   endpoints: string[];
-  /** Where they came from, for messages: flag, HOLDFAST_ENDPOINTS, a cluster.json path, or defaults. */
+  /** Where they came from, for messages: --endpoints, HOLDFAST_ENDPOINTS, a cluster.json path, or defaults. */
   source: string;
+  /** The user named them (flag or variable); otherwise the CLI says which it uses. */
+  fromUser: boolean;
 }
 
-export function splitEndpoints(list: string): string[] {
-  return list
-    .split(',')
-    .map((endpoint) => endpoint.trim())
-    .filter((endpoint) => endpoint !== '');
-}
-
-interface ClusterFileMember {
-  clientAddress?: unknown;
-  removed?: unknown;
-}
-
-/** Client addresses of the members in a `cluster up` cluster.json, or undefined if absent/unreadable. */
-export function endpointsFromClusterFile(path: string): string[] | undefined {
-  if (!existsSync(path)) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    return undefined;
-  }
-  const members = (parsed as { members?: unknown }).members;
-  if (!Array.isArray(members)) return undefined;
-  const endpoints = (members as ClusterFileMember[])
-    .filter((member) => member.removed !== true && typeof member.clientAddress === 'string')
-    .map((member) => member.clientAddress as string);
-  return endpoints.length > 0 ? endpoints : undefined;
-}
-
-/** --endpoints, else HOLDFAST_ENDPOINTS, else ./.data/cluster/cluster.json, else 127.0.0.1:7001-7003. */
+/**
+ * --endpoints, else HOLDFAST_ENDPOINTS, else .data/cluster/cluster.json here or in the nearest
+ * directory above (as the SDK's findEndpoints), else 127.0.0.1:7001-7003.
+ */
 export function resolveEndpoints(sources: EndpointSources): ResolvedEndpoints {
   if (sources.flag !== undefined && splitEndpoints(sources.flag).length > 0) {
-    return { endpoints: splitEndpoints(sources.flag), source: '--endpoints' };
+    return { endpoints: splitEndpoints(sources.flag), source: '--endpoints', fromUser: true };
   }
-  const fromEnv = sources.env['HOLDFAST_ENDPOINTS'];
-  if (fromEnv !== undefined && splitEndpoints(fromEnv).length > 0) {
-    return { endpoints: splitEndpoints(fromEnv), source: 'HOLDFAST_ENDPOINTS' };
+  const found = findEndpoints({ env: sources.env, cwd: sources.cwd });
+  if (found !== undefined) return { ...found, fromUser: found.source === ENDPOINTS_VARIABLE };
+  return { endpoints: [...fallbackEndpoints], source: 'defaults', fromUser: false };
+}
+
+/** One line for stderr: which endpoints a command uses that the user did not name, and why. */
+export function describeEndpoints(resolved: ResolvedEndpoints, cwd: string): string {
+  const list = resolved.endpoints.join(',');
+  if (resolved.source === 'defaults') {
+    return `holdfast: using ${list} (no --endpoints, no ${ENDPOINTS_VARIABLE}, no .data/cluster/cluster.json here or above)`;
   }
-  const clusterFile = resolve(sources.cwd, defaultClusterDataDir, 'cluster.json');
-  const fromFile = endpointsFromClusterFile(clusterFile);
-  if (fromFile !== undefined) return { endpoints: fromFile, source: clusterFile };
-  return { endpoints: [...fallbackEndpoints], source: 'defaults' };
+  const path = relative(cwd, resolved.source);
+  return `holdfast: using ${list} from ${path.startsWith('..') || path === '' ? resolved.source : path}`;
 }

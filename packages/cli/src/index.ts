@@ -1,5 +1,5 @@
 export { type CliIo, processIo } from './context.js';
-export { endpointsFromClusterFile, fallbackEndpoints, resolveEndpoints } from './endpoints.js';
+export { describeEndpoints, fallbackEndpoints, resolveEndpoints } from './endpoints.js';
 export { KeyNotFoundError, UsageError } from './errors.js';
 export { renderStatus, renderTable, statusRows } from './format.js';
 export { buildProgram, exitCodes, runCli } from './program.js';

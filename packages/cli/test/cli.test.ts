@@ -55,7 +55,7 @@ async function run(
       result.err += text;
     },
     readStdin: async () => '',
-    env: {},
+    env: { HOLDFAST_ENDPOINTS: '127.0.0.1:7001' },
     cwd: '/nonexistent-holdfast-test-dir',
     createClient: (options) => {
       result.clientOptions.push(options);
@@ -445,6 +445,33 @@ describe('endpoints', () => {
     ];
     writeFileSync(join(cwd, '.data', 'cluster', 'cluster.json'), JSON.stringify({ clusterId: 'x', members }));
     expect(resolveEndpoints({ flag: undefined, env: {}, cwd }).endpoints).toEqual(['127.0.0.1:5001']);
+    // From a directory below, as git finds its repository.
+    const below = join(cwd, 'src', 'deeper');
+    mkdirSync(below, { recursive: true });
+    expect(resolveEndpoints({ flag: undefined, env: {}, cwd: below })).toEqual({
+      endpoints: ['127.0.0.1:5001'],
+      source: join(cwd, '.data', 'cluster', 'cluster.json'),
+      fromUser: false,
+    });
+  });
+
+  it('says on one stderr line which endpoints it uses when the user did not name them', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'holdfast-cli-'));
+    dirs.push(cwd);
+    const answers = { get: () => kv('k', 'v') };
+    const defaults = await run(['get', 'k'], answers, { env: {}, cwd });
+    expect(defaults.err).toBe(
+      'holdfast: using 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003 (no --endpoints, no HOLDFAST_ENDPOINTS, no .data/cluster/cluster.json here or above)\n',
+    );
+    expect(defaults.out).toBe('v\n');
+    mkdirSync(join(cwd, '.data', 'cluster'), { recursive: true });
+    writeFileSync(join(cwd, '.data', 'cluster', 'cluster.json'), JSON.stringify({ members: [{ clientAddress: '127.0.0.1:5001' }] }));
+    const fromFile = await run(['get', 'k'], answers, { env: {}, cwd });
+    expect(fromFile.err).toBe(`holdfast: using 127.0.0.1:5001 from ${join('.data', 'cluster', 'cluster.json')}\n`);
+    expect(fromFile.clientOptions[0]).toMatchObject({ endpoints: ['127.0.0.1:5001'], waitForMembers: false });
+    // Named by the user: nothing to say.
+    expect((await run(['get', 'k'], answers, { env: { HOLDFAST_ENDPOINTS: 'e:1' }, cwd })).err).toBe('');
+    expect((await run(['--endpoints', 'f:1', 'get', 'k'], answers, { env: {}, cwd })).err).toBe('');
   });
 });
 

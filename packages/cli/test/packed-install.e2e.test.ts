@@ -60,14 +60,15 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | n
   });
 }
 
-const exampleTs = `import { createClient, type KeyValue } from '@holdfast/client';
+const exampleTs = `import { AbortedError, createClient, type KeyValue } from '@holdfast/client';
 
 const endpoints = (process.env['HOLDFAST_ENDPOINTS'] ?? '').split(',');
 const client = createClient({ endpoints });
 try {
-  const put = await client.put('installed', 'yes');
+  const put = await client.put('installed', 'yes', { signal: AbortSignal.timeout(10_000) });
   const kv: KeyValue | undefined = await client.get('installed');
-  console.log(JSON.stringify({ revision: put.revision, value: kv?.valueString() }));
+  const aborted = await client.get('installed', { signal: AbortSignal.abort() }).catch((error: unknown) => error);
+  console.log(JSON.stringify({ revision: put.revision, value: kv?.valueString(), aborted: aborted instanceof AbortedError }));
 } finally {
   client.close();
 }
@@ -169,7 +170,7 @@ describe('the packed packages, installed outside the repository', () => {
 
     const program = await run(process.execPath, ['out/example.js'], { cwd: appDir, env });
     expectSuccess(program, 'the SDK program');
-    expect(JSON.parse(program.stdout)).toEqual({ revision: 2, value: 'yes' });
+    expect(JSON.parse(program.stdout)).toEqual({ revision: 2, value: 'yes', aborted: true });
 
     started.kill('SIGINT');
     expect(await waitForExit(started, 20_000)).toBe(0);

@@ -143,7 +143,7 @@ export class BatchStream {
     if (request === undefined) return;
     this.pending.delete(id);
     request.reject(
-      new DeadlineExceededError(`no answer to ${request.kind} within its deadline; the outcome is unknown`, {
+      new DeadlineExceededError(`no answer to ${request.kind} within its deadline`, {
         code: 'timeout',
       }),
     );
@@ -156,7 +156,7 @@ export class BatchStream {
       const cause = errorFromStatus(status);
       this.failAll(
         () =>
-          new UnavailableError(`batch stream ended (${cause.message}); the outcome is unknown`, {
+          new UnavailableError(`batch stream ended (${cause.message})`, {
             code: 'unavailable',
             cause: status,
           }),

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import { Connection } from './connection.js';
 import {
+  AbortedError,
   ClientClosedError,
   DeadlineExceededError,
   type GrpcStatusCause,
@@ -10,6 +11,8 @@ import {
   InvalidArgumentError,
   NotLeaderError,
   toHoldfastError,
+  UnreachableError,
+  wasNeverSent,
 } from './errors.js';
 import { type Member, type MemberStatus, memberFromWire, memberStatusFromWire } from './members.js';
 import { loadHoldfastMethods } from './proto.js';
@@ -94,6 +97,13 @@ export interface ClientOptions {
    * `key` are this client's certificate and key, for nodes started with --tls-client-auth.
    */
   tls?: TlsOptions;
+  /**
+   * While no member can be reached at all (every endpoint refuses the connection), calls keep
+   * trying within their deadline (true, the default: a cluster restarting comes back), or fail
+   * with UnreachableError as soon as each endpoint refused once (false: for tools that should say
+   * at once that nothing runs there, like the CLI).
+   */
+  waitForMembers?: boolean;
 }
 
 export interface TlsOptions {
@@ -115,6 +125,11 @@ export interface Backup {
 export interface CallOptions {
   /** Overrides the client's deadlineMs for this call. */
   deadlineMs?: number;
+  /**
+   * Ends the call early: it rejects with AbortedError, which says for a write whether it may
+   * have been applied. A watch or backup stream is cancelled.
+   */
+  signal?: AbortSignal;
 }
 
 export interface StatusResult {
@@ -163,6 +178,15 @@ interface CallPolicy {
   isWrite: boolean;
   /** Where the first attempt goes instead of the preferred endpoint (a serializable read's own region). */
   firstAddress?: string | undefined;
+  signal: AbortSignal | undefined;
+  /** Some attempt reached a member (it answered, refused, or may have acted): false = sent nowhere yet. */
+  reachedMember: boolean;
+  /** A write some attempt of which may have taken effect: its outcome is unknown unless it succeeds. */
+  outcomeUnknown: boolean;
+  /** Addresses this call could not connect to at all (nothing sent there). */
+  unreachable: Set<string>;
+  /** The attempt left running when the call was aborted: a write's session slot waits for it. */
+  abandonedAttempt: Promise<unknown> | undefined;
 }
 
 type RetryDecision = 'redirect' | 'rotate' | 'backoff' | 'fail';
@@ -220,6 +244,7 @@ export class HoldfastClient {
       backoffBaseMs: positive('retry.backoffBaseMs', options.retry?.backoffBaseMs ?? defaults.backoffBaseMs),
       backoffMaxMs: positive('retry.backoffMaxMs', options.retry?.backoffMaxMs ?? defaults.backoffMaxMs),
       attemptsMax: positive('retry.attemptsMax', options.retry?.attemptsMax ?? defaults.attemptsMax),
+      waitForMembers: options.waitForMembers ?? true,
     };
     this.credentials = channelCredentials(options.tls);
     this.region = options.region === undefined || options.region === '' ? undefined : options.region;
@@ -322,6 +347,7 @@ export class HoldfastClient {
    */
   watch(selector: RangeSelector, options: WatchOptions = {}): Watch {
     if (this.closed) throw new ClientClosedError('client closed', { code: 'closed' });
+    if (options.signal?.aborted === true) throw new AbortedError('watch aborted', { mayHaveBeenApplied: false });
     return new Watch(selector, options, {
       open: async (request, signal, dialing) => {
         const address = this.preferredEndpoint;
@@ -356,7 +382,11 @@ export class HoldfastClient {
       kvs.push(...page.kvs);
     }
     const read = revision ?? 0;
-    const watch = this.watch(selector, { startRevision: read + 1, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
+    const watch = this.watch(selector, {
+      startRevision: read + 1,
+      ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
     return { kvs, revision: read, watch };
   }
 
@@ -375,9 +405,10 @@ export class HoldfastClient {
   async backup(options: CallOptions = {}): Promise<Backup> {
     const policy = this.policy('backup', options, { write: false });
     const { first, rest } = await this.withRetries(policy, (connection, attemptDeadlineMs) =>
-      connection.openServerStream<BackupChunk__Output>(this.methods.backup, {}, attemptDeadlineMs),
+      connection.openServerStream<BackupChunk__Output>(this.methods.backup, {}, attemptDeadlineMs, options.signal),
     );
-    return { revision: first.header?.revision ?? 0, memberId: first.header?.memberId ?? 0, chunks: backupData(first, rest) };
+    const chunks = backupData(first, rest, () => (options.signal?.aborted === true ? this.aborted(policy) : undefined));
+    return { revision: first.header?.revision ?? 0, memberId: first.header?.memberId ?? 0, chunks };
   }
 
   private async listMembers(options: CallOptions = {}): Promise<Member[]> {
@@ -421,6 +452,11 @@ export class HoldfastClient {
       deadlineAtMs: Date.now() + deadlineMs,
       retryUnknownOutcome: kind.retryUnknownOutcome ?? true,
       isWrite: kind.write,
+      signal: options.signal,
+      reachedMember: false,
+      outcomeUnknown: false,
+      unreachable: new Set(),
+      abandonedAttempt: undefined,
     };
   }
 
@@ -455,7 +491,11 @@ export class HoldfastClient {
       this.router.noteWriteAnsweredBy(response.header?.memberId ?? 0);
       return response;
     } finally {
-      this.sessions.release(slot);
+      // An attempt abandoned by an abort may still be answered: the slot (one write in flight per
+      // session id) is free again only once it settled, within its attempt deadline.
+      const abandoned = policy.abandonedAttempt;
+      if (abandoned === undefined) this.sessions.release(slot);
+      else void abandoned.finally(() => this.sessions.release(slot));
     }
   }
 
@@ -477,15 +517,19 @@ export class HoldfastClient {
     let backoffs = 0;
     for (let attempts = 1; ; attempts++) {
       if (this.closed) throw new ClientClosedError('client closed', { code: 'closed' });
+      if (policy.signal?.aborted === true) throw this.aborted(policy);
       const regional = attempts === 1 ? policy.firstAddress : undefined;
       const connection = this.connectionTo(regional ?? this.preferredEndpoint);
       const attemptDeadlineMs = Math.min(policy.deadlineAtMs, Date.now() + this.options.attemptTimeoutMs);
       try {
-        return await attempt(connection, attemptDeadlineMs);
+        return await this.unlessAborted(policy, attempt(connection, attemptDeadlineMs));
       } catch (thrown) {
+        if (thrown instanceof AbortedError) throw thrown;
         const error = toHoldfastError(thrown);
+        this.noteOutcome(policy, connection.address, error);
         const decision = this.decideRetry(error, policy, redirects < defaults.redirectsMax);
         if (decision === 'fail') throw error;
+        if (!this.options.waitForMembers && this.noMemberAnswers(policy)) throw this.unreachableError(policy, error);
         if (Date.now() >= policy.deadlineAtMs) throw this.givingUp(policy, attempts, error);
         // Out of attempts with time left: the last failure is the most precise answer.
         if (attempts >= this.options.attemptsMax) throw error;
@@ -498,12 +542,59 @@ export class HoldfastClient {
         backoffs += 1;
         const delayMs = this.backoffMs(backoffs);
         if (Date.now() + delayMs >= policy.deadlineAtMs) throw this.givingUp(policy, attempts, error);
-        await sleep(delayMs);
+        await this.unlessAborted(policy, sleep(delayMs));
       }
     }
   }
 
+  /** Settles like `work`, or rejects with AbortedError when the call's signal fires first. */
+  private unlessAborted<T>(policy: CallPolicy, work: Promise<T>): Promise<T> {
+    const signal = policy.signal;
+    if (signal === undefined) return work;
+    return new Promise<T>((resolve, reject) => {
+      const abort = (): void => {
+        // An attempt in flight may reach a member and act after all.
+        policy.abandonedAttempt = work.catch(() => undefined);
+        if (policy.isWrite) policy.outcomeUnknown = true;
+        reject(this.aborted(policy));
+      };
+      if (signal.aborted) {
+        abort();
+        return;
+      }
+      signal.addEventListener('abort', abort, { once: true });
+      work.then(
+        (value) => {
+          signal.removeEventListener('abort', abort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', abort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** What a failed attempt says about where the request went and whether it may have acted. */
+  private noteOutcome(policy: CallPolicy, address: string, error: HoldfastError): void {
+    if (wasNeverSent(error)) {
+      policy.unreachable.add(address);
+      return;
+    }
+    policy.reachedMember = true;
+    // No verdict (a broken connection, or no answer in time): the member may have acted.
+    if (policy.isWrite && (error.code === 'unavailable' || error.code === 'timeout')) policy.outcomeUnknown = true;
+  }
+
+  /** True when this call reached no member and every configured endpoint refused to connect. */
+  private noMemberAnswers(policy: CallPolicy): boolean {
+    return !policy.reachedMember && this.options.endpoints.every((endpoint) => policy.unreachable.has(endpoint));
+  }
+
   private decideRetry(error: HoldfastError, policy: CallPolicy, mayRedirect: boolean): RetryDecision {
+    // Nothing left this client: another member may be up, whatever the call.
+    if (wasNeverSent(error)) return 'rotate';
     switch (error.code) {
       case 'not-leader': {
         const isNewHint = this.router.isNewLeaderHint((error as NotLeaderError).leader);
@@ -531,11 +622,40 @@ export class HoldfastClient {
     else if (decision === 'rotate') this.router.moveAwayFrom(address, hint);
   }
 
-  private givingUp(policy: CallPolicy, attempts: number, last: HoldfastError): DeadlineExceededError {
-    const outcome = policy.isWrite ? '; the outcome is unknown: the write may have been applied' : '';
+  /** How the call's writes stand, for messages: unknown, or applied nowhere. */
+  private outcomeText(policy: CallPolicy): string {
+    if (!policy.isWrite) return '';
+    return policy.outcomeUnknown
+      ? '; the outcome is unknown: the write may have been applied'
+      : '; not applied: no member acted on it';
+  }
+
+  private unreachableError(policy: CallPolicy, last: HoldfastError): UnreachableError {
+    const endpoints = [...policy.unreachable];
+    const notApplied = policy.isWrite ? `; the ${policy.label} was not applied` : '';
+    const cause = (last.cause as GrpcStatusCause | Error | undefined) ?? last;
+    // grpc-js words it "No connection established. Last error: Error: connect ECONNREFUSED ...".
+    const why = last.message.replace(/^.*Last error: (Error: )?/, '').replace(/\.$/, '');
+    return new UnreachableError(`no holdfast member answers at ${endpoints.join(', ')}; is the cluster running? (${why}${notApplied})`, {
+      endpoints,
+      cause,
+    });
+  }
+
+  private aborted(policy: CallPolicy): AbortedError {
+    const reason: unknown = policy.signal?.reason;
+    const why = reason instanceof Error ? ` (${reason.message})` : '';
+    return new AbortedError(`${policy.label} aborted${why}${this.outcomeText(policy)}`, {
+      mayHaveBeenApplied: policy.isWrite && policy.outcomeUnknown,
+      cause: reason instanceof Error ? reason : undefined,
+    });
+  }
+
+  private givingUp(policy: CallPolicy, attempts: number, last: HoldfastError): HoldfastError {
+    if (!policy.reachedMember) return this.unreachableError(policy, last);
     const cause = (last.cause as GrpcStatusCause | Error | undefined) ?? last;
     return new DeadlineExceededError(
-      `${policy.label} did not complete before its deadline after ${attempts} attempt(s); last error: ${last.name}: ${last.message}${outcome}`,
+      `${policy.label} did not complete before its deadline after ${attempts} attempt(s); last error: ${last.name}: ${last.message}${this.outcomeText(policy)}`,
       { code: 'timeout', cause },
     );
   }
@@ -570,9 +690,18 @@ export class HoldfastClient {
   }
 }
 
-async function* backupData(first: BackupChunk__Output, rest: AsyncIterable<BackupChunk__Output>): AsyncGenerator<Uint8Array> {
+async function* backupData(
+  first: BackupChunk__Output,
+  rest: AsyncIterable<BackupChunk__Output>,
+  abortedError: () => AbortedError | undefined,
+): AsyncGenerator<Uint8Array> {
   yield first.data;
-  for await (const chunk of rest) yield chunk.data;
+  try {
+    for await (const chunk of rest) yield chunk.data;
+  } catch (error) {
+    // An abort cancels the stream: say so rather than "cancelled".
+    throw abortedError() ?? error;
+  }
 }
 
 function pem(value: string | Uint8Array): Buffer {

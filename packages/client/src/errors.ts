@@ -4,9 +4,10 @@ import { type BatchError__Output, ERROR_KIND_METADATA, type ErrorKind, LEADER_ME
 /**
  * The failure kinds of the contract (ErrorKind, the `holdfast-error` names of kv.proto), plus the
  * ones the client itself raises: `unavailable` (no connection / stream broken, no server
- * verdict), `closed` (client closed), `cancelled` and `unknown` (a status without a holdfast name).
+ * verdict), `closed` (client closed), `aborted` (the caller's AbortSignal), `cancelled` and
+ * `unknown` (a status without a holdfast name).
  */
-export type HoldfastErrorCode = ErrorKind | 'unavailable' | 'closed' | 'cancelled' | 'unknown';
+export type HoldfastErrorCode = ErrorKind | 'unavailable' | 'closed' | 'aborted' | 'cancelled' | 'unknown';
 
 /** The gRPC status a failure came from; `cause` of every error mapped from the wire. */
 export type GrpcStatusCause = StatusObject;
@@ -44,6 +45,38 @@ export class NotLeaderError extends HoldfastError {
 /** No node could serve the call: no leader known, node stopping, or no connection. Retryable. */
 export class UnavailableError extends HoldfastError {
   override name = 'UnavailableError';
+}
+
+/**
+ * No member answered at any endpoint: every connection was refused or failed before the request
+ * was sent, so NOTHING WAS APPLIED. Most often the cluster is not running, or the endpoints are
+ * not where it runs. `endpoints` are the addresses tried.
+ */
+export class UnreachableError extends UnavailableError {
+  override name = 'UnreachableError';
+  readonly endpoints: readonly string[];
+  /** Always false: no member received the request. */
+  readonly mayHaveBeenApplied = false;
+
+  constructor(message: string, options: { endpoints: readonly string[]; cause?: GrpcStatusCause | Error | undefined }) {
+    super(message, { code: 'unavailable', cause: options.cause });
+    this.endpoints = options.endpoints;
+  }
+}
+
+/**
+ * The call's AbortSignal fired. For a write, `mayHaveBeenApplied` says whether an attempt may
+ * have reached a member before that (then its outcome is unknown, as after a deadline; a retry
+ * of the same write is not a substitute); false means it was applied nowhere. Reads: false.
+ */
+export class AbortedError extends HoldfastError {
+  override name = 'AbortedError';
+  readonly mayHaveBeenApplied: boolean;
+
+  constructor(message: string, options: { mayHaveBeenApplied: boolean; cause?: Error | undefined }) {
+    super(message, { code: 'aborted', cause: options.cause });
+    this.mayHaveBeenApplied = options.mayHaveBeenApplied;
+  }
 }
 
 /**
@@ -204,6 +237,26 @@ function errorFromCode(message: string, cause: StatusObject): HoldfastError {
     default:
       return new HoldfastError(message, { code: 'unknown', cause });
   }
+}
+
+/**
+ * True when the request never left this client: grpc-js found no connection to the member (it
+ * refused, or could not be reached) and failed the call before starting it on any transport, or
+ * the call's deadline passed while it still waited for a connection. Such a failure says nothing
+ * was applied, unlike a broken stream or a timeout after the request went out. (A request on a
+ * Batch stream that times out is never taken for unsent: the stream may have carried it.)
+ */
+export function wasNeverSent(error: HoldfastError): boolean {
+  const cause = error.cause as Partial<StatusObject> | undefined;
+  const details = cause?.details;
+  if (typeof details !== 'string') return false;
+  if (error.code === 'unavailable' && error.grpcCode === GrpcStatus.UNAVAILABLE) return details.startsWith('No connection established');
+  // grpc-js's own deadline (a server's carries a holdfast kind): its details say where the call was.
+  const fromServer = metadataString(cause?.metadata, ERROR_KIND_METADATA) !== undefined;
+  if (error.code === 'timeout' && error.grpcCode === GrpcStatus.DEADLINE_EXCEEDED && !fromServer) {
+    return /Waiting for LB pick|waiting for name resolution/.test(details) && !details.includes('remote_addr=');
+  }
+  return false;
 }
 
 function isStatusObject(value: unknown): value is StatusObject {

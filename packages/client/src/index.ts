@@ -10,6 +10,17 @@ export {
   type StatusResult,
 } from './client.js';
 export {
+  discoverEndpoints,
+  ENDPOINTS_VARIABLE,
+  endpointsFromClusterFile,
+  type FindEndpointsOptions,
+  type FoundEndpoints,
+  findEndpoints,
+  LOCAL_CLUSTER_FILE,
+  splitEndpoints,
+} from './endpoints.js';
+export {
+  AbortedError,
   ClientClosedError,
   CompareFailedError,
   DeadlineExceededError,
@@ -26,6 +37,7 @@ export {
   QuotaExceededError,
   RequestTooLargeError,
   UnavailableError,
+  UnreachableError,
   ValueTooLargeError,
   WatchCompactedError,
 } from './errors.js';

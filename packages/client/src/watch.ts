@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { WatchRequest, WatchResponse__Output } from '@holdfast/protocol';
 import {
+  AbortedError,
   ClientClosedError,
   type HoldfastError,
   HoldfastError as HoldfastErrorClass,
@@ -31,6 +32,8 @@ export interface WatchOptions {
    * watch moves to another member. Keep it above the nodes' --watch-progress-ms (5 s). Default 15 s.
    */
   idleTimeoutMs?: number;
+  /** Ends the watch like close(), except that the iteration then throws AbortedError. */
+  signal?: AbortSignal;
 }
 
 export interface WatchEvent {
@@ -70,6 +73,8 @@ export class Watch implements AsyncIterable<WatchBatch> {
   private listeningTo: string | undefined;
   private readonly request: Omit<WatchRequest, 'startRevision'>;
   private readonly idleTimeoutMs: number;
+  private readonly signal: AbortSignal | undefined;
+  private readonly closeOnAbort = (): void => this.close();
 
   constructor(
     selector: RangeSelector,
@@ -82,6 +87,8 @@ export class Watch implements AsyncIterable<WatchBatch> {
       throw new HoldfastErrorClass(`startRevision must be a non-negative integer, got ${start}`, { code: 'invalid-argument' });
     }
     this.next = start;
+    this.signal = options.signal;
+    this.signal?.addEventListener('abort', this.closeOnAbort, { once: true });
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     if (!Number.isFinite(this.idleTimeoutMs) || this.idleTimeoutMs <= 0) {
       throw new HoldfastErrorClass(`idleTimeoutMs must be positive, got ${this.idleTimeoutMs}`, { code: 'invalid-argument' });
@@ -101,13 +108,19 @@ export class Watch implements AsyncIterable<WatchBatch> {
   /** Stops the watch: the iteration ends (without an error) and the stream is cancelled. */
   close(): void {
     this.closed = true;
+    this.signal?.removeEventListener('abort', this.closeOnAbort);
     this.current?.abort();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WatchBatch> {
     if (this.iterating) throw new Error('a watch is iterated once');
     this.iterating = true;
-    return this.batches();
+    return this.batchesUntilAborted();
+  }
+
+  private async *batchesUntilAborted(): AsyncGenerator<WatchBatch> {
+    yield* this.batches();
+    if (this.signal?.aborted === true) throw new AbortedError('watch aborted', { mayHaveBeenApplied: false });
   }
 
   private async *batches(): AsyncGenerator<WatchBatch> {
@@ -170,6 +183,7 @@ export class Watch implements AsyncIterable<WatchBatch> {
       }
     } finally {
       this.closed = true;
+      this.signal?.removeEventListener('abort', this.closeOnAbort);
     }
   }
 

@@ -1,6 +1,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  AbortedError,
   ClientClosedError,
   compare,
   createClient,
@@ -9,6 +10,7 @@ import {
   NotLeaderError,
   op,
   UnavailableError,
+  UnreachableError,
 } from '../src/index.js';
 import { type FakeServer, FakeFailure, putAnswer, type Request, startFakeServer } from './fake-server.js';
 
@@ -269,6 +271,112 @@ describe('deadlines', () => {
     const error = await client.get('k', { deadlineMs: 1000 }).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect(server.calls.length).toBeGreaterThan(1);
+  });
+});
+
+/** Addresses where nothing listens: servers started, then stopped. */
+async function deadAddresses(count: number): Promise<string[]> {
+  const addresses: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const server = await startFakeServer({});
+    addresses.push(server.address);
+    await server.stop();
+  }
+  return addresses;
+}
+
+describe('no member reachable', () => {
+  it('fails at once with UnreachableError saying the write was not applied, when told not to wait', async () => {
+    const endpoints = await deadAddresses(3);
+    const client = connect({ endpoints, waitForMembers: false, deadlineMs: 60_000 });
+    const error = await client.put('k', 'v').catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect(error).toBeInstanceOf(UnavailableError);
+    const unreachable = error as UnreachableError;
+    expect([...unreachable.endpoints].sort()).toEqual([...endpoints].sort());
+    expect(unreachable.mayHaveBeenApplied).toBe(false);
+    expect(unreachable.message).toMatch(/^no holdfast member answers at .*; is the cluster running\?/);
+    expect(unreachable.message).toMatch(/the put was not applied/);
+    expect(unreachable.message).not.toMatch(/may have been applied/);
+  });
+
+  it('waits until the deadline by default, then says nothing was sent rather than that the outcome is unknown', async () => {
+    const endpoints = await deadAddresses(2);
+    // Unary calls: a Batch stream's request that times out while its stream connects counts as
+    // possibly sent, which a loaded machine could make happen here.
+    const client = connect({ endpoints, deadlineMs: 400, batch: false, retry: { backoffBaseMs: 5, backoffMaxMs: 20 } });
+    const error = await client.put('k', 'v').catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect((error as Error).message).toMatch(/not applied/);
+    expect((error as Error).message).not.toMatch(/outcome is unknown/);
+  });
+
+  it('says the outcome is unknown once an attempt reached a member that did not answer', async () => {
+    const [dead] = await deadAddresses(1);
+    const silent = await serve({ kv: { put: () => new Promise(() => {}) } });
+    const client = connect({ endpoints: [dead!, silent.address], deadlineMs: 600, attemptTimeoutMs: 200, waitForMembers: false });
+    const error = await client.put('k', 'v').catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect((error as Error).message).toMatch(/outcome is unknown/);
+  });
+});
+
+describe('abort signals', () => {
+  it('refuse a call whose signal already fired, as not applied', async () => {
+    const server = await serve({ kv: { put: () => putAnswer(2) } });
+    const client = connect({ endpoints: [server.address] });
+    const error = await client.put('k', 'v', { signal: AbortSignal.abort() }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(AbortedError);
+    expect((error as AbortedError).mayHaveBeenApplied).toBe(false);
+    expect((error as AbortedError).code).toBe('aborted');
+    expect(server.calls).toHaveLength(0);
+  });
+
+  it('end a write in flight, saying it may have been applied, and free its session only once the attempt settled', async () => {
+    let answer: (() => void) | undefined;
+    const server = await serve({ kv: { put: () => new Promise((resolve) => (answer = () => resolve(putAnswer(3)))) } });
+    const client = connect({ endpoints: [server.address] });
+    const controller = new AbortController();
+    const pending = client.put('k', 'v', { signal: controller.signal }).catch((thrown: unknown) => thrown);
+    await vi.waitFor(() => expect(server.calls).toHaveLength(1));
+    controller.abort();
+    const error = await pending;
+    expect(error).toBeInstanceOf(AbortedError);
+    expect((error as AbortedError).mayHaveBeenApplied).toBe(true);
+    expect((error as Error).message).toMatch(/put aborted.*may have been applied/);
+    // The abandoned attempt still holds its session: the next write takes another one.
+    const next = client.put('k2', 'v');
+    await vi.waitFor(() => expect(server.calls).toHaveLength(2));
+    answer?.();
+    await next;
+    const first = server.calls[0]!.request['session'] as { clientId: string };
+    const second = server.calls[1]!.request['session'] as { clientId: string };
+    expect(second.clientId).not.toBe(first.clientId);
+  });
+
+  it('end a read waiting between attempts, and a watch, with AbortedError', async () => {
+    const server = await serve({
+      kv: {
+        get: () => {
+          throw new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'no-leader' });
+        },
+      },
+    });
+    const client = connect({ endpoints: [server.address], deadlineMs: 60_000 });
+    const read = client.get('k', { signal: AbortSignal.timeout(300) }).catch((thrown: unknown) => thrown);
+    const error = await read;
+    expect(error).toBeInstanceOf(AbortedError);
+    expect((error as AbortedError).mayHaveBeenApplied).toBe(false);
+
+    const controller = new AbortController();
+    const watch = client.watch({ prefix: 'k' }, { signal: controller.signal });
+    const iteration = (async () => {
+      for await (const _batch of watch) {
+        // nothing arrives: the fake server has no Watch answers
+      }
+    })().catch((thrown: unknown) => thrown);
+    controller.abort();
+    expect(await iteration).toBeInstanceOf(AbortedError);
   });
 });
 

@@ -19,6 +19,7 @@ import {
   ValueTooLargeError,
   WatchCompactedError,
 } from '../src/index.js';
+import { wasNeverSent } from '../src/errors.js';
 import { type FakeServer, FakeFailure, startFakeServer } from './fake-server.js';
 
 // Every row of the error table at the top of kv.proto.
@@ -99,4 +100,25 @@ describe('errors over the wire', () => {
       expect(server.calls.map((call) => call.via)).toEqual([transport]);
     });
   }
+});
+
+describe('wasNeverSent', () => {
+  const status = (code: number, details: string, kind?: string) => {
+    const metadata = new Metadata();
+    if (kind !== undefined) metadata.set('holdfast-error', kind);
+    return errorFromStatus({ code, details, metadata });
+  };
+
+  it('knows a call grpc-js failed before any connection carried it', () => {
+    expect(wasNeverSent(status(GrpcStatus.UNAVAILABLE, 'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1.'))).toBe(true);
+    expect(wasNeverSent(status(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded after 2.001s,Waiting for LB pick'))).toBe(true);
+  });
+
+  it('takes every other failure as possibly delivered', () => {
+    expect(wasNeverSent(status(GrpcStatus.UNAVAILABLE, 'Connection dropped'))).toBe(false);
+    expect(wasNeverSent(status(GrpcStatus.UNAVAILABLE, 'no leader', 'no-leader'))).toBe(false);
+    expect(wasNeverSent(status(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded after 2.001s,LB pick: 0.001s,remote_addr=127.0.0.1:5'))).toBe(false);
+    expect(wasNeverSent(status(GrpcStatus.DEADLINE_EXCEEDED, 'Waiting for LB pick', 'timeout'))).toBe(false);
+    expect(wasNeverSent(new DeadlineExceededError('no answer to put within its deadline', { code: 'timeout' }))).toBe(false);
+  });
 });
