@@ -34,6 +34,8 @@ export interface AuditOptions {
   target: ClusterTarget;
   history: BenchHistory;
   member: string;
+  /** When the audit is made (e.g. "repaired after fault 4", "end of run"), for the report. */
+  occasion: string;
   deadlineMs: number;
   /** Test-only: change one byte of the first value read, as a member serving damaged data would. */
   plantCorruptValue?: () => boolean;
@@ -51,6 +53,7 @@ export async function auditMember(options: AuditOptions): Promise<AuditSummary> 
   const keys = writtenKeys(history.all());
   const reader = target.memberReader(member, options.deadlineMs);
   const startedAt = history.clock.nowMs();
+  const servedBy = `${member}, ${options.occasion}`;
   const seen = new Set<string>();
   let afterKey: string | undefined;
   try {
@@ -62,7 +65,7 @@ export async function auditMember(options: AuditOptions): Promise<AuditSummary> 
         if (!keys.has(kv.key)) continue;
         seen.add(kv.key);
         const value = options.plantCorruptValue?.() === true ? flipOneCharacter(kv.value) : kv.value;
-        const operation = recordRead({ history, key: kv.key, value, invokedAt, returnedAt, planted: value !== kv.value });
+        const operation = recordRead({ history, key: kv.key, value, invokedAt, returnedAt, planted: value !== kv.value, servedBy });
         if (value !== kv.value) options.onPlanted?.(operation);
       }
       afterKey = page.kvs.at(-1)?.key;
@@ -77,7 +80,7 @@ export async function auditMember(options: AuditOptions): Promise<AuditSummary> 
   let absent = 0;
   for (const key of keys) {
     if (seen.has(key)) continue;
-    recordRead({ history, key, value: null, invokedAt: startedAt, returnedAt: endedAt, planted: false });
+    recordRead({ history, key, value: null, invokedAt: startedAt, returnedAt: endedAt, planted: false, servedBy });
     absent += 1;
   }
   return { ok: true, keysRead: seen.size, detail: `${seen.size} keys read through ${member} (${absent} written keys absent)` };
@@ -90,6 +93,7 @@ function recordRead(options: {
   invokedAt: number;
   returnedAt: number;
   planted: boolean;
+  servedBy: string;
 }): BenchOperation {
   return options.history.append({
     clientId: AUDIT_CLIENT_ID,
@@ -100,6 +104,7 @@ function recordRead(options: {
     invokedAt: options.invokedAt,
     returnedAt: options.returnedAt,
     completedAt: options.returnedAt,
+    servedBy: options.servedBy,
     ...(options.planted ? { planted: true } : {}),
   });
 }

@@ -48,13 +48,13 @@ export interface CorruptionOptions {
   /** Longest wait, after the damaged member restarted, for it to be repaired or stop. */
   repairTimeoutMs: number;
   /** Reads everything through one member into the history (run.ts); the checker judges them. */
-  audit: (member: string) => Promise<AuditSummary>;
+  audit: (member: string, occasion: string) => Promise<AuditSummary>;
 }
 
 /** What the nemesis runner needs of one injected damage. */
 export interface InjectedDamage {
   report: DamageReport;
-  /** Waits for the outcome and records it in `report`; true when it is not a failure. */
+  /** The outcome, watched for since the restart, recorded in `report`; true when it is not a failure. */
   settle: () => Promise<boolean>;
 }
 
@@ -98,10 +98,9 @@ export class CorruptionNemesis {
     const report: DamageReport = { ...damage, member, stop };
     this.reports.push(report);
     this.unsettled = member;
-    return {
-      report,
-      settle: () => this.settle({ report, logOffset, leaderCommit, restartedAtMs }),
-    };
+    // Watched from the restart on, so the time to the outcome is the member's, not the fault's.
+    const settled = this.settle({ report, logOffset, leaderCommit, restartedAtMs });
+    return { report, settle: () => settled };
   }
 
   private async settle(context: { report: DamageReport; logOffset: number; leaderCommit: number; restartedAtMs: number }): Promise<boolean> {
@@ -144,7 +143,7 @@ export class CorruptionNemesis {
           : await target.memberHealth(member, 1000).catch((error: unknown) => `status: ${String(error)}`);
       const wrong = typeof health === 'string' ? health : whatIsWrong(health, context.leaderCommit);
       if (wrong === undefined) {
-        const audit = await this.options.audit(member);
+        const audit = await this.options.audit(member, `after ${context.report.kind} of ${context.report.file}`);
         if (audit.ok) return { outcome: 'repaired', detail: `caught up, serving; ${audit.detail}` };
         lastWrong = `audit: ${audit.detail}`;
       } else {

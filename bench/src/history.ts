@@ -8,6 +8,8 @@ export interface BenchOperation extends HistoryOperation {
   error?: string;
   /** Set on operations the bench inserted on purpose (test-only planted anomalies). */
   planted?: boolean;
+  /** Reads of a member audit: which member served it, and when (e.g. "n3, repaired after fault 4"). */
+  servedBy?: string;
 }
 
 /** Monotonic milliseconds since `origin` (process.hrtime.bigint), as a float with ns resolution. */

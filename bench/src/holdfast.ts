@@ -410,7 +410,17 @@ export class HoldfastTarget implements ClusterTarget {
 /** What the bench reads of a local status answer (Cluster.Status with localOnly). */
 export interface LocalStatus {
   leaderId: number;
-  members: { role: string; leaderId: number; commitIndex: number; appliedIndex: number; error: string }[];
+  members: {
+    role: string;
+    leaderId: number;
+    commitIndex: number;
+    appliedIndex: number;
+    error: string;
+    /** Integrity alarms (a damaged state record, a state hash the others disagree with). */
+    alarms?: string[];
+    /** The member refuses every read until it is repaired. */
+    readsRefused?: boolean;
+  }[];
 }
 
 /** The member's own row of a local status, with what it says is wrong. */
@@ -421,7 +431,7 @@ export function healthFromStatus(status: LocalStatus): MemberHealth {
     leaderId: Number(own?.leaderId ?? status.leaderId ?? 0),
     commitIndex: Number(own?.commitIndex ?? 0),
     appliedIndex: Number(own?.appliedIndex ?? 0),
-    alarms: [],
+    alarms: [...(own?.alarms ?? []), ...(own?.readsRefused === true ? ['refuses reads until repaired'] : [])],
     repairing: false,
     error: own?.error ?? '',
   };

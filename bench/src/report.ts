@@ -22,7 +22,8 @@ export interface BenchVerdict {
     operationsChecked?: number;
     undecidedKeys?: string[];
     elapsedMs?: number;
-    violations?: { key: string; explanation: string; operationIds: number[] }[];
+    /** servedBy: the member audit reads among the operations (which member served them, when). */
+    violations?: { key: string; explanation: string; operationIds: number[]; servedBy?: string[] }[];
   };
   lostWrites: ReadBackResult;
   /** The watch check (watch-check.ts); absent for a target without watches. */
@@ -156,7 +157,9 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   if ((lin.violations?.length ?? 0) > 0) {
     lines.push('', '## Linearizability violations', '');
     for (const violation of lin.violations ?? []) {
-      lines.push(`### key \`${violation.key}\``, '', '```', violation.explanation, '```', '');
+      lines.push(`### key \`${violation.key}\``, '');
+      for (const read of violation.servedBy ?? []) lines.push(`- member audit: ${read}`);
+      lines.push('', '```', violation.explanation, '```', '');
     }
   }
   if (verdict.lostWrites.lostWrites.length > 0) {

@@ -180,7 +180,7 @@ async function driveRun(context: {
   options.log(`checking ${history.size} operations...`);
   const lin = judgeLinearizability({ operations: history.all(), timeBudgetMsPerKey: options.checkBudgetMsPerKey });
   const figures = computeFigures({ operations: history.all(), windows: nemesis.windows, leaderSamples, workloadStartMs, workloadEndMs });
-  const verdict = buildVerdict({ lin, lostWrites, watch, windows: nemesis.windows, okCount: figures.operations.ok, members });
+  const verdict = buildVerdict({ lin, lostWrites, watch, windows: nemesis.windows, okCount: figures.operations.ok, members, operations: history.all() });
   const report: BenchReport = {
     version: 1,
     target: target.kind,
@@ -283,14 +283,15 @@ function memberAuditor(context: {
   target: ClusterTarget;
   history: BenchHistory;
   planted: string[];
-}): (member: string) => Promise<AuditSummary> {
+}): (member: string, occasion: string) => Promise<AuditSummary> {
   const { options, target, history, planted } = context;
   let plantPending = options.plantCorruptRead;
-  return (member) =>
+  return (member, occasion) =>
     auditMember({
       target,
       history,
       member,
+      occasion,
       deadlineMs: 10_000,
       plantCorruptValue: () => {
         const plant = plantPending;
@@ -307,17 +308,17 @@ export interface MemberCheck {
   audits: Record<string, AuditSummary>;
 }
 
-async function checkMembers(context: { target: ClusterTarget; audit: (member: string) => Promise<AuditSummary> }): Promise<MemberCheck | undefined> {
+async function checkMembers(context: { target: ClusterTarget; audit: (member: string, occasion: string) => Promise<AuditSummary> }): Promise<MemberCheck | undefined> {
   const { target, audit } = context;
   if (target.memberHealth === undefined || target.memberReader === undefined) return undefined;
   const convergence = await awaitConvergence({ target, timeoutMs: 30_000 });
   const audits: Record<string, AuditSummary> = {};
   for (const id of target.nodeIds()) {
-    let summary = await audit(id);
+    let summary = await audit(id, 'end of run');
     // A member that just changed leader may refuse one read; one retry after a pause.
     if (!summary.ok) {
       await sleep(1000);
-      summary = await audit(id);
+      summary = await audit(id, 'end of run');
     }
     audits[id] = summary;
   }
@@ -331,6 +332,7 @@ function buildVerdict(options: {
   windows: NemesisRunner['windows'];
   okCount: number;
   members: MemberCheck | undefined;
+  operations: readonly BenchOperation[];
 }): BenchVerdict {
   const { lin, lostWrites } = options;
   const failures: string[] = [];
@@ -367,6 +369,7 @@ function buildVerdict(options: {
               key: v.key,
               explanation: v.explanation,
               operationIds: v.operations.map((o) => o.id),
+              ...auditReadsOf(v.operations.map((o) => o.id), options.operations),
             })),
           }),
     },
@@ -374,6 +377,19 @@ function buildVerdict(options: {
     ...(options.watch === undefined ? {} : { watch: options.watch }),
     ...(damage.section === undefined ? {} : { damage: damage.section }),
   };
+}
+
+/** Which members served the audit reads among a violation's operations (what let the damage through). */
+function auditReadsOf(ids: readonly number[], operations: readonly BenchOperation[]): { servedBy?: string[] } {
+  const servedBy = [
+    ...new Set(
+      ids.flatMap((id) => {
+        const operation = operations[id];
+        return operation?.servedBy === undefined ? [] : [`op ${id} read through ${operation.servedBy}`];
+      }),
+    ),
+  ];
+  return servedBy.length === 0 ? {} : { servedBy };
 }
 
 /**

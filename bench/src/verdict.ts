@@ -190,7 +190,7 @@ export function judgeLinearizability(options: {
   timeBudgetMsPerKey: number;
 }): LinearizabilityVerdict {
   const history = options.operations.map((op) => {
-    const { completedAt: _completedAt, error: _error, planted: _planted, ...plain } = op;
+    const { completedAt: _completedAt, error: _error, planted: _planted, servedBy: _servedBy, ...plain } = op;
     return plain;
   });
   const result = checkHistory(history, { timeBudgetMsPerKey: options.timeBudgetMsPerKey });
