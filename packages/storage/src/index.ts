@@ -83,12 +83,15 @@ export { LevelLogStorage, type LogBootstrap, type LogSave, type LogStoreOptions,
 export { parseLevelRecoveryLog, readLevelRecoveryReport } from './level-recovery.js';
 export { newerTermVote, readTermVoteFile, type TermVote, type TermVoteRead } from './term-vote-file.js';
 export { readFileIfExists, removeFileDurably, writeFileDurably } from './durable-file.js';
+export { formatHash, sameHash, type StateCheckpoint, type StateHash } from './state-hash.js';
 export {
   type ApplyHooks,
   type ChangeListener,
   type KeyChange,
   KvStateMachine,
   type RangeRequest,
+  type ScrubOptions,
+  type ScrubResult,
   type SnapshotReader,
   type StateMachineOptions,
   type StateSnapshotMeta,

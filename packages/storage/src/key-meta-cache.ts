@@ -1,4 +1,5 @@
 import { assert } from './errors.js';
+import type { RecordSeal } from './state-record.js';
 
 /**
  * A key's MVCC fields and the length of its value, without the value: all a put or delete
@@ -9,11 +10,16 @@ export interface KeyMeta {
   readonly modRevision: number;
   readonly version: number;
   readonly valueBytes: number;
+  /** The stored record's seal: what its hash is taken from when it is replaced (state-hash.ts). */
+  readonly seal: RecordSeal;
 }
 
-/** The meta of a stored value. */
-export function keyMetaOf(stored: { readonly createRevision: number; readonly modRevision: number; readonly version: number; readonly value: Uint8Array }): KeyMeta {
-  return { createRevision: stored.createRevision, modRevision: stored.modRevision, version: stored.version, valueBytes: stored.value.byteLength };
+/** The meta of a stored value, with the seal of its record. */
+export function keyMetaOf(
+  stored: { readonly createRevision: number; readonly modRevision: number; readonly version: number; readonly value: Uint8Array },
+  seal: RecordSeal,
+): KeyMeta {
+  return { createRevision: stored.createRevision, modRevision: stored.modRevision, version: stored.version, valueBytes: stored.value.byteLength, seal };
 }
 
 /** Bytes charged per cached key besides the key itself (map slot, string header, meta object). */

@@ -55,6 +55,12 @@ export interface StateMeta {
    * Absent in a state written before checksums (format 1), which open() converts.
    */
   readonly recordFormat?: number;
+  /**
+   * The sum of the hashes of every key and session record (state-hash.ts), written in the batch
+   * of every change, so it always goes with the applied index. Absent in a state written before
+   * it existed; open() computes it then.
+   */
+  readonly recordsHash?: { readonly high: number; readonly low: number };
 }
 
 /** The record format this release writes (see StateMeta.recordFormat). */

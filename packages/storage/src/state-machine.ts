@@ -1,5 +1,5 @@
 import { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST, APPLY_VERSION_QUOTA } from './apply-version.js';
-import { decodeEntryCommands, decodeMemberContext, type KvCommand, type MemberRecord } from './command.js';
+import { decodeEntryCommands, decodeMemberContext, keyId, type KvCommand, type MemberRecord } from './command.js';
 import {
   ApplyVersionError,
   assert,
@@ -13,7 +13,8 @@ import {
 import { executeOperation, type KeyUse, keyUsesOf, WriteSet } from './executor.js';
 import { KeyMetaCache, keyMetaOf } from './key-meta-cache.js';
 import { type BatchOperation, writeBatchAtomically } from './level-batch.js';
-import { describeStoredKey, openRecord, sealMarker, sealRecord } from './state-record.js';
+import { describeStoredKey, openRecord, type RecordSeal, sealMarker, sealOf, sealRecord } from './state-record.js';
+import { formatHash, sameHash, type StateCheckpoint, type StateHash, StateHashSum, stateHashOf } from './state-hash.js';
 import {
   decodeSessionRecord,
   encodeSessionRecord,
@@ -69,6 +70,13 @@ export interface StateMachineOptions {
    */
   readonly applyVersionMax?: number;
   readonly logger?: StorageLogger;
+  /**
+   * A state hash checkpoint is taken after every applied index that is a multiple of this
+   * (state-hash.ts); members compare them. Default 1000.
+   */
+  readonly stateHashCheckpointEntries?: number;
+  /** The newest checkpoints kept in memory. Default 8. */
+  readonly stateHashCheckpointsKept?: number;
   /** Where the databases live. Default: LevelDB on the file system (levelDisk). */
   readonly disk?: StorageDisk;
 }
@@ -132,6 +140,17 @@ interface ResolvedOptions {
   readonly applyVersionMax: number;
   readonly logger: StorageLogger;
   readonly disk: StorageDisk;
+  readonly stateHashCheckpointEntries: number;
+  readonly stateHashCheckpointsKept: number;
+}
+
+const defaultStateHashCheckpointEntries = 1000;
+const defaultStateHashCheckpointsKept = 8;
+const stateHashCheckpointsKeptLimit = 1024;
+
+function positiveInteger(name: string, value: number, max: number): number {
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new InvalidConfigError(`${name} must be an integer in [1, ${max}], got ${value}`);
+  return value;
 }
 
 function resolveOptions(options: StateMachineOptions): ResolvedOptions {
@@ -162,15 +181,32 @@ function resolveOptions(options: StateMachineOptions): ResolvedOptions {
     applyVersionMax,
     logger: options.logger ?? silentLogger,
     disk: options.disk ?? levelDisk,
+    stateHashCheckpointEntries: positiveInteger(
+      'stateHashCheckpointEntries',
+      options.stateHashCheckpointEntries ?? defaultStateHashCheckpointEntries,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    stateHashCheckpointsKept: positiveInteger(
+      'stateHashCheckpointsKept',
+      options.stateHashCheckpointsKept ?? defaultStateHashCheckpointsKept,
+      stateHashCheckpointsKeptLimit,
+    ),
   };
 }
 
 /** The working state of one apply batch: nothing here is visible until the batch is written. */
 /** The batch's own copy of the meta, changed in place as commands apply (several times per put). */
-type WorkingMeta = { -readonly [K in keyof StateMeta]: StateMeta[K] };
+type WorkingMeta = { -readonly [K in keyof HashedMeta]: HashedMeta[K] };
+
+/** The meta as held in memory: the records' hash always known (computed at open when absent). */
+type HashedMeta = StateMeta & { readonly recordsHash: StateHash };
 
 interface ApplyBatch {
   readonly meta: WorkingMeta;
+  /** Seals of the key records the batch read from LevelDB (null: absent), by key id. */
+  readonly sealsRead: Map<string, RecordSeal | null>;
+  /** Checkpoints taken inside the batch, published once it is written. */
+  readonly checkpoints: StateCheckpoint[];
   /** True once the batch began changing the session table (in place, journaled). */
   sessionsChanging: boolean;
   readonly writeSet: WriteSet;
@@ -207,6 +243,29 @@ export interface ChangeListener {
  * - revision only grows, by one per command that changed a key (a txn counts once);
  * - every key's createRevision <= modRevision <= revision and version >= 1.
  */
+/** How KvStateMachine.scrub paces itself. */
+export interface ScrubOptions {
+  /** Records read a second at most, so that a scrub does not starve the member's own work. */
+  readonly recordsPerSecondMax: number;
+  /** Time to pace by; default the process's clock and timers. */
+  readonly clock?: { nowMs(): number; sleep(ms: number): Promise<void> };
+}
+
+export interface ScrubResult {
+  /** 'interrupted': the state was replaced or closed before the scrub finished (nothing was judged). */
+  readonly outcome: 'ok' | 'interrupted';
+  readonly records: number;
+  /** The applied index of the state the scrub read. */
+  readonly appliedIndex: number;
+}
+
+/** Records a scrub reads between looks at its pace. */
+const scrubPaceRecords = 256;
+const realScrubClock = {
+  nowMs: () => performance.now(),
+  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
+
 /** Optional callbacks of KvStateMachine.apply. */
 export interface ApplyHooks {
   /** The batch's results, once computed and before the batch is written; must not throw. */
@@ -230,11 +289,16 @@ export class KvStateMachine {
    */
   droppedAtOpen: DroppedRecords = NOTHING_DROPPED;
   private readonly changeListeners = new Set<ChangeListener>();
+  private readonly checkpointListeners = new Set<(checkpoint: StateCheckpoint) => void>();
+  /** The newest checkpoints, oldest first; at most stateHashCheckpointsKept. */
+  private checkpointList: StateCheckpoint[] = [];
 
   private constructor(
     private db: Database,
-    private meta: StateMeta,
+    private meta: HashedMeta,
     private sessions: SessionTable,
+    /** The seal of every stored session record, by client id (what its hash is taken from). */
+    private sessionSeals: Map<string, RecordSeal>,
     private readonly options: ResolvedOptions,
     storeHasKeys: boolean,
   ) {
@@ -249,10 +313,43 @@ export class KvStateMachine {
   static async open(options: StateMachineOptions): Promise<KvStateMachine> {
     const resolved = resolveOptions(options);
     await recoverInterruptedRestore(resolved.dir, { logger: resolved.logger, disk: resolved.disk });
-    const { db, meta, sessions, hasUserKeys, droppedRecords } = await openDatabase(resolved);
-    const stateMachine = new KvStateMachine(db, meta, sessions, resolved, hasUserKeys);
+    const { db, meta, sessions, sessionSeals, hasUserKeys, droppedRecords } = await openDatabase(resolved);
+    const stateMachine = new KvStateMachine(db, meta, sessions, sessionSeals, resolved, hasUserKeys);
     stateMachine.droppedAtOpen = droppedRecords;
     return stateMachine;
+  }
+
+  /** The hash of the replicated state as of appliedIndex (state-hash.ts). */
+  get stateHash(): StateCheckpoint {
+    return { index: this.meta.appliedIndex, hash: stateHashOf(this.meta) };
+  }
+
+  /** The newest state hash checkpoints taken (every stateHashCheckpointEntries), oldest first. */
+  checkpoints(): readonly StateCheckpoint[] {
+    return this.checkpointList;
+  }
+
+  /** Tells `listener` of every checkpoint from now on, once its batch is written. Returns the function that stops it. */
+  watchCheckpoints(listener: (checkpoint: StateCheckpoint) => void): () => void {
+    this.checkpointListeners.add(listener);
+    return () => this.checkpointListeners.delete(listener);
+  }
+
+  private recordCheckpoint(checkpoint: StateCheckpoint): void {
+    const last = this.checkpointList[this.checkpointList.length - 1];
+    if (last !== undefined && last.index >= checkpoint.index) return;
+    this.checkpointList = [...this.checkpointList, checkpoint].slice(-this.options.stateHashCheckpointsKept);
+    for (const listener of this.checkpointListeners) {
+      try {
+        listener(checkpoint);
+      } catch (error) {
+        this.options.logger.warn({ error: String(error) }, 'a checkpoint listener threw');
+      }
+    }
+  }
+
+  private isCheckpointIndex(index: number): boolean {
+    return index > 0 && index % this.options.stateHashCheckpointEntries === 0;
   }
 
   get path(): string {
@@ -331,7 +428,7 @@ export class KvStateMachine {
     await this.runExclusive(async () => {
       assert(this.meta.appliedIndex === 0, `bootstrapMembers on a state machine at index ${this.meta.appliedIndex}`);
       const ids = [...options.confState.voters, ...options.confState.learners, ...options.members.map((m) => m.id)];
-      const meta: StateMeta = {
+      const meta: HashedMeta = {
         ...this.meta,
         confState: options.confState,
         members: sortMembers(options.members),
@@ -413,6 +510,56 @@ export class KvStateMachine {
   }
 
   /**
+   * Reads every record of the state as of the call (a LevelDB snapshot: applies go on meanwhile),
+   * checks each one's seal, recomputes the records' hash and compares it with the hash stored
+   * with the meta at that snapshot, at most `recordsPerSecondMax` records a second. Throws
+   * StateCorruptionError at the first damaged record, or when the hash differs (a record lost,
+   * added or replaced behind the state machine's back, which no single read can see). Resolves
+   * 'interrupted' when the state was replaced (a restore) or closed meanwhile.
+   */
+  async scrub(options: ScrubOptions): Promise<ScrubResult> {
+    await this.readable();
+    const db = this.db;
+    const snapshot = db.snapshot();
+    try {
+      return await this.scrubAt(db, snapshot, options);
+    } catch (error) {
+      if (this.db !== db || this.closed) return { outcome: 'interrupted', records: 0, appliedIndex: 0 };
+      throw asStateCorruption(this.path, error);
+    } finally {
+      await snapshot.close().catch(() => undefined);
+    }
+  }
+
+  private async scrubAt(db: Database, snapshot: ReturnType<Database['snapshot']>, options: ScrubOptions): Promise<ScrubResult> {
+    const metaBytes = await db.get(metaKey, { snapshot });
+    if (metaBytes === undefined) return { outcome: 'ok', records: 0, appliedIndex: 0 };
+    const meta = decodeMetaRecord(this.path, metaBytes);
+    const clock = options.clock ?? realScrubClock;
+    const startedMs = clock.nowMs();
+    const sum = new StateHashSum();
+    let records = 0;
+    for await (const [key, value] of db.iterator({ snapshot, gte: userKeyLow })) {
+      if (key[0] !== userKeyPrefix && key[0] !== sessionKeyPrefix) continue;
+      openStoredRecord(this.path, key, value);
+      sum.add(sealOf(value));
+      records += 1;
+      if (records % scrubPaceRecords === 0) {
+        const aheadMs = (records * 1000) / options.recordsPerSecondMax - (clock.nowMs() - startedMs);
+        if (aheadMs > 0) await clock.sleep(aheadMs);
+        if (this.db !== db || this.closed) return { outcome: 'interrupted', records, appliedIndex: meta.appliedIndex };
+      }
+    }
+    if (meta.recordsHash !== undefined && !sameHash(meta.recordsHash, sum.value)) {
+      throw new StateCorruptionError(
+        this.path,
+        `the records hash to ${formatHash(sum.value)}, but the state stored with applied index ${meta.appliedIndex} says ${formatHash(meta.recordsHash)}: a record was lost, added or replaced`,
+      );
+    }
+    return { outcome: 'ok', records, appliedIndex: meta.appliedIndex };
+  }
+
+  /**
    * Makes everything applied so far durable (one synced write). Call it before compacting the
    * log up to appliedIndex when applySync is off; openSnapshotReader() does it itself.
    */
@@ -491,6 +638,8 @@ export class KvStateMachine {
         this.db = reopened.db;
         this.meta = reopened.meta;
         this.sessions = reopened.sessions;
+        this.sessionSeals = reopened.sessionSeals;
+        if (this.isCheckpointIndex(this.meta.appliedIndex)) this.recordCheckpoint(this.stateHash);
         if (!reopened.hasUserKeys) this.keyMetaCache.markStoreEmpty();
         assert(this.meta.appliedIndex === meta.appliedIndex, `restored ${this.meta.appliedIndex}, expected ${meta.appliedIndex}`);
         this.options.logger.info({ path: this.path, appliedIndex: meta.appliedIndex, revision: meta.revision }, what);
@@ -558,13 +707,16 @@ export class KvStateMachine {
   private async applyNow(entries: readonly Entry[], hooks: ApplyHooks): Promise<ApplyResult[]> {
     const pending = entries.filter((entry) => entry.index > this.meta.appliedIndex);
     if (pending.length === 0) return [];
+    const sealsRead = new Map<string, RecordSeal | null>();
     const batch: ApplyBatch = {
       meta: { ...this.meta },
+      sealsRead,
+      checkpoints: [],
       sessionsChanging: false,
       writeSet: new WriteSet(
         {
-          readStored: (key) => this.readStored(key),
-          readStoredMany: (keys) => this.readStoredMany(keys),
+          readStored: (key) => this.readStored(key, sealsRead),
+          readStoredMany: (keys) => this.readStoredMany(keys, sealsRead),
           cachedMeta: (id) => this.keyMetaCache.lookup(id),
         },
         { recordChanges: this.changeListeners.size > 0 },
@@ -595,14 +747,91 @@ export class KvStateMachine {
       for (const [slot, command] of commands[position]!.entries()) results.push(await this.applyEntry(entry, { command, slot }, batch));
       batch.meta.appliedIndex = entry.index;
       batch.meta.appliedTerm = entry.term;
+      // The hash is incremental, so the one after exactly this entry is known mid-batch.
+      if (this.isCheckpointIndex(entry.index)) batch.checkpoints.push(this.checkpointOf(batch));
     }
-    const operations = batchOperations(batch);
+    const sealed = this.sealBatch(batch);
+    batch.meta.recordsHash = sealed.recordsHash;
+    const operations = [...sealed.operations, metaPut(batch.meta)];
     hooks.onComputed?.(results);
     await this.writeBatch(operations, { sync: this.options.applySync });
-    this.rememberKeyMeta(batch.writeSet);
+    this.rememberKeyMeta(batch, sealed.keySeals);
+    for (const [clientId, seal] of sealed.sessionSeals) {
+      if (seal === null) this.sessionSeals.delete(clientId);
+      else this.sessionSeals.set(clientId, seal);
+    }
     this.meta = batch.meta;
+    for (const checkpoint of batch.checkpoints) this.recordCheckpoint(checkpoint);
     if (batch.changes.length > 0) this.tellListeners((listener) => listener.changed(batch.changes, batch.meta.revision));
     return results;
+  }
+
+  /** The state hash of the batch as it stands (after the entries applied so far). */
+  private checkpointOf(batch: ApplyBatch): StateCheckpoint {
+    const { recordsHash } = this.sealBatch(batch);
+    return { index: batch.meta.appliedIndex, hash: stateHashOf({ ...batch.meta, recordsHash }) };
+  }
+
+  /**
+   * The batch's key and session writes as sealed LevelDB operations, the hash of the records
+   * after them (the one before, minus every replaced record's, plus every new one's), and the
+   * seals of the new records (null: deleted).
+   */
+  private sealBatch(batch: ApplyBatch): {
+    operations: BatchOperation[];
+    recordsHash: StateHash;
+    keySeals: Map<string, RecordSeal | null>;
+    sessionSeals: Map<string, RecordSeal | null>;
+  } {
+    const sum = new StateHashSum(this.meta.recordsHash);
+    const operations: BatchOperation[] = [];
+    const keySeals = new Map<string, RecordSeal | null>();
+    for (const [id, { key, stored }] of batch.writeSet.writes) {
+      const before = this.storedKeySeal(id, batch);
+      if (before !== null) sum.subtract(before);
+      const storedKey = prefixedKey(userKeyPrefix, key);
+      if (stored === undefined) {
+        operations.push({ type: 'del', key: storedKey });
+        keySeals.set(id, null);
+        continue;
+      }
+      const value = sealRecord(storedKey, packr.pack(stored));
+      const seal = sealOf(value);
+      sum.add(seal);
+      keySeals.set(id, seal);
+      operations.push({ type: 'put', key: storedKey, value });
+    }
+    const sessionSeals = new Map<string, RecordSeal | null>();
+    for (const [clientId, record] of batch.sessionWrites) {
+      const before = this.sessionSeals.get(clientId);
+      if (before !== undefined) sum.subtract(before);
+      const key = sessionKey(clientId);
+      if (record === undefined) {
+        operations.push({ type: 'del', key });
+        sessionSeals.set(clientId, null);
+        continue;
+      }
+      const value = sealRecord(key, encodeSessionRecord(record));
+      const seal = sealOf(value);
+      sum.add(seal);
+      sessionSeals.set(clientId, seal);
+      operations.push({ type: 'put', key, value });
+    }
+    return { operations, recordsHash: sum.value, keySeals, sessionSeals };
+  }
+
+  /**
+   * The seal of the key's record as LevelDB holds it before the batch (null: absent). A key the
+   * batch writes was read from LevelDB or known to the key meta cache, which does not change
+   * until the batch is written.
+   */
+  private storedKeySeal(id: string, batch: ApplyBatch): RecordSeal | null {
+    const read = batch.sealsRead.get(id);
+    if (read !== undefined) return read;
+    const cached = this.keyMetaCache.lookup(id);
+    // Checked before the message is built: this runs for every write.
+    if (cached === undefined) assert(false, `the batch writes key ${JSON.stringify(id)} it neither read nor found in the cache`);
+    return cached === null ? null : cached.seal;
   }
 
   private tellListeners(tell: (listener: ChangeListener) => void): void {
@@ -617,9 +846,15 @@ export class KvStateMachine {
   }
 
   /** After the batch is written: what it read and wrote is now LevelDB's state of those keys. */
-  private rememberKeyMeta(writeSet: WriteSet): void {
-    for (const [id, stored] of writeSet.valuesRead) this.keyMetaCache.remember(id, stored === undefined ? null : keyMetaOf(stored));
-    for (const [id, { stored }] of writeSet.writes) this.keyMetaCache.remember(id, stored === undefined ? null : keyMetaOf(stored));
+  private rememberKeyMeta(batch: ApplyBatch, keySeals: ReadonlyMap<string, RecordSeal | null>): void {
+    for (const [id, stored] of batch.writeSet.valuesRead) {
+      const seal = batch.sealsRead.get(id);
+      this.keyMetaCache.remember(id, stored === undefined || seal === undefined || seal === null ? null : keyMetaOf(stored, seal));
+    }
+    for (const [id, { stored }] of batch.writeSet.writes) {
+      const seal = keySeals.get(id);
+      this.keyMetaCache.remember(id, stored === undefined || seal === undefined || seal === null ? null : keyMetaOf(stored, seal));
+    }
   }
 
   /** Applies one command of `entry` (the one at `slot`; a no-op and a conf change are slot 0). */
@@ -743,19 +978,23 @@ export class KvStateMachine {
    * which sat on every write's path to its answer. Many keys at once still go to the thread pool
    * in one getMany, where that hand-off is shared.
    */
-  private async readStored(key: Uint8Array): Promise<StoredValue | undefined> {
+  private async readStored(key: Uint8Array, seals: Map<string, RecordSeal | null>): Promise<StoredValue | undefined> {
     const storedKey = prefixedKey(userKeyPrefix, key);
     const stored = levelRead(this.path, () => this.db.getSync(storedKey));
+    seals.set(keyId(key), stored === undefined ? null : sealOf(stored));
     return stored === undefined ? undefined : decodeStoredValue(this.path, storedKey, stored);
   }
 
-  private async readStoredMany(keys: Uint8Array[]): Promise<(StoredValue | undefined)[]> {
+  private async readStoredMany(keys: Uint8Array[], seals: Map<string, RecordSeal | null>): Promise<(StoredValue | undefined)[]> {
     const storedKeys = keys.map((key) => prefixedKey(userKeyPrefix, key));
     const values =
       storedKeys.length <= syncReadKeysMax
         ? levelRead(this.path, () => storedKeys.map((key) => this.db.getSync(key)))
         : await levelReadAsync(this.path, () => this.db.getMany(storedKeys));
-    return values.map((value, position) => (value === undefined ? undefined : decodeStoredValue(this.path, storedKeys[position]!, value)));
+    return values.map((value, position) => {
+      seals.set(keyId(keys[position]!), value === undefined ? null : sealOf(value));
+      return value === undefined ? undefined : decodeStoredValue(this.path, storedKeys[position]!, value);
+    });
   }
 }
 
@@ -839,22 +1078,6 @@ function decodeEntry(entry: Entry): DecodedCommand[] {
 
 function keyUsesOfEntry(command: DecodedCommand): KeyUse[] {
   return command === undefined || command instanceof Error ? [] : keyUsesOf(command.operation);
-}
-
-function batchOperations(batch: ApplyBatch): BatchOperation[] {
-  const operations: BatchOperation[] = [];
-  for (const { key, stored } of batch.writeSet.writes.values()) {
-    const storedKey = prefixedKey(userKeyPrefix, key);
-    operations.push(
-      stored === undefined ? { type: 'del', key: storedKey } : { type: 'put', key: storedKey, value: sealRecord(storedKey, packr.pack(stored)) },
-    );
-  }
-  for (const [clientId, record] of batch.sessionWrites) {
-    const key = sessionKey(clientId);
-    operations.push(record === undefined ? { type: 'del', key } : { type: 'put', key, value: sealRecord(key, encodeSessionRecord(record)) });
-  }
-  operations.push(metaPut(batch.meta));
-  return operations;
 }
 
 function sortMembers(members: readonly MemberRecord[]): MemberRecord[] {
@@ -979,15 +1202,22 @@ async function* snapshotPairs(
   }
 }
 
-async function openDatabase(
-  options: ResolvedOptions,
-): Promise<{ db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean; droppedRecords: DroppedRecords }> {
+interface OpenedState {
+  readonly db: Database;
+  readonly meta: HashedMeta;
+  readonly sessions: SessionTable;
+  readonly sessionSeals: Map<string, RecordSeal>;
+  readonly hasUserKeys: boolean;
+  readonly droppedRecords: DroppedRecords;
+}
+
+async function openDatabase(options: ResolvedOptions): Promise<OpenedState> {
   const { db, droppedRecords } = await options.disk.openDatabase(options.dir);
   if (droppedRecords.bytes > 0) {
     // Applies are not synced: what recovery dropped is replayed from the log.
     options.logger.warn({ path: options.dir, droppedBytes: droppedRecords.bytes, reports: droppedRecords.reports }, 'LevelDB dropped records of the state at open');
   }
-  let opened: { db: Database; meta: StateMeta; sessions: SessionTable; hasUserKeys: boolean; droppedRecords: DroppedRecords };
+  let opened: OpenedState;
   try {
     const metaBytes = await db.get(metaKey);
     if (metaBytes !== undefined && metaBytes[0] !== sealMarker) {
@@ -998,18 +1228,23 @@ async function openDatabase(
     }
     const stored = metaBytes === undefined ? freshMeta : decodeMetaRecord(options.dir, metaBytes);
     const counted = stored.keyValueBytes === undefined ? { ...stored, keyValueBytes: await countKeyValueBytes(db, options.dir) } : stored;
-    const meta = withClusterVersion(counted);
+    const versioned = withClusterVersion(counted);
     const records: SessionRecord[] = [];
+    const sessionSeals = new Map<string, RecordSeal>();
     const sessionLow = Uint8Array.of(sessionKeyPrefix);
     const sessionHigh = Uint8Array.of(sessionKeyPrefix + 1);
     for await (const [key, value] of db.iterator({ gte: sessionLow, lt: sessionHigh })) {
-      records.push(decodeSessionStored(options.dir, key, value));
+      const record = decodeSessionStored(options.dir, key, value);
+      records.push(record);
+      sessionSeals.set(record.clientId, sealOf(value));
     }
+    const recordsHash = versioned.recordsHash ?? (await hashRecords(db, options.dir));
     const firstKeys = await db.keys({ gte: userKeyLow, lt: userKeyHigh, limit: 1 }).all();
     opened = {
       db,
-      meta,
+      meta: { ...versioned, recordsHash },
       sessions: SessionTable.fromRecords(records, options.sessionLimits),
+      sessionSeals,
       hasUserKeys: firstKeys.length > 0,
       droppedRecords,
     };
@@ -1025,6 +1260,20 @@ async function openDatabase(
     throw error;
   }
   return opened;
+}
+
+/**
+ * The hash of every key and session record, each checked as it is read: for a state written
+ * before StateMeta.recordsHash existed (the hash then rides along with the next apply batch).
+ */
+async function hashRecords(db: Database, path: string): Promise<StateHash> {
+  const sum = new StateHashSum();
+  for await (const [key, value] of db.iterator({ gte: Uint8Array.of(userKeyPrefix) })) {
+    if (key[0] !== userKeyPrefix && key[0] !== sessionKeyPrefix) continue;
+    openStoredRecord(path, key, value);
+    sum.add(sealOf(value));
+  }
+  return sum.value;
 }
 
 /**
@@ -1164,12 +1413,19 @@ async function writeIncoming(
 async function copyStream(chunks: AsyncIterable<Uint8Array>, context: { db: Database; chunkBytesMax: number; path: string }): Promise<StateMeta> {
   let meta: StateMeta | undefined;
   let sealed = true;
+  // The hash of the records as they arrive: checked against the sender's, so a record the
+  // sender lost (or one too many) is caught here and not carried into this member's state.
+  const sum = new StateHashSum();
   for await (const chunk of checkedSnapshotStream(chunks, context.chunkBytesMax)) {
     if (chunk.kind === 'header') {
       meta = chunk.meta;
       sealed = chunk.format >= sealedSnapshotFormat;
     } else if (chunk.kind === 'pairs') {
-      const operations = chunk.pairs.map(([key, value]) => ({ type: 'put' as const, key, value: receivedRecord(key, value, { sealed, path: context.path }) }));
+      const operations = chunk.pairs.map(([key, value]) => {
+        const record = receivedRecord(key, value, { sealed, path: context.path });
+        if (key[0] === userKeyPrefix || key[0] === sessionKeyPrefix) sum.add(sealOf(record));
+        return { type: 'put' as const, key, value: record };
+      });
       await writeBatchAtomically(context.db, operations, { sync: false });
     }
   }
@@ -1180,7 +1436,17 @@ async function copyStream(chunks: AsyncIterable<Uint8Array>, context: { db: Data
   if (storedMeta === undefined || storedMeta.appliedIndex !== meta.appliedIndex) {
     throw new SnapshotInvalidError('snapshot data does not carry the meta its header announces');
   }
-  return storedMeta;
+  const received = sum.value;
+  if (storedMeta.recordsHash !== undefined && !sameHash(storedMeta.recordsHash, received)) {
+    throw new SnapshotInvalidError(
+      `snapshot records hash to ${formatHash(received)}; the sender's state says ${formatHash(storedMeta.recordsHash)} (a record missing or extra at the sender)`,
+    );
+  }
+  if (storedMeta.recordsHash !== undefined) return storedMeta;
+  // From a sender that did not keep the hash: keep the one computed here.
+  const hashed = { ...storedMeta, recordsHash: received };
+  await writeBatchAtomically(context.db, [metaPut(hashed)], { sync: false });
+  return hashed;
 }
 
 /** A record of a received snapshot as it is stored: checked if sealed, else sealed (with the meta's format set). */

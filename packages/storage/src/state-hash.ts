@@ -1,0 +1,116 @@
+import { crc32 } from 'node:zlib';
+import { packr, type StateMeta } from './kv-format.js';
+import type { RecordSeal } from './state-record.js';
+
+/**
+ * An order-independent 64-bit hash of the replicated state, as two 32-bit lanes each summed
+ * modulo 2^32 over the records: adding a record adds its hash, removing it subtracts it, so
+ * apply keeps the hash up to date from the records it changes, whatever the batching.
+ *
+ * A record's hash is derived from its seal (state-record.ts: the CRC32 of its stored key and
+ * payload, and its stored length), which every write computes and every read checks anyway, so
+ * hashing costs apply a few integer operations per record. Two records that differ are told
+ * apart as surely as CRC32 tells them (a 32-bit check per record); the 64-bit sum keeps
+ * differences in several records from cancelling out.
+ *
+ * What it covers: every key record (key, value, createRevision, modRevision, version), every
+ * session record, and the replicated fields of the meta record (replicatedMetaHash) — never a
+ * member's own bookkeeping (applied term, record format, the hash itself).
+ */
+export interface StateHash {
+  readonly high: number;
+  readonly low: number;
+}
+
+export const emptyStateHash: StateHash = { high: 0, low: 0 };
+
+/** A hash checkpoint: the state hash after exactly `index` was applied. */
+export interface StateCheckpoint {
+  readonly index: number;
+  readonly hash: StateHash;
+}
+
+function fmix32(value: number): number {
+  let h = value >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The hash of one record, from its seal. */
+export function recordHash(seal: RecordSeal): StateHash {
+  return {
+    high: fmix32(seal.crc ^ Math.imul(seal.bytes, 0x9e3779b1)),
+    low: fmix32((seal.crc + 0x7f4a7c15) ^ Math.imul(seal.bytes ^ 0x2545f491, 0x27d4eb2f)),
+  };
+}
+
+/** A running sum of record hashes (mutable; for apply, restore and scrub). */
+export class StateHashSum {
+  private high: number;
+  private low: number;
+
+  constructor(start: StateHash = emptyStateHash) {
+    this.high = start.high;
+    this.low = start.low;
+  }
+
+  add(seal: RecordSeal): void {
+    const hash = recordHash(seal);
+    this.high = (this.high + hash.high) >>> 0;
+    this.low = (this.low + hash.low) >>> 0;
+  }
+
+  subtract(seal: RecordSeal): void {
+    const hash = recordHash(seal);
+    this.high = (this.high - hash.high) >>> 0;
+    this.low = (this.low - hash.low) >>> 0;
+  }
+
+  get value(): StateHash {
+    return { high: this.high, low: this.low };
+  }
+}
+
+export function combineHashes(a: StateHash, b: StateHash): StateHash {
+  return { high: (a.high + b.high) >>> 0, low: (a.low + b.low) >>> 0 };
+}
+
+export function sameHash(a: StateHash, b: StateHash): boolean {
+  return a.high === b.high && a.low === b.low;
+}
+
+/** 16 hex digits, high lane first. */
+export function formatHash(hash: StateHash): string {
+  return `${hash.high.toString(16).padStart(8, '0')}${hash.low.toString(16).padStart(8, '0')}`;
+}
+
+/** The pseudo key the replicated meta fields are hashed under. */
+const replicatedMetaKey = Buffer.from('replicated-meta');
+
+/**
+ * The hash of the meta fields every member must hold alike at the same applied index, in a
+ * canonical layout (arrays in a fixed order, so no encoder's choice of key order matters).
+ */
+export function replicatedMetaHash(meta: StateMeta): StateHash {
+  const canonical = packr.pack([
+    meta.revision,
+    meta.confState.voters,
+    meta.confState.learners,
+    meta.members.map((m) => [m.id, m.name, m.region, m.clientAddress, m.peerAddress, m.learner]),
+    meta.memberIdMax,
+    meta.sessionClockMs,
+    meta.sessionTouches,
+    meta.keyValueBytes,
+    meta.clusterVersion,
+  ]);
+  return recordHash({ crc: crc32(canonical, crc32(replicatedMetaKey)), bytes: canonical.byteLength });
+}
+
+/** The hash of the whole replicated state: its records' sum and its replicated meta. */
+export function stateHashOf(meta: StateMeta & { readonly recordsHash: StateHash }): StateHash {
+  return combineHashes(meta.recordsHash, replicatedMetaHash(meta));
+}
