@@ -3,9 +3,11 @@ import { join, relative, resolve } from 'node:path';
 import type { Member } from '@holdfast/client';
 import type { Command } from 'commander';
 import { type CliIo, CommandContext, parsePositiveInteger } from './context.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { defaultClusterDataDir } from './endpoints.js';
 import { UsageError } from './errors.js';
 import { renderStatus, renderTable } from './format.js';
+import { describeMemberEvent, type MemberEvent, MemberSupervisor } from './member-supervisor.js';
 import { type LocalClusterHandle, loadServerModule } from './server-module.js';
 
 const nodesMax = 9;
@@ -40,10 +42,11 @@ export function addClusterCommands(program: Command, io: CliIo): void {
     .description('start a local cluster on free loopback ports; Ctrl-C stops it, a second `up` resumes its data')
     .option('--nodes <n>', 'members of a new cluster (3 or 5; ignored when the data dir holds one)', parsePositiveInteger, 3)
     .option('--data-dir <dir>', 'where nodes keep data, logs and cluster.json', defaultClusterDataDir)
-    .action(async (options: { nodes: number; dataDir: string }, command: Command) => {
+    .option('--no-restart', 'leave a member that exits down (default: report it and start it again, with backoff)')
+    .action(async (options: { nodes: number; dataDir: string; restart: boolean }, command: Command) => {
       const context = new CommandContext(io, command);
       if (options.nodes > nodesMax) throw new UsageError(`--nodes is at most ${nodesMax}, got ${options.nodes}`);
-      await runClusterUp(context, { nodes: options.nodes, dataDir: resolve(io.cwd, options.dataDir) });
+      await runClusterUp(context, { nodes: options.nodes, dataDir: resolve(io.cwd, options.dataDir), restart: options.restart });
     });
 
   program
@@ -69,22 +72,37 @@ export function addClusterCommands(program: Command, io: CliIo): void {
     });
 }
 
-async function runClusterUp(context: CommandContext, options: { nodes: number; dataDir: string }): Promise<void> {
-  const server = await loadServerModule();
-  const resumed = existsSync(join(options.dataDir, 'cluster.json'));
-  const local = await server.LocalCluster.start({ dataDir: options.dataDir, size: options.nodes });
+async function runClusterUp(context: CommandContext, options: { nodes: number; dataDir: string; restart: boolean }): Promise<void> {
+  // Before anything starts: a second cluster up on the same data would fight the running one.
+  const lock = lockDataDir(options.dataDir);
   try {
-    const leader = await local.waitForLeader(leaderWaitMs);
-    if (resumed && local.members.length !== options.nodes) {
-      context.note(`(resumed the ${local.members.length}-member cluster in ${options.dataDir}; --nodes ignored)`);
+    const server = await loadServerModule();
+    const resumed = existsSync(join(options.dataDir, 'cluster.json'));
+    const local = await server.LocalCluster.start({ dataDir: options.dataDir, size: options.nodes });
+    const supervisor = new MemberSupervisor(local, { restart: options.restart, report: (event) => reportMemberEvent(context, event) });
+    try {
+      const leader = await local.waitForLeader(leaderWaitMs);
+      if (resumed && local.members.length !== options.nodes) {
+        context.note(`(resumed the ${local.members.length}-member cluster in ${options.dataDir}; --nodes ignored)`);
+      }
+      printClusterUp(context, local, { dataDir: options.dataDir, leaderName: leader.name, resumed });
+      supervisor.start();
+      const signal = await context.io.waitForStopSignal();
+      context.note(`${signal}: stopping the cluster...`);
+    } finally {
+      supervisor.stop();
+      await local.stop();
     }
-    printClusterUp(context, local, { dataDir: options.dataDir, leaderName: leader.name, resumed });
-    const signal = await context.io.waitForStopSignal();
-    context.note(`${signal}: stopping the cluster...`);
   } finally {
-    await local.stop();
+    lock.release();
   }
   context.print({ event: 'stopped' }, 'stopped');
+}
+
+/** A member's exit or restart: one JSON line on stdout with --json, else one line on stderr. */
+function reportMemberEvent(context: CommandContext, event: MemberEvent): void {
+  if (context.json) context.print(event, '');
+  else context.io.writeErr(`${describeMemberEvent(event)}\n`);
 }
 
 function printClusterUp(
@@ -123,6 +141,7 @@ function printClusterUp(
     clientAddress: member.clientAddress,
     peerAddress: member.peerAddress,
     logFile: member.logFile,
+    pid: local.pid(member.id),
   }));
   context.print(
     { event: 'up', dataDir: details.dataDir, resumed: details.resumed, endpoints, members: memberViews },

@@ -9,3 +9,9 @@ export class KeyNotFoundError extends Error {
   override name = 'KeyNotFoundError';
   readonly code = 'not-found';
 }
+
+/** `cluster up` found its data directory held by another running process. Exit status 1. */
+export class DataDirInUseError extends Error {
+  override name = 'DataDirInUseError';
+  readonly code = 'data-dir-in-use';
+}

@@ -5,7 +5,7 @@ import { addBenchCommand, runBenchCommand } from './bench-command.js';
 import { addBackupCommands } from './backup-commands.js';
 import { addClusterCommands, runNodeCommand } from './cluster-commands.js';
 import { type CliIo, parsePositiveInteger, processIo } from './context.js';
-import { KeyNotFoundError, UsageError } from './errors.js';
+import { DataDirInUseError, KeyNotFoundError, UsageError } from './errors.js';
 import { addKvCommands } from './kv-commands.js';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
@@ -40,7 +40,8 @@ export function buildProgram(io: CliIo): Command {
 function reportFailure(io: CliIo, error: unknown, json: boolean): number {
   const name = error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);
-  const code = error instanceof HoldfastError || error instanceof UsageError || error instanceof KeyNotFoundError ? error.code : undefined;
+  const known = error instanceof HoldfastError || error instanceof UsageError || error instanceof KeyNotFoundError || error instanceof DataDirInUseError;
+  const code = known ? error.code : undefined;
   if (!(error instanceof KeyNotFoundError) || !json) {
     io.writeErr(json ? `${JSON.stringify({ error: { name, code, message } })}\n` : `${name}: ${message}\n`);
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
@@ -40,11 +40,13 @@ interface UpEvent {
   event: 'up';
   endpoints: string[];
   resumed: boolean;
+  members: Array<{ id: number; pid: number }>;
 }
 
 interface RunningUp {
   child: ChildProcess;
   events: string[];
+  records: Array<{ event: string; id?: number }>;
   up: UpEvent;
 }
 
@@ -56,16 +58,18 @@ async function startClusterUp(cwd: string, started: ChildProcess[]): Promise<Run
   });
   started.push(child);
   const events: string[] = [];
+  const records: Array<{ event: string; id?: number }> = [];
   const output = createInterface({ input: child.stdout! });
   const up = await new Promise<UpEvent>((resolve, reject) => {
     output.on('line', (line) => {
       const event = JSON.parse(line) as { event: string };
       events.push(event.event);
+      records.push(event);
       if (event.event === 'up') resolve(event as UpEvent);
     });
     child.once('exit', (code) => reject(new Error(`cluster up exited with ${code} before it was up`)));
   });
-  return { child, events, up };
+  return { child, events, records, up };
 }
 
 describe('holdfast cluster up', () => {
@@ -123,6 +127,29 @@ describe('holdfast cluster up', () => {
     const get = await holdfast([...flags(up), 'get', 'greeting'], workDir);
     expect(JSON.parse(get.stdout)).toMatchObject({ found: true, value: 'hello' });
     child.kill('SIGTERM');
+    expect(await waitForExit(child, 20_000)).toBe(0);
+  }, 90_000);
+
+  it('refuses a second cluster up on the data dir in use, and reports and restarts a member that exits', async () => {
+    const { child, records, up } = await startClusterUp(workDir, started);
+    const second = await holdfast(['cluster', 'up', '--data-dir', 'cluster-data'], workDir);
+    expect(second.code).toBe(1);
+    expect(second.stdout).toBe('');
+    expect(second.stderr).toMatch(new RegExp(`^DataDirInUseError: .*cluster-data is in use by process ${child.pid}`));
+    // The running cluster did not notice.
+    expect(JSON.parse((await holdfast([...flags(up), 'get', 'greeting'], workDir)).stdout)).toMatchObject({ value: 'hello' });
+
+    const victim = up.members[1]!;
+    process.kill(victim.pid, 'SIGKILL');
+    await vi.waitFor(() => expect(records.map((record) => `${record.event} ${record.id}`)).toContain(`member-restarted ${victim.id}`), {
+      timeout: 20_000,
+      interval: 100,
+    });
+    expect(records.find((record) => record.event === 'member-exited')).toMatchObject({ id: victim.id, exitCode: null, restartInMs: 1000 });
+    const status = await holdfast([...flags(up), 'status'], workDir);
+    expect((JSON.parse(status.stdout) as { members: unknown[] }).members).toHaveLength(3);
+
+    child.kill('SIGINT');
     expect(await waitForExit(child, 20_000)).toBe(0);
   }, 90_000);
 });
