@@ -1,6 +1,7 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Prng } from '@holdfast/raft';
-import { applyDamage, type DamageKind, type DamageRecord, NothingToDamage } from './damage.js';
+import { applyDamage, type DamageKind, type DamageRecord, levelFiles, NothingToDamage } from './damage.js';
 import type { MonotonicClock } from './history.js';
 import { type ClusterTarget, type MemberHealth, sleep } from './target.js';
 
@@ -34,6 +35,9 @@ export interface DamageReport extends DamageRecord {
  * that judgement. Anything else that stops a damaged member is a failure of the run.
  */
 export const REPAIR_UNSAFE_PATTERN = /repair[- ]unsafe|unsafe to repair|cannot (be )?repair(ed)? safely/i;
+
+/** How long a member restarted to make its state's tables may take to answer its status. */
+const STATUS_AFTER_RESTART_MS = 15_000;
 
 /** Outcome of a member audit (reads through that member alone, recorded for the checker). */
 export interface AuditSummary {
@@ -83,6 +87,7 @@ export class CorruptionNemesis {
     const { kind, member, prng } = options;
     if (target.dataDirOf === undefined) throw new NothingToDamage(`${target.kind}: no access to data files`);
     const stop = prng.chance(0.5) ? 'SIGKILL' : 'SIGTERM';
+    const tablesMade = kind === 'corrupt-state-table' && (await this.ensureStateTables(member));
     await target.kill(member, stop);
     let damage: DamageRecord;
     try {
@@ -96,11 +101,30 @@ export class CorruptionNemesis {
     await target.restart(member);
     const restartedAtMs = this.options.clock.nowMs();
     const report: DamageReport = { ...damage, member, stop };
+    if (tablesMade) report.detail = `restarted once first (its state had no table yet); ${report.detail}`;
     this.reports.push(report);
     this.unsettled = member;
     // Watched from the restart on, so the time to the outcome is the member's, not the fault's.
     const settled = this.settle({ report, logOffset, leaderCommit, restartedAtMs });
     return { report, settle: () => settled };
+  }
+
+  /**
+   * A state with no table yet (everything still in LevelDB's write-ahead file) gets one: LevelDB
+   * turns the write-ahead file into a table when it reopens, so the member is restarted once and
+   * waited for. True when that was needed.
+   */
+  private async ensureStateTables(member: string): Promise<boolean> {
+    const { target } = this.options;
+    const dataDir = target.dataDirOf?.(member);
+    if (dataDir === undefined || levelFiles(path.join(dataDir, 'kv'), 'ldb').length > 0) return false;
+    await target.restart(member);
+    const deadline = Date.now() + STATUS_AFTER_RESTART_MS;
+    while (Date.now() < deadline) {
+      if ((await target.memberHealth?.(member, 1000).catch(() => undefined)) !== undefined) break;
+      await sleep(200);
+    }
+    return true;
   }
 
   private async settle(context: { report: DamageReport; logOffset: number; leaderCommit: number; restartedAtMs: number }): Promise<boolean> {
@@ -177,7 +201,7 @@ export class CorruptionNemesis {
 /** Why the member does not count as repaired yet, or undefined when it does. */
 export function whatIsWrong(health: MemberHealth, leaderCommit: number): string | undefined {
   if (health.alarms.length > 0) return `alarms: ${health.alarms.join(', ')}`;
-  if (health.repairing) return 'repairing';
+  if (health.repairing) return health.repairReason === '' ? 'repairing' : `repairing: ${health.repairReason}`;
   if (health.error !== '') return `status error: ${health.error}`;
   if (health.leaderId === 0) return 'knows no leader';
   if (health.appliedIndex < leaderCommit) return `applied ${health.appliedIndex} < the cluster's commit ${leaderCommit} at its restart`;

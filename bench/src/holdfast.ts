@@ -420,6 +420,9 @@ export interface LocalStatus {
     alarms?: string[];
     /** The member refuses every read until it is repaired. */
     readsRefused?: boolean;
+    /** The member is repairing its log or state from the others, and why. */
+    repairing?: boolean;
+    repairReason?: string;
   }[];
 }
 
@@ -432,7 +435,8 @@ export function healthFromStatus(status: LocalStatus): MemberHealth {
     commitIndex: Number(own?.commitIndex ?? 0),
     appliedIndex: Number(own?.appliedIndex ?? 0),
     alarms: [...(own?.alarms ?? []), ...(own?.readsRefused === true ? ['refuses reads until repaired'] : [])],
-    repairing: false,
+    repairing: own?.repairing === true,
+    repairReason: own?.repairReason ?? '',
     error: own?.error ?? '',
   };
 }

@@ -55,8 +55,9 @@ export interface MemberHealth {
   appliedIndex: number;
   /** Alarms the member raises (state hash mismatch, corrupt state...); empty when none. */
   alarms: string[];
-  /** The member says it is repairing its log or state from the others. */
+  /** The member says it is repairing its log or state from the others, and why. */
   repairing: boolean;
+  repairReason: string;
   /** Anything else the status reports as wrong. */
   error: string;
 }

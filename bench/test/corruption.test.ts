@@ -12,7 +12,7 @@ import type { ClusterTarget, MemberHealth, MemberReader } from '../src/target.js
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-corruption-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-const healthy: MemberHealth = { role: 'follower', leaderId: 1, commitIndex: 100, appliedIndex: 100, alarms: [], repairing: false, error: '' };
+const healthy: MemberHealth = { role: 'follower', leaderId: 1, commitIndex: 100, appliedIndex: 100, alarms: [], repairing: false, repairReason: '', error: '' };
 
 /**
  * A member that behaves as `script` says: after the restart it stays `running` (or stops and logs
