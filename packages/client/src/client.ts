@@ -357,6 +357,10 @@ export class HoldfastClient {
         return opened;
       },
       moveAway: (address) => this.router.moveAwayFrom(address, undefined),
+      endIfUnreachable: (unreachable, last) => {
+        if (this.options.waitForMembers || !this.options.endpoints.every((endpoint) => unreachable.has(endpoint))) return undefined;
+        return this.unreachableError({ unreachable: new Set(unreachable), isWrite: false, label: 'watch' }, last);
+      },
       memberCount: () => this.router.endpointCount,
       backoffMs: (failures) => this.backoffMs(failures),
       isClosed: () => this.closed,
@@ -630,7 +634,7 @@ export class HoldfastClient {
       : '; not applied: no member acted on it';
   }
 
-  private unreachableError(policy: CallPolicy, last: HoldfastError): UnreachableError {
+  private unreachableError(policy: Pick<CallPolicy, 'unreachable' | 'isWrite' | 'label'>, last: HoldfastError): UnreachableError {
     const endpoints = [...policy.unreachable];
     const notApplied = policy.isWrite ? `; the ${policy.label} was not applied` : '';
     const cause = (last.cause as GrpcStatusCause | Error | undefined) ?? last;

@@ -20,6 +20,7 @@ import {
   toHoldfastError,
   UnavailableError,
   WatchCompactedError,
+  wasNeverSent,
 } from './errors.js';
 import type { RangeSelector } from './requests.js';
 import { type KeyValue, keyValueFromWire, toBytes } from './values.js';
@@ -57,6 +58,11 @@ export interface WatchTransport {
     dialing: (address: string) => void,
   ): Promise<{ first: WatchResponse__Output; rest: AsyncIterable<WatchResponse__Output> }>;
   moveAway(address: string): void;
+  /**
+   * The error to end the watch with when no member could be connected to at `unreachable` (every
+   * endpoint, and the client does not wait for members); undefined: keep trying.
+   */
+  endIfUnreachable(unreachable: ReadonlySet<string>, last: HoldfastError): HoldfastError | undefined;
   /** Members the client knows of: a watch every one of them refused as compacted ends. */
   memberCount(): number;
   backoffMs(failures: number): number;
@@ -129,6 +135,8 @@ export class Watch implements AsyncIterable<WatchBatch> {
     // restore starts it afresh), and during a rolling upgrade a member of an older release may
     // not serve watches at all. The watch ends only once every member refused in a row.
     let refusals = 0;
+    // Members no connection could be made to since the last stream opened.
+    const unreachable = new Set<string>();
     try {
       while (!this.closed) {
         if (this.transport.isClosed()) throw new ClientClosedError('client closed', { code: 'closed' });
@@ -151,6 +159,7 @@ export class Watch implements AsyncIterable<WatchBatch> {
           this.listeningTo = address;
           rearm();
           refusals = 0;
+          unreachable.clear();
           this.advance(opened.first);
           for await (const response of opened.rest) {
             rearm();
@@ -166,6 +175,11 @@ export class Watch implements AsyncIterable<WatchBatch> {
           const error = idle
             ? new UnavailableError(`no watch response for ${this.idleTimeoutMs} ms`, { code: 'unavailable' })
             : toHoldfastError(thrown);
+          if (address !== undefined && wasNeverSent(error)) {
+            unreachable.add(address);
+            const end = this.transport.endIfUnreachable(unreachable, error);
+            if (end !== undefined) throw end;
+          }
           if (error instanceof WatchCompactedError || error.grpcCode === GrpcStatus.UNIMPLEMENTED) {
             refusals += 1;
             if (refusals >= this.transport.memberCount()) throw error;

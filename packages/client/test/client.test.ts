@@ -300,6 +300,19 @@ describe('no member reachable', () => {
     expect(unreachable.message).not.toMatch(/may have been applied/);
   });
 
+  it('ends a watch with UnreachableError when told not to wait and no member can be connected to', async () => {
+    const endpoints = await deadAddresses(2);
+    const client = connect({ endpoints, waitForMembers: false, retry: { backoffBaseMs: 5, backoffMaxMs: 20 } });
+    const iteration = (async () => {
+      for await (const _batch of client.watch({ prefix: 'k' })) {
+        // no member: nothing arrives
+      }
+    })().catch((thrown: unknown) => thrown);
+    const error = await iteration;
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect((error as Error).message).toMatch(/^no holdfast member answers at/);
+  });
+
   it('waits until the deadline by default, then says nothing was sent rather than that the outcome is unknown', async () => {
     const endpoints = await deadAddresses(2);
     // Unary calls: a Batch stream's request that times out while its stream connects counts as
