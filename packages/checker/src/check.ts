@@ -1,12 +1,14 @@
-import { explainViolation } from './explain.js';
+import { formatExplanation, noOrderSentence } from './explain.js';
 import { checkKeyOperations } from './key-check.js';
-import { minimizeViolation } from './minimize.js';
+import { shrinkViolation } from './minimize.js';
+import { findRuleViolation, type RuleFinding } from './rules.js';
 import type { CheckOptions, CheckResult, HistoryOperation, Violation } from './types.js';
 import { validateHistory } from './validate.js';
 
 const TIME_BUDGET_MS_PER_KEY_DEFAULT = 10_000;
 const STEP_BUDGET_PER_KEY_DEFAULT = 50_000_000;
 const MINIMIZE_BUDGET_MS_PER_VIOLATION_DEFAULT = 2_000;
+const MINIMIZE_STEP_BUDGET_PER_VIOLATION_DEFAULT = 20_000_000;
 
 /**
  * Checks that `history` is linearizable for a key-value register per key. Keys are independent
@@ -19,6 +21,7 @@ export function checkHistory(history: readonly HistoryOperation[], options: Chec
   const timeBudgetMs = options.timeBudgetMsPerKey ?? TIME_BUDGET_MS_PER_KEY_DEFAULT;
   const stepsMax = options.stepBudgetPerKey ?? STEP_BUDGET_PER_KEY_DEFAULT;
   const minimizeBudgetMs = options.minimizeBudgetMsPerViolation ?? MINIMIZE_BUDGET_MS_PER_VIOLATION_DEFAULT;
+  const minimizeStepsMax = options.minimizeStepBudgetPerViolation ?? MINIMIZE_STEP_BUDGET_PER_VIOLATION_DEFAULT;
   const initialValueOf = options.initialValue ?? (() => null);
   const { operationsByKey, keysChecked } = groupByKey(history);
   const violations: Violation[] = [];
@@ -27,13 +30,32 @@ export function checkHistory(history: readonly HistoryOperation[], options: Chec
   for (const [key, operations] of operationsByKey) {
     operationsChecked += operations.length;
     const initialValue = initialValueOf(key);
+    // A named rule is a proof found without the search, and its operations are the explanation.
+    const named = findRuleViolation(operations, [initialValue]);
+    if (named !== undefined) {
+      violations.push(violationOf(key, named));
+      continue;
+    }
     const deadlineMs = performance.now() + timeBudgetMs;
-    const verdict = checkKeyOperations(operations, initialValue, { deadlineMs, stepsMax });
+    const { verdict } = checkKeyOperations(operations, initialValue, { deadlineMs, stepsMax });
     if (verdict === 'undecided') undecidedKeys.push(key);
     if (verdict !== 'violation') continue;
-    const minimal = minimizeViolation(operations, initialValue, performance.now() + minimizeBudgetMs);
-    minimal.sort((a, b) => a.invokedAt - b.invokedAt || a.id - b.id);
-    violations.push({ key, operations: minimal, explanation: explainViolation(minimal, initialValue) });
+    const budget = { deadlineMs: performance.now() + minimizeBudgetMs, stepsMax: minimizeStepsMax };
+    const shrunk = shrinkViolation(operations, initialValue, budget);
+    violations.push(
+      shrunk.finding !== undefined
+        ? violationOf(key, shrunk.finding)
+        : {
+            key,
+            rule: 'no-order',
+            operations: shrunk.operations,
+            explanation: formatExplanation(
+              'no-order',
+              noOrderSentence(shrunk.operations, shrunk.windowStartsAfter),
+              shrunk.operations,
+            ),
+          },
+    );
   }
   return {
     linearizable: violations.length === 0 && undecidedKeys.length === 0,
@@ -42,6 +64,15 @@ export function checkHistory(history: readonly HistoryOperation[], options: Chec
     violations,
     undecidedKeys,
     elapsedMs: performance.now() - startedMs,
+  };
+}
+
+function violationOf(key: string, finding: RuleFinding): Violation {
+  return {
+    key,
+    rule: finding.rule,
+    operations: finding.operations,
+    explanation: formatExplanation(finding.rule, finding.sentence, finding.operations),
   };
 }
 

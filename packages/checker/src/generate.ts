@@ -13,7 +13,21 @@ export interface GenerateHistoryOptions {
   valueAlphabetSize?: number | undefined;
   /** Longest operation, in time units. Default 100. */
   durationMax?: number;
+  /**
+   * kv (default): half gets, puts, some cas and deletes. register: a third each of get, put and
+   * cas with the expected value drawn from the same alphabet, no deletes (Jepsen's etcd register).
+   */
+  mix?: 'kv' | 'register' | undefined;
 }
+
+/** A defect planted in an otherwise correct execution, to test how violations are explained. */
+export type PlantedFault =
+  /** One read answers with the state of a moment before it was invoked (a lagging replica). */
+  | 'stale-read'
+  /** One acknowledged put never takes effect. */
+  | 'lost-write'
+  /** One acknowledged put takes effect only after the next write of its key (writes reordered). */
+  | 'reordered-writes';
 
 /** A small seeded generator (mulberry32): the same seed gives the same history. */
 export function createRandom(seed: number): () => number {
@@ -41,13 +55,101 @@ interface PlannedOperation {
 export function generateLinearizableHistory(options: GenerateHistoryOptions): HistoryOperation[] {
   const random = createRandom(options.seed);
   const planned = planOperations(options, random);
-  const byEffect = planned.filter((p) => p.effectAt !== null).sort((a, b) => a.effectAt! - b.effectAt!);
-  const store = new Map<string, string>();
-  for (const { operation } of byEffect) {
-    const output = applyToStore(store, operation.key, operation.input);
-    if (operation.outcome === 'ok') operation.output = output;
+  runSequentially(planned, null);
+  return planned.map((p) => p.operation);
+}
+
+/**
+ * Like generateLinearizableHistory, with one `fault` planted in the execution at an operation drawn
+ * from the middle of the history. The result is usually, not always, non-linearizable: a stale read
+ * may return the current value, a lost write may be overwritten before anyone looks.
+ */
+export function generateFaultyHistory(options: GenerateHistoryOptions, fault: PlantedFault): HistoryOperation[] {
+  const random = createRandom(options.seed);
+  const planned = planOperations(options, random);
+  const timeline = runSequentially(planned, null);
+  const durationMax = options.durationMax ?? 100;
+  for (const victim of faultCandidates(planned, fault, random)) {
+    if (fault === 'stale-read') {
+      const moment = victim.operation.invokedAt - durationMax * (0.5 + random() * 2);
+      const past = valueAt(timeline, victim.operation.key, moment);
+      if (victim.operation.output?.kind !== 'get' || victim.operation.output.value === past) continue;
+      victim.operation.output = { kind: 'get', value: past };
+      break;
+    }
+    const written = victim.operation.input.kind === 'put' ? victim.operation.input.value : null;
+    if (valueAt(timeline, victim.operation.key, victim.effectAt! - 1e-9) === written) continue;
+    if (fault === 'lost-write') {
+      runSequentially(planned, victim);
+      break;
+    }
+    const next = nextWriteOf(planned, victim);
+    if (next === undefined || writtenValueOf(next.operation.input) === written) continue;
+    victim.effectAt = next.effectAt! + 1e-6;
+    runSequentially(planned, null);
+    break;
   }
   return planned.map((p) => p.operation);
+}
+
+/** The key's values in effect order, for answering a read from an earlier moment. */
+type Timeline = Map<string, { effectAt: number; value: string | null }[]>;
+
+/** Runs the operations one by one in effect order against a real map, recording the outputs. */
+function runSequentially(planned: PlannedOperation[], lostWrite: PlannedOperation | null): Timeline {
+  const byEffect = planned.filter((p) => p.effectAt !== null).sort((a, b) => a.effectAt! - b.effectAt!);
+  const store = new Map<string, string>();
+  const timeline: Timeline = new Map();
+  for (const entry of byEffect) {
+    const { operation } = entry;
+    const output =
+      entry === lostWrite ? outputWithoutEffect(operation.input) : applyToStore(store, operation.key, operation.input);
+    if (operation.outcome === 'ok') operation.output = output;
+    const changes = timeline.get(operation.key) ?? [];
+    changes.push({ effectAt: entry.effectAt!, value: store.get(operation.key) ?? null });
+    timeline.set(operation.key, changes);
+  }
+  return timeline;
+}
+
+/** Acknowledged gets (for a stale read) or puts (otherwise) from the middle of the history, shuffled. */
+function faultCandidates(planned: PlannedOperation[], fault: PlantedFault, random: () => number): PlannedOperation[] {
+  const kind = fault === 'stale-read' ? 'get' : 'put';
+  const middle = planned.slice(Math.floor(planned.length * 0.2), Math.ceil(planned.length * 0.8));
+  const candidates = middle.filter((p) => p.operation.outcome === 'ok' && p.operation.input.kind === kind);
+  for (let i = candidates.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+  }
+  return candidates;
+}
+
+function nextWriteOf(planned: PlannedOperation[], victim: PlannedOperation): PlannedOperation | undefined {
+  let next: PlannedOperation | undefined;
+  for (const p of planned) {
+    if (p === victim || p.operation.key !== victim.operation.key || p.operation.input.kind === 'get') continue;
+    if (p.effectAt === null || p.effectAt <= victim.effectAt!) continue;
+    if (next === undefined || p.effectAt < next.effectAt!) next = p;
+  }
+  return next;
+}
+
+function valueAt(timeline: Timeline, key: string, moment: number): string | null {
+  let value: string | null = null;
+  for (const change of timeline.get(key) ?? []) {
+    if (change.effectAt > moment) break;
+    value = change.value;
+  }
+  return value;
+}
+
+function writtenValueOf(input: KvInput): string | null {
+  return input.kind === 'put' || input.kind === 'cas' ? input.value : null;
+}
+
+function outputWithoutEffect(input: KvInput): KvOutput {
+  if (input.kind !== 'put') throw new Error(`only a put can be planted as a lost write, not a ${input.kind}`);
+  return { kind: 'put' };
 }
 
 function planOperations(options: GenerateHistoryOptions, random: () => number): PlannedOperation[] {
@@ -57,8 +159,11 @@ function planOperations(options: GenerateHistoryOptions, random: () => number): 
   const planned: PlannedOperation[] = [];
   for (let id = 0; id < options.operationCount; id += 1) {
     const clientId = id % options.clientCount;
-    const invokedAt = clientClock[clientId]! + random() * durationMax * 0.2;
-    const returnedAt = invokedAt + 1 + random() * durationMax;
+    const register = options.mix === 'register';
+    // Register histories have the skewed latencies of a real store (most operations quick, a few
+    // slow) and whole-number times, like the milliseconds of a recorded history.
+    const invokedAt = roundIf(register, clientClock[clientId]! + random() * durationMax * 0.2);
+    const returnedAt = roundIf(register, invokedAt + 1 + (register ? random() ** 3 : random()) * durationMax);
     clientClock[clientId] = returnedAt;
     const key = `k${Math.floor(random() * options.keyCount)}`;
     const input = randomInput(key, id, recentValues, options, random);
@@ -67,6 +172,10 @@ function planOperations(options: GenerateHistoryOptions, random: () => number): 
     planned.push({ operation, effectAt: effectPoint(outcome, invokedAt, returnedAt, random) });
   }
   return planned;
+}
+
+function roundIf(round: boolean, time: number): number {
+  return round ? Math.round(time) : time;
 }
 
 function effectPoint(outcome: Outcome, invokedAt: number, returnedAt: number, random: () => number): number | null {
@@ -92,6 +201,7 @@ function randomInput(
   options: GenerateHistoryOptions,
   random: () => number,
 ): KvInput {
+  if (options.mix === 'register') return randomRegisterInput(options.valueAlphabetSize ?? 5, random);
   const roll = random();
   if (roll < 0.5) return { kind: 'get' };
   if (roll < 0.55) return { kind: 'delete' };
@@ -104,6 +214,15 @@ function randomInput(
   if (roll < 0.8) return { kind: 'put', value };
   const expected = random() < 0.2 || recent.length < 2 ? null : recent[Math.floor(random() * (recent.length - 1))]!;
   return { kind: 'cas', expected, value };
+}
+
+function randomRegisterInput(valueAlphabetSize: number, random: () => number): KvInput {
+  const roll = random();
+  const value = (): string => `v${Math.floor(random() * valueAlphabetSize)}`;
+  if (roll < 1 / 3) return { kind: 'get' };
+  if (roll < 2 / 3) return { kind: 'put', value: value() };
+  const expected = value();
+  return { kind: 'cas', expected, value: value() };
 }
 
 function applyToStore(store: Map<string, string>, key: string, input: KvInput): KvOutput {

@@ -1,6 +1,6 @@
 export { checkHistory } from './check.js';
 export { HistoryValidationError, type HistoryValidationCode, CheckerInvariantError } from './errors.js';
-export { describeOperation } from './explain.js';
+export { describeOperation } from './describe.js';
 export { generateLinearizableHistory, type GenerateHistoryOptions } from './generate.js';
 export { HistoryRecorder, type OperationHandle, RecorderError } from './recorder.js';
 export type {
@@ -11,4 +11,5 @@ export type {
   KvOutput,
   Outcome,
   Violation,
+  ViolationRule,
 } from './types.js';

@@ -1,5 +1,5 @@
 import { compileOperation, ValueInterner } from './model.js';
-import { type SearchBudget, type SearchOperation, type SearchVerdict, searchLinearization } from './search.js';
+import { type SearchBudget, type SearchOperation, type SearchResult, searchLinearization } from './search.js';
 import type { HistoryOperation } from './types.js';
 
 /** Runs the search over the 'ok' and 'unknown' operations of one key (failed ones must be removed). */
@@ -7,8 +7,7 @@ export function checkKeyOperations(
   operations: readonly HistoryOperation[],
   initialValue: string | null,
   budget: SearchBudget,
-): SearchVerdict {
-  if (findImpossibleRead(operations, initialValue) !== undefined) return 'violation';
+): SearchResult {
   const values = new ValueInterner();
   const initialState = values.idOf(initialValue);
   const searchOperations: SearchOperation[] = withoutUnobservableUnknowns(operations).map((operation) => ({
@@ -44,46 +43,4 @@ export function withoutUnobservableUnknowns(operations: readonly HistoryOperatio
     const written = operation.input.kind === 'delete' ? null : operation.input.value;
     return observed.has(written) || lastNotSwappedCasReturnedAt >= operation.invokedAt;
   });
-}
-
-/**
- * A definite read of a value that is not the initial value and that no operation invoked before the
- * read returned could have written. No order can explain it, so the search (which would have to
- * exhaust every order to say so) is skipped. Returns the read and the later writes of its value.
- */
-export function findImpossibleRead(
-  operations: readonly HistoryOperation[],
-  initialValue: string | null,
-): { read: HistoryOperation; laterWriters: HistoryOperation[] } | undefined {
-  const firstWriteInvokedAt = new Map<string | null, number>();
-  for (const operation of operations) {
-    if (operation.input.kind === 'get') continue;
-    const written = operation.input.kind === 'delete' ? null : operation.input.value;
-    const known = firstWriteInvokedAt.get(written) ?? Number.POSITIVE_INFINITY;
-    firstWriteInvokedAt.set(written, Math.min(known, operation.invokedAt));
-  }
-  for (const read of operations) {
-    const value = readValueOf(read);
-    if (value === undefined || value === initialValue) continue;
-    if ((firstWriteInvokedAt.get(value) ?? Number.POSITIVE_INFINITY) <= read.returnedAt) continue;
-    const laterWriters = operations.filter(
-      (operation) => operation.input.kind !== 'get' && writtenValueOf(operation) === value,
-    );
-    return { read, laterWriters };
-  }
-  return undefined;
-}
-
-/** The value an 'ok' operation observed: a get's result, or the expected value of a swapped cas. */
-export function readValueOf(operation: HistoryOperation): string | null | undefined {
-  if (operation.outcome !== 'ok') return undefined;
-  if (operation.output?.kind === 'get') return operation.output.value;
-  if (operation.output?.kind === 'cas' && operation.output.swapped && operation.input.kind === 'cas') {
-    return operation.input.expected;
-  }
-  return undefined;
-}
-
-function writtenValueOf(operation: HistoryOperation): string | null {
-  return operation.input.kind === 'put' || operation.input.kind === 'cas' ? operation.input.value : null;
 }

@@ -26,6 +26,12 @@ export interface SearchBudget {
 
 export type SearchVerdict = 'linearizable' | 'violation' | 'undecided';
 
+export interface SearchResult {
+  verdict: SearchVerdict;
+  /** Search steps taken, for budgets shared across searches. */
+  steps: number;
+}
+
 interface EventNode {
   operationIndex: number;
   isCall: boolean;
@@ -41,7 +47,7 @@ export function searchLinearization(
   operations: readonly SearchOperation[],
   initialState: number,
   budget: SearchBudget,
-): SearchVerdict {
+): SearchResult {
   const head = buildEventList(operations);
   const linearized = new Uint32Array(Math.ceil(operations.length / 32) || 1);
   const cache = new LinearizationCache(operations.length);
@@ -54,7 +60,7 @@ export function searchLinearization(
   while (definiteRemaining > 0) {
     steps += 1;
     if (steps % DEADLINE_CHECK_INTERVAL_STEPS === 0) {
-      if (steps > budget.stepsMax || performance.now() > budget.deadlineMs) return 'undecided';
+      if (steps > budget.stepsMax || performance.now() > budget.deadlineMs) return { verdict: 'undecided', steps };
     }
     if (node?.isCall) {
       const index = node.operationIndex;
@@ -79,7 +85,7 @@ export function searchLinearization(
     }
     // A return (or the end of the list) whose call is still pending: this branch is dead.
     const choice = choices.pop();
-    if (choice === undefined) return 'violation';
+    if (choice === undefined) return { verdict: 'violation', steps };
     const undone = choice.call.operationIndex;
     state = choice.stateBefore;
     clearBit(linearized, undone);
@@ -88,7 +94,7 @@ export function searchLinearization(
     unliftCall(choice.call);
     node = choice.call.next;
   }
-  return 'linearizable';
+  return { verdict: 'linearizable', steps };
 }
 
 /** Events sorted by time; at equal times calls come first, so touching intervals count as concurrent. */

@@ -34,10 +34,25 @@ export interface HistoryOperation {
   returnedAt: number;
 }
 
+/**
+ * The named shape a violation was proved by (see the README for each), or 'no-order' when no
+ * named rule applies and the search's shrunk sub-history is the proof.
+ */
+export type ViolationRule =
+  | 'value-from-nowhere'
+  | 'future-read'
+  | 'stale-read'
+  | 'lost-write'
+  | 'duplicate-effect'
+  | 'cas-anomaly'
+  | 'no-order';
+
 export interface Violation {
   key: string;
+  rule: ViolationRule;
   /** A small sub-history of the key that cannot be linearized, ordered by invocation time. */
   operations: HistoryOperation[];
+  /** The rule in words, one sentence, and the operations one per line with their times. */
   explanation: string;
 }
 
@@ -63,4 +78,9 @@ export interface CheckOptions {
   initialValue?: (key: string) => string | null;
   /** Wall-clock budget for shrinking one violation to a small sub-history. Default 2 000 ms. */
   minimizeBudgetMsPerViolation?: number;
+  /**
+   * Search steps allowed for shrinking one violation, summed over its attempts. Default 20 million.
+   * Unlike the wall-clock budget it gives the same result on any machine.
+   */
+  minimizeStepBudgetPerViolation?: number;
 }

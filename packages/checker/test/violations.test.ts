@@ -13,18 +13,25 @@ const idsOf = (operations: HistoryOperation[]): number[] => operations.map((op) 
 
 describe('non-linearizable histories are caught and explained', () => {
   it('catches a stale read after a newer write completed', () => {
-    const history = new HistoryBuilder().put(1, 'v3', [0, 1]).put(2, 'v5', [2, 3]).get(3, 'v3', [4, 5]).build();
+    const history = new HistoryBuilder()
+      .put(1, 'v3', [0, 1])
+      .put(2, 'v5', [2, 3])
+      .get(3, 'v3', [4, 5])
+      .get(4, 'v5', [4, 6])
+      .build();
     const violation = onlyViolation(history);
     expect(violation.key).toBe('k');
+    expect(violation.rule).toBe('stale-read');
     expect(idsOf(violation.operations)).toEqual([0, 1, 2]);
-    expect(violation.explanation).toContain("get returned 'v3' but the latest write that could precede it wrote 'v5'");
+    expect(violation.explanation).toMatch(/^stale read: op 2 returned 'v3' at 5 though it began at 4, after put 'v5' \(op 1\)/);
   });
 
   it('catches a lost write: an acknowledged put never visible to a later read', () => {
     const history = new HistoryBuilder().put(1, 'a', [0, 1]).get(2, null, [2, 3]).get(2, null, [4, 5]).build();
     const violation = onlyViolation(history);
+    expect(violation.rule).toBe('lost-write');
     expect(violation.operations).toHaveLength(2);
-    expect(violation.explanation).toContain("get returned absent but the latest write that could precede it wrote 'a'");
+    expect(violation.explanation).toContain("put 'a' (op 0) was acknowledged at 1 but never seen");
     expect(violation.explanation).toContain('initial value');
   });
 
@@ -32,14 +39,16 @@ describe('non-linearizable histories are caught and explained', () => {
     const history = new HistoryBuilder().get(1, 'x', [0, 1]).put(2, 'x', [5, 6]).build();
     const violation = onlyViolation(history);
     expect(idsOf(violation.operations)).toEqual([0, 1]);
-    expect(violation.explanation).toContain("get returned 'x' at 1, before any write of it began");
+    expect(violation.rule).toBe('future-read');
+    expect(violation.explanation).toContain("op 0 returned 'x' at 1, but the first write of it (op 1) began only at 5");
   });
 
   it('catches a read of a value nobody wrote', () => {
     const history = new HistoryBuilder().put(1, 'a', [0, 1]).get(2, 'ghost', [2, 3]).build();
     const violation = onlyViolation(history);
     expect(idsOf(violation.operations)).toEqual([1]);
-    expect(violation.explanation).toContain("no operation wrote 'ghost'");
+    expect(violation.rule).toBe('value-from-nowhere');
+    expect(violation.explanation).toContain("op 1 returned 'ghost' at 3, a value no operation wrote");
   });
 
   it('catches a value written once but read as appearing twice', () => {
@@ -51,20 +60,28 @@ describe('non-linearizable histories are caught and explained', () => {
       .get(3, 'v1', [30, 31])
       .build();
     const violation = onlyViolation(history);
-    expect(violation.operations).toHaveLength(5);
-    expect(violation.explanation).toContain("'v1' was read, then 'v2', then 'v1' again, but 'v1' was written only once");
+    expect(violation.rule).toBe('duplicate-effect');
+    expect(idsOf(violation.operations)).toEqual([0, 2, 3, 4]);
+    expect(violation.explanation).toContain("'v1', written only by op 0, was current at op 2, replaced by op 3, and read again by op 4");
   });
 
   it('catches a cas that succeeded on a wrong expected value', () => {
-    const history = new HistoryBuilder().put(1, 'a', [0, 1]).put(1, 'b', [2, 3]).cas(2, 'a', 'c', true, [4, 5]).build();
+    const history = new HistoryBuilder()
+      .put(1, 'a', [0, 1])
+      .put(1, 'b', [2, 3])
+      .get(3, 'b', [2, 4])
+      .cas(2, 'a', 'c', true, [5, 6])
+      .build();
     const violation = onlyViolation(history);
-    expect(violation.explanation).toContain("cas succeeded expecting 'a' but the latest write that could precede it wrote 'b'");
+    expect(violation.rule).toBe('cas-anomaly');
+    expect(violation.explanation).toContain("op 3 swapped expecting 'a' at 6 though it began at 5, after put 'b' (op 1)");
   });
 
   it('catches a cas that reported no swap while its expected value was the only one possible', () => {
-    const history = new HistoryBuilder().put(1, 'a', [0, 1]).cas(2, 'a', 'b', false, [2, 3]).build();
+    const history = new HistoryBuilder().put(1, 'a', [0, 1]).get(3, 'a', [0, 2]).cas(2, 'a', 'b', false, [3, 4]).build();
     const violation = onlyViolation(history);
-    expect(violation.explanation).toContain("cas expecting 'a' reported no swap");
+    expect(violation.rule).toBe('cas-anomaly');
+    expect(violation.explanation).toContain("cas 'a' -> 'b' (op 2) did not swap, though it began at 3 after op 0 wrote 'a'");
   });
 
   it('catches a failed cas that nevertheless took effect', () => {
@@ -92,7 +109,8 @@ describe('non-linearizable histories are caught and explained', () => {
     for (let i = 51; i < 60; i += 1) builder.put(i % 4, `w${i}`, [i * 10, i * 10 + 5]);
     const violation = onlyViolation(builder.build());
     expect(idsOf(violation.operations)).toEqual([80, 81, 82]);
-    expect(violation.explanation).toContain("get returned 'old' but the latest write that could precede it wrote 'new'");
+    expect(violation.rule).toBe('lost-write');
+    expect(violation.explanation).toContain("put 'new' (op 81) was acknowledged at 503 but never seen");
   });
 
   it('reports one violation per bad key and leaves good keys out', () => {
