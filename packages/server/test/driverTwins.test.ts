@@ -1,4 +1,4 @@
-import { MemoryLogStorage, Prng, RaftNode } from '@holdfast/raft';
+import { MemoryLogStorage, Prng, RaftNode, type Ready } from '@holdfast/raft';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseNodeConfig } from '../src/config.js';
@@ -122,5 +122,34 @@ describe('NodeDriver on in-memory twins', () => {
       indexes.push(got);
     }
     expect(indexes[0]).toEqual(indexes[1]);
+  });
+});
+
+describe('LogWriter', () => {
+  it('never writes a held-back commit index of an older term over a newer term and vote', async () => {
+    const { LogWriter } = await import('../src/driver/log-writer.js');
+    const storage = MemoryLogStorage.bootstrap([1, 2, 3]);
+    const log = new MemoryDurableLog(storage);
+    const time = new ManualTime();
+    const config = parseNodeConfig(['--id', '1', '--data-dir', '/nonexistent', '--log-level', 'silent'], {});
+    const writer = new LogWriter({ log, clock: time, timers: time, failpoints: config.failpoints, metrics: new NodeMetrics() });
+    const ready = (fields: Partial<Ready>): Ready => ({
+      entries: [],
+      messages: [],
+      messagesAfterPersist: [],
+      committedEntries: [],
+      readStates: [],
+      droppedReads: [],
+      mustSync: false,
+      ...fields,
+    });
+    const last = storage.lastIndex();
+    // Only the commit index moved (term 1): held back.
+    await writer.persist(ready({ hardState: { term: 1, vote: 0, commit: last } }));
+    // A new term and vote: written and synced at once.
+    await writer.persist(ready({ hardState: { term: 4, vote: 2, commit: last }, mustSync: true }));
+    // Entries of term 4 with no hard state change of their own.
+    await writer.persist(ready({ entries: [{ type: 'normal', term: 4, index: last + 1, data: new Uint8Array() }], mustSync: true }));
+    expect(log.hardState()).toEqual({ term: 4, vote: 2, commit: last });
   });
 });

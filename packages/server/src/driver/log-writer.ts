@@ -56,7 +56,9 @@ export class LogWriter {
       if (ready.hardState) this.hardStateUnwritten = ready.hardState;
       return;
     }
-    const hardState = ready.hardState ?? this.hardStateUnwritten;
+    // The held-back hard state is older than the Ready's own: whichever is written supersedes it.
+    const held = this.hardStateUnwritten;
+    const hardState = ready.hardState ?? held;
     const { failpoints, clock } = this.options;
     if (failpoints.diskFull) throw new DiskFullError('failpoint disk-full: the log write failed (no space left on device)');
     const sync = ready.mustSync || ready.snapshot !== undefined;
@@ -67,7 +69,9 @@ export class LogWriter {
       ...(ready.snapshot ? { snapshot: ready.snapshot } : {}),
       sync,
     });
-    if (this.hardStateUnwritten === hardState) this.hardStateUnwritten = undefined;
+    // Left in place, the held one (a commit-only change of an earlier term) would ride along with
+    // a later write and take the stored term and vote back.
+    if (this.hardStateUnwritten === held) this.hardStateUnwritten = undefined;
     if (sync) {
       if (failpoints.fsyncFail) throw new FsyncFailedError('failpoint fsync-fail: fsync of the log returned EIO');
       if (failpoints.fsyncDelayMs > 0) await sleepOn(this.options.timers, failpoints.fsyncDelayMs);
