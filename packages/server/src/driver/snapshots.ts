@@ -25,8 +25,13 @@ export class Snapshots {
 
   constructor(private readonly options: SnapshotsOptions) {}
 
+  /**
+   * A snapshot is due, and the log reaches the applied index. A state restored from a leader's
+   * snapshot stream can be ahead of the snapshot's index (the stream is the leader's state when
+   * sent), so until the log catches up there is no log index to compact at.
+   */
   get isDue(): boolean {
-    return this.due;
+    return this.due && this.options.stateMachine.appliedIndex <= this.options.log.lastIndex();
   }
 
   noteApplied(entries: number): void {
