@@ -11,3 +11,17 @@ export {
 export { type ErrorKind, HoldfastError } from './errors.js';
 export { freePort, LocalCluster, type LocalClusterOptions, type LocalMember } from './localCluster.js';
 export { inspectBackup, type RunningNode, runNode, startNode } from './node.js';
+export { type DriverOptions, DiskFullError, FsyncFailedError, NodeDriver } from './driver.js';
+export {
+  type Clock,
+  type DurableLog,
+  type Random,
+  type Sender,
+  type StateMachine,
+  systemClock,
+  systemTimers,
+  type TimerHandle,
+  type Timers,
+} from './driver/ports.js';
+export { NodeMetrics } from './metrics.js';
+export { type KvOp, type KvResult, type RequestContext, type RequestHost, RequestPath } from './requests.js';

@@ -80,7 +80,10 @@ export interface RequestHost {
   readonly stateMachine: KvStateMachine;
   readonly limits: NodeLimits;
   readonly storageLimits: StorageLimits;
-  readonly forwarder: Forwarder;
+  /** Sends a write to the leader (production: the Forwarder's Batch streams). */
+  readonly forwarder: Pick<Forwarder, 'forward'>;
+  /** Wall-clock milliseconds stamped on commands as proposedAtMs. Default Date.now. */
+  readonly wallMs?: () => number;
   /** The client address of a member, '' if unknown. */
   clientAddressOf(id: number): string;
   isStopping(): boolean;
@@ -230,7 +233,11 @@ export class RequestPath {
   // ---- writes ----
 
   private async write(op: KvOp, context: RequestContext): Promise<KvResult> {
-    const command = toCommand(op, { storeBytesMax: this.host.limits.storeBytesMax, applyVersion: this.host.applyVersion() });
+    const command = toCommand(op, {
+      storeBytesMax: this.host.limits.storeBytesMax,
+      applyVersion: this.host.applyVersion(),
+      proposedAtMs: (this.host.wallMs ?? Date.now)(),
+    });
     let data: Uint8Array;
     try {
       data = validateCommand(command, this.host.storageLimits);
@@ -386,7 +393,7 @@ function compareOf(c: WireCompare): Compare {
  * The command a leader proposes for a write, stamped with its store quota and the apply version
  * every member implements (see KvCommand.storeBytesMax and applyVersion).
  */
-export function toCommand(op: KvOp, stamp: { storeBytesMax: number; applyVersion: number }): KvCommand {
+export function toCommand(op: KvOp, stamp: { storeBytesMax: number; applyVersion: number; proposedAtMs: number }): KvCommand {
   let operation: KvOperation;
   let session: Session | null;
   switch (op.op) {
@@ -414,7 +421,7 @@ export function toCommand(op: KvOp, stamp: { storeBytesMax: number; applyVersion
   return {
     operation,
     ...(s ? { session: s } : {}),
-    proposedAtMs: Date.now(),
+    proposedAtMs: stamp.proposedAtMs,
     storeBytesMax: stamp.storeBytesMax,
     applyVersion: stamp.applyVersion,
   };
