@@ -202,6 +202,7 @@ describe('random and mutated messages never break the core (fast-check, seeded)'
       snapshotTerm: fc.integer({ min: 1, max: 4 }),
       voters: fc.uniqueArray(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
       contiguous: fc.boolean(),
+      lostEntries: fc.oneof(fc.constant(undefined), fc.boolean()),
     })
     .map((r) => {
       const entries = r.contiguous ? r.entries.map((e, i) => ({ ...e, index: r.index + 1 + i })) : r.entries;
@@ -209,7 +210,12 @@ describe('random and mutated messages never break the core (fast-check, seeded)'
         r.type === 'snapshot'
           ? { meta: { index: r.snapshotIndex, term: r.snapshotTerm, confState: { voters: r.voters, learners: [] } }, data: data('') }
           : undefined;
-      return { ...message({ ...r, to: 1, entries: r.type === 'append' ? entries : [] }), ...(snapshot ? { snapshot } : {}) };
+      const { lostEntries, ...fields } = r;
+      return {
+        ...message({ ...fields, to: 1, entries: r.type === 'append' ? entries : [] }),
+        ...(snapshot ? { snapshot } : {}),
+        ...(lostEntries === undefined ? {} : { lostEntries }),
+      };
     });
   const hostileValue = fc.oneof(
     fc.constant(null),
@@ -222,7 +228,7 @@ describe('random and mutated messages never break the core (fast-check, seeded)'
     fc.array(fc.integer(), { maxLength: 3 }),
     fc.object({ maxDepth: 1 }),
   );
-  const FIELDS = ['type', 'from', 'to', 'term', 'logTerm', 'index', 'commit', 'reject', 'entries', 'context', 'snapshot'];
+  const FIELDS = ['type', 'from', 'to', 'term', 'logTerm', 'index', 'commit', 'reject', 'entries', 'context', 'snapshot', 'lostEntries'];
   const mutated = fc
     .tuple(nearValid, fc.constantFrom(...FIELDS), hostileValue)
     .map(([m, field, value]) => ({ ...m, [field]: value }) as unknown);
