@@ -14,6 +14,7 @@ import {
   RaftNode,
   type ReadState,
   type Ready,
+  validateMessage,
 } from '../src/index.js';
 
 /** The package's own seeded generator, as the `RandomSource` the core takes. */
@@ -84,7 +85,11 @@ export class Network {
     for (const id of voters) this.addPeer(id, MemoryLogStorage.bootstrap(voters));
   }
 
+  /** Each peer's messageBytesMax, the limit its transport would check appends against. */
+  private readonly messageBytesMax = new Map<NodeId, number>();
+
   addPeer(id: NodeId, storage: MemoryLogStorage = new MemoryLogStorage(), config: ConfigOverrides = {}): Peer {
+    this.messageBytesMax.set(id, config.messageBytesMax ?? this.options.config?.messageBytesMax ?? BASE_CONFIG.messageBytesMax);
     const peer: Peer = {
       id,
       node: this.createNode(id, storage, config),
@@ -186,6 +191,11 @@ export class Network {
       reportSnapshot('failed');
       return;
     }
+    // Every message a core sends must pass the door every core checks (validateMessage), with the
+    // receiver's own limits: a refusal here is a false alarm a real transport would drop.
+    const entriesBytesMax = this.messageBytesMax.get(target.id) ?? BASE_CONFIG.messageBytesMax;
+    const problem = validateMessage(message, { entriesBytesMax, snapshotDataBytesMax: Number.POSITIVE_INFINITY });
+    if (problem !== undefined) throw new Error(`a core sent a message validateMessage refuses: ${problem.message}`);
     if (this.recordTraffic) this.delivered.push(message);
     this.deliveredCounts.set(message.type, (this.deliveredCounts.get(message.type) ?? 0) + 1);
     target.node.step(message);
