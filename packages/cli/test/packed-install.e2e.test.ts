@@ -60,6 +60,13 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | n
   });
 }
 
+/** The SDK program of the README: it must type-check as TypeScript against the installed package. */
+function readmeProgram(): string {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const start = readme.indexOf('```ts\n', readme.indexOf('## Talk to it')) + '```ts\n'.length;
+  return readme.slice(start, readme.indexOf('```\n', start));
+}
+
 const exampleTs = `import { AbortedError, createClient, type KeyValue } from '@holdfast/client';
 
 const endpoints = (process.env['HOLDFAST_ENDPOINTS'] ?? '').split(',');
@@ -131,11 +138,12 @@ describe('the packed packages, installed outside the repository', () => {
     expect(protocolFiles).toEqual(expect.arrayContaining(['proto/holdfast/v1/kv.proto', 'proto/holdfast/v1/raft.proto']));
   });
 
-  it('type-check a TypeScript program that uses the SDK', async () => {
+  it("type-check TypeScript programs that use the SDK, the README's among them", async () => {
     writeFileSync(join(appDir, 'example.ts'), exampleTs);
+    writeFileSync(join(appDir, 'readme.ts'), readmeProgram());
     const tsconfig = {
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: ['node'], outDir: 'out' },
-      files: ['example.ts'],
+      files: ['example.ts', 'readme.ts'],
     };
     writeFileSync(join(appDir, 'tsconfig.json'), `${JSON.stringify(tsconfig, null, 2)}\n`);
     expectSuccess(await run(process.execPath, [tscJs, '-p', 'tsconfig.json'], { cwd: appDir }), 'tsc');
@@ -171,6 +179,9 @@ describe('the packed packages, installed outside the repository', () => {
     const program = await run(process.execPath, ['out/example.js'], { cwd: appDir, env });
     expectSuccess(program, 'the SDK program');
     expect(JSON.parse(program.stdout)).toEqual({ revision: 2, value: 'yes', aborted: true });
+    const readme = await run(process.execPath, ['out/readme.js'], { cwd: appDir, env });
+    expectSuccess(readme, "the README's SDK program");
+    expect(readme.stdout).toMatch(/^hello \d+\nswapped\n/);
 
     started.kill('SIGINT');
     expect(await waitForExit(started, 20_000)).toBe(0);
