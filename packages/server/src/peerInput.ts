@@ -61,7 +61,7 @@ export function announcedLength(bytes: Uint8Array): number | undefined {
  */
 export function decodeBatch(
   bytes: Uint8Array,
-  expected: { readonly from: NodeId; readonly to: NodeId },
+  expected: ExpectedPeer,
   limits: BatchLimits,
 ): { messages: Message[]; rejected: PeerInputError[] } {
   const announced = announcedLength(bytes);
@@ -86,15 +86,25 @@ export function decodeBatch(
   return { messages, rejected };
 }
 
+/** Whom a stream's messages must be from and to, and whether it may carry a snapshot message. */
+export interface ExpectedPeer {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  /**
+   * Only a SendSnapshot call carries a snapshot message, after the state it stands for: one on
+   * a Raft stream would make the core install a snapshot the state machine does not hold.
+   */
+  readonly snapshotCall?: boolean;
+}
+
 /** Why one decoded message cannot be stepped, or undefined when it can. */
-export function checkMessage(
-  value: unknown,
-  expected: { readonly from: NodeId; readonly to: NodeId },
-  limits: MessageLimits,
-): PeerInputError | undefined {
+export function checkMessage(value: unknown, expected: ExpectedPeer, limits: MessageLimits): PeerInputError | undefined {
   const invalid = validateMessage(value, limits);
   if (invalid !== undefined) return new PeerInputError(invalid.problem, invalid.message);
   const message = value as Message;
+  if (message.type === 'snapshot' && expected.snapshotCall !== true) {
+    return new PeerInputError('snapshot-framing', 'a snapshot message arrived on a Raft stream; it travels only on SendSnapshot, after its state');
+  }
   if (message.from !== expected.from || message.to !== expected.to) {
     return new PeerInputError(
       'wrong-peer',
@@ -109,7 +119,7 @@ export function checkMessage(
  * the call's sender to this member. Throws PeerInputError.
  */
 export function decodeSnapshotMessage(bytes: Uint8Array, expected: { readonly from: NodeId; readonly to: NodeId }, limits: MessageLimits): Message {
-  const { messages, rejected } = decodeBatch(bytes, expected, { ...limits, batchMessagesMax: 1 });
+  const { messages, rejected } = decodeBatch(bytes, { ...expected, snapshotCall: true }, { ...limits, batchMessagesMax: 1 });
   if (rejected[0] !== undefined) throw rejected[0];
   const message = messages[0];
   if (message?.type !== 'snapshot') throw new PeerInputError('snapshot-framing', 'the first chunk holds no snapshot message');

@@ -93,6 +93,13 @@ describe('hostile peer input against real member processes', () => {
           entries: [{ type: 'confChange', term, index: commitIndex + 1, change: { type: 'removeNode', nodeId: 77 } }],
         }),
       ]),
+      // A valid snapshot message, but on the stream instead of a SendSnapshot call with its state.
+      packr.pack([
+        {
+          ...fromLeader({ type: 'snapshot' }),
+          snapshot: { meta: { index: commitIndex + 100, term, confState: { voters: [1, 2, 3], learners: [] } }, data: Buffer.alloc(0) },
+        },
+      ]),
       Buffer.from('not msgpack at all'),
     ]);
     // An acknowledgement of entries the leader never had, in a follower's name.
@@ -121,6 +128,7 @@ describe('hostile peer input against real member processes', () => {
     expect(rejectedCount(metrics, 'wrong-peer')).toBeGreaterThanOrEqual(1);
     expect(rejectedCount(metrics, 'snapshot')).toBeGreaterThanOrEqual(1);
     expect(rejectedCount(metrics, 'not-a-list')).toBeGreaterThanOrEqual(1);
+    expect(rejectedCount(metrics, 'snapshot-framing')).toBeGreaterThanOrEqual(1);
     // The follower did not take the refused conf change: the membership is the one it was.
     const members = await cluster.call<{ members: unknown[] }>(follower.clientAddress, 'memberList', {});
     expect(members.members).toHaveLength(3);

@@ -133,6 +133,7 @@ function checkDecode(bytes: Uint8Array): void {
   for (const message of decoded.messages) {
     expect(validateMessage(message, LIMITS)).toBeUndefined();
     expect([message.from, message.to]).toEqual([1, 2]);
+    expect(message.type).not.toBe('snapshot'); // only a SendSnapshot call carries one
   }
   for (const rejected of decoded.rejected) expect(rejected).toBeInstanceOf(PeerInputError);
 }
@@ -151,10 +152,10 @@ const RUNS = { seed: 1203, numRuns: 300 };
 
 describe('decodeBatch', () => {
   it('drops a null (the message that used to stop a member) and keeps the valid messages beside it', () => {
-    const bytes = packr.pack([null, append(5), { ...append(6), from: 3 }, { ...append(7), term: 2 ** 53 }]);
+    const bytes = packr.pack([null, append(5), { ...append(6), from: 3 }, { ...append(7), term: 2 ** 53 }, snapshotMessage()]);
     const { messages, rejected } = decodeBatch(bytes, STREAM, LIMITS);
     expect(messages.map((m) => m.commit)).toEqual([5]);
-    expect(rejected.map((e) => e.reason)).toEqual(['shape', 'wrong-peer', 'range']);
+    expect(rejected.map((e) => e.reason)).toEqual(['shape', 'wrong-peer', 'range', 'snapshot-framing']);
   });
 
   it('refuses a batch that is no list, does not decode, or announces more messages than the limit', () => {
