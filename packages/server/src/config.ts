@@ -46,6 +46,10 @@ export interface NodeLimits {
   readonly sessionAnswersMax: number;
   readonly snapshotEntries: number;
   readonly snapshotCatchupEntries: number;
+  /** A state hash checkpoint every this many applied entries; members compare them. */
+  readonly stateHashCheckpointEntries: number;
+  /** Records a second the background scrub at start reads at most (0: no scrub). */
+  readonly scrubRecordsPerSecondMax: number;
   readonly requestTimeoutMs: number;
   readonly shutdownWaitMs: number;
   readonly backupsMax: number;
@@ -179,6 +183,22 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'sessionAnswersMax', kind: 'int', fallback: 8, min: 1, max: 1024, help: 'answers kept per session' },
   { key: 'snapshotEntries', kind: 'int', fallback: 10_000, min: 16, max: 100_000_000, help: 'snapshot every N applied' },
   { key: 'snapshotCatchupEntries', kind: 'int', fallback: 5000, min: 0, max: 100_000_000, help: 'entries kept' },
+  {
+    key: 'stateHashCheckpointEntries',
+    kind: 'int',
+    fallback: 1000,
+    min: 1,
+    max: 100_000_000,
+    help: 'a state hash checkpoint every N applied entries, compared between members (every member must use the same N)',
+  },
+  {
+    key: 'scrubRecordsPerSecondMax',
+    kind: 'int',
+    fallback: 50_000,
+    min: 0,
+    max: 100_000_000,
+    help: 'state records a second the scrub at start reads at most (0: no scrub)',
+  },
   { key: 'requestTimeoutMs', kind: 'int', fallback: 5000, min: 10, max: 600_000, help: 'default request deadline' },
   { key: 'shutdownWaitMs', kind: 'int', fallback: 3000, min: 0, max: 600_000, help: 'wait for in-flight on SIGTERM' },
   { key: 'backupsMax', kind: 'int', fallback: 2, min: 1, max: 64, help: 'backups streaming from this node at once' },
@@ -414,6 +434,8 @@ function buildLimits(r: Resolved): NodeLimits {
     sessionAnswersMax: n('sessionAnswersMax'),
     snapshotEntries: n('snapshotEntries'),
     snapshotCatchupEntries: n('snapshotCatchupEntries'),
+    stateHashCheckpointEntries: n('stateHashCheckpointEntries'),
+    scrubRecordsPerSecondMax: n('scrubRecordsPerSecondMax'),
     requestTimeoutMs: n('requestTimeoutMs'),
     shutdownWaitMs: n('shutdownWaitMs'),
     backupsMax: n('backupsMax'),

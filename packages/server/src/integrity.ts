@@ -74,6 +74,7 @@ export class StateIntegrity {
   refuseReads(reason: string): void {
     if (this.refusal !== undefined) return;
     this.refusal = reason;
+    this.raise(reason);
     this.options.metrics.readsRefused.set(1);
     this.options.repair.requestRepair(reason);
   }

@@ -41,6 +41,7 @@ import { NodeDriver } from './driver.js';
 import { assert } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import { StateIntegrity } from './integrity.js';
+import { StateHashComparison } from './stateHashes.js';
 import { kvServiceImplementation } from './kvService.js';
 import { NodeMetrics, serveMetrics } from './metrics.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
@@ -52,6 +53,8 @@ import { WatchHub } from './watch.js';
 
 const KV_SERVICE = 'holdfast.v1.KV';
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+/** State hash checkpoints kept per member (own and heard), the newest. */
+const STATE_HASH_CHECKPOINTS_KEPT = 8;
 /** Largest chunk read from a backup file: the state machine's own limit for a received chunk. */
 const SNAPSHOT_CHUNK_BYTES_MAX = 256 * 1024 * 1024;
 /** How often a leader looks whether it may raise the cluster's apply version (and members log it). */
@@ -124,6 +127,8 @@ class Node implements RunningNode {
   readonly applyVersions: ApplyVersions;
   readonly watches: WatchHub;
   private stopWatching: () => void = () => {};
+  readonly stateHashes: StateHashComparison;
+  private stopCheckpoints: () => void = () => {};
   /** A leader's write that raises the cluster's apply version is on its way. */
   private raisingApplyVersion = false;
   private loggedClusterVersion = 0;
@@ -137,6 +142,14 @@ class Node implements RunningNode {
   ) {
     this.dialCredentials = dialCredentials(config.tls);
     this.integrity = new StateIntegrity({ logger, metrics: this.metrics, repair: { requestRepair: (reason) => this.requestRepair(reason) } });
+    this.stateHashes = new StateHashComparison({
+      selfId: config.id,
+      checkpointsKept: STATE_HASH_CHECKPOINTS_KEPT,
+      voters: () => this.sm.confState.voters,
+      integrity: this.integrity,
+      logger,
+      nowMs: () => Date.now(),
+    });
     this.applyVersions = new ApplyVersions(config.id, sm.applyVersionMax);
     this.knownIds = new Set(this.members().map((m) => m.id));
     this.clientServer = new grpc.Server(this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)));
@@ -196,6 +209,8 @@ class Node implements RunningNode {
         receiveSnapshot: (message, chunks) => this.receiveSnapshot(message, chunks),
         queueDepthChanged: (to, depth) => this.metrics.peerQueueDepth.set({ peer: String(to) }, depth),
         heardApplyVersion: (from, version) => this.applyVersions.heardFrom(from, version),
+        checkpointsFor: (to) => this.stateHashes.toSend(to),
+        heardCheckpoints: (from, checkpoints) => this.stateHashes.heard(from, checkpoints),
         rejected: (reason) => this.metrics.peerMessagesRejected.inc({ reason }),
       },
     });
@@ -226,6 +241,8 @@ class Node implements RunningNode {
       logger,
     });
     this.stopWatching = sm.watchChanges(this.watches);
+    for (const checkpoint of sm.checkpoints()) this.stateHashes.own(checkpoint);
+    this.stopCheckpoints = sm.watchCheckpoints((checkpoint) => this.stateHashes.own(checkpoint));
     this.metrics.readAtScrape({
       pendingReads: () => this.driver.pendingReads,
       storeBytes: () => this.sm.keyValueBytes,
@@ -319,6 +336,7 @@ class Node implements RunningNode {
       if (current.has(id)) continue;
       if (id !== this.config.id) this.transport.dropPeer(id);
       this.applyVersions.forget(id);
+      this.stateHashes.forget(id);
     }
     this.knownIds = current;
     this.logger.info({ members: this.members().map((m) => `${m.id}${m.learner ? '(learner)' : ''}`) }, 'membership changed');
@@ -347,6 +365,29 @@ class Node implements RunningNode {
     } catch (error) {
       if (error instanceof StateCorruptionError) this.integrity.stateDamaged(error, where);
       throw error;
+    }
+  }
+
+  /**
+   * Reads the whole state once after start, at a bounded rate, off the request path: every
+   * record's checksum, and the hash of them all against the one stored with the applied index
+   * (a lost record no read can see). Damage found is handled like damage a read finds.
+   */
+  private async scrubInBackground(): Promise<void> {
+    const recordsPerSecondMax = this.config.limits.scrubRecordsPerSecondMax;
+    if (recordsPerSecondMax === 0) return;
+    try {
+      const result = await this.sm.scrub({ recordsPerSecondMax });
+      this.metrics.stateScrubs.inc({ outcome: result.outcome });
+      this.logger.info({ ...result }, 'state scrub finished');
+    } catch (error) {
+      if (error instanceof StateCorruptionError) {
+        this.metrics.stateScrubs.inc({ outcome: 'damaged' });
+        this.integrity.stateDamaged(error, 'scrub');
+        return;
+      }
+      this.metrics.stateScrubs.inc({ outcome: 'failed' });
+      if (!this.stopping) this.logger.warn({ error: (error as Error).message }, 'state scrub failed');
     }
   }
 
@@ -416,6 +457,7 @@ class Node implements RunningNode {
     if (config.metricsListen !== '') this.metricsServer = await serveMetrics(this.metrics, config.metricsListen, config.tls);
     this.metrics.appliedIndex.set(this.sm.appliedIndex);
     this.startTicking();
+    void this.scrubInBackground();
     this.logger.info(
       { clientListen: config.clientListen, peerListen: config.peerListen, applied: this.sm.appliedIndex, join: config.join },
       'node started',
@@ -494,6 +536,7 @@ class Node implements RunningNode {
     this.setHealth(false);
     // Watches never finish on their own: end them, so their clients resume on another member.
     this.stopWatching();
+    this.stopCheckpoints();
     this.watches.close();
     const deadline = Date.now() + this.config.limits.shutdownWaitMs;
     while ((this.inflight.count > 0 || this.driver.pendingProposalCount > 0) && Date.now() < deadline) await sleep(5);
@@ -611,6 +654,8 @@ export async function startNode(config: NodeConfig, logger?: Logger): Promise<Ru
       limits: storageLimits,
       sessions: { sessionIdleMsMax: config.limits.sessionTtlMs, sessionsMax: config.limits.sessionsMax, answersPerSessionMax: config.limits.sessionAnswersMax },
       snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
+      stateHashCheckpointEntries: config.limits.stateHashCheckpointEntries,
+      stateHashCheckpointsKept: STATE_HASH_CHECKPOINTS_KEPT,
       ...(failpoints.applyVersionMax > 0 ? { applyVersionMax: failpoints.applyVersionMax } : {}),
       logger: storageLogger,
     });

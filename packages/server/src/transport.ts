@@ -50,6 +50,10 @@ export interface TransportHandlers {
   queueDepthChanged?(to: NodeId, depth: number): void;
   /** A peer's batches say its release implements apply versions up to `version` (0: 1). */
   heardApplyVersion?(from: NodeId, version: number): void;
+  /** State hash checkpoints to send `to` with the next batch (stateHashes.ts); empty: none. */
+  checkpointsFor?(to: NodeId): RaftBatch['stateCheckpoints'];
+  /** State hash checkpoints a peer's batch carried. */
+  heardCheckpoints?(from: NodeId, checkpoints: RaftBatch__Output['stateCheckpoints']): void;
   /** Peer input was dropped (a message, a batch, a snapshot call) for `reason` (peerInput.ts). */
   rejected?(reason: string): void;
 }
@@ -131,6 +135,7 @@ class PeerLink {
       to: this.peerId,
       messages: encodeMessages(messages),
       applyVersion: this.options.applyVersion,
+      stateCheckpoints: this.options.handlers.checkpointsFor?.(this.peerId) ?? [],
     };
     if (!stream.write(batch)) {
       this.waitingForDrain = true;
@@ -353,6 +358,7 @@ export class Transport {
       state.applyVersion = batch.applyVersion;
       this.options.handlers.heardApplyVersion?.(batch.from, state.applyVersion);
     }
+    if (batch.stateCheckpoints.length > 0) this.options.handlers.heardCheckpoints?.(batch.from, batch.stateCheckpoints);
     let decoded: { messages: Message[]; rejected: PeerInputError[] };
     try {
       decoded = decodeBatch(batch.messages, { from: batch.from, to: this.options.selfId }, this.limits);

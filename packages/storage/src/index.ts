@@ -84,6 +84,8 @@ export { parseLevelRecoveryLog, readLevelRecoveryReport } from './level-recovery
 export { newerTermVote, readTermVoteFile, type TermVote, type TermVoteRead } from './term-vote-file.js';
 export { readFileIfExists, removeFileDurably, writeFileDurably } from './durable-file.js';
 export { formatHash, sameHash, type StateCheckpoint, type StateHash } from './state-hash.js';
+/** The stored form of a state record (for tools and tests that read or damage a data dir). */
+export { describeStoredKey, type OpenedRecord, openRecord, type RecordSeal, sealHeaderBytes, sealRecord } from './state-record.js';
 export {
   type ApplyHooks,
   type ChangeListener,

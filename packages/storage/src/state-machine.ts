@@ -316,6 +316,8 @@ export class KvStateMachine {
     const { db, meta, sessions, sessionSeals, hasUserKeys, droppedRecords } = await openDatabase(resolved);
     const stateMachine = new KvStateMachine(db, meta, sessions, sessionSeals, resolved, hasUserKeys);
     stateMachine.droppedAtOpen = droppedRecords;
+    // The state as opened is a checkpoint when its index is one: compared with the others at start.
+    if (stateMachine.isCheckpointIndex(meta.appliedIndex)) stateMachine.recordCheckpoint(stateMachine.stateHash);
     return stateMachine;
   }
 

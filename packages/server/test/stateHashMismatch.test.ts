@@ -1,0 +1,108 @@
+/**
+ * Members compare their state hashes at the same applied index (issue 10, item 4). One member is
+ * fed a different state while stopped — a value changed and sealed properly, its stored hash
+ * recomputed, as a bug that applied a write differently would leave it: no checksum and no scrub
+ * can see it. Once the cluster takes its next checkpoint, every member alarms, naming both members
+ * and the index, and the member in the minority refuses every read while the others serve on.
+ */
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { StatusResponse__Output as StatusResponse } from '@holdfast/protocol';
+import { levelDisk, sealHeaderBytes, sealRecord } from '@holdfast/storage';
+import { Packr } from 'msgpackr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCluster } from '../src/localCluster.js';
+import { bytes, type CallError, call, closeClients, type GetAnswer, metricValue, SessionWriter, tempDir } from './helpers.js';
+
+/** The state machine's encoding of its records (packages/storage kv-format.ts). */
+const packr = new Packr({ useRecords: false, moreTypes: false });
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const DIVERGED = 3;
+const CHECKPOINT_ENTRIES = 10;
+
+/** Rewrites key `key` of a stopped member's state with another value, properly sealed, and drops the stored hash so open recomputes it. */
+async function feedDifferentState(dataDir: string, key: string): Promise<void> {
+  const { db } = await levelDisk.openDatabase(join(dataDir, 'kv'));
+  try {
+    const storedKey = Buffer.concat([Buffer.from('k'), Buffer.from(key)]);
+    const record = await db.get(storedKey);
+    if (record === undefined) throw new Error(`no key ${key} in ${dataDir}`);
+    const stored = packr.unpack(record.subarray(sealHeaderBytes)) as Record<string, unknown>;
+    await db.put(storedKey, sealRecord(storedKey, packr.pack({ ...stored, value: Buffer.from('diverged') })));
+    const metaKey = Buffer.from('m');
+    const meta = packr.unpack((await db.get(metaKey))!.subarray(sealHeaderBytes)) as Record<string, unknown>;
+    delete meta['recordsHash'];
+    await db.put(metaKey, sealRecord(metaKey, packr.pack(meta)));
+  } finally {
+    await db.close();
+  }
+}
+
+async function ownStatus(cluster: LocalCluster, id: number) {
+  const status = await cluster.call<StatusResponse>(cluster.member(id).clientAddress, 'status', { localOnly: true });
+  return status.members.find((m) => m.member?.id === id);
+}
+
+describe('state hash comparison between members', () => {
+  const dir = tempDir('state-hash');
+  let cluster: LocalCluster;
+  let writer: SessionWriter;
+
+  beforeAll(async () => {
+    cluster = await LocalCluster.start({
+      dataDir: dir.path,
+      size: 3,
+      logLevel: 'info',
+      extraArgs: () => ['--state-hash-checkpoint-entries', String(CHECKPOINT_ENTRIES)],
+    });
+    await cluster.waitForLeader();
+    writer = new SessionWriter('hash-writer', () => cluster.endpoints());
+    for (let i = 0; i < 15; i++) await writer.put(`k${i}`, `v${i}`);
+    await cluster.kill(DIVERGED, 'SIGTERM');
+    await feedDifferentState(cluster.member(DIVERGED).dataDir, 'k3');
+    cluster.startMember(DIVERGED);
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    closeClients();
+    dir.remove();
+  });
+
+  it('alarms on every member and the minority member stops serving reads', async () => {
+    // Enough writes to pass at least two further checkpoints on every member.
+    for (let i = 15; i < 15 + 3 * CHECKPOINT_ENTRIES; i++) await writer.put(`k${i}`, `v${i}`);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const diverged = await ownStatus(cluster, DIVERGED).catch(() => undefined);
+      if (diverged?.readsRefused === true) break;
+      if (Date.now() > deadline) throw new Error(`member ${DIVERGED} never refused reads: ${JSON.stringify(diverged)}`);
+      await writer.put('tick', String(Date.now()));
+      await sleep(100);
+    }
+    const diverged = await ownStatus(cluster, DIVERGED);
+    expect(diverged?.alarms.join('\n')).toMatch(/state hash mismatch at index \d+: member 3 has [0-9a-f]{16}, member [12] has [0-9a-f]{16}/);
+    expect(diverged?.alarms.join('\n')).toMatch(/in the minority/);
+    // The diverged member refuses every read, of every consistency.
+    for (const request of [{ consistency: 'LINEARIZABLE' }, { consistency: 'SERIALIZABLE' }, { maxStalenessMs: 60_000 }]) {
+      const error = (await call<GetAnswer>(cluster.member(DIVERGED).clientAddress, 'get', { key: bytes('k1'), ...request }).catch((e: unknown) => e)) as CallError;
+      expect(error.kind).toBe('state-corrupt');
+      expect(error.code).toBe(grpc.status.DATA_LOSS);
+    }
+    // The majority alarm too, but go on serving.
+    for (const id of [1, 2]) {
+      for (let wait = Date.now() + 15_000; ; await sleep(100)) {
+        const own = await ownStatus(cluster, id);
+        if (own?.alarms.some((alarm) => alarm.includes(`member ${DIVERGED} has`))) break;
+        if (Date.now() > wait) throw new Error(`member ${id} never alarmed: ${JSON.stringify(own?.alarms)}`);
+      }
+      const own = await ownStatus(cluster, id);
+      expect(own?.readsRefused).toBe(false);
+      const answer = await call<GetAnswer>(cluster.member(id).clientAddress, 'get', { key: bytes('k3'), consistency: 'SERIALIZABLE' });
+      expect(answer.kv?.value.toString()).toBe('v3');
+      const metrics = await (await fetch(`http://${cluster.member(id).metricsAddress}/metrics`)).text();
+      expect(metricValue(metrics, 'holdfast_state_hash_mismatch')).toBe(1);
+      expect(metricValue(metrics, 'holdfast_reads_refused')).toBe(0);
+    }
+  });
+});
