@@ -123,14 +123,15 @@ function printClusterUp(
     `endpoints: ${endpoints.join(',')}`,
     '',
     inDefaultPlace
-      ? 'From another shell in this directory the CLI finds them by itself:'
+      ? 'From another shell in this directory (or one below it), the CLI finds them by itself:'
       : 'From another shell:',
     ...(inDefaultPlace ? [] : [`  export HOLDFAST_ENDPOINTS=${endpoints.join(',')}`]),
-    '  holdfast put greeting hello',
-    '  holdfast get greeting',
-    '  holdfast status',
-    'From code:',
-    `  createClient({ endpoints: ${JSON.stringify(endpoints)} })`,
+    '  npx holdfast put greeting hello',
+    '  npx holdfast get greeting',
+    '  npx holdfast status',
+    "From code (@holdfast/client), where the CLI would find them:",
+    '  createClient({ endpoints: discoverEndpoints() })',
+    `  or createClient({ endpoints: ${JSON.stringify(endpoints)} })`,
     '',
     'Ctrl-C stops the cluster; `holdfast cluster up` again resumes it from the same data.',
   ];
