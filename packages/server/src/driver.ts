@@ -209,10 +209,12 @@ export class NodeDriver {
     this.schedule();
   }
 
-  deliver(messages: readonly Message[]): void {
-    if (this.inboxMessages.length + messages.length > INBOX_MESSAGES_MAX) return;
+  /** Queues messages for the core; false when the inbox is full and they were dropped (Raft resends). */
+  deliver(messages: readonly Message[]): boolean {
+    if (this.inboxMessages.length + messages.length > INBOX_MESSAGES_MAX) return false;
     for (const m of messages) this.inboxMessages.push(m);
     this.schedule();
+    return true;
   }
 
   reportUnreachable(id: NodeId): void {

@@ -15,8 +15,9 @@ const packr = new Packr({ useRecords: false });
  * the batch's: `undecodable` (not msgpack), `not-a-list` (not an array of messages), `too-many`
  * (more messages than the receiver's peerQueueMessagesMax), `wrong-peer` (a message not from the
  * batch's sender or not to this member), `refused` (another cluster, another member, a sender
- * that is no member id), `snapshot-framing` (a snapshot call not shaped as one), `internal` (a
- * fault of this member's own code while handling it; logged as an error).
+ * that is no member id), `snapshot-framing` (a snapshot call not shaped as one, or a snapshot
+ * message on a stream), `inbox-full` (valid, but this member's inbox is full: overload, not bad
+ * input), `internal` (a fault of this member's own code while handling it; logged as an error).
  */
 export type PeerRejectReason = string;
 

@@ -38,8 +38,8 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 };
 
 export interface TransportHandlers {
-  /** Messages from peers, in arrival order. */
-  deliver(messages: Message[]): void;
+  /** Messages from peers, in arrival order; false when they were dropped (the inbox is full). */
+  deliver(messages: Message[]): boolean | undefined;
   /** A message to `to` was dropped; the core should stop optimistic replication to it. */
   reportUnreachable(to: NodeId): void;
   reportSnapshot(to: NodeId, ok: boolean): void;
@@ -370,7 +370,9 @@ export class Transport {
       return;
     }
     for (const problem of decoded.rejected) this.reject(call, batch.from, problem);
-    if (decoded.messages.length > 0) this.options.handlers.deliver(decoded.messages);
+    if (decoded.messages.length > 0 && this.options.handlers.deliver(decoded.messages) === false) {
+      this.reject(call, batch.from, new PeerInputError('inbox-full', `${decoded.messages.length} messages dropped: this member's inbox is full`));
+    }
     if (state.batches % 256 === 1) call.write({ batches: state.batches, error: '' });
   }
 
@@ -401,7 +403,8 @@ export class Transport {
       const rest: AsyncIterable<SnapshotChunk__Output> = { [Symbol.asyncIterator]: () => iterator };
       const chunks = snapshotData(rest as unknown as grpc.ServerReadableStream<SnapshotChunk__Output, SnapshotAck>);
       await this.options.handlers.receiveSnapshot(message, chunks);
-      this.options.handlers.deliver([message]);
+      // The state is in; the leader sends the message again if it is dropped here.
+      if (this.options.handlers.deliver([message]) === false) throw new PeerInputError('inbox-full', "the snapshot message was dropped: this member's inbox is full");
     } catch (error) {
       if (error instanceof PeerInputError) this.reject(call, from, error);
       else this.options.logger.warn({ peer: from, error: (error as Error).message }, 'snapshot from a peer not installed');

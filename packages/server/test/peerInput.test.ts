@@ -249,12 +249,16 @@ describe('hostile input on a real peer stream', () => {
     for (const step of cleanup.splice(0)) step();
   });
 
-  async function receiver(): Promise<{ port: number; delivered: Message[]; rejected: string[] }> {
+  async function receiver(inboxFull = false): Promise<{ port: number; delivered: Message[]; rejected: string[] }> {
     const protos = loadProtos();
     const delivered: Message[] = [];
     const rejected: string[] = [];
     const handlers: TransportHandlers = {
-      deliver: (messages) => delivered.push(...messages),
+      deliver: (messages) => {
+        if (inboxFull) return false;
+        delivered.push(...messages);
+        return true;
+      },
       reportUnreachable: () => {},
       reportSnapshot: () => {},
       readSnapshot: async function* () {},
@@ -318,6 +322,19 @@ describe('hostile input on a real peer stream', () => {
     expect(delivered.map((m) => m.commit)).toEqual([10, 11]);
     stream.end();
     again.end();
+  });
+
+  it('counts valid messages dropped because the inbox is full', async () => {
+    const { port, delivered, rejected } = await receiver(true);
+    const client = new (loadProtos().RaftClient)(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    cleanup.push(() => client.close());
+    const stream = client.stream();
+    stream.on('error', () => {});
+    stream.write({ clusterId: 'c', from: 1, to: 2, messages: encodeMessages([append(1)]), applyVersion: 2 });
+    await until(() => rejected.length >= 1);
+    expect(rejected).toEqual(['inbox-full']);
+    expect(delivered).toEqual([]);
+    stream.end();
   });
 
   it('refuses a snapshot call whose first chunk is not a valid snapshot message', async () => {

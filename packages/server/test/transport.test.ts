@@ -26,7 +26,10 @@ function recordingHandlers(): TransportHandlers & { delivered: Message[]; unreac
     unreachable,
     heard,
     heardApplyVersion: (from, version) => heard.push([from, version]),
-    deliver: (messages) => delivered.push(...messages),
+    deliver: (messages) => {
+      delivered.push(...messages);
+      return true;
+    },
     reportUnreachable: (id) => unreachable.push(id),
     reportSnapshot: () => {},
     readSnapshot: async function* () {},
