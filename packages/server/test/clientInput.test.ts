@@ -458,6 +458,28 @@ describe('hostile client requests over a real gRPC connection', () => {
       }
       const { error } = await invoke(cluster, 'memberAddLearner', { name: 'x'.repeat(300), clientAddress: '127.0.0.1:1', peerAddress: '127.0.0.1:2' });
       expect(refusalKind(error!)).toBe('invalid-argument');
+      // A Batch stream with hostile frames: every request gets one answer, none `internal`.
+      const batch = kv.batch();
+      const answers: { id: number; error: { kind: string } | null }[] = [];
+      batch.on('data', (frame: { responses: { id: number; error: { kind: string } | null }[] }) => answers.push(...frame.responses));
+      const batchEnded = new Promise<void>((resolve, reject) => {
+        batch.on('end', () => resolve());
+        batch.on('error', reject);
+      });
+      batch.write({ requests: [{ id: 1 }, { id: 2, timeoutMs: 2 ** 32 - 1, get: { key: Buffer.from('k') } }, { id: 3, get: { key: Buffer.alloc(0) } }] });
+      batch.write({ requests: Array.from({ length: LIMITS.batchMessageRequestsMax + 1 }, (_, i) => ({ id: 10 + i, get: { key: Buffer.from('k') } })) });
+      batch.end();
+      await batchEnded;
+      expect(answers).toHaveLength(3 + LIMITS.batchMessageRequestsMax + 1);
+      expect(answers.map((a) => a.error?.kind ?? 'ok').filter((kind) => !isErrorKind(kind) && kind !== 'ok')).toEqual([]);
+      expect(answers.filter((a) => a.id <= 3).map((a) => a.error?.kind)).toEqual(['invalid-argument', 'invalid-argument', 'invalid-argument']);
+      // A Watch that cannot open ends with its status.
+      const watchError = await new Promise<grpc.ServiceError>((resolve) => {
+        const watch = kv.watch({ start: Buffer.alloc(0), prefix: Buffer.alloc(0), startRevision: 2 ** 64 });
+        watch.on('data', () => {});
+        watch.on('error', resolve);
+      });
+      expect(refusalKind(watchError)).toBe('invalid-argument');
       const put = await invoke(kv, 'put', { key: Buffer.from('still'), value: Buffer.from('serving') });
       expect(put.error).toBeNull();
       const read = await invoke(kv, 'get', { key: Buffer.from('still') });
