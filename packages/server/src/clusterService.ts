@@ -356,7 +356,7 @@ export class ClusterService {
       role: status.role,
       term: status.term,
       leaderId: status.leaderId,
-      commitIndex: status.commit,
+      commitIndex: knownCommit(status.commit, this.host.driver.appliedIndex),
       appliedIndex: this.host.driver.appliedIndex,
       followers,
       error: '',
@@ -403,4 +403,13 @@ export class ClusterService {
       };
     }
   }
+}
+
+/**
+ * The commit index this member can vouch for. Its core starts from the persisted commit, which
+ * lags on purpose (docs/architecture.md, "Send ∥ persist") until the leader tells it the current
+ * one; but every entry it applied was committed, so the applied index is a commit it knows too.
+ */
+export function knownCommit(coreCommit: number, appliedIndex: number): number {
+  return Math.max(coreCommit, appliedIndex);
 }

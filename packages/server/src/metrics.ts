@@ -144,6 +144,12 @@ export class NodeMetrics {
     labelNames: ['peer'],
     registers: [this.registry],
   });
+  readonly peerReachable = new Gauge({
+    name: 'holdfast_peer_reachable',
+    help: 'per peer this node sends to: 1 while its raft stream carries traffic, 0 from a failed connection until one works',
+    labelNames: ['peer'],
+    registers: [this.registry],
+  });
   readonly peerMessagesRejected = new Counter({
     name: 'holdfast_peer_messages_rejected_total',
     help: 'peer input dropped before it reached Raft: a malformed message, batch or snapshot call, by reason',

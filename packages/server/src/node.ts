@@ -208,6 +208,7 @@ class Node implements RunningNode {
         readSnapshot: () => this.readSnapshot(),
         receiveSnapshot: (message, chunks) => this.receiveSnapshot(message, chunks),
         queueDepthChanged: (to, depth) => this.metrics.peerQueueDepth.set({ peer: String(to) }, depth),
+        peerReachable: (to, reachable) => this.metrics.peerReachable.set({ peer: String(to) }, reachable ? 1 : 0),
         heardApplyVersion: (from, version) => this.applyVersions.heardFrom(from, version),
         checkpointsFor: (to) => this.stateHashes.toSend(to),
         heardCheckpoints: (from, checkpoints) => this.stateHashes.heard(from, checkpoints),
@@ -334,7 +335,10 @@ class Node implements RunningNode {
     const current = new Set(this.members().map((m) => m.id));
     for (const id of this.knownIds) {
       if (current.has(id)) continue;
-      if (id !== this.config.id) this.transport.dropPeer(id);
+      if (id !== this.config.id) {
+        this.transport.dropPeer(id);
+        this.metrics.peerReachable.remove({ peer: String(id) });
+      }
       this.applyVersions.forget(id);
       this.stateHashes.forget(id);
     }

@@ -31,6 +31,10 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_send_message_length': 256 * 1024 * 1024,
   'grpc.initial_reconnect_backoff_ms': 50,
   'grpc.max_reconnect_backoff_ms': 1000,
+  // A member whose container or pod restarts comes back under the same name at a new address.
+  // grpc-js resolves a name again when a connection fails, but at most once per this interval
+  // (default 30 s): a failure while the member was still down would pin the old address that long.
+  'grpc.dns_min_time_between_resolutions_ms': 250,
   // Raft retransmits on its own and the forwarder's writes carry sessions: gRPC's retry layer
   // would only buffer a copy of every message. Channelz bookkeeping is never read here.
   'grpc.enable_retries': 0,
@@ -42,6 +46,8 @@ export interface TransportHandlers {
   deliver(messages: Message[]): boolean | undefined;
   /** A message to `to` was dropped; the core should stop optimistic replication to it. */
   reportUnreachable(to: NodeId): void;
+  /** The link to `to` failed (false) or carried traffic again (true). */
+  peerReachable?(to: NodeId, reachable: boolean): void;
   reportSnapshot(to: NodeId, ok: boolean): void;
   /** Data chunks of the snapshot a leader sends with `message`. */
   readSnapshot(message: Message): AsyncIterable<Uint8Array>;
@@ -82,7 +88,65 @@ export interface TransportOptions {
 type RaftStream = grpc.ClientDuplexStream<RaftBatch, RaftAck__Output>;
 
 const BACKOFF_MS_MIN = 50;
-const BACKOFF_MS_MAX = 1000;
+/**
+ * A failed dial costs little (a refused connection, or FIRST_ACK_WAIT_MS on an address nobody
+ * holds), while every millisecond of backoff delays a restarted member's first heartbeat.
+ */
+const BACKOFF_MS_MAX = 250;
+/**
+ * A new stream whose first batch is not acknowledged this soon is given up and dialled again:
+ * a connection to an address nobody holds any more (a restarted container's old one) may hang
+ * far longer than keepalive covers before the kernel gives up on it.
+ */
+const FIRST_ACK_WAIT_MS = 1000;
+/** A peer unreachable this long is logged (a restart or an election takes less)... */
+export const UNREACHABLE_WARN_AFTER_MS = 2000;
+/** ...and then at most this often while it stays unreachable. */
+export const UNREACHABLE_WARN_EVERY_MS = 30_000;
+
+/**
+ * Tells when a peer stays unreachable: one warning once it has failed for
+ * UNREACHABLE_WARN_AFTER_MS, then one per UNREACHABLE_WARN_EVERY_MS, and one line when it answers again.
+ */
+class UnreachableLog {
+  /** When the current run of failures started; 0 while the peer answers. */
+  private failingSinceMs = 0;
+  private failures = 0;
+  private warnedAtMs = 0;
+  /** What `changed` was last told; undefined before the first outcome. */
+  private reported: boolean | undefined;
+
+  constructor(
+    private readonly peerId: NodeId,
+    private readonly logger: Logger,
+    private readonly changed: ((reachable: boolean) => void) | undefined,
+  ) {}
+
+  failed(address: string, error: string | undefined, nowMs: number): void {
+    if (this.failingSinceMs === 0) this.failingSinceMs = nowMs;
+    this.report(false);
+    this.failures += 1;
+    const downMs = nowMs - this.failingSinceMs;
+    if (downMs < UNREACHABLE_WARN_AFTER_MS || nowMs - this.warnedAtMs < UNREACHABLE_WARN_EVERY_MS) return;
+    this.warnedAtMs = nowMs;
+    this.logger.warn({ peer: this.peerId, address, downMs, failures: this.failures, error }, 'peer unreachable');
+  }
+
+  answered(nowMs: number): void {
+    this.report(true);
+    if (this.failingSinceMs === 0) return;
+    if (this.warnedAtMs !== 0) this.logger.info({ peer: this.peerId, downMs: nowMs - this.failingSinceMs }, 'peer reachable again');
+    this.failingSinceMs = 0;
+    this.failures = 0;
+    this.warnedAtMs = 0;
+  }
+
+  private report(reachable: boolean): void {
+    if (this.reported === reachable) return;
+    this.reported = reachable;
+    this.changed?.(reachable);
+  }
+}
 
 /** The sending side towards one peer. */
 class PeerLink {
@@ -95,11 +159,15 @@ class PeerLink {
   private retryAt = 0;
   private snapshotInFlight = false;
   private closed = false;
+  private readonly unreachable: UnreachableLog;
 
   constructor(
     private readonly peerId: NodeId,
     private readonly options: TransportOptions,
-  ) {}
+  ) {
+    const changed = options.handlers.peerReachable;
+    this.unreachable = new UnreachableLog(peerId, options.logger, changed && ((reachable) => changed(peerId, reachable)));
+  }
 
   get depth(): number {
     return this.queue.length;
@@ -157,6 +225,19 @@ class PeerLink {
     return this.client;
   }
 
+  /**
+   * The next attempt dials a new channel, so a peer's name is resolved again: a member that
+   * restarted elsewhere (a container's new address) is reached as soon as its name says so,
+   * whatever the old channel's resolver cached. A snapshot still streaming on the old channel
+   * finishes on it.
+   */
+  private redialLater(client: RaftClient): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    this.address = '';
+    if (!this.snapshotInFlight) client.close();
+  }
+
   private ensureStream(): RaftStream | undefined {
     if (this.stream) return this.stream;
     if (Date.now() < this.retryAt) return undefined;
@@ -164,20 +245,25 @@ class PeerLink {
     if (!client) return undefined;
     const stream = client.stream();
     this.stream = stream;
+    const firstAckWait = setTimeout(() => stream.cancel(), FIRST_ACK_WAIT_MS);
     stream.on('data', (ack: RaftAck__Output) => {
+      clearTimeout(firstAckWait);
       this.backoffMs = BACKOFF_MS_MIN;
+      this.unreachable.answered(Date.now());
       if (ack.error !== '') this.options.logger.warn({ peer: this.peerId, error: ack.error }, 'peer refused the raft stream');
     });
     const drop = (error?: Error): void => {
+      clearTimeout(firstAckWait);
       if (this.stream !== stream) return;
       this.stream = undefined;
       this.waitingForDrain = false;
       this.retryAt = Date.now() + this.backoffMs;
       this.backoffMs = Math.min(BACKOFF_MS_MAX, this.backoffMs * 2);
-      if (!this.closed) {
-        this.options.logger.debug({ peer: this.peerId, error: error?.message }, 'raft stream closed; will reconnect');
-        this.options.handlers.reportUnreachable(this.peerId);
-      }
+      if (this.closed) return;
+      this.options.logger.debug({ peer: this.peerId, error: error?.message }, 'raft stream closed; will reconnect');
+      this.unreachable.failed(this.address, error?.message, Date.now());
+      this.redialLater(client);
+      this.options.handlers.reportUnreachable(this.peerId);
     };
     stream.on('error', drop);
     stream.on('end', () => drop());
@@ -193,13 +279,18 @@ class PeerLink {
       return;
     }
     this.snapshotInFlight = true;
+    const done = (): void => {
+      this.snapshotInFlight = false;
+      // The raft stream failed meanwhile and left this channel to the snapshot: it is done with it.
+      if (client !== this.client) client.close();
+    };
     this.streamSnapshot(client, message).then(
       () => {
-        this.snapshotInFlight = false;
+        done();
         this.options.handlers.reportSnapshot(this.peerId, true);
       },
       (error: unknown) => {
-        this.snapshotInFlight = false;
+        done();
         this.options.logger.warn({ peer: this.peerId, error: (error as Error).message }, 'snapshot send failed');
         this.options.handlers.reportSnapshot(this.peerId, false);
         this.options.handlers.reportUnreachable(this.peerId);
