@@ -328,6 +328,17 @@ describe('status', () => {
     ]);
     expect(result.out).toMatch(/leader: 1\nmember 3: connection refused/);
   });
+
+  it('prints the alarms of a member whose state is damaged', async () => {
+    const alarmed: StatusResult = {
+      ...status,
+      members: status.members.map((member) =>
+        member.id === 2 ? { ...member, readsRefused: true, alarms: ['2026-01-01T00:00:00.000Z state damaged (get): key "a" checksum'] } : member,
+      ),
+    };
+    const result = await run(['status'], { status: () => alarmed });
+    expect(result.out).toMatch(/ALARM member 2: refuses reads until repaired\nALARM member 2: 2026-01-01T00:00:00.000Z state damaged \(get\): key "a" checksum/);
+  });
 });
 
 describe('cluster commands', () => {
