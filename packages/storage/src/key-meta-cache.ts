@@ -78,6 +78,13 @@ export class KeyMetaCache {
     return meta;
   }
 
+  /** The key's meta like lookup, without marking it recently used. */
+  peek(id: string): KeyMeta | null | undefined {
+    const meta = this.entries.get(id);
+    if (meta === undefined) return this.complete ? null : undefined;
+    return meta;
+  }
+
   /**
    * Records the key's state as stored now (null: absent), then drops the least recently used past
    * the bound. The cache keeps `meta` itself: pass an object nothing else changes (keyMetaOf).

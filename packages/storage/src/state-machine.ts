@@ -207,6 +207,12 @@ interface ApplyBatch {
   readonly sealsRead: Map<string, RecordSeal | null>;
   /** Checkpoints taken inside the batch, published once it is written. */
   readonly checkpoints: StateCheckpoint[];
+  /**
+   * Records already sealed for a checkpoint inside the batch, by the stored value or session
+   * record they encode (each write makes a new one), so the batch's write seals each only once.
+   * Made by the first checkpoint: most batches take none.
+   */
+  sealed: Map<object, { readonly value: Uint8Array; readonly seal: RecordSeal }> | undefined;
   /** True once the batch began changing the session table (in place, journaled). */
   sessionsChanging: boolean;
   readonly writeSet: WriteSet;
@@ -714,6 +720,7 @@ export class KvStateMachine {
       meta: { ...this.meta },
       sealsRead,
       checkpoints: [],
+      sealed: undefined,
       sessionsChanging: false,
       writeSet: new WriteSet(
         {
@@ -770,6 +777,7 @@ export class KvStateMachine {
 
   /** The state hash of the batch as it stands (after the entries applied so far). */
   private checkpointOf(batch: ApplyBatch): StateCheckpoint {
+    batch.sealed ??= new Map();
     const { recordsHash } = this.sealBatch(batch);
     return { index: batch.meta.appliedIndex, hash: stateHashOf({ ...batch.meta, recordsHash }) };
   }
@@ -797,8 +805,7 @@ export class KvStateMachine {
         keySeals.set(id, null);
         continue;
       }
-      const value = sealRecord(storedKey, packr.pack(stored));
-      const seal = sealOf(value);
+      const { value, seal } = sealOnce(batch, stored, () => sealRecord(storedKey, packr.pack(stored)));
       sum.add(seal);
       keySeals.set(id, seal);
       operations.push({ type: 'put', key: storedKey, value });
@@ -813,8 +820,7 @@ export class KvStateMachine {
         sessionSeals.set(clientId, null);
         continue;
       }
-      const value = sealRecord(key, encodeSessionRecord(record));
-      const seal = sealOf(value);
+      const { value, seal } = sealOnce(batch, record, () => sealRecord(key, encodeSessionRecord(record)));
       sum.add(seal);
       sessionSeals.set(clientId, seal);
       operations.push({ type: 'put', key, value });
@@ -830,7 +836,7 @@ export class KvStateMachine {
   private storedKeySeal(id: string, batch: ApplyBatch): RecordSeal | null {
     const read = batch.sealsRead.get(id);
     if (read !== undefined) return read;
-    const cached = this.keyMetaCache.lookup(id);
+    const cached = this.keyMetaCache.peek(id);
     // Checked before the message is built: this runs for every write.
     if (cached === undefined) assert(false, `the batch writes key ${JSON.stringify(id)} it neither read nor found in the cache`);
     return cached === null ? null : cached.seal;
@@ -1062,6 +1068,16 @@ function decodeSessionStored(path: string, storedKey: Uint8Array, bytes: Uint8Ar
 /** The batch operation that stores `meta` (sealed). */
 function metaPut(meta: StateMeta): BatchOperation {
   return { type: 'put', key: metaKey, value: sealRecord(metaKey, packr.pack(meta)) };
+}
+
+/** The record encoding `source` sealed, once per batch (see ApplyBatch.sealed). */
+function sealOnce(batch: ApplyBatch, source: object, seal: () => Uint8Array): { readonly value: Uint8Array; readonly seal: RecordSeal } {
+  const known = batch.sealed?.get(source);
+  if (known !== undefined) return known;
+  const value = seal();
+  const sealed = { value, seal: sealOf(value) };
+  batch.sealed?.set(source, sealed);
+  return sealed;
 }
 
 /** A command of a normal entry, the error that makes it invalid, or undefined for a no-op or confChange. */

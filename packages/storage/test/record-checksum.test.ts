@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { inspectBackupFile, KvStateMachine, type KvOperation, SnapshotInvalidError, StateCorruptionError } from '../src/index.js';
 import { metaKey, packr, prefixedKey, sessionKey, userKeyPrefix } from '../src/kv-format.js';
 import { encodeChunk, snapshotFormat } from '../src/snapshot-stream.js';
-import { describeStoredKey, openRecord, sealMarker, sealRecord } from '../src/state-record.js';
+import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { crc32Short, describeStoredKey, openRecord, sealMarker, sealRecord } from '../src/state-record.js';
 import { bytes, commandEntry, stateMachineFixture, text, unsealState, withRawDb } from './helpers.js';
 
 const put = (key: string, value: string): KvOperation => ({ type: 'put', key: bytes(key), value: bytes(value) });
@@ -54,6 +56,17 @@ describe('sealed state records', () => {
       expect(openRecord(storedKey('a'), damaged).ok).toBe(false);
     }
     expect(openRecord(storedKey('a'), sealed.subarray(0, 3)).ok).toBe(false);
+  });
+
+  it('compute the CRC32 of short keys exactly as zlib does', () => {
+    for (let length = 1; length <= 100; length++) {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const bytes = randomBytes(length);
+        const initial = randomBytes(4).readUInt32BE(0);
+        expect(crc32Short(bytes)).toBe(crc32(bytes));
+        expect(crc32Short(bytes, initial)).toBe(crc32(bytes, initial));
+      }
+    }
   });
 
   it('name keys printably', () => {
