@@ -49,7 +49,7 @@ export class StateIntegrity {
 
   /** Throws the `state-corrupt` refusal while reads are refused. */
   checkReadable(): void {
-    if (this.refusal !== undefined) throw new StateCorruptError(`this member refuses reads until it is repaired: ${this.refusal}`);
+    if (this.refusal !== undefined) throw new StateCorruptError(`this member answers nothing from its state until it is repaired: ${this.refusal}`);
   }
 
   /** A damaged record or state was found by `where` (get, range, apply, scrub, snapshot). */

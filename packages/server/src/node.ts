@@ -129,6 +129,8 @@ class Node implements RunningNode {
   private stopWatching: () => void = () => {};
   readonly stateHashes: StateHashComparison;
   private stopCheckpoints: () => void = () => {};
+  /** When a damaged leader last tried to hand leadership over (one try per election timeout). */
+  private damagedHandOverAtMs = 0;
   /** A leader's write that raises the cluster's apply version is on its way. */
   private raisingApplyVersion = false;
   private loggedClusterVersion = 0;
@@ -486,8 +488,28 @@ class Node implements RunningNode {
       if (now - lastVersionCheck >= APPLY_VERSION_CHECK_MS) {
         lastVersionCheck = now;
         this.followApplyVersion();
+        this.handOverIfDamaged();
       }
     }, tickMs);
+  }
+
+  /**
+   * A member that refuses reads must not lead: a leader answers writes from its own state.
+   * It hands leadership to the most caught-up voter (again if it is elected once more).
+   */
+  private handOverIfDamaged(): void {
+    if (!this.integrity.readsRefused || this.driver.role !== 'leader' || this.stopping) return;
+    const now = Date.now();
+    if (now - this.damagedHandOverAtMs < this.config.electionTicks * this.config.tickMs) return;
+    this.damagedHandOverAtMs = now;
+    const target = this.cluster.mostCaughtUpVoter();
+    if (target === 0) return;
+    this.logger.warn({ target }, 'handing leadership over: this member refuses reads until it is repaired');
+    try {
+      this.driver.transferLeadership(target);
+    } catch (error) {
+      this.logger.warn({ error: (error as Error).message }, 'leadership transfer refused');
+    }
   }
 
   private fatal(error: unknown): void {

@@ -155,7 +155,12 @@ export class RequestPath {
     if (isSerializable(op)) return this.readLocal(op);
     const driver = this.host.driver;
     if (isWrite(op)) {
-      if (driver.role === 'leader') return this.write(op, context);
+      if (driver.role === 'leader') {
+        // A write's answer (prevKv, a failed guard's current value) is read from the leader's
+        // state: a damaged leader answers none while it hands leadership over.
+        this.host.integrity.checkReadable();
+        return this.write(op, context);
+      }
       return this.forward(op, context);
     }
     const maxStalenessMs = maxStalenessOf(op);

@@ -5,6 +5,7 @@
  * can see it. Once the cluster takes its next checkpoint, every member alarms, naming both members
  * and the index, and the member in the minority refuses every read while the others serve on.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { StatusResponse__Output as StatusResponse } from '@holdfast/protocol';
@@ -104,5 +105,21 @@ describe('state hash comparison between members', () => {
       expect(metricValue(metrics, 'holdfast_state_hash_mismatch')).toBe(1);
       expect(metricValue(metrics, 'holdfast_reads_refused')).toBe(0);
     }
+  });
+
+  it('does not stay leader while it refuses reads: leadership moved to it is handed back', async () => {
+    const leader = await cluster.waitForLeader();
+    if (leader.id !== DIVERGED) {
+      await cluster.call(leader.clientAddress, 'transferLeadership', { targetId: DIVERGED }, 10_000).catch(() => undefined);
+    }
+    const log = (): string => readFileSync(cluster.member(DIVERGED).logFile, 'utf8');
+    for (let deadline = Date.now() + 20_000; !log().includes('handing leadership over: this member refuses reads'); await sleep(100)) {
+      if (Date.now() > deadline) throw new Error('the diverged member never handed leadership over');
+    }
+    for (let deadline = Date.now() + 20_000; (await cluster.findLeader())?.id === DIVERGED || (await cluster.findLeader()) === undefined; await sleep(100)) {
+      if (Date.now() > deadline) throw new Error('the diverged member kept leading');
+    }
+    // Writes go on through every member (the diverged one forwards them).
+    await call(cluster.member(DIVERGED).clientAddress, 'put', { key: bytes('after'), value: bytes('handover') }, 5000);
   });
 });
