@@ -35,6 +35,7 @@ import {
 import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
 import { ApplyVersions } from './applyVersions.js';
+import { refuseSecondBootstrap } from './bootstrapGuard.js';
 import { ClusterService } from './clusterService.js';
 import { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
 import { NodeDriver } from './driver.js';
@@ -647,6 +648,7 @@ async function prepareData(config: NodeConfig, log: LevelLogStorage, sm: KvState
   if (config.restoreBackup !== '') {
     await seedFromBackup(config, log, sm, logger);
   } else if (log.isEmpty() && !config.join) {
+    await refuseSecondBootstrap(config, { protos: loadProtos(), credentials: dialCredentials(config.tls) });
     const ids = config.initialCluster.map((m) => m.id);
     await log.bootstrap({ entries: bootstrapLog(config), hardState: bootstrapHardState(ids), confState: { voters: [], learners: [] } });
     logger.info({ members: ids }, 'bootstrapped a new log');
