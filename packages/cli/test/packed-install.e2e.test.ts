@@ -130,6 +130,8 @@ describe('the packed packages, installed outside the repository', () => {
       const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
       expect(manifest['private'], name).toBeUndefined();
       expect(manifest['license'], name).toBe('MIT');
+      // A scoped package is published restricted unless it says otherwise.
+      expect(manifest['publishConfig'], name).toEqual({ access: 'public' });
       expect(readFileSync(join(installed, 'LICENSE'), 'utf8'), name).toBe(license);
       const dependencies = Object.keys((manifest['dependencies'] as Record<string, string> | undefined) ?? {});
       expect(dependencies.filter((dependency) => dependency.startsWith('@holdfast/') && !published.includes(dependency)), name).toEqual([]);

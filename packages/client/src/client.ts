@@ -638,8 +638,9 @@ export class HoldfastClient {
     const endpoints = [...policy.unreachable];
     const notApplied = policy.isWrite ? `; the ${policy.label} was not applied` : '';
     const cause = (last.cause as GrpcStatusCause | Error | undefined) ?? last;
-    // grpc-js words it "No connection established. Last error: Error: connect ECONNREFUSED ...".
-    const why = last.message.replace(/^.*Last error: (Error: )?/, '').replace(/\.$/, '');
+    // grpc-js words it "No connection established. Last error: Error: connect ECONNREFUSED ...",
+    // inside "batch stream ended (...)" when the call went over a stream.
+    const why = /Last error: (?:Error: )?(.*?)\.?\)?$/.exec(last.message)?.[1] ?? last.message;
     return new UnreachableError(`no holdfast member answers at ${endpoints.join(', ')}; is the cluster running? (${why}${notApplied})`, {
       endpoints,
       cause,

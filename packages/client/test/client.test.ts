@@ -324,6 +324,16 @@ describe('no member reachable', () => {
     expect((error as Error).message).not.toMatch(/outcome is unknown/);
   });
 
+  it('says why in a few words when the calls went over Batch streams', async () => {
+    const endpoints = await deadAddresses(1);
+    const client = connect({ endpoints, waitForMembers: false });
+    const error = await client.put('k', 'v').catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect((error as Error).message).toBe(
+      `no holdfast member answers at ${endpoints[0]}; is the cluster running? (connect ECONNREFUSED ${endpoints[0]}; the put was not applied)`,
+    );
+  });
+
   it('says the outcome is unknown once an attempt reached a member that did not answer', async () => {
     const [dead] = await deadAddresses(1);
     const silent = await serve({ kv: { put: () => new Promise(() => {}) } });
