@@ -151,11 +151,15 @@ describe('the packed packages, installed outside the repository', () => {
     expectSuccess(await run(process.execPath, [tscJs, '-p', 'tsconfig.json'], { cwd: appDir }), 'tsc');
   }, 60_000);
 
-  it('give `npx holdfast --version`', async () => {
+  it('give `npx holdfast --version`, and say the bench is not among them', async () => {
     const version = (JSON.parse(readFileSync(join(repoRoot, 'packages/cli/package.json'), 'utf8')) as { version: string }).version;
     const result = await run('npx', ['holdfast', '--version'], { cwd: appDir });
     expectSuccess(result, 'npx holdfast --version');
     expect(result.stdout.trim()).toBe(version);
+    // The bench is not published: the installed CLI says where it lives instead of a stack trace.
+    const bench = await run('npx', ['holdfast', 'bench', '--help'], { cwd: appDir });
+    expect(bench.code).toBe(2);
+    expect(bench.stderr).toMatch(/^UsageError: holdfast bench needs @holdfast\/bench, which ships with the repository only/);
   }, 60_000);
 
   it('start a cluster with the installed CLI, and put and get through the CLI and the SDK', async () => {
