@@ -56,8 +56,11 @@ interface Source {
 interface Shown {
   value: string | null;
   operation: HistoryOperation;
-  /** write: the operation wrote value. read: it observed value (a get, or a cas expecting it). */
-  how: 'write' | 'read';
+  /**
+   * write: the operation wrote value. read: it observed value (a get, or a cas expecting it).
+   * missed: a cas expecting value that did not swap; the key held anything but value.
+   */
+  how: 'write' | 'read' | 'missed';
 }
 
 /** Everything the rules ask about one key, indexed once. */
@@ -73,6 +76,7 @@ class KeyFacts {
   /** 'ok' gets and swapped cas by the value they observed, in order of return. */
   readonly readsByValue = new Map<string | null, HistoryOperation[]>();
   readonly initialIsKnown: boolean;
+  private readonly sourceByOperation = new Map<HistoryOperation, Source>();
 
   constructor(operations: readonly HistoryOperation[], initialValues: readonly (string | null)[]) {
     this.initialIsKnown = initialValues.length === 1;
@@ -87,6 +91,29 @@ class KeyFacts {
       this.readsByValue.set(read.value, reads);
     }
     for (const reads of this.readsByValue.values()) reads.sort((a, b) => a.returnedAt - b.returnedAt);
+    this.replacedAt = this.computeReplacedAt();
+  }
+
+  /**
+   * When each source was surely replaced: the earliest return of an acknowledged write of another
+   * value begun after the source returned. A read invoked after that cannot have read the source.
+   */
+  readonly replacedAt: Map<Source, number>;
+
+  private computeReplacedAt(): Map<Source, number> {
+    const laterWrites = new PrefixBest(
+      this.writes.map((write) => ({ order: -write.operation.invokedAt, score: -write.operation.returnedAt, value: write.value, item: write })),
+    );
+    const replacedAt = new Map<Source, number>();
+    for (const source of this.sources) {
+      const replacing = laterWrites.query(-source.returnedAt, false, source.value);
+      replacedAt.set(source, replacing === undefined ? Number.POSITIVE_INFINITY : -replacing.score);
+    }
+    return replacedAt;
+  }
+
+  sourceOf(operation: HistoryOperation): Source | undefined {
+    return this.sourceByOperation.get(operation);
   }
 
   /** The earliest-invoked source of value, or undefined if nothing ever wrote it. */
@@ -110,7 +137,9 @@ class KeyFacts {
     }
     const value = input.kind === 'delete' ? null : input.value;
     const returnedAt = definite ? operation.returnedAt : Number.POSITIVE_INFINITY;
-    this.addSource({ value, invokedAt: operation.invokedAt, returnedAt, operation });
+    const source: Source = { value, invokedAt: operation.invokedAt, returnedAt, operation };
+    this.addSource(source);
+    this.sourceByOperation.set(operation, source);
     if (definite) this.writes.push({ value, operation, how: 'write' });
   }
 
@@ -176,6 +205,8 @@ class PinIndex {
   private readonly reads: PrefixBest<Pin>;
   private readonly writesByValue: Map<string | null, PrefixBest<Pin>>;
   private readonly readsByValue: Map<string | null, PrefixBest<Pin>>;
+  /** Cas that did not swap, by the value the key did not hold. */
+  private readonly missedByValue: Map<string | null, PrefixBest<Pin>>;
 
   constructor(facts: KeyFacts) {
     const writes = facts.writes.map((shown) =>
@@ -199,6 +230,18 @@ class PinIndex {
     this.reads = new PrefixBest(reads);
     this.writesByValue = prefixBestByValue(writes);
     this.readsByValue = prefixBestByValue(reads);
+    this.missedByValue = prefixBestByValue(
+      facts.missedCas.map((operation) => {
+        const expected = operation.input.kind === 'cas' ? operation.input.expected : null;
+        const shown: Shown = { value: expected, operation, how: 'missed' };
+        return rankPin({ shown, beganAt: operation.invokedAt, source: null, firstSource: null });
+      }),
+    );
+  }
+
+  /** The cas returned before `before` that found the key not holding `value`, latest-beginning first. */
+  latestMissing(before: number, value: string | null): Ranked<Pin> | undefined {
+    return this.missedByValue.get(value)?.query(before, false);
   }
 
   /** The pin returned before `before` showing a value other than `excluded`, latest-beginning first. */
@@ -241,7 +284,9 @@ function explainRead(
 ): RuleFinding | undefined {
   const reader = read.operation;
   if (latestSource === undefined) return explainReadWithoutSource(facts, read);
-  const pin = pins.latestOtherThan(reader.invokedAt, read.value);
+  const holding = pins.latestOtherThan(reader.invokedAt, read.value);
+  const missing = pins.latestMissing(reader.invokedAt, read.value);
+  const pin = missing !== undefined && (holding === undefined || missing.score > holding.score) ? missing : holding;
   if (pin === undefined) return undefined;
   if (pin.score > latestSource.score) return explainPinnedRead(facts, read, pin.item, latestSource.item);
   const excluded = exclusions.excludeLateSources(read, pin.item);
@@ -257,6 +302,8 @@ function explainRead(
 const LATE_SOURCES_SCANNED_MAX = 16;
 /** Late sources a rule may exclude one by one: each adds operations to the explanation. */
 const LATE_SOURCES_EXCLUDED_MAX = 2;
+/** Cas whose expected value must come from another cas, followed this many levels deep. */
+const CAS_CHAIN_DEPTH_MAX = 3;
 /** Earlier reads tried when showing a source was used up before a pin. */
 const EARLIER_READS_TRIED_MAX = 8;
 
@@ -278,37 +325,21 @@ interface Exclusion {
  */
 class SourceExclusions {
   private readonly sourcesByReturnDescending = new Map<string | null, Source[]>();
-  private readonly sourcesByValue: Map<string | null, PrefixBest<Source>>;
   /** Per value: sources by invocation, scored by when an acknowledged write of another value surely replaced them. */
   private readonly replacedAtByValue: Map<string | null, PrefixBest<Source>>;
-  private readonly replacedAt = new Map<Source, number>();
   private readonly sourceKeys = new Map<Source, string>();
 
   constructor(private readonly facts: KeyFacts) {
     for (const [value, sources] of facts.sourcesByValue) {
       this.sourcesByReturnDescending.set(value, [...sources].sort((a, b) => b.returnedAt - a.returnedAt));
     }
-    this.sourcesByValue = prefixBestByValue(facts.sources.map(rankSourceByInvocation));
-    const laterWrites = new PrefixBest(
-      facts.writes.map((write) => ({
-        order: -write.operation.invokedAt,
-        score: -write.operation.returnedAt,
-        value: write.value,
-        item: write,
-      })),
-    );
-    const ranked: Ranked<Source>[] = [];
-    facts.sources.forEach((source, index) => {
-      const replacing = laterWrites.query(-source.returnedAt, false, source.value);
-      const replacedAt = replacing === undefined ? Number.POSITIVE_INFINITY : -replacing.score;
-      this.replacedAt.set(source, replacedAt);
-      this.sourceKeys.set(source, String(index));
-      ranked.push({ order: source.invokedAt, score: replacedAt, value: String(index), item: source });
-    });
     this.replacedAtByValue = new Map();
     for (const [value, sources] of facts.sourcesByValue) {
-      const own = ranked.filter((entry) => sources.includes(entry.item));
-      this.replacedAtByValue.set(value, new PrefixBest(own));
+      const ranked = sources.map((source, index) => {
+        this.sourceKeys.set(source, String(index));
+        return { order: source.invokedAt, score: facts.replacedAt.get(source)!, value: String(index), item: source };
+      });
+      this.replacedAtByValue.set(value, new PrefixBest(ranked));
     }
   }
 
@@ -341,15 +372,41 @@ class SourceExclusions {
 
   private casCannotSwap(source: Source, read: Shown, pin: Pin): { operations: HistoryOperation[]; sentence: string } | undefined {
     const cas = source.operation;
-    if (cas?.input.kind !== 'cas' || cas.input.expected === pin.shown.value) return undefined;
-    const expected = cas.input.expected;
-    const bound = Math.min(source.returnedAt, read.operation.returnedAt);
-    const latest = this.sourcesByValue.get(expected)?.query(bound, true);
-    if (latest !== undefined && latest.score >= pin.beganAt) return undefined;
+    if (cas?.input.kind !== 'cas') return undefined;
+    if (this.mayFollowPin(source, pin, read.operation.returnedAt, new Set([source]))) return undefined;
+    const expected = describeValue(cas.input.expected);
     return {
       operations: [cas],
-      sentence: `op ${cas.id} is a cas expecting ${describeValue(expected)}, and nothing wrote ${describeValue(expected)} after that state began`,
+      sentence: `op ${cas.id} is a cas expecting ${expected}, and nothing could write ${expected} after that state began`,
     };
+  }
+
+  /**
+   * May `source` take effect after the pin's state and before `bound`? A put or delete may if its
+   * interval allows; a cas also needs the key to hold its expected value just before it, so,
+   * unless the pin's state may be that value, another source of it must itself fit between.
+   * Searched a few levels deep and a few sources wide; beyond that the answer is "may".
+   */
+  private mayFollowPin(source: Source, pin: Pin, bound: number, visiting: Set<Source>): boolean {
+    if (source.returnedAt < pin.beganAt || source.invokedAt > bound) return false;
+    const cas = source.operation;
+    if (cas?.input.kind !== 'cas') return true;
+    const expected = cas.input.expected;
+    const pinMayHold = pin.shown.how === 'missed' ? expected !== pin.shown.value : expected === pin.shown.value;
+    if (pinMayHold || visiting.size > CAS_CHAIN_DEPTH_MAX) return true;
+    const sources = this.sourcesByReturnDescending.get(expected) ?? [];
+    const innerBound = Math.min(bound, source.returnedAt);
+    for (let i = 0; i < sources.length; i += 1) {
+      const candidate = sources[i]!;
+      if (candidate.returnedAt < pin.beganAt) return false;
+      if (i >= LATE_SOURCES_SCANNED_MAX) return true;
+      if (visiting.has(candidate)) continue;
+      visiting.add(candidate);
+      const may = this.mayFollowPin(candidate, pin, innerBound, visiting);
+      visiting.delete(candidate);
+      if (may) return true;
+    }
+    return false;
   }
 
   private usedUpBefore(source: Source, value: string | null, pin: Pin): { operations: HistoryOperation[]; sentence: string } | undefined {
@@ -360,7 +417,7 @@ class SourceExclusions {
     for (let i = lastIndexBefore(reads, pinInvokedAt); i >= 0 && tried < EARLIER_READS_TRIED_MAX; i -= 1) {
       const earlier = reads[i]!;
       tried += 1;
-      if (source.invokedAt > earlier.returnedAt || this.replacedAt.get(source)! < earlier.invokedAt) continue;
+      if (source.invokedAt > earlier.returnedAt || this.facts.replacedAt.get(source)! < earlier.invokedAt) continue;
       const others = this.replacedAtByValue.get(value)?.query(earlier.returnedAt, true, this.sourceKeys.get(source)!);
       if (others !== undefined && others.score >= earlier.invokedAt) continue;
       return {
@@ -413,6 +470,15 @@ function explainPinnedRead(
   const older = describeLatestSource(facts, latest);
   const witnesses = [latest?.operation ?? null, pin.firstSource?.operation ?? null, pin.source?.operation ?? null, pinned, reader];
   const rule = reader.input.kind === 'cas' ? 'cas-anomaly' : 'stale-read';
+  if (pin.shown.how === 'missed') {
+    return finding(
+      rule,
+      witnesses,
+      `${observed(read)} though it began at ${reader.invokedAt}, after op ${pinned.id} found the key not holding it ` +
+        `(a cas expecting it that did not swap, returned at ${pinned.returnedAt}), and ${everyWrite} returned before ` +
+        `op ${pinned.id} began (${older})`,
+    );
+  }
   if (pin.shown.how === 'read') {
     return finding(
       rule,
@@ -484,10 +550,15 @@ function describeLatestSource(facts: KeyFacts, latest: Source | undefined): stri
   return facts.initialIsKnown ? 'it was the initial value' : 'the key may have held it when this window began';
 }
 
-/** Did any operation that may come after `write` observe the value it wrote? */
+/**
+ * Could any read have read `write`'s value from it? Only one that may come after it and began
+ * before it was surely replaced.
+ */
 function isEverObservedAfter(facts: KeyFacts, write: Shown): boolean {
-  return facts.reads.some(
-    (read) => read.value === write.value && read.operation !== write.operation && read.operation.returnedAt >= write.operation.invokedAt,
+  const source = facts.sourceOf(write.operation);
+  const replacedAt = source === undefined ? Number.POSITIVE_INFINITY : facts.replacedAt.get(source)!;
+  return (facts.readsByValue.get(write.value) ?? []).some(
+    (read) => read !== write.operation && read.returnedAt >= write.operation.invokedAt && read.invokedAt <= replacedAt,
   );
 }
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateFaultyHistory, generateLinearizableHistory } from '../src/generate.js';
 import type { HistoryOperation } from '../src/index.js';
+import { checkKeyOperations } from '../src/key-check.js';
 import { findRuleViolation } from '../src/rules.js';
 import { isLinearizableByBruteForce } from './helpers.js';
 
@@ -94,6 +95,42 @@ describe('named rules never fire on linearizable histories', () => {
     expect([...firedByRule.keys()].sort()).toEqual(
       ['cas-anomaly', 'duplicate-effect', 'future-read', 'lost-write', 'stale-read', 'value-from-nowhere'],
     );
+  });
+
+  it('on mutated generated histories, fire only where the search finds no order', () => {
+    const options = fc.record({
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      operationCount: fc.integer({ min: 5, max: 60 }),
+      keyCount: fc.constant(1),
+      clientCount: fc.integer({ min: 2, max: 8 }),
+      unknownRatio: fc.constantFrom(0, 0.1, 0.25),
+      failedRatio: fc.constantFrom(0, 0.05),
+      valueAlphabetSize: fc.integer({ min: 2, max: 5 }),
+      mix: fc.constantFrom('kv' as const, 'register' as const),
+    });
+    const mutation = fc.record({ pick: fc.nat(), value: fc.constantFrom(null, 'v0', 'v1', 'v2', 'v3') });
+    let fired = 0;
+    fc.assert(
+      fc.property(options, mutation, (generated, { pick, value }) => {
+        const history = generateLinearizableHistory(generated).filter((op) => op.outcome !== 'failed');
+        const target = history[pick % history.length]!;
+        // One answer changed: a get returns another value, or a cas the other verdict.
+        const mutated = history.map((op) => {
+          if (op !== target || op.outcome !== 'ok') return op;
+          if (op.output?.kind === 'get') return { ...op, output: { kind: 'get' as const, value } };
+          if (op.output?.kind === 'cas') return { ...op, output: { kind: 'cas' as const, swapped: !op.output.swapped } };
+          return op;
+        });
+        const finding = findRuleViolation(mutated, [null]);
+        if (finding === undefined) return;
+        fired += 1;
+        const budget = { deadlineMs: performance.now() + 60_000, stepsMax: 20_000_000 };
+        expect(checkKeyOperations(mutated, null, budget).verdict).not.toBe('linearizable');
+        expect(checkKeyOperations(finding.operations, null, budget).verdict).not.toBe('linearizable');
+      }),
+      { numRuns: 1500, seed: 20_261_203 },
+    );
+    expect(fired).toBeGreaterThan(200);
   });
 
   it('on planted faults, name operations that brute force confirms cannot be ordered', () => {
