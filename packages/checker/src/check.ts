@@ -37,10 +37,10 @@ export function checkHistory(history: readonly HistoryOperation[], options: Chec
       continue;
     }
     const deadlineMs = performance.now() + timeBudgetMs;
-    const { verdict } = checkKeyOperations(operations, initialValue, { deadlineMs, stepsMax });
+    const { verdict, steps } = checkKeyOperations(operations, initialValue, { deadlineMs, stepsMax });
     if (verdict === 'undecided') undecidedKeys.push(key);
     if (verdict !== 'violation') continue;
-    const budget = { deadlineMs: performance.now() + minimizeBudgetMs, stepsMax: minimizeStepsMax };
+    const budget = { deadlineMs: performance.now() + minimizeBudgetMs, stepsMax: minimizeStepsMax, provenInSteps: steps };
     const shrunk = shrinkViolation(operations, initialValue, budget);
     violations.push(
       shrunk.finding !== undefined

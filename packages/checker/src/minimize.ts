@@ -2,13 +2,15 @@ import { checkKeyOperations } from './key-check.js';
 import { findRuleViolation, type RuleFinding } from './rules.js';
 import type { HistoryOperation } from './types.js';
 
-/** Per-attempt step cap while shrinking: an attempt that cannot decide quickly keeps its operations. */
-const SHRINK_ATTEMPT_STEPS_MAX = 200_000;
+/** Least per-attempt step cap while shrinking: an attempt that cannot decide keeps its operations. */
+const SHRINK_ATTEMPT_STEPS_MIN = 200_000;
 
 export interface ShrinkBudget {
   deadlineMs: number;
   /** Search steps for all attempts together; the deterministic bound (the deadline is the safety net). */
   stepsMax: number;
+  /** Steps the search took to prove the whole key failing: a smaller history rarely needs more. */
+  provenInSteps: number;
 }
 
 export interface ShrunkViolation {
@@ -64,8 +66,11 @@ export function shrinkViolation(
 class AttemptBudget {
   private stepsLeft: number;
 
+  private readonly stepsPerAttemptMax: number;
+
   constructor(private readonly budget: ShrinkBudget) {
     this.stepsLeft = budget.stepsMax;
+    this.stepsPerAttemptMax = Math.max(SHRINK_ATTEMPT_STEPS_MIN, 2 * budget.provenInSteps);
   }
 
   get exhausted(): boolean {
@@ -81,7 +86,7 @@ class AttemptBudget {
   fails(candidate: readonly HistoryOperation[], initialValue: string | null): boolean {
     if (this.exhausted) return false;
     if (findRuleViolation(candidate, [initialValue]) !== undefined) return true;
-    const stepsMax = Math.min(SHRINK_ATTEMPT_STEPS_MAX, this.stepsLeft);
+    const stepsMax = Math.min(this.stepsPerAttemptMax, this.stepsLeft);
     const result = checkKeyOperations(candidate, initialValue, { deadlineMs: this.budget.deadlineMs, stepsMax });
     this.stepsLeft -= result.steps;
     return result.verdict === 'violation';

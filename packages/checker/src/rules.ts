@@ -596,7 +596,7 @@ function findReappearance(
   replacements: PrefixBest<Shown>,
   missedOnValue: readonly HistoryOperation[],
 ): RuleFinding | undefined {
-  const seen = facts.reads.filter((read) => read.value === value).map((read) => read.operation);
+  const seen = facts.readsByValue.get(value) ?? [];
   if (seen.length === 0) return undefined;
   // Only a read counts as seen: with the write itself as the first sighting, an order rule (a plain
   // stale read) already says it.
