@@ -413,8 +413,10 @@ export class Transport {
 
   private handleStream(call: grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>): void {
     this.inbound.add(call);
-    const state = { batches: 0, applyVersion: -1 };
+    const state = { batches: 0, applyVersion: -1, ended: false };
     call.on('data', (batch: RaftBatch__Output) => {
+      // Once refused, the stream is over for this member: what the sender still writes is ignored.
+      if (state.ended) return;
       try {
         this.receiveBatch(call, batch, state);
       } catch (error) {
@@ -436,11 +438,12 @@ export class Transport {
   private receiveBatch(
     call: grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>,
     batch: RaftBatch__Output,
-    state: { batches: number; applyVersion: number },
+    state: { batches: number; applyVersion: number; ended: boolean },
   ): void {
     const refusal = this.refusal(batch);
     if (refusal !== '') {
       this.reject(call, batch.from, new PeerInputError('refused', refusal));
+      state.ended = true;
       this.endStream(call, state.batches, refusal);
       return;
     }
@@ -457,6 +460,7 @@ export class Transport {
       if (!(error instanceof PeerInputError)) throw error;
       // The framing itself is bad: nothing later on this stream can be trusted to line up.
       this.reject(call, batch.from, error);
+      state.ended = true;
       this.endStream(call, state.batches, error.message);
       return;
     }

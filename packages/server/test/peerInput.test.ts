@@ -311,8 +311,9 @@ describe('hostile input on a real peer stream', () => {
     await until(() => delivered.length >= 1);
     expect(delivered.map((m) => m.commit)).toEqual([10]);
     expect(rejected).toEqual(['shape', 'entries', 'shape', 'wrong-peer']);
-    // Bad framing ends the stream; the sender reconnects and is heard again.
+    // Bad framing ends the stream (what follows on it is ignored); the sender reconnects and is heard again.
     stream.write(batch(Uint8Array.of(0xc1)));
+    stream.write(batch(encodeMessages([append(99)])));
     await until(() => rejected.length >= 5);
     expect(rejected[4]).toBe('not-a-list');
     const again = client.stream();
