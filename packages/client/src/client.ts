@@ -526,7 +526,7 @@ export class HoldfastClient {
       const connection = this.connectionTo(regional ?? this.preferredEndpoint);
       const attemptDeadlineMs = Math.min(policy.deadlineAtMs, Date.now() + this.options.attemptTimeoutMs);
       try {
-        return await this.unlessAborted(policy, attempt(connection, attemptDeadlineMs));
+        return await this.unlessAborted(policy, attempt(connection, attemptDeadlineMs), { sentOut: true });
       } catch (thrown) {
         if (thrown instanceof AbortedError) throw thrown;
         const error = toHoldfastError(thrown);
@@ -546,20 +546,24 @@ export class HoldfastClient {
         backoffs += 1;
         const delayMs = this.backoffMs(backoffs);
         if (Date.now() + delayMs >= policy.deadlineAtMs) throw this.givingUp(policy, attempts, error);
-        await this.unlessAborted(policy, sleep(delayMs));
+        await this.unlessAborted(policy, sleep(delayMs), { sentOut: false });
       }
     }
   }
 
-  /** Settles like `work`, or rejects with AbortedError when the call's signal fires first. */
-  private unlessAborted<T>(policy: CallPolicy, work: Promise<T>): Promise<T> {
+  /**
+   * Settles like `work`, or rejects with AbortedError when the call's signal fires first.
+   * `sentOut`: `work` is an attempt, which may reach a member and act after all; else a backoff.
+   */
+  private unlessAborted<T>(policy: CallPolicy, work: Promise<T>, kind: { sentOut: boolean }): Promise<T> {
     const signal = policy.signal;
     if (signal === undefined) return work;
     return new Promise<T>((resolve, reject) => {
       const abort = (): void => {
-        // An attempt in flight may reach a member and act after all.
-        policy.abandonedAttempt = work.catch(() => undefined);
-        if (policy.isWrite) policy.outcomeUnknown = true;
+        if (kind.sentOut) {
+          policy.abandonedAttempt = work.catch(() => undefined);
+          if (policy.isWrite) policy.outcomeUnknown = true;
+        }
         reject(this.aborted(policy));
       };
       if (signal.aborted) {

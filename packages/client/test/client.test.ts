@@ -377,6 +377,27 @@ describe('abort signals', () => {
     expect(second.clientId).not.toBe(first.clientId);
   });
 
+  it('end a write waiting between attempts that every member refused, as not applied', async () => {
+    const refusing = { kv: { put: () => Promise.reject(new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'no-leader' })) } };
+    const [first, second] = [await serve(refusing), await serve(refusing)];
+    // A backoff of 10 s: once the client turned to the second endpoint, the write waits between
+    // its attempts (the refusal was handled), and the abort finds it there.
+    const client = connect({
+      endpoints: [first.address, second.address],
+      deadlineMs: 60_000,
+      retry: { backoffBaseMs: 20_000, backoffMaxMs: 20_000 },
+    });
+    const controller = new AbortController();
+    const pending = client.put('k', 'v', { signal: controller.signal }).catch((thrown: unknown) => thrown);
+    await vi.waitFor(() => expect(client.preferredEndpoint).toBe(second.address));
+    expect(second.calls).toHaveLength(0);
+    controller.abort();
+    const error = await pending;
+    expect(error).toBeInstanceOf(AbortedError);
+    expect((error as AbortedError).mayHaveBeenApplied).toBe(false);
+    expect((error as Error).message).toMatch(/not applied/);
+  });
+
   it('end a read waiting between attempts, and a watch, with AbortedError', async () => {
     const server = await serve({
       kv: {
