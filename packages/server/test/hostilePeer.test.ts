@@ -6,6 +6,7 @@
  * acknowledgement of entries never sent, a malformed snapshot call), and must stay up, keep
  * serving reads and writes, and count what they dropped.
  */
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos, type StatusResponse__Output as StatusResponse } from '@holdfast/protocol';
 import { type Message, newMessage } from '@holdfast/raft';
@@ -129,6 +130,13 @@ describe('hostile peer input against real member processes', () => {
     expect(rejectedCount(metrics, 'snapshot')).toBeGreaterThanOrEqual(1);
     expect(rejectedCount(metrics, 'not-a-list')).toBeGreaterThanOrEqual(1);
     expect(rejectedCount(metrics, 'snapshot-framing')).toBeGreaterThanOrEqual(1);
+    // The operator sees it: a warning naming the peer and the problem (rate-limited per peer).
+    const warnings = readFileSync(follower.logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('peer input refused and dropped'))
+      .map((line) => JSON.parse(line) as { peer: string; reason: string; problem: string });
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    expect(warnings[0]).toMatchObject({ peer: String(leader.id), reason: 'shape', problem: 'message is not an object' });
     // The follower did not take the refused conf change: the membership is the one it was.
     const members = await cluster.call<{ members: unknown[] }>(follower.clientAddress, 'memberList', {});
     expect(members.members).toHaveLength(3);
