@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateFaultyHistory, generateLinearizableHistory } from '../src/generate.js';
-import type { HistoryOperation } from '../src/index.js';
+import { checkHistory, type HistoryOperation, type ViolationRule } from '../src/index.js';
 import { checkKeyOperations } from '../src/key-check.js';
 import { findRuleViolation } from '../src/rules.js';
-import { isLinearizableByBruteForce } from './helpers.js';
+import { HistoryBuilder, isLinearizableByBruteForce } from './helpers.js';
 
 const generatorOptions = fc.record({
   seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
@@ -145,5 +145,121 @@ describe('named rules never fire on linearizable histories', () => {
         expect(isLinearizableByBruteForce(finding.operations)).toBe(false);
       }
     }
+  });
+});
+
+/** The key's violation is named `rule` by checkHistory, and its operations are `ids`. */
+function expectNamed(history: HistoryOperation[], rule: ViolationRule, ids: number[]): string {
+  expect(isLinearizableByBruteForce(history)).toBe(false);
+  const [violation, ...others] = checkHistory(history).violations;
+  expect(others).toEqual([]);
+  expect(violation?.rule).toBe(rule);
+  expect(violation?.operations.map((op) => op.id)).toEqual(ids);
+  return violation!.explanation;
+}
+
+/** A linearizable near miss of some rule: nothing may fire on it. */
+function expectNotFlagged(history: HistoryOperation[]): void {
+  expect(isLinearizableByBruteForce(history)).toBe(true);
+  expect(findRuleViolation(history, [null])).toBeUndefined();
+  expect(checkHistory(history).linearizable).toBe(true);
+}
+
+describe('each rule names its shape, and its near misses are not flagged', () => {
+  it('value from nowhere: a read of a value no operation wrote', () => {
+    expectNamed(new HistoryBuilder().put(1, 'a', [0, 1]).get(2, 'ghost', [2, 3]).build(), 'value-from-nowhere', [1]);
+    expectNotFlagged(new HistoryBuilder().putUnknown(1, 'ghost', 1).get(2, 'ghost', [2, 3]).build());
+  });
+
+  it('read from the future: every write of the value began after the read returned', () => {
+    const explanation = expectNamed(new HistoryBuilder().get(1, 'x', [0, 1]).put(2, 'x', [5, 6]).build(), 'future-read', [0, 1]);
+    expect(explanation).toContain('began only at 5');
+    // A write invoked the moment the read returns is concurrent with it.
+    expectNotFlagged(new HistoryBuilder().get(1, 'x', [0, 1]).put(2, 'x', [1, 6]).build());
+  });
+
+  it('stale read: a read begun after a write returned sees a value all of whose writes returned before that write began', () => {
+    const history = new HistoryBuilder().put(1, 'a', [0, 1]).put(2, 'b', [2, 3]).get(3, 'a', [4, 5]).get(4, 'b', [6, 7]);
+    expectNamed(history.build(), 'stale-read', [0, 1, 2]);
+    expectNotFlagged(new HistoryBuilder().put(1, 'a', [0, 1]).put(2, 'b', [2, 5]).get(3, 'a', [4, 5]).get(4, 'b', [6, 7]).build());
+  });
+
+  it('stale read: a read sees an older value than a read that returned before it began', () => {
+    const history = new HistoryBuilder().put(1, 'a', [0, 1]).put(2, 'b', [2, 10]).get(3, 'b', [3, 4]).get(4, 'a', [5, 6]);
+    const explanation = expectNamed(history.build(), 'stale-read', [0, 1, 2, 3]);
+    expect(explanation).toContain("after op 2 had read 'b'");
+    expectNotFlagged(new HistoryBuilder().put(1, 'a', [0, 1]).put(2, 'b', [2, 10]).get(3, 'b', [3, 4]).get(4, 'a', [3.5, 6]).build());
+  });
+
+  it('stale read: a read sees a value a cas that did not swap had already found gone', () => {
+    const history = new HistoryBuilder().put(1, 'a', [0, 1]).put(2, 'b', [0, 10]).cas(3, 'a', 'c', false, [2, 3]).get(4, 'a', [4, 5]);
+    const explanation = expectNamed(history.build(), 'stale-read', [0, 2, 3]);
+    expect(explanation).toContain('found the key not holding it');
+    expectNotFlagged(
+      new HistoryBuilder().put(1, 'a', [0, 1]).put(2, 'b', [0, 10]).cas(3, 'a', 'c', false, [0.5, 3]).get(4, 'a', [4, 5]).build(),
+    );
+  });
+
+  it('stale read: a later write of the value is ruled out when it is a cas whose expected value nothing wrote', () => {
+    const history = new HistoryBuilder()
+      .put(1, 'a', [0, 1])
+      .casUnknown(2, 'b', 'a', 2)
+      .put(3, 'c', [3, 4])
+      .get(4, 'c', [4.5, 4.8])
+      .get(4, 'a', [5, 6]);
+    const explanation = expectNamed(history.build(), 'stale-read', [1, 2, 3, 4]);
+    expect(explanation).toContain("op 1 is a cas expecting 'b', and nothing could write 'b'");
+    expectNotFlagged(history.putUnknown(5, 'b', 2.5).build());
+  });
+
+  it('stale read: a later write of the value is ruled out when an earlier read must have used it up', () => {
+    const history = new HistoryBuilder()
+      .put(1, 'a', [0, 1])
+      .put(2, 'z', [1.5, 1.8])
+      .put(1, 'a', [2, 10])
+      .get(3, 'a', [3, 4])
+      .put(2, 'b', [5, 6])
+      .get(4, 'b', [6.5, 6.8])
+      .get(3, 'a', [7, 8]);
+    const explanation = expectNamed(history.build(), 'stale-read', [2, 3, 4, 5, 6]);
+    expect(explanation).toContain('op 2 was the only write op 3 could have read');
+    // Without the write that replaced the first 'a', the earlier read may have read that one.
+    const nearMiss = history.build().filter((op) => op.id !== 1);
+    expectNotFlagged(nearMiss);
+  });
+
+  it('lost write: an acknowledged write no read could have seen, with a later read seeing an older value', () => {
+    const explanation = expectNamed(new HistoryBuilder().put(1, 'a', [0, 1]).get(2, null, [2, 3]).build(), 'lost-write', [0, 1]);
+    expect(explanation).toContain("put 'a' (op 0) was acknowledged at 1 but never seen");
+    expectNotFlagged(new HistoryBuilder().put(1, 'a', [0, 3]).get(2, null, [2, 3]).build());
+  });
+
+  it('duplicate effect: a value written once is read, replaced, and read again', () => {
+    const history = new HistoryBuilder()
+      .put(1, 'v1', [0, 100])
+      .put(2, 'v2', [0, 100])
+      .get(3, 'v1', [10, 11])
+      .get(3, 'v2', [20, 21])
+      .get(3, 'v1', [30, 31]);
+    expectNamed(history.build(), 'duplicate-effect', [0, 2, 3, 4]);
+    expectNotFlagged(history.put(4, 'v1', [0, 100]).build());
+  });
+
+  it('cas anomaly: two cas swap from a value only one write produced (a lost update)', () => {
+    const history = new HistoryBuilder().put(1, 'a', [0, 1]).cas(2, 'a', 'b', true, [2, 10]).cas(3, 'a', 'c', true, [2, 10]);
+    const explanation = expectNamed(history.build(), 'cas-anomaly', [0, 1, 2]);
+    expect(explanation).toContain("op 1 and op 2 both swapped expecting 'a'");
+    expectNotFlagged(history.put(4, 'a', [0, 10]).build());
+  });
+
+  it('cas anomaly: two cas both create an absent key nothing ever deletes', () => {
+    const history = new HistoryBuilder().cas(1, null, 'a', true, [0, 10]).cas(2, null, 'b', true, [0, 10]);
+    expectNamed(history.build(), 'cas-anomaly', [0, 1]);
+    expectNotFlagged(history.delete(3, [0, 10]).build());
+  });
+
+  it('cas anomaly: a cas misses on the only value the key could hold', () => {
+    expectNamed(new HistoryBuilder().cas(1, null, 'a', false, [0, 1]).build(), 'cas-anomaly', [0]);
+    expectNotFlagged(new HistoryBuilder().putUnknown(2, 'x', 0).cas(1, null, 'a', false, [0, 1]).build());
   });
 });
