@@ -4,7 +4,20 @@ export { EventQueue } from './eventQueue.js';
 export { InvariantViolation, type InvariantName, type LogView, SafetyChecker } from './invariants.js';
 export { KvStateMachine, decodeCommand, encodeCommand, type KvCommand, type KvResult } from './kv.js';
 export { planPartition, SimNetwork, type NetworkConfig, type NetworkFaults, type PartitionKind } from './network.js';
-export { formatFailure, replayCommand, runSeeds, type RunSeedsOptions, type RunSummary } from './runner.js';
+export { formatFailure, replayCommand, type RunRealSeedsOptions, runRealSeeds, runSeeds, type RunSeedsOptions, type RunSummary } from './runner.js';
+export {
+  ALL_STORAGE_FAULTS,
+  HANDLED_STORAGE_FAULTS,
+  type RealDefects,
+  type RealSeedResult,
+  type RealSeedStats,
+  type RealSimOptions,
+  RealSimulation,
+  runRealSeed,
+  type StorageFaultOptions,
+} from './real/simulation.js';
+export { type CrashDamage, type DiskConditions, DiskFaultError, type RestDamage, SimStorageDisk } from './real/sim-disk.js';
+export { MemberTime, SimScheduler } from './real/scheduler.js';
 export {
   runSeed,
   Simulation,

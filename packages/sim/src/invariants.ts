@@ -10,7 +10,15 @@ export type InvariantName =
   | 'committedDurable'
   | 'liveness'
   | 'linearizability'
-  | 'coreError';
+  | 'coreError'
+  /** Real node: two members' states differ at the same applied index. */
+  | 'stateDivergence'
+  /** Real node: a member voted while its log lacked an entry it had acknowledged. */
+  | 'votedAfterLoss'
+  /** Real node: a serializable or bounded read returned a value or revision it may not. */
+  | 'localReadCheck'
+  /** Real node: the node's own assert fired (a bug, unless its storage was damaged). */
+  | 'nodeInvariant';
 
 /** A broken invariant: a bug in the core (or, with a defect switched on, the defect found). */
 export class InvariantViolation extends Error {

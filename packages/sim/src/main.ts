@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { formatFailure, runSeedsUntilStopped } from './runner.js';
+import type { RestDamage } from './real/sim-disk.js';
+import { ALL_STORAGE_FAULTS, HANDLED_STORAGE_FAULTS, type RealDefects, type StorageFaultOptions } from './real/simulation.js';
+import { formatFailure, type RunSummary, runRealSeeds, runSeedsUntilStopped } from './runner.js';
 import type { SimDefects } from './simulation.js';
 
 function nonNegativeInteger(value: string): number {
@@ -9,24 +11,57 @@ function nonNegativeInteger(value: string): number {
   return parsed;
 }
 
-const defectsByFlag: Record<string, SimDefects> = {
+const coreDefectsByFlag: Record<string, SimDefects> = {
   'forgets-vote': { forgetsVote: true },
   'ack-before-sync': { ackBeforeSync: true },
   'local-reads': { localReads: true },
 };
 
+const realDefectsByFlag: Record<string, RealDefects> = {
+  'ack-before-sync': { ackBeforeSync: true },
+  'reads-without-read-index': { readsWithoutReadIndex: true },
+};
+
+const restDamages: readonly RestDamage[] = ['bitFlip', 'lost', 'swapped'];
+
+/**
+ * `handled` (default: the kinds the node handles today), `all`, `none`, or a comma-separated
+ * list of fsync-errors, disk-full, torn-log-write, log-bitFlip, log-lost, log-swapped,
+ * state-bitFlip, state-lost, state-swapped.
+ */
+function parseStorageFaults(value: string): StorageFaultOptions {
+  if (value === 'handled') return HANDLED_STORAGE_FAULTS;
+  if (value === 'all') return ALL_STORAGE_FAULTS;
+  if (value === 'none') return {};
+  const logAtRest: RestDamage[] = [];
+  const stateAtRest: RestDamage[] = [];
+  let fsyncErrors = false;
+  let diskFull = false;
+  let tornLogWrite = false;
+  for (const name of value.split(',')) {
+    const [where, damage] = name.split('-') as [string, RestDamage];
+    if (name === 'fsync-errors') fsyncErrors = true;
+    else if (name === 'disk-full') diskFull = true;
+    else if (name === 'torn-log-write') tornLogWrite = true;
+    else if (where === 'log' && restDamages.includes(damage)) logAtRest.push(damage);
+    else if (where === 'state' && restDamages.includes(damage)) stateAtRest.push(damage);
+    else throw new InvalidArgumentError(`unknown storage fault ${name}`);
+  }
+  return { fsyncErrors, diskFull, tornLogWrite, logAtRest, stateAtRest };
+}
+
 const program = new Command()
   .name('holdfast-sim')
-  .description('Deterministic simulation of the Raft core under network, disk and node faults')
+  .description('Deterministic simulation of the real node (NodeDriver, LevelDB log and state on memory-level) under network, node and storage faults')
   .option('--seeds <n>', 'number of seeds to run', nonNegativeInteger)
   .option('--seed <s>', 'first seed (alone: replay just this seed)', nonNegativeInteger, 1)
   .addOption(new Option('--nodes <n>', 'cluster size').choices(['3', '5']).default('3'))
-  .option('--steps <m>', 'ticks of faults per seed', nonNegativeInteger, 1000)
+  .option('--steps <m>', 'ticks of faults per seed (default 400; 1000 with --core)', nonNegativeInteger)
+  .option('--storage-faults <kinds>', 'handled | all | none | a comma list (see the README)', 'handled')
+  .option('--core', 'run the core-only simulator (RaftNode with a small driver and a toy store)')
   .option('--no-linearizability', 'skip the linearizability check of the client history')
-  .option('--liveness-ticks <n>', 'ticks a healed cluster has to commit again (default 400; 2000 without pre-vote)', nonNegativeInteger)
-  .addOption(
-    new Option('--defect <name>', 'self-test only: break safety on purpose').choices(Object.keys(defectsByFlag)).hideHelp(),
-  )
+  .option('--liveness-ticks <n>', 'core-only: ticks a healed cluster has to commit again', nonNegativeInteger)
+  .addOption(new Option('--defect <name>', 'self-test only: break safety on purpose').hideHelp())
   .option('--quiet', 'print only failures and the summary')
   .parse();
 
@@ -34,7 +69,9 @@ const options = program.opts<{
   seeds?: number;
   seed: number;
   nodes: string;
-  steps: number;
+  steps?: number;
+  storageFaults: string;
+  core?: boolean;
   linearizability: boolean;
   livenessTicks?: number;
   defect?: string;
@@ -43,10 +80,7 @@ const options = program.opts<{
 
 const seedCount = options.seeds ?? 1;
 const nodeCount = Number(options.nodes);
-const defects = options.defect === undefined ? undefined : defectsByFlag[options.defect];
-const defectFlag =
-  (options.defect === undefined ? '' : ` --defect ${options.defect}`) +
-  (options.livenessTicks === undefined ? '' : ` --liveness-ticks ${options.livenessTicks}`);
+const steps = options.steps ?? (options.core ? 1000 : 400);
 let lastProgressAt = performance.now();
 let done = 0;
 let violations = 0;
@@ -58,34 +92,65 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-console.log(
-  `holdfast sim: seeds ${options.seed}..${options.seed + seedCount - 1}, ${nodeCount} nodes, ${options.steps} steps${defectFlag}`,
-);
-const summary = await runSeedsUntilStopped(
-  {
-    firstSeed: options.seed,
-    seedCount,
-    nodeCount,
-    steps: options.steps,
-    ...(defects === undefined ? {} : { defects }),
-    checkLinearizability: options.linearizability,
-    ...(options.livenessTicks === undefined ? {} : { livenessTicksMax: options.livenessTicks }),
-    onResult: (result) => {
-      done++;
-      if (result.violation !== undefined) {
-        violations++;
-        console.log(formatFailure(result, defectFlag));
-      }
-      if (seedCount === 1 && !options.quiet) console.log(`seed ${result.seed}: event digest ${result.digest}`);
-      const now = performance.now();
-      if (now - lastProgressAt > (options.quiet ? 60_000 : 5_000)) {
-        lastProgressAt = now;
-        console.log(`  ${done}/${seedCount} seeds, ${violations} violations`);
-      }
+function onResult(result: Parameters<typeof formatFailure>[0] & { digest: string }, flags: string): void {
+  done++;
+  if (result.violation !== undefined) {
+    violations++;
+    console.log(formatFailure(result, flags));
+  }
+  if (seedCount === 1 && !options.quiet) console.log(`seed ${result.seed}: event digest ${result.digest}`);
+  const now = performance.now();
+  if (now - lastProgressAt > (options.quiet ? 60_000 : 5_000)) {
+    lastProgressAt = now;
+    console.log(`  ${done}/${seedCount} seeds, ${violations} violations`);
+  }
+}
+
+async function runCore(): Promise<RunSummary<unknown>> {
+  const defects = options.defect === undefined ? undefined : coreDefectsByFlag[options.defect];
+  if (options.defect !== undefined && defects === undefined) throw new InvalidArgumentError(`unknown core defect ${options.defect}`);
+  const flags =
+    ' --core' +
+    (options.defect === undefined ? '' : ` --defect ${options.defect}`) +
+    (options.livenessTicks === undefined ? '' : ` --liveness-ticks ${options.livenessTicks}`);
+  console.log(`holdfast sim (core only): seeds ${options.seed}..${options.seed + seedCount - 1}, ${nodeCount} nodes, ${steps} steps${flags}`);
+  return runSeedsUntilStopped(
+    {
+      firstSeed: options.seed,
+      seedCount,
+      nodeCount,
+      steps,
+      ...(defects === undefined ? {} : { defects }),
+      checkLinearizability: options.linearizability,
+      ...(options.livenessTicks === undefined ? {} : { livenessTicksMax: options.livenessTicks }),
+      onResult: (result) => onResult(result, flags),
     },
-  },
-  () => stopRequested,
-);
+    () => stopRequested,
+  );
+}
+
+async function runReal(): Promise<RunSummary<unknown>> {
+  const defects = options.defect === undefined ? undefined : realDefectsByFlag[options.defect];
+  if (options.defect !== undefined && defects === undefined) throw new InvalidArgumentError(`unknown defect ${options.defect}`);
+  const storageFaults = parseStorageFaults(options.storageFaults);
+  const flags = ` --storage-faults ${options.storageFaults}` + (options.defect === undefined ? '' : ` --defect ${options.defect}`);
+  console.log(`holdfast sim (real node): seeds ${options.seed}..${options.seed + seedCount - 1}, ${nodeCount} members, ${steps} steps${flags}`);
+  return runRealSeeds(
+    {
+      firstSeed: options.seed,
+      seedCount,
+      nodeCount,
+      steps,
+      storageFaults,
+      ...(defects === undefined ? {} : { defects }),
+      checkLinearizability: options.linearizability,
+      onResult: (result) => onResult(result, flags),
+    },
+    () => stopRequested,
+  );
+}
+
+const summary = options.core ? await runCore() : await runReal();
 if (stopRequested) console.log(`stopped by a signal after ${summary.seedsRun} of ${seedCount} seeds`);
 
 const seconds = summary.elapsedMs / 1000;
@@ -100,6 +165,6 @@ console.log(
     .join(', ')}`,
 );
 if (summary.failures.length > 0) {
-  console.log(`failing seeds: ${summary.failures.map((failure) => failure.seed).join(' ')}`);
+  console.log(`failing seeds: ${summary.failures.map((failure) => (failure as { seed: number }).seed).join(' ')}`);
   process.exitCode = 1;
 }

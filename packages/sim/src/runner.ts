@@ -1,4 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { type RealDefects, type RealSeedResult, runRealSeed, type StorageFaultOptions } from './real/simulation.js';
 import { runSeed, type SeedResult, type SimDefects } from './simulation.js';
 
 export interface RunSeedsOptions {
@@ -13,9 +14,9 @@ export interface RunSeedsOptions {
   readonly onResult?: (result: SeedResult) => void;
 }
 
-export interface RunSummary {
+export interface RunSummary<R = SeedResult> {
   readonly seedsRun: number;
-  readonly failures: SeedResult[];
+  readonly failures: R[];
   readonly elapsedMs: number;
   /** Processor time of this process (user + system): meaningful on a shared machine. */
   readonly cpuMs: number;
@@ -24,24 +25,30 @@ export interface RunSummary {
   readonly totals: Record<string, number>;
 }
 
+/** What the tally needs of a seed's result (core-only or real node). */
+interface TalliedResult {
+  readonly violation: unknown;
+  readonly stats: { readonly nemesis: object } & object;
+}
+
 /** Adds up seeds as they finish; `summary()` may be taken at any point. */
-class RunTally {
+class RunTally<R extends TalliedResult> {
   private readonly startedAt = performance.now();
   private readonly cpuAtStart = process.cpuUsage();
-  private readonly failures: SeedResult[] = [];
+  private readonly failures: R[] = [];
   private readonly totals: Record<string, number> = {};
   private seedsRun = 0;
 
-  add(result: SeedResult): void {
+  add(result: R): void {
     this.seedsRun++;
     if (result.violation !== undefined) this.failures.push(result);
     const { nemesis, ...rest } = result.stats;
     for (const [name, value] of Object.entries({ ...rest, ...nemesis })) {
-      this.totals[name] = (this.totals[name] ?? 0) + value;
+      if (typeof value === 'number') this.totals[name] = (this.totals[name] ?? 0) + value;
     }
   }
 
-  summary(): RunSummary {
+  summary(): RunSummary<R> {
     const elapsedMs = performance.now() - this.startedAt;
     const cpu = process.cpuUsage(this.cpuAtStart);
     const cpuMs = (cpu.user + cpu.system) / 1000;
@@ -70,7 +77,7 @@ function seedOptions(options: RunSeedsOptions, seed: number) {
 
 /** Runs consecutive seeds and adds up what happened in them. */
 export function runSeeds(options: RunSeedsOptions): RunSummary {
-  const tally = new RunTally();
+  const tally = new RunTally<SeedResult>();
   for (let i = 0; i < options.seedCount; i++) {
     const result = runSeed(seedOptions(options, options.firstSeed + i));
     tally.add(result);
@@ -84,12 +91,41 @@ export function runSeeds(options: RunSeedsOptions): RunSummary {
  * early (`shouldStop`); the summary then covers the seeds that finished.
  */
 export async function runSeedsUntilStopped(options: RunSeedsOptions, shouldStop: () => boolean): Promise<RunSummary> {
-  const tally = new RunTally();
+  const tally = new RunTally<SeedResult>();
   for (let i = 0; i < options.seedCount && !shouldStop(); i++) {
     const result = runSeed(seedOptions(options, options.firstSeed + i));
     tally.add(result);
     options.onResult?.(result);
     await yieldToEventLoop();
+  }
+  return tally.summary();
+}
+
+export interface RunRealSeedsOptions {
+  readonly firstSeed: number;
+  readonly seedCount: number;
+  readonly nodeCount: number;
+  readonly steps: number;
+  readonly storageFaults?: StorageFaultOptions;
+  readonly defects?: RealDefects;
+  readonly checkLinearizability?: boolean;
+  readonly onResult?: (result: RealSeedResult) => void;
+}
+
+/** Runs consecutive seeds of the real node until done or `shouldStop`, adding up what happened. */
+export async function runRealSeeds(options: RunRealSeedsOptions, shouldStop: () => boolean = () => false): Promise<RunSummary<RealSeedResult>> {
+  const tally = new RunTally<RealSeedResult>();
+  for (let i = 0; i < options.seedCount && !shouldStop(); i++) {
+    const result = await runRealSeed({
+      seed: options.firstSeed + i,
+      nodeCount: options.nodeCount,
+      steps: options.steps,
+      ...(options.storageFaults === undefined ? {} : { storageFaults: options.storageFaults }),
+      ...(options.defects === undefined ? {} : { defects: options.defects }),
+      ...(options.checkLinearizability === undefined ? {} : { checkLinearizability: options.checkLinearizability }),
+    });
+    tally.add(result);
+    options.onResult?.(result);
   }
   return tally.summary();
 }
@@ -100,7 +136,7 @@ export function replayCommand(result: Pick<SeedResult, 'seed' | 'nodeCount' | 's
 }
 
 /** A failure as printed: seed, replay command, the broken invariant and the events before it. */
-export function formatFailure(result: SeedResult, defectFlag = ''): string {
+export function formatFailure(result: Pick<SeedResult, 'seed' | 'nodeCount' | 'steps' | 'violation' | 'recentEvents'>, defectFlag = ''): string {
   const violation = result.violation;
   if (violation === undefined) return `seed ${result.seed}: no violation`;
   return [

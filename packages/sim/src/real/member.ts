@@ -1,0 +1,234 @@
+/**
+ * One member as the node process runs it: the production NodeDriver over the production
+ * LevelLogStorage and KvStateMachine (on the simulated disk), the RaftNode core, and the
+ * server's RequestPath for client requests; only the gRPC services and the peer transport are
+ * replaced by the simulation's network.
+ */
+import { bootstrapEntries, bootstrapHardState, type Entry, type Message, type NodeId, RaftNode, type RaftConfig } from '@holdfast/raft';
+import { type KvOp, type KvResult, type NodeLimits, NodeDriver, NodeMetrics, RequestPath, StateIntegrity } from '@holdfast/server';
+import { encodeMemberContext, KvStateMachine, LevelLogStorage, type MemberRecord, resolveStorageLimits } from '@holdfast/storage';
+import { type Logger, pino } from 'pino';
+import type { Prng } from '@holdfast/raft';
+import { MemberTime, type SimScheduler } from './scheduler.js';
+import { SimStorageDisk } from './sim-disk.js';
+
+const silent: Logger = pino({ level: 'silent' });
+
+export interface MemberHost {
+  readonly scheduler: SimScheduler;
+  record(description: string): void;
+  /** Messages leaving `member` (its incarnation at the time) for the network. */
+  send(member: SimMember, messages: readonly Message[]): void;
+  forward(member: SimMember, leaderId: NodeId, op: KvOp, deadlineMs: number): Promise<KvResult>;
+  /** The process gave up (onFatal): it exits, as the node process would. */
+  fatal(member: SimMember, error: unknown): void;
+}
+
+export type CoreSettings = Omit<RaftConfig, 'id' | 'storage' | 'random' | 'applied'>;
+
+export interface MemberSettings {
+  readonly core: CoreSettings;
+  readonly limits: NodeLimits;
+}
+
+export type MemberState = 'down' | 'starting' | 'up' | 'stopped';
+
+export function memberRecord(id: NodeId): MemberRecord {
+  return { id, name: `n${id}`, region: '', clientAddress: `n${id}`, peerAddress: `n${id}`, learner: false };
+}
+
+/** The bootstrap log of a new cluster: one addVoter per member, carrying its record. */
+export function bootstrapLog(voters: readonly NodeId[]): Entry[] {
+  return bootstrapEntries(voters).map((entry) =>
+    entry.type === 'confChange' ? { ...entry, change: { ...entry.change, context: encodeMemberContext(memberRecord(entry.change.nodeId)) } } : entry,
+  );
+}
+
+export class SimMember {
+  readonly time: MemberTime;
+  readonly disk: SimStorageDisk;
+  state: MemberState = 'down';
+  retired = false;
+  /** Why the member stopped for good (it refused to start, or detected damage it cannot repair). */
+  stoppedReason = '';
+  incarnation = 0;
+  log: LevelLogStorage | undefined;
+  sm: KvStateMachine | undefined;
+  driver: NodeDriver | undefined;
+  path: RequestPath | undefined;
+  integrity: StateIntegrity | undefined;
+
+  constructor(
+    readonly id: NodeId,
+    private readonly host: MemberHost,
+    private readonly settings: MemberSettings,
+    private readonly random: Prng,
+  ) {
+    this.time = new MemberTime(host.scheduler);
+    this.disk = new SimStorageDisk(random.fork(), (ms) => this.time.sleep(ms));
+  }
+
+  get logPath(): string {
+    return `/n${this.id}/log`;
+  }
+
+  get statePath(): string {
+    return `/n${this.id}/kv`;
+  }
+
+  get isUp(): boolean {
+    return this.state === 'up' && !this.retired;
+  }
+
+  get isPaused(): boolean {
+    return this.time.isPaused;
+  }
+
+  /** Opens storage (bootstrapping when `bootstrapVoters` is given and the log is empty) and starts the loop. */
+  async start(bootstrapVoters: readonly NodeId[] | undefined): Promise<void> {
+    if (this.state !== 'down') return;
+    this.state = 'starting';
+    const incarnation = this.incarnation;
+    const { limits } = this.settings;
+    let log: LevelLogStorage | undefined;
+    let sm: KvStateMachine | undefined;
+    try {
+      log = await LevelLogStorage.open({ dir: this.logPath, disk: this.disk, limits: { entryBytesMax: limits.requestBytesMax + 64 * 1024 } });
+      sm = await KvStateMachine.open({
+        dir: this.statePath,
+        disk: this.disk,
+        limits: resolveStorageLimits({ commandBytesMax: limits.requestBytesMax }),
+        sessions: { sessionIdleMsMax: limits.sessionTtlMs, sessionsMax: limits.sessionsMax, answersPerSessionMax: limits.sessionAnswersMax },
+        snapshotChunkBytes: 4096,
+      });
+      if (log.isEmpty() && bootstrapVoters !== undefined) {
+        await log.bootstrap({ entries: bootstrapLog(bootstrapVoters), hardState: bootstrapHardState(bootstrapVoters), confState: { voters: [], learners: [] } });
+      }
+      const snapshotIndex = log.firstIndex() - 1;
+      if (sm.appliedIndex < snapshotIndex) throw new Error(`state machine applied index ${sm.appliedIndex} is below the log's snapshot index ${snapshotIndex}: the data directory is inconsistent`);
+    } catch (error) {
+      if (incarnation !== this.incarnation) return;
+      // The node refuses to start: an operator must look. It stays down for the rest of the run.
+      this.state = 'stopped';
+      this.stoppedReason = `refused to start: ${(error as Error).message}`;
+      this.host.record(`n${this.id} ${this.stoppedReason}`);
+      return;
+    }
+    if (incarnation !== this.incarnation) return;
+    this.log = log;
+    this.sm = sm;
+    const metrics = new NodeMetrics();
+    this.integrity = new StateIntegrity({
+      logger: silent,
+      metrics,
+      repair: { requestRepair: (reason) => this.host.record(`n${this.id} asks for repair: ${reason}`) },
+      now: () => this.time.wallMs(),
+    });
+    this.driver = this.createDriver(log, sm, metrics);
+    this.path = this.createRequestPath(this.driver, sm, this.integrity);
+    this.state = 'up';
+  }
+
+  private createDriver(log: LevelLogStorage, sm: KvStateMachine, metrics: NodeMetrics): NodeDriver {
+    const random = this.random.fork();
+    const core = new RaftNode({
+      ...this.settings.core,
+      id: this.id,
+      storage: log,
+      random: () => random.next(),
+      applied: Math.min(sm.appliedIndex, log.hardState().commit),
+    });
+    const incarnation = this.incarnation;
+    const driver = new NodeDriver({
+      selfId: this.id,
+      core,
+      log,
+      stateMachine: sm,
+      limits: this.settings.limits,
+      failpoints: { fsyncDelayMs: 0, fsyncFail: false, diskFull: false, applyVersionMax: 0 },
+      metrics,
+      logger: silent,
+      clock: this.time,
+      timers: this.time,
+      random: () => random.next(),
+      onFatal: (error) => {
+        if (incarnation === this.incarnation) this.host.fatal(this, error);
+      },
+      readRoundTimeoutTicks: this.settings.core.electionTicks,
+    });
+    driver.setSender({
+      send: (messages) => {
+        if (incarnation === this.incarnation) this.host.send(this, messages);
+      },
+    });
+    return driver;
+  }
+
+  private createRequestPath(driver: NodeDriver, sm: KvStateMachine, integrity: StateIntegrity): RequestPath {
+    return new RequestPath({
+      clusterId: 'sim',
+      selfId: this.id,
+      driver,
+      stateMachine: sm,
+      limits: this.settings.limits,
+      storageLimits: sm.limits,
+      forwarder: { forward: (address, op, deadlineMs) => this.host.forward(this, Number(address.slice(1)), op, deadlineMs) },
+      wallMs: () => this.time.wallMs(),
+      clientAddressOf: (id) => `n${id}`,
+      isStopping: () => !this.isUp,
+      applyVersion: () => sm.applyVersionMax,
+      integrity,
+    });
+  }
+
+  /** The process dies at once: nothing it scheduled runs, its disk keeps what a crash keeps. */
+  crash(options: { keepUnsynced: (pending: number) => number; tearLog: boolean }): { lost: number; torn: boolean } {
+    this.incarnation += 1;
+    this.time.crash();
+    this.state = this.state === 'stopped' ? 'stopped' : 'down';
+    this.log = undefined;
+    this.sm = undefined;
+    this.driver = undefined;
+    this.path = undefined;
+    this.integrity = undefined;
+    return this.disk.crash({ keepUnsynced: options.keepUnsynced, ...(options.tearLog ? { tearPath: this.logPath } : {}) });
+  }
+
+  /** The process gave up and exits; it stays down for good when `reason` is given. */
+  stop(reason: string): void {
+    this.crash({ keepUnsynced: () => 0, tearLog: false });
+    this.state = 'stopped';
+    this.stoppedReason = reason;
+  }
+
+  /** Reads this member's snapshot stream (what Node.readSnapshot sends a lagging follower). */
+  async readSnapshotChunks(): Promise<Uint8Array[]> {
+    const sm = this.sm;
+    if (sm === undefined) throw new Error('member is down');
+    const reader = await sm.openSnapshotReader();
+    try {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of reader.chunks()) chunks.push(chunk);
+      return chunks;
+    } finally {
+      await reader.close();
+    }
+  }
+
+  /** As Node.receiveSnapshot: restore the state (unless already past it), then step the message. */
+  async receiveSnapshot(message: Message, chunks: readonly Uint8Array[]): Promise<void> {
+    const { sm, driver } = this;
+    if (sm === undefined || driver === undefined) throw new Error('member is down');
+    const index = message.snapshot?.meta.index ?? 0;
+    if (index > sm.appliedIndex) {
+      await driver.runExclusive(async () => {
+        await sm.restoreSnapshot(
+          (async function* () {
+            yield* chunks;
+          })(),
+        );
+      });
+    }
+    if (this.driver === driver) driver.deliver([message]);
+  }
+}

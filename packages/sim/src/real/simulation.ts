@@ -1,0 +1,1088 @@
+/**
+ * The real node under simulation: 3 or 5 members, each the production NodeDriver over the
+ * production LevelLogStorage and KvStateMachine on a simulated disk (memory-level), with the
+ * server's RequestPath serving clients; the network, time and disks are simulated and driven
+ * from one seed. Faults: network (partitions, drops, duplicates, delays), crashes (a prefix of
+ * the unsynced writes survives), pauses, leadership transfers, membership changes, slow disks,
+ * and the storage faults of StorageFaultOptions. Invariants are checked after every event or
+ * every tick; the client history goes to @holdfast/checker at the end.
+ */
+import { createHash } from 'node:crypto';
+import { checkHistory } from '@holdfast/checker';
+import { type ConfChange, type ConfState, type Message, type NodeId, Prng } from '@holdfast/raft';
+import { HoldfastError, type KvOp, type KvResult, parseNodeConfig } from '@holdfast/server';
+import { encodeMemberContext, formatHash, StateCorruptionError } from '@holdfast/storage';
+import { EventLog } from '../eventLog.js';
+import { type InvariantName, InvariantViolation, SafetyChecker } from '../invariants.js';
+import { type MembershipControl, MembershipDriver } from '../membership.js';
+import { type ClusterControl, Nemesis, type NemesisConfig, type NemesisStats } from '../nemesis.js';
+import { type NetworkConfig, SimNetwork } from '../network.js';
+import { checkLocalReads, type ClientConfig, type ClientOperation, Clients } from './clients.js';
+import { type CoreSettings, type MemberHost, memberRecord, SimMember } from './member.js';
+import { SimScheduler } from './scheduler.js';
+import type { RestDamage } from './sim-disk.js';
+
+/** Storage faults, each behind its own switch: a kind the node cannot yet handle finds violations. */
+export interface StorageFaultOptions {
+  /** fsync fails (EIO) on one member for a while: its process exits and restarts. */
+  readonly fsyncErrors?: boolean;
+  /** One member's disk is full for a while: writes fail, the process exits and restarts. */
+  readonly diskFull?: boolean;
+  /** A crash tears the last synced write of the Raft log (LevelDB drops it and reports it). */
+  readonly tornLogWrite?: boolean;
+  /** While a member is down, one record of its Raft log is damaged at rest. */
+  readonly logAtRest?: readonly RestDamage[];
+  /** While a member is down, one record of its state is damaged at rest. */
+  readonly stateAtRest?: readonly RestDamage[];
+}
+
+/** The storage faults the node handles today (see the README): what CI runs. */
+export const HANDLED_STORAGE_FAULTS: StorageFaultOptions = {
+  fsyncErrors: true,
+  diskFull: true,
+  stateAtRest: ['bitFlip', 'swapped'],
+};
+
+export const ALL_STORAGE_FAULTS: StorageFaultOptions = {
+  fsyncErrors: true,
+  diskFull: true,
+  tornLogWrite: true,
+  logAtRest: ['bitFlip', 'lost', 'swapped'],
+  stateAtRest: ['bitFlip', 'lost', 'swapped'],
+};
+
+/** Planted defects (self-test): each must be caught for some seed in a small range. */
+export interface RealDefects {
+  /** The Raft log's fsync does nothing but reports success: acknowledgements precede durability. */
+  readonly ackBeforeSync?: boolean;
+  /** Linearizable reads are answered from local state without a read index. */
+  readonly readsWithoutReadIndex?: boolean;
+}
+
+export interface RealSimOptions {
+  readonly seed: number;
+  readonly nodeCount: number;
+  /** Ticks of faults; each run ends with a healed cluster, a liveness check and a drain. */
+  readonly steps: number;
+  readonly storageFaults?: StorageFaultOptions;
+  readonly defects?: RealDefects;
+  readonly recentEventsMax?: number;
+  readonly checkLinearizability?: boolean;
+}
+
+export interface RealSeedStats {
+  ticks: number;
+  events: number;
+  messagesDelivered: number;
+  messagesLost: number;
+  snapshotsSent: number;
+  unsyncedBatchesLost: number;
+  storageFaults: number;
+  fatalExits: number;
+  stoppedMembers: number;
+  operationsOk: number;
+  operationsFailed: number;
+  operationsUnknown: number;
+  localReads: number;
+  retries: number;
+  stateHashesCompared: number;
+  livenessChecks: number;
+  nemesis: NemesisStats;
+}
+
+export interface RealSeedResult {
+  readonly seed: number;
+  readonly nodeCount: number;
+  readonly steps: number;
+  readonly violation: { readonly invariant: InvariantName; readonly message: string } | undefined;
+  readonly recentEvents: string[];
+  readonly digest: string;
+  readonly stats: RealSeedStats;
+}
+
+const timing = {
+  tickMs: 10,
+  tickSkipProbability: 0.02,
+  clientLatencyMs: 2,
+  /** Members restart this long after their process exited on a fatal error. */
+  restartAfterFatalTicksMin: 5,
+  restartAfterFatalTicksMax: 60,
+  livenessTicksMax: 600,
+  livenessIntervalTicks: 400,
+  probeRetryTicks: 60,
+  drainTicksMax: 300,
+  membershipRetryTicks: 40,
+  eventsPerRunMax: 3_000_000,
+  eventQueueSizeMax: 500_000,
+  syncLatencyMsNormal: 2,
+  storageFaultProbability: 0.004,
+  /** A member whose disk was damaged counts as damaged this long after it caught up again. */
+  damageSettleTicks: 100,
+} as const;
+
+const networkConfig: NetworkConfig = { latencyTicksMin: 1, latencyTicksMax: 3, delayTicksMax: 25 };
+
+const nemesisConfig: NemesisConfig = {
+  crashProbability: 0.004,
+  partitionProbability: 0.008,
+  networkFaultProbability: 0.01,
+  slowDiskProbability: 0.005,
+  pauseProbability: 0.004,
+  transferProbability: 0.004,
+  membershipChangeProbability: 0.003,
+  faultTicksMin: 10,
+  faultTicksMax: 150,
+  diskLatencyTicksNormal: 0,
+  diskLatencyTicksSlow: 8,
+};
+
+type StorageFaultKind = 'fsyncError' | 'diskFull' | 'tornLogWrite' | `log:${RestDamage}` | `state:${RestDamage}`;
+
+export class RealSimulation implements MemberHost, ClusterControl, MembershipControl {
+  readonly scheduler = new SimScheduler(timing.eventQueueSizeMax);
+  readonly checker = new SafetyChecker();
+  readonly network: SimNetwork;
+  private readonly byId = new Map<NodeId, SimMember>();
+  private readonly log: EventLog;
+  private readonly random: Prng;
+  private readonly memberRandom: Prng;
+  private readonly storageRandom: Prng;
+  private readonly nemesis: Nemesis;
+  private readonly membership: MembershipDriver;
+  private readonly clients: Clients;
+  private readonly clientConfig: ClientConfig;
+  private readonly coreSettings: CoreSettings;
+  private readonly limits: ReturnType<typeof parseNodeConfig>['limits'];
+  private readonly storageFaultKinds: StorageFaultKind[];
+  private readonly defects: RealDefects;
+  private tick = 0;
+  private historyClock = 0;
+  private nextOperationId = 1;
+  private nextNodeId: NodeId;
+  private clientsStopped = false;
+  private slowDiskMs = 0;
+  /** Members restarting after a fatal exit or a storage fault, by the tick they restart at. */
+  private readonly restartAt = new Map<NodeId, number>();
+  /** Storage faults in force on one member until a tick. */
+  private readonly conditionEndsAt = new Map<NodeId, number>();
+  /** The one member whose disk is damaged, if any (at most one at a time). */
+  private damaged: { id: NodeId; commitAtDamage: number; caughtUpAt: number } | undefined;
+  /** Members whose storage was ever damaged: their own asserts may fire and stop them. */
+  private readonly everDamaged = new Set<NodeId>();
+  /** Per member: the highest log entry (index, term) its acknowledgements ever vouched for. */
+  private readonly acked = new Map<NodeId, { index: number; term: number }>();
+  /** Members that lost entries they had acknowledged; they must not vote until they hold them again. */
+  private readonly lostAcked = new Map<NodeId, { index: number; term: number }>();
+  /** State hash by applied index, with the member that computed it first. */
+  private readonly stateHashes = new Map<number, { hash: string; id: NodeId }>();
+  private readonly hashedAt = new Map<NodeId, number>();
+  private readonly snapshotsInFlight = new Set<string>();
+  private readonly probes = new Map<number, { done: boolean; proposedAtTick: number }>();
+  private violation: InvariantViolation | undefined;
+  readonly stats: RealSeedStats;
+
+  constructor(private readonly options: RealSimOptions) {
+    if (options.nodeCount < 1 || options.nodeCount > 9) throw new RangeError(`nodeCount ${options.nodeCount} not in [1, 9]`);
+    const root = new Prng(options.seed);
+    this.random = root.fork();
+    this.memberRandom = root.fork();
+    this.network = new SimNetwork(networkConfig, root.fork());
+    const nemesisRandom = root.fork();
+    const intensity = 0.3 + 1.7 * nemesisRandom.next();
+    this.nemesis = new Nemesis(scaleFaults(nemesisConfig, intensity), nemesisRandom);
+    this.membership = new MembershipDriver(timing.membershipRetryTicks, root.fork());
+    this.clientConfig = {
+      clientCount: 4,
+      keys: ['a', 'b', 'c'],
+      startProbability: 0.25,
+      attemptTimeoutMs: 300,
+      operationTimeoutMs: 1500,
+      operationsMax: Math.max(40, Math.ceil(options.steps * 0.5)),
+    };
+    this.clients = new Clients(this.clientConfig, root.fork());
+    this.storageRandom = root.fork();
+    this.coreSettings = drawCoreSettings(this.random);
+    const config = parseNodeConfig(['--id', '1', '--data-dir', '/sim', '--log-level', 'silent'], {});
+    this.limits = {
+      ...config.limits,
+      snapshotEntries: this.random.int(16, 60),
+      snapshotCatchupEntries: this.random.int(0, 10),
+      pendingReadsMax: 256,
+      sessionAnswersMax: 8,
+    };
+    this.storageFaultKinds = storageFaultKindsOf(options.storageFaults ?? {});
+    this.defects = options.defects ?? {};
+    this.log = new EventLog(options.recentEventsMax ?? 40);
+    this.nextNodeId = options.nodeCount + 1;
+    this.stats = {
+      ticks: 0,
+      events: 0,
+      messagesDelivered: 0,
+      messagesLost: 0,
+      snapshotsSent: 0,
+      unsyncedBatchesLost: 0,
+      storageFaults: 0,
+      fatalExits: 0,
+      stoppedMembers: 0,
+      operationsOk: 0,
+      operationsFailed: 0,
+      operationsUnknown: 0,
+      localReads: 0,
+      retries: 0,
+      stateHashesCompared: 0,
+      livenessChecks: 0,
+      nemesis: this.nemesis.stats,
+    };
+    this.record(
+      `seed ${options.seed}: ${options.nodeCount} members, intensity ${intensity.toFixed(2)}, snapshot every ${this.limits.snapshotEntries} ` +
+        `(keep ${this.limits.snapshotCatchupEntries}), electionTicks ${this.coreSettings.electionTicks}, heartbeatTicks ${this.coreSettings.heartbeatTicks}, ` +
+        `storage faults [${this.storageFaultKinds.join(',')}]`,
+    );
+  }
+
+  get now(): number {
+    return this.tick;
+  }
+
+  get eventLog(): EventLog {
+    return this.log;
+  }
+
+  async run(): Promise<void> {
+    await this.bootstrap();
+    for (let step = 1; step <= this.options.steps; step++) {
+      await this.runTick(true);
+      if (step % timing.livenessIntervalTicks === 0 && step < this.options.steps) await this.runLivenessCheck('mid-run');
+    }
+    await this.runLivenessCheck('end of run');
+    await this.drainClients();
+    this.sweepLogs();
+    await this.checkStateHashes();
+    this.throwIfViolated();
+    this.checkHistories();
+  }
+
+  private async bootstrap(): Promise<void> {
+    const voters: NodeId[] = [];
+    for (let id = 1; id <= this.options.nodeCount; id++) voters.push(id);
+    for (const id of voters) {
+      const member = this.createMember(id);
+      void member.start(voters);
+    }
+    await this.scheduler.runUntil(0);
+  }
+
+  private createMember(id: NodeId): SimMember {
+    const member = new SimMember(id, this, { core: this.coreSettings, limits: this.limits }, this.memberRandom.fork());
+    member.disk.conditions.syncLatencyMsMax = this.slowDiskMs || timing.syncLatencyMsNormal;
+    member.disk.logSyncIgnored = this.defects.ackBeforeSync === true;
+    this.byId.set(id, member);
+    return member;
+  }
+
+  // ---- the step loop ----
+
+  private async runTick(withFaults: boolean): Promise<void> {
+    this.tick++;
+    this.stats.ticks++;
+    const nowMs = this.tick * timing.tickMs;
+    await this.runEventsUntil(nowMs - 1);
+    if (withFaults) {
+      this.nemesis.act(this.tick, this);
+      this.maybeStorageFault();
+    }
+    this.endConditions(!withFaults);
+    this.restartDue();
+    this.membership.advance(this);
+    this.startClientOperations();
+    for (const member of this.byId.values()) {
+      if (member.isUp && !member.isPaused && !this.random.chance(timing.tickSkipProbability)) member.driver?.tick();
+    }
+    await this.runEventsUntil(nowMs);
+    await this.checkTick();
+  }
+
+  private async runEventsUntil(timeMs: number): Promise<void> {
+    await this.scheduler.runUntil(timeMs, () => this.checkEvent(), timing.eventsPerRunMax);
+    this.stats.events = this.scheduler.eventsRun;
+    this.throwIfViolated();
+  }
+
+  private throwIfViolated(): void {
+    if (this.violation !== undefined) throw this.violation;
+  }
+
+  private violate(invariant: InvariantName, message: string): void {
+    if (this.violation === undefined) this.violation = new InvariantViolation(invariant, message);
+  }
+
+  /** Cheap checks after every event: election safety and the members' own invariants. */
+  private checkEvent(): void {
+    for (const member of this.byId.values()) {
+      const driver = member.driver;
+      if (!member.isUp || driver === undefined) continue;
+      if (driver.role === 'leader') {
+        try {
+          this.checker.observeLeader(member.id, driver.status().term);
+        } catch (error) {
+          this.violation ??= error as InvariantViolation;
+        }
+      }
+    }
+  }
+
+  /** Checks after every tick: each member's own invariants and state hashes at equal applied indexes. */
+  private async checkTick(): Promise<void> {
+    for (const member of this.byId.values()) {
+      const driver = member.driver;
+      if (!member.isUp || driver === undefined) continue;
+      try {
+        driver.checkInvariants();
+      } catch (error) {
+        this.violate('nodeInvariant', `n${member.id}: ${(error as Error).message}`);
+      }
+    }
+    await this.checkStateHashes();
+    this.noteDamageRepaired();
+    this.throwIfViolated();
+  }
+
+  /**
+   * Every two members' states agree at the same applied index. Two hashes are compared with the
+   * first member to reach each index: the simulation's own, over every key as the member serves
+   * it (verified reads of the whole key space, with revisions and versions), and the state
+   * machine's incremental state hash. A member whose reads find damage (the checksum of a record
+   * fails) has detected it and refuses reads; it is left out until it is up again.
+   */
+  private async checkStateHashes(): Promise<void> {
+    for (const member of this.byId.values()) {
+      const sm = member.sm;
+      if (!member.isUp || sm === undefined || member.integrity?.readsRefused === true) continue;
+      const applied = sm.appliedIndex;
+      if (this.hashedAt.get(member.id) === applied) continue;
+      const served = await this.servedStateHash(member);
+      // An apply landed meanwhile, or the member detected damage: look again at the next tick.
+      if (served === undefined || sm.appliedIndex !== applied || member.sm !== sm) continue;
+      this.hashedAt.set(member.id, applied);
+      const digest = `${served} ${formatHash(sm.stateHash.hash)}`;
+      const first = this.stateHashes.get(applied);
+      this.stats.stateHashesCompared++;
+      if (first === undefined) this.stateHashes.set(applied, { hash: digest, id: member.id });
+      else if (first.hash !== digest) {
+        this.violate(
+          'stateDivergence',
+          `at applied index ${applied}: n${first.id} has state ${first.hash}, n${member.id} has ${digest} (served keys, then the state machine's hash)`,
+        );
+      }
+    }
+  }
+
+  /** A hash of every key as `member` serves it; undefined when a read found damage. */
+  private async servedStateHash(member: SimMember): Promise<string | undefined> {
+    const sm = member.sm!;
+    const hash = createHash('sha256');
+    let after: Uint8Array | undefined;
+    try {
+      for (;;) {
+        const page = await sm.range({ start: Uint8Array.of(0), end: Uint8Array.of(0), ...(after === undefined ? {} : { after }) });
+        for (const kv of page.kvs) {
+          hash.update(kv.key);
+          hash.update(kv.value);
+          hash.update(`${kv.createRevision}/${kv.modRevision}/${kv.version};`);
+        }
+        hash.update(`@${page.revision}`);
+        if (!page.more) break;
+        after = page.continuation;
+      }
+    } catch (error) {
+      if (!(error instanceof StateCorruptionError)) throw error;
+      member.integrity?.stateDamaged(error, 'range');
+      this.record(`n${member.id} found its state damaged: ${error.message}`);
+      return undefined;
+    }
+    return hash.digest('hex').slice(0, 16);
+  }
+
+  // ---- MemberHost ----
+
+  record(description: string): void {
+    this.log.record(this.scheduler.now, description);
+  }
+
+  send(member: SimMember, messages: readonly Message[]): void {
+    for (const message of messages) {
+      this.watchOutgoing(member, message);
+      if (message.type === 'snapshot') {
+        this.sendSnapshot(member, message);
+        continue;
+      }
+      this.route(member, message, undefined);
+    }
+  }
+
+  private route(sender: SimMember, message: Message, chunks: readonly Uint8Array[] | undefined): void {
+    const target = this.byId.get(message.to);
+    if (target === undefined || target.retired) {
+      this.stats.messagesLost++;
+      return;
+    }
+    const delays = this.network.route(message.from, message.to);
+    if (delays.length === 0) this.handleLoss(sender, message);
+    for (const delay of delays) {
+      this.scheduler.after(delay * timing.tickMs, () => this.deliver(message, chunks));
+    }
+  }
+
+  private deliver(message: Message, chunks: readonly Uint8Array[] | undefined): void {
+    const target = this.byId.get(message.to);
+    const sender = this.byId.get(message.from);
+    if (target === undefined || !target.isUp || target.retired || !this.network.isLinkUp(message.from, message.to)) {
+      this.stats.messagesLost++;
+      if (sender !== undefined) this.handleLoss(sender, message);
+      return;
+    }
+    this.stats.messagesDelivered++;
+    if (chunks === undefined) {
+      target.time.defer(() => target.driver?.deliver([message]));
+      return;
+    }
+    this.record(`n${target.id} receives snapshot ${message.snapshot?.meta.index} from n${message.from}`);
+    target.time.defer(() => {
+      target.receiveSnapshot(message, chunks).then(
+        () => this.finishSnapshot(message, true),
+        (error: unknown) => {
+          this.record(`n${target.id} snapshot restore failed: ${(error as Error).message}`);
+          this.finishSnapshot(message, false);
+        },
+      );
+    });
+  }
+
+  private handleLoss(sender: SimMember, message: Message): void {
+    this.stats.messagesLost++;
+    if (message.type === 'snapshot') this.finishSnapshot(message, false);
+    else if (!this.network.isLinkUp(message.from, message.to) && message.type === 'append') {
+      sender.time.defer(() => sender.driver?.reportUnreachable(message.to));
+    }
+  }
+
+  private sendSnapshot(member: SimMember, message: Message): void {
+    const key = `${message.from}->${message.to}`;
+    if (this.snapshotsInFlight.has(key)) return;
+    this.snapshotsInFlight.add(key);
+    this.stats.snapshotsSent++;
+    const incarnation = member.incarnation;
+    member.readSnapshotChunks().then(
+      (chunks) => {
+        if (member.incarnation !== incarnation) {
+          this.snapshotsInFlight.delete(key);
+          return;
+        }
+        this.route(member, message, chunks);
+      },
+      () => this.finishSnapshot(message, false),
+    );
+  }
+
+  private finishSnapshot(message: Message, ok: boolean): void {
+    this.snapshotsInFlight.delete(`${message.from}->${message.to}`);
+    const sender = this.byId.get(message.from);
+    sender?.time.defer(() => sender.driver?.reportSnapshot(message.to, ok));
+  }
+
+  async forward(member: SimMember, leaderId: NodeId, op: KvOp, deadlineMs: number): Promise<KvResult> {
+    const leader = this.byId.get(leaderId);
+    if (leader === undefined || !this.network.isLinkUp(member.id, leaderId) || !this.network.isLinkUp(leaderId, member.id)) {
+      throw new HoldfastError('no-leader', `leader n${leaderId} unreachable`);
+    }
+    return new Promise((resolve, reject) => {
+      this.scheduler.after(timing.clientLatencyMs, () => {
+        const path = leader.path;
+        if (!leader.isUp || path === undefined) {
+          reject(new HoldfastError('no-leader', `leader n${leaderId} is down`));
+          return;
+        }
+        leader.time.defer(() => {
+          path.execute(op, { deadlineMs, forwarded: true }).then(
+            (result) => this.scheduler.after(timing.clientLatencyMs, () => resolve(result)),
+            (error: unknown) => this.scheduler.after(timing.clientLatencyMs, () => reject(error)),
+          );
+        });
+      });
+    });
+  }
+
+  fatal(member: SimMember, error: unknown): void {
+    const message = (error as Error).message;
+    const code = (error as { code?: string }).code ?? '';
+    this.stats.fatalExits++;
+    if (code === 'INVARIANT' || (error as Error).name === 'InvariantError') {
+      if (!this.everDamaged.has(member.id)) {
+        this.violate('nodeInvariant', `n${member.id} stopped on its own assert: ${message}`);
+        return;
+      }
+      this.stopForGood(member, `stopped on an assert after its storage was damaged: ${message}`);
+      return;
+    }
+    const detected = /corrupt|checksum|inconsistent|mismatch/i.test(`${(error as Error).name} ${message}`);
+    if (detected) {
+      this.stopForGood(member, `stopped on detected damage: ${message}`);
+      return;
+    }
+    this.record(`n${member.id} exits on a fatal error (${code || (error as Error).name}): ${message}`);
+    this.crashMember(member, false);
+    this.restartAt.set(member.id, this.tick + this.random.int(timing.restartAfterFatalTicksMin, timing.restartAfterFatalTicksMax));
+  }
+
+  private stopForGood(member: SimMember, reason: string): void {
+    this.record(`n${member.id} ${reason}`);
+    this.noteLostAcks(member);
+    member.stop(reason);
+    this.stats.stoppedMembers++;
+  }
+
+  // ---- acknowledgements and votes ----
+
+  /** Tracks what each member's acknowledgements vouch for, and refuses votes after losing it. */
+  private watchOutgoing(member: SimMember, message: Message): void {
+    if (message.type === 'appendResponse' && !message.reject && message.index > 0) {
+      const term = member.log?.term(message.index);
+      const previous = this.acked.get(member.id);
+      if (term !== undefined && (previous === undefined || message.index >= previous.index)) this.acked.set(member.id, { index: message.index, term });
+      const lost = this.lostAcked.get(member.id);
+      if (lost !== undefined && message.index >= lost.index) {
+        this.lostAcked.delete(member.id);
+        this.record(`n${member.id} holds again the entries it had lost (acknowledges ${message.index})`);
+      }
+      return;
+    }
+    if (message.type === 'voteResponse' && !message.reject) {
+      const lost = this.lostAcked.get(member.id);
+      if (lost !== undefined) {
+        this.violate(
+          'votedAfterLoss',
+          `n${member.id} granted its vote to n${message.to} in term ${message.term} while its log lacks entry ${lost.index} (term ${lost.term}) it had acknowledged`,
+        );
+      }
+    }
+  }
+
+  /** After a restart: does the member's log still hold the newest entry it acknowledged? */
+  private noteLostAcks(member: SimMember): void {
+    const acked = this.acked.get(member.id);
+    const log = member.log;
+    if (acked === undefined || log === undefined) return;
+    const held = acked.index < log.firstIndex() || (acked.index <= log.lastIndex() && safeTerm(log, acked.index) === acked.term);
+    if (held) return;
+    this.lostAcked.set(member.id, acked);
+    this.record(`n${member.id} lost entry ${acked.index} (term ${acked.term}) it had acknowledged; its log ends at ${log.lastIndex()}`);
+  }
+
+  // ---- clients ----
+
+  private historyTime(): number {
+    return ++this.historyClock;
+  }
+
+  private memberIds(): NodeId[] {
+    return [...this.byId.values()].filter((m) => !m.retired).map((m) => m.id);
+  }
+
+  private startClientOperations(): void {
+    if (this.clientsStopped) return;
+    const started = this.clients.startOperations({
+      nextId: () => this.nextOperationId++,
+      historyTime: () => this.historyTime(),
+      nowMs: this.scheduler.now,
+    });
+    for (const operation of started) this.startAttempt(operation, 0);
+  }
+
+  private startAttempt(operation: ClientOperation, avoid: NodeId): void {
+    if (this.clients.operation(operation.id) === undefined) return;
+    if (this.scheduler.now >= operation.deadlineMs) {
+      this.clients.abandon(operation, this.historyTime());
+      return;
+    }
+    if (operation.attempts > 0) {
+      this.stats.retries++;
+      this.clients.retries++;
+    }
+    operation.attempts++;
+    operation.attempt++;
+    const attempt = operation.attempt;
+    const nodeId = this.clients.chooseNode(operation, this.memberIds(), avoid);
+    const deadlineMs = Math.min(operation.deadlineMs, this.scheduler.now + this.clientConfig.attemptTimeoutMs);
+    this.scheduler.after(timing.clientLatencyMs, () => this.deliverRequest(operation, attempt, nodeId, deadlineMs));
+    this.scheduler.at(deadlineMs + 2 * timing.clientLatencyMs, () => {
+      if (operation.attempt === attempt) this.startAttempt(operation, nodeId);
+    });
+  }
+
+  private deliverRequest(operation: ClientOperation, attempt: number, nodeId: NodeId, deadlineMs: number): void {
+    const member = this.byId.get(nodeId);
+    if (member === undefined || !member.isUp || member.path === undefined) {
+      this.answerAttempt(operation, attempt, nodeId, { kind: 'retry', reason: 'connection refused', leaderHint: 0 });
+      return;
+    }
+    const request = this.clients.requestOf(operation);
+    member.time.defer(() => {
+      const path = member.path;
+      if (path === undefined) return;
+      const wallDeadline = member.time.wallMs() + (deadlineMs - this.scheduler.now);
+      const execute =
+        this.defects.readsWithoutReadIndex && request.op === 'get' && operation.readMode === 'linearizable'
+          ? path.execute({ op: 'get', get: { ...request.get, consistency: 'SERIALIZABLE' } }, { deadlineMs: wallDeadline, forwarded: false })
+          : path.execute(request, { deadlineMs: wallDeadline, forwarded: false });
+      execute.then(
+        (result) => this.answerAttempt(operation, attempt, nodeId, { kind: 'ok', result }),
+        (error: unknown) => this.answerAttempt(operation, attempt, nodeId, classify(error)),
+      );
+    });
+  }
+
+  private answerAttempt(
+    operation: ClientOperation,
+    attempt: number,
+    nodeId: NodeId,
+    outcome: { kind: 'ok'; result: KvResult } | { kind: 'failed'; reason: string } | { kind: 'retry'; reason: string; leaderHint: NodeId },
+  ): void {
+    this.scheduler.after(timing.clientLatencyMs, () => {
+      if (operation.attempt !== attempt || this.clients.operation(operation.id) === undefined) return;
+      operation.attempt++;
+      switch (outcome.kind) {
+        case 'ok':
+          this.clients.noteLeader(operation, nodeId);
+          this.clients.complete(operation, outcome.result, { historyTime: this.historyTime(), nowMs: this.scheduler.now, nodeId });
+          return;
+        case 'failed':
+          this.record(`op ${operation.id} failed at n${nodeId}: ${outcome.reason}`);
+          this.clients.fail(operation, this.historyTime());
+          return;
+        case 'retry':
+          this.clients.noteLeader(operation, outcome.leaderHint);
+          this.scheduler.after(timing.tickMs, () => this.startAttempt(operation, nodeId));
+          return;
+      }
+    });
+  }
+
+  private async drainClients(): Promise<void> {
+    this.clientsStopped = true;
+    for (let tick = 0; tick < timing.drainTicksMax && this.clients.pendingCount > 0; tick++) await this.runTick(false);
+    this.clients.abandonAll(this.historyTime());
+  }
+
+  private checkHistories(): void {
+    for (const operation of this.clients.history) {
+      if (operation.outcome === 'ok') this.stats.operationsOk++;
+      else if (operation.outcome === 'failed') this.stats.operationsFailed++;
+      else this.stats.operationsUnknown++;
+    }
+    this.stats.localReads = this.clients.localReads.length;
+    const localProblem = checkLocalReads(this.clients);
+    if (localProblem !== undefined) throw new InvariantViolation('localReadCheck', localProblem);
+    if (this.options.checkLinearizability === false) return;
+    const result = checkHistory(this.clients.history, { timeBudgetMsPerKey: 5_000 });
+    const violation = result.violations[0];
+    if (violation === undefined) return;
+    const operations = violation.operations.map((op) => JSON.stringify(op)).join('\n    ');
+    throw new InvariantViolation('linearizability', `key ${violation.key}: ${violation.explanation}\n    ${operations}`);
+  }
+
+  // ---- ClusterControl and MembershipControl ----
+
+  members(): NodeId[] {
+    return this.memberIds();
+  }
+
+  upMembers(): NodeId[] {
+    return [...this.byId.values()].filter((m) => m.isUp).map((m) => m.id);
+  }
+
+  leaderId(): NodeId {
+    return this.leaderMember()?.id ?? 0;
+  }
+
+  private leaderMember(): SimMember | undefined {
+    let best: SimMember | undefined;
+    for (const member of this.byId.values()) {
+      const driver = member.driver;
+      if (!member.isUp || driver === undefined || driver.role !== 'leader') continue;
+      if (best === undefined || driver.status().term > best.driver!.status().term) best = member;
+    }
+    return best;
+  }
+
+  crash(id: NodeId): void {
+    const member = this.byId.get(id);
+    if (member === undefined || !member.isUp) return;
+    this.crashMember(member, false);
+  }
+
+  private crashMember(member: SimMember, tearLog: boolean): void {
+    const pendingBefore = member.disk.pendingBatchCount;
+    const keepSome = this.storageRandom.chance(0.3);
+    const result = member.crash({
+      keepUnsynced: (pending) => (keepSome && pending > 0 ? this.storageRandom.int(1, pending) : 0),
+      tearLog,
+    });
+    this.stats.unsyncedBatchesLost += result.lost;
+    this.record(`n${member.id} crashes; ${result.lost} of ${pendingBefore} unsynced writes lost${result.torn ? '; last synced log write torn' : ''}`);
+  }
+
+  restart(id: NodeId): void {
+    const member = this.byId.get(id);
+    if (member === undefined || member.state !== 'down' || member.retired) return;
+    this.record(`n${id} restarts`);
+    void member.start(undefined).then(() => {
+      if (member.isUp) this.noteLostAcks(member);
+    });
+  }
+
+  private restartDue(): void {
+    for (const [id, at] of this.restartAt) {
+      if (at > this.tick) continue;
+      this.restartAt.delete(id);
+      this.restart(id);
+    }
+  }
+
+  pause(id: NodeId): void {
+    const member = this.byId.get(id);
+    if (member === undefined || !member.isUp || member.isPaused) return;
+    member.time.pause();
+    this.record(`n${id} paused`);
+  }
+
+  resume(id: NodeId): void {
+    const member = this.byId.get(id);
+    if (member === undefined || !member.isPaused) return;
+    this.record(`n${id} resumes`);
+    member.time.resume();
+  }
+
+  setDiskLatencyTicksMax(ticks: number): void {
+    this.slowDiskMs = ticks * timing.tickMs;
+    for (const member of this.byId.values()) member.disk.conditions.syncLatencyMsMax = this.slowDiskMs || timing.syncLatencyMsNormal;
+  }
+
+  transferLeadership(from: NodeId, to: NodeId): void {
+    const member = this.byId.get(from);
+    if (member?.driver === undefined) return;
+    this.record(`n${from} asked to hand leadership to n${to}`);
+    try {
+      member.driver.transferLeadership(to);
+    } catch {
+      // Refused (not leader, or a transfer under way): the nemesis tries again later.
+    }
+  }
+
+  beginMembershipChange(): boolean {
+    return this.membership.begin(this);
+  }
+
+  leaderConfState(): ConfState | undefined {
+    return this.leaderMember()?.driver?.status().confState;
+  }
+
+  leaderCommit(): number {
+    return this.leaderMember()?.driver?.status().commit ?? 0;
+  }
+
+  proposeConfChange(change: ConfChange): boolean {
+    const leader = this.leaderMember();
+    const driver = leader?.driver;
+    if (leader === undefined || driver === undefined) return false;
+    const withContext = change.type === 'removeNode' ? change : { ...change, context: encodeMemberContext(memberRecord(change.nodeId)) };
+    this.record(`n${leader.id} proposes ${change.type} ${change.nodeId}`);
+    driver.proposeConfChange(withContext, leader.time.wallMs() + 2000).catch(() => undefined);
+    return true;
+  }
+
+  retire(id: NodeId): void {
+    const member = this.byId.get(id);
+    if (member === undefined) return;
+    if (member.isUp || member.state === 'starting') this.crashMember(member, false);
+    member.retired = true;
+    this.restartAt.delete(id);
+    this.record(`n${id} retired`);
+  }
+
+  addNode(id: NodeId): void {
+    if (this.byId.has(id)) return;
+    void this.createMember(id).start(undefined);
+    this.record(`n${id} started with an empty disk`);
+  }
+
+  appliedIndexOf(id: NodeId): number {
+    return this.byId.get(id)?.driver?.appliedIndex ?? 0;
+  }
+
+  allocateNodeId(): NodeId {
+    return this.nextNodeId++;
+  }
+
+  // ---- storage faults ----
+
+  private maybeStorageFault(): void {
+    if (this.storageFaultKinds.length === 0 || !this.storageRandom.chance(timing.storageFaultProbability)) return;
+    const kind = this.storageRandom.pick(this.storageFaultKinds);
+    const up = this.upMembers();
+    if (up.length === 0) return;
+    const member = this.byId.get(this.storageRandom.pick(up))!;
+    if (kind === 'fsyncError' || kind === 'diskFull') {
+      if (this.conditionEndsAt.has(member.id)) return;
+      if (kind === 'fsyncError') member.disk.conditions.fsyncFails = true;
+      else member.disk.conditions.full = true;
+      this.conditionEndsAt.set(member.id, this.tick + this.storageRandom.int(5, 60));
+      this.stats.storageFaults++;
+      this.record(`n${member.id} disk: ${kind === 'fsyncError' ? 'fsync fails' : 'full'}`);
+      return;
+    }
+    // Damage: at most one member's disk at a time.
+    if (this.damaged !== undefined) return;
+    this.damaged = { id: member.id, commitAtDamage: this.leaderCommit(), caughtUpAt: 0 };
+    this.everDamaged.add(member.id);
+    this.stats.storageFaults++;
+    this.crashMember(member, kind === 'tornLogWrite');
+    if (kind !== 'tornLogWrite') {
+      const [where, damage] = kind.split(':') as ['log' | 'state', RestDamage];
+      const path = where === 'log' ? member.logPath : member.statePath;
+      const what = member.disk.damageAtRest(path, damage, (keys) => (keys.length === 0 ? undefined : this.storageRandom.pick(keys)));
+      this.record(`n${member.id} ${where} at rest: ${what}`);
+    }
+    this.restartAt.set(member.id, this.tick + this.storageRandom.int(5, 80));
+  }
+
+  private endConditions(all: boolean): void {
+    for (const [id, at] of this.conditionEndsAt) {
+      if (!all && at > this.tick) continue;
+      this.conditionEndsAt.delete(id);
+      const member = this.byId.get(id);
+      if (member === undefined) continue;
+      member.disk.conditions.fsyncFails = false;
+      member.disk.conditions.full = false;
+      this.record(`n${id} disk healthy again`);
+    }
+  }
+
+  /** The damaged member counts as repaired once it applied what was committed at the damage, and a while passed. */
+  private noteDamageRepaired(): void {
+    const damaged = this.damaged;
+    if (damaged === undefined) return;
+    const member = this.byId.get(damaged.id);
+    if (member === undefined || member.retired || member.state === 'stopped') {
+      // A member that stopped for good stays damaged: the others must not be damaged too.
+      if (member?.retired === true) this.damaged = undefined;
+      return;
+    }
+    if (!member.isUp || (member.driver?.appliedIndex ?? 0) < damaged.commitAtDamage) return;
+    if (damaged.caughtUpAt === 0) damaged.caughtUpAt = this.tick;
+    if (this.tick - damaged.caughtUpAt >= timing.damageSettleTicks && !this.lostAcked.has(member.id)) this.damaged = undefined;
+  }
+
+  // ---- liveness ----
+
+  private async runLivenessCheck(label: string): Promise<void> {
+    this.stats.livenessChecks++;
+    this.sweepLogs();
+    this.nemesis.healAll(this);
+    this.endConditions(true);
+    for (const id of [...this.restartAt.keys()]) {
+      this.restartAt.delete(id);
+      this.restart(id);
+    }
+    const startedAt = this.tick;
+    let probeId = 0;
+    while (this.tick - startedAt < timing.livenessTicksMax) {
+      const probe = this.probes.get(probeId);
+      if (probe?.done) {
+        this.probes.delete(probeId);
+        this.record(`liveness (${label}): probe committed after ${this.tick - startedAt} ticks`);
+        return;
+      }
+      if (probe === undefined || this.tick - probe.proposedAtTick > timing.probeRetryTicks) {
+        if (probe !== undefined) this.probes.delete(probeId);
+        probeId = this.proposeProbe();
+      }
+      await this.runTick(false);
+    }
+    if (!this.quorumCanRun()) {
+      // Members that detected damage stop for good until repair exists; without a quorum of
+      // voters that can run, nothing can commit, and that is unavailability, not a lost write.
+      this.record(`liveness (${label}): no quorum of voters can run; ${this.describeCluster()}`);
+      return;
+    }
+    throw new InvariantViolation('liveness', `${label}: no leader committed a write within ${timing.livenessTicksMax} ticks of healing; ${this.describeCluster()}`);
+  }
+
+  /** A quorum of the voters (as the most advanced running member knows them) is not stopped for good. */
+  private quorumCanRun(): boolean {
+    let newest: { commit: number; voters: readonly NodeId[] } | undefined;
+    for (const member of this.byId.values()) {
+      const status = member.driver?.status();
+      if (status === undefined || (newest !== undefined && status.commit <= newest.commit)) continue;
+      newest = { commit: status.commit, voters: status.confState.voters };
+    }
+    if (newest === undefined) return false;
+    const running = newest.voters.filter((id) => {
+      const member = this.byId.get(id);
+      return member !== undefined && !member.retired && member.state !== 'stopped';
+    });
+    return running.length * 2 > newest.voters.length;
+  }
+
+  private proposeProbe(): number {
+    const leader = this.leaderMember();
+    const path = leader?.path;
+    if (leader === undefined || path === undefined) return 0;
+    const id = this.nextOperationId++;
+    const probe = { done: false, proposedAtTick: this.tick };
+    this.probes.set(id, probe);
+    const key = Buffer.from(`probe/${id}`);
+    path
+      .execute(
+        { op: 'put', put: { key, value: key, ifAbsent: false, ifModRevision: 0, prevKv: false, session: null } },
+        { deadlineMs: leader.time.wallMs() + timing.probeRetryTicks * timing.tickMs, forwarded: false },
+      )
+      .then(
+        () => {
+          probe.done = true;
+        },
+        () => undefined,
+      );
+    return id;
+  }
+
+  describeCluster(): string {
+    const parts: string[] = [];
+    for (const member of this.byId.values()) {
+      if (member.retired) continue;
+      const status = member.driver?.status();
+      parts.push(
+        status === undefined
+          ? `n${member.id} ${member.state}${member.stoppedReason === '' ? '' : ` (${member.stoppedReason})`}`
+          : `n${member.id} ${status.role} term ${status.term} commit ${status.commit} applied ${member.driver?.appliedIndex}`,
+      );
+    }
+    return `${parts.join('; ')}; membership ${this.membership.describe()}`;
+  }
+
+  /** Log matching over every stored entry of every up member. */
+  private sweepLogs(): void {
+    for (const member of this.byId.values()) {
+      const log = member.log;
+      if (!member.isUp || log === undefined) continue;
+      const first = log.firstIndex();
+      const last = log.lastIndex();
+      if (last < first) continue;
+      try {
+        this.checker.observeStoredEntries(member.id, log.entries(first, last + 1, Number.MAX_SAFE_INTEGER), safeTerm(log, first - 1) ?? 0);
+      } catch (error) {
+        if (!(error instanceof InvariantViolation)) throw error;
+        // A member whose disk was damaged may hold garbage it has not detected: that is for the
+        // state and read checks to judge; log matching binds undamaged members.
+        if (!this.everDamaged.has(member.id)) throw error;
+      }
+    }
+  }
+}
+
+function safeTerm(log: { term(index: number): number }, index: number): number | undefined {
+  try {
+    return log.term(index);
+  } catch {
+    return undefined;
+  }
+}
+
+function classify(error: unknown): { kind: 'failed'; reason: string } | { kind: 'retry'; reason: string; leaderHint: NodeId } {
+  if (error instanceof HoldfastError) {
+    switch (error.kind) {
+      case 'invalid-argument':
+      case 'key-too-large':
+      case 'value-too-large':
+      case 'request-too-large':
+      case 'quota-exceeded':
+      case 'compare-failed':
+        return { kind: 'failed', reason: `${error.kind}: ${error.message}` };
+      case 'not-leader': {
+        const address = (error as { leaderAddress?: string }).leaderAddress ?? '';
+        return { kind: 'retry', reason: error.kind, leaderHint: address.startsWith('n') ? Number(address.slice(1)) : 0 };
+      }
+      default:
+        return { kind: 'retry', reason: error.kind, leaderHint: 0 };
+    }
+  }
+  return { kind: 'retry', reason: (error as Error).message ?? String(error), leaderHint: 0 };
+}
+
+function storageFaultKindsOf(options: StorageFaultOptions): StorageFaultKind[] {
+  const kinds: StorageFaultKind[] = [];
+  if (options.fsyncErrors) kinds.push('fsyncError');
+  if (options.diskFull) kinds.push('diskFull');
+  if (options.tornLogWrite) kinds.push('tornLogWrite');
+  for (const damage of options.logAtRest ?? []) kinds.push(`log:${damage}`);
+  for (const damage of options.stateAtRest ?? []) kinds.push(`state:${damage}`);
+  return kinds;
+}
+
+function drawCoreSettings(random: Prng): CoreSettings {
+  const electionTicks = random.int(8, 15);
+  const messageBytesMax = random.pick([4096, 64 * 1024]);
+  return {
+    electionTicks,
+    heartbeatTicks: random.int(1, Math.min(3, Math.floor(electionTicks / 4))),
+    preVote: true,
+    checkQuorum: true,
+    messageBytesMax,
+    inflightMessagesMax: random.pick([4, 16, 256]),
+    inflightBytesMax: Math.max(messageBytesMax, random.pick([64 * 1024, 1024 * 1024])),
+    uncommittedBytesMax: random.pick([64 * 1024, 1024 * 1024]),
+    pendingReadsMax: 256,
+  };
+}
+
+function scaleFaults(config: NemesisConfig, factor: number): NemesisConfig {
+  return {
+    ...config,
+    crashProbability: config.crashProbability * factor,
+    partitionProbability: config.partitionProbability * factor,
+    networkFaultProbability: config.networkFaultProbability * factor,
+    slowDiskProbability: config.slowDiskProbability * factor,
+    pauseProbability: config.pauseProbability * factor,
+    transferProbability: config.transferProbability * factor,
+    membershipChangeProbability: config.membershipChangeProbability * factor,
+  };
+}
+
+/** Runs one seed to completion; a violation is returned, not thrown. */
+export async function runRealSeed(options: RealSimOptions): Promise<RealSeedResult> {
+  const simulation = new RealSimulation(options);
+  let violation: RealSeedResult['violation'];
+  try {
+    await simulation.run();
+  } catch (error) {
+    violation = toViolation(error);
+    simulation.record(`VIOLATION ${violation.invariant}: ${violation.message.split('\n')[0]}`);
+  }
+  return {
+    seed: options.seed,
+    nodeCount: options.nodeCount,
+    steps: options.steps,
+    violation,
+    recentEvents: simulation.eventLog.recent(),
+    digest: simulation.eventLog.digest(),
+    stats: simulation.stats,
+  };
+}
+
+function toViolation(error: unknown): { invariant: InvariantName; message: string } {
+  if (error instanceof InvariantViolation) return { invariant: error.invariant, message: error.message };
+  if (error instanceof Error) {
+    const where = (error.stack ?? '').split('\n').slice(1, 6).join('\n');
+    return { invariant: 'coreError', message: `${error.name}: ${error.message}\n${where}` };
+  }
+  return { invariant: 'coreError', message: String(error) };
+}

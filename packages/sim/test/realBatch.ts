@@ -1,0 +1,22 @@
+import { expect } from 'vitest';
+import { formatFailure, HANDLED_STORAGE_FAULTS, runRealSeeds } from '../src/index.js';
+
+/**
+ * Steps per real-node seed in CI: about 4 seeds per processor second with 3 members and 3 with 5
+ * (measured on the shared 2-core machine), so the 500 seeds of the five files take about two
+ * and a half minutes of processor time, split across two workers.
+ */
+export const realCiSteps = 600;
+
+/** Runs `seedCount` real-node seeds from `firstSeed` with the handled storage faults; fails with every report. */
+export async function expectRealSeedsClean(firstSeed: number, seedCount: number, nodeCount: number): Promise<void> {
+  const summary = await runRealSeeds({ firstSeed, seedCount, nodeCount, steps: realCiSteps, storageFaults: HANDLED_STORAGE_FAULTS });
+  const report = summary.failures.map((failure) => formatFailure(failure, ' --storage-faults handled')).join('\n\n');
+  expect(report).toBe('');
+  expect(summary.seedsRun).toBe(seedCount);
+  // The runs must have exercised the node, not idled.
+  expect(summary.totals['operationsOk'] ?? 0).toBeGreaterThan(seedCount * 10);
+  expect(summary.totals['crashes'] ?? 0).toBeGreaterThan(seedCount / 4);
+  expect(summary.totals['storageFaults'] ?? 0).toBeGreaterThan(seedCount / 4);
+  expect(summary.totals['stateHashesCompared'] ?? 0).toBeGreaterThan(seedCount * 10);
+}

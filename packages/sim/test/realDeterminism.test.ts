@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { ALL_STORAGE_FAULTS, runRealSeed } from '../src/index.js';
+
+describe('the real node replays a seed event for event', () => {
+  it('gives the same digest, events and totals for the same seed', async () => {
+    const options = { seed: 4242, nodeCount: 3, steps: 400, recentEventsMax: 100_000, storageFaults: ALL_STORAGE_FAULTS };
+    const first = await runRealSeed(options);
+    const second = await runRealSeed(options);
+    expect(first.stats.events).toBeGreaterThan(1000);
+    expect(second.digest).toBe(first.digest);
+    expect(second.recentEvents).toEqual(first.recentEvents);
+    expect(second.stats).toEqual(first.stats);
+  }, 120_000);
+
+  it('gives different runs for different seeds', async () => {
+    const digests = new Set<string>();
+    for (const seed of [1, 2, 3]) digests.add((await runRealSeed({ seed, nodeCount: 3, steps: 150 })).digest);
+    expect(digests.size).toBe(3);
+  }, 120_000);
+});
