@@ -27,4 +27,3 @@ export { NodeMetrics } from './metrics.js';
 export { type RepairHook, StateIntegrity, type StateIntegrityOptions } from './integrity.js';
 export { StateHashComparison, type StateHashComparisonOptions, type WireCheckpoint } from './stateHashes.js';
 export { type KvOp, type KvResult, type RequestContext, type RequestHost, RequestPath } from './requests.js';
-export { type RepairHook, StateIntegrity } from './integrity.js';
