@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
+import type { ViolationRule } from '@holdfast/checker';
 import type { AuditSummary, DamageReport } from './corruption.js';
 import type { Convergence } from './audit.js';
 import type { FaultWindow } from './nemesis.js';
@@ -22,8 +23,12 @@ export interface BenchVerdict {
     operationsChecked?: number;
     undecidedKeys?: string[];
     elapsedMs?: number;
-    /** servedBy: the member audit reads among the operations (which member served them, when). */
-    violations?: { key: string; explanation: string; operationIds: number[]; servedBy?: string[] }[];
+    /**
+     * rule: the checker's named rule ('stale-read', 'lost-write', ..., or 'no-order'); the explanation
+     * starts with it in words. servedBy: the member audit reads among the operations (which member
+     * served them, when).
+     */
+    violations?: { key: string; rule?: ViolationRule; explanation: string; operationIds: number[]; servedBy?: string[] }[];
   };
   lostWrites: ReadBackResult;
   /** The watch check (watch-check.ts); absent for a target without watches. */

@@ -367,6 +367,7 @@ function buildVerdict(options: {
             elapsedMs: result.elapsedMs,
             violations: result.violations.map((v) => ({
               key: v.key,
+              rule: v.rule,
               explanation: v.explanation,
               operationIds: v.operations.map((o) => o.id),
               ...auditReadsOf(v.operations.map((o) => o.id), options.operations),
