@@ -5,7 +5,7 @@ const jsonReport = process.env['VITEST_JSON_REPORT'];
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'deploy/test/**/*.test.ts'],
     // Integration tests start real node processes; two workers keep a 2-core machine responsive.
     maxWorkers: 2,
     testTimeout: 30_000,
