@@ -86,7 +86,15 @@ function addWatchCommand(program: Command, io: CliIo): void {
       const context = new CommandContext(io, command);
       const selector = rangeSelector(flags);
       await context.withClient(async (client) => {
-        const watch = client.watch(selector, flags.rev === undefined ? {} : { startRevision: flags.rev });
+        let listening = false;
+        const watch = client.watch(selector, {
+          ...(flags.rev === undefined ? {} : { startRevision: flags.rev }),
+          // Once, so a reader knows from which revision on nothing will be missed.
+          onListening: ({ nextRevision }) => {
+            if (!listening) context.note(`holdfast: watching ${describeSelector(selector)} from revision ${nextRevision} on (Ctrl-C stops)`);
+            listening = true;
+          },
+        });
         void io.waitForStopSignal().then(() => watch.close());
         let told = 0;
         for await (const batch of watch) {
@@ -126,6 +134,11 @@ interface RangeFlags {
   serializable?: boolean;
   maxStalenessMs?: number;
   all?: boolean;
+}
+
+function describeSelector(selector: RangeSelector): string {
+  if ('prefix' in selector) return `keys starting with '${String(selector.prefix)}'`;
+  return selector.end === undefined ? `key '${String(selector.start)}'` : `keys from '${String(selector.start)}' to '${String(selector.end)}'`;
 }
 
 export function rangeSelector(flags: RangeFlags): RangeSelector {

@@ -538,7 +538,7 @@ describe('watch', () => {
     );
     const result = await run(['watch', '--prefix', 'job/', '--rev', '7', '--count', '3'], {}, { createClient: () => client, waitForStopSignal: () => new Promise(() => {}) });
     expect(result.code).toBe(0);
-    expect(seen).toEqual([{ prefix: 'job/' }, { startRevision: 7 }]);
+    expect(seen).toEqual([{ prefix: 'job/' }, { startRevision: 7, onListening: expect.any(Function) }]);
     expect(result.out).toBe('put job/1 = a  (revision 7)\nput job/2 = b  (revision 8)\ndelete job/1  (revision 8)\n');
   });
 

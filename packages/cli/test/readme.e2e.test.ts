@@ -104,6 +104,16 @@ describe("the README's examples", () => {
         watch.stdout?.on('data', (chunk: Buffer) => {
           watched += chunk.toString();
         });
+        // As a reader would, go on once it says it is watching.
+        const started = watch;
+        await new Promise<void>((resolve, reject) => {
+          let said = '';
+          started.stderr?.on('data', (chunk: Buffer) => {
+            said += chunk.toString();
+            if (said.includes('holdfast: watching')) resolve();
+          });
+          started.once('exit', (code) => reject(new Error(`${command} exited with ${code} before watching: ${said}`)));
+        });
         continue;
       }
       const result = await runShell(outputs.size === 0 ? line : line.replace(/^npx holdfast /, `node ${JSON.stringify(holdfastBin)} `), workDir);

@@ -35,6 +35,11 @@ export interface WatchOptions {
   idleTimeoutMs?: number;
   /** Ends the watch like close(), except that the iteration then throws AbortedError. */
   signal?: AbortSignal;
+  /**
+   * Called each time a stream is open and listening (first, and after each move to another
+   * member): every change from `nextRevision` on will be told.
+   */
+  onListening?: (listening: { memberAddress: string | undefined; nextRevision: number }) => void;
 }
 
 export interface WatchEvent {
@@ -80,6 +85,7 @@ export class Watch implements AsyncIterable<WatchBatch> {
   private readonly request: Omit<WatchRequest, 'startRevision'>;
   private readonly idleTimeoutMs: number;
   private readonly signal: AbortSignal | undefined;
+  private readonly onListening: WatchOptions['onListening'];
   private readonly closeOnAbort = (): void => this.close();
 
   constructor(
@@ -94,6 +100,7 @@ export class Watch implements AsyncIterable<WatchBatch> {
     }
     this.next = start;
     this.signal = options.signal;
+    this.onListening = options.onListening;
     this.signal?.addEventListener('abort', this.closeOnAbort, { once: true });
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     if (!Number.isFinite(this.idleTimeoutMs) || this.idleTimeoutMs <= 0) {
@@ -161,6 +168,7 @@ export class Watch implements AsyncIterable<WatchBatch> {
           refusals = 0;
           unreachable.clear();
           this.advance(opened.first);
+          this.onListening?.({ memberAddress: address, nextRevision: this.next });
           for await (const response of opened.rest) {
             rearm();
             failures = 0;
