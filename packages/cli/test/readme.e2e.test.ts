@@ -131,6 +131,13 @@ describe("the README's examples", () => {
     expect(watched.trim().split('\n')).toHaveLength(3);
   }, 180_000);
 
+  it('`npx holdfast` runs at the root of the repository (a workspace bin, linked by npm ci)', async () => {
+    const version = (JSON.parse(readFileSync(join(repoRoot, 'packages/cli/package.json'), 'utf8')) as { version: string }).version;
+    const result = await runShell('npx holdfast --version', repoRoot);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`${version}\n`);
+  }, 60_000);
+
   it('the SDK program runs as hello.mjs and prints what it promises', async () => {
     writeFileSync(join(workDir, 'hello.mjs'), readmeBlock('## Talk to it', 'ts'));
     const result = await runShell('node hello.mjs', workDir);
