@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataDirInUseError } from './errors.js';
 
@@ -33,16 +33,27 @@ function holderOf(path: string): number | undefined {
  * Takes the data directory for this process, or throws DataDirInUseError naming the process
  * that holds it. A second `cluster up` on the same directory would start members on the ports
  * and LevelDB folders of the running ones: they would fail on LevelDB's lock and write that
- * into the running members' logs. The file is created exclusively (two starts at once cannot
- * both win); one left by a process that is gone (killed, machine restarted) is taken over.
+ * into the running members' logs. The file appears with its content at once (written aside,
+ * then hard-linked into place, which fails if it exists), so two starts at once cannot both win
+ * and none ever sees it empty; one left by a process that is gone (killed, machine restarted) is
+ * taken over.
  */
 export function lockDataDir(dataDir: string): DataDirLock {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, LOCK_FILE_NAME);
+  const aside = `${path}.${process.pid}`;
+  writeFileSync(aside, `${process.pid}\n`);
+  try {
+    return takeLock(dataDir, path, aside);
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+function takeLock(dataDir: string, path: string, aside: string): DataDirLock {
   for (let tries = 0; tries < 2; tries += 1) {
-    let fd: number;
     try {
-      fd = openSync(path, 'wx');
+      linkSync(aside, path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = holderOf(path);
@@ -55,8 +66,6 @@ export function lockDataDir(dataDir: string): DataDirLock {
       rmSync(path, { force: true });
       continue;
     }
-    writeSync(fd, `${process.pid}\n`);
-    closeSync(fd);
     return {
       path,
       release: () => {
