@@ -13,7 +13,8 @@ import type { NodeMetrics } from './metrics.js';
 /**
  * Repair from the others: wipe what cannot be trusted and catch up by a snapshot from the
  * leader. Implemented by the node's repair path; `requestRepair` may be called more than once
- * for one damage and must not block.
+ * for one damage and must not block. Once the state has been replaced, the repair path calls
+ * StateIntegrity.repaired() so the member serves reads again.
  */
 export interface RepairHook {
   requestRepair(reason: string): void;
