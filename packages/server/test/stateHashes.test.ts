@@ -45,7 +45,7 @@ describe('StateHashComparison', () => {
     expect(integrity.readsRefused).toBe(true);
     expect(repairs).toHaveLength(1);
     expect(repairs[0]).toMatch(/minority.*index 10:.*\(1, 2, 4 of 1, 2, 3, 4, 5\)/);
-    expect(() => integrity.checkReadable()).toThrow(/refuses reads/);
+    expect(() => integrity.checkReadable()).toThrow(/answers nothing from its state until it is repaired/);
   });
 
   it('compares a checkpoint heard before its own, and drops malformed or self-describing entries', () => {
