@@ -22,8 +22,8 @@ export function keyMetaOf(
   return { createRevision: stored.createRevision, modRevision: stored.modRevision, version: stored.version, valueBytes: stored.value.byteLength, seal };
 }
 
-/** Bytes charged per cached key besides the key itself (map slot, string header, meta object). */
-export const keyMetaCacheOverheadBytes = 96;
+/** Bytes charged per cached key besides the key itself (map slot, string header, meta object, its seal). */
+export const keyMetaCacheOverheadBytes = 128;
 
 /**
  * What the state machine knows about stored keys without reading LevelDB: per key its MVCC

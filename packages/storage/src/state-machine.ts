@@ -60,7 +60,7 @@ export interface StateMachineOptions {
   readonly applySync?: boolean;
   /**
    * Bytes of the in-memory cache of key meta (MVCC fields, not values) that lets apply() skip
-   * LevelDB reads for keys it has seen. Each key costs its length plus about 96 bytes.
+   * LevelDB reads for keys it has seen. Each key costs its length plus about 128 bytes.
    * Default 16 MiB; 0 turns the cache off. Results are identical whatever the size.
    */
   readonly keyMetaCacheBytesMax?: number;
