@@ -56,6 +56,8 @@ const KV_SERVICE = 'holdfast.v1.KV';
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 /** State hash checkpoints kept per member (own and heard), the newest. */
 const STATE_HASH_CHECKPOINTS_KEPT = 8;
+/** How often a member offers its state hash as it stands (when its applied index moved). */
+const STATE_HASH_SHARE_MS = 1000;
 /** Largest chunk read from a backup file: the state machine's own limit for a received chunk. */
 const SNAPSHOT_CHUNK_BYTES_MAX = 256 * 1024 * 1024;
 /** How often a leader looks whether it may raise the cluster's apply version (and members log it). */
@@ -130,6 +132,9 @@ class Node implements RunningNode {
   private stopWatching: () => void = () => {};
   readonly stateHashes: StateHashComparison;
   private stopCheckpoints: () => void = () => {};
+  /** When (performance.now()) and at which index this member last offered its current state hash. */
+  private stateHashSharedAtMs = Number.NEGATIVE_INFINITY;
+  private stateHashSharedIndex = 0;
   /** When a damaged leader last tried to hand leadership over (one try per election timeout). */
   private damagedHandOverAtMs = 0;
   /** A leader's write that raises the cluster's apply version is on its way. */
@@ -148,6 +153,7 @@ class Node implements RunningNode {
     this.stateHashes = new StateHashComparison({
       selfId: config.id,
       checkpointsKept: STATE_HASH_CHECKPOINTS_KEPT,
+      checkpointEntries: config.limits.stateHashCheckpointEntries,
       voters: () => this.sm.confState.voters,
       integrity: this.integrity,
       logger,
@@ -490,8 +496,23 @@ class Node implements RunningNode {
         lastVersionCheck = now;
         this.followApplyVersion();
         this.handOverIfDamaged();
+        this.shareCurrentStateHash(now);
       }
     }, tickMs);
+  }
+
+  /**
+   * Offers the state as it stands for comparison, at most every STATE_HASH_SHARE_MS and only when
+   * the applied index moved: members that stop at the same index (an idle cluster, a member just
+   * restarted and caught up) compare at once instead of at the next checkpoint.
+   */
+  private shareCurrentStateHash(nowMs: number): void {
+    if (nowMs - this.stateHashSharedAtMs < STATE_HASH_SHARE_MS) return;
+    const current = this.sm.stateHash;
+    if (current.index === this.stateHashSharedIndex || current.index === 0) return;
+    this.stateHashSharedAtMs = nowMs;
+    this.stateHashSharedIndex = current.index;
+    this.stateHashes.own(current);
   }
 
   /**

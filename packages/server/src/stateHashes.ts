@@ -30,6 +30,11 @@ export interface StateHashComparisonOptions {
   readonly selfId: NodeId;
   /** Checkpoints kept per member (the newest). */
   readonly checkpointsKept: number;
+  /**
+   * The checkpoint interval (every member uses the same). Hashes at other indexes are a member's
+   * state as it stands (see own): one of them is kept per member besides the checkpoints.
+   */
+  readonly checkpointEntries: number;
   /** The current voters, for the majority. */
   voters(): readonly NodeId[];
   readonly integrity: StateIntegrity;
@@ -38,7 +43,7 @@ export interface StateHashComparisonOptions {
 }
 
 export class StateHashComparison {
-  /** Per member: index → hash, at most checkpointsKept, the newest. */
+  /** Per member: index → hash; the newest checkpointsKept checkpoints and the newest other one. */
   private readonly table = new Map<NodeId, Map<number, StateHash>>();
   /** Bumped whenever the table changes: what peers were last sent is compared with it. */
   private version = 0;
@@ -48,7 +53,11 @@ export class StateHashComparison {
 
   constructor(private readonly options: StateHashComparisonOptions) {}
 
-  /** This member's own checkpoint (taken by its state machine). */
+  /**
+   * This member's own hash after exactly `index`: a checkpoint its state machine took, or its
+   * state as it stands (sent now and then, so that members that stopped at the same index, an idle
+   * cluster or one just restarted, compare without waiting for the next checkpoint).
+   */
   own(checkpoint: StateCheckpoint): void {
     if (this.remember(this.options.selfId, checkpoint.index, checkpoint.hash, true)) this.compareAt(checkpoint.index);
   }
@@ -56,7 +65,7 @@ export class StateHashComparison {
   /** Checkpoints a peer sent: its own and those it heard of. Malformed ones are dropped. */
   heard(from: NodeId, checkpoints: readonly WireCheckpoint[]): void {
     const indexes = new Set<number>();
-    for (const checkpoint of checkpoints.slice(0, MEMBERS_MAX * this.options.checkpointsKept)) {
+    for (const checkpoint of checkpoints.slice(0, MEMBERS_MAX * (this.options.checkpointsKept + 1))) {
       if (!isWellFormed(checkpoint) || checkpoint.member === this.options.selfId) continue;
       const hash = { high: checkpoint.hashHigh, low: checkpoint.hashLow };
       // A member's own report wins over what others relay of it.
@@ -97,7 +106,10 @@ export class StateHashComparison {
     if (known !== undefined && (sameHash(known, hash) || !authoritative)) return false;
     byIndex.set(index, hash);
     const indexes = [...byIndex.keys()].sort((a, b) => a - b);
-    for (const old of indexes.slice(0, Math.max(0, indexes.length - this.options.checkpointsKept))) byIndex.delete(old);
+    const regular = indexes.filter((i) => i % this.options.checkpointEntries === 0);
+    const other = indexes.filter((i) => i % this.options.checkpointEntries !== 0);
+    for (const old of regular.slice(0, Math.max(0, regular.length - this.options.checkpointsKept))) byIndex.delete(old);
+    for (const old of other.slice(0, Math.max(0, other.length - 1))) byIndex.delete(old);
     if (!byIndex.has(index)) return false;
     this.version += 1;
     return true;

@@ -15,6 +15,7 @@ function setup(options: { selfId: number; voters: number[] }) {
   const comparison = new StateHashComparison({
     selfId: options.selfId,
     checkpointsKept: 3,
+    checkpointEntries: 10,
     voters: () => options.voters,
     integrity,
     logger: pino({ level: 'silent' }),
@@ -68,5 +69,17 @@ describe('StateHashComparison', () => {
     // Only the newest checkpoints are kept.
     for (const index of [20, 30, 40]) comparison.own({ index, hash: hash(1) });
     expect(comparison.toSend(2).filter((c) => c.member === 1).map((c) => c.index)).toEqual([20, 30, 40]);
+    // The state as it stands is kept beside the checkpoints, the newest only.
+    comparison.own({ index: 41, hash: hash(1) });
+    comparison.own({ index: 42, hash: hash(1) });
+    expect(comparison.toSend(2).filter((c) => c.member === 1).map((c) => c.index)).toEqual([20, 30, 40, 42]);
+  });
+
+  it('compares members that stopped at the same index between checkpoints (an idle cluster, a restart)', () => {
+    const { comparison, integrity } = setup({ selfId: 2, voters: [1, 2, 3] });
+    comparison.own({ index: 23, hash: hash(4) });
+    comparison.heard(1, [wire(1, 23, 5), wire(3, 23, 5)]);
+    expect(integrity.alarms().join()).toMatch(/mismatch at index 23/);
+    expect(integrity.readsRefused).toBe(true);
   });
 });
