@@ -72,6 +72,7 @@ export function renderStatus(status: StatusResult): string {
     .map((member) => `member ${member.id}: ${member.error}`);
   const alarms = status.members.flatMap((member) => [
     ...(member.readsRefused ? [`ALARM member ${member.id}: refuses reads until repaired`] : []),
+    ...(member.repairing ? [`REPAIR member ${member.id}: repairing from the others, not voting (${member.repairReason})`] : []),
     ...member.alarms.map((alarm) => `ALARM member ${member.id}: ${alarm}`),
   ]);
   const leader = status.leaderId === 0 ? 'leader: none known' : `leader: ${status.leaderId}`;

@@ -266,6 +266,8 @@ describe('status', () => {
         clusterVersion: 2,
         alarms: [],
         readsRefused: false,
+        repairing: false,
+        repairReason: '',
       },
       {
         id: 2,
@@ -287,6 +289,8 @@ describe('status', () => {
         clusterVersion: 2,
         alarms: [],
         readsRefused: false,
+        repairing: false,
+        repairReason: '',
       },
       {
         id: 3,
@@ -308,6 +312,8 @@ describe('status', () => {
         clusterVersion: 0,
         alarms: [],
         readsRefused: false,
+        repairing: false,
+        repairReason: '',
       },
     ],
   };

@@ -40,6 +40,12 @@ export interface MemberStatus extends Member {
   alarms: string[];
   /** The member refuses every read until it is repaired. */
   readsRefused: boolean;
+  /**
+   * The member repairs itself from the others (its disk lost data); it does not vote until done.
+   * `repairReason` names the damage.
+   */
+  repairing: boolean;
+  repairReason: string;
 }
 
 export function memberFromWire(wire: Member__Output): Member {
@@ -76,5 +82,7 @@ export function memberStatusFromWire(wire: MemberStatus__Output): MemberStatus {
     clusterVersion: wire.clusterVersion,
     alarms: [...wire.alarms],
     readsRefused: wire.readsRefused,
+    repairing: wire.repairing,
+    repairReason: wire.repairReason,
   };
 }

@@ -22,6 +22,8 @@ function ownStatus(options: { memberId: number; leaderId: number; term: number }
         clusterVersion: 2,
         alarms: [],
         readsRefused: false,
+        repairing: false,
+        repairReason: '',
       },
     ],
   };

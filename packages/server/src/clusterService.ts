@@ -65,6 +65,8 @@ export interface ClusterHost {
   alarms(): string[];
   /** True while this member refuses reads (damaged state, or the minority of a hash comparison). */
   readsRefused(): boolean;
+  /** In repair (see repair.ts), and why. */
+  repairStatus(): { repairing: boolean; reason: string };
 }
 
 const STATUS_ASK_MS = 300;
@@ -366,6 +368,8 @@ export class ClusterService {
       clusterVersion: this.host.clusterVersion(),
       alarms: this.host.alarms(),
       readsRefused: this.host.readsRefused(),
+      repairing: this.host.repairStatus().repairing,
+      repairReason: this.host.repairStatus().reason,
     };
   }
 
@@ -400,6 +404,8 @@ export class ClusterService {
         clusterVersion: 0,
         alarms: [],
         readsRefused: false,
+        repairing: false,
+        repairReason: '',
       };
     }
   }

@@ -2,6 +2,7 @@
 /** `node dist/main.js <flags>`: one holdfast node. Exit 2 on bad configuration, 1 on a fatal error. */
 import { ConfigError, configHelp } from './config.js';
 import { runNode } from './node.js';
+import { RepairUnsafeError } from './repair.js';
 
 // LevelDB work (log fsyncs, state-machine batches, reads) runs on libuv's pool; four threads stall
 // reads behind a slow fsync. The pool is created on first use, after this line.
@@ -14,6 +15,11 @@ if (argv.includes('--help') || argv.includes('-h')) {
 }
 
 runNode(argv).catch((error: unknown) => {
+  if (error instanceof RepairUnsafeError) {
+    // Already logged by the node; the operator's next step is in the message.
+    console.error(`holdfast: ${error.message}`);
+    process.exit(1);
+  }
   if (error instanceof ConfigError) {
     console.error(`holdfast: ${error.message}`);
     process.exit(2);

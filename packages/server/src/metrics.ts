@@ -63,6 +63,16 @@ export class NodeMetrics {
     help: '1 while this member refuses reads: its state is damaged or in the minority of a hash comparison, until repaired',
     registers: [this.registry],
   });
+  readonly repairing = new Gauge({
+    name: 'holdfast_repairing',
+    help: '1 while this member repairs itself from the others (its disk lost data; it does not vote), until the repair ends',
+    registers: [this.registry],
+  });
+  readonly membersLostEntries = new Counter({
+    name: 'holdfast_members_lost_entries_total',
+    help: 'reports, heard as leader, of a member that lost entries it had acknowledged (its disk was damaged)',
+    registers: [this.registry],
+  });
   readonly stateScrubs = new Counter({
     name: 'holdfast_state_scrubs_total',
     help: 'background scrubs of the whole state (every record checked, the state hash recomputed), by outcome',

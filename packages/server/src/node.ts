@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
+import type { Http2Session } from 'node:http2';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
@@ -29,6 +30,8 @@ import {
   type MemberRecord,
   readBackupFile,
   resolveStorageLimits,
+  LogCommitBeyondEndError,
+  LogCorruptionError,
   StateCorruptionError,
   type StorageLimits,
 } from '@holdfast/storage';
@@ -43,6 +46,20 @@ import { assert } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import { StateIntegrity } from './integrity.js';
 import { StateHashComparison } from './stateHashes.js';
+import {
+  agreementFindings,
+  assertRepairPossible,
+  type DamageFinding,
+  describeFindings,
+  openFindings,
+  type RepairMarker,
+  RepairUnsafeError,
+  readRepairMarker,
+  removeRepairMarker,
+  restartLogFromState,
+  wipeUntrusted,
+  writeRepairMarker,
+} from './repair.js';
 import { kvServiceImplementation } from './kvService.js';
 import { NodeMetrics, serveMetrics } from './metrics.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
@@ -53,6 +70,8 @@ import { Transport } from './transport.js';
 import { WatchHub } from './watch.js';
 
 const KV_SERVICE = 'holdfast.v1.KV';
+/** The second copy of the log's term and vote, beside the log (storage term-vote-file.ts). */
+const TERM_VOTE_FILE = 'term-vote';
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 /** State hash checkpoints kept per member (own and heard), the newest. */
 const STATE_HASH_CHECKPOINTS_KEPT = 8;
@@ -97,9 +116,17 @@ export interface RunningNode {
   stop(): Promise<void>;
   /** The Prometheus exposition text, as `/metrics` serves it. */
   metricsText(): Promise<string>;
-  /** Resolves with the exit code once the node has stopped. */
+  /**
+   * Resolves with the exit code once the node has stopped; RESTART_FOR_REPAIR when it stopped to
+   * start again in the same process and repair itself (runNode does so).
+   */
   readonly stopped: Promise<number>;
+  /** In repair (it lost data on its disk and catches up from the others without voting), and why. */
+  repairStatus(): { repairing: boolean; reason: string };
 }
+
+/** `RunningNode.stopped` of a node that stopped to restart and repair itself (see Node.requestRepair). */
+export const RESTART_FOR_REPAIR = -1;
 
 class Node implements RunningNode {
   readonly driver: NodeDriver;
@@ -137,6 +164,12 @@ class Node implements RunningNode {
   private stateHashSharedIndex = 0;
   /** When a damaged leader last tried to hand leadership over (one try per election timeout). */
   private damagedHandOverAtMs = 0;
+  /** requestRepair ran: the node is stopping to start again in repair. */
+  private restartingForRepair = false;
+  /** The repair marker is being removed (the core left repair). */
+  private finishingRepair = false;
+  /** "term:member" of lost-entries reports already logged as leader. */
+  private readonly lostEntriesLogged = new Set<string>();
   /** A leader's write that raises the cluster's apply version is on its way. */
   private raisingApplyVersion = false;
   private loggedClusterVersion = 0;
@@ -147,6 +180,8 @@ class Node implements RunningNode {
     readonly log: LevelLogStorage,
     readonly sm: KvStateMachine,
     readonly storageLimits: StorageLimits,
+    /** The repair under way when the node started (its marker), or undefined. */
+    private repair: RepairMarker | undefined,
   ) {
     this.dialCredentials = dialCredentials(config.tls);
     this.integrity = new StateIntegrity({ logger, metrics: this.metrics, repair: { requestRepair: (reason) => this.requestRepair(reason) } });
@@ -176,6 +211,7 @@ class Node implements RunningNode {
       electionTicks: config.electionTicks,
       heartbeatTicks: config.heartbeatTicks,
       applied,
+      repairing: repair !== undefined,
       preVote: true,
       checkQuorum: true,
       messageBytesMax: config.limits.messageBytesMax,
@@ -199,6 +235,10 @@ class Node implements RunningNode {
       readRoundTimeoutTicks: config.electionTicks,
     });
     this.metrics.storeBytesMax.set(config.limits.storeBytesMax);
+    this.metrics.repairing.set(repair === undefined ? 0 : 1);
+    if (repair !== undefined) {
+      logger.warn({ reason: repair.reason, dropState: repair.dropState }, 'in repair: not voting or campaigning until caught up with what a leader committed');
+    }
     this.metrics.applyVersionMax.set(sm.applyVersionMax);
     this.transport = new Transport({
       selfId: config.id,
@@ -211,7 +251,10 @@ class Node implements RunningNode {
       applyVersion: sm.applyVersionMax,
       addressOf: (id) => config.peerDial.get(id) ?? this.member(id)?.peerAddress,
       handlers: {
-        deliver: (messages: Message[]) => this.driver.deliver(messages),
+        deliver: (messages: Message[]) => {
+          this.noteLostEntries(messages);
+          this.driver.deliver(messages);
+        },
         reportUnreachable: (id) => this.driver.reportUnreachable(id),
         reportSnapshot: (id, ok) => this.driver.reportSnapshot(id, ok),
         readSnapshot: () => this.readSnapshot(),
@@ -282,6 +325,7 @@ class Node implements RunningNode {
       clusterVersion: () => this.sm.clusterVersion,
       alarms: () => this.integrity.alarms(),
       readsRefused: () => this.integrity.readsRefused,
+      repairStatus: () => this.repairStatus(),
     });
   }
 
@@ -405,12 +449,69 @@ class Node implements RunningNode {
   }
 
   /**
-   * Asks for this member to be repaired from the others (wipe the state, catch up by snapshot).
-   * This release has no repair path: the member keeps refusing reads, and an operator replaces
-   * it (docs/operations.md, Integrity alarms).
+   * Repairs this member from the others after damage found while running (a state record failing
+   * its checksum, a state hash in the minority): records the repair marker (dropping the state
+   * and the log), stops, and starts again in this process (runNode), which wipes, rejoins with
+   * votes suspended and catches up by snapshot. Called more than once, it does it once.
    */
   requestRepair(reason: string): void {
-    this.logger.warn({ reason }, 'repair requested, but this release cannot repair a member by itself: replace it (docs/operations.md, Integrity alarms)');
+    if (this.restartingForRepair || this.stopping) return;
+    this.restartingForRepair = true;
+    const finding = { kind: 'state-damaged' as const, detail: reason, stateUntrusted: true };
+    const marker: RepairMarker = {
+      reason: describeFindings([finding]),
+      findings: [...(this.repair?.findings ?? []), finding],
+      startedAtMs: this.repair?.startedAtMs ?? Date.now(),
+      phase: 'wipe',
+      dropState: true,
+    };
+    this.logger.error({ reason }, 'damage found while running; restarting in this process to repair this member from the others');
+    writeRepairMarker(this.config.dataDir, marker)
+      .then(() => this.stop())
+      .catch((error: unknown) => this.fatal(error));
+  }
+
+  repairStatus(): { repairing: boolean; reason: string } {
+    if (this.restartingForRepair) return { repairing: true, reason: 'restarting to repair: damage found while running' };
+    if (this.repair === undefined) return { repairing: false, reason: '' };
+    return { repairing: true, reason: this.repair.reason };
+  }
+
+  /**
+   * Leaves repair once the core did (it holds what a leader of its term had committed when it
+   * answered the report): removes the marker, so a restart no longer suspends votes.
+   */
+  private followRepair(): void {
+    const repair = this.repair;
+    if (repair === undefined || this.finishingRepair || this.driver.status().repairing) return;
+    this.finishingRepair = true;
+    removeRepairMarker(this.config.dataDir).then(
+      () => {
+        this.repair = undefined;
+        this.finishingRepair = false;
+        this.metrics.repairing.set(0);
+        if (this.integrity.readsRefused) this.integrity.repaired();
+        const tookMs = repair.startedAtMs > 0 ? Date.now() - repair.startedAtMs : undefined;
+        this.logger.warn({ reason: repair.reason, appliedIndex: this.sm.appliedIndex, tookMs }, 'repair finished: this member holds what it had lost and votes again');
+      },
+      (error: unknown) => this.fatal(error),
+    );
+  }
+
+  /** As leader: logs (once per member and term) a member reporting that it lost acknowledged entries. */
+  private noteLostEntries(messages: readonly Message[]): void {
+    for (const message of messages) {
+      if (message.lostEntries !== true || message.type !== 'heartbeatResponse' || this.driver.role !== 'leader') continue;
+      const key = `${message.term}:${message.from}`;
+      if (this.lostEntriesLogged.has(key)) continue;
+      this.lostEntriesLogged.add(key);
+      const progress = this.driver.status().progress.find((p) => p.id === message.from);
+      this.metrics.membersLostEntries.inc();
+      this.logger.warn(
+        { member: message.from, term: message.term, matchIndex: progress?.match, memberLastIndex: message.index },
+        `member ${message.from} lost entries it acknowledged; no longer counting them, catching it up`,
+      );
+    }
   }
 
   /**
@@ -497,6 +598,7 @@ class Node implements RunningNode {
         this.followApplyVersion();
         this.handOverIfDamaged();
         this.shareCurrentStateHash(now);
+        this.followRepair();
       }
     }, tickMs);
   }
@@ -598,20 +700,47 @@ class Node implements RunningNode {
         resolve();
       });
     });
+    destroyOpenSessions(this.clientServer);
+    destroyOpenSessions(this.peerServer);
     this.peerServer.forceShutdown();
-    await this.driver.stop();
+    // A loop stopped by damage may never turn idle again: do not wait for it forever.
+    await Promise.race([this.driver.stop(), sleep(DRIVER_STOP_WAIT_MS)]);
     this.transport.close();
     this.forwarder.close();
     this.cluster.close();
-    this.metricsServer?.close();
-    await this.log.close();
-    await this.sm.close();
-    this.logger.info('stopped');
-    this.resolveStopped(0);
+    await closeHttpServer(this.metricsServer);
+    await this.log.close().catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'closing the log failed'));
+    await this.sm.close().catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'closing the state failed'));
+    this.logger.info(this.restartingForRepair ? 'stopped; starting again to repair' : 'stopped');
+    this.resolveStopped(this.restartingForRepair ? RESTART_FOR_REPAIR : 0);
   }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Destroys the HTTP/2 sessions a server still has open. grpc-js (1.14) keeps them out of
+ * forceShutdown when channelz is off (as here, for speed): peers and clients connected before a
+ * restart in this process would go on talking to the stopped node's handlers over them. Reaches
+ * into grpc-js's private table; if a release renames it, nothing happens (the process-exit paths
+ * do not need it).
+ */
+function destroyOpenSessions(server: grpc.Server): void {
+  const servers = (server as unknown as { http2Servers?: Map<unknown, { sessions?: Set<Http2Session> }> }).http2Servers;
+  for (const entry of servers?.values() ?? []) for (const session of entry.sessions ?? []) session.destroy();
+}
+
+/** Longest wait at stop for the loop to finish its Ready in flight. */
+const DRIVER_STOP_WAIT_MS = 5000;
+
+/** Closes the metrics server and its connections, so the port is free for a restart in this process. */
+function closeHttpServer(server: HttpServer | undefined): Promise<void> {
+  if (server === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
 
 function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -665,10 +794,15 @@ export function inspectBackup(path: string): Promise<BackupSummary> {
 }
 
 /** Seeds or bootstraps a fresh data dir as configured, and checks the log and state agree. */
-async function prepareData(config: NodeConfig, log: LevelLogStorage, sm: KvStateMachine, logger: Logger): Promise<void> {
-  if (config.restoreBackup !== '') {
+async function prepareData(
+  config: NodeConfig,
+  storage: { log: LevelLogStorage; sm: KvStateMachine; repairing: boolean },
+  logger: Logger,
+): Promise<void> {
+  const { log, sm } = storage;
+  if (config.restoreBackup !== '' && !storage.repairing) {
     await seedFromBackup(config, log, sm, logger);
-  } else if (log.isEmpty() && !config.join) {
+  } else if (log.isEmpty() && !config.join && !storage.repairing) {
     await refuseSecondBootstrap(config, { protos: loadProtos(), credentials: dialCredentials(config.tls) });
     const ids = config.initialCluster.map((m) => m.id);
     await log.bootstrap({ entries: bootstrapLog(config), hardState: bootstrapHardState(ids), confState: { voters: [], learners: [] } });
@@ -681,7 +815,7 @@ async function prepareData(config: NodeConfig, log: LevelLogStorage, sm: KvState
   );
 }
 
-/** Opens storage (bootstrapping a fresh member), builds the node and starts serving. */
+/** Opens storage (bootstrapping a fresh member, repairing a damaged one), builds the node and starts serving. */
 export async function startNode(config: NodeConfig, logger?: Logger): Promise<RunningNode> {
   const log0 = logger ?? pino({ level: config.logLevel, base: { node: config.id, name: config.name } });
   const failpoints = config.failpoints;
@@ -690,34 +824,134 @@ export async function startNode(config: NodeConfig, logger?: Logger): Promise<Ru
   }
   mkdirSync(config.dataDir, { recursive: true });
   const storageLimits = storageLimitsOf(config);
-  const storageLogger = log0.child({ component: 'storage' });
-  const log = await LevelLogStorage.open({
-    dir: join(config.dataDir, 'log'),
-    limits: { entryBytesMax: config.limits.requestBytesMax + 64 * 1024 },
-    logger: storageLogger,
-  });
-  let sm: KvStateMachine | undefined;
+  const { log, sm, repair } = await openStorage(config, storageLimits, log0);
+  const node = new Node(config, log0, log, sm, storageLimits, repair);
+  await node.start();
+  return node;
+}
+
+interface OpenedStorage {
+  log?: LevelLogStorage;
+  sm?: KvStateMachine;
+  findings: DamageFinding[];
+}
+
+/** Opens the log and the state; damage that keeps either from opening is a finding, not a crash. */
+async function openDatabases(
+  config: NodeConfig,
+  storageLimits: StorageLimits,
+  logger: Logger,
+  checks: { agreement: boolean } = { agreement: true },
+): Promise<OpenedStorage> {
+  const storageLogger = logger.child({ component: 'storage' });
+  const opened: OpenedStorage = { findings: [] };
   try {
-    sm = await KvStateMachine.open({
+    opened.log = await LevelLogStorage.open({
+      dir: join(config.dataDir, 'log'),
+      limits: { entryBytesMax: config.limits.requestBytesMax + 64 * 1024 },
+      logger: storageLogger,
+      termVotePath: join(config.dataDir, TERM_VOTE_FILE),
+    });
+  } catch (error) {
+    if (!(error instanceof LogCorruptionError)) throw error;
+    const kind = error instanceof LogCommitBeyondEndError ? 'commit-past-log-end' : 'log-unreadable';
+    opened.findings.push({ kind, detail: error.message, stateUntrusted: false });
+  }
+  try {
+    opened.sm = await KvStateMachine.open({
       dir: join(config.dataDir, 'kv'),
       limits: storageLimits,
       sessions: { sessionIdleMsMax: config.limits.sessionTtlMs, sessionsMax: config.limits.sessionsMax, answersPerSessionMax: config.limits.sessionAnswersMax },
       snapshotChunkBytes: SNAPSHOT_CHUNK_BYTES,
       stateHashCheckpointEntries: config.limits.stateHashCheckpointEntries,
       stateHashCheckpointsKept: STATE_HASH_CHECKPOINTS_KEPT,
-      ...(failpoints.applyVersionMax > 0 ? { applyVersionMax: failpoints.applyVersionMax } : {}),
+      ...(config.failpoints.applyVersionMax > 0 ? { applyVersionMax: config.failpoints.applyVersionMax } : {}),
       logger: storageLogger,
     });
-    await prepareData(config, log, sm, log0);
   } catch (error) {
+    if (!(error instanceof StateCorruptionError)) {
+      await opened.log?.close().catch(() => undefined);
+      throw error;
+    }
+    opened.findings.push({ kind: 'state-unreadable', detail: error.message, stateUntrusted: true });
+  }
+  opened.findings.push(...openFindings(opened.log, opened.sm));
+  if (checks.agreement && opened.log !== undefined && opened.sm !== undefined) opened.findings.push(...agreementFindings(opened.log, opened.sm));
+  return opened;
+}
+
+async function closeDatabases(opened: OpenedStorage): Promise<void> {
+  await opened.sm?.close().catch(() => undefined);
+  await opened.log?.close().catch(() => undefined);
+}
+
+/**
+ * Opens storage and runs the start-time checks. Any finding (or a repair interrupted before its
+ * wipe finished) starts a repair: marker, wipe of what cannot be trusted, reopen; a member in
+ * repair starts with votes suspended. Where repair cannot be safe: RepairUnsafeError, nothing
+ * changed on disk.
+ */
+async function openStorage(
+  config: NodeConfig,
+  storageLimits: StorageLimits,
+  logger: Logger,
+): Promise<{ log: LevelLogStorage; sm: KvStateMachine; repair: RepairMarker | undefined }> {
+  let repair = await readRepairMarker(config.dataDir);
+  let opened = await openDatabases(config, storageLimits, logger);
+  try {
+    const { findings } = opened;
+    for (const finding of findings) logger.error({ kind: finding.kind, detail: finding.detail }, `damage found at start: ${finding.kind}`);
+    if (findings.length > 0 || repair?.phase === 'wipe') {
+      const reason = findings.length > 0 ? describeFindings(findings) : (repair?.reason ?? '');
+      assertRepairPossible({ selfId: config.id, voters: knownVoters(config, opened), reason, dataDir: config.dataDir });
+      repair = {
+        reason,
+        findings: [...(repair?.findings ?? []), ...findings],
+        startedAtMs: repair?.startedAtMs ?? Date.now(),
+        phase: 'wipe',
+        dropState: (repair?.dropState ?? false) || opened.sm === undefined || findings.some((finding) => finding.stateUntrusted),
+      };
+      await writeRepairMarker(config.dataDir, repair);
+      logger.warn(
+        { reason, dropState: repair.dropState },
+        `repairing this member from the others: dropping its log${repair.dropState ? ' and its state' : ' (keeping its state as a snapshot)'}`,
+      );
+      await closeDatabases(opened);
+      await wipeUntrusted({ logDir: join(config.dataDir, 'log'), stateDir: join(config.dataDir, 'kv'), dropState: repair.dropState });
+      // The log is empty until it is restarted from the state: check their agreement after that.
+      opened = await openDatabases(config, storageLimits, logger, { agreement: false });
+      if (opened.log !== undefined && opened.sm !== undefined && opened.findings.length === 0) {
+        if (!repair.dropState) await restartLogFromState(opened.log, opened.sm);
+        opened.findings.push(...agreementFindings(opened.log, opened.sm));
+      }
+      if (opened.log === undefined || opened.sm === undefined || opened.findings.length > 0) {
+        throw new Error(`storage is still damaged after the repair wiped it: ${describeFindings(opened.findings)}`);
+      }
+      repair = { ...repair, phase: 'rejoin' };
+      await writeRepairMarker(config.dataDir, repair);
+    }
+    const { log, sm } = opened;
+    assert(log !== undefined && sm !== undefined, () => 'both databases are open once no finding is left');
+    await prepareData(config, { log, sm, repairing: repair !== undefined }, logger);
+    return { log, sm, repair };
+  } catch (error) {
+    if (error instanceof RepairUnsafeError) logger.fatal({ dataDir: config.dataDir }, error.message);
     // A refused start lets go of the databases (their LevelDB locks), so it can be tried again.
-    await sm?.close().catch(() => undefined);
-    await log.close().catch(() => undefined);
+    await closeDatabases(opened);
     throw error;
   }
-  const node = new Node(config, log0, log, sm, storageLimits);
-  await node.start();
-  return node;
+}
+
+/**
+ * The voters this member knows of: from its state when it is readable and has any, else from its
+ * log's membership, else the configured initial cluster.
+ */
+function knownVoters(config: NodeConfig, opened: OpenedStorage): readonly NodeId[] {
+  const fromState = opened.sm?.confState.voters ?? [];
+  if (fromState.length > 0) return fromState;
+  const fromLog = opened.log?.initialState().confState.voters ?? [];
+  if (fromLog.length > 0) return fromLog;
+  return config.initialCluster.map((member) => member.id);
 }
 
 /**
@@ -726,8 +960,11 @@ export async function startNode(config: NodeConfig, logger?: Logger): Promise<Ru
  */
 export async function runNode(argv: readonly string[]): Promise<RunningNode> {
   const config = parseNodeConfig(argv);
-  const node = await startNode(config);
+  let node = await startNode(config);
+  const first = node;
+  let signalled = false;
   const onSignal = (signal: string): void => {
+    signalled = true;
     node.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -744,5 +981,17 @@ export async function runNode(argv: readonly string[]): Promise<RunningNode> {
       if (process.ppid !== parent) onSignal('parent exit');
     }, 500).unref();
   }
-  return node;
+  // A node that found damage while running stops and starts again here, in repair: no outside
+  // supervisor is needed.
+  void (async () => {
+    while ((await node.stopped) === RESTART_FOR_REPAIR && !signalled) {
+      try {
+        node = await startNode(config);
+      } catch (error) {
+        console.error(`holdfast: ${error instanceof RepairUnsafeError ? error.message : `restart for repair failed: ${(error as Error).stack ?? String(error)}`}`);
+        process.exit(1);
+      }
+    }
+  })();
+  return first;
 }

@@ -163,6 +163,7 @@ describe('the Backup call', () => {
       clusterVersion: () => 2,
       alarms: () => [],
       readsRefused: () => false,
+      repairStatus: () => ({ repairing: false, reason: '' }),
     });
   }
 

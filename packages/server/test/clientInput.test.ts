@@ -381,6 +381,7 @@ describe('Cluster handlers with decoded-shape requests (fast-check)', () => {
       clusterVersion: () => 2,
       alarms: () => [],
       readsRefused: () => false,
+      repairStatus: () => ({ repairing: false, reason: '' }),
     });
     return { service: service.implementation(), proposed, resetLeader: () => (leaderId = 1) };
   }

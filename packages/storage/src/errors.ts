@@ -44,6 +44,21 @@ export class LogCorruptionError extends StorageError {
 }
 
 /**
+ * The hard state commits an index the log does not hold: entries that were synced (the hard
+ * state is written in the same batch as the entries it commits) were lost or cut.
+ */
+export class LogCommitBeyondEndError extends LogCorruptionError {
+  constructor(
+    path: string,
+    readonly commit: number,
+    readonly lastIndex: number,
+    reason: string,
+  ) {
+    super(path, lastIndex + 1, reason);
+  }
+}
+
+/**
  * The state machine's database is damaged or inconsistent: a record whose checksum fails (a
  * flipped byte, a record read from the wrong place), one that does not decode, or a state whose
  * hash is not the one stored with it (a lost record). Never carries data: whoever gets it must

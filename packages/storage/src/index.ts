@@ -7,6 +7,7 @@ export {
   KeyTooLargeError,
   LogCompactedError,
   LogConflictError,
+  LogCommitBeyondEndError,
   LogCorruptionError,
   LogUnavailableError,
   RequestTooLargeError,

@@ -2,6 +2,7 @@ import { confStateOf } from '@holdfast/raft';
 import { Packr } from 'msgpackr';
 import {
   assert,
+  LogCommitBeyondEndError,
   LogCompactedError,
   LogConflictError,
   LogCorruptionError,
@@ -668,5 +669,5 @@ function assertCommitWithinLog(
   const reason = context.cut
     ? `committed entries up to ${hardState.commit} were unreadable and cut; the log now ends at ${context.lastIndex}`
     : `hard state commits ${hardState.commit} but the log ends at ${context.lastIndex}`;
-  throw new LogCorruptionError(context.dir, context.lastIndex + 1, reason);
+  throw new LogCommitBeyondEndError(context.dir, hardState.commit, context.lastIndex, reason);
 }

@@ -43,6 +43,13 @@ export interface MemberStatus {
    * state hash comparison) until it is repaired.
    */
   'readsRefused'?: (boolean);
+  /**
+   * The member repairs itself from the others: its disk lost data it had (entries it had
+   * acknowledged, or state records). It does not vote or campaign until it holds what a leader
+   * had committed when it answered (docs/operations.md, Repair). `repair_reason` names the damage.
+   */
+  'repairing'?: (boolean);
+  'repairReason'?: (string);
 }
 
 export interface MemberStatus__Output {
@@ -84,4 +91,11 @@ export interface MemberStatus__Output {
    * state hash comparison) until it is repaired.
    */
   'readsRefused': (boolean);
+  /**
+   * The member repairs itself from the others: its disk lost data it had (entries it had
+   * acknowledged, or state records). It does not vote or campaign until it holds what a leader
+   * had committed when it answered (docs/operations.md, Repair). `repair_reason` names the damage.
+   */
+  'repairing': (boolean);
+  'repairReason': (string);
 }
