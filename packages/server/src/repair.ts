@@ -13,7 +13,7 @@
  * Where repair cannot be safe (no other voter holds the log) the member stops with a
  * RepairUnsafeError saying what an operator can do, leaving the damaged data in place.
  */
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeId } from '@holdfast/raft';
 import {
@@ -185,10 +185,28 @@ export function assertRepairPossible(options: { selfId: NodeId; voters: readonly
   );
 }
 
-/** Drops what the repair cannot trust: the log always, the state when `dropState`. Databases must be closed. */
+/**
+ * Drops what the repair cannot trust: the log always, the state when `dropState`. Databases must be
+ * closed. What is dropped is moved aside as `<dir>.damaged` (replacing an older copy), for a
+ * post-mortem: a state hash in the minority has no checksum to show what went wrong.
+ */
 export async function wipeUntrusted(options: { logDir: string; stateDir: string; dropState: boolean }): Promise<void> {
-  await rm(options.logDir, { recursive: true, force: true });
-  if (options.dropState) await rm(options.stateDir, { recursive: true, force: true });
+  await moveAside(options.logDir);
+  if (!options.dropState) return;
+  await moveAside(options.stateDir);
+  // Leftovers of an interrupted snapshot restore would be finished or rolled back into place at
+  // the next open: drop them with the state.
+  for (const leftover of [`${options.stateDir}.old`, `${options.stateDir}.incoming`]) await rm(leftover, { recursive: true, force: true });
+}
+
+async function moveAside(dir: string): Promise<void> {
+  const aside = `${dir}.damaged`;
+  await rm(aside, { recursive: true, force: true });
+  try {
+    await rename(dir, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 
 /**

@@ -131,8 +131,8 @@ describe('a flipped byte in a state table file (failure 3)', () => {
         }
       }
     }
-    // The damaged keys were never served; once the damage was found, no read was.
-    expect(refusals.length).toBeGreaterThan(0);
+    // Every read was refused or served right. Refusals come before the repair; when the start's
+    // scrub finds the damage first, the member may be repaired before the first read and refuse none.
     expect(refusals.length + served).toBe(KEYS * consistencies.length);
 
     // The damage made the member repair itself (restart in its process, state dropped, snapshot
