@@ -125,19 +125,18 @@ describe('state hash comparison between members', () => {
     }
   });
 
-  it('does not stay leader while it refuses reads: leadership moved to it is handed back', async () => {
+  it('once repaired it takes part again: it can lead, and answers with the majority state', async () => {
+    // (While it refused reads it would have handed leadership over; the repair restarts it within
+    // about a second, so that window is not tested here.)
     const leader = await cluster.waitForLeader();
     if (leader.id !== DIVERGED) {
       await cluster.call(leader.clientAddress, 'transferLeadership', { targetId: DIVERGED }, 10_000).catch(() => undefined);
     }
-    const log = (): string => readFileSync(cluster.member(DIVERGED).logFile, 'utf8');
-    for (let deadline = Date.now() + 20_000; !log().includes('handing leadership over: this member refuses reads'); await sleep(100)) {
-      if (Date.now() > deadline) throw new Error('the diverged member never handed leadership over');
+    for (let deadline = Date.now() + 20_000; (await cluster.findLeader())?.id !== DIVERGED; await sleep(100)) {
+      if (Date.now() > deadline) throw new Error('leadership did not move to the repaired member');
     }
-    for (let deadline = Date.now() + 20_000; (await cluster.findLeader())?.id === DIVERGED || (await cluster.findLeader()) === undefined; await sleep(100)) {
-      if (Date.now() > deadline) throw new Error('the diverged member kept leading');
-    }
-    // Writes go on through every member (the diverged one forwards them).
-    await call(cluster.member(DIVERGED).clientAddress, 'put', { key: bytes('after'), value: bytes('handover') }, 5000);
+    await call(cluster.member(DIVERGED).clientAddress, 'put', { key: bytes('after'), value: bytes('repair') }, 5000);
+    const answer = await call<GetAnswer>(cluster.member(DIVERGED).clientAddress, 'get', { key: bytes('k3') }, 5000);
+    expect(answer.kv?.value.toString()).toBe('v3');
   });
 });
