@@ -1,4 +1,4 @@
-import { formatExplanation, noOrderSentence } from './explain.js';
+import { formatExplanation, noOrderSentence, windowClause } from './explain.js';
 import { checkKeyOperations } from './key-check.js';
 import { type ShrunkViolation, shrinkViolation } from './minimize.js';
 import { findRuleViolation, type RuleFinding } from './rules.js';
@@ -61,9 +61,10 @@ export function checkHistory(history: readonly HistoryOperation[], options: Chec
 }
 
 function shrunkViolationOf(key: string, shrunk: ShrunkViolation): Violation {
-  if (shrunk.finding !== undefined) return violationOf(key, shrunk.finding);
-  const sentence = noOrderSentence(shrunk.operations, shrunk.windowStartsAfter);
-  return { key, rule: 'no-order', operations: shrunk.operations, explanation: formatExplanation('no-order', sentence, shrunk.operations) };
+  const windowText = shrunk.window === undefined ? '' : windowClause(shrunk.window);
+  const rule = shrunk.finding?.rule ?? 'no-order';
+  const sentence = (shrunk.finding?.sentence ?? noOrderSentence(shrunk.operations)) + windowText;
+  return { key, rule, operations: shrunk.operations, explanation: formatExplanation(rule, sentence, shrunk.operations) };
 }
 
 function violationOf(key: string, finding: RuleFinding): Violation {

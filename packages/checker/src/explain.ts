@@ -1,4 +1,4 @@
-import { describeOperation } from './describe.js';
+import { describeOperation, describeValue } from './describe.js';
 import type { HistoryOperation, ViolationRule } from './types.js';
 
 const RULE_TITLES: Record<ViolationRule, string> = {
@@ -18,10 +18,18 @@ export function formatExplanation(rule: ViolationRule, sentence: string, operati
 }
 
 /** The sentence for a shrunk sub-history that no named rule describes. */
-export function noOrderSentence(operations: readonly HistoryOperation[], windowStartsAfter: number | undefined): string {
-  const start = windowStartsAfter === undefined ? '' : `whatever the key held at ${windowStartsAfter}, `;
+export function noOrderSentence(operations: readonly HistoryOperation[]): string {
   return (
-    `${start}no order of these ${operations.length} operations respects both their real-time order and the ` +
+    `no order of these ${operations.length} operations respects both their real-time order and the ` +
     'register semantics, and no named rule describes them'
+  );
+}
+
+/** What a proof over a window cut from a longer history rests on. */
+export function windowClause(window: { startsAfter: number; states: readonly (string | null)[] }): string {
+  const states = window.states.map(describeValue).join(' or ');
+  return (
+    `; the history before ${window.startsAfter} was cut away, when the key held ${states} ` +
+    '(the last writes before then are listed), and the proof holds from each'
   );
 }

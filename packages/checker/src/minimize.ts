@@ -19,10 +19,11 @@ export interface ShrunkViolation {
   /** The named rule they prove, if one applies. */
   finding: RuleFinding | undefined;
   /**
-   * Set when the operations before this time were cut away: the proof holds whatever the key
-   * held then.
+   * Set when the operations that returned by `startsAfter` were cut away: the proof holds from
+   * each of `states`, the values the key may have held then. The operations include the writes
+   * those values come from, so they remain a history that no order explains.
    */
-  windowStartsAfter: number | undefined;
+  window: { startsAfter: number; states: (string | null)[] } | undefined;
 }
 
 /**
@@ -44,11 +45,14 @@ export function shrinkViolation(
   const originals = new Map(operations.map((operation) => [operation.id, operation]));
   const toOriginals = (subset: readonly HistoryOperation[]): HistoryOperation[] =>
     subset.map((operation) => originals.get(operation.id)!).sort((a, b) => a.invokedAt - b.invokedAt || a.id - b.id);
-  const report = (subset: readonly HistoryOperation[], finding: RuleFinding | undefined, windowStartsAfter?: number): ShrunkViolation => ({
-    operations: toOriginals(finding?.operations ?? subset),
-    finding: finding === undefined ? undefined : { ...finding, operations: toOriginals(finding.operations) },
-    windowStartsAfter: finding === undefined ? windowStartsAfter : undefined,
-  });
+  const report = (subset: readonly HistoryOperation[], finding: RuleFinding | undefined, window?: Window): ShrunkViolation => {
+    const operations = toOriginals([...(finding?.operations ?? subset), ...(window?.lastWrites ?? [])]);
+    return {
+      operations,
+      finding: finding === undefined ? undefined : { ...finding, operations },
+      window: window?.startsAfter === undefined ? undefined : { startsAfter: window.startsAfter, states: window.states },
+    };
+  };
   const direct = findRuleViolation(operations, [initialValue]);
   if (direct !== undefined) return report(operations, direct);
   const attempts = new AttemptBudget(budget);
@@ -57,9 +61,9 @@ export function shrinkViolation(
   if (afterCut !== undefined) return report(cut, afterCut);
   const window = cutFrontWhileFailing(cut, initialValue, attempts);
   const inWindow = findRuleViolation(window.operations, window.states);
-  if (inWindow !== undefined) return report(window.operations, inWindow);
+  if (inWindow !== undefined) return report(window.operations, inWindow, window);
   const minimal = removeWhileFailing(window.operations, window.states, attempts);
-  return report(minimal, findRuleViolation(minimal, window.states), window.startsAfter);
+  return report(minimal, findRuleViolation(minimal, window.states), window);
 }
 
 /** Shares the shrink budget among attempts; an attempt out of budget counts as "not proven". */
@@ -148,6 +152,8 @@ interface Window {
   states: (string | null)[];
   /** The time the window begins after; undefined when nothing was cut. */
   startsAfter: number | undefined;
+  /** The acknowledged writes cut away that may have been the last before the window. */
+  lastWrites: HistoryOperation[];
 }
 
 /**
@@ -166,7 +172,7 @@ function cutFrontWhileFailing(
   attempts: AttemptBudget,
 ): Window {
   const times = returnTimes(operations);
-  let best: Window = { operations: [...operations], states: [initialValue], startsAfter: undefined };
+  let best: Window = { operations: [...operations], states: [initialValue], startsAfter: undefined, lastWrites: [] };
   let low = 0;
   let high = times.length - 1;
   while (low <= high) {
@@ -192,10 +198,8 @@ function windowAfter(operations: readonly HistoryOperation[], initialValue: stri
     .filter((operation) => !(operation.outcome === 'ok' && operation.returnedAt <= time))
     .map((operation) => (operation.invokedAt <= time ? asUnknown(operation) : operation));
   if (kept.every((operation) => operation.outcome !== 'ok')) return undefined;
-  const lastWriteBeganAt = Math.max(
-    Number.NEGATIVE_INFINITY,
-    ...dropped.filter((operation) => !isPureRead(operation)).map((operation) => operation.invokedAt),
-  );
+  const droppedWrites = dropped.filter((operation) => !isPureRead(operation));
+  const lastWriteBeganAt = droppedWrites.reduce((latest, operation) => Math.max(latest, operation.invokedAt), Number.NEGATIVE_INFINITY);
   const states = new Set<string | null>();
   if (lastWriteBeganAt === Number.NEGATIVE_INFINITY) states.add(initialValue);
   for (const operation of operations) {
@@ -205,7 +209,8 @@ function windowAfter(operations: readonly HistoryOperation[], initialValue: stri
     if (returnedAt < lastWriteBeganAt) continue;
     states.add(writtenValueOf(operation));
   }
-  return { operations: kept, states: [...states], startsAfter: time };
+  const lastWrites = droppedWrites.filter((operation) => operation.returnedAt >= lastWriteBeganAt);
+  return { operations: kept, states: [...states], startsAfter: time, lastWrites };
 }
 
 /**

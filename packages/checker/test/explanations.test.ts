@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateFaultyHistory, type PlantedFault } from '../src/generate.js';
 import { checkHistory, type Violation } from '../src/index.js';
+import { checkKeyOperations } from '../src/key-check.js';
 import { isLinearizableByBruteForce } from './helpers.js';
 
 /**
@@ -91,8 +92,11 @@ describe('explanations of planted faults in register histories', () => {
     expect(summary.medianFailingSet).toBeLessThanOrEqual(FAILING_SET_MEDIAN_MAX);
     expect(summary.namedShare).toBeGreaterThanOrEqual(NAMED_SHARE_MIN);
     for (const { violation } of measured.failing) {
-      // Every reported set is itself a history no order explains, small enough to check by brute force.
+      // Every reported set is itself a history no order explains: by brute force when small enough,
+      // else by the search.
       if (violation.operations.length <= 8) expect(isLinearizableByBruteForce(violation.operations)).toBe(false);
+      const budget = { deadlineMs: Number.POSITIVE_INFINITY, stepsMax: 5_000_000 };
+      expect(checkKeyOperations(violation.operations, null, budget).verdict).toBe('violation');
     }
   });
 
