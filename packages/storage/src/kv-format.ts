@@ -112,13 +112,17 @@ export function packAnswer(answer: SessionAnswer): Uint8Array {
   return Buffer.from(packr.pack({ sequence: answer.sequence, outcome: answer.outcome }));
 }
 
-export function encodeSessionRecord(record: SessionRecord): Uint8Array {
+/**
+ * The record's bytes, after `headerBytes` bytes left for the caller (a seal's header, written in
+ * place instead of copying the record behind it).
+ */
+export function encodeSessionRecord(record: SessionRecord, headerBytes = 0): Buffer {
   const answers = record.packedAnswers;
   const clientIdBytes = Buffer.byteLength(record.clientId, 'utf8');
   let size = 1 + 2 + clientIdBytes + 3 * 8 + 2;
   for (const answer of answers) size += 4 + answer.byteLength;
-  const out = Buffer.allocUnsafe(size);
-  let offset = out.writeUInt8(SESSION_RECORD_FORMAT, 0);
+  const out = Buffer.allocUnsafe(headerBytes + size);
+  let offset = out.writeUInt8(SESSION_RECORD_FORMAT, headerBytes);
   offset = out.writeUInt16BE(clientIdBytes, offset);
   offset += out.write(record.clientId, offset, 'utf8');
   offset = out.writeDoubleBE(record.lastSequence, offset);

@@ -13,7 +13,16 @@ import {
 import { executeOperation, type KeyUse, keyUsesOf, WriteSet } from './executor.js';
 import { KeyMetaCache, keyMetaOf } from './key-meta-cache.js';
 import { type BatchOperation, writeBatchAtomically } from './level-batch.js';
-import { describeStoredKey, openRecord, type RecordSeal, sealMarker, sealOf, sealRecord } from './state-record.js';
+import {
+  describeStoredKey,
+  openRecord,
+  type RecordSeal,
+  sealHeaderBytes,
+  sealInPlace,
+  sealMarker,
+  sealOf,
+  sealRecord,
+} from './state-record.js';
 import { formatHash, sameHash, type StateCheckpoint, type StateHash, StateHashSum, stateHashOf } from './state-hash.js';
 import {
   decodeSessionRecord,
@@ -820,7 +829,7 @@ export class KvStateMachine {
         sessionSeals.set(clientId, null);
         continue;
       }
-      const { value, seal } = sealOnce(batch, record, () => sealRecord(key, encodeSessionRecord(record)));
+      const { value, seal } = sealOnce(batch, record, () => sealInPlace(key, encodeSessionRecord(record, sealHeaderBytes)));
       sum.add(seal);
       sessionSeals.set(clientId, seal);
       operations.push({ type: 'put', key, value });

@@ -63,6 +63,16 @@ export function sealRecord(key: Uint8Array, payload: Uint8Array): Buffer {
   return sealed;
 }
 
+/**
+ * Seals in place a record whose payload was written after sealHeaderBytes bytes left free
+ * (saves the copy sealRecord makes). Returns `record`.
+ */
+export function sealInPlace(key: Uint8Array, record: Buffer): Buffer {
+  record[0] = sealMarker;
+  record.writeUInt32BE(recordCrc(key, record.subarray(sealHeaderBytes)), 1);
+  return record;
+}
+
 export type OpenedRecord =
   | { readonly ok: true; readonly payload: Uint8Array; readonly seal: RecordSeal }
   | { readonly ok: false; readonly reason: string };
