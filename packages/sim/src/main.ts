@@ -20,6 +20,7 @@ const coreDefectsByFlag: Record<string, SimDefects> = {
 const realDefectsByFlag: Record<string, RealDefects> = {
   'ack-before-sync': { ackBeforeSync: true },
   'reads-without-read-index': { readsWithoutReadIndex: true },
+  'ignore-hash-mismatch': { ignoreHashMismatch: true },
 };
 
 const restDamages: readonly RestDamage[] = ['bitFlip', 'lost', 'swapped'];

@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { HANDLED_STORAGE_FAULTS, type RealDefects, type RealSeedResult, runRealSeed } from '../src/index.js';
 
-async function firstFailure(defects: RealDefects, nodeCount: number): Promise<RealSeedResult | undefined> {
+async function firstFailure(defects: RealDefects, nodeCount: number, storageFaults = HANDLED_STORAGE_FAULTS): Promise<RealSeedResult | undefined> {
   for (let seed = 1; seed <= 20; seed++) {
-    const result = await runRealSeed({ seed, nodeCount, steps: 400, defects, storageFaults: HANDLED_STORAGE_FAULTS });
+    const result = await runRealSeed({ seed, nodeCount, steps: 400, defects, storageFaults });
     if (result.violation !== undefined) return result;
   }
   return undefined;
@@ -23,5 +23,10 @@ describe('self-test: a broken node is caught by the real-node simulator', () => 
   it('reports linearizable reads answered without a read index (stale reads in the history)', async () => {
     const failure = await firstFailure({ readsWithoutReadIndex: true }, 3);
     expect(failure?.violation?.invariant).toBe('linearizability');
+  }, 300_000);
+
+  it('reports a member that ignores a state hash mismatch (a record lost at rest, served anyway)', async () => {
+    const failure = await firstFailure({ ignoreHashMismatch: true }, 3, { stateAtRest: ['lost'] });
+    expect(['stateDivergence', 'linearizability', 'localReadCheck']).toContain(failure?.violation?.invariant);
   }, 300_000);
 });

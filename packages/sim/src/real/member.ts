@@ -5,8 +5,8 @@
  * replaced by the simulation's network.
  */
 import { bootstrapEntries, bootstrapHardState, type Entry, type Message, type NodeId, RaftNode, type RaftConfig } from '@holdfast/raft';
-import { type KvOp, type KvResult, type NodeLimits, NodeDriver, NodeMetrics, RequestPath, StateIntegrity } from '@holdfast/server';
-import { encodeMemberContext, KvStateMachine, LevelLogStorage, type MemberRecord, resolveStorageLimits } from '@holdfast/storage';
+import { type KvOp, type KvResult, type NodeLimits, NodeDriver, NodeMetrics, RequestPath, StateHashComparison, StateIntegrity } from '@holdfast/server';
+import { encodeMemberContext, KvStateMachine, LevelLogStorage, type MemberRecord, resolveStorageLimits, StateCorruptionError } from '@holdfast/storage';
 import { type Logger, pino } from 'pino';
 import type { Prng } from '@holdfast/raft';
 import { MemberTime, type SimScheduler } from './scheduler.js';
@@ -29,7 +29,12 @@ export type CoreSettings = Omit<RaftConfig, 'id' | 'storage' | 'random' | 'appli
 export interface MemberSettings {
   readonly core: CoreSettings;
   readonly limits: NodeLimits;
+  /** Planted defect: state hash mismatches (the comparison's and the scrub's) change nothing. */
+  readonly ignoreHashMismatch?: boolean;
 }
+
+/** State hash checkpoints kept per member, as the node keeps them. */
+const STATE_HASH_CHECKPOINTS_KEPT = 8;
 
 export type MemberState = 'down' | 'starting' | 'up' | 'stopped';
 
@@ -57,6 +62,10 @@ export class SimMember {
   driver: NodeDriver | undefined;
   path: RequestPath | undefined;
   integrity: StateIntegrity | undefined;
+  /** Compares this member's state hash checkpoints with those the others send (as Node does). */
+  stateHashes: StateHashComparison | undefined;
+  /** When a member that refuses reads last handed its leadership over (simulated ms). */
+  private handedOverAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly id: NodeId,
@@ -100,6 +109,8 @@ export class SimMember {
         limits: resolveStorageLimits({ commandBytesMax: limits.requestBytesMax }),
         sessions: { sessionIdleMsMax: limits.sessionTtlMs, sessionsMax: limits.sessionsMax, answersPerSessionMax: limits.sessionAnswersMax },
         snapshotChunkBytes: 4096,
+        stateHashCheckpointEntries: limits.stateHashCheckpointEntries,
+        stateHashCheckpointsKept: STATE_HASH_CHECKPOINTS_KEPT,
       });
       if (log.isEmpty() && bootstrapVoters !== undefined) {
         await log.bootstrap({ entries: bootstrapLog(bootstrapVoters), hardState: bootstrapHardState(bootstrapVoters), confState: { voters: [], learners: [] } });
@@ -126,7 +137,64 @@ export class SimMember {
     });
     this.driver = this.createDriver(log, sm, metrics);
     this.path = this.createRequestPath(this.driver, sm, this.integrity);
+    this.stateHashes = this.compareStateHashes(sm);
     this.state = 'up';
+    void this.scrub(sm, incarnation);
+  }
+
+  /** As Node: own checkpoints as they are taken, compared with what the others send. */
+  private compareStateHashes(sm: KvStateMachine): StateHashComparison {
+    // The planted defect gives the comparison an integrity that nothing reads.
+    const integrity = this.settings.ignoreHashMismatch
+      ? new StateIntegrity({ logger: silent, metrics: new NodeMetrics(), repair: { requestRepair: () => {} }, now: () => this.time.wallMs() })
+      : this.integrity!;
+    const comparison = new StateHashComparison({
+      selfId: this.id,
+      checkpointsKept: STATE_HASH_CHECKPOINTS_KEPT,
+      voters: () => sm.confState.voters,
+      integrity,
+      logger: silent,
+      nowMs: () => this.time.wallMs(),
+    });
+    for (const checkpoint of sm.checkpoints()) comparison.own(checkpoint);
+    sm.watchCheckpoints((checkpoint) => comparison.own(checkpoint));
+    return comparison;
+  }
+
+  /** As Node.scrubInBackground: every record's seal and the records' hash, paced on simulated time. */
+  private async scrub(sm: KvStateMachine, incarnation: number): Promise<void> {
+    const recordsPerSecondMax = this.settings.limits.scrubRecordsPerSecondMax;
+    if (recordsPerSecondMax === 0) return;
+    try {
+      const result = await sm.scrub({ recordsPerSecondMax, clock: { nowMs: () => this.time.monotonicMs(), sleep: (ms) => this.time.sleep(ms) } });
+      if (incarnation === this.incarnation && result.outcome === 'ok') this.host.record(`n${this.id} scrubbed ${result.records} records at ${result.appliedIndex}`);
+    } catch (error) {
+      if (incarnation !== this.incarnation || !(error instanceof StateCorruptionError)) return;
+      this.host.record(`n${this.id} scrub found damage: ${error.message}${this.settings.ignoreHashMismatch ? ' (ignored: planted defect)' : ''}`);
+      if (!this.settings.ignoreHashMismatch) this.integrity?.stateDamaged(error, 'scrub');
+    }
+  }
+
+  /** As Node.handOverIfDamaged: a member that refuses reads does not lead (one try per election timeout). */
+  handOverIfDamaged(): void {
+    const driver = this.driver;
+    if (driver === undefined || this.integrity?.readsRefused !== true || driver.role !== 'leader') return;
+    const now = this.time.monotonicMs();
+    if (now - this.handedOverAtMs < this.settings.core.electionTicks * 10) return;
+    this.handedOverAtMs = now;
+    const status = driver.status();
+    let best = { id: 0, match: -1 };
+    for (const p of status.progress) {
+      if (p.id === this.id || p.isLearner || !status.confState.voters.includes(p.id)) continue;
+      if (p.match > best.match) best = { id: p.id, match: p.match };
+    }
+    if (best.id === 0) return;
+    this.host.record(`n${this.id} refuses reads and hands leadership to n${best.id}`);
+    try {
+      driver.transferLeadership(best.id);
+    } catch {
+      // A transfer under way: tried again after the next election timeout.
+    }
   }
 
   private createDriver(log: LevelLogStorage, sm: KvStateMachine, metrics: NodeMetrics): NodeDriver {
@@ -191,6 +259,7 @@ export class SimMember {
     this.driver = undefined;
     this.path = undefined;
     this.integrity = undefined;
+    this.stateHashes = undefined;
     return this.disk.crash({ keepUnsynced: options.keepUnsynced, ...(options.tearLog ? { tearPath: this.logPath } : {}) });
   }
 
