@@ -66,6 +66,8 @@ export class SimMember {
   stateHashes: StateHashComparison | undefined;
   /** When a member that refuses reads last handed its leadership over (simulated ms). */
   private handedOverAtMs = Number.NEGATIVE_INFINITY;
+  /** When, and at which index, this member last offered its current state hash (Node.shareCurrentStateHash). */
+  private stateHashShared = { atMs: Number.NEGATIVE_INFINITY, index: 0 };
 
   constructor(
     readonly id: NodeId,
@@ -151,6 +153,7 @@ export class SimMember {
     const comparison = new StateHashComparison({
       selfId: this.id,
       checkpointsKept: STATE_HASH_CHECKPOINTS_KEPT,
+      checkpointEntries: this.settings.limits.stateHashCheckpointEntries,
       voters: () => sm.confState.voters,
       integrity,
       logger: silent,
@@ -175,8 +178,26 @@ export class SimMember {
     }
   }
 
+  /** What the node's ticker does besides ticking the driver. */
+  afterTick(): void {
+    this.shareCurrentStateHash();
+    this.handOverIfDamaged();
+  }
+
+  /** As Node.shareCurrentStateHash: the state as it stands, about every second when the applied index moved. */
+  private shareCurrentStateHash(): void {
+    const sm = this.sm;
+    if (sm === undefined || this.stateHashes === undefined) return;
+    const now = this.time.monotonicMs();
+    if (now - this.stateHashShared.atMs < 1000) return;
+    const current = sm.stateHash;
+    if (current.index === this.stateHashShared.index || current.index === 0) return;
+    this.stateHashShared = { atMs: now, index: current.index };
+    this.stateHashes.own(current);
+  }
+
   /** As Node.handOverIfDamaged: a member that refuses reads does not lead (one try per election timeout). */
-  handOverIfDamaged(): void {
+  private handOverIfDamaged(): void {
     const driver = this.driver;
     if (driver === undefined || this.integrity?.readsRefused !== true || driver.role !== 'leader') return;
     const now = this.time.monotonicMs();
@@ -260,6 +281,7 @@ export class SimMember {
     this.path = undefined;
     this.integrity = undefined;
     this.stateHashes = undefined;
+    this.stateHashShared = { atMs: Number.NEGATIVE_INFINITY, index: 0 };
     return this.disk.crash({ keepUnsynced: options.keepUnsynced, ...(options.tearLog ? { tearPath: this.logPath } : {}) });
   }
 

@@ -306,7 +306,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     for (const member of this.byId.values()) {
       if (!member.isUp || member.isPaused) continue;
       if (!this.random.chance(timing.tickSkipProbability)) member.driver?.tick();
-      member.handOverIfDamaged();
+      member.afterTick();
     }
     await this.runEventsUntil(nowMs);
     await this.checkTick();
