@@ -18,7 +18,9 @@ export type InvariantName =
   /** Real node: a serializable or bounded read returned a value or revision it may not. */
   | 'localReadCheck'
   /** Real node: the node's own assert fired (a bug, unless its storage was damaged). */
-  | 'nodeInvariant';
+  | 'nodeInvariant'
+  /** Real node: a member's change stream (what watches are fed) skipped back or differs from another's. */
+  | 'changeStream';
 
 /** A broken invariant: a bug in the core (or, with a defect switched on, the defect found). */
 export class InvariantViolation extends Error {

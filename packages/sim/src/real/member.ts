@@ -6,7 +6,7 @@
  */
 import { bootstrapEntries, bootstrapHardState, type Entry, type Message, type NodeId, RaftNode, type RaftConfig } from '@holdfast/raft';
 import { type KvOp, type KvResult, type NodeLimits, NodeDriver, NodeMetrics, RequestPath, StateHashComparison, StateIntegrity } from '@holdfast/server';
-import { encodeMemberContext, KvStateMachine, LevelLogStorage, type MemberRecord, resolveStorageLimits, StateCorruptionError } from '@holdfast/storage';
+import { encodeMemberContext, type KeyChange, KvStateMachine, LevelLogStorage, type MemberRecord, resolveStorageLimits, StateCorruptionError } from '@holdfast/storage';
 import { type Logger, pino } from 'pino';
 import type { Prng } from '@holdfast/raft';
 import { MemberTime, type SimScheduler } from './scheduler.js';
@@ -16,6 +16,9 @@ const silent: Logger = pino({ level: 'silent' });
 
 export interface MemberHost {
   readonly scheduler: SimScheduler;
+  /** The changes one apply batch made on `member` (what the node's watches are fed), and restores. */
+  changed(member: SimMember, changes: readonly KeyChange[], revision: number): void;
+  restored(member: SimMember, revision: number): void;
   record(description: string): void;
   /** Messages leaving `member` (its incarnation at the time) for the network. */
   send(member: SimMember, messages: readonly Message[]): void;
@@ -140,6 +143,16 @@ export class SimMember {
     this.driver = this.createDriver(log, sm, metrics);
     this.path = this.createRequestPath(this.driver, sm, this.integrity);
     this.stateHashes = this.compareStateHashes(sm);
+    // A new process: its change stream starts where its state stands.
+    this.host.restored(this, sm.revision);
+    sm.watchChanges({
+      changed: (changes, revision) => {
+        if (incarnation === this.incarnation) this.host.changed(this, changes, revision);
+      },
+      restored: (revision) => {
+        if (incarnation === this.incarnation) this.host.restored(this, revision);
+      },
+    });
     this.state = 'up';
     void this.scrub(sm, incarnation);
   }

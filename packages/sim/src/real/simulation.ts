@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { checkHistory } from '@holdfast/checker';
 import { type ConfChange, type ConfState, type Message, type NodeId, Prng } from '@holdfast/raft';
 import { HoldfastError, type KvOp, type KvResult, parseNodeConfig, type WireCheckpoint } from '@holdfast/server';
-import { encodeMemberContext, formatHash, StateCorruptionError } from '@holdfast/storage';
+import { encodeMemberContext, formatHash, type KeyChange, StateCorruptionError } from '@holdfast/storage';
 import { EventLog } from '../eventLog.js';
 import { type InvariantName, InvariantViolation, SafetyChecker } from '../invariants.js';
 import { type MembershipControl, MembershipDriver } from '../membership.js';
@@ -179,6 +179,10 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
   private readonly stateHashes = new Map<number, { hash: string; id: NodeId }>();
   private readonly hashedAt = new Map<NodeId, number>();
   private readonly snapshotsInFlight = new Set<string>();
+  /** Per member: the store revision its change stream has told up to (since its last start or restore). */
+  private readonly changeStreamAt = new Map<NodeId, number>();
+  /** The changes told at each revision, with the member that told them first. */
+  private readonly changesByRevision = new Map<number, { digest: string; id: NodeId }>();
   private readonly probes = new Map<number, { done: boolean; proposedAtTick: number }>();
   private violation: InvariantViolation | undefined;
   readonly stats: RealSeedStats;
@@ -556,6 +560,41 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     this.noteLostAcks(member);
     member.stop(reason);
     this.stats.stoppedMembers++;
+  }
+
+  // ---- change streams (what the node's watches are fed) ----
+
+  /**
+   * Every member's change stream tells each revision once, in order, and the same changes at the
+   * same revision as every other member: a watch on any member sees the same history.
+   */
+  changed(member: SimMember, changes: readonly KeyChange[], revision: number): void {
+    const byRevision = new Map<number, string[]>();
+    for (const change of changes) {
+      const at = change.kv.modRevision;
+      const text = `${change.type} ${Buffer.from(change.kv.key).toString('latin1')}=${Buffer.from(change.kv.value).toString('latin1')} v${change.kv.version} c${change.kv.createRevision}`;
+      byRevision.set(at, [...(byRevision.get(at) ?? []), text]);
+    }
+    const last = this.changeStreamAt.get(member.id) ?? 0;
+    for (const [at, texts] of byRevision) {
+      if (at <= this.changeStreamAt.get(member.id)!) {
+        this.violate('changeStream', `n${member.id} told revision ${at} after ${this.changeStreamAt.get(member.id)}`);
+        return;
+      }
+      this.changeStreamAt.set(member.id, at);
+      const digest = texts.join('; ');
+      const first = this.changesByRevision.get(at);
+      if (first === undefined) this.changesByRevision.set(at, { digest, id: member.id });
+      else if (first.digest !== digest) {
+        this.violate('changeStream', `revision ${at}: n${first.id} told [${first.digest}], n${member.id} told [${digest}]`);
+        return;
+      }
+    }
+    this.changeStreamAt.set(member.id, Math.max(last, revision, this.changeStreamAt.get(member.id) ?? 0));
+  }
+
+  restored(member: SimMember, revision: number): void {
+    this.changeStreamAt.set(member.id, revision);
   }
 
   // ---- acknowledgements and votes ----
