@@ -61,6 +61,8 @@ export interface StateMeta {
    * it existed; open() computes it then.
    */
   readonly recordsHash?: { readonly high: number; readonly low: number };
+  /** How recordsHash was computed (state-hash.ts RECORDS_HASH_VERSION); another version is recomputed. */
+  readonly recordsHashVersion?: number;
 }
 
 /** The record format this release writes (see StateMeta.recordFormat). */

@@ -1,17 +1,22 @@
 import { crc32 } from 'node:zlib';
 import { packr, type StateMeta } from './kv-format.js';
-import type { RecordSeal } from './state-record.js';
+import { murmur3, type RecordSeal } from './state-record.js';
+
+/**
+ * The version of how the records' hash is computed (StateMeta.recordsHashVersion): a stored hash
+ * of another version is recomputed at open instead of compared.
+ */
+export const RECORDS_HASH_VERSION = 2;
 
 /**
  * An order-independent 64-bit hash of the replicated state, as two 32-bit lanes each summed
  * modulo 2^32 over the records: adding a record adds its hash, removing it subtracts it, so
  * apply keeps the hash up to date from the records it changes, whatever the batching.
  *
- * A record's hash is derived from its seal (state-record.ts: the CRC32 of its stored key and
- * payload, and its stored length), which every write computes and every read checks anyway, so
- * hashing costs apply a few integer operations per record. Two records that differ are told
- * apart as surely as CRC32 tells them (a 32-bit check per record); the 64-bit sum keeps
- * differences in several records from cancelling out.
+ * A record's hash comes from its seal (state-record.ts): one lane from the CRC32 of its stored
+ * key and payload (which every write computes and every read checks anyway), the other from an
+ * independent MurmurHash3 of the same bytes, each mixed with the record's length. Two records
+ * that differ are told apart with 64 bits.
  *
  * What it covers: every key record (key, value, createRevision, modRevision, version), every
  * session record, and the replicated fields of the meta record (replicatedMetaHash) — never a
@@ -41,7 +46,7 @@ function fmix32(value: number): number {
 }
 
 function highLane(seal: RecordSeal): number {
-  return fmix32(seal.crc ^ Math.imul(seal.bytes, 0x9e3779b1));
+  return fmix32(seal.mix ^ Math.imul(seal.bytes, 0x9e3779b1));
 }
 
 function lowLane(seal: RecordSeal): number {
@@ -100,7 +105,7 @@ const replicatedMetaKey = Buffer.from('replicated-meta');
  * canonical layout (arrays in a fixed order, so no encoder's choice of key order matters).
  */
 export function replicatedMetaHash(meta: StateMeta): StateHash {
-  const canonical = packr.pack([
+  const canonical = Buffer.from(packr.pack([
     meta.revision,
     meta.confState.voters,
     meta.confState.learners,
@@ -110,8 +115,12 @@ export function replicatedMetaHash(meta: StateMeta): StateHash {
     meta.sessionTouches,
     meta.keyValueBytes,
     meta.clusterVersion,
-  ]);
-  return recordHash({ crc: crc32(canonical, crc32(replicatedMetaKey)), bytes: canonical.byteLength });
+  ]));
+  return recordHash({
+    crc: crc32(canonical, crc32(replicatedMetaKey)),
+    bytes: canonical.byteLength,
+    mix: murmur3(canonical, murmur3(replicatedMetaKey, 0)),
+  });
 }
 
 /** The hash of the whole replicated state: its records' sum and its replicated meta. */

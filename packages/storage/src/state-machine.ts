@@ -23,7 +23,15 @@ import {
   sealOf,
   sealRecord,
 } from './state-record.js';
-import { formatHash, sameHash, type StateCheckpoint, type StateHash, StateHashSum, stateHashOf } from './state-hash.js';
+import {
+  formatHash,
+  RECORDS_HASH_VERSION,
+  sameHash,
+  type StateCheckpoint,
+  type StateHash,
+  StateHashSum,
+  stateHashOf,
+} from './state-hash.js';
 import {
   decodeSessionRecord,
   encodeSessionRecord,
@@ -559,7 +567,7 @@ export class KvStateMachine {
     for await (const [key, value] of db.iterator({ snapshot, gte: userKeyLow })) {
       if (key[0] !== userKeyPrefix && key[0] !== sessionKeyPrefix) continue;
       openStoredRecord(this.path, key, value);
-      sum.add(sealOf(value));
+      sum.add(sealOf(key, value));
       records += 1;
       if (records % scrubPaceRecords === 0) {
         const aheadMs = (records * 1000) / options.recordsPerSecondMax - (clock.nowMs() - startedMs);
@@ -567,10 +575,11 @@ export class KvStateMachine {
         if (this.db !== db || this.closed) return { outcome: 'interrupted', records, appliedIndex: meta.appliedIndex };
       }
     }
-    if (meta.recordsHash !== undefined && !sameHash(meta.recordsHash, sum.value)) {
+    const stored = storedRecordsHash(meta);
+    if (stored !== undefined && !sameHash(stored, sum.value)) {
       throw new StateCorruptionError(
         this.path,
-        `the records hash to ${formatHash(sum.value)}, but the state stored with applied index ${meta.appliedIndex} says ${formatHash(meta.recordsHash)}: a record was lost, added or replaced`,
+        `the records hash to ${formatHash(sum.value)}, but the state stored with applied index ${meta.appliedIndex} says ${formatHash(stored)}: a record was lost, added or replaced`,
       );
     }
     return { outcome: 'ok', records, appliedIndex: meta.appliedIndex };
@@ -814,7 +823,7 @@ export class KvStateMachine {
         keySeals.set(id, null);
         continue;
       }
-      const { value, seal } = sealOnce(batch, stored, () => sealRecord(storedKey, packr.pack(stored)));
+      const { value, seal } = sealOnce(batch, { object: stored, key: storedKey }, () => sealRecord(storedKey, packr.pack(stored)));
       sum.add(seal);
       keySeals.set(id, seal);
       operations.push({ type: 'put', key: storedKey, value });
@@ -829,7 +838,7 @@ export class KvStateMachine {
         sessionSeals.set(clientId, null);
         continue;
       }
-      const { value, seal } = sealOnce(batch, record, () => sealInPlace(key, encodeSessionRecord(record, sealHeaderBytes)));
+      const { value, seal } = sealOnce(batch, { object: record, key }, () => sealInPlace(key, encodeSessionRecord(record, sealHeaderBytes)));
       sum.add(seal);
       sessionSeals.set(clientId, seal);
       operations.push({ type: 'put', key, value });
@@ -998,7 +1007,7 @@ export class KvStateMachine {
   private async readStored(key: Uint8Array, seals: Map<string, RecordSeal | null>): Promise<StoredValue | undefined> {
     const storedKey = prefixedKey(userKeyPrefix, key);
     const stored = levelRead(this.path, () => this.db.getSync(storedKey));
-    seals.set(keyId(key), stored === undefined ? null : sealOf(stored));
+    seals.set(keyId(key), stored === undefined ? null : sealOf(storedKey, stored));
     return stored === undefined ? undefined : decodeStoredValue(this.path, storedKey, stored);
   }
 
@@ -1009,7 +1018,7 @@ export class KvStateMachine {
         ? levelRead(this.path, () => storedKeys.map((key) => this.db.getSync(key)))
         : await levelReadAsync(this.path, () => this.db.getMany(storedKeys));
     return values.map((value, position) => {
-      seals.set(keyId(keys[position]!), value === undefined ? null : sealOf(value));
+      seals.set(keyId(keys[position]!), value === undefined ? null : sealOf(storedKeys[position]!, value));
       return value === undefined ? undefined : decodeStoredValue(this.path, storedKeys[position]!, value);
     });
   }
@@ -1080,12 +1089,16 @@ function metaPut(meta: StateMeta): BatchOperation {
 }
 
 /** The record encoding `source` sealed, once per batch (see ApplyBatch.sealed). */
-function sealOnce(batch: ApplyBatch, source: object, seal: () => Uint8Array): { readonly value: Uint8Array; readonly seal: RecordSeal } {
-  const known = batch.sealed?.get(source);
+function sealOnce(
+  batch: ApplyBatch,
+  source: { object: object; key: Uint8Array },
+  seal: () => Uint8Array,
+): { readonly value: Uint8Array; readonly seal: RecordSeal } {
+  const known = batch.sealed?.get(source.object);
   if (known !== undefined) return known;
   const value = seal();
-  const sealed = { value, seal: sealOf(value) };
-  batch.sealed?.set(source, sealed);
+  const sealed = { value, seal: sealOf(source.key, value) };
+  batch.sealed?.set(source.object, sealed);
   return sealed;
 }
 
@@ -1263,13 +1276,13 @@ async function openDatabase(options: ResolvedOptions): Promise<OpenedState> {
     for await (const [key, value] of db.iterator({ gte: sessionLow, lt: sessionHigh })) {
       const record = decodeSessionStored(options.dir, key, value);
       records.push(record);
-      sessionSeals.set(record.clientId, sealOf(value));
+      sessionSeals.set(record.clientId, sealOf(key, value));
     }
-    const recordsHash = versioned.recordsHash ?? (await hashRecords(db, options.dir));
+    const recordsHash = storedRecordsHash(versioned) ?? (await hashRecords(db, options.dir));
     const firstKeys = await db.keys({ gte: userKeyLow, lt: userKeyHigh, limit: 1 }).all();
     opened = {
       db,
-      meta: { ...versioned, recordsHash },
+      meta: { ...versioned, recordsHash, recordsHashVersion: RECORDS_HASH_VERSION },
       sessions: SessionTable.fromRecords(records, options.sessionLimits),
       sessionSeals,
       hasUserKeys: firstKeys.length > 0,
@@ -1289,6 +1302,11 @@ async function openDatabase(options: ResolvedOptions): Promise<OpenedState> {
   return opened;
 }
 
+/** The records' hash stored in `meta`, if it was computed the way this release computes it. */
+function storedRecordsHash(meta: StateMeta): StateHash | undefined {
+  return meta.recordsHashVersion === RECORDS_HASH_VERSION ? meta.recordsHash : undefined;
+}
+
 /**
  * The hash of every key and session record, each checked as it is read: for a state written
  * before StateMeta.recordsHash existed (the hash then rides along with the next apply batch).
@@ -1298,7 +1316,7 @@ async function hashRecords(db: Database, path: string): Promise<StateHash> {
   for await (const [key, value] of db.iterator({ gte: Uint8Array.of(userKeyPrefix) })) {
     if (key[0] !== userKeyPrefix && key[0] !== sessionKeyPrefix) continue;
     openStoredRecord(path, key, value);
-    sum.add(sealOf(value));
+    sum.add(sealOf(key, value));
   }
   return sum.value;
 }
@@ -1450,7 +1468,7 @@ async function copyStream(chunks: AsyncIterable<Uint8Array>, context: { db: Data
     } else if (chunk.kind === 'pairs') {
       const operations = chunk.pairs.map(([key, value]) => {
         const record = receivedRecord(key, value, { sealed, path: context.path });
-        if (key[0] === userKeyPrefix || key[0] === sessionKeyPrefix) sum.add(sealOf(record));
+        if (key[0] === userKeyPrefix || key[0] === sessionKeyPrefix) sum.add(sealOf(key, record));
         return { type: 'put' as const, key, value: record };
       });
       await writeBatchAtomically(context.db, operations, { sync: false });
@@ -1464,14 +1482,15 @@ async function copyStream(chunks: AsyncIterable<Uint8Array>, context: { db: Data
     throw new SnapshotInvalidError('snapshot data does not carry the meta its header announces');
   }
   const received = sum.value;
-  if (storedMeta.recordsHash !== undefined && !sameHash(storedMeta.recordsHash, received)) {
+  const sent = storedRecordsHash(storedMeta);
+  if (sent !== undefined && !sameHash(sent, received)) {
     throw new SnapshotInvalidError(
-      `snapshot records hash to ${formatHash(received)}; the sender's state says ${formatHash(storedMeta.recordsHash)} (a record missing or extra at the sender)`,
+      `snapshot records hash to ${formatHash(received)}; the sender's state says ${formatHash(sent)} (a record missing or extra at the sender)`,
     );
   }
-  if (storedMeta.recordsHash !== undefined) return storedMeta;
-  // From a sender that did not keep the hash: keep the one computed here.
-  const hashed = { ...storedMeta, recordsHash: received };
+  if (sent !== undefined) return storedMeta;
+  // From a sender that did not keep the hash (or computed it another way): keep the one computed here.
+  const hashed = { ...storedMeta, recordsHash: received, recordsHashVersion: RECORDS_HASH_VERSION };
   await writeBatchAtomically(context.db, [metaPut(hashed)], { sync: false });
   return hashed;
 }

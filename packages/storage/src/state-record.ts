@@ -18,10 +18,16 @@ import { metaKey, sessionKeyPrefix, userKeyPrefix } from './kv-format.js';
 export const sealMarker = 0xc1;
 export const sealHeaderBytes = 5;
 
-/** What a sealed record says about itself: its checksum and its stored length. */
+/** What a sealed record says about itself: its checksum and its stored length, and a second hash. */
 export interface RecordSeal {
   readonly crc: number;
   readonly bytes: number;
+  /**
+   * A 32-bit hash of the key and payload independent of the CRC (murmur3), so that a record's
+   * hash in the state hash has 64 bits (state-hash.ts). Not stored: computed from the record's
+   * bytes whenever it is written or read for its seal.
+   */
+  readonly mix: number;
 }
 
 /** The CRC32 table (zlib's polynomial, reflected), for keys: see crc32Short. */
@@ -74,7 +80,7 @@ export function sealInPlace(key: Uint8Array, record: Buffer): Buffer {
 }
 
 export type OpenedRecord =
-  | { readonly ok: true; readonly payload: Uint8Array; readonly seal: RecordSeal }
+  | { readonly ok: true; readonly payload: Uint8Array }
   | { readonly ok: false; readonly reason: string };
 
 /** Checks a stored record against its key; never returns a payload that failed. */
@@ -87,13 +93,46 @@ export function openRecord(key: Uint8Array, stored: Uint8Array): OpenedRecord {
   if (actual !== expected) {
     return { ok: false, reason: `checksum ${hex32(actual)} of key and value does not match the stored ${hex32(expected)}` };
   }
-  return { ok: true, payload, seal: { crc: expected, bytes: stored.byteLength } };
+  return { ok: true, payload };
 }
 
-/** The seal a sealed record carries, read without checking it (the record was checked when read). */
-export function sealOf(stored: Uint8Array): RecordSeal {
+/** The seal a sealed record carries, read without checking it (the record is checked by whoever reads it). */
+export function sealOf(key: Uint8Array, stored: Uint8Array): RecordSeal {
   const crc = ((stored[1]! << 24) | (stored[2]! << 16) | (stored[3]! << 8) | stored[4]!) >>> 0;
-  return { crc, bytes: stored.byteLength };
+  return { crc, bytes: stored.byteLength, mix: murmur3(stored.subarray(sealHeaderBytes), murmur3(key, mixSeed)) };
+}
+
+const mixSeed = 0x5bd1e995;
+
+function fmix32(value: number): number {
+  let h = value;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function mixBlock(block: number): number {
+  const k = Math.imul(block, 0xcc9e2d51);
+  return Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+}
+
+/** MurmurHash3 (x86, 32-bit) of `bytes` from `seed`. */
+export function murmur3(bytes: Uint8Array, seed: number): number {
+  const length = bytes.byteLength;
+  const whole = length & ~3;
+  let h = seed | 0;
+  for (let i = 0; i < whole; i += 4) {
+    h ^= mixBlock(bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  let tail = 0;
+  if ((length & 3) >= 3) tail ^= bytes[whole + 2]! << 16;
+  if ((length & 3) >= 2) tail ^= bytes[whole + 1]! << 8;
+  if ((length & 3) >= 1) h ^= mixBlock(tail ^ bytes[whole]!);
+  return fmix32(h ^ length);
 }
 
 function hex32(value: number): string {

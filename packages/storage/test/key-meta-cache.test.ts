@@ -5,7 +5,7 @@ import { KeyMetaCache, keyMetaCacheOverheadBytes } from '../src/key-meta-cache.j
 import type { Entry } from '../src/raft-types.js';
 import { bytes, commandEntry, makeTempDir, text } from './helpers.js';
 
-const meta = (version: number) => ({ createRevision: 1, modRevision: version, version, valueBytes: 3, seal: { crc: version, bytes: 8 } });
+const meta = (version: number) => ({ createRevision: 1, modRevision: version, version, valueBytes: 3, seal: { crc: version, bytes: 8, mix: version } });
 
 describe('KeyMetaCache', () => {
   it('drops the least recently used keys past its byte bound', () => {

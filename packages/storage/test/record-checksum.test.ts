@@ -6,7 +6,7 @@ import { metaKey, packr, prefixedKey, sessionKey, userKeyPrefix } from '../src/k
 import { encodeChunk, snapshotFormat } from '../src/snapshot-stream.js';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { crc32Short, describeStoredKey, openRecord, sealMarker, sealRecord } from '../src/state-record.js';
+import { crc32Short, describeStoredKey, murmur3, openRecord, sealMarker, sealRecord } from '../src/state-record.js';
 import { bytes, commandEntry, makeTempDir, stateMachineFixture, text, unsealState, withRawDb } from './helpers.js';
 
 const put = (key: string, value: string): KvOperation => ({ type: 'put', key: bytes(key), value: bytes(value) });
@@ -291,5 +291,17 @@ describe('a flipped bit anywhere in any record', () => {
       }),
       { numRuns: 40, seed: 77 },
     );
+  });
+});
+
+describe('the second record hash (MurmurHash3 x86 32)', () => {
+  it('matches the reference vectors', () => {
+    // From the reference implementation (SMHasher): empty input, and "Hello, world!" with seeds 0 and 1234.
+    expect(murmur3(new Uint8Array(0), 0)).toBe(0);
+    expect(murmur3(new Uint8Array(0), 1)).toBe(0x514e28b7);
+    expect(murmur3(bytes('Hello, world!'), 1234)).toBe(0xfaf6cdb3);
+    expect(murmur3(bytes('The quick brown fox jumps over the lazy dog'), 0)).toBe(0x2e4ff723);
+    expect(murmur3(bytes('abc'), 0)).toBe(0xb3dd93fa);
+    expect(murmur3(bytes('abcd'), 0)).toBe(0x43ed676a);
   });
 });
