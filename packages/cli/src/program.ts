@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { HoldfastError } from '@holdfast/client';
 import { Command, CommanderError } from 'commander';
 import { addBenchCommand, runBenchCommand } from './bench-command.js';
-import { addBackupCommands } from './backup-commands.js';
+import { addBackupCommands, addRecoverCommand } from './backup-commands.js';
 import { addClusterCommands, runNodeCommand } from './cluster-commands.js';
 import { type CliIo, parsePositiveInteger, processIo } from './context.js';
 import { DataDirInUseError, KeyNotFoundError, UsageError } from './errors.js';
@@ -32,6 +32,7 @@ export function buildProgram(io: CliIo): Command {
   addKvCommands(program, io);
   addClusterCommands(program, io);
   addBackupCommands(program, io);
+  addRecoverCommand(program, io);
   addBenchCommand(program);
   return program;
 }

@@ -27,3 +27,14 @@ export { NodeMetrics } from './metrics.js';
 export { type RepairHook, StateIntegrity, type StateIntegrityOptions } from './integrity.js';
 export { StateHashComparison, type StateHashComparisonOptions, type WireCheckpoint } from './stateHashes.js';
 export { type KvOp, type KvResult, type RequestContext, type RequestHost, RequestPath } from './requests.js';
+export { type ClusterIdentity, nextClusterEpoch, readClusterIdentity } from './cluster-identity.js';
+export {
+  backupStoppedMember,
+  DataDirDamagedError,
+  DataDirInUseError,
+  type OfflineBackupResult,
+  type RecoverOptions,
+  type RecoverResult,
+  RecoveryRefusedError,
+  recoverForceNewCluster,
+} from './offline.js';

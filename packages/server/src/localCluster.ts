@@ -546,6 +546,16 @@ export class LocalCluster {
     return this.addMember({ promote: true });
   }
 
+  /**
+   * After `holdfast recover` on member `survivorId`'s data: the cluster goes on under
+   * `clusterId` (its new epoch) with that member alone; the others are marked removed.
+   */
+  adoptRecovery(survivorId: number, clusterId: string): void {
+    this.file.clusterId = clusterId;
+    for (const member of this.file.members) if (member.id !== survivorId) member.removed = true;
+    this.save();
+  }
+
   /** SIGTERM every member, SIGKILL whoever is still running after `timeoutMs`. */
   async stop(timeoutMs = 10_000): Promise<void> {
     const ids = [...this.processes.keys()].filter((id) => this.isRunning(id));

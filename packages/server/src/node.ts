@@ -40,6 +40,7 @@ import { pino, type Logger } from 'pino';
 import { ApplyVersions } from './applyVersions.js';
 import { refuseSecondBootstrap } from './bootstrapGuard.js';
 import { ClusterService } from './clusterService.js';
+import { checkClusterIdentity } from './cluster-identity.js';
 import { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
 import { NodeDriver } from './driver.js';
 import { assert } from './errors.js';
@@ -808,6 +809,7 @@ async function prepareData(
     await log.bootstrap({ entries: bootstrapLog(config), hardState: bootstrapHardState(ids), confState: { voters: [], learners: [] } });
     logger.info({ members: ids }, 'bootstrapped a new log');
   }
+  await checkClusterIdentity(config, { holdsLog: !log.isEmpty() });
   const snapshotIndex = log.firstIndex() - 1;
   assert(
     sm.appliedIndex >= snapshotIndex,

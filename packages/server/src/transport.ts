@@ -401,7 +401,9 @@ export class Transport {
 
   /** Why a stream or snapshot call is refused as a whole, or '' when it is for this member. */
   private refusal(batch: { clusterId: string; from: number; to: number }): string {
-    if (batch.clusterId !== this.options.clusterId) return `cluster id ${batch.clusterId} is not ${this.options.clusterId}`;
+    if (batch.clusterId !== this.options.clusterId) {
+      return `cluster id ${JSON.stringify(batch.clusterId)} is not this cluster's ${JSON.stringify(this.options.clusterId)}: a member of another cluster, or of this one from before a recovery (holdfast recover), is refused`;
+    }
     if (batch.to !== this.options.selfId) return `this is member ${this.options.selfId}, not ${batch.to}`;
     const isMemberId = Number.isSafeInteger(batch.from) && batch.from > 0;
     if (!isMemberId || batch.from === this.options.selfId) return `sender ${batch.from} is not another member`;
