@@ -225,6 +225,17 @@ export class ClusterService {
     return client;
   }
 
+  /**
+   * A member that did not answer is dialled on a new channel next time, so its name is resolved
+   * again: a member back at a new address (a restarted container) shows in `status` at once.
+   */
+  private redialAfter(address: string, client: ClusterClient, error: grpc.ServiceError): void {
+    if (error.code !== grpc.status.UNAVAILABLE && error.code !== grpc.status.DEADLINE_EXCEEDED) return;
+    if (this.clients.get(address) !== client) return;
+    this.clients.delete(address);
+    client.close();
+  }
+
   /** Closes the channels to other members (at stop). */
   close(): void {
     for (const client of this.clients.values()) client.close();
@@ -242,8 +253,12 @@ export class ClusterService {
         return;
       }
       fn.call(client, request, metadata, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: object) => {
-        if (error) reject(error);
-        else resolve(response);
+        if (error) {
+          this.redialAfter(address, client, error);
+          reject(error);
+        } else {
+          resolve(response);
+        }
       });
     });
   }

@@ -31,7 +31,7 @@ interface Pending {
 type BatchCall = grpc.ClientDuplexStream<BatchRequests, BatchResponses>;
 
 class LeaderStream {
-  private readonly client: KVClient;
+  private client: KVClient;
   private stream: BatchCall | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -39,7 +39,7 @@ class LeaderStream {
 
   constructor(
     readonly address: string,
-    dial: { readonly protos: Protos; readonly credentials: grpc.ChannelCredentials },
+    private readonly dial: { readonly protos: Protos; readonly credentials: grpc.ChannelCredentials },
     private readonly pendingMax: number,
     framesOpsMax: number,
   ) {
@@ -64,6 +64,11 @@ class LeaderStream {
     const fail = (): void => {
       if (this.stream !== stream) return;
       this.stream = undefined;
+      // The next stream dials a new channel, which resolves the leader's name again: a leader
+      // that restarted at a new address (a container's) is found at once, not when grpc-js'
+      // cached resolution expires.
+      this.client.close();
+      this.client = new this.dial.protos.KvClient(this.address, this.dial.credentials, CHANNEL_OPTIONS);
       // Requests not yet written are failed below with the rest: never send them later.
       this.outbox.discard();
       const error = new NoLeaderError();
