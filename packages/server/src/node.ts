@@ -72,7 +72,7 @@ import { WatchHub } from './watch.js';
 
 const KV_SERVICE = 'holdfast.v1.KV';
 /** The second copy of the log's term and vote, beside the log (storage term-vote-file.ts). */
-const TERM_VOTE_FILE = 'term-vote';
+export const TERM_VOTE_FILE = 'term-vote';
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 /** State hash checkpoints kept per member (own and heard), the newest. */
 const STATE_HASH_CHECKPOINTS_KEPT = 8;

@@ -4,8 +4,10 @@
  * one-member cluster under a new cluster id epoch (docs/operations.md, "Back from a lost quorum").
  *
  * Both take the data dir's LevelDB locks (a running member holds them: refused as in use), check
- * the log (every record's checksum, at open) and the state (every record's seal and the hash of
- * them all against the one stored with the applied index), and refuse a damaged data dir.
+ * the log (every record's checksum, at open), the term and vote's second copy, the state (every
+ * record's seal and the hash of them all against the one stored with the applied index) and that
+ * log and state agree, as a starting node does (repair.ts), and refuse a damaged data dir or one
+ * whose repair has not finished: where a node would repair itself from the others, there are none.
  */
 import { existsSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
@@ -13,7 +15,8 @@ import { join } from 'node:path';
 import { confStateOf, type Entry } from '@holdfast/raft';
 import { type BackupSummary, KvStateMachine, LevelLogStorage, LogCorruptionError, StateCorruptionError } from '@holdfast/storage';
 import { readClusterIdentity, writeClusterIdentity, nextClusterEpoch } from './cluster-identity.js';
-import { inspectBackup } from './node.js';
+import { inspectBackup, TERM_VOTE_FILE } from './node.js';
+import { agreementFindings, describeFindings, openFindings, readRepairMarker } from './repair.js';
 
 /** A running member (or another process) holds the data dir's LevelDB lock. */
 export class DataDirInUseError extends Error {
@@ -64,20 +67,22 @@ async function openStoppedMember(dataDir: string): Promise<StoppedMember> {
   const logDir = join(dataDir, 'log');
   const kvDir = join(dataDir, 'kv');
   if (!existsSync(logDir) || !existsSync(kvDir)) throw new DataDirDamagedError(`${dataDir} holds no member's data (no log/ and kv/ in it)`);
-  const log = await openChecked(logDir, () => LevelLogStorage.open({ dir: logDir }));
+  const marker = await readRepairMarker(dataDir);
+  if (marker !== undefined) {
+    throw new DataDirDamagedError(`${dataDir} is under repair (${marker.reason}): it does not hold all it acknowledged; use another member's data or a backup`);
+  }
+  const log = await openChecked(logDir, () => LevelLogStorage.open({ dir: logDir, termVotePath: join(dataDir, TERM_VOTE_FILE) }));
   let sm: KvStateMachine | undefined;
   const close = async (): Promise<void> => {
     await sm?.close().catch(() => undefined);
     await log.close().catch(() => undefined);
   };
   try {
-    if (log.droppedAtOpen.bytes > 0) throw new DataDirDamagedError(`${logDir} is damaged: LevelDB dropped ${log.droppedAtOpen.bytes} bytes of it at open`);
     sm = await openChecked(kvDir, () => KvStateMachine.open({ dir: kvDir }));
-    if (sm.droppedAtOpen.bytes > 0) throw new DataDirDamagedError(`${kvDir} is damaged: LevelDB dropped ${sm.droppedAtOpen.bytes} bytes of it at open`);
+    // The checks a starting node runs (repair.ts): where it would repair itself, this refuses.
+    const findings = [...openFindings(log, sm), ...agreementFindings(log, sm)];
+    if (findings.length > 0) throw new DataDirDamagedError(`${dataDir} is damaged: ${describeFindings(findings)}`);
     await openChecked(kvDir, () => (sm as KvStateMachine).scrub({ recordsPerSecondMax: Number.MAX_SAFE_INTEGER }));
-    if (sm.appliedIndex < log.firstIndex() - 1) {
-      throw new DataDirDamagedError(`${dataDir} is inconsistent: the state's applied index ${sm.appliedIndex} is below the log's snapshot index ${log.firstIndex() - 1}`);
-    }
     if (log.isEmpty()) throw new DataDirDamagedError(`${dataDir} holds an empty log: nothing to recover or back up`);
     const opened = sm;
     return { log, sm: opened, close };
