@@ -212,7 +212,10 @@ async function leaderKilledAndRestarted() {
   await putGet('ci/during-outage', 'written while the old leader was down');
   // Another container takes the old address, so the restarted member must come back at a new one
   // (as a restarted pod or container does) and its peers must find it by name.
-  run('podman', ['run', '-d', '--name', `${project}_filler`, '--network', network, '--ip', oldAddress, '--entrypoint', 'sleep', IMAGE, '300']);
+  // Labelled with the project so the cleanup finds it; -v on removal takes the anonymous volume
+  // the image's VOLUME gives it.
+  const filler = ['--name', `${project}_filler`, '--label', `com.docker.compose.project=${project}`, '--network', network, '--ip', oldAddress];
+  run('podman', ['run', '-d', ...filler, '--entrypoint', 'sleep', IMAGE, '300']);
   const afterKill = await clientFor(survivors).status();
   const leaderStatus = afterKill.members.find((m) => m.id === afterKill.leaderId);
   const commitIndex = leaderStatus?.commitIndex ?? 0;
@@ -231,7 +234,7 @@ async function leaderKilledAndRestarted() {
     `${leaderService} is a follower of ${afterKill.leaderId} again and caught up ${followerAt - startedAt} ms after its container started: ` +
       `${bootMs} ms until its node listened, then ${rejoinMs} ms to rejoin (limit ${REJOIN_MS_MAX} ms)`,
   );
-  run('podman', ['rm', '-f', `${project}_filler`]);
+  run('podman', ['rm', '-f', '-v', `${project}_filler`]);
   printLogs(container, startedAt);
   printLogs(containerOf(serviceOf(afterKill.leaderId)), startedAt - 3000);
   // The bound holds for what the cluster controls: from the node listening to it following the

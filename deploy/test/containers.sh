@@ -76,10 +76,10 @@ cleanup() {
     echo "HOLDFAST_KEEP_CONTAINERS=1: left project $HOLDFAST_COMPOSE_PROJECT running; remove it with: podman-compose -p $HOLDFAST_COMPOSE_PROJECT -f deploy/compose.yaml down -v"
     return
   fi
-  podman rm -f "${HOLDFAST_COMPOSE_PROJECT}_filler" >/dev/null 2>&1 || true
+  podman rm -f -v "${HOLDFAST_COMPOSE_PROJECT}_filler" >/dev/null 2>&1 || true
   podman-compose -p "$HOLDFAST_COMPOSE_PROJECT" -f deploy/compose.yaml down -v >/dev/null 2>&1 || true
   # podman-compose down leaves nothing behind when it works; this catches a half-started project.
-  podman ps -aq --filter "label=com.docker.compose.project=$HOLDFAST_COMPOSE_PROJECT" | xargs -r podman rm -f >/dev/null 2>&1 || true
+  podman ps -aq --filter "label=com.docker.compose.project=$HOLDFAST_COMPOSE_PROJECT" | xargs -r podman rm -f -v >/dev/null 2>&1 || true
   podman volume ls -q --filter "label=com.docker.compose.project=$HOLDFAST_COMPOSE_PROJECT" | xargs -r podman volume rm -f >/dev/null 2>&1 || true
   podman network ls -q --filter "label=com.docker.compose.project=$HOLDFAST_COMPOSE_PROJECT" | xargs -r podman network rm -f >/dev/null 2>&1 || true
 }
@@ -92,6 +92,18 @@ build_started_s=$(date +%s)
 podman build --pull=never --format docker -q -f deploy/Dockerfile -t "$IMAGE" . >/dev/null
 echo "image $IMAGE built in $(($(date +%s) - build_started_s)) s"
 
+volumes_before=$(podman volume ls -q | sort)
 trap cleanup EXIT
 node deploy/test/compose-checks.mjs
+cleanup
+trap - EXIT
+# What the project left: its labelled containers and networks, and any volume that is new since
+# the start (the compose volumes, and anonymous ones the image's VOLUME gives a container).
+left=$( (podman ps -aq --filter "label=com.docker.compose.project=$HOLDFAST_COMPOSE_PROJECT"; \
+  podman network ls -q --filter "label=com.docker.compose.project=$HOLDFAST_COMPOSE_PROJECT"; \
+  comm -13 <(echo "$volumes_before") <(podman volume ls -q | sort)) | grep -c . || true)
+if [ "${HOLDFAST_KEEP_CONTAINERS:-}" != 1 ] && [ "$left" -ne 0 ]; then
+  echo "container test: $left containers, volumes or networks of $HOLDFAST_COMPOSE_PROJECT were left behind" >&2
+  exit 1
+fi
 echo "container test passed in $(($(date +%s) - started_s)) s"
