@@ -27,6 +27,11 @@ export interface DamageReport extends DamageRecord {
   outcomeAfterMs?: number;
   /** A member stopped for good is replaced by a new one (as an operator would). */
   replacedBy?: string;
+  /**
+   * What the member's log said about the damage and its repair (warnings and errors since the
+   * restart, first ones first): which layer found the damage. Empty: the member said nothing.
+   */
+  memberSaid?: string[];
 }
 
 /**
@@ -133,6 +138,7 @@ export class CorruptionNemesis {
     report.outcome = outcome.outcome;
     report.outcomeDetail = outcome.detail;
     report.outcomeAfterMs = Math.round(this.options.clock.nowMs() - context.restartedAtMs);
+    report.memberSaid = damageLines(this.options.target.logFileOf?.(report.member), context.logOffset);
     if (outcome.outcome !== 'stuck') this.unsettled = undefined;
     if (outcome.outcome === 'stopped' || outcome.outcome === 'stopped-unsafe') await this.replace(report);
     return outcome.outcome === 'repaired' || outcome.outcome === 'stopped-unsafe';
@@ -224,6 +230,24 @@ function logLinesSince(file: string, offset: number): string[] {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Lines about damage or repair worth keeping per damage; the rest of the log is in logs/. */
+const MEMBER_SAID_LINES_MAX = 6;
+
+/** The warnings and errors about damage or repair a member logged since `offset` (pino JSON). */
+export function damageLines(file: string | undefined, offset: number): string[] {
+  if (file === undefined || !fs.existsSync(file)) return [];
+  const said: string[] = [];
+  for (const line of logLinesSince(file, offset)) {
+    const parsed = parseJsonLine(line);
+    if (parsed === undefined || typeof parsed['level'] !== 'number' || parsed['level'] < 40) continue;
+    const text = [parsed['msg'], parsed['kind'], parsed['where'], parsed['reason']].filter((p) => typeof p === 'string' && p !== '').join(': ');
+    if (!/damage|corrupt|repair|dropped|lost/i.test(text)) continue;
+    said.push(truncate(text, 300));
+    if (said.length >= MEMBER_SAID_LINES_MAX) break;
+  }
+  return said;
 }
 
 /**

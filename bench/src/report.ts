@@ -198,16 +198,25 @@ function renderDamage(damage: DamageVerdict): string[] {
   }
   for (const [id, audit] of Object.entries(damage.audits ?? {})) lines.push(`- Audit of ${id}: ${audit.ok ? 'ok' : 'FAILED'}, ${audit.detail}`);
   if (damage.reports.length > 0) {
-    lines.push('', '| member | kind | stop | file | bytes | offsets | outcome | after ms | detail |', '|---|---|---|---|---|---|---|---|---|');
+    lines.push(
+      '',
+      '| member | kind | stop | file | bytes | offsets | outcome | after ms | detail | the member said |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+    );
     for (const r of damage.reports) {
       const offsets = r.offsets.length > 6 ? `${r.offsets.slice(0, 6).join(', ')}, …` : r.offsets.join(', ');
       const outcome = r.replacedBy === undefined ? (r.outcome ?? 'pending') : `${r.outcome ?? 'pending'} (replaced by ${r.replacedBy})`;
       lines.push(
-        `| ${r.member} | ${r.kind} | ${r.stop} | ${r.file} (${r.fileBytes} B) | ${r.bytes} | ${offsets} | ${outcome} | ${r.outcomeAfterMs ?? '-'} | ${escapePipes(r.outcomeDetail ?? '')} |`,
+        `| ${r.member} | ${r.kind} | ${r.stop} | ${r.file} (${r.fileBytes} B) | ${r.bytes} | ${offsets} | ${outcome} | ${r.outcomeAfterMs ?? '-'} | ${escapePipes(r.outcomeDetail ?? '')} | ${escapePipes(memberSaid(r))} |`,
       );
     }
   }
   return lines;
+}
+
+function memberSaid(report: DamageReport): string {
+  if (report.memberSaid === undefined) return '';
+  return report.memberSaid.length === 0 ? '(nothing)' : report.memberSaid.join(' / ');
 }
 
 function escapePipes(text: string): string {

@@ -5,7 +5,7 @@ import { Prng } from '@holdfast/raft';
 import { Level } from 'level';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditMember, flipOneCharacter, writtenKeys } from '../src/audit.js';
-import { CorruptionNemesis, stopReason, whatIsWrong } from '../src/corruption.js';
+import { CorruptionNemesis, damageLines, stopReason, whatIsWrong } from '../src/corruption.js';
 import { BenchHistory, MonotonicClock } from '../src/history.js';
 import type { ClusterTarget, MemberHealth, MemberReader } from '../src/target.js';
 
@@ -143,6 +143,25 @@ describe('status and log reading', () => {
     const offset = JSON.stringify(lines[0]).length + 1;
     expect(stopReason(file, offset)).toBe('fatal error; exiting: INVARIANT: applied past the log');
     expect(stopReason(file, fs.statSync(file).size)).toBeUndefined();
+  });
+});
+
+describe('what the member said about the damage', () => {
+  it('keeps its warnings and errors about damage and repair since the restart', () => {
+    const file = path.join(root, 'said.log');
+    const lines = [
+      { level: 50, msg: 'damage found at start', kind: 'old' },
+      { level: 50, msg: 'damage found at start: applied-past-log-end', kind: 'applied-past-log-end' },
+      { level: 30, msg: 'repair finished' },
+      { level: 40, msg: 'peer unreachable' },
+      { level: 40, msg: 'repair finished: this member holds what it had lost and votes again' },
+    ];
+    fs.writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const offset = JSON.stringify(lines[0]).length + 1;
+    expect(damageLines(file, offset)).toEqual([
+      'damage found at start: applied-past-log-end: applied-past-log-end',
+      'repair finished: this member holds what it had lost and votes again',
+    ]);
   });
 });
 
