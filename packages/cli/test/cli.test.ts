@@ -345,6 +345,15 @@ describe('status', () => {
     const result = await run(['status'], { status: () => alarmed });
     expect(result.out).toMatch(/ALARM member 2: refuses reads until repaired\nALARM member 2: 2026-01-01T00:00:00.000Z state damaged \(get\): key "a" checksum/);
   });
+
+  it('says which member repairs itself from the others, and why', async () => {
+    const repairing: StatusResult = {
+      ...status,
+      members: status.members.map((member) => (member.id === 2 ? { ...member, repairing: true, repairReason: 'log-dropped-records: LevelDB dropped 228 bytes' } : member)),
+    };
+    const result = await run(['status'], { status: () => repairing });
+    expect(result.out).toMatch(/REPAIR member 2: repairing from the others, not voting \(log-dropped-records: LevelDB dropped 228 bytes\)/);
+  });
 });
 
 describe('cluster commands', () => {
