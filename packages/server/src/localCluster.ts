@@ -48,7 +48,14 @@ export interface LocalClusterOptions {
    * member shows the same certificate, so it must name 127.0.0.1. LocalCluster's own calls use
    * the same identity. `clientAuth`: clients must present a certificate too.
    */
-  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string; readonly clientAuth?: boolean };
+  readonly tls?: {
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly caFile: string;
+    readonly clientAuth?: boolean;
+    /** A member's own certificate and key (one that names it), instead of certFile and keyFile. */
+    readonly memberCertificate?: (id: number) => { readonly certFile: string; readonly keyFile: string } | undefined;
+  };
   /**
    * start() resolves once every member answers on its client port (default true). False only for
    * members meant to fail at start (failpoint tests).
@@ -308,7 +315,8 @@ export class LocalCluster {
     if (this.options.electionTicks !== undefined) args.push('--election-ticks', String(this.options.electionTicks));
     const tls = this.options.tls;
     if (tls !== undefined) {
-      args.push('--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-file', tls.caFile);
+      const own = tls.memberCertificate?.(member.id) ?? tls;
+      args.push('--tls-cert-file', own.certFile, '--tls-key-file', own.keyFile, '--tls-ca-file', tls.caFile);
       if (tls.clientAuth === true) args.push('--tls-client-auth');
     }
     args.push(...(this.options.extraArgs?.(member.id) ?? []));

@@ -66,7 +66,7 @@ import { NodeMetrics, serveMetrics } from './metrics.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
 import { loadProtos, type Protos } from '@holdfast/protocol';
 import { RequestPath } from './requests.js';
-import { dialCredentials, serverCredentials } from './tls.js';
+import { dialCredentials, memberDialCredentials, serverCredentials } from './tls.js';
 import { Transport } from './transport.js';
 import { WatchHub } from './watch.js';
 
@@ -246,6 +246,8 @@ class Node implements RunningNode {
       clusterId: config.clusterId,
       protos: this.protos,
       dialCredentials: this.dialCredentials,
+      dialCredentialsFor: (id) => memberDialCredentials(config.tls, id, (problem) => this.peerIdentityRefused(id, problem)),
+      requireMemberCertificates: config.tls !== undefined,
       logger,
       peerQueueMessagesMax: config.limits.peerQueueMessagesMax,
       messageBytesMax: config.limits.messageBytesMax,
@@ -266,6 +268,7 @@ class Node implements RunningNode {
         checkpointsFor: (to) => this.stateHashes.toSend(to),
         heardCheckpoints: (from, checkpoints) => this.stateHashes.heard(from, checkpoints),
         rejected: (reason) => this.metrics.peerMessagesRejected.inc({ reason }),
+        isMember: (id) => this.knownIds.has(id),
       },
     });
     this.driver.setSender(this.transport);
@@ -328,6 +331,17 @@ class Node implements RunningNode {
       readsRefused: () => this.integrity.readsRefused,
       repairStatus: () => this.repairStatus(),
     });
+  }
+
+  /** When a peer's certificate was last logged as refused, by peer (one line per peer per 10 s). */
+  private readonly identityRefusalLoggedAtMs = new Map<NodeId, number>();
+
+  /** This member dialled `peer`, and the certificate it showed does not name that member. */
+  private peerIdentityRefused(peer: NodeId, problem: string): void {
+    const now = Date.now();
+    if (now - (this.identityRefusalLoggedAtMs.get(peer) ?? 0) < 10_000) return;
+    this.identityRefusalLoggedAtMs.set(peer, now);
+    this.logger.warn({ peer, problem }, 'peer refused: its certificate does not name the member dialled');
   }
 
   private applyVersionToStamp(): number {

@@ -7,8 +7,15 @@
  * listener asks for one only with --tls-client-auth. When a node dials another member (Raft
  * stream, snapshots, forwarding a request to the leader, asking for a member's status) it shows
  * its own certificate, so forwarding works with client authentication on.
+ *
+ * Peer identity: a member's certificate names its member id in a URI SAN,
+ * `holdfast://member/<id>` (MEMBER_URI_PREFIX). The peer port refuses a call whose certificate
+ * names no member (a client's certificate) and every batch whose sender is not the member the
+ * certificate names (transport.ts); a member dialling a peer checks that the peer's certificate
+ * names the member it meant to reach.
  */
 import { readFileSync } from 'node:fs';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from './config-error.js';
 
@@ -71,4 +78,43 @@ export function serverCredentials(tls: TlsMaterial | undefined, options: { requi
 export function dialCredentials(tls: TlsMaterial | undefined): grpc.ChannelCredentials {
   if (tls === undefined) return grpc.credentials.createInsecure();
   return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
+}
+
+/** The URI SAN prefix that names a member in its certificate: `holdfast://member/<id>`. */
+export const MEMBER_URI_PREFIX = 'holdfast://member/';
+
+/** The member ids a certificate names (URI SANs `holdfast://member/<id>`); empty for a client's. */
+export function memberIdsOfCertificate(certificate: Pick<PeerCertificate, 'subjectaltname'> | undefined): number[] {
+  const names = certificate?.subjectaltname ?? '';
+  const ids: number[] = [];
+  for (const name of names.split(', ')) {
+    if (!name.startsWith(`URI:${MEMBER_URI_PREFIX}`)) continue;
+    const text = name.slice(`URI:${MEMBER_URI_PREFIX}`.length);
+    const id = Number(text);
+    if (/^[1-9][0-9]*$/.test(text) && Number.isSafeInteger(id)) ids.push(id);
+  }
+  return ids;
+}
+
+/**
+ * Credentials to dial member `peerId`'s peer port: as dialCredentials, and the certificate the
+ * peer shows must name that member (besides the address, checked as usual).
+ */
+export function memberDialCredentials(tls: TlsMaterial | undefined, peerId: number, onRefused?: (problem: string) => void): grpc.ChannelCredentials {
+  if (tls === undefined) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert, {
+    checkServerIdentity: (host, certificate) => {
+      const problem = checkMemberIdentity(host, certificate, peerId);
+      if (problem !== undefined) onRefused?.(problem.message);
+      return problem;
+    },
+  });
+}
+
+function checkMemberIdentity(host: string, certificate: PeerCertificate, peerId: number): Error | undefined {
+  const addressProblem = checkServerIdentity(host, certificate);
+  if (addressProblem !== undefined) return addressProblem;
+  const named = memberIdsOfCertificate(certificate);
+  if (named.includes(peerId)) return undefined;
+  return new Error(`the peer at ${host} shows a certificate for ${named.length === 0 ? 'no member' : `member ${named.join(', ')}`}, not member ${peerId}`);
 }

@@ -6,7 +6,9 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId } from '@holdfast/raft';
+import type { PeerCertificate } from 'node:tls';
 import type { Logger } from 'pino';
+import { MEMBER_URI_PREFIX, memberIdsOfCertificate } from './tls.js';
 import { type BatchLimits, decodeBatch, decodeSnapshotMessage, encodeMessages, PeerInputError, PeerRejectLog } from './peerInput.js';
 import type {
   Protos,
@@ -62,6 +64,8 @@ export interface TransportHandlers {
   heardCheckpoints?(from: NodeId, checkpoints: RaftBatch__Output['stateCheckpoints']): void;
   /** Peer input was dropped (a message, a batch, a snapshot call) for `reason` (peerInput.ts). */
   rejected?(reason: string): void;
+  /** Whether `id` is in this member's current membership; absent: every sender id is. */
+  isMember?(id: NodeId): boolean;
 }
 
 export interface TransportOptions {
@@ -70,6 +74,13 @@ export interface TransportOptions {
   readonly protos: Protos;
   /** How to dial peers (plaintext, or TLS with this node's certificate: tls.ts). */
   readonly dialCredentials: grpc.ChannelCredentials;
+  /** How to dial one peer, when it differs (TLS: the peer's certificate must name it). */
+  readonly dialCredentialsFor?: (id: NodeId) => grpc.ChannelCredentials;
+  /**
+   * TLS is on: every call on the peer port must show a certificate that names a member
+   * (`holdfast://member/<id>`, tls.ts), and every batch must come from that member.
+   */
+  readonly requireMemberCertificates?: boolean;
   readonly logger: Logger;
   readonly peerQueueMessagesMax: number;
   /**
@@ -223,7 +234,8 @@ class PeerLink {
     if (this.client && address === this.address) return this.client;
     this.client?.close();
     this.address = address;
-    this.client = new this.options.protos.RaftClient(address, this.options.dialCredentials, CHANNEL_OPTIONS);
+    const credentials = this.options.dialCredentialsFor?.(this.peerId) ?? this.options.dialCredentials;
+    this.client = new this.options.protos.RaftClient(address, credentials, CHANNEL_OPTIONS);
     return this.client;
   }
 
@@ -399,14 +411,29 @@ export class Transport {
     };
   }
 
+  /**
+   * Who the certificate of a call on the peer port says the caller is: undefined without TLS, the
+   * member ids it names (a member's names only itself), or why the call is refused (it names no
+   * member: a client's certificate).
+   */
+  private certifiedSender(call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate } }): readonly number[] | string | undefined {
+    if (this.options.requireMemberCertificates !== true) return undefined;
+    const ids = memberIdsOfCertificate(call.getAuthContext().sslPeerCertificate);
+    if (ids.length > 0) return ids;
+    return `the certificate names no member (${MEMBER_URI_PREFIX}<id>): a client's certificate is refused on the peer port`;
+  }
+
   /** Why a stream or snapshot call is refused as a whole, or '' when it is for this member. */
-  private refusal(batch: { clusterId: string; from: number; to: number }): string {
+  private refusal(batch: { clusterId: string; from: number; to: number }, certified?: readonly number[] | string): string {
+    if (typeof certified === 'string') return certified;
     if (batch.clusterId !== this.options.clusterId) {
       return `cluster id ${JSON.stringify(batch.clusterId)} is not this cluster's ${JSON.stringify(this.options.clusterId)}: a member of another cluster, or of this one from before a recovery (holdfast recover), is refused`;
     }
     if (batch.to !== this.options.selfId) return `this is member ${this.options.selfId}, not ${batch.to}`;
     const isMemberId = Number.isSafeInteger(batch.from) && batch.from > 0;
     if (!isMemberId || batch.from === this.options.selfId) return `sender ${batch.from} is not another member`;
+    if (certified !== undefined && !certified.includes(batch.from)) return `the certificate names member ${certified.join(', ')}, but the batch says it is from member ${batch.from}`;
+    if (this.options.handlers.isMember?.(batch.from) === false) return `sender ${batch.from} is not a member of this cluster`;
     return '';
   }
 
@@ -417,7 +444,7 @@ export class Transport {
 
   private handleStream(call: grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>): void {
     this.inbound.add(call);
-    const state = { batches: 0, applyVersion: -1, ended: false };
+    const state = { batches: 0, applyVersion: -1, ended: false, certified: this.certifiedSender(call) };
     call.on('data', (batch: RaftBatch__Output) => {
       // Once refused, the stream is over for this member: what the sender still writes is ignored.
       if (state.ended) return;
@@ -442,9 +469,9 @@ export class Transport {
   private receiveBatch(
     call: grpc.ServerDuplexStream<RaftBatch__Output, RaftAck>,
     batch: RaftBatch__Output,
-    state: { batches: number; applyVersion: number; ended: boolean },
+    state: { batches: number; applyVersion: number; ended: boolean; certified: readonly number[] | string | undefined },
   ): void {
-    const refusal = this.refusal(batch);
+    const refusal = this.refusal(batch, state.certified);
     if (refusal !== '') {
       this.reject(call, batch.from, new PeerInputError('refused', refusal));
       state.ended = true;
@@ -496,7 +523,7 @@ export class Transport {
       const first = await iterator.next();
       if (first.done) throw new PeerInputError('snapshot-framing', 'empty snapshot call');
       from = first.value.from;
-      const refusal = this.refusal(first.value);
+      const refusal = this.refusal(first.value, this.certifiedSender(call));
       if (refusal !== '') throw new PeerInputError('refused', refusal);
       const message = decodeSnapshotMessage(first.value.message, { from, to: this.options.selfId }, this.limits);
       const rest: AsyncIterable<SnapshotChunk__Output> = { [Symbol.asyncIterator]: () => iterator };
