@@ -195,7 +195,8 @@ function explainPinnedRead(
     );
   }
   const before = `${everyWrite} returned before op ${pinned.id} began (${older})`;
-  if (!isEverObservedAfter(facts, pin.shown)) {
+  // A lost write needs an older value that the read saw instead.
+  if (latest !== undefined && !isEverObservedAfter(facts, pin.shown)) {
     return finding(
       'lost-write',
       witnesses,

@@ -54,6 +54,8 @@ export class SourceExclusions {
     const sources = this.sourcesByReturnDescending.get(read.value) ?? [];
     for (let i = 0; i < sources.length; i += 1) {
       const source = sources[i]!;
+      // A cas that swapped from a value to itself is a source of it, but not of its own read.
+      if (source.operation === read.operation) continue;
       if (source.returnedAt < pin.beganAt) {
         latestBefore ??= source.invokedAt <= read.operation.returnedAt ? source : undefined;
         if (latestBefore !== undefined) break;
