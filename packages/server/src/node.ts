@@ -169,6 +169,9 @@ class Node implements RunningNode {
   private restartingForRepair = false;
   /** The repair marker is being removed (the core left repair). */
   private finishingRepair = false;
+  /** Since when the repair has waited for a leader's answer, and when that was last logged. */
+  private repairWaitingSinceMs: number | undefined;
+  private repairWaitWarnedAtMs = 0;
   /** "term:member" of lost-entries reports already logged as leader. */
   private readonly lostEntriesLogged = new Set<string>();
   /** A leader's write that raises the cluster's apply version is on its way. */
@@ -498,7 +501,12 @@ class Node implements RunningNode {
    */
   private followRepair(): void {
     const repair = this.repair;
-    if (repair === undefined || this.finishingRepair || this.driver.status().repairing) return;
+    if (repair === undefined || this.finishingRepair) return;
+    const status = this.driver.status();
+    if (status.repairing) {
+      this.warnIfRepairWaits(status.repairCommitTarget, status.leaderId);
+      return;
+    }
     this.finishingRepair = true;
     removeRepairMarker(this.config.dataDir).then(
       () => {
@@ -510,6 +518,25 @@ class Node implements RunningNode {
         this.logger.warn({ reason: repair.reason, appliedIndex: this.sm.appliedIndex, tookMs }, 'repair finished: this member holds what it had lost and votes again');
       },
       (error: unknown) => this.fatal(error),
+    );
+  }
+
+  /**
+   * A repair that no leader has answered for long may never finish (the other members lost data
+   * too, or no quorum is up without this member's vote): say so every REPAIR_WAIT_WARN_MS.
+   */
+  private warnIfRepairWaits(commitTarget: number, leaderId: number): void {
+    const now = Date.now();
+    if (commitTarget > 0) {
+      this.repairWaitingSinceMs = undefined;
+      return;
+    }
+    this.repairWaitingSinceMs ??= now;
+    if (now - this.repairWaitingSinceMs < REPAIR_WAIT_WARN_MS || now - this.repairWaitWarnedAtMs < REPAIR_WAIT_WARN_MS) return;
+    this.repairWaitWarnedAtMs = now;
+    this.logger.error(
+      { waitingMs: now - this.repairWaitingSinceMs, leaderId },
+      'repair waiting: no leader has answered this member yet; it does not vote meanwhile. If the other members lost data too, restore from a backup (docs/operations.md, Repair)',
     );
   }
 
@@ -744,6 +771,9 @@ function destroyOpenSessions(server: grpc.Server): void {
   const servers = (server as unknown as { http2Servers?: Map<unknown, { sessions?: Set<Http2Session> }> }).http2Servers;
   for (const entry of servers?.values() ?? []) for (const session of entry.sessions ?? []) session.destroy();
 }
+
+/** How long a repair may wait for a leader's answer before the node says so (and again as often). */
+const REPAIR_WAIT_WARN_MS = 30_000;
 
 /** Longest wait at stop for the loop to finish its Ready in flight. */
 const DRIVER_STOP_WAIT_MS = 5000;
