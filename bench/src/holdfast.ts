@@ -294,8 +294,17 @@ export class HoldfastTarget implements ClusterTarget {
 
   async addMember(_id: string): Promise<void> {
     // A removed holdfast member cannot come back under its old id: a new member (new id) takes its place.
+    const cluster = this.requireCluster();
+    const known = new Set(cluster.members.map((m) => m.id));
     const added = await retryUntil({
-      action: () => this.requireCluster().addMember({ promote: true, timeoutMs: 30_000 }),
+      action: async () => {
+        // A learner added by an attempt whose promotion failed is promoted, not added again
+        // (each retry would leave one more learner behind on a slow machine).
+        const learner = cluster.members.find((m) => !known.has(m.id) && !m.removed);
+        if (learner === undefined) return cluster.addMember({ promote: true, timeoutMs: 30_000 });
+        await cluster.promote(learner.id, 30_000);
+        return learner;
+      },
       timeoutMs: 45_000,
       intervalMs: 500,
     });

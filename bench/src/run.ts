@@ -292,7 +292,7 @@ function memberAuditor(context: {
       history,
       member,
       occasion,
-      deadlineMs: 10_000,
+      deadlineMs: 15_000,
       plantCorruptValue: () => {
         const plant = plantPending;
         plantPending = false;
