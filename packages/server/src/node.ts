@@ -3,8 +3,8 @@
  * gRPC services, metrics and health; and takes it down again on SIGTERM (hand leadership over,
  * let requests in flight finish, close the databases, exit 0).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { mkdirSync, unwatchFile, watchFile } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { Http2Session } from 'node:http2';
 import { join } from 'node:path';
@@ -66,7 +66,7 @@ import { NodeMetrics, serveMetrics } from './metrics.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
 import { loadProtos, type Protos } from '@holdfast/protocol';
 import { RequestPath } from './requests.js';
-import { dialCredentials, memberDialCredentials, serverCredentials } from './tls.js';
+import { dialCredentials, memberDialCredentials, ReloadableTls, serverCredentials } from './tls.js';
 import { Transport } from './transport.js';
 import { WatchHub } from './watch.js';
 
@@ -74,6 +74,9 @@ const KV_SERVICE = 'holdfast.v1.KV';
 /** The second copy of the log's term and vote, beside the log (storage term-vote-file.ts). */
 export const TERM_VOTE_FILE = 'term-vote';
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+/** How often the TLS files are looked at for a change (a stat each), and how long they must stay still before they are read. */
+const TLS_FILES_POLL_MS = 500;
+const TLS_FILES_SETTLE_MS = 300;
 /** State hash checkpoints kept per member (own and heard), the newest. */
 const STATE_HASH_CHECKPOINTS_KEPT = 8;
 /** How often a member offers its state hash as it stands (when its applied index moved). */
@@ -118,6 +121,11 @@ export interface RunningNode {
   /** The Prometheus exposition text, as `/metrics` serves it. */
   metricsText(): Promise<string>;
   /**
+   * Reads the TLS files again (also done on a file change, and on SIGHUP by runNode); true when
+   * they changed. Unusable files change nothing and are logged.
+   */
+  reloadTls(trigger: string): boolean;
+  /**
    * Resolves with the exit code once the node has stopped; RESTART_FOR_REPAIR when it stopped to
    * start again in the same process and repair itself (runNode does so).
    */
@@ -146,6 +154,7 @@ class Node implements RunningNode {
   /** Ids of the current members (from the applied log, else the initial cluster). */
   private knownIds: Set<number>;
   private metricsServer: HttpServer | undefined;
+  private stopWatchingTlsFiles: () => void = () => {};
   private ticker: NodeJS.Timeout | undefined;
   private stopping = false;
   private stopPromise: Promise<void> | undefined;
@@ -611,6 +620,7 @@ class Node implements RunningNode {
       serverCredentials(config.tls, { requireClientCert: config.tls?.clientAuth ?? false }),
     );
     if (config.metricsListen !== '') this.metricsServer = await serveMetrics(this.metrics, config.metricsListen, config.tls);
+    this.watchTlsFiles();
     this.metrics.appliedIndex.set(this.sm.appliedIndex);
     this.startTicking();
     void this.scrubInBackground();
@@ -698,6 +708,42 @@ class Node implements RunningNode {
     return this.metrics.registry.metrics();
   }
 
+  reloadTls(trigger: string): boolean {
+    const reloadable = this.config.tls?.reloadable;
+    if (reloadable === undefined) return false;
+    let changed: boolean;
+    try {
+      changed = reloadable.reload();
+    } catch (error) {
+      this.logger.error({ trigger, error: (error as Error).message }, 'TLS files not reloaded; the certificates in use stay');
+      return false;
+    }
+    if (!changed) return false;
+    const { cert, key, ca } = reloadable.material;
+    // The metrics listener is a plain HTTPS server: it takes the new context for new connections.
+    (this.metricsServer as { setSecureContext?: (options: object) => void } | undefined)?.setSecureContext?.({ cert, key, ca });
+    const certificate = new X509Certificate(cert);
+    this.logger.info({ trigger, subject: certificate.subject, subjectAltName: certificate.subjectAltName, validTo: certificate.validTo, fingerprint256: certificate.fingerprint256 }, 'TLS certificates reloaded');
+    return true;
+  }
+
+  /** Polls the TLS files; a change is read once the files have been still for a moment. */
+  private watchTlsFiles(): void {
+    const files = this.config.tls?.files;
+    if (files === undefined || this.config.tls?.reloadable === undefined) return;
+    const paths = [...new Set([files.tlsCertFile, files.tlsKeyFile, files.tlsCaFile])];
+    let settle: NodeJS.Timeout | undefined;
+    const changed = (): void => {
+      clearTimeout(settle);
+      settle = setTimeout(() => this.reloadTls('file change'), TLS_FILES_SETTLE_MS);
+    };
+    for (const path of paths) watchFile(path, { interval: TLS_FILES_POLL_MS, persistent: false }, changed);
+    this.stopWatchingTlsFiles = () => {
+      clearTimeout(settle);
+      for (const path of paths) unwatchFile(path, changed);
+    };
+  }
+
   stop(): Promise<void> {
     this.stopPromise ??= this.shutdown();
     return this.stopPromise;
@@ -751,6 +797,7 @@ class Node implements RunningNode {
     this.forwarder.close();
     this.cluster.close();
     await closeHttpServer(this.metricsServer);
+    this.stopWatchingTlsFiles();
     await this.log.close().catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'closing the log failed'));
     await this.sm.close().catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'closing the state failed'));
     this.logger.info(this.restartingForRepair ? 'stopped; starting again to repair' : 'stopped');
@@ -862,7 +909,9 @@ async function prepareData(
 }
 
 /** Opens storage (bootstrapping a fresh member, repairing a damaged one), builds the node and starts serving. */
-export async function startNode(config: NodeConfig, logger?: Logger): Promise<RunningNode> {
+export async function startNode(given: NodeConfig, logger?: Logger): Promise<RunningNode> {
+  // TLS files are read again on a change or SIGHUP: every credential the node makes follows them.
+  const config: NodeConfig = given.tls === undefined ? given : { ...given, tls: { ...given.tls, reloadable: new ReloadableTls(given.tls) } };
   const log0 = logger ?? pino({ level: config.logLevel, base: { node: config.id, name: config.name } });
   const failpoints = config.failpoints;
   if (failpoints.fsyncDelayMs > 0 || failpoints.fsyncFail || failpoints.diskFull || failpoints.applyVersionMax > 0) {
@@ -1021,6 +1070,7 @@ export async function runNode(argv: readonly string[]): Promise<RunningNode> {
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGHUP', () => node.reloadTls('SIGHUP'));
   if (process.env['HOLDFAST_EXIT_WITH_PARENT'] === '1') {
     const parent = process.ppid;
     setInterval(() => {

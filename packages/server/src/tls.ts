@@ -14,6 +14,7 @@
  * certificate names (transport.ts); a member dialling a peer checks that the peer's certificate
  * names the member it meant to reach.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
@@ -27,6 +28,10 @@ export interface TlsMaterial {
   readonly key: Buffer;
   /** The client listener requires a client certificate signed by `ca`. */
   readonly clientAuth: boolean;
+  /** The files it was read from, to read again (reload). */
+  readonly files?: TlsFileSettings;
+  /** While the node runs: the files' current contents, pushed to every listener and channel on a reload. */
+  readonly reloadable?: ReloadableTls;
 }
 
 export interface TlsFileSettings {
@@ -65,18 +70,22 @@ export function loadTls(settings: TlsFileSettings): TlsMaterial | undefined {
     key: readPem('tlsKeyFile', settings.tlsKeyFile, PRIVATE_KEY),
     ca: readPem('tlsCaFile', settings.tlsCaFile, CERTIFICATE),
     clientAuth: settings.tlsClientAuth,
+    files: settings,
   };
 }
 
 /** Credentials of a listener; `requireClientCert` for the peer listener always. */
 export function serverCredentials(tls: TlsMaterial | undefined, options: { requireClientCert: boolean }): grpc.ServerCredentials {
   if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  const reloadable = tls.reloadable;
+  if (reloadable !== undefined) return grpc.experimental.createCertificateProviderServerCredentials(reloadable, reloadable, options.requireClientCert);
   return grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], options.requireClientCert);
 }
 
 /** Credentials a node dials other members with: it trusts the cluster CA and shows its own certificate. */
 export function dialCredentials(tls: TlsMaterial | undefined): grpc.ChannelCredentials {
   if (tls === undefined) return grpc.credentials.createInsecure();
+  if (tls.reloadable !== undefined) return grpc.experimental.createCertificateProviderChannelCredentials(tls.reloadable, tls.reloadable);
   return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
 }
 
@@ -102,13 +111,15 @@ export function memberIdsOfCertificate(certificate: Pick<PeerCertificate, 'subje
  */
 export function memberDialCredentials(tls: TlsMaterial | undefined, peerId: number, onRefused?: (problem: string) => void): grpc.ChannelCredentials {
   if (tls === undefined) return grpc.credentials.createInsecure();
-  return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert, {
-    checkServerIdentity: (host, certificate) => {
+  const verify = {
+    checkServerIdentity: (host: string, certificate: PeerCertificate) => {
       const problem = checkMemberIdentity(host, certificate, peerId);
       if (problem !== undefined) onRefused?.(problem.message);
       return problem;
     },
-  });
+  };
+  if (tls.reloadable !== undefined) return grpc.experimental.createCertificateProviderChannelCredentials(tls.reloadable, tls.reloadable, verify);
+  return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert, verify);
 }
 
 function checkMemberIdentity(host: string, certificate: PeerCertificate, peerId: number): Error | undefined {
@@ -117,4 +128,78 @@ function checkMemberIdentity(host: string, certificate: PeerCertificate, peerId:
   const named = memberIdsOfCertificate(certificate);
   if (named.includes(peerId)) return undefined;
   return new Error(`the peer at ${host} shows a certificate for ${named.length === 0 ? 'no member' : `member ${named.join(', ')}`}, not member ${peerId}`);
+}
+
+type CaListener = grpc.experimental.CaCertificateUpdateListener;
+type IdentityListener = grpc.experimental.IdentityCertificateUpdateListener;
+
+/**
+ * The node's TLS files as they are now: a certificate provider for grpc-js (both listeners and
+ * every channel the node dials take the newest material for each new connection; connections
+ * already open keep theirs), read again on `reload()` (a file change, SIGHUP). A reload whose
+ * files are unreadable, hold no PEM, or whose key does not match the certificate changes
+ * nothing: the material in use stays, and the caller logs why.
+ */
+export class ReloadableTls implements grpc.experimental.CertificateProvider {
+  private materialNow: TlsMaterial;
+  private readonly caListeners = new Set<CaListener>();
+  private readonly identityListeners = new Set<IdentityListener>();
+
+  constructor(initial: TlsMaterial) {
+    this.materialNow = initial;
+  }
+
+  get material(): TlsMaterial {
+    return this.materialNow;
+  }
+
+  /** Reads the files again; true when they changed. Throws ConfigError (nothing changed) when they are unusable. */
+  reload(): boolean {
+    const files = this.materialNow.files;
+    if (files === undefined) return false;
+    const read = loadTls(files);
+    if (read === undefined) return false;
+    checkKeyMatches(files.tlsCertFile, read);
+    const now = this.materialNow;
+    if (read.ca.equals(now.ca) && read.cert.equals(now.cert) && read.key.equals(now.key)) return false;
+    this.materialNow = { ...read, reloadable: this };
+    for (const listener of this.caListeners) listener({ caCertificate: read.ca });
+    for (const listener of this.identityListeners) listener({ certificate: read.cert, privateKey: read.key });
+    return true;
+  }
+
+  addCaCertificateListener(listener: CaListener): void {
+    this.caListeners.add(listener);
+    // Told after the caller has finished registering: grpc-js's server credentials add their
+    // own watcher only after adding the listener, and would miss an update made at once.
+    queueMicrotask(() => {
+      if (this.caListeners.has(listener)) listener({ caCertificate: this.materialNow.ca });
+    });
+  }
+
+  removeCaCertificateListener(listener: CaListener): void {
+    this.caListeners.delete(listener);
+  }
+
+  addIdentityCertificateListener(listener: IdentityListener): void {
+    this.identityListeners.add(listener);
+    queueMicrotask(() => {
+      if (this.identityListeners.has(listener)) listener({ certificate: this.materialNow.cert, privateKey: this.materialNow.key });
+    });
+  }
+
+  removeIdentityCertificateListener(listener: IdentityListener): void {
+    this.identityListeners.delete(listener);
+  }
+}
+
+/** A certificate and a key written one after the other are briefly a mismatched pair: refused. */
+function checkKeyMatches(certFile: string, material: TlsMaterial): void {
+  let matches = false;
+  try {
+    matches = new X509Certificate(material.cert).checkPrivateKey(createPrivateKey(material.key));
+  } catch (error) {
+    throw new ConfigError('tlsCertFile', `${certFile} or its key does not parse: ${(error as Error).message}`);
+  }
+  if (!matches) throw new ConfigError('tlsKeyFile', `the key does not match the certificate in ${certFile}`);
 }

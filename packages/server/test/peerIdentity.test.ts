@@ -116,10 +116,18 @@ describe('peer identity', () => {
 
   it('members with their own certificates elect a leader and commit', async () => {
     const local = cluster as LocalCluster;
-    const leader = await local.waitForLeader();
-    const status = await local.status(leader.id);
-    expect(status.members.length).toBe(3);
-    expect(status.members.every((m) => m.role !== 'unreachable')).toBe(true);
+    await tlsPut((await local.waitForLeader()).clientAddress, 'identity/first', 'v');
+    // Every member answers the leader's status round (over TLS, each with its own certificate).
+    const deadline = Date.now() + 20_000;
+    let roles: string[] = [];
+    while (Date.now() < deadline) {
+      const status = await local.status((await local.waitForLeader()).id).catch(() => undefined);
+      roles = status?.members.map((m) => m.role ?? '') ?? [];
+      if (roles.length === 3 && !roles.includes('unreachable')) break;
+      await sleep(200);
+    }
+    expect(roles.length).toBe(3);
+    expect(roles).not.toContain('unreachable');
   });
 
   it('refuses a client certificate, a certificate for another member, and a sender outside the membership', async () => {
