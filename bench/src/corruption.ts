@@ -235,7 +235,7 @@ function logLinesSince(file: string, offset: number): string[] {
 /** Lines about damage or repair worth keeping per damage; the rest of the log is in logs/. */
 const MEMBER_SAID_LINES_MAX = 6;
 
-/** The warnings and errors about damage or repair a member logged since `offset` (pino JSON). */
+/** The warnings and errors about damage or repair a member logged since `offset` (pino JSON), first and last ones. */
 export function damageLines(file: string | undefined, offset: number): string[] {
   if (file === undefined || !fs.existsSync(file)) return [];
   const said: string[] = [];
@@ -245,9 +245,9 @@ export function damageLines(file: string | undefined, offset: number): string[] 
     const text = [parsed['msg'], parsed['kind'], parsed['where'], parsed['reason']].filter((p) => typeof p === 'string' && p !== '').join(': ');
     if (!/damage|corrupt|repair|dropped|lost/i.test(text)) continue;
     said.push(truncate(text, 300));
-    if (said.length >= MEMBER_SAID_LINES_MAX) break;
   }
-  return said;
+  // The first lines say what was found, the last how it ended (repair finished, or not).
+  return said.length <= MEMBER_SAID_LINES_MAX ? said : [...said.slice(0, MEMBER_SAID_LINES_MAX - 1), '…', said.at(-1) as string];
 }
 
 /**
