@@ -507,9 +507,23 @@ export class NodeDriver {
       return await task();
     } finally {
       this.holds -= 1;
+      this.followReplacedState();
       release();
       this.schedule();
     }
+  }
+
+  /**
+   * After a task that may have replaced the state (a snapshot restore moves the applied index
+   * forward outside apply): writes waiting at entries it covers have an unknown outcome, and
+   * confirmed reads at or below it are served. Keeps every waiter above the applied index.
+   */
+  private followReplacedState(): void {
+    if (this.stopped) return;
+    const applied = this.sm.appliedIndex;
+    this.waiters.failAtOrBelow(applied);
+    this.reads.serve(applied);
+    this.options.metrics.pendingProposals.set(this.waiters.count);
   }
 
   private whenIdle(): Promise<void> {

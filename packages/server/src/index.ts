@@ -38,3 +38,13 @@ export {
   RecoveryRefusedError,
   recoverForceNewCluster,
 } from './offline.js';
+export {
+  agreementFindings,
+  assertRepairPossible,
+  type DamageFinding,
+  describeFindings,
+  openFindings,
+  type RepairMarker,
+  RepairUnsafeError,
+  restartLogFromState,
+} from './repair.js';

@@ -5,8 +5,25 @@
  * replaced by the simulation's network.
  */
 import { bootstrapEntries, bootstrapHardState, type Entry, type Message, type NodeId, RaftNode, type RaftConfig } from '@holdfast/raft';
-import { type KvOp, type KvResult, type NodeLimits, NodeDriver, NodeMetrics, RequestPath, StateHashComparison, StateIntegrity } from '@holdfast/server';
-import { encodeMemberContext, type KeyChange, KvStateMachine, LevelLogStorage, type MemberRecord, resolveStorageLimits, StateCorruptionError } from '@holdfast/storage';
+import {
+  agreementFindings,
+  assertRepairPossible,
+  type DamageFinding,
+  describeFindings,
+  type DurableLog,
+  type KvOp,
+  type KvResult,
+  type NodeLimits,
+  NodeDriver,
+  NodeMetrics,
+  openFindings,
+  type RepairMarker,
+  RequestPath,
+  restartLogFromState,
+  StateHashComparison,
+  StateIntegrity,
+} from '@holdfast/server';
+import { encodeMemberContext, type KeyChange, KvStateMachine, LogCommitBeyondEndError, LogCorruptionError, LevelLogStorage, type MemberRecord, resolveStorageLimits, StateCorruptionError } from '@holdfast/storage';
 import { type Logger, pino } from 'pino';
 import type { Prng } from '@holdfast/raft';
 import { MemberTime, type SimScheduler } from './scheduler.js';
@@ -25,6 +42,14 @@ export interface MemberHost {
   forward(member: SimMember, leaderId: NodeId, op: KvOp, deadlineMs: number): Promise<KvResult>;
   /** The process gave up (onFatal): it exits, as the node process would. */
   fatal(member: SimMember, error: unknown): void;
+  /** The member found damage while running: its process stops and starts again, in repair. */
+  restartForRepair(member: SimMember, reason: string): void;
+}
+
+interface OpenedStorage {
+  log?: LevelLogStorage;
+  sm?: KvStateMachine;
+  findings: DamageFinding[];
 }
 
 export type CoreSettings = Omit<RaftConfig, 'id' | 'storage' | 'random' | 'applied'>;
@@ -32,6 +57,8 @@ export type CoreSettings = Omit<RaftConfig, 'id' | 'storage' | 'random' | 'appli
 export interface MemberSettings {
   readonly core: CoreSettings;
   readonly limits: NodeLimits;
+  /** The configured initial cluster (what a node falls back to for its voters). */
+  readonly initialVoters: readonly NodeId[];
   /** Planted defect: state hash mismatches (the comparison's and the scrub's) change nothing. */
   readonly ignoreHashMismatch?: boolean;
 }
@@ -67,6 +94,10 @@ export class SimMember {
   integrity: StateIntegrity | undefined;
   /** Compares this member's state hash checkpoints with those the others send (as Node does). */
   stateHashes: StateHashComparison | undefined;
+  /** The repair under way since this process started (its marker), or undefined. */
+  private repair: RepairMarker | undefined;
+  /** The newest term and vote written with a sync (what the node keeps in its term/vote file). */
+  private syncedTermVote = { term: 0, vote: 0 };
   /** When a member that refuses reads last handed its leadership over (simulated ms). */
   private handedOverAtMs = Number.NEGATIVE_INFINITY;
   /** When, and at which index, this member last offered its current state hash (Node.shareCurrentStateHash). */
@@ -98,49 +129,64 @@ export class SimMember {
     return this.time.isPaused;
   }
 
-  /** Opens storage (bootstrapping when `bootstrapVoters` is given and the log is empty) and starts the loop. */
+  /**
+   * Opens storage and starts the loop, as startNode does: damage found at start (LevelDB's
+   * dropped records, log and state disagreeing, an unreadable log or state) or a repair left
+   * half done starts a repair — the marker, the log (and the state when untrusted) moved aside
+   * through the disk seam, the term and vote kept, votes suspended until caught up. A fresh
+   * member bootstraps when `bootstrapVoters` is given and its log is empty.
+   */
   async start(bootstrapVoters: readonly NodeId[] | undefined): Promise<void> {
     if (this.state !== 'down') return;
     this.state = 'starting';
     const incarnation = this.incarnation;
-    const { limits } = this.settings;
-    let log: LevelLogStorage | undefined;
-    let sm: KvStateMachine | undefined;
+    let opened: OpenedStorage = { findings: [] };
+    let repair = this.disk.repairMarker;
     try {
-      log = await LevelLogStorage.open({ dir: this.logPath, disk: this.disk, limits: { entryBytesMax: limits.requestBytesMax + 64 * 1024 } });
-      sm = await KvStateMachine.open({
-        dir: this.statePath,
-        disk: this.disk,
-        limits: resolveStorageLimits({ commandBytesMax: limits.requestBytesMax }),
-        sessions: { sessionIdleMsMax: limits.sessionTtlMs, sessionsMax: limits.sessionsMax, answersPerSessionMax: limits.sessionAnswersMax },
-        snapshotChunkBytes: 4096,
-        stateHashCheckpointEntries: limits.stateHashCheckpointEntries,
-        stateHashCheckpointsKept: STATE_HASH_CHECKPOINTS_KEPT,
-      });
-      if (log.isEmpty() && bootstrapVoters !== undefined) {
+      opened = await this.openDatabases(true);
+      if (opened.findings.length > 0 || repair?.phase === 'wipe') {
+        repair = await this.repairStorage(opened, repair, bootstrapVoters);
+        opened = await this.reopenAfterWipe(repair);
+      }
+      const { log, sm } = opened;
+      if (log === undefined || sm === undefined) throw new Error('storage did not open');
+      if (log.isEmpty() && bootstrapVoters !== undefined && repair === undefined) {
         await log.bootstrap({ entries: bootstrapLog(bootstrapVoters), hardState: bootstrapHardState(bootstrapVoters), confState: { voters: [], learners: [] } });
       }
       const snapshotIndex = log.firstIndex() - 1;
       if (sm.appliedIndex < snapshotIndex) throw new Error(`state machine applied index ${sm.appliedIndex} is below the log's snapshot index ${snapshotIndex}: the data directory is inconsistent`);
     } catch (error) {
       if (incarnation !== this.incarnation) return;
-      // The node refuses to start: an operator must look. It stays down for the rest of the run.
+      // The node refuses to start (RepairUnsafeError among others): an operator must look.
       this.state = 'stopped';
       this.stoppedReason = `refused to start: ${(error as Error).message}`;
       this.host.record(`n${this.id} ${this.stoppedReason}`);
       return;
     }
     if (incarnation !== this.incarnation) return;
+    try {
+      this.startLoop(opened.log!, opened.sm!, repair, incarnation);
+    } catch (error) {
+      // As the node's constructor throwing (the core refused its storage): the process exits.
+      this.state = 'stopped';
+      this.stoppedReason = `refused to start: ${(error as Error).message}`;
+      this.host.record(`n${this.id} ${this.stoppedReason}`);
+    }
+  }
+
+  private startLoop(log: LevelLogStorage, sm: KvStateMachine, repair: RepairMarker | undefined, incarnation: number): void {
     this.log = log;
     this.sm = sm;
+    this.repair = repair;
+    this.syncedTermVote = { term: log.hardState().term, vote: log.hardState().vote };
     const metrics = new NodeMetrics();
     this.integrity = new StateIntegrity({
       logger: silent,
       metrics,
-      repair: { requestRepair: (reason) => this.host.record(`n${this.id} asks for repair: ${reason}`) },
+      repair: { requestRepair: (reason) => this.requestRepair(reason, incarnation) },
       now: () => this.time.wallMs(),
     });
-    this.driver = this.createDriver(log, sm, metrics);
+    this.driver = this.createDriver(log, sm, metrics, repair !== undefined);
     this.path = this.createRequestPath(this.driver, sm, this.integrity);
     this.stateHashes = this.compareStateHashes(sm);
     // A new process: its change stream starts where its state stands.
@@ -154,7 +200,114 @@ export class SimMember {
       },
     });
     this.state = 'up';
+    if (repair !== undefined) this.host.record(`n${this.id} starts in repair (${repair.dropState ? 'state dropped' : 'state kept'}): ${repair.reason}`);
     void this.scrub(sm, incarnation);
+  }
+
+  /** As openDatabases in node.ts: damage that keeps either database from opening is a finding. */
+  private async openDatabases(agreement: boolean): Promise<OpenedStorage> {
+    const { limits } = this.settings;
+    const opened: OpenedStorage = { findings: [] };
+    try {
+      opened.log = await LevelLogStorage.open({ dir: this.logPath, disk: this.disk, limits: { entryBytesMax: limits.requestBytesMax + 64 * 1024 } });
+    } catch (error) {
+      if (!(error instanceof LogCorruptionError)) throw error;
+      const kind = error instanceof LogCommitBeyondEndError ? 'commit-past-log-end' : 'log-unreadable';
+      opened.findings.push({ kind, detail: error.message, stateUntrusted: false });
+    }
+    try {
+      opened.sm = await KvStateMachine.open({
+        dir: this.statePath,
+        disk: this.disk,
+        limits: resolveStorageLimits({ commandBytesMax: limits.requestBytesMax }),
+        sessions: { sessionIdleMsMax: limits.sessionTtlMs, sessionsMax: limits.sessionsMax, answersPerSessionMax: limits.sessionAnswersMax },
+        snapshotChunkBytes: 4096,
+        stateHashCheckpointEntries: limits.stateHashCheckpointEntries,
+        stateHashCheckpointsKept: STATE_HASH_CHECKPOINTS_KEPT,
+      });
+    } catch (error) {
+      if (!(error instanceof StateCorruptionError)) {
+        await opened.log?.close().catch(() => undefined);
+        throw error;
+      }
+      opened.findings.push({ kind: 'state-unreadable', detail: error.message, stateUntrusted: true });
+    }
+    opened.findings.push(...openFindings(opened.log, opened.sm));
+    if (agreement && opened.log !== undefined && opened.sm !== undefined) opened.findings.push(...agreementFindings(opened.log, opened.sm));
+    return opened;
+  }
+
+  /** As openStorage in node.ts: the marker, then what cannot be trusted moved aside. */
+  private async repairStorage(opened: OpenedStorage, previous: RepairMarker | undefined, bootstrapVoters: readonly NodeId[] | undefined): Promise<RepairMarker> {
+    const { findings } = opened;
+    const reason = findings.length > 0 ? describeFindings(findings) : (previous?.reason ?? '');
+    const fromState = opened.sm?.confState.voters ?? [];
+    const fromLog = opened.log?.initialState().confState.voters ?? [];
+    const voters = fromState.length > 0 ? fromState : fromLog.length > 0 ? fromLog : (bootstrapVoters ?? this.settings.initialVoters);
+    assertRepairPossible({ selfId: this.id, voters, reason, dataDir: `/n${this.id}` });
+    const repair: RepairMarker = {
+      reason,
+      findings: [...(previous?.findings ?? []), ...findings],
+      startedAtMs: previous?.startedAtMs ?? this.time.wallMs(),
+      phase: 'wipe',
+      dropState: (previous?.dropState ?? false) || opened.sm === undefined || findings.some((finding) => finding.stateUntrusted),
+    };
+    this.disk.repairMarker = repair;
+    this.host.record(`n${this.id} repairs from the others (${repair.dropState ? 'dropping its log and state' : 'dropping its log'}): ${reason}`);
+    await opened.sm?.close().catch(() => undefined);
+    await opened.log?.close().catch(() => undefined);
+    await this.moveAside(this.logPath);
+    if (repair.dropState) {
+      await this.moveAside(this.statePath);
+      for (const leftover of [`${this.statePath}.old`, `${this.statePath}.incoming`]) await this.disk.remove(leftover);
+    }
+    return repair;
+  }
+
+  /** Reopens after the wipe: the kept term and vote, the log restarted from a kept state. */
+  private async reopenAfterWipe(repair: RepairMarker): Promise<OpenedStorage> {
+    const opened = await this.openDatabases(false);
+    if (opened.log !== undefined && opened.sm !== undefined && opened.findings.length === 0) {
+      // The node keeps term and vote in a file beside the log (outside the disk seam here).
+      const { term, vote } = this.syncedTermVote;
+      if (term > 0) await opened.log.save({ hardState: { term, vote, commit: 0 }, entries: [], sync: true });
+      if (!repair.dropState) await restartLogFromState(opened.log, opened.sm);
+      opened.findings.push(...agreementFindings(opened.log, opened.sm));
+    }
+    if (opened.log === undefined || opened.sm === undefined || opened.findings.length > 0) {
+      throw new Error(`storage is still damaged after the repair wiped it: ${describeFindings(opened.findings)}`);
+    }
+    this.disk.repairMarker = { ...repair, phase: 'rejoin' };
+    return opened;
+  }
+
+  private async moveAside(path: string): Promise<void> {
+    await this.disk.remove(`${path}.damaged`);
+    if (await this.disk.exists(path)) await this.disk.rename(path, `${path}.damaged`);
+  }
+
+  /** As Node.requestRepair: damage found while running; the marker, then a restart in repair. */
+  private requestRepair(reason: string, incarnation: number): void {
+    if (incarnation !== this.incarnation || this.state !== 'up') return;
+    const finding = { kind: 'state-damaged' as const, detail: reason, stateUntrusted: true };
+    this.disk.repairMarker = {
+      reason: describeFindings([finding]),
+      findings: [...(this.repair?.findings ?? []), finding],
+      startedAtMs: this.repair?.startedAtMs ?? this.time.wallMs(),
+      phase: 'wipe',
+      dropState: true,
+    };
+    this.host.restartForRepair(this, reason);
+  }
+
+  /** As Node.followRepair: leaves repair once the core did. */
+  private followRepair(): void {
+    const repair = this.repair;
+    if (repair === undefined || this.driver?.status().repairing !== false) return;
+    this.repair = undefined;
+    this.disk.repairMarker = undefined;
+    if (this.integrity?.readsRefused === true) this.integrity.repaired();
+    this.host.record(`n${this.id} repaired: it holds what it had lost and votes again (${repair.reason.slice(0, 80)})`);
   }
 
   /** As Node: own checkpoints as they are taken, compared with what the others send. */
@@ -193,6 +346,7 @@ export class SimMember {
 
   /** What the node's ticker does besides ticking the driver. */
   afterTick(): void {
+    this.followRepair();
     this.shareCurrentStateHash();
     this.handOverIfDamaged();
   }
@@ -231,7 +385,7 @@ export class SimMember {
     }
   }
 
-  private createDriver(log: LevelLogStorage, sm: KvStateMachine, metrics: NodeMetrics): NodeDriver {
+  private createDriver(log: LevelLogStorage, sm: KvStateMachine, metrics: NodeMetrics, repairing: boolean): NodeDriver {
     const random = this.random.fork();
     const core = new RaftNode({
       ...this.settings.core,
@@ -239,12 +393,13 @@ export class SimMember {
       storage: log,
       random: () => random.next(),
       applied: Math.min(sm.appliedIndex, log.hardState().commit),
+      repairing,
     });
     const incarnation = this.incarnation;
     const driver = new NodeDriver({
       selfId: this.id,
       core,
-      log,
+      log: this.watchTermVote(log),
       stateMachine: sm,
       limits: this.settings.limits,
       failpoints: { fsyncDelayMs: 0, fsyncFail: false, diskFull: false, applyVersionMax: 0 },
@@ -264,6 +419,19 @@ export class SimMember {
       },
     });
     return driver;
+  }
+
+  /** The durable log as the driver sees it, noting each synced term and vote (the node's term/vote file). */
+  private watchTermVote(log: LevelLogStorage): DurableLog {
+    return {
+      hardState: () => log.hardState(),
+      lastIndex: () => log.lastIndex(),
+      compact: (options) => log.compact(options),
+      save: async (batch) => {
+        await log.save(batch);
+        if (batch.hardState !== undefined && batch.sync) this.syncedTermVote = { term: batch.hardState.term, vote: batch.hardState.vote };
+      },
+    };
   }
 
   private createRequestPath(driver: NodeDriver, sm: KvStateMachine, integrity: StateIntegrity): RequestPath {

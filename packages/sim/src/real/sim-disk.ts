@@ -7,6 +7,7 @@
  * open), records at rest flipped, lost or swapped, fsync errors, a full disk, a slow disk.
  */
 import type { Prng } from '@holdfast/raft';
+import type { RepairMarker } from '@holdfast/server';
 import { type Database, type DroppedRecords, NOTHING_DROPPED, type OpenDatabaseOptions, type OpenedDatabase, type StorageDisk } from '@holdfast/storage';
 import { MemoryLevel } from 'memory-level';
 
@@ -186,6 +187,8 @@ export class SimStorageDisk implements StorageDisk {
   readonly conditions: DiskConditions = { fsyncFails: false, full: false, syncLatencyMsMax: 0 };
   /** Planted defect (self-test): the Raft log's fsync does nothing but reports success. */
   logSyncIgnored = false;
+  /** The node's repair marker, a small file written durably (it survives every crash). */
+  repairMarker: RepairMarker | undefined;
 
   constructor(
     readonly random: Prng,

@@ -40,6 +40,8 @@ export interface StorageFaultOptions {
 export const HANDLED_STORAGE_FAULTS: StorageFaultOptions = {
   fsyncErrors: true,
   diskFull: true,
+  tornLogWrite: true,
+  logAtRest: ['bitFlip', 'swapped'],
   stateAtRest: ['bitFlip', 'swapped'],
 };
 
@@ -89,6 +91,8 @@ export interface RealSeedStats {
   retries: number;
   stateHashesCompared: number;
   livenessChecks: number;
+  /** Liveness checks waived: no quorum of voters could run (stopped on damage, or in repair). */
+  livenessWaived: number;
   nemesis: NemesisStats;
 }
 
@@ -238,6 +242,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       retries: 0,
       stateHashesCompared: 0,
       livenessChecks: 0,
+      livenessWaived: 0,
       nemesis: this.nemesis.stats,
     };
     this.record(
@@ -283,7 +288,12 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     const member = new SimMember(
       id,
       this,
-      { core: this.coreSettings, limits: this.limits, ...(this.defects.ignoreHashMismatch ? { ignoreHashMismatch: true } : {}) },
+      {
+        core: this.coreSettings,
+        limits: this.limits,
+        initialVoters: Array.from({ length: this.options.nodeCount }, (_, i) => i + 1),
+        ...(this.defects.ignoreHashMismatch ? { ignoreHashMismatch: true } : {}),
+      },
       this.memberRandom.fork(),
     );
     member.disk.conditions.syncLatencyMsMax = this.slowDiskMs || timing.syncLatencyMsNormal;
@@ -545,6 +555,12 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       this.stopForGood(member, `stopped on an assert after its storage was damaged: ${message}`);
       return;
     }
+    if (error instanceof StateCorruptionError && member.integrity !== undefined) {
+      // As Node.fatal: damage apply found; the member refuses reads and repairs itself.
+      this.record(`n${member.id} apply found damage: ${message}`);
+      member.integrity.stateDamaged(error, 'apply');
+      return;
+    }
     const detected = /corrupt|checksum|inconsistent|mismatch/i.test(`${(error as Error).name} ${message}`);
     if (detected) {
       this.stopForGood(member, `stopped on detected damage: ${message}`);
@@ -553,6 +569,13 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     this.record(`n${member.id} exits on a fatal error (${code || (error as Error).name}): ${message}`);
     this.crashMember(member, false);
     this.restartAt.set(member.id, this.tick + this.random.int(timing.restartAfterFatalTicksMin, timing.restartAfterFatalTicksMax));
+  }
+
+  restartForRepair(member: SimMember, reason: string): void {
+    this.record(`n${member.id} found damage while running; restarting to repair: ${reason.slice(0, 120)}`);
+    // A stop, not a crash: everything written reaches the disk.
+    member.crash({ keepUnsynced: (pending) => pending, tearLog: false });
+    this.scheduler.after(0, () => this.restart(member.id));
   }
 
   private stopForGood(member: SimMember, reason: string): void {
@@ -838,8 +861,9 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     return this.membership.begin(this);
   }
 
+  /** The membership the leader has applied (committed): what an operator acts on, as the Cluster service does. */
   leaderConfState(): ConfState | undefined {
-    return this.leaderMember()?.driver?.status().confState;
+    return this.leaderMember()?.sm?.confState;
   }
 
   leaderCommit(): number {
@@ -965,28 +989,32 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       await this.runTick(false);
     }
     if (!this.quorumCanRun()) {
-      // Members that detected damage stop for good until repair exists; without a quorum of
-      // voters that can run, nothing can commit, and that is unavailability, not a lost write.
+      // Members that stopped on damage, or wait in repair for a leader, cannot vote: without a
+      // quorum of voters that can, nothing commits. Unavailability, not a lost write (FINDINGS R5).
+      this.stats.livenessWaived++;
       this.record(`liveness (${label}): no quorum of voters can run; ${this.describeCluster()}`);
       return;
     }
     throw new InvariantViolation('liveness', `${label}: no leader committed a write within ${timing.livenessTicksMax} ticks of healing; ${this.describeCluster()}`);
   }
 
-  /** A quorum of the voters (as the most advanced running member knows them) is not stopped for good. */
+  /**
+   * Every running member's view of the voters (its log's newest membership, committed or not)
+   * has a quorum of voters that can vote: not stopped for good, not retired, not in repair.
+   */
   private quorumCanRun(): boolean {
-    let newest: { commit: number; voters: readonly NodeId[] } | undefined;
+    let views = 0;
     for (const member of this.byId.values()) {
       const status = member.driver?.status();
-      if (status === undefined || (newest !== undefined && status.commit <= newest.commit)) continue;
-      newest = { commit: status.commit, voters: status.confState.voters };
+      if (status === undefined || member.retired) continue;
+      views++;
+      const running = status.confState.voters.filter((id) => {
+        const voter = this.byId.get(id);
+        return voter !== undefined && !voter.retired && voter.state !== 'stopped' && voter.driver?.status().repairing !== true;
+      });
+      if (running.length * 2 <= status.confState.voters.length) return false;
     }
-    if (newest === undefined) return false;
-    const running = newest.voters.filter((id) => {
-      const member = this.byId.get(id);
-      return member !== undefined && !member.retired && member.state !== 'stopped';
-    });
-    return running.length * 2 > newest.voters.length;
+    return views > 0;
   }
 
   private proposeProbe(): number {
@@ -1019,7 +1047,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       parts.push(
         status === undefined
           ? `n${member.id} ${member.state}${member.stoppedReason === '' ? '' : ` (${member.stoppedReason})`}`
-          : `n${member.id} ${status.role} term ${status.term} commit ${status.commit} applied ${member.driver?.appliedIndex}`,
+          : `n${member.id} ${status.role}${status.repairing ? ' in repair' : ''} term ${status.term} commit ${status.commit} applied ${member.driver?.appliedIndex}`,
       );
     }
     return `${parts.join('; ')}; membership ${this.membership.describe()}`;
