@@ -23,9 +23,9 @@ interface Measured {
 
 /** Search budgets in steps, so that the figures do not depend on the machine's speed. */
 const CHECK_OPTIONS = {
-  stepBudgetPerKey: 2_000_000,
+  stepBudgetPerKey: 1_000_000,
   timeBudgetMsPerKey: 10 * 60_000,
-  minimizeStepBudgetPerViolation: 5_000_000,
+  minimizeStepBudgetPerViolation: 2_000_000,
   minimizeBudgetMsPerViolation: 10 * 60_000,
 };
 
