@@ -21,6 +21,7 @@ const realDefectsByFlag: Record<string, RealDefects> = {
   'ack-before-sync': { ackBeforeSync: true },
   'reads-without-read-index': { readsWithoutReadIndex: true },
   'ignore-hash-mismatch': { ignoreHashMismatch: true },
+  'trust-lost-log-tail': { trustLostLogTail: true },
 };
 
 const restDamages: readonly RestDamage[] = ['bitFlip', 'lost', 'swapped'];

@@ -29,4 +29,10 @@ describe('self-test: a broken node is caught by the real-node simulator', () => 
     const failure = await firstFailure({ ignoreHashMismatch: true }, 3, { stateAtRest: ['lost'] });
     expect(['stateDivergence', 'changeStream', 'linearizability', 'localReadCheck']).toContain(failure?.violation?.invariant);
   }, 300_000);
+
+  it('reports a member that starts with applied past the end of a log that lost its tail', async () => {
+    const failure = await firstFailure({ trustLostLogTail: true }, 3, { tornLogWrite: true });
+    expect(failure).toBeDefined();
+    expect(['votedAfterLoss', 'stateDivergence', 'changeStream', 'linearizability']).toContain(failure?.violation?.invariant);
+  }, 300_000);
 });

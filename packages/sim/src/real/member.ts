@@ -61,6 +61,8 @@ export interface MemberSettings {
   readonly initialVoters: readonly NodeId[];
   /** Planted defect: state hash mismatches (the comparison's and the scrub's) change nothing. */
   readonly ignoreHashMismatch?: boolean;
+  /** Planted defect: a log that lost its tail is trusted (dropped records and applied past the log's end ignored). */
+  readonly trustLostLogTail?: boolean;
 }
 
 /** State hash checkpoints kept per member, as the node keeps them. */
@@ -234,6 +236,9 @@ export class SimMember {
     }
     opened.findings.push(...openFindings(opened.log, opened.sm));
     if (agreement && opened.log !== undefined && opened.sm !== undefined) opened.findings.push(...agreementFindings(opened.log, opened.sm));
+    if (this.settings.trustLostLogTail) {
+      opened.findings = opened.findings.filter((finding) => finding.kind !== 'log-dropped-records' && finding.kind !== 'applied-past-log-end');
+    }
     return opened;
   }
 

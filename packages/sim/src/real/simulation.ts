@@ -61,6 +61,8 @@ export interface RealDefects {
   readonly readsWithoutReadIndex?: boolean;
   /** A state hash mismatch (between members, or found by the scrub) changes nothing. */
   readonly ignoreHashMismatch?: boolean;
+  /** A member starts on a log that lost its tail: LevelDB's dropped records and applied past the log's end are ignored. */
+  readonly trustLostLogTail?: boolean;
 }
 
 export interface RealSimOptions {
@@ -293,6 +295,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
         limits: this.limits,
         initialVoters: Array.from({ length: this.options.nodeCount }, (_, i) => i + 1),
         ...(this.defects.ignoreHashMismatch ? { ignoreHashMismatch: true } : {}),
+        ...(this.defects.trustLostLogTail ? { trustLostLogTail: true } : {}),
       },
       this.memberRandom.fork(),
     );
