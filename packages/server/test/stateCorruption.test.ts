@@ -101,7 +101,7 @@ describe('a flipped byte in a state table file (failure 3)', () => {
     dir.remove();
   });
 
-  it('never returns a wrong value from the damaged member, whatever the consistency, and says it is damaged', async () => {
+  it('never returns a wrong value from the damaged member, whatever the consistency, and says it is damaged', { timeout: 120_000 }, async () => {
     expect(damagedKeys.length).toBeGreaterThan(0);
     const address = cluster.member(DAMAGED).clientAddress;
     const refusals: string[] = [];
