@@ -30,6 +30,9 @@ const IDENTITY_FILE = 'member.json';
 /** How long the running cluster is looked for before this pod decides there is none. */
 const FIND_CLUSTER_MS = 5000;
 const PROMOTE_EVERY_MS = 1000;
+/** Joining is tried this often before the pod gives up (and Kubernetes restarts it). */
+const JOIN_ATTEMPTS_MAX = 10;
+const JOIN_RETRY_MS = 2000;
 
 const env = process.env;
 const say = (message) => console.error(`member-start: ${message}`);
@@ -244,19 +247,29 @@ async function start() {
     emptyDataDir(dataDir);
   }
 
-  const cluster = await findCluster(endpoints);
-  if (!cluster || (cluster.leaderId === 0 && cluster.revision === 0)) {
-    if (ordinal < initial.length) {
-      writeIdentity(dataDir, { id: ordinal + 1, joined: false });
-      runNode(ordinal + 1, false, initialText);
-      return;
+  for (let attempt = 1; ; attempt += 1) {
+    const cluster = await findCluster(endpoints);
+    if (!cluster || (cluster.leaderId === 0 && cluster.revision === 0)) {
+      if (ordinal < initial.length) {
+        writeIdentity(dataDir, { id: ordinal + 1, joined: false });
+        runNode(ordinal + 1, false, initialText);
+        return;
+      }
+      throw new Error(`no running cluster answers at ${endpoints.join(', ')}; ${name} is beyond the initial cluster and can only join a running one (retrying on restart)`);
     }
-    throw new Error(`no running cluster answers at ${endpoints.join(', ')}; ${name} is beyond the initial cluster and can only join a running one (retrying on restart)`);
+    try {
+      if (cluster.leaderId === 0) throw new Error('the cluster holds data but has no leader now');
+      const joined = await joinAsNewMember(cluster, endpoints, dataDir, self);
+      const child = runNode(joined.id, true, joined.initialCluster);
+      void promoteWhenCaughtUp(endpoints, joined.id, child);
+      return;
+    } catch (error) {
+      // An add whose answer was lost leaves a learner of this name: the next attempt removes it.
+      if (attempt >= JOIN_ATTEMPTS_MAX) throw error;
+      say(`joining failed (${error.message}); trying again (${attempt} of ${JOIN_ATTEMPTS_MAX})`);
+      await new Promise((resolve) => setTimeout(resolve, JOIN_RETRY_MS));
+    }
   }
-  if (cluster.leaderId === 0) throw new Error(`the cluster holds data but has no leader now; ${name} joins once it has one (retrying on restart)`);
-  const joined = await joinAsNewMember(cluster, endpoints, dataDir, self);
-  const child = runNode(joined.id, true, joined.initialCluster);
-  void promoteWhenCaughtUp(endpoints, joined.id, child);
 }
 
 /** Removes the named members (the pods a scale-down will delete) from membership. */

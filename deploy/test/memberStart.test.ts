@@ -73,7 +73,7 @@ describe('the StatefulSet start script', () => {
   }
 
   /** Waits until the membership is exactly `names`, every one a voter (and `also` holds); returns it. */
-  async function membersBecome(names: readonly string[], timeoutMs = 60_000, also: (members: Member[]) => boolean = () => true): Promise<Member[]> {
+  async function membersBecome(names: readonly string[], timeoutMs = 120_000, also: (members: Member[]) => boolean = () => true): Promise<Member[]> {
     const giveUp = Date.now() + timeoutMs;
     let last: Member[] = [];
     for (;;) {
@@ -103,7 +103,8 @@ describe('the StatefulSet start script', () => {
       .map((p, i) => `${i + 1}=${p.name}/zone-test/${p.peerAddress}/${p.clientAddress}`)
       .join(',');
     // Clients reach every pod, like the client Service does.
-    client = createClient({ endpoints: pods.map((p) => p.clientAddress), deadlineMs: 5000, resolveAddress: (a) => a });
+    // Generous deadlines: the machine running the tests may be loaded.
+    client = createClient({ endpoints: pods.map((p) => p.clientAddress), deadlineMs: 30_000, resolveAddress: (a) => a });
     for (let i = 0; i < INITIAL_SIZE; i += 1) startPod(i);
   }, 60_000);
 
@@ -121,7 +122,7 @@ describe('the StatefulSet start script', () => {
       [3, 'holdfast-2'],
     ]);
     await client.put('kept', 'across every change');
-  }, 90_000);
+  }, 180_000);
 
   it('scales 3 -> 5: new ordinals join as learners and are promoted', async () => {
     startPod(3);
@@ -135,17 +136,17 @@ describe('the StatefulSet start script', () => {
     } finally {
       onNewPod.close();
     }
-  }, 90_000);
+  }, 180_000);
 
   it('scales 5 -> 3: the removed ordinals leave membership first, then stop', async () => {
     const remover = spawn(process.execPath, [SCRIPT, 'remove', 'holdfast-4', 'holdfast-3'], { env: env(pods[0]!), stdio: 'pipe' });
     const exitCode = await new Promise((resolve) => remover.once('exit', resolve));
     expect(exitCode).toBe(0);
-    await membersBecome(['holdfast-0', 'holdfast-1', 'holdfast-2'], 20_000);
+    await membersBecome(['holdfast-0', 'holdfast-1', 'holdfast-2'], 60_000);
     await stopPod(3);
     await stopPod(4);
     await client.put('after-scale-down', 'yes');
-  }, 90_000);
+  }, 180_000);
 
   it('a removed pod started again on its old volume joins as a new member', async () => {
     const before = (await client.members.list()).map((m) => m.id);
@@ -155,7 +156,7 @@ describe('the StatefulSet start script', () => {
     const rejoined = members.find((m) => m.name === 'holdfast-3');
     expect(rejoined && before.includes(rejoined.id)).toBe(false);
     expect(pods[3]?.output).toContain('was removed from the cluster');
-  }, 90_000);
+  }, 180_000);
 
   it('a pod whose volume was lost replaces its member instead of bootstrapping under its id again', async () => {
     await stopPod(1);
@@ -163,9 +164,9 @@ describe('the StatefulSet start script', () => {
     pods[1]!.output = '';
     startPod(1);
     const replacedMember = (members: Member[]): boolean => members.some((m) => m.name === 'holdfast-1' && m.id !== 2);
-    const members = await membersBecome(['holdfast-0', 'holdfast-1', 'holdfast-2', 'holdfast-3'], 60_000, replacedMember);
+    const members = await membersBecome(['holdfast-0', 'holdfast-1', 'holdfast-2', 'holdfast-3'], 120_000, replacedMember);
     expect(members.some((m) => m.id === 2)).toBe(false);
     expect(pods[1]?.output).toContain('removing it first');
     expect((await client.get('kept'))?.valueString()).toBe('across every change');
-  }, 90_000);
+  }, 180_000);
 });
