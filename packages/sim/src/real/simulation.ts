@@ -41,7 +41,6 @@ export const HANDLED_STORAGE_FAULTS: StorageFaultOptions = {
   fsyncErrors: true,
   diskFull: true,
   tornLogWrite: true,
-  logAtRest: ['bitFlip', 'swapped'],
   stateAtRest: ['bitFlip', 'swapped'],
 };
 
