@@ -27,6 +27,8 @@ import {
 export type DamageKind =
   /** LevelDB dropped records of the log's write-ahead file at open (its LOG file says so). */
   | 'log-dropped-records'
+  /** The log's last records failed their checksums at open and were cut: they may have been acknowledged. */
+  | 'log-tail-cut'
   /** LevelDB dropped records of the state's write-ahead file at open. */
   | 'state-dropped-records'
   /** The state machine applied entries the log no longer holds: the log lost synced entries. */
@@ -118,6 +120,14 @@ export function openFindings(log: LevelLogStorage | undefined, sm: KvStateMachin
     findings.push({
       kind: 'log-dropped-records',
       detail: `LevelDB dropped ${log.droppedAtOpen.bytes} bytes of the log at ${log.path} at open: ${log.droppedAtOpen.reports.join(' | ')}`,
+      stateUntrusted: false,
+    });
+  }
+  const tailCut = log?.tailCutAtOpen;
+  if (tailCut !== undefined) {
+    findings.push({
+      kind: 'log-tail-cut',
+      detail: `entries ${tailCut.fromIndex}..${tailCut.toIndex} of the log at ${log?.path} failed their checksums at open and were cut (${tailCut.reasons.join(' | ')}): they may have been acknowledged`,
       stateUntrusted: false,
     });
   }

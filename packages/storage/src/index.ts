@@ -80,7 +80,7 @@ export {
   type StorageDisk,
 } from './disk.js';
 export { type BackupSummary, inspectBackupFile, readBackupFile } from './backup-file.js';
-export { LevelLogStorage, type LogBootstrap, type LogSave, type LogStoreOptions, type TermVoteRecovery } from './log-store.js';
+export { LevelLogStorage, type LogBootstrap, type LogSave, type LogStoreOptions, type LogTailCut, type TermVoteRecovery } from './log-store.js';
 export { parseLevelRecoveryLog, readLevelRecoveryReport } from './level-recovery.js';
 export { newerTermVote, readTermVoteFile, type TermVote, type TermVoteRead } from './term-vote-file.js';
 export { readFileIfExists, removeFileDurably, writeFileDurably } from './durable-file.js';

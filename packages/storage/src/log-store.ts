@@ -110,6 +110,19 @@ interface LoadedLog {
   base: LogBase;
   entries: Entry[];
   entryBytes: number[];
+  tailCut: LogTailCut | undefined;
+}
+
+/**
+ * Records at the end of the log that failed their checksum at open and were cut. LevelDB writes
+ * each batch atomically (a torn write is dropped by LevelDB itself, and reported in
+ * droppedAtOpen), so a record that reaches the log store damaged was damaged at rest: it may have
+ * held an entry this member acknowledged, and the member must repair before it votes again.
+ */
+export interface LogTailCut {
+  readonly fromIndex: number;
+  readonly toIndex: number;
+  readonly reasons: readonly string[];
 }
 
 /**
@@ -157,7 +170,11 @@ export class LevelLogStorage implements LogStorage {
     this.entriesInMemory = loaded.entries;
     this.entryBytes = loaded.entryBytes;
     this.entryBytesTotal = loaded.entryBytes.reduce((sum, bytes) => sum + bytes, 0);
+    this.tailCutAtOpen = loaded.tailCut;
   }
+
+  /** Damaged records cut from the end of the log at open (see LogTailCut); undefined if none. */
+  readonly tailCutAtOpen: LogTailCut | undefined;
 
   /** Opens (creating if missing) the log at `options.dir`, repairs a torn tail, loads the log. */
   static async open(options: LogStoreOptions): Promise<LevelLogStorage> {
@@ -532,7 +549,7 @@ async function loadLog(
   const keptCount = tornTailStart(stored, context);
   const keptLastIndex = keptCount === 0 ? base.index : stored[keptCount - 1]!.index;
   assertCommitWithinLog(hardState, { lastIndex: keptLastIndex, dir, logger: context.logger, cut: keptCount < stored.length });
-  const kept = await cutTornTail(db, stored, { ...context, keptCount });
+  const { kept, tailCut } = await cutTornTail(db, stored, { ...context, keptCount });
   const entries: Entry[] = [];
   const entryBytes: number[] = [];
   let expectedIndex = base.index + 1;
@@ -549,7 +566,7 @@ async function loadLog(
   }
   const lastIndex = base.index + entries.length;
   const checkedHardState = assertCommitWithinLog(hardState, { lastIndex, dir, logger: context.logger, cut: kept.length < stored.length });
-  return { hardState: checkedHardState, confState, snapshot, base, entries, entryBytes };
+  return { hardState: checkedHardState, confState, snapshot, base, entries, entryBytes, tailCut };
 }
 
 /** Where the term and vote came from at open (see LogStoreOptions.termVotePath). */
@@ -612,8 +629,9 @@ function asPlainBytes(entry: Entry): Entry {
 }
 
 /**
- * A torn tail (the last records partial or failing their checksum) is cut and reported. A bad
- * record followed by a good one, or a forged length anywhere, is corruption.
+ * Damaged last records (partial or failing their checksum) are cut and reported as
+ * `tailCutAtOpen`, which starts a repair (they may hold acknowledged entries). A bad record
+ * followed by a good one, or a forged length anywhere, is corruption.
  */
 function tornTailStart(stored: readonly StoredEntry[], context: { dir: string }): number {
   const firstBad = stored.findIndex((entry) => entry.check.kind !== 'ok');
@@ -634,10 +652,11 @@ async function cutTornTail(
   db: Database,
   stored: readonly StoredEntry[],
   context: { dir: string; logger: StorageLogger; keptCount: number },
-): Promise<StoredEntry[]> {
+): Promise<{ kept: StoredEntry[]; tailCut: LogTailCut | undefined }> {
   const firstBad = context.keptCount;
-  if (firstBad === stored.length) return [...stored];
+  if (firstBad === stored.length) return { kept: [...stored], tailCut: undefined };
   const cut = stored.slice(firstBad);
+  const reasons = cut.map(({ check }) => (check.kind === 'ok' ? '' : check.reason));
   await db.batch(
     cut.map(({ index }) => ({ type: 'del' as const, key: entryKey(index) })),
     { sync: true },
@@ -647,11 +666,11 @@ async function cutTornTail(
       path: context.dir,
       fromIndex: cut[0]!.index,
       toIndex: cut[cut.length - 1]!.index,
-      reasons: cut.map(({ check }) => (check.kind === 'ok' ? '' : check.reason)),
+      reasons,
     },
-    'cut a torn tail from the log',
+    'cut damaged records from the end of the log',
   );
-  return stored.slice(0, firstBad);
+  return { kept: stored.slice(0, firstBad), tailCut: { fromIndex: cut[0]!.index, toIndex: cut[cut.length - 1]!.index, reasons } };
 }
 
 /**

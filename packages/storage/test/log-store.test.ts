@@ -94,7 +94,7 @@ describe('LevelLogStorage', () => {
     const logger = recordingLogger();
     const log = await open(logger);
     expect(log.lastIndex()).toBe(4);
-    expect(logger.warnings).toContain('cut a torn tail from the log');
+    expect(logger.warnings).toContain('cut damaged records from the end of the log');
     await log.close();
     await withRawDb(dir, async (db) => {
       expect(await db.get(entryKey(5))).toBeUndefined();
@@ -114,7 +114,7 @@ describe('LevelLogStorage', () => {
     const log = await open(logger);
     expect(log.lastIndex()).toBe(3);
     expect(log.initialState().hardState.commit).toBe(3);
-    expect(logger.warnings).toContain('cut a torn tail from the log');
+    expect(logger.warnings).toContain('cut damaged records from the end of the log');
     await log.close();
   });
 

@@ -237,7 +237,7 @@ export class SimMember {
     opened.findings.push(...openFindings(opened.log, opened.sm));
     if (agreement && opened.log !== undefined && opened.sm !== undefined) opened.findings.push(...agreementFindings(opened.log, opened.sm));
     if (this.settings.trustLostLogTail) {
-      opened.findings = opened.findings.filter((finding) => finding.kind !== 'log-dropped-records' && finding.kind !== 'applied-past-log-end');
+      opened.findings = opened.findings.filter((finding) => finding.kind !== 'log-dropped-records' && finding.kind !== 'log-tail-cut' && finding.kind !== 'applied-past-log-end');
     }
     return opened;
   }

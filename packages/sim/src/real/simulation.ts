@@ -41,6 +41,7 @@ export const HANDLED_STORAGE_FAULTS: StorageFaultOptions = {
   fsyncErrors: true,
   diskFull: true,
   tornLogWrite: true,
+  logAtRest: ['bitFlip', 'swapped'],
   stateAtRest: ['bitFlip', 'swapped'],
 };
 
