@@ -628,6 +628,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
   /** Tracks what each member's acknowledgements vouch for, and refuses votes after losing it. */
   private watchOutgoing(member: SimMember, message: Message): void {
     if (message.type === 'appendResponse' && !message.reject && message.index > 0) {
+      this.forgetReplacedAck(member);
       const term = member.log?.term(message.index);
       const previous = this.acked.get(member.id);
       if (term !== undefined && (previous === undefined || message.index >= previous.index)) this.acked.set(member.id, { index: message.index, term });
@@ -647,6 +648,19 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
         );
       }
     }
+  }
+
+  /**
+   * While a member runs, its log changes only as the protocol says: an acknowledged entry gone
+   * from it was replaced by a leader's conflicting suffix (it was never committed), so the
+   * acknowledgement no longer binds the member.
+   */
+  private forgetReplacedAck(member: SimMember): void {
+    const acked = this.acked.get(member.id);
+    const log = member.log;
+    if (acked === undefined || log === undefined || acked.index < log.firstIndex()) return;
+    if (acked.index <= log.lastIndex() && safeTerm(log, acked.index) === acked.term) return;
+    this.acked.delete(member.id);
   }
 
   /** After a restart: does the member's log still hold the newest entry it acknowledged? */
@@ -803,6 +817,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
   }
 
   private crashMember(member: SimMember, tearLog: boolean): void {
+    if (member.isUp) this.forgetReplacedAck(member);
     const pendingBefore = member.disk.pendingBatchCount;
     const keepSome = this.storageRandom.chance(0.3);
     const result = member.crash({
