@@ -210,6 +210,12 @@ async function leaderKilledAndRestarted() {
   const during = await waitForNewLeader(survivors, before.leaderId);
   step(`new leader ${during.leaderId}`);
   await putGet('ci/during-outage', 'written while the old leader was down');
+  // The new leader warns once a peer has been unreachable for 2 s. Wait for that warning before
+  // the restart, so that the check below does not depend on how fast this machine is.
+  const newLeaderContainer = containerOf(serviceOf(during.leaderId));
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(200)) {
+    if (run('podman', ['logs', newLeaderContainer], { stdio: ['ignore', 'pipe', 'pipe'] }).includes('peer unreachable')) break;
+  }
   // Another container takes the old address, so the restarted member must come back at a new one
   // (as a restarted pod or container does) and its peers must find it by name.
   // Labelled with the project so the cleanup finds it; -v on removal takes the anonymous volume
