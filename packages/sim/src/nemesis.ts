@@ -207,3 +207,32 @@ export class Nemesis {
     this.stats.transfers++;
   }
 }
+
+/** Fault rates and durations both simulators draw from (scaled per seed by scaleFaults). */
+export const NEMESIS_CONFIG_DEFAULT: NemesisConfig = {
+  crashProbability: 0.004,
+  partitionProbability: 0.008,
+  networkFaultProbability: 0.01,
+  slowDiskProbability: 0.005,
+  pauseProbability: 0.004,
+  transferProbability: 0.004,
+  membershipChangeProbability: 0.003,
+  faultTicksMin: 10,
+  faultTicksMax: 150,
+  diskLatencyTicksNormal: 1,
+  diskLatencyTicksSlow: 8,
+};
+
+/** Every fault probability multiplied by `factor` (a seed's intensity). */
+export function scaleFaults(config: NemesisConfig, factor: number): NemesisConfig {
+  return {
+    ...config,
+    crashProbability: config.crashProbability * factor,
+    partitionProbability: config.partitionProbability * factor,
+    networkFaultProbability: config.networkFaultProbability * factor,
+    slowDiskProbability: config.slowDiskProbability * factor,
+    pauseProbability: config.pauseProbability * factor,
+    transferProbability: config.transferProbability * factor,
+    membershipChangeProbability: config.membershipChangeProbability * factor,
+  };
+}

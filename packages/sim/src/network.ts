@@ -144,3 +144,6 @@ function split(
   const via = bridge === undefined ? '' : ` via ${bridge}`;
   return { sideA, sideB, oneWay, bridge, description: `${label} [${sideA.join(',')}] ${arrow} [${sideB.join(',')}]${via}` };
 }
+
+/** The network both simulators run on: 1–3 ticks of latency, long delays up to 25 more. */
+export const NETWORK_CONFIG_DEFAULT: NetworkConfig = { latencyTicksMin: 1, latencyTicksMax: 3, delayTicksMax: 25 };

@@ -7,8 +7,8 @@ import { EventQueue } from './eventQueue.js';
 import { type InvariantName, InvariantViolation, SafetyChecker } from './invariants.js';
 import { encodeCommand, type KvCommand } from './kv.js';
 import { type MembershipControl, MembershipDriver } from './membership.js';
-import { type ClusterControl, Nemesis, type NemesisConfig, type NemesisStats } from './nemesis.js';
-import { type NetworkConfig, SimNetwork } from './network.js';
+import { type ClusterControl, NEMESIS_CONFIG_DEFAULT, Nemesis, type NemesisStats, scaleFaults } from './nemesis.js';
+import { NETWORK_CONFIG_DEFAULT, SimNetwork } from './network.js';
 import { type NodeAnswer, type NodeHost, SimNode, type NodePolicy } from './node.js';
 import { bootstrapState, createCore, createStorage, isRefusal } from './raftAdapter.js';
 import { type PendingOperation, Workload, type WorkloadConfig } from './workload.js';
@@ -92,21 +92,7 @@ const timing = {
   eventQueueSizeMax: 200_000,
 } as const;
 
-const networkConfig: NetworkConfig = { latencyTicksMin: 1, latencyTicksMax: 3, delayTicksMax: 25 };
-
-const nemesisConfig: NemesisConfig = {
-  crashProbability: 0.004,
-  partitionProbability: 0.008,
-  networkFaultProbability: 0.01,
-  slowDiskProbability: 0.005,
-  pauseProbability: 0.004,
-  transferProbability: 0.004,
-  membershipChangeProbability: 0.003,
-  faultTicksMin: 10,
-  faultTicksMax: 150,
-  diskLatencyTicksNormal: 1,
-  diskLatencyTicksSlow: 8,
-};
+const nemesisConfig = NEMESIS_CONFIG_DEFAULT;
 
 type SimEvent =
   | { readonly kind: 'deliver'; readonly message: Message }
@@ -151,7 +137,7 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
     const root = new Prng(options.seed);
     this.random = root.fork();
     this.nodeRandom = root.fork();
-    this.network = new SimNetwork(networkConfig, root.fork());
+    this.network = new SimNetwork(NETWORK_CONFIG_DEFAULT, root.fork());
     const nemesisRandom = root.fork();
     // Some seeds are calm, some stormy: fault rates are scaled by a factor drawn per seed.
     this.faultIntensity = 0.3 + 1.7 * nemesisRandom.next();
@@ -701,18 +687,6 @@ function describeSettings(settings: CoreSettings): string {
     .join(', ');
 }
 
-function scaleFaults(config: NemesisConfig, factor: number): NemesisConfig {
-  return {
-    ...config,
-    crashProbability: config.crashProbability * factor,
-    partitionProbability: config.partitionProbability * factor,
-    networkFaultProbability: config.networkFaultProbability * factor,
-    slowDiskProbability: config.slowDiskProbability * factor,
-    pauseProbability: config.pauseProbability * factor,
-    transferProbability: config.transferProbability * factor,
-    membershipChangeProbability: config.membershipChangeProbability * factor,
-  };
-}
 
 function workloadConfig(steps: number): WorkloadConfig {
   return {

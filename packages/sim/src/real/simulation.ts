@@ -15,8 +15,8 @@ import { encodeMemberContext, formatHash, type KeyChange, StateCorruptionError }
 import { EventLog } from '../eventLog.js';
 import { type InvariantName, InvariantViolation, SafetyChecker } from '../invariants.js';
 import { type MembershipControl, MembershipDriver } from '../membership.js';
-import { type ClusterControl, Nemesis, type NemesisConfig, type NemesisStats } from '../nemesis.js';
-import { type NetworkConfig, SimNetwork } from '../network.js';
+import { type ClusterControl, NEMESIS_CONFIG_DEFAULT, Nemesis, type NemesisConfig, type NemesisStats, scaleFaults } from '../nemesis.js';
+import { NETWORK_CONFIG_DEFAULT, SimNetwork } from '../network.js';
 import { checkLocalReads, type ClientConfig, type ClientOperation, Clients } from './clients.js';
 import { type CoreSettings, type MemberHost, memberRecord, SimMember } from './member.js';
 import { SimScheduler } from './scheduler.js';
@@ -128,21 +128,8 @@ const timing = {
   damageSettleTicks: 100,
 } as const;
 
-const networkConfig: NetworkConfig = { latencyTicksMin: 1, latencyTicksMax: 3, delayTicksMax: 25 };
-
-const nemesisConfig: NemesisConfig = {
-  crashProbability: 0.004,
-  partitionProbability: 0.008,
-  networkFaultProbability: 0.01,
-  slowDiskProbability: 0.005,
-  pauseProbability: 0.004,
-  transferProbability: 0.004,
-  membershipChangeProbability: 0.003,
-  faultTicksMin: 10,
-  faultTicksMax: 150,
-  diskLatencyTicksNormal: 0,
-  diskLatencyTicksSlow: 8,
-};
+/** The real node's disk answers a sync within the tick unless it is slowed. */
+const nemesisConfig: NemesisConfig = { ...NEMESIS_CONFIG_DEFAULT, diskLatencyTicksNormal: 0 };
 
 type StorageFaultKind = 'fsyncError' | 'diskFull' | 'tornLogWrite' | `log:${RestDamage}` | `state:${RestDamage}`;
 
@@ -198,7 +185,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     const root = new Prng(options.seed);
     this.random = root.fork();
     this.memberRandom = root.fork();
-    this.network = new SimNetwork(networkConfig, root.fork());
+    this.network = new SimNetwork(NETWORK_CONFIG_DEFAULT, root.fork());
     const nemesisRandom = root.fork();
     const intensity = 0.3 + 1.7 * nemesisRandom.next();
     this.nemesis = new Nemesis(scaleFaults(nemesisConfig, intensity), nemesisRandom);
@@ -1146,18 +1133,6 @@ function drawCoreSettings(random: Prng): CoreSettings {
   };
 }
 
-function scaleFaults(config: NemesisConfig, factor: number): NemesisConfig {
-  return {
-    ...config,
-    crashProbability: config.crashProbability * factor,
-    partitionProbability: config.partitionProbability * factor,
-    networkFaultProbability: config.networkFaultProbability * factor,
-    slowDiskProbability: config.slowDiskProbability * factor,
-    pauseProbability: config.pauseProbability * factor,
-    transferProbability: config.transferProbability * factor,
-    membershipChangeProbability: config.membershipChangeProbability * factor,
-  };
-}
 
 /** Runs one seed to completion; a violation is returned, not thrown. */
 export async function runRealSeed(options: RealSimOptions): Promise<RealSeedResult> {
