@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import hdr from 'hdr-histogram-js';
 import { ETCD_INSTALL_HINT, EtcdKv, EtcdTarget, etcdInstalled } from './etcd.js';
 import { ProxyNetwork } from './proxy.js';
+import { formatPairs, type ThroughputPair } from './throughput-pairs.js';
 
 /**
  * Raw throughput of a local 3-node cluster: puts, then linearizable gets of the same keys, at
@@ -242,6 +243,30 @@ export function formatThroughput(rows: readonly ThroughputRow[]): string {
   return lines.join('\n');
 }
 
+/** The machine's 1-minute load average (what `uptime` prints first). */
+function loadAverage(): number {
+  return os.loadavg()[0] ?? Number.NaN;
+}
+
+/**
+ * Runs etcd and holdfast alternately, `pairs` times each, so that both see the same phases of a
+ * shared machine's load, printing each run's table as it finishes and the median ratios at the end.
+ */
+async function runPairs(options: { pairs: number; operations: number; warmupOperations: number }): Promise<ThroughputPair[]> {
+  const pairs: ThroughputPair[] = [];
+  for (let i = 1; i <= options.pairs; i += 1) {
+    const etcdLoad = loadAverage();
+    const etcd = await runThroughput({ target: 'etcd', operations: options.operations, warmupOperations: options.warmupOperations });
+    console.log(`pair ${i} of ${options.pairs}, etcd (load ${etcdLoad.toFixed(2)}):\n${formatThroughput(etcd)}\n`);
+    const holdfastLoad = loadAverage();
+    const holdfast = await runThroughput({ target: 'holdfast', operations: options.operations, warmupOperations: options.warmupOperations });
+    console.log(`pair ${i} of ${options.pairs}, holdfast (load ${holdfastLoad.toFixed(2)}):\n${formatThroughput(holdfast)}\n`);
+    pairs.push({ etcd, holdfast, loadBefore: { etcd: etcdLoad, holdfast: holdfastLoad } });
+  }
+  console.log(formatPairs(pairs));
+  return pairs;
+}
+
 async function main(): Promise<number> {
   const command = new Command('throughput')
     .description('puts and linearizable gets against a local 3-node cluster at concurrency 1 and 64')
@@ -262,8 +287,25 @@ async function main(): Promise<number> {
       if (!(n >= 0)) throw new InvalidArgumentError(`not a non-negative integer: ${text}`);
       return n;
     }, WARMUP_OPERATIONS)
+    .option('--pairs <n>', 'interleaved etcd/holdfast runs (etcd first in each pair); prints both tables and the median ratios', (text) => {
+      const n = Number.parseInt(text, 10);
+      if (!(n > 0)) throw new InvalidArgumentError(`not a positive integer: ${text}`);
+      return n;
+    })
     .parse(process.argv.slice(2), { from: 'user' });
-  const opts = command.opts<{ target: 'holdfast' | 'etcd'; ops: number; tls?: boolean; warmup: number; watchers: number }>();
+  const opts = command.opts<{ target: 'holdfast' | 'etcd'; ops: number; tls?: boolean; warmup: number; watchers: number; pairs?: number }>();
+  if (opts.pairs !== undefined) {
+    if (opts.tls === true || opts.watchers > 0) {
+      console.error('--pairs compares plain runs: leave out --tls and --watchers');
+      return 2;
+    }
+    if (!etcdInstalled()) {
+      console.error(ETCD_INSTALL_HINT);
+      return 2;
+    }
+    await runPairs({ pairs: opts.pairs, operations: opts.ops, warmupOperations: opts.warmup });
+    return 0;
+  }
   if (opts.watchers > 0 && opts.target === 'etcd') {
     console.error('--watchers measures holdfast only');
     return 2;
