@@ -6,7 +6,7 @@
  * quota's version; and the older release can no longer start on the data that moved on.
  */
 import { readFileSync } from 'node:fs';
-import { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST, APPLY_VERSION_QUOTA } from '@holdfast/storage';
+import { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST } from '@holdfast/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../src/localCluster.js';
 import { bytes, type CallError, call, closeClients, get, tempDir } from './helpers.js';
@@ -59,7 +59,7 @@ describe('a rolling upgrade across a change of apply', () => {
 
     older.delete(3);
     await cluster.restart(3);
-    await cluster.waitForClusterVersion(APPLY_VERSION_QUOTA);
+    await cluster.waitForClusterVersion(APPLY_VERSION_LATEST);
     expect(await versions()).toEqual([
       [APPLY_VERSION_LATEST, APPLY_VERSION_LATEST],
       [APPLY_VERSION_LATEST, APPLY_VERSION_LATEST],
@@ -79,13 +79,13 @@ describe('a rolling upgrade across a change of apply', () => {
     while (cluster.isRunning(3) && Date.now() < deadline) await sleep(50);
     expect(cluster.exitCode(3)).toBe(1);
     expect(readFileSync(cluster.member(3).logFile, 'utf8')).toContain(
-      `needs apply version ${APPLY_VERSION_QUOTA}; this release applies versions up to ${APPLY_VERSION_FIRST}: upgrade this member`,
+      `needs apply version ${APPLY_VERSION_LATEST}; this release applies versions up to ${APPLY_VERSION_FIRST}: upgrade this member`,
     );
     await call(cluster.member(1).clientAddress, 'delete', { key: bytes('before') });
 
     older.delete(3);
     cluster.startMember(3);
-    await cluster.waitForClusterVersion(APPLY_VERSION_QUOTA);
+    await cluster.waitForClusterVersion(APPLY_VERSION_LATEST);
     expect(await everyMemberHas('before')).toEqual([false, false, false]);
   }, 60_000);
 });

@@ -13,8 +13,12 @@
  *
  * 1: the first release (commands carry no stamp).
  * 2: the store quota: a write past KvCommand.storeBytesMax is refused (quotaExceeded).
+ * 3: leases: the leaseGrant and leaseRevoke commands and PutOp.lease (lease-command.ts). Below
+ *    it a member applies them as the release before did: a lease command is invalid ('operation
+ *    needs a key') and a put's lease is ignored.
  */
 export const APPLY_VERSION_FIRST = 1;
 export const APPLY_VERSION_QUOTA = 2;
+export const APPLY_VERSION_LEASES = 3;
 /** The newest version this release applies. */
-export const APPLY_VERSION_LATEST = APPLY_VERSION_QUOTA;
+export const APPLY_VERSION_LATEST = APPLY_VERSION_LEASES;

@@ -5,6 +5,7 @@ import {
   RequestTooLargeError,
   ValueTooLargeError,
 } from './errors.js';
+import { checkLeaseOperationShape, checkPutLeaseShape, isLeaseOperation, type LeaseOperation } from './lease-command.js';
 import type { StorageLimits } from './limits.js';
 
 /**
@@ -22,6 +23,11 @@ export interface PutOp {
   readonly ifModRevision?: number;
   /** Return the key's previous value. */
   readonly prevKv?: boolean;
+  /**
+   * Attach the key to this lease (it is deleted when the lease ends); absent: the key belongs to
+   * no lease (a put without a lease detaches it from the one it had).
+   */
+  readonly lease?: number;
 }
 
 export interface DeleteOp {
@@ -61,7 +67,7 @@ export interface TxnOperation {
   readonly failure: readonly TxnOp[];
 }
 
-export type KvOperation = PutOp | DeleteOp | TxnOperation;
+export type KvOperation = PutOp | DeleteOp | TxnOperation | LeaseOperation;
 
 /** Identifies a write for exactly-once application. An empty clientId means no deduplication. */
 export interface ClientSession {
@@ -212,6 +218,8 @@ export function validateCommand(command: KvCommand, limits: StorageLimits): Uint
   }
   if (operation.type === 'txn') {
     validateTxnLimits(operation, limits);
+  } else if (isLeaseOperation(operation)) {
+    // Nothing but numbers, checked by shape.
   } else {
     validateOpLimits(operation, limits);
   }
@@ -270,6 +278,8 @@ function checkCommandShape(value: unknown): asserts value is KvCommand {
   if (!isRecord(operation)) throw new InvalidCommandError('command has no operation');
   if (operation.type === 'txn') {
     checkTxnShape(operation);
+  } else if (operation.type === 'leaseGrant' || operation.type === 'leaseRevoke') {
+    checkLeaseOperationShape(operation);
   } else {
     checkOpShape(operation, { insideTxn: false });
   }
@@ -338,6 +348,7 @@ function checkOpShape(op: unknown, options: { insideTxn: boolean }): void {
   }
   if (op.type !== 'put' && op.type !== 'delete') throw new InvalidCommandError(`operation ${String(op.type)} is unknown`);
   if (op.type === 'put' && !(op.value instanceof Uint8Array)) throw new InvalidCommandError('put needs a value');
+  if (op.type === 'put') checkPutLeaseShape(op.lease);
   if (op.ifModRevision !== undefined && !isSafeNonNegative(op.ifModRevision)) {
     throw new InvalidCommandError('ifModRevision must be a non-negative integer');
   }

@@ -187,6 +187,8 @@ export interface KeyUse {
  * needs the value too (for currentKv); that rare case reads it when it happens.
  */
 export function keyUsesOf(operation: KvOperation): KeyUse[] {
+  // A lease command's keys are known only from the lease table, at apply.
+  if (operation.type === 'leaseGrant' || operation.type === 'leaseRevoke') return [];
   if (operation.type !== 'txn') return [{ key: operation.key, needsValue: operation.prevKv === true }];
   return [
     ...operation.compare.map((compare) => ({ key: compare.key, needsValue: compare.target === 'value' })),
@@ -221,6 +223,10 @@ export async function executeOperation(
       return executeGuardedDelete(operation, context.writeSet, revisions);
     case 'txn':
       return executeTxn(operation, context.writeSet, revisions);
+    case 'leaseGrant':
+    case 'leaseRevoke':
+      // The state machine runs these against its lease table (leases.ts).
+      assert(false, `executeOperation was given a ${operation.type}`);
   }
 }
 
@@ -279,6 +285,7 @@ async function put(
     createRevision: current?.createRevision ?? revision,
     modRevision: revision,
     version: (current?.version ?? 0) + 1,
+    ...(op.lease === undefined ? {} : { lease: op.lease }),
   });
   return { type: 'put', revision, ...previous };
 }

@@ -1,4 +1,6 @@
-export { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST, APPLY_VERSION_QUOTA } from './apply-version.js';
+export { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST, APPLY_VERSION_LEASES, APPLY_VERSION_QUOTA } from './apply-version.js';
+export { LEASE_ID_MAX, type LeaseGrantOp, type LeaseOperation, type LeaseRevokeOp } from './lease-command.js';
+export type { LeaseInfo } from './leases.js';
 export {
   ApplyVersionError,
   assert,
@@ -62,6 +64,9 @@ export type {
   GetResult,
   InvalidResult,
   KeyValue,
+  LeaseGrantResult,
+  LeaseRefusedResult,
+  LeaseRevokeResult,
   NoopResult,
   PutResult,
   RangeResult,

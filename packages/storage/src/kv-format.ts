@@ -6,12 +6,15 @@ import type { CommandOutcome, KeyValue } from './results.js';
 /**
  * Key layout of the state machine's LevelDB (one-letter prefixes):
  *   'k' + user key   → StoredValue       the key-value data
+ *   'l' + u64 id     → LeaseRecord       leases and the keys attached to them (leases.ts);
+ *                                        id 0 holds the highest id ever granted
  *   's' + client id  → SessionRecord     exactly-once sessions
  *   'm'              → StateMeta         applied index/term, revision, membership, session clock
  *   'r'              → restore marker    only in a restored database: the copy is complete
  */
 export const userKeyPrefix = 0x6b; // 'k'
 export const sessionKeyPrefix = 0x73; // 's'
+export const leaseKeyPrefix = 0x6c; // 'l'
 export const metaKey = Uint8Array.of(0x6d); // 'm'
 export const restoreMarkerKey = Uint8Array.of(0x72); // 'r'
 
@@ -22,6 +25,8 @@ export interface StoredValue {
   readonly createRevision: number;
   readonly modRevision: number;
   readonly version: number;
+  /** The lease the key is attached to; absent: none. */
+  readonly lease?: number;
 }
 
 export interface StateMeta {
@@ -197,6 +202,7 @@ export function toKeyValue(key: Uint8Array, stored: StoredValue, options: { keys
     createRevision: stored.createRevision,
     modRevision: stored.modRevision,
     version: stored.version,
+    ...(stored.lease === undefined ? {} : { lease: stored.lease }),
   };
 }
 

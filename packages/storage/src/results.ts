@@ -12,6 +12,8 @@ export interface KeyValue {
   readonly modRevision: number;
   /** Writes since creation; 1 after the first put. */
   readonly version: number;
+  /** The lease the key is attached to; absent: none. */
+  readonly lease?: number;
 }
 
 /** A put that was applied. `revision` is the store revision this write created. */
@@ -94,6 +96,34 @@ export interface QuotaExceededResult {
   readonly storeBytesMax: number;
 }
 
+/** A lease was granted (the revision does not change). */
+export interface LeaseGrantResult {
+  readonly type: 'leaseGrant';
+  readonly id: number;
+  readonly ttlMs: number;
+}
+
+/** A lease ended (revoked or expired); its keys were deleted at `revision` if any existed. */
+export interface LeaseRevokeResult {
+  readonly type: 'leaseRevoke';
+  readonly id: number;
+  readonly keysDeleted: number;
+  readonly revision: number;
+}
+
+/**
+ * A lease command or a put refused for a lease: `leaseNotFound` (no such lease: never granted,
+ * revoked or expired), `leaseExists` (a grant of an id held), `leasesExceeded` (the cluster holds
+ * --leases-max leases), `leaseKeysExceeded` (the put would attach more keys than the lease takes).
+ * Nothing changed.
+ */
+export interface LeaseRefusedResult {
+  readonly type: 'leaseRefused';
+  readonly reason: 'leaseNotFound' | 'leaseExists' | 'leasesExceeded' | 'leaseKeysExceeded';
+  readonly id: number;
+  readonly message: string;
+}
+
 /** The leader's no-op (a normal entry with empty data). */
 export interface NoopResult {
   readonly type: 'noop';
@@ -113,7 +143,10 @@ export type CommandOutcome =
   | CompareFailedResult
   | InvalidResult
   | StaleSequenceResult
-  | QuotaExceededResult;
+  | QuotaExceededResult
+  | LeaseGrantResult
+  | LeaseRevokeResult
+  | LeaseRefusedResult;
 
 export type EntryOutcome = CommandOutcome | NoopResult | ConfChangeResult;
 

@@ -1,4 +1,4 @@
-import { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST, APPLY_VERSION_QUOTA } from './apply-version.js';
+import { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST, APPLY_VERSION_LEASES, APPLY_VERSION_QUOTA } from './apply-version.js';
 import { decodeEntryCommands, decodeMemberContext, keyId, type KvCommand, type MemberRecord } from './command.js';
 import {
   ApplyVersionError,
@@ -11,6 +11,9 @@ import {
   StoreClosedError,
 } from './errors.js';
 import { executeOperation, type KeyUse, keyUsesOf, WriteSet } from './executor.js';
+import { isLeaseOperation } from './lease-command.js';
+import { isLeaseRecordKey, leaseOutcomeBeforeLeases, loadLeaseTable, operationWithoutLeases, putsOf, sealLeaseRecords } from './lease-apply.js';
+import { type LeaseInfo, LeaseTable } from './leases.js';
 import { KeyMetaCache, keyMetaOf } from './key-meta-cache.js';
 import { type BatchOperation, writeBatchAtomically } from './level-batch.js';
 import {
@@ -315,6 +318,8 @@ export class KvStateMachine {
   private readonly checkpointListeners = new Set<(checkpoint: StateCheckpoint) => void>();
   /** The newest checkpoints, oldest first; at most stateHashCheckpointsKept. */
   private checkpointList: StateCheckpoint[] = [];
+  /** Leases and their keys as of the last finished apply (loaded at open and after a restore). */
+  private leaseTable = new LeaseTable();
 
   private constructor(
     private db: Database,
@@ -338,6 +343,7 @@ export class KvStateMachine {
     await recoverInterruptedRestore(resolved.dir, { logger: resolved.logger, disk: resolved.disk });
     const { db, meta, sessions, sessionSeals, hasUserKeys, droppedRecords } = await openDatabase(resolved);
     const stateMachine = new KvStateMachine(db, meta, sessions, sessionSeals, resolved, hasUserKeys);
+    stateMachine.leaseTable = await loadLeaseTable(db, resolved.dir, openStoredRecord);
     stateMachine.droppedAtOpen = droppedRecords;
     // The state as opened is a checkpoint when its index is one: compared with the others at start.
     if (stateMachine.isCheckpointIndex(meta.appliedIndex)) stateMachine.recordCheckpoint(stateMachine.stateHash);
@@ -438,6 +444,21 @@ export class KvStateMachine {
   /** Known members, sorted by id, as of appliedIndex. */
   members(): readonly MemberRecord[] {
     return this.meta.members;
+  }
+
+  /** Every lease held, by id, as of appliedIndex. */
+  leases(): LeaseInfo[] {
+    return this.leaseTable.list();
+  }
+
+  /** One lease with its keys, or undefined when it is not held (never granted, revoked or expired). */
+  lease(id: number): LeaseInfo | undefined {
+    return this.leaseTable.info(id);
+  }
+
+  /** Changes whenever a lease is granted or ends (or the state is replaced): cheap to poll. */
+  get leaseGeneration(): number {
+    return this.leaseTable.generation;
   }
 
   /** Sessions currently kept (for metrics). */
@@ -565,7 +586,7 @@ export class KvStateMachine {
     const sum = new StateHashSum();
     let records = 0;
     for await (const [key, value] of db.iterator({ snapshot, gte: userKeyLow })) {
-      if (key[0] !== userKeyPrefix && key[0] !== sessionKeyPrefix) continue;
+      if (key[0] !== userKeyPrefix && key[0] !== sessionKeyPrefix && !isLeaseRecordKey(key)) continue;
       openStoredRecord(this.path, key, value);
       sum.add(sealOf(key, value));
       records += 1;
@@ -665,6 +686,7 @@ export class KvStateMachine {
         this.meta = reopened.meta;
         this.sessions = reopened.sessions;
         this.sessionSeals = reopened.sessionSeals;
+        this.leaseTable = await loadLeaseTable(reopened.db, this.options.dir, openStoredRecord);
         if (this.isCheckpointIndex(this.meta.appliedIndex)) this.recordCheckpoint(this.stateHash);
         if (!reopened.hasUserKeys) this.keyMetaCache.markStoreEmpty();
         assert(this.meta.appliedIndex === meta.appliedIndex, `restored ${this.meta.appliedIndex}, expected ${meta.appliedIndex}`);
@@ -746,18 +768,21 @@ export class KvStateMachine {
           readStoredMany: (keys) => this.readStoredMany(keys, sealsRead),
           cachedMeta: (id) => this.keyMetaCache.lookup(id),
         },
-        { recordChanges: this.changeListeners.size > 0 },
+        // Always: lease attachments follow each command's writes (executeCommand).
+        { recordChanges: true },
       ),
       sessionWrites: new Map(),
       changes: [],
     };
+    this.leaseTable.begin();
     try {
       const results = await this.applyAndWrite(pending, batch, hooks);
       if (batch.sessionsChanging) this.sessions.commitChange();
       return results;
     } catch (error) {
-      // Nothing of the batch reached memory or disk: put the session table back as it was.
+      // Nothing of the batch reached memory or disk: put the session and lease tables back as they were.
       if (batch.sessionsChanging) this.sessions.rollbackChange();
+      this.leaseTable.rollback();
       throw error;
     }
   }
@@ -787,6 +812,7 @@ export class KvStateMachine {
       if (seal === null) this.sessionSeals.delete(clientId);
       else this.sessionSeals.set(clientId, seal);
     }
+    this.leaseTable.commit(sealed.leaseSeals);
     this.meta = batch.meta;
     for (const checkpoint of batch.checkpoints) this.recordCheckpoint(checkpoint);
     if (batch.changes.length > 0) this.tellListeners((listener) => listener.changed(batch.changes, batch.meta.revision));
@@ -810,6 +836,7 @@ export class KvStateMachine {
     recordsHash: StateHash;
     keySeals: Map<string, RecordSeal | null>;
     sessionSeals: Map<string, RecordSeal | null>;
+    leaseSeals: Map<number, RecordSeal | null>;
   } {
     const sum = new StateHashSum(this.meta.recordsHash);
     const operations: BatchOperation[] = [];
@@ -843,7 +870,8 @@ export class KvStateMachine {
       sessionSeals.set(clientId, seal);
       operations.push({ type: 'put', key, value });
     }
-    return { operations, recordsHash: sum.value, keySeals, sessionSeals };
+    const leaseSeals = sealLeaseRecords(this.leaseTable, { sum, operations });
+    return { operations, recordsHash: sum.value, keySeals, sessionSeals, leaseSeals };
   }
 
   /**
@@ -953,11 +981,18 @@ export class KvStateMachine {
    */
   private async executeCommand(command: KvCommand, version: number, batch: ApplyBatch): Promise<CommandOutcome> {
     const { writeSet, meta } = batch;
-    const quota = version >= APPLY_VERSION_QUOTA ? command.storeBytesMax : undefined;
+    const leasesApply = version >= APPLY_VERSION_LEASES;
+    if (!leasesApply && isLeaseOperation(command.operation)) return leaseOutcomeBeforeLeases();
+    const operation = leasesApply ? command.operation : operationWithoutLeases(command.operation);
+    if (leasesApply && !isLeaseOperation(operation)) {
+      const refused = this.leaseTable.checkPuts(putsOf(operation));
+      if (refused !== undefined) return refused;
+    }
+    const quota = version >= APPLY_VERSION_QUOTA && !isLeaseOperation(operation) ? command.storeBytesMax : undefined;
     const bytesBefore = writeSet.bytesDelta;
     const changesBefore = writeSet.changes?.length ?? 0;
     if (quota !== undefined) writeSet.beginUndo();
-    const { outcome, changed } = await executeOperation(command.operation, { writeSet, revision: meta.revision });
+    const { outcome, changed } = await this.executeOperationOrLease(operation, { writeSet, revision: meta.revision });
     const growth = writeSet.bytesDelta - bytesBefore;
     if (quota !== undefined) {
       if (growth > 0 && meta.keyValueBytes + growth > quota) {
@@ -968,11 +1003,31 @@ export class KvStateMachine {
     }
     meta.keyValueBytes += growth;
     if (meta.keyValueBytes < 0) assert(false, `bytes of keys and values held went below zero (${meta.keyValueBytes})`);
+    if (leasesApply && !isLeaseOperation(operation)) this.followLeaseAttachments(writeSet, changesBefore);
     if (changed) {
       meta.revision += 1;
-      if (writeSet.changes !== undefined) collectChanges(writeSet.changes, changesBefore, meta.revision, batch.changes);
+      if (writeSet.changes !== undefined && this.changeListeners.size > 0) collectChanges(writeSet.changes, changesBefore, meta.revision, batch.changes);
     }
     return outcome;
+  }
+
+  private executeOperationOrLease(
+    operation: KvCommand['operation'],
+    context: { writeSet: WriteSet; revision: number },
+  ): Promise<{ outcome: CommandOutcome; changed: boolean }> {
+    if (operation.type === 'leaseGrant') return Promise.resolve({ outcome: this.leaseTable.grant(operation), changed: false });
+    if (operation.type === 'leaseRevoke') return this.leaseTable.revoke(operation, context);
+    return executeOperation(operation, context);
+  }
+
+  /** Each key the command wrote now belongs to the lease its new record names (or to none). */
+  private followLeaseAttachments(writeSet: WriteSet, changesFrom: number): void {
+    const changes = writeSet.changes;
+    assert(changes !== undefined, 'the write set records no changes');
+    for (let i = changesFrom; i < changes.length; i++) {
+      const { key, stored } = changes[i]!;
+      this.leaseTable.noteWrite(key, stored?.lease);
+    }
   }
 
   private applyConfChange(change: ConfChange, batch: ApplyBatch): EntryOutcome {
@@ -1314,7 +1369,7 @@ function storedRecordsHash(meta: StateMeta): StateHash | undefined {
 async function hashRecords(db: Database, path: string): Promise<StateHash> {
   const sum = new StateHashSum();
   for await (const [key, value] of db.iterator({ gte: Uint8Array.of(userKeyPrefix) })) {
-    if (key[0] !== userKeyPrefix && key[0] !== sessionKeyPrefix) continue;
+    if (key[0] !== userKeyPrefix && key[0] !== sessionKeyPrefix && !isLeaseRecordKey(key)) continue;
     openStoredRecord(path, key, value);
     sum.add(sealOf(key, value));
   }
@@ -1468,7 +1523,7 @@ async function copyStream(chunks: AsyncIterable<Uint8Array>, context: { db: Data
     } else if (chunk.kind === 'pairs') {
       const operations = chunk.pairs.map(([key, value]) => {
         const record = receivedRecord(key, value, { sealed, path: context.path });
-        if (key[0] === userKeyPrefix || key[0] === sessionKeyPrefix) sum.add(sealOf(key, record));
+        if (key[0] === userKeyPrefix || key[0] === sessionKeyPrefix || isLeaseRecordKey(key)) sum.add(sealOf(key, record));
         return { type: 'put' as const, key, value: record };
       });
       await writeBatchAtomically(context.db, operations, { sync: false });
