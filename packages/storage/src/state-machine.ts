@@ -579,7 +579,10 @@ export class KvStateMachine {
 
   private async scrubAt(db: Database, snapshot: ReturnType<Database['snapshot']>, options: ScrubOptions): Promise<ScrubResult> {
     const metaBytes = await db.get(metaKey, { snapshot });
-    if (metaBytes === undefined) return { outcome: 'ok', records: 0, appliedIndex: 0 };
+    if (metaBytes === undefined) {
+      await refuseRecordsWithoutMeta(db, this.path, snapshot);
+      return { outcome: 'ok', records: 0, appliedIndex: 0 };
+    }
     const meta = decodeMetaRecord(this.path, metaBytes);
     const clock = options.clock ?? realScrubClock;
     const startedMs = clock.nowMs();
@@ -1321,6 +1324,7 @@ async function openDatabase(options: ResolvedOptions): Promise<OpenedState> {
       await sealUnsealedState(options);
       return openDatabase(options);
     }
+    if (metaBytes === undefined) await refuseRecordsWithoutMeta(db, options.dir);
     const stored = metaBytes === undefined ? freshMeta : decodeMetaRecord(options.dir, metaBytes);
     const counted = stored.keyValueBytes === undefined ? { ...stored, keyValueBytes: await countKeyValueBytes(db, options.dir) } : stored;
     const versioned = withClusterVersion(counted);
@@ -1355,6 +1359,20 @@ async function openDatabase(options: ResolvedOptions): Promise<OpenedState> {
     throw error;
   }
   return opened;
+}
+
+/**
+ * A state without a meta record is a fresh one only when it holds no record at all: the meta is
+ * written in the same batch as every key and session record (and first of all, by
+ * bootstrapMembers), so records without it mean the meta was lost at rest. Opening such a state as
+ * fresh would apply the log again over records of a later index: a state no other member has.
+ */
+async function refuseRecordsWithoutMeta(db: Database, path: string, snapshot?: ReturnType<Database['snapshot']>): Promise<void> {
+  const [first] = await db.keys({ limit: 1, ...(snapshot === undefined ? {} : { snapshot }) }).all();
+  if (first === undefined) return;
+  throw new StateCorruptionError(path, `it is missing, but the state holds records (the first is ${describeStoredKey(first)}): the meta was lost`, {
+    key: 'the meta record',
+  });
 }
 
 /** The records' hash stored in `meta`, if it was computed the way this release computes it. */

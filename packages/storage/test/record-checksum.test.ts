@@ -146,6 +146,23 @@ describe('every read path refuses a damaged record, naming it', () => {
     await flipByteOf(kvDir(), metaKey);
     expect((await corruption(t.open())).key).toBe('the meta record');
   });
+
+  it('open and scrub: a lost meta record with records left is damage, not a fresh state', async () => {
+    await t.run(put('a', '1'));
+    const scrubbed = await t.sm.scrub({ recordsPerSecondMax: 1_000_000 });
+    expect(scrubbed).toMatchObject({ outcome: 'ok', records: 1 });
+    await t.sm.close();
+    await withRawDb(kvDir(), (db) => db.del(metaKey));
+    const error = await corruption(t.open());
+    expect(error.key).toBe('the meta record');
+    expect(error.message).toMatch(/missing.*key "a"/);
+    // With the meta gone and nothing else held, the state is simply fresh.
+    await withRawDb(kvDir(), (db) => db.clear());
+    const fresh = await t.open();
+    expect(fresh.appliedIndex).toBe(0);
+    expect(await fresh.scrub({ recordsPerSecondMax: 1_000_000 })).toMatchObject({ outcome: 'ok', records: 0 });
+    await fresh.close();
+  });
 });
 
 describe('snapshot streams and backups check every record', () => {

@@ -42,7 +42,7 @@ export const HANDLED_STORAGE_FAULTS: StorageFaultOptions = {
   diskFull: true,
   tornLogWrite: true,
   logAtRest: ['bitFlip', 'swapped'],
-  stateAtRest: ['bitFlip', 'swapped'],
+  stateAtRest: ['bitFlip', 'lost', 'swapped'],
 };
 
 export const ALL_STORAGE_FAULTS: StorageFaultOptions = {
