@@ -29,6 +29,8 @@ export type DamageKind =
   | 'log-dropped-records'
   /** The log's last records failed their checksums at open and were cut: they may have been acknowledged. */
   | 'log-tail-cut'
+  /** The log holds entries or a snapshot but lost its hard state record (commit index and vote) at rest. */
+  | 'log-hard-state-lost'
   /** LevelDB dropped records of the state's write-ahead file at open. */
   | 'state-dropped-records'
   /** The state machine applied entries the log no longer holds: the log lost synced entries. */
@@ -128,6 +130,14 @@ export function openFindings(log: LevelLogStorage | undefined, sm: KvStateMachin
     findings.push({
       kind: 'log-tail-cut',
       detail: `entries ${tailCut.fromIndex}..${tailCut.toIndex} of the log at ${log?.path} failed their checksums at open and were cut (${tailCut.reasons.join(' | ')}): they may have been acknowledged`,
+      stateUntrusted: false,
+    });
+  }
+  const hardStateLost = log?.hardStateLostAtOpen;
+  if (hardStateLost !== undefined) {
+    findings.push({
+      kind: 'log-hard-state-lost',
+      detail: `${hardStateLost} at ${log?.path}: its commit index and vote were lost (term and vote taken from the term/vote file)`,
       stateUntrusted: false,
     });
   }

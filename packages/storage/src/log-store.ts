@@ -111,6 +111,7 @@ interface LoadedLog {
   entries: Entry[];
   entryBytes: number[];
   tailCut: LogTailCut | undefined;
+  hardStateLost: string | undefined;
 }
 
 /**
@@ -171,10 +172,18 @@ export class LevelLogStorage implements LogStorage {
     this.entryBytes = loaded.entryBytes;
     this.entryBytesTotal = loaded.entryBytes.reduce((sum, bytes) => sum + bytes, 0);
     this.tailCutAtOpen = loaded.tailCut;
+    this.hardStateLostAtOpen = loaded.hardStateLost;
   }
 
   /** Damaged records cut from the end of the log at open (see LogTailCut); undefined if none. */
   readonly tailCutAtOpen: LogTailCut | undefined;
+
+  /**
+   * Set when the log holds entries, a snapshot or a membership but no hard state record: it was
+   * lost at rest (the text says what the log holds). The log opens with the term and vote of the
+   * term/vote file and commit 0; a caller must not trust it as it is (the node repairs).
+   */
+  readonly hardStateLostAtOpen: string | undefined;
 
   /** Opens (creating if missing) the log at `options.dir`, repairs a torn tail, loads the log. */
   static async open(options: LogStoreOptions): Promise<LevelLogStorage> {
@@ -539,11 +548,13 @@ async function loadLog(
   const hardState = await readMetaRecord<HardState>(db, hardStateKey, { dir, limits, name: 'hard state' });
   const confState = await readMetaRecord<ConfState>(db, confStateKey, { dir, limits, name: 'conf state' });
   const snapshot = await readMetaRecord<Snapshot>(db, snapshotKey, { dir, limits, name: 'snapshot' });
-  const base = (await readMetaRecord<LogBase>(db, baseKey, { dir, limits, name: 'base' })) ?? { index: 0, term: 0 };
+  const storedBase = await readMetaRecord<LogBase>(db, baseKey, { dir, limits, name: 'base' });
+  const base = storedBase ?? { index: 0, term: 0 };
   const stored: StoredEntry[] = [];
   for await (const [key, value] of db.iterator({ gte: entryKeyLow, lt: entryKeyHigh })) {
     stored.push({ index: indexOfEntryKey(key), check: checkRecord(value, limits.entryBytesMax) });
   }
+  const hardStateLost = hardState === undefined ? heldWithoutHardState({ entries: stored.length, snapshot, base: storedBase, confState }) : undefined;
   // Refuse before cutting anything: a cut that reaches committed entries must leave the
   // evidence on disk for the operator.
   const keptCount = tornTailStart(stored, context);
@@ -566,7 +577,24 @@ async function loadLog(
   }
   const lastIndex = base.index + entries.length;
   const checkedHardState = assertCommitWithinLog(hardState, { lastIndex, dir, logger: context.logger, cut: kept.length < stored.length });
-  return { hardState: checkedHardState, confState, snapshot, base, entries, entryBytes, tailCut };
+  return { hardState: checkedHardState, confState, snapshot, base, entries, entryBytes, tailCut, hardStateLost };
+}
+
+/**
+ * Every write that first puts entries, a snapshot or a membership into the log carries the hard
+ * state (the term is raised before any entry can arrive, and bootstrap writes both), so a log
+ * holding any of them without a hard state record lost it at rest: its commit index is gone (the
+ * core refuses an applied index above the zero it would start from) and its vote survives only in
+ * the term/vote file. Says what the log holds then; undefined when it holds nothing (a fresh log).
+ */
+function heldWithoutHardState(held: { entries: number; snapshot: unknown; base: LogBase | undefined; confState: unknown }): string | undefined {
+  const what = [
+    held.entries > 0 ? `${held.entries} entries` : '',
+    held.snapshot !== undefined ? 'a snapshot' : '',
+    held.base !== undefined ? `a compaction point at ${held.base.index}` : '',
+    held.confState !== undefined ? 'a membership' : '',
+  ].filter((part) => part !== '');
+  return what.length === 0 ? undefined : `the hard state record is missing, but the log holds ${what.join(', ')}`;
 }
 
 /** Where the term and vote came from at open (see LogStoreOptions.termVotePath). */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LevelLogStorage, parseLevelRecoveryLog, readTermVoteFile } from '../src/index.js';
 import { writeTermVoteFile } from '../src/term-vote-file.js';
-import { makeTempDir, normalEntry, recordingLogger } from './helpers.js';
+import { makeTempDir, normalEntry, recordingLogger, withRawDb } from './helpers.js';
 
 const LEVELDB_DROP_LINE =
   '2026/12/03-07:23:21.706663 7f22baffd6c0 (ignoring error) /data/log/000003.log: dropping 228 bytes; Corruption: checksum mismatch';
@@ -128,6 +128,23 @@ describe('the term and vote kept in a second place', () => {
     expect(fresh.isEmpty()).toBe(false);
     expect(fresh.hardState()).toEqual({ term: 4, vote: 1, commit: 0 });
     expect(fresh.lastIndex()).toBe(0);
+    await fresh.close();
+  });
+
+  it('a log that lost its hard state record reports it, with term and vote from the file', async () => {
+    const log = await LevelLogStorage.open({ dir, termVotePath });
+    await log.save({ entries: [normalEntry({ index: 1, term: 4 }), normalEntry({ index: 2, term: 4 })], hardState: { term: 4, vote: 1, commit: 2 }, sync: true });
+    await log.close();
+    await withRawDb(dir, (db) => db.del(new TextEncoder().encode('h')));
+    const damaged = await LevelLogStorage.open({ dir, termVotePath });
+    expect(damaged.hardStateLostAtOpen).toMatch(/hard state record is missing, but the log holds 2 entries/);
+    // The commit index is gone with it (nothing else keeps it): the caller must repair.
+    expect(damaged.hardState()).toEqual({ term: 4, vote: 1, commit: 0 });
+    await damaged.close();
+    // A fresh log holds nothing and lost nothing.
+    await rm(dir, { recursive: true });
+    const fresh = await LevelLogStorage.open({ dir, termVotePath });
+    expect(fresh.hardStateLostAtOpen).toBeUndefined();
     await fresh.close();
   });
 
