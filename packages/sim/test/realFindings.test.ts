@@ -3,7 +3,16 @@
  * with the fault set they were found with: each must now come out clean.
  */
 import { describe, expect, it } from 'vitest';
-import { ALL_STORAGE_FAULTS, runRealSeed } from '../src/index.js';
+import { ALL_STORAGE_FAULTS, runRealSeed, type StorageFaultOptions } from '../src/index.js';
+
+/** The handled storage faults when R9 was found (before lost state records joined them). */
+const handledBeforeLostState: StorageFaultOptions = {
+  fsyncErrors: true,
+  diskFull: true,
+  tornLogWrite: true,
+  logAtRest: ['bitFlip', 'swapped'],
+  stateAtRest: ['bitFlip', 'swapped'],
+};
 
 describe('findings of the real-node simulator stay fixed', () => {
   it('R6: a member whose log lost its hard state record repairs instead of refusing to start', async () => {
@@ -12,5 +21,14 @@ describe('findings of the real-node simulator stay fixed', () => {
     expect(result.stats.stoppedMembers).toBe(0);
     expect(result.recentEvents.some((event) => /repairs from the others .*log-hard-state-lost/.test(event))).toBe(true);
     expect(result.recentEvents.some((event) => /n\d repaired/.test(event))).toBe(true);
+  }, 120_000);
+
+  it('R9: an acknowledgement whose entry a later message of the same turn replaced does not stop the member', async () => {
+    for (const seed of [300503, 300587]) {
+      const result = await runRealSeed({ seed, nodeCount: 5, steps: 400, storageFaults: handledBeforeLostState });
+      expect(result.violation).toBeUndefined();
+      // The member exited on "index 9 is unavailable (last index 6)" before the fix.
+      expect(result.stats.fatalExits).toBe(0);
+    }
   }, 120_000);
 });

@@ -616,7 +616,11 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
   private watchOutgoing(member: SimMember, message: Message): void {
     if (message.type === 'appendResponse' && !message.reject && message.index > 0) {
       this.forgetReplacedAck(member);
-      const term = member.log?.term(message.index);
+      // Sent after its Ready's write: a response the core made before a later message of the same
+      // turn replaced the entry (a new leader's conflicting suffix) finds the entry gone. The
+      // acknowledgement no longer binds the member then (see forgetReplacedAck), so it is not kept.
+      const log = member.log;
+      const term = log === undefined || message.index > log.lastIndex() ? undefined : safeTerm(log, message.index);
       const previous = this.acked.get(member.id);
       if (term !== undefined && (previous === undefined || message.index >= previous.index)) this.acked.set(member.id, { index: message.index, term });
       const lost = this.lostAcked.get(member.id);
