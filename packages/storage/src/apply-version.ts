@@ -16,9 +16,12 @@
  * 3: leases: the leaseGrant and leaseRevoke commands and PutOp.lease (lease-command.ts). Below
  *    it a member applies them as the release before did: a lease command is invalid ('operation
  *    needs a key') and a put's lease is ignored.
+ * 4: the key history (history.ts): every change is kept by revision from the first command
+ *    applied at 4 on; deleteRange and compact are applied (refused as invalid below 4).
  */
 export const APPLY_VERSION_FIRST = 1;
 export const APPLY_VERSION_QUOTA = 2;
 export const APPLY_VERSION_LEASES = 3;
+export const APPLY_VERSION_HISTORY = 4;
 /** The newest version this release applies. */
-export const APPLY_VERSION_LATEST = APPLY_VERSION_LEASES;
+export const APPLY_VERSION_LATEST = APPLY_VERSION_HISTORY;

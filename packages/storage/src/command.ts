@@ -67,7 +67,32 @@ export interface TxnOperation {
   readonly failure: readonly TxnOp[];
 }
 
-export type KvOperation = PutOp | DeleteOp | TxnOperation | LeaseOperation;
+/**
+ * Deletes every key in [start, end), or every key with `prefix` (apply version 4). Refused whole
+ * (tooManyKeys, nothing deleted) when more than `keysMax` keys are in range: the leader stamps
+ * its limit, so every replica decides alike.
+ */
+export interface DeleteRangeOp {
+  readonly type: 'deleteRange';
+  /** Keys from here; ignored with `prefix`. */
+  readonly start?: Uint8Array;
+  /** Exclusive end; the single byte 0x00 means every key from `start`. Absent: only `start`. */
+  readonly end?: Uint8Array;
+  readonly prefix?: Uint8Array;
+  readonly prevKv?: boolean;
+  readonly keysMax: number;
+}
+
+/**
+ * Drops the history below `revision` (apply version 4): reads and watches below it are then
+ * refused. Through the log, so every member compacts at the same point.
+ */
+export interface CompactOp {
+  readonly type: 'compact';
+  readonly revision: number;
+}
+
+export type KvOperation = PutOp | DeleteOp | TxnOperation | LeaseOperation | DeleteRangeOp | CompactOp;
 
 /** Identifies a write for exactly-once application. An empty clientId means no deduplication. */
 export interface ClientSession {
@@ -220,7 +245,9 @@ export function validateCommand(command: KvCommand, limits: StorageLimits): Uint
     validateTxnLimits(operation, limits);
   } else if (isLeaseOperation(operation)) {
     // Nothing but numbers, checked by shape.
-  } else {
+  } else if (operation.type === 'deleteRange') {
+    for (const key of [operation.start, operation.end, operation.prefix]) if (key !== undefined) checkKeyLimit(key, limits);
+  } else if (operation.type !== 'compact') {
     validateOpLimits(operation, limits);
   }
   const encoded = encodeCommand(command);
@@ -280,9 +307,23 @@ function checkCommandShape(value: unknown): asserts value is KvCommand {
     checkTxnShape(operation);
   } else if (operation.type === 'leaseGrant' || operation.type === 'leaseRevoke') {
     checkLeaseOperationShape(operation);
+  } else if (operation.type === 'deleteRange') {
+    checkDeleteRangeShape(operation);
+  } else if (operation.type === 'compact') {
+    if (!isSafeNonNegative(operation.revision) || operation.revision < 1) throw new InvalidCommandError('compact needs a positive revision');
   } else {
     checkOpShape(operation, { insideTxn: false });
   }
+}
+
+function checkDeleteRangeShape(op: Record<string, unknown>): void {
+  for (const field of ['start', 'end', 'prefix'] as const) {
+    if (op[field] !== undefined && !(op[field] instanceof Uint8Array)) throw new InvalidCommandError(`deleteRange ${field} must be bytes`);
+  }
+  const prefix = op.prefix as Uint8Array | undefined;
+  const start = op.start as Uint8Array | undefined;
+  if (prefix === undefined && (start === undefined || start.byteLength === 0)) throw new InvalidCommandError('deleteRange needs a start key or a prefix');
+  if (!isSafeNonNegative(op.keysMax) || op.keysMax < 1) throw new InvalidCommandError('deleteRange needs a positive keysMax');
 }
 
 function checkSessionShape(session: unknown): void {

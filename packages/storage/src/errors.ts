@@ -16,7 +16,9 @@ export type StorageErrorCode =
   | 'invalid-config'
   | 'snapshot-invalid'
   | 'closed'
-  | 'apply-version';
+  | 'apply-version'
+  | 'compacted'
+  | 'future-revision';
 
 export abstract class StorageError extends Error {
   abstract readonly code: StorageErrorCode;
@@ -161,5 +163,30 @@ export class ApplyVersionError extends StorageError {
     where: string,
   ) {
     super(`${where} needs apply version ${required}; this release applies versions up to ${supported}: upgrade this member`);
+  }
+}
+
+/**
+ * A read or watch asked for a revision the history no longer holds: it was compacted (or the
+ * history began after it). Read at `compactRevision` or later.
+ */
+export class RevisionCompactedError extends StorageError {
+  readonly code = 'compacted';
+  constructor(
+    readonly revision: number,
+    readonly compactRevision: number,
+  ) {
+    super(`revision ${revision} is compacted: the history holds revisions from ${compactRevision} on`);
+  }
+}
+
+/** A read asked for a revision the store has not reached yet. */
+export class FutureRevisionError extends StorageError {
+  readonly code = 'future-revision';
+  constructor(
+    readonly revision: number,
+    readonly currentRevision: number,
+  ) {
+    super(`revision ${revision} is in the future: the store is at revision ${currentRevision}`);
   }
 }

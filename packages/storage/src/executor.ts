@@ -1,11 +1,12 @@
 import { assert } from './errors.js';
-import { type Compare, type DeleteOp, keyId, type KvOperation, type PutOp, type TxnOp, type TxnOperation } from './command.js';
+import { type Compare, type DeleteOp, type DeleteRangeOp, keyId, type KvOperation, type PutOp, type TxnOp, type TxnOperation } from './command.js';
 import type { KeyMeta } from './key-meta-cache.js';
 import type { StoredValue } from './kv-format.js';
-import { toKeyValue } from './kv-format.js';
+import { prefixEnd, toKeyValue } from './kv-format.js';
 import type {
   CommandOutcome,
   CompareFailedResult,
+  DeleteRangeResult,
   DeleteResult,
   GetResult,
   KeyValue,
@@ -19,12 +20,27 @@ export interface StoredReader {
   readStoredMany(keys: Uint8Array[]): Promise<(StoredValue | undefined)[]>;
   /** The cache's view of a key: its meta, null if known absent, undefined if unknown. */
   cachedMeta(id: string): KeyMeta | null | undefined;
+  /** User keys held in the stored state (not the batch's writes) in `range`, in order, at most `limit`. */
+  storedKeysIn(range: KeySpan, limit: number): Promise<Uint8Array[]>;
+}
+
+/** User keys in [start, end); `end` undefined: every key from `start`. */
+export interface KeySpan {
+  readonly start: Uint8Array;
+  readonly end: Uint8Array | undefined;
 }
 
 /** A key's MVCC fields, as read from the stored state or from the batch's own pending write. */
 export type MvccFields = Pick<KeyMeta, 'createRevision' | 'modRevision' | 'version'>;
 
-type PendingWrite = { key: Uint8Array; stored: StoredValue | undefined };
+type PendingWrite = {
+  key: Uint8Array;
+  stored: StoredValue | undefined;
+  /** The revision of the version this write replaced; 0 when the key did not exist. */
+  previousModRevision: number;
+  /** That version, when the batch holds it; 'stored' when only LevelDB does (the batch saw its meta alone). */
+  previous: StoredValue | undefined | 'stored';
+};
 
 /**
  * Pending writes of one apply batch over the stored state: reads see the batch's own writes
@@ -45,6 +61,9 @@ export class WriteSet {
   private readonly metaFromCache = new Map<string, KeyMeta | null>();
   /** Bytes of keys and values the pending writes add to the stored state (negative: free). */
   bytesDelta = 0;
+  /** Keys the pending writes add to the stored state (negative: deleted). */
+  keysDelta = 0;
+  private keysDeltaBeforeUndo = 0;
   /** While an undo scope is open: each key's pending write before the scope (undefined: none). */
   private readonly undo = new Map<string, PendingWrite | undefined>();
   private undoOpen = false;
@@ -68,6 +87,7 @@ export class WriteSet {
     assert(!this.undoOpen, 'an undo scope began while another is open');
     this.undoOpen = true;
     this.bytesDeltaBeforeUndo = this.bytesDelta;
+    this.keysDeltaBeforeUndo = this.keysDelta;
     this.changesBeforeUndo = this.changes?.length ?? 0;
   }
 
@@ -86,6 +106,7 @@ export class WriteSet {
       else this.writes.set(id, before);
     }
     this.bytesDelta = this.bytesDeltaBeforeUndo;
+    this.keysDelta = this.keysDeltaBeforeUndo;
     if (this.changes !== undefined) this.changes.length = this.changesBeforeUndo;
     this.undo.clear();
     this.undoOpen = false;
@@ -139,27 +160,48 @@ export class WriteSet {
   /** Call only after reading the key (read or readMeta) in this batch: its size before is then known. */
   write(key: Uint8Array, stored: StoredValue | undefined): void {
     const id = keyId(key);
-    const before = this.heldBytes(id, key);
+    const held = this.heldVersion(id);
+    const before = held.valueBytes === undefined ? 0 : key.byteLength + held.valueBytes;
     this.bytesDelta += (stored === undefined ? 0 : key.byteLength + stored.value.byteLength) - before;
+    this.keysDelta += (stored === undefined ? 0 : 1) - (held.valueBytes === undefined ? 0 : 1);
     if (this.undoOpen && !this.undo.has(id)) this.undo.set(id, this.writes.get(id));
-    const write = { key, stored };
+    const write = { key, stored, previousModRevision: held.modRevision, previous: held.stored };
     this.writes.set(id, write);
     this.changes?.push(write);
   }
 
-  /** Bytes the key and its value take in the state as this batch has it so far (0 if absent). */
-  private heldBytes(id: string, key: Uint8Array): number {
+  /** The key's version in the state as this batch has it so far (valueBytes undefined: absent). */
+  private heldVersion(id: string): { valueBytes: number | undefined; modRevision: number; stored: StoredValue | undefined | 'stored' } {
     const pending = this.writes.get(id);
-    if (pending !== undefined) return pending.stored === undefined ? 0 : key.byteLength + pending.stored.value.byteLength;
-    if (this.valuesRead.has(id)) {
-      const stored = this.valuesRead.get(id);
-      return stored === undefined ? 0 : key.byteLength + stored.value.byteLength;
-    }
+    if (pending !== undefined) return versionOf(pending.stored);
+    if (this.valuesRead.has(id)) return versionOf(this.valuesRead.get(id));
     const cached = this.metaFromCache.get(id);
     // Checked before the message is built: this runs for every write.
     if (cached === undefined) assert(false, `write of key ${JSON.stringify(id)} that the batch never read`);
-    return cached === null ? 0 : key.byteLength + cached.valueBytes;
+    return cached === null ? { valueBytes: undefined, modRevision: 0, stored: undefined } : { valueBytes: cached.valueBytes, modRevision: cached.modRevision, stored: 'stored' };
   }
+
+  /** Keys that exist in range as this batch has it so far, in order; more than `limit`: undefined. */
+  async keysIn(range: KeySpan, limit: number): Promise<Uint8Array[] | undefined> {
+    const pendingInRange = [...this.writes.values()].filter((write) => inSpan(write.key, range));
+    const stored = await this.reader.storedKeysIn(range, limit + pendingInRange.length + 1);
+    const keys = new Map<string, Uint8Array>();
+    for (const key of stored) keys.set(keyId(key), key);
+    for (const write of pendingInRange) {
+      if (write.stored === undefined) keys.delete(keyId(write.key));
+      else keys.set(keyId(write.key), write.key);
+    }
+    if (keys.size > limit) return undefined;
+    return [...keys.values()].sort((a, b) => Buffer.compare(a, b));
+  }
+}
+
+function versionOf(stored: StoredValue | undefined): { valueBytes: number | undefined; modRevision: number; stored: StoredValue | undefined } {
+  return stored === undefined ? { valueBytes: undefined, modRevision: 0, stored } : { valueBytes: stored.value.byteLength, modRevision: stored.modRevision, stored };
+}
+
+export function inSpan(key: Uint8Array, range: KeySpan): boolean {
+  return Buffer.compare(key, range.start) >= 0 && (range.end === undefined || Buffer.compare(key, range.end) < 0);
 }
 
 /** The cache and LevelDB disagreeing about a key is a bug that would serve wrong data: stop. */
@@ -189,6 +231,8 @@ export interface KeyUse {
 export function keyUsesOf(operation: KvOperation): KeyUse[] {
   // A lease command's keys are known only from the lease table, at apply.
   if (operation.type === 'leaseGrant' || operation.type === 'leaseRevoke') return [];
+  // A range delete finds its keys as it runs; a compaction touches none.
+  if (operation.type === 'deleteRange' || operation.type === 'compact') return [];
   if (operation.type !== 'txn') return [{ key: operation.key, needsValue: operation.prevKv === true }];
   return [
     ...operation.compare.map((compare) => ({ key: compare.key, needsValue: compare.target === 'value' })),
@@ -223,11 +267,49 @@ export async function executeOperation(
       return executeGuardedDelete(operation, context.writeSet, revisions);
     case 'txn':
       return executeTxn(operation, context.writeSet, revisions);
+    case 'deleteRange':
+      return executeDeleteRange(operation, context.writeSet, revisions);
     case 'leaseGrant':
     case 'leaseRevoke':
-      // The state machine runs these against its lease table (leases.ts).
+    case 'compact':
+      // The state machine runs these itself: against its lease table (leases.ts), on the history.
       assert(false, `executeOperation was given a ${operation.type}`);
   }
+}
+
+/** The keys a deleteRange covers, as a span of user keys (see DeleteRangeOp). */
+export function deleteRangeSpan(op: DeleteRangeOp): KeySpan {
+  if (op.prefix !== undefined) {
+    const end = prefixEnd(op.prefix);
+    return { start: op.prefix, end };
+  }
+  const start = op.start ?? new Uint8Array(0);
+  if (op.end === undefined || op.end.byteLength === 0) return { start, end: Buffer.concat([start, Uint8Array.of(0)]) };
+  if (op.end.byteLength === 1 && op.end[0] === 0) return { start, end: undefined };
+  return { start, end: op.end };
+}
+
+async function executeDeleteRange(
+  op: DeleteRangeOp,
+  writeSet: WriteSet,
+  revisions: Revisions,
+): Promise<{ outcome: CommandOutcome; changed: boolean }> {
+  const keys = await writeSet.keysIn(deleteRangeSpan(op), op.keysMax);
+  if (keys === undefined) return { outcome: { type: 'tooManyKeys', keysInRange: op.keysMax + 1, keysMax: op.keysMax }, changed: false };
+  if (keys.length === 0) return { outcome: { type: 'deleteRange', deleted: 0, revision: revisions.current }, changed: false };
+  const prevKvs: KeyValue[] = [];
+  for (const key of keys) {
+    if (op.prevKv === true) {
+      const stored = await writeSet.read(key);
+      assert(stored !== undefined, `key ${keyId(key)} in range has no stored value`);
+      prevKvs.push(toKeyValue(key, stored, { keysOnly: false }));
+    } else {
+      await writeSet.readMeta(key);
+    }
+    writeSet.write(key, undefined);
+  }
+  const outcome: DeleteRangeResult = { type: 'deleteRange', deleted: keys.length, revision: revisions.write, ...(op.prevKv === true ? { prevKvs } : {}) };
+  return { outcome, changed: true };
 }
 
 async function executeGuardedPut(

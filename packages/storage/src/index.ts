@@ -1,9 +1,10 @@
-export { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST, APPLY_VERSION_LEASES, APPLY_VERSION_QUOTA } from './apply-version.js';
+export { APPLY_VERSION_FIRST, APPLY_VERSION_HISTORY, APPLY_VERSION_LATEST, APPLY_VERSION_LEASES, APPLY_VERSION_QUOTA } from './apply-version.js';
 export { LEASE_ID_MAX, type LeaseGrantOp, type LeaseOperation, type LeaseRevokeOp } from './lease-command.js';
 export type { LeaseInfo } from './leases.js';
 export {
   ApplyVersionError,
   assert,
+  FutureRevisionError,
   InvalidCommandError,
   InvalidConfigError,
   KeyTooLargeError,
@@ -13,6 +14,7 @@ export {
   LogCorruptionError,
   LogUnavailableError,
   RequestTooLargeError,
+  RevisionCompactedError,
   SnapshotInvalidError,
   SnapshotUnavailableError,
   StateCorruptionError,
@@ -35,10 +37,12 @@ export {
 } from './limits.js';
 export {
   type ClientSession,
+  type CompactOp,
   type Compare,
   type CompareOperator,
   type CompareTarget,
   type DeleteOp,
+  type DeleteRangeOp,
   COMMAND_BATCH_OVERHEAD_BYTES,
   decodeCommand,
   decodeMemberContext,
@@ -57,8 +61,11 @@ export {
 export type {
   ApplyResult,
   CommandOutcome,
+  CompactRefusedResult,
+  CompactResult,
   CompareFailedResult,
   ConfChangeResult,
+  DeleteRangeResult,
   DeleteResult,
   EntryOutcome,
   GetResult,
@@ -71,6 +78,7 @@ export type {
   PutResult,
   RangeResult,
   StaleSequenceResult,
+  TooManyKeysResult,
   TxnOpResult,
   TxnResult,
 } from './results.js';
@@ -92,6 +100,7 @@ export { readFileIfExists, removeFileDurably, writeFileDurably } from './durable
 export { formatHash, sameHash, type StateCheckpoint, type StateHash } from './state-hash.js';
 /** The stored form of a state record (for tools and tests that read or damage a data dir). */
 export { describeStoredKey, type OpenedRecord, openRecord, type RecordSeal, sealHeaderBytes, sealRecord } from './state-record.js';
+export type { HistoricChange } from './history-store.js';
 export {
   type ApplyHooks,
   type ChangeListener,

@@ -11,6 +11,8 @@ import type { CommandOutcome, KeyValue } from './results.js';
  *   's' + client id  → SessionRecord     exactly-once sessions
  *   'm'              → StateMeta         applied index/term, revision, membership, session clock
  *   'r'              → restore marker    only in a restored database: the copy is complete
+ *   'h' + revision   → HistoryChange     the key history, by revision (history.ts)
+ *   'v' + key + rev  → StoredValue       the key history, by key (history.ts)
  */
 export const userKeyPrefix = 0x6b; // 'k'
 export const sessionKeyPrefix = 0x73; // 's'
@@ -68,6 +70,31 @@ export interface StateMeta {
   readonly recordsHash?: { readonly high: number; readonly low: number };
   /** How recordsHash was computed (state-hash.ts RECORDS_HASH_VERSION); another version is recomputed. */
   readonly recordsHashVersion?: number;
+  /**
+   * The store revision when the key history began (history.ts): the first command applied at
+   * apply version 3 starts it, at the same index on every member. Absent: no history is kept.
+   */
+  readonly historyStartRevision?: number;
+  /**
+   * Reads and watches below this revision are refused (compacted). Set by compact commands;
+   * never below historyStartRevision, never above revision, never goes back. Present with
+   * historyStartRevision.
+   */
+  readonly compactRevision?: number;
+  /**
+   * The sum of the hashes of every history record apply wrote (state-hash.ts), never reduced by
+   * a compaction: members that applied the same changes hold the same sum. Present with
+   * historyStartRevision.
+   */
+  readonly historyHash?: { readonly high: number; readonly low: number };
+  /**
+   * This member's own progress in dropping compacted history records (a compaction is recorded
+   * at once and carried out in steps after it): every record made unreadable by compactions up
+   * to this revision is gone. Not replicated; at most compactRevision.
+   */
+  readonly historyDroppedThrough?: number;
+  /** Keys held (user keys), kept with every change. Absent in a state written before it existed; open() counts it then. */
+  readonly keyCount?: number;
 }
 
 /** The record format this release writes (see StateMeta.recordFormat). */

@@ -111,6 +111,31 @@ export interface LeaseRevokeResult {
   readonly revision: number;
 }
 
+/** A deleteRange that was applied (apply version 3). Nothing in range: `deleted` 0 and the revision unchanged. */
+export interface DeleteRangeResult {
+  readonly type: 'deleteRange';
+  readonly deleted: number;
+  readonly revision: number;
+  /** The deleted keys as they were, in key order, when asked for. */
+  readonly prevKvs?: readonly KeyValue[];
+}
+
+/** A deleteRange refused because more keys than its keysMax are in range; nothing changed. */
+export interface TooManyKeysResult {
+  readonly type: 'tooManyKeys';
+  /** Keys found in range, counted up to keysMax + 1. */
+  readonly keysInRange: number;
+  readonly keysMax: number;
+}
+
+/** A compaction applied: reads and watches below `compactRevision` are refused from now on. */
+export interface CompactResult {
+  readonly type: 'compact';
+  readonly compactRevision: number;
+  /** The store revision (a compaction does not change it). */
+  readonly revision: number;
+}
+
 /**
  * A lease command or a put refused for a lease: `leaseNotFound` (no such lease: never granted,
  * revoked or expired), `leaseExists` (a grant of an id held), `leasesExceeded` (the cluster holds
@@ -122,6 +147,17 @@ export interface LeaseRefusedResult {
   readonly reason: 'leaseNotFound' | 'leaseExists' | 'leasesExceeded' | 'leaseKeysExceeded';
   readonly id: number;
   readonly message: string;
+}
+
+/**
+ * A compaction refused: at or below the revision already compacted (`compacted`), past the
+ * store revision (`future`), or before the cluster keeps history (`noHistory`). Nothing changed.
+ */
+export interface CompactRefusedResult {
+  readonly type: 'compactRefused';
+  readonly reason: 'compacted' | 'future' | 'noHistory';
+  readonly compactRevision: number;
+  readonly revision: number;
 }
 
 /** The leader's no-op (a normal entry with empty data). */
@@ -146,7 +182,12 @@ export type CommandOutcome =
   | QuotaExceededResult
   | LeaseGrantResult
   | LeaseRevokeResult
-  | LeaseRefusedResult;
+  | LeaseRefusedResult
+
+  | DeleteRangeResult
+  | TooManyKeysResult
+  | CompactResult
+  | CompactRefusedResult;
 
 export type EntryOutcome = CommandOutcome | NoopResult | ConfChangeResult;
 

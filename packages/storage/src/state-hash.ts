@@ -20,7 +20,11 @@ export const RECORDS_HASH_VERSION = 2;
  *
  * What it covers: every key record (key, value, createRevision, modRevision, version), every
  * session record, and the replicated fields of the meta record (replicatedMetaHash) — never a
- * member's own bookkeeping (applied term, record format, the hash itself).
+ * member's own bookkeeping (applied term, record format, the hash itself). The key history
+ * (history.ts) enters through the meta: its start, the compacted revision and the sum of every
+ * history record apply wrote (StateMeta.historyHash). The records a compaction drops are not
+ * subtracted (each member drops them in its own steps), so the history that remains is checked
+ * record by record (seals, scrub) rather than by this sum.
  */
 export interface StateHash {
   readonly high: number;
@@ -105,7 +109,7 @@ const replicatedMetaKey = Buffer.from('replicated-meta');
  * canonical layout (arrays in a fixed order, so no encoder's choice of key order matters).
  */
 export function replicatedMetaHash(meta: StateMeta): StateHash {
-  const canonical = Buffer.from(packr.pack([
+  const fields: unknown[] = [
     meta.revision,
     meta.confState.voters,
     meta.confState.learners,
@@ -115,7 +119,13 @@ export function replicatedMetaHash(meta: StateMeta): StateHash {
     meta.sessionTouches,
     meta.keyValueBytes,
     meta.clusterVersion,
-  ]));
+  ];
+  // Only once the history began: a state without it hashes as the releases before it did.
+  if (meta.historyStartRevision !== undefined) {
+    const historyHash = meta.historyHash ?? emptyStateHash;
+    fields.push(meta.historyStartRevision, meta.compactRevision ?? meta.historyStartRevision, historyHash.high, historyHash.low);
+  }
+  const canonical = Buffer.from(packr.pack(fields));
   return recordHash({
     crc: crc32(canonical, crc32(replicatedMetaKey)),
     bytes: canonical.byteLength,

@@ -1,19 +1,23 @@
-import { APPLY_VERSION_FIRST, APPLY_VERSION_LATEST, APPLY_VERSION_LEASES, APPLY_VERSION_QUOTA } from './apply-version.js';
+import { APPLY_VERSION_FIRST, APPLY_VERSION_HISTORY, APPLY_VERSION_LATEST, APPLY_VERSION_LEASES, APPLY_VERSION_QUOTA } from './apply-version.js';
 import { decodeEntryCommands, decodeMemberContext, keyId, type KvCommand, type MemberRecord } from './command.js';
 import {
   ApplyVersionError,
   assert,
+  FutureRevisionError,
   InvalidCommandError,
   InvalidConfigError,
   KeyTooLargeError,
+  RevisionCompactedError,
   SnapshotInvalidError,
   StateCorruptionError,
   StoreClosedError,
 } from './errors.js';
-import { executeOperation, type KeyUse, keyUsesOf, WriteSet } from './executor.js';
+import { executeOperation, type KeySpan, type KeyUse, keyUsesOf, WriteSet } from './executor.js';
 import { isLeaseOperation } from './lease-command.js';
 import { isLeaseRecordKey, leaseOutcomeBeforeLeases, loadLeaseTable, operationWithoutLeases, putsOf, sealLeaseRecords } from './lease-apply.js';
 import { type LeaseInfo, LeaseTable } from './leases.js';
+import { checkHistoryRecord, compactionStep, type HistoricChange, historyBytesApproximately, historyRecordsOf, keysAt, readChanges, readKeyAt } from './history-store.js';
+import { changeKeyPrefix } from './history.js';
 import { KeyMetaCache, keyMetaOf } from './key-meta-cache.js';
 import { type BatchOperation, writeBatchAtomically } from './level-batch.js';
 import {
@@ -27,6 +31,7 @@ import {
   sealRecord,
 } from './state-record.js';
 import {
+  emptyStateHash,
   formatHash,
   RECORDS_HASH_VERSION,
   sameHash,
@@ -114,6 +119,8 @@ export interface RangeRequest {
   readonly keysOnly?: boolean;
   /** Resume strictly after this key (a previous page's continuation). */
   readonly after?: Uint8Array;
+  /** Read the keys as they were at this revision (the key history); absent or 0: now. */
+  readonly revision?: number;
 }
 
 /** Everything a snapshot describes besides the keys: where it sits in the log and who the members are. */
@@ -148,6 +155,10 @@ const keyMetaCacheBytesLimit = 4 * 1024 * 1024 * 1024;
 const userKeyLow = Uint8Array.of(userKeyPrefix);
 const userKeyHigh = Uint8Array.of(userKeyPrefix + 1);
 const noUpperBound = Uint8Array.of(0);
+/** The lowest stored key of the history (its 'h' records sort before the 'k' records). */
+const historyKeyLow = Uint8Array.of(changeKeyPrefix);
+/** Change records a step of dropping compacted history reads (whole revisions: it may read more). */
+const historyDropStepRecordsMax = 1000;
 
 interface ResolvedOptions {
   readonly dir: string;
@@ -239,6 +250,8 @@ interface ApplyBatch {
   readonly sessionWrites: Map<string, SessionRecord | undefined>;
   /** The batch's changes to keys in revision order, when there are change listeners. */
   readonly changes: KeyChange[];
+  /** The history records of the batch's changes (history.ts), sealed; empty before the history begins. */
+  readonly historyOperations: BatchOperation[];
 }
 
 /** One change to a key, as a watcher sees it. */
@@ -249,6 +262,8 @@ export interface KeyChange {
    * 0, and modRevision the revision of the delete.
    */
   readonly kv: KeyValue;
+  /** The key before the change, when it existed and the listener asked for it (ChangeListener.wantsPrevKv). */
+  readonly prevKv?: KeyValue;
 }
 
 /** Told of every change apply makes, after it is written (KvStateMachine.watchChanges). */
@@ -257,6 +272,8 @@ export interface ChangeListener {
   changed(changes: readonly KeyChange[], revision: number): void;
   /** The whole state was replaced (a snapshot restored) at `revision`: changes before it are gone. */
   restored(revision: number): void;
+  /** Whether changes should carry the key before the change (prevKv); asked once per batch. */
+  wantsPrevKv?(): boolean;
 }
 
 /**
@@ -345,6 +362,7 @@ export class KvStateMachine {
     const stateMachine = new KvStateMachine(db, meta, sessions, sessionSeals, resolved, hasUserKeys);
     stateMachine.leaseTable = await loadLeaseTable(db, resolved.dir, openStoredRecord);
     stateMachine.droppedAtOpen = droppedRecords;
+    stateMachine.scheduleHistoryDrop();
     // The state as opened is a checkpoint when its index is one: compared with the others at start.
     if (stateMachine.isCheckpointIndex(meta.appliedIndex)) stateMachine.recordCheckpoint(stateMachine.stateHash);
     return stateMachine;
@@ -501,10 +519,22 @@ export class KvStateMachine {
     return this.runExclusive(() => this.applyNow(entries, hooks));
   }
 
-  /** The key, or undefined if it does not exist. Reads the state as of the last finished apply. */
-  async get(key: Uint8Array): Promise<KeyValue | undefined> {
+  /**
+   * The key, or undefined if it does not exist. Reads the state as of the last finished apply,
+   * or with `revision` (> 0) as it was at that revision: RevisionCompactedError below the
+   * history's floor (compactRevision), FutureRevisionError past the store's revision.
+   */
+  async get(key: Uint8Array, options: { readonly revision?: number } = {}): Promise<KeyValue | undefined> {
     this.checkReadKey(key);
+    checkRevisionArgument(options.revision);
     await this.readable();
+    if (options.revision !== undefined && options.revision > 0) {
+      const revision = options.revision;
+      return this.readHistory((context, meta) => {
+        checkHistoryBounds(meta, revision, 'read');
+        return readKeyAt(context, key, revision);
+      });
+    }
     const storedKey = prefixedKey(userKeyPrefix, key);
     const stored = levelRead(this.path, () => this.db.getSync(storedKey));
     if (stored === undefined) return undefined;
@@ -519,9 +549,11 @@ export class KvStateMachine {
     if (request.limit !== undefined && (!Number.isSafeInteger(request.limit) || request.limit < 0)) {
       throw new InvalidCommandError(`range limit must be a non-negative integer, got ${request.limit}`);
     }
+    checkRevisionArgument(request.revision);
     await this.readable();
     const bounds = rangeBounds(request);
     const limit = Math.min(request.limit || this.limits.rangeResultsMax, this.limits.rangeResultsMax);
+    if (request.revision !== undefined && request.revision > 0) return this.rangeAtRevision(request, { bounds, limit, revision: request.revision });
     if (bounds === undefined) return { kvs: [], more: false, continuation: new Uint8Array(0), revision: this.revision };
     const snapshot = this.db.snapshot();
     try {
@@ -553,6 +585,138 @@ export class KvStateMachine {
     }
     const continuation = kvs[kvs.length - 1]?.key ?? new Uint8Array(0);
     return { kvs, more, continuation, revision };
+  }
+
+  private rangeAtRevision(
+    request: RangeRequest,
+    context: { bounds: { gt?: Bytes; gte?: Bytes; lt: Bytes } | undefined; limit: number; revision: number },
+  ): Promise<RangeResult> {
+    const { bounds, limit, revision } = context;
+    return this.readHistory(async (readContext, meta) => {
+      checkHistoryBounds(meta, revision, 'read');
+      if (bounds === undefined) return { kvs: [], more: false, continuation: new Uint8Array(0), revision };
+      const span = { ...userSpanOf(bounds), ...(request.after !== undefined && request.after.byteLength > 0 ? { after: request.after } : {}) };
+      const kvs: KeyValue[] = [];
+      let more = false;
+      let answerBytes = 0;
+      for await (const { key, stored } of keysAt(readContext, { span, currentBounds: bounds, revision })) {
+        const kv = toKeyValue(key, stored, { keysOnly: request.keysOnly === true });
+        const kvBytes = kv.key.byteLength + kv.value.byteLength;
+        if (kvs.length === limit || (kvs.length > 0 && answerBytes + kvBytes > this.limits.rangeBytesMax)) {
+          more = true;
+          break;
+        }
+        kvs.push(kv);
+        answerBytes += kvBytes;
+      }
+      return { kvs, more, continuation: kvs[kvs.length - 1]?.key ?? new Uint8Array(0), revision };
+    });
+  }
+
+  /**
+   * The changes of revisions from `fromRevision` on, read from the history on disk (for a watch
+   * that starts before what the server keeps in memory), whole revisions, stopping after the
+   * revision at which `changesMax` is reached: RevisionCompactedError when the history no
+   * longer holds `fromRevision`. `throughRevision` is the last revision covered.
+   */
+  async changesSince(
+    fromRevision: number,
+    options: { readonly changesMax: number; readonly prevKv: boolean },
+  ): Promise<{ changes: HistoricChange[]; throughRevision: number }> {
+    checkRevisionArgument(fromRevision);
+    await this.readable();
+    return this.readHistory((context, meta) => {
+      checkHistoryBounds(meta, fromRevision, 'watch');
+      return readChanges(context, { from: fromRevision, through: meta.revision, changesMax: options.changesMax, prevKv: options.prevKv });
+    });
+  }
+
+  /** Runs `read` on one LevelDB snapshot with the meta it holds (history reads see records and bounds alike). */
+  private async readHistory<T>(read: (context: { db: Database; snapshot: ReturnType<Database['snapshot']>; path: string }, meta: StateMeta) => Promise<T>): Promise<T> {
+    const db = this.db;
+    const snapshot = db.snapshot();
+    try {
+      const metaBytes = await levelReadAsync(this.path, () => db.get(metaKey, { snapshot }));
+      const meta = metaBytes === undefined ? freshMeta : decodeMetaRecord(this.path, metaBytes);
+      return await levelReadAsync(this.path, () => read({ db, snapshot, path: this.path }, meta));
+    } finally {
+      await snapshot.close();
+    }
+  }
+
+  /** The revision below which reads and watches are refused (compacted); undefined while no history is kept. */
+  get compactRevision(): number | undefined {
+    return this.meta.historyStartRevision === undefined ? undefined : (this.meta.compactRevision ?? this.meta.historyStartRevision);
+  }
+
+  /** The revision the history began at (the store's revision when the cluster reached apply version 3). */
+  get historyStartRevision(): number | undefined {
+    return this.meta.historyStartRevision;
+  }
+
+  /** Through which compaction this member has dropped the history records (it works in steps after each). */
+  get historyDroppedThrough(): number | undefined {
+    return this.meta.historyDroppedThrough;
+  }
+
+  /** Keys held, as of appliedIndex. */
+  get keyCount(): number {
+    return this.meta.keyCount ?? 0;
+  }
+
+  /** Bytes of history records on disk, as LevelDB estimates them from its table files (0 in memory). */
+  historyBytes(): Promise<number> {
+    return historyBytesApproximately(this.db);
+  }
+
+  /** Resolves when the history records every compaction so far made unreadable are dropped. */
+  async historyDropped(): Promise<void> {
+    while (this.dropping !== undefined) await this.dropping;
+  }
+
+  private dropping: Promise<void> | undefined;
+
+  /** Starts dropping the records a compaction made unreadable, in steps between applies. */
+  private scheduleHistoryDrop(): void {
+    if (this.dropping !== undefined) return;
+    this.dropping = this.dropCompactedHistory()
+      .catch((error: unknown) => {
+        if (!this.closed) this.options.logger.warn({ path: this.path, error: String(error) }, 'dropping compacted history failed; retried at the next compaction or open');
+      })
+      .finally(() => {
+        this.dropping = undefined;
+      });
+  }
+
+  private async dropCompactedHistory(): Promise<void> {
+    const startedMs = performance.now();
+    let records = 0;
+    for (;;) {
+      if (this.closed || this.failure !== undefined) return;
+      const step = await this.runExclusive(() => this.dropHistoryStep());
+      records += step.records;
+      if (step.done) break;
+    }
+    this.options.logger.info({ path: this.path, compactRevision: this.compactRevision, changeRecords: records, ms: Math.round(performance.now() - startedMs) }, 'dropped compacted history');
+  }
+
+  private async dropHistoryStep(): Promise<{ done: boolean; records: number }> {
+    const meta = this.meta;
+    const compactRevision = meta.compactRevision;
+    const from = meta.historyDroppedThrough ?? meta.historyStartRevision ?? 0;
+    if (compactRevision === undefined || from >= compactRevision) return { done: true, records: 0 };
+    const db = this.db;
+    const snapshot = db.snapshot();
+    let step: Awaited<ReturnType<typeof compactionStep>>;
+    try {
+      step = await levelReadAsync(this.path, () => compactionStep({ db, snapshot, path: this.path }, { from, compactRevision, recordsMax: historyDropStepRecordsMax }));
+    } finally {
+      await snapshot.close();
+    }
+    const next: HashedMeta = { ...this.meta, historyDroppedThrough: step.droppedThrough };
+    await this.writeBatch([...step.operations, metaPut(next)], { sync: false });
+    this.meta = next;
+    return { done: step.droppedThrough >= compactRevision, records: step.records };
   }
 
   /**
@@ -588,10 +752,13 @@ export class KvStateMachine {
     const startedMs = clock.nowMs();
     const sum = new StateHashSum();
     let records = 0;
-    for await (const [key, value] of db.iterator({ snapshot, gte: userKeyLow })) {
-      if (key[0] !== userKeyPrefix && key[0] !== sessionKeyPrefix && !isLeaseRecordKey(key)) continue;
-      openStoredRecord(this.path, key, value);
-      sum.add(sealOf(key, value));
+    for await (const [key, value] of db.iterator({ snapshot, gte: historyKeyLow })) {
+      if (key[0] === userKeyPrefix || key[0] === sessionKeyPrefix || isLeaseRecordKey(key)) {
+        openStoredRecord(this.path, key, value);
+        sum.add(sealOf(key, value));
+      } else if (!checkHistoryRecord(this.path, key, value)) {
+        continue;
+      }
       records += 1;
       if (records % scrubPaceRecords === 0) {
         const aheadMs = (records * 1000) / options.recordsPerSecondMax - (clock.nowMs() - startedMs);
@@ -692,6 +859,7 @@ export class KvStateMachine {
         this.leaseTable = await loadLeaseTable(reopened.db, this.options.dir, openStoredRecord);
         if (this.isCheckpointIndex(this.meta.appliedIndex)) this.recordCheckpoint(this.stateHash);
         if (!reopened.hasUserKeys) this.keyMetaCache.markStoreEmpty();
+        this.scheduleHistoryDrop();
         assert(this.meta.appliedIndex === meta.appliedIndex, `restored ${this.meta.appliedIndex}, expected ${meta.appliedIndex}`);
         this.options.logger.info({ path: this.path, appliedIndex: meta.appliedIndex, revision: meta.revision }, what);
         const revision = this.meta.revision;
@@ -770,12 +938,15 @@ export class KvStateMachine {
           readStored: (key) => this.readStored(key, sealsRead),
           readStoredMany: (keys) => this.readStoredMany(keys, sealsRead),
           cachedMeta: (id) => this.keyMetaCache.lookup(id),
+          storedKeysIn: (range, limit) => this.storedKeysIn(range, limit),
         },
-        // Always: lease attachments follow each command's writes (executeCommand).
+        // Always: lease attachments follow each command's writes (executeCommand), and the history
+        // and the watchers take each command's writes from here.
         { recordChanges: true },
       ),
       sessionWrites: new Map(),
       changes: [],
+      historyOperations: [],
     };
     this.leaseTable.begin();
     try {
@@ -807,9 +978,10 @@ export class KvStateMachine {
     }
     const sealed = this.sealBatch(batch);
     batch.meta.recordsHash = sealed.recordsHash;
-    const operations = [...sealed.operations, metaPut(batch.meta)];
+    const operations = [...sealed.operations, ...batch.historyOperations, metaPut(batch.meta)];
     hooks.onComputed?.(results);
     await this.writeBatch(operations, { sync: this.options.applySync });
+    const compacted = batch.meta.compactRevision !== this.meta.compactRevision;
     this.rememberKeyMeta(batch, sealed.keySeals);
     for (const [clientId, seal] of sealed.sessionSeals) {
       if (seal === null) this.sessionSeals.delete(clientId);
@@ -819,6 +991,7 @@ export class KvStateMachine {
     this.meta = batch.meta;
     for (const checkpoint of batch.checkpoints) this.recordCheckpoint(checkpoint);
     if (batch.changes.length > 0) this.tellListeners((listener) => listener.changed(batch.changes, batch.meta.revision));
+    if (compacted) this.scheduleHistoryDrop();
     return results;
   }
 
@@ -938,6 +1111,7 @@ export class KvStateMachine {
     const version = Math.max(command.applyVersion ?? APPLY_VERSION_FIRST, batch.meta.clusterVersion);
     if (version > this.options.applyVersionMax) throw new ApplyVersionError(version, this.options.applyVersionMax, `entry ${index}`);
     batch.meta.clusterVersion = version;
+    if (version >= APPLY_VERSION_HISTORY && batch.meta.historyStartRevision === undefined) beginHistory(batch.meta);
     const session = command.session !== undefined && command.session.clientId !== '' ? command.session : undefined;
     const base = session === undefined ? { index, slot, term, duplicate: false } : { index, slot, term, duplicate: false, session };
     if (session === undefined) {
@@ -987,12 +1161,17 @@ export class KvStateMachine {
     const leasesApply = version >= APPLY_VERSION_LEASES;
     if (!leasesApply && isLeaseOperation(command.operation)) return leaseOutcomeBeforeLeases();
     const operation = leasesApply ? command.operation : operationWithoutLeases(command.operation);
+    if ((operation.type === 'compact' || operation.type === 'deleteRange') && version < APPLY_VERSION_HISTORY) {
+      return { type: 'invalid', message: `${operation.type} needs apply version ${APPLY_VERSION_HISTORY}; the cluster applies at ${version}` };
+    }
+    if (operation.type === 'compact') return applyCompaction(operation.revision, meta);
     if (leasesApply && !isLeaseOperation(operation)) {
       const refused = this.leaseTable.checkPuts(putsOf(operation));
       if (refused !== undefined) return refused;
     }
     const quota = version >= APPLY_VERSION_QUOTA && !isLeaseOperation(operation) ? command.storeBytesMax : undefined;
     const bytesBefore = writeSet.bytesDelta;
+    const keysBefore = writeSet.keysDelta;
     const changesBefore = writeSet.changes?.length ?? 0;
     if (quota !== undefined) writeSet.beginUndo();
     const { outcome, changed } = await this.executeOperationOrLease(operation, { writeSet, revision: meta.revision });
@@ -1007,9 +1186,15 @@ export class KvStateMachine {
     meta.keyValueBytes += growth;
     if (meta.keyValueBytes < 0) assert(false, `bytes of keys and values held went below zero (${meta.keyValueBytes})`);
     if (leasesApply && !isLeaseOperation(operation)) this.followLeaseAttachments(writeSet, changesBefore);
+    meta.keyCount = (meta.keyCount ?? 0) + writeSet.keysDelta - keysBefore;
     if (changed) {
       meta.revision += 1;
-      if (writeSet.changes !== undefined && this.changeListeners.size > 0) collectChanges(writeSet.changes, changesBefore, meta.revision, batch.changes);
+      const writes = writeSet.changes?.slice(changesBefore) ?? [];
+      if (meta.historyStartRevision !== undefined) this.recordHistory(batch, writes);
+      if (this.changeListeners.size > 0) {
+        const withPrevKv = [...this.changeListeners].some((listener) => listener.wantsPrevKv?.() === true);
+        collectChanges(writes, { revision: meta.revision, into: batch.changes, prevKv: withPrevKv ? (key) => this.readStoredSync(key) : undefined });
+      }
     }
     return outcome;
   }
@@ -1031,6 +1216,35 @@ export class KvStateMachine {
       const { key, stored } = changes[i]!;
       this.leaseTable.noteWrite(key, stored?.lease);
     }
+  }
+
+  /** Adds the history records of one command's writes to the batch, and their hashes to the history's sum. */
+  private recordHistory(batch: ApplyBatch, writes: Parameters<typeof historyRecordsOf>[0]): void {
+    const { meta } = batch;
+    assert(meta.historyStartRevision !== undefined, 'recordHistory before the history began');
+    const { operations, seals } = historyRecordsOf(writes, {
+      revision: meta.revision,
+      historyStartRevision: meta.historyStartRevision,
+      readStored: (key) => this.readStoredSync(key),
+    });
+    const sum = new StateHashSum(meta.historyHash ?? emptyStateHash);
+    for (const seal of seals) sum.add(seal);
+    meta.historyHash = sum.value;
+    for (const operation of operations) batch.historyOperations.push(operation);
+  }
+
+  /** A key's record as LevelDB holds it (the state before the batch being applied). */
+  private readStoredSync(key: Uint8Array): StoredValue | undefined {
+    const storedKey = prefixedKey(userKeyPrefix, key);
+    const stored = levelRead(this.path, () => this.db.getSync(storedKey));
+    return stored === undefined ? undefined : decodeStoredValue(this.path, storedKey, stored);
+  }
+
+  /** User keys LevelDB holds in `range`, in order, at most `limit` (for a range delete). */
+  private async storedKeysIn(range: KeySpan, limit: number): Promise<Uint8Array[]> {
+    const lt = range.end === undefined ? userKeyHigh : prefixedKey(userKeyPrefix, range.end);
+    const keys = await levelReadAsync(this.path, () => this.db.keys({ gte: prefixedKey(userKeyPrefix, range.start), lt, limit }).all());
+    return keys.map((key) => Uint8Array.from(userKeyOf(key)));
   }
 
   private applyConfChange(change: ConfChange, batch: ApplyBatch): EntryOutcome {
@@ -1226,21 +1440,63 @@ export function changeMembership(
  * revisions and session expiry continue from the backup, and memberIdMax kept so no new member
  * gets the id of one whose data might still be around.
  */
-/** The writes of one command (from `start` on) as the changes a watcher sees, all at `revision`. */
+/**
+ * The writes of one command as the changes a watcher sees, all at `revision`; with `prevKv`,
+ * each carries the key before it (read from LevelDB when the batch saw only its meta).
+ */
 function collectChanges(
-  writes: readonly { key: Uint8Array; stored: StoredValue | undefined }[],
-  start: number,
-  revision: number,
-  into: KeyChange[],
+  writes: readonly { key: Uint8Array; stored: StoredValue | undefined; previous: StoredValue | undefined | 'stored' }[],
+  context: { revision: number; into: KeyChange[]; prevKv: ((key: Uint8Array) => StoredValue | undefined) | undefined },
 ): void {
-  for (let i = start; i < writes.length; i++) {
-    const { key, stored } = writes[i]!;
-    into.push(
+  const { revision, into } = context;
+  for (const { key, stored, previous } of writes) {
+    const change: KeyChange =
       stored === undefined
         ? { type: 'delete', kv: { key, value: new Uint8Array(0), createRevision: 0, modRevision: revision, version: 0 } }
-        : { type: 'put', kv: toKeyValue(key, stored, { keysOnly: false }) },
-    );
+        : { type: 'put', kv: toKeyValue(key, stored, { keysOnly: false }) };
+    if (context.prevKv === undefined) {
+      into.push(change);
+      continue;
+    }
+    const before = previous === 'stored' ? context.prevKv(key) : previous;
+    into.push(before === undefined ? change : { ...change, prevKv: toKeyValue(key, before, { keysOnly: false }) });
   }
+}
+
+/** The first command applied at APPLY_VERSION_HISTORY starts the history at the store's revision. */
+function beginHistory(meta: WorkingMeta): void {
+  meta.historyStartRevision = meta.revision;
+  meta.compactRevision = meta.revision;
+  meta.historyDroppedThrough = meta.revision;
+  meta.historyHash = emptyStateHash;
+}
+
+/** A compact command: moves the compacted revision (the records go in steps afterwards). */
+function applyCompaction(revision: number, meta: WorkingMeta): CommandOutcome {
+  if (meta.historyStartRevision === undefined) return { type: 'compactRefused', reason: 'noHistory', compactRevision: 0, revision: meta.revision };
+  const compactRevision = meta.compactRevision ?? meta.historyStartRevision;
+  if (revision > meta.revision) return { type: 'compactRefused', reason: 'future', compactRevision, revision: meta.revision };
+  if (revision <= compactRevision) return { type: 'compactRefused', reason: 'compacted', compactRevision, revision: meta.revision };
+  meta.compactRevision = revision;
+  return { type: 'compact', compactRevision: revision, revision: meta.revision };
+}
+
+/**
+ * The lowest revision the history answers for in `meta`, or undefined when it keeps none. A
+ * read may be at the compacted revision; a watch needs the changes of its start revision,
+ * which the history holds only after it began.
+ */
+function historyFloor(meta: StateMeta, use: 'read' | 'watch'): number | undefined {
+  if (meta.historyStartRevision === undefined) return undefined;
+  const compactRevision = meta.compactRevision ?? meta.historyStartRevision;
+  return use === 'read' ? compactRevision : Math.max(compactRevision, meta.historyStartRevision + 1);
+}
+
+/** Throws RevisionCompactedError or FutureRevisionError unless `meta` answers for `revision`. */
+function checkHistoryBounds(meta: StateMeta, revision: number, use: 'read' | 'watch'): void {
+  const floor = historyFloor(meta, use);
+  if (floor === undefined || revision < floor) throw new RevisionCompactedError(revision, floor ?? meta.revision + 1);
+  if (revision > meta.revision + (use === 'watch' ? 1 : 0)) throw new FutureRevisionError(revision, meta.revision);
 }
 
 function asNewClusterMeta(meta: StateMeta): StateMeta {
@@ -1327,7 +1583,7 @@ async function openDatabase(options: ResolvedOptions): Promise<OpenedState> {
     if (metaBytes === undefined) await refuseRecordsWithoutMeta(db, options.dir);
     const stored = metaBytes === undefined ? freshMeta : decodeMetaRecord(options.dir, metaBytes);
     const counted = stored.keyValueBytes === undefined ? { ...stored, keyValueBytes: await countKeyValueBytes(db, options.dir) } : stored;
-    const versioned = withClusterVersion(counted);
+    const versioned = withClusterVersion(counted.keyCount === undefined ? { ...counted, keyCount: await countKeys(db) } : counted);
     const records: SessionRecord[] = [];
     const sessionSeals = new Map<string, RecordSeal>();
     const sessionLow = Uint8Array.of(sessionKeyPrefix);
@@ -1404,6 +1660,27 @@ async function countKeyValueBytes(db: Database, path: string): Promise<number> {
     bytes += key.byteLength - 1 + decodeStoredValue(path, key, value).value.byteLength;
   }
   return bytes;
+}
+
+/** Keys held, counted by reading them all: for a state written before StateMeta.keyCount existed. */
+async function countKeys(db: Database): Promise<number> {
+  let count = 0;
+  for await (const _key of db.keys({ gte: userKeyLow, lt: userKeyHigh })) count += 1;
+  return count;
+}
+
+/** A revision argument of a read: absent, or a non-negative integer (0: now). */
+function checkRevisionArgument(revision: number | undefined): void {
+  if (revision !== undefined && (!Number.isSafeInteger(revision) || revision < 0)) {
+    throw new InvalidCommandError(`revision must be a non-negative integer, got ${revision}`);
+  }
+}
+
+/** The user-key span of iterator bounds on 'k' records (rangeBounds). */
+function userSpanOf(bounds: { gt?: Bytes; gte?: Bytes; lt: Bytes }): KeySpan {
+  const lower = bounds.gte ?? bounds.gt;
+  assert(lower !== undefined, 'range bounds without a lower bound');
+  return { start: userKeyOf(lower), end: Buffer.compare(bounds.lt, userKeyHigh) === 0 ? undefined : userKeyOf(bounds.lt) };
 }
 
 /** Records copied per batch when converting a state of record format 1. */
