@@ -84,6 +84,11 @@ export interface NodeConfig {
   readonly clusterId: string;
   readonly clientListen: string;
   readonly peerListen: string;
+  /**
+   * The link this member dials peers with: 'tcp' (length-prefixed msgpack frames; towards a peer
+   * that speaks only gRPC it falls back to gRPC) or 'grpc'. The peer port answers both.
+   */
+  readonly peerTransport: PeerTransportKind;
   /** Empty: no metrics endpoint. */
   readonly metricsListen: string;
   /** Addresses other members use to reach this node (default: the listen addresses). */
@@ -130,6 +135,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'clusterId', kind: 'string', fallback: 'holdfast', help: 'cluster id; peers of another cluster are refused' },
   { key: 'clientListen', kind: 'string', fallback: '127.0.0.1:7001', help: 'host:port for the KV and Cluster services' },
   { key: 'peerListen', kind: 'string', fallback: '127.0.0.1:7101', help: 'host:port for the Raft transport' },
+  { key: 'peerTransport', kind: 'string', fallback: 'tcp', help: 'link to dial peers with: tcp|grpc (the peer port answers both)' },
   { key: 'metricsListen', kind: 'string', fallback: '', help: 'host:port for Prometheus /metrics (empty: off)' },
   { key: 'clientAdvertise', kind: 'string', fallback: '', help: 'client address others use (default client-listen)' },
   { key: 'peerAdvertise', kind: 'string', fallback: '', help: 'peer address others use (default peer-listen)' },
@@ -409,6 +415,8 @@ export function parseFailpoints(text: string): Failpoints {
   return { fsyncDelayMs, fsyncFail, diskFull, applyVersionMax };
 }
 
+export type PeerTransportKind = 'tcp' | 'grpc';
+const PEER_TRANSPORTS: readonly PeerTransportKind[] = ['tcp', 'grpc'];
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 function buildLimits(r: Resolved): NodeLimits {
@@ -500,6 +508,8 @@ export function parseNodeConfig(
   const id = r['id'] as number;
   const logLevel = r['logLevel'] as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('logLevel', `expected one of ${LOG_LEVELS.join('|')}`);
+  const peerTransport = r['peerTransport'] as PeerTransportKind;
+  if (!PEER_TRANSPORTS.includes(peerTransport)) throw new ConfigError('peerTransport', `expected one of ${PEER_TRANSPORTS.join('|')}`);
   const clientListen = checkAddress('clientListen', r['clientListen'] as string);
   const peerListen = checkAddress('peerListen', r['peerListen'] as string);
   const metricsListen = r['metricsListen'] === '' ? '' : checkAddress('metricsListen', r['metricsListen'] as string);
@@ -518,6 +528,7 @@ export function parseNodeConfig(
     clusterId: r['clusterId'] as string,
     clientListen,
     peerListen,
+    peerTransport,
     metricsListen,
     clientAdvertise,
     peerAdvertise,

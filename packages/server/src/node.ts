@@ -67,6 +67,7 @@ import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } fro
 import { loadProtos, type Protos } from '@holdfast/protocol';
 import { RequestPath } from './requests.js';
 import { dialCredentials, memberDialCredentials, ReloadableTls, serverCredentials } from './tls.js';
+import { PeerListener } from './peerLink/listener.js';
 import { Transport } from './transport.js';
 import { WatchHub } from './watch.js';
 
@@ -154,6 +155,7 @@ class Node implements RunningNode {
   /** Ids of the current members (from the applied log, else the initial cluster). */
   private knownIds: Set<number>;
   private metricsServer: HttpServer | undefined;
+  private peerListener: PeerListener | undefined;
   private stopWatchingTlsFiles: () => void = () => {};
   private ticker: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -260,6 +262,9 @@ class Node implements RunningNode {
       dialCredentials: this.dialCredentials,
       dialCredentialsFor: (id) => memberDialCredentials(config.tls, id, (problem) => this.peerIdentityRefused(id, problem)),
       requireMemberCertificates: config.tls !== undefined,
+      peerTransport: config.peerTransport,
+      ...(config.tls === undefined ? {} : { tls: config.tls }),
+      identityRefused: (id, problem) => this.peerIdentityRefused(id, problem),
       logger,
       peerQueueMessagesMax: config.limits.peerQueueMessagesMax,
       messageBytesMax: config.limits.messageBytesMax,
@@ -613,7 +618,15 @@ class Node implements RunningNode {
     new ReflectionService(this.protos.definition).addToServer(this.clientServer);
     this.peerServer.addService(this.protos.raft, this.transport.serviceImplementation());
     // Only members talk Raft: with TLS the peer listener always asks for a member's certificate.
-    this.peerPort = await bind(this.peerServer, config.peerListen, serverCredentials(config.tls, { requireClientCert: true }));
+    // One port answers both links: gRPC connections go on to peerServer (peerLink/listener.ts).
+    this.peerListener = new PeerListener({
+      grpcServer: this.peerServer,
+      grpcCredentials: serverCredentials(config.tls, { requireClientCert: true }),
+      tls: config.tls,
+      inbound: this.transport.linkInbound(),
+      logger: this.logger,
+    });
+    this.peerPort = await this.peerListener.listen(config.peerListen);
     this.clientPort = await bind(
       this.clientServer,
       config.clientListen,
@@ -720,7 +733,8 @@ class Node implements RunningNode {
     }
     if (!changed) return false;
     const { cert, key, ca } = reloadable.material;
-    // The metrics listener is a plain HTTPS server: it takes the new context for new connections.
+    // The peer link and the metrics listener take the new context for new connections.
+    this.peerListener?.setSecureContext(reloadable.material);
     (this.metricsServer as { setSecureContext?: (options: object) => void } | undefined)?.setSecureContext?.({ cert, key, ca });
     const certificate = new X509Certificate(cert);
     this.logger.info({ trigger, subject: certificate.subject, subjectAltName: certificate.subjectAltName, validTo: certificate.validTo, fingerprint256: certificate.fingerprint256 }, 'TLS certificates reloaded');
@@ -789,6 +803,7 @@ class Node implements RunningNode {
       });
     });
     destroyOpenSessions(this.clientServer);
+    this.peerListener?.close();
     destroyOpenSessions(this.peerServer);
     this.peerServer.forceShutdown();
     // A loop stopped by damage may never turn idle again: do not wait for it forever.

@@ -122,7 +122,7 @@ export function memberDialCredentials(tls: TlsMaterial | undefined, peerId: numb
   return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert, verify);
 }
 
-function checkMemberIdentity(host: string, certificate: PeerCertificate, peerId: number): Error | undefined {
+export function checkMemberIdentity(host: string, certificate: PeerCertificate, peerId: number): Error | undefined {
   const addressProblem = checkServerIdentity(host, certificate);
   if (addressProblem !== undefined) return addressProblem;
   const named = memberIdsOfCertificate(certificate);

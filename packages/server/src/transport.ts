@@ -1,17 +1,24 @@
 /**
- * Node-to-node transport: one long-lived gRPC bidirectional stream per peer, many
- * msgpackr-encoded Raft messages per frame, a bounded queue per peer, reconnect with backoff.
- * Raft retransmits on its own, so a full queue drops messages and reports the peer unreachable
- * instead of growing. Snapshots travel in chunks on their own call (SendSnapshot).
+ * Node-to-node transport. Two links carry the same msgpackr-encoded Raft messages, many per
+ * frame, with a bounded queue per peer and reconnect with backoff: the TCP link (peerLink/:
+ * length-prefixed frames on one connection per peer, TLS when the cluster runs it) and one
+ * long-lived gRPC bidirectional stream per peer. Which one this member dials with is
+ * --peer-transport; the peer port answers both (peerLink/listener.ts), and the TCP link falls
+ * back to gRPC towards a peer that speaks only gRPC (a member of an earlier release). Raft
+ * retransmits on its own, so a full queue drops messages and reports the peer unreachable
+ * instead of growing. Snapshots travel in chunks on a connection or call of their own.
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Message, NodeId } from '@holdfast/raft';
 import type { PeerCertificate } from 'node:tls';
-import type { Logger } from 'pino';
 import { MEMBER_URI_PREFIX, memberIdsOfCertificate } from './tls.js';
 import { type BatchLimits, decodeBatch, decodeSnapshotMessage, encodeMessages, PeerInputError, PeerRejectLog } from './peerInput.js';
+import type { Hello } from './peerLink/frames.js';
+import type { LinkInbound } from './peerLink/listener.js';
+import { frameBytesMaxFor, TcpPeerLink } from './peerLink/tcpSender.js';
+import type { PeerLink, TransportOptions } from './peerLink/types.js';
+import { UnreachableLog } from './peerLink/unreachable.js';
 import type {
-  Protos,
   RaftAck,
   RaftAck__Output,
   RaftClient,
@@ -24,6 +31,8 @@ import type {
 } from '@holdfast/protocol';
 
 export { encodeMessages } from './peerInput.js';
+export type { TransportHandlers, TransportOptions } from './peerLink/types.js';
+export { UNREACHABLE_WARN_AFTER_MS, UNREACHABLE_WARN_EVERY_MS, UnreachableLog } from './peerLink/unreachable.js';
 
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 2000,
@@ -43,59 +52,6 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.enable_channelz': 0,
 };
 
-export interface TransportHandlers {
-  /** Messages from peers, in arrival order; false when they were dropped (the inbox is full). */
-  deliver(messages: Message[]): boolean | undefined;
-  /** A message to `to` was dropped; the core should stop optimistic replication to it. */
-  reportUnreachable(to: NodeId): void;
-  /** The link to `to` failed (false) or carried traffic again (true). */
-  peerReachable?(to: NodeId, reachable: boolean): void;
-  reportSnapshot(to: NodeId, ok: boolean): void;
-  /** Data chunks of the snapshot a leader sends with `message`. */
-  readSnapshot(message: Message): AsyncIterable<Uint8Array>;
-  /** Stage the received snapshot; resolves once `message` may be stepped into the core. */
-  receiveSnapshot(message: Message, chunks: AsyncIterable<Uint8Array>): Promise<void>;
-  queueDepthChanged?(to: NodeId, depth: number): void;
-  /** A peer's batches say its release implements apply versions up to `version` (0: 1). */
-  heardApplyVersion?(from: NodeId, version: number): void;
-  /** State hash checkpoints to send `to` with the next batch (stateHashes.ts); empty: none. */
-  checkpointsFor?(to: NodeId): RaftBatch['stateCheckpoints'];
-  /** State hash checkpoints a peer's batch carried. */
-  heardCheckpoints?(from: NodeId, checkpoints: RaftBatch__Output['stateCheckpoints']): void;
-  /** Peer input was dropped (a message, a batch, a snapshot call) for `reason` (peerInput.ts). */
-  rejected?(reason: string): void;
-  /** Whether `id` is in this member's current membership; absent: every sender id is. */
-  isMember?(id: NodeId): boolean;
-}
-
-export interface TransportOptions {
-  readonly selfId: NodeId;
-  readonly clusterId: string;
-  readonly protos: Protos;
-  /** How to dial peers (plaintext, or TLS with this node's certificate: tls.ts). */
-  readonly dialCredentials: grpc.ChannelCredentials;
-  /** How to dial one peer, when it differs (TLS: the peer's certificate must name it). */
-  readonly dialCredentialsFor?: (id: NodeId) => grpc.ChannelCredentials;
-  /**
-   * TLS is on: every call on the peer port must show a certificate that names a member
-   * (`holdfast://member/<id>`, tls.ts), and every batch must come from that member.
-   */
-  readonly requireMemberCertificates?: boolean;
-  readonly logger: Logger;
-  readonly peerQueueMessagesMax: number;
-  /**
-   * What a received message may hold: entriesBytesMax is this member's messageBytesMax (a leader
-   * sends no more), snapshotDataBytesMax bounds the snapshot handle (the state streams apart).
-   * A batch holds at most peerQueueMessagesMax messages.
-   */
-  readonly messageBytesMax: number;
-  /** The newest apply version this member's release implements, sent with every batch. */
-  readonly applyVersion: number;
-  /** Where to dial a peer (dial override, or its advertised peer address); undefined if unknown. */
-  readonly addressOf: (id: NodeId) => string | undefined;
-  readonly handlers: TransportHandlers;
-}
-
 type RaftStream = grpc.ClientDuplexStream<RaftBatch, RaftAck__Output>;
 
 const BACKOFF_MS_MIN = 50;
@@ -110,59 +66,8 @@ const BACKOFF_MS_MAX = 250;
  * far longer than keepalive covers before the kernel gives up on it.
  */
 const FIRST_ACK_WAIT_MS = 1000;
-/** A peer unreachable this long is logged (a restart or an election takes less)... */
-export const UNREACHABLE_WARN_AFTER_MS = 2000;
-/** ...and then at most this often while it stays unreachable. */
-export const UNREACHABLE_WARN_EVERY_MS = 30_000;
-
-/**
- * Tells when a peer stays unreachable: one warning once it has failed for
- * UNREACHABLE_WARN_AFTER_MS, then one per UNREACHABLE_WARN_EVERY_MS, and one line when it answers again.
- */
-export class UnreachableLog {
-  /** When the current run of failures started; undefined while the peer answers. */
-  private failingSinceMs: number | undefined;
-  private failures = 0;
-  /** When this run of failures was last logged; undefined: not yet. */
-  private warnedAtMs: number | undefined;
-  /** What `changed` was last told; undefined before the first outcome. */
-  private reported: boolean | undefined;
-
-  constructor(
-    private readonly peerId: NodeId,
-    private readonly logger: Logger,
-    private readonly changed: ((reachable: boolean) => void) | undefined,
-  ) {}
-
-  failed(address: string, error: string | undefined, nowMs: number): void {
-    this.failingSinceMs ??= nowMs;
-    this.report(false);
-    this.failures += 1;
-    const downMs = nowMs - this.failingSinceMs;
-    if (downMs < UNREACHABLE_WARN_AFTER_MS) return;
-    if (this.warnedAtMs !== undefined && nowMs - this.warnedAtMs < UNREACHABLE_WARN_EVERY_MS) return;
-    this.warnedAtMs = nowMs;
-    this.logger.warn({ peer: this.peerId, address, downMs, failures: this.failures, error }, 'peer unreachable');
-  }
-
-  answered(nowMs: number): void {
-    this.report(true);
-    if (this.failingSinceMs === undefined) return;
-    if (this.warnedAtMs !== undefined) this.logger.info({ peer: this.peerId, downMs: nowMs - this.failingSinceMs }, 'peer reachable again');
-    this.failingSinceMs = undefined;
-    this.failures = 0;
-    this.warnedAtMs = undefined;
-  }
-
-  private report(reachable: boolean): void {
-    if (this.reported === reachable) return;
-    this.reported = reachable;
-    this.changed?.(reachable);
-  }
-}
-
-/** The sending side towards one peer. */
-class PeerLink {
+/** The sending side towards one peer over gRPC. */
+class GrpcPeerLink implements PeerLink {
   private client: RaftClient | undefined;
   private address = '';
   private stream: RaftStream | undefined;
@@ -343,6 +248,59 @@ class PeerLink {
   }
 }
 
+/** How long the TCP link sends over gRPC to a peer that speaks only gRPC before it tries the TCP link again. */
+export const GRPC_FALLBACK_MS = 60_000;
+
+/**
+ * The TCP link towards one peer, and gRPC instead while that peer speaks only gRPC (a member of
+ * an earlier release during a rolling upgrade): the greeting it answered says so at once.
+ */
+class TcpWithGrpcFallback implements PeerLink {
+  private readonly tcp: TcpPeerLink;
+  private grpc: GrpcPeerLink | undefined;
+  private grpcUntilMs = 0;
+
+  constructor(
+    private readonly peerId: NodeId,
+    private readonly options: TransportOptions,
+  ) {
+    this.tcp = new TcpPeerLink(peerId, options, { speaksOnlyGrpc: (problem, queued) => this.fallBack(problem, queued) });
+  }
+
+  get depth(): number {
+    return this.active().depth;
+  }
+
+  enqueue(message: Message): void {
+    this.active().enqueue(message);
+  }
+
+  flush(): void {
+    this.active().flush();
+  }
+
+  close(): void {
+    this.tcp.close();
+    this.grpc?.close();
+  }
+
+  private active(): PeerLink {
+    if (this.grpc === undefined) return this.tcp;
+    if (Date.now() < this.grpcUntilMs) return this.grpc;
+    this.grpc.close();
+    this.grpc = undefined;
+    return this.tcp;
+  }
+
+  private fallBack(problem: string, queued: readonly Message[]): void {
+    if (this.grpc === undefined) this.options.logger.info({ peer: this.peerId, problem, retryTcpAfterMs: GRPC_FALLBACK_MS }, 'peer speaks only gRPC; sending to it over gRPC');
+    const grpc = (this.grpc ??= new GrpcPeerLink(this.peerId, this.options));
+    this.grpcUntilMs = Date.now() + GRPC_FALLBACK_MS;
+    for (const message of queued) grpc.enqueue(message);
+    grpc.flush();
+  }
+}
+
 /** Chunks of a SendSnapshot call after the first, as a stream that ends at `last`. */
 async function* snapshotData(call: grpc.ServerReadableStream<SnapshotChunk__Output, SnapshotAck>): AsyncIterable<Uint8Array> {
   for await (const chunk of call as AsyncIterable<SnapshotChunk__Output>) {
@@ -350,6 +308,15 @@ async function* snapshotData(call: grpc.ServerReadableStream<SnapshotChunk__Outp
     if (chunk.last) return;
   }
   throw new PeerInputError('snapshot-framing', 'snapshot stream ended before its last chunk');
+}
+
+/** State hash checkpoints one link frame may carry (stateHashes.ts reads fewer). */
+const LINK_CHECKPOINTS_MAX = 4096;
+
+/** `prod-kv` and `prod-kv@3`: one cluster, two epochs (cluster-identity.ts nextClusterEpoch). */
+function sameClusterOtherEpoch(a: string, b: string): boolean {
+  const base = (id: string): string => id.replace(/@\d+$/, '');
+  return base(a) === base(b);
 }
 
 export class Transport {
@@ -389,10 +356,41 @@ export class Transport {
   private linkTo(id: NodeId): PeerLink {
     let link = this.links.get(id);
     if (!link) {
-      link = new PeerLink(id, this.options);
+      link = this.options.peerTransport === 'grpc' ? new GrpcPeerLink(id, this.options) : new TcpWithGrpcFallback(id, this.options);
       this.links.set(id, link);
     }
     return link;
+  }
+
+  /** What the peer listener hands a TCP link's input to: checked and counted as a gRPC stream's. */
+  linkInbound(): LinkInbound {
+    const limits = this.limits;
+    return {
+      frameBytesMax: frameBytesMaxFor(this.options.messageBytesMax),
+      checkpointsMax: LINK_CHECKPOINTS_MAX,
+      refusal: (hello: Hello, certified) => this.refusal(hello, certified),
+      heardHello: (hello: Hello) => this.options.handlers.heardApplyVersion?.(hello.from, hello.applyVersion),
+      heardCheckpoints: (from, checkpoints) => this.options.handlers.heardCheckpoints?.(from, checkpoints as RaftBatch__Output['stateCheckpoints']),
+      deliverBatch: (from, bytes, address) => {
+        const decoded = decodeBatch(bytes, { from, to: this.options.selfId }, limits);
+        for (const problem of decoded.rejected) this.rejectLog.reject({ id: String(from), address }, problem);
+        if (decoded.messages.length > 0 && this.options.handlers.deliver(decoded.messages) === false) {
+          this.rejectLog.reject({ id: String(from), address }, new PeerInputError('inbox-full', `${decoded.messages.length} messages dropped: this member's inbox is full`));
+        }
+      },
+      receiveSnapshot: async (from, messageBytes, chunks, address) => {
+        try {
+          const message = decodeSnapshotMessage(messageBytes, { from, to: this.options.selfId }, limits);
+          await this.options.handlers.receiveSnapshot(message, chunks);
+          if (this.options.handlers.deliver([message]) === false) throw new PeerInputError('inbox-full', "the snapshot message was dropped: this member's inbox is full");
+        } catch (error) {
+          if (error instanceof PeerInputError) this.rejectLog.reject({ id: String(from), address }, error);
+          else this.options.logger.warn({ peer: from, error: (error as Error).message }, 'snapshot from a peer not installed');
+          throw error;
+        }
+      },
+      reject: (from, address, error) => this.rejectLog.reject({ id: String(from), address }, error),
+    };
   }
 
   /** The Raft service implementation to add to the peer gRPC server. */
@@ -423,9 +421,12 @@ export class Transport {
     return `the certificate names no member (${MEMBER_URI_PREFIX}<id>): a client's certificate is refused on the peer port`;
   }
 
-  /** Why a stream or snapshot call is refused as a whole, or '' when it is for this member. */
+  /** Why a stream, link or snapshot call is refused as a whole, or '' when it is for this member. */
   private refusal(batch: { clusterId: string; from: number; to: number }, certified?: readonly number[] | string): string {
     if (typeof certified === 'string') return certified;
+    if (batch.clusterId !== this.options.clusterId && sameClusterOtherEpoch(batch.clusterId, this.options.clusterId)) {
+      return `cluster id ${JSON.stringify(batch.clusterId)} is another epoch of this cluster's ${JSON.stringify(this.options.clusterId)}: a member from before or after a recovery (holdfast recover) is refused`;
+    }
     if (batch.clusterId !== this.options.clusterId) {
       return `cluster id ${JSON.stringify(batch.clusterId)} is not this cluster's ${JSON.stringify(this.options.clusterId)}: a member of another cluster, or of this one from before a recovery (holdfast recover), is refused`;
     }

@@ -82,6 +82,8 @@ function transport(selfId: number, handlersOf: TransportHandlers, addressOf: () 
     applyVersion: 2,
     addressOf,
     handlers: handlersOf,
+    // A gRPC resolver's name: this test is about the gRPC link (peerLink.test.ts has the TCP link's).
+    peerTransport: 'grpc',
   });
 }
 

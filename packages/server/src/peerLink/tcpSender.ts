@@ -1,0 +1,320 @@
+/**
+ * The sending side of the TCP peer link towards one peer: one long-lived connection carrying
+ * batches of Raft messages as frames (frames.ts), a bounded queue, redial with backoff, and each
+ * snapshot on a connection of its own. Raft retransmits on its own, so a full queue, a link that
+ * is down or backing off drops messages and reports the peer unreachable instead of growing.
+ */
+import type { Message, NodeId } from '@holdfast/raft';
+import { encodeMessages } from '../peerInput.js';
+import { dialLink, type LinkSocket, NotALinkPeerError } from './dial.js';
+import { decodeBody, encodeFrame, encodeValueFrame, FrameDecoder, FrameKind, parseAck, parseResult } from './frames.js';
+import type { PeerLink, TransportOptions } from './types.js';
+import { UnreachableLog } from './unreachable.js';
+
+const BACKOFF_MS_MIN = 50;
+/** As the gRPC link's: a failed dial costs little, and backoff delays a restarted member's first heartbeat. */
+const BACKOFF_MS_MAX = 250;
+/** Connect, greeting, TLS: a dial to an address nobody holds any more must not hang longer. */
+export const DIAL_WAIT_MS = 1000;
+/**
+ * A batch not acknowledged this long means the connection hangs (a peer gone without a word, a
+ * partition): it is closed and dialled again. The listener acknowledges within ACK_EVERY_MS.
+ */
+export const ACK_WAIT_MS = 2000;
+/** Frames the listener sends back (acks, a refusal, a snapshot's result) are small. */
+const REPLY_FRAME_BYTES_MAX = 64 * 1024;
+
+/** The largest frame a member sends or accepts: a batch or a snapshot chunk, with room for a whole message. */
+export function frameBytesMaxFor(messageBytesMax: number): number {
+  return 4 * messageBytesMax + 1024 * 1024;
+}
+
+export interface TcpPeerLinkEvents {
+  /**
+   * The peer answered the greeting as a member of an earlier release does: it speaks only gRPC.
+   * `queued`: the messages that waited for the link, handed over rather than dropped.
+   */
+  speaksOnlyGrpc(problem: string, queued: readonly Message[]): void;
+}
+
+export class TcpPeerLink implements PeerLink {
+  private socket: LinkSocket | undefined;
+  private dialing = false;
+  private queue: Message[] = [];
+  private waitingForDrain = false;
+  private backoffMs = BACKOFF_MS_MIN;
+  private retryAt = 0;
+  private snapshotInFlight = false;
+  private closed = false;
+  private batchesSent = 0;
+  /** When the oldest batch no ack has covered yet was written; undefined: all acknowledged. */
+  private unackedSinceMs: number | undefined;
+  private readonly unreachable: UnreachableLog;
+  private readonly frameBytesMax: number;
+
+  constructor(
+    private readonly peerId: NodeId,
+    private readonly options: TransportOptions,
+    private readonly events: TcpPeerLinkEvents,
+  ) {
+    const changed = options.handlers.peerReachable;
+    this.unreachable = new UnreachableLog(peerId, options.logger, changed && ((reachable) => changed(peerId, reachable)));
+    this.frameBytesMax = frameBytesMaxFor(options.messageBytesMax);
+  }
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  enqueue(message: Message): void {
+    if (this.closed) return;
+    if (message.type === 'snapshot') {
+      this.sendSnapshot(message);
+      return;
+    }
+    if (this.queue.length >= this.options.peerQueueMessagesMax || Date.now() < this.retryAt) {
+      this.options.handlers.reportUnreachable(this.peerId);
+      return;
+    }
+    this.queue.push(message);
+  }
+
+  flush(): void {
+    if (this.closed || this.queue.length === 0) return;
+    const socket = this.socket;
+    if (socket === undefined) {
+      this.maybeDial();
+      return;
+    }
+    if (this.unackedSinceMs !== undefined && Date.now() - this.unackedSinceMs > ACK_WAIT_MS) {
+      socket.destroy(new Error(`no ack for ${Date.now() - this.unackedSinceMs} ms`));
+      return;
+    }
+    if (this.waitingForDrain) return;
+    const messages = this.queue;
+    this.queue = [];
+    socket.cork();
+    this.writeBatches(socket, messages);
+    const checkpoints = this.options.handlers.checkpointsFor?.(this.peerId) ?? [];
+    if (checkpoints.length > 0) socket.write(encodeValueFrame(FrameKind.checkpoints, checkpoints));
+    socket.uncork();
+    if (socket.writableNeedDrain) {
+      this.waitingForDrain = true;
+      socket.once('drain', () => {
+        this.waitingForDrain = false;
+        this.flush();
+      });
+    }
+    this.options.handlers.queueDepthChanged?.(this.peerId, this.queue.length);
+  }
+
+  /** One frame per batch; a batch over the frame limit is split in halves (rare: many large appends at once). */
+  private writeBatches(socket: LinkSocket, messages: readonly Message[]): void {
+    const body = encodeMessages(messages);
+    if (body.byteLength > this.frameBytesMax && messages.length > 1) {
+      const half = Math.ceil(messages.length / 2);
+      this.writeBatches(socket, messages.slice(0, half));
+      this.writeBatches(socket, messages.slice(half));
+      return;
+    }
+    if (body.byteLength > this.frameBytesMax) {
+      // A single message over the limit: the receiver would refuse the frame. Dropped; Raft retries.
+      this.options.logger.error({ peer: this.peerId, bytes: body.byteLength, frameBytesMax: this.frameBytesMax }, 'a message larger than a frame; dropped');
+      this.options.handlers.reportUnreachable(this.peerId);
+      return;
+    }
+    const header = Buffer.allocUnsafe(5);
+    header.writeUInt32BE(1 + body.byteLength, 0);
+    header.writeUInt8(FrameKind.batch, 4);
+    socket.write(header);
+    socket.write(body);
+    this.batchesSent += 1;
+    this.unackedSinceMs ??= Date.now();
+  }
+
+  private maybeDial(): void {
+    if (this.dialing || Date.now() < this.retryAt) return;
+    const address = this.options.addressOf(this.peerId);
+    if (address === undefined) {
+      this.dropQueue();
+      return;
+    }
+    this.dialing = true;
+    dialLink(this.dialOptions(address, 'raft')).then(
+      (socket) => {
+        this.dialing = false;
+        if (this.closed) {
+          socket.destroy();
+          return;
+        }
+        this.adopt(socket, address);
+        this.flush();
+      },
+      (error: Error) => {
+        this.dialing = false;
+        this.failed(address, error);
+      },
+    );
+  }
+
+  private dialOptions(address: string, purpose: 'raft' | 'snapshot') {
+    const { selfId, clusterId, applyVersion, tls, identityRefused } = this.options;
+    return {
+      address,
+      peerId: this.peerId,
+      selfId,
+      clusterId,
+      applyVersion,
+      purpose,
+      tls,
+      dialWaitMs: DIAL_WAIT_MS,
+      identityRefused: (problem: string) => identityRefused?.(this.peerId, problem),
+    };
+  }
+
+  private adopt(socket: LinkSocket, address: string): void {
+    this.socket = socket;
+    this.batchesSent = 0;
+    this.unackedSinceMs = undefined;
+    this.waitingForDrain = false;
+    const decoder = new FrameDecoder(REPLY_FRAME_BYTES_MAX);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const frame of decoder.push(chunk)) this.heard(socket, frame.kind, decodeBody(frame));
+      } catch (error) {
+        socket.destroy(error as Error);
+      }
+    });
+    const drop = (error?: Error): void => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.waitingForDrain = false;
+      socket.destroy();
+      if (this.closed) return;
+      this.failed(address, error ?? new Error('the peer closed the link'));
+    };
+    socket.on('error', drop);
+    socket.on('close', () => drop());
+  }
+
+  private heard(socket: LinkSocket, kind: number, value: unknown): void {
+    if (kind === FrameKind.ack) {
+      const batches = parseAck(value);
+      this.backoffMs = BACKOFF_MS_MIN;
+      this.unreachable.answered(Date.now());
+      // Batches written after the one acknowledged are younger than this ack.
+      this.unackedSinceMs = batches >= this.batchesSent ? undefined : Date.now();
+      return;
+    }
+    if (kind === FrameKind.refused) {
+      const { error } = parseResult(value);
+      this.options.logger.warn({ peer: this.peerId, error }, 'peer refused the raft link');
+      socket.destroy(new Error(`refused: ${error}`));
+      return;
+    }
+    socket.destroy(new Error(`unexpected frame kind ${kind} from the listener`));
+  }
+
+  private failed(address: string, error: Error): void {
+    if (error instanceof NotALinkPeerError && !this.closed) {
+      const queued = this.queue;
+      this.queue = [];
+      this.events.speaksOnlyGrpc(error.message, queued);
+      return;
+    }
+    this.retryAt = Date.now() + this.backoffMs;
+    this.backoffMs = Math.min(BACKOFF_MS_MAX, this.backoffMs * 2);
+    this.dropQueue();
+    if (this.closed) return;
+    this.options.logger.debug({ peer: this.peerId, error: error.message }, 'peer link closed; will redial');
+    this.unreachable.failed(address, error.message, Date.now());
+  }
+
+  private dropQueue(): void {
+    if (this.queue.length === 0) return;
+    this.queue = [];
+    this.options.handlers.reportUnreachable(this.peerId);
+    this.options.handlers.queueDepthChanged?.(this.peerId, 0);
+  }
+
+  private sendSnapshot(message: Message): void {
+    if (this.snapshotInFlight) return;
+    const address = this.options.addressOf(this.peerId);
+    if (address === undefined) {
+      this.options.handlers.reportSnapshot(this.peerId, false);
+      return;
+    }
+    this.snapshotInFlight = true;
+    this.streamSnapshot(address, message).then(
+      () => {
+        this.snapshotInFlight = false;
+        this.options.handlers.reportSnapshot(this.peerId, true);
+      },
+      (error: unknown) => {
+        this.snapshotInFlight = false;
+        this.options.logger.warn({ peer: this.peerId, error: (error as Error).message }, 'snapshot send failed');
+        this.options.handlers.reportSnapshot(this.peerId, false);
+        this.options.handlers.reportUnreachable(this.peerId);
+      },
+    );
+  }
+
+  /** The snapshot on a connection of its own, so heartbeats and appends are not stuck behind it. */
+  private async streamSnapshot(address: string, message: Message): Promise<void> {
+    const socket = await dialLink(this.dialOptions(address, 'snapshot'));
+    try {
+      const result = snapshotResultOf(socket);
+      // Awaited at the end; a failure before then (the link closed while sending) is thrown by write.
+      result.catch(() => {});
+      const write = async (frame: Buffer): Promise<void> => {
+        if (socket.destroyed) throw new Error('the snapshot link closed');
+        if (socket.write(frame)) return;
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            socket.off('drain', done);
+            socket.off('close', done);
+            resolve();
+          };
+          socket.once('drain', done);
+          socket.once('close', done);
+        });
+      };
+      await write(encodeFrame(FrameKind.snapshotMessage, encodeMessages([message])));
+      // Each state-machine chunk travels whole: the chunks check themselves and must not be split.
+      for await (const data of this.options.handlers.readSnapshot(message)) {
+        if (data.byteLength > this.frameBytesMax) throw new Error(`a snapshot chunk of ${data.byteLength} bytes, more than a frame (${this.frameBytesMax})`);
+        await write(encodeFrame(FrameKind.snapshotChunk, data));
+      }
+      await write(encodeFrame(FrameKind.snapshotEnd, new Uint8Array()));
+      const answer = await result;
+      if (!answer.ok) throw new Error(`peer refused the snapshot: ${answer.error}`);
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+}
+
+/** The listener's answer on a snapshot connection: its result frame, or its refusal. */
+function snapshotResultOf(socket: LinkSocket): Promise<{ ok: boolean; error: string }> {
+  return new Promise((resolve, reject) => {
+    const decoder = new FrameDecoder(REPLY_FRAME_BYTES_MAX);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const frame of decoder.push(chunk)) {
+          if (frame.kind === FrameKind.snapshotResult || frame.kind === FrameKind.refused) resolve(parseResult(decodeBody(frame)));
+        }
+      } catch (error) {
+        reject(error);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error('the snapshot link closed before its result')));
+  });
+}
