@@ -294,7 +294,8 @@ class TcpWithGrpcFallback implements PeerLink {
 
   private fallBack(problem: string, queued: readonly Message[]): void {
     if (this.grpc === undefined) this.options.logger.info({ peer: this.peerId, problem, retryTcpAfterMs: GRPC_FALLBACK_MS }, 'peer speaks only gRPC; sending to it over gRPC');
-    const grpc = (this.grpc ??= new GrpcPeerLink(this.peerId, this.options));
+    this.grpc ??= new GrpcPeerLink(this.peerId, this.options);
+    const grpc = this.grpc;
     this.grpcUntilMs = Date.now() + GRPC_FALLBACK_MS;
     for (const message of queued) grpc.enqueue(message);
     grpc.flush();
