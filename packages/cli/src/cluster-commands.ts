@@ -6,7 +6,7 @@ import { type CliIo, CommandContext, parsePositiveInteger } from './context.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { defaultClusterDataDir } from './endpoints.js';
 import { UsageError } from './errors.js';
-import { renderStatus, renderTable } from './format.js';
+import { renderPlacement, renderRttMatrix, renderStatus, renderTable } from './format.js';
 import { describeMemberEvent, type MemberEvent, MemberSupervisor } from './member-supervisor.js';
 import { type LocalClusterHandle, loadServerModule } from './server-module.js';
 
@@ -51,12 +51,15 @@ export function addClusterCommands(program: Command, io: CliIo): void {
 
   program
     .command('status')
-    .description('every member: role, term, leader, commit and applied index, and followers’ match index')
-    .action(async (_options: object, command: Command) => {
+    .description('every member: role, term, leader, commit and applied index, and followers’ match index; the layout by region')
+    .option('--rtt', 'also the round-trip times each member measured to each peer (a matrix)')
+    .action(async (options: { rtt?: boolean }, command: Command) => {
       const context = new CommandContext(io, command);
       const status = await context.withClient((client) => client.status());
-      context.print(status, renderStatus(status));
+      context.print(status, options.rtt === true ? `${renderStatus(status)}\n\n${renderRttMatrix(status)}` : renderStatus(status));
     });
+
+  addPlacementCommands(program, io);
 
   addMemberCommands(program, io);
 
@@ -70,6 +73,45 @@ export function addClusterCommands(program: Command, io: CliIo): void {
       const result = await context.withClient((client) => client.transferLeadership(options.to ?? 0));
       context.print(result, `leader is now member ${result.leaderId}`);
     });
+}
+
+function addPlacementCommands(program: Command, io: CliIo): void {
+  const placement = program.command('placement').description('where the leader should be and what the voters must survive');
+  placement
+    .command('show')
+    .description('the placement setting, the voters per region and whether they survive losing a region')
+    .action(async (_options: object, command: Command) => {
+      const context = new CommandContext(io, command);
+      const status = await context.withClient((client) => client.status());
+      const survives = status.survivesRegionLoss ? 'survives the loss of any one region' : 'does NOT survive the loss of every region';
+      const result = { placement: status.placement, layout: status.layout, survivesRegionLoss: status.survivesRegionLoss };
+      context.print(result, `${renderPlacement(status.placement)}\nvoters: ${status.layout} (${survives})`);
+    });
+  placement
+    .command('set')
+    .description('change the placement setting (cluster-wide, through the log); options left out keep their value')
+    .option('--leader-regions <list>', 'regions the leader should be in, most preferred first (comma separated; "" for none)')
+    .option('--survive <goal>', 'member | region: what the voters must survive')
+    .action(async (options: { leaderRegions?: string; survive?: string }, command: Command) => {
+      const context = new CommandContext(io, command);
+      if (options.leaderRegions === undefined && options.survive === undefined) throw new UsageError('give --leader-regions, --survive or both');
+      if (options.survive !== undefined && options.survive !== 'member' && options.survive !== 'region') {
+        throw new UsageError(`--survive is member or region, got ${options.survive}`);
+      }
+      const change = {
+        ...(options.leaderRegions === undefined ? {} : { leaderRegions: splitRegions(options.leaderRegions) }),
+        ...(options.survive === undefined ? {} : { survive: options.survive as 'member' | 'region' }),
+      };
+      const result = await context.withClient((client) => client.setPlacement(change));
+      context.print(result, renderPlacement(result));
+    });
+}
+
+function splitRegions(list: string): string[] {
+  return list
+    .split(',')
+    .map((region) => region.trim())
+    .filter((region) => region !== '');
 }
 
 async function runClusterUp(context: CommandContext, options: { nodes: number; dataDir: string; restart: boolean }): Promise<void> {

@@ -1,4 +1,4 @@
-import type { KeyValue, MemberStatus, StatusResult } from '@holdfast/client';
+import type { KeyValue, MemberStatus, Placement, StatusResult } from '@holdfast/client';
 
 /** Left-aligned columns separated by two spaces; the header row first. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -76,7 +76,37 @@ export function renderStatus(status: StatusResult): string {
     ...member.alarms.map((alarm) => `ALARM member ${member.id}: ${alarm}`),
   ]);
   const leader = status.leaderId === 0 ? 'leader: none known' : `leader: ${status.leaderId}`;
-  return [table, '', leader, ...errors, ...alarms].join('\n');
+  return [table, '', leader, ...errors, ...alarms, ...renderRegions(status), ...status.warnings.map((w) => `WARNING: ${w}`)].join('\n');
+}
+
+/** The voters' layout by region, whether it survives losing one, and the placement setting. */
+function renderRegions(status: StatusResult): string[] {
+  const survives = status.survivesRegionLoss ? 'survives the loss of any one region' : 'does NOT survive the loss of every region';
+  return [`layout: ${status.layout} (${survives})`, `placement: ${renderPlacement(status.placement)}`];
+}
+
+export function renderPlacement(placement: Placement): string {
+  const regions = placement.leaderRegions.length === 0 ? 'none' : placement.leaderRegions.join(',');
+  return `leader regions ${regions}; survive ${placement.survive}`;
+}
+
+/**
+ * The round-trip times each member measured to each peer (rows: from, columns: to), in
+ * milliseconds; '-' where none was measured (a member measures while it leads).
+ */
+export function renderRttMatrix(status: StatusResult): string {
+  const ids = status.members.map((m) => m.id);
+  const headers = ['FROM \\ TO', ...status.members.map((m) => `${m.id} ${m.region}`)];
+  const rows = status.members.map((from) => [
+    `${from.id} ${from.region}`,
+    ...ids.map((to) => {
+      if (to === from.id) return '.';
+      const rtt = from.peerRtts.find((r) => r.peerId === to);
+      return rtt === undefined ? '-' : `${rtt.rttMs.toFixed(1)} (max ${rtt.rttMaxMs.toFixed(1)})`;
+    }),
+  ]);
+  const timeouts = [...new Set(status.members.filter((m) => m.electionTimeoutMs > 0).map((m) => m.electionTimeoutMs))];
+  return [renderTable(headers, rows), '', `RTT in ms, smoothed (largest of the last minute); election timeout ${timeouts.join('/') || '?'} ms`].join('\n');
 }
 
 /** Bytes anywhere in a result become UTF-8 text (before JSON.stringify sees Buffer.toJSON). */

@@ -242,6 +242,10 @@ describe('status', () => {
   const status: StatusResult = {
     header,
     leaderId: 1,
+    placement: { leaderRegions: ['us-east'], survive: 'member' },
+    survivesRegionLoss: false,
+    layout: 'us-east 3',
+    warnings: [],
     members: [
       {
         id: 1,
@@ -268,6 +272,10 @@ describe('status', () => {
         readsRefused: false,
         repairing: false,
         repairReason: '',
+        peerRtts: [],
+        electionTimeoutMs: 400,
+        readMode: 'read-index',
+        leaseRemainingMs: 0,
       },
       {
         id: 2,
@@ -291,6 +299,10 @@ describe('status', () => {
         readsRefused: false,
         repairing: false,
         repairReason: '',
+        peerRtts: [],
+        electionTimeoutMs: 400,
+        readMode: 'read-index',
+        leaseRemainingMs: 0,
       },
       {
         id: 3,
@@ -314,6 +326,10 @@ describe('status', () => {
         readsRefused: false,
         repairing: false,
         repairReason: '',
+        peerRtts: [],
+        electionTimeoutMs: 400,
+        readMode: 'read-index',
+        leaseRemainingMs: 0,
       },
     ],
   };
@@ -333,6 +349,19 @@ describe('status', () => {
       '1   node-1  eu      leader       4     1       20      20       -      1.5 KiB / 8 GiB   2',
     ]);
     expect(result.out).toMatch(/leader: 1\nmember 3: connection refused/);
+    expect(result.out).toMatch(/layout: us-east 3 \(does NOT survive the loss of every region\)\nplacement: leader regions us-east; survive member/);
+  });
+
+  it('prints the round-trip time matrix with --rtt', async () => {
+    const measured: StatusResult = {
+      ...status,
+      members: status.members.map((member) =>
+        member.id === 1 ? { ...member, peerRtts: [{ peerId: 2, rttMs: 61.24, rttMaxMs: 70, samples: 9 }] } : member,
+      ),
+    };
+    const result = await run(['status', '--rtt'], { status: () => measured });
+    expect(result.out).toMatch(/1 eu\s+\.\s+61\.2 \(max 70\.0\)\s+-/);
+    expect(result.out).toMatch(/election timeout 400 ms/);
   });
 
   it('prints the alarms of a member whose state is damaged', async () => {

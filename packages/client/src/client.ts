@@ -136,6 +136,24 @@ export interface StatusResult {
   header: ResponseHeader;
   leaderId: number;
   members: MemberStatus[];
+  /** The cluster's placement setting, as the answering member applied it. */
+  placement: Placement;
+  /** Whether the voters keep a quorum after losing any one region, and their layout by region. */
+  survivesRegionLoss: boolean;
+  layout: string;
+  /** Things an operator should look at (election timeout vs RTT, survival goal not met). */
+  warnings: string[];
+}
+
+/** Where the leader should be and what the voters' layout must survive (docs/operations.md, Regions). */
+export interface Placement {
+  /** Regions the leader should be in, most preferred first; empty: no preference. */
+  leaderRegions: string[];
+  survive: 'member' | 'region';
+}
+
+function placementFromWire(wire: { leaderRegions: string[]; survive: string } | null): Placement {
+  return { leaderRegions: [...(wire?.leaderRegions ?? [])], survive: wire?.survive === 'region' ? 'region' : 'member' };
 }
 
 export interface AddLearnerRequest {
@@ -315,7 +333,30 @@ export class HoldfastClient {
     const members = response.members.map(memberStatusFromWire);
     this.router.learnMembers(members);
     this.router.learnLeader(response.leaderId);
-    return { header: headerFromWire(response.header), leaderId: response.leaderId, members };
+    return {
+      header: headerFromWire(response.header),
+      leaderId: response.leaderId,
+      members,
+      placement: placementFromWire(response.placement),
+      survivesRegionLoss: response.survivesRegionLoss,
+      layout: response.layout,
+      warnings: [...response.warnings],
+    };
+  }
+
+  /**
+   * Changes the cluster's placement setting through the log; fields left out keep their value.
+   * Refused (InvalidArgumentError naming the layout) when the goal is `region` and the voters do
+   * not survive the loss of a region.
+   */
+  async setPlacement(change: { leaderRegions?: string[]; survive?: 'member' | 'region' }, options: CallOptions = {}): Promise<Placement> {
+    const policy = this.policy('setPlacement', options, { write: true, retryUnknownOutcome: true });
+    const response = await this.callCluster(
+      'SetPlacement',
+      { leaderRegions: change.leaderRegions ?? [], leaderRegionsSet: change.leaderRegions !== undefined, survive: change.survive ?? '' },
+      policy,
+    );
+    return placementFromWire(response.placement);
   }
 
   /** Asks the leader to hand leadership to `targetId` (absent or 0: the most caught-up voter). */

@@ -7,6 +7,7 @@ export {
   createClient,
   HoldfastClient,
   type RetryOptions,
+  type Placement,
   type StatusResult,
 } from './client.js';
 export {
@@ -41,7 +42,7 @@ export {
   ValueTooLargeError,
   WatchCompactedError,
 } from './errors.js';
-export type { FollowerProgress, Member, MemberStatus } from './members.js';
+export type { FollowerProgress, Member, MemberStatus, PeerRtt } from './members.js';
 export type {
   Consistency,
   DeleteOptions,

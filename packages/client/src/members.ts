@@ -46,6 +46,21 @@ export interface MemberStatus extends Member {
    */
   repairing: boolean;
   repairReason: string;
+  /** Round-trip times the member measured to its peers (while leading), in milliseconds. */
+  peerRtts: PeerRtt[];
+  /** The member's election timeout in milliseconds, and its read mode (read-index | lease). */
+  electionTimeoutMs: number;
+  readMode: string;
+  /** A leader in lease mode: milliseconds left on its read lease (0: none held). */
+  leaseRemainingMs: number;
+}
+
+export interface PeerRtt {
+  peerId: number;
+  /** Smoothed round-trip time, and the largest sample of the last minute or two. */
+  rttMs: number;
+  rttMaxMs: number;
+  samples: number;
 }
 
 export function memberFromWire(wire: Member__Output): Member {
@@ -84,5 +99,9 @@ export function memberStatusFromWire(wire: MemberStatus__Output): MemberStatus {
     readsRefused: wire.readsRefused,
     repairing: wire.repairing,
     repairReason: wire.repairReason,
+    peerRtts: wire.peerRtts.map((r) => ({ peerId: r.peerId, rttMs: r.rttUs / 1000, rttMaxMs: r.rttMaxUs / 1000, samples: r.samples })),
+    electionTimeoutMs: wire.electionTimeoutMs,
+    readMode: wire.readMode,
+    leaseRemainingMs: wire.leaseRemainingMs,
   };
 }

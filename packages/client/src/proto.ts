@@ -42,6 +42,7 @@ export function loadHoldfastMethods(): HoldfastMethods {
       MemberPromote: cluster('MemberPromote'),
       MemberRemove: cluster('MemberRemove'),
       TransferLeadership: cluster('TransferLeadership'),
+      SetPlacement: cluster('SetPlacement'),
     },
   };
   return loaded;

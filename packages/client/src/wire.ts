@@ -18,6 +18,8 @@ import type {
   PutResponse__Output,
   RangeRequest,
   RangeResponse__Output,
+  SetPlacementRequest,
+  SetPlacementResponse__Output,
   StatusRequest,
   StatusResponse__Output,
   TransferLeadershipRequest,
@@ -44,5 +46,6 @@ export interface ClusterMethods {
   MemberPromote: { request: MemberPromoteRequest; response: MemberPromoteResponse__Output };
   MemberRemove: { request: MemberRemoveRequest; response: MemberRemoveResponse__Output };
   TransferLeadership: { request: TransferLeadershipRequest; response: TransferLeadershipResponse__Output };
+  SetPlacement: { request: SetPlacementRequest; response: SetPlacementResponse__Output };
 }
 export type ClusterMethod = keyof ClusterMethods;

@@ -6,6 +6,10 @@ function ownStatus(options: { memberId: number; leaderId: number; term: number }
   return {
     header: { clusterId: 'c', memberId: options.memberId, term: options.term, revision: 0 },
     leaderId: options.leaderId,
+    placement: null,
+    survivesRegionLoss: false,
+    layout: '',
+    warnings: [],
     members: [
       {
         member: { id: options.memberId, name: '', region: '', clientAddress: '', peerAddress: '', learner: false },
@@ -24,6 +28,10 @@ function ownStatus(options: { memberId: number; leaderId: number; term: number }
         readsRefused: false,
         repairing: false,
         repairReason: '',
+        peerRtts: [],
+        electionTimeoutMs: 400,
+        readMode: 'read-index',
+        leaseRemainingMs: 0,
       },
     ],
   };

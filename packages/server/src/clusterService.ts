@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { NodeId } from '@holdfast/raft';
-import { encodeMemberContext, type MemberRecord, type SnapshotReader } from '@holdfast/storage';
+import { encodeMemberContext, type MemberRecord, type Placement, type SnapshotReader, type SurvivalGoal } from '@holdfast/storage';
 import { checkAddress, type ConfigError } from './config.js';
 import type { NodeDriver } from './driver.js';
 import {
@@ -18,6 +18,8 @@ import {
   toServiceError,
 } from './errors.js';
 import { FORWARDED_METADATA } from './forwarder.js';
+import type { PeerRttView } from './peer-rtt.js';
+import { checkLayoutMeetsGoal, describeLayout, layoutOf, survivesRegionLoss } from './placement.js';
 // Status answers are built in their decoded shape (every field present): a member's own status
 // is merged with the ones it asks the others for.
 import type {
@@ -67,7 +69,20 @@ export interface ClusterHost {
   readsRefused(): boolean;
   /** In repair (see repair.ts), and why. */
   repairStatus(): { repairing: boolean; reason: string };
+  /** The cluster's placement setting, as of the applied index. */
+  placement(): Placement;
+  /** Proposes a new placement setting through the log; resolves with the setting in force. */
+  proposePlacement(placement: Placement, deadlineMs: number): Promise<Placement>;
+  /** Round-trip times measured to peers (peer-rtt.ts). */
+  peerRtts(): PeerRttView[];
+  readonly electionTimeoutMs: number;
+  readonly readMode: string;
+  /** Milliseconds left on this leader's read lease (0: none). */
+  leaseRemainingMs(): number;
 }
+
+/** status warns when the election timeout is below this many times the largest RTT measured. */
+const ELECTION_TIMEOUT_RTT_RATIO_MIN = 10;
 
 const STATUS_ASK_MS = 300;
 
@@ -149,6 +164,7 @@ export class ClusterService {
         'transferLeadership',
         true,
       ),
+      SetPlacement: wrap((r) => this.setPlacement(r), 'setPlacement', true),
       Backup: (call: grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>) => {
         this.backup(call).then(
           () => call.end(),
@@ -307,12 +323,19 @@ export class ClusterService {
     if (lag > this.host.promoteLagEntriesMax) {
       throw new InvalidRequestError('invalid-argument', `learner ${id} has not caught up (${lag} entries behind); retry later`);
     }
+    const after = this.host.members().map((m) => (m.id === id ? { ...m, learner: false } : m));
+    checkLayoutMeetsGoal(this.host.placement(), after, `promoting member ${id} (${record.region})`);
     await this.change({ type: 'promoteLearner', nodeId: id, context: encodeMemberContext({ ...record, learner: false }) });
     return { header: this.host.header(), members: this.memberList() };
   }
 
   private async remove(id: NodeId): Promise<object> {
-    if (!this.host.members().some((m) => m.id === id)) throw new InvalidRequestError('invalid-argument', `member ${id} does not exist`);
+    const record = this.host.members().find((m) => m.id === id);
+    if (!record) throw new InvalidRequestError('invalid-argument', `member ${id} does not exist`);
+    if (!record.learner) {
+      const after = this.host.members().filter((m) => m.id !== id);
+      checkLayoutMeetsGoal(this.host.placement(), after, `removing member ${id} (${record.region})`);
+    }
     await this.change({ type: 'removeNode', nodeId: id });
     return { header: this.host.header(), members: this.memberList() };
   }
@@ -329,6 +352,23 @@ export class ClusterService {
       if (code === 'NOT_LEADER') throw new NoLeaderError();
       throw error;
     }
+  }
+
+  /**
+   * Replaces the placement setting; fields the request leaves out keep their value. A survival
+   * goal of `region` is refused unless the voters' layout survives the loss of any one region.
+   */
+  private async setPlacement(request: Record<string, unknown>): Promise<object> {
+    const current = this.host.placement();
+    const survive = String(request['survive'] ?? '');
+    if (survive !== '' && survive !== 'member' && survive !== 'region') {
+      throw new InvalidRequestError('invalid-argument', `survival goal ${survive} is unknown (member or region)`);
+    }
+    const regions = request['leaderRegionsSet'] === true ? (request['leaderRegions'] as unknown[]).map(String) : current.leaderRegions;
+    const placement: Placement = { leaderRegions: regions, survive: survive === '' ? current.survive : (survive as SurvivalGoal) };
+    checkLayoutMeetsGoal(placement, this.host.members(), 'survival goal region');
+    const applied = await this.host.proposePlacement(placement, this.deadline());
+    return { header: this.host.header(), placement: { leaderRegions: [...applied.leaderRegions], survive: applied.survive } };
   }
 
   /** The most caught-up voter other than this node, or 0 if there is none. */
@@ -385,16 +425,61 @@ export class ClusterService {
       readsRefused: this.host.readsRefused(),
       repairing: this.host.repairStatus().repairing,
       repairReason: this.host.repairStatus().reason,
+      peerRtts: this.host.peerRtts().map((r) => ({
+        peerId: r.peerId,
+        rttUs: Math.round(r.rttMs * 1000),
+        rttMaxUs: Math.round(r.rttMaxMs * 1000),
+        samples: r.samples,
+      })),
+      electionTimeoutMs: this.host.electionTimeoutMs,
+      readMode: this.host.readMode,
+      leaseRemainingMs: Math.floor(this.host.leaseRemainingMs()),
     };
   }
 
   private async status(localOnly: boolean): Promise<StatusResponse> {
     const own = this.selfStatus();
     const header = this.host.header();
-    if (localOnly) return { header, leaderId: own.leaderId, members: [own] };
+    const layout = layoutOf(this.host.members());
+    const placement = this.host.placement();
+    const cluster = {
+      header,
+      leaderId: own.leaderId,
+      placement: { leaderRegions: [...placement.leaderRegions], survive: placement.survive },
+      survivesRegionLoss: survivesRegionLoss(layout),
+      layout: describeLayout(layout),
+    };
+    if (localOnly) return { ...cluster, members: [own], warnings: this.warnings([own], cluster.survivesRegionLoss) };
     const others = this.host.members().filter((m) => m.id !== this.host.selfId);
     const answers = await Promise.all(others.map((m) => this.askStatus(m)));
-    return { header, leaderId: own.leaderId, members: [own, ...answers].sort((a, b) => (a.member?.id ?? 0) - (b.member?.id ?? 0)) };
+    const members = [own, ...answers].sort((a, b) => (a.member?.id ?? 0) - (b.member?.id ?? 0));
+    return { ...cluster, members, warnings: this.warnings(members, cluster.survivesRegionLoss) };
+  }
+
+  /** What an operator should look at: RTTs too close to the election timeout, a goal not met. */
+  private warnings(members: readonly MemberStatus[], survives: boolean): string[] {
+    const warnings: string[] = [];
+    let rttMaxUs = 0;
+    let between = '';
+    for (const status of members) {
+      for (const rtt of status.peerRtts) {
+        if (rtt.rttMaxUs > rttMaxUs) {
+          rttMaxUs = rtt.rttMaxUs;
+          between = `${status.member?.id ?? 0}->${rtt.peerId}`;
+        }
+      }
+    }
+    const rttMaxMs = rttMaxUs / 1000;
+    const electionTimeoutMs = this.host.electionTimeoutMs;
+    if (rttMaxMs > 0 && electionTimeoutMs < ELECTION_TIMEOUT_RTT_RATIO_MIN * rttMaxMs) {
+      warnings.push(
+        `election timeout ${electionTimeoutMs} ms is under ${ELECTION_TIMEOUT_RTT_RATIO_MIN}x the largest round trip measured (${rttMaxMs.toFixed(1)} ms, ${between}): raise --election-ticks or --tick-ms (docs/operations.md, Regions)`,
+      );
+    }
+    if (this.host.placement().survive === 'region' && !survives) {
+      warnings.push(`the survival goal is region, but the voters (${describeLayout(layoutOf(this.host.members()))}) do not survive the loss of a region`);
+    }
+    return warnings;
   }
 
   private async askStatus(member: MemberRecord): Promise<MemberStatus> {
@@ -421,6 +506,10 @@ export class ClusterService {
         readsRefused: false,
         repairing: false,
         repairReason: '',
+        peerRtts: [],
+        electionTimeoutMs: 0,
+        readMode: '',
+        leaseRemainingMs: 0,
       };
     }
   }

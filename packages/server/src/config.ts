@@ -110,7 +110,19 @@ export interface NodeConfig {
   readonly tls: TlsMaterial | undefined;
   /** A backup file to seed an empty data dir from, as a new one-member cluster; '' for none. */
   readonly restoreBackup: string;
+  /** How a leader serves linearizable reads: a quorum round (read-index), or under a lease. */
+  readonly readMode: ReadMode;
+  /**
+   * The bound on how far any member's clock rate may stray from real time, in percent: the
+   * lease is shorter than what followers wait by this margin on both clocks (driver/lease.ts).
+   */
+  readonly clockDriftMaxPercent: number;
+  /** A better-ranked voter must stay caught up this long before a leader hands leadership to it. */
+  readonly leaderPreferenceHoldMs: number;
 }
+
+export type ReadMode = 'read-index' | 'lease';
+const READ_MODES: readonly ReadMode[] = ['read-index', 'lease'];
 
 
 type Kind = 'int' | 'string' | 'bool';
@@ -155,6 +167,28 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tickMs', kind: 'int', fallback: 10, min: 1, max: 10_000, help: 'length of one tick' },
   { key: 'electionTicks', kind: 'int', fallback: 40, min: 2, max: 1_000_000, help: 'election timeout in ticks' },
   { key: 'heartbeatTicks', kind: 'int', fallback: 5, min: 1, max: 1_000_000, help: 'heartbeat interval in ticks' },
+  {
+    key: 'readMode',
+    kind: 'string',
+    fallback: 'read-index',
+    help: 'read-index|lease: a leader serves linearizable reads after a quorum round, or without one while it holds a lease (every member must use the same mode)',
+  },
+  {
+    key: 'clockDriftMaxPercent',
+    kind: 'int',
+    fallback: 5,
+    min: 0,
+    max: 30,
+    help: "bound on any member's clock-rate error, in percent; the read lease is shortened by it (every member must use the same bound)",
+  },
+  {
+    key: 'leaderPreferenceHoldMs',
+    kind: 'int',
+    fallback: 2000,
+    min: 0,
+    max: 600_000,
+    help: 'a voter in a preferred leader region must stay caught up this long before leadership moves to it',
+  },
   { key: 'keyBytesMax', kind: 'int', fallback: 4096, min: 1, max: 64 * 1024, help: 'largest key' },
   { key: 'valueBytesMax', kind: 'int', fallback: MiB, min: 0, max: 16 * MiB, help: 'largest value' },
   { key: 'requestBytesMax', kind: 'int', fallback: 1536 * 1024, min: 64, max: 64 * MiB, help: 'largest request' },
@@ -495,6 +529,12 @@ function checkCrossSettings(config: NodeConfig): void {
   }
 }
 
+function checkReadMode(value: string): ReadMode {
+  const mode = READ_MODES.find((m) => m === value);
+  if (mode === undefined) throw new ConfigError('readMode', `${value} is not one of ${READ_MODES.join('|')}`);
+  return mode;
+}
+
 /** Flags win over HOLDFAST_* variables, which win over the JSON file, which wins over defaults. */
 export function parseNodeConfig(
   argv: readonly string[],
@@ -543,6 +583,9 @@ export function parseNodeConfig(
     logLevel,
     failpoints: parseFailpoints(r['failpoints'] as string),
     restoreBackup: r['restoreBackup'] as string,
+    readMode: checkReadMode(r['readMode'] as string),
+    clockDriftMaxPercent: r['clockDriftMaxPercent'] as number,
+    leaderPreferenceHoldMs: r['leaderPreferenceHoldMs'] as number,
     tls: loadTls({
       tlsCertFile: r['tlsCertFile'] as string,
       tlsKeyFile: r['tlsKeyFile'] as string,

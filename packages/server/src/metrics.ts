@@ -124,6 +124,23 @@ export class NodeMetrics {
     const gauge: Gauge = new Gauge({ name, help, registers: [this.registry], collect: (): void => gauge.set(read(this.sources)) });
     return gauge;
   }
+  readonly peerRttSeconds = new Histogram({
+    name: 'holdfast_peer_rtt_seconds',
+    help: 'round-trip time to a peer, from a heartbeat to its answer (measured while leading)',
+    labelNames: ['peer'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly leaseReads = new Counter({
+    name: 'holdfast_lease_reads_total',
+    help: 'linearizable reads a leader served under its read lease, without a quorum round (--read-mode lease)',
+    registers: [this.registry],
+  });
+  readonly leaderPreferenceTransfers = new Counter({
+    name: 'holdfast_leader_preference_transfers_total',
+    help: 'leadership handovers this member started towards a better-ranked region (placement leader regions)',
+    registers: [this.registry],
+  });
   readonly fsyncSeconds = new Histogram({
     name: 'holdfast_fsync_seconds',
     help: 'synced log write latency',

@@ -20,6 +20,7 @@ import {
   RaftNode,
 } from '@holdfast/raft';
 import {
+  APPLY_VERSION_PLACEMENT,
   ApplyVersionError,
   type BackupSummary,
   encodeCommand,
@@ -28,6 +29,7 @@ import {
   KvStateMachine,
   LevelLogStorage,
   type MemberRecord,
+  type Placement,
   readBackupFile,
   resolveStorageLimits,
   LogCommitBeyondEndError,
@@ -43,7 +45,7 @@ import { ClusterService } from './clusterService.js';
 import { checkClusterIdentity } from './cluster-identity.js';
 import { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
 import { NodeDriver } from './driver.js';
-import { assert } from './errors.js';
+import { assert, InvalidRequestError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import { StateIntegrity } from './integrity.js';
 import { StateHashComparison } from './stateHashes.js';
@@ -63,6 +65,8 @@ import {
 } from './repair.js';
 import { kvServiceImplementation } from './kvService.js';
 import { NodeMetrics, serveMetrics } from './metrics.js';
+import { PeerRtt } from './peer-rtt.js';
+import { LeaderPreference, type VoterView } from './placement.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
 import { loadProtos, type Protos } from '@holdfast/protocol';
 import { RequestPath } from './requests.js';
@@ -188,6 +192,8 @@ class Node implements RunningNode {
   /** A leader's write that raises the cluster's apply version is on its way. */
   private raisingApplyVersion = false;
   private loggedClusterVersion = 0;
+  readonly peerRtt: PeerRtt;
+  private readonly leaderPreference: LeaderPreference;
 
   constructor(
     readonly config: NodeConfig,
@@ -210,6 +216,12 @@ class Node implements RunningNode {
       nowMs: () => Date.now(),
     });
     this.applyVersions = new ApplyVersions(config.id, sm.applyVersionMax);
+    this.peerRtt = new PeerRtt(
+      () => performance.now(),
+      (peer, rttMs) => this.metrics.peerRttSeconds.observe({ peer: String(peer) }, rttMs / 1000),
+    );
+    const electionTimeoutMs = config.electionTicks * config.tickMs;
+    this.leaderPreference = new LeaderPreference({ holdMs: config.leaderPreferenceHoldMs, retryMs: 2 * electionTimeoutMs });
     this.knownIds = new Set(this.members().map((m) => m.id));
     this.clientServer = new grpc.Server(this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)));
     this.peerServer = new grpc.Server(this.serverOptions(256 * 1024 * 1024));
@@ -272,6 +284,7 @@ class Node implements RunningNode {
       addressOf: (id) => config.peerDial.get(id) ?? this.member(id)?.peerAddress,
       handlers: {
         deliver: (messages: Message[]) => {
+          this.peerRtt.received(messages);
           this.noteLostEntries(messages);
           this.driver.deliver(messages);
         },
@@ -288,7 +301,12 @@ class Node implements RunningNode {
         isMember: (id) => this.knownIds.has(id),
       },
     });
-    this.driver.setSender(this.transport);
+    this.driver.setSender({
+      send: (messages) => {
+        this.peerRtt.sent(messages);
+        this.transport.send(messages);
+      },
+    });
     this.forwarder = new Forwarder(
       { protos: this.protos, credentials: this.dialCredentials },
       config.limits.pendingProposalsMax,
@@ -347,7 +365,58 @@ class Node implements RunningNode {
       alarms: () => this.integrity.alarms(),
       readsRefused: () => this.integrity.readsRefused,
       repairStatus: () => this.repairStatus(),
+      placement: () => this.sm.placement,
+      proposePlacement: (placement, deadlineMs) => this.proposePlacement(placement, deadlineMs),
+      peerRtts: () => this.peerRtt.view(),
+      electionTimeoutMs,
+      readMode: config.readMode,
+      leaseRemainingMs: () => 0,
     });
+  }
+
+  /** Proposes a placement setting (a logged command at APPLY_VERSION_PLACEMENT or later). */
+  private async proposePlacement(placement: Placement, deadlineMs: number): Promise<Placement> {
+    const applyVersion = this.applyVersionToStamp();
+    if (applyVersion < APPLY_VERSION_PLACEMENT) {
+      throw new InvalidRequestError(
+        'invalid-argument',
+        `placement needs every member at apply version ${APPLY_VERSION_PLACEMENT}; the members run ${applyVersion} (upgrade them first)`,
+      );
+    }
+    const data = encodeCommand({ operation: { type: 'setPlacement', placement }, proposedAtMs: Date.now(), applyVersion });
+    const result = await this.driver.propose(data, deadlineMs);
+    if (result.outcome.type === 'placement') return result.outcome.placement;
+    throw new InvalidRequestError('invalid-argument', result.outcome.type === 'invalid' ? result.outcome.message : `placement answered ${result.outcome.type}`);
+  }
+
+  /**
+   * A leader hands leadership to a caught-up voter in a better-ranked leader region once that
+   * voter has stayed caught up and heard from for leaderPreferenceHoldMs (placement.ts).
+   */
+  private followLeaderPreference(nowMs: number): void {
+    if (this.driver.role !== 'leader' || this.stopping || this.integrity.readsRefused) {
+      this.leaderPreference.reset();
+      return;
+    }
+    const status = this.driver.status();
+    const heardWithinMs = this.config.electionTicks * this.config.tickMs;
+    const voters: VoterView[] = [];
+    for (const member of this.members()) {
+      if (member.learner || member.id === this.config.id || !status.confState.voters.includes(member.id)) continue;
+      const progress = status.progress.find((p) => p.id === member.id);
+      const caughtUp = progress !== undefined && progress.match >= status.commit && this.peerRtt.silentForMs(member.id) < heardWithinMs;
+      voters.push({ id: member.id, region: member.region, caughtUp });
+    }
+    const self = this.member(this.config.id);
+    const target = this.leaderPreference.maybeChooseTarget({ placement: this.sm.placement, selfRegion: self?.region ?? this.config.region, voters, nowMs });
+    if (target === 0) return;
+    this.logger.info({ target, leaderRegions: this.sm.placement.leaderRegions }, 'handing leadership to a voter in a preferred region');
+    this.metrics.leaderPreferenceTransfers.inc();
+    try {
+      this.driver.transferLeadership(target);
+    } catch (error) {
+      this.logger.warn({ error: (error as Error).message }, 'leadership transfer refused');
+    }
   }
 
   /** When a peer's certificate was last logged as refused, by peer (one line per peer per 10 s). */
@@ -426,6 +495,7 @@ class Node implements RunningNode {
       }
       this.applyVersions.forget(id);
       this.stateHashes.forget(id);
+      this.peerRtt.forget(id);
     }
     this.knownIds = current;
     this.logger.info({ members: this.members().map((m) => `${m.id}${m.learner ? '(learner)' : ''}`) }, 'membership changed');
@@ -662,6 +732,7 @@ class Node implements RunningNode {
         lastVersionCheck = now;
         this.followApplyVersion();
         this.handOverIfDamaged();
+        this.followLeaderPreference(now);
         this.shareCurrentStateHash(now);
         this.followRepair();
       }

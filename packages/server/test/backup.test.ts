@@ -164,6 +164,12 @@ describe('the Backup call', () => {
       alarms: () => [],
       readsRefused: () => false,
       repairStatus: () => ({ repairing: false, reason: '' }),
+      placement: () => ({ leaderRegions: [], survive: 'member' }),
+      proposePlacement: async (placement) => placement,
+      peerRtts: () => [],
+      electionTimeoutMs: 400,
+      readMode: 'read-index',
+      leaseRemainingMs: () => 0,
     });
   }
 

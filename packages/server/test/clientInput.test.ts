@@ -382,6 +382,12 @@ describe('Cluster handlers with decoded-shape requests (fast-check)', () => {
       alarms: () => [],
       readsRefused: () => false,
       repairStatus: () => ({ repairing: false, reason: '' }),
+      placement: () => ({ leaderRegions: [], survive: 'member' }),
+      proposePlacement: async (placement) => placement,
+      peerRtts: () => [],
+      electionTimeoutMs: 400,
+      readMode: 'read-index',
+      leaseRemainingMs: () => 0,
     });
     return { service: service.implementation(), proposed, resetLeader: () => (leaderId = 1) };
   }

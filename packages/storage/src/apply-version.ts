@@ -18,10 +18,13 @@
  *    needs a key') and a put's lease is ignored.
  * 4: the key history (history.ts): every change is kept by revision from the first command
  *    applied at 4 on; deleteRange and compact are applied (refused as invalid below 4).
+ * 5: placement: the setPlacement command sets StateMeta.placement (leader regions, survival
+ *    goal); stamped below 5 it is answered invalid and changes nothing.
  */
 export const APPLY_VERSION_FIRST = 1;
 export const APPLY_VERSION_QUOTA = 2;
 export const APPLY_VERSION_LEASES = 3;
 export const APPLY_VERSION_HISTORY = 4;
+export const APPLY_VERSION_PLACEMENT = 5;
 /** The newest version this release applies. */
-export const APPLY_VERSION_LATEST = APPLY_VERSION_HISTORY;
+export const APPLY_VERSION_LATEST = APPLY_VERSION_PLACEMENT;

@@ -7,6 +7,7 @@ import {
 } from './errors.js';
 import { checkLeaseOperationShape, checkPutLeaseShape, isLeaseOperation, type LeaseOperation } from './lease-command.js';
 import type { StorageLimits } from './limits.js';
+import { checkPlacementShape, type SetPlacementOp } from './placement.js';
 
 /**
  * The commands a normal log entry carries, mirroring kv.proto. Numbers are plain JavaScript
@@ -92,7 +93,8 @@ export interface CompactOp {
   readonly revision: number;
 }
 
-export type KvOperation = PutOp | DeleteOp | TxnOperation | LeaseOperation | DeleteRangeOp | CompactOp;
+/** setPlacement is a cluster setting (placement.ts), applied at APPLY_VERSION_PLACEMENT or later; it touches no key. */
+export type KvOperation = PutOp | DeleteOp | TxnOperation | LeaseOperation | DeleteRangeOp | CompactOp | SetPlacementOp;
 
 /** Identifies a write for exactly-once application. An empty clientId means no deduplication. */
 export interface ClientSession {
@@ -247,7 +249,7 @@ export function validateCommand(command: KvCommand, limits: StorageLimits): Uint
     // Nothing but numbers, checked by shape.
   } else if (operation.type === 'deleteRange') {
     for (const key of [operation.start, operation.end, operation.prefix]) if (key !== undefined) checkKeyLimit(key, limits);
-  } else if (operation.type !== 'compact') {
+  } else if (operation.type !== 'compact' && operation.type !== 'setPlacement') {
     validateOpLimits(operation, limits);
   }
   const encoded = encodeCommand(command);
@@ -307,6 +309,8 @@ function checkCommandShape(value: unknown): asserts value is KvCommand {
     checkTxnShape(operation);
   } else if (operation.type === 'leaseGrant' || operation.type === 'leaseRevoke') {
     checkLeaseOperationShape(operation);
+  } else if (operation.type === 'setPlacement') {
+    checkPlacementShape(operation.placement);
   } else if (operation.type === 'deleteRange') {
     checkDeleteRangeShape(operation);
   } else if (operation.type === 'compact') {

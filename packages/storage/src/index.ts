@@ -1,4 +1,20 @@
-export { APPLY_VERSION_FIRST, APPLY_VERSION_HISTORY, APPLY_VERSION_LATEST, APPLY_VERSION_LEASES, APPLY_VERSION_QUOTA } from './apply-version.js';
+export {
+  APPLY_VERSION_FIRST,
+  APPLY_VERSION_HISTORY,
+  APPLY_VERSION_LATEST,
+  APPLY_VERSION_LEASES,
+  APPLY_VERSION_PLACEMENT,
+  APPLY_VERSION_QUOTA,
+} from './apply-version.js';
+export {
+  checkPlacementShape,
+  DEFAULT_PLACEMENT,
+  type Placement,
+  PLACEMENT_REGION_BYTES_MAX,
+  PLACEMENT_REGIONS_MAX,
+  type SetPlacementOp,
+  type SurvivalGoal,
+} from './placement.js';
 export { LEASE_ID_MAX, type LeaseGrantOp, type LeaseOperation, type LeaseRevokeOp } from './lease-command.js';
 export type { LeaseInfo } from './leases.js';
 export {
@@ -75,6 +91,7 @@ export type {
   LeaseRefusedResult,
   LeaseRevokeResult,
   NoopResult,
+  PlacementResult,
   PutResult,
   RangeResult,
   StaleSequenceResult,

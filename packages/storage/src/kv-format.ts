@@ -1,5 +1,6 @@
 import { Packr } from 'msgpackr';
 import type { MemberRecord } from './command.js';
+import type { Placement } from './placement.js';
 import type { ConfState } from './raft-types.js';
 import type { CommandOutcome, KeyValue } from './results.js';
 
@@ -70,6 +71,11 @@ export interface StateMeta {
   readonly recordsHash?: { readonly high: number; readonly low: number };
   /** How recordsHash was computed (state-hash.ts RECORDS_HASH_VERSION); another version is recomputed. */
   readonly recordsHashVersion?: number;
+  /**
+   * The cluster's placement setting (placement.ts), from the last setPlacement applied. Absent
+   * until one is: DEFAULT_PLACEMENT.
+   */
+  readonly placement?: Placement;
   /**
    * The store revision when the key history began (history.ts): the first command applied at
    * apply version 3 starts it, at the same index on every member. Absent: no history is kept.

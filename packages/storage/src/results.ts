@@ -1,3 +1,4 @@
+import type { Placement } from './placement.js';
 import type { ConfState } from './raft-types.js';
 import type { MemberRecord } from './command.js';
 
@@ -172,7 +173,14 @@ export interface ConfChangeResult {
   readonly members: readonly MemberRecord[];
 }
 
+/** The placement setting was replaced; `placement` is the setting now in force. */
+export interface PlacementResult {
+  readonly type: 'placement';
+  readonly placement: Placement;
+}
+
 export type CommandOutcome =
+  | PlacementResult
   | PutResult
   | DeleteResult
   | TxnResult

@@ -125,6 +125,9 @@ export function replicatedMetaHash(meta: StateMeta): StateHash {
     const historyHash = meta.historyHash ?? emptyStateHash;
     fields.push(meta.historyStartRevision, meta.compactRevision ?? meta.historyStartRevision, historyHash.high, historyHash.low);
   }
+  // Only once set, so a state without one hashes as before it existed; tagged, so it cannot be
+  // mistaken for history fields.
+  if (meta.placement !== undefined) fields.push('placement', meta.placement.survive, meta.placement.leaderRegions);
   const canonical = Buffer.from(packr.pack(fields));
   return recordHash({
     crc: crc32(canonical, crc32(replicatedMetaKey)),

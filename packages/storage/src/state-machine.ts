@@ -1,4 +1,12 @@
-import { APPLY_VERSION_FIRST, APPLY_VERSION_HISTORY, APPLY_VERSION_LATEST, APPLY_VERSION_LEASES, APPLY_VERSION_QUOTA } from './apply-version.js';
+import {
+  APPLY_VERSION_FIRST,
+  APPLY_VERSION_HISTORY,
+  APPLY_VERSION_LATEST,
+  APPLY_VERSION_LEASES,
+  APPLY_VERSION_PLACEMENT,
+  APPLY_VERSION_QUOTA,
+} from './apply-version.js';
+import { DEFAULT_PLACEMENT, type Placement, plainPlacement, type SetPlacementOp } from './placement.js';
 import { decodeEntryCommands, decodeMemberContext, keyId, type KvCommand, type MemberRecord } from './command.js';
 import {
   ApplyVersionError,
@@ -457,6 +465,11 @@ export class KvStateMachine {
   /** The highest member id ever in the membership, removed members included (ids are never reused). */
   get memberIdMax(): number {
     return this.meta.memberIdMax;
+  }
+
+  /** The cluster's placement setting (leader regions, survival goal), as of appliedIndex. */
+  get placement(): Placement {
+    return this.meta.placement ?? DEFAULT_PLACEMENT;
   }
 
   /** Known members, sorted by id, as of appliedIndex. */
@@ -1161,6 +1174,7 @@ export class KvStateMachine {
     const leasesApply = version >= APPLY_VERSION_LEASES;
     if (!leasesApply && isLeaseOperation(command.operation)) return leaseOutcomeBeforeLeases();
     const operation = leasesApply ? command.operation : operationWithoutLeases(command.operation);
+    if (operation.type === 'setPlacement') return applySetPlacement(operation, version, meta);
     if ((operation.type === 'compact' || operation.type === 'deleteRange') && version < APPLY_VERSION_HISTORY) {
       return { type: 'invalid', message: `${operation.type} needs apply version ${APPLY_VERSION_HISTORY}; the cluster applies at ${version}` };
     }
@@ -1390,6 +1404,19 @@ function decodeEntry(entry: Entry): DecodedCommand[] {
 
 function keyUsesOfEntry(command: DecodedCommand): KeyUse[] {
   return command === undefined || command instanceof Error ? [] : keyUsesOf(command.operation);
+}
+
+/**
+ * Replaces the placement setting. A command stamped before APPLY_VERSION_PLACEMENT is answered
+ * invalid and changes nothing: a member of an older release would have done the same.
+ */
+function applySetPlacement(op: SetPlacementOp, version: number, meta: WorkingMeta): CommandOutcome {
+  if (version < APPLY_VERSION_PLACEMENT) {
+    return { type: 'invalid', message: `setPlacement needs apply version ${APPLY_VERSION_PLACEMENT}; the command was stamped ${version}` };
+  }
+  const placement = plainPlacement(op.placement);
+  meta.placement = placement;
+  return { type: 'placement', placement };
 }
 
 function sortMembers(members: readonly MemberRecord[]): MemberRecord[] {

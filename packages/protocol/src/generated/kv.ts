@@ -27,12 +27,16 @@ import type { MemberPromoteResponse as _holdfast_v1_MemberPromoteResponse, Membe
 import type { MemberRemoveRequest as _holdfast_v1_MemberRemoveRequest, MemberRemoveRequest__Output as _holdfast_v1_MemberRemoveRequest__Output } from './holdfast/v1/MemberRemoveRequest.js';
 import type { MemberRemoveResponse as _holdfast_v1_MemberRemoveResponse, MemberRemoveResponse__Output as _holdfast_v1_MemberRemoveResponse__Output } from './holdfast/v1/MemberRemoveResponse.js';
 import type { MemberStatus as _holdfast_v1_MemberStatus, MemberStatus__Output as _holdfast_v1_MemberStatus__Output } from './holdfast/v1/MemberStatus.js';
+import type { PeerRtt as _holdfast_v1_PeerRtt, PeerRtt__Output as _holdfast_v1_PeerRtt__Output } from './holdfast/v1/PeerRtt.js';
+import type { Placement as _holdfast_v1_Placement, Placement__Output as _holdfast_v1_Placement__Output } from './holdfast/v1/Placement.js';
 import type { PutRequest as _holdfast_v1_PutRequest, PutRequest__Output as _holdfast_v1_PutRequest__Output } from './holdfast/v1/PutRequest.js';
 import type { PutResponse as _holdfast_v1_PutResponse, PutResponse__Output as _holdfast_v1_PutResponse__Output } from './holdfast/v1/PutResponse.js';
 import type { RangeRequest as _holdfast_v1_RangeRequest, RangeRequest__Output as _holdfast_v1_RangeRequest__Output } from './holdfast/v1/RangeRequest.js';
 import type { RangeResponse as _holdfast_v1_RangeResponse, RangeResponse__Output as _holdfast_v1_RangeResponse__Output } from './holdfast/v1/RangeResponse.js';
 import type { ResponseHeader as _holdfast_v1_ResponseHeader, ResponseHeader__Output as _holdfast_v1_ResponseHeader__Output } from './holdfast/v1/ResponseHeader.js';
 import type { Session as _holdfast_v1_Session, Session__Output as _holdfast_v1_Session__Output } from './holdfast/v1/Session.js';
+import type { SetPlacementRequest as _holdfast_v1_SetPlacementRequest, SetPlacementRequest__Output as _holdfast_v1_SetPlacementRequest__Output } from './holdfast/v1/SetPlacementRequest.js';
+import type { SetPlacementResponse as _holdfast_v1_SetPlacementResponse, SetPlacementResponse__Output as _holdfast_v1_SetPlacementResponse__Output } from './holdfast/v1/SetPlacementResponse.js';
 import type { StatusRequest as _holdfast_v1_StatusRequest, StatusRequest__Output as _holdfast_v1_StatusRequest__Output } from './holdfast/v1/StatusRequest.js';
 import type { StatusResponse as _holdfast_v1_StatusResponse, StatusResponse__Output as _holdfast_v1_StatusResponse__Output } from './holdfast/v1/StatusResponse.js';
 import type { TransferLeadershipRequest as _holdfast_v1_TransferLeadershipRequest, TransferLeadershipRequest__Output as _holdfast_v1_TransferLeadershipRequest__Output } from './holdfast/v1/TransferLeadershipRequest.js';
@@ -79,12 +83,16 @@ export interface ProtoGrpcType {
       MemberRemoveRequest: MessageTypeDefinition<_holdfast_v1_MemberRemoveRequest, _holdfast_v1_MemberRemoveRequest__Output>
       MemberRemoveResponse: MessageTypeDefinition<_holdfast_v1_MemberRemoveResponse, _holdfast_v1_MemberRemoveResponse__Output>
       MemberStatus: MessageTypeDefinition<_holdfast_v1_MemberStatus, _holdfast_v1_MemberStatus__Output>
+      PeerRtt: MessageTypeDefinition<_holdfast_v1_PeerRtt, _holdfast_v1_PeerRtt__Output>
+      Placement: MessageTypeDefinition<_holdfast_v1_Placement, _holdfast_v1_Placement__Output>
       PutRequest: MessageTypeDefinition<_holdfast_v1_PutRequest, _holdfast_v1_PutRequest__Output>
       PutResponse: MessageTypeDefinition<_holdfast_v1_PutResponse, _holdfast_v1_PutResponse__Output>
       RangeRequest: MessageTypeDefinition<_holdfast_v1_RangeRequest, _holdfast_v1_RangeRequest__Output>
       RangeResponse: MessageTypeDefinition<_holdfast_v1_RangeResponse, _holdfast_v1_RangeResponse__Output>
       ResponseHeader: MessageTypeDefinition<_holdfast_v1_ResponseHeader, _holdfast_v1_ResponseHeader__Output>
       Session: MessageTypeDefinition<_holdfast_v1_Session, _holdfast_v1_Session__Output>
+      SetPlacementRequest: MessageTypeDefinition<_holdfast_v1_SetPlacementRequest, _holdfast_v1_SetPlacementRequest__Output>
+      SetPlacementResponse: MessageTypeDefinition<_holdfast_v1_SetPlacementResponse, _holdfast_v1_SetPlacementResponse__Output>
       StatusRequest: MessageTypeDefinition<_holdfast_v1_StatusRequest, _holdfast_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_holdfast_v1_StatusResponse, _holdfast_v1_StatusResponse__Output>
       TransferLeadershipRequest: MessageTypeDefinition<_holdfast_v1_TransferLeadershipRequest, _holdfast_v1_TransferLeadershipRequest__Output>

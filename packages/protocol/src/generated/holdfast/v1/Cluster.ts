@@ -12,6 +12,8 @@ import type { MemberPromoteRequest as _holdfast_v1_MemberPromoteRequest, MemberP
 import type { MemberPromoteResponse as _holdfast_v1_MemberPromoteResponse, MemberPromoteResponse__Output as _holdfast_v1_MemberPromoteResponse__Output } from '../../holdfast/v1/MemberPromoteResponse.js';
 import type { MemberRemoveRequest as _holdfast_v1_MemberRemoveRequest, MemberRemoveRequest__Output as _holdfast_v1_MemberRemoveRequest__Output } from '../../holdfast/v1/MemberRemoveRequest.js';
 import type { MemberRemoveResponse as _holdfast_v1_MemberRemoveResponse, MemberRemoveResponse__Output as _holdfast_v1_MemberRemoveResponse__Output } from '../../holdfast/v1/MemberRemoveResponse.js';
+import type { SetPlacementRequest as _holdfast_v1_SetPlacementRequest, SetPlacementRequest__Output as _holdfast_v1_SetPlacementRequest__Output } from '../../holdfast/v1/SetPlacementRequest.js';
+import type { SetPlacementResponse as _holdfast_v1_SetPlacementResponse, SetPlacementResponse__Output as _holdfast_v1_SetPlacementResponse__Output } from '../../holdfast/v1/SetPlacementResponse.js';
 import type { StatusRequest as _holdfast_v1_StatusRequest, StatusRequest__Output as _holdfast_v1_StatusRequest__Output } from '../../holdfast/v1/StatusRequest.js';
 import type { StatusResponse as _holdfast_v1_StatusResponse, StatusResponse__Output as _holdfast_v1_StatusResponse__Output } from '../../holdfast/v1/StatusResponse.js';
 import type { TransferLeadershipRequest as _holdfast_v1_TransferLeadershipRequest, TransferLeadershipRequest__Output as _holdfast_v1_TransferLeadershipRequest__Output } from '../../holdfast/v1/TransferLeadershipRequest.js';
@@ -71,6 +73,25 @@ export interface ClusterClient extends grpc.Client {
   memberRemove(argument: _holdfast_v1_MemberRemoveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_MemberRemoveResponse__Output>): grpc.ClientUnaryCall;
   memberRemove(argument: _holdfast_v1_MemberRemoveRequest, callback: grpc.requestCallback<_holdfast_v1_MemberRemoveResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Replaces the cluster's placement setting (leader regions, survival goal) through the log.
+   * Refused (invalid-argument, naming the layout) when the goal is `region` and the voters'
+   * layout does not survive the loss of a region.
+   */
+  SetPlacement(argument: _holdfast_v1_SetPlacementRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_SetPlacementResponse__Output>): grpc.ClientUnaryCall;
+  SetPlacement(argument: _holdfast_v1_SetPlacementRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_SetPlacementResponse__Output>): grpc.ClientUnaryCall;
+  SetPlacement(argument: _holdfast_v1_SetPlacementRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_SetPlacementResponse__Output>): grpc.ClientUnaryCall;
+  SetPlacement(argument: _holdfast_v1_SetPlacementRequest, callback: grpc.requestCallback<_holdfast_v1_SetPlacementResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Replaces the cluster's placement setting (leader regions, survival goal) through the log.
+   * Refused (invalid-argument, naming the layout) when the goal is `region` and the voters'
+   * layout does not survive the loss of a region.
+   */
+  setPlacement(argument: _holdfast_v1_SetPlacementRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_SetPlacementResponse__Output>): grpc.ClientUnaryCall;
+  setPlacement(argument: _holdfast_v1_SetPlacementRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_SetPlacementResponse__Output>): grpc.ClientUnaryCall;
+  setPlacement(argument: _holdfast_v1_SetPlacementRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_SetPlacementResponse__Output>): grpc.ClientUnaryCall;
+  setPlacement(argument: _holdfast_v1_SetPlacementRequest, callback: grpc.requestCallback<_holdfast_v1_SetPlacementResponse__Output>): grpc.ClientUnaryCall;
+  
   Status(argument: _holdfast_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _holdfast_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _holdfast_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
@@ -108,6 +129,13 @@ export interface ClusterHandlers extends grpc.UntypedServiceImplementation {
   
   MemberRemove: grpc.handleUnaryCall<_holdfast_v1_MemberRemoveRequest__Output, _holdfast_v1_MemberRemoveResponse>;
   
+  /**
+   * Replaces the cluster's placement setting (leader regions, survival goal) through the log.
+   * Refused (invalid-argument, naming the layout) when the goal is `region` and the voters'
+   * layout does not survive the loss of a region.
+   */
+  SetPlacement: grpc.handleUnaryCall<_holdfast_v1_SetPlacementRequest__Output, _holdfast_v1_SetPlacementResponse>;
+  
   Status: grpc.handleUnaryCall<_holdfast_v1_StatusRequest__Output, _holdfast_v1_StatusResponse>;
   
   TransferLeadership: grpc.handleUnaryCall<_holdfast_v1_TransferLeadershipRequest__Output, _holdfast_v1_TransferLeadershipResponse>;
@@ -120,6 +148,7 @@ export interface ClusterDefinition extends grpc.ServiceDefinition {
   MemberList: MethodDefinition<_holdfast_v1_MemberListRequest, _holdfast_v1_MemberListResponse, _holdfast_v1_MemberListRequest__Output, _holdfast_v1_MemberListResponse__Output>
   MemberPromote: MethodDefinition<_holdfast_v1_MemberPromoteRequest, _holdfast_v1_MemberPromoteResponse, _holdfast_v1_MemberPromoteRequest__Output, _holdfast_v1_MemberPromoteResponse__Output>
   MemberRemove: MethodDefinition<_holdfast_v1_MemberRemoveRequest, _holdfast_v1_MemberRemoveResponse, _holdfast_v1_MemberRemoveRequest__Output, _holdfast_v1_MemberRemoveResponse__Output>
+  SetPlacement: MethodDefinition<_holdfast_v1_SetPlacementRequest, _holdfast_v1_SetPlacementResponse, _holdfast_v1_SetPlacementRequest__Output, _holdfast_v1_SetPlacementResponse__Output>
   Status: MethodDefinition<_holdfast_v1_StatusRequest, _holdfast_v1_StatusResponse, _holdfast_v1_StatusRequest__Output, _holdfast_v1_StatusResponse__Output>
   TransferLeadership: MethodDefinition<_holdfast_v1_TransferLeadershipRequest, _holdfast_v1_TransferLeadershipResponse, _holdfast_v1_TransferLeadershipRequest__Output, _holdfast_v1_TransferLeadershipResponse__Output>
 }

@@ -2,6 +2,7 @@
 
 import type { Member as _holdfast_v1_Member, Member__Output as _holdfast_v1_Member__Output } from '../../holdfast/v1/Member.js';
 import type { FollowerProgress as _holdfast_v1_FollowerProgress, FollowerProgress__Output as _holdfast_v1_FollowerProgress__Output } from '../../holdfast/v1/FollowerProgress.js';
+import type { PeerRtt as _holdfast_v1_PeerRtt, PeerRtt__Output as _holdfast_v1_PeerRtt__Output } from '../../holdfast/v1/PeerRtt.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface MemberStatus {
@@ -50,6 +51,21 @@ export interface MemberStatus {
    */
   'repairing'?: (boolean);
   'repairReason'?: (string);
+  /**
+   * Round-trip times this member measured to its peers from the Raft traffic it exchanges with
+   * them (a leader's appends and heartbeats and their answers), smoothed. Empty for a peer with
+   * no sample yet.
+   */
+  'peerRtts'?: (_holdfast_v1_PeerRtt)[];
+  /**
+   * The member's election timeout (ticks x tick length) and read mode (read-index | lease).
+   */
+  'electionTimeoutMs'?: (number);
+  'readMode'?: (string);
+  /**
+   * A leader in lease mode: milliseconds its read lease has left (0: none held now).
+   */
+  'leaseRemainingMs'?: (number);
 }
 
 export interface MemberStatus__Output {
@@ -98,4 +114,19 @@ export interface MemberStatus__Output {
    */
   'repairing': (boolean);
   'repairReason': (string);
+  /**
+   * Round-trip times this member measured to its peers from the Raft traffic it exchanges with
+   * them (a leader's appends and heartbeats and their answers), smoothed. Empty for a peer with
+   * no sample yet.
+   */
+  'peerRtts': (_holdfast_v1_PeerRtt__Output)[];
+  /**
+   * The member's election timeout (ticks x tick length) and read mode (read-index | lease).
+   */
+  'electionTimeoutMs': (number);
+  'readMode': (string);
+  /**
+   * A leader in lease mode: milliseconds its read lease has left (0: none held now).
+   */
+  'leaseRemainingMs': (number);
 }
