@@ -21,6 +21,7 @@ const KEY_BYTES = 16;
 const VALUE_BYTES = 256;
 const CONCURRENCIES = [1, 64] as const;
 const WARMUP_OPERATIONS = 20_000;
+type PeerTransport = 'tcp' | 'grpc';
 
 interface Store {
   /** Opens watches that stay open while the steps run (holdfast only); see runThroughput's `watchers`. */
@@ -117,9 +118,15 @@ async function measure(options: {
  */
 const TEST_TLS_DIR = fileURLToPath(new URL('../../packages/server/test/fixtures/tls/', import.meta.url));
 
-async function startHoldfast(dataDir: string, tls: boolean): Promise<Store> {
+async function startHoldfast(dataDir: string, tls: boolean, peerTransport: PeerTransport): Promise<Store> {
   const files = { certFile: path.join(TEST_TLS_DIR, 'node.pem'), keyFile: path.join(TEST_TLS_DIR, 'node-key.pem'), caFile: path.join(TEST_TLS_DIR, 'ca.pem') };
-  const cluster = await LocalCluster.start({ dataDir, size: 3, clusterId: 'throughput', ...(tls ? { tls: files } : {}) });
+  const cluster = await LocalCluster.start({
+    dataDir,
+    size: 3,
+    clusterId: 'throughput',
+    extraArgs: () => ['--peer-transport', peerTransport],
+    ...(tls ? { tls: files } : {}),
+  });
   await cluster.waitForLeader(30_000);
   const client = createClient({
     endpoints: cluster.endpoints(),
@@ -190,6 +197,8 @@ export async function runThroughput(options: {
   operations: number;
   /** holdfast only: TLS between the nodes and to the client, with the test certificates. */
   tls?: boolean;
+  /** The link holdfast members dial each other with (the server's --peer-transport; default tcp). */
+  peerTransport?: PeerTransport;
   /** Puts (at c=8) before anything is measured, and a quarter as many gets. Default 20,000. */
   warmupOperations?: number;
   /**
@@ -199,7 +208,7 @@ export async function runThroughput(options: {
   watchers?: number;
 }): Promise<ThroughputRow[]> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `holdfast-throughput-${options.target}-`));
-  const store = options.target === 'etcd' ? await startEtcd(dataDir) : await startHoldfast(dataDir, options.tls === true);
+  const store = options.target === 'etcd' ? await startEtcd(dataDir) : await startHoldfast(dataDir, options.tls === true, options.peerTransport ?? 'tcp');
   const target = options.tls === true ? `${options.target} (tls)` : options.target;
   const value = 'v'.repeat(VALUE_BYTES);
   const rows: ThroughputRow[] = [];
@@ -252,14 +261,14 @@ function loadAverage(): number {
  * Runs etcd and holdfast alternately, `pairs` times each, so that both see the same phases of a
  * shared machine's load, printing each run's table as it finishes and the median ratios at the end.
  */
-async function runPairs(options: { pairs: number; operations: number; warmupOperations: number }): Promise<ThroughputPair[]> {
+async function runPairs(options: { pairs: number; operations: number; warmupOperations: number; peerTransport: PeerTransport }): Promise<ThroughputPair[]> {
   const pairs: ThroughputPair[] = [];
   for (let i = 1; i <= options.pairs; i += 1) {
     const etcdLoad = loadAverage();
     const etcd = await runThroughput({ target: 'etcd', operations: options.operations, warmupOperations: options.warmupOperations });
     console.log(`pair ${i} of ${options.pairs}, etcd (load ${etcdLoad.toFixed(2)}):\n${formatThroughput(etcd)}\n`);
     const holdfastLoad = loadAverage();
-    const holdfast = await runThroughput({ target: 'holdfast', operations: options.operations, warmupOperations: options.warmupOperations });
+    const holdfast = await runThroughput({ target: 'holdfast', operations: options.operations, warmupOperations: options.warmupOperations, peerTransport: options.peerTransport });
     console.log(`pair ${i} of ${options.pairs}, holdfast (load ${holdfastLoad.toFixed(2)}):\n${formatThroughput(holdfast)}\n`);
     pairs.push({ etcd, holdfast, loadBefore: { etcd: etcdLoad, holdfast: holdfastLoad } });
   }
@@ -276,6 +285,7 @@ async function main(): Promise<number> {
       if (!(n > 0)) throw new InvalidArgumentError(`not a positive integer: ${text}`);
       return n;
     }, 5000)
+    .addOption(new Option('--peer-transport <link>', 'holdfast: the link members dial each other with').choices(['tcp', 'grpc']).default('tcp'))
     .option('--tls', 'holdfast over TLS (nodes and client), with the test certificates')
     .option('--watchers <n>', 'holdfast: watches open during the run (one over every key written, the rest elsewhere)', (text) => {
       const n = Number.parseInt(text, 10);
@@ -293,7 +303,7 @@ async function main(): Promise<number> {
       return n;
     })
     .parse(process.argv.slice(2), { from: 'user' });
-  const opts = command.opts<{ target: 'holdfast' | 'etcd'; ops: number; tls?: boolean; warmup: number; watchers: number; pairs?: number }>();
+  const opts = command.opts<{ target: 'holdfast' | 'etcd'; ops: number; tls?: boolean; warmup: number; watchers: number; pairs?: number; peerTransport: PeerTransport }>();
   if (opts.pairs !== undefined) {
     if (opts.tls === true || opts.watchers > 0) {
       console.error('--pairs compares plain runs: leave out --tls and --watchers');
@@ -303,7 +313,7 @@ async function main(): Promise<number> {
       console.error(ETCD_INSTALL_HINT);
       return 2;
     }
-    await runPairs({ pairs: opts.pairs, operations: opts.ops, warmupOperations: opts.warmup });
+    await runPairs({ pairs: opts.pairs, operations: opts.ops, warmupOperations: opts.warmup, peerTransport: opts.peerTransport });
     return 0;
   }
   if (opts.watchers > 0 && opts.target === 'etcd') {
@@ -322,6 +332,7 @@ async function main(): Promise<number> {
     target: opts.target,
     operations: opts.ops,
     tls: opts.tls === true,
+    peerTransport: opts.peerTransport,
     warmupOperations: opts.warmup,
     watchers: opts.watchers,
   });

@@ -6,7 +6,7 @@
  * a member that speaks only gRPC (an earlier release: a bare gRPC server) is reached over gRPC,
  * and a member dialling gRPC is answered on the same port.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -20,7 +20,8 @@ import { encodeFrame, encodeValueFrame, FrameKind, LINK_GREETING, LINK_GREETING_
 import { PeerListener } from '../src/peerLink/listener.js';
 import { Transport, type TransportHandlers } from '../src/transport.js';
 import type { PeerTransportKind } from '../src/config.js';
-import { serverCredentials, type TlsMaterial } from '../src/tls.js';
+import { loadTls, ReloadableTls, serverCredentials, type TlsMaterial } from '../src/tls.js';
+import { tempDir } from './helpers.js';
 
 const logger = pino({ level: 'silent' });
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,7 +62,8 @@ function recording(): Recording {
   };
 }
 
-const fixture = (name: string): Buffer => readFileSync(join(import.meta.dirname, 'fixtures', 'tls', name));
+const fixturePath = (name: string): string => join(import.meta.dirname, 'fixtures', 'tls', name);
+const fixture = (name: string): Buffer => readFileSync(fixturePath(name));
 const tlsOf = (cert: string, key: string): TlsMaterial => ({ ca: fixture('ca.pem'), cert: fixture(cert), key: fixture(key), clientAuth: false });
 
 interface Options {
@@ -90,6 +92,7 @@ function transport(selfId: number, handlers: TransportHandlers, options: Options
 
 /** A member's receiving side: its transport behind a peer listener (both links), or a bare gRPC server (an earlier release). */
 async function listening(id: number, options: { port?: number; grpcOnly?: boolean; tls?: TlsMaterial } = {}) {
+  let listener: PeerListener | undefined;
   const received = recording();
   const inbound = transport(id, received, options.tls === undefined ? {} : { tls: options.tls });
   const server = new grpc.Server();
@@ -101,12 +104,13 @@ async function listening(id: number, options: { port?: number; grpcOnly?: boolea
       server.bindAsync(`127.0.0.1:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
     );
   } else {
-    const listener = new PeerListener({ grpcServer: server, grpcCredentials: serverCredentials(options.tls, { requireClientCert: true }), tls: options.tls, inbound: inbound.linkInbound(), logger });
+    listener = new PeerListener({ grpcServer: server, grpcCredentials: serverCredentials(options.tls, { requireClientCert: true }), tls: options.tls, inbound: inbound.linkInbound(), logger });
     port = await listener.listen(`127.0.0.1:${options.port ?? 0}`);
-    stopListener = () => listener.close();
+    stopListener = () => listener?.close();
   }
   return {
     received,
+    listener,
     address: `127.0.0.1:${port}`,
     stop: () => {
       stopListener();
@@ -231,6 +235,46 @@ describe('the TCP peer link', () => {
     expect(member2.received.delivered.every((m) => m.from === 1)).toBe(true);
     expect(member2.received.delivered.length).toBeGreaterThan(0);
     expect(new Set(member2.received.rejects)).toEqual(new Set(['refused']));
+  });
+
+  it('takes reloaded certificates for new connections, on both ends', async () => {
+    const dir = tempDir('link-reload');
+    cleanup.push(() => dir.remove());
+    const reloadableIn = (name: string, cert: string, key: string): TlsMaterial => {
+      const files = { tlsCertFile: join(dir.path, `${name}.pem`), tlsKeyFile: join(dir.path, `${name}-key.pem`), tlsCaFile: join(dir.path, 'ca.pem'), tlsClientAuth: false };
+      copyFileSync(fixturePath('ca.pem'), files.tlsCaFile);
+      copyFileSync(fixturePath(cert), files.tlsCertFile);
+      copyFileSync(fixturePath(key), files.tlsKeyFile);
+      const material = loadTls(files) as TlsMaterial;
+      return { ...material, reloadable: new ReloadableTls(material) };
+    };
+    const swapTo = (material: TlsMaterial, name: string): void => {
+      copyFileSync(fixturePath('node.pem'), join(dir.path, `${name}.pem`));
+      copyFileSync(fixturePath('node-key.pem'), join(dir.path, `${name}-key.pem`));
+      expect(material.reloadable?.reload()).toBe(true);
+    };
+    // Both start with a client's certificate: member 2 cannot serve the link, member 1 cannot speak Raft.
+    const listenerTls = reloadableIn('listener', 'client.pem', 'client-key.pem');
+    const dialerTls = reloadableIn('dialer', 'client.pem', 'client-key.pem');
+    const member2 = await listening(2, { tls: listenerTls });
+    cleanup.push(member2.stop);
+    const sender = transport(1, recording(), { tls: dialerTls, addressOf: () => member2.address });
+    cleanup.push(() => sender.close());
+    let commit = 0;
+    const beat = (): void => sender.send([heartbeat(1, 2, ++commit)]);
+    for (let i = 0; i < 20; i += 1) {
+      beat();
+      await sleep(25);
+    }
+    expect(member2.received.delivered).toEqual([]);
+    swapTo(listenerTls, 'listener');
+    member2.listener?.setSecureContext(listenerTls.reloadable?.material as TlsMaterial);
+    await until(() => member2.received.rejects.includes('refused'), beat);
+    expect(member2.received.rejects).toContain('refused');
+    expect(member2.received.delivered).toEqual([]);
+    swapTo(dialerTls, 'dialer');
+    await until(() => member2.received.delivered.length > 0, beat);
+    expect(member2.received.delivered.length).toBeGreaterThan(0);
   });
 
   it('drops and counts hostile frames, closes the connection that sent them, and goes on serving', async () => {
