@@ -69,7 +69,7 @@ async function run(
 }
 
 const kv = (key: string, value: string, modRevision = 3) =>
-  new KeyValue({ key: Buffer.from(key), value: Buffer.from(value), createRevision: 1, modRevision, version: 2 });
+  new KeyValue({ key: Buffer.from(key), value: Buffer.from(value), createRevision: 1, modRevision, version: 2, lease: 0 });
 const header = { clusterId: 'c', memberId: 1, term: 2, revision: 9 };
 
 describe('put, get, del', () => {

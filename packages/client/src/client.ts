@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
+import { acquireLock, Election, type ElectionOptions, fencedPut, type LockHolder, type LockOptions } from './concurrency.js';
 import { Connection } from './connection.js';
 import {
   AbortedError,
@@ -14,6 +15,15 @@ import {
   UnreachableError,
   wasNeverSent,
 } from './errors.js';
+import {
+  grantResultFromWire,
+  type KeepAliveOptions,
+  LeaseKeepAlive,
+  type LeaseGrantResult,
+  type LeaseRevokeResult,
+  type LeaseStatus,
+  type LeaseTimeToLiveResult,
+} from './leases.js';
 import { type Member, type MemberStatus, memberFromWire, memberStatusFromWire } from './members.js';
 import { loadHoldfastMethods } from './proto.js';
 import {
@@ -231,6 +241,23 @@ export class HoldfastClient {
   private readonly credentials: ChannelCredentials;
   private closed = false;
 
+  /**
+   * Leases: grant and revoke are writes (exactly once, like put); keepalive and time-to-live are
+   * answered by the leader's clock; list reads the replicated lease table.
+   */
+  readonly lease = {
+    grant: (ttlMs: number, options: CallOptions & { id?: number } = {}): Promise<LeaseGrantResult> => this.grantLease(ttlMs, options),
+    revoke: (id: number, options: CallOptions = {}): Promise<LeaseRevokeResult> => this.revokeLease(id, options),
+    keepAliveOnce: (id: number, options: CallOptions = {}): Promise<{ ttlMs: number }> => this.keepLeaseAliveOnce(id, options),
+    /** Keeps the lease alive until close(); see LeaseKeepAlive. `ttlMs`: the TTL granted (default: asked of the leader first). */
+    keepAlive: async (id: number, options: KeepAliveOptions & { ttlMs?: number } = {}): Promise<LeaseKeepAlive> => {
+      const ttlMs = options.ttlMs ?? (await this.keepLeaseAliveOnce(id)).ttlMs;
+      return new LeaseKeepAlive(id, ttlMs, { keepAliveOnce: (lease, deadlineMs) => this.keepLeaseAliveOnce(lease, { deadlineMs: Math.max(1, deadlineMs - Date.now()) }).then((r) => r.ttlMs) }, options);
+    },
+    timeToLive: (id: number, options: CallOptions & { keys?: boolean } = {}): Promise<LeaseTimeToLiveResult> => this.leaseTimeToLive(id, options),
+    list: (options: CallOptions = {}): Promise<LeaseStatus[]> => this.listLeases(options),
+  };
+
   /** Membership calls; mutations go to the leader and are not retried after an unknown outcome. */
   readonly members = {
     list: (options?: CallOptions): Promise<Member[]> => this.listMembers(options),
@@ -277,8 +304,13 @@ export class HoldfastClient {
     });
   }
 
-  /** Writes key = value. Throws CompareFailedError when a guard (ifAbsent, ifModRevision) fails. */
+  /**
+   * Writes key = value. Throws CompareFailedError when a guard (ifAbsent, ifModRevision) fails,
+   * LeaseNotFoundError when `lease` is not held, StaleFenceError when `ifFenceAtLeast` is below
+   * the highest fencing token a write of this key carried.
+   */
   async put(key: Bytes, value: Bytes, options: PutOptions & CallOptions = {}): Promise<PutResult> {
+    if (options.ifFenceAtLeast !== undefined) return fencedPut(this, key, value, options.ifFenceAtLeast, options);
     const request = putRequest(key, value, options);
     const response = await this.write('put', options, (session) => ({ ...request, session }));
     return putResultFromWire(response);
@@ -325,6 +357,55 @@ export class HoldfastClient {
     const wire = txnRequestToWire(request);
     const response = await this.write('txn', options, (session) => ({ ...wire, session }));
     return txnResultFromWire(response);
+  }
+
+  /**
+   * A lock on `name` held while the returned holder's lease lives (see concurrency.ts): waits
+   * behind every holder that asked before; the holder's `token` (its key's create revision)
+   * fences the resource it guards.
+   */
+  lock(name: Bytes, options: LockOptions = {}): Promise<LockHolder> {
+    return acquireLock(this, name, options);
+  }
+
+  /** A leader election on `name` (campaign, proclaim, resign, leader, observe); see concurrency.ts. */
+  election(name: Bytes, options: ElectionOptions = {}): Election {
+    return new Election(this, name, options);
+  }
+
+  private async grantLease(ttlMs: number, options: CallOptions & { id?: number }): Promise<LeaseGrantResult> {
+    const request = { ttlMs: checkTtl(ttlMs), id: options.id ?? 0 };
+    return grantResultFromWire(await this.write('leaseGrant', options, (session) => ({ ...request, session })));
+  }
+
+  private async revokeLease(id: number, options: CallOptions): Promise<LeaseRevokeResult> {
+    const response = await this.write('leaseRevoke', options, (session) => ({ id, session }));
+    return { header: headerFromWire(response.header), keysDeleted: response.keysDeleted, revision: response.revision };
+  }
+
+  private async keepLeaseAliveOnce(id: number, options: CallOptions = {}): Promise<{ ttlMs: number }> {
+    const response = await this.callLeader('leaseKeepAlive', { id }, options);
+    return { ttlMs: response.ttlMs };
+  }
+
+  private async leaseTimeToLive(id: number, options: CallOptions & { keys?: boolean }): Promise<LeaseTimeToLiveResult> {
+    const response = await this.callLeader('leaseTimeToLive', { id, keys: options.keys === true }, options);
+    return { id: response.id, ttlMs: response.ttlMs, remainingMs: response.remainingMs, keys: response.keys };
+  }
+
+  private async listLeases(options: CallOptions): Promise<LeaseStatus[]> {
+    const response = await this.callLeader('leaseList', {}, options);
+    return response.leases.map((lease) => ({ id: lease.id, ttlMs: lease.ttlMs, keys: lease.keys }));
+  }
+
+  /** A call the leader answers without a log write (safe to repeat): retried like a read. */
+  private callLeader<K extends 'leaseKeepAlive' | 'leaseTimeToLive' | 'leaseList'>(
+    kind: K,
+    request: KvMethods[K]['request'],
+    options: CallOptions,
+  ): Promise<KvMethods[K]['response']> {
+    const policy = this.policy(kind, options, { write: false });
+    return this.withRetries(policy, (connection, attemptDeadlineMs) => connection.callKv(kind, request, attemptDeadlineMs));
   }
 
   /** Every member's role, term, indexes, and (from the leader) each follower's progress. */
@@ -520,7 +601,7 @@ export class HoldfastClient {
   }
 
   /** A write holds one session slot for all its attempts, so every retry repeats the same sequence. */
-  private async write<K extends 'put' | 'delete' | 'txn'>(
+  private async write<K extends 'put' | 'delete' | 'txn' | 'leaseGrant' | 'leaseRevoke'>(
     kind: K,
     options: CallOptions,
     withSession: (session: Session) => KvMethods[K]['request'],
@@ -775,3 +856,9 @@ export function createClient(options: ClientOptions): HoldfastClient {
   return new HoldfastClient(options);
 }
 
+function checkTtl(ttlMs: number): number {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1 || ttlMs > 0xffff_ffff) {
+    throw new InvalidArgumentError(`lease TTL must be a positive integer of milliseconds, got ${ttlMs}`, { code: 'invalid-argument' });
+  }
+  return ttlMs;
+}

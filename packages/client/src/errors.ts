@@ -144,6 +144,45 @@ export class StateCorruptError extends HoldfastError {
 }
 
 /** The server failed in a way that is a bug on its side. */
+/** No such lease: never granted, revoked, or expired (its keys are gone). */
+export class LeaseNotFoundError extends HoldfastError {
+  override name = 'LeaseNotFoundError';
+}
+
+/** A grant asked for the id of a lease that is held. */
+export class LeaseExistsError extends HoldfastError {
+  override name = 'LeaseExistsError';
+}
+
+/** The cluster holds as many leases as it may (`--leases-max`); revoke some first. Nothing changed. */
+export class LeasesExceededError extends HoldfastError {
+  override name = 'LeasesExceededError';
+}
+
+/** The put would attach more keys to the lease than it takes (`--lease-keys-max`). Nothing changed. */
+export class LeaseKeysExceededError extends HoldfastError {
+  override name = 'LeaseKeysExceededError';
+}
+
+/**
+ * A fenced write carried a token below the highest one the resource has accepted: a newer
+ * holder of the lock wrote since. Nothing was written; the caller no longer holds the lock.
+ */
+export class StaleFenceError extends HoldfastError {
+  override name = 'StaleFenceError';
+  constructor(
+    readonly token: number,
+    readonly highestToken: number,
+  ) {
+    super(`fencing token ${token} is below ${highestToken}, which the resource accepted already`, { code: 'compare-failed' });
+  }
+}
+
+/** The holder's lease ended (expired or revoked): the lock or leadership it held is gone. */
+export class LeaseLostError extends HoldfastError {
+  override name = 'LeaseLostError';
+}
+
 export class InternalError extends HoldfastError {
   override name = 'InternalError';
 }
@@ -206,6 +245,14 @@ function errorFromKind(kind: string, message: string, cause: StatusObject): Hold
       return new DeadlineExceededError(message, { code: kind, cause });
     case 'state-corrupt':
       return new StateCorruptError(message, { code: kind, cause });
+    case 'lease-not-found':
+      return new LeaseNotFoundError(message, { code: kind, cause });
+    case 'lease-exists':
+      return new LeaseExistsError(message, { code: kind, cause });
+    case 'leases-exceeded':
+      return new LeasesExceededError(message, { code: kind, cause });
+    case 'lease-keys-exceeded':
+      return new LeaseKeysExceededError(message, { code: kind, cause });
     case 'internal':
       return new InternalError(message, { code: kind, cause });
     default:

@@ -33,6 +33,12 @@ export {
   StateCorruptError,
   InvalidArgumentError,
   KeyTooLargeError,
+  LeaseExistsError,
+  LeaseKeysExceededError,
+  LeaseLostError,
+  LeaseNotFoundError,
+  LeasesExceededError,
+  StaleFenceError,
   NotLeaderError,
   OverloadedError,
   QuotaExceededError,
@@ -42,6 +48,25 @@ export {
   ValueTooLargeError,
   WatchCompactedError,
 } from './errors.js';
+export {
+  type ConcurrencyClient,
+  Election,
+  type ElectionLeader,
+  type ElectionOptions,
+  FENCE_KEY_PREFIX,
+  fence,
+  type LockHolder,
+  type LockOptions,
+} from './concurrency.js';
+export {
+  type KeepAliveAck,
+  type KeepAliveOptions,
+  LeaseKeepAlive,
+  type LeaseGrantResult,
+  type LeaseRevokeResult,
+  type LeaseStatus,
+  type LeaseTimeToLiveResult,
+} from './leases.js';
 export type { FollowerProgress, Member, MemberStatus, PeerRtt } from './members.js';
 export type {
   Consistency,

@@ -31,7 +31,18 @@ export function loadHoldfastMethods(): HoldfastMethods {
   const kv = (name: string): AnyMethod => methodOf(definition, 'holdfast.v1.KV', name);
   const cluster = (name: string): AnyMethod => methodOf(definition, 'holdfast.v1.Cluster', name);
   loaded = {
-    kv: { put: kv('Put'), get: kv('Get'), delete: kv('Delete'), range: kv('Range'), txn: kv('Txn') },
+    kv: {
+      put: kv('Put'),
+      get: kv('Get'),
+      delete: kv('Delete'),
+      range: kv('Range'),
+      txn: kv('Txn'),
+      leaseGrant: kv('LeaseGrant'),
+      leaseRevoke: kv('LeaseRevoke'),
+      leaseKeepAlive: kv('LeaseKeepAlive'),
+      leaseTimeToLive: kv('LeaseTimeToLive'),
+      leaseList: kv('LeaseList'),
+    },
     batch: kv('Batch'),
     backup: cluster('Backup'),
     watch: kv('Watch'),

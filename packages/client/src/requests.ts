@@ -19,6 +19,13 @@ export interface PutOptions {
   ifModRevision?: number;
   /** Return the key's previous value. */
   prevKv?: boolean;
+  /** Attach the key to this lease (deleted when it ends); absent: no lease. */
+  lease?: number;
+  /**
+   * A fenced write (see `fence` in concurrency.ts): applied only if this token is at least the
+   * highest any fenced write of this key carried; otherwise StaleFenceError. Not inside a txn.
+   */
+  ifFenceAtLeast?: number;
 }
 
 export interface GetOptions {
@@ -96,6 +103,7 @@ export function putRequest(key: Bytes, value: Bytes, options: PutOptions = {}): 
     ifAbsent: options.ifAbsent === true,
     ifModRevision: checkRevision('ifModRevision', options.ifModRevision),
     prevKv: options.prevKv === true,
+    lease: checkRevision('lease', options.lease),
   };
 }
 

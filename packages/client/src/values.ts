@@ -42,6 +42,8 @@ export class KeyValue {
   readonly modRevision: number;
   /** Writes since creation; 1 after the first put. */
   readonly version: number;
+  /** The lease the key is attached to; 0 = none. */
+  readonly lease: number;
 
   constructor(wire: KeyValue__Output) {
     this.key = wire.key;
@@ -49,6 +51,7 @@ export class KeyValue {
     this.createRevision = wire.createRevision;
     this.modRevision = wire.modRevision;
     this.version = wire.version;
+    this.lease = wire.lease ?? 0;
   }
 
   keyString(): string {

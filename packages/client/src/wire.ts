@@ -6,6 +6,16 @@ import type {
   DeleteResponse__Output,
   GetRequest,
   GetResponse__Output,
+  LeaseGrantRequest,
+  LeaseGrantResponse__Output,
+  LeaseKeepAliveRequest,
+  LeaseKeepAliveResponse__Output,
+  LeaseListRequest,
+  LeaseListResponse__Output,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse__Output,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse__Output,
   MemberAddLearnerRequest,
   MemberAddLearnerResponse__Output,
   MemberListRequest,
@@ -35,6 +45,11 @@ export interface KvMethods {
   delete: { request: DeleteRequest; response: DeleteResponse__Output };
   range: { request: RangeRequest; response: RangeResponse__Output };
   txn: { request: TxnRequest; response: TxnResponse__Output };
+  leaseGrant: { request: LeaseGrantRequest; response: LeaseGrantResponse__Output };
+  leaseRevoke: { request: LeaseRevokeRequest; response: LeaseRevokeResponse__Output };
+  leaseKeepAlive: { request: LeaseKeepAliveRequest; response: LeaseKeepAliveResponse__Output };
+  leaseTimeToLive: { request: LeaseTimeToLiveRequest; response: LeaseTimeToLiveResponse__Output };
+  leaseList: { request: LeaseListRequest; response: LeaseListResponse__Output };
 }
 export type KvKind = keyof KvMethods;
 

@@ -98,6 +98,10 @@ export function responseBytes(response: BatchResponse): number {
     for (const result of response.txn.results ?? []) {
       bytes += 16 + keyValueBytes(result.get?.kv) + keyValueBytes(result.put?.prevKv) + keyValueBytes(result.delete?.prevKv);
     }
+  } else if (response.leaseTimeToLive) {
+    for (const key of response.leaseTimeToLive.keys ?? []) bytes += 8 + lengthOf(key);
+  } else if (response.leaseList) {
+    bytes += 24 * (response.leaseList.leases ?? []).length;
   }
   return bytes;
 }

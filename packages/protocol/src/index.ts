@@ -97,6 +97,10 @@ export const ERROR_KIND_STATUS = {
   timeout: grpc.status.DEADLINE_EXCEEDED,
   stopping: grpc.status.UNAVAILABLE,
   'state-corrupt': grpc.status.DATA_LOSS,
+  'lease-not-found': grpc.status.NOT_FOUND,
+  'lease-exists': grpc.status.ALREADY_EXISTS,
+  'leases-exceeded': grpc.status.RESOURCE_EXHAUSTED,
+  'lease-keys-exceeded': grpc.status.RESOURCE_EXHAUSTED,
   internal: grpc.status.INTERNAL,
 } as const satisfies Record<string, grpc.status>;
 

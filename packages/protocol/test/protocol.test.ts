@@ -34,7 +34,20 @@ describe('generated types', () => {
 describe('loadProtos', () => {
   it('loads every service with its methods', () => {
     const protos = loadProtos();
-    expect(Object.keys(protos.kv).sort()).toEqual(['Batch', 'Delete', 'Get', 'Put', 'Range', 'Txn', 'Watch']);
+    expect(Object.keys(protos.kv).sort()).toEqual([
+      'Batch',
+      'Delete',
+      'Get',
+      'LeaseGrant',
+      'LeaseKeepAlive',
+      'LeaseList',
+      'LeaseRevoke',
+      'LeaseTimeToLive',
+      'Put',
+      'Range',
+      'Txn',
+      'Watch',
+    ]);
     expect(Object.keys(protos.raft).sort()).toEqual(['SendSnapshot', 'Stream']);
     expect(Object.keys(protos.cluster)).toContain('TransferLeadership');
     expect(loadProtos()).toBe(protos);
@@ -51,6 +64,7 @@ describe('loadProtos', () => {
       ifModRevision: 0,
       prevKv: false,
       session: null,
+      lease: 0,
     });
     const get = definition['holdfast.v1.KV']?.['Get' as never] as unknown as grpc.MethodDefinition<object, object>;
     expect(get.requestDeserialize(get.requestSerialize({ key: Buffer.from('k'), consistency: 'SERIALIZABLE' }))).toMatchObject({

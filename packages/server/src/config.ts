@@ -62,6 +62,13 @@ export interface NodeLimits {
   readonly watchQueueMessagesMax: number;
   /** An idle watch gets a progress response this often (and the SDK takes silence as a dead link). */
   readonly watchProgressMs: number;
+  /** Leases the cluster holds at most (stamped on each grant by the leader, decided in apply). */
+  readonly leasesMax: number;
+  /** Keys one lease takes at most (stamped on the grant, kept with the lease). */
+  readonly leaseKeysMax: number;
+  /** TTLs a grant may ask for, checked by the leader before proposing. */
+  readonly leaseTtlMinMs: number;
+  readonly leaseTtlMaxMs: number;
 }
 
 export interface Failpoints {
@@ -247,6 +254,10 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'watchHistoryBytesMax', kind: 'int', fallback: 64 * MiB, min: 1024, max: 64 * GiB, help: 'key and value bytes of the changes kept for watches' },
   { key: 'watchQueueMessagesMax', kind: 'int', fallback: 1024, min: 1, max: 1_000_000, help: 'responses waiting for one slow watcher before it is cut off' },
   { key: 'watchProgressMs', kind: 'int', fallback: 5000, min: 10, max: 600_000, help: 'an idle watch gets a progress response this often' },
+  { key: 'leasesMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'leases the cluster holds at most (grants past it: leases-exceeded)' },
+  { key: 'leaseKeysMax', kind: 'int', fallback: 1000, min: 1, max: 100_000, help: 'keys one lease takes at most (lease-keys-exceeded)' },
+  { key: 'leaseTtlMinMs', kind: 'int', fallback: 1000, min: 100, max: 86_400_000, help: 'shortest lease TTL a grant may ask for' },
+  { key: 'leaseTtlMaxMs', kind: 'int', fallback: 86_400_000, min: 100, max: 4_000_000_000, help: 'longest lease TTL a grant may ask for' },
   { key: 'restoreBackup', kind: 'string', fallback: '', help: 'seed an EMPTY data dir from a backup file (a new one-member cluster)' },
   { key: 'logLevel', kind: 'string', fallback: 'info', help: 'trace|debug|info|warn|error|fatal|silent' },
   { key: 'failpoints', kind: 'string', fallback: '', help: 'fsync-delay-ms=N,fsync-fail,disk-full,apply-version-max=N (fault and upgrade tests)' },
@@ -486,6 +497,10 @@ function buildLimits(r: Resolved): NodeLimits {
     watchHistoryBytesMax: n('watchHistoryBytesMax'),
     watchQueueMessagesMax: n('watchQueueMessagesMax'),
     watchProgressMs: n('watchProgressMs'),
+    leasesMax: n('leasesMax'),
+    leaseKeysMax: n('leaseKeysMax'),
+    leaseTtlMinMs: n('leaseTtlMinMs'),
+    leaseTtlMaxMs: n('leaseTtlMaxMs'),
   };
 }
 
@@ -507,6 +522,9 @@ function checkCrossSettings(config: NodeConfig): void {
   }
   if (limits.requestBytesMax > limits.uncommittedBytesMax) {
     throw new ConfigError('uncommittedBytesMax', `${limits.uncommittedBytesMax} is below requestBytesMax ${limits.requestBytesMax}`);
+  }
+  if (limits.leaseTtlMinMs > limits.leaseTtlMaxMs) {
+    throw new ConfigError('leaseTtlMinMs', `${limits.leaseTtlMinMs} is above leaseTtlMaxMs ${limits.leaseTtlMaxMs}`);
   }
   if (limits.snapshotCatchupEntries >= limits.snapshotEntries * 10) {
     throw new ConfigError('snapshotCatchupEntries', 'must stay below ten times snapshotEntries');

@@ -87,6 +87,20 @@ export class StateCorruptError extends HoldfastError {
     super('state-corrupt', message);
   }
 }
+/** No such lease: never granted, revoked or expired. */
+export class LeaseNotFoundError extends HoldfastError {
+  override readonly name = 'LeaseNotFoundError';
+  constructor(readonly leaseId: number) {
+    super('lease-not-found', `lease ${leaseId} not found`);
+  }
+}
+/** A grant or a put refused by the lease limits, or a grant of an id already held. Nothing changed. */
+export class LeaseRefusedError extends HoldfastError {
+  override readonly name = 'LeaseRefusedError';
+  constructor(kind: 'lease-exists' | 'leases-exceeded' | 'lease-keys-exceeded', message: string) {
+    super(kind, message);
+  }
+}
 export class InternalError extends HoldfastError {
   override readonly name = 'InternalError';
   constructor(message: string, cause?: unknown) {

@@ -122,6 +122,11 @@ function resultOf(response: BatchResponse): KvResult {
   if (response.delete) return { op: 'delete', delete: response.delete };
   if (response.range) return { op: 'range', range: response.range };
   if (response.txn) return { op: 'txn', txn: response.txn };
+  if (response.leaseGrant) return { op: 'leaseGrant', leaseGrant: response.leaseGrant };
+  if (response.leaseRevoke) return { op: 'leaseRevoke', leaseRevoke: response.leaseRevoke };
+  if (response.leaseKeepAlive) return { op: 'leaseKeepAlive', leaseKeepAlive: response.leaseKeepAlive };
+  if (response.leaseTimeToLive) return { op: 'leaseTimeToLive', leaseTimeToLive: response.leaseTimeToLive };
+  if (response.leaseList) return { op: 'leaseList', leaseList: response.leaseList };
   throw new Error('batch response carries no result');
 }
 

@@ -156,6 +156,11 @@ export function kvServiceImplementation(options: KvServiceOptions): grpc.Untyped
     Delete: unary(options, 'delete'),
     Range: unary(options, 'range'),
     Txn: unary(options, 'txn'),
+    LeaseGrant: unary(options, 'leaseGrant'),
+    LeaseRevoke: unary(options, 'leaseRevoke'),
+    LeaseKeepAlive: unary(options, 'leaseKeepAlive'),
+    LeaseTimeToLive: unary(options, 'leaseTimeToLive'),
+    LeaseList: unary(options, 'leaseList'),
     Batch: (call: grpc.ServerDuplexStream<BatchRequests, BatchResponses>) => handleBatch(options, call),
     Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, WatchResponse>) => options.watches.open(call),
   };

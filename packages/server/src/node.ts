@@ -70,6 +70,7 @@ import { LeaderPreference, type VoterView } from './placement.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
 import { loadProtos, type Protos } from '@holdfast/protocol';
 import { RequestPath } from './requests.js';
+import { LeaseKeeper } from './leases.js';
 import { dialCredentials, memberDialCredentials, ReloadableTls, serverCredentials } from './tls.js';
 import { PeerListener } from './peerLink/listener.js';
 import { Transport } from './transport.js';
@@ -152,6 +153,7 @@ class Node implements RunningNode {
   readonly forwarder: Forwarder;
   readonly cluster: ClusterService;
   readonly requestPath: RequestPath;
+  readonly leases: LeaseKeeper;
   readonly clientServer: grpc.Server;
   readonly peerServer: grpc.Server;
   readonly inflight = { count: 0 };
@@ -312,6 +314,15 @@ class Node implements RunningNode {
       config.limits.pendingProposalsMax,
       config.limits.batchMessageRequestsMax,
     );
+    this.leases = new LeaseKeeper({
+      driver: this.driver,
+      stateMachine: sm,
+      nowMs: () => performance.now(),
+      propose: (operation, deadlineMs) => this.requestPath.proposeOperation(operation, deadlineMs),
+      deadlineMs: () => Date.now() + config.limits.requestTimeoutMs,
+      extensionMs: leaseExtensionMs(config),
+      logger,
+    });
     this.requestPath = new RequestPath({
       clusterId: config.clusterId,
       selfId: config.id,
@@ -324,6 +335,7 @@ class Node implements RunningNode {
       isStopping: () => this.stopping,
       applyVersion: () => this.applyVersionToStamp(),
       integrity: this.integrity,
+      leases: this.leases,
     });
     this.watches = new WatchHub({
       limits: config.limits,
@@ -728,6 +740,7 @@ class Node implements RunningNode {
       if (elapsed < 1) return;
       last += elapsed * tickMs;
       this.driver.tick(Math.min(elapsed, electionTicks));
+      this.leases.tick();
       if (now - lastVersionCheck >= APPLY_VERSION_CHECK_MS) {
         lastVersionCheck = now;
         this.followApplyVersion();
@@ -1177,3 +1190,13 @@ export async function runNode(argv: readonly string[]): Promise<RunningNode> {
   })();
   return first;
 }
+
+/**
+ * What a new leader adds to every lease's TTL before it expires any: the longest election timeout
+ * (the core draws it from [electionTicks, 2 electionTicks) ticks), so no lease expires because its
+ * leader died or because the old leader answered a keepalive the new one never heard of.
+ */
+export function leaseExtensionMs(config: { readonly electionTicks: number; readonly tickMs: number }): number {
+  return 2 * config.electionTicks * config.tickMs;
+}
+

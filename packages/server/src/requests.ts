@@ -12,6 +12,8 @@ import {
   type KvCommand,
   type KvOperation,
   type KvStateMachine,
+  APPLY_VERSION_LEASES,
+  LEASE_ID_MAX,
   StateCorruptionError,
   type StorageLimits,
   type TxnOp as StoredTxnOp,
@@ -25,6 +27,8 @@ import {
   type HoldfastError,
   InternalError,
   InvalidRequestError,
+  LeaseNotFoundError,
+  LeaseRefusedError,
   NoLeaderError,
   NotLeaderError,
   QuotaExceededError,
@@ -32,6 +36,7 @@ import {
 } from './errors.js';
 import type { Forwarder } from './forwarder.js';
 import type { StateIntegrity } from './integrity.js';
+import type { LeaseKeeper } from './leases.js';
 // Requests as decoded; answers as built (written back by grpc-js).
 import type {
   BatchRequest__Output as BatchRequest,
@@ -41,6 +46,16 @@ import type {
   GetRequest__Output as GetRequest,
   GetResponse,
   KeyValue,
+  LeaseGrantRequest__Output as LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseKeepAliveRequest__Output as LeaseKeepAliveRequest,
+  LeaseKeepAliveResponse,
+  LeaseListRequest__Output as LeaseListRequest,
+  LeaseListResponse,
+  LeaseRevokeRequest__Output as LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveRequest__Output as LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
   PutRequest__Output as PutRequest,
   PutResponse,
   RangeRequest__Output as RangeRequest,
@@ -58,14 +73,24 @@ export type KvOp =
   | { readonly op: 'get'; readonly get: GetRequest }
   | { readonly op: 'delete'; readonly delete: DeleteRequest }
   | { readonly op: 'range'; readonly range: RangeRequest }
-  | { readonly op: 'txn'; readonly txn: TxnRequest };
+  | { readonly op: 'txn'; readonly txn: TxnRequest }
+  | { readonly op: 'leaseGrant'; readonly leaseGrant: LeaseGrantRequest }
+  | { readonly op: 'leaseRevoke'; readonly leaseRevoke: LeaseRevokeRequest }
+  | { readonly op: 'leaseKeepAlive'; readonly leaseKeepAlive: LeaseKeepAliveRequest }
+  | { readonly op: 'leaseTimeToLive'; readonly leaseTimeToLive: LeaseTimeToLiveRequest }
+  | { readonly op: 'leaseList'; readonly leaseList: LeaseListRequest };
 
 export type KvResult =
   | { readonly op: 'put'; readonly put: PutResponse }
   | { readonly op: 'get'; readonly get: GetResponse }
   | { readonly op: 'delete'; readonly delete: DeleteResponse }
   | { readonly op: 'range'; readonly range: RangeResponse }
-  | { readonly op: 'txn'; readonly txn: TxnResponse };
+  | { readonly op: 'txn'; readonly txn: TxnResponse }
+  | { readonly op: 'leaseGrant'; readonly leaseGrant: LeaseGrantResponse }
+  | { readonly op: 'leaseRevoke'; readonly leaseRevoke: LeaseRevokeResponse }
+  | { readonly op: 'leaseKeepAlive'; readonly leaseKeepAlive: LeaseKeepAliveResponse }
+  | { readonly op: 'leaseTimeToLive'; readonly leaseTimeToLive: LeaseTimeToLiveResponse }
+  | { readonly op: 'leaseList'; readonly leaseList: LeaseListResponse };
 
 export interface RequestContext {
   readonly deadlineMs: number;
@@ -91,6 +116,8 @@ export interface RequestHost {
   applyVersion(): number;
   /** Whether this member's state may be read; told of damage a read finds. */
   readonly integrity: StateIntegrity;
+  /** The leader's lease clock (keepalive, time to live); absent: those are refused. */
+  readonly leases?: LeaseKeeper;
 }
 
 export function opOfBatch(request: BatchRequest): KvOp {
@@ -110,6 +137,21 @@ export function opOfBatch(request: BatchRequest): KvOp {
     case 'txn':
       if (request.txn) return { op: 'txn', txn: request.txn };
       break;
+    case 'leaseGrant':
+      if (request.leaseGrant) return { op: 'leaseGrant', leaseGrant: request.leaseGrant };
+      break;
+    case 'leaseRevoke':
+      if (request.leaseRevoke) return { op: 'leaseRevoke', leaseRevoke: request.leaseRevoke };
+      break;
+    case 'leaseKeepAlive':
+      if (request.leaseKeepAlive) return { op: 'leaseKeepAlive', leaseKeepAlive: request.leaseKeepAlive };
+      break;
+    case 'leaseTimeToLive':
+      if (request.leaseTimeToLive) return { op: 'leaseTimeToLive', leaseTimeToLive: request.leaseTimeToLive };
+      break;
+    case 'leaseList':
+      if (request.leaseList) return { op: 'leaseList', leaseList: request.leaseList };
+      break;
     default:
       break;
   }
@@ -128,7 +170,12 @@ function checkConsistency(consistency: unknown): void {
 }
 
 function isWrite(op: KvOp): boolean {
-  return op.op === 'put' || op.op === 'delete' || op.op === 'txn';
+  return op.op === 'put' || op.op === 'delete' || op.op === 'txn' || op.op === 'leaseGrant' || op.op === 'leaseRevoke';
+}
+
+/** Served by the leader's lease clock alone (a follower forwards them). */
+function isLeaderOnly(op: KvOp): op is Extract<KvOp, { op: 'leaseKeepAlive' | 'leaseTimeToLive' }> {
+  return op.op === 'leaseKeepAlive' || op.op === 'leaseTimeToLive';
 }
 
 /** max_staleness_ms of a linearizable get or range (0: none, a plain linearizable read). */
@@ -150,6 +197,7 @@ export class RequestPath {
   async execute(op: KvOp, context: RequestContext): Promise<KvResult> {
     if (this.host.isStopping()) throw new StoppingError();
     this.checkEntry(op);
+    if (isLeaderOnly(op)) return this.host.driver.role === 'leader' ? this.serveLeaseClock(op, context) : this.forward(op, context);
     // A member whose state is damaged answers no read of any consistency: the client asks another.
     if (!isWrite(op)) this.host.integrity.checkReadable();
     if (isSerializable(op)) return this.readLocal(op);
@@ -196,7 +244,60 @@ export class RequestPath {
       case 'txn':
         this.checkTxn(op.txn);
         return;
+      case 'leaseGrant':
+        this.checkLeaseGrant(op.leaseGrant);
+        return;
+      case 'leaseRevoke':
+        checkLeaseId(op.leaseRevoke.id);
+        return;
+      case 'leaseKeepAlive':
+        checkLeaseId(op.leaseKeepAlive.id);
+        return;
+      case 'leaseTimeToLive':
+        checkLeaseId(op.leaseTimeToLive.id);
+        return;
+      case 'leaseList':
+        return;
     }
+  }
+
+  private checkLeaseGrant(grant: LeaseGrantRequest): void {
+    const { leaseTtlMinMs, leaseTtlMaxMs } = this.host.limits;
+    if (grant.ttlMs < leaseTtlMinMs || grant.ttlMs > leaseTtlMaxMs) {
+      throw new InvalidRequestError('invalid-argument', `lease TTL ${grant.ttlMs} ms is outside [${leaseTtlMinMs}, ${leaseTtlMaxMs}] ms (--lease-ttl-min-ms, --lease-ttl-max-ms)`);
+    }
+    if (grant.id !== 0) checkLeaseId(grant.id);
+  }
+
+  // ---- the leader's lease clock ----
+
+  private async serveLeaseClock(op: Extract<KvOp, { op: 'leaseKeepAlive' | 'leaseTimeToLive' }>, context: RequestContext): Promise<KvResult> {
+    const leases = this.host.leases;
+    if (leases === undefined) throw new InternalError('this node keeps no lease clock');
+    if (op.op === 'leaseKeepAlive') {
+      const id = op.leaseKeepAlive.id;
+      const ttlMs = await leases.keepAlive(id, context.deadlineMs);
+      return { op: 'leaseKeepAlive', leaseKeepAlive: { header: this.header(), id, ttlMs } };
+    }
+    const { id, keys } = op.leaseTimeToLive;
+    const { lease, remainingMs } = await leases.timeToLive(id, context.deadlineMs);
+    return {
+      op: 'leaseTimeToLive',
+      leaseTimeToLive: { header: this.header(), id, ttlMs: lease.ttlMs, remainingMs, keys: keys ? lease.keys.map((key) => Buffer.from(key)) : [] },
+    };
+  }
+
+  /** Proposes an operation of the node's own (a lease expiry) as the leader, without a session. */
+  async proposeOperation(operation: KvOperation, deadlineMs: number): Promise<ApplyResult> {
+    if (this.host.driver.role !== 'leader') throw new NotLeaderError('');
+    const command: KvCommand = { operation, proposedAtMs: (this.host.wallMs ?? Date.now)(), applyVersion: this.host.applyVersion() };
+    let data: Uint8Array;
+    try {
+      data = validateCommand(command, this.host.storageLimits);
+    } catch (error) {
+      throw fromStorageError(error);
+    }
+    return this.host.driver.propose(data, deadlineMs);
   }
 
   private checkKey(key: Uint8Array): void {
@@ -242,7 +343,15 @@ export class RequestPath {
       storeBytesMax: this.host.limits.storeBytesMax,
       applyVersion: this.host.applyVersion(),
       proposedAtMs: (this.host.wallMs ?? Date.now)(),
+      leasesMax: this.host.limits.leasesMax,
+      leaseKeysMax: this.host.limits.leaseKeysMax,
     });
+    if (command.applyVersion !== undefined && command.applyVersion < APPLY_VERSION_LEASES && usesLeases(command.operation)) {
+      throw new InvalidRequestError(
+        'invalid-argument',
+        `leases need every member at apply version ${APPLY_VERSION_LEASES}; the cluster applies at ${command.applyVersion} (upgrade every member)`,
+      );
+    }
     let data: Uint8Array;
     try {
       data = validateCommand(command, this.host.storageLimits);
@@ -278,6 +387,16 @@ export class RequestPath {
       case 'quotaExceeded':
         throw new QuotaExceededError(
           `${op.op} would add ${outcome.growth} bytes to the ${outcome.keyValueBytes} bytes of keys and values held; the store quota is ${outcome.storeBytesMax} (--store-bytes-max). Delete keys to free space`,
+        );
+      case 'leaseGrant':
+        return { op: 'leaseGrant', leaseGrant: { header, id: outcome.id, ttlMs: outcome.ttlMs } };
+      case 'leaseRevoke':
+        return { op: 'leaseRevoke', leaseRevoke: { header: this.header(outcome.revision), keysDeleted: outcome.keysDeleted, revision: outcome.revision } };
+      case 'leaseRefused':
+        if (outcome.reason === 'leaseNotFound') throw new LeaseNotFoundError(outcome.id);
+        throw new LeaseRefusedError(
+          outcome.reason === 'leaseExists' ? 'lease-exists' : outcome.reason === 'leasesExceeded' ? 'leases-exceeded' : 'lease-keys-exceeded',
+          outcome.message,
         );
       case 'staleSequence':
         throw new InvalidRequestError(
@@ -327,6 +446,10 @@ export class RequestPath {
         },
       };
     }
+    if (op.op === 'leaseList') {
+      const leases = sm.leases().map((lease) => ({ id: lease.id, ttlMs: lease.ttlMs, keys: lease.keys.length }));
+      return { op: 'leaseList', leaseList: { header: this.header(), leases } };
+    }
     throw new InternalError(`${op.op} is not a read`);
   }
 
@@ -355,7 +478,19 @@ function putOp(put: PutRequest): StoredTxnOp {
     ...(put.ifAbsent ? { ifAbsent: true } : {}),
     ...(put.ifModRevision > 0 ? { ifModRevision: put.ifModRevision } : {}),
     ...(put.prevKv ? { prevKv: true } : {}),
+    ...(put.lease > 0 ? { lease: put.lease } : {}),
   };
+}
+
+function checkLeaseId(id: number): void {
+  if (!Number.isSafeInteger(id) || id < 1 || id > LEASE_ID_MAX) throw new InvalidRequestError('invalid-argument', `lease id ${id} must be a positive integer below 2^53`);
+}
+
+function usesLeases(operation: KvOperation): boolean {
+  if (operation.type === 'leaseGrant' || operation.type === 'leaseRevoke') return true;
+  if (operation.type === 'put') return operation.lease !== undefined;
+  if (operation.type !== 'txn') return false;
+  return [...operation.success, ...operation.failure].some((op) => op.type === 'put' && op.lease !== undefined);
 }
 
 function deleteOp(del: DeleteRequest): StoredTxnOp {
@@ -398,7 +533,10 @@ function compareOf(c: WireCompare): Compare {
  * The command a leader proposes for a write, stamped with its store quota and the apply version
  * every member implements (see KvCommand.storeBytesMax and applyVersion).
  */
-export function toCommand(op: KvOp, stamp: { storeBytesMax: number; applyVersion: number; proposedAtMs: number }): KvCommand {
+export function toCommand(
+  op: KvOp,
+  stamp: { storeBytesMax: number; applyVersion: number; proposedAtMs: number; leasesMax?: number; leaseKeysMax?: number },
+): KvCommand {
   let operation: KvOperation;
   let session: Session | null;
   switch (op.op) {
@@ -419,6 +557,20 @@ export function toCommand(op: KvOp, stamp: { storeBytesMax: number; applyVersion
       };
       session = op.txn.session;
       break;
+    case 'leaseGrant':
+      operation = {
+        type: 'leaseGrant',
+        id: op.leaseGrant.id,
+        ttlMs: op.leaseGrant.ttlMs,
+        leasesMax: stamp.leasesMax ?? 1,
+        keysMax: stamp.leaseKeysMax ?? 1,
+      };
+      session = op.leaseGrant.session;
+      break;
+    case 'leaseRevoke':
+      operation = { type: 'leaseRevoke', id: op.leaseRevoke.id, reason: 'revoke' };
+      session = op.leaseRevoke.session;
+      break;
     default:
       throw new InternalError(`${op.op} is not a write`);
   }
@@ -434,7 +586,7 @@ export function toCommand(op: KvOp, stamp: { storeBytesMax: number; applyVersion
 
 function wireKv(kv: StoredKeyValue | undefined): KeyValue | null {
   if (!kv) return null;
-  return { key: kv.key, value: kv.value, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version };
+  return { key: kv.key, value: kv.value, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, lease: kv.lease ?? 0 };
 }
 
 function wireTxnResult(r: StoredTxnOpResult, header: ResponseHeader): TxnOpResult {

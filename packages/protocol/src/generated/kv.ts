@@ -17,6 +17,17 @@ import type { GetRequest as _holdfast_v1_GetRequest, GetRequest__Output as _hold
 import type { GetResponse as _holdfast_v1_GetResponse, GetResponse__Output as _holdfast_v1_GetResponse__Output } from './holdfast/v1/GetResponse.js';
 import type { KVClient as _holdfast_v1_KVClient, KVDefinition as _holdfast_v1_KVDefinition } from './holdfast/v1/KV.js';
 import type { KeyValue as _holdfast_v1_KeyValue, KeyValue__Output as _holdfast_v1_KeyValue__Output } from './holdfast/v1/KeyValue.js';
+import type { LeaseGrantRequest as _holdfast_v1_LeaseGrantRequest, LeaseGrantRequest__Output as _holdfast_v1_LeaseGrantRequest__Output } from './holdfast/v1/LeaseGrantRequest.js';
+import type { LeaseGrantResponse as _holdfast_v1_LeaseGrantResponse, LeaseGrantResponse__Output as _holdfast_v1_LeaseGrantResponse__Output } from './holdfast/v1/LeaseGrantResponse.js';
+import type { LeaseKeepAliveRequest as _holdfast_v1_LeaseKeepAliveRequest, LeaseKeepAliveRequest__Output as _holdfast_v1_LeaseKeepAliveRequest__Output } from './holdfast/v1/LeaseKeepAliveRequest.js';
+import type { LeaseKeepAliveResponse as _holdfast_v1_LeaseKeepAliveResponse, LeaseKeepAliveResponse__Output as _holdfast_v1_LeaseKeepAliveResponse__Output } from './holdfast/v1/LeaseKeepAliveResponse.js';
+import type { LeaseListRequest as _holdfast_v1_LeaseListRequest, LeaseListRequest__Output as _holdfast_v1_LeaseListRequest__Output } from './holdfast/v1/LeaseListRequest.js';
+import type { LeaseListResponse as _holdfast_v1_LeaseListResponse, LeaseListResponse__Output as _holdfast_v1_LeaseListResponse__Output } from './holdfast/v1/LeaseListResponse.js';
+import type { LeaseRevokeRequest as _holdfast_v1_LeaseRevokeRequest, LeaseRevokeRequest__Output as _holdfast_v1_LeaseRevokeRequest__Output } from './holdfast/v1/LeaseRevokeRequest.js';
+import type { LeaseRevokeResponse as _holdfast_v1_LeaseRevokeResponse, LeaseRevokeResponse__Output as _holdfast_v1_LeaseRevokeResponse__Output } from './holdfast/v1/LeaseRevokeResponse.js';
+import type { LeaseStatus as _holdfast_v1_LeaseStatus, LeaseStatus__Output as _holdfast_v1_LeaseStatus__Output } from './holdfast/v1/LeaseStatus.js';
+import type { LeaseTimeToLiveRequest as _holdfast_v1_LeaseTimeToLiveRequest, LeaseTimeToLiveRequest__Output as _holdfast_v1_LeaseTimeToLiveRequest__Output } from './holdfast/v1/LeaseTimeToLiveRequest.js';
+import type { LeaseTimeToLiveResponse as _holdfast_v1_LeaseTimeToLiveResponse, LeaseTimeToLiveResponse__Output as _holdfast_v1_LeaseTimeToLiveResponse__Output } from './holdfast/v1/LeaseTimeToLiveResponse.js';
 import type { Member as _holdfast_v1_Member, Member__Output as _holdfast_v1_Member__Output } from './holdfast/v1/Member.js';
 import type { MemberAddLearnerRequest as _holdfast_v1_MemberAddLearnerRequest, MemberAddLearnerRequest__Output as _holdfast_v1_MemberAddLearnerRequest__Output } from './holdfast/v1/MemberAddLearnerRequest.js';
 import type { MemberAddLearnerResponse as _holdfast_v1_MemberAddLearnerResponse, MemberAddLearnerResponse__Output as _holdfast_v1_MemberAddLearnerResponse__Output } from './holdfast/v1/MemberAddLearnerResponse.js';
@@ -73,6 +84,17 @@ export interface ProtoGrpcType {
       GetResponse: MessageTypeDefinition<_holdfast_v1_GetResponse, _holdfast_v1_GetResponse__Output>
       KV: SubtypeConstructor<typeof grpc.Client, _holdfast_v1_KVClient> & { service: _holdfast_v1_KVDefinition }
       KeyValue: MessageTypeDefinition<_holdfast_v1_KeyValue, _holdfast_v1_KeyValue__Output>
+      LeaseGrantRequest: MessageTypeDefinition<_holdfast_v1_LeaseGrantRequest, _holdfast_v1_LeaseGrantRequest__Output>
+      LeaseGrantResponse: MessageTypeDefinition<_holdfast_v1_LeaseGrantResponse, _holdfast_v1_LeaseGrantResponse__Output>
+      LeaseKeepAliveRequest: MessageTypeDefinition<_holdfast_v1_LeaseKeepAliveRequest, _holdfast_v1_LeaseKeepAliveRequest__Output>
+      LeaseKeepAliveResponse: MessageTypeDefinition<_holdfast_v1_LeaseKeepAliveResponse, _holdfast_v1_LeaseKeepAliveResponse__Output>
+      LeaseListRequest: MessageTypeDefinition<_holdfast_v1_LeaseListRequest, _holdfast_v1_LeaseListRequest__Output>
+      LeaseListResponse: MessageTypeDefinition<_holdfast_v1_LeaseListResponse, _holdfast_v1_LeaseListResponse__Output>
+      LeaseRevokeRequest: MessageTypeDefinition<_holdfast_v1_LeaseRevokeRequest, _holdfast_v1_LeaseRevokeRequest__Output>
+      LeaseRevokeResponse: MessageTypeDefinition<_holdfast_v1_LeaseRevokeResponse, _holdfast_v1_LeaseRevokeResponse__Output>
+      LeaseStatus: MessageTypeDefinition<_holdfast_v1_LeaseStatus, _holdfast_v1_LeaseStatus__Output>
+      LeaseTimeToLiveRequest: MessageTypeDefinition<_holdfast_v1_LeaseTimeToLiveRequest, _holdfast_v1_LeaseTimeToLiveRequest__Output>
+      LeaseTimeToLiveResponse: MessageTypeDefinition<_holdfast_v1_LeaseTimeToLiveResponse, _holdfast_v1_LeaseTimeToLiveResponse__Output>
       Member: MessageTypeDefinition<_holdfast_v1_Member, _holdfast_v1_Member__Output>
       MemberAddLearnerRequest: MessageTypeDefinition<_holdfast_v1_MemberAddLearnerRequest, _holdfast_v1_MemberAddLearnerRequest__Output>
       MemberAddLearnerResponse: MessageTypeDefinition<_holdfast_v1_MemberAddLearnerResponse, _holdfast_v1_MemberAddLearnerResponse__Output>

@@ -8,6 +8,16 @@ import type { DeleteRequest as _holdfast_v1_DeleteRequest, DeleteRequest__Output
 import type { DeleteResponse as _holdfast_v1_DeleteResponse, DeleteResponse__Output as _holdfast_v1_DeleteResponse__Output } from '../../holdfast/v1/DeleteResponse.js';
 import type { GetRequest as _holdfast_v1_GetRequest, GetRequest__Output as _holdfast_v1_GetRequest__Output } from '../../holdfast/v1/GetRequest.js';
 import type { GetResponse as _holdfast_v1_GetResponse, GetResponse__Output as _holdfast_v1_GetResponse__Output } from '../../holdfast/v1/GetResponse.js';
+import type { LeaseGrantRequest as _holdfast_v1_LeaseGrantRequest, LeaseGrantRequest__Output as _holdfast_v1_LeaseGrantRequest__Output } from '../../holdfast/v1/LeaseGrantRequest.js';
+import type { LeaseGrantResponse as _holdfast_v1_LeaseGrantResponse, LeaseGrantResponse__Output as _holdfast_v1_LeaseGrantResponse__Output } from '../../holdfast/v1/LeaseGrantResponse.js';
+import type { LeaseKeepAliveRequest as _holdfast_v1_LeaseKeepAliveRequest, LeaseKeepAliveRequest__Output as _holdfast_v1_LeaseKeepAliveRequest__Output } from '../../holdfast/v1/LeaseKeepAliveRequest.js';
+import type { LeaseKeepAliveResponse as _holdfast_v1_LeaseKeepAliveResponse, LeaseKeepAliveResponse__Output as _holdfast_v1_LeaseKeepAliveResponse__Output } from '../../holdfast/v1/LeaseKeepAliveResponse.js';
+import type { LeaseListRequest as _holdfast_v1_LeaseListRequest, LeaseListRequest__Output as _holdfast_v1_LeaseListRequest__Output } from '../../holdfast/v1/LeaseListRequest.js';
+import type { LeaseListResponse as _holdfast_v1_LeaseListResponse, LeaseListResponse__Output as _holdfast_v1_LeaseListResponse__Output } from '../../holdfast/v1/LeaseListResponse.js';
+import type { LeaseRevokeRequest as _holdfast_v1_LeaseRevokeRequest, LeaseRevokeRequest__Output as _holdfast_v1_LeaseRevokeRequest__Output } from '../../holdfast/v1/LeaseRevokeRequest.js';
+import type { LeaseRevokeResponse as _holdfast_v1_LeaseRevokeResponse, LeaseRevokeResponse__Output as _holdfast_v1_LeaseRevokeResponse__Output } from '../../holdfast/v1/LeaseRevokeResponse.js';
+import type { LeaseTimeToLiveRequest as _holdfast_v1_LeaseTimeToLiveRequest, LeaseTimeToLiveRequest__Output as _holdfast_v1_LeaseTimeToLiveRequest__Output } from '../../holdfast/v1/LeaseTimeToLiveRequest.js';
+import type { LeaseTimeToLiveResponse as _holdfast_v1_LeaseTimeToLiveResponse, LeaseTimeToLiveResponse__Output as _holdfast_v1_LeaseTimeToLiveResponse__Output } from '../../holdfast/v1/LeaseTimeToLiveResponse.js';
 import type { PutRequest as _holdfast_v1_PutRequest, PutRequest__Output as _holdfast_v1_PutRequest__Output } from '../../holdfast/v1/PutRequest.js';
 import type { PutResponse as _holdfast_v1_PutResponse, PutResponse__Output as _holdfast_v1_PutResponse__Output } from '../../holdfast/v1/PutResponse.js';
 import type { RangeRequest as _holdfast_v1_RangeRequest, RangeRequest__Output as _holdfast_v1_RangeRequest__Output } from '../../holdfast/v1/RangeRequest.js';
@@ -54,6 +64,63 @@ export interface KVClient extends grpc.Client {
   get(argument: _holdfast_v1_GetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_GetResponse__Output>): grpc.ClientUnaryCall;
   get(argument: _holdfast_v1_GetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_GetResponse__Output>): grpc.ClientUnaryCall;
   get(argument: _holdfast_v1_GetRequest, callback: grpc.requestCallback<_holdfast_v1_GetResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Leases (also in Batch). A lease's clock is the leader's: it expires TTL after its grant or
+   * its last keepalive that reached the leader, and a new leader gives every lease its TTL again
+   * plus its election time before it expires any. The expiry and a revoke go through the log:
+   * the keys attached are deleted on every member at one revision, with watch events.
+   */
+  LeaseGrant(argument: _holdfast_v1_LeaseGrantRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseGrantResponse__Output>): grpc.ClientUnaryCall;
+  LeaseGrant(argument: _holdfast_v1_LeaseGrantRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseGrantResponse__Output>): grpc.ClientUnaryCall;
+  LeaseGrant(argument: _holdfast_v1_LeaseGrantRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseGrantResponse__Output>): grpc.ClientUnaryCall;
+  LeaseGrant(argument: _holdfast_v1_LeaseGrantRequest, callback: grpc.requestCallback<_holdfast_v1_LeaseGrantResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Leases (also in Batch). A lease's clock is the leader's: it expires TTL after its grant or
+   * its last keepalive that reached the leader, and a new leader gives every lease its TTL again
+   * plus its election time before it expires any. The expiry and a revoke go through the log:
+   * the keys attached are deleted on every member at one revision, with watch events.
+   */
+  leaseGrant(argument: _holdfast_v1_LeaseGrantRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseGrantResponse__Output>): grpc.ClientUnaryCall;
+  leaseGrant(argument: _holdfast_v1_LeaseGrantRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseGrantResponse__Output>): grpc.ClientUnaryCall;
+  leaseGrant(argument: _holdfast_v1_LeaseGrantRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseGrantResponse__Output>): grpc.ClientUnaryCall;
+  leaseGrant(argument: _holdfast_v1_LeaseGrantRequest, callback: grpc.requestCallback<_holdfast_v1_LeaseGrantResponse__Output>): grpc.ClientUnaryCall;
+  
+  LeaseKeepAlive(argument: _holdfast_v1_LeaseKeepAliveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseKeepAliveResponse__Output>): grpc.ClientUnaryCall;
+  LeaseKeepAlive(argument: _holdfast_v1_LeaseKeepAliveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseKeepAliveResponse__Output>): grpc.ClientUnaryCall;
+  LeaseKeepAlive(argument: _holdfast_v1_LeaseKeepAliveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseKeepAliveResponse__Output>): grpc.ClientUnaryCall;
+  LeaseKeepAlive(argument: _holdfast_v1_LeaseKeepAliveRequest, callback: grpc.requestCallback<_holdfast_v1_LeaseKeepAliveResponse__Output>): grpc.ClientUnaryCall;
+  leaseKeepAlive(argument: _holdfast_v1_LeaseKeepAliveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseKeepAliveResponse__Output>): grpc.ClientUnaryCall;
+  leaseKeepAlive(argument: _holdfast_v1_LeaseKeepAliveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseKeepAliveResponse__Output>): grpc.ClientUnaryCall;
+  leaseKeepAlive(argument: _holdfast_v1_LeaseKeepAliveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseKeepAliveResponse__Output>): grpc.ClientUnaryCall;
+  leaseKeepAlive(argument: _holdfast_v1_LeaseKeepAliveRequest, callback: grpc.requestCallback<_holdfast_v1_LeaseKeepAliveResponse__Output>): grpc.ClientUnaryCall;
+  
+  LeaseList(argument: _holdfast_v1_LeaseListRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseListResponse__Output>): grpc.ClientUnaryCall;
+  LeaseList(argument: _holdfast_v1_LeaseListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseListResponse__Output>): grpc.ClientUnaryCall;
+  LeaseList(argument: _holdfast_v1_LeaseListRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseListResponse__Output>): grpc.ClientUnaryCall;
+  LeaseList(argument: _holdfast_v1_LeaseListRequest, callback: grpc.requestCallback<_holdfast_v1_LeaseListResponse__Output>): grpc.ClientUnaryCall;
+  leaseList(argument: _holdfast_v1_LeaseListRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseListResponse__Output>): grpc.ClientUnaryCall;
+  leaseList(argument: _holdfast_v1_LeaseListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseListResponse__Output>): grpc.ClientUnaryCall;
+  leaseList(argument: _holdfast_v1_LeaseListRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseListResponse__Output>): grpc.ClientUnaryCall;
+  leaseList(argument: _holdfast_v1_LeaseListRequest, callback: grpc.requestCallback<_holdfast_v1_LeaseListResponse__Output>): grpc.ClientUnaryCall;
+  
+  LeaseRevoke(argument: _holdfast_v1_LeaseRevokeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseRevokeResponse__Output>): grpc.ClientUnaryCall;
+  LeaseRevoke(argument: _holdfast_v1_LeaseRevokeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseRevokeResponse__Output>): grpc.ClientUnaryCall;
+  LeaseRevoke(argument: _holdfast_v1_LeaseRevokeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseRevokeResponse__Output>): grpc.ClientUnaryCall;
+  LeaseRevoke(argument: _holdfast_v1_LeaseRevokeRequest, callback: grpc.requestCallback<_holdfast_v1_LeaseRevokeResponse__Output>): grpc.ClientUnaryCall;
+  leaseRevoke(argument: _holdfast_v1_LeaseRevokeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseRevokeResponse__Output>): grpc.ClientUnaryCall;
+  leaseRevoke(argument: _holdfast_v1_LeaseRevokeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseRevokeResponse__Output>): grpc.ClientUnaryCall;
+  leaseRevoke(argument: _holdfast_v1_LeaseRevokeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseRevokeResponse__Output>): grpc.ClientUnaryCall;
+  leaseRevoke(argument: _holdfast_v1_LeaseRevokeRequest, callback: grpc.requestCallback<_holdfast_v1_LeaseRevokeResponse__Output>): grpc.ClientUnaryCall;
+  
+  LeaseTimeToLive(argument: _holdfast_v1_LeaseTimeToLiveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseTimeToLiveResponse__Output>): grpc.ClientUnaryCall;
+  LeaseTimeToLive(argument: _holdfast_v1_LeaseTimeToLiveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseTimeToLiveResponse__Output>): grpc.ClientUnaryCall;
+  LeaseTimeToLive(argument: _holdfast_v1_LeaseTimeToLiveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseTimeToLiveResponse__Output>): grpc.ClientUnaryCall;
+  LeaseTimeToLive(argument: _holdfast_v1_LeaseTimeToLiveRequest, callback: grpc.requestCallback<_holdfast_v1_LeaseTimeToLiveResponse__Output>): grpc.ClientUnaryCall;
+  leaseTimeToLive(argument: _holdfast_v1_LeaseTimeToLiveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseTimeToLiveResponse__Output>): grpc.ClientUnaryCall;
+  leaseTimeToLive(argument: _holdfast_v1_LeaseTimeToLiveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseTimeToLiveResponse__Output>): grpc.ClientUnaryCall;
+  leaseTimeToLive(argument: _holdfast_v1_LeaseTimeToLiveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseTimeToLiveResponse__Output>): grpc.ClientUnaryCall;
+  leaseTimeToLive(argument: _holdfast_v1_LeaseTimeToLiveRequest, callback: grpc.requestCallback<_holdfast_v1_LeaseTimeToLiveResponse__Output>): grpc.ClientUnaryCall;
   
   Put(argument: _holdfast_v1_PutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_PutResponse__Output>): grpc.ClientUnaryCall;
   Put(argument: _holdfast_v1_PutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_PutResponse__Output>): grpc.ClientUnaryCall;
@@ -117,6 +184,22 @@ export interface KVHandlers extends grpc.UntypedServiceImplementation {
   
   Get: grpc.handleUnaryCall<_holdfast_v1_GetRequest__Output, _holdfast_v1_GetResponse>;
   
+  /**
+   * Leases (also in Batch). A lease's clock is the leader's: it expires TTL after its grant or
+   * its last keepalive that reached the leader, and a new leader gives every lease its TTL again
+   * plus its election time before it expires any. The expiry and a revoke go through the log:
+   * the keys attached are deleted on every member at one revision, with watch events.
+   */
+  LeaseGrant: grpc.handleUnaryCall<_holdfast_v1_LeaseGrantRequest__Output, _holdfast_v1_LeaseGrantResponse>;
+  
+  LeaseKeepAlive: grpc.handleUnaryCall<_holdfast_v1_LeaseKeepAliveRequest__Output, _holdfast_v1_LeaseKeepAliveResponse>;
+  
+  LeaseList: grpc.handleUnaryCall<_holdfast_v1_LeaseListRequest__Output, _holdfast_v1_LeaseListResponse>;
+  
+  LeaseRevoke: grpc.handleUnaryCall<_holdfast_v1_LeaseRevokeRequest__Output, _holdfast_v1_LeaseRevokeResponse>;
+  
+  LeaseTimeToLive: grpc.handleUnaryCall<_holdfast_v1_LeaseTimeToLiveRequest__Output, _holdfast_v1_LeaseTimeToLiveResponse>;
+  
   Put: grpc.handleUnaryCall<_holdfast_v1_PutRequest__Output, _holdfast_v1_PutResponse>;
   
   Range: grpc.handleUnaryCall<_holdfast_v1_RangeRequest__Output, _holdfast_v1_RangeResponse>;
@@ -138,6 +221,11 @@ export interface KVDefinition extends grpc.ServiceDefinition {
   Batch: MethodDefinition<_holdfast_v1_BatchRequests, _holdfast_v1_BatchResponses, _holdfast_v1_BatchRequests__Output, _holdfast_v1_BatchResponses__Output>
   Delete: MethodDefinition<_holdfast_v1_DeleteRequest, _holdfast_v1_DeleteResponse, _holdfast_v1_DeleteRequest__Output, _holdfast_v1_DeleteResponse__Output>
   Get: MethodDefinition<_holdfast_v1_GetRequest, _holdfast_v1_GetResponse, _holdfast_v1_GetRequest__Output, _holdfast_v1_GetResponse__Output>
+  LeaseGrant: MethodDefinition<_holdfast_v1_LeaseGrantRequest, _holdfast_v1_LeaseGrantResponse, _holdfast_v1_LeaseGrantRequest__Output, _holdfast_v1_LeaseGrantResponse__Output>
+  LeaseKeepAlive: MethodDefinition<_holdfast_v1_LeaseKeepAliveRequest, _holdfast_v1_LeaseKeepAliveResponse, _holdfast_v1_LeaseKeepAliveRequest__Output, _holdfast_v1_LeaseKeepAliveResponse__Output>
+  LeaseList: MethodDefinition<_holdfast_v1_LeaseListRequest, _holdfast_v1_LeaseListResponse, _holdfast_v1_LeaseListRequest__Output, _holdfast_v1_LeaseListResponse__Output>
+  LeaseRevoke: MethodDefinition<_holdfast_v1_LeaseRevokeRequest, _holdfast_v1_LeaseRevokeResponse, _holdfast_v1_LeaseRevokeRequest__Output, _holdfast_v1_LeaseRevokeResponse__Output>
+  LeaseTimeToLive: MethodDefinition<_holdfast_v1_LeaseTimeToLiveRequest, _holdfast_v1_LeaseTimeToLiveResponse, _holdfast_v1_LeaseTimeToLiveRequest__Output, _holdfast_v1_LeaseTimeToLiveResponse__Output>
   Put: MethodDefinition<_holdfast_v1_PutRequest, _holdfast_v1_PutResponse, _holdfast_v1_PutRequest__Output, _holdfast_v1_PutResponse__Output>
   Range: MethodDefinition<_holdfast_v1_RangeRequest, _holdfast_v1_RangeResponse, _holdfast_v1_RangeRequest__Output, _holdfast_v1_RangeResponse__Output>
   Txn: MethodDefinition<_holdfast_v1_TxnRequest, _holdfast_v1_TxnResponse, _holdfast_v1_TxnRequest__Output, _holdfast_v1_TxnResponse__Output>

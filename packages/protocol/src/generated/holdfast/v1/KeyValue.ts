@@ -17,6 +17,10 @@ export interface KeyValue {
    * Number of writes since creation; 1 after the first put.
    */
   'version'?: (number | string | Long);
+  /**
+   * The lease the key is attached to; 0 = none.
+   */
+  'lease'?: (number | string | Long);
 }
 
 export interface KeyValue__Output {
@@ -34,4 +38,8 @@ export interface KeyValue__Output {
    * Number of writes since creation; 1 after the first put.
    */
   'version': (number);
+  /**
+   * The lease the key is attached to; 0 = none.
+   */
+  'lease': (number);
 }

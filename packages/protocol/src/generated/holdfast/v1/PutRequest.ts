@@ -16,6 +16,11 @@ export interface PutRequest {
   'ifModRevision'?: (number | string | Long);
   'prevKv'?: (boolean);
   'session'?: (_holdfast_v1_Session | null);
+  /**
+   * Attach the key to this lease (deleted when it ends); 0 = no lease (detaches the key from
+   * the lease it had). A lease not held: NOT_FOUND lease-not-found, nothing written.
+   */
+  'lease'?: (number | string | Long);
 }
 
 export interface PutRequest__Output {
@@ -31,4 +36,9 @@ export interface PutRequest__Output {
   'ifModRevision': (number);
   'prevKv': (boolean);
   'session': (_holdfast_v1_Session__Output | null);
+  /**
+   * Attach the key to this lease (deleted when it ends); 0 = no lease (detaches the key from
+   * the lease it had). A lease not held: NOT_FOUND lease-not-found, nothing written.
+   */
+  'lease': (number);
 }

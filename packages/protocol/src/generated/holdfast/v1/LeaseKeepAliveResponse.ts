@@ -1,0 +1,16 @@
+// Original file: proto/holdfast/v1/kv.proto
+
+import type { ResponseHeader as _holdfast_v1_ResponseHeader, ResponseHeader__Output as _holdfast_v1_ResponseHeader__Output } from '../../holdfast/v1/ResponseHeader.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface LeaseKeepAliveResponse {
+  'header'?: (_holdfast_v1_ResponseHeader | null);
+  'id'?: (number | string | Long);
+  'ttlMs'?: (number);
+}
+
+export interface LeaseKeepAliveResponse__Output {
+  'header': (_holdfast_v1_ResponseHeader__Output | null);
+  'id': (number);
+  'ttlMs': (number);
+}
