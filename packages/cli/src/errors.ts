@@ -10,6 +10,18 @@ export class KeyNotFoundError extends Error {
   readonly code = 'not-found';
 }
 
+/** The command `holdfast lock NAME -- command` ran failed (or was stopped): exit with its status. */
+export class ChildExitError extends Error {
+  override name = 'ChildExitError';
+  readonly code = 'child-exit';
+  constructor(
+    readonly exitStatus: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** `cluster up` found its data directory held by another running process. Exit status 1. */
 export class DataDirInUseError extends Error {
   override name = 'DataDirInUseError';

@@ -16,6 +16,7 @@ export function addKvCommands(program: Command, io: CliIo): void {
     .option('--if-absent', 'only if the key does not exist')
     .option('--if-mod-revision <n>', "only if the key's mod revision is N", parseNonNegativeInteger)
     .option('--prev-kv', 'print the previous value')
+    .option('--lease <id>', 'attach the key to lease ID (deleted when it ends)', parsePositiveInteger)
     .action(async (key: string, value: string, options: PutFlags, command: Command) => {
       const context = new CommandContext(io, command);
       const result = await context.withClient((client) => client.put(key, value, putOptions(options)));
@@ -118,11 +119,16 @@ interface PutFlags {
   ifAbsent?: boolean;
   ifModRevision?: number;
   prevKv?: boolean;
+  lease?: number;
 }
 
-function putOptions(flags: PutFlags): { ifAbsent: boolean; prevKv: boolean; ifModRevision?: number } {
-  const base = { ifAbsent: flags.ifAbsent === true, prevKv: flags.prevKv === true };
-  return flags.ifModRevision === undefined ? base : { ...base, ifModRevision: flags.ifModRevision };
+function putOptions(flags: PutFlags): { ifAbsent: boolean; prevKv: boolean; ifModRevision?: number; lease?: number } {
+  return {
+    ifAbsent: flags.ifAbsent === true,
+    prevKv: flags.prevKv === true,
+    ...(flags.ifModRevision === undefined ? {} : { ifModRevision: flags.ifModRevision }),
+    ...(flags.lease === undefined ? {} : { lease: flags.lease }),
+  };
 }
 
 interface RangeFlags {

@@ -5,8 +5,9 @@ import { addBenchCommand, runBenchCommand } from './bench-command.js';
 import { addBackupCommands, addRecoverCommand } from './backup-commands.js';
 import { addClusterCommands, runNodeCommand } from './cluster-commands.js';
 import { type CliIo, parsePositiveInteger, processIo } from './context.js';
-import { DataDirInUseError, KeyNotFoundError, UsageError } from './errors.js';
+import { ChildExitError, DataDirInUseError, KeyNotFoundError, UsageError } from './errors.js';
 import { addKvCommands } from './kv-commands.js';
+import { addLeaseCommands } from './lease-commands.js';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (text) => io.writeOut(text), writeErr: (text) => io.writeErr(text) })
     .showHelpAfterError('(run with --help for usage)');
   addKvCommands(program, io);
+  addLeaseCommands(program, io);
   addClusterCommands(program, io);
   addBackupCommands(program, io);
   addRecoverCommand(program, io);
@@ -65,6 +67,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     if (error instanceof CommanderError) {
       // Commander has printed the usage problem (or the help) already.
       return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+    }
+    if (error instanceof ChildExitError) {
+      io.writeErr(`holdfast: ${error.message}\n`);
+      return error.exitStatus;
     }
     return reportFailure(io, error, argv.includes('--json'));
   }
