@@ -32,6 +32,9 @@ function ownStatus(options: { memberId: number; leaderId: number; term: number }
         electionTimeoutMs: 400,
         readMode: 'read-index',
         leaseRemainingMs: 0,
+        keyCount: 0,
+        compactRevision: 0,
+        historyBytes: 0,
       },
     ],
   };

@@ -20,6 +20,7 @@ import {
 import { FORWARDED_METADATA } from './forwarder.js';
 import type { PeerRttView } from './peer-rtt.js';
 import { checkLayoutMeetsGoal, describeLayout, layoutOf, survivesRegionLoss } from './placement.js';
+import type { HistoryStatus } from './metrics.js';
 // Status answers are built in their decoded shape (every field present): a member's own status
 // is merged with the ones it asks the others for.
 import type {
@@ -57,6 +58,8 @@ export interface ClusterHost {
   readonly backupsMax: number;
   /** Bytes of keys and values held, as of the applied index. */
   storeBytes(): number;
+  /** The key history's status (keys held, compacted revision, bytes on disk). */
+  history(): HistoryStatus;
   /** The store quota this node stamps on writes when it leads. */
   readonly storeBytesMax: number;
   /** The newest apply version this member's release implements. */
@@ -434,6 +437,9 @@ export class ClusterService {
       electionTimeoutMs: this.host.electionTimeoutMs,
       readMode: this.host.readMode,
       leaseRemainingMs: Math.floor(this.host.leaseRemainingMs()),
+      keyCount: this.host.history().keyCount,
+      compactRevision: this.host.history().compactRevision,
+      historyBytes: this.host.history().historyBytes,
     };
   }
 
@@ -502,6 +508,9 @@ export class ClusterService {
         storeBytesMax: 0,
         applyVersionMax: 0,
         clusterVersion: 0,
+        keyCount: 0,
+        compactRevision: 0,
+        historyBytes: 0,
         alarms: [],
         readsRefused: false,
         repairing: false,

@@ -69,6 +69,12 @@ export interface NodeLimits {
   /** TTLs a grant may ask for, checked by the leader before proposing. */
   readonly leaseTtlMinMs: number;
   readonly leaseTtlMaxMs: number;
+  /** Keys one range delete may delete; the leader stamps it, so every member refuses alike. */
+  readonly deleteRangeKeysMax: number;
+  /** Retention by count: the leader compacts the history to (revision − this) (0: off). */
+  readonly historyRetentionRevisions: number;
+  /** Retention by age: the leader compacts the history to the revision it saw this long ago (0: off). */
+  readonly historyRetentionMs: number;
 }
 
 export interface Failpoints {
@@ -258,6 +264,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'leaseKeysMax', kind: 'int', fallback: 1000, min: 1, max: 100_000, help: 'keys one lease takes at most (lease-keys-exceeded)' },
   { key: 'leaseTtlMinMs', kind: 'int', fallback: 1000, min: 100, max: 86_400_000, help: 'shortest lease TTL a grant may ask for' },
   { key: 'leaseTtlMaxMs', kind: 'int', fallback: 86_400_000, min: 100, max: 4_000_000_000, help: 'longest lease TTL a grant may ask for' },
+  { key: 'deleteRangeKeysMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'keys one range delete may delete (more: refused whole)' },
+  { key: 'historyRetentionRevisions', kind: 'int', fallback: 0, min: 0, max: Number.MAX_SAFE_INTEGER, help: 'keep this many revisions of key history; the leader compacts older ones (0: off)' },
+  { key: 'historyRetentionMs', kind: 'int', fallback: 0, min: 0, max: 10 * 365 * 24 * 3600 * 1000, help: 'keep this many ms of key history; the leader compacts older revisions (0: off)' },
   { key: 'restoreBackup', kind: 'string', fallback: '', help: 'seed an EMPTY data dir from a backup file (a new one-member cluster)' },
   { key: 'logLevel', kind: 'string', fallback: 'info', help: 'trace|debug|info|warn|error|fatal|silent' },
   { key: 'failpoints', kind: 'string', fallback: '', help: 'fsync-delay-ms=N,fsync-fail,disk-full,apply-version-max=N (fault and upgrade tests)' },
@@ -501,6 +510,9 @@ function buildLimits(r: Resolved): NodeLimits {
     leaseKeysMax: n('leaseKeysMax'),
     leaseTtlMinMs: n('leaseTtlMinMs'),
     leaseTtlMaxMs: n('leaseTtlMaxMs'),
+    deleteRangeKeysMax: n('deleteRangeKeysMax'),
+    historyRetentionRevisions: n('historyRetentionRevisions'),
+    historyRetentionMs: n('historyRetentionMs'),
   };
 }
 

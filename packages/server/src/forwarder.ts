@@ -127,6 +127,7 @@ function resultOf(response: BatchResponse): KvResult {
   if (response.leaseKeepAlive) return { op: 'leaseKeepAlive', leaseKeepAlive: response.leaseKeepAlive };
   if (response.leaseTimeToLive) return { op: 'leaseTimeToLive', leaseTimeToLive: response.leaseTimeToLive };
   if (response.leaseList) return { op: 'leaseList', leaseList: response.leaseList };
+  if (response.compact) return { op: 'compact', compact: response.compact };
   throw new Error('batch response carries no result');
 }
 

@@ -161,6 +161,7 @@ export function kvServiceImplementation(options: KvServiceOptions): grpc.Untyped
     LeaseKeepAlive: unary(options, 'leaseKeepAlive'),
     LeaseTimeToLive: unary(options, 'leaseTimeToLive'),
     LeaseList: unary(options, 'leaseList'),
+    Compact: unary(options, 'compact'),
     Batch: (call: grpc.ServerDuplexStream<BatchRequests, BatchResponses>) => handleBatch(options, call),
     Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, WatchResponse>) => options.watches.open(call),
   };

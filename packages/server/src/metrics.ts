@@ -12,6 +12,17 @@ export interface ScrapeSources {
   storeBytes(): number;
   clusterVersion(): number;
   watches(): { watchers: number; historyChanges: number; historyFirstRevision: number };
+  history(): HistoryStatus;
+}
+
+/** The key history as status and metrics show it. */
+export interface HistoryStatus {
+  readonly keyCount: number;
+  readonly revision: number;
+  /** 0 while the cluster keeps no history. */
+  readonly compactRevision: number;
+  /** LevelDB's estimate, refreshed now and then. */
+  readonly historyBytes: number;
 }
 
 const NO_SOURCES: ScrapeSources = {
@@ -19,6 +30,7 @@ const NO_SOURCES: ScrapeSources = {
   storeBytes: () => 0,
   clusterVersion: () => 0,
   watches: () => ({ watchers: 0, historyChanges: 0, historyFirstRevision: 0 }),
+  history: () => ({ keyCount: 0, revision: 0, compactRevision: 0, historyBytes: 0 }),
 };
 
 export class NodeMetrics {
@@ -113,6 +125,25 @@ export class NodeMetrics {
     'the oldest revision a watch may start at on this node (older: compacted)',
     (s) => s.watches().historyFirstRevision,
   );
+
+  readonly keys = this.scraped('holdfast_keys', 'keys held, as of the applied index', (s) => s.history().keyCount);
+  readonly historyCompactRevision = this.scraped(
+    'holdfast_history_compact_revision',
+    'reads and watches below this revision are refused (compacted); 0 while no history is kept',
+    (s) => s.history().compactRevision,
+  );
+  readonly historyRevisions = this.scraped(
+    'holdfast_history_revisions',
+    'revisions of key history kept (store revision minus the compacted revision)',
+    (s) => (s.history().compactRevision === 0 ? 0 : s.history().revision - s.history().compactRevision),
+  );
+  readonly historyBytes = this.scraped('holdfast_history_bytes', "bytes of key history records on disk (LevelDB's estimate)", (s) => s.history().historyBytes);
+  readonly compactions = new Counter({
+    name: 'holdfast_history_compactions_total',
+    help: 'compactions this member proposed by retention, by outcome',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
 
   /** Where the scraped gauges read their values from, once the node has built its parts. */
   readAtScrape(sources: ScrapeSources): void {

@@ -71,6 +71,7 @@ import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } fro
 import { loadProtos, type Protos } from '@holdfast/protocol';
 import { RequestPath } from './requests.js';
 import { LeaseKeeper } from './leases.js';
+import { NodeHistory } from './retention.js';
 import { dialCredentials, memberDialCredentials, ReloadableTls, serverCredentials } from './tls.js';
 import { PeerListener } from './peerLink/listener.js';
 import { Transport } from './transport.js';
@@ -174,6 +175,7 @@ class Node implements RunningNode {
   peerPort = 0;
   readonly applyVersions: ApplyVersions;
   readonly watches: WatchHub;
+  readonly history: NodeHistory;
   private stopWatching: () => void = () => {};
   readonly stateHashes: StateHashComparison;
   private stopCheckpoints: () => void = () => {};
@@ -343,8 +345,22 @@ class Node implements RunningNode {
       header: () => this.requestPath.header(),
       isStopping: () => this.stopping,
       logger,
+      history: {
+        changesSince: (from, options) => this.sm.changesSince(from, options),
+        watchFloor: () => this.sm.watchFloorRevision,
+      },
     });
     this.stopWatching = sm.watchChanges(this.watches);
+    this.history = new NodeHistory({
+      stateMachine: sm,
+      isLeader: () => this.driver.role === 'leader' && !this.stopping,
+      proposeCompaction: async (revision) => {
+        await this.requestPath.execute({ op: 'compact', compact: { revision } }, { deadlineMs: Date.now() + config.limits.requestTimeoutMs, forwarded: true });
+      },
+      metrics: this.metrics,
+      logger,
+      limits: config.limits,
+    });
     for (const checkpoint of sm.checkpoints()) this.stateHashes.own(checkpoint);
     this.stopCheckpoints = sm.watchCheckpoints((checkpoint) => this.stateHashes.own(checkpoint));
     this.metrics.readAtScrape({
@@ -352,6 +368,7 @@ class Node implements RunningNode {
       storeBytes: () => this.sm.keyValueBytes,
       clusterVersion: () => this.sm.clusterVersion,
       watches: () => this.watches.stats(),
+      history: () => this.history.status(),
     });
     this.cluster = new ClusterService({
       selfId: config.id,
@@ -383,6 +400,7 @@ class Node implements RunningNode {
       electionTimeoutMs,
       readMode: config.readMode,
       leaseRemainingMs: () => 0,
+      history: () => this.history.status(),
     });
   }
 
@@ -748,6 +766,7 @@ class Node implements RunningNode {
         this.followLeaderPreference(now);
         this.shareCurrentStateHash(now);
         this.followRepair();
+        this.history.tick(now);
       }
     }, tickMs);
   }

@@ -14,6 +14,8 @@ import {
   type KvStateMachine,
   APPLY_VERSION_LEASES,
   LEASE_ID_MAX,
+  FutureRevisionError,
+  RevisionCompactedError,
   StateCorruptionError,
   type StorageLimits,
   type TxnOp as StoredTxnOp,
@@ -37,9 +39,12 @@ import {
 import type { Forwarder } from './forwarder.js';
 import type { StateIntegrity } from './integrity.js';
 import type { LeaseKeeper } from './leases.js';
+import { CompactedError } from './watch.js';
 // Requests as decoded; answers as built (written back by grpc-js).
 import type {
   BatchRequest__Output as BatchRequest,
+  CompactRequest__Output as CompactRequest,
+  CompactResponse,
   Compare__Output as WireCompare,
   DeleteRequest__Output as DeleteRequest,
   DeleteResponse,
@@ -78,7 +83,8 @@ export type KvOp =
   | { readonly op: 'leaseRevoke'; readonly leaseRevoke: LeaseRevokeRequest }
   | { readonly op: 'leaseKeepAlive'; readonly leaseKeepAlive: LeaseKeepAliveRequest }
   | { readonly op: 'leaseTimeToLive'; readonly leaseTimeToLive: LeaseTimeToLiveRequest }
-  | { readonly op: 'leaseList'; readonly leaseList: LeaseListRequest };
+  | { readonly op: 'leaseList'; readonly leaseList: LeaseListRequest }
+  | { readonly op: 'compact'; readonly compact: CompactRequest };
 
 export type KvResult =
   | { readonly op: 'put'; readonly put: PutResponse }
@@ -90,7 +96,8 @@ export type KvResult =
   | { readonly op: 'leaseRevoke'; readonly leaseRevoke: LeaseRevokeResponse }
   | { readonly op: 'leaseKeepAlive'; readonly leaseKeepAlive: LeaseKeepAliveResponse }
   | { readonly op: 'leaseTimeToLive'; readonly leaseTimeToLive: LeaseTimeToLiveResponse }
-  | { readonly op: 'leaseList'; readonly leaseList: LeaseListResponse };
+  | { readonly op: 'leaseList'; readonly leaseList: LeaseListResponse }
+  | { readonly op: 'compact'; readonly compact: CompactResponse };
 
 export interface RequestContext {
   readonly deadlineMs: number;
@@ -152,6 +159,9 @@ export function opOfBatch(request: BatchRequest): KvOp {
     case 'leaseList':
       if (request.leaseList) return { op: 'leaseList', leaseList: request.leaseList };
       break;
+    case 'compact':
+      if (request.compact) return { op: 'compact', compact: request.compact };
+      break;
     default:
       break;
   }
@@ -170,7 +180,7 @@ function checkConsistency(consistency: unknown): void {
 }
 
 function isWrite(op: KvOp): boolean {
-  return op.op === 'put' || op.op === 'delete' || op.op === 'txn' || op.op === 'leaseGrant' || op.op === 'leaseRevoke';
+  return op.op === 'put' || op.op === 'delete' || op.op === 'txn' || op.op === 'leaseGrant' || op.op === 'leaseRevoke' || op.op === 'compact';
 }
 
 /** Served by the leader's lease clock alone (a follower forwards them). */
@@ -238,8 +248,10 @@ export class RequestPath {
         this.checkRange(op.range);
         return;
       case 'put':
+        this.checkKey(op.put.key);
+        return;
       case 'delete':
-        this.checkKey(op.op === 'put' ? op.put.key : op.delete.key);
+        this.checkDelete(op.delete);
         return;
       case 'txn':
         this.checkTxn(op.txn);
@@ -258,6 +270,26 @@ export class RequestPath {
         return;
       case 'leaseList':
         return;
+      case 'compact':
+        if (op.compact.revision < 1) throw new InvalidRequestError('invalid-argument', 'compact needs a revision above 0');
+        return;
+    }
+  }
+
+  private checkDelete(del: DeleteRequest): void {
+    if (!isRangeDelete(del)) {
+      this.checkKey(del.key);
+      return;
+    }
+    const max = this.host.limits.keyBytesMax;
+    for (const key of [del.key, del.end, del.prefix]) {
+      if (key.length > max) throw new InvalidRequestError('key-too-large', `delete key is ${key.length} bytes; the limit is ${max}`);
+    }
+    if (del.prefix.length === 0 && del.key.length === 0) throw new InvalidRequestError('invalid-argument', 'a range delete needs a key or a prefix');
+    if (del.ifModRevision > 0) throw new InvalidRequestError('invalid-argument', 'a range delete takes no if_mod_revision');
+    const toEnd = del.end.length === 1 && del.end[0] === 0;
+    if (del.prefix.length === 0 && !toEnd && Buffer.compare(del.end, del.key) <= 0) {
+      throw new InvalidRequestError('invalid-argument', 'range delete end must sort after its key');
     }
   }
 
@@ -341,6 +373,7 @@ export class RequestPath {
   private async write(op: KvOp, context: RequestContext): Promise<KvResult> {
     const command = toCommand(op, {
       storeBytesMax: this.host.limits.storeBytesMax,
+      deleteRangeKeysMax: this.host.limits.deleteRangeKeysMax,
       applyVersion: this.host.applyVersion(),
       proposedAtMs: (this.host.wallMs ?? Date.now)(),
       leasesMax: this.host.limits.leasesMax,
@@ -367,8 +400,28 @@ export class RequestPath {
 
   private answerWrite(op: KvOp, result: ApplyResult): KvResult {
     const outcome = result.outcome;
-    const header = this.header(outcome.type === 'put' || outcome.type === 'delete' || outcome.type === 'txn' ? outcome.revision : undefined);
+    const header = this.header('revision' in outcome ? outcome.revision : undefined);
     switch (outcome.type) {
+      case 'deleteRange':
+        return {
+          op: 'delete',
+          delete: {
+            header,
+            deleted: outcome.deleted > 0,
+            deletedCount: outcome.deleted,
+            revision: outcome.revision,
+            prevKvs: (outcome.prevKvs ?? []).map((kv) => wireKv(kv) as KeyValue),
+          },
+        };
+      case 'tooManyKeys':
+        throw new InvalidRequestError(
+          'request-too-large',
+          `more than ${outcome.keysMax} keys are in range (--delete-range-keys-max); nothing was deleted: delete a narrower range`,
+        );
+      case 'compact':
+        return { op: 'compact', compact: { header, compactRevision: outcome.compactRevision } };
+      case 'compactRefused':
+        throw compactRefusal(outcome);
       case 'put':
         return { op: 'put', put: { header, revision: outcome.revision, prevKv: wireKv(outcome.prevKv) } };
       case 'delete':
@@ -424,18 +477,21 @@ export class RequestPath {
     this.host.integrity.checkReadable();
     const sm = this.host.stateMachine;
     if (op.op === 'get') {
-      const kv = await sm.get(op.get.key);
+      const kv = await readAtRevision(() => sm.get(op.get.key, op.get.revision > 0 ? { revision: op.get.revision } : {}));
       return { op: 'get', get: { header: this.header(), found: kv !== undefined, kv: wireKv(kv) } };
     }
     if (op.op === 'range') {
       const r = op.range;
       const limit = r.limit === 0 ? this.host.limits.rangeLimitMax : Math.min(r.limit, this.host.limits.rangeLimitMax);
-      const page = await sm.range({
-        ...(r.prefix.length > 0 ? { prefix: r.prefix } : { start: r.start, ...(r.end.length > 0 ? { end: r.end } : {}) }),
-        limit,
-        keysOnly: r.keysOnly,
-        ...(r.continuation.length > 0 ? { after: r.continuation } : {}),
-      });
+      const page = await readAtRevision(() =>
+        sm.range({
+          ...(r.prefix.length > 0 ? { prefix: r.prefix } : { start: r.start, ...(r.end.length > 0 ? { end: r.end } : {}) }),
+          limit,
+          keysOnly: r.keysOnly,
+          ...(r.continuation.length > 0 ? { after: r.continuation } : {}),
+          ...(r.revision > 0 ? { revision: r.revision } : {}),
+        }),
+      );
       return {
         op: 'range',
         range: {
@@ -493,6 +549,42 @@ function usesLeases(operation: KvOperation): boolean {
   return [...operation.success, ...operation.failure].some((op) => op.type === 'put' && op.lease !== undefined);
 }
 
+/** A delete of more than one key: with a prefix or an end. */
+function isRangeDelete(del: DeleteRequest): boolean {
+  return del.prefix.length > 0 || del.end.length > 0;
+}
+
+function deleteRangeOp(del: DeleteRequest, keysMax: number): KvOperation {
+  return {
+    type: 'deleteRange',
+    ...(del.prefix.length > 0 ? { prefix: del.prefix } : { start: del.key, end: del.end }),
+    ...(del.prevKv ? { prevKv: true } : {}),
+    keysMax,
+  };
+}
+
+/** A read at a past revision refused by the history: the error the client maps back. */
+async function readAtRevision<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof RevisionCompactedError) throw new CompactedError(`${error.message}: read at a later revision`);
+    if (error instanceof FutureRevisionError) throw new InvalidRequestError('invalid-argument', error.message);
+    throw error;
+  }
+}
+
+function compactRefusal(outcome: { reason: 'compacted' | 'future' | 'noHistory'; compactRevision: number; revision: number }): HoldfastError {
+  switch (outcome.reason) {
+    case 'compacted':
+      return new CompactedError(`the history is already compacted to revision ${outcome.compactRevision}; compact to a later revision`);
+    case 'future':
+      return new InvalidRequestError('invalid-argument', `cannot compact past the store's revision ${outcome.revision}`);
+    case 'noHistory':
+      return new InvalidRequestError('invalid-argument', 'the cluster keeps no key history yet (every member must run a release with apply version 4)');
+  }
+}
+
 function deleteOp(del: DeleteRequest): StoredTxnOp {
   return {
     type: 'delete',
@@ -535,7 +627,7 @@ function compareOf(c: WireCompare): Compare {
  */
 export function toCommand(
   op: KvOp,
-  stamp: { storeBytesMax: number; applyVersion: number; proposedAtMs: number; leasesMax?: number; leaseKeysMax?: number },
+  stamp: { storeBytesMax: number; applyVersion: number; proposedAtMs: number; leasesMax?: number; leaseKeysMax?: number; deleteRangeKeysMax?: number },
 ): KvCommand {
   let operation: KvOperation;
   let session: Session | null;
@@ -545,8 +637,12 @@ export function toCommand(
       session = op.put.session;
       break;
     case 'delete':
-      operation = deleteOp(op.delete) as KvOperation;
+      operation = isRangeDelete(op.delete) ? deleteRangeOp(op.delete, stamp.deleteRangeKeysMax ?? 10_000) : (deleteOp(op.delete) as KvOperation);
       session = op.delete.session;
+      break;
+    case 'compact':
+      operation = { type: 'compact', revision: op.compact.revision };
+      session = null;
       break;
     case 'txn':
       operation = {

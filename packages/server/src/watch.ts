@@ -6,8 +6,9 @@
  * broken one resume from where it stopped, on this member or any other (every member applies
  * the same changes at the same revisions). It keeps whole revisions only: when it drops old
  * changes it drops every change of their revision, so "every change from revision R on" is
- * either all there or refused as compacted. A restart or a snapshot restore starts the history
- * afresh at the state's revision.
+ * either all there or read from the key history on disk (KvStateMachine.changesSince) when a watch
+ * starts before them (after a restart, a restore, or past the memory's limits); below the
+ * history's compacted revision it is refused as compacted.
  *
  * A response's header revision means: every matching change up to this revision has been sent.
  * The SDK resumes from it + 1.
@@ -19,7 +20,7 @@ import type {
   WatchRequest__Output as WatchRequest,
   WatchResponse,
 } from '@holdfast/protocol';
-import type { ChangeListener, KeyChange } from '@holdfast/storage';
+import { type ChangeListener, type HistoricChange, type KeyChange, RevisionCompactedError } from '@holdfast/storage';
 import type { Logger } from 'pino';
 import { HoldfastError, InvalidRequestError, OverloadedError, StoppingError, toServiceError } from './errors.js';
 
@@ -64,11 +65,14 @@ class ResponseChunker {
   private events: WatchEvent[] = [];
   private bytes = 0;
 
-  constructor(private readonly send: (events: WatchEvent[], revision: number) => void) {}
+  constructor(
+    private readonly send: (events: WatchEvent[], revision: number) => void,
+    private readonly withPrevKv: boolean,
+  ) {}
 
   /** Adds a change; `nextRevision` is the revision of the change after it in the source (undefined: none). */
   add(change: KeyChange, nextRevision: number | undefined): void {
-    this.events.push(toWireEvent(change));
+    this.events.push(toWireEvent(change, this.withPrevKv));
     this.bytes += change.kv.key.byteLength + change.kv.value.byteLength;
     const full = this.events.length >= RESPONSE_EVENTS_TARGET || this.bytes >= RESPONSE_BYTES_TARGET;
     if (full && nextRevision !== change.kv.modRevision) this.flush(change.kv.modRevision);
@@ -91,6 +95,16 @@ interface Kept {
   readonly bytes: number;
 }
 
+/** Where a hub reads changes older than it keeps: the key history (KvStateMachine.changesSince). */
+export interface ChangeHistory {
+  changesSince(fromRevision: number, options: { changesMax: number; prevKv: boolean }): Promise<{ changes: HistoricChange[]; throughRevision: number }>;
+  /** The lowest revision a watch may start at (undefined: no history kept). */
+  watchFloor(): number | undefined;
+}
+
+/** Changes read from disk per step of a watch's catch-up (whole revisions: a step may read more). */
+const CATCH_UP_CHANGES_MAX = 1000;
+
 /**
  * Which keys a watch covers. One key and a prefix are looked up by the key's text in the hub's
  * index (a change costs a few map lookups, whatever the number of watches); only ranges are
@@ -108,11 +122,15 @@ class Watcher {
   closed = false;
   /** Changes of the batch being told, gathered into responses. */
   pending: ResponseChunker | undefined;
+  /** Reading changes from the key history on disk: live changes wait until it reaches memory. */
+  catchingUp = false;
 
   constructor(
     readonly call: WatchCall,
     readonly selector: Selector,
     next: number,
+    /** Every event carries the key before the change. */
+    readonly prevKv: boolean,
   ) {
     this.next = next;
   }
@@ -211,6 +229,8 @@ export class WatchHub implements ChangeListener {
       readonly header: () => ResponseHeader;
       readonly isStopping: () => boolean;
       readonly logger: Logger;
+      /** The key history, for watches that start before the changes kept in memory. */
+      readonly history?: ChangeHistory;
     },
   ) {
     this.revision = options.revision;
@@ -227,6 +247,10 @@ export class WatchHub implements ChangeListener {
 
   // ---- ChangeListener ----
 
+  wantsPrevKv(): boolean {
+    return this.prevKvWatchers > 0;
+  }
+
   changed(changes: readonly KeyChange[], revision: number): void {
     for (const change of changes) this.keep(change);
     this.revision = revision;
@@ -236,7 +260,13 @@ export class WatchHub implements ChangeListener {
     for (const [i, change] of changes.entries()) {
       const nextRevision = changes[i + 1]?.kv.modRevision;
       this.index.forEachCovering(change.kv.key, (watcher) => {
-        if (change.kv.modRevision < watcher.next) return;
+        if (change.kv.modRevision < watcher.next || watcher.catchingUp) return;
+        if (watcher.prevKv && change.prevKvRead !== true) {
+          // Computed before this watch asked for prevKv: the history on disk has it.
+          watcher.pending = undefined;
+          this.catchUp(watcher);
+          return;
+        }
         if (watcher.pending === undefined) {
           watcher.pending = this.chunkerFor(watcher);
           told.push(watcher);
@@ -248,20 +278,18 @@ export class WatchHub implements ChangeListener {
       watcher.pending?.finish(revision);
       watcher.pending = undefined;
     }
-    for (const watcher of this.watchers) if (watcher.next <= revision) watcher.next = revision + 1;
+    for (const watcher of this.watchers) if (watcher.next <= revision && !watcher.catchingUp) watcher.next = revision + 1;
   }
 
   restored(revision: number): void {
+    this.lastRevisionWithoutPrevKv = revision;
     this.history.length = 0;
     this.head = 0;
     this.historyBytes = 0;
     this.firstRevision = revision + 1;
     this.revision = revision;
-    for (const watcher of this.watchers) {
-      if (watcher.next <= revision) {
-        this.end(watcher, new CompactedError(`this member's state was replaced by a snapshot at revision ${revision}; changes before it are gone: read the keys again and watch from the read's revision`));
-      }
-    }
+    // The snapshot carried the key history: a watch behind it reads the rest from there.
+    for (const watcher of this.watchers) if (watcher.next <= revision) this.catchUp(watcher);
   }
 
   // ---- the Watch call ----
@@ -275,17 +303,19 @@ export class WatchHub implements ChangeListener {
       const selector = this.selector(call.request);
       const start = call.request.startRevision;
       if (!Number.isSafeInteger(start) || start < 0) throw new InvalidRequestError('invalid-argument', `start revision must be a non-negative integer, got ${start}`);
-      if (start !== 0 && start < this.firstRevision) {
+      const floor = this.options.history?.watchFloor();
+      if (start !== 0 && start < this.firstRevision && (floor === undefined || start < floor)) {
         throw new CompactedError(
-          `start revision ${start} is older than the changes this member keeps (from revision ${this.firstRevision}): read the keys again and watch from the read's revision`,
+          `start revision ${start} is older than the changes this member keeps (from revision ${floor ?? this.firstRevision}): read the keys again and watch from the read's revision`,
         );
       }
-      const watcher = new Watcher(call, selector, start === 0 ? this.revision + 1 : start);
+      const watcher = new Watcher(call, selector, start === 0 ? this.revision + 1 : start, call.request.prevKv);
       this.watchers.add(watcher);
       this.index.add(watcher);
+      if (watcher.prevKv) this.prevKvWatchers += 1;
       const forget = (): void => {
+        if (this.watchers.delete(watcher) && watcher.prevKv) this.prevKvWatchers -= 1;
         watcher.closed = true;
-        this.watchers.delete(watcher);
         this.index.delete(watcher);
       };
       call.on('cancelled', forget);
@@ -293,7 +323,8 @@ export class WatchHub implements ChangeListener {
       call.on('error', forget);
       // "Every matching change up to here was sent": trivially true just before the start.
       this.write(watcher, { header: { ...this.options.header(), revision: watcher.next - 1 }, created: true, events: [] });
-      this.replay(watcher);
+      if (watcher.next < this.memoryFloor(watcher)) this.catchUp(watcher);
+      else this.replay(watcher);
     } catch (error) {
       call.emit('error', toServiceError(error));
     }
@@ -326,6 +357,56 @@ export class WatchHub implements ChangeListener {
     return { kind: 'range', matches: (key) => Buffer.compare(key, start) >= 0 && Buffer.compare(key, end) < 0 };
   }
 
+  /** Open watches that want prevKv: while there are any, apply computes it for every change. */
+  private prevKvWatchers = 0;
+  /** The last revision of a kept change computed without prevKv (a prevKv watch replays it from disk). */
+  private lastRevisionWithoutPrevKv = 0;
+
+  /** The first revision from which memory can serve this watcher (older: the history on disk). */
+  private memoryFloor(watcher: Watcher): number {
+    return watcher.prevKv ? Math.max(this.firstRevision, this.lastRevisionWithoutPrevKv + 1) : this.firstRevision;
+  }
+
+  /**
+   * Reads the watcher's changes from the key history on disk until memory holds the rest, then
+   * replays memory (synchronously, so no live change slips between) and goes live. Live changes
+   * pass it by meanwhile (`catchingUp`); they are on disk by the time it reads them.
+   */
+  private catchUp(watcher: Watcher): void {
+    if (watcher.catchingUp) return;
+    const history = this.options.history;
+    if (history === undefined) {
+      this.end(watcher, new CompactedError('this member keeps no key history: read the keys again and watch from the read\'s revision'));
+      return;
+    }
+    watcher.catchingUp = true;
+    void (async () => {
+      try {
+        while (!watcher.closed && watcher.next < this.memoryFloor(watcher)) {
+          const { changes, throughRevision } = await history.changesSince(watcher.next, { changesMax: CATCH_UP_CHANGES_MAX, prevKv: watcher.prevKv });
+          if (watcher.closed) return;
+          const chunker = this.chunkerFor(watcher);
+          for (const [i, change] of changes.entries()) {
+            if (watcher.matches(change.kv.key)) chunker.add(change, changes[i + 1]?.kv.modRevision);
+          }
+          chunker.finish(throughRevision);
+          watcher.next = throughRevision + 1;
+        }
+        watcher.catchingUp = false;
+        if (!watcher.closed) this.replay(watcher);
+      } catch (error) {
+        watcher.catchingUp = false;
+        const refusal =
+          error instanceof RevisionCompactedError
+            ? new CompactedError(`${error.message}: read the keys again and watch from the read's revision`)
+            : error instanceof HoldfastError
+              ? error
+              : new CompactedError(`reading the key history failed (${(error as Error).message}): read the keys again and watch from the read's revision`);
+        this.end(watcher, refusal);
+      }
+    })();
+  }
+
   /** Sends the kept changes from the watcher's start on, in responses that end at whole revisions. */
   private replay(watcher: Watcher): void {
     const chunker = this.chunkerFor(watcher);
@@ -339,15 +420,16 @@ export class WatchHub implements ChangeListener {
   }
 
   private chunkerFor(watcher: Watcher): ResponseChunker {
-    return new ResponseChunker((events, revision) =>
-      this.write(watcher, { header: { ...this.options.header(), revision }, created: false, events }),
+    return new ResponseChunker(
+      (events, revision) => this.write(watcher, { header: { ...this.options.header(), revision }, created: false, events }),
+      watcher.prevKv,
     );
   }
 
   private sendProgress(): void {
     const now = Date.now();
     for (const watcher of this.watchers) {
-      if (now - watcher.lastSentAtMs < this.options.limits.watchProgressMs) continue;
+      if (now - watcher.lastSentAtMs < this.options.limits.watchProgressMs || watcher.catchingUp) continue;
       this.write(watcher, { header: { ...this.options.header(), revision: Math.max(watcher.next - 1, 0) }, created: false, events: [] });
     }
   }
@@ -374,7 +456,7 @@ export class WatchHub implements ChangeListener {
   private end(watcher: Watcher, error: HoldfastError): void {
     if (watcher.closed) return;
     watcher.closed = true;
-    this.watchers.delete(watcher);
+    if (this.watchers.delete(watcher) && watcher.prevKv) this.prevKvWatchers -= 1;
     this.index.delete(watcher);
     watcher.call.emit('error', toServiceError(error));
   }
@@ -383,8 +465,11 @@ export class WatchHub implements ChangeListener {
     // Copies: the decoded key and value are views into their whole log entry (many writes), which
     // one kept change would otherwise hold in memory long after the bytes counted here.
     const kv = { ...change.kv, key: Buffer.from(change.kv.key), value: Buffer.from(change.kv.value) };
-    const bytes = kv.key.byteLength + kv.value.byteLength + 64;
-    this.history.push({ change: { type: change.type, kv }, bytes });
+    const prevKv = change.prevKv === undefined ? undefined : { ...change.prevKv, key: kv.key, value: Buffer.from(change.prevKv.value) };
+    const bytes = kv.key.byteLength + kv.value.byteLength + (prevKv?.value.byteLength ?? 0) + 64;
+    const kept: KeyChange = prevKv === undefined ? { type: change.type, kv, prevKvRead: change.prevKvRead === true } : { type: change.type, kv, prevKv, prevKvRead: true };
+    if (change.prevKvRead !== true) this.lastRevisionWithoutPrevKv = kv.modRevision;
+    this.history.push({ change: kept, bytes });
     this.historyBytes += bytes;
   }
 
@@ -406,6 +491,7 @@ export class WatchHub implements ChangeListener {
   }
 }
 
-function toWireEvent(change: KeyChange): WatchEvent {
-  return { type: change.type === 'put' ? 'PUT' : 'DELETE', kv: change.kv };
+function toWireEvent(change: KeyChange | HistoricChange, withPrevKv: boolean): WatchEvent {
+  const event: WatchEvent = { type: change.type === 'put' ? 'PUT' : 'DELETE', kv: change.kv };
+  return withPrevKv && change.prevKv !== undefined ? { ...event, prevKv: change.prevKv } : event;
 }

@@ -170,6 +170,7 @@ describe('the Backup call', () => {
       electionTimeoutMs: 400,
       readMode: 'read-index',
       leaseRemainingMs: () => 0,
+      history: () => ({ keyCount: 0, revision: 0, compactRevision: 0, historyBytes: 0 }),
     });
   }
 

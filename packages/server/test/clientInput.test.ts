@@ -65,8 +65,10 @@ const session = fc.oneof(
 );
 const consistency = enumOf('LINEARIZABLE', 'SERIALIZABLE');
 const put = fc.record({ key, value, ifAbsent: fc.boolean(), ifModRevision: uint, prevKv: fc.boolean(), session });
-const get = fc.record({ key, consistency, maxStalenessMs: uint });
-const del = fc.record({ key, ifModRevision: uint, prevKv: fc.boolean(), session });
+const revision = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, uint);
+const get = fc.record({ key, consistency, maxStalenessMs: uint, revision });
+const emptyOr = (arbitrary: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> => fc.oneof({ arbitrary: fc.constant(Buffer.alloc(0)), weight: 3 }, arbitrary);
+const del = fc.record({ key, ifModRevision: uint, prevKv: fc.boolean(), session, end: emptyOr(fc.oneof(key, fc.constant(Buffer.of(0)))), prefix: emptyOr(key) });
 const range = fc.record({
   start: key,
   end: fc.oneof(key, fc.constant(Buffer.of(0))),
@@ -76,6 +78,7 @@ const range = fc.record({
   continuation: fc.oneof(fc.constant(Buffer.alloc(0)), key),
   consistency,
   maxStalenessMs: uint,
+  revision,
 });
 const compare = fc.record({
   key,
@@ -223,8 +226,10 @@ describe('KV handlers with decoded-shape requests (fast-check)', () => {
 
   it('names the problem of each kind of bad field', async () => {
     const cases: [Method, object, ErrorKind][] = [
-      ['get', { key: Buffer.from('a'), consistency: 7, maxStalenessMs: 0 }, 'invalid-argument'],
-      ['range', { start: Buffer.from('a'), end: Buffer.alloc(0), prefix: Buffer.alloc(0), limit: 0, keysOnly: false, continuation: Buffer.alloc(0), consistency: 9, maxStalenessMs: 0 }, 'invalid-argument'],
+      ['get', { key: Buffer.from('a'), consistency: 7, maxStalenessMs: 0, revision: 0 }, 'invalid-argument'],
+      ['range', { start: Buffer.from('a'), end: Buffer.alloc(0), prefix: Buffer.alloc(0), limit: 0, keysOnly: false, continuation: Buffer.alloc(0), consistency: 9, maxStalenessMs: 0, revision: 0 }, 'invalid-argument'],
+      // This state keeps no history (its writes are stamped below apply version 4): every past read is compacted.
+      ['get', { key: Buffer.from('a'), consistency: 'LINEARIZABLE', maxStalenessMs: 0, revision: 10 ** 9 }, 'compacted'],
       ['put', { key: Buffer.alloc(0), value: Buffer.from('v'), ifAbsent: false, ifModRevision: 0, prevKv: false, session: null }, 'invalid-argument'],
       ['put', { key: Buffer.from('k'), value: Buffer.alloc(LIMITS.valueBytesMax + 1), ifAbsent: false, ifModRevision: 0, prevKv: false, session: null }, 'value-too-large'],
       ['put', { key: Buffer.from('k'), value: Buffer.from('v'), ifAbsent: false, ifModRevision: 2 ** 64, prevKv: false, session: null }, 'invalid-argument'],
@@ -388,6 +393,7 @@ describe('Cluster handlers with decoded-shape requests (fast-check)', () => {
       electionTimeoutMs: 400,
       readMode: 'read-index',
       leaseRemainingMs: () => 0,
+      history: () => ({ keyCount: 0, revision: 0, compactRevision: 0, historyBytes: 0 }),
     });
     return { service: service.implementation(), proposed, resetLeader: () => (leaderId = 1) };
   }

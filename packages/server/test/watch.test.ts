@@ -128,7 +128,7 @@ describe('KV.Watch', () => {
     for (const w of Object.values(open)) w.cancel();
   });
 
-  it('replays kept changes from a past revision, and refuses a start older than it keeps', async () => {
+  it('replays changes from a past revision, from memory or the history on disk, and refuses a start below the compacted revision', async () => {
     await start(['--watch-history-events-max', '3']);
     for (let i = 1; i <= 5; i++) await call(address, 'put', { key: bytes(`k${i}`), value: bytes(String(i)) });
     const replay = watch(address, { prefix: bytes('k'), startRevision: 3 });
@@ -142,10 +142,21 @@ describe('KV.Watch', () => {
     await replay.until(() => told().length >= 4);
     expect(told()).toEqual(['put k3=3@3', 'put k4=4@4', 'put k5=5@5', 'put k6=6@6']);
 
-    const old = watch(address, { prefix: bytes('k'), startRevision: 2 });
+    // Older than memory keeps: read from the key history on disk, then live from memory.
+    const fromDisk = watch(address, { prefix: bytes('k'), startRevision: 2, prevKv: true });
+    const toldFromDisk = (): string[] => events(fromDisk).flatMap((e) => e.split(', '));
+    await fromDisk.until(() => toldFromDisk().length >= 5);
+    expect(toldFromDisk()).toEqual(['put k2=2@2', 'put k3=3@3', 'put k4=4@4', 'put k5=5@5', 'put k6=6@6']);
+    await call(address, 'put', { key: bytes('k2'), value: bytes('7') });
+    await fromDisk.until(() => toldFromDisk().length >= 6);
+    expect(fromDisk.responses.flatMap((r) => r.events).at(-1)?.prevKv?.value.toString()).toBe('2');
+    fromDisk.cancel();
+
+    await call(address, 'compact', { revision: 4 });
+    const old = watch(address, { prefix: bytes('k'), startRevision: 3 });
     await old.until(() => false).catch(() => undefined);
     expect(old.ended).toMatchObject({ code: grpc.status.OUT_OF_RANGE, kind: 'compacted' });
-    expect(old.ended?.message).toMatch(/start revision 2 is older than the changes this member keeps \(from revision 4\)/);
+    expect(old.ended?.message).toMatch(/start revision 3 is older than the changes this member keeps \(from revision 4\)/);
     replay.cancel();
   });
 

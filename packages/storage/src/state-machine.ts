@@ -272,6 +272,8 @@ export interface KeyChange {
   readonly kv: KeyValue;
   /** The key before the change, when it existed and the listener asked for it (ChangeListener.wantsPrevKv). */
   readonly prevKv?: KeyValue;
+  /** True when the change was computed with prevKv (a missing prevKv then means the key did not exist). */
+  readonly prevKvRead?: boolean;
 }
 
 /** Told of every change apply makes, after it is written (KvStateMachine.watchChanges). */
@@ -660,6 +662,11 @@ export class KvStateMachine {
   /** The revision below which reads and watches are refused (compacted); undefined while no history is kept. */
   get compactRevision(): number | undefined {
     return this.meta.historyStartRevision === undefined ? undefined : (this.meta.compactRevision ?? this.meta.historyStartRevision);
+  }
+
+  /** The lowest revision a watch may start at (its changes are in the history); undefined while no history is kept. */
+  get watchFloorRevision(): number | undefined {
+    return historyFloor(this.meta, 'watch');
   }
 
   /** The revision the history began at (the store's revision when the cluster reached apply version 3). */
@@ -1486,7 +1493,7 @@ function collectChanges(
       continue;
     }
     const before = previous === 'stored' ? context.prevKv(key) : previous;
-    into.push(before === undefined ? change : { ...change, prevKv: toKeyValue(key, before, { keysOnly: false }) });
+    into.push(before === undefined ? { ...change, prevKvRead: true } : { ...change, prevKv: toKeyValue(key, before, { keysOnly: false }), prevKvRead: true });
   }
 }
 

@@ -7,6 +7,8 @@ export * from './holdfast/v1/BatchRequests.js';
 export * from './holdfast/v1/BatchResponse.js';
 export * from './holdfast/v1/BatchResponses.js';
 export * from './holdfast/v1/Cluster.js';
+export * from './holdfast/v1/CompactRequest.js';
+export * from './holdfast/v1/CompactResponse.js';
 export * from './holdfast/v1/Compare.js';
 export * from './holdfast/v1/Consistency.js';
 export * from './holdfast/v1/DeleteRequest.js';

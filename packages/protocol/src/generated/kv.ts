@@ -9,6 +9,8 @@ import type { BatchRequests as _holdfast_v1_BatchRequests, BatchRequests__Output
 import type { BatchResponse as _holdfast_v1_BatchResponse, BatchResponse__Output as _holdfast_v1_BatchResponse__Output } from './holdfast/v1/BatchResponse.js';
 import type { BatchResponses as _holdfast_v1_BatchResponses, BatchResponses__Output as _holdfast_v1_BatchResponses__Output } from './holdfast/v1/BatchResponses.js';
 import type { ClusterClient as _holdfast_v1_ClusterClient, ClusterDefinition as _holdfast_v1_ClusterDefinition } from './holdfast/v1/Cluster.js';
+import type { CompactRequest as _holdfast_v1_CompactRequest, CompactRequest__Output as _holdfast_v1_CompactRequest__Output } from './holdfast/v1/CompactRequest.js';
+import type { CompactResponse as _holdfast_v1_CompactResponse, CompactResponse__Output as _holdfast_v1_CompactResponse__Output } from './holdfast/v1/CompactResponse.js';
 import type { Compare as _holdfast_v1_Compare, Compare__Output as _holdfast_v1_Compare__Output } from './holdfast/v1/Compare.js';
 import type { DeleteRequest as _holdfast_v1_DeleteRequest, DeleteRequest__Output as _holdfast_v1_DeleteRequest__Output } from './holdfast/v1/DeleteRequest.js';
 import type { DeleteResponse as _holdfast_v1_DeleteResponse, DeleteResponse__Output as _holdfast_v1_DeleteResponse__Output } from './holdfast/v1/DeleteResponse.js';
@@ -75,6 +77,8 @@ export interface ProtoGrpcType {
       BatchResponse: MessageTypeDefinition<_holdfast_v1_BatchResponse, _holdfast_v1_BatchResponse__Output>
       BatchResponses: MessageTypeDefinition<_holdfast_v1_BatchResponses, _holdfast_v1_BatchResponses__Output>
       Cluster: SubtypeConstructor<typeof grpc.Client, _holdfast_v1_ClusterClient> & { service: _holdfast_v1_ClusterDefinition }
+      CompactRequest: MessageTypeDefinition<_holdfast_v1_CompactRequest, _holdfast_v1_CompactRequest__Output>
+      CompactResponse: MessageTypeDefinition<_holdfast_v1_CompactResponse, _holdfast_v1_CompactResponse__Output>
       Compare: MessageTypeDefinition<_holdfast_v1_Compare, _holdfast_v1_Compare__Output>
       Consistency: EnumTypeDefinition
       DeleteRequest: MessageTypeDefinition<_holdfast_v1_DeleteRequest, _holdfast_v1_DeleteRequest__Output>

@@ -179,12 +179,12 @@ export class Clients {
     switch (input.kind) {
       case 'get': {
         const consistency = operation.readMode === 'serializable' ? 'SERIALIZABLE' : 'LINEARIZABLE';
-        return { op: 'get', get: { key, consistency, maxStalenessMs: operation.readMode === 'bounded' ? operation.maxStalenessMs : 0 } };
+        return { op: 'get', get: { key, consistency, maxStalenessMs: operation.readMode === 'bounded' ? operation.maxStalenessMs : 0, revision: 0 } };
       }
       case 'put':
         return { op: 'put', put: { key, value: valueBytes(input.value), ifAbsent: false, ifModRevision: 0, prevKv: false, session, lease: 0 } };
       case 'delete':
-        return { op: 'delete', delete: { key, ifModRevision: 0, prevKv: false, session } };
+        return { op: 'delete', delete: { key, ifModRevision: 0, prevKv: false, session, end: Buffer.alloc(0), prefix: Buffer.alloc(0) } };
       case 'cas': {
         const compare =
           input.expected === null

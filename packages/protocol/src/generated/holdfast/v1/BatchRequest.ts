@@ -5,6 +5,7 @@ import type { GetRequest as _holdfast_v1_GetRequest, GetRequest__Output as _hold
 import type { DeleteRequest as _holdfast_v1_DeleteRequest, DeleteRequest__Output as _holdfast_v1_DeleteRequest__Output } from '../../holdfast/v1/DeleteRequest.js';
 import type { RangeRequest as _holdfast_v1_RangeRequest, RangeRequest__Output as _holdfast_v1_RangeRequest__Output } from '../../holdfast/v1/RangeRequest.js';
 import type { TxnRequest as _holdfast_v1_TxnRequest, TxnRequest__Output as _holdfast_v1_TxnRequest__Output } from '../../holdfast/v1/TxnRequest.js';
+import type { CompactRequest as _holdfast_v1_CompactRequest, CompactRequest__Output as _holdfast_v1_CompactRequest__Output } from '../../holdfast/v1/CompactRequest.js';
 import type { LeaseGrantRequest as _holdfast_v1_LeaseGrantRequest, LeaseGrantRequest__Output as _holdfast_v1_LeaseGrantRequest__Output } from '../../holdfast/v1/LeaseGrantRequest.js';
 import type { LeaseRevokeRequest as _holdfast_v1_LeaseRevokeRequest, LeaseRevokeRequest__Output as _holdfast_v1_LeaseRevokeRequest__Output } from '../../holdfast/v1/LeaseRevokeRequest.js';
 import type { LeaseKeepAliveRequest as _holdfast_v1_LeaseKeepAliveRequest, LeaseKeepAliveRequest__Output as _holdfast_v1_LeaseKeepAliveRequest__Output } from '../../holdfast/v1/LeaseKeepAliveRequest.js';
@@ -26,12 +27,13 @@ export interface BatchRequest {
    * Milliseconds the caller will wait; 0 = the server's default.
    */
   'timeoutMs'?: (number);
+  'compact'?: (_holdfast_v1_CompactRequest | null);
   'leaseGrant'?: (_holdfast_v1_LeaseGrantRequest | null);
   'leaseRevoke'?: (_holdfast_v1_LeaseRevokeRequest | null);
   'leaseKeepAlive'?: (_holdfast_v1_LeaseKeepAliveRequest | null);
   'leaseTimeToLive'?: (_holdfast_v1_LeaseTimeToLiveRequest | null);
   'leaseList'?: (_holdfast_v1_LeaseListRequest | null);
-  'op'?: "put"|"get"|"delete"|"range"|"txn"|"leaseGrant"|"leaseRevoke"|"leaseKeepAlive"|"leaseTimeToLive"|"leaseList";
+  'op'?: "put"|"get"|"delete"|"range"|"txn"|"leaseGrant"|"leaseRevoke"|"leaseKeepAlive"|"leaseTimeToLive"|"leaseList"|"compact";
 }
 
 export interface BatchRequest__Output {
@@ -48,10 +50,11 @@ export interface BatchRequest__Output {
    * Milliseconds the caller will wait; 0 = the server's default.
    */
   'timeoutMs': (number);
+  'compact'?: (_holdfast_v1_CompactRequest__Output | null);
   'leaseGrant'?: (_holdfast_v1_LeaseGrantRequest__Output | null);
   'leaseRevoke'?: (_holdfast_v1_LeaseRevokeRequest__Output | null);
   'leaseKeepAlive'?: (_holdfast_v1_LeaseKeepAliveRequest__Output | null);
   'leaseTimeToLive'?: (_holdfast_v1_LeaseTimeToLiveRequest__Output | null);
   'leaseList'?: (_holdfast_v1_LeaseListRequest__Output | null);
-  'op'?: "put"|"get"|"delete"|"range"|"txn"|"leaseGrant"|"leaseRevoke"|"leaseKeepAlive"|"leaseTimeToLive"|"leaseList";
+  'op'?: "put"|"get"|"delete"|"range"|"txn"|"leaseGrant"|"leaseRevoke"|"leaseKeepAlive"|"leaseTimeToLive"|"leaseList"|"compact";
 }

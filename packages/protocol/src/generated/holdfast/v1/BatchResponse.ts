@@ -6,6 +6,7 @@ import type { DeleteResponse as _holdfast_v1_DeleteResponse, DeleteResponse__Out
 import type { RangeResponse as _holdfast_v1_RangeResponse, RangeResponse__Output as _holdfast_v1_RangeResponse__Output } from '../../holdfast/v1/RangeResponse.js';
 import type { TxnResponse as _holdfast_v1_TxnResponse, TxnResponse__Output as _holdfast_v1_TxnResponse__Output } from '../../holdfast/v1/TxnResponse.js';
 import type { BatchError as _holdfast_v1_BatchError, BatchError__Output as _holdfast_v1_BatchError__Output } from '../../holdfast/v1/BatchError.js';
+import type { CompactResponse as _holdfast_v1_CompactResponse, CompactResponse__Output as _holdfast_v1_CompactResponse__Output } from '../../holdfast/v1/CompactResponse.js';
 import type { LeaseGrantResponse as _holdfast_v1_LeaseGrantResponse, LeaseGrantResponse__Output as _holdfast_v1_LeaseGrantResponse__Output } from '../../holdfast/v1/LeaseGrantResponse.js';
 import type { LeaseRevokeResponse as _holdfast_v1_LeaseRevokeResponse, LeaseRevokeResponse__Output as _holdfast_v1_LeaseRevokeResponse__Output } from '../../holdfast/v1/LeaseRevokeResponse.js';
 import type { LeaseKeepAliveResponse as _holdfast_v1_LeaseKeepAliveResponse, LeaseKeepAliveResponse__Output as _holdfast_v1_LeaseKeepAliveResponse__Output } from '../../holdfast/v1/LeaseKeepAliveResponse.js';
@@ -21,12 +22,13 @@ export interface BatchResponse {
   'range'?: (_holdfast_v1_RangeResponse | null);
   'txn'?: (_holdfast_v1_TxnResponse | null);
   'error'?: (_holdfast_v1_BatchError | null);
+  'compact'?: (_holdfast_v1_CompactResponse | null);
   'leaseGrant'?: (_holdfast_v1_LeaseGrantResponse | null);
   'leaseRevoke'?: (_holdfast_v1_LeaseRevokeResponse | null);
   'leaseKeepAlive'?: (_holdfast_v1_LeaseKeepAliveResponse | null);
   'leaseTimeToLive'?: (_holdfast_v1_LeaseTimeToLiveResponse | null);
   'leaseList'?: (_holdfast_v1_LeaseListResponse | null);
-  'result'?: "put"|"get"|"delete"|"range"|"txn"|"error"|"leaseGrant"|"leaseRevoke"|"leaseKeepAlive"|"leaseTimeToLive"|"leaseList";
+  'result'?: "put"|"get"|"delete"|"range"|"txn"|"error"|"leaseGrant"|"leaseRevoke"|"leaseKeepAlive"|"leaseTimeToLive"|"leaseList"|"compact";
 }
 
 export interface BatchResponse__Output {
@@ -37,10 +39,11 @@ export interface BatchResponse__Output {
   'range'?: (_holdfast_v1_RangeResponse__Output | null);
   'txn'?: (_holdfast_v1_TxnResponse__Output | null);
   'error'?: (_holdfast_v1_BatchError__Output | null);
+  'compact'?: (_holdfast_v1_CompactResponse__Output | null);
   'leaseGrant'?: (_holdfast_v1_LeaseGrantResponse__Output | null);
   'leaseRevoke'?: (_holdfast_v1_LeaseRevokeResponse__Output | null);
   'leaseKeepAlive'?: (_holdfast_v1_LeaseKeepAliveResponse__Output | null);
   'leaseTimeToLive'?: (_holdfast_v1_LeaseTimeToLiveResponse__Output | null);
   'leaseList'?: (_holdfast_v1_LeaseListResponse__Output | null);
-  'result'?: "put"|"get"|"delete"|"range"|"txn"|"error"|"leaseGrant"|"leaseRevoke"|"leaseKeepAlive"|"leaseTimeToLive"|"leaseList";
+  'result'?: "put"|"get"|"delete"|"range"|"txn"|"error"|"leaseGrant"|"leaseRevoke"|"leaseKeepAlive"|"leaseTimeToLive"|"leaseList"|"compact";
 }

@@ -8,6 +8,14 @@ export interface DeleteRequest {
   'ifModRevision'?: (number | string | Long);
   'prevKv'?: (boolean);
   'session'?: (_holdfast_v1_Session | null);
+  /**
+   * A range delete: every key in [key, end) (end = "\0": every key from `key`), or every key
+   * with `prefix` (key ignored), at one revision. More keys in range than the node's
+   * --delete-range-keys-max: INVALID_ARGUMENT `request-too-large`, nothing deleted. Not in a txn;
+   * if_mod_revision does not apply.
+   */
+  'end'?: (Buffer | Uint8Array | string);
+  'prefix'?: (Buffer | Uint8Array | string);
 }
 
 export interface DeleteRequest__Output {
@@ -15,4 +23,12 @@ export interface DeleteRequest__Output {
   'ifModRevision': (number);
   'prevKv': (boolean);
   'session': (_holdfast_v1_Session__Output | null);
+  /**
+   * A range delete: every key in [key, end) (end = "\0": every key from `key`), or every key
+   * with `prefix` (key ignored), at one revision. More keys in range than the node's
+   * --delete-range-keys-max: INVALID_ARGUMENT `request-too-large`, nothing deleted. Not in a txn;
+   * if_mod_revision does not apply.
+   */
+  'end': (Buffer);
+  'prefix': (Buffer);
 }

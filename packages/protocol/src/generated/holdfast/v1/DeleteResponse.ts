@@ -9,6 +9,11 @@ export interface DeleteResponse {
   'deleted'?: (boolean);
   'prevKv'?: (_holdfast_v1_KeyValue | null);
   'revision'?: (number | string | Long);
+  /**
+   * A range delete: the keys deleted, and with prev_kv each as it was, in key order.
+   */
+  'deletedCount'?: (number | string | Long);
+  'prevKvs'?: (_holdfast_v1_KeyValue)[];
 }
 
 export interface DeleteResponse__Output {
@@ -16,4 +21,9 @@ export interface DeleteResponse__Output {
   'deleted': (boolean);
   'prevKv': (_holdfast_v1_KeyValue__Output | null);
   'revision': (number);
+  /**
+   * A range delete: the keys deleted, and with prev_kv each as it was, in key order.
+   */
+  'deletedCount': (number);
+  'prevKvs': (_holdfast_v1_KeyValue__Output)[];
 }

@@ -1,6 +1,7 @@
 // Original file: proto/holdfast/v1/kv.proto
 
 import type { Consistency as _holdfast_v1_Consistency, Consistency__Output as _holdfast_v1_Consistency__Output } from '../../holdfast/v1/Consistency.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface GetRequest {
   'key'?: (Buffer | Uint8Array | string);
@@ -12,6 +13,11 @@ export interface GetRequest {
    * N ms; otherwise it runs one first. Ignored with SERIALIZABLE.
    */
   'maxStalenessMs'?: (number);
+  /**
+   * The key as it was at this revision (0 = now). Below the compacted revision: OUT_OF_RANGE
+   * `compacted`; past the store's revision: INVALID_ARGUMENT.
+   */
+  'revision'?: (number | string | Long);
 }
 
 export interface GetRequest__Output {
@@ -24,4 +30,9 @@ export interface GetRequest__Output {
    * N ms; otherwise it runs one first. Ignored with SERIALIZABLE.
    */
   'maxStalenessMs': (number);
+  /**
+   * The key as it was at this revision (0 = now). Below the compacted revision: OUT_OF_RANGE
+   * `compacted`; past the store's revision: INVALID_ARGUMENT.
+   */
+  'revision': (number);
 }

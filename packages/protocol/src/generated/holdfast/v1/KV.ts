@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { BatchRequests as _holdfast_v1_BatchRequests, BatchRequests__Output as _holdfast_v1_BatchRequests__Output } from '../../holdfast/v1/BatchRequests.js';
 import type { BatchResponses as _holdfast_v1_BatchResponses, BatchResponses__Output as _holdfast_v1_BatchResponses__Output } from '../../holdfast/v1/BatchResponses.js';
+import type { CompactRequest as _holdfast_v1_CompactRequest, CompactRequest__Output as _holdfast_v1_CompactRequest__Output } from '../../holdfast/v1/CompactRequest.js';
+import type { CompactResponse as _holdfast_v1_CompactResponse, CompactResponse__Output as _holdfast_v1_CompactResponse__Output } from '../../holdfast/v1/CompactResponse.js';
 import type { DeleteRequest as _holdfast_v1_DeleteRequest, DeleteRequest__Output as _holdfast_v1_DeleteRequest__Output } from '../../holdfast/v1/DeleteRequest.js';
 import type { DeleteResponse as _holdfast_v1_DeleteResponse, DeleteResponse__Output as _holdfast_v1_DeleteResponse__Output } from '../../holdfast/v1/DeleteResponse.js';
 import type { GetRequest as _holdfast_v1_GetRequest, GetRequest__Output as _holdfast_v1_GetRequest__Output } from '../../holdfast/v1/GetRequest.js';
@@ -46,6 +48,23 @@ export interface KVClient extends grpc.Client {
    */
   batch(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_holdfast_v1_BatchRequests, _holdfast_v1_BatchResponses__Output>;
   batch(options?: grpc.CallOptions): grpc.ClientDuplexStream<_holdfast_v1_BatchRequests, _holdfast_v1_BatchResponses__Output>;
+  
+  /**
+   * Drops the key history below `revision`, on every member alike (through the log): reads at an
+   * older revision and watches from one are refused `compacted` from then on.
+   */
+  Compact(argument: _holdfast_v1_CompactRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_CompactResponse__Output>): grpc.ClientUnaryCall;
+  Compact(argument: _holdfast_v1_CompactRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_CompactResponse__Output>): grpc.ClientUnaryCall;
+  Compact(argument: _holdfast_v1_CompactRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_CompactResponse__Output>): grpc.ClientUnaryCall;
+  Compact(argument: _holdfast_v1_CompactRequest, callback: grpc.requestCallback<_holdfast_v1_CompactResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Drops the key history below `revision`, on every member alike (through the log): reads at an
+   * older revision and watches from one are refused `compacted` from then on.
+   */
+  compact(argument: _holdfast_v1_CompactRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_CompactResponse__Output>): grpc.ClientUnaryCall;
+  compact(argument: _holdfast_v1_CompactRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_CompactResponse__Output>): grpc.ClientUnaryCall;
+  compact(argument: _holdfast_v1_CompactRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_CompactResponse__Output>): grpc.ClientUnaryCall;
+  compact(argument: _holdfast_v1_CompactRequest, callback: grpc.requestCallback<_holdfast_v1_CompactResponse__Output>): grpc.ClientUnaryCall;
   
   Delete(argument: _holdfast_v1_DeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
   Delete(argument: _holdfast_v1_DeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_DeleteResponse__Output>): grpc.ClientUnaryCall;
@@ -180,6 +199,12 @@ export interface KVHandlers extends grpc.UntypedServiceImplementation {
    */
   Batch: grpc.handleBidiStreamingCall<_holdfast_v1_BatchRequests__Output, _holdfast_v1_BatchResponses>;
   
+  /**
+   * Drops the key history below `revision`, on every member alike (through the log): reads at an
+   * older revision and watches from one are refused `compacted` from then on.
+   */
+  Compact: grpc.handleUnaryCall<_holdfast_v1_CompactRequest__Output, _holdfast_v1_CompactResponse>;
+  
   Delete: grpc.handleUnaryCall<_holdfast_v1_DeleteRequest__Output, _holdfast_v1_DeleteResponse>;
   
   Get: grpc.handleUnaryCall<_holdfast_v1_GetRequest__Output, _holdfast_v1_GetResponse>;
@@ -219,6 +244,7 @@ export interface KVHandlers extends grpc.UntypedServiceImplementation {
 
 export interface KVDefinition extends grpc.ServiceDefinition {
   Batch: MethodDefinition<_holdfast_v1_BatchRequests, _holdfast_v1_BatchResponses, _holdfast_v1_BatchRequests__Output, _holdfast_v1_BatchResponses__Output>
+  Compact: MethodDefinition<_holdfast_v1_CompactRequest, _holdfast_v1_CompactResponse, _holdfast_v1_CompactRequest__Output, _holdfast_v1_CompactResponse__Output>
   Delete: MethodDefinition<_holdfast_v1_DeleteRequest, _holdfast_v1_DeleteResponse, _holdfast_v1_DeleteRequest__Output, _holdfast_v1_DeleteResponse__Output>
   Get: MethodDefinition<_holdfast_v1_GetRequest, _holdfast_v1_GetResponse, _holdfast_v1_GetRequest__Output, _holdfast_v1_GetResponse__Output>
   LeaseGrant: MethodDefinition<_holdfast_v1_LeaseGrantRequest, _holdfast_v1_LeaseGrantResponse, _holdfast_v1_LeaseGrantRequest__Output, _holdfast_v1_LeaseGrantResponse__Output>

@@ -66,6 +66,13 @@ export interface MemberStatus {
    * A leader in lease mode: milliseconds its read lease has left (0: none held now).
    */
   'leaseRemainingMs'?: (number);
+  /**
+   * The key history (docs/operations.md, Compaction): keys held, the revision below which reads
+   * and watches are refused, and the bytes of history records on disk (LevelDB's estimate).
+   */
+  'keyCount'?: (number | string | Long);
+  'compactRevision'?: (number | string | Long);
+  'historyBytes'?: (number | string | Long);
 }
 
 export interface MemberStatus__Output {
@@ -129,4 +136,11 @@ export interface MemberStatus__Output {
    * A leader in lease mode: milliseconds its read lease has left (0: none held now).
    */
   'leaseRemainingMs': (number);
+  /**
+   * The key history (docs/operations.md, Compaction): keys held, the revision below which reads
+   * and watches are refused, and the bytes of history records on disk (LevelDB's estimate).
+   */
+  'keyCount': (number);
+  'compactRevision': (number);
+  'historyBytes': (number);
 }

@@ -1,6 +1,7 @@
 // Original file: proto/holdfast/v1/kv.proto
 
 import type { Consistency as _holdfast_v1_Consistency, Consistency__Output as _holdfast_v1_Consistency__Output } from '../../holdfast/v1/Consistency.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface RangeRequest {
   /**
@@ -26,6 +27,10 @@ export interface RangeRequest {
    * As in GetRequest.
    */
   'maxStalenessMs'?: (number);
+  /**
+   * As in GetRequest: the keys as they were at this revision (0 = now).
+   */
+  'revision'?: (number | string | Long);
 }
 
 export interface RangeRequest__Output {
@@ -52,4 +57,8 @@ export interface RangeRequest__Output {
    * As in GetRequest.
    */
   'maxStalenessMs': (number);
+  /**
+   * As in GetRequest: the keys as they were at this revision (0 = now).
+   */
+  'revision': (number);
 }

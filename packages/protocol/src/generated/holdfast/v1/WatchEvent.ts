@@ -23,6 +23,10 @@ export interface WatchEvent {
    * The key after the change; for a delete the key with mod_revision = the delete's revision.
    */
   'kv'?: (_holdfast_v1_KeyValue | null);
+  /**
+   * With WatchRequest.prev_kv: the key before the change.
+   */
+  'prevKv'?: (_holdfast_v1_KeyValue | null);
 }
 
 export interface WatchEvent__Output {
@@ -31,4 +35,8 @@ export interface WatchEvent__Output {
    * The key after the change; for a delete the key with mod_revision = the delete's revision.
    */
   'kv': (_holdfast_v1_KeyValue__Output | null);
+  /**
+   * With WatchRequest.prev_kv: the key before the change.
+   */
+  'prevKv': (_holdfast_v1_KeyValue__Output | null);
 }

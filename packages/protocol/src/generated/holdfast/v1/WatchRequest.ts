@@ -11,11 +11,15 @@ export interface WatchRequest {
   'end'?: (Buffer | Uint8Array | string);
   'prefix'?: (Buffer | Uint8Array | string);
   /**
-   * The first revision to tell changes of; 0 = from the member's next revision. Older than the
-   * changes the member keeps (--watch-history-events-max, --watch-history-bytes-max, or a restart):
-   * OUT_OF_RANGE `compacted`.
+   * The first revision to tell changes of; 0 = from the member's next revision. Changes older
+   * than the member keeps in memory are read from the key history on disk; below the compacted
+   * revision: OUT_OF_RANGE `compacted`.
    */
   'startRevision'?: (number | string | Long);
+  /**
+   * Every event carries the key as it was before the change (when it existed and is not compacted).
+   */
+  'prevKv'?: (boolean);
 }
 
 export interface WatchRequest__Output {
@@ -27,9 +31,13 @@ export interface WatchRequest__Output {
   'end': (Buffer);
   'prefix': (Buffer);
   /**
-   * The first revision to tell changes of; 0 = from the member's next revision. Older than the
-   * changes the member keeps (--watch-history-events-max, --watch-history-bytes-max, or a restart):
-   * OUT_OF_RANGE `compacted`.
+   * The first revision to tell changes of; 0 = from the member's next revision. Changes older
+   * than the member keeps in memory are read from the key history on disk; below the compacted
+   * revision: OUT_OF_RANGE `compacted`.
    */
   'startRevision': (number);
+  /**
+   * Every event carries the key as it was before the change (when it existed and is not compacted).
+   */
+  'prevKv': (boolean);
 }
