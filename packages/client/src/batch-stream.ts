@@ -1,4 +1,4 @@
-import { type Client, type ClientDuplexStream, Metadata, type StatusObject } from '@grpc/grpc-js';
+import type { Client, ClientDuplexStream, Metadata, StatusObject } from '@grpc/grpc-js';
 import {
   ClientClosedError,
   DeadlineExceededError,
@@ -35,6 +35,10 @@ export interface BatchStreamOptions {
   frameOpsMax: number;
   /** Called once when the stream ends, with its final status. */
   onEnd: (status: StatusObject) => void;
+  /** Sent when the stream opens (the token, when there is one). */
+  metadata: Metadata;
+  /** The token in `metadata`, to tell when it was renewed. */
+  token: string | undefined;
 }
 
 // Longest timeout_ms the wire field (uint32) and any sane caller need.
@@ -55,6 +59,9 @@ export class BatchStream {
   private readonly options: BatchStreamOptions;
   private nextId = 1;
   private ended = false;
+  private retired = false;
+  /** The token the stream was opened with (undefined: none). */
+  readonly token: string | undefined;
   /** Requests issued in this turn of the event loop, written together when it ends. */
   private readonly outbox: FrameOutbox<BatchRequest>;
 
@@ -71,8 +78,9 @@ export class BatchStream {
       method.path,
       method.requestSerialize,
       method.responseDeserialize as (bytes: Buffer) => BatchResponses__Output,
-      new Metadata(),
+      options.metadata,
     );
+    this.token = options.token;
     this.call.on('data', (frame: BatchResponses__Output) => {
       for (const response of frame.responses) this.handleResponse(response);
     });
@@ -82,7 +90,18 @@ export class BatchStream {
   }
 
   get isUsable(): boolean {
-    return !this.ended;
+    return !this.ended && !this.retired;
+  }
+
+  /**
+   * Takes no new requests; those in flight are still answered, then the stream ends (a stream
+   * opened with a token that has since been renewed).
+   */
+  retire(): void {
+    if (this.ended || this.retired) return;
+    this.retired = true;
+    this.outbox.flush();
+    this.call.end();
   }
 
   get pendingCount(): number {

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import { acquireLock, Election, type ElectionOptions, fencedPut, type LockHolder, type LockOptions } from './concurrency.js';
+import type { Permission__Output } from '@holdfast/protocol';
+import { type AuthPermission, type AuthRoleInfo, type AuthStatusInfo, type AuthUserInfo, permissionFromWire, permissionToWire } from './auth.js';
+import { type Credentials, TokenSource } from './credentials.js';
 import { Connection } from './connection.js';
 import {
   AbortedError,
@@ -50,7 +53,7 @@ import { type TxnRequest, type TxnResult, txnRequestToWire, txnResultFromWire } 
 import { type Bytes, headerFromWire, type KeyValue, keyValueFromWire, type ResponseHeader } from './values.js';
 import type { BackupChunk__Output, Session, WatchResponse__Output } from '@holdfast/protocol';
 import { Watch, type WatchOptions } from './watch.js';
-import type { ClusterMethod, ClusterMethods, KvMethods } from './wire.js';
+import type { AuthMethod, ClusterMethod, ClusterMethods, KvMethods } from './wire.js';
 
 export interface RetryOptions {
   /** First backoff; each retry doubles it up to backoffMaxMs, then full jitter picks in [0, it]. */
@@ -114,6 +117,13 @@ export interface ClientOptions {
    * at once that nothing runs there, like the CLI).
    */
   waitForMembers?: boolean;
+  /**
+   * Who the client is, when the cluster has auth on: `{ user, password }` logs in
+   * (Auth.Authenticate) and sends the token with every call, renewing it before it expires; a
+   * call a member refuses as unauthenticated logs in again once. `{ certificate: true }` relies
+   * on the TLS client certificate in `tls` (its CN or a SAN names the user).
+   */
+  credentials?: Credentials;
 }
 
 export interface TlsOptions {
@@ -215,6 +225,10 @@ interface CallPolicy {
   unreachable: Set<string>;
   /** The attempt left running when the call was aborted: a write's session slot waits for it. */
   abandonedAttempt: Promise<unknown> | undefined;
+  /** A login itself: sent without a token. */
+  noLogin?: boolean;
+  /** The call logged in again once after a member refused its token. */
+  loggedInAgain?: boolean;
 }
 
 type RetryDecision = 'redirect' | 'rotate' | 'backoff' | 'fail';
@@ -236,7 +250,9 @@ export class HoldfastClient {
   private readonly connections = new Map<string, Connection>();
   private readonly sessions: SessionPool;
   private readonly methods = loadHoldfastMethods();
-  private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId' | 'tls' | 'region'>> & Required<RetryOptions>;
+  private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId' | 'tls' | 'region' | 'credentials'>> & Required<RetryOptions>;
+  /** The user's token, with user and password credentials. */
+  private readonly tokens: TokenSource | undefined;
   private readonly region: string | undefined;
   private readonly credentials: ChannelCredentials;
   private closed = false;
@@ -292,6 +308,7 @@ export class HoldfastClient {
       waitForMembers: options.waitForMembers ?? true,
     };
     this.credentials = channelCredentials(options.tls);
+    this.tokens = this.tokenSource(options);
     this.region = options.region === undefined || options.region === '' ? undefined : options.region;
     this.sessions = new SessionPool({ clientId: this.clientId, slotsMax: this.options.writesInFlightMax });
     this.router = new Router({
@@ -302,6 +319,64 @@ export class HoldfastClient {
       discoveryIntervalMs: defaults.discoveryIntervalMs,
       discoveryTimeoutMs: defaults.discoveryTimeoutMs,
     });
+  }
+
+  /**
+   * Users, roles and the auth switch. Changes go through the log (on the leader) and are not
+   * retried after an unknown outcome; each needs the admin right "auth" (or the root role).
+   */
+  readonly auth = {
+    enable: (tokenTtlMs = 0, options?: CallOptions) => this.authChange('AuthEnable', { tokenTtlMs }, options),
+    disable: (options?: CallOptions) => this.authChange('AuthDisable', {}, options),
+    rotateSigningKey: (options?: CallOptions) => this.authChange('RotateSigningKey', {}, options),
+    status: async (options?: CallOptions): Promise<AuthStatusInfo> => this.authCall<AuthStatusInfo>('AuthStatus', {}, this.policy('auth.status', options ?? {}, { write: false })),
+    userAdd: (name: string, password: string | undefined, options?: CallOptions) =>
+      this.authChange('UserAdd', password === undefined ? { name, noPassword: true } : { name, password }, options),
+    userDelete: (name: string, options?: CallOptions) => this.authChange('UserDelete', { name }, options),
+    userChangePassword: (name: string, password: string, options?: CallOptions) => this.authChange('UserChangePassword', { name, password }, options),
+    userGrantRole: (name: string, role: string, options?: CallOptions) => this.authChange('UserGrantRole', { name, role }, options),
+    userRevokeRole: (name: string, role: string, options?: CallOptions) => this.authChange('UserRevokeRole', { name, role }, options),
+    userList: async (options?: CallOptions): Promise<AuthUserInfo[]> =>
+      (await this.authCall<{ users: AuthUserInfo[] }>('UserList', {}, this.policy('auth.userList', options ?? {}, { write: false }))).users,
+    roleAdd: (name: string, options?: CallOptions) => this.authChange('RoleAdd', { name }, options),
+    roleDelete: (name: string, options?: CallOptions) => this.authChange('RoleDelete', { name }, options),
+    roleGrant: (name: string, permission: AuthPermission, options?: CallOptions) =>
+      this.authChange('RoleGrant', { name, permission: permissionToWire(permission) }, options),
+    roleRevoke: (name: string, permission: AuthPermission, options?: CallOptions) =>
+      this.authChange('RoleRevoke', { name, permission: permissionToWire(permission) }, options),
+    roleList: async (options?: CallOptions): Promise<AuthRoleInfo[]> => {
+      const response = await this.authCall<{ roles: { name: string; permissions: Permission__Output[] }[] }>(
+        'RoleList',
+        {},
+        this.policy('auth.roleList', options ?? {}, { write: false }),
+      );
+      return response.roles.map((role) => ({ name: role.name, permissions: role.permissions.map(permissionFromWire) }));
+    },
+  };
+
+  private tokenSource(options: ClientOptions): TokenSource | undefined {
+    const given = options.credentials;
+    if (given === undefined) return undefined;
+    if ('certificate' in given) {
+      if (options.tls?.cert === undefined) {
+        throw new InvalidArgumentError('certificate credentials need tls.cert and tls.key', { code: 'invalid-argument' });
+      }
+      return undefined;
+    }
+    if (given.user === '') throw new InvalidArgumentError('credentials need a user name', { code: 'invalid-argument' });
+    return new TokenSource(async (deadlineMs) => {
+      const policy = this.policy('login', { deadlineMs: Math.max(1, deadlineMs - Date.now()) }, { write: false });
+      policy.noLogin = true;
+      return this.authCall<{ token: string; expiresAtMs: number }>('Authenticate', { name: given.user, password: given.password }, policy);
+    });
+  }
+
+  private async authChange(method: AuthMethod, request: object, options: CallOptions = {}): Promise<{ revision: number }> {
+    return this.authCall<{ revision: number }>(method, request, this.policy(`auth.${method}`, options, { write: true, retryUnknownOutcome: false }));
+  }
+
+  private authCall<Response>(method: AuthMethod, request: object, policy: CallPolicy): Promise<Response> {
+    return this.withRetries(policy, (connection, attemptDeadlineMs) => connection.callAuth<Response>(method, request, attemptDeadlineMs));
   }
 
   /**
@@ -475,6 +550,7 @@ export class HoldfastClient {
         const address = this.preferredEndpoint;
         dialing(address);
         const firstDeadlineMs = Date.now() + this.options.attemptTimeoutMs;
+        if (this.tokens !== undefined) await this.tokens.ensure(firstDeadlineMs);
         const opened = await this.connectionTo(address).openServerStream<WatchResponse__Output>(this.methods.watch, request, firstDeadlineMs, signal);
         return opened;
       },
@@ -647,11 +723,19 @@ export class HoldfastClient {
       const regional = attempts === 1 ? policy.firstAddress : undefined;
       const connection = this.connectionTo(regional ?? this.preferredEndpoint);
       const attemptDeadlineMs = Math.min(policy.deadlineAtMs, Date.now() + this.options.attemptTimeoutMs);
+      let token: string | undefined;
       try {
+        if (this.tokens !== undefined && policy.noLogin !== true) token = await this.tokens.ensure(attemptDeadlineMs);
         return await this.unlessAborted(policy, attempt(connection, attemptDeadlineMs), { sentOut: true });
       } catch (thrown) {
         if (thrown instanceof AbortedError) throw thrown;
         const error = toHoldfastError(thrown);
+        // A token a member no longer takes (expired, a rotated-out key): log in again, once.
+        if (error.code === 'unauthenticated' && token !== undefined && policy.loggedInAgain !== true) {
+          policy.loggedInAgain = true;
+          this.tokens?.invalidate(token);
+          continue;
+        }
         this.noteOutcome(policy, connection.address, error);
         const decision = this.decideRetry(error, policy, redirects < defaults.redirectsMax);
         if (decision === 'fail') throw error;
@@ -815,6 +899,7 @@ export class HoldfastClient {
       streamFrameOpsMax: this.options.streamFrameOpsMax,
       streamRetryDelayMs: defaults.streamRetryDelayMs,
       responseBytesMax: this.options.responseBytesMax,
+      token: () => this.tokens?.current(),
     });
     this.connections.set(address, connection);
     return connection;

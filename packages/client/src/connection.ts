@@ -2,7 +2,7 @@ import { type ChannelCredentials, type ChannelOptions, Client, Metadata, type Se
 import { BatchStream } from './batch-stream.js';
 import { DeadlineExceededError, errorFromStatus, InternalError } from './errors.js';
 import type { AnyMethod, HoldfastMethods } from './proto.js';
-import type { ClusterMethod, ClusterMethods, KvKind, KvMethods } from './wire.js';
+import type { AuthMethod, ClusterMethod, ClusterMethods, KvKind, KvMethods } from './wire.js';
 
 export interface ConnectionOptions {
   /** Plaintext, or TLS with the client's CA (and certificate): see ClientOptions.tls. */
@@ -16,6 +16,8 @@ export interface ConnectionOptions {
   streamRetryDelayMs: number;
   /** Largest answer accepted (one range page, one Batch answer). */
   responseBytesMax: number;
+  /** The token to send (auth on, user and password credentials); undefined: none. */
+  token: () => string | undefined;
 }
 
 function channelOptions(responseBytesMax: number): ChannelOptions {
@@ -54,6 +56,19 @@ export class Connection {
     return this.unary<KvMethods[K]['response']>(this.options.methods.kv[kind], request, deadlineMs);
   }
 
+  /** An Auth service call (unary). */
+  callAuth<Response>(method: AuthMethod, request: object, deadlineMs: number): Promise<Response> {
+    return this.unary<Response>(this.options.methods.auth[method], request, deadlineMs);
+  }
+
+  /** Call metadata: the token, when there is one. */
+  private metadata(): Metadata {
+    const metadata = new Metadata();
+    const token = this.options.token();
+    if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
+    return metadata;
+  }
+
   callCluster<M extends ClusterMethod>(
     method: M,
     request: ClusterMethods[M]['request'],
@@ -79,7 +94,7 @@ export class Connection {
       method.requestSerialize,
       method.responseDeserialize as (bytes: Buffer) => Message,
       request,
-      new Metadata(),
+      this.metadata(),
     );
     // Aborting cancels the call: the iteration then ends with a CANCELLED status.
     if (signal !== undefined) {
@@ -135,13 +150,21 @@ export class Connection {
 
   private maybeStream(): BatchStream | undefined {
     if (!this.options.batchEnabled || this.batchUnsupported || this.closed) return undefined;
+    const token = this.options.token();
+    // A stream says who the caller is when it opens: a renewed token needs a new one. The old
+    // one still answers what it carries.
+    if (this.stream?.isUsable && this.stream.token !== token) this.stream.retire();
     if (this.stream?.isUsable) return this.stream;
     if (Date.now() < this.streamRetryAtMs) return undefined;
     const stream = new BatchStream(this.client, this.options.methods.batch, {
+      metadata: this.metadata(),
+      token,
       pendingMax: this.options.streamPendingMax,
       frameOpsMax: this.options.streamFrameOpsMax,
       onEnd: (status) => {
-        if (this.stream === stream) this.stream = undefined;
+        // A retired stream ends when it has answered what it carried: nothing failed.
+        if (this.stream !== stream) return;
+        this.stream = undefined;
         if (status.code === GrpcStatus.UNIMPLEMENTED) this.batchUnsupported = true;
         this.streamRetryAtMs = Date.now() + this.options.streamRetryDelayMs;
       },
@@ -157,7 +180,7 @@ export class Connection {
         method.requestSerialize,
         method.responseDeserialize,
         request,
-        new Metadata(),
+        this.metadata(),
         { deadline: deadlineMs },
         (error: ServiceError | null, response?: object) => {
           if (error !== null) {

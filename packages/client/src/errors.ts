@@ -143,6 +143,28 @@ export class StateCorruptError extends HoldfastError {
   override name = 'StateCorruptError';
 }
 
+/**
+ * Auth is on and the call carried no credentials, a token that is malformed, expired, signed by a
+ * key the cluster no longer holds or issued before a password change, a certificate naming no
+ * user, or (at login) a wrong name or password. Nothing was done.
+ */
+export class UnauthenticatedError extends HoldfastError {
+  override name = 'UnauthenticatedError';
+}
+
+/**
+ * The caller's roles do not grant what the call needs; the message names it (a txn or watch
+ * touching any key outside the grant is refused whole). Nothing was done.
+ */
+export class PermissionDeniedError extends HoldfastError {
+  override name = 'PermissionDeniedError';
+}
+
+/** Too many login attempts for this user, or from this address: retry later. */
+export class TooManyLoginsError extends HoldfastError {
+  override name = 'TooManyLoginsError';
+}
+
 /** The server failed in a way that is a bug on its side. */
 /** No such lease: never granted, revoked, or expired (its keys are gone). */
 export class LeaseNotFoundError extends HoldfastError {
@@ -253,6 +275,12 @@ function errorFromKind(kind: string, message: string, cause: StatusObject): Hold
       return new LeasesExceededError(message, { code: kind, cause });
     case 'lease-keys-exceeded':
       return new LeaseKeysExceededError(message, { code: kind, cause });
+    case 'unauthenticated':
+      return new UnauthenticatedError(message, { code: kind, cause });
+    case 'permission-denied':
+      return new PermissionDeniedError(message, { code: kind, cause });
+    case 'too-many-logins':
+      return new TooManyLoginsError(message, { code: kind, cause });
     case 'internal':
       return new InternalError(message, { code: kind, cause });
     default:
@@ -279,6 +307,10 @@ function errorFromCode(message: string, cause: StatusObject): HoldfastError {
         : new OverloadedError(message, { code: 'overloaded', cause });
     case GrpcStatus.CANCELLED:
       return new HoldfastError(message, { code: 'cancelled', cause });
+    case GrpcStatus.UNAUTHENTICATED:
+      return new UnauthenticatedError(message, { code: 'unauthenticated', cause });
+    case GrpcStatus.PERMISSION_DENIED:
+      return new PermissionDeniedError(message, { code: 'permission-denied', cause });
     case GrpcStatus.INTERNAL:
       return new InternalError(message, { code: 'internal', cause });
     default:

@@ -41,7 +41,10 @@ export {
   StaleFenceError,
   NotLeaderError,
   OverloadedError,
+  PermissionDeniedError,
   QuotaExceededError,
+  TooManyLoginsError,
+  UnauthenticatedError,
   RequestTooLargeError,
   UnavailableError,
   UnreachableError,
@@ -67,6 +70,8 @@ export {
   type LeaseStatus,
   type LeaseTimeToLiveResult,
 } from './leases.js';
+export type { Credentials } from './credentials.js';
+export type { AuthPermission, AuthRoleInfo, AuthStatusInfo, AuthUserInfo } from './auth.js';
 export type { FollowerProgress, Member, MemberStatus, PeerRtt } from './members.js';
 export type {
   Consistency,

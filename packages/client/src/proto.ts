@@ -1,6 +1,6 @@
 import type { MethodDefinition, PackageDefinition } from '@grpc/proto-loader';
 import { loadProtos, PROTO_DIR } from '@holdfast/protocol';
-import type { ClusterMethod, KvKind } from './wire.js';
+import { AUTH_METHODS, type AuthMethod, type ClusterMethod, type KvKind } from './wire.js';
 
 export type AnyMethod = MethodDefinition<object, object>;
 
@@ -12,6 +12,8 @@ export interface HoldfastMethods {
   backup: AnyMethod;
   /** KV.Watch: server streaming. */
   watch: AnyMethod;
+  /** The Auth service's methods, by name. */
+  auth: Record<AuthMethod, AnyMethod>;
 }
 
 let loaded: HoldfastMethods | undefined;
@@ -30,6 +32,7 @@ export function loadHoldfastMethods(): HoldfastMethods {
   const { definition } = loadProtos();
   const kv = (name: string): AnyMethod => methodOf(definition, 'holdfast.v1.KV', name);
   const cluster = (name: string): AnyMethod => methodOf(definition, 'holdfast.v1.Cluster', name);
+  const auth = Object.fromEntries(AUTH_METHODS.map((name) => [name, methodOf(definition, 'holdfast.v1.Auth', name)])) as Record<AuthMethod, AnyMethod>;
   loaded = {
     kv: {
       put: kv('Put'),
@@ -46,6 +49,7 @@ export function loadHoldfastMethods(): HoldfastMethods {
     batch: kv('Batch'),
     backup: cluster('Backup'),
     watch: kv('Watch'),
+    auth,
     cluster: {
       Status: cluster('Status'),
       MemberList: cluster('MemberList'),

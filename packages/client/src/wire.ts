@@ -64,3 +64,24 @@ export interface ClusterMethods {
   SetPlacement: { request: SetPlacementRequest; response: SetPlacementResponse__Output };
 }
 export type ClusterMethod = keyof ClusterMethods;
+
+/** The Auth service's methods (requests and responses are read as the generated types in auth.ts). */
+export const AUTH_METHODS = [
+  'Authenticate',
+  'AuthEnable',
+  'AuthDisable',
+  'AuthStatus',
+  'RotateSigningKey',
+  'UserAdd',
+  'UserDelete',
+  'UserChangePassword',
+  'UserGrantRole',
+  'UserRevokeRole',
+  'UserList',
+  'RoleAdd',
+  'RoleDelete',
+  'RoleGrant',
+  'RoleRevoke',
+  'RoleList',
+] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];

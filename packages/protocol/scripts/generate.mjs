@@ -30,6 +30,7 @@ execFileSync(
     `--outDir=${outDir}`,
     'holdfast/v1/kv.proto',
     'holdfast/v1/raft.proto',
+    'holdfast/v1/auth.proto',
   ],
   { stdio: 'inherit', cwd: packageRoot },
 );

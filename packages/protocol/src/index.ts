@@ -11,6 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType as AuthProto } from './generated/auth.js';
 import type { ProtoGrpcType as KvProto } from './generated/kv.js';
 import type { ProtoGrpcType as RaftProto } from './generated/raft.js';
 
@@ -22,7 +23,7 @@ export { FRAME_BYTES_MAX, FrameOutbox, type FrameOutboxOptions, requestBytes, re
  * dist/, and found from src/ and dist/ alike.
  */
 export const PROTO_DIR = fileURLToPath(new URL('../proto', import.meta.url));
-export const PROTO_FILES = ['holdfast/v1/kv.proto', 'holdfast/v1/raft.proto'] as const;
+export const PROTO_FILES = ['holdfast/v1/kv.proto', 'holdfast/v1/raft.proto', 'holdfast/v1/auth.proto'] as const;
 
 /**
  * How the contracts are loaded at run time. The generated `__Output` types assume exactly these
@@ -37,16 +38,18 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_DIR],
 };
 
-type Services = KvProto['holdfast']['v1'] & RaftProto['holdfast']['v1'];
+type Services = KvProto['holdfast']['v1'] & RaftProto['holdfast']['v1'] & AuthProto['holdfast']['v1'];
 
 export interface Protos {
   readonly definition: protoLoader.PackageDefinition;
   readonly kv: Services['KV']['service'];
   readonly cluster: Services['Cluster']['service'];
   readonly raft: Services['Raft']['service'];
+  readonly auth: Services['Auth']['service'];
   readonly KvClient: Services['KV'];
   readonly ClusterClient: Services['Cluster'];
   readonly RaftClient: Services['Raft'];
+  readonly AuthClient: Services['Auth'];
 }
 
 let loaded: Protos | undefined;
@@ -57,7 +60,7 @@ export function loadProtos(): Protos {
   const definition = protoLoader.loadSync([...PROTO_FILES], LOADER_OPTIONS);
   const root = grpc.loadPackageDefinition(definition) as unknown as { holdfast?: { v1?: Partial<Services> } };
   const v1 = root.holdfast?.v1 ?? {};
-  const pick = <Name extends 'KV' | 'Cluster' | 'Raft'>(name: Name): Services[Name] => {
+  const pick = <Name extends 'KV' | 'Cluster' | 'Raft' | 'Auth'>(name: Name): Services[Name] => {
     const service = v1[name];
     if (service === undefined) throw new Error(`proto service holdfast.v1.${name} not found in ${PROTO_DIR}`);
     return service as Services[Name];
@@ -65,14 +68,17 @@ export function loadProtos(): Protos {
   const KvClient = pick('KV');
   const ClusterClient = pick('Cluster');
   const RaftClient = pick('Raft');
+  const AuthClient = pick('Auth');
   loaded = {
     definition,
     kv: KvClient.service,
     cluster: ClusterClient.service,
     raft: RaftClient.service,
+    auth: AuthClient.service,
     KvClient,
     ClusterClient,
     RaftClient,
+    AuthClient,
   };
   return loaded;
 }
@@ -101,6 +107,9 @@ export const ERROR_KIND_STATUS = {
   'lease-exists': grpc.status.ALREADY_EXISTS,
   'leases-exceeded': grpc.status.RESOURCE_EXHAUSTED,
   'lease-keys-exceeded': grpc.status.RESOURCE_EXHAUSTED,
+  unauthenticated: grpc.status.UNAUTHENTICATED,
+  'permission-denied': grpc.status.PERMISSION_DENIED,
+  'too-many-logins': grpc.status.RESOURCE_EXHAUSTED,
   internal: grpc.status.INTERNAL,
 } as const satisfies Record<string, grpc.status>;
 

@@ -82,6 +82,8 @@ export interface ClusterHost {
   readonly readMode: string;
   /** Milliseconds left on this leader's read lease (0: none). */
   leaseRemainingMs(): number;
+  /** The `authorization` metadata a forwarded call carries while auth is on (this member's token); absent: none. */
+  authorization?(): string | undefined;
 }
 
 /** status warns when the election timeout is below this many times the largest RTT measured. */
@@ -264,7 +266,12 @@ export class ClusterService {
   private callMember(address: string, method: string, request: object, timeoutMs: number, markForwarded: boolean): Promise<object> {
     const client = this.clientFor(address);
     const metadata = new grpc.Metadata();
-    if (markForwarded) metadata.set(FORWARDED_METADATA, '1');
+    if (markForwarded) {
+      metadata.set(FORWARDED_METADATA, '1');
+      // The caller was checked here; the leader takes the call as this member's.
+      const authorization = this.host.authorization?.();
+      if (authorization !== undefined) metadata.set('authorization', authorization);
+    }
     return new Promise<object>((resolve, reject) => {
       const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
       if (!fn) {

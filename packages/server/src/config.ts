@@ -75,6 +75,11 @@ export interface NodeLimits {
   readonly historyRetentionRevisions: number;
   /** Retention by age: the leader compacts the history to the revision it saw this long ago (0: off). */
   readonly historyRetentionMs: number;
+  /** How long a token lives when auth is enabled without naming a lifetime. */
+  readonly authTokenTtlMs: number;
+  /** Login attempts a minute for one user name, and from one peer address, on this member. */
+  readonly loginAttemptsPerUserPerMinute: number;
+  readonly loginAttemptsPerAddressPerMinute: number;
 }
 
 export interface Failpoints {
@@ -267,6 +272,16 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'deleteRangeKeysMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'keys one range delete may delete (more: refused whole)' },
   { key: 'historyRetentionRevisions', kind: 'int', fallback: 0, min: 0, max: Number.MAX_SAFE_INTEGER, help: 'keep this many revisions of key history; the leader compacts older ones (0: off)' },
   { key: 'historyRetentionMs', kind: 'int', fallback: 0, min: 0, max: 10 * 365 * 24 * 3600 * 1000, help: 'keep this many ms of key history; the leader compacts older revisions (0: off)' },
+  { key: 'authTokenTtlMs', kind: 'int', fallback: 5 * 60_000, min: 1000, max: 7 * 86_400_000, help: 'token lifetime when `auth enable` names none' },
+  { key: 'loginAttemptsPerUserPerMinute', kind: 'int', fallback: 60, min: 1, max: 1_000_000, help: 'login attempts a minute for one user name (this member)' },
+  {
+    key: 'loginAttemptsPerAddressPerMinute',
+    kind: 'int',
+    fallback: 120,
+    min: 1,
+    max: 1_000_000,
+    help: 'login attempts a minute from one peer address (this member)',
+  },
   { key: 'restoreBackup', kind: 'string', fallback: '', help: 'seed an EMPTY data dir from a backup file (a new one-member cluster)' },
   { key: 'logLevel', kind: 'string', fallback: 'info', help: 'trace|debug|info|warn|error|fatal|silent' },
   { key: 'failpoints', kind: 'string', fallback: '', help: 'fsync-delay-ms=N,fsync-fail,disk-full,apply-version-max=N (fault and upgrade tests)' },
@@ -483,6 +498,9 @@ function buildLimits(r: Resolved): NodeLimits {
     batchMessageRequestsMax: n('batchMessageRequestsMax'),
     rangeLimitMax: n('rangeLimitMax'),
     rangeBytesMax: n('rangeBytesMax'),
+    authTokenTtlMs: n('authTokenTtlMs'),
+    loginAttemptsPerUserPerMinute: n('loginAttemptsPerUserPerMinute'),
+    loginAttemptsPerAddressPerMinute: n('loginAttemptsPerAddressPerMinute'),
     storeBytesMax: n('storeBytesMax'),
     pendingProposalsMax: n('pendingProposalsMax'),
     pendingReadsMax: n('pendingReadsMax'),

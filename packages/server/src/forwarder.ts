@@ -30,16 +30,29 @@ interface Pending {
 
 type BatchCall = grpc.ClientDuplexStream<BatchRequests, BatchResponses>;
 
+/** How to reach the leader: the services, the channel credentials and, while auth is on, this member's token. */
+export interface LeaderDial {
+  readonly protos: Protos;
+  readonly credentials: grpc.ChannelCredentials;
+  /**
+   * Metadata naming this member (a member token) while auth is on: the leader takes the
+   * requests this member checked as this member's. Undefined while auth is off.
+   */
+  readonly authorization?: () => string | undefined;
+}
+
 class LeaderStream {
   private client: KVClient;
   private stream: BatchCall | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly outbox: FrameOutbox<BatchRequest>;
+  /** Whether the open stream was opened with a member token (auth on); it is replaced when auth is switched. */
+  private openedWithAuthorization = false;
 
   constructor(
     readonly address: string,
-    private readonly dial: { readonly protos: Protos; readonly credentials: grpc.ChannelCredentials },
+    private readonly dial: LeaderDial,
     private readonly pendingMax: number,
     framesOpsMax: number,
   ) {
@@ -56,6 +69,9 @@ class LeaderStream {
     if (this.stream) return this.stream;
     const metadata = new grpc.Metadata();
     metadata.set(FORWARDED_METADATA, '1');
+    const authorization = this.dial.authorization?.();
+    if (authorization !== undefined) metadata.set('authorization', authorization);
+    this.openedWithAuthorization = authorization !== undefined;
     const stream = this.client.batch(metadata);
     this.stream = stream;
     stream.on('data', (frame: BatchResponses) => {
@@ -91,6 +107,18 @@ class LeaderStream {
     clearTimeout(p.timer);
     if (response.error) p.reject(fromBatchError(response.error));
     else p.resolve(resultOf(response));
+  }
+
+  /**
+   * A stream opened before auth was switched on (or off) is ended (what it carries is still
+   * answered on it) and the next request opens one that says who this member is.
+   */
+  maybeReopen(authOn: boolean): void {
+    const stream = this.stream;
+    if (stream === undefined || this.openedWithAuthorization === authOn) return;
+    this.outbox.flush();
+    this.stream = undefined;
+    stream.end();
   }
 
   forward(op: KvOp, deadlineMs: number): Promise<KvResult> {
@@ -136,7 +164,7 @@ export class Forwarder {
 
   constructor(
     /** The services, and how to dial the leader (plaintext, or TLS with this node's certificate). */
-    private readonly dial: { readonly protos: Protos; readonly credentials: grpc.ChannelCredentials },
+    private readonly dial: LeaderDial & { readonly authOn?: () => boolean },
     private readonly pendingMax: number,
     /** The leader's batchMessageRequestsMax (members share their limits). */
     private readonly framesOpsMax: number,
@@ -148,6 +176,7 @@ export class Forwarder {
       stream = new LeaderStream(address, this.dial, this.pendingMax, this.framesOpsMax);
       this.streams.set(address, stream);
     }
+    stream.maybeReopen(this.dial.authOn?.() ?? false);
     return stream.forward(op, deadlineMs);
   }
 

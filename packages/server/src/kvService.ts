@@ -2,6 +2,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { InvalidRequestError, OverloadedError, toBatchError, toHoldfastError, toServiceError } from './errors.js';
 import { FORWARDED_METADATA } from './forwarder.js';
+import type { AuthGuard } from './auth/guard.js';
 import type { NodeMetrics } from './metrics.js';
 import {
   type BatchRequest__Output as BatchRequest,
@@ -27,6 +28,8 @@ export interface KvServiceOptions {
   /** Requests in one Batch stream message at most. */
   readonly batchMessageRequestsMax: number;
   readonly watches: WatchHub;
+  /** Checks each request of a Batch stream against the stream's caller (auth/guard.ts); absent: none (tests of the service alone). */
+  readonly guard?: Pick<AuthGuard, 'checkBatchRequest'>;
 }
 
 /** What every server call offers (grpc-js does not export its ServerSurfaceCall type). */
@@ -114,6 +117,7 @@ function handleBatch(options: KvServiceOptions, call: grpc.ServerDuplexStream<Ba
         throw new InvalidRequestError('invalid-argument', `timeout_ms ${request.timeoutMs} is longer than ${REQUEST_TIMEOUT_MS_MAX}`);
       }
       op = opOfBatch(request);
+      options.guard?.checkBatchRequest(call.metadata, request);
     } catch (error) {
       reply({ id: request.id, error: toBatchError(error) });
       return;

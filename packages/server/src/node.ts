@@ -41,6 +41,9 @@ import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
 import { ApplyVersions } from './applyVersions.js';
 import { refuseSecondBootstrap } from './bootstrapGuard.js';
+import { AuthService } from './auth/authService.js';
+import { AuthGuard } from './auth/guard.js';
+import { defaultLoginLimits } from './auth/rate-limit.js';
 import { ClusterService } from './clusterService.js';
 import { checkClusterIdentity } from './cluster-identity.js';
 import { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
@@ -153,6 +156,9 @@ class Node implements RunningNode {
   readonly transport: Transport;
   readonly forwarder: Forwarder;
   readonly cluster: ClusterService;
+  /** Checks every call on the client port while auth is on (auth/guard.ts). */
+  readonly guard: AuthGuard;
+  readonly authService: AuthService;
   readonly requestPath: RequestPath;
   readonly leases: LeaseKeeper;
   readonly clientServer: grpc.Server;
@@ -227,7 +233,17 @@ class Node implements RunningNode {
     const electionTimeoutMs = config.electionTicks * config.tickMs;
     this.leaderPreference = new LeaderPreference({ holdMs: config.leaderPreferenceHoldMs, retryMs: 2 * electionTimeoutMs });
     this.knownIds = new Set(this.members().map((m) => m.id));
-    this.clientServer = new grpc.Server(this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)));
+    this.guard = new AuthGuard({
+      auth: () => this.sm.auth,
+      selfId: config.id,
+      nowMs: () => Date.now(),
+      leaseKeys: (id) => this.sm.lease(id)?.keys ?? [],
+    });
+    this.clientServer = new grpc.Server({
+      ...this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)),
+      // Every call on the client port passes the auth guard first (auth/rules.ts says what each needs).
+      interceptors: [this.guard.interceptor()],
+    });
     this.peerServer = new grpc.Server(this.serverOptions(256 * 1024 * 1024));
     // The shared generator derives its whole state from a 32-bit seed, so 4 random bytes suffice.
     // The seed is logged so an election pattern can be replayed with `new Prng(seed)`.
@@ -312,7 +328,12 @@ class Node implements RunningNode {
       },
     });
     this.forwarder = new Forwarder(
-      { protos: this.protos, credentials: this.dialCredentials },
+      {
+        protos: this.protos,
+        credentials: this.dialCredentials,
+        authorization: () => this.memberAuthorization(),
+        authOn: () => this.guard.enabled(),
+      },
       config.limits.pendingProposalsMax,
       config.limits.batchMessageRequestsMax,
     );
@@ -401,7 +422,32 @@ class Node implements RunningNode {
       readMode: config.readMode,
       leaseRemainingMs: () => 0,
       history: () => this.history.status(),
+      authorization: () => this.memberAuthorization(),
     });
+    this.authService = new AuthService({
+      protos: this.protos,
+      dialCredentials: this.dialCredentials,
+      guard: this.guard,
+      requestTimeoutMs: config.limits.requestTimeoutMs,
+      tokenTtlMsDefault: config.limits.authTokenTtlMs,
+      loginLimits: {
+        attemptsPerUserPerMinute: config.limits.loginAttemptsPerUserPerMinute,
+        attemptsPerAddressPerMinute: config.limits.loginAttemptsPerAddressPerMinute,
+        trackedKeysMax: defaultLoginLimits.trackedKeysMax,
+      },
+      auth: () => this.sm.auth,
+      isLeader: () => this.driver.role === 'leader',
+      leaderClientAddress: () => (this.driver.leaderId === 0 ? undefined : (this.member(this.driver.leaderId)?.clientAddress ?? '')),
+      changeAuth: (change, deadlineMs) => this.requestPath.changeAuth(change, deadlineMs),
+      readBarrier: (deadlineMs) => this.driver.readBarrier(deadlineMs),
+      nowMs: () => Date.now(),
+    });
+  }
+
+  /** This member's token as `authorization` metadata while auth is on: what calls it forwards carry. */
+  private memberAuthorization(): string | undefined {
+    const token = this.guard.memberToken();
+    return token === undefined ? undefined : `Bearer ${token}`;
   }
 
   /** Proposes a placement setting (a logged command at APPLY_VERSION_PLACEMENT or later). */
@@ -711,9 +757,11 @@ class Node implements RunningNode {
         inflightMax: config.limits.pendingProposalsMax + config.limits.pendingReadsMax,
         batchMessageRequestsMax: config.limits.batchMessageRequestsMax,
         watches: this.watches,
+        guard: this.guard,
       }),
     );
     this.clientServer.addService(this.protos.cluster, this.cluster.implementation());
+    this.clientServer.addService(this.protos.auth, this.authService.implementation());
     this.health.addToServer(this.clientServer);
     new ReflectionService(this.protos.definition).addToServer(this.clientServer);
     this.peerServer.addService(this.protos.raft, this.transport.serviceImplementation());
@@ -914,6 +962,7 @@ class Node implements RunningNode {
     this.transport.close();
     this.forwarder.close();
     this.cluster.close();
+    this.authService.close();
     await closeHttpServer(this.metricsServer);
     this.stopWatchingTlsFiles();
     await this.log.close().catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'closing the log failed'));

@@ -4,7 +4,9 @@
  * before anything is proposed, so it changes nothing.
  */
 import {
+  APPLY_VERSION_AUTH,
   type ApplyResult,
+  type AuthChange,
   type Compare,
   type CompareOperator,
   type CompareTarget,
@@ -459,6 +461,35 @@ export class RequestPath {
       default:
         throw new InternalError(`unexpected outcome ${outcome.type} for a ${op.op}`);
     }
+  }
+
+  /**
+   * Proposes an auth change (on the leader) and waits until it is applied here; answers the
+   * auth state's revision after it. A change the state does not allow is invalid-argument.
+   */
+  async changeAuth(change: AuthChange, deadlineMs: number): Promise<number> {
+    if (this.host.isStopping()) throw new StoppingError();
+    const applyVersion = this.host.applyVersion();
+    if (applyVersion < APPLY_VERSION_AUTH) {
+      throw new InvalidRequestError(
+        'invalid-argument',
+        `auth needs every member at apply version ${APPLY_VERSION_AUTH} or later; the cluster stamps ${applyVersion} (upgrade every member first)`,
+      );
+    }
+    const command: KvCommand = { operation: { type: 'auth', change }, proposedAtMs: (this.host.wallMs ?? Date.now)(), applyVersion };
+    let data: Uint8Array;
+    try {
+      data = validateCommand(command, this.host.storageLimits);
+    } catch (error) {
+      throw fromStorageError(error);
+    }
+    const result = await this.host.driver.propose(data, deadlineMs);
+    const outcome = result.outcome;
+    if (outcome.type === 'authRefused' || outcome.type === 'invalid') throw new InvalidRequestError('invalid-argument', outcome.message);
+    if (outcome.type !== 'authChanged') throw new InternalError(`unexpected outcome ${outcome.type} for an auth change`);
+    // The caller's next call (a login with the new password) must see it on this member.
+    await this.host.driver.readBarrier(deadlineMs);
+    return outcome.authRevision;
   }
 
   // ---- reads ----

@@ -20,11 +20,14 @@
  *    applied at 4 on; deleteRange and compact are applied (refused as invalid below 4).
  * 5: placement: the setPlacement command sets StateMeta.placement (leader regions, survival
  *    goal); stamped below 5 it is answered invalid and changes nothing.
+ * 6: auth changes (AuthOperation: users, roles, signing keys, the switch), applied to
+ *    StateMeta.auth; stamped below 6 an auth change is answered invalid and changes nothing.
  */
 export const APPLY_VERSION_FIRST = 1;
 export const APPLY_VERSION_QUOTA = 2;
 export const APPLY_VERSION_LEASES = 3;
 export const APPLY_VERSION_HISTORY = 4;
 export const APPLY_VERSION_PLACEMENT = 5;
+export const APPLY_VERSION_AUTH = 6;
 /** The newest version this release applies. */
-export const APPLY_VERSION_LATEST = APPLY_VERSION_PLACEMENT;
+export const APPLY_VERSION_LATEST = APPLY_VERSION_AUTH;

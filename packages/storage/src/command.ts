@@ -6,6 +6,7 @@ import {
   ValueTooLargeError,
 } from './errors.js';
 import { checkLeaseOperationShape, checkPutLeaseShape, isLeaseOperation, type LeaseOperation } from './lease-command.js';
+import { type AuthChange, authChangeShapeProblem } from './auth-state.js';
 import type { StorageLimits } from './limits.js';
 import { checkPlacementShape, type SetPlacementOp } from './placement.js';
 
@@ -94,7 +95,13 @@ export interface CompactOp {
 }
 
 /** setPlacement is a cluster setting (placement.ts), applied at APPLY_VERSION_PLACEMENT or later; it touches no key. */
-export type KvOperation = PutOp | DeleteOp | TxnOperation | LeaseOperation | DeleteRangeOp | CompactOp | SetPlacementOp;
+/** A change to users, roles, signing keys or the auth switch (see auth-state.ts); touches no key. */
+export interface AuthOperation {
+  readonly type: 'auth';
+  readonly change: AuthChange;
+}
+
+export type KvOperation = PutOp | DeleteOp | TxnOperation | LeaseOperation | DeleteRangeOp | CompactOp | SetPlacementOp | AuthOperation;
 
 /** Identifies a write for exactly-once application. An empty clientId means no deduplication. */
 export interface ClientSession {
@@ -249,7 +256,7 @@ export function validateCommand(command: KvCommand, limits: StorageLimits): Uint
     // Nothing but numbers, checked by shape.
   } else if (operation.type === 'deleteRange') {
     for (const key of [operation.start, operation.end, operation.prefix]) if (key !== undefined) checkKeyLimit(key, limits);
-  } else if (operation.type !== 'compact' && operation.type !== 'setPlacement') {
+  } else if (operation.type !== 'compact' && operation.type !== 'setPlacement' && operation.type !== 'auth') {
     validateOpLimits(operation, limits);
   }
   const encoded = encodeCommand(command);
@@ -315,6 +322,9 @@ function checkCommandShape(value: unknown): asserts value is KvCommand {
     checkDeleteRangeShape(operation);
   } else if (operation.type === 'compact') {
     if (!isSafeNonNegative(operation.revision) || operation.revision < 1) throw new InvalidCommandError('compact needs a positive revision');
+  } else if (operation.type === 'auth') {
+    const problem = authChangeShapeProblem(operation.change);
+    if (problem !== undefined) throw new InvalidCommandError(problem);
   } else {
     checkOpShape(operation, { insideTxn: false });
   }

@@ -232,7 +232,7 @@ export function keyUsesOf(operation: KvOperation): KeyUse[] {
   // A lease command's keys are known only from the lease table, at apply.
   if (operation.type === 'leaseGrant' || operation.type === 'leaseRevoke') return [];
   // A range delete finds its keys as it runs; a compaction touches none.
-  if (operation.type === 'deleteRange' || operation.type === 'compact' || operation.type === 'setPlacement') return [];
+  if (operation.type === 'deleteRange' || operation.type === 'compact' || operation.type === 'setPlacement' || operation.type === 'auth') return [];
   if (operation.type !== 'txn') return [{ key: operation.key, needsValue: operation.prevKv === true }];
   return [
     ...operation.compare.map((compare) => ({ key: compare.key, needsValue: compare.target === 'value' })),
@@ -273,8 +273,9 @@ export async function executeOperation(
     case 'leaseRevoke':
     case 'compact':
     case 'setPlacement':
+    case 'auth':
       // The state machine runs these itself: against its lease table (leases.ts), on the history,
-      // on its meta (placement.ts).
+      // on its meta (placement.ts, auth-state.ts).
       assert(false, `executeOperation was given a ${operation.type}`);
   }
 }

@@ -1,4 +1,5 @@
 export {
+  APPLY_VERSION_AUTH,
   APPLY_VERSION_FIRST,
   APPLY_VERSION_HISTORY,
   APPLY_VERSION_LATEST,
@@ -17,6 +18,22 @@ export {
 } from './placement.js';
 export { LEASE_ID_MAX, type LeaseGrantOp, type LeaseOperation, type LeaseRevokeOp } from './lease-command.js';
 export type { LeaseInfo } from './leases.js';
+export {
+  ADMIN_RIGHTS,
+  type AdminRight,
+  AUTH_LIMITS,
+  type AuthChange,
+  type AuthRole,
+  type AuthState,
+  type AuthUser,
+  type KeyAccess,
+  type KeyPermission,
+  type PasswordHash,
+  ROOT_ROLE,
+  ROOT_USER,
+  type RolePermission,
+  type SigningKey,
+} from './auth-state.js';
 export {
   ApplyVersionError,
   assert,
@@ -67,6 +84,7 @@ export {
   encodeMemberContext,
   type GetOp,
   type KvCommand,
+  type AuthOperation,
   type KvOperation,
   type MemberRecord,
   type PutOp,

@@ -1,4 +1,5 @@
 import { Packr } from 'msgpackr';
+import type { AuthState } from './auth-state.js';
 import type { MemberRecord } from './command.js';
 import type { Placement } from './placement.js';
 import type { ConfState } from './raft-types.js';
@@ -101,6 +102,11 @@ export interface StateMeta {
   readonly historyDroppedThrough?: number;
   /** Keys held (user keys), kept with every change. Absent in a state written before it existed; open() counts it then. */
   readonly keyCount?: number;
+  /**
+   * Users, roles, signing keys and whether auth is on (auth-state.ts). Absent until the first
+   * auth change is applied (a state without it hashes as before).
+   */
+  readonly auth?: AuthState;
 }
 
 /** The record format this release writes (see StateMeta.recordFormat). */

@@ -195,7 +195,21 @@ export type CommandOutcome =
   | DeleteRangeResult
   | TooManyKeysResult
   | CompactResult
-  | CompactRefusedResult;
+  | CompactRefusedResult
+  | AuthChangedResult
+  | AuthRefusedResult;
+
+/** An auth change (users, roles, keys, the switch) was applied; the auth state is at this revision. */
+export interface AuthChangedResult {
+  readonly type: 'authChanged';
+  readonly authRevision: number;
+}
+
+/** An auth change the current auth state does not allow (a user that exists already, ...). Nothing changed. */
+export interface AuthRefusedResult {
+  readonly type: 'authRefused';
+  readonly message: string;
+}
 
 export type EntryOutcome = CommandOutcome | NoopResult | ConfChangeResult;
 

@@ -1,3 +1,4 @@
+import { canonicalAuthState } from './auth-state.js';
 import { crc32 } from 'node:zlib';
 import { packr, type StateMeta } from './kv-format.js';
 import { murmur3, type RecordSeal } from './state-record.js';
@@ -128,6 +129,8 @@ export function replicatedMetaHash(meta: StateMeta): StateHash {
   // Only once set, so a state without one hashes as before it existed; tagged, so it cannot be
   // mistaken for history fields.
   if (meta.placement !== undefined) fields.push('placement', meta.placement.survive, meta.placement.leaderRegions);
+  // Only once auth was configured, tagged like placement.
+  if (meta.auth !== undefined) fields.push('auth', canonicalAuthState(meta.auth));
   const canonical = Buffer.from(packr.pack(fields));
   return recordHash({
     crc: crc32(canonical, crc32(replicatedMetaKey)),

@@ -1,4 +1,5 @@
 import {
+  APPLY_VERSION_AUTH,
   APPLY_VERSION_FIRST,
   APPLY_VERSION_HISTORY,
   APPLY_VERSION_LATEST,
@@ -7,6 +8,7 @@ import {
   APPLY_VERSION_QUOTA,
 } from './apply-version.js';
 import { DEFAULT_PLACEMENT, type Placement, plainPlacement, type SetPlacementOp } from './placement.js';
+import { applyAuthChange, type AuthState } from './auth-state.js';
 import { decodeEntryCommands, decodeMemberContext, keyId, type KvCommand, type MemberRecord } from './command.js';
 import {
   ApplyVersionError,
@@ -435,6 +437,11 @@ export class KvStateMachine {
   }
 
   /** The apply version of the state (StateMeta.clusterVersion), as of appliedIndex. */
+  /** Users, roles and signing keys as of the applied index; undefined until the first auth change. */
+  get auth(): AuthState | undefined {
+    return this.meta.auth;
+  }
+
   get clusterVersion(): number {
     return this.meta.clusterVersion;
   }
@@ -1177,6 +1184,13 @@ export class KvStateMachine {
    * replica decides alike.
    */
   private async executeCommand(command: KvCommand, version: number, batch: ApplyBatch): Promise<CommandOutcome> {
+    if (command.operation.type === 'auth') {
+      // Below the auth version a change is what a release without auth makes of it.
+      if (version < APPLY_VERSION_AUTH) return { type: 'invalid', message: `operation auth is unknown at apply version ${version}` };
+      const { state, outcome } = applyAuthChange(batch.meta.auth, command.operation.change, command.proposedAtMs);
+      if (state !== undefined) batch.meta.auth = state;
+      return outcome;
+    }
     const { writeSet, meta } = batch;
     const leasesApply = version >= APPLY_VERSION_LEASES;
     if (!leasesApply && isLeaseOperation(command.operation)) return leaseOutcomeBeforeLeases();

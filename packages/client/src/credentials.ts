@@ -1,0 +1,64 @@
+/**
+ * Who the client is when the cluster has auth on: a user name and password, exchanged for a
+ * token (Auth.Authenticate) that is sent with every call and renewed before it expires; or the
+ * client's TLS certificate (ClientOptions.tls cert and key), whose CN or a SAN names the user.
+ */
+export type Credentials = { readonly user: string; readonly password: string } | { readonly certificate: true };
+
+export interface IssuedToken {
+  readonly token: string;
+  /** The member's clock. */
+  readonly expiresAtMs: number;
+}
+
+/** A token is renewed once this share of its lifetime has passed. */
+const RENEW_AFTER_LIFETIME_SHARE = 0.75;
+
+/**
+ * The current token of a user: one login at a time (concurrent calls wait for the same one),
+ * renewed at three quarters of its lifetime, dropped when a member says it no longer passes.
+ */
+export class TokenSource {
+  private token: string | undefined;
+  private renewAtMs = 0;
+  private expiresAtMs = 0;
+  private login: Promise<string> | undefined;
+
+  constructor(private readonly authenticate: (deadlineMs: number) => Promise<IssuedToken>) {}
+
+  /** The token to send now, if one is held (it may be due for renewal). */
+  current(): string | undefined {
+    return this.token !== undefined && Date.now() < this.expiresAtMs ? this.token : undefined;
+  }
+
+  /** A token good for now: the held one, or a new login's. */
+  async ensure(deadlineMs: number): Promise<string> {
+    const held = this.current();
+    if (held !== undefined && Date.now() < this.renewAtMs) return held;
+    this.login ??= this.authenticate(deadlineMs).then(
+      (issued) => {
+        this.login = undefined;
+        const nowMs = Date.now();
+        this.token = issued.token;
+        this.expiresAtMs = issued.expiresAtMs;
+        this.renewAtMs = nowMs + (issued.expiresAtMs - nowMs) * RENEW_AFTER_LIFETIME_SHARE;
+        return issued.token;
+      },
+      (error: unknown) => {
+        this.login = undefined;
+        throw error;
+      },
+    );
+    // A renewal that fails while the held token is still good does not fail the call.
+    if (held !== undefined) return this.login.catch(() => held);
+    return this.login;
+  }
+
+  /** A member refused `token`: the next call logs in again. */
+  invalidate(token: string | undefined): void {
+    if (token === undefined || token === this.token) {
+      this.token = undefined;
+      this.expiresAtMs = 0;
+    }
+  }
+}

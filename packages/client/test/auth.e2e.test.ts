@@ -1,0 +1,265 @@
+// Authentication and authorization end to end: real node processes on loopback (needs packages/server built).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos } from '@holdfast/protocol';
+import { LocalCluster } from '@holdfast/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  compare,
+  createClient,
+  type HoldfastClient,
+  op,
+  PermissionDeniedError,
+  TooManyLoginsError,
+  UnauthenticatedError,
+} from '../src/index.js';
+
+const TOKEN_TTL_MS = 3000;
+/** The member's default per-user login limit a minute. */
+const LOGINS_PER_USER_PER_MINUTE = 60;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function failure(work: Promise<unknown>): Promise<unknown> {
+  return work.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+/** A unary call with exactly the metadata given (no SDK in between): for tokens as they are. */
+function rawCall<T>(address: string, service: 'KvClient' | 'AuthClient', method: string, request: object, token?: string): Promise<T> {
+  const protos = loadProtos();
+  const client = new protos[service](address, grpc.credentials.createInsecure()) as unknown as Record<string, (...args: unknown[]) => void> & grpc.Client;
+  const metadata = new grpc.Metadata();
+  if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
+  return new Promise<T>((resolve, reject) => {
+    client[method]!.call(client, request, metadata, { deadline: Date.now() + 10_000 }, (error: grpc.ServiceError | null, response: T) => {
+      client.close();
+      if (error) reject(error);
+      else resolve(response);
+    });
+  });
+}
+
+async function login(address: string, name: string, password: string): Promise<string> {
+  return (await rawCall<{ token: string }>(address, 'AuthClient', 'authenticate', { name, password })).token;
+}
+
+describe('a cluster with auth enabled', () => {
+  let dataDir: string;
+  let cluster: LocalCluster;
+  /** Members 1 and 2 serve the SDK clients; member 3 is stopped while auth is set up (it catches up by snapshot). */
+  let endpoints: string[];
+  const clients: HoldfastClient[] = [];
+  const client = (credentials?: { user: string; password: string }, only?: string[]): HoldfastClient => {
+    const made = createClient({ endpoints: only ?? endpoints, deadlineMs: 20_000, ...(credentials ? { credentials } : {}) });
+    clients.push(made);
+    return made;
+  };
+  let root: HoldfastClient;
+  let alice: HoldfastClient;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'holdfast-auth-e2e-'));
+    cluster = await LocalCluster.start({
+      dataDir,
+      size: 3,
+      logLevel: 'info',
+      extraArgs: (id) => [
+        '--snapshot-entries', '16',
+        '--snapshot-catchup-entries', '0',
+        ...(id === 3 ? ['--login-attempts-per-address-per-minute', '8'] : []),
+      ],
+    });
+    endpoints = [cluster.member(1).clientAddress, cluster.member(2).clientAddress];
+    await cluster.waitForLeader(20_000);
+    await cluster.kill(3, 'SIGTERM');
+    await cluster.waitForLeader(20_000);
+    const setup = client();
+    await setup.auth.roleAdd('root');
+    await setup.auth.userAdd('root', 'root-password');
+    await setup.auth.userGrantRole('root', 'root');
+    await setup.auth.roleAdd('app');
+    await setup.auth.roleGrant('app', { type: 'keys', key: 'app/', prefix: true, access: 'readwrite' });
+    await setup.auth.roleGrant('app', { type: 'keys', key: 'cfg/a', rangeEnd: 'cfg/m', access: 'read' });
+    await setup.auth.userAdd('alice', 'alice-password');
+    await setup.auth.userGrantRole('alice', 'app');
+    await setup.put('cfg/b', 'written before auth');
+    await setup.auth.enable(TOKEN_TTL_MS);
+    root = client({ user: 'root', password: 'root-password' });
+    alice = client({ user: 'alice', password: 'alice-password' });
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const made of clients) made.close();
+    await cluster?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses calls without credentials, with a bad token and with a wrong password as unauthenticated', async () => {
+    const anonymous = client();
+    const noCredentials = await failure(anonymous.put('app/x', 'v'));
+    expect(noCredentials).toBeInstanceOf(UnauthenticatedError);
+    expect(await failure(anonymous.get('cfg/b'))).toBeInstanceOf(UnauthenticatedError);
+    const forged = await failure(rawCall(endpoints[0]!, 'KvClient', 'get', { key: Buffer.from('cfg/b') }, 'eyJ1Ijoicm9vdCJ9.bm90LWEtc2lnbmF0dXJl'));
+    expect((forged as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
+    const wrong = client({ user: 'alice', password: 'not-her-password' });
+    const refused = await failure(wrong.get('app/x'));
+    expect(refused).toBeInstanceOf(UnauthenticatedError);
+    expect((refused as Error).message).toMatch(/wrong user name or password/);
+    // Membership and progress stay readable without credentials: the SDK finds the leader with them.
+    expect((await anonymous.status()).members.length).toBe(3);
+  });
+
+  it('grants keys by prefix and range, and names what is missing when it refuses', async () => {
+    await alice.put('app/1', 'one');
+    expect((await alice.get('app/1'))?.valueString()).toBe('one');
+    expect((await alice.get('cfg/b'))?.valueString()).toBe('written before auth');
+    expect((await alice.range({ prefix: 'app/' })).kvs.length).toBe(1);
+    expect((await alice.range({ start: 'cfg/b', end: 'cfg/c' })).kvs.length).toBe(1);
+    const readOnly = await failure(alice.put('cfg/b', 'overwritten'));
+    expect(readOnly).toBeInstanceOf(PermissionDeniedError);
+    expect((readOnly as Error).message).toMatch(/user "alice" has no readwrite grant on key "cfg\/b"/);
+    expect(await failure(alice.get('other/1'))).toBeInstanceOf(PermissionDeniedError);
+    // A range reaching past the grant is refused whole, not cut to it.
+    expect(await failure(alice.range({ start: 'cfg/b', end: 'cfg/z' }))).toBeInstanceOf(PermissionDeniedError);
+    expect(await failure(alice.range({ prefix: 'a' }))).toBeInstanceOf(PermissionDeniedError);
+    expect((await root.get('cfg/b'))?.valueString()).toBe('written before auth');
+  });
+
+  it('refuses a txn or a watch that touches a key outside the grant whole', async () => {
+    const txn = await failure(alice.txn({ compare: [compare.version('app/1', '>', 0)], success: [op.put('app/2', 'two'), op.put('other/2', 'two')] }));
+    expect(txn).toBeInstanceOf(PermissionDeniedError);
+    expect((txn as Error).message).toMatch(/other\/2/);
+    expect(await root.get('app/2')).toBeUndefined();
+    const granted = await alice.txn({ compare: [compare.version('app/1', '>', 0)], success: [op.put('app/2', 'two')] });
+    expect(granted.succeeded).toBe(true);
+
+    const outside = alice.watch({ prefix: 'cfg/' });
+    const watched = await failure((async () => {
+      for await (const _ of outside) break;
+    })());
+    outside.close();
+    expect(watched).toBeInstanceOf(PermissionDeniedError);
+    const inside = alice.watch({ prefix: 'app/w' });
+    const seen = (async () => {
+      for await (const batch of inside) {
+        if (batch.events.length > 0) return batch.events[0]!.kv.key;
+      }
+      return undefined;
+    })();
+    await sleep(200);
+    await alice.put('app/w1', 'x');
+    expect(Buffer.from((await seen)!).toString()).toBe('app/w1');
+    inside.close();
+  });
+
+  it('checks leases, range deletes and compaction by the keys and rights they touch', async () => {
+    const own = await alice.lease.grant(60_000);
+    await alice.put('app/leased', 'x', { lease: own.id });
+    expect(await failure(alice.put('other/leased', 'x', { lease: own.id }))).toBeInstanceOf(PermissionDeniedError);
+    const roots = await root.lease.grant(60_000);
+    await root.put('other/leased', 'x', { lease: roots.id });
+    // Revoking deletes the keys attached: readwrite on each is needed.
+    const revoke = await failure(alice.lease.revoke(roots.id));
+    expect(revoke).toBeInstanceOf(PermissionDeniedError);
+    expect((revoke as Error).message).toMatch(/other\/leased/);
+    await alice.lease.revoke(own.id);
+    expect(await root.get('app/leased')).toBeUndefined();
+    const token = await login(endpoints[0]!, 'alice', 'alice-password');
+    const rangeDelete = await failure(rawCall(endpoints[0]!, 'KvClient', 'delete', { key: Buffer.from('app/'), end: Buffer.from('b') }, token));
+    expect((rangeDelete as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+    const compact = await failure(rawCall(endpoints[0]!, 'KvClient', 'compact', { revision: 1 }, token));
+    expect((compact as grpc.ServiceError).details).toMatch(/admin right "compaction"/);
+    await rawCall(endpoints[0]!, 'KvClient', 'delete', { key: Buffer.from('app/zz'), prefix: Buffer.from('app/zz') }, token);
+  });
+
+  it('keeps admin calls to users with the admin right', async () => {
+    const denied = await failure(alice.auth.userAdd('mallory', 'pw'));
+    expect(denied).toBeInstanceOf(PermissionDeniedError);
+    expect((denied as Error).message).toMatch(/admin right "auth"/);
+    expect(await failure(alice.members.remove(3))).toBeInstanceOf(PermissionDeniedError);
+    expect(await failure(alice.backup())).toBeInstanceOf(PermissionDeniedError);
+    expect((await root.auth.userList()).map((user) => user.name)).toEqual(['alice', 'root']);
+    // A follower checks a write itself and forwards it to the leader as its own.
+    const leader = await cluster.waitForLeader();
+    const follower = endpoints.find((address) => address !== leader.clientAddress)!;
+    const viaFollower = client({ user: 'alice', password: 'alice-password' }, [follower]);
+    await viaFollower.put('app/forwarded', 'yes');
+    expect(await failure(viaFollower.put('other/forwarded', 'no'))).toBeInstanceOf(PermissionDeniedError);
+    expect((await root.get('app/forwarded'))?.valueString()).toBe('yes');
+  });
+
+  it('refuses an expired token, renews the SDK token before expiry, and keeps a rotated-out key valid until its tokens expire', async () => {
+    const before = await login(endpoints[0]!, 'alice', 'alice-password');
+    await root.auth.rotateSigningKey();
+    expect((await root.auth.status()).signingKeys).toBe(2);
+    // Signed by the previous key: still good until it expires.
+    await rawCall(endpoints[1]!, 'KvClient', 'get', { key: Buffer.from('app/1') }, before);
+    const after = await login(endpoints[1]!, 'alice', 'alice-password');
+    for (let i = 0; i < 3; i++) {
+      await alice.put(`app/renewed-${i}`, String(i));
+      await sleep(TOKEN_TTL_MS / 2);
+    }
+    const expired = await failure(rawCall(endpoints[0]!, 'KvClient', 'get', { key: Buffer.from('app/1') }, before));
+    expect((expired as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
+    expect((expired as grpc.ServiceError).details).toMatch(/expired|no longer holds/);
+    expect((await failure(rawCall(endpoints[0]!, 'KvClient', 'get', { key: Buffer.from('app/1') }, after))) as grpc.ServiceError).toMatchObject({
+      code: grpc.status.UNAUTHENTICATED,
+    });
+    expect((await alice.get('app/renewed-2'))?.valueString()).toBe('2');
+  });
+
+  it('voids a user’s tokens when its password changes', async () => {
+    const token = await login(endpoints[0]!, 'alice', 'alice-password');
+    await root.auth.userChangePassword('alice', 'alice-new-password');
+    const refused = await failure(rawCall(endpoints[0]!, 'KvClient', 'get', { key: Buffer.from('app/1') }, token));
+    expect((refused as grpc.ServiceError).details).toMatch(/password of user "alice" changed/);
+    const renamed = client({ user: 'alice', password: 'alice-new-password' });
+    expect((await renamed.get('app/1'))?.valueString()).toBe('one');
+  });
+
+  it('limits login attempts per user', async () => {
+    const errors: unknown[] = [];
+    for (let i = 0; i <= LOGINS_PER_USER_PER_MINUTE; i++) errors.push(await failure(login(endpoints[0]!, 'mallory', `guess-${i}`)));
+    expect(errors.slice(0, -1).every((error) => (error as grpc.ServiceError).code === grpc.status.UNAUTHENTICATED)).toBe(true);
+    expect((errors.at(-1) as grpc.ServiceError).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect((errors.at(-1) as grpc.ServiceError).details).toMatch(/too many login attempts for user "mallory"/);
+    // The SDK's typed error for the same; another member keeps its own count.
+    const locked = client({ user: 'mallory', password: 'guess' }, [endpoints[0]!]);
+    expect(await failure(locked.get('app/1'))).toBeInstanceOf(TooManyLoginsError);
+  });
+
+  it('a member that was down catches up by snapshot, auth state included', async () => {
+    for (let i = 0; i < 40; i++) await root.put(`bulk/${i}`, 'x');
+    cluster.startMember(3);
+    const third = cluster.member(3).clientAddress;
+    const viaThird = client({ user: 'alice', password: 'alice-new-password' }, [third]);
+    expect((await viaThird.get('cfg/b', { consistency: 'serializable' }))?.valueString()).toBe('written before auth');
+    expect(await failure(viaThird.get('bulk/1', { consistency: 'serializable' }))).toBeInstanceOf(PermissionDeniedError);
+    expect(readFileSync(cluster.member(3).logFile, 'utf8')).toMatch(/restored a snapshot/);
+  });
+
+  it('limits login attempts per peer address', async () => {
+    const third = cluster.member(3).clientAddress;
+    const codes: number[] = [];
+    for (let i = 0; i < 12; i++) codes.push(((await failure(login(third, `nobody-${i}`, 'x'))) as grpc.ServiceError).code);
+    expect(codes).toContain(grpc.status.RESOURCE_EXHAUSTED);
+    expect(codes.indexOf(grpc.status.RESOURCE_EXHAUSTED)).toBeLessThanOrEqual(8);
+  });
+
+  it('keeps users, roles and the switch across a restart of every member', async () => {
+    for (const id of [1, 2, 3]) await cluster.restart(id);
+    await cluster.waitForLeader(30_000);
+    const again = client({ user: 'alice', password: 'alice-new-password' });
+    expect((await again.get('app/1'))?.valueString()).toBe('one');
+    expect(await failure(again.get('other/1'))).toBeInstanceOf(PermissionDeniedError);
+    expect(await failure(client().get('app/1'))).toBeInstanceOf(UnauthenticatedError);
+    const status = await root.auth.status();
+    expect(status.enabled).toBe(true);
+    await root.auth.disable();
+    expect((await client().get('app/1'))?.valueString()).toBe('one');
+  });
+});

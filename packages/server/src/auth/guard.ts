@@ -1,0 +1,238 @@
+/**
+ * The one place calls on the client port are checked: a grpc-js server interceptor that, while
+ * auth is on, identifies the caller from its metadata (a token) or its TLS certificate, and
+ * checks what the call needs (rules.ts) before any handler runs. A Batch stream is identified
+ * once, at its start; each request in it is checked by checkBatchRequest, called by the stream's
+ * handler. Missing or bad credentials: UNAUTHENTICATED; a need no role grants:
+ * PERMISSION_DENIED naming it. While auth is off every call passes untouched.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { AuthState } from '@holdfast/storage';
+import type { BatchRequest__Output } from '@holdfast/protocol';
+import { HoldfastError, toServiceError } from '../errors.js';
+import { missingGrant, type Need } from './access.js';
+import { batchRequestNeeds, type Rule, ruleOf } from './rules.js';
+import { issueToken, verifyToken } from './tokens.js';
+
+export class UnauthenticatedError extends HoldfastError {
+  override readonly name = 'UnauthenticatedError';
+  constructor(message: string) {
+    super('unauthenticated', message);
+  }
+}
+
+export class PermissionDeniedError extends HoldfastError {
+  override readonly name = 'PermissionDeniedError';
+  constructor(message: string) {
+    super('permission-denied', message);
+  }
+}
+
+export class TooManyLoginsError extends HoldfastError {
+  override readonly name = 'TooManyLoginsError';
+  constructor(message: string) {
+    super('too-many-logins', message);
+  }
+}
+
+/** grpc-js does not export its AuthContext type by name. */
+type AuthContext = ReturnType<grpc.ServerInterceptingCallInterface['getAuthContext']>;
+
+/** Who a call comes from, once identified. */
+export interface Principal {
+  /** A user name, or `member:<id>` for another member forwarding a call it checked itself. */
+  readonly user: string;
+  readonly member: boolean;
+  /** A token's expiry (a Batch stream's later requests are refused after it); Infinity for a certificate. */
+  readonly expiresAtMs: number;
+}
+
+export const AUTHORIZATION_METADATA = 'authorization';
+const BEARER = 'Bearer ';
+const MEMBER_PREFIX = 'member:';
+
+export interface GuardHost {
+  /** The auth state as of the applied index; undefined until the first auth change. */
+  auth(): AuthState | undefined;
+  readonly selfId: number;
+  nowMs(): number;
+  /** The keys attached to a lease, as of the applied index (none when not held). */
+  leaseKeys(id: number): readonly Uint8Array[];
+}
+
+/** How a Batch stream opened before auth was turned on is told apart from an identified one. */
+const OPENED_WITHOUT_AUTH = 'opened-without-auth';
+
+export class AuthGuard {
+  /** The principal of each admitted call, by its metadata object (which grpc-js hands the handler). */
+  private readonly principals = new WeakMap<grpc.Metadata, Principal | typeof OPENED_WITHOUT_AUTH>();
+
+  constructor(private readonly host: GuardHost) {}
+
+  /** The auth state while auth is on; undefined while off. */
+  private enabledState(): AuthState | undefined {
+    const auth = this.host.auth();
+    return auth?.enabled === true ? auth : undefined;
+  }
+
+  enabled(): boolean {
+    return this.enabledState() !== undefined;
+  }
+
+  interceptor(): grpc.ServerInterceptor {
+    return (descriptor, call) => {
+      let refused = false;
+      let metadataSeen: grpc.Metadata | undefined;
+      const refuse = (error: HoldfastError): void => {
+        refused = true;
+        const status = toServiceError(error);
+        call.sendStatus({ code: status.code ?? grpc.status.INTERNAL, details: status.details ?? error.message, metadata: status.metadata ?? new grpc.Metadata() });
+      };
+      return new grpc.ServerInterceptingCall(call, {
+        start: (next) => {
+          next({
+            onReceiveMetadata: (metadata, nextMetadata) => {
+              metadataSeen = metadata;
+              const error = this.admit(descriptor.path, metadata, call.getAuthContext());
+              if (error !== undefined) refuse(error);
+              else nextMetadata(metadata);
+            },
+            onReceiveMessage: (message: unknown, nextMessage) => {
+              if (refused) return;
+              const error = metadataSeen === undefined ? undefined : this.checkMessage(descriptor.path, metadataSeen, message);
+              if (error !== undefined) refuse(error);
+              else nextMessage(message);
+            },
+            onReceiveHalfClose: (nextHalfClose) => {
+              if (!refused) nextHalfClose();
+            },
+          });
+        },
+      });
+    };
+  }
+
+  /** Identifies the caller and checks the method's rule as far as it does not depend on the request. */
+  private admit(path: string, metadata: grpc.Metadata, authContext: AuthContext): HoldfastError | undefined {
+    const auth = this.enabledState();
+    if (auth === undefined) {
+      this.principals.set(metadata, OPENED_WITHOUT_AUTH);
+      return undefined;
+    }
+    const rule = ruleOf(path);
+    if (rule === undefined) return new PermissionDeniedError(`${path} has no permission rule; refused while auth is enabled`);
+    if (rule.kind === 'public') return undefined;
+    try {
+      const principal = this.identify(auth, metadata, authContext);
+      this.principals.set(metadata, principal);
+      if (rule.kind === 'admin') this.authorize(auth, principal, [{ access: 'admin', right: rule.right }], path);
+      return undefined;
+    } catch (error) {
+      if (error instanceof HoldfastError) return error;
+      throw error;
+    }
+  }
+
+  private checkMessage(path: string, metadata: grpc.Metadata, message: unknown): HoldfastError | undefined {
+    const rule: Rule | undefined = ruleOf(path);
+    if (rule?.kind !== 'keys') return undefined;
+    const auth = this.enabledState();
+    const principal = this.principals.get(metadata);
+    if (auth === undefined || principal === undefined || principal === OPENED_WITHOUT_AUTH) return undefined;
+    try {
+      this.authorize(auth, principal, rule.needs(message, this.host), path);
+      return undefined;
+    } catch (error) {
+      if (error instanceof HoldfastError) return error;
+      throw error;
+    }
+  }
+
+  /**
+   * Checks one request of a Batch stream against the stream's principal and the current auth
+   * state (a role revoked meanwhile counts at once); throws UnauthenticatedError or
+   * PermissionDeniedError.
+   */
+  checkBatchRequest(metadata: grpc.Metadata, request: BatchRequest__Output): void {
+    const auth = this.enabledState();
+    if (auth === undefined) return;
+    const principal = this.principals.get(metadata);
+    if (principal === undefined || principal === OPENED_WITHOUT_AUTH) {
+      throw new UnauthenticatedError('this stream was opened before auth was enabled, without credentials: open a new one with a token');
+    }
+    if (!principal.member && principal.expiresAtMs <= this.host.nowMs()) {
+      throw new UnauthenticatedError('the token this stream was opened with has expired: open a new one with a fresh token');
+    }
+    const needs = batchRequestNeeds(request, this.host);
+    if (needs === undefined) throw new PermissionDeniedError(`Batch: request ${String(request.op)} has no permission rule; refused while auth is enabled`);
+    this.authorize(auth, principal, needs, 'Batch');
+  }
+
+  /** The principal the interceptor found for a call (undefined while auth is off or for a public call). */
+  principalOf(metadata: grpc.Metadata): Principal | undefined {
+    const principal = this.principals.get(metadata);
+    return principal === OPENED_WITHOUT_AUTH ? undefined : principal;
+  }
+
+  private authorize(auth: AuthState, principal: Principal, needs: readonly Need[], what: string): void {
+    if (principal.member) return;
+    const missing = missingGrant(auth, principal.user, needs);
+    if (missing !== undefined) throw new PermissionDeniedError(`${what}: ${missing}`);
+  }
+
+  private identify(auth: AuthState, metadata: grpc.Metadata, authContext: AuthContext): Principal {
+    const header = metadata.get(AUTHORIZATION_METADATA)[0];
+    if (typeof header === 'string' && header !== '') return this.identifyToken(auth, header.startsWith(BEARER) ? header.slice(BEARER.length) : header);
+    const certificate = authContext.sslPeerCertificate;
+    if (certificate !== undefined && Object.keys(certificate).length > 0) {
+      const names = certificateNames(certificate);
+      const user = names.find((name) => auth.users.some((candidate) => candidate.name === name));
+      if (user === undefined) throw new UnauthenticatedError(`the client certificate names no user (${names.join(', ') || 'no names'})`);
+      return { user, member: false, expiresAtMs: Number.POSITIVE_INFINITY };
+    }
+    throw new UnauthenticatedError('auth is enabled: log in (holdfast --user NAME) and send the token, or present a client certificate naming a user');
+  }
+
+  private identifyToken(auth: AuthState, token: string): Principal {
+    const verdict = verifyToken(token, auth, this.host.nowMs());
+    if (!verdict.ok) throw new UnauthenticatedError(verdict.reason);
+    const { claims } = verdict;
+    if (claims.user.startsWith(MEMBER_PREFIX)) return { user: claims.user, member: true, expiresAtMs: claims.expiresAtMs };
+    const user = auth.users.find((candidate) => candidate.name === claims.user);
+    if (user === undefined) throw new UnauthenticatedError(`user "${claims.user}" no longer exists`);
+    if (user.passwordRevision !== claims.passwordRevision) throw new UnauthenticatedError(`the password of user "${claims.user}" changed since the token was issued (log in again)`);
+    return { user: claims.user, member: false, expiresAtMs: claims.expiresAtMs };
+  }
+
+  /**
+   * A token naming this member, for the calls it forwards to the leader after checking them
+   * itself (the leader then checks nothing more). Undefined while auth is off. User names
+   * cannot contain ':', so no user can be named like it.
+   */
+  memberToken(): string | undefined {
+    const auth = this.enabledState();
+    const key = auth?.signingKeys.at(-1);
+    if (auth === undefined || key === undefined) return undefined;
+    return issueToken({ user: `${MEMBER_PREFIX}${this.host.selfId}`, keyId: key.id, passwordRevision: 0, expiresAtMs: this.host.nowMs() + auth.tokenTtlMs }, key);
+  }
+}
+
+/** The names a certificate gives its holder: the subject's CN, then every DNS, URI and email SAN. */
+export function certificateNames(certificate: { subject?: { CN?: string | string[] }; subjectaltname?: string }): string[] {
+  const names: string[] = [];
+  const cn = certificate.subject?.CN;
+  if (typeof cn === 'string') names.push(cn);
+  else if (Array.isArray(cn)) names.push(...cn);
+  for (const entry of (certificate.subjectaltname ?? '').split(',')) {
+    const match = /^\s*(DNS|URI|email):(.+)$/.exec(entry);
+    if (match?.[2] !== undefined) names.push(match[2].trim());
+  }
+  return names;
+}
+
+/** Metadata carrying a member token, when auth is on: what forwarded calls are sent with. */
+export function withMemberToken(metadata: grpc.Metadata, guard: Pick<AuthGuard, 'memberToken'> | undefined): grpc.Metadata {
+  const token = guard?.memberToken();
+  if (token !== undefined) metadata.set(AUTHORIZATION_METADATA, `${BEARER}${token}`);
+  return metadata;
+}
