@@ -15,6 +15,8 @@ export interface CliIo {
   createClient(options: ClientOptions): HoldfastClient;
   /** Resolves with the signal's name when the user asks a long-running command to stop. */
   waitForStopSignal(): Promise<string>;
+  /** Asks for a password (not echoed on a terminal; else the next line of stdin). Absent: none can be asked for. */
+  promptPassword?(prompt: string): Promise<string>;
 }
 
 export interface GlobalOptions {
@@ -24,6 +26,7 @@ export interface GlobalOptions {
   tlsCaFile?: string;
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  user?: string;
 }
 
 function readTlsFile(flag: string, path: string): Buffer {
@@ -59,6 +62,7 @@ export function processIo(): CliIo {
     env: process.env,
     cwd: process.cwd(),
     createClient,
+    promptPassword,
     waitForStopSignal: () =>
       new Promise((resolve) => {
         const stop = (signal: string) => {
@@ -70,6 +74,71 @@ export function processIo(): CliIo {
         process.on('SIGTERM', stop);
       }),
   };
+}
+
+/** Reads a password from the terminal without echoing it, or the first line of stdin when it is not a terminal. */
+function promptPassword(prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const input = process.stdin;
+    process.stderr.write(prompt);
+    if (!input.isTTY) {
+      let text = '';
+      const onData = (chunk: Buffer): void => {
+        text += chunk.toString('utf8');
+        const newline = text.indexOf('\n');
+        if (newline < 0) return;
+        input.off('data', onData);
+        input.pause();
+        process.stderr.write('\n');
+        resolve(text.slice(0, newline).replace(/\r$/, ''));
+      };
+      input.on('data', onData);
+      input.once('end', () => resolve(text.replace(/\r?\n$/, '')));
+      input.once('error', reject);
+      return;
+    }
+    let typed = '';
+    input.setRawMode(true);
+    input.resume();
+    const onKey = (chunk: Buffer): void => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') {
+          input.off('data', onKey);
+          input.setRawMode(false);
+          input.pause();
+          process.stderr.write('\n');
+          resolve(typed);
+          return;
+        }
+        if (char === '\u0003') {
+          input.setRawMode(false);
+          reject(new UsageError('password prompt interrupted'));
+          return;
+        }
+        typed = char === '\u007f' ? typed.slice(0, -1) : typed + char;
+      }
+    };
+    input.on('data', onKey);
+  });
+}
+
+/** The password variable `--user NAME` takes when the flag names none. */
+export const PASSWORD_VARIABLE = 'HOLDFAST_PASSWORD';
+
+/**
+ * `--user NAME[:PASSWORD]`: the password from the flag, else HOLDFAST_PASSWORD, else asked for.
+ * (A password on the command line shows in the process list: prefer the variable or the prompt.)
+ */
+export async function credentialsFromFlags(io: CliIo, user: string | undefined): Promise<{ user: string; password: string } | undefined> {
+  if (user === undefined) return undefined;
+  const colon = user.indexOf(':');
+  const name = colon < 0 ? user : user.slice(0, colon);
+  if (name === '') throw new UsageError('--user needs a user name');
+  if (colon >= 0) return { user: name, password: user.slice(colon + 1) };
+  const fromEnv = io.env[PASSWORD_VARIABLE];
+  if (fromEnv !== undefined) return { user: name, password: fromEnv };
+  if (io.promptPassword === undefined) throw new UsageError(`--user ${name}: give the password as NAME:PASSWORD or in ${PASSWORD_VARIABLE}`);
+  return { user: name, password: await io.promptPassword(`Password for ${name}: `) };
 }
 
 /** What a command action gets: the io, the global options, and helpers to print. */
@@ -102,8 +171,10 @@ export class CommandContext {
     const { endpoints, source } = resolved;
     if (!resolved.fromUser) this.note(describeEndpoints(resolved, this.io.cwd));
     const tls = tlsFromFlags(this.globals);
+    const credentials = await credentialsFromFlags(this.io, this.globals.user);
     const options: ClientOptions = {
       endpoints,
+      ...(credentials === undefined ? {} : { credentials }),
       ...(this.globals.deadlineMs === undefined ? {} : { deadlineMs: this.globals.deadlineMs }),
       ...(tls === undefined ? {} : { tls }),
     };

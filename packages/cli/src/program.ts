@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { HoldfastError } from '@holdfast/client';
 import { Command, CommanderError } from 'commander';
+import { addAuthCommands } from './auth-commands.js';
 import { addBenchCommand, runBenchCommand } from './bench-command.js';
 import { addBackupCommands, addRecoverCommand } from './backup-commands.js';
 import { addClusterCommands, runNodeCommand } from './cluster-commands.js';
@@ -27,11 +28,13 @@ export function buildProgram(io: CliIo): Command {
     .option('--tls-ca-file <file>', "TLS: the PEM CA that signs the nodes' certificates (default: plaintext)")
     .option('--tls-cert-file <file>', 'TLS: this client\'s PEM certificate, for nodes run with --tls-client-auth')
     .option('--tls-key-file <file>', 'TLS: the PEM key of --tls-cert-file')
+    .option('--user <name[:password]>', 'log in as this user when the cluster has auth on (password: after the colon, else HOLDFAST_PASSWORD, else asked for)')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.writeOut(text), writeErr: (text) => io.writeErr(text) })
     .showHelpAfterError('(run with --help for usage)');
   addKvCommands(program, io);
   addLeaseCommands(program, io);
+  addAuthCommands(program, io);
   addClusterCommands(program, io);
   addBackupCommands(program, io);
   addRecoverCommand(program, io);

@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '@holdfast/protocol';
 import { LocalCluster } from '@holdfast/server';
@@ -261,5 +262,67 @@ describe('a cluster with auth enabled', () => {
     expect(status.enabled).toBe(true);
     await root.auth.disable();
     expect((await client().get('app/1'))?.valueString()).toBe('one');
+  });
+});
+
+describe('a TLS cluster with auth enabled, clients known by their certificates', () => {
+  const fixtures = fileURLToPath(new URL('../../server/test/fixtures/tls/', import.meta.url));
+  const pem = (name: string): Buffer => readFileSync(join(fixtures, name));
+  let dataDir: string;
+  let cluster: LocalCluster;
+  const clients: HoldfastClient[] = [];
+  const withCertificate = (cert: string, key: string): HoldfastClient => {
+    const made = createClient({
+      endpoints: cluster.endpoints(),
+      deadlineMs: 20_000,
+      tls: { ca: pem('ca.pem'), cert: pem(cert), key: pem(key) },
+      credentials: { certificate: true },
+    });
+    clients.push(made);
+    return made;
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'holdfast-auth-tls-e2e-'));
+    const tls = { certFile: join(fixtures, 'node.pem'), keyFile: join(fixtures, 'node-key.pem'), caFile: join(fixtures, 'ca.pem'), clientAuth: true };
+    cluster = await LocalCluster.start({ dataDir, size: 1, logLevel: 'warn', tls });
+    await cluster.waitForLeader(20_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const made of clients) made.close();
+    await cluster?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('takes the certificate CN as the user, and refuses a certificate that names no user', async () => {
+    // client.pem's CN is "holdfast test client".
+    const admin = withCertificate('client.pem', 'client-key.pem');
+    await admin.auth.roleAdd('root');
+    await admin.auth.userAdd('root', 'root-password');
+    await admin.auth.userGrantRole('root', 'root');
+    await admin.auth.roleAdd('certs');
+    await admin.auth.roleGrant('certs', { type: 'keys', key: 'cert/', prefix: true, access: 'readwrite' });
+    await admin.auth.userAdd('holdfast test client', undefined);
+    await admin.auth.userGrantRole('holdfast test client', 'certs');
+    await admin.auth.enable();
+    const known = withCertificate('client.pem', 'client-key.pem');
+    await known.put('cert/1', 'by certificate');
+    expect((await known.get('cert/1'))?.valueString()).toBe('by certificate');
+    expect(await failure(known.put('other/1', 'x'))).toBeInstanceOf(PermissionDeniedError);
+    // The member certificate names "holdfast test node", localhost and member URIs: no user.
+    const unknown = withCertificate('node.pem', 'node-key.pem');
+    const refused = await failure(unknown.get('cert/1'));
+    expect(refused).toBeInstanceOf(UnauthenticatedError);
+    expect((refused as Error).message).toMatch(/certificate names no user/);
+    // A certificate-only user cannot log in with a password.
+    const byPassword = createClient({
+      endpoints: cluster.endpoints(),
+      deadlineMs: 20_000,
+      tls: { ca: pem('ca.pem'), cert: pem('client.pem'), key: pem('client-key.pem') },
+      credentials: { user: 'holdfast test client', password: 'any' },
+    });
+    clients.push(byPassword);
+    expect(((await failure(byPassword.get('cert/1'))) as Error).message).toMatch(/wrong user name or password/);
   });
 });
