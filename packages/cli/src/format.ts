@@ -76,7 +76,18 @@ export function renderStatus(status: StatusResult): string {
     ...member.alarms.map((alarm) => `ALARM member ${member.id}: ${alarm}`),
   ]);
   const leader = status.leaderId === 0 ? 'leader: none known' : `leader: ${status.leaderId}`;
-  return [table, '', leader, ...errors, ...alarms, ...renderRegions(status), ...status.warnings.map((w) => `WARNING: ${w}`)].join('\n');
+  return [table, '', leader, ...errors, ...alarms, ...renderRegions(status), renderHistory(status), ...status.warnings.map((w) => `WARNING: ${w}`)].join('\n');
+}
+
+/** Keys held and the key history of each reachable member: compacted to which revision, bytes on disk. */
+function renderHistory(status: StatusResult): string {
+  const members = status.members.filter((member) => member.role !== 'unreachable');
+  const each = members.map((member) =>
+    member.compactRevision === 0
+      ? `${member.id}: ${member.keyCount} keys, no history kept`
+      : `${member.id}: ${member.keyCount} keys, history from revision ${member.compactRevision} (${formatBytes(member.historyBytes)})`,
+  );
+  return `history: ${each.join('; ') || '-'}`;
 }
 
 /** The voters' layout by region, whether it survives losing one, and the placement setting. */

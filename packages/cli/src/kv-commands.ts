@@ -30,11 +30,13 @@ export function addKvCommands(program: Command, io: CliIo): void {
     .argument('<key>')
     .option('--serializable', 'read the answering replica, possibly stale, instead of through the leader')
     .option('--max-staleness-ms <n>', 'bounded staleness: every write acknowledged at least N ms earlier', parseNonNegativeInteger)
-    .action(async (key: string, options: { serializable?: boolean; maxStalenessMs?: number }, command: Command) => {
+    .option('--rev <n>', 'the key as it was at revision N (the key history; below the compacted revision: an error)', parsePositiveInteger)
+    .action(async (key: string, options: { serializable?: boolean; maxStalenessMs?: number; rev?: number }, command: Command) => {
       const context = new CommandContext(io, command);
       const consistency = options.serializable ? 'serializable' : 'linearizable';
       const bound = options.maxStalenessMs === undefined ? {} : { maxStalenessMs: options.maxStalenessMs };
-      const kv = await context.withClient((client) => client.get(key, { consistency, ...bound }));
+      const atRevision = options.rev === undefined ? {} : { revision: options.rev };
+      const kv = await context.withClient((client) => client.get(key, { consistency, ...bound, ...atRevision }));
       if (kv === undefined) {
         context.print({ found: false, key }, '');
         throw new KeyNotFoundError(`key '${key}' does not exist`);
@@ -45,12 +47,18 @@ export function addKvCommands(program: Command, io: CliIo): void {
   program
     .command('del')
     .alias('delete')
-    .description('delete KEY')
+    .description('delete KEY; with --prefix every key starting with KEY, with --end every key in [KEY, END), at one revision')
     .argument('<key>')
     .option('--if-mod-revision <n>', "only if the key's mod revision is N", parseNonNegativeInteger)
     .option('--prev-kv', 'print the deleted value')
-    .action(async (key: string, options: { ifModRevision?: number; prevKv?: boolean }, command: Command) => {
+    .option('--prefix', 'delete every key starting with KEY (more than --delete-range-keys-max keys: refused, nothing deleted)')
+    .option('--end <e>', 'delete every key in [KEY, E)')
+    .action(async (key: string, options: { ifModRevision?: number; prevKv?: boolean; prefix?: boolean; end?: string }, command: Command) => {
       const context = new CommandContext(io, command);
+      if (options.prefix === true || options.end !== undefined) {
+        await deleteRange(context, { key, ...options });
+        return;
+      }
       const deleteOptions = {
         prevKv: options.prevKv === true,
         ...(options.ifModRevision === undefined ? {} : { ifModRevision: options.ifModRevision }),
@@ -61,9 +69,29 @@ export function addKvCommands(program: Command, io: CliIo): void {
       context.print(result, human);
     });
 
+  program
+    .command('compact')
+    .description('drop the key history below revision REV on every member (reads at older revisions and watches from them are then refused)')
+    .argument('<rev>', 'the oldest revision to keep', parsePositiveInteger)
+    .action(async (revision: number, _options: unknown, command: Command) => {
+      const context = new CommandContext(io, command);
+      const result = await context.withClient((client) => client.compact(revision));
+      context.print(result, `compacted: revisions below ${result.compactRevision} are gone`);
+    });
+
   addRangeCommand(program, io);
   addTxnCommand(program, io);
   addWatchCommand(program, io);
+}
+
+async function deleteRange(context: CommandContext, flags: { key: string; prefix?: boolean; end?: string; prevKv?: boolean; ifModRevision?: number }): Promise<void> {
+  if (flags.prefix === true && flags.end !== undefined) throw new UsageError('give either --prefix or --end, not both');
+  if (flags.ifModRevision !== undefined) throw new UsageError('--if-mod-revision applies to one key, not to --prefix or --end');
+  const selector = flags.prefix === true ? { prefix: flags.key } : { start: flags.key, end: flags.end ?? '' };
+  const result = await context.withClient((client) => client.deleteRange(selector, { prevKv: flags.prevKv === true }));
+  const previous = result.prevKvs.map((kv) => `\nprevious: ${kv.keyString()} = ${kv.valueString()}`).join('');
+  const human = result.deleted > 0 ? `deleted ${result.deleted} keys (revision ${result.revision})${previous}` : 'no key in range; nothing deleted';
+  context.print(result, human);
 }
 
 interface WatchFlags {
@@ -72,6 +100,7 @@ interface WatchFlags {
   end?: string;
   rev?: number;
   count?: number;
+  prevKv?: boolean;
 }
 
 function addWatchCommand(program: Command, io: CliIo): void {
@@ -81,8 +110,9 @@ function addWatchCommand(program: Command, io: CliIo): void {
     .option('--prefix <p>', 'every key starting with P')
     .option('--start <s>', 'first key (inclusive)')
     .option('--end <e>', 'end key (exclusive); without it, only the start key')
-    .option('--rev <n>', 'start at revision N (default: from now); older than the members keep: an error', parseNonNegativeInteger)
+    .option('--rev <n>', 'start at revision N (default: from now), read from the key history; below the compacted revision: an error', parseNonNegativeInteger)
     .option('--count <n>', 'exit after N changes', parsePositiveInteger)
+    .option('--prev-kv', 'print each key as it was before the change')
     .action(async (flags: WatchFlags, command: Command) => {
       const context = new CommandContext(io, command);
       const selector = rangeSelector(flags);
@@ -90,6 +120,7 @@ function addWatchCommand(program: Command, io: CliIo): void {
         let listening = false;
         const watch = client.watch(selector, {
           ...(flags.rev === undefined ? {} : { startRevision: flags.rev }),
+          prevKv: flags.prevKv === true,
           // Once, so a reader knows from which revision on nothing will be missed.
           onListening: ({ nextRevision }) => {
             if (!listening) context.note(`holdfast: watching ${describeSelector(selector)} from revision ${nextRevision} on (Ctrl-C stops)`);
@@ -100,9 +131,18 @@ function addWatchCommand(program: Command, io: CliIo): void {
         let told = 0;
         for await (const batch of watch) {
           for (const event of batch.events) {
-            const { kv } = event;
-            const data = { type: event.type, key: kv.keyString(), value: kv.valueString(), revision: kv.modRevision, createRevision: kv.createRevision, version: kv.version };
-            const human = event.type === 'put' ? `put ${data.key} = ${data.value}  (revision ${data.revision})` : `delete ${data.key}  (revision ${data.revision})`;
+            const { kv, prevKv } = event;
+            const data = {
+              type: event.type,
+              key: kv.keyString(),
+              value: kv.valueString(),
+              revision: kv.modRevision,
+              createRevision: kv.createRevision,
+              version: kv.version,
+              ...(prevKv === undefined ? {} : { prevValue: prevKv.valueString(), prevRevision: prevKv.modRevision }),
+            };
+            const change = event.type === 'put' ? `put ${data.key} = ${data.value}  (revision ${data.revision})` : `delete ${data.key}  (revision ${data.revision})`;
+            const human = prevKv === undefined ? change : `${change}  previous: ${prevKv.valueString()} (revision ${prevKv.modRevision})`;
             context.print(data, human);
             told += 1;
             if (flags.count !== undefined && told >= flags.count) {
@@ -140,6 +180,7 @@ interface RangeFlags {
   serializable?: boolean;
   maxStalenessMs?: number;
   all?: boolean;
+  rev?: number;
 }
 
 function describeSelector(selector: RangeSelector): string {
@@ -170,6 +211,7 @@ function addRangeCommand(program: Command, io: CliIo): void {
     .option('--all', 'follow continuations until every key in range is printed')
     .option('--serializable', 'read the answering replica, possibly stale')
     .option('--max-staleness-ms <n>', 'bounded staleness: every write acknowledged at least N ms earlier', parseNonNegativeInteger)
+    .option('--rev <n>', 'the keys as they were at revision N (the key history; below the compacted revision: an error)', parsePositiveInteger)
     .action(async (flags: RangeFlags, command: Command) => {
       const context = new CommandContext(io, command);
       const selector = rangeSelector(flags);
@@ -178,6 +220,7 @@ function addRangeCommand(program: Command, io: CliIo): void {
         consistency: flags.serializable ? ('serializable' as const) : ('linearizable' as const),
         ...(flags.limit === undefined ? {} : { limit: flags.limit }),
         ...(flags.maxStalenessMs === undefined ? {} : { maxStalenessMs: flags.maxStalenessMs }),
+        ...(flags.rev === undefined ? {} : { revision: flags.rev }),
       };
       await context.withClient(async (client) => {
         if (flags.all) {

@@ -276,6 +276,9 @@ describe('status', () => {
         electionTimeoutMs: 400,
         readMode: 'read-index',
         leaseRemainingMs: 0,
+        keyCount: 0,
+        compactRevision: 0,
+        historyBytes: 0,
       },
       {
         id: 2,
@@ -303,6 +306,9 @@ describe('status', () => {
         electionTimeoutMs: 400,
         readMode: 'read-index',
         leaseRemainingMs: 0,
+        keyCount: 0,
+        compactRevision: 0,
+        historyBytes: 0,
       },
       {
         id: 3,
@@ -330,6 +336,9 @@ describe('status', () => {
         electionTimeoutMs: 400,
         readMode: 'read-index',
         leaseRemainingMs: 0,
+        keyCount: 0,
+        compactRevision: 0,
+        historyBytes: 0,
       },
     ],
   };

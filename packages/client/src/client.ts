@@ -33,6 +33,12 @@ import {
   type Consistency,
   type DeleteOptions,
   type DeleteResult,
+  type CompactResult,
+  type DeleteRangeOptions,
+  type DeleteRangeResult,
+  type DeleteRangeSelector,
+  deleteRangeRequest,
+  deleteRangeResultFromWire,
   deleteRequest,
   deleteResultFromWire,
   type GetOptions,
@@ -393,7 +399,7 @@ export class HoldfastClient {
 
   /** Reads one key; undefined when absent. Linearizable unless asked otherwise. */
   async get(key: Bytes, options: GetOptions & CallOptions = {}): Promise<KeyValue | undefined> {
-    const request = getRequest(key, options.consistency ?? this.options.consistency, options.maxStalenessMs);
+    const request = getRequest(key, options.consistency ?? this.options.consistency, options.maxStalenessMs, options.revision);
     const response = await this.read('get', request, options);
     return response.found ? keyValueFromWire(response.kv) : undefined;
   }
@@ -403,6 +409,29 @@ export class HoldfastClient {
     const request = deleteRequest(key, options);
     const response = await this.write('delete', options, (session) => ({ ...request, session }));
     return deleteResultFromWire(response);
+  }
+
+  /**
+   * Deletes every key with a prefix, or in [start, end), at one revision. More keys in range
+   * than the cluster's --delete-range-keys-max: RequestTooLargeError, nothing deleted.
+   */
+  async deleteRange(selector: DeleteRangeSelector, options: DeleteRangeOptions & CallOptions = {}): Promise<DeleteRangeResult> {
+    const request = deleteRangeRequest(selector, options);
+    const response = await this.write('delete', options, (session) => ({ ...request, session }));
+    return deleteRangeResultFromWire(response);
+  }
+
+  /**
+   * Drops the key history below `revision` on every member (through the log): reads at an older
+   * revision and watches from one fail with CompactedError from then on. A revision at or below
+   * the one compacted already: CompactedError; past the store's revision: InvalidArgumentError.
+   * Not retried once it may have reached the leader (a retry of an applied one would say compacted).
+   */
+  async compact(revision: number, options: CallOptions = {}): Promise<CompactResult> {
+    if (!Number.isSafeInteger(revision) || revision < 1) throw new InvalidArgumentError(`compact needs a positive revision, got ${revision}`, { code: 'invalid-argument' });
+    const policy = this.policy('compact', options, { write: true, retryUnknownOutcome: false });
+    const response = await this.withRetries(policy, (connection, attemptDeadlineMs) => connection.callKv('compact', { revision }, attemptDeadlineMs));
+    return { header: headerFromWire(response.header), compactRevision: response.compactRevision };
   }
 
   /** One page of keys in a range; see `rangeAll` to walk every page. */

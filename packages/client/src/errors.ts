@@ -127,10 +127,16 @@ export class QuotaExceededError extends HoldfastError {
 }
 
 /**
- * A watch needs changes older than the member keeps (its history is bounded, and starts afresh
- * when it restarts). Read the keys again, then watch from the read's revision + 1.
+ * A read at a past revision, a watch, or a compaction asked for a revision the key history no
+ * longer holds (compacted; etcd's ErrCompacted). Read at a later revision; for a watch, read the
+ * keys again, then watch from the read's revision + 1. The message names the compacted revision.
  */
-export class WatchCompactedError extends HoldfastError {
+export class CompactedError extends HoldfastError {
+  override name = 'CompactedError';
+}
+
+/** A watch needs changes the key history no longer holds (see CompactedError). */
+export class WatchCompactedError extends CompactedError {
   override name = 'WatchCompactedError';
 }
 
@@ -262,7 +268,7 @@ function errorFromKind(kind: string, message: string, cause: StatusObject): Hold
     case 'quota-exceeded':
       return new QuotaExceededError(message, { code: kind, cause });
     case 'compacted':
-      return new WatchCompactedError(message, { code: kind, cause });
+      return new CompactedError(message, { code: kind, cause });
     case 'timeout':
       return new DeadlineExceededError(message, { code: kind, cause });
     case 'state-corrupt':

@@ -49,6 +49,7 @@ export {
   UnavailableError,
   UnreachableError,
   ValueTooLargeError,
+  CompactedError,
   WatchCompactedError,
 } from './errors.js';
 export {
@@ -74,8 +75,12 @@ export type { Credentials } from './credentials.js';
 export type { AuthPermission, AuthRoleInfo, AuthStatusInfo, AuthUserInfo } from './auth.js';
 export type { FollowerProgress, Member, MemberStatus, PeerRtt } from './members.js';
 export type {
+  CompactResult,
   Consistency,
   DeleteOptions,
+  DeleteRangeOptions,
+  DeleteRangeResult,
+  DeleteRangeSelector,
   DeleteResult,
   GetOptions,
   PutOptions,

@@ -53,6 +53,12 @@ export interface MemberStatus extends Member {
   readMode: string;
   /** A leader in lease mode: milliseconds left on its read lease (0: none held). */
   leaseRemainingMs: number;
+  /** Keys the member holds (as of its applied index). */
+  keyCount: number;
+  /** Reads and watches below this revision are refused (the key history is compacted to it); 0: no history kept. */
+  compactRevision: number;
+  /** Bytes of key history records on the member's disk (LevelDB's estimate). */
+  historyBytes: number;
 }
 
 export interface PeerRtt {
@@ -103,5 +109,8 @@ export function memberStatusFromWire(wire: MemberStatus__Output): MemberStatus {
     electionTimeoutMs: wire.electionTimeoutMs,
     readMode: wire.readMode,
     leaseRemainingMs: wire.leaseRemainingMs,
+    keyCount: wire.keyCount,
+    compactRevision: wire.compactRevision,
+    historyBytes: wire.historyBytes,
   };
 }

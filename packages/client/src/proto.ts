@@ -45,6 +45,7 @@ export function loadHoldfastMethods(): HoldfastMethods {
       leaseKeepAlive: kv('LeaseKeepAlive'),
       leaseTimeToLive: kv('LeaseTimeToLive'),
       leaseList: kv('LeaseList'),
+      compact: kv('Compact'),
     },
     batch: kv('Batch'),
     backup: cluster('Backup'),

@@ -38,6 +38,11 @@ export interface GetOptions {
    * linearizable.
    */
   maxStalenessMs?: number;
+  /**
+   * Read the key as it was at this revision (the key history); 0 or absent: now. Below the
+   * compacted revision: CompactedError; past the store's revision: InvalidArgumentError.
+   */
+  revision?: number;
 }
 
 export interface DeleteOptions {
@@ -58,6 +63,31 @@ export interface RangeOptions {
   maxStalenessMs?: number;
   /** Resume after the key a previous page's `continuation` names. */
   continuation?: Uint8Array;
+  /** As in GetOptions: the keys as they were at this revision. */
+  revision?: number;
+}
+
+/** A range delete: every key with `prefix`, or in [start, end) (`end` "\0": every key from start). */
+export type DeleteRangeSelector = { prefix: Bytes } | { start: Bytes; end: Bytes };
+
+export interface DeleteRangeOptions {
+  /** Return the deleted keys as they were. */
+  prevKv?: boolean;
+}
+
+export interface DeleteRangeResult {
+  header: ResponseHeader;
+  /** Keys deleted (all at `revision`); 0: none was in range and the revision did not move. */
+  deleted: number;
+  revision: number;
+  /** With prevKv: the deleted keys as they were, in key order. */
+  prevKvs: KeyValue[];
+}
+
+export interface CompactResult {
+  header: ResponseHeader;
+  /** Reads and watches below it are refused from now on. */
+  compactRevision: number;
 }
 
 export interface PutResult {
@@ -107,8 +137,25 @@ export function putRequest(key: Bytes, value: Bytes, options: PutOptions = {}): 
   };
 }
 
-export function getRequest(key: Bytes, consistency: Consistency, maxStalenessMs?: number): GetRequest {
-  return { key: toBytes(key), consistency: wireConsistency(consistency), maxStalenessMs: checkStaleness(maxStalenessMs) };
+export function getRequest(key: Bytes, consistency: Consistency, maxStalenessMs?: number, revision?: number): GetRequest {
+  return { key: toBytes(key), consistency: wireConsistency(consistency), maxStalenessMs: checkStaleness(maxStalenessMs), revision: checkRevision('revision', revision) };
+}
+
+export function deleteRangeRequest(selector: DeleteRangeSelector, options: DeleteRangeOptions = {}): DeleteRequest {
+  const prevKv = options.prevKv === true;
+  if ('prefix' in selector) return { prefix: toBytes(selector.prefix), prevKv };
+  const end = toBytes(selector.end);
+  if (end.byteLength === 0) throw new InvalidArgumentError('a range delete needs an end (or a prefix): use delete() for one key', { code: 'invalid-argument' });
+  return { key: toBytes(selector.start), end, prevKv };
+}
+
+export function deleteRangeResultFromWire(wire: DeleteResponse__Output): DeleteRangeResult {
+  return {
+    header: headerFromWire(wire.header),
+    deleted: wire.deletedCount,
+    revision: wire.revision,
+    prevKvs: wire.prevKvs.map((kv) => keyValueFromWire(kv) as KeyValue),
+  };
 }
 
 function checkStaleness(maxStalenessMs: number | undefined): number {
@@ -137,6 +184,7 @@ export function rangeRequest(selector: RangeSelector, options: RangeOptions, con
     keysOnly: options.keysOnly === true,
     consistency: wireConsistency(consistency),
     maxStalenessMs: checkStaleness(options.maxStalenessMs),
+    revision: checkRevision('revision', options.revision),
   };
   if ('prefix' in selector) {
     request.prefix = toBytes(selector.prefix);

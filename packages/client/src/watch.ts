@@ -19,6 +19,7 @@ import {
   HoldfastError as HoldfastErrorClass,
   toHoldfastError,
   UnavailableError,
+  CompactedError,
   WatchCompactedError,
   wasNeverSent,
 } from './errors.js';
@@ -26,8 +27,14 @@ import type { RangeSelector } from './requests.js';
 import { type KeyValue, keyValueFromWire, toBytes } from './values.js';
 
 export interface WatchOptions {
-  /** The first revision to tell changes of; default: the next revision of the member first reached. */
+  /**
+   * The first revision to tell changes of; default: the next revision of the member first
+   * reached. Any revision the key history still holds (at or above its compacted revision),
+   * after member restarts too.
+   */
   startRevision?: number;
+  /** Every event carries the key as it was before the change (`prevKv`). */
+  prevKv?: boolean;
   /**
    * Silence (no change, no progress response) for longer than this is taken as a dead link and the
    * watch moves to another member. Keep it above the nodes' --watch-progress-ms (5 s). Default 15 s.
@@ -46,6 +53,8 @@ export interface WatchEvent {
   readonly type: 'put' | 'delete';
   /** The key after the change; for a delete: the key, an empty value, modRevision = the delete's revision. */
   readonly kv: KeyValue;
+  /** With WatchOptions.prevKv: the key before the change (absent when it did not exist, or that version is compacted). */
+  readonly prevKv?: KeyValue;
 }
 
 /** The changes of one or more revisions, up to and including `revision`. */
@@ -93,7 +102,8 @@ export class Watch implements AsyncIterable<WatchBatch> {
     options: WatchOptions,
     private readonly transport: WatchTransport,
   ) {
-    this.request = 'prefix' in selector ? { prefix: toBytes(selector.prefix) } : { start: toBytes(selector.start), ...(selector.end === undefined ? {} : { end: toBytes(selector.end) }) };
+    const keys = 'prefix' in selector ? { prefix: toBytes(selector.prefix) } : { start: toBytes(selector.start), ...(selector.end === undefined ? {} : { end: toBytes(selector.end) }) };
+    this.request = { ...keys, prevKv: options.prevKv === true };
     const start = options.startRevision ?? 0;
     if (!Number.isSafeInteger(start) || start < 0) {
       throw new HoldfastErrorClass(`startRevision must be a non-negative integer, got ${start}`, { code: 'invalid-argument' });
@@ -188,9 +198,11 @@ export class Watch implements AsyncIterable<WatchBatch> {
             const end = this.transport.endIfUnreachable(unreachable, error);
             if (end !== undefined) throw end;
           }
-          if (error instanceof WatchCompactedError || error.grpcCode === GrpcStatus.UNIMPLEMENTED) {
+          if (error instanceof CompactedError || error.grpcCode === GrpcStatus.UNIMPLEMENTED) {
             refusals += 1;
-            if (refusals >= this.transport.memberCount()) throw error;
+            if (refusals >= this.transport.memberCount()) {
+              throw error instanceof CompactedError ? new WatchCompactedError(error.message, { code: 'compacted', cause: error }) : error;
+            }
           } else if (!resumable(error)) {
             throw error;
           }
@@ -222,7 +234,8 @@ export class Watch implements AsyncIterable<WatchBatch> {
       const kv = keyValueFromWire(event.kv);
       // Never twice: a change below the resume point was told before.
       if (kv === undefined || kv.modRevision < from) continue;
-      events.push({ type: event.type === 'DELETE' ? 'delete' : 'put', kv });
+      const prevKv = keyValueFromWire(event.prevKv);
+      events.push({ type: event.type === 'DELETE' ? 'delete' : 'put', kv, ...(prevKv === undefined ? {} : { prevKv }) });
     }
     this.advance(response);
     return events.length === 0 ? undefined : { revision: this.next - 1, events };

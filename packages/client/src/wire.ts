@@ -11,6 +11,8 @@ import type {
   LeaseKeepAliveRequest,
   LeaseKeepAliveResponse__Output,
   LeaseListRequest,
+  CompactRequest,
+  CompactResponse__Output,
   LeaseListResponse__Output,
   LeaseRevokeRequest,
   LeaseRevokeResponse__Output,
@@ -50,6 +52,7 @@ export interface KvMethods {
   leaseKeepAlive: { request: LeaseKeepAliveRequest; response: LeaseKeepAliveResponse__Output };
   leaseTimeToLive: { request: LeaseTimeToLiveRequest; response: LeaseTimeToLiveResponse__Output };
   leaseList: { request: LeaseListRequest; response: LeaseListResponse__Output };
+  compact: { request: CompactRequest; response: CompactResponse__Output };
 }
 export type KvKind = keyof KvMethods;
 

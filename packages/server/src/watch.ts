@@ -303,8 +303,10 @@ export class WatchHub implements ChangeListener {
       const selector = this.selector(call.request);
       const start = call.request.startRevision;
       if (!Number.isSafeInteger(start) || start < 0) throw new InvalidRequestError('invalid-argument', `start revision must be a non-negative integer, got ${start}`);
+      // Below the compacted revision a start is refused even while memory still holds it: every
+      // member answers alike, whatever its memory holds.
       const floor = this.options.history?.watchFloor();
-      if (start !== 0 && start < this.firstRevision && (floor === undefined || start < floor)) {
+      if (start !== 0 && (floor === undefined ? start < this.firstRevision : start < floor)) {
         throw new CompactedError(
           `start revision ${start} is older than the changes this member keeps (from revision ${floor ?? this.firstRevision}): read the keys again and watch from the read's revision`,
         );
