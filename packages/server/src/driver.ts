@@ -1,10 +1,10 @@
 /**
  * The node's loop: collect inputs → step the core → take one Ready → persist (one synced batch)
  * while sending `messages` → send `messagesAfterPersist` → apply committed entries → answer
- * waiting clients → advance. Exactly one Ready is in flight at a time; inputs that arrive
- * meanwhile (proposals, peer messages, ticks, reads) wait in the inbox and enter the core
- * together at the next turn, so one fsync serves every write that arrived during the last one
- * (group commit).
+ * waiting clients → advance. Exactly one Ready is in flight at a time. Peer messages and ticks
+ * that arrive during its log write are stepped into the core at once (feedDuringWrite); proposals
+ * and reads wait in the inbox and enter the core together at the next turn, so one fsync serves
+ * every write that arrived during the last one (group commit).
  *
  * The loop reaches the world only through the narrow ports of driver/ports.ts (durable log, state
  * machine, sender, clock, timers, randomness); its parts live in driver/: write waiters, read
@@ -106,6 +106,12 @@ export class NodeDriver {
 
   /** A Ready is being persisted (or a snapshot is being taken). Invariant: at most one Ready in flight. */
   private busy = false;
+  /**
+   * The Ready in flight is in its log write (no snapshot in it): inputs that arrive meanwhile
+   * enter the core at once instead of after the write (see feedDuringWrite).
+   * Invariant: implies busy.
+   */
+  private logWriteInFlight = false;
   private turnScheduled = false;
   private stopped = false;
   /** Holders (snapshot restore, stop) that keep the loop from taking new Readys. */
@@ -307,14 +313,19 @@ export class NodeDriver {
   // ---- the loop ----
 
   private schedule(): void {
-    if (this.turnScheduled || this.busy || this.stopped || this.holds > 0) return;
+    if (this.turnScheduled || this.stopped || this.holds > 0) return;
+    if (this.busy && !this.logWriteInFlight) return;
     this.turnScheduled = true;
     this.timers.defer(() => this.turn());
   }
 
   private turn(): void {
     this.turnScheduled = false;
-    if (this.busy || this.stopped || this.holds > 0) return;
+    if (this.stopped || this.holds > 0) return;
+    if (this.busy) {
+      if (this.logWriteInFlight) this.feedDuringWrite();
+      return;
+    }
     let ready: Ready;
     try {
       this.feedCore();
@@ -337,6 +348,25 @@ export class NodeDriver {
     });
   }
 
+  /**
+   * Steps the peer messages and ticks that arrived while a Ready's log write runs (asynchronous
+   * storage writes, as etcd's node loop does): an acknowledgement is counted as it arrives, so
+   * the leader's commit can move on the followers' acknowledgements alone while its own fsync
+   * still runs, and the next Ready is ready the moment the write ends. The core hands out no
+   * Ready before advance(); what stepping produces waits for the next one and its own write (a
+   * follower's acknowledgement or vote leaves only after the write that covers it). Proposals
+   * and reads stay in the inbox until the write ends, so that those of the whole write still go
+   * into one entry and one read round.
+   */
+  private feedDuringWrite(): void {
+    assert(this.busy, () => 'inputs fed during a log write with no Ready in flight');
+    try {
+      this.feedMessagesAndTicks();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
   private runBusy(task: () => Promise<void>): void {
     assert(!this.busy, () => 'a second Ready was taken while one is in flight');
     this.busy = true;
@@ -356,6 +386,12 @@ export class NodeDriver {
   }
 
   private feedCore(): void {
+    this.feedMessagesAndTicks();
+    if (this.inboxProposals.length > 0) this.proposeInbox();
+    if (this.reads.hasQueued) this.reads.maybeStartRound(this.clock.wallMs());
+  }
+
+  private feedMessagesAndTicks(): void {
     // Messages before ticks: after a stall, the heartbeats that arrived meanwhile must reset the
     // election timer before the ticks that elapsed are counted, or the node campaigns needlessly.
     if (this.inboxMessages.length > 0) {
@@ -369,8 +405,6 @@ export class NodeDriver {
       for (let i = 0; i < ticks; i += 1) this.core.tick();
       this.reads.ticked(ticks);
     }
-    if (this.inboxProposals.length > 0) this.proposeInbox();
-    if (this.reads.hasQueued) this.reads.maybeStartRound(this.clock.wallMs());
   }
 
   private stepMessage(message: Message): void {
@@ -456,7 +490,14 @@ export class NodeDriver {
     const persisted = this.logWriter.persist(ready);
     if (ready.messages.length > 0) this.sender.send(ready.messages);
     if (applyEarly) this.applies.enqueue(ready);
-    await persisted;
+    // A snapshot in the write replaces the log and the state under the core: nothing enters
+    // the core until it is installed.
+    this.logWriteInFlight = ready.snapshot === undefined;
+    try {
+      await persisted;
+    } finally {
+      this.logWriteInFlight = false;
+    }
     this.logWriter.noteDurable(ready);
     if (ready.hardState) {
       this.currentTerm = ready.hardState.term;

@@ -1,4 +1,5 @@
-import { MemoryLogStorage, Prng, RaftNode, type Ready } from '@holdfast/raft';
+import { MemoryLogStorage, newMessage, Prng, RaftNode, type Ready } from '@holdfast/raft';
+import type { LogSave } from '@holdfast/storage';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseNodeConfig } from '../src/config.js';
@@ -8,7 +9,7 @@ import { TimeoutError } from '../src/errors.js';
 import { NodeMetrics } from '../src/metrics.js';
 
 /** One member on the in-memory twins of every port: the loop runs on simulated time alone. */
-function singleMember() {
+function singleMember(options: { log?: (storage: MemoryLogStorage) => MemoryDurableLog } = {}) {
   const config = parseNodeConfig(['--id', '1', '--data-dir', '/nonexistent', '--log-level', 'silent'], {});
   const storage = MemoryLogStorage.bootstrap([1]);
   const random = new Prng(7);
@@ -33,7 +34,7 @@ function singleMember() {
   const driver = new NodeDriver({
     selfId: 1,
     core,
-    log: new MemoryDurableLog(storage),
+    log: options.log?.(storage) ?? new MemoryDurableLog(storage),
     stateMachine: sm,
     limits: config.limits,
     failpoints: config.failpoints,
@@ -65,6 +66,34 @@ function singleMember() {
 }
 
 const write = (n: number): Uint8Array => new Uint8Array([0x91, n]);
+
+/** A durable log whose writes wait, once `hold()` is called, until `release()`. */
+class HeldDurableLog extends MemoryDurableLog {
+  private held: Promise<void> | undefined;
+  private releaseHeld: () => void = () => {};
+  writesWaiting = 0;
+
+  hold(): void {
+    this.held = new Promise((resolve) => {
+      this.releaseHeld = resolve;
+    });
+  }
+
+  release(): void {
+    this.held = undefined;
+    this.releaseHeld();
+  }
+
+  override async save(batch: LogSave): Promise<void> {
+    const held = this.held;
+    if (held !== undefined) {
+      this.writesWaiting += 1;
+      await held;
+      this.writesWaiting -= 1;
+    }
+    await super.save(batch);
+  }
+}
 
 describe('NodeDriver on in-memory twins', () => {
   it('commits the writes of one turn as one entry and answers each at its slot', async () => {
@@ -122,6 +151,49 @@ describe('NodeDriver on in-memory twins', () => {
       indexes.push(got);
     }
     expect(indexes[0]).toEqual(indexes[1]);
+  });
+});
+
+describe('NodeDriver while a log write runs', () => {
+  it('steps a peer message that arrives during the log write into the core, and keeps proposals for the next Ready', async () => {
+    let log: HeldDurableLog | undefined;
+    const m = singleMember({
+      log: (storage) => {
+        log = new HeldDurableLog(storage);
+        return log;
+      },
+    });
+    await m.elect();
+    const deadline = m.time.wallMs() + 5_000;
+    log!.hold();
+    const first = m.driver.propose(write(1), deadline);
+    await m.settle();
+    expect(log!.writesWaiting).toBe(1);
+    const { lastIndex, term } = m.driver.status();
+    const secondOutcome = m.driver.propose(write(2), deadline).then(
+      () => 'answered',
+      (error: Error) => error.name,
+    );
+    const firstOutcome = first.then(
+      () => 'answered',
+      (error: Error) => error.name,
+    );
+    // A heartbeat of a later term from another member: the core steps down while the write runs.
+    m.driver.deliver([newMessage({ type: 'heartbeat', from: 2, to: 1, term: term + 1 })]);
+    await m.settle();
+    expect(m.driver.status()).toMatchObject({ term: term + 1, role: 'follower', lastIndex });
+    expect(log!.writesWaiting).toBe(1);
+    log!.release();
+    await m.settle();
+    // The first write's entry is durable but no longer the leader's to commit; the second was
+    // proposed after the step-down and is refused.
+    expect(await secondOutcome).toBe('NotLeaderError');
+    expect(m.driver.role).toBe('follower');
+    expect(m.driver.status().lastIndex).toBe(lastIndex);
+    expect(m.fatal).toEqual([]);
+    m.time.advance(10_000);
+    await m.settle();
+    expect(await firstOutcome).not.toBe('answered');
   });
 });
 

@@ -335,9 +335,12 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     for (const member of this.byId.values()) {
       const driver = member.driver;
       if (!member.isUp || driver === undefined) continue;
-      if (driver.role === 'leader') {
+      // Role and term from the core together: the driver's role follows the last Ready handed
+      // out, while the core steps inputs during a log write and may have moved to a later term.
+      const status = driver.status();
+      if (status.role === 'leader') {
         try {
-          this.checker.observeLeader(member.id, driver.status().term);
+          this.checker.observeLeader(member.id, status.term);
         } catch (error) {
           this.violation ??= error as InvariantViolation;
         }
