@@ -24,6 +24,7 @@ export interface ResolvedConfig {
   readonly pendingReadsMax: number;
   readonly snapshotTimeoutTicks: number;
   readonly repairing: boolean;
+  readonly repairLossTerm: number;
 }
 
 function requirePositiveInteger(setting: string, value: unknown): number {
@@ -35,6 +36,14 @@ function requirePositiveInteger(setting: string, value: unknown): number {
 
 function optionalPositiveInteger(setting: string, value: unknown, fallback: number): number {
   return value === undefined ? fallback : requirePositiveInteger(setting, value);
+}
+
+function optionalNonNegativeInteger(setting: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new RaftConfigError(setting, `must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
 }
 
 function optionalBoolean(setting: string, value: unknown, fallback: boolean): boolean {
@@ -98,5 +107,6 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
     pendingReadsMax: optionalPositiveInteger('pendingReadsMax', config.pendingReadsMax, PENDING_READS_MAX_DEFAULT),
     snapshotTimeoutTicks: optionalPositiveInteger('snapshotTimeoutTicks', config.snapshotTimeoutTicks, 20 * electionTicks),
     repairing: optionalBoolean('repairing', config.repairing, false),
+    repairLossTerm: optionalNonNegativeInteger('repairLossTerm', config.repairLossTerm, 0),
   };
 }

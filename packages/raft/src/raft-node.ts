@@ -587,8 +587,8 @@ export class RaftNode {
   private handleVoteRequest(message: Message): void {
     const isPreVote = message.type === 'preVote';
     const responseType = isPreVote ? 'preVoteResponse' : 'voteResponse';
-    if (this.repairing) {
-      // A node that lost entries it acknowledged cannot tell whether the candidate holds them.
+    if (this.repairing && !this.candidateHoldsWhatRepairLost(message)) {
+      // A node that lost entries it acknowledged cannot tell whether this candidate holds them.
       this.send({ type: responseType, to: message.from, reject: true });
       return;
     }
@@ -611,6 +611,21 @@ export class RaftNode {
         this.electionElapsed = 0;
       }
     }
+  }
+
+  /**
+   * In repair: whether the candidate holds every entry this node may have acknowledged and lost.
+   * This node acknowledged only in terms up to `repairLossTerm` (its term is durable before it
+   * acknowledges in it), so every entry committed with its help was committed in a term u at or
+   * below it. A leader of a later term L holds such an entry (Leader Completeness), below its own
+   * first entry of term L; a candidate whose last entry has a term L above `repairLossTerm` matches
+   * that leader's log up to that entry, so it holds the entry too. Candidates at or below the
+   * loss term may lack an entry only this node held among their voters: refused (an index bound
+   * would need to know how far this node acknowledged, which is what it lost).
+   */
+  private candidateHoldsWhatRepairLost(message: Message): boolean {
+    const lossTerm = this.config.repairLossTerm;
+    return lossTerm > 0 && message.logTerm > lossTerm;
   }
 
   private isStrictlyBehind(message: Message): boolean {

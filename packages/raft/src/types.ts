@@ -239,6 +239,15 @@ export interface RaftConfig {
    * The driver keeps this flag durable (a marker) until the core reports it left repair.
    */
   readonly repairing?: boolean;
+  /**
+   * In repair: the newest term this node could have acknowledged entries in before it lost them
+   * (its durable term when the loss was found, read from a copy the loss did not touch), or 0
+   * when unknown (the default). With it, the node in repair grants a vote or pre-vote to a
+   * candidate whose last log term is above it (and that passes the usual checks): such a
+   * candidate holds every entry committed with this node's acknowledgements (README, "Repair").
+   * With 0 it grants none.
+   */
+  readonly repairLossTerm?: number;
 }
 
 /** How the leader replicates to one follower (etcd-io/raft tracker/state.go). */

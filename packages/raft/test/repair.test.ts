@@ -8,11 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { CAMPAIGN_TRANSFER, type NodeId } from '../src/index.js';
 import { appliedTexts, drain, message, Network, sent, text } from './network.js';
 
-/** Crashes `id`, drops its log after `keepLastIndex` (term and vote survive), restarts it. */
-function loseTail(net: Network, id: NodeId, keepLastIndex: number, repairing: boolean): void {
+/**
+ * Crashes `id`, drops its log after `keepLastIndex` (term and vote survive), restarts it; with
+ * `knowsLossTerm` the restart passes its surviving term as `repairLossTerm`.
+ */
+function loseTail(net: Network, id: NodeId, keepLastIndex: number, repairing: boolean, knowsLossTerm = false): void {
+  const term = net.node(id).status().term;
   net.crash(id);
   net.peer(id).storage.loseEntriesAfter(keepLastIndex);
-  net.restart(id, { repairing });
+  net.restart(id, { repairing, ...(knowsLossTerm ? { repairLossTerm: term } : {}) });
 }
 
 function entryText(net: Network, id: NodeId, index: number): string {
@@ -112,7 +116,7 @@ describe('repair of a member that lost acknowledged entries', () => {
       expect(net.node(1).status().commit).toBe(x);
       net.crash(1);
       net.heal();
-      loseTail(net, 3, x - 1, repairing);
+      loseTail(net, 3, x - 1, repairing, true);
       for (let tick = 0; tick < 100; tick += 1) net.tick([2, 3]);
       return { net, x };
     };
@@ -120,12 +124,64 @@ describe('repair of a member that lost acknowledged entries', () => {
     const unsafe = run(false);
     expect(unsafe.net.leader()).toBe(2);
     expect(entryText(unsafe.net, 2, unsafe.x)).not.toMatch(/:x$/);
-    // With repair, 2 cannot win without 3; once 1 is back, it leads and repairs 3 with x.
+    // With repair, 2 cannot win without 3 (its last log term is the loss term, not above it);
+    // once 1 is back, it leads and repairs 3 with x.
     const { net, x } = run(true);
     expect(net.leader()).toBeUndefined();
     net.restart(1);
     net.tickUntil(() => net.leader() !== undefined && !net.node(3).status().repairing, 300);
     expect(net.leader()).toBe(1);
     for (const id of [1, 2, 3]) expect(entryText(net, id, x)).toMatch(/:x$/);
+  });
+
+  it('a member in repair that knows its loss term votes only for candidates whose last log term is above it', () => {
+    const net = new Network([1, 2, 3]);
+    net.elect(1);
+    net.propose(1, 'a', 'b');
+    const lossTerm = net.node(3).status().term;
+    loseTail(net, 3, 3, true, true);
+    net.isolate(3);
+    const voter = net.peer(3);
+    const last = voter.node.status().lastIndex;
+    const ask = (type: 'preVote' | 'vote', term: number, logTerm: number, index: number) => {
+      voter.node.step(message({ type, from: 2, to: 3, term, index, logTerm }));
+      return sent(drain(voter)).map((m) => [m.type, m.reject]);
+    };
+    // At the loss term the candidate may lack what 3 acknowledged and lost: refused.
+    expect(ask('preVote', lossTerm + 1, lossTerm, 99)).toEqual([['preVoteResponse', true]]);
+    expect(ask('vote', lossTerm + 1, lossTerm, 99)).toEqual([['voteResponse', true]]);
+    // Above it, with the usual checks passing: granted.
+    expect(ask('preVote', lossTerm + 2, lossTerm + 1, last)).toEqual([['preVoteResponse', false]]);
+    expect(ask('vote', lossTerm + 2, lossTerm + 1, last)).toEqual([['voteResponse', false]]);
+    expect(voter.node.status()).toMatchObject({ vote: 2, repairing: true, role: 'follower' });
+    // The usual checks still hold: one vote per term.
+    const other = message({ type: 'vote', from: 1, to: 3, term: lossTerm + 2, index: last, logTerm: lossTerm + 1 });
+    voter.node.step(other);
+    expect(sent(drain(voter)).map((m) => [m.type, m.reject])).toEqual([['voteResponse', true]]);
+  });
+
+  it('three voters, one in repair and one down: the third is elected once it holds entries of a term after the loss', () => {
+    const run = (knowsLossTerm: boolean): Network => {
+      const net = new Network([1, 2, 3], { config: { checkQuorum: false } });
+      net.elect(1);
+      net.propose(1, 'a');
+      const { lastIndex } = net.propose(1, 'b');
+      loseTail(net, 3, lastIndex - 1, true, knowsLossTerm);
+      // 1 and 2 go on without 3: 2 leads a later term and commits there, then goes down.
+      net.isolate(3);
+      net.elect(2);
+      net.propose(2, 'c');
+      net.crash(2);
+      net.heal();
+      for (let tick = 0; tick < 200; tick += 1) net.tick([1, 3]);
+      return net;
+    };
+    // Without the loss term, 3 grants nothing and 1 cannot win alone.
+    expect(run(false).leader()).toBeUndefined();
+    const net = run(true);
+    expect(net.leader()).toBe(1);
+    net.tickUntil(() => !net.node(3).status().repairing, 200);
+    for (const index of [3, 4, 5]) expect(entryText(net, 3, index)).toBe(entryText(net, 1, index));
+    expect(appliedTexts(net.peer(3))).toEqual(['a', 'b', 'c']);
   });
 });

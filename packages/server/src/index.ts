@@ -46,5 +46,6 @@ export {
   openFindings,
   type RepairMarker,
   RepairUnsafeError,
+  repairLossTerm,
   restartLogFromState,
 } from './repair.js';

@@ -36,6 +36,7 @@ import {
   LogCorruptionError,
   StateCorruptionError,
   type StorageLimits,
+  readTermVoteFile,
 } from '@holdfast/storage';
 import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
@@ -61,6 +62,7 @@ import {
   type RepairMarker,
   RepairUnsafeError,
   readRepairMarker,
+  repairLossTerm,
   removeRepairMarker,
   restartLogFromState,
   wipeUntrusted,
@@ -259,6 +261,7 @@ class Node implements RunningNode {
       heartbeatTicks: config.heartbeatTicks,
       applied,
       repairing: repair !== undefined,
+      repairLossTerm: repair?.lossTerm ?? 0,
       preVote: true,
       checkQuorum: true,
       messageBytesMax: config.limits.messageBytesMax,
@@ -636,12 +639,15 @@ class Node implements RunningNode {
     if (this.restartingForRepair || this.stopping) return;
     this.restartingForRepair = true;
     const finding = { kind: 'state-damaged' as const, detail: reason, stateUntrusted: true };
+    // The running core's term: it has acknowledged nothing in a later one.
+    const lossTerm = repairLossTerm({ previous: this.repair, termVoteTrusted: true, termNow: this.driver.status().term });
     const marker: RepairMarker = {
       reason: describeFindings([finding]),
       findings: [...(this.repair?.findings ?? []), finding],
       startedAtMs: this.repair?.startedAtMs ?? Date.now(),
       phase: 'wipe',
       dropState: true,
+      ...(lossTerm === undefined ? {} : { lossTerm }),
     };
     this.logger.error({ reason }, 'damage found while running; restarting in this process to repair this member from the others');
     writeRepairMarker(this.config.dataDir, marker)
@@ -1159,6 +1165,8 @@ async function openStorage(
   logger: Logger,
 ): Promise<{ log: LevelLogStorage; sm: KvStateMachine; repair: RepairMarker | undefined }> {
   let repair = await readRepairMarker(config.dataDir);
+  // Read before the log's open brings the file up to date from the log.
+  const termVoteTrusted = (await readTermVoteFile(join(config.dataDir, TERM_VOTE_FILE))).kind === 'ok';
   let opened = await openDatabases(config, storageLimits, logger);
   try {
     const { findings } = opened;
@@ -1172,6 +1180,7 @@ async function openStorage(
         startedAtMs: repair?.startedAtMs ?? Date.now(),
         phase: 'wipe',
         dropState: (repair?.dropState ?? false) || opened.sm === undefined || findings.some((finding) => finding.stateUntrusted),
+        ...lossTermOf(repair, findings.length > 0 ? { termVoteTrusted, termNow: await termAtOpen(opened, config) } : undefined),
       };
       await writeRepairMarker(config.dataDir, repair);
       logger.warn(
@@ -1202,6 +1211,19 @@ async function openStorage(
     await closeDatabases(opened);
     throw error;
   }
+}
+
+/** The newest term at this start: the log's (the newer of its own and the file's), else the file's. */
+async function termAtOpen(opened: OpenedStorage, config: NodeConfig): Promise<number> {
+  if (opened.log !== undefined) return opened.log.hardState().term;
+  const read = await readTermVoteFile(join(config.dataDir, TERM_VOTE_FILE));
+  return read.kind === 'ok' ? read.termVote.term : 0;
+}
+
+/** The loss term for a repair marker: widened by new findings, else the one under way kept. */
+function lossTermOf(previous: RepairMarker | undefined, found: { termVoteTrusted: boolean; termNow: number } | undefined): { lossTerm?: number } {
+  const lossTerm = found === undefined ? previous?.lossTerm : repairLossTerm({ previous, ...found });
+  return lossTerm === undefined ? {} : { lossTerm };
 }
 
 /**

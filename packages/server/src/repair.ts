@@ -69,6 +69,14 @@ export interface RepairMarker {
   readonly phase: 'wipe' | 'rejoin';
   /** The state is dropped too (not only the log). */
   readonly dropState: boolean;
+  /**
+   * The newest term this member could have acknowledged entries in before it lost them, when a
+   * copy the loss did not touch says it (the term/vote file read intact at the start that found
+   * the loss, or the running core's term for damage found while running); undefined when unknown.
+   * Given to the core as `repairLossTerm`: the member in repair may then vote for candidates whose
+   * last log term is above it (packages/raft README, "Repair").
+   */
+  readonly lossTerm?: number;
 }
 
 const MARKER_FILE = 'repair.json';
@@ -93,12 +101,30 @@ export async function readRepairMarker(dataDir: string): Promise<RepairMarker | 
         startedAtMs: typeof parsed.startedAtMs === 'number' ? parsed.startedAtMs : 0,
         phase: parsed.phase,
         dropState: parsed.dropState,
+        ...(isTerm(parsed.lossTerm) ? { lossTerm: parsed.lossTerm } : {}),
       };
     }
   } catch {
     // Fall through: unreadable.
   }
   return { reason: 'the repair marker is unreadable', findings: [], startedAtMs: 0, phase: 'wipe', dropState: true };
+}
+
+function isTerm(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+/**
+ * The loss term of a repair that starts (or widens) now: the member's term at this start, known
+ * only when its term/vote file read intact (`termVoteTrusted`): the log that lost entries may have
+ * lost its newest hard state with them, while the file is written, synced, before any
+ * acknowledgement in a new term. A repair under way whose loss term is unknown stays unknown.
+ */
+export function repairLossTerm(options: { previous: RepairMarker | undefined; termVoteTrusted: boolean; termNow: number }): number | undefined {
+  const { previous, termVoteTrusted, termNow } = options;
+  if (!termVoteTrusted || !isTerm(termNow)) return undefined;
+  if (previous === undefined) return termNow;
+  return previous.lossTerm === undefined ? undefined : Math.max(previous.lossTerm, termNow);
 }
 
 export async function writeRepairMarker(dataDir: string, marker: RepairMarker): Promise<void> {

@@ -31,4 +31,16 @@ describe('findings of the real-node simulator stay fixed', () => {
       expect(result.stats.fatalExits).toBe(0);
     }
   }, 120_000);
+
+  it('R5: a member in repair votes for a candidate of a term after its loss, so the other two voters do not stall', async () => {
+    const run = (repairLossTermUnknown: boolean) =>
+      runRealSeed({ seed: 16, nodeCount: 3, steps: 500, storageFaults: { tornLogWrite: true }, repairLossTermUnknown });
+    // Without its loss term the member in repair grants no vote: no leader until the repair ends.
+    const before = await run(true);
+    expect(before.violation).toBeUndefined();
+    expect(before.stats.livenessWaived).toBeGreaterThan(0);
+    const after = await run(false);
+    expect(after.violation).toBeUndefined();
+    expect(after.stats.livenessWaived).toBe(0);
+  }, 120_000);
 });

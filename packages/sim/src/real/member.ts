@@ -19,6 +19,7 @@ import {
   openFindings,
   type RepairMarker,
   RequestPath,
+  repairLossTerm,
   restartLogFromState,
   StateHashComparison,
   StateIntegrity,
@@ -63,6 +64,8 @@ export interface MemberSettings {
   readonly ignoreHashMismatch?: boolean;
   /** Planted defect: a log that lost its tail is trusted (dropped records and applied past the log's end ignored). */
   readonly trustLostLogTail?: boolean;
+  /** A member in repair never learns its loss term, so it never votes (the behaviour before FINDINGS R5's fix). */
+  readonly unknownLossTerm?: boolean;
 }
 
 /** State hash checkpoints kept per member, as the node keeps them. */
@@ -188,7 +191,7 @@ export class SimMember {
       repair: { requestRepair: (reason) => this.requestRepair(reason, incarnation) },
       now: () => this.time.wallMs(),
     });
-    this.driver = this.createDriver(log, sm, metrics, repair !== undefined);
+    this.driver = this.createDriver(log, sm, metrics, repair);
     this.path = this.createRequestPath(this.driver, sm, this.integrity);
     this.stateHashes = this.compareStateHashes(sm);
     // A new process: its change stream starts where its state stands.
@@ -250,13 +253,17 @@ export class SimMember {
     const fromLog = opened.log?.initialState().confState.voters ?? [];
     const voters = fromState.length > 0 ? fromState : fromLog.length > 0 ? fromLog : (bootstrapVoters ?? this.settings.initialVoters);
     assertRepairPossible({ selfId: this.id, voters, reason, dataDir: `/n${this.id}` });
-    const repair: RepairMarker = {
+    let repair: RepairMarker = {
       reason,
       findings: [...(previous?.findings ?? []), ...findings],
       startedAtMs: previous?.startedAtMs ?? this.time.wallMs(),
       phase: 'wipe',
       dropState: (previous?.dropState ?? false) || opened.sm === undefined || findings.some((finding) => finding.stateUntrusted),
     };
+    // The term/vote file (syncedTermVote here) cannot be damaged in the simulation: it is trusted.
+    const termNow = Math.max(this.syncedTermVote.term, opened.log?.hardState().term ?? 0);
+    const lossTerm = findings.length > 0 ? repairLossTerm({ previous, termVoteTrusted: !this.settings.unknownLossTerm, termNow }) : previous?.lossTerm;
+    if (lossTerm !== undefined) repair = { ...repair, lossTerm };
     this.disk.repairMarker = repair;
     this.host.record(`n${this.id} repairs from the others (${repair.dropState ? 'dropping its log and state' : 'dropping its log'}): ${reason}`);
     await opened.sm?.close().catch(() => undefined);
@@ -295,12 +302,15 @@ export class SimMember {
   private requestRepair(reason: string, incarnation: number): void {
     if (incarnation !== this.incarnation || this.state !== 'up') return;
     const finding = { kind: 'state-damaged' as const, detail: reason, stateUntrusted: true };
+    const termNow = this.driver?.status().term ?? 0;
+    const lossTerm = repairLossTerm({ previous: this.repair, termVoteTrusted: !this.settings.unknownLossTerm, termNow });
     this.disk.repairMarker = {
       reason: describeFindings([finding]),
       findings: [...(this.repair?.findings ?? []), finding],
       startedAtMs: this.repair?.startedAtMs ?? this.time.wallMs(),
       phase: 'wipe',
       dropState: true,
+      ...(lossTerm === undefined ? {} : { lossTerm }),
     };
     this.host.restartForRepair(this, reason);
   }
@@ -390,7 +400,7 @@ export class SimMember {
     }
   }
 
-  private createDriver(log: LevelLogStorage, sm: KvStateMachine, metrics: NodeMetrics, repairing: boolean): NodeDriver {
+  private createDriver(log: LevelLogStorage, sm: KvStateMachine, metrics: NodeMetrics, repair: RepairMarker | undefined): NodeDriver {
     const random = this.random.fork();
     const core = new RaftNode({
       ...this.settings.core,
@@ -398,7 +408,8 @@ export class SimMember {
       storage: log,
       random: () => random.next(),
       applied: Math.min(sm.appliedIndex, log.hardState().commit),
-      repairing,
+      repairing: repair !== undefined,
+      repairLossTerm: repair?.lossTerm ?? 0,
     });
     const incarnation = this.incarnation;
     const driver = new NodeDriver({

@@ -74,6 +74,8 @@ export interface RealSimOptions {
   readonly defects?: RealDefects;
   readonly recentEventsMax?: number;
   readonly checkLinearizability?: boolean;
+  /** Members in repair never learn their loss term, so they never vote (as before FINDINGS R5's fix): for comparisons. */
+  readonly repairLossTermUnknown?: boolean;
 }
 
 export interface RealSeedStats {
@@ -283,6 +285,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
         initialVoters: Array.from({ length: this.options.nodeCount }, (_, i) => i + 1),
         ...(this.defects.ignoreHashMismatch ? { ignoreHashMismatch: true } : {}),
         ...(this.defects.trustLostLogTail ? { trustLostLogTail: true } : {}),
+        ...(this.options.repairLossTermUnknown === true ? { unknownLossTerm: true } : {}),
       },
       this.memberRandom.fork(),
     );
@@ -635,13 +638,25 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     }
     if (message.type === 'voteResponse' && !message.reject) {
       const lost = this.lostAcked.get(member.id);
-      if (lost !== undefined) {
+      // A member that knows it is in repair may vote for a candidate that holds what it lost
+      // (FINDINGS R5); one that does not know it lost anything must not vote at all.
+      const inRepair = member.driver?.status().repairing === true;
+      if (lost !== undefined && (!inRepair || !this.holdsEntry(message.to, lost))) {
         this.violate(
           'votedAfterLoss',
           `n${member.id} granted its vote to n${message.to} in term ${message.term} while its log lacks entry ${lost.index} (term ${lost.term}) it had acknowledged`,
         );
       }
     }
+  }
+
+  /** Whether member `id`'s log holds the entry (index, term), or has compacted past its index. */
+  private holdsEntry(id: NodeId, entry: { index: number; term: number }): boolean {
+    const log = this.byId.get(id)?.log;
+    if (log === undefined) return false;
+    // Compacted entries were committed: the one committed at that index is the one held.
+    if (entry.index < log.firstIndex()) return true;
+    return entry.index <= log.lastIndex() && safeTerm(log, entry.index) === entry.term;
   }
 
   /**
