@@ -27,6 +27,8 @@ export { NodeMetrics } from './metrics.js';
 export { type RepairHook, StateIntegrity, type StateIntegrityOptions } from './integrity.js';
 export { StateHashComparison, type StateHashComparisonOptions, type WireCheckpoint } from './stateHashes.js';
 export { type KvOp, type KvResult, type RequestContext, type RequestHost, RequestPath } from './requests.js';
+export { LeaseKeeper, type LeaseKeeperOptions } from './leases.js';
+export { leaseExtensionMs } from './node.js';
 export { type ClusterIdentity, nextClusterEpoch, readClusterIdentity } from './cluster-identity.js';
 export {
   backupStoppedMember,

@@ -39,7 +39,11 @@ const expiryRetryMs = 2000;
 export class LeaseKeeper {
   /** While leading: when each lease expires (monotonic ms). Empty when not leading. */
   private readonly expiresAtMs = new Map<number, number>();
-  /** Leases whose expiry was proposed, with when. */
+  /**
+   * Leases whose expiry this leader proposed in its term, with when it last proposed it. Such a
+   * lease takes no more keepalives (the expiry may commit at any moment, even after a proposal
+   * that timed out), and its expiry is proposed again until the lease is gone.
+   */
   private readonly expiring = new Map<number, number>();
   /** The term the clock was set up in; 0 = not leading. */
   private leadingTerm = 0;
@@ -62,6 +66,7 @@ export class LeaseKeeper {
     await this.options.driver.readBarrier(deadlineMs);
     if (!this.sync()) throw new NotLeaderError('');
     const lease = this.requireLease(id);
+    if (this.expiring.has(id)) throw new LeaseNotFoundError(id);
     this.expiresAtMs.set(id, this.options.nowMs() + lease.ttlMs);
     return lease.ttlMs;
   }
@@ -149,14 +154,12 @@ export class LeaseKeeper {
   }
 
   private proposeExpiry(id: number): void {
-    const term = this.leadingTerm;
     this.options.propose({ type: 'leaseRevoke', id, reason: 'expire' }, this.options.deadlineMs()).then(
       (result) => {
         if (result.outcome.type === 'leaseRevoke') this.options.logger.info({ lease: id, keysDeleted: result.outcome.keysDeleted }, 'lease expired');
       },
       (error: unknown) => {
-        // Tried again after expiryRetryMs while this member leads in the same term.
-        if (this.leadingTerm === term) this.expiring.set(id, this.options.nowMs() - expiryRetryMs / 2);
+        // Proposed again after expiryRetryMs while this member leads in this term (proposeDueExpiries).
         if (!(error instanceof HoldfastError) || error instanceof InternalError) {
           this.options.logger.warn({ lease: id, error: String(error) }, 'lease expiry proposal failed');
         }

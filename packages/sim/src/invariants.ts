@@ -20,7 +20,9 @@ export type InvariantName =
   /** Real node: the node's own assert fired (a bug, unless its storage was damaged). */
   | 'nodeInvariant'
   /** Real node: a member's change stream (what watches are fed) skipped back or differs from another's. */
-  | 'changeStream';
+  | 'changeStream'
+  /** Real node: a lease expired before its TTL since the last answered keepalive, or never expired once abandoned. */
+  | 'leaseExpiry';
 
 /** A broken invariant: a bug in the core (or, with a defect switched on, the defect found). */
 export class InvariantViolation extends Error {

@@ -22,6 +22,7 @@ const realDefectsByFlag: Record<string, RealDefects> = {
   'reads-without-read-index': { readsWithoutReadIndex: true },
   'ignore-hash-mismatch': { ignoreHashMismatch: true },
   'trust-lost-log-tail': { trustLostLogTail: true },
+  'keepalives-answered-locally': { keepAlivesAnsweredLocally: true },
 };
 
 const restDamages: readonly RestDamage[] = ['bitFlip', 'lost', 'swapped'];

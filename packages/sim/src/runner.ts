@@ -45,6 +45,10 @@ class RunTally<R extends TalliedResult> {
     const { nemesis, ...rest } = result.stats;
     for (const [name, value] of Object.entries({ ...rest, ...nemesis })) {
       if (typeof value === 'number') this.totals[name] = (this.totals[name] ?? 0) + value;
+      // One level of grouped counters (the real node's lease workload).
+      else if (typeof value === 'object' && value !== null && name !== 'nemesis') {
+        for (const [inner, count] of Object.entries(value)) if (typeof count === 'number') this.totals[inner] = (this.totals[inner] ?? 0) + count;
+      }
     }
   }
 

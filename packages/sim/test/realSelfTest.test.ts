@@ -30,6 +30,11 @@ describe('self-test: a broken node is caught by the real-node simulator', () => 
     expect(['stateDivergence', 'changeStream', 'linearizability', 'localReadCheck']).toContain(failure?.violation?.invariant);
   }, 300_000);
 
+  it('reports keepalives answered without the leader hearing of them (a lease expires before its TTL since an answered keepalive)', async () => {
+    const failure = await firstFailure({ keepAlivesAnsweredLocally: true }, 3);
+    expect(failure?.violation?.invariant).toBe('leaseExpiry');
+  }, 300_000);
+
   it('reports a member that starts with applied past the end of a log that lost its tail', async () => {
     const failure = await firstFailure({ trustLostLogTail: true }, 3, { tornLogWrite: true });
     expect(failure).toBeDefined();

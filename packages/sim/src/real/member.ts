@@ -10,6 +10,8 @@ import {
   assertRepairPossible,
   type DamageFinding,
   describeFindings,
+  LeaseKeeper,
+  leaseExtensionMs,
   type DurableLog,
   type KvOp,
   type KvResult,
@@ -45,6 +47,8 @@ export interface MemberHost {
   fatal(member: SimMember, error: unknown): void;
   /** The member found damage while running: its process stops and starts again, in repair. */
   restartForRepair(member: SimMember, reason: string): void;
+  /** A lease expiry this member proposed as leader committed (proposed at `proposedAtMs`, simulated). */
+  leaseExpiryCommitted(id: number, proposedAtMs: number): void;
 }
 
 interface OpenedStorage {
@@ -58,6 +62,8 @@ export type CoreSettings = Omit<RaftConfig, 'id' | 'storage' | 'random' | 'appli
 export interface MemberSettings {
   readonly core: CoreSettings;
   readonly limits: NodeLimits;
+  /** Milliseconds of one tick (what the lease clock's extension is counted in). */
+  readonly tickMs: number;
   /** The configured initial cluster (what a node falls back to for its voters). */
   readonly initialVoters: readonly NodeId[];
   /** Planted defect: state hash mismatches (the comparison's and the scrub's) change nothing. */
@@ -96,6 +102,8 @@ export class SimMember {
   sm: KvStateMachine | undefined;
   driver: NodeDriver | undefined;
   path: RequestPath | undefined;
+  /** The leader's lease clock, as Node keeps it (ticked with the driver). */
+  leases: LeaseKeeper | undefined;
   integrity: StateIntegrity | undefined;
   /** Compares this member's state hash checkpoints with those the others send (as Node does). */
   stateHashes: StateHashComparison | undefined;
@@ -192,6 +200,7 @@ export class SimMember {
       now: () => this.time.wallMs(),
     });
     this.driver = this.createDriver(log, sm, metrics, repair);
+    this.leases = this.createLeaseKeeper(this.driver, sm);
     this.path = this.createRequestPath(this.driver, sm, this.integrity);
     this.stateHashes = this.compareStateHashes(sm);
     // A new process: its change stream starts where its state stands.
@@ -361,6 +370,7 @@ export class SimMember {
 
   /** What the node's ticker does besides ticking the driver. */
   afterTick(): void {
+    this.leases?.tick();
     this.followRepair();
     this.shareCurrentStateHash();
     this.handOverIfDamaged();
@@ -450,6 +460,32 @@ export class SimMember {
     };
   }
 
+  /** As Node's: expiries proposed through this member's request path while it leads. */
+  private createLeaseKeeper(driver: NodeDriver, sm: KvStateMachine): LeaseKeeper {
+    const { electionTicks } = this.settings.core;
+    return new LeaseKeeper({
+      driver,
+      stateMachine: sm,
+      nowMs: () => this.time.monotonicMs(),
+      propose: (operation, deadlineMs) => {
+        const path = this.path;
+        if (path === undefined) return Promise.reject(new Error('the member is down'));
+        const proposedAtMs = this.time.monotonicMs();
+        const proposal = path.proposeOperation(operation, deadlineMs);
+        proposal.then(
+          (result) => {
+            if (operation.type === 'leaseRevoke' && result.outcome.type === 'leaseRevoke') this.host.leaseExpiryCommitted(operation.id, proposedAtMs);
+          },
+          () => undefined,
+        );
+        return proposal;
+      },
+      deadlineMs: () => this.time.wallMs() + this.settings.limits.requestTimeoutMs,
+      extensionMs: leaseExtensionMs({ electionTicks, tickMs: this.settings.tickMs }),
+      logger: silent,
+    });
+  }
+
   private createRequestPath(driver: NodeDriver, sm: KvStateMachine, integrity: StateIntegrity): RequestPath {
     return new RequestPath({
       clusterId: 'sim',
@@ -464,6 +500,7 @@ export class SimMember {
       isStopping: () => !this.isUp,
       applyVersion: () => sm.applyVersionMax,
       integrity,
+      ...(this.leases === undefined ? {} : { leases: this.leases }),
     });
   }
 
@@ -476,6 +513,7 @@ export class SimMember {
     this.sm = undefined;
     this.driver = undefined;
     this.path = undefined;
+    this.leases = undefined;
     this.integrity = undefined;
     this.stateHashes = undefined;
     this.stateHashShared = { atMs: Number.NEGATIVE_INFINITY, index: 0 };

@@ -18,6 +18,7 @@ import { type MembershipControl, MembershipDriver } from '../membership.js';
 import { type ClusterControl, NEMESIS_CONFIG_DEFAULT, Nemesis, type NemesisConfig, type NemesisStats, scaleFaults } from '../nemesis.js';
 import { NETWORK_CONFIG_DEFAULT, SimNetwork } from '../network.js';
 import { checkLocalReads, type ClientConfig, type ClientOperation, Clients } from './clients.js';
+import { LeaseWorkload, type LeaseWorkloadStats } from './lease-workload.js';
 import { type CoreSettings, type MemberHost, memberRecord, SimMember } from './member.js';
 import { SimScheduler } from './scheduler.js';
 import type { RestDamage } from './sim-disk.js';
@@ -63,6 +64,8 @@ export interface RealDefects {
   readonly ignoreHashMismatch?: boolean;
   /** A member starts on a log that lost its tail: LevelDB's dropped records and applied past the log's end are ignored. */
   readonly trustLostLogTail?: boolean;
+  /** A lease keepalive is answered by whichever member it reaches, from its own state, without the leader hearing of it. */
+  readonly keepAlivesAnsweredLocally?: boolean;
 }
 
 export interface RealSimOptions {
@@ -97,6 +100,7 @@ export interface RealSeedStats {
   livenessChecks: number;
   /** Liveness checks waived: no quorum of voters could run (stopped on damage, or in repair). */
   livenessWaived: number;
+  leases: LeaseWorkloadStats;
   nemesis: NemesisStats;
 }
 
@@ -118,6 +122,8 @@ const timing = {
   restartAfterFatalTicksMin: 5,
   restartAfterFatalTicksMax: 60,
   livenessTicksMax: 600,
+  /** TTL at most 1.5 s, a new leader's extension (2 election timeouts) and an expiry's retry (2 s), with room. */
+  leaseExpiryTicksMax: 800,
   livenessIntervalTicks: 400,
   probeRetryTicks: 60,
   drainTicksMax: 300,
@@ -147,6 +153,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
   private readonly nemesis: Nemesis;
   private readonly membership: MembershipDriver;
   private readonly clients: Clients;
+  private readonly leaseWorkload: LeaseWorkload;
   private readonly clientConfig: ClientConfig;
   private readonly coreSettings: CoreSettings;
   private readonly limits: ReturnType<typeof parseNodeConfig>['limits'];
@@ -202,6 +209,10 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     };
     this.clients = new Clients(this.clientConfig, root.fork());
     this.storageRandom = root.fork();
+    this.leaseWorkload = new LeaseWorkload(
+      { ttlMsMin: 200, ttlMsMax: 1500, activeMax: 2, startProbability: 0.02, tickMs: timing.tickMs },
+      root.fork(),
+    );
     this.coreSettings = drawCoreSettings(this.random);
     const config = parseNodeConfig(['--id', '1', '--data-dir', '/sim', '--log-level', 'silent'], {});
     this.limits = {
@@ -211,6 +222,8 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       pendingReadsMax: 256,
       sessionAnswersMax: 8,
       stateHashCheckpointEntries: this.random.int(4, 20),
+      // The lease workload grants TTLs from 200 ms (20 ticks).
+      leaseTtlMinMs: 100,
     };
     this.storageFaultKinds = storageFaultKindsOf(options.storageFaults ?? {});
     this.defects = options.defects ?? {};
@@ -234,6 +247,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       stateHashesCompared: 0,
       livenessChecks: 0,
       livenessWaived: 0,
+      leases: this.leaseWorkload.stats,
       nemesis: this.nemesis.stats,
     };
     this.record(
@@ -259,6 +273,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     }
     await this.runLivenessCheck('end of run');
     await this.drainClients();
+    await this.waitForLeaseExpiries();
     this.sweepLogs();
     await this.checkStateHashes();
     this.throwIfViolated();
@@ -282,6 +297,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       {
         core: this.coreSettings,
         limits: this.limits,
+        tickMs: timing.tickMs,
         initialVoters: Array.from({ length: this.options.nodeCount }, (_, i) => i + 1),
         ...(this.defects.ignoreHashMismatch ? { ignoreHashMismatch: true } : {}),
         ...(this.defects.trustLostLogTail ? { trustLostLogTail: true } : {}),
@@ -310,6 +326,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     this.restartDue();
     this.membership.advance(this);
     this.startClientOperations();
+    if (!this.clientsStopped) this.leaseWorkload.act(this.scheduler.now, (op) => this.sendLeaseRequest(op));
     for (const member of this.byId.values()) {
       if (!member.isUp || member.isPaused) continue;
       if (!this.random.chance(timing.tickSkipProbability)) member.driver?.tick();
@@ -317,6 +334,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     }
     await this.runEventsUntil(nowMs);
     await this.checkTick();
+    this.observeLeases();
   }
 
   private async runEventsUntil(timeMs: number): Promise<void> {
@@ -987,6 +1005,55 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     if (!member.isUp || (member.driver?.appliedIndex ?? 0) < damaged.commitAtDamage) return;
     if (damaged.caughtUpAt === 0) damaged.caughtUpAt = this.tick;
     if (this.tick - damaged.caughtUpAt >= timing.damageSettleTicks && !this.lostAcked.has(member.id)) this.damaged = undefined;
+  }
+
+  // ---- leases ----
+
+  leaseExpiryCommitted(id: number, proposedAtMs: number): void {
+    this.leaseWorkload.expiryCommitted(id, proposedAtMs);
+  }
+
+  /** A lease request to a random running member (a follower forwards it), as a client would send it. */
+  private sendLeaseRequest(op: KvOp): Promise<KvResult> {
+    const running = [...this.byId.values()].filter((member) => member.isUp && member.path !== undefined);
+    if (running.length === 0) return Promise.reject(new Error('no member runs'));
+    const member = this.random.pick(running);
+    return new Promise<KvResult>((resolve, reject) => {
+      member.time.defer(() => {
+        const path = member.path;
+        if (path === undefined) {
+          reject(new Error('the member went down'));
+          return;
+        }
+        if (this.defects.keepAlivesAnsweredLocally && op.op === 'leaseKeepAlive' && member.sm?.lease(op.leaseKeepAlive.id) !== undefined) {
+          resolve({ op: 'leaseKeepAlive', leaseKeepAlive: { header: path.header(), id: op.leaseKeepAlive.id, ttlMs: 0 } });
+          return;
+        }
+        path.execute(op, { deadlineMs: member.time.wallMs() + this.clientConfig.operationTimeoutMs, forwarded: false }).then(resolve, reject);
+      });
+    });
+  }
+
+  private observeLeases(): void {
+    const leader = this.leaderMember();
+    const sm = leader?.sm;
+    const driver = leader?.driver;
+    this.leaseWorkload.observe(sm === undefined || driver === undefined ? undefined : { term: driver.term, lease: (id) => sm.lease(id) });
+    const violated = this.leaseWorkload.violated;
+    if (violated !== undefined) this.violate('leaseExpiry', violated);
+    this.throwIfViolated();
+  }
+
+  /** Healed, with no client left: every lease abandoned must expire (TTL, a new leader's extension, a retried expiry). */
+  private async waitForLeaseExpiries(): Promise<void> {
+    this.leaseWorkload.abandonAll();
+    for (let tick = 0; tick < timing.leaseExpiryTicksMax && this.leaseWorkload.pendingCount > 0; tick++) await this.runTick(false);
+    if (this.leaseWorkload.pendingCount === 0) return;
+    if (!this.quorumCanRun()) {
+      this.record(`leases: ${this.leaseWorkload.pendingCount} not expired, but no quorum of voters can run`);
+      return;
+    }
+    throw new InvariantViolation('leaseExpiry', `${this.leaseWorkload.describePending()} still held ${timing.leaseExpiryTicksMax} ticks after the clients stopped; ${this.describeCluster()}`);
   }
 
   // ---- liveness ----
