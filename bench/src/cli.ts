@@ -10,6 +10,7 @@ import { FIXED_VALUE_BYTES } from './audit.js';
 
 /** Fixed data set with a corruption nemesis: about 2 MiB, so every member's state has tables of it. */
 const FIXED_KEYS_WITH_CORRUPTION = 2000;
+import type { CoordinationKind } from './coordination.js';
 import type { TargetKind } from './target.js';
 import { DEFAULT_WORKLOAD, type KeyDistribution, type WorkloadKind, type WorkloadOptions, validateWorkload } from './workload.js';
 
@@ -57,8 +58,11 @@ interface CliOptions {
   nodes: string;
   duration: number;
   nemesis: string;
-  workload: WorkloadKind;
+  workload: string;
   concurrency: number;
+  lockTtl: number;
+  leaseTtl: { min: number; max: number };
+  clockStep: number;
   rate?: number;
   seed?: string;
   target: TargetKind;
@@ -93,7 +97,10 @@ function buildCommand(): Command {
       `faults, comma-separated: groups (${Object.keys(NEMESIS_GROUPS).join(', ')}, none) or kinds (${NEMESIS_KINDS.join(', ')})`,
       'kill,pause,partition',
     )
-    .addOption(new Option('--workload <kind>', 'register (checked per key) or mixed').choices(['register', 'mixed']).default('register'))
+    .option('--workload <list>', 'comma-separated: register (checked per key) or mixed, and lock (fenced register), lease (expiry timing); holdfast only for lock and lease', 'register')
+    .addOption(new Option('--lock-ttl <d>', "lock: TTL of each holder's lease").argParser(parseDuration).default(2000, '2s'))
+    .addOption(new Option('--lease-ttl <range>', 'lease: TTLs granted').argParser(parseRange).default({ min: 1000, max: 4000 }, '1s-4s'))
+    .addOption(new Option('--clock-step <d>', 'lease: how far the leader\'s clock may step from the clients\' (one host: 0)').argParser(parseDuration).default(0, '0'))
     .option('--concurrency <n>', 'concurrent clients', parsePositiveInt, DEFAULT_WORKLOAD.concurrency)
     .option('--rate <r>', 'target operations per second (default: closed loop)', parsePositive)
     .option('--seed <s>', 'seed of the fault schedule and every random choice (default: time-based)')
@@ -131,11 +138,28 @@ function buildCommand(): Command {
     .option('--keep-data', 'keep the cluster data folder', false);
 }
 
+const WORKLOAD_NAMES = ['register', 'mixed', 'lock', 'lease'] as const;
+
+/** `--workload register,lock,lease`: at most one key-value workload, and the coordination workloads. */
+export function parseWorkloadList(text: string): { kv: WorkloadKind | undefined; coordination: CoordinationKind[] } {
+  const names = [...new Set(text.split(',').map((name) => name.trim()).filter((name) => name !== ''))];
+  for (const name of names) {
+    if (!(WORKLOAD_NAMES as readonly string[]).includes(name)) throw new RangeError(`workload: unknown '${name}' (${WORKLOAD_NAMES.join(', ')})`);
+  }
+  const kvs = names.filter((name): name is WorkloadKind => name === 'register' || name === 'mixed');
+  if (kvs.length > 1) throw new RangeError('workload: register and mixed do not run together');
+  const coordination = names.filter((name): name is CoordinationKind => name === 'lock' || name === 'lease');
+  if (kvs.length === 0 && coordination.length === 0) throw new RangeError('workload: name at least one');
+  return { kv: kvs[0], coordination };
+}
+
 function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log: (line: string) => void): BenchOptions {
   const regions = cli.regions === undefined ? undefined : { name: cli.regions, layout: loadRegions(cli.regions) };
+  const workloads = parseWorkloadList(cli.workload);
+  if (workloads.coordination.length > 0 && target !== 'holdfast') throw new RangeError(`workload: ${workloads.coordination.join(', ')} run against holdfast only`);
   const workload: WorkloadOptions = {
     ...DEFAULT_WORKLOAD,
-    kind: cli.workload,
+    kind: workloads.kv ?? 'register',
     concurrency: cli.concurrency,
     ratePerSecond: cli.rate,
     operationDeadlineMs: cli.opTimeout,
@@ -152,6 +176,19 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
     durationMs: cli.duration,
     nemeses,
     workload,
+    kvWorkload: workloads.kv !== undefined,
+    ...(workloads.coordination.length === 0
+      ? {}
+      : {
+          coordination: {
+            kinds: workloads.coordination,
+            workers: Math.max(2, Math.min(cli.concurrency, 4)),
+            lockTtlMs: cli.lockTtl,
+            leaseTtlMs: cli.leaseTtl,
+            clockStepMs: cli.clockStep,
+            expiryWaitMs: 60_000,
+          },
+        }),
     seed: cli.seed ?? String(Date.now()),
     outDir,
     ...(regions === undefined ? {} : { regions }),

@@ -107,6 +107,10 @@ export class HoldfastTarget implements ClusterTarget {
   }
 
   createKv(options: { clientIndex: number; deadlineMs: number }): KvAdapter {
+    return new HoldfastKv(this.createSdkClient(options));
+  }
+
+  createSdkClient(options: { clientIndex: number; deadlineMs: number }): HoldfastClient {
     const cluster = this.requireCluster();
     const current = cluster.members.filter((m) => !m.removed).map((m) => m.id);
     const proxyOf = (id: number): string | undefined => this.clientProxies.get(id)?.address;
@@ -129,7 +133,7 @@ export class HoldfastTarget implements ClusterTarget {
       // member's proxy so the client-link faults keep applying.
       resolveAddress: (advertised) => this.clientProxyFor(advertised),
     });
-    return new HoldfastKv(client);
+    return client;
   }
 
   watchChanges(): ChangeFeed {

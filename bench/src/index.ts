@@ -1,4 +1,13 @@
-export { parseDuration, renderComparison, runBenchCli } from './cli.js';
+export { parseDuration, parseWorkloadList, renderComparison, runBenchCli } from './cli.js';
+export {
+  type CoordinationKind,
+  type CoordinationOptions,
+  type CoordinationVerdict,
+  CoordinationWorkloads,
+  FENCED_REGISTER_KEY,
+  judgeLeaseRecords,
+  staleTokensAccepted,
+} from './coordination.js';
 export { ETCD_INSTALL_HINT, EtcdTarget, etcdInstalled } from './etcd.js';
 export { type BenchOperation, BenchHistory, MonotonicClock } from './history.js';
 export { HoldfastTarget } from './holdfast.js';

@@ -10,6 +10,7 @@ import type { ScheduledFault } from './schedule.js';
 import { type RunFigures, spread } from './stats.js';
 import type { ReadBackResult } from './verdict.js';
 import type { WatchVerdict } from './watch-check.js';
+import type { CoordinationVerdict } from './coordination.js';
 
 export interface BenchVerdict {
   passed: boolean;
@@ -35,6 +36,8 @@ export interface BenchVerdict {
   watch?: WatchVerdict;
   /** The corruption nemesis: every damage and how its member ended; the members at the end. */
   damage?: DamageVerdict;
+  /** The lock and lease workloads (coordination.ts). */
+  coordination?: CoordinationVerdict;
 }
 
 export interface DamageVerdict {
@@ -138,6 +141,18 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   lines.push(
     `| watch over every key | ${watch === undefined ? 'not run (the target has no watch)' : `${watch.changes} changes told; ${watch.missingCount} acknowledged writes missing, ${watch.repeatedCount} told twice, ${watch.phantomCount} phantom, ${watch.outOfOrder} out of order${watch.error === undefined ? '' : `; ended: ${watch.error}`}`} |`,
   );
+  const lock = verdict.coordination?.lock;
+  if (lock !== undefined) {
+    lines.push(
+      `| lock (fenced register) | ${lock.acquisitions} acquisitions, ${lock.fencedWritesOk} fenced writes ok, ${lock.staleRefused} stale tokens refused, ${lock.unknownWrites} unknown; ${lock.staleAccepted.length} stale accepted, ${lock.duplicateTokens.length} tokens twice; ${lock.overlappingHolds} holds overlapping by the workers' clocks (fenced off) |`,
+    );
+  }
+  const lease = verdict.coordination?.lease;
+  if (lease !== undefined) {
+    lines.push(
+      `| lease expiry | ${lease.leases} leases, ${lease.keepAlivesAnswered} keepalives answered; ${lease.early.length} early, ${lease.neverExpired.length} never expired; late by p50 ${lease.latenessMs.p50} ms, p99 ${lease.latenessMs.p99} ms, max ${lease.latenessMs.max} ms |`,
+    );
+  }
   if (verdict.damage !== undefined) lines.push(...renderDamage(verdict.damage));
   lines.push('', '## Faults', '');
   lines.push('| # | kind | start s | end s | nodes | detail | first ok ms | throughput back ms | longest outage ms |');

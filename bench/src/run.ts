@@ -18,6 +18,7 @@ import { type ClusterTarget, sleep, type TargetKind } from './target.js';
 import { judgeLinearizability, plantStaleRead, readBackAndAccount } from './verdict.js';
 import { type ChangeFeed, judgeWatch, type WatchVerdict, watchFailures } from './watch-check.js';
 import { Workload, type WorkloadOptions } from './workload.js';
+import { COORDINATION_PREFIX, type CoordinationOptions, type CoordinationVerdict, CoordinationWorkloads } from './coordination.js';
 
 export interface BenchOptions {
   target: TargetKind;
@@ -25,6 +26,10 @@ export interface BenchOptions {
   durationMs: number;
   nemeses: NemesisKind[];
   workload: WorkloadOptions;
+  /** Run the key-value workload (register or mixed); false when only coordination workloads were asked for. */
+  kvWorkload: boolean;
+  /** The lock and lease workloads (holdfast only); absent: none. */
+  coordination?: CoordinationOptions;
   seed: string;
   outDir: string;
   regions?: { name: string; layout: RegionLayout };
@@ -156,18 +161,21 @@ async function driveRun(context: {
     });
   }, 500);
   const feed = target.watchChanges?.();
-  workload.start();
+  const coordination = startCoordination({ options, target, clock, prng });
+  if (options.kvWorkload) workload.start();
   const nemesisDone = nemesis.run();
   await sleep(options.durationMs);
   nemesis.stop();
   await nemesisDone;
   await workload.stop();
+  await coordination?.stop();
   const workloadEndMs = clock.nowMs();
   clearInterval(ticker);
   progress.stop();
   polling = false;
   await poller;
   await healEverything({ target, network, log: options.log });
+  await coordination?.drain();
   const readBackClient = target.createKv({ clientIndex: 0, deadlineMs: 3000 });
   const lostWrites = await readBackAndAccount({ history, client: readBackClient, readTimeoutMs: 30_000 });
   readBackClient.close();
@@ -180,7 +188,17 @@ async function driveRun(context: {
   options.log(`checking ${history.size} operations...`);
   const lin = judgeLinearizability({ operations: history.all(), timeBudgetMsPerKey: options.checkBudgetMsPerKey });
   const figures = computeFigures({ operations: history.all(), windows: nemesis.windows, leaderSamples, workloadStartMs, workloadEndMs });
-  const verdict = buildVerdict({ lin, lostWrites, watch, windows: nemesis.windows, okCount: figures.operations.ok, members, operations: history.all() });
+  const coordinationVerdict = coordination?.judge(feed?.changes);
+  const verdict = buildVerdict({
+    lin,
+    lostWrites,
+    watch,
+    windows: nemesis.windows,
+    okCount: figures.operations.ok + (coordination?.counters.ok ?? 0),
+    members,
+    operations: history.all(),
+    coordination: coordinationVerdict,
+  });
   const report: BenchReport = {
     version: 1,
     target: target.kind,
@@ -271,7 +289,13 @@ async function finishWatch(options: { feed: ChangeFeed | undefined; target: Clus
     client.close();
     feed.close();
   }
-  return judgeWatch({ changes: feed.changes, operations: history.all(), ignoreKeys: new Set([WATCH_END_KEY]), error });
+  return judgeWatch({
+    changes: feed.changes,
+    operations: history.all(),
+    ignoreKeys: new Set([WATCH_END_KEY]),
+    ignoreKey: (key) => key.startsWith(COORDINATION_PREFIX) || key.startsWith(`__fence/${COORDINATION_PREFIX}`),
+    error,
+  });
 }
 
 /**
@@ -333,6 +357,7 @@ function buildVerdict(options: {
   okCount: number;
   members: MemberCheck | undefined;
   operations: readonly BenchOperation[];
+  coordination: CoordinationVerdict | undefined;
 }): BenchVerdict {
   const { lin, lostWrites } = options;
   const failures: string[] = [];
@@ -350,6 +375,7 @@ function buildVerdict(options: {
   failures.push(...watchFailures(options.watch));
   const damage = damageVerdict(options.windows, options.members);
   failures.push(...damage.failures);
+  failures.push(...(options.coordination?.failures ?? []));
   if (options.okCount === 0) failures.push('no operation succeeded');
   return {
     passed: failures.length === 0,
@@ -377,7 +403,20 @@ function buildVerdict(options: {
     lostWrites,
     ...(options.watch === undefined ? {} : { watch: options.watch }),
     ...(damage.section === undefined ? {} : { damage: damage.section }),
+    ...(options.coordination === undefined ? {} : { coordination: options.coordination }),
   };
+}
+
+/** The lock and lease workloads, when asked for and the target offers SDK clients. */
+function startCoordination(context: { options: BenchOptions; target: ClusterTarget; clock: MonotonicClock; prng: Prng }): CoordinationWorkloads | undefined {
+  const { options, target, clock, prng } = context;
+  if (options.coordination === undefined) return undefined;
+  const createSdkClient = target.createSdkClient?.bind(target);
+  if (createSdkClient === undefined) throw new Error(`the ${target.kind} target has no lock or lease workload`);
+  const random = prng.fork();
+  const workloads = new CoordinationWorkloads(options.coordination, { clock, createClient: createSdkClient, random: () => random.next() });
+  workloads.start();
+  return workloads;
 }
 
 /** Which members served the audit reads among a violation's operations (what let the damage through). */
@@ -434,6 +473,8 @@ function optionsForReport(options: BenchOptions): Record<string, unknown> {
     durationMs: options.durationMs,
     nemeses: options.nemeses,
     workload: options.workload,
+    kvWorkload: options.kvWorkload,
+    coordination: options.coordination,
     regions: options.regions?.name,
     faultMs: options.faultMs,
     quietMs: options.quietMs,

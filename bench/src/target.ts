@@ -1,3 +1,4 @@
+import type { HoldfastClient } from '@holdfast/client';
 import type { ChangeFeed } from './watch-check.js';
 import type { ProxyNetwork } from './proxy.js';
 
@@ -117,6 +118,8 @@ export interface ClusterTarget {
    * check (watch-check.ts). Absent: the target is not checked that way.
    */
   watchChanges?(): ChangeFeed;
+  /** An SDK client through the client proxies, for the coordination workloads (holdfast only). */
+  createSdkClient?(options: { clientIndex: number; deadlineMs: number }): HoldfastClient;
 }
 
 export class TargetError extends Error {

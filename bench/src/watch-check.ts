@@ -48,9 +48,11 @@ export function judgeWatch(options: {
   operations: readonly BenchOperation[];
   /** Keys the bench itself wrote outside the history (the end marker). */
   ignoreKeys: ReadonlySet<string>;
+  /** Keys written outside the history (the coordination workloads'), left out too. */
+  ignoreKey?: (key: string) => boolean;
   error?: unknown;
 }): WatchVerdict {
-  const { changes, operations, ignoreKeys } = options;
+  const { changes, operations, ignoreKeys, ignoreKey } = options;
   const possible = new Set<string>();
   const deletable = new Set<string>();
   const acknowledged: string[] = [];
@@ -71,7 +73,7 @@ export function judgeWatch(options: {
   for (const change of changes) {
     if (change.revision < lastRevision) outOfOrder += 1;
     lastRevision = Math.max(lastRevision, change.revision);
-    if (ignoreKeys.has(change.key)) continue;
+    if (ignoreKeys.has(change.key) || ignoreKey?.(change.key) === true) continue;
     const name = change.type === 'put' ? `${change.key}=${change.value}` : `${change.key} deleted@${change.revision}`;
     told.set(name, (told.get(name) ?? 0) + 1);
     const explained = change.type === 'put' ? possible.has(name) : deletable.has(change.key);
