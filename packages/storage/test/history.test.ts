@@ -167,6 +167,30 @@ describe('key history', () => {
   });
 });
 
+describe('key history in a snapshot', () => {
+  const t = stateMachineFixture({ applyVersion: APPLY_VERSION_HISTORY });
+
+  it('carries the history and the compaction: the restored member answers the same revisions and replays', async () => {
+    for (let i = 1; i <= 6; i++) await t.run(put(i % 2 === 0 ? 'a' : 'b', `${i}`));
+    await t.run(compact(3));
+    await t.sm.historyDropped();
+    const reader = await t.sm.openSnapshotReader();
+    const other = await t.open({ dir: `${t.dir}/other` });
+    try {
+      await other.restoreSnapshot(reader.chunks(), { index: reader.meta.appliedIndex, term: reader.meta.appliedTerm });
+      expect(other.stateHash).toEqual(t.sm.stateHash);
+      expect(other.compactRevision).toBe(3);
+      for (const revision of [3, 4, 5, 6]) expect(await keysAt(other, '', revision)).toEqual(await keysAt(t.sm, '', revision));
+      await expect(other.get(bytes('a'), { revision: 2 })).rejects.toBeInstanceOf(RevisionCompactedError);
+      const replayed = await other.changesSince(4, { changesMax: 100, prevKv: true });
+      expect(replayed.changes.map((change) => `${text(change.kv.value)}<${text(change.prevKv?.value)}`)).toEqual(['4<2', '5<3', '6<4']);
+    } finally {
+      await reader.close();
+      await other.close();
+    }
+  });
+});
+
 describe('key history on a state of the previous layout', () => {
   const t = stateMachineFixture();
 

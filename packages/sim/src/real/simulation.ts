@@ -101,6 +101,8 @@ export interface RealSeedStats {
   /** Liveness checks waived: no quorum of voters could run (stopped on damage, or in repair). */
   livenessWaived: number;
   leases: LeaseWorkloadStats;
+  /** Compactions of the key history the leader applied (maybeCompact). */
+  compactions: number;
   nemesis: NemesisStats;
 }
 
@@ -134,6 +136,9 @@ const timing = {
   storageFaultProbability: 0.004,
   /** A member whose disk was damaged counts as damaged this long after it caught up again. */
   damageSettleTicks: 100,
+  /** The leader compacts the key history this often, keeping this many revisions behind its own. */
+  compactEveryTicks: 50,
+  compactKeepRevisions: 20,
 } as const;
 
 /** The real node's disk answers a sync within the tick unless it is slowed. */
@@ -245,6 +250,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       localReads: 0,
       retries: 0,
       stateHashesCompared: 0,
+      compactions: 0,
       livenessChecks: 0,
       livenessWaived: 0,
       leases: this.leaseWorkload.stats,
@@ -327,6 +333,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     this.membership.advance(this);
     this.startClientOperations();
     if (!this.clientsStopped) this.leaseWorkload.act(this.scheduler.now, (op) => this.sendLeaseRequest(op));
+    this.maybeCompact();
     for (const member of this.byId.values()) {
       if (!member.isUp || member.isPaused) continue;
       if (!this.random.chance(timing.tickSkipProbability)) member.driver?.tick();
@@ -1109,6 +1116,29 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       if (running.length * 2 <= status.confState.voters.length) return false;
     }
     return views > 0;
+  }
+
+  /**
+   * Every `compactEveryTicks` ticks the leader compacts the key history to `compactKeepRevisions`
+   * behind its revision, through the log, under whatever faults are in force: members must go on
+   * agreeing (state hashes, served reads) while each drops the records in its own steps.
+   */
+  private maybeCompact(): void {
+    if (this.tick % timing.compactEveryTicks !== 0) return;
+    const leader = this.leaderMember();
+    const path = leader?.path;
+    const sm = leader?.sm;
+    if (leader === undefined || path === undefined || sm === undefined) return;
+    const revision = sm.revision - timing.compactKeepRevisions;
+    if (sm.compactRevision === undefined || revision <= sm.compactRevision) return;
+    path
+      .execute({ op: 'compact', compact: { revision } }, { deadlineMs: leader.time.wallMs() + timing.probeRetryTicks * timing.tickMs, forwarded: false })
+      .then(
+        () => {
+          this.stats.compactions++;
+        },
+        () => undefined,
+      );
   }
 
   private proposeProbe(): number {
