@@ -207,6 +207,16 @@ export class EtcdTarget implements ClusterTarget {
     return [...this.nodes.values()].flatMap((n) => (n.process.pid === undefined ? [] : [n.process.pid]));
   }
 
+  /** The process of node `id` (n1, n2, ...), while it runs. */
+  serverPidOf(id: string): number | undefined {
+    return this.node(id).process.pid;
+  }
+
+  /** Node `id`'s own client address, bypassing its proxy. */
+  directClientAddressOf(id: string): string {
+    return `127.0.0.1:${this.node(id).clientPort}`;
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.nodes.values()].map((n) => n.process.stop()));
     for (const node of this.nodes.values()) closeStubs(node.admin);
@@ -572,4 +582,20 @@ export async function waitForEtcdLeader(target: EtcdTarget, timeoutMs: number): 
     await sleep(200);
   }
   throw new TargetError('no-leader', `no etcd leader within ${timeoutMs} ms`);
+}
+
+/** Keys the member at `address` holds as of its own applied state (a serializable count). */
+export async function countKeysServedBy(address: string, deadlineMs: number): Promise<number> {
+  const stubs = createStubs(address);
+  try {
+    const answer = await callUnary<{ count: string }>({
+      client: stubs.kv,
+      method: 'Range',
+      request: { key: Buffer.from([0]), range_end: Buffer.from([0]), count_only: true, serializable: true },
+      deadlineMs,
+    });
+    return Number(answer.count);
+  } finally {
+    closeStubs(stubs);
+  }
 }
