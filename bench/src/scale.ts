@@ -50,6 +50,8 @@ export interface ScaleRow {
 interface Cluster {
   put(key: string, value: string): Promise<void>;
   memberPids(): number[];
+  /** Per member, how its memory divides (holdfast: V8 heap and memory outside it, from /metrics). */
+  memoryBreakdown?(): Promise<string[]>;
   /** Adds (or wipes and rejoins) a member; resolves with its pid and a probe that says when it holds `keys`. */
   addEmptyMember(keys: number): Promise<{ pid: number; caughtUp: () => Promise<boolean> }>;
   close(): Promise<void>;
@@ -116,6 +118,26 @@ async function load(cluster: Cluster, keys: number): Promise<number> {
   return keys / ((performance.now() - startMs) / 1000);
 }
 
+const BREAKDOWN_METRICS = [
+  'nodejs_heap_size_used_bytes',
+  'nodejs_heap_size_total_bytes',
+  'nodejs_external_memory_bytes',
+  'process_resident_memory_bytes',
+] as const;
+
+/** A member's V8 heap (used, total), its memory outside the heap and its RSS, in MiB, from its /metrics. */
+async function memoryBreakdownOf(metricsAddress: string): Promise<string> {
+  try {
+    const text = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+    return BREAKDOWN_METRICS.map((name) => {
+      const match = new RegExp(`^${name} (\\S+)`, 'm').exec(text);
+      return `${name.replace(/^(nodejs|process)_/, '').replace(/_bytes$/, '')} ${match === null ? '-' : (Number(match[1]) / 1024 / 1024).toFixed(0)}`;
+    }).join(', ');
+  } catch (error) {
+    return `no metrics: ${(error as Error).message}`;
+  }
+}
+
 async function startHoldfast(dataDir: string, extraArgs: readonly string[]): Promise<Cluster> {
   const local = await LocalCluster.start({ dataDir, size: 3, clusterId: 'scale', extraArgs: () => extraArgs });
   await local.waitForLeader(30_000);
@@ -130,6 +152,7 @@ async function startHoldfast(dataDir: string, extraArgs: readonly string[]): Pro
       await client.put(key, value);
     },
     memberPids: () => local.members.filter((m) => !m.removed).map((m) => pidOf(m.id)),
+    memoryBreakdown: () => Promise.all(local.members.filter((m) => !m.removed).map((m) => memoryBreakdownOf(m.metricsAddress))),
     addEmptyMember: async () => {
       const leader = await local.waitForLeader(30_000);
       const status = await local.status(leader.id);
@@ -218,6 +241,7 @@ export async function runScale(options: {
     console.error(`${options.target}: loading ${options.keys} keys at c=${LOAD_CONCURRENCY}`);
     const putsPerSecond = await load(cluster, options.keys);
     const memory = cluster.memberPids().map(memoryOf);
+    for (const line of (await cluster.memoryBreakdown?.()) ?? []) console.error(`  member memory MiB: ${line}`);
     await sleep(2000);
     const idleLoadedCpuMsPerS = options.idleSeconds > 0 ? await idleCpuMsPerSecond(cluster.memberPids(), options.idleSeconds) : [];
     const catchup = options.catchup ? await measureCatchup(cluster, options.keys) : { seconds: Number.NaN, peakRssMiB: Number.NaN };

@@ -46,6 +46,13 @@ export interface NodeLimits {
   readonly sessionAnswersMax: number;
   readonly snapshotEntries: number;
   readonly snapshotCatchupEntries: number;
+  /**
+   * A snapshot is also taken once the entries applied since the last one reach this many bytes
+   * (entryBytes), and at most this many bytes of entries stay behind it for slow followers:
+   * the log keeps its entries in memory, so these bound its memory whatever the entries weigh.
+   */
+  readonly snapshotLogBytes: number;
+  readonly snapshotCatchupBytes: number;
   /** A state hash checkpoint every this many applied entries; members compare them. */
   readonly stateHashCheckpointEntries: number;
   /** Records a second the background scrub at start reads at most (0: no scrub). */
@@ -241,6 +248,15 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'sessionAnswersMax', kind: 'int', fallback: 8, min: 1, max: 1024, help: 'answers kept per session' },
   { key: 'snapshotEntries', kind: 'int', fallback: 10_000, min: 16, max: 100_000_000, help: 'snapshot every N applied' },
   { key: 'snapshotCatchupEntries', kind: 'int', fallback: 5000, min: 0, max: 100_000_000, help: 'entries kept' },
+  {
+    key: 'snapshotLogBytes',
+    kind: 'int',
+    fallback: 32 * MiB,
+    min: 64 * 1024,
+    max: 64 * GiB,
+    help: 'snapshot also once the entries applied since the last one reach this many bytes (the log holds its entries in memory)',
+  },
+  { key: 'snapshotCatchupBytes', kind: 'int', fallback: 8 * MiB, min: 0, max: 64 * GiB, help: 'bytes of entries kept behind a snapshot at most' },
   {
     key: 'stateHashCheckpointEntries',
     kind: 'int',
@@ -514,6 +530,8 @@ function buildLimits(r: Resolved): NodeLimits {
     sessionAnswersMax: n('sessionAnswersMax'),
     snapshotEntries: n('snapshotEntries'),
     snapshotCatchupEntries: n('snapshotCatchupEntries'),
+    snapshotLogBytes: n('snapshotLogBytes'),
+    snapshotCatchupBytes: n('snapshotCatchupBytes'),
     stateHashCheckpointEntries: n('stateHashCheckpointEntries'),
     scrubRecordsPerSecondMax: n('scrubRecordsPerSecondMax'),
     requestTimeoutMs: n('requestTimeoutMs'),

@@ -510,8 +510,8 @@ export class NodeDriver {
   }
 
   /** After each applied batch: serve its Readys' reads in order, then look for more work. */
-  private afterApplyBatch(readys: readonly Ready[], appliedEntries: number): void {
-    this.snapshots.noteApplied(appliedEntries);
+  private afterApplyBatch(readys: readonly Ready[], _appliedEntries: number): void {
+    for (const ready of readys) this.snapshots.noteApplied(ready.committedEntries);
     for (const ready of readys) {
       this.reads.handleReady(ready, this.sm.appliedIndex);
       if (this.reads.hasQueued) this.schedule();
