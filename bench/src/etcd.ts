@@ -527,6 +527,12 @@ export class EtcdKv implements KvAdapter {
     await this.call('Put', { key: Buffer.from(key), value: Buffer.from(value) });
   }
 
+  /** Puts every key in one transaction (at most etcd's --max-txn-ops, 128 by default). */
+  async putMany(keys: readonly string[], value: string): Promise<void> {
+    const bytes = Buffer.from(value);
+    await this.call('Txn', { compare: [], success: keys.map((key) => ({ request_put: { key: Buffer.from(key), value: bytes } })), failure: [] });
+  }
+
   async cas(key: string, expected: string | null, value: string): Promise<boolean> {
     // Absent in etcd: version == 0. Present with a value: compare on the value.
     const compare =

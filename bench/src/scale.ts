@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createClient } from '@holdfast/client';
+import { createClient, op } from '@holdfast/client';
 import { Prng } from '@holdfast/raft';
 import { LocalCluster } from '@holdfast/server';
 import { Command, InvalidArgumentError } from 'commander';
@@ -23,6 +23,8 @@ const LOAD_CONCURRENCY = 64;
 /** How long catch-up may take before the run gives up on it. */
 const CATCHUP_TIMEOUT_MS = 300_000;
 const CATCHUP_POLL_MS = 100;
+/** Operations in one transaction that both holdfast (batchOpsMax) and etcd (--max-txn-ops) take by default. */
+const LOAD_BATCH_MAX = 128;
 
 export interface MemoryFigures {
   /** Resident now and the peak so far (VmRSS, VmHWM), in MiB. */
@@ -33,7 +35,11 @@ export interface MemoryFigures {
 export interface ScaleRow {
   target: 'holdfast' | 'etcd';
   keys: number;
+  /** Keys written per request while loading (1: plain puts, the figure compared). */
+  loadBatch: number;
   putsPerSecond: number;
+  /** CPU (user + system) of all members together per key loaded, in microseconds. */
+  serverCpuUsPerPut: number;
   /** One per member, in member order. */
   memory: MemoryFigures[];
   /** CPU milliseconds a second per member while no request arrives, on an empty and on a loaded cluster. */
@@ -49,6 +55,8 @@ export interface ScaleRow {
 
 interface Cluster {
   put(key: string, value: string): Promise<void>;
+  /** Puts every key in one transaction. */
+  putMany(keys: readonly string[], value: string): Promise<void>;
   memberPids(): number[];
   /** Per member, how its memory divides (holdfast: V8 heap and memory outside it, from /metrics). */
   memoryBreakdown?(): Promise<string[]>;
@@ -98,16 +106,19 @@ export function keyOf(index: number): string {
   return `s${String(index).padStart(KEY_BYTES - 1, '0')}`;
 }
 
-async function load(cluster: Cluster, keys: number): Promise<number> {
+async function load(cluster: Cluster, keys: number, batch: number): Promise<{ putsPerSecond: number; serverCpuUsPerPut: number }> {
   const value = 'v'.repeat(VALUE_BYTES);
+  const pids = cluster.memberPids();
+  const cpuBefore = pids.map(processCpuMs);
   let next = 0;
   let lastReportMs = performance.now();
   const startMs = performance.now();
   const worker = async (): Promise<void> => {
     while (next < keys) {
-      const key = keyOf(next);
-      next += 1;
-      await cluster.put(key, value);
+      const first = next;
+      next = Math.min(keys, next + batch);
+      if (batch === 1) await cluster.put(keyOf(first), value);
+      else await cluster.putMany(Array.from({ length: next - first }, (_, i) => keyOf(first + i)), value);
       if (performance.now() - lastReportMs > 10_000) {
         lastReportMs = performance.now();
         console.error(`  ${next} keys, ${(next / ((lastReportMs - startMs) / 1000)).toFixed(0)} puts/s`);
@@ -115,7 +126,9 @@ async function load(cluster: Cluster, keys: number): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: LOAD_CONCURRENCY }, worker));
-  return keys / ((performance.now() - startMs) / 1000);
+  const elapsedS = (performance.now() - startMs) / 1000;
+  const cpuMs = pids.reduce((sum, pid, i) => sum + processCpuMs(pid) - (cpuBefore[i] ?? Number.NaN), 0);
+  return { putsPerSecond: keys / elapsedS, serverCpuUsPerPut: (cpuMs * 1000) / keys };
 }
 
 const BREAKDOWN_METRICS = [
@@ -150,6 +163,9 @@ async function startHoldfast(dataDir: string, extraArgs: readonly string[]): Pro
   return {
     put: async (key, value) => {
       await client.put(key, value);
+    },
+    putMany: async (keys, value) => {
+      await client.txn({ success: keys.map((key) => op.put(key, value)) });
     },
     memberPids: () => local.members.filter((m) => !m.removed).map((m) => pidOf(m.id)),
     memoryBreakdown: () => Promise.all(local.members.filter((m) => !m.removed).map((m) => memoryBreakdownOf(m.metricsAddress))),
@@ -187,6 +203,7 @@ async function startEtcd(dataDir: string): Promise<Cluster> {
   const kv = new EtcdKv({ endpoints: target.directClientAddresses(), firstIndex: leaderIndex, deadlineMs: 30_000 });
   return {
     put: (key, value) => kv.put(key, value),
+    putMany: (keys, value) => kv.putMany(keys, value),
     memberPids: () => target.serverPids(),
     addEmptyMember: async (keys) => {
       const currentLeader = await target.findLeader();
@@ -229,6 +246,7 @@ export async function runScale(options: {
   keys: number;
   idleSeconds: number;
   catchup: boolean;
+  loadBatch: number;
   /** holdfast only: extra flags for every member (memory options). */
   extraArgs: readonly string[];
 }): Promise<ScaleRow> {
@@ -238,8 +256,8 @@ export async function runScale(options: {
   try {
     await sleep(2000);
     const idleEmptyCpuMsPerS = options.idleSeconds > 0 ? await idleCpuMsPerSecond(cluster.memberPids(), options.idleSeconds) : [];
-    console.error(`${options.target}: loading ${options.keys} keys at c=${LOAD_CONCURRENCY}`);
-    const putsPerSecond = await load(cluster, options.keys);
+    console.error(`${options.target}: loading ${options.keys} keys at c=${LOAD_CONCURRENCY}, ${options.loadBatch} a request`);
+    const loaded = await load(cluster, options.keys, options.loadBatch);
     const memory = cluster.memberPids().map(memoryOf);
     for (const line of (await cluster.memoryBreakdown?.()) ?? []) console.error(`  member memory MiB: ${line}`);
     await sleep(2000);
@@ -248,7 +266,8 @@ export async function runScale(options: {
     return {
       target: options.target,
       keys: options.keys,
-      putsPerSecond,
+      loadBatch: options.loadBatch,
+      ...loaded,
       memory,
       idleEmptyCpuMsPerS,
       idleLoadedCpuMsPerS,
@@ -268,12 +287,12 @@ const list = (values: readonly number[], digits = 0): string => (values.length =
 
 export function formatScale(rows: readonly ScaleRow[]): string {
   const lines = [
-    '| target | keys | puts/s | RSS MiB per member | peak RSS MiB | idle cpu ms/s empty | idle cpu ms/s loaded | catch-up s | catch-up peak RSS MiB | load |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| target | keys | keys/request | puts/s | cpu us/put | RSS MiB per member | peak RSS MiB | idle cpu ms/s empty | idle cpu ms/s loaded | catch-up s | catch-up peak RSS MiB | load |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.target} | ${r.keys} | ${fixed(r.putsPerSecond)} | ${list(r.memory.map((m) => m.rssMiB))} | ${list(r.memory.map((m) => m.peakRssMiB))} | ${list(r.idleEmptyCpuMsPerS, 1)} | ${list(r.idleLoadedCpuMsPerS, 1)} | ${fixed(r.catchupSeconds, 1)} | ${fixed(r.catchupPeakRssMiB)} | ${fixed(r.loadBefore, 2)} → ${fixed(r.loadAfter, 2)} |`,
+      `| ${r.target} | ${r.keys} | ${r.loadBatch} | ${fixed(r.putsPerSecond)} | ${fixed(r.serverCpuUsPerPut)} | ${list(r.memory.map((m) => m.rssMiB))} | ${list(r.memory.map((m) => m.peakRssMiB))} | ${list(r.idleEmptyCpuMsPerS, 1)} | ${list(r.idleLoadedCpuMsPerS, 1)} | ${fixed(r.catchupSeconds, 1)} | ${fixed(r.catchupPeakRssMiB)} | ${fixed(r.loadBefore, 2)} → ${fixed(r.loadAfter, 2)} |`,
     );
   }
   return lines.join('\n');
@@ -300,7 +319,7 @@ export function formatRatios(rows: readonly ScaleRow[]): string {
   const maxIdle = (r: ScaleRow): number => Math.max(...r.idleLoadedCpuMsPerS);
   return [
     `median of ${pairs} pair(s), holdfast / etcd:`,
-    `  put rate ${ratio((r) => r.putsPerSecond)}, largest member RSS ${ratio(maxRss)}, idle cpu (loaded, busiest member) ${ratio(maxIdle)},`,
+    `  put rate ${ratio((r) => r.putsPerSecond)}, server cpu per put ${ratio((r) => r.serverCpuUsPerPut)}, largest member RSS ${ratio(maxRss)}, idle cpu (loaded, busiest member) ${ratio(maxIdle)},`,
     `  catch-up time ${ratio((r) => r.catchupSeconds)}, catch-up peak RSS ${ratio((r) => r.catchupPeakRssMiB)}`,
   ].join('\n');
 }
@@ -319,9 +338,14 @@ async function main(): Promise<number> {
     .option('--pairs <n>', 'interleaved runs of each target', positiveInteger, 1)
     .option('--idle-seconds <n>', 'seconds of idle CPU measured (0: none)', (text) => Number.parseInt(text, 10), 10)
     .option('--no-catchup', 'skip adding a member with empty data')
+    .option('--load-batch <n>', 'keys per request while loading (a transaction; 1: plain puts, the figure to compare)', positiveInteger, 1)
     .option('--holdfast-args <flags>', 'extra flags for every holdfast member, space-separated', '')
     .parse(process.argv.slice(2), { from: 'user' });
-  const opts = command.opts<{ keys: number; targets: string; pairs: number; idleSeconds: number; catchup: boolean; holdfastArgs: string }>();
+  const opts = command.opts<{ keys: number; targets: string; pairs: number; idleSeconds: number; catchup: boolean; loadBatch: number; holdfastArgs: string }>();
+  if (opts.loadBatch > LOAD_BATCH_MAX) {
+    console.error(`--load-batch is at most ${LOAD_BATCH_MAX} (operations in one transaction, both stores)`);
+    return 2;
+  }
   const targets = opts.targets.split(',').map((t) => t.trim());
   for (const t of targets) {
     if (t !== 'holdfast' && t !== 'etcd') {
@@ -337,7 +361,7 @@ async function main(): Promise<number> {
   const rows: ScaleRow[] = [];
   for (let pair = 0; pair < opts.pairs; pair += 1) {
     for (const target of targets as ('holdfast' | 'etcd')[]) {
-      const row = await runScale({ target, keys: opts.keys, idleSeconds: opts.idleSeconds, catchup: opts.catchup, extraArgs });
+      const row = await runScale({ target, keys: opts.keys, idleSeconds: opts.idleSeconds, catchup: opts.catchup, loadBatch: opts.loadBatch, extraArgs });
       rows.push(row);
       console.error(formatScale([row]));
     }

@@ -22,6 +22,27 @@ describe('KeyMetaCache', () => {
     expect(cache.bytesUsed).toBe(3 * (1 + keyMetaCacheOverheadBytes));
   });
 
+  it('drops keys in least recently used order across many uses, as a list kept in use order does', () => {
+    const keyCount = 12;
+    const slots = 5;
+    fc.assert(
+      fc.property(fc.array(fc.record({ remember: fc.boolean(), key: fc.nat(keyCount - 1) }), { maxLength: 300 }), (uses) => {
+        const cache = new KeyMetaCache(slots * (3 + keyMetaCacheOverheadBytes));
+        let model: string[] = [];
+        for (const [position, use] of uses.entries()) {
+          const id = `k${String(use.key).padStart(2, '0')}`;
+          if (use.remember) {
+            cache.remember(id, meta(position + 1));
+            model = [...model.filter((k) => k !== id), id].slice(-slots);
+          } else if (cache.lookup(id) !== undefined) {
+            model = [...model.filter((k) => k !== id), id];
+          }
+          expect(new Set(Array.from({ length: keyCount }, (_, k) => `k${String(k).padStart(2, '0')}`).filter((k) => cache.peek(k) !== undefined))).toEqual(new Set(model));
+        }
+      }),
+    );
+  });
+
   it('replaces a key in place without charging it twice', () => {
     const cache = new KeyMetaCache(10_000);
     cache.remember('key', meta(1));
