@@ -5,7 +5,7 @@ import { ETCD_INSTALL_HINT, etcdInstalled } from './etcd.js';
 import { type BenchReport, recoveryByKind } from './report.js';
 import { loadRegions } from './regions.js';
 import { type BenchOptions, runBench } from './run.js';
-import { isCorruptionKind, NEMESIS_GROUPS, NEMESIS_KINDS, parseNemesisList } from './schedule.js';
+import { isCorruptionKind, NEMESIS_GROUPS, NEMESIS_KINDS, parseBackgroundNemeses, parseNemesisList, ScheduleError } from './schedule.js';
 import { FIXED_VALUE_BYTES } from './audit.js';
 
 /** Fixed data set with a corruption nemesis: about 2 MiB, so every member's state has tables of it. */
@@ -94,7 +94,7 @@ function buildCommand(): Command {
     .addOption(new Option('--duration <d>', 'workload duration (90s, 10m)').argParser(parseDuration).default(60_000, '60s'))
     .option(
       '--nemesis <list>',
-      `faults, comma-separated: groups (${Object.keys(NEMESIS_GROUPS).join(', ')}, none) or kinds (${NEMESIS_KINDS.join(', ')})`,
+      `faults, comma-separated: groups (${Object.keys(NEMESIS_GROUPS).join(', ')}, none) or kinds (${NEMESIS_KINDS.join(', ')}); bad-credentials runs the whole time (TLS and auth on)`,
       'kill,pause,partition',
     )
     .option('--workload <list>', 'comma-separated: register (checked per key) or mixed, and lock (fenced register), lease (expiry timing); holdfast only for lock and lease', 'register')
@@ -170,7 +170,10 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
   };
   validateWorkload(workload);
   const nemeses = parseNemesisList(cli.nemesis);
+  const badCredentials = parseBackgroundNemeses(cli.nemesis).includes('bad-credentials');
+  if (badCredentials && target !== 'holdfast') throw new ScheduleError('bad-credentials probes holdfast only (its TLS and auth)');
   return {
+    badCredentials,
     target,
     nodes: Number.parseInt(cli.nodes, 10),
     durationMs: cli.duration,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compare, createClient, type HoldfastClient, HoldfastError, op } from '@holdfast/client';
 import type { Prng } from '@holdfast/raft';
+import type { BenchSecurity, ProbedMember } from './bad-credentials.js';
 import { LocalCluster } from '@holdfast/server';
 import type { ProxyNetwork, TcpProxy } from './proxy.js';
 import type { ChangeFeed, WatchedChange } from './watch-check.js';
@@ -59,8 +60,56 @@ export class HoldfastTarget implements ClusterTarget {
   /** Peer links that bypass the proxies (no spare proxy was ready); reported, never silent. */
   readonly unproxiedLinks: string[] = [];
 
-  constructor(options: { prng: Prng }) {
+  /** TLS and auth for the run (the bad-credentials nemesis); undefined: plaintext, auth off. */
+  readonly security: BenchSecurity | undefined;
+
+  constructor(options: { prng: Prng; security?: BenchSecurity }) {
     this.prng = options.prng;
+    this.security = options.security;
+  }
+
+  /** What every client of the bench needs with security on: the CA, and the workload user. */
+  private clientSecurity(): { tls?: { ca: Buffer }; credentials?: { user: string; password: string } } {
+    const security = this.security;
+    if (security === undefined) return {};
+    return { tls: { ca: fs.readFileSync(security.caFile) }, credentials: { user: security.user.name, password: security.user.password } };
+  }
+
+  /** The cluster id the members run with. */
+  get clusterId(): string {
+    return this.requireCluster().clusterId;
+  }
+
+  /** Every current member, reached straight (not through the proxies), for the bad-credentials prober. */
+  probedMembers(): ProbedMember[] {
+    const cluster = this.requireCluster();
+    return cluster.members
+      .filter((m) => !m.removed)
+      .map((m) => ({ id: m.id, clientAddress: m.clientAddress, peerAddress: m.peerAddress, running: cluster.isRunning(m.id) }));
+  }
+
+  /**
+   * Users and roles, then auth on: root; the workload's user with readwrite on every key and
+   * the admin rights the nemeses use (membership, backup, compaction); a probe user with no role.
+   */
+  private async enableAuth(security: BenchSecurity): Promise<void> {
+    const admin = this.requireAdmin();
+    const options = { deadlineMs: 10_000 };
+    await admin.auth.roleAdd('root', options);
+    await admin.auth.userAdd('root', security.rootPassword, options);
+    await admin.auth.userGrantRole('root', 'root', options);
+    await admin.auth.roleAdd('bench', options);
+    await admin.auth.roleGrant('bench', { type: 'keys', key: '\u0000', rangeEnd: '\u0000', access: 'readwrite' }, options);
+    for (const right of ['membership', 'backup', 'compaction'] as const) await admin.auth.roleGrant('bench', { type: 'admin', right }, options);
+    await admin.auth.userAdd(security.user.name, security.user.password, options);
+    await admin.auth.userGrantRole(security.user.name, 'bench', options);
+    await admin.auth.userAdd(security.probeUser.name, security.probeUser.password, options);
+    await admin.auth.enable(security.tokenTtlMs, options);
+    // The harness's own membership calls log in as the workload's user.
+    this.requireCluster().useAuthorization(async () => {
+      const token = await this.requireAdmin().authToken();
+      return token === undefined ? undefined : `Bearer ${token}`;
+    });
   }
 
   nodeIds(): string[] {
@@ -90,15 +139,21 @@ export class HoldfastTarget implements ClusterTarget {
           // The watch check resumes its watch after every fault: keep a run's worth of changes.
           ...['--watch-history-events-max', '2000000', '--watch-history-bytes-max', String(512 * 1024 * 1024)],
           ...(points.length === 0 ? [] : ['--failpoints', points.join(',')]),
+          // Every bench client logs in as one user from one address: no login limit may bite.
+          ...(this.security === undefined ? [] : ['--login-attempts-per-user-per-minute', '1000000', '--login-attempts-per-address-per-minute', '1000000']),
         ];
       },
       ...(regions === undefined ? {} : { regions }),
+      ...(this.security === undefined
+        ? {}
+        : { tls: { certFile: this.security.memberCertFile, keyFile: this.security.memberKeyFile, caFile: this.security.caFile } }),
     });
     // Client proxies for future members too: workload clients are created once, and must still find
     // the cluster after every original member has been replaced.
     for (let id = 1; id <= this.memberIdMax; id += 1) await this.ensureClientProxy(id);
     this.refreshAdmin();
     await this.cluster.waitForLeader(30_000);
+    if (this.security !== undefined) await this.enableAuth(this.security);
   }
 
   async stop(): Promise<void> {
@@ -124,6 +179,7 @@ export class HoldfastTarget implements ClusterTarget {
       ...future.filter((a): a is string => a !== undefined),
     ];
     const client = createClient({
+      ...this.clientSecurity(),
       endpoints: ordered,
       deadlineMs: options.deadlineMs,
       attemptTimeoutMs: Math.min(options.deadlineMs, 1000),
@@ -142,6 +198,7 @@ export class HoldfastTarget implements ClusterTarget {
     // the replacement of every original member).
     const ids = [...current, ...[...this.clientProxies.keys()].filter((id) => !current.includes(id))];
     const client = createClient({
+      ...this.clientSecurity(),
       endpoints: ids.map((id) => this.clientProxies.get(id)?.address).filter((a): a is string => a !== undefined),
       deadlineMs: 5000,
       attemptTimeoutMs: 1000,
@@ -225,6 +282,7 @@ export class HoldfastTarget implements ClusterTarget {
     const address = this.requireCluster().member(parseNodeId(id)).clientAddress;
     // Only this member: hints naming another member are not followed, so it answers itself.
     const client = createClient({
+      ...this.clientSecurity(),
       endpoints: [address],
       deadlineMs,
       attemptTimeoutMs: Math.min(deadlineMs, 2000),
@@ -403,6 +461,7 @@ export class HoldfastTarget implements ClusterTarget {
   private refreshAdmin(): void {
     this.admin?.close();
     this.admin = createClient({
+      ...this.clientSecurity(),
       endpoints: this.requireCluster()
         .members.filter((m) => !m.removed)
         .map((m) => m.clientAddress),

@@ -9,6 +9,15 @@ import type { FaultWindow } from './nemesis.js';
 import type { ScheduledFault } from './schedule.js';
 import { type RunFigures, spread } from './stats.js';
 import type { ReadBackResult } from './verdict.js';
+import type { BadCredentialsSummary } from './bad-credentials.js';
+
+/** The bad-credentials probes as table rows: each kind, sent, refused, unanswered, accepted. */
+function renderBadCredentials(summary: BadCredentialsSummary): string[] {
+  const rows = Object.entries(summary.probes).map(
+    ([probe, c]) => `| bad credentials: ${probe} | ${c.attempts} sent, ${c.refused} refused, ${c.unanswered} unanswered, ${c.accepted} accepted |`,
+  );
+  return rows;
+}
 import type { WatchVerdict } from './watch-check.js';
 import type { CoordinationVerdict } from './coordination.js';
 
@@ -34,6 +43,8 @@ export interface BenchVerdict {
   lostWrites: ReadBackResult;
   /** The watch check (watch-check.ts); absent for a target without watches. */
   watch?: WatchVerdict;
+  /** The bad-credentials nemesis: every kind of probe, how often refused, and anything that went through. */
+  badCredentials?: BadCredentialsSummary;
   /** The corruption nemesis: every damage and how its member ended; the members at the end. */
   damage?: DamageVerdict;
   /** The lock and lease workloads (coordination.ts). */
@@ -154,6 +165,7 @@ export function renderSummaryMarkdown(report: BenchReport): string {
     );
   }
   if (verdict.damage !== undefined) lines.push(...renderDamage(verdict.damage));
+  if (verdict.badCredentials !== undefined) lines.push(...renderBadCredentials(verdict.badCredentials));
   lines.push('', '## Faults', '');
   lines.push('| # | kind | start s | end s | nodes | detail | first ok ms | throughput back ms | longest outage ms |');
   lines.push('|---|---|---|---|---|---|---|---|---|');

@@ -7,6 +7,7 @@ import { BenchHistory, type BenchOperation, MonotonicClock } from './history.js'
 import { HoldfastTarget } from './holdfast.js';
 import { auditMember, awaitConvergence, type Convergence, loadFixedData } from './audit.js';
 import { type AuditSummary, CorruptionNemesis } from './corruption.js';
+import { type BadCredentialsSummary, BadCredentialsProber, badCredentialsFailures, type BenchSecurity, makeBenchSecurity } from './bad-credentials.js';
 import { NemesisRunner } from './nemesis.js';
 import { Progress } from './progress.js';
 import { ProxyNetwork } from './proxy.js';
@@ -25,6 +26,8 @@ export interface BenchOptions {
   nodes: number;
   durationMs: number;
   nemeses: NemesisKind[];
+  /** The bad-credentials nemesis (bad-credentials.ts): TLS and auth on, probed all run long. */
+  badCredentials?: boolean;
   workload: WorkloadOptions;
   /** Run the key-value workload (register or mixed); false when only coordination workloads were asked for. */
   kvWorkload: boolean;
@@ -60,9 +63,13 @@ export interface BenchRunResult {
   outDir: string;
 }
 
-function createTarget(kind: TargetKind, prng: Prng): ClusterTarget {
-  return kind === 'etcd' ? new EtcdTarget() : new HoldfastTarget({ prng });
+function createTarget(kind: TargetKind, prng: Prng, security: BenchSecurity | undefined): ClusterTarget {
+  if (kind === 'etcd') return new EtcdTarget();
+  return new HoldfastTarget({ prng, ...(security === undefined ? {} : { security }) });
 }
+
+/** Member ids the run's certificates name: every member a run may add (proxied or not). */
+const SECURE_MEMBER_IDS_MAX = 32;
 
 /** One bench run: cluster up, workload and faults for the duration, heal, read back, judge, report. */
 export async function runBench(options: BenchOptions): Promise<BenchRunResult> {
@@ -71,7 +78,8 @@ export async function runBench(options: BenchOptions): Promise<BenchRunResult> {
   fs.mkdirSync(options.outDir, { recursive: true });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `holdfast-bench-${options.target}-`));
   const network = new ProxyNetwork({ prng: prng.fork() });
-  const target = createTarget(options.target, prng.fork());
+  const security = options.badCredentials === true ? makeBenchSecurity(path.join(runDir, 'certs'), SECURE_MEMBER_IDS_MAX) : undefined;
+  const target = createTarget(options.target, prng.fork(), security);
   const schedule = generateSchedule({
     seed: options.seed,
     kinds: options.nemeses,
@@ -162,11 +170,14 @@ async function driveRun(context: {
   }, 500);
   const feed = target.watchChanges?.();
   const coordination = startCoordination({ options, target, clock, prng });
+  const prober = proberFor(target);
+  prober?.start();
   if (options.kvWorkload) workload.start();
   const nemesisDone = nemesis.run();
   await sleep(options.durationMs);
   nemesis.stop();
   await nemesisDone;
+  const badCredentials = await prober?.stop();
   await workload.stop();
   await coordination?.stop();
   const workloadEndMs = clock.nowMs();
@@ -198,7 +209,9 @@ async function driveRun(context: {
     members,
     operations: history.all(),
     coordination: coordinationVerdict,
+    badCredentials,
   });
+  if (badCredentials !== undefined) options.log(`bad credentials: ${badCredentialsLine(badCredentials)}`);
   const report: BenchReport = {
     version: 1,
     target: target.kind,
@@ -358,6 +371,7 @@ function buildVerdict(options: {
   members: MemberCheck | undefined;
   operations: readonly BenchOperation[];
   coordination: CoordinationVerdict | undefined;
+  badCredentials: BadCredentialsSummary | undefined;
 }): BenchVerdict {
   const { lin, lostWrites } = options;
   const failures: string[] = [];
@@ -377,6 +391,7 @@ function buildVerdict(options: {
   failures.push(...damage.failures);
   failures.push(...(options.coordination?.failures ?? []));
   if (options.okCount === 0) failures.push('no operation succeeded');
+  if (options.badCredentials !== undefined) failures.push(...badCredentialsFailures(options.badCredentials));
   return {
     passed: failures.length === 0,
     failures,
@@ -404,6 +419,7 @@ function buildVerdict(options: {
     ...(options.watch === undefined ? {} : { watch: options.watch }),
     ...(damage.section === undefined ? {} : { damage: damage.section }),
     ...(options.coordination === undefined ? {} : { coordination: options.coordination }),
+    ...(options.badCredentials === undefined ? {} : { badCredentials: options.badCredentials }),
   };
 }
 
@@ -482,7 +498,24 @@ function optionsForReport(options: BenchOptions): Record<string, unknown> {
     cooldownMs: options.cooldownMs,
     plantStaleRead: options.plantStaleRead,
     plantCorruptRead: options.plantCorruptRead,
+    badCredentials: options.badCredentials === true,
     fixedKeys: options.fixedKeys,
     repairTimeoutMs: options.repairTimeoutMs,
   };
+}
+
+/** The bad-credentials prober of a holdfast target run with security on; undefined otherwise. */
+function proberFor(target: ClusterTarget): BadCredentialsProber | undefined {
+  if (!(target instanceof HoldfastTarget) || target.security === undefined) return undefined;
+  const security = target.security;
+  return new BadCredentialsProber({ security, clusterId: target.clusterId, members: () => target.probedMembers(), intervalMs: 1000 });
+}
+
+/** Probes refused / sent, and what went through. */
+export function badCredentialsLine(summary: BadCredentialsSummary): string {
+  const totals = Object.values(summary.probes).reduce(
+    (sum, counts) => ({ attempts: sum.attempts + counts.attempts, refused: sum.refused + counts.refused, unanswered: sum.unanswered + counts.unanswered }),
+    { attempts: 0, refused: 0, unanswered: 0 },
+  );
+  return `${totals.refused} of ${totals.attempts} probes refused (${totals.unanswered} unanswered: member down or paused), ${summary.accepted.length} accepted, ${Object.keys(summary.probes).length} kinds, ${summary.rounds} rounds`;
 }

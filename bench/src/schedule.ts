@@ -47,6 +47,20 @@ export const NEMESIS_GROUPS: Record<string, readonly NemesisKind[]> = {
   all: NEMESIS_KINDS.filter((kind) => !isCorruptionKind(kind)),
 };
 
+/**
+ * Nemeses that run for the whole workload beside the scheduled faults rather than in windows:
+ * `bad-credentials` (bad-credentials.ts; runs the cluster with TLS and auth on). Asked for by
+ * name, not part of `all`.
+ */
+export const BACKGROUND_NEMESES = ['bad-credentials'] as const;
+export type BackgroundNemesis = (typeof BACKGROUND_NEMESES)[number];
+
+/** The background nemeses named in a --nemesis list. */
+export function parseBackgroundNemeses(text: string): BackgroundNemesis[] {
+  const names = text.split(',').map((raw) => raw.trim());
+  return BACKGROUND_NEMESES.filter((name) => names.includes(name));
+}
+
 export class ScheduleError extends Error {
   override readonly name = 'ScheduleError';
   readonly code = 'bad-schedule';
@@ -57,12 +71,12 @@ export function parseNemesisList(text: string): NemesisKind[] {
   const kinds: NemesisKind[] = [];
   for (const raw of text.split(',')) {
     const name = raw.trim();
-    if (name === '' || name === 'none') continue;
+    if (name === '' || name === 'none' || (BACKGROUND_NEMESES as readonly string[]).includes(name)) continue;
     const group = NEMESIS_GROUPS[name];
     const expanded = group ?? ((NEMESIS_KINDS as readonly string[]).includes(name) ? [name as NemesisKind] : undefined);
     if (expanded === undefined) {
       throw new ScheduleError(
-        `unknown nemesis ${JSON.stringify(name)}; known: ${[...Object.keys(NEMESIS_GROUPS), ...NEMESIS_KINDS].join(', ')}`,
+        `unknown nemesis ${JSON.stringify(name)}; known: ${[...Object.keys(NEMESIS_GROUPS), ...NEMESIS_KINDS, ...BACKGROUND_NEMESES].join(', ')}`,
       );
     }
     for (const kind of expanded) if (!kinds.includes(kind)) kinds.push(kind);

@@ -360,6 +360,14 @@ export class HoldfastClient {
     },
   };
 
+  /**
+   * The token this client sends (logging in first if it holds none that is good): for tools
+   * that make their own gRPC calls. Undefined without user and password credentials.
+   */
+  async authToken(options: CallOptions = {}): Promise<string | undefined> {
+    return this.tokens?.ensure(Date.now() + (options.deadlineMs ?? this.options.deadlineMs));
+  }
+
   private tokenSource(options: ClientOptions): TokenSource | undefined {
     const given = options.credentials;
     if (given === undefined) return undefined;
@@ -759,8 +767,9 @@ export class HoldfastClient {
       } catch (thrown) {
         if (thrown instanceof AbortedError) throw thrown;
         const error = toHoldfastError(thrown);
-        // A token a member no longer takes (expired, a rotated-out key): log in again, once.
-        if (error.code === 'unauthenticated' && token !== undefined && policy.loggedInAgain !== true) {
+        // A token a member no longer takes (expired, a rotated-out key), or none while auth was
+        // just turned on: log in again, once.
+        if (error.code === 'unauthenticated' && this.tokens !== undefined && policy.noLogin !== true && policy.loggedInAgain !== true) {
           policy.loggedInAgain = true;
           this.tokens?.invalidate(token);
           continue;

@@ -13,6 +13,8 @@ export interface IssuedToken {
 
 /** A token is renewed once this share of its lifetime has passed. */
 const RENEW_AFTER_LIFETIME_SHARE = 0.75;
+/** While the cluster says no token is needed (auth off), it is asked again after this long. */
+const NO_TOKEN_NEEDED_RECHECK_MS = 1000;
 
 /**
  * The current token of a user: one login at a time (concurrent calls wait for the same one),
@@ -22,7 +24,9 @@ export class TokenSource {
   private token: string | undefined;
   private renewAtMs = 0;
   private expiresAtMs = 0;
-  private login: Promise<string> | undefined;
+  private login: Promise<string | undefined> | undefined;
+  /** The cluster said no token is needed (auth off) until then. */
+  private noTokenUntilMs = 0;
 
   constructor(private readonly authenticate: (deadlineMs: number) => Promise<IssuedToken>) {}
 
@@ -31,14 +35,20 @@ export class TokenSource {
     return this.token !== undefined && Date.now() < this.expiresAtMs ? this.token : undefined;
   }
 
-  /** A token good for now: the held one, or a new login's. */
-  async ensure(deadlineMs: number): Promise<string> {
+  /** A token good for now: the held one, or a new login's; undefined while the cluster needs none (auth off). */
+  async ensure(deadlineMs: number): Promise<string | undefined> {
     const held = this.current();
     if (held !== undefined && Date.now() < this.renewAtMs) return held;
+    if (held === undefined && Date.now() < this.noTokenUntilMs) return undefined;
     this.login ??= this.authenticate(deadlineMs).then(
       (issued) => {
         this.login = undefined;
         const nowMs = Date.now();
+        if (issued.token === '') {
+          this.token = undefined;
+          this.noTokenUntilMs = nowMs + NO_TOKEN_NEEDED_RECHECK_MS;
+          return undefined;
+        }
         this.token = issued.token;
         this.expiresAtMs = issued.expiresAtMs;
         this.renewAtMs = nowMs + (issued.expiresAtMs - nowMs) * RENEW_AFTER_LIFETIME_SHARE;
@@ -50,12 +60,13 @@ export class TokenSource {
       },
     );
     // A renewal that fails while the held token is still good does not fail the call.
-    if (held !== undefined) return this.login.catch(() => held);
+    if (held !== undefined) return this.login.then((token) => token ?? held, () => held);
     return this.login;
   }
 
   /** A member refused `token`: the next call logs in again. */
   invalidate(token: string | undefined): void {
+    this.noTokenUntilMs = 0;
     if (token === undefined || token === this.token) {
       this.token = undefined;
       this.expiresAtMs = 0;

@@ -262,6 +262,8 @@ describe('a cluster with auth enabled', () => {
     expect(status.enabled).toBe(true);
     await root.auth.disable();
     expect((await client().get('app/1'))?.valueString()).toBe('one');
+    // Credentials on a cluster with auth off: the login says no token is needed, and calls pass.
+    expect((await client({ user: 'nobody', password: 'x' }).get('other/1'))).toBeUndefined();
   });
 });
 

@@ -417,13 +417,24 @@ export class LocalCluster {
     return client;
   }
 
+  /** What this harness's own calls send as `authorization` (a cluster with auth on); undefined: nothing. */
+  private authorization: (() => Promise<string | undefined>) | undefined;
+
+  /** Sends `authorization()` (e.g. `Bearer <token>`) with every Cluster call from now on (auth on). */
+  useAuthorization(authorization: (() => Promise<string | undefined>) | undefined): void {
+    this.authorization = authorization;
+  }
+
   /** One Cluster call on one member with a deadline. */
   async call<T>(address: string, method: string, request: object, timeoutMs = 2000): Promise<T> {
     const client = this.clusterClient(address);
+    const metadata = new grpc.Metadata();
+    const authorization = await this.authorization?.();
+    if (authorization !== undefined) metadata.set('authorization', authorization);
     return new Promise<T>((resolve, reject) => {
       const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
       if (!fn) throw new Error(`no Cluster method ${method}`);
-      fn.call(client, request, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: T) =>
+      fn.call(client, request, metadata, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: T) =>
         error ? reject(error) : resolve(response),
       );
     });

@@ -3,6 +3,9 @@
 import type { Long } from '@grpc/proto-loader';
 
 export interface AuthenticateResponse {
+  /**
+   * Empty while auth is off: calls need no token (the name and password were not checked).
+   */
   'token'?: (string);
   /**
    * Wall-clock milliseconds (the answering member's clock) after which the token is refused.
@@ -11,6 +14,9 @@ export interface AuthenticateResponse {
 }
 
 export interface AuthenticateResponse__Output {
+  /**
+   * Empty while auth is off: calls need no token (the name and password were not checked).
+   */
   'token': (string);
   /**
    * Wall-clock milliseconds (the answering member's clock) after which the token is refused.
