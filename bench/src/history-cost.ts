@@ -5,7 +5,8 @@
  *
  *   node bench/dist/history-cost.js [--revisions N] [--keys N] [--value-bytes N] [--commands-per-entry N]
  *
- * Workload: puts of `--value-bytes` values to keys drawn uniformly from `--keys` 16-byte keys,
+ * Workload: puts of `--value-bytes` values (random bytes, so LevelDB's block compression does not
+ * flatter the figure) to keys drawn uniformly from `--keys` 16-byte keys,
  * `--commands-per-entry` commands to a log entry (as a leader packs them), 64 entries to an apply
  * call. The same writes run twice into fresh directories: stamped at the apply version before the
  * history (no history kept) and at the current one. Bytes are the files of the LevelDB directory
@@ -66,7 +67,8 @@ function seeded(seed: number): () => number {
 /** Applies `options.revisions` puts at `applyVersion`; returns the next log index and the seconds taken. */
 async function writeRevisions(sm: KvStateMachine, options: Options, applyVersion: number): Promise<{ nextIndex: number; seconds: number }> {
   const random = seeded(7);
-  const value = Buffer.alloc(options.valueBytes, 'v');
+  // Incompressible values: LevelDB compresses its blocks, and repeated bytes would flatter the history.
+  const values = Array.from({ length: 256 }, () => Buffer.from(Array.from({ length: options.valueBytes }, () => Math.floor(random() * 256))));
   let index = 1;
   let written = 0;
   const startedMs = performance.now();
@@ -76,6 +78,7 @@ async function writeRevisions(sm: KvStateMachine, options: Options, applyVersion
       const commands: Uint8Array[] = [];
       for (let c = 0; c < options.commandsPerEntry && written < options.revisions; c++, written++) {
         const key = Buffer.from(`key-${String(Math.floor(random() * options.keys)).padStart(12, '0')}`);
+        const value = values[written % values.length]!;
         const command: KvCommand = { operation: { type: 'put', key, value }, proposedAtMs: 1, applyVersion };
         commands.push(encodeCommand(command));
       }

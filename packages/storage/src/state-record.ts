@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { changeKeyPrefix, parseVersionRecordKey, revisionOfChangeKey, versionKeyPrefix } from './history.js';
 import { metaKey, sessionKeyPrefix, userKeyPrefix } from './kv-format.js';
 
 /**
@@ -156,5 +157,14 @@ export function describeStoredKey(key: Uint8Array): string {
   const rest = key.subarray(1);
   if (key[0] === userKeyPrefix) return `key ${printableBytes(rest)}`;
   if (key[0] === sessionKeyPrefix) return `session ${printableBytes(rest)}`;
+  if (key[0] === versionKeyPrefix && key.byteLength > 11) {
+    try {
+      const { key: userKey, revision } = parseVersionRecordKey(key);
+      return `the history version of key ${printableBytes(userKey)} at revision ${revision}`;
+    } catch {
+      // Not a version record's shape: named by its bytes below.
+    }
+  }
+  if (key[0] === changeKeyPrefix && key.byteLength === 13) return `the history change ${revisionOfChangeKey(key)}/${Buffer.from(key).readUInt32BE(9)}`;
   return `stored key ${printableBytes(key)}`;
 }

@@ -10,9 +10,10 @@ import {
   type KvOperation,
   type KvStateMachine,
   RevisionCompactedError,
+  StateCorruptionError,
 } from '../src/index.js';
 import { escapeKey, versionRecordKey } from '../src/history.js';
-import { bytes, stateMachineFixture, text } from './helpers.js';
+import { bytes, stateMachineFixture, text, withRawDb } from './helpers.js';
 
 const put = (key: string, value: string): KvOperation => ({ type: 'put', key: bytes(key), value: bytes(value) });
 const del = (key: string): KvOperation => ({ type: 'delete', key: bytes(key) });
@@ -164,6 +165,26 @@ describe('key history', () => {
     await expect(t.sm.get(bytes('a'), { revision: 1 })).rejects.toBeInstanceOf(RevisionCompactedError);
     expect(await valueAt(t.sm, 'a', 2)).toBe('2');
     expect((await t.sm.scrub({ recordsPerSecondMax: 1e9 })).outcome).toBe('ok');
+  });
+});
+
+describe('key history damage', () => {
+  const t = stateMachineFixture({ applyVersion: APPLY_VERSION_HISTORY });
+
+  it('a history record damaged at rest fails the scrub and the read that meets it, naming the record', async () => {
+    await t.run(put('a', '1'));
+    await t.run(put('a', '2'));
+    await t.sm.close();
+    await withRawDb(`${t.dir}/kv`, async (db) => {
+      const key = versionRecordKey(bytes('a'), 1);
+      const stored = Buffer.from(await db.get(key));
+      stored.writeUInt8(stored.readUInt8(stored.length - 1) ^ 0x01, stored.length - 1);
+      await db.put(key, stored);
+    });
+    await t.reopen();
+    await expect(t.sm.scrub({ recordsPerSecondMax: 1e9 })).rejects.toBeInstanceOf(StateCorruptionError);
+    await expect(t.sm.get(bytes('a'), { revision: 1 })).rejects.toThrow(/at the history version of key "a" at revision 1: checksum/);
+    expect(await valueAt(t.sm, 'a', 2)).toBe('2');
   });
 });
 
