@@ -273,8 +273,12 @@ export class HoldfastClient {
     keepAliveOnce: (id: number, options: CallOptions = {}): Promise<{ ttlMs: number }> => this.keepLeaseAliveOnce(id, options),
     /** Keeps the lease alive until close(); see LeaseKeepAlive. `ttlMs`: the TTL granted (default: asked of the leader first). */
     keepAlive: async (id: number, options: KeepAliveOptions & { ttlMs?: number } = {}): Promise<LeaseKeepAlive> => {
+      const sentAtMs = options.sentAtMs ?? Date.now();
       const ttlMs = options.ttlMs ?? (await this.keepLeaseAliveOnce(id)).ttlMs;
-      return new LeaseKeepAlive(id, ttlMs, { keepAliveOnce: (lease, deadlineMs) => this.keepLeaseAliveOnce(lease, { deadlineMs: Math.max(1, deadlineMs - Date.now()) }).then((r) => r.ttlMs) }, options);
+      const transport = {
+        keepAliveOnce: (lease: number, deadlineMs: number) => this.keepLeaseAliveOnce(lease, { deadlineMs: Math.max(1, deadlineMs - Date.now()) }).then((r) => r.ttlMs),
+      };
+      return new LeaseKeepAlive(id, ttlMs, transport, { ...options, sentAtMs });
     },
     timeToLive: (id: number, options: CallOptions & { keys?: boolean } = {}): Promise<LeaseTimeToLiveResult> => this.leaseTimeToLive(id, options),
     list: (options: CallOptions = {}): Promise<LeaseStatus[]> => this.listLeases(options),

@@ -186,8 +186,9 @@ class Contender {
   /** Creates the contender's key (or finds it, for a lease that entered before). */
   static async enter(client: ConcurrencyClient, name: Uint8Array, value: Uint8Array, options: LockOptions): Promise<Contender> {
     const ttlMs = options.ttlMs ?? defaultTtlMs;
+    const grantSentAtMs = Date.now();
     const lease = options.lease ?? (await client.lease.grant(ttlMs)).id;
-    const keepAlive = options.lease === undefined ? await client.lease.keepAlive(lease, { ttlMs }) : undefined;
+    const keepAlive = options.lease === undefined ? await client.lease.keepAlive(lease, { ttlMs, sentAtMs: grantSentAtMs }) : undefined;
     const key = Buffer.concat([prefixOf(name), Buffer.from(lease.toString(16).padStart(16, '0'))]);
     try {
       const result = await client.txn({

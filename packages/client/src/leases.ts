@@ -38,6 +38,12 @@ export interface LeaseStatus {
 export interface KeepAliveOptions {
   /** Time between keepalives; default a third of the TTL. */
   intervalMs?: number;
+  /**
+   * When the grant (or the last answered keepalive) was sent (ms since the epoch): the lease is
+   * held at least until then + TTL. Default: now, which is later than the truth by the grant's
+   * round trip.
+   */
+  sentAtMs?: number;
 }
 
 /** One answered keepalive: the lease is held at least until `validUntilMs` (this process's clock). */
@@ -83,8 +89,7 @@ export class LeaseKeepAlive implements AsyncIterable<KeepAliveAck> {
     this.lost = new Promise((resolve) => {
       this.resolveLost = resolve;
     });
-    // Granted just now (or kept alive by the caller): one TTL from now at the least.
-    this.validUntil = Date.now() + ttlMs;
+    this.validUntil = (options.sentAtMs ?? Date.now()) + ttlMs;
     void this.send();
   }
 

@@ -8,7 +8,7 @@ export {
   type NodeLimits,
   parseNodeConfig,
 } from './config.js';
-export { type ErrorKind, HoldfastError } from './errors.js';
+export { type ErrorKind, HoldfastError, LeaseNotFoundError, LeaseRefusedError, NotLeaderError } from './errors.js';
 export { freePort, LocalCluster, type LocalClusterOptions, type LocalMember } from './localCluster.js';
 export { inspectBackup, type RunningNode, runNode, startNode } from './node.js';
 export { type DriverOptions, DiskFullError, FsyncFailedError, NodeDriver } from './driver.js';

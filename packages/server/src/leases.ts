@@ -49,6 +49,11 @@ export class LeaseKeeper {
   private leadingTerm = 0;
   private leadingSinceMs = 0;
   private seenGeneration = -1;
+  /**
+   * No lease is due before this (monotonic ms): a lower bound of every expiry and retry, so most
+   * ticks skip the scan. Lowered when a lease joins the clock; a keepalive only moves one later.
+   */
+  private nothingDueBeforeMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: LeaseKeeperOptions) {}
 
@@ -110,6 +115,7 @@ export class LeaseKeeper {
     this.leadingTerm = this.options.driver.term;
     this.leadingSinceMs = now;
     this.seenGeneration = -1;
+    this.nothingDueBeforeMs = Number.NEGATIVE_INFINITY;
     this.options.logger.info({ term: this.leadingTerm, extensionMs: this.options.extensionMs }, 'leading: every lease gets its TTL again plus the extension');
   }
 
@@ -130,7 +136,10 @@ export class LeaseKeeper {
     const floorMs = this.leadingSinceMs + this.options.extensionMs;
     for (const lease of this.options.stateMachine.leases()) {
       held.add(lease.id);
-      if (!this.expiresAtMs.has(lease.id)) this.expiresAtMs.set(lease.id, Math.max(now, floorMs) + lease.ttlMs);
+      if (this.expiresAtMs.has(lease.id)) continue;
+      const expiresAtMs = Math.max(now, floorMs) + lease.ttlMs;
+      this.expiresAtMs.set(lease.id, expiresAtMs);
+      this.nothingDueBeforeMs = Math.min(this.nothingDueBeforeMs, expiresAtMs);
     }
     for (const id of this.expiresAtMs.keys()) {
       if (held.has(id)) continue;
@@ -141,16 +150,23 @@ export class LeaseKeeper {
   }
 
   private proposeDueExpiries(now: number): void {
+    if (now < this.nothingDueBeforeMs) return;
     let proposed = 0;
+    let nextDueMs = Number.POSITIVE_INFINITY;
     for (const [id, expiresAtMs] of this.expiresAtMs) {
-      if (proposed >= expiriesPerTickMax) return;
-      if (expiresAtMs > now) continue;
       const sentAtMs = this.expiring.get(id);
-      if (sentAtMs !== undefined && now - sentAtMs < expiryRetryMs) continue;
+      const dueMs = sentAtMs === undefined ? expiresAtMs : sentAtMs + expiryRetryMs;
+      if (dueMs > now || proposed >= expiriesPerTickMax) {
+        nextDueMs = Math.min(nextDueMs, dueMs);
+        continue;
+      }
       this.expiring.set(id, now);
+      nextDueMs = Math.min(nextDueMs, now + expiryRetryMs);
       proposed += 1;
       this.proposeExpiry(id);
     }
+    // Past the per-tick limit: look again at the next tick.
+    this.nothingDueBeforeMs = proposed >= expiriesPerTickMax ? now : nextDueMs;
   }
 
   private proposeExpiry(id: number): void {

@@ -8,6 +8,15 @@ const keys = ['a', 'b', 'c'];
 
 const operationArbitrary: fc.Arbitrary<KvOperation> = fc.oneof(
   fc.record({ type: fc.constant('put' as const), key: fc.constantFrom(...keys).map(bytes), value: fc.string({ maxLength: 4 }).map(bytes) }),
+  // Leases: small limits, so that some grants and attachments are refused, and revokes of keys that moved.
+  fc.record({
+    type: fc.constant('put' as const),
+    key: fc.constantFrom(...keys).map(bytes),
+    value: fc.string({ maxLength: 4 }).map(bytes),
+    lease: fc.integer({ min: 1, max: 3 }),
+  }),
+  fc.record({ type: fc.constant('leaseGrant' as const), id: fc.nat({ max: 3 }), ttlMs: fc.constant(1000), leasesMax: fc.constant(2), keysMax: fc.constant(2) }),
+  fc.record({ type: fc.constant('leaseRevoke' as const), id: fc.integer({ min: 1, max: 3 }), reason: fc.constantFrom('revoke' as const, 'expire' as const) }),
   fc.record({ type: fc.constant('delete' as const), key: fc.constantFrom(...keys).map(bytes) }),
   fc.record({
     type: fc.constant('txn' as const),
@@ -32,8 +41,8 @@ const commandArbitrary = fc.record({
   advanceMs: fc.nat({ max: 800 }),
   // Small quotas, so that some writes are refused: keys are 1 byte, values up to 4.
   storeBytesMax: fc.option(fc.nat({ max: 12 }), { nil: undefined }),
-  // Unstamped, first version, or the quota's: the quota holds from the first command stamped 2 on.
-  applyVersion: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
+  // Unstamped, first version, the quota's or the leases': each holds from the first command stamped with it on.
+  applyVersion: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
 });
 
 async function dump(sm: KvStateMachine): Promise<string> {
@@ -41,7 +50,8 @@ async function dump(sm: KvStateMachine): Promise<string> {
   const kvs = page.kvs.map((kv) => `${text(kv.key)}=${text(kv.value)}@${kv.createRevision}/${kv.modRevision}/${kv.version}`);
   const held = page.kvs.reduce((sum, kv) => sum + kv.key.byteLength + kv.value.byteLength, 0);
   expect(sm.keyValueBytes).toBe(held);
-  return `${sm.appliedIndex} r${sm.revision} s${sm.sessionCount()} b${sm.keyValueBytes} v${sm.clusterVersion} ${kvs.join(' ')}`;
+  const leases = sm.leases().map((lease) => `${lease.id}:${lease.keys.map((key) => text(key)).join('+')}`);
+  return `${sm.appliedIndex} r${sm.revision} s${sm.sessionCount()} b${sm.keyValueBytes} v${sm.clusterVersion} ${kvs.join(' ')} leases ${leases.join(' ')} hash ${JSON.stringify(sm.stateHash)}`;
 }
 
 /** Replicas apply the same log in different batches and restart at different points: they must agree. */
