@@ -23,6 +23,7 @@ const realDefectsByFlag: Record<string, RealDefects> = {
   'ignore-hash-mismatch': { ignoreHashMismatch: true },
   'trust-lost-log-tail': { trustLostLogTail: true },
   'keepalives-answered-locally': { keepAlivesAnsweredLocally: true },
+  'skip-checksum': { skipRecordChecksum: true },
 };
 
 const restDamages: readonly RestDamage[] = ['bitFlip', 'lost', 'swapped'];

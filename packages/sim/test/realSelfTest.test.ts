@@ -3,7 +3,7 @@
  * in a small range, as a violation of the invariant the defect breaks.
  */
 import { describe, expect, it } from 'vitest';
-import { HANDLED_STORAGE_FAULTS, type RealDefects, type RealSeedResult, runRealSeed } from '../src/index.js';
+import { HANDLED_STORAGE_FAULTS, type RealDefects, type RealSeedResult, runRealSeed, type StorageFaultOptions } from '../src/index.js';
 
 async function firstFailure(defects: RealDefects, nodeCount: number, storageFaults = HANDLED_STORAGE_FAULTS): Promise<RealSeedResult | undefined> {
   for (let seed = 1; seed <= 20; seed++) {
@@ -39,5 +39,15 @@ describe('self-test: a broken node is caught by the real-node simulator', () => 
     const failure = await firstFailure({ trustLostLogTail: true }, 3, { tornLogWrite: true });
     expect(failure).toBeDefined();
     expect(['votedAfterLoss', 'stateDivergence', 'changeStream', 'linearizability']).toContain(failure?.violation?.invariant);
+  }, 300_000);
+
+  it('reports state reads that skip the record checksum (a record damaged at rest served as data)', async () => {
+    const damagedAtRest: StorageFaultOptions = { stateAtRest: ['bitFlip', 'swapped'] };
+    const failure = await firstFailure({ skipRecordChecksum: true }, 3, damagedAtRest);
+    expect(failure).toBeDefined();
+    expect(['stateDivergence', 'changeStream', 'linearizability', 'localReadCheck']).toContain(failure?.violation?.invariant);
+    // The same seed with the checksum checked is clean: the catch is the defect's.
+    const control = await runRealSeed({ seed: failure?.seed ?? 0, nodeCount: 3, steps: 400, storageFaults: damagedAtRest });
+    expect(control.violation).toBeUndefined();
   }, 300_000);
 });

@@ -6,6 +6,7 @@ import { metaKey, packr, prefixedKey, sessionKey, userKeyPrefix } from '../src/k
 import { encodeChunk, snapshotFormat } from '../src/snapshot-stream.js';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { plantDefects, plantedDefects } from '../src/planted-defects.js';
 import { crc32Short, describeStoredKey, murmur3, openRecord, sealMarker, sealRecord } from '../src/state-record.js';
 import { bytes, commandEntry, makeTempDir, stateMachineFixture, text, unsealState, withRawDb } from './helpers.js';
 
@@ -57,6 +58,20 @@ describe('sealed state records', () => {
       expect(openRecord(storedKey('a'), damaged).ok).toBe(false);
     }
     expect(openRecord(storedKey('a'), sealed.subarray(0, 3)).ok).toBe(false);
+  });
+
+  it('are checked unless the simulator planted the skip-checksum defect (off by default)', () => {
+    const damaged = Uint8Array.from(sealRecord(storedKey('a'), bytes('payload')));
+    damaged[damaged.length - 1] = damaged[damaged.length - 1]! ^ 0x01;
+    expect(plantedDefects().skipRecordChecksum).toBe(false);
+    expect(openRecord(storedKey('a'), damaged).ok).toBe(false);
+    plantDefects({ skipRecordChecksum: true });
+    try {
+      expect(openRecord(storedKey('a'), damaged)).toMatchObject({ ok: true });
+    } finally {
+      plantDefects({});
+    }
+    expect(openRecord(storedKey('a'), damaged).ok).toBe(false);
   });
 
   it('compute the CRC32 of short keys exactly as zlib does', () => {

@@ -12,6 +12,7 @@ import { checkHistory } from '@holdfast/checker';
 import { type ConfChange, type ConfState, type Message, type NodeId, Prng } from '@holdfast/raft';
 import { HoldfastError, type KvOp, type KvResult, parseNodeConfig, type WireCheckpoint } from '@holdfast/server';
 import { encodeMemberContext, formatHash, type KeyChange, StateCorruptionError } from '@holdfast/storage';
+import { plantDefects } from '@holdfast/storage/planted-defects';
 import { EventLog } from '../eventLog.js';
 import { type InvariantName, InvariantViolation, SafetyChecker } from '../invariants.js';
 import { type MembershipControl, MembershipDriver } from '../membership.js';
@@ -66,6 +67,11 @@ export interface RealDefects {
   readonly trustLostLogTail?: boolean;
   /** A lease keepalive is answered by whichever member it reaches, from its own state, without the leader hearing of it. */
   readonly keepAlivesAnsweredLocally?: boolean;
+  /**
+   * State record reads skip their checksum (`@holdfast/storage/planted-defects`): a record damaged
+   * at rest is served and applied as data. Process-wide while the seed runs (all members).
+   */
+  readonly skipRecordChecksum?: boolean;
 }
 
 export interface RealSimOptions {
@@ -272,18 +278,23 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
   }
 
   async run(): Promise<void> {
-    await this.bootstrap();
-    for (let step = 1; step <= this.options.steps; step++) {
-      await this.runTick(true);
-      if (step % timing.livenessIntervalTicks === 0 && step < this.options.steps) await this.runLivenessCheck('mid-run');
+    plantDefects({ skipRecordChecksum: this.defects.skipRecordChecksum === true });
+    try {
+      await this.bootstrap();
+      for (let step = 1; step <= this.options.steps; step++) {
+        await this.runTick(true);
+        if (step % timing.livenessIntervalTicks === 0 && step < this.options.steps) await this.runLivenessCheck('mid-run');
+      }
+      await this.runLivenessCheck('end of run');
+      await this.drainClients();
+      await this.waitForLeaseExpiries();
+      this.sweepLogs();
+      await this.checkStateHashes();
+      this.throwIfViolated();
+      this.checkHistories();
+    } finally {
+      plantDefects({});
     }
-    await this.runLivenessCheck('end of run');
-    await this.drainClients();
-    await this.waitForLeaseExpiries();
-    this.sweepLogs();
-    await this.checkStateHashes();
-    this.throwIfViolated();
-    this.checkHistories();
   }
 
   private async bootstrap(): Promise<void> {
