@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MemberStatus__Output as MemberStatus, StatusResponse__Output as StatusResponse } from '@holdfast/protocol';
+import { ClassicLevel } from 'classic-level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../src/localCluster.js';
 import { bytes, call, closeClients, type GetAnswer, moveLeadership, SessionWriter, tempDir } from './helpers.js';
@@ -142,6 +143,55 @@ describe('a follower whose log lost acknowledged records (failure 2)', () => {
       }
     }
   }, 240_000);
+});
+
+describe('a follower whose log lost its hard state record at rest (FINDINGS R6)', () => {
+  const dir = tempDir('log-hard-state');
+  let cluster: LocalCluster;
+  const writer = new SessionWriter('hard-state', () => cluster.endpoints());
+  const DAMAGED = 3;
+
+  beforeAll(async () => {
+    cluster = await LocalCluster.start({ dataDir: dir.path, size: 3, logLevel: 'info' });
+    await moveLeadership(cluster, 1);
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+    closeClients();
+    dir.remove();
+  });
+
+  it('reports it at start and repairs (term and vote from the term/vote file), instead of failing to start', async () => {
+    for (let n = 0; n < 40; n += 1) await writer.put(`k-${n}`, `v-${n}`);
+    const commit = (await ownStatus(cluster, 1))?.commitIndex ?? 0;
+    await appliedAtLeast(cluster, DAMAGED, commit);
+    await cluster.kill(DAMAGED, 'SIGKILL');
+    const logDb = new ClassicLevel<Buffer, Buffer>(join(cluster.member(DAMAGED).dataDir, 'log'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    expect(await logDb.get(Buffer.from('h'))).toBeDefined();
+    await logDb.del(Buffer.from('h'));
+    await logDb.close();
+    cluster.startMember(DAMAGED);
+
+    const leaderCommit = await waitFor('a commit index past the damage', async () => {
+      await writer.put('after', 'damage');
+      return (await ownStatus(cluster, 1))?.commitIndex;
+    });
+    const repaired = await waitFor('the damaged member to finish its repair', async () => {
+      const own = await ownStatus(cluster, DAMAGED);
+      return own !== undefined && !own.repairing && own.appliedIndex >= leaderCommit ? own : undefined;
+    }, 60_000);
+    expect(repaired.appliedIndex).toBeGreaterThanOrEqual(leaderCommit);
+    const log = readFileSync(cluster.member(DAMAGED).logFile, 'utf8');
+    expect(log).toMatch(/damage found at start: log-hard-state-lost/);
+    expect(log).toMatch(/the hard state record is missing, but the log holds/);
+    expect(log).toMatch(/repairing this member from the others: dropping its log \(keeping its state as a snapshot\)/);
+    expect(log).toMatch(/repair finished/);
+    for (const [key, value] of writer.acknowledged) {
+      const answer = await serializableRead(cluster.member(DAMAGED).clientAddress, key);
+      expect(answer.kv?.value.toString(), `acknowledged write ${key}`).toBe(value);
+    }
+  }, 180_000);
 });
 
 describe('a single member whose log lost acknowledged records', () => {
