@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { createClient } from '@holdfast/client';
+import { createClient, type HoldfastClient } from '@holdfast/client';
 import { Prng } from '@holdfast/raft';
 import { LocalCluster } from '@holdfast/server';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -118,7 +118,22 @@ async function measure(options: {
  */
 const TEST_TLS_DIR = fileURLToPath(new URL('../../packages/server/test/fixtures/tls/', import.meta.url));
 
-async function startHoldfast(dataDir: string, tls: boolean, peerTransport: PeerTransport): Promise<Store> {
+/** The measuring client's user with --auth: readwrite on every key (one grant checked per call). */
+const AUTH_USER = { user: 'throughput', password: 'throughput-password' };
+
+/** Users, roles and auth on, through a client of a cluster with auth still off. */
+async function enableAuth(client: HoldfastClient): Promise<void> {
+  await client.auth.roleAdd('root');
+  await client.auth.userAdd('root', 'root-password');
+  await client.auth.userGrantRole('root', 'root');
+  await client.auth.roleAdd('writer');
+  await client.auth.roleGrant('writer', { type: 'keys', key: '\u0000', rangeEnd: '\u0000', access: 'readwrite' });
+  await client.auth.userAdd(AUTH_USER.user, AUTH_USER.password);
+  await client.auth.userGrantRole(AUTH_USER.user, 'writer');
+  await client.auth.enable();
+}
+
+async function startHoldfast(dataDir: string, tls: boolean, peerTransport: PeerTransport, auth = false): Promise<Store> {
   const files = { certFile: path.join(TEST_TLS_DIR, 'node.pem'), keyFile: path.join(TEST_TLS_DIR, 'node-key.pem'), caFile: path.join(TEST_TLS_DIR, 'ca.pem') };
   const cluster = await LocalCluster.start({
     dataDir,
@@ -128,14 +143,23 @@ async function startHoldfast(dataDir: string, tls: boolean, peerTransport: PeerT
     ...(tls ? { tls: files } : {}),
   });
   await cluster.waitForLeader(30_000);
+  if (auth) {
+    const setup = createClient({ endpoints: cluster.endpoints(), deadlineMs: 10_000, ...(tls ? { tls: { ca: fs.readFileSync(files.caFile) } } : {}) });
+    await enableAuth(setup).finally(() => setup.close());
+  }
   const client = createClient({
     endpoints: cluster.endpoints(),
     deadlineMs: 10_000,
     ...(tls ? { tls: { ca: fs.readFileSync(files.caFile) } } : {}),
+    ...(auth ? { credentials: AUTH_USER } : {}),
   });
   return {
     openWatches: (count) => {
-      const watcher = createClient({ endpoints: cluster.endpoints(), ...(tls ? { tls: { ca: fs.readFileSync(files.caFile) } } : {}) });
+      const watcher = createClient({
+        endpoints: cluster.endpoints(),
+        ...(tls ? { tls: { ca: fs.readFileSync(files.caFile) } } : {}),
+        ...(auth ? { credentials: AUTH_USER } : {}),
+      });
       let told = 0;
       // One watch over every key measured, the rest over prefixes no measured key has.
       const watches = Array.from({ length: count }, (_, i) => watcher.watch({ prefix: i === 0 ? 'k' : `other/${i}/` }));
@@ -197,6 +221,8 @@ export async function runThroughput(options: {
   operations: number;
   /** holdfast only: TLS between the nodes and to the client, with the test certificates. */
   tls?: boolean;
+  /** holdfast only: auth on, the client logged in as a user granted readwrite on every key. */
+  auth?: boolean;
   /** The link holdfast members dial each other with (the server's --peer-transport; default tcp). */
   peerTransport?: PeerTransport;
   /** Puts (at c=8) before anything is measured, and a quarter as many gets. Default 20,000. */
@@ -208,8 +234,9 @@ export async function runThroughput(options: {
   watchers?: number;
 }): Promise<ThroughputRow[]> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `holdfast-throughput-${options.target}-`));
-  const store = options.target === 'etcd' ? await startEtcd(dataDir) : await startHoldfast(dataDir, options.tls === true, options.peerTransport ?? 'tcp');
-  const target = options.tls === true ? `${options.target} (tls)` : options.target;
+  const store = options.target === 'etcd' ? await startEtcd(dataDir) : await startHoldfast(dataDir, options.tls === true, options.peerTransport ?? 'tcp', options.auth === true);
+  const labels = [...(options.tls === true ? ['tls'] : []), ...(options.auth === true ? ['auth'] : [])];
+  const target = labels.length > 0 ? `${options.target} (${labels.join(', ')})` : options.target;
   const value = 'v'.repeat(VALUE_BYTES);
   const rows: ThroughputRow[] = [];
   const watches = (options.watchers ?? 0) > 0 ? store.openWatches?.(options.watchers ?? 0) : undefined;
@@ -287,6 +314,7 @@ async function main(): Promise<number> {
     }, 5000)
     .addOption(new Option('--peer-transport <link>', 'holdfast: the link members dial each other with').choices(['tcp', 'grpc']).default('tcp'))
     .option('--tls', 'holdfast over TLS (nodes and client), with the test certificates')
+    .option('--auth', 'holdfast with auth on: the client logs in as a user granted readwrite on every key')
     .option('--watchers <n>', 'holdfast: watches open during the run (one over every key written, the rest elsewhere)', (text) => {
       const n = Number.parseInt(text, 10);
       if (!(n >= 0)) throw new InvalidArgumentError(`not a non-negative integer: ${text}`);
@@ -303,10 +331,10 @@ async function main(): Promise<number> {
       return n;
     })
     .parse(process.argv.slice(2), { from: 'user' });
-  const opts = command.opts<{ target: 'holdfast' | 'etcd'; ops: number; tls?: boolean; warmup: number; watchers: number; pairs?: number; peerTransport: PeerTransport }>();
+  const opts = command.opts<{ target: 'holdfast' | 'etcd'; ops: number; tls?: boolean; auth?: boolean; warmup: number; watchers: number; pairs?: number; peerTransport: PeerTransport }>();
   if (opts.pairs !== undefined) {
-    if (opts.tls === true || opts.watchers > 0) {
-      console.error('--pairs compares plain runs: leave out --tls and --watchers');
+    if (opts.tls === true || opts.auth === true || opts.watchers > 0) {
+      console.error('--pairs compares plain runs: leave out --tls, --auth and --watchers');
       return 2;
     }
     if (!etcdInstalled()) {
@@ -320,8 +348,8 @@ async function main(): Promise<number> {
     console.error('--watchers measures holdfast only');
     return 2;
   }
-  if (opts.tls === true && opts.target === 'etcd') {
-    console.error('--tls measures holdfast only');
+  if ((opts.tls === true || opts.auth === true) && opts.target === 'etcd') {
+    console.error('--tls and --auth measure holdfast only');
     return 2;
   }
   if (opts.target === 'etcd' && !etcdInstalled()) {
@@ -332,6 +360,7 @@ async function main(): Promise<number> {
     target: opts.target,
     operations: opts.ops,
     tls: opts.tls === true,
+    auth: opts.auth === true,
     peerTransport: opts.peerTransport,
     warmupOperations: opts.warmup,
     watchers: opts.watchers,
