@@ -53,6 +53,12 @@ export class NodeMetrics {
     labelNames: ['op', 'outcome'],
     registers: [this.registry],
   });
+  readonly authRefusals = new Counter({
+    name: 'holdfast_auth_refusals_total',
+    help: 'calls the auth guard refused, by method and kind (unauthenticated, permission-denied)',
+    labelNames: ['method', 'kind'],
+    registers: [this.registry],
+  });
   readonly pendingProposals = new Gauge({ name: 'holdfast_pending_proposals', help: 'writes waiting', registers: [this.registry] });
   readonly stateCorruptions = new Counter({
     name: 'holdfast_state_corruption_total',

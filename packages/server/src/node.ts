@@ -240,6 +240,7 @@ class Node implements RunningNode {
       selfId: config.id,
       nowMs: () => Date.now(),
       leaseKeys: (id) => this.sm.lease(id)?.keys ?? [],
+      refused: (method, kind) => this.metrics.authRefusals.inc({ method, kind }),
     });
     this.clientServer = new grpc.Server({
       ...this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)),

@@ -58,6 +58,8 @@ export interface GuardHost {
   nowMs(): number;
   /** The keys attached to a lease, as of the applied index (none when not held). */
   leaseKeys(id: number): readonly Uint8Array[];
+  /** Told of every refusal (a metric), with the method (`/holdfast.v1.KV/Put`, `Batch`) and the kind. */
+  refused?(method: string, kind: string): void;
 }
 
 /** How a Batch stream opened before auth was turned on is told apart from an identified one. */
@@ -85,6 +87,7 @@ export class AuthGuard {
       let metadataSeen: grpc.Metadata | undefined;
       const refuse = (error: HoldfastError): void => {
         refused = true;
+        this.host.refused?.(descriptor.path, error.kind);
         const status = toServiceError(error);
         call.sendStatus({ code: status.code ?? grpc.status.INTERNAL, details: status.details ?? error.message, metadata: status.metadata ?? new grpc.Metadata() });
       };
@@ -156,16 +159,21 @@ export class AuthGuard {
   checkBatchRequest(metadata: grpc.Metadata, request: BatchRequest__Output): void {
     const auth = this.enabledState();
     if (auth === undefined) return;
-    const principal = this.principals.get(metadata);
-    if (principal === undefined || principal === OPENED_WITHOUT_AUTH) {
-      throw new UnauthenticatedError('this stream was opened before auth was enabled, without credentials: open a new one with a token');
+    try {
+      const principal = this.principals.get(metadata);
+      if (principal === undefined || principal === OPENED_WITHOUT_AUTH) {
+        throw new UnauthenticatedError('this stream was opened before auth was enabled, without credentials: open a new one with a token');
+      }
+      if (!principal.member && principal.expiresAtMs <= this.host.nowMs()) {
+        throw new UnauthenticatedError('the token this stream was opened with has expired: open a new one with a fresh token');
+      }
+      const needs = batchRequestNeeds(request, this.host);
+      if (needs === undefined) throw new PermissionDeniedError(`Batch: request ${String(request.op)} has no permission rule; refused while auth is enabled`);
+      this.authorize(auth, principal, needs, 'Batch');
+    } catch (error) {
+      if (error instanceof HoldfastError) this.host.refused?.('Batch', error.kind);
+      throw error;
     }
-    if (!principal.member && principal.expiresAtMs <= this.host.nowMs()) {
-      throw new UnauthenticatedError('the token this stream was opened with has expired: open a new one with a fresh token');
-    }
-    const needs = batchRequestNeeds(request, this.host);
-    if (needs === undefined) throw new PermissionDeniedError(`Batch: request ${String(request.op)} has no permission rule; refused while auth is enabled`);
-    this.authorize(auth, principal, needs, 'Batch');
   }
 
   /** The principal the interceptor found for a call (undefined while auth is off or for a public call). */
