@@ -279,8 +279,10 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'shutdownWaitMs', kind: 'int', fallback: 3000, min: 0, max: 600_000, help: 'wait for in-flight on SIGTERM' },
   { key: 'backupsMax', kind: 'int', fallback: 2, min: 1, max: 64, help: 'backups streaming from this node at once' },
   { key: 'watchersMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'watches open on this node at once' },
-  { key: 'watchHistoryEventsMax', kind: 'int', fallback: 100_000, min: 1, max: 100_000_000, help: 'changes kept for watches that start in the past or resume' },
-  { key: 'watchHistoryBytesMax', kind: 'int', fallback: 64 * MiB, min: 1024, max: 64 * GiB, help: 'key and value bytes of the changes kept for watches' },
+  // Memory only spares a read of the key history on disk, which serves whatever it does not
+  // hold; each kept change costs about 700 bytes with a 16-byte key and a 256-byte value.
+  { key: 'watchHistoryEventsMax', kind: 'int', fallback: 10_000, min: 1, max: 100_000_000, help: 'changes kept in memory for watches that start in the past or resume' },
+  { key: 'watchHistoryBytesMax', kind: 'int', fallback: 8 * MiB, min: 1024, max: 64 * GiB, help: 'key and value bytes of the changes kept in memory for watches' },
   { key: 'watchQueueMessagesMax', kind: 'int', fallback: 1024, min: 1, max: 1_000_000, help: 'responses waiting for one slow watcher before it is cut off' },
   { key: 'watchProgressMs', kind: 'int', fallback: 5000, min: 10, max: 600_000, help: 'an idle watch gets a progress response this often' },
   { key: 'leasesMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'leases the cluster holds at most (grants past it: leases-exceeded)' },
