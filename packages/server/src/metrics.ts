@@ -13,6 +13,8 @@ export interface ScrapeSources {
   clusterVersion(): number;
   watches(): { watchers: number; historyChanges: number; historyFirstRevision: number };
   history(): HistoryStatus;
+  /** Leases held (the replicated lease table), and those this member's clock counts while it leads. */
+  leases?(): { held: number; counted: number };
 }
 
 /** The key history as status and metrics show it. */
@@ -100,6 +102,12 @@ export class NodeMetrics {
   /** What the scraped gauges below read (see readAtScrape). */
   private sources: ScrapeSources = NO_SOURCES;
   readonly pendingReads = this.scraped('holdfast_pending_reads', 'reads waiting', (s) => s.pendingReads());
+  readonly leasesHeld = this.scraped('holdfast_leases', 'leases held, as of the applied index', (s) => s.leases?.().held ?? 0);
+  readonly leasesCounted = this.scraped(
+    'holdfast_leases_counted',
+    "leases this member's clock counts toward expiry (the leader's; 0 on a follower)",
+    (s) => s.leases?.().counted ?? 0,
+  );
   readonly storeBytes = this.scraped(
     'holdfast_store_bytes',
     'bytes of keys and values held, as of the applied index (what --store-bytes-max counts)',

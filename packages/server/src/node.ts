@@ -394,6 +394,7 @@ class Node implements RunningNode {
       clusterVersion: () => this.sm.clusterVersion,
       watches: () => this.watches.stats(),
       history: () => this.history.status(),
+      leases: () => ({ held: this.sm.leases().length, counted: this.leases.countedLeases }),
     });
     this.cluster = new ClusterService({
       selfId: config.id,
