@@ -3,6 +3,7 @@
  * command's changes add, reads at a past revision, the changes since a revision (for watches),
  * and the steps that drop what a compaction made unreadable.
  */
+import { keyId } from './command.js';
 import type { Database } from './disk.js';
 import { assert, StateCorruptionError } from './errors.js';
 import type { KeySpan } from './executor.js';
@@ -50,7 +51,8 @@ export function historyRecordsOf(
   const lastWrite = new Map<string, HistoryWrite>();
   const firstWrite = new Map<string, HistoryWrite>();
   for (const write of writes) {
-    const id = Buffer.from(write.key).toString('latin1');
+    // Most commands write one key: its id is not needed to pair its first and last write.
+    const id = writes.length === 1 ? '' : keyId(write.key);
     if (!firstWrite.has(id)) firstWrite.set(id, write);
     lastWrite.set(id, write);
   }
@@ -71,7 +73,7 @@ export function historyRecordsOf(
     put(versionRecordKey(write.key, revision), packr.pack(write.stored ?? tombstoneAt(revision)));
     if (first.previousModRevision > 0 && first.previousModRevision <= context.historyStartRevision) {
       const previous = first.previous === 'stored' ? context.readStored(write.key) : first.previous;
-      assert(previous !== undefined && previous.modRevision === first.previousModRevision, `the version of key ${id} before the history is not the one its write replaced`);
+      assert(previous !== undefined && previous.modRevision === first.previousModRevision, `the version of key ${keyId(write.key)} before the history is not the one its write replaced`);
       put(versionRecordKey(write.key, previous.modRevision), packr.pack(previous));
     }
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KvStateMachine, type KvOperation } from '../src/index.js';
+import { APPLY_VERSION_HISTORY, KvStateMachine, type KvOperation } from '../src/index.js';
 import type { Entry } from '../src/raft-types.js';
 import { bytes, commandEntry, makeTempDir, text } from './helpers.js';
 
@@ -32,6 +32,9 @@ const operationArbitrary: fc.Arbitrary<KvOperation> = fc.oneof(
     success: fc.constant([{ type: 'put' as const, key: bytes('a'), value: bytes('t') }]),
     failure: fc.constant([{ type: 'delete' as const, key: bytes('b') }]),
   }),
+  // The key history's commands (apply version 4): a range delete with a limit some ranges pass, a compaction.
+  fc.record({ type: fc.constant('deleteRange' as const), start: fc.constant(bytes('a')), end: fc.constant(bytes('c')), keysMax: fc.integer({ min: 1, max: 2 }) }),
+  fc.record({ type: fc.constant('compact' as const), revision: fc.integer({ min: 1, max: 12 }) }),
 );
 
 const commandArbitrary = fc.record({
@@ -41,8 +44,8 @@ const commandArbitrary = fc.record({
   advanceMs: fc.nat({ max: 800 }),
   // Small quotas, so that some writes are refused: keys are 1 byte, values up to 4.
   storeBytesMax: fc.option(fc.nat({ max: 12 }), { nil: undefined }),
-  // Unstamped, first version, the quota's or the leases': each holds from the first command stamped with it on.
-  applyVersion: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+  // Unstamped, first version, the quota's (2 on), the leases' (3 on) or the key history's (4 on).
+  applyVersion: fc.option(fc.constantFrom(1, 2, 3, APPLY_VERSION_HISTORY), { nil: undefined }),
 });
 
 async function dump(sm: KvStateMachine): Promise<string> {
@@ -51,7 +54,20 @@ async function dump(sm: KvStateMachine): Promise<string> {
   const held = page.kvs.reduce((sum, kv) => sum + kv.key.byteLength + kv.value.byteLength, 0);
   expect(sm.keyValueBytes).toBe(held);
   const leases = sm.leases().map((lease) => `${lease.id}:${lease.keys.map((key) => text(key)).join('+')}`);
-  return `${sm.appliedIndex} r${sm.revision} s${sm.sessionCount()} b${sm.keyValueBytes} v${sm.clusterVersion} ${kvs.join(' ')} leases ${leases.join(' ')} hash ${JSON.stringify(sm.stateHash)}`;
+  return `${sm.appliedIndex} r${sm.revision} s${sm.sessionCount()} b${sm.keyValueBytes} v${sm.clusterVersion} ${kvs.join(' ')} leases ${leases.join(' ')} hash ${JSON.stringify(sm.stateHash)}${await dumpHistory(sm)}`;
+}
+
+/** Every revision the history answers for, read back: replicas must answer alike. */
+async function dumpHistory(sm: KvStateMachine): Promise<string> {
+  const floor = sm.compactRevision;
+  if (floor === undefined) return '';
+  await sm.historyDropped();
+  const revisions: string[] = [];
+  for (let revision = Math.max(floor, 1); revision <= sm.revision; revision++) {
+    const page = await sm.range({ start: Uint8Array.of(1), end: Uint8Array.of(0), revision });
+    revisions.push(`${revision}:${page.kvs.map((kv) => `${text(kv.key)}=${text(kv.value)}`).join(',')}`);
+  }
+  return ` history from ${floor} [${revisions.join(' ')}]`;
 }
 
 /** Replicas apply the same log in different batches and restart at different points: they must agree. */
