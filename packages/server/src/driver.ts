@@ -27,6 +27,7 @@ import {
   systemTimers,
   type Timers,
 } from './driver/ports.js';
+import { type LeaseOptions, leaseDurationMs, ReadLease } from './driver/lease.js';
 import { ReadRounds, readyHasReads } from './driver/read-rounds.js';
 import { Snapshots } from './driver/snapshots.js';
 import { WriteWaiters } from './driver/write-waiters.js';
@@ -74,6 +75,12 @@ export interface DriverOptions {
    * not stuck behind it; its reads fail with a retryable error.
    */
   readonly readRoundTimeoutTicks: number;
+  /**
+   * Serve linearizable reads at the leader under a read lease (driver/lease.ts) instead of a
+   * quorum round per read. Every member must run the same mode: the followers' side of the lease
+   * (ticks counted in order, no vote for an election timeout after start) is kept only with it.
+   */
+  readonly readLease?: LeaseOptions;
 }
 
 /** Writes one log entry carries at most (see proposeInbox). */
@@ -119,6 +126,15 @@ export class NodeDriver {
   private exclusive: Promise<void> = Promise.resolve();
   private idleWaiters: (() => void)[] = [];
 
+  /** The read lease in lease mode, else undefined. */
+  private readonly lease: ReadLease | undefined;
+  /** Ticks that were waiting in the inbox when its first waiting message arrived (lease mode). */
+  private inboxTicksBeforeMessages = 0;
+  /** Ticks counted since this driver started (lease mode: no vote for an election timeout). */
+  private ticksSinceStart = 0;
+  /** Reads served under the read lease (the simulator's tally; the node has a metric). */
+  leaseReadCount = 0;
+
   private leader: NodeId = 0;
   private currentRole: Role = 'follower';
   private currentTerm = 0;
@@ -132,6 +148,7 @@ export class NodeDriver {
     const random = options.random ?? systemRandom;
     this.currentTerm = options.log.hardState().term;
     this.commit = options.log.hardState().commit;
+    this.lease = options.readLease === undefined ? undefined : new ReadLease(leaseDurationMs(options.readLease));
     this.waiters = new WriteWaiters(this.clock, this.timers, () => this.sm.appliedIndex);
     this.reads = new ReadRounds({
       core: this.core,
@@ -218,6 +235,7 @@ export class NodeDriver {
   /** Queues messages for the core; false when the inbox is full and they were dropped (Raft resends). */
   deliver(messages: readonly Message[]): boolean {
     if (this.inboxMessages.length + messages.length > INBOX_MESSAGES_MAX) return false;
+    if (this.inboxMessages.length === 0) this.inboxTicksBeforeMessages = this.inboxTicks;
     for (const m of messages) this.inboxMessages.push(m);
     this.schedule();
     return true;
@@ -275,12 +293,63 @@ export class NodeDriver {
   readBarrier(deadlineMs: number): Promise<void> {
     if (this.stopped) return Promise.reject(new StoppingError());
     if (this.leader === 0) return Promise.reject(new NoLeaderError());
+    const leaseIndex = this.leaseReadIndex();
+    if (leaseIndex !== undefined) return this.awaitApplied(leaseIndex, deadlineMs);
+    return this.readRound(deadlineMs);
+  }
+
+  /**
+   * The commit index a lease read may be answered at (every write acknowledged before now is at
+   * or below it), or undefined when this member holds no read lease now.
+   */
+  private leaseReadIndex(): number | undefined {
+    if (this.lease === undefined || this.currentRole !== 'leader') return undefined;
+    const status = this.core.status();
+    if (status.role !== 'leader' || status.leadTransferee !== 0) return undefined;
+    if (!this.lease.holds(status.term, this.clock.monotonicMs())) return undefined;
+    return status.commit;
+  }
+
+  /** A lease read: answered once the state machine has applied up to `index`. */
+  private awaitApplied(index: number, deadlineMs: number): Promise<void> {
+    if (this.pendingReadCount >= this.options.limits.pendingReadsMax) {
+      return Promise.reject(new OverloadedError(`${this.pendingReadCount} reads pending (pendingReadsMax)`));
+    }
+    this.options.metrics.leaseReads.inc();
+    this.leaseReadCount += 1;
+    if (this.sm.appliedIndex >= index) return Promise.resolve();
+    this.pendingReadCount += 1;
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.timers.setTimeout(() => settle(new TimeoutError('read not applied before its deadline')), Math.max(0, deadlineMs - this.clock.wallMs()));
+      let done = false;
+      const settle = (error?: HoldfastError): void => {
+        if (done) return;
+        done = true;
+        this.timers.clearTimeout(timer);
+        this.pendingReadCount -= 1;
+        if (error) reject(error);
+        else resolve();
+      };
+      this.reads.awaitApplied(index, { resolve: () => settle(), reject: (e) => settle(e), deadlineMs });
+    });
+  }
+
+  /** Milliseconds left on this leader's read lease (0: none, or not in lease mode). */
+  leaseRemainingMs(): number {
+    if (this.lease === undefined || this.currentRole !== 'leader') return 0;
+    return this.lease.remainingMs(this.currentTerm, this.clock.monotonicMs());
+  }
+
+  /** A read round through the core (ReadIndex); in lease mode its confirmation renews the lease. */
+  private readRound(deadlineMs: number): Promise<void> {
     if (this.pendingReadCount >= this.options.limits.pendingReadsMax) {
       return Promise.reject(new OverloadedError(`${this.pendingReadCount} reads pending (pendingReadsMax)`));
     }
     this.pendingReadCount += 1;
     this.options.metrics.readBarriers.inc();
     const startedAtMs = this.clock.monotonicMs();
+    // A lease counts only from a round this member began while leading, in the term it leads.
+    const ledTerm = this.currentRole === 'leader' ? this.currentTerm : 0;
     return new Promise<void>((resolve, reject) => {
       const timer = this.timers.setTimeout(
         () => settle(new TimeoutError('read not confirmed before its deadline')),
@@ -298,6 +367,9 @@ export class NodeDriver {
       const confirmed = (): void => {
         // Even after the caller's deadline: the state holds what the barrier promised either way.
         this.confirmedAsOfMs = Math.max(this.confirmedAsOfMs, startedAtMs);
+        if (this.lease !== undefined && ledTerm !== 0 && this.currentRole === 'leader' && this.currentTerm === ledTerm) {
+          this.lease.confirmed({ startedAtMs, term: ledTerm });
+        }
         settle();
       };
       this.reads.enqueue({ resolve: confirmed, reject: (e) => settle(e), deadlineMs });
@@ -306,6 +378,8 @@ export class NodeDriver {
   }
 
   transferLeadership(to: NodeId): void {
+    // Before the core may send TimeoutNow: the transferee's campaign passes the followers' check.
+    this.lease?.transferStarted(this.core.status().term, to);
     this.core.transferLeadership(to);
     this.schedule();
   }
@@ -394,6 +468,15 @@ export class NodeDriver {
   private feedMessagesAndTicks(): void {
     // Messages before ticks: after a stall, the heartbeats that arrived meanwhile must reset the
     // election timer before the ticks that elapsed are counted, or the node campaigns needlessly.
+    // With a read lease, ticks that elapsed before the first waiting message are counted first:
+    // counted after it they would shorten the time this member refuses campaigns after hearing
+    // from the leader, which the leader's lease relies on (driver/lease.ts).
+    if (this.lease !== undefined && this.inboxTicksBeforeMessages > 0 && this.inboxMessages.length > 0) {
+      const before = Math.min(this.inboxTicksBeforeMessages, this.inboxTicks);
+      this.inboxTicks -= before;
+      this.countTicks(before);
+    }
+    this.inboxTicksBeforeMessages = 0;
     if (this.inboxMessages.length > 0) {
       const messages = this.inboxMessages;
       this.inboxMessages = [];
@@ -402,12 +485,43 @@ export class NodeDriver {
     if (this.inboxTicks > 0) {
       const ticks = this.inboxTicks;
       this.inboxTicks = 0;
-      for (let i = 0; i < ticks; i += 1) this.core.tick();
-      this.reads.ticked(ticks);
+      this.countTicks(ticks);
     }
+    this.maybeRenewLease();
+  }
+
+  private countTicks(ticks: number): void {
+    for (let i = 0; i < ticks; i += 1) this.core.tick();
+    this.reads.ticked(ticks);
+    this.ticksSinceStart += ticks;
+  }
+
+  /**
+   * A leader in lease mode starts a read round of its own when its lease has less than half left,
+   * so that reads find it held; failures only mean the lease lapses (reads then take a round).
+   */
+  private maybeRenewLease(): void {
+    const lease = this.lease;
+    if (lease === undefined || lease.renewing || this.currentRole !== 'leader' || this.stopped) return;
+    if (lease.remainingMs(this.currentTerm, this.clock.monotonicMs()) > lease.durationMs / 2) return;
+    lease.renewing = true;
+    const done = (): void => {
+      lease.renewing = false;
+    };
+    this.readRound(this.clock.wallMs() + lease.durationMs).then(done, done);
+  }
+
+  /**
+   * In lease mode a member answers no campaign for an election timeout after it starts: before it
+   * went down it may have acknowledged a round that a leader's lease counts on.
+   */
+  private isCampaignHeldBack(message: Message): boolean {
+    if (this.options.readLease === undefined || this.ticksSinceStart >= this.options.readLease.electionTicks) return false;
+    return message.type === 'vote' || message.type === 'preVote';
   }
 
   private stepMessage(message: Message): void {
+    if (this.isCampaignHeldBack(message)) return;
     try {
       this.core.step(message);
     } catch (error) {
@@ -521,6 +635,7 @@ export class NodeDriver {
   }
 
   private handleSoftState(leaderId: NodeId, role: Role): void {
+    if (role !== 'leader') this.lease?.end();
     const changed = leaderId !== this.leader;
     this.leader = leaderId;
     this.currentRole = role;

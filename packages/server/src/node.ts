@@ -284,6 +284,9 @@ class Node implements RunningNode {
       onLeaderChange: (leaderId) => this.setHealth(leaderId !== 0),
       onConfChange: () => this.membershipChanged(),
       readRoundTimeoutTicks: config.electionTicks,
+      ...(config.readMode === 'lease'
+        ? { readLease: { electionTicks: config.electionTicks, tickMs: config.tickMs, clockDriftMax: config.clockDriftMaxPercent / 100 } }
+        : {}),
     });
     this.metrics.storeBytesMax.set(config.limits.storeBytesMax);
     this.metrics.repairing.set(repair === undefined ? 0 : 1);
@@ -425,7 +428,7 @@ class Node implements RunningNode {
       peerRtts: () => this.peerRtt.view(),
       electionTimeoutMs,
       readMode: config.readMode,
-      leaseRemainingMs: () => 0,
+      leaseRemainingMs: () => this.driver.leaseRemainingMs(),
       history: () => this.history.status(),
       authorization: () => this.memberAuthorization(),
     });

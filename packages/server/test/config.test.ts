@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { APPLY_VERSION_LATEST } from '@holdfast/storage';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseNodeConfig } from '../src/config.js';
 import { tempDir } from './helpers.js';
@@ -102,13 +103,21 @@ describe('node configuration', () => {
     expect(refusal([...base, '--message-bytes-max', String(1536 * 1024)]).setting).toBe('messageBytesMax');
   });
 
+  it('takes the read mode, the clock drift bound and the leader preference hold, and refuses a read mode it does not know', () => {
+    const config = parseNodeConfig([...base, '--read-mode', 'lease', '--clock-drift-max-percent', '10', '--leader-preference-hold-ms', '500'], {});
+    expect({ readMode: config.readMode, drift: config.clockDriftMaxPercent, hold: config.leaderPreferenceHoldMs }).toEqual({ readMode: 'lease', drift: 10, hold: 500 });
+    expect(parseNodeConfig(base, {}).readMode).toBe('read-index');
+    expect(refusal([...base, '--read-mode', 'local']).setting).toBe('readMode');
+    expect(refusal([...base, '--clock-drift-max-percent', '31']).setting).toBe('clockDriftMaxPercent');
+  });
+
   it('refuses bad addresses, member lists, failpoints and unknown flags', () => {
     expect(refusal([...base, '--client-listen', 'nowhere']).setting).toBe('clientListen');
     expect(refusal([...base, '--initial-cluster', '1=a/eu/127.0.0.1:7101']).setting).toBe('initialCluster');
     expect(refusal([...base, '--initial-cluster', '1=a//h:1/h:2,1=b//h:3/h:4']).message).toMatch(/appears twice/);
     expect(refusal([...base, '--failpoints', 'fsync-never']).setting).toBe('failpoints');
     // An apply version this release does not know is refused, not acted as.
-    expect(refusal([...base, '--failpoints', 'apply-version-max=99']).message).toMatch(/above the maximum 2/);
+    expect(refusal([...base, '--failpoints', 'apply-version-max=99']).message).toContain(`above the maximum ${APPLY_VERSION_LATEST}`);
     expect(refusal([...base, '--log-level', 'loud']).setting).toBe('logLevel');
     expect(refusal([...base, '--no-such-flag']).setting).toBe('flags');
   });

@@ -22,7 +22,9 @@ export type InvariantName =
   /** Real node: a member's change stream (what watches are fed) skipped back or differs from another's. */
   | 'changeStream'
   /** Real node: a lease expired before its TTL since the last answered keepalive, or never expired once abandoned. */
-  | 'leaseExpiry';
+  | 'leaseExpiry'
+  /** Real node: a leader served a read under its lease after a leader of a later term was elected. */
+  | 'leaseOverlap';
 
 /** A broken invariant: a bug in the core (or, with a defect switched on, the defect found). */
 export class InvariantViolation extends Error {

@@ -24,6 +24,7 @@ const realDefectsByFlag: Record<string, RealDefects> = {
   'trust-lost-log-tail': { trustLostLogTail: true },
   'keepalives-answered-locally': { keepAlivesAnsweredLocally: true },
   'skip-checksum': { skipRecordChecksum: true },
+  'clock-drift-beyond-bound': { clockDriftBeyondBound: true },
 };
 
 const restDamages: readonly RestDamage[] = ['bitFlip', 'lost', 'swapped'];
@@ -64,6 +65,8 @@ const program = new Command()
   .option('--storage-faults <kinds>', 'handled | all | none | a comma list (see the README)', 'handled')
   .option('--core', 'run the core-only simulator (RaftNode with a small driver and a toy store)')
   .option('--no-linearizability', 'skip the linearizability check of the client history')
+  .addOption(new Option('--read-mode <mode>', 'real node: how leaders serve linearizable reads; lease adds clock-rate drift within --clock-drift-percent').choices(['read-index', 'lease']).default('read-index'))
+  .option('--clock-drift-percent <p>', 'with --read-mode lease: the drift bound the lease assumes and the clocks keep to', nonNegativeInteger, 5)
   .option('--liveness-ticks <n>', 'core-only: ticks a healed cluster has to commit again', nonNegativeInteger)
   .addOption(new Option('--defect <name>', 'self-test only: break safety on purpose').hideHelp())
   .option('--quiet', 'print only failures and the summary')
@@ -80,6 +83,8 @@ const options = program.opts<{
   livenessTicks?: number;
   defect?: string;
   quiet?: boolean;
+  readMode: string;
+  clockDriftPercent: number;
 }>();
 
 const seedCount = options.seeds ?? 1;
@@ -137,7 +142,11 @@ async function runReal(): Promise<RunSummary<unknown>> {
   const defects = options.defect === undefined ? undefined : realDefectsByFlag[options.defect];
   if (options.defect !== undefined && defects === undefined) throw new InvalidArgumentError(`unknown defect ${options.defect}`);
   const storageFaults = parseStorageFaults(options.storageFaults);
-  const flags = ` --storage-faults ${options.storageFaults}` + (options.defect === undefined ? '' : ` --defect ${options.defect}`);
+  const lease = options.readMode === 'lease';
+  const flags =
+    ` --storage-faults ${options.storageFaults}` +
+    (lease ? ` --read-mode lease --clock-drift-percent ${options.clockDriftPercent}` : '') +
+    (options.defect === undefined ? '' : ` --defect ${options.defect}`);
   console.log(`holdfast sim (real node): seeds ${options.seed}..${options.seed + seedCount - 1}, ${nodeCount} members, ${steps} steps${flags}`);
   return runRealSeeds(
     {
@@ -148,6 +157,7 @@ async function runReal(): Promise<RunSummary<unknown>> {
       storageFaults,
       ...(defects === undefined ? {} : { defects }),
       checkLinearizability: options.linearizability,
+      ...(lease ? { leaseReads: { clockDriftMax: options.clockDriftPercent / 100 } } : {}),
       onResult: (result) => onResult(result, flags),
     },
     () => stopRequested,

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { type RealDefects, type RealSeedResult, runRealSeed, type StorageFaultOptions } from './real/simulation.js';
+import { type RealDefects, type RealSeedResult, type RealSimOptions, runRealSeed, type StorageFaultOptions } from './real/simulation.js';
 import { runSeed, type SeedResult, type SimDefects } from './simulation.js';
 
 export interface RunSeedsOptions {
@@ -113,6 +113,7 @@ export interface RunRealSeedsOptions {
   readonly storageFaults?: StorageFaultOptions;
   readonly defects?: RealDefects;
   readonly checkLinearizability?: boolean;
+  readonly leaseReads?: RealSimOptions['leaseReads'];
   readonly onResult?: (result: RealSeedResult) => void;
 }
 
@@ -127,6 +128,7 @@ export async function runRealSeeds(options: RunRealSeedsOptions, shouldStop: () 
       ...(options.storageFaults === undefined ? {} : { storageFaults: options.storageFaults }),
       ...(options.defects === undefined ? {} : { defects: options.defects }),
       ...(options.checkLinearizability === undefined ? {} : { checkLinearizability: options.checkLinearizability }),
+      ...(options.leaseReads === undefined ? {} : { leaseReads: options.leaseReads }),
     });
     tally.add(result);
     options.onResult?.(result);

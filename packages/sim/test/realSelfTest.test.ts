@@ -3,11 +3,16 @@
  * in a small range, as a violation of the invariant the defect breaks.
  */
 import { describe, expect, it } from 'vitest';
-import { HANDLED_STORAGE_FAULTS, type RealDefects, type RealSeedResult, runRealSeed, type StorageFaultOptions } from '../src/index.js';
+import { HANDLED_STORAGE_FAULTS, type RealDefects, type RealSeedResult, type RealSimOptions, runRealSeed, type StorageFaultOptions } from '../src/index.js';
 
-async function firstFailure(defects: RealDefects, nodeCount: number, storageFaults = HANDLED_STORAGE_FAULTS): Promise<RealSeedResult | undefined> {
+async function firstFailure(
+  defects: RealDefects,
+  nodeCount: number,
+  storageFaults = HANDLED_STORAGE_FAULTS,
+  leaseReads?: RealSimOptions['leaseReads'],
+): Promise<RealSeedResult | undefined> {
   for (let seed = 1; seed <= 20; seed++) {
-    const result = await runRealSeed({ seed, nodeCount, steps: 400, defects, storageFaults });
+    const result = await runRealSeed({ seed, nodeCount, steps: 400, defects, storageFaults, ...(leaseReads === undefined ? {} : { leaseReads }) });
     if (result.violation !== undefined) return result;
   }
   return undefined;
@@ -49,5 +54,10 @@ describe('self-test: a broken node is caught by the real-node simulator', () => 
     // The same seed with the checksum checked is clean: the catch is the defect's.
     const control = await runRealSeed({ seed: failure?.seed ?? 0, nodeCount: 3, steps: 400, storageFaults: damagedAtRest });
     expect(control.violation).toBeUndefined();
+  }, 300_000);
+
+  it('reports lease reads when clocks drift beyond the bound the lease assumes (two leaders at once)', async () => {
+    const failure = await firstFailure({ clockDriftBeyondBound: true }, 3, HANDLED_STORAGE_FAULTS, { clockDriftMax: 0.05 });
+    expect(['leaseOverlap', 'linearizability']).toContain(failure?.violation?.invariant);
   }, 300_000);
 });

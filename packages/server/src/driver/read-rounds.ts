@@ -100,6 +100,15 @@ export class ReadRounds {
     this.serve(appliedIndex);
   }
 
+  /** A read already confirmed at `index` (a lease read): answered once the applied index gets there. */
+  awaitApplied(index: number, waiter: ReadWaiter): void {
+    if (index <= this.servedAtIndex) {
+      waiter.resolve();
+      return;
+    }
+    this.awaitingApply.push({ index, waiters: [waiter] });
+  }
+
   /** Answers the confirmed reads whose read index is at or below `appliedIndex`. */
   serve(appliedIndex: number): void {
     assert(appliedIndex >= this.servedAtIndex, () => `reads served at applied ${appliedIndex} after ${this.servedAtIndex}`);

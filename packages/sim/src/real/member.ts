@@ -72,6 +72,8 @@ export interface MemberSettings {
   readonly trustLostLogTail?: boolean;
   /** A member in repair never learns its loss term, so it never votes (the behaviour before FINDINGS R5's fix). */
   readonly unknownLossTerm?: boolean;
+  /** Lease reads at the leader (driver/lease.ts), with the clock drift bound the lease assumes. */
+  readonly readLease?: { readonly clockDriftMax: number; readonly tickMs: number };
 }
 
 /** State hash checkpoints kept per member, as the node keeps them. */
@@ -369,6 +371,27 @@ export class SimMember {
   }
 
   /** What the node's ticker does besides ticking the driver. */
+  /** Reads served under a read lease by this member's processes that are gone. */
+  private leaseReadsOfEarlierIncarnations = 0;
+
+  get leaseReads(): number {
+    return this.leaseReadsOfEarlierIncarnations + (this.driver?.leaseReadCount ?? 0);
+  }
+
+  /** Fractions of a tick this member's clock has counted and not yet delivered. */
+  private tickCredit = 0;
+
+  /**
+   * One tick of simulated time as this member's clock sees it: at a rate above 1 it sometimes
+   * counts two, below 1 sometimes none (whole ticks, as the node's ticker delivers them).
+   */
+  tickAtClockRate(): void {
+    this.tickCredit += this.time.rate;
+    const ticks = Math.floor(this.tickCredit);
+    this.tickCredit -= ticks;
+    if (ticks > 0) this.driver?.tick(ticks);
+  }
+
   afterTick(): void {
     this.leases?.tick();
     this.followRepair();
@@ -438,6 +461,9 @@ export class SimMember {
         if (incarnation === this.incarnation) this.host.fatal(this, error);
       },
       readRoundTimeoutTicks: this.settings.core.electionTicks,
+      ...(this.settings.readLease === undefined
+        ? {}
+        : { readLease: { electionTicks: this.settings.core.electionTicks, tickMs: this.settings.readLease.tickMs, clockDriftMax: this.settings.readLease.clockDriftMax } }),
     });
     driver.setSender({
       send: (messages) => {
@@ -506,6 +532,7 @@ export class SimMember {
 
   /** The process dies at once: nothing it scheduled runs, its disk keeps what a crash keeps. */
   crash(options: { keepUnsynced: (pending: number) => number; tearLog: boolean }): { lost: number; torn: boolean } {
+    this.leaseReadsOfEarlierIncarnations += this.driver?.leaseReadCount ?? 0;
     this.incarnation += 1;
     this.time.crash();
     this.state = this.state === 'stopped' ? 'stopped' : 'down';

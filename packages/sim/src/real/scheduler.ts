@@ -72,19 +72,38 @@ export class MemberTime implements Clock, Timers {
   private incarnation = 0;
   private paused = false;
   private held: (() => void)[] = [];
+  /**
+   * How fast this member's clock runs against simulated time (1: exactly; 1.05: 5 % fast). Its
+   * monotonic clock and its timers follow it; the wall clock stays true (sessions and deadlines
+   * are not what a drifting clock threatens). Changed only through setRate.
+   */
+  private clockRate = 1;
+  /** The monotonic clock's reading when the rate last changed, and the simulated time then. */
+  private rateSince = { monotonicMs: 0, simulatedMs: 0 };
 
   constructor(private readonly scheduler: SimScheduler) {}
+
+  get rate(): number {
+    return this.clockRate;
+  }
+
+  /** From now on the member's clock runs at `rate` (the monotonic clock never goes back). */
+  setRate(rate: number): void {
+    this.rateSince = { monotonicMs: this.monotonicMs(), simulatedMs: this.scheduler.now };
+    this.clockRate = rate;
+  }
 
   wallMs(): number {
     return this.scheduler.epochMs + this.scheduler.now;
   }
 
   monotonicMs(): number {
-    return this.scheduler.now;
+    return this.rateSince.monotonicMs + (this.scheduler.now - this.rateSince.simulatedMs) * this.clockRate;
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    return this.scheduler.after(delayMs, this.guard(callback));
+    // Whole simulated milliseconds (wall-clock stamps stay integers), never before the member's clock says.
+    return this.scheduler.after(Math.ceil(delayMs / this.clockRate), this.guard(callback));
   }
 
   clearTimeout(handle: TimerHandle): void {
@@ -97,7 +116,7 @@ export class MemberTime implements Clock, Timers {
 
   /** Resolves after `delayMs` of simulated time (never, if the member crashes meanwhile). */
   sleep(delayMs: number): Promise<void> {
-    return new Promise((resolve) => this.setTimeout(resolve, delayMs));
+    return new Promise((resolve) => this.scheduler.after(delayMs, this.guard(resolve)));
   }
 
   /** A crash: nothing scheduled so far runs any more. */

@@ -72,7 +72,15 @@ export interface RealDefects {
    * at rest is served and applied as data. Process-wide while the seed runs (all members).
    */
   readonly skipRecordChecksum?: boolean;
+  /**
+   * With lease reads: members' clocks drift up to LEASE_DEFECT_DRIFT, far beyond the bound the
+   * lease assumes (the fault the bound exists for).
+   */
+  readonly clockDriftBeyondBound?: boolean;
 }
+
+/** The actual clock-rate drift under the planted defect clockDriftBeyondBound (80 %). */
+const LEASE_DEFECT_DRIFT = 0.8;
 
 export interface RealSimOptions {
   readonly seed: number;
@@ -85,6 +93,12 @@ export interface RealSimOptions {
   readonly checkLinearizability?: boolean;
   /** Members in repair never learn their loss term, so they never vote (as before FINDINGS R5's fix): for comparisons. */
   readonly repairLossTermUnknown?: boolean;
+  /**
+   * Leaders serve linearizable reads under a read lease that assumes clock rates within
+   * `clockDriftMax` (a fraction); every member's clock then runs at a rate drawn within that
+   * bound, drawn again whenever it starts.
+   */
+  readonly leaseReads?: { readonly clockDriftMax: number };
 }
 
 export interface RealSeedStats {
@@ -101,6 +115,8 @@ export interface RealSeedStats {
   operationsFailed: number;
   operationsUnknown: number;
   localReads: number;
+  /** Linearizable reads leaders served under a read lease (with leaseReads). */
+  leaseReads: number;
   retries: number;
   stateHashesCompared: number;
   livenessChecks: number;
@@ -170,6 +186,12 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
   private readonly limits: ReturnType<typeof parseNodeConfig>['limits'];
   private readonly storageFaultKinds: StorageFaultKind[];
   private readonly defects: RealDefects;
+  /** The latest term any member was seen leading in (lease reads of an earlier term must have ended). */
+  private latestLeaderTerm = 0;
+  /** Clock rates follow the roles, the worst case for a lease (see driftAdversarially). */
+  private readonly adversarialDrift: boolean;
+  /** Lease reads each member had served at the last check. */
+  private readonly leaseReadsSeen = new Map<NodeId, number>();
   private tick = 0;
   private historyClock = 0;
   private nextOperationId = 1;
@@ -238,6 +260,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     };
     this.storageFaultKinds = storageFaultKindsOf(options.storageFaults ?? {});
     this.defects = options.defects ?? {};
+    this.adversarialDrift = options.leaseReads !== undefined && (this.defects.clockDriftBeyondBound === true || this.random.chance(0.5));
     this.log = new EventLog(options.recentEventsMax ?? 40);
     this.nextNodeId = options.nodeCount + 1;
     this.stats = {
@@ -254,6 +277,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       operationsFailed: 0,
       operationsUnknown: 0,
       localReads: 0,
+      leaseReads: 0,
       retries: 0,
       stateHashesCompared: 0,
       compactions: 0,
@@ -319,9 +343,11 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
         ...(this.defects.ignoreHashMismatch ? { ignoreHashMismatch: true } : {}),
         ...(this.defects.trustLostLogTail ? { trustLostLogTail: true } : {}),
         ...(this.options.repairLossTermUnknown === true ? { unknownLossTerm: true } : {}),
+        ...(this.options.leaseReads === undefined ? {} : { readLease: { clockDriftMax: this.options.leaseReads.clockDriftMax, tickMs: timing.tickMs } }),
       },
       this.memberRandom.fork(),
     );
+    this.driftClock(member);
     member.disk.conditions.syncLatencyMsMax = this.slowDiskMs || timing.syncLatencyMsNormal;
     member.disk.logSyncIgnored = this.defects.ackBeforeSync === true;
     this.byId.set(id, member);
@@ -347,12 +373,40 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     this.maybeCompact();
     for (const member of this.byId.values()) {
       if (!member.isUp || member.isPaused) continue;
-      if (!this.random.chance(timing.tickSkipProbability)) member.driver?.tick();
+      this.driftAdversarially(member);
+      if (!this.random.chance(timing.tickSkipProbability)) member.tickAtClockRate();
       member.afterTick();
     }
     await this.runEventsUntil(nowMs);
     await this.checkTick();
     this.observeLeases();
+  }
+
+  /**
+   * With lease reads, a member's clock runs at a rate drawn within the drift bound (beyond it
+   * under the planted defect), the fastest and slowest rates more often than the rest.
+   */
+  private driftClock(member: SimMember): void {
+    const lease = this.options.leaseReads;
+    if (lease === undefined) return;
+    const beyond = this.defects.clockDriftBeyondBound === true;
+    const drift = beyond ? LEASE_DEFECT_DRIFT : lease.clockDriftMax;
+    const rate = beyond || this.random.chance(0.5) ? this.random.pick([1 - drift, 1 + drift]) : 1 - drift + 2 * drift * this.random.next();
+    member.time.setRate(rate);
+    this.record(`n${member.id} clock runs at ${rate.toFixed(3)}x`);
+  }
+
+  /**
+   * In half the seeds with lease reads (and always under the planted defect) the drift is the
+   * worst case for a lease: the leader's clock slow (its lease lasts longer), every other
+   * member's fast (they stop heeding the old leader sooner), at the bound (or beyond it).
+   */
+  private driftAdversarially(member: SimMember): void {
+    const lease = this.options.leaseReads;
+    if (lease === undefined || !this.adversarialDrift) return;
+    const drift = this.defects.clockDriftBeyondBound === true ? LEASE_DEFECT_DRIFT : lease.clockDriftMax;
+    const rate = member.driver?.role === 'leader' ? 1 - drift : 1 + drift;
+    if (member.time.rate !== rate) member.time.setRate(rate);
   }
 
   private async runEventsUntil(timeMs: number): Promise<void> {
@@ -378,11 +432,32 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       // out, while the core steps inputs during a log write and may have moved to a later term.
       const status = driver.status();
       if (status.role === 'leader') {
+        this.latestLeaderTerm = Math.max(this.latestLeaderTerm, status.term);
         try {
           this.checker.observeLeader(member.id, status.term);
         } catch (error) {
           this.violation ??= error as InvariantViolation;
         }
+      }
+    }
+    this.checkLeaseReads();
+  }
+
+  /**
+   * A lease read must never be served once a leader of a later term was elected (its lease and
+   * that leader's term would overlap): checked after every event, whatever the clients saw.
+   */
+  private checkLeaseReads(): void {
+    if (this.options.leaseReads === undefined) return;
+    for (const member of this.byId.values()) {
+      const served = member.leaseReads;
+      const before = this.leaseReadsSeen.get(member.id) ?? 0;
+      this.leaseReadsSeen.set(member.id, served);
+      const driver = member.driver;
+      if (served <= before || driver === undefined) continue;
+      const term = driver.status().term;
+      if (this.latestLeaderTerm > term) {
+        this.violate('leaseOverlap', `n${member.id} served ${served - before} read(s) under its lease of term ${term} after a leader of term ${this.latestLeaderTerm} was elected`);
       }
     }
   }
@@ -821,6 +896,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       else this.stats.operationsUnknown++;
     }
     this.stats.localReads = this.clients.localReads.length;
+    this.stats.leaseReads = [...this.byId.values()].reduce((sum, member) => sum + member.leaseReads, 0);
     const localProblem = checkLocalReads(this.clients);
     if (localProblem !== undefined) throw new InvariantViolation('localReadCheck', localProblem);
     if (this.options.checkLinearizability === false) return;
