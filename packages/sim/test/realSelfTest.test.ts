@@ -58,6 +58,7 @@ describe('self-test: a broken node is caught by the real-node simulator', () => 
 
   it('reports lease reads when clocks drift beyond the bound the lease assumes (two leaders at once)', async () => {
     const failure = await firstFailure({ clockDriftBeyondBound: true }, 3, HANDLED_STORAGE_FAULTS, { clockDriftMax: 0.05 });
-    expect(['leaseOverlap', 'linearizability']).toContain(failure?.violation?.invariant);
+    // The keyed leases' TTLs are measured with the same clocks: their early expiry counts too.
+    expect(['leaseOverlap', 'linearizability', 'leaseExpiry']).toContain(failure?.violation?.invariant);
   }, 300_000);
 });

@@ -36,6 +36,11 @@ export interface LeaseWorkloadConfig {
   /** Chance per tick to grant a lease when fewer are active. */
   readonly startProbability: number;
   readonly tickMs: number;
+  /**
+   * The bound on members' clock-rate drift (a fraction; 0 without drift): a leader whose clock
+   * runs fast ends a lease after ttl / (1 + drift) of true time, which is not early.
+   */
+  readonly clockDriftMax?: number;
 }
 
 export interface LeaseWorkloadStats {
@@ -120,7 +125,7 @@ export class LeaseWorkload {
   private checkNotEarly(lease: TrackedLease): void {
     const proposedAtMs = this.expiryProposedAtMs.get(lease.id);
     if (proposedAtMs === undefined || this.violation !== undefined) return;
-    const earliestMs = lease.lastAckedSendMs + lease.ttlMs;
+    const earliestMs = lease.lastAckedSendMs + lease.ttlMs / (1 + (this.config.clockDriftMax ?? 0));
     if (proposedAtMs < earliestMs) {
       this.violation = `lease ${lease.id} (TTL ${lease.ttlMs} ms): expiry proposed at ${proposedAtMs} ms, before ${earliestMs} ms (a keepalive sent at ${lease.lastAckedSendMs} ms was answered)`;
     }

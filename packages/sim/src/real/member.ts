@@ -496,7 +496,8 @@ export class SimMember {
       propose: (operation, deadlineMs) => {
         const path = this.path;
         if (path === undefined) return Promise.reject(new Error('the member is down'));
-        const proposedAtMs = this.time.monotonicMs();
+        // Simulated (true) time: what the check compares with, whatever this member's clock says.
+        const proposedAtMs = this.host.scheduler.now;
         const proposal = path.proposeOperation(operation, deadlineMs);
         proposal.then(
           (result) => {

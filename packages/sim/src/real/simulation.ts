@@ -243,7 +243,14 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     this.clients = new Clients(this.clientConfig, root.fork());
     this.storageRandom = root.fork();
     this.leaseWorkload = new LeaseWorkload(
-      { ttlMsMin: 200, ttlMsMax: 1500, activeMax: 2, startProbability: 0.02, tickMs: timing.tickMs },
+      {
+        ttlMsMin: 200,
+        ttlMsMax: 1500,
+        activeMax: 2,
+        startProbability: 0.02,
+        tickMs: timing.tickMs,
+        ...(options.leaseReads === undefined ? {} : { clockDriftMax: options.leaseReads.clockDriftMax }),
+      },
       root.fork(),
     );
     this.coreSettings = drawCoreSettings(this.random);
