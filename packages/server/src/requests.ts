@@ -203,6 +203,9 @@ function isSerializable(op: KvOp): boolean {
   return false;
 }
 
+/** How often a change that needs a newer apply version looks again while the leader learns the members' versions. */
+const APPLY_VERSION_POLL_MS = 50;
+
 export class RequestPath {
   constructor(private readonly host: RequestHost) {}
 
@@ -464,12 +467,25 @@ export class RequestPath {
   }
 
   /**
+   * The apply version to stamp, waiting (until the deadline) while it is below `wanted`: a leader
+   * stamps the lowest version until it has heard every member say what it runs, which takes a
+   * heartbeat round after it starts or is elected, and raises the cluster's version right after.
+   */
+  private async applyVersionAtLeast(wanted: number, deadlineMs: number): Promise<number> {
+    for (;;) {
+      const version = this.host.applyVersion();
+      if (version >= wanted || Date.now() + APPLY_VERSION_POLL_MS >= deadlineMs || this.host.isStopping()) return version;
+      await new Promise((resolve) => setTimeout(resolve, APPLY_VERSION_POLL_MS));
+    }
+  }
+
+  /**
    * Proposes an auth change (on the leader) and waits until it is applied here; answers the
    * auth state's revision after it. A change the state does not allow is invalid-argument.
    */
   async changeAuth(change: AuthChange, deadlineMs: number): Promise<number> {
     if (this.host.isStopping()) throw new StoppingError();
-    const applyVersion = this.host.applyVersion();
+    const applyVersion = await this.applyVersionAtLeast(APPLY_VERSION_AUTH, deadlineMs);
     if (applyVersion < APPLY_VERSION_AUTH) {
       throw new InvalidRequestError(
         'invalid-argument',
