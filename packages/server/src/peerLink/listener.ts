@@ -76,7 +76,14 @@ export class PeerListener {
     this.server = net.createServer({ noDelay: true }, (socket) => this.sniff(socket));
     if (options.tls !== undefined) {
       const material = options.tls.reloadable?.material ?? options.tls;
-      this.tlsServer = tls.createServer({ ca: material.ca, cert: material.cert, key: material.key, requestCert: true, rejectUnauthorized: true });
+      this.tlsServer = tls.createServer({
+        ca: material.ca,
+        cert: material.cert,
+        key: material.key,
+        requestCert: true,
+        rejectUnauthorized: true,
+        handshakeTimeout: HELLO_WAIT_MS,
+      });
       this.tlsServer.on('secureConnection', (socket: tls.TLSSocket) => this.serve(socket, certifiedSender(socket)));
       this.tlsServer.on('tlsClientError', (error, socket) => {
         options.logger.debug({ address: socket.remoteAddress, error: error.message }, 'TLS handshake on the peer link failed');

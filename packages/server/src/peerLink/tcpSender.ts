@@ -21,6 +21,8 @@ export const DIAL_WAIT_MS = 1000;
  * partition): it is closed and dialled again. The listener acknowledges within ACK_EVERY_MS.
  */
 export const ACK_WAIT_MS = 2000;
+/** A peer that keeps refusing the link is logged at most this often. */
+const REFUSAL_LOG_EVERY_MS = 10_000;
 /** Frames the listener sends back (acks, a refusal, a snapshot's result) are small. */
 const REPLY_FRAME_BYTES_MAX = 64 * 1024;
 
@@ -51,6 +53,7 @@ export class TcpPeerLink implements PeerLink {
   private unackedSinceMs: number | undefined;
   private readonly unreachable: UnreachableLog;
   private readonly frameBytesMax: number;
+  private refusalLoggedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly peerId: NodeId,
@@ -208,7 +211,12 @@ export class TcpPeerLink implements PeerLink {
     }
     if (kind === FrameKind.refused) {
       const { error } = parseResult(value);
-      this.options.logger.warn({ peer: this.peerId, error }, 'peer refused the raft link');
+      // Redialled every BACKOFF_MS_MAX while the cause lasts: said once per REFUSAL_LOG_EVERY_MS.
+      const now = Date.now();
+      if (now - this.refusalLoggedAtMs >= REFUSAL_LOG_EVERY_MS) {
+        this.refusalLoggedAtMs = now;
+        this.options.logger.warn({ peer: this.peerId, error }, 'peer refused the raft link');
+      }
       socket.destroy(new Error(`refused: ${error}`));
       return;
     }
