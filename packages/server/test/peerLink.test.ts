@@ -277,6 +277,24 @@ describe('the TCP peer link', () => {
     expect(member2.received.delivered.length).toBeGreaterThan(0);
   });
 
+  it('gives up a peer that accepts and never answers the greeting, or answers it and never acknowledges, and dials again', async () => {
+    for (const behaviour of ['silent', 'no-acks'] as const) {
+      let connections = 0;
+      const server = net.createServer((socket) => {
+        connections += 1;
+        socket.on('error', () => {});
+        if (behaviour === 'no-acks') socket.once('data', () => socket.write(LINK_GREETING_REPLY));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+      const sender = transport(1, recording(), { addressOf: () => address });
+      cleanup.push(() => sender.close(), () => server.close());
+      let commit = 0;
+      await until(() => connections >= 2, () => sender.send([heartbeat(1, 2, ++commit)]));
+      expect(connections).toBeGreaterThanOrEqual(2);
+    }
+  });
+
   it('drops and counts hostile frames, closes the connection that sent them, and goes on serving', async () => {
     const member2 = await listening(2);
     cleanup.push(member2.stop);

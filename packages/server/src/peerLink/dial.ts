@@ -89,11 +89,15 @@ function startTls(raw: net.Socket, host: string, options: DialOptions): Promise<
       },
     });
     socket.setNoDelay(true);
+    // The dial's deadline destroys the raw socket, which may close this one without an error.
+    const closed = (): void => reject(new Error('the connection closed during the TLS handshake'));
     socket.once('secureConnect', () => {
       socket.off('error', reject);
+      socket.off('close', closed);
       resolve(socket);
     });
     socket.once('error', reject);
+    socket.once('close', closed);
   });
 }
 
