@@ -98,6 +98,8 @@ export interface Failpoints {
   readonly diskFull: boolean;
   /** Act as a release that implements apply versions up to this one (0: this release's own). */
   readonly applyVersionMax: number;
+  /** Act as a release before the TCP peer link: the peer port answers gRPC only and peers are dialled over gRPC. */
+  readonly grpcOnly?: boolean;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -484,6 +486,7 @@ export function parseFailpoints(text: string): Failpoints {
   let fsyncFail = false;
   let diskFull = false;
   let applyVersionMax = 0;
+  let grpcOnly = false;
   for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
     const [name, value] = part.split('=');
     if (name === 'fsync-delay-ms') {
@@ -492,16 +495,18 @@ export function parseFailpoints(text: string): Failpoints {
       fsyncFail = true;
     } else if (name === 'disk-full' && value === undefined) {
       diskFull = true;
+    } else if (name === 'grpc-only' && value === undefined) {
+      grpcOnly = true;
     } else if (name === 'apply-version-max') {
       applyVersionMax = toInt({ key: 'failpoints', kind: 'int', min: APPLY_VERSION_FIRST, max: APPLY_VERSION_LATEST, help: '' }, value ?? '');
     } else {
       throw new ConfigError(
         'failpoints',
-        `unknown failpoint ${JSON.stringify(part)} (fsync-delay-ms=N, fsync-fail, disk-full, apply-version-max=N)`,
+        `unknown failpoint ${JSON.stringify(part)} (fsync-delay-ms=N, fsync-fail, disk-full, apply-version-max=N, grpc-only)`,
       );
     }
   }
-  return { fsyncDelayMs, fsyncFail, diskFull, applyVersionMax };
+  return { fsyncDelayMs, fsyncFail, diskFull, applyVersionMax, ...(grpcOnly ? { grpcOnly } : {}) };
 }
 
 export type PeerTransportKind = 'tcp' | 'grpc';

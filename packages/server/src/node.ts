@@ -301,7 +301,7 @@ class Node implements RunningNode {
       dialCredentials: this.dialCredentials,
       dialCredentialsFor: (id) => memberDialCredentials(config.tls, id, (problem) => this.peerIdentityRefused(id, problem)),
       requireMemberCertificates: config.tls !== undefined,
-      peerTransport: config.peerTransport,
+      peerTransport: config.failpoints.grpcOnly === true ? 'grpc' : config.peerTransport,
       ...(config.tls === undefined ? {} : { tls: config.tls }),
       identityRefused: (id, problem) => this.peerIdentityRefused(id, problem),
       logger,
@@ -784,6 +784,7 @@ class Node implements RunningNode {
       tls: config.tls,
       inbound: this.transport.linkInbound(),
       logger: this.logger,
+      grpcOnly: config.failpoints.grpcOnly === true,
     });
     this.peerPort = await this.peerListener.listen(config.peerListen);
     this.clientPort = await bind(

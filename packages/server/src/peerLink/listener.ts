@@ -63,6 +63,8 @@ export interface PeerListenerOptions {
   readonly tls: TlsMaterial | undefined;
   readonly inbound: LinkInbound;
   readonly logger: Logger;
+  /** Hand every connection to gRPC, as a release before the TCP link did (failpoint grpc-only, upgrade tests). */
+  readonly grpcOnly?: boolean;
 }
 
 export class PeerListener {
@@ -127,7 +129,7 @@ export class PeerListener {
       socket.off('readable', first);
       clearTimeout(timer);
       socket.unshift(chunk);
-      if (chunk[0] === LINK_GREETING[0]) this.acceptLink(socket);
+      if (chunk[0] === LINK_GREETING[0] && this.options.grpcOnly !== true) this.acceptLink(socket);
       else this.injector.injectConnection(socket);
     };
     socket.on('readable', first);
