@@ -426,7 +426,7 @@ export class Transport {
   private refusal(batch: { clusterId: string; from: number; to: number }, certified?: readonly number[] | string): string {
     if (typeof certified === 'string') return certified;
     if (batch.clusterId !== this.options.clusterId && sameClusterOtherEpoch(batch.clusterId, this.options.clusterId)) {
-      return `cluster id ${JSON.stringify(batch.clusterId)} is another epoch of this cluster's ${JSON.stringify(this.options.clusterId)}: a member from before or after a recovery (holdfast recover) is refused`;
+      return `cluster id ${JSON.stringify(batch.clusterId)} is not this cluster's ${JSON.stringify(this.options.clusterId)}: another epoch of this cluster; a member from before or after a recovery (holdfast recover) is refused`;
     }
     if (batch.clusterId !== this.options.clusterId) {
       return `cluster id ${JSON.stringify(batch.clusterId)} is not this cluster's ${JSON.stringify(this.options.clusterId)}: a member of another cluster, or of this one from before a recovery (holdfast recover), is refused`;

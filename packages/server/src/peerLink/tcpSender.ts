@@ -215,7 +215,8 @@ export class TcpPeerLink implements PeerLink {
       const now = Date.now();
       if (now - this.refusalLoggedAtMs >= REFUSAL_LOG_EVERY_MS) {
         this.refusalLoggedAtMs = now;
-        this.options.logger.warn({ peer: this.peerId, error }, 'peer refused the raft link');
+        // The gRPC link's words, so that an operator's alert matches either link.
+        this.options.logger.warn({ peer: this.peerId, error }, 'peer refused the raft stream');
       }
       socket.destroy(new Error(`refused: ${error}`));
       return;
