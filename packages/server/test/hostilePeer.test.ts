@@ -4,15 +4,19 @@
  * with a TypeError. Here real member processes get that batch and other hostile ones (bad
  * framing, out-of-range numbers, entries out of place, a conf change that cannot apply, an
  * acknowledgement of entries never sent, a malformed snapshot call), and must stay up, keep
- * serving reads and writes, and count what they dropped.
+ * serving reads and writes, and count what they dropped. The same holds on the TCP link: hostile
+ * frames after its greeting (a malformed hello, an oversized or unknown frame, another epoch, a
+ * batch that does not validate) are counted and close only their connection.
  */
 import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos, type StatusResponse__Output as StatusResponse } from '@holdfast/protocol';
 import { type Message, newMessage } from '@holdfast/raft';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from '../src/localCluster.js';
+import { encodeFrame, encodeValueFrame, FrameKind, LINK_GREETING } from '../src/peerLink/frames.js';
 import { closeClients, get, SessionWriter, tempDir } from './helpers.js';
 
 const packr = new Packr({ useRecords: false });
@@ -141,4 +145,53 @@ describe('hostile peer input against real member processes', () => {
     const members = await cluster.call<{ members: unknown[] }>(follower.clientAddress, 'memberList', {});
     expect(members.members).toHaveLength(3);
   });
+
+  it('hostile bytes on the TCP link are dropped and counted, the connection closed; every member keeps serving', async () => {
+    const leader = await cluster.waitForLeader();
+    const follower = cluster.members.find((m) => m.id !== leader.id)!;
+    const writer = new SessionWriter('hostile-link', () => cluster.endpoints());
+    await writer.put('link-before', '1');
+    const { term } = await localStatus(follower.id);
+    const hello = (fields: Record<string, unknown> = {}): Buffer =>
+      encodeValueFrame(FrameKind.hello, { version: 1, clusterId: cluster.clusterId, from: leader.id, to: follower.id, purpose: 'raft', applyVersion: 2, ...fields });
+    const oversized = Buffer.alloc(5);
+    oversized.writeUInt32BE(0x7fff_ffff, 0);
+    oversized.writeUInt8(FrameKind.batch, 4);
+    const before = await scrape(follower.metricsAddress);
+    const attacks: Buffer[][] = [
+      [encodeValueFrame(FrameKind.hello, { version: 'one' })],
+      [hello(), oversized],
+      [hello(), Buffer.from([0, 0, 0, 1, 200])],
+      [hello({ clusterId: `${cluster.clusterId}@2` })],
+      [hello(), encodeFrame(FrameKind.batch, packr.pack([null]))],
+      [hello(), encodeFrame(FrameKind.batch, packr.pack([newMessage({ type: 'heartbeat', from: 99, to: follower.id, term })]))],
+    ];
+    for (const frames of attacks) await sendLinkFrames(follower.peerAddress, frames);
+
+    for (const member of cluster.members) expect(cluster.isRunning(member.id), `member ${member.id} runs`).toBe(true);
+    await writer.put('link-after', '2');
+    for (const member of cluster.members) expect((await get(member.clientAddress, 'link-after')).kv?.value.toString()).toBe('2');
+    const after = await scrape(follower.metricsAddress);
+    const rose = (reason: string): number => rejectedCount(after, reason) - rejectedCount(before, reason);
+    expect(rose('hello')).toBeGreaterThanOrEqual(1);
+    expect(rose('frame-too-large')).toBeGreaterThanOrEqual(1);
+    expect(rose('frame-framing')).toBeGreaterThanOrEqual(1);
+    expect(rose('refused')).toBeGreaterThanOrEqual(1);
+    expect(rose('shape')).toBeGreaterThanOrEqual(1);
+    expect(rose('wrong-peer')).toBeGreaterThanOrEqual(1);
+  });
 });
+
+/** Greets a member's peer port as the TCP link does, writes `frames`, and waits for it to close the connection or 1 s. */
+async function sendLinkFrames(address: string, frames: readonly Buffer[]): Promise<void> {
+  const colon = address.lastIndexOf(':');
+  const socket = net.connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
+  socket.on('error', () => {});
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.resume();
+  socket.write(LINK_GREETING);
+  for (const frame of frames) socket.write(frame);
+  await Promise.race([closed, sleep(1000)]);
+  socket.destroy();
+}
