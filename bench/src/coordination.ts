@@ -91,6 +91,8 @@ export interface LeaseVerdict {
   neverExpired: string[];
   /** How late each key vanished after the earliest moment it could (ms): the expiry's accuracy. */
   latenessMs: { count: number; p50: number; p99: number; max: number };
+  /** The latest few: when the key could first vanish, the last read that found it, the first that did not (ms of the run). */
+  latest: string[];
 }
 
 export interface CoordinationVerdict {
@@ -247,7 +249,8 @@ export class CoordinationWorkloads {
       this.leases.push(record);
       this.counters.ok += 1;
       await this.keepAliveFor(client, record, Math.floor(this.context.random() * 3 * ttlMs));
-      await this.readUntilGone(client, record, { untilMs: this.now() + ttlMs * 4 + 5000, endOnStop: true });
+      // Until it is gone, however long that takes: the lateness measured is then what a client sees.
+      await this.readUntilGone(client, record, { untilMs: Number.POSITIVE_INFINITY, endOnStop: true });
     }
   }
 
@@ -327,7 +330,15 @@ export function judgeLeaseRecords(records: readonly LeaseRecord[], clockStepMs: 
     }
     lateness.push(record.goneSeenAtMs - earliestMs);
   }
-  return { leases: records.length, early, neverExpired, latenessMs: summarize(lateness) };
+  const latest = records
+    .filter((record) => record.goneSeenAtMs !== undefined)
+    .sort((a, b) => b.goneSeenAtMs! - b.lastAnsweredSendMs - b.ttlMs - (a.goneSeenAtMs! - a.lastAnsweredSendMs - a.ttlMs))
+    .slice(0, 3)
+    .map(
+      (record) =>
+        `lease ${record.id} (TTL ${record.ttlMs} ms): could vanish from ${(record.lastAnsweredSendMs + record.ttlMs).toFixed(0)}, still read at ${record.lastPresentReadAtMs.toFixed(0)}, read gone at ${record.goneSeenAtMs!.toFixed(0)}`,
+    );
+  return { leases: records.length, early, neverExpired, latenessMs: summarize(lateness), latest };
 }
 
 function tokenOf(value: string): number {

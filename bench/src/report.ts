@@ -161,7 +161,7 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   const lease = verdict.coordination?.lease;
   if (lease !== undefined) {
     lines.push(
-      `| lease expiry | ${lease.leases} leases, ${lease.keepAlivesAnswered} keepalives answered; ${lease.early.length} early, ${lease.neverExpired.length} never expired; late by p50 ${lease.latenessMs.p50} ms, p99 ${lease.latenessMs.p99} ms, max ${lease.latenessMs.max} ms |`,
+      `| lease expiry | ${lease.leases} leases, ${lease.keepAlivesAnswered} keepalives answered; ${lease.early.length} early, ${lease.neverExpired.length} never expired; late by p50 ${lease.latenessMs.p50} ms, p99 ${lease.latenessMs.p99} ms, max ${lease.latenessMs.max} ms (latest: ${lease.latest.join('; ') || '-'}) |`,
     );
   }
   if (verdict.damage !== undefined) lines.push(...renderDamage(verdict.damage));
