@@ -17,41 +17,96 @@ export type Need = KeyNeed | { readonly access: 'admin'; readonly right: AdminRi
 
 /** [low, high) on key bytes; high null = no upper bound. */
 interface Interval {
-  readonly low: Buffer;
-  readonly high: Buffer | null;
+  readonly low: Uint8Array;
+  readonly high: Uint8Array | null;
 }
 
-const ZERO = Buffer.of(0);
+const ZERO = Uint8Array.of(0);
 
 function intervalOf(range: { readonly start: Uint8Array; readonly end?: Uint8Array | undefined }): Interval {
-  const low = Buffer.from(range.start);
-  if (range.end === undefined || range.end.byteLength === 0) return { low, high: Buffer.concat([low, ZERO]) };
-  if (range.end.byteLength === 1 && range.end[0] === 0) return { low, high: null };
-  return { low, high: Buffer.from(range.end) };
+  if (range.end === undefined || range.end.byteLength === 0) return { low: range.start, high: Buffer.concat([range.start, ZERO]) };
+  if (range.end.byteLength === 1 && range.end[0] === 0) return { low: range.start, high: null };
+  return { low: range.start, high: range.end };
 }
 
-function highAtLeast(a: Buffer | null, b: Buffer | null): boolean {
+/** a ≥ b as upper bounds (null: no bound). */
+function highAtLeast(a: Uint8Array | null, b: Uint8Array | null): boolean {
   if (a === null) return true;
   if (b === null) return false;
   return Buffer.compare(a, b) >= 0;
 }
 
-/** True when the union of `grants` covers all of `need`. */
-export function covers(grants: readonly Interval[], need: Interval): boolean {
-  const sorted = [...grants].sort((a, b) => Buffer.compare(a.low, b.low));
-  let reached: Buffer | null = need.low;
-  for (const grant of sorted) {
-    if (reached === null) return true;
-    if (Buffer.compare(grant.low, reached) > 0) break;
-    if (!highAtLeast(reached, grant.high)) reached = grant.high;
+/** The union of `intervals` as disjoint intervals sorted by their start (adjoining ones merged). */
+export function mergeIntervals(intervals: readonly Interval[]): Interval[] {
+  const sorted = [...intervals].sort((a, b) => Buffer.compare(a.low, b.low));
+  const merged: Interval[] = [];
+  for (const next of sorted) {
+    const last = merged.at(-1);
+    if (last !== undefined && (last.high === null || Buffer.compare(next.low, last.high) <= 0)) {
+      if (!highAtLeast(last.high, next.high)) merged[merged.length - 1] = { low: last.low, high: next.high };
+      continue;
+    }
+    merged.push(next);
   }
-  return highAtLeast(reached, need.high);
+  return merged;
 }
 
-/** The user's permissions, flattened from its roles; undefined for a holder of the root role. */
-function permissionsOf(auth: AuthState, user: string): { root: boolean; keys: KeyPermission[]; admin: Set<AdminRight> } {
+/** The merged interval holding `key`, if any (binary search over disjoint sorted intervals). */
+function intervalHolding(merged: readonly Interval[], key: Uint8Array): Interval | undefined {
+  let lowIndex = 0;
+  let highIndex = merged.length - 1;
+  let found: Interval | undefined;
+  while (lowIndex <= highIndex) {
+    const middle = (lowIndex + highIndex) >>> 1;
+    const candidate = merged[middle]!;
+    if (Buffer.compare(candidate.low, key) <= 0) {
+      found = candidate;
+      lowIndex = middle + 1;
+    } else {
+      highIndex = middle - 1;
+    }
+  }
+  return found;
+}
+
+/** True when the union of the merged grants covers all of `need` (one merged interval must hold it). */
+export function covers(merged: readonly Interval[], need: { readonly start: Uint8Array; readonly end?: Uint8Array | undefined }): boolean {
+  const holding = intervalHolding(merged, need.start);
+  if (holding === undefined) return false;
+  if (need.end === undefined || need.end.byteLength === 0) {
+    // One key k: k + 0x00 ≤ high exactly when k < high.
+    return holding.high === null || Buffer.compare(need.start, holding.high) < 0;
+  }
+  return highAtLeast(holding.high, intervalOf(need).high);
+}
+
+/** A user's grants, prepared once per auth state (it is replaced, never changed, by every change). */
+interface PreparedGrants {
+  readonly root: boolean;
+  readonly read: readonly Interval[];
+  readonly write: readonly Interval[];
+  readonly admin: ReadonlySet<AdminRight>;
+}
+
+const preparedByState = new WeakMap<AuthState, Map<string, PreparedGrants>>();
+
+function grantsOf(auth: AuthState, user: string): PreparedGrants {
+  let byUser = preparedByState.get(auth);
+  if (byUser === undefined) {
+    byUser = new Map();
+    preparedByState.set(auth, byUser);
+  }
+  let prepared = byUser.get(user);
+  if (prepared === undefined) {
+    prepared = prepareGrants(auth, user);
+    byUser.set(user, prepared);
+  }
+  return prepared;
+}
+
+function prepareGrants(auth: AuthState, user: string): PreparedGrants {
   const roles = auth.users.find((candidate) => candidate.name === user)?.roles ?? [];
-  if (roles.includes(ROOT_ROLE)) return { root: true, keys: [], admin: new Set() };
+  if (roles.includes(ROOT_ROLE)) return { root: true, read: [], write: [], admin: new Set() };
   const keys: KeyPermission[] = [];
   const admin = new Set<AdminRight>();
   for (const name of roles) {
@@ -60,21 +115,25 @@ function permissionsOf(auth: AuthState, user: string): { root: boolean; keys: Ke
       else keys.push(permission);
     }
   }
-  return { root: false, keys, admin };
+  return {
+    root: false,
+    read: mergeIntervals(keys.map(intervalOf)),
+    write: mergeIntervals(keys.filter((p) => p.access === 'readwrite').map(intervalOf)),
+    admin,
+  };
 }
 
 /** The first need the user's roles do not grant, described for PERMISSION_DENIED; undefined when all are granted. */
 export function missingGrant(auth: AuthState, user: string, needs: readonly Need[]): string | undefined {
   if (needs.length === 0) return undefined;
-  const granted = permissionsOf(auth, user);
+  const granted = grantsOf(auth, user);
   if (granted.root) return undefined;
   for (const need of needs) {
     if (need.access === 'admin') {
       if (!granted.admin.has(need.right)) return `user "${user}" lacks the admin right "${need.right}"`;
       continue;
     }
-    const grants = granted.keys.filter((p) => need.access === 'read' || p.access === 'readwrite').map(intervalOf);
-    if (!covers(grants, intervalOf(need))) {
+    if (!covers(need.access === 'read' ? granted.read : granted.write, need)) {
       const access = need.access === 'read' ? 'read' : 'readwrite';
       return `user "${user}" has no ${access} grant on ${describeRange(need)}`;
     }
@@ -103,5 +162,5 @@ export function prefixRangeEnd(prefix: Uint8Array): Uint8Array {
       return end.subarray(0, i + 1);
     }
   }
-  return ZERO;
+  return Uint8Array.of(0);
 }

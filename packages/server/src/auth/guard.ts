@@ -12,7 +12,7 @@ import type { BatchRequest__Output } from '@holdfast/protocol';
 import { HoldfastError, toServiceError } from '../errors.js';
 import { missingGrant, type Need } from './access.js';
 import { batchRequestNeeds, type Rule, ruleOf } from './rules.js';
-import { issueToken, verifyToken } from './tokens.js';
+import { issueToken, TokenVerifier } from './tokens.js';
 
 export class UnauthenticatedError extends HoldfastError {
   override readonly name = 'UnauthenticatedError';
@@ -68,6 +68,8 @@ const OPENED_WITHOUT_AUTH = 'opened-without-auth';
 export class AuthGuard {
   /** The principal of each admitted call, by its metadata object (which grpc-js hands the handler). */
   private readonly principals = new WeakMap<grpc.Metadata, Principal | typeof OPENED_WITHOUT_AUTH>();
+
+  private readonly tokens = new TokenVerifier();
 
   constructor(private readonly host: GuardHost) {}
 
@@ -202,7 +204,7 @@ export class AuthGuard {
   }
 
   private identifyToken(auth: AuthState, token: string): Principal {
-    const verdict = verifyToken(token, auth, this.host.nowMs());
+    const verdict = this.tokens.verify(token, auth, this.host.nowMs());
     if (!verdict.ok) throw new UnauthenticatedError(verdict.reason);
     const { claims } = verdict;
     if (claims.user.startsWith(MEMBER_PREFIX)) return { user: claims.user, member: true, expiresAtMs: claims.expiresAtMs };

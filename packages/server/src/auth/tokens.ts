@@ -60,3 +60,34 @@ function decodeClaims(payload: string): TokenClaims | undefined {
     return undefined;
   }
 }
+
+/** Tokens whose signature was checked, kept at most (the oldest is forgotten first). */
+const VERIFIED_TOKENS_MAX = 4096;
+
+/**
+ * verifyToken with the signature check remembered per token while the cluster's signing keys
+ * stay the same (a unary client sends one token for minutes): expiry and key retirement are
+ * still checked at every call.
+ */
+export class TokenVerifier {
+  private readonly verified = new Map<string, { readonly claims: TokenClaims; readonly keys: AuthState['signingKeys'] }>();
+
+  verify(token: string, auth: AuthState, nowMs: number): TokenVerdict {
+    const known = this.verified.get(token);
+    if (known !== undefined && known.keys === auth.signingKeys) {
+      const key = auth.signingKeys.find((candidate) => candidate.id === known.claims.keyId);
+      const retired = key === undefined || (key.retiresAtMs !== undefined && key.retiresAtMs <= nowMs);
+      if (!retired && known.claims.expiresAtMs > nowMs) return { ok: true, claims: known.claims };
+    }
+    const verdict = verifyToken(token, auth, nowMs);
+    if (verdict.ok) {
+      this.verified.delete(token);
+      this.verified.set(token, { claims: verdict.claims, keys: auth.signingKeys });
+      if (this.verified.size > VERIFIED_TOKENS_MAX) {
+        const oldest = this.verified.keys().next().value;
+        if (oldest !== undefined) this.verified.delete(oldest);
+      }
+    }
+    return verdict;
+  }
+}
