@@ -4,7 +4,7 @@
  * what the finding was about (an exit, waived liveness checks) rather than a digest.
  */
 import { describe, expect, it } from 'vitest';
-import { runRealSeed, type StorageFaultOptions } from '../src/index.js';
+import { HANDLED_STORAGE_FAULTS, runRealSeed, type StorageFaultOptions } from '../src/index.js';
 
 /** The handled storage faults when R9 was found (before lost state records joined them). */
 const handledBeforeLostState: StorageFaultOptions = {
@@ -41,4 +41,12 @@ describe('findings of the real-node simulator stay fixed', () => {
     expect(before).toBeGreaterThan(0);
     expect(after).toBeLessThan(before);
   }, 300_000);
+
+  it('R10: a history drop that fails on a full disk leaves the state machine serving', async () => {
+    for (const seed of [800118, 800173]) {
+      const result = await runRealSeed({ seed, nodeCount: 5, steps: 400, storageFaults: HANDLED_STORAGE_FAULTS });
+      // Before the fix: coreError, StoreClosedError "failed a write and serves nothing more".
+      expect(result.violation, `seed ${seed}`).toBeUndefined();
+    }
+  }, 120_000);
 });

@@ -741,7 +741,10 @@ export class KvStateMachine {
       await snapshot.close();
     }
     const next: HashedMeta = { ...this.meta, historyDroppedThrough: step.droppedThrough };
-    await this.writeBatch([...step.operations, metaPut(next)], { sync: false });
+    // Not writeBatch: a failed step (a full disk) applies nothing and leaves this.meta as it was,
+    // so the state stays whole; it must not make the state machine refuse everything while no
+    // apply comes to fail and stop the node (FINDINGS R10). The drop is tried again later.
+    await writeBatchAtomically(this.db, [...step.operations, metaPut(next)], { sync: false });
     this.meta = next;
     return { done: step.droppedThrough >= compactRevision, records: step.records };
   }
