@@ -222,6 +222,12 @@ export class NodeMetrics {
     labelNames: ['peer'],
     registers: [this.registry],
   });
+  readonly peerLinkGrpc = new Gauge({
+    name: 'holdfast_peer_link_grpc',
+    help: 'per peer this node sends to: 1 while it sends over gRPC (--peer-transport grpc, or a peer that speaks only gRPC), 0 over the TCP link',
+    labelNames: ['peer'],
+    registers: [this.registry],
+  });
   readonly peerMessagesRejected = new Counter({
     name: 'holdfast_peer_messages_rejected_total',
     help: 'peer input dropped before it reached Raft: a malformed message, batch or snapshot call, by reason',

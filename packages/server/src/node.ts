@@ -321,6 +321,7 @@ class Node implements RunningNode {
         receiveSnapshot: (message, chunks) => this.receiveSnapshot(message, chunks),
         queueDepthChanged: (to, depth) => this.metrics.peerQueueDepth.set({ peer: String(to) }, depth),
         peerReachable: (to, reachable) => this.metrics.peerReachable.set({ peer: String(to) }, reachable ? 1 : 0),
+        peerLinkChanged: (to, link) => this.metrics.peerLinkGrpc.set({ peer: String(to) }, link === 'grpc' ? 1 : 0),
         heardApplyVersion: (from, version) => this.applyVersions.heardFrom(from, version),
         checkpointsFor: (to) => this.stateHashes.toSend(to),
         heardCheckpoints: (from, checkpoints) => this.stateHashes.heard(from, checkpoints),

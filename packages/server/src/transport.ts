@@ -265,6 +265,7 @@ class TcpWithGrpcFallback implements PeerLink {
     private readonly options: TransportOptions,
   ) {
     this.tcp = new TcpPeerLink(peerId, options, { speaksOnlyGrpc: (problem, queued) => this.fallBack(problem, queued) });
+    options.handlers.peerLinkChanged?.(peerId, 'tcp');
   }
 
   get depth(): number {
@@ -289,11 +290,13 @@ class TcpWithGrpcFallback implements PeerLink {
     if (Date.now() < this.grpcUntilMs) return this.grpc;
     this.grpc.close();
     this.grpc = undefined;
+    this.options.handlers.peerLinkChanged?.(this.peerId, 'tcp');
     return this.tcp;
   }
 
   private fallBack(problem: string, queued: readonly Message[]): void {
     if (this.grpc === undefined) this.options.logger.info({ peer: this.peerId, problem, retryTcpAfterMs: GRPC_FALLBACK_MS }, 'peer speaks only gRPC; sending to it over gRPC');
+    if (this.grpc === undefined) this.options.handlers.peerLinkChanged?.(this.peerId, 'grpc');
     this.grpc ??= new GrpcPeerLink(this.peerId, this.options);
     const grpc = this.grpc;
     this.grpcUntilMs = Date.now() + GRPC_FALLBACK_MS;
@@ -357,7 +360,12 @@ export class Transport {
   private linkTo(id: NodeId): PeerLink {
     let link = this.links.get(id);
     if (!link) {
-      link = this.options.peerTransport === 'grpc' ? new GrpcPeerLink(id, this.options) : new TcpWithGrpcFallback(id, this.options);
+      if (this.options.peerTransport === 'grpc') {
+        link = new GrpcPeerLink(id, this.options);
+        this.options.handlers.peerLinkChanged?.(id, 'grpc');
+      } else {
+        link = new TcpWithGrpcFallback(id, this.options);
+      }
       this.links.set(id, link);
     }
     return link;

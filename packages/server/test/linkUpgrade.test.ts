@@ -34,30 +34,42 @@ describe('a rolling upgrade across the change of peer link', () => {
     dir.remove();
   });
 
+  /** A put through `address`, tried again while the member is not serving or knows no leader (a loaded machine), for 30 s. */
+  async function putRetrying(address: string, key: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const failure = await call(address, 'put', { key: bytes(key), value: bytes('v') }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      if (failure === undefined) return;
+      if (Date.now() > deadline) throw failure;
+      await sleep(100);
+    }
+  }
+
   async function everyMemberHas(key: string): Promise<boolean[]> {
     return Promise.all(cluster.members.map(async (m) => (await get(m.clientAddress, key)).found));
   }
 
   it('replicates to a member that speaks only gRPC, and on after it is upgraded', async () => {
-    await call(cluster.member(1).clientAddress, 'put', { key: bytes('before'), value: bytes('v') });
+    await putRetrying(cluster.member(1).clientAddress, 'before');
     expect(await everyMemberHas('before')).toEqual([true, true, true]);
     // Members 1 and 2 dial with the TCP link; the leader among them has sent member 3 appends (or
     // both have answered member 3 as leader), greeted it, and fallen back.
     const fellBack = [1, 2].filter((id) => readFileSync(cluster.member(id).logFile, 'utf8').includes('peer speaks only gRPC; sending to it over gRPC'));
     expect(fellBack.length).toBeGreaterThan(0);
+    // ...and says so on /metrics: gRPC towards member 3, the TCP link towards the other.
+    for (const id of fellBack) {
+      const text = await (await fetch(`http://${cluster.member(id).metricsAddress}/metrics`)).text();
+      expect(text).toContain('holdfast_peer_link_grpc{peer="3"} 1');
+    }
 
     older.delete(3);
     await cluster.restart(3);
     await cluster.waitForLeader(30_000);
     // Through member 3 once it serves again (it forwards to the leader over the client port).
-    const deadline = Date.now() + 30_000;
-    let written = false;
-    while (!written && Date.now() < deadline) {
-      written = await call(cluster.member(3).clientAddress, 'put', { key: bytes('after'), value: bytes('v') }).then(
-        () => true,
-        () => sleep(100).then(() => false),
-      );
-    }
+    await putRetrying(cluster.member(3).clientAddress, 'after');
     expect(await everyMemberHas('after')).toEqual([true, true, true]);
   }, 60_000);
 });

@@ -52,6 +52,8 @@ export interface LinkInbound {
 const HELLO_WAIT_MS = 5000;
 /** Link connections open at once (each member opens one per peer, plus one per snapshot). */
 const LINK_CONNECTIONS_MAX = 256;
+/** Connections accepted that have not yet sent their first byte (which link they are). */
+const SNIFFING_CONNECTIONS_MAX = 256;
 /** Acks go back at most this often while batches arrive (the dialler's ACK_WAIT_MS is longer). */
 export const ACK_EVERY_MS = 500;
 /** Snapshot chunks received and not yet taken by the restore; past this the socket is paused. */
@@ -72,6 +74,8 @@ export class PeerListener {
   private readonly tlsServer: tls.Server | undefined;
   private readonly injector: ReturnType<grpc.Server['createConnectionInjector']>;
   private readonly links = new Set<net.Socket>();
+  /** Connections accepted whose first byte has not arrived. Invariant: <= SNIFFING_CONNECTIONS_MAX. */
+  private sniffing = 0;
 
   constructor(private readonly options: PeerListenerOptions) {
     this.injector = options.grpcServer.createConnectionInjector(options.grpcCredentials);
@@ -121,13 +125,27 @@ export class PeerListener {
   }
 
   private sniff(socket: net.Socket): void {
-    const timer = setTimeout(() => socket.destroy(), HELLO_WAIT_MS);
     socket.on('error', () => {});
+    if (this.sniffing >= SNIFFING_CONNECTIONS_MAX) {
+      // Connections that have not said which link they are: a flood of silent ones costs no more.
+      socket.destroy();
+      return;
+    }
+    this.sniffing += 1;
+    let sniffed = false;
+    const done = (): void => {
+      if (sniffed) return;
+      sniffed = true;
+      this.sniffing -= 1;
+      clearTimeout(timer);
+    };
+    const timer = setTimeout(() => socket.destroy(), HELLO_WAIT_MS);
+    socket.once('close', done);
     const first = (): void => {
       const chunk = socket.read() as Buffer | null;
       if (chunk === null) return;
       socket.off('readable', first);
-      clearTimeout(timer);
+      done();
       socket.unshift(chunk);
       if (chunk[0] === LINK_GREETING[0] && this.options.grpcOnly !== true) this.acceptLink(socket);
       else this.injector.injectConnection(socket);

@@ -19,6 +19,8 @@ export interface TransportHandlers {
   /** Stage the received snapshot; resolves once `message` may be stepped into the core. */
   receiveSnapshot(message: Message, chunks: AsyncIterable<Uint8Array>): Promise<void>;
   queueDepthChanged?(to: NodeId, depth: number): void;
+  /** The link carrying messages to `to` is now this one (a fallback to gRPC, or back to the TCP link). */
+  peerLinkChanged?(to: NodeId, link: PeerTransportKind): void;
   /** A peer's batches say its release implements apply versions up to `version` (0: 1). */
   heardApplyVersion?(from: NodeId, version: number): void;
   /** State hash checkpoints to send `to` with the next batch (stateHashes.ts); empty: none. */
