@@ -53,6 +53,7 @@ import {
   rangeRequest,
   rangeResultFromWire,
 } from './requests.js';
+import { EndpointDistances } from './nearest.js';
 import { Router } from './router.js';
 import { SessionPool } from './sessions.js';
 import { type TxnRequest, type TxnResult, txnRequestToWire, txnResultFromWire } from './txn.js';
@@ -111,6 +112,14 @@ export interface ClientOptions {
    * (every call to the leader).
    */
   region?: string;
+  /**
+   * How often the client times a small call (each member's own status) to every endpoint, once it
+   * first sends a serializable or bounded-staleness read or opens a watch; those then go to the
+   * nearest endpoint that has not failed lately, and on in order of distance (nearest.ts). A
+   * failed endpoint is skipped until it answers a probe again. 0 turns this off (then `region`
+   * alone chooses). Default 5000 ms.
+   */
+  rttProbeIntervalMs?: number;
   /**
    * TLS (default: plaintext): `ca` is the PEM CA that signs the nodes' certificates; `cert` and
    * `key` are this client's certificate and key, for nodes started with --tls-client-auth.
@@ -207,6 +216,10 @@ const defaults = {
   // Leader discovery (every endpoint's own status) at most this often.
   discoveryIntervalMs: 1000,
   discoveryTimeoutMs: 1000,
+  rttProbeIntervalMs: 5000,
+  // A failed endpoint is skipped by nearest reads for 1 s, doubling per failure up to 30 s.
+  failureHoldMsMin: 1000,
+  failureHoldMsMax: 30_000,
 };
 
 /** How a call may be retried. */
@@ -222,6 +235,8 @@ interface CallPolicy {
   isWrite: boolean;
   /** Where the first attempt goes instead of the preferred endpoint (a serializable read's own region). */
   firstAddress?: string | undefined;
+  /** Where attempt n goes (the nth nearest endpoint), before the usual routing takes over. */
+  nearestOrder?: readonly string[];
   signal: AbortSignal | undefined;
   /** Some attempt reached a member (it answered, refused, or may have acted): false = sent nowhere yet. */
   reachedMember: boolean;
@@ -238,6 +253,11 @@ interface CallPolicy {
 }
 
 type RetryDecision = 'redirect' | 'rotate' | 'backoff' | 'fail';
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError(`${name} must be a non-negative number, got ${value}`, { code: 'invalid-argument' });
+  return value;
+}
 
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) {
@@ -256,10 +276,12 @@ export class HoldfastClient {
   private readonly connections = new Map<string, Connection>();
   private readonly sessions: SessionPool;
   private readonly methods = loadHoldfastMethods();
-  private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId' | 'tls' | 'region' | 'credentials'>> & Required<RetryOptions>;
+  private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId' | 'tls' | 'region' | 'credentials' | 'rttProbeIntervalMs'>> & Required<RetryOptions>;
   /** The user's token, with user and password credentials. */
   private readonly tokens: TokenSource | undefined;
   private readonly region: string | undefined;
+  /** Distances to the endpoints, for reads any member may answer and for watches (nearest.ts). */
+  private readonly distances: EndpointDistances;
   private readonly credentials: ChannelCredentials;
   private closed = false;
 
@@ -321,6 +343,14 @@ export class HoldfastClient {
     this.tokens = this.tokenSource(options);
     this.region = options.region === undefined || options.region === '' ? undefined : options.region;
     this.sessions = new SessionPool({ clientId: this.clientId, slotsMax: this.options.writesInFlightMax });
+    this.distances = new EndpointDistances(endpoints, {
+      probeIntervalMs: nonNegative('rttProbeIntervalMs', options.rttProbeIntervalMs ?? defaults.rttProbeIntervalMs),
+      failureHoldMsMin: defaults.failureHoldMsMin,
+      failureHoldMsMax: defaults.failureHoldMsMax,
+      probe: async (address) => {
+        await this.connectionTo(address).callCluster('Status', { localOnly: true }, Date.now() + this.options.attemptTimeoutMs);
+      },
+    });
     this.router = new Router({
       endpoints,
       resolveAddress: this.options.resolveAddress,
@@ -571,6 +601,7 @@ export class HoldfastClient {
     if (this.closed) return;
     this.closed = true;
     this.router.stop();
+    this.distances.stop();
     for (const connection of this.connections.values()) connection.close();
     this.connections.clear();
   }
@@ -588,14 +619,17 @@ export class HoldfastClient {
     if (options.signal?.aborted === true) throw new AbortedError('watch aborted', { mayHaveBeenApplied: false });
     return new Watch(selector, options, {
       open: async (request, signal, dialing) => {
-        const address = this.preferredEndpoint;
+        const address = this.watchEndpoint();
         dialing(address);
         const firstDeadlineMs = Date.now() + this.options.attemptTimeoutMs;
         if (this.tokens !== undefined) await this.tokens.ensure(firstDeadlineMs);
         const opened = await this.connectionTo(address).openServerStream<WatchResponse__Output>(this.methods.watch, request, firstDeadlineMs, signal);
         return opened;
       },
-      moveAway: (address) => this.router.moveAwayFrom(address, undefined),
+      moveAway: (address) => {
+        this.distances.noteFailure(address);
+        this.router.moveAwayFrom(address, undefined);
+      },
       endIfUnreachable: (unreachable, last) => {
         if (this.options.waitForMembers || !this.options.endpoints.every((endpoint) => unreachable.has(endpoint))) return undefined;
         return this.unreachableError({ unreachable: new Set(unreachable), isWrite: false, label: 'watch' }, last);
@@ -711,10 +745,31 @@ export class HoldfastClient {
     const policy = this.policy(kind, options, { write: false });
     // Serializable and bounded-staleness reads may be answered by any member: the nearest first.
     const anyMember = request.consistency === 'SERIALIZABLE' || (request.maxStalenessMs ?? 0) > 0;
-    if (this.region !== undefined && anyMember) policy.firstAddress = this.router.addressInRegion(this.region);
+    if (anyMember) this.routeToNearest(policy);
     return this.withRetries(policy, (connection, attemptDeadlineMs) =>
       connection.callKv(kind, request, attemptDeadlineMs),
     );
+  }
+
+  /**
+   * A read any member may answer goes to the nearest endpoint that has not failed, then on by
+   * distance; until distances are measured, to a member of the client's region if one is known.
+   */
+  private routeToNearest(policy: CallPolicy): void {
+    this.distances.start();
+    if (this.distances.measured) {
+      const region = this.region;
+      policy.nearestOrder = this.distances.order((address) => region !== undefined && this.router.regionOfAddress(address) === region);
+    } else if (this.region !== undefined) {
+      policy.firstAddress = this.router.addressInRegion(this.region);
+    }
+  }
+
+  /** The endpoint a watch opens on: the nearest that has not failed once measured, else the preferred one. */
+  private watchEndpoint(): string {
+    this.distances.start();
+    if (!this.distances.measured) return this.preferredEndpoint;
+    return this.distances.order()[0] ?? this.preferredEndpoint;
   }
 
   /** A write holds one session slot for all its attempts, so every retry repeats the same sequence. */
@@ -761,13 +816,15 @@ export class HoldfastClient {
     for (let attempts = 1; ; attempts++) {
       if (this.closed) throw new ClientClosedError('client closed', { code: 'closed' });
       if (policy.signal?.aborted === true) throw this.aborted(policy);
-      const regional = attempts === 1 ? policy.firstAddress : undefined;
+      const regional = policy.nearestOrder?.[attempts - 1] ?? (attempts === 1 ? policy.firstAddress : undefined);
       const connection = this.connectionTo(regional ?? this.preferredEndpoint);
       const attemptDeadlineMs = Math.min(policy.deadlineAtMs, Date.now() + this.options.attemptTimeoutMs);
       let token: string | undefined;
       try {
         if (this.tokens !== undefined && policy.noLogin !== true) token = await this.tokens.ensure(attemptDeadlineMs);
-        return await this.unlessAborted(policy, attempt(connection, attemptDeadlineMs), { sentOut: true });
+        const answer = await this.unlessAborted(policy, attempt(connection, attemptDeadlineMs), { sentOut: true });
+        if (regional !== undefined) this.distances.noteAnswer(regional);
+        return answer;
       } catch (thrown) {
         if (thrown instanceof AbortedError) throw thrown;
         const error = toHoldfastError(thrown);
@@ -787,6 +844,8 @@ export class HoldfastClient {
         if (attempts >= this.options.attemptsMax) throw error;
         // A failed attempt in the client's own region says nothing about where the leader is.
         if (regional === undefined) this.noteFailure(connection.address, error, decision);
+        // The nearest member failed this read: skipped by the next ones until it answers again.
+        else this.distances.noteFailure(regional);
         if (decision === 'redirect') {
           redirects += 1;
           continue;

@@ -116,6 +116,12 @@ export class Router {
     return undefined;
   }
 
+  /** The region of the member known to answer at `address`, if known. */
+  regionOfAddress(address: string): string | undefined {
+    for (const [id, known] of this.memberAddresses) if (known === address) return this.memberRegions.get(id);
+    return undefined;
+  }
+
   learnLeader(leaderId: number): void {
     const address = leaderId === 0 ? undefined : this.memberAddresses.get(leaderId);
     if (address !== undefined) this.leaderAddress = address;

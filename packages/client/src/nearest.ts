@@ -1,0 +1,136 @@
+/**
+ * How far each endpoint is from this client, and which ones failed lately: serializable and
+ * bounded-staleness reads and watches go to the nearest endpoint that has not failed, then on in
+ * order of distance. Distances come from timing a small call (the member's own status) to every
+ * configured endpoint, now and then; a failed endpoint is skipped until a probe finds it answering
+ * again or its hold runs out, so a dead nearest member costs one attempt, not one per read.
+ */
+
+export interface DistanceOptions {
+  /** Time between two rounds of probes (ms). */
+  readonly probeIntervalMs: number;
+  /** A failed endpoint is skipped this long at first, twice as long after each further failure, up to failureHoldMsMax. */
+  readonly failureHoldMsMin: number;
+  readonly failureHoldMsMax: number;
+  /** Times one call to `address` (its own status, say); rejects if it fails. */
+  readonly probe: (address: string) => Promise<void>;
+  readonly nowMs?: () => number;
+}
+
+interface EndpointState {
+  /** Smoothed round-trip time (ms), undefined until measured. */
+  rttMs: number | undefined;
+  /** Skipped until then (ms, nowMs clock). */
+  avoidUntilMs: number;
+  /** Failures since the last success, for the hold's doubling. */
+  failures: number;
+}
+
+/** Weight of a new sample (as TCP's SRTT, RFC 6298: 1/8), the first sample taken whole. */
+const SMOOTHING = 1 / 8;
+
+export class EndpointDistances {
+  private readonly endpoints = new Map<string, EndpointState>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private probing = false;
+  private readonly nowMs: () => number;
+
+  constructor(
+    addresses: readonly string[],
+    private readonly options: DistanceOptions,
+  ) {
+    this.nowMs = options.nowMs ?? (() => performance.now());
+    for (const address of addresses) this.endpoints.set(address, { rttMs: undefined, avoidUntilMs: Number.NEGATIVE_INFINITY, failures: 0 });
+  }
+
+  /** Starts probing (once; later calls do nothing). The timer does not keep the process alive. */
+  start(): void {
+    if (this.timer !== undefined || this.options.probeIntervalMs <= 0) return;
+    // The first round opens the connections (handshakes would count as distance): timed again at once.
+    void this.probeAll({ timed: false }).then(() => this.probeAll({ timed: true }));
+    this.timer = setInterval(() => void this.probeAll({ timed: true }), this.options.probeIntervalMs);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Whether at least one endpoint was measured (before that, calls keep the usual routing). */
+  get measured(): boolean {
+    for (const state of this.endpoints.values()) if (state.rttMs !== undefined) return true;
+    return false;
+  }
+
+  /**
+   * Endpoints to try, nearest first: those not failing, by measured RTT (unmeasured after the
+   * measured, `preferred` ones first among them); then the failing ones, the soonest free first.
+   */
+  order(preferred: (address: string) => boolean = () => false): string[] {
+    const now = this.nowMs();
+    const healthy: [string, EndpointState][] = [];
+    const failing: [string, EndpointState][] = [];
+    for (const entry of this.endpoints) (entry[1].avoidUntilMs > now ? failing : healthy).push(entry);
+    healthy.sort(([a, x], [b, y]) => distanceKey(x, preferred(a)) - distanceKey(y, preferred(b)) || a.localeCompare(b));
+    failing.sort(([, x], [, y]) => x.avoidUntilMs - y.avoidUntilMs);
+    return [...healthy, ...failing].map(([address]) => address);
+  }
+
+  rttMs(address: string): number | undefined {
+    return this.endpoints.get(address)?.rttMs;
+  }
+
+  /** Failures of `address` since it last answered: each is one attempt that went there in vain. */
+  failuresOf(address: string): number {
+    return this.endpoints.get(address)?.failures ?? 0;
+  }
+
+  isAvoided(address: string): boolean {
+    return (this.endpoints.get(address)?.avoidUntilMs ?? Number.NEGATIVE_INFINITY) > this.nowMs();
+  }
+
+  /** A call to `address` failed without an answer (unreachable, timed out): skip it for a while. */
+  noteFailure(address: string): void {
+    const state = this.endpoints.get(address);
+    if (state === undefined) return;
+    state.failures += 1;
+    const holdMs = Math.min(this.options.failureHoldMsMax, this.options.failureHoldMsMin * 2 ** (state.failures - 1));
+    state.avoidUntilMs = this.nowMs() + holdMs;
+  }
+
+  /** `address` answered (a probe or a call): it is used again at once. */
+  noteAnswer(address: string, rttMs?: number): void {
+    const state = this.endpoints.get(address);
+    if (state === undefined) return;
+    state.failures = 0;
+    state.avoidUntilMs = Number.NEGATIVE_INFINITY;
+    if (rttMs !== undefined) state.rttMs = state.rttMs === undefined ? rttMs : state.rttMs + SMOOTHING * (rttMs - state.rttMs);
+  }
+
+  private async probeAll(options: { timed: boolean }): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      await Promise.all([...this.endpoints.keys()].map((address) => this.probeOne(address, options.timed)));
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private async probeOne(address: string, timed: boolean): Promise<void> {
+    const startedMs = this.nowMs();
+    try {
+      await this.options.probe(address);
+      this.noteAnswer(address, timed ? this.nowMs() - startedMs : undefined);
+    } catch {
+      this.noteFailure(address);
+    }
+  }
+}
+
+/** Measured endpoints by RTT; unmeasured ones after every measured one, the preferred first. */
+function distanceKey(state: EndpointState, preferred: boolean): number {
+  if (state.rttMs !== undefined) return state.rttMs;
+  return preferred ? 1e9 : 2e9;
+}

@@ -1,0 +1,51 @@
+/**
+ * Nearest routing (nearest.ts): endpoints ordered by measured round trip, a failed one skipped
+ * (the hold doubling per failure) until it answers again, unmeasured ones after measured ones.
+ */
+import { describe, expect, it } from 'vitest';
+import { EndpointDistances } from '../src/nearest.js';
+
+function distances(now: { ms: number }) {
+  return new EndpointDistances(['a', 'b', 'c'], {
+    probeIntervalMs: 0,
+    failureHoldMsMin: 1000,
+    failureHoldMsMax: 8000,
+    probe: async () => {},
+    nowMs: () => now.ms,
+  });
+}
+
+describe('endpoint distances', () => {
+  it('orders by measured round trip, unmeasured last (the preferred region first among them)', () => {
+    const now = { ms: 0 };
+    const d = distances(now);
+    expect(d.measured).toBe(false);
+    d.noteAnswer('c', 5);
+    d.noteAnswer('b', 40);
+    expect(d.order()).toEqual(['c', 'b', 'a']);
+    d.noteAnswer('c', 80); // smoothed: 5 + (80 - 5) / 8
+    expect(d.rttMs('c')).toBeCloseTo(14.375);
+    const fresh = distances(now);
+    expect(fresh.order((address) => address === 'b')).toEqual(['b', 'a', 'c']);
+  });
+
+  it('skips a failed endpoint until its hold runs out or it answers, the hold doubling per failure', () => {
+    const now = { ms: 0 };
+    const d = distances(now);
+    d.noteAnswer('a', 1);
+    d.noteAnswer('b', 2);
+    d.noteAnswer('c', 3);
+    d.noteFailure('a');
+    expect(d.order()).toEqual(['b', 'c', 'a']);
+    now.ms = 1001;
+    expect(d.order()[0]).toBe('a');
+    d.noteFailure('a');
+    now.ms = 2500;
+    expect(d.isAvoided('a')).toBe(true);
+    now.ms = 3002;
+    expect(d.isAvoided('a')).toBe(false);
+    d.noteFailure('a');
+    d.noteAnswer('a');
+    expect(d.order()[0]).toBe('a');
+  });
+});
