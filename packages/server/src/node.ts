@@ -291,7 +291,12 @@ class Node implements RunningNode {
     this.metrics.storeBytesMax.set(config.limits.storeBytesMax);
     this.metrics.repairing.set(repair === undefined ? 0 : 1);
     if (repair !== undefined) {
-      logger.warn({ reason: repair.reason, dropState: repair.dropState }, 'in repair: not voting or campaigning until caught up with what a leader committed');
+      logger.warn(
+        { reason: repair.reason, dropState: repair.dropState, lossTerm: repair.lossTerm ?? null },
+        repair.lossTerm === undefined
+          ? 'in repair: not voting or campaigning until caught up with what a leader committed'
+          : `in repair: not campaigning, and voting only for candidates whose last log term is above ${repair.lossTerm}, until caught up with what a leader committed`,
+      );
     }
     this.metrics.applyVersionMax.set(sm.applyVersionMax);
     this.transport = new Transport({
