@@ -15,6 +15,7 @@ import {
   type MemberReader,
   type RestartOptions,
   retryUntil,
+  sleep,
   TargetError,
   type TargetStartOptions,
 } from './target.js';
@@ -42,6 +43,9 @@ function parseNodeId(name: string): number {
  * A holdfast cluster of real node processes (LocalCluster) with every node-to-node link through
  * one proxy per directed pair, and every client link through a proxy per node.
  */
+/** Timing across emulated regions (docs/operations.md, Tuning): heartbeat 100 ms, election 1.5-3 s. */
+const REGION_TIMING = { tickMs: 20, heartbeatTicks: 5, electionTicks: 75 } as const;
+
 export class HoldfastTarget implements ClusterTarget {
   readonly kind = 'holdfast' as const;
   readonly capabilities = { diskFaults: true, membership: true, transferLeadership: true, diskCorruption: true };
@@ -139,11 +143,13 @@ export class HoldfastTarget implements ClusterTarget {
           // The watch check resumes its watch after every fault: keep a run's worth of changes.
           ...['--watch-history-events-max', '2000000', '--watch-history-bytes-max', String(512 * 1024 * 1024)],
           ...(points.length === 0 ? [] : ['--failpoints', points.join(',')]),
+          // Across regions: the timing docs/operations.md (Tuning) gives for RTTs up to ~160 ms.
+          ...(regions === undefined ? [] : ['--heartbeat-ticks', String(REGION_TIMING.heartbeatTicks)]),
           // Every bench client logs in as one user from one address: no login limit may bite.
           ...(this.security === undefined ? [] : ['--login-attempts-per-user-per-minute', '1000000', '--login-attempts-per-address-per-minute', '1000000']),
         ];
       },
-      ...(regions === undefined ? {} : { regions }),
+      ...(regions === undefined ? {} : { regions, tickMs: REGION_TIMING.tickMs, electionTicks: REGION_TIMING.electionTicks }),
       ...(this.security === undefined
         ? {}
         : { tls: { certFile: this.security.memberCertFile, keyFile: this.security.memberKeyFile, caFile: this.security.caFile } }),
@@ -154,6 +160,25 @@ export class HoldfastTarget implements ClusterTarget {
     this.refreshAdmin();
     await this.cluster.waitForLeader(30_000);
     if (this.security !== undefined) await this.enableAuth(this.security);
+    // The leader belongs in the first region (where n1 is): it returns there after every heal.
+    if (regions !== undefined && regions[0] !== undefined) await this.preferLeaderRegion(regions[0]);
+  }
+
+  /**
+   * Sets the leader preference, retried while the new cluster is not yet at the apply version
+   * that brings placement (its leader raises it once it heard from every member).
+   */
+  private async preferLeaderRegion(region: string): Promise<void> {
+    const deadlineMs = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await this.requireAdmin().setPlacement({ leaderRegions: [region] }, { deadlineMs: 10_000 });
+        return;
+      } catch (error) {
+        if (Date.now() > deadlineMs) throw error;
+        await sleep(200);
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -52,6 +52,7 @@ export class NemesisRunner {
   /** Least quiet time after a heal, even when a slow fault pushed the plan late. */
   private readonly quietMinMs: number;
   private readonly corruption: CorruptionNemesis | undefined;
+  private readonly regionOf: ((node: string) => string) | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
   private current: string | undefined;
@@ -66,7 +67,10 @@ export class NemesisRunner {
     quietMinMs: number;
     /** Damage to data at rest; absent: the corruption kinds are skipped. */
     corruption?: CorruptionNemesis;
+    /** The emulated region of each node (--regions); absent: the region kinds are skipped. */
+    regionOf?: (node: string) => string;
   }) {
+    this.regionOf = options.regionOf;
     this.corruption = options.corruption;
     this.quietMinMs = options.quietMinMs;
     this.target = options.target;
@@ -176,6 +180,10 @@ export class NemesisRunner {
       case 'truncate-log-tail':
       case 'corrupt-state-table':
         return this.damageMember(fault.kind, prng);
+      case 'region-outage':
+        return this.regionOutage();
+      case 'region-partition':
+        return this.regionPartition(prng);
     }
   }
 
@@ -240,6 +248,46 @@ export class NemesisRunner {
 
   private healNetwork(): Heal {
     return async () => this.network.healAll();
+  }
+
+  /** The leader's region and its nodes, and every other node. */
+  private async leaderRegion(): Promise<{ region: string; inside: string[]; outside: string[] }> {
+    const regionOf = this.regionOf;
+    if (regionOf === undefined) throw new SkipFault('no regions (--regions)');
+    const leader = await this.requireLeader();
+    const region = regionOf(leader);
+    const nodes = this.target.nodeIds();
+    return { region, inside: nodes.filter((n) => regionOf(n) === region), outside: nodes.filter((n) => regionOf(n) !== region) };
+  }
+
+  /**
+   * The leader's region goes dark: every link into it is cut (peers and clients), then its
+   * members are killed; the heal starts them again and reconnects the region.
+   */
+  private async regionOutage(): Promise<Injected> {
+    const { region, inside, outside } = await this.leaderRegion();
+    this.cutGroups({ a: inside, b: [...outside, 'client'] });
+    for (const node of inside) await this.target.kill(node);
+    return {
+      nodes: inside,
+      detail: `region ${region} out: links cut, then [${inside.join(',')}] killed`,
+      heal: async () => {
+        for (const node of inside) await this.target.restart(node);
+        this.network.healAll();
+      },
+    };
+  }
+
+  /** One region (the leader's half the time) cut off from the others but alive, clients included. */
+  private async regionPartition(prng: Prng): Promise<Injected> {
+    const regionOf = this.regionOf;
+    if (regionOf === undefined) throw new SkipFault('no regions (--regions)');
+    const nodes = this.target.nodeIds();
+    const region = prng.next() < 0.5 ? (await this.leaderRegion()).region : regionOf(prng.pick(nodes));
+    const inside = nodes.filter((n) => regionOf(n) === region);
+    const outside = nodes.filter((n) => regionOf(n) !== region);
+    this.cutGroups({ a: inside, b: outside });
+    return { nodes: inside, detail: `region ${region} [${inside.join(',')}] cut off from [${outside.join(',')}]`, heal: this.healNetwork() };
   }
 
   private isolate(node: string): Injected {

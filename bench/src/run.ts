@@ -149,6 +149,7 @@ async function driveRun(context: {
     originMs: workloadStartMs,
     quietMinMs: options.quietMs.min,
     ...(corruption === undefined ? {} : { corruption }),
+    ...(options.regions === undefined ? {} : { regionOf: (node: string) => regionOf(options.regions!.layout, node) }),
   });
   const leaderSamples: LeaderSample[] = [];
   let polling = true;

@@ -22,9 +22,14 @@ export const NEMESIS_KINDS = [
   'corrupt-log-tail',
   'truncate-log-tail',
   'corrupt-state-table',
+  'region-outage',
+  'region-partition',
 ] as const;
 
 export type NemesisKind = (typeof NEMESIS_KINDS)[number];
+
+/** Faults of a whole emulated region (--regions); asked for by name, not part of `all`. */
+export const REGION_KINDS = ['region-outage', 'region-partition'] as const satisfies readonly NemesisKind[];
 
 /** Damage to a stopped member's data files (damage.ts); asked for by name, not part of `all`. */
 export const CORRUPTION_KINDS = ['corrupt-log-tail', 'truncate-log-tail', 'corrupt-state-table'] as const satisfies readonly NemesisKind[];
@@ -43,8 +48,10 @@ export const NEMESIS_GROUPS: Record<string, readonly NemesisKind[]> = {
   membership: ['member-churn'],
   disk: ['fsync-delay', 'fsync-fail', 'disk-full'],
   corrupt: CORRUPTION_KINDS,
-  // Every fault that leaves data at rest intact; `all,corrupt` adds the damage to data at rest.
-  all: NEMESIS_KINDS.filter((kind) => !isCorruptionKind(kind)),
+  region: REGION_KINDS,
+  // Every fault that leaves data at rest intact and needs no regions; `all,corrupt` adds the
+  // damage to data at rest, `all,region` the region faults.
+  all: NEMESIS_KINDS.filter((kind) => !isCorruptionKind(kind) && !(REGION_KINDS as readonly NemesisKind[]).includes(kind)),
 };
 
 /**

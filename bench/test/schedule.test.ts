@@ -6,6 +6,7 @@ import {
   isCorruptionKind,
   NEMESIS_KINDS,
   parseNemesisList,
+  REGION_KINDS,
   type ScheduleOptions,
 } from '../src/schedule.js';
 import { ZipfianGenerator } from '../src/zipfian.js';
@@ -63,11 +64,13 @@ describe('nemesis list', () => {
     expect(parseNemesisList('none')).toEqual([]);
   });
 
-  it('leaves damage to data at rest out of `all`; `all,corrupt` has every kind', () => {
+  it('leaves damage to data at rest and region faults out of `all`; `all,corrupt,region` has every kind', () => {
     const all = parseNemesisList('all');
     expect(all.some(isCorruptionKind)).toBe(false);
+    expect(all.some((kind) => (REGION_KINDS as readonly string[]).includes(kind))).toBe(false);
     expect(parseNemesisList('corrupt')).toEqual([...CORRUPTION_KINDS]);
-    expect(new Set(parseNemesisList('all,corrupt'))).toEqual(new Set(NEMESIS_KINDS));
+    expect(parseNemesisList('region')).toEqual(['region-outage', 'region-partition']);
+    expect(new Set(parseNemesisList('all,corrupt,region'))).toEqual(new Set(NEMESIS_KINDS));
   });
 
   it('rejects an unknown name with the list of known ones', () => {
