@@ -120,7 +120,7 @@ function addWatchCommand(program: Command, io: CliIo): void {
         let listening = false;
         const watch = client.watch(selector, {
           ...(flags.rev === undefined ? {} : { startRevision: flags.rev }),
-          prevKv: flags.prevKv === true,
+          ...(flags.prevKv === true ? { prevKv: true } : {}),
           // Once, so a reader knows from which revision on nothing will be missed.
           onListening: ({ nextRevision }) => {
             if (!listening) context.note(`holdfast: watching ${describeSelector(selector)} from revision ${nextRevision} on (Ctrl-C stops)`);
