@@ -49,4 +49,11 @@ describe('findings of the real-node simulator stay fixed', () => {
       expect(result.violation, `seed ${seed}`).toBeUndefined();
     }
   }, 120_000);
+
+  it('R5: a vote in repair for a candidate lacking a lost entry that was never committed is no violation', async () => {
+    // n5 lost (33, term 2); every other member committed (33, term 3); n5 votes for n1 in term 4.
+    const result = await runRealSeed({ seed: 810128, nodeCount: 5, steps: 400, storageFaults: HANDLED_STORAGE_FAULTS });
+    expect(result.violation).toBeUndefined();
+  }, 120_000);
 });
+

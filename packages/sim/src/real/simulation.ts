@@ -759,7 +759,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       // A member that knows it is in repair may vote for a candidate that holds what it lost
       // (FINDINGS R5); one that does not know it lost anything must not vote at all.
       const inRepair = member.driver?.status().repairing === true;
-      if (lost !== undefined && (!inRepair || !this.holdsEntry(message.to, lost))) {
+      if (lost !== undefined && (!inRepair || (!this.holdsEntry(message.to, lost) && !this.committedOtherwise(lost)))) {
         this.violate(
           'votedAfterLoss',
           `n${member.id} granted its vote to n${message.to} in term ${message.term} while its log lacks entry ${lost.index} (term ${lost.term}) it had acknowledged`,
@@ -775,6 +775,22 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     // Compacted entries were committed: the one committed at that index is the one held.
     if (entry.index < log.firstIndex()) return true;
     return entry.index <= log.lastIndex() && safeTerm(log, entry.index) === entry.term;
+  }
+
+  /**
+   * Whether another entry than (index, term) is committed at its index: some member not in repair
+   * has committed past the index and holds another term there. The lost entry was then never
+   * committed (a later leader replaced it), and a candidate without it lacks nothing.
+   */
+  private committedOtherwise(entry: { index: number; term: number }): boolean {
+    for (const member of this.byId.values()) {
+      const log = member.log;
+      const status = member.driver?.status();
+      if (log === undefined || status === undefined || status.repairing || status.commit < entry.index || entry.index < log.firstIndex()) continue;
+      const term = safeTerm(log, entry.index);
+      if (term !== undefined && term !== entry.term) return true;
+    }
+    return false;
   }
 
   /**
