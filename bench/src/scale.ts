@@ -37,6 +37,7 @@ export interface ScaleRow {
   keys: number;
   /** Keys written per request while loading (1: plain puts, the figure compared). */
   loadBatch: number;
+  concurrency: number;
   putsPerSecond: number;
   /** CPU (user + system) of all members together per key loaded, in microseconds. */
   serverCpuUsPerPut: number;
@@ -106,7 +107,7 @@ export function keyOf(index: number): string {
   return `s${String(index).padStart(KEY_BYTES - 1, '0')}`;
 }
 
-async function load(cluster: Cluster, keys: number, batch: number): Promise<{ putsPerSecond: number; serverCpuUsPerPut: number }> {
+async function load(cluster: Cluster, keys: number, batch: number, concurrency: number): Promise<{ putsPerSecond: number; serverCpuUsPerPut: number }> {
   const value = 'v'.repeat(VALUE_BYTES);
   const pids = cluster.memberPids();
   const cpuBefore = pids.map(processCpuMs);
@@ -121,11 +122,12 @@ async function load(cluster: Cluster, keys: number, batch: number): Promise<{ pu
       else await cluster.putMany(Array.from({ length: next - first }, (_, i) => keyOf(first + i)), value);
       if (performance.now() - lastReportMs > 10_000) {
         lastReportMs = performance.now();
-        console.error(`  ${next} keys, ${(next / ((lastReportMs - startMs) / 1000)).toFixed(0)} puts/s`);
+        const rss = pids.map((pid) => memoryOf(pid).rssMiB.toFixed(0)).join(' / ');
+        console.error(`  ${next} keys, ${(next / ((lastReportMs - startMs) / 1000)).toFixed(0)} puts/s, members' RSS MiB ${rss}`);
       }
     }
   };
-  await Promise.all(Array.from({ length: LOAD_CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedS = (performance.now() - startMs) / 1000;
   const cpuMs = pids.reduce((sum, pid, i) => sum + processCpuMs(pid) - (cpuBefore[i] ?? Number.NaN), 0);
   return { putsPerSecond: keys / elapsedS, serverCpuUsPerPut: (cpuMs * 1000) / keys };
@@ -247,6 +249,8 @@ export async function runScale(options: {
   idleSeconds: number;
   catchup: boolean;
   loadBatch: number;
+  /** Requests in flight while loading (64: the figure compared). */
+  concurrency: number;
   /** holdfast only: extra flags for every member (memory options). */
   extraArgs: readonly string[];
 }): Promise<ScaleRow> {
@@ -256,8 +260,8 @@ export async function runScale(options: {
   try {
     await sleep(2000);
     const idleEmptyCpuMsPerS = options.idleSeconds > 0 ? await idleCpuMsPerSecond(cluster.memberPids(), options.idleSeconds) : [];
-    console.error(`${options.target}: loading ${options.keys} keys at c=${LOAD_CONCURRENCY}, ${options.loadBatch} a request`);
-    const loaded = await load(cluster, options.keys, options.loadBatch);
+    console.error(`${options.target}: loading ${options.keys} keys at c=${options.concurrency}, ${options.loadBatch} a request`);
+    const loaded = await load(cluster, options.keys, options.loadBatch, options.concurrency);
     const memory = cluster.memberPids().map(memoryOf);
     for (const line of (await cluster.memoryBreakdown?.()) ?? []) console.error(`  member memory MiB: ${line}`);
     await sleep(2000);
@@ -267,6 +271,7 @@ export async function runScale(options: {
       target: options.target,
       keys: options.keys,
       loadBatch: options.loadBatch,
+      concurrency: options.concurrency,
       ...loaded,
       memory,
       idleEmptyCpuMsPerS,
@@ -287,12 +292,12 @@ const list = (values: readonly number[], digits = 0): string => (values.length =
 
 export function formatScale(rows: readonly ScaleRow[]): string {
   const lines = [
-    '| target | keys | keys/request | puts/s | cpu us/put | RSS MiB per member | peak RSS MiB | idle cpu ms/s empty | idle cpu ms/s loaded | catch-up s | catch-up peak RSS MiB | load |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| target | keys | c | keys/request | puts/s | cpu us/put | RSS MiB per member | peak RSS MiB | idle cpu ms/s empty | idle cpu ms/s loaded | catch-up s | catch-up peak RSS MiB | load |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.target} | ${r.keys} | ${r.loadBatch} | ${fixed(r.putsPerSecond)} | ${fixed(r.serverCpuUsPerPut)} | ${list(r.memory.map((m) => m.rssMiB))} | ${list(r.memory.map((m) => m.peakRssMiB))} | ${list(r.idleEmptyCpuMsPerS, 1)} | ${list(r.idleLoadedCpuMsPerS, 1)} | ${fixed(r.catchupSeconds, 1)} | ${fixed(r.catchupPeakRssMiB)} | ${fixed(r.loadBefore, 2)} → ${fixed(r.loadAfter, 2)} |`,
+      `| ${r.target} | ${r.keys} | ${r.concurrency} | ${r.loadBatch} | ${fixed(r.putsPerSecond)} | ${fixed(r.serverCpuUsPerPut)} | ${list(r.memory.map((m) => m.rssMiB))} | ${list(r.memory.map((m) => m.peakRssMiB))} | ${list(r.idleEmptyCpuMsPerS, 1)} | ${list(r.idleLoadedCpuMsPerS, 1)} | ${fixed(r.catchupSeconds, 1)} | ${fixed(r.catchupPeakRssMiB)} | ${fixed(r.loadBefore, 2)} → ${fixed(r.loadAfter, 2)} |`,
     );
   }
   return lines.join('\n');
@@ -338,10 +343,11 @@ async function main(): Promise<number> {
     .option('--pairs <n>', 'interleaved runs of each target', positiveInteger, 1)
     .option('--idle-seconds <n>', 'seconds of idle CPU measured (0: none)', (text) => Number.parseInt(text, 10), 10)
     .option('--no-catchup', 'skip adding a member with empty data')
+    .option('--concurrency <n>', 'requests in flight while loading (64 is the figure compared; lower it with --load-batch)', positiveInteger, LOAD_CONCURRENCY)
     .option('--load-batch <n>', 'keys per request while loading (a transaction; 1: plain puts, the figure to compare)', positiveInteger, 1)
     .option('--holdfast-args <flags>', 'extra flags for every holdfast member, space-separated', '')
     .parse(process.argv.slice(2), { from: 'user' });
-  const opts = command.opts<{ keys: number; targets: string; pairs: number; idleSeconds: number; catchup: boolean; loadBatch: number; holdfastArgs: string }>();
+  const opts = command.opts<{ keys: number; targets: string; pairs: number; idleSeconds: number; catchup: boolean; loadBatch: number; concurrency: number; holdfastArgs: string }>();
   if (opts.loadBatch > LOAD_BATCH_MAX) {
     console.error(`--load-batch is at most ${LOAD_BATCH_MAX} (operations in one transaction, both stores)`);
     return 2;
@@ -361,7 +367,7 @@ async function main(): Promise<number> {
   const rows: ScaleRow[] = [];
   for (let pair = 0; pair < opts.pairs; pair += 1) {
     for (const target of targets as ('holdfast' | 'etcd')[]) {
-      const row = await runScale({ target, keys: opts.keys, idleSeconds: opts.idleSeconds, catchup: opts.catchup, loadBatch: opts.loadBatch, extraArgs });
+      const row = await runScale({ target, keys: opts.keys, idleSeconds: opts.idleSeconds, catchup: opts.catchup, loadBatch: opts.loadBatch, concurrency: opts.concurrency, extraArgs });
       rows.push(row);
       console.error(formatScale([row]));
     }
