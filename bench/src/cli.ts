@@ -69,6 +69,7 @@ interface CliOptions {
   compare?: string;
   out?: string;
   regions?: string;
+  readMode?: 'read-index' | 'lease';
   keys: number;
   valueSize: number;
   distribution: KeyDistribution;
@@ -108,6 +109,7 @@ function buildCommand(): Command {
     .addOption(new Option('--compare <t>', 'also run the same plan against this target and compare').choices(['etcd']))
     .option('--out <dir>', 'report folder (default bench-out/<timestamp>)')
     .option('--regions <preset|file>', 'emulate regions: three-regions, two-regions, or a JSON file')
+    .addOption(new Option('--read-mode <mode>', 'holdfast: how leaders serve linearizable reads (every member)').choices(['read-index', 'lease']))
     .option('--keys <n>', 'mixed: key space size', parsePositiveInt, DEFAULT_WORKLOAD.mixedKeyCount)
     .option('--value-size <bytes>', 'mixed: value size', parsePositiveInt, DEFAULT_WORKLOAD.valueBytes)
     .addOption(new Option('--distribution <d>', 'mixed: key choice').choices(['uniform', 'zipfian']).default('uniform'))
@@ -195,6 +197,7 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
     seed: cli.seed ?? String(Date.now()),
     outDir,
     ...(regions === undefined ? {} : { regions }),
+    ...(cli.readMode === undefined ? {} : { readMode: cli.readMode }),
     warmupMs: cli.warmup,
     cooldownMs: cli.cooldown,
     faultMs: cli.faultDuration,

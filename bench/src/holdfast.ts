@@ -67,7 +67,11 @@ export class HoldfastTarget implements ClusterTarget {
   /** TLS and auth for the run (the bad-credentials nemesis); undefined: plaintext, auth off. */
   readonly security: BenchSecurity | undefined;
 
-  constructor(options: { prng: Prng; security?: BenchSecurity }) {
+  /** --read-mode of every member (absent: the node's default, read-index). */
+  private readonly readMode: 'read-index' | 'lease' | undefined;
+
+  constructor(options: { prng: Prng; security?: BenchSecurity; readMode?: 'read-index' | 'lease' }) {
+    this.readMode = options.readMode;
     this.prng = options.prng;
     this.security = options.security;
   }
@@ -143,6 +147,7 @@ export class HoldfastTarget implements ClusterTarget {
           // The watch check resumes its watch after every fault: keep a run's worth of changes.
           ...['--watch-history-events-max', '2000000', '--watch-history-bytes-max', String(512 * 1024 * 1024)],
           ...(points.length === 0 ? [] : ['--failpoints', points.join(',')]),
+          ...(this.readMode === undefined ? [] : ['--read-mode', this.readMode]),
           // Across regions: the timing docs/operations.md (Tuning) gives for RTTs up to ~160 ms.
           ...(regions === undefined ? [] : ['--heartbeat-ticks', String(REGION_TIMING.heartbeatTicks)]),
           // Every bench client logs in as one user from one address: no login limit may bite.
@@ -188,6 +193,14 @@ export class HoldfastTarget implements ClusterTarget {
 
   createKv(options: { clientIndex: number; deadlineMs: number }): KvAdapter {
     return new HoldfastKv(this.createSdkClient(options));
+  }
+
+  /** Each current member's client proxy (the address clients reach it by), with its id and region. */
+  clientEndpoints(): { id: number; name: string; region: string; address: string }[] {
+    return this.requireCluster()
+      .members.filter((m) => !m.removed)
+      .map((m) => ({ id: m.id, name: m.name, region: m.region, address: this.clientProxies.get(m.id)?.address ?? '' }))
+      .filter((m) => m.address !== '');
   }
 
   createSdkClient(options: { clientIndex: number; deadlineMs: number }): HoldfastClient {

@@ -23,6 +23,7 @@ export {
   TcpProxy,
 } from './proxy.js';
 export { loadRegions, REGION_PRESETS, type RegionLayout } from './regions.js';
+export { type RegionalCluster, startRegionalCluster } from './local-regions.js';
 export { type BenchReport, type BenchVerdict, renderHtml, renderSummaryMarkdown, renderSvg, writeReports } from './report.js';
 export { type BenchOptions, type BenchRunResult, runBench } from './run.js';
 export {

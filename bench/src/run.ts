@@ -36,6 +36,8 @@ export interface BenchOptions {
   seed: string;
   outDir: string;
   regions?: { name: string; layout: RegionLayout };
+  /** holdfast: how leaders serve linearizable reads (--read-mode of every member); absent: read-index. */
+  readMode?: 'read-index' | 'lease';
   warmupMs: number;
   cooldownMs: number;
   faultMs: { min: number; max: number };
@@ -63,9 +65,9 @@ export interface BenchRunResult {
   outDir: string;
 }
 
-function createTarget(kind: TargetKind, prng: Prng, security: BenchSecurity | undefined): ClusterTarget {
+function createTarget(kind: TargetKind, prng: Prng, security: BenchSecurity | undefined, readMode: BenchOptions['readMode']): ClusterTarget {
   if (kind === 'etcd') return new EtcdTarget();
-  return new HoldfastTarget({ prng, ...(security === undefined ? {} : { security }) });
+  return new HoldfastTarget({ prng, ...(security === undefined ? {} : { security }), ...(readMode === undefined ? {} : { readMode }) });
 }
 
 /** Member ids the run's certificates name: every member a run may add (proxied or not). */
@@ -79,7 +81,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRunResult> {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `holdfast-bench-${options.target}-`));
   const network = new ProxyNetwork({ prng: prng.fork() });
   const security = options.badCredentials === true ? makeBenchSecurity(path.join(runDir, 'certs'), SECURE_MEMBER_IDS_MAX) : undefined;
-  const target = createTarget(options.target, prng.fork(), security);
+  const target = createTarget(options.target, prng.fork(), security, options.readMode);
   const schedule = generateSchedule({
     seed: options.seed,
     kinds: options.nemeses,

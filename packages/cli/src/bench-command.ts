@@ -3,6 +3,11 @@ import { UsageError } from './errors.js';
 
 interface BenchModule {
   runBenchCli(argv: readonly string[], log?: (line: string) => void): Promise<number>;
+  startRegionalCluster(options: { dataDir: string; nodes: number; regions: string; readMode?: 'read-index' | 'lease' }): Promise<{
+    members: { id: number; name: string; region: string; address: string }[];
+    description: string;
+    stop(): Promise<void>;
+  }>;
 }
 
 // A variable specifier keeps @holdfast/bench out of this package's compile-time graph: the bench
@@ -30,6 +35,15 @@ export async function runBenchCommand(argv: readonly string[]): Promise<number> 
     throw new Error(`${benchPackage} does not export runBenchCli; build it with \`npx tsc -b bench\``);
   }
   return loaded.runBenchCli(argv);
+}
+
+/** The bench's local multi-region cluster (members behind its latency proxies), for `cluster up --regions`. */
+export async function loadRegionalCluster(): Promise<BenchModule['startRegionalCluster']> {
+  const loaded = await loadBench();
+  if (typeof loaded.startRegionalCluster !== 'function') {
+    throw new Error(`${benchPackage} does not export startRegionalCluster; build it with \`npx tsc -b bench\``);
+  }
+  return loaded.startRegionalCluster;
 }
 
 export function addBenchCommand(program: Command): void {

@@ -8,6 +8,7 @@ import { defaultClusterDataDir } from './endpoints.js';
 import { UsageError } from './errors.js';
 import { renderPlacement, renderRttMatrix, renderStatus, renderTable } from './format.js';
 import { describeMemberEvent, type MemberEvent, MemberSupervisor } from './member-supervisor.js';
+import { loadRegionalCluster } from './bench-command.js';
 import { type LocalClusterHandle, loadServerModule } from './server-module.js';
 
 const nodesMax = 9;
@@ -43,10 +44,21 @@ export function addClusterCommands(program: Command, io: CliIo): void {
     .option('--nodes <n>', 'members of a new cluster (3 or 5; ignored when the data dir holds one)', parsePositiveInteger, 3)
     .option('--data-dir <dir>', 'where nodes keep data, logs and cluster.json', defaultClusterDataDir)
     .option('--no-restart', 'leave a member that exits down (default: report it and start it again, with backoff)')
-    .action(async (options: { nodes: number; dataDir: string; restart: boolean }, command: Command) => {
+    .option('--regions <preset|file>', 'members in emulated regions behind latency proxies: three-regions, two-regions or a JSON layout (a new cluster each time; needs the repository bench)')
+    .option('--read-mode <mode>', 'with --regions: read-index or lease on every member')
+    .action(async (options: { nodes: number; dataDir: string; restart: boolean; regions?: string; readMode?: string }, command: Command) => {
       const context = new CommandContext(io, command);
       if (options.nodes > nodesMax) throw new UsageError(`--nodes is at most ${nodesMax}, got ${options.nodes}`);
-      await runClusterUp(context, { nodes: options.nodes, dataDir: resolve(io.cwd, options.dataDir), restart: options.restart });
+      if (options.readMode !== undefined && options.readMode !== 'read-index' && options.readMode !== 'lease') {
+        throw new UsageError(`--read-mode is read-index or lease, got ${options.readMode}`);
+      }
+      const dataDir = resolve(io.cwd, options.dataDir);
+      if (options.regions !== undefined) {
+        const readMode = options.readMode as 'read-index' | 'lease' | undefined;
+        await runRegionalClusterUp(context, { nodes: options.nodes, dataDir, regions: options.regions, ...(readMode === undefined ? {} : { readMode }) });
+        return;
+      }
+      await runClusterUp(context, { nodes: options.nodes, dataDir, restart: options.restart });
     });
 
   program
@@ -134,6 +146,48 @@ async function runClusterUp(context: CommandContext, options: { nodes: number; d
     } finally {
       supervisor.stop();
       await local.stop();
+    }
+  } finally {
+    lock.release();
+  }
+  context.print({ event: 'stopped' }, 'stopped');
+}
+
+/**
+ * `cluster up --regions`: the bench's members behind latency proxies (a new cluster in a fresh
+ * folder under --data-dir each time), until Ctrl-C.
+ */
+async function runRegionalClusterUp(
+  context: CommandContext,
+  options: { nodes: number; dataDir: string; regions: string; readMode?: 'read-index' | 'lease' },
+): Promise<void> {
+  const lock = lockDataDir(options.dataDir);
+  try {
+    const start = await loadRegionalCluster();
+    const runDir = join(options.dataDir, `regions-${Date.now()}`);
+    const cluster = await start({ dataDir: runDir, nodes: options.nodes, regions: options.regions, ...(options.readMode === undefined ? {} : { readMode: options.readMode }) });
+    try {
+      const endpoints = cluster.members.map((m) => m.address);
+      const rows = cluster.members.map((m) => [String(m.id), m.name, m.region, m.address]);
+      const lines = [
+        `holdfast: ${cluster.members.length} nodes up in ${cluster.description}; data in ${runDir}`,
+        '',
+        renderTable(['ID', 'NAME', 'REGION', 'CLIENT ADDRESS (PROXY)'], rows),
+        '',
+        `endpoints: ${endpoints.join(',')}`,
+        '',
+        'From another shell:',
+        `  export HOLDFAST_ENDPOINTS=${endpoints.join(',')}`,
+        '  npx holdfast status --rtt',
+        '  npx holdfast placement show',
+        '',
+        'Ctrl-C stops the cluster.',
+      ];
+      context.print({ event: 'up', dataDir: runDir, endpoints, members: cluster.members, regions: cluster.description }, lines.join('\n'));
+      const signal = await context.io.waitForStopSignal();
+      context.note(`${signal}: stopping the cluster...`);
+    } finally {
+      await cluster.stop();
     }
   } finally {
     lock.release();
