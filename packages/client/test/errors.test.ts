@@ -1,6 +1,7 @@
 import { status as GrpcStatus, Metadata } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  CompactedError,
   CompareFailedError,
   createClient,
   DeadlineExceededError,
@@ -17,7 +18,6 @@ import {
   StateCorruptError,
   UnavailableError,
   ValueTooLargeError,
-  WatchCompactedError,
 } from '../src/index.js';
 import { wasNeverSent } from '../src/errors.js';
 import { type FakeServer, FakeFailure, startFakeServer } from './fake-server.js';
@@ -33,7 +33,7 @@ const errorTable: Array<{ kind: string; code: number; errorClass: new (...args: 
   { kind: 'invalid-argument', code: GrpcStatus.INVALID_ARGUMENT, errorClass: InvalidArgumentError },
   { kind: 'overloaded', code: GrpcStatus.RESOURCE_EXHAUSTED, errorClass: OverloadedError },
   { kind: 'quota-exceeded', code: GrpcStatus.RESOURCE_EXHAUSTED, errorClass: QuotaExceededError },
-  { kind: 'compacted', code: GrpcStatus.OUT_OF_RANGE, errorClass: WatchCompactedError },
+  { kind: 'compacted', code: GrpcStatus.OUT_OF_RANGE, errorClass: CompactedError },
   { kind: 'timeout', code: GrpcStatus.DEADLINE_EXCEEDED, errorClass: DeadlineExceededError },
   { kind: 'stopping', code: GrpcStatus.UNAVAILABLE, errorClass: UnavailableError },
   { kind: 'state-corrupt', code: GrpcStatus.DATA_LOSS, errorClass: StateCorruptError },

@@ -36,6 +36,7 @@ describe('loadProtos', () => {
     const protos = loadProtos();
     expect(Object.keys(protos.kv).sort()).toEqual([
       'Batch',
+      'Compact',
       'Delete',
       'Get',
       'LeaseGrant',
