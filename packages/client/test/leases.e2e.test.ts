@@ -86,17 +86,20 @@ describe('leases, locks and elections on a real cluster', () => {
   });
 
   it('a kept-alive lease outlives a leader change; an abandoned one expires after it', async () => {
-    const kept = await client.lease.grant(2000);
+    // The kept lease's TTL leaves room for an election on a loaded machine; the test then waits
+    // past that TTL plus a new leader's extension, so only keepalives can have kept it.
+    const kept = await client.lease.grant(6000);
     const abandoned = await client.lease.grant(2000);
     await client.put('outlive/kept', '1', { lease: kept.id });
     await client.put('outlive/abandoned', '1', { lease: abandoned.id });
     const keepAlive = await client.lease.keepAlive(kept.id, { ttlMs: kept.ttlMs });
     const leader = await cluster.waitForLeader();
     await cluster.kill(leader.id);
+    const killedAtMs = Date.now();
     await eventually(async () => (await cluster.findLeader()) !== undefined, 20_000, 'a new leader');
-    // Well past the TTL, and past the extension a new leader gives: only the abandoned lease goes.
     await eventually(async () => (await client.get('outlive/abandoned')) === undefined, 20_000, 'the abandoned lease expiring');
-    await sleep(3000);
+    const waitMs = killedAtMs + 6000 + 2000 + 1000 - Date.now();
+    if (waitMs > 0) await sleep(waitMs);
     expect(keepAlive.isLost).toBe(false);
     expect((await client.get('outlive/kept'))?.valueString()).toBe('1');
     keepAlive.close();
