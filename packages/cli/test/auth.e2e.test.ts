@@ -48,7 +48,8 @@ describe('holdfast auth, user, role and --user', () => {
         return 'prompted-password';
       },
     };
-    run.code = await runCli(argv, io);
+    // A generous budget per call: a login hashes a password with scrypt, slow on a loaded machine.
+    run.code = await runCli(['--deadline-ms', '30000', ...argv], io);
     return run;
   }
 
