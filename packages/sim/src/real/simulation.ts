@@ -759,6 +759,12 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       // A member that knows it is in repair may vote for a candidate that holds what it lost
       // (FINDINGS R5); one that does not know it lost anything must not vote at all.
       const inRepair = member.driver?.status().repairing === true;
+      // The grant leaves after the write that follows the decision (longer while inputs are
+      // stepped during a write on a slow disk): a candidate that crashed meanwhile has no log to
+      // look at. What its request vouched for was durable before the request left, so it is
+      // judged again only if it is up.
+      const candidateDown = this.byId.get(message.to)?.log === undefined;
+      if (lost !== undefined && inRepair && candidateDown) return;
       if (lost !== undefined && (!inRepair || (!this.holdsEntry(message.to, lost) && !this.committedOtherwise(lost)))) {
         this.violate(
           'votedAfterLoss',
