@@ -54,6 +54,9 @@ describe('findings of the real-node simulator stay fixed', () => {
     // n5 lost (33, term 2); every other member committed (33, term 3); n5 votes for n1 in term 4.
     const result = await runRealSeed({ seed: 810128, nodeCount: 5, steps: 400, storageFaults: HANDLED_STORAGE_FAULTS });
     expect(result.violation).toBeUndefined();
+    // n1 lost (33, term 3) and voted for n3, whose log holds (33, term 4), before anything was committed at 33.
+    const early = await runRealSeed({ seed: 700003, nodeCount: 3, steps: 400, storageFaults: HANDLED_STORAGE_FAULTS });
+    expect(early.violation).toBeUndefined();
   }, 120_000);
 });
 

@@ -210,6 +210,11 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
   private readonly acked = new Map<NodeId, { index: number; term: number }>();
   /** Members that lost entries they had acknowledged; they must not vote until they hold them again. */
   private readonly lostAcked = new Map<NodeId, { index: number; term: number }>();
+  /**
+   * Votes a member in repair gave to a candidate lacking an entry the member lost, while nothing
+   * at that index was committed yet: a violation only if that very entry turns out committed.
+   */
+  private readonly repairVotesToJudge: { voter: NodeId; candidate: NodeId; term: number; lost: { index: number; term: number } }[] = [];
   /** State hash by applied index, with the member that computed it first. */
   private readonly stateHashes = new Map<number, { hash: string; id: NodeId }>();
   private readonly hashedAt = new Map<NodeId, number>();
@@ -320,6 +325,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       await this.drainClients();
       await this.waitForLeaseExpiries();
       this.sweepLogs();
+      this.judgeRepairVotes();
       await this.checkStateHashes();
       this.throwIfViolated();
       this.checkHistories();
@@ -765,12 +771,32 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       // judged again only if it is up.
       const candidateDown = this.byId.get(message.to)?.log === undefined;
       if (lost !== undefined && inRepair && candidateDown) return;
-      if (lost !== undefined && (!inRepair || (!this.holdsEntry(message.to, lost) && !this.committedOtherwise(lost)))) {
+      if (lost !== undefined && inRepair && !this.holdsEntry(message.to, lost) && !this.committedOtherwise(lost)) {
+        this.repairVotesToJudge.push({ voter: member.id, candidate: message.to, term: message.term, lost });
+      } else if (lost !== undefined && !inRepair) {
         this.violate(
           'votedAfterLoss',
           `n${member.id} granted its vote to n${message.to} in term ${message.term} while its log lacks entry ${lost.index} (term ${lost.term}) it had acknowledged`,
         );
       }
+    }
+  }
+
+  /** At the end: a vote in repair for a candidate lacking an entry that was committed after all. */
+  private judgeRepairVotes(): void {
+    for (const { voter, candidate, term, lost } of this.repairVotesToJudge) {
+      if (this.committedOtherwise(lost)) continue;
+      const committed = [...this.byId.values()].some((member) => {
+        const status = member.driver?.status();
+        const log = member.log;
+        if (log === undefined || status === undefined || status.repairing || status.commit < lost.index || lost.index < log.firstIndex()) return false;
+        return safeTerm(log, lost.index) === lost.term;
+      });
+      if (!committed) continue;
+      this.violate(
+        'votedAfterLoss',
+        `n${voter} (in repair) granted its vote to n${candidate} in term ${term}, which lacked entry ${lost.index} (term ${lost.term}) n${voter} had acknowledged and lost, and that entry is committed`,
+      );
     }
   }
 
