@@ -80,6 +80,15 @@ export class StateIntegrity {
     this.options.repair.requestRepair(reason);
   }
 
+  /**
+   * This process started in a repair (its marker says why). The alarms of the process that found
+   * the damage ended with it (a repair restarts the node), so the reason is raised again: status
+   * keeps showing why this member was repaired.
+   */
+  repairUnderWay(reason: string): void {
+    this.raise(`in repair: ${reason}`);
+  }
+
   /** The state was replaced by a repair: trusted again. */
   repaired(): void {
     this.refusal = undefined;
