@@ -37,6 +37,8 @@ export class StateIntegrity {
    * Invariant: once set, only repaired() clears it (after the state was replaced).
    */
   private refusal: string | undefined;
+  /** The refusal came from damage this process found (not from a repair it started in). */
+  private refusalFoundHere = true;
 
   constructor(private readonly options: StateIntegrityOptions) {}
 
@@ -81,20 +83,26 @@ export class StateIntegrity {
   }
 
   /**
-   * This process started in a repair (its marker says why). The alarms of the process that found
-   * the damage ended with it (a repair restarts the node), so the reason is raised again: status
-   * keeps showing why this member was repaired.
+   * This process started in a repair that dropped the state: what is left is not this member's
+   * state at any index (empty until the leader's snapshot replaces it), so reads are refused until
+   * repaired(), without asking for a repair again. No alarm: the damage was reported by the
+   * process that found it (its log, metrics), and status shows the repair under way.
    */
-  repairUnderWay(reason: string): void {
-    this.raise(`in repair: ${reason}`);
+  stateDroppedForRepair(reason: string): void {
+    if (this.refusal !== undefined) return;
+    this.refusal = `in repair: ${reason}`;
+    this.refusalFoundHere = false;
+    this.options.metrics.readsRefused.set(1);
   }
 
   /** The state was replaced by a repair: trusted again. */
   repaired(): void {
+    const foundHere = this.refusalFoundHere;
     this.refusal = undefined;
+    this.refusalFoundHere = true;
     this.options.metrics.readsRefused.set(0);
     this.options.metrics.stateHashMismatch.set(0);
-    this.raise('repaired: the state was replaced from the other members');
+    if (foundHere) this.raise('repaired: the state was replaced from the other members');
   }
 
   private raise(alarm: string): void {

@@ -218,7 +218,7 @@ class Node implements RunningNode {
   ) {
     this.dialCredentials = dialCredentials(config.tls);
     this.integrity = new StateIntegrity({ logger, metrics: this.metrics, repair: { requestRepair: (reason) => this.requestRepair(reason) } });
-    if (repair !== undefined) this.integrity.repairUnderWay(repair.reason);
+    if (repair?.dropState === true) this.integrity.stateDroppedForRepair(repair.reason);
     this.stateHashes = new StateHashComparison({
       selfId: config.id,
       checkpointsKept: STATE_HASH_CHECKPOINTS_KEPT,
