@@ -74,6 +74,7 @@ export function renderStatus(status: StatusResult): string {
     ...(member.readsRefused ? [`ALARM member ${member.id}: refuses reads until repaired`] : []),
     ...(member.repairing ? [`REPAIR member ${member.id}: repairing from the others, not voting (${member.repairReason})`] : []),
     ...member.alarms.map((alarm) => `ALARM member ${member.id}: ${alarm}`),
+    ...(member.lastRepair !== '' ? [`REPAIRED member ${member.id}: ${member.lastRepair}`] : []),
   ]);
   const leader = status.leaderId === 0 ? 'leader: none known' : `leader: ${status.leaderId}`;
   return [table, '', leader, ...errors, ...alarms, ...renderRegions(status), renderHistory(status), ...status.warnings.map((w) => `WARNING: ${w}`)].join('\n');

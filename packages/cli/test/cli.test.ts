@@ -272,6 +272,7 @@ describe('status', () => {
         readsRefused: false,
         repairing: false,
         repairReason: '',
+        lastRepair: '',
         peerRtts: [],
         electionTimeoutMs: 400,
         readMode: 'read-index',
@@ -302,6 +303,7 @@ describe('status', () => {
         readsRefused: false,
         repairing: false,
         repairReason: '',
+        lastRepair: '',
         peerRtts: [],
         electionTimeoutMs: 400,
         readMode: 'read-index',
@@ -332,6 +334,7 @@ describe('status', () => {
         readsRefused: false,
         repairing: false,
         repairReason: '',
+        lastRepair: '',
         peerRtts: [],
         electionTimeoutMs: 400,
         readMode: 'read-index',
@@ -391,6 +394,18 @@ describe('status', () => {
     };
     const result = await run(['status'], { status: () => repairing });
     expect(result.out).toMatch(/REPAIR member 2: repairing from the others, not voting \(log-dropped-records: LevelDB dropped 228 bytes\)/);
+  });
+
+  it('shows the last repair a member finished', async () => {
+    const repaired: StatusResult = {
+      ...status,
+      members: status.members.map((member) =>
+        member.id === 3 ? { ...member, lastRepair: '2026-01-01T00:00:00.000Z state-damaged: in the minority of a state hash comparison (took 812 ms)' } : member,
+      ),
+    };
+    const result = await run(['status'], { status: () => repaired });
+    expect(result.out).toMatch(/REPAIRED member 3: 2026-01-01T00:00:00.000Z state-damaged: in the minority of a state hash comparison \(took 812 ms\)/);
+    expect(result.out).not.toMatch(/ALARM/);
   });
 });
 

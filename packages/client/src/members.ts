@@ -46,6 +46,8 @@ export interface MemberStatus extends Member {
    */
   repairing: boolean;
   repairReason: string;
+  /** The last repair the member finished since its process started: when, why, how long ('' if none). */
+  lastRepair: string;
   /** Round-trip times the member measured to its peers (while leading), in milliseconds. */
   peerRtts: PeerRtt[];
   /** The member's election timeout in milliseconds, and its read mode (read-index | lease). */
@@ -105,6 +107,7 @@ export function memberStatusFromWire(wire: MemberStatus__Output): MemberStatus {
     readsRefused: wire.readsRefused,
     repairing: wire.repairing,
     repairReason: wire.repairReason,
+    lastRepair: wire.lastRepair,
     peerRtts: wire.peerRtts.map((r) => ({ peerId: r.peerId, rttMs: r.rttUs / 1000, rttMaxMs: r.rttMaxUs / 1000, samples: r.samples })),
     electionTimeoutMs: wire.electionTimeoutMs,
     readMode: wire.readMode,

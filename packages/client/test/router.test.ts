@@ -28,6 +28,7 @@ function ownStatus(options: { memberId: number; leaderId: number; term: number }
         readsRefused: false,
         repairing: false,
         repairReason: '',
+        lastRepair: '',
         peerRtts: [],
         electionTimeoutMs: 400,
         readMode: 'read-index',

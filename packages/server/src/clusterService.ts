@@ -35,6 +35,15 @@ import type {
   StatusResponse__Output as StatusResponse,
 } from '@holdfast/protocol';
 
+/** A member's repair as status shows it. */
+export interface RepairStatus {
+  repairing: boolean;
+  /** Why it is in repair ('' when not). */
+  reason: string;
+  /** The last repair finished since the process started: when, why, how long ('' if none). */
+  lastRepair: string;
+}
+
 export interface ClusterHost {
   readonly selfId: NodeId;
   readonly protos: Protos;
@@ -70,8 +79,8 @@ export interface ClusterHost {
   alarms(): string[];
   /** True while this member refuses reads (damaged state, or the minority of a hash comparison). */
   readsRefused(): boolean;
-  /** In repair (see repair.ts), and why. */
-  repairStatus(): { repairing: boolean; reason: string };
+  /** In repair (see repair.ts), and why; the last repair finished. */
+  repairStatus(): RepairStatus;
   /** The cluster's placement setting, as of the applied index. */
   placement(): Placement;
   /** Proposes a new placement setting through the log; resolves with the setting in force. */
@@ -435,6 +444,7 @@ export class ClusterService {
       readsRefused: this.host.readsRefused(),
       repairing: this.host.repairStatus().repairing,
       repairReason: this.host.repairStatus().reason,
+      lastRepair: this.host.repairStatus().lastRepair,
       peerRtts: this.host.peerRtts().map((r) => ({
         peerId: r.peerId,
         rttUs: Math.round(r.rttMs * 1000),
@@ -522,6 +532,7 @@ export class ClusterService {
         readsRefused: false,
         repairing: false,
         repairReason: '',
+        lastRepair: '',
         peerRtts: [],
         electionTimeoutMs: 0,
         readMode: '',

@@ -45,7 +45,7 @@ import { refuseSecondBootstrap } from './bootstrapGuard.js';
 import { AuthService } from './auth/authService.js';
 import { AuthGuard } from './auth/guard.js';
 import { defaultLoginLimits } from './auth/rate-limit.js';
-import { ClusterService } from './clusterService.js';
+import { ClusterService, type RepairStatus } from './clusterService.js';
 import { checkClusterIdentity } from './cluster-identity.js';
 import { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
 import { NodeDriver } from './driver.js';
@@ -143,7 +143,7 @@ export interface RunningNode {
    */
   readonly stopped: Promise<number>;
   /** In repair (it lost data on its disk and catches up from the others without voting), and why. */
-  repairStatus(): { repairing: boolean; reason: string };
+  repairStatus(): RepairStatus;
 }
 
 /** `RunningNode.stopped` of a node that stopped to restart and repair itself (see Node.requestRepair). */
@@ -198,6 +198,8 @@ class Node implements RunningNode {
   private finishingRepair = false;
   /** Since when the repair has waited for a leader's answer, and when that was last logged. */
   private repairWaitingSinceMs: number | undefined;
+  /** The last repair finished in this process: when, why, how long (status `lastRepair`); '' if none. */
+  private lastRepair = '';
   private repairWaitWarnedAtMs = 0;
   /** "term:member" of lost-entries reports already logged as leader. */
   private readonly lostEntriesLogged = new Set<string>();
@@ -667,10 +669,11 @@ class Node implements RunningNode {
       .catch((error: unknown) => this.fatal(error));
   }
 
-  repairStatus(): { repairing: boolean; reason: string } {
-    if (this.restartingForRepair) return { repairing: true, reason: 'restarting to repair: damage found while running' };
-    if (this.repair === undefined) return { repairing: false, reason: '' };
-    return { repairing: true, reason: this.repair.reason };
+  repairStatus(): RepairStatus {
+    const lastRepair = this.lastRepair;
+    if (this.restartingForRepair) return { repairing: true, reason: 'restarting to repair: damage found while running', lastRepair };
+    if (this.repair === undefined) return { repairing: false, reason: '', lastRepair };
+    return { repairing: true, reason: this.repair.reason, lastRepair };
   }
 
   /**
@@ -693,6 +696,7 @@ class Node implements RunningNode {
         this.metrics.repairing.set(0);
         if (this.integrity.readsRefused) this.integrity.repaired();
         const tookMs = repair.startedAtMs > 0 ? Date.now() - repair.startedAtMs : undefined;
+        this.lastRepair = `${new Date().toISOString()} ${repair.reason}${tookMs === undefined ? '' : ` (took ${tookMs} ms)`}`;
         this.logger.warn({ reason: repair.reason, appliedIndex: this.sm.appliedIndex, tookMs }, 'repair finished: this member holds what it had lost and votes again');
       },
       (error: unknown) => this.fatal(error),

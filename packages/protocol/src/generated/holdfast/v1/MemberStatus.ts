@@ -73,6 +73,12 @@ export interface MemberStatus {
   'keyCount'?: (number | string | Long);
   'compactRevision'?: (number | string | Long);
   'historyBytes'?: (number | string | Long);
+  /**
+   * The last repair this member finished since its process started: when it finished, why it was
+   * needed and how long it took (empty if none). Alarms end with the repair (a repaired member is
+   * healthy); this keeps the reason visible to an operator.
+   */
+  'lastRepair'?: (string);
 }
 
 export interface MemberStatus__Output {
@@ -143,4 +149,10 @@ export interface MemberStatus__Output {
   'keyCount': (number);
   'compactRevision': (number);
   'historyBytes': (number);
+  /**
+   * The last repair this member finished since its process started: when it finished, why it was
+   * needed and how long it took (empty if none). Alarms end with the repair (a repaired member is
+   * healthy); this keeps the reason visible to an operator.
+   */
+  'lastRepair': (string);
 }
