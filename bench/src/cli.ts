@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ETCD_INSTALL_HINT, etcdInstalled } from './etcd.js';
-import { type BenchReport, recoveryByKind } from './report.js';
+import { type BenchReport, recoveryByKind, renderRegionTable } from './report.js';
 import { loadRegions } from './regions.js';
 import { type BenchOptions, runBench } from './run.js';
 import { isCorruptionKind, NEMESIS_GROUPS, NEMESIS_KINDS, parseBackgroundNemeses, parseNemesisList, ScheduleError } from './schedule.js';
@@ -74,6 +74,7 @@ interface CliOptions {
   valueSize: number;
   distribution: KeyDistribution;
   readFraction: number;
+  serializableFraction?: number;
   opTimeout: number;
   faultDuration: { min: number; max: number };
   quiet: { min: number; max: number };
@@ -114,6 +115,11 @@ function buildCommand(): Command {
     .option('--value-size <bytes>', 'mixed: value size', parsePositiveInt, DEFAULT_WORKLOAD.valueBytes)
     .addOption(new Option('--distribution <d>', 'mixed: key choice').choices(['uniform', 'zipfian']).default('uniform'))
     .option('--read-fraction <f>', 'mixed: fraction of reads', Number.parseFloat, DEFAULT_WORKLOAD.readFraction)
+    .option(
+      '--serializable-fraction <f>',
+      'fraction of reads sent serializable (nearest member; timed, not checked); default 0.5 with --regions, else 0',
+      Number.parseFloat,
+    )
     .addOption(
       new Option('--op-timeout <d>', 'per-operation deadline (a write past it is unknown)')
         .argParser(parseDuration)
@@ -139,6 +145,8 @@ function buildCommand(): Command {
     .option('--no-progress', 'no progress bar or lines')
     .option('--keep-data', 'keep the cluster data folder', false);
 }
+
+const SERIALIZABLE_FRACTION_WITH_REGIONS = 0.5;
 
 const WORKLOAD_NAMES = ['register', 'mixed', 'lock', 'lease'] as const;
 
@@ -169,6 +177,8 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
     keyDistribution: cli.distribution,
     valueBytes: cli.valueSize,
     readFraction: cli.readFraction,
+    // Across regions half the reads may go to the nearest member, so the table shows both kinds.
+    serializableReadFraction: cli.serializableFraction ?? (regions === undefined ? 0 : SERIALIZABLE_FRACTION_WITH_REGIONS),
   };
   validateWorkload(workload);
   const nemeses = parseNemesisList(cli.nemesis);
@@ -279,6 +289,7 @@ export async function runBenchCli(argv: readonly string[], log: (line: string) =
     reports.push(report);
     log(`${target}: ${report.verdict.passed ? 'PASS' : 'FAIL'}${report.verdict.failures.length > 0 ? ` (${report.verdict.failures.join('; ')})` : ''}`);
     log(`  ${report.figures.operations.total} ops, ${report.figures.throughputOkPerS.toFixed(1)} ok/s, p50 ${report.figures.latency.p50Ms.toFixed(2)} ms, p99 ${report.figures.latency.p99Ms.toFixed(2)} ms, lost writes ${report.verdict.lostWrites.lostWriteCount}`);
+    if (report.figures.byClientRegion !== undefined) for (const line of renderRegionTable(report.figures.byClientRegion)) log(`  ${line}`);
     log(`  report: ${path.join(outDir, 'report.html')}`);
   }
   if (reports.length > 1) {

@@ -10,6 +10,13 @@ export interface BenchOperation extends HistoryOperation {
   planted?: boolean;
   /** Reads of a member audit: which member served it, and when (e.g. "n3, repaired after fault 4"). */
   servedBy?: string;
+  /** The region of the client that issued it (--regions); absent: no regions. */
+  clientRegion?: string;
+  /**
+   * 'serializable': a read any member may answer from its own state, possibly stale; kept for
+   * its latency, never given to the linearizability checker. Absent: linearizable.
+   */
+  consistency?: 'serializable';
 }
 
 /** Monotonic milliseconds since `origin` (process.hrtime.bigint), as a float with ns resolution. */
@@ -45,7 +52,7 @@ export class BenchHistory {
     return this.operations.length >= this.operationsMax;
   }
 
-  invoke(options: { clientId: number; key: string; input: KvInput }): BenchOperation {
+  invoke(options: { clientId: number; key: string; input: KvInput; clientRegion?: string; consistency?: 'serializable' }): BenchOperation {
     const invokedAt = this.clock.nowMs();
     const operation: BenchOperation = {
       id: this.operations.length,
@@ -56,6 +63,8 @@ export class BenchHistory {
       invokedAt,
       returnedAt: Number.POSITIVE_INFINITY,
       completedAt: Number.NaN,
+      ...(options.clientRegion === undefined ? {} : { clientRegion: options.clientRegion }),
+      ...(options.consistency === undefined ? {} : { consistency: options.consistency }),
     };
     this.operations.push(operation);
     return operation;

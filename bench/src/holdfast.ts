@@ -5,6 +5,7 @@ import type { Prng } from '@holdfast/raft';
 import type { BenchSecurity, ProbedMember } from './bad-credentials.js';
 import { LocalCluster } from '@holdfast/server';
 import type { ProxyNetwork, TcpProxy } from './proxy.js';
+import { clientDialerOf } from './regions.js';
 import type { ChangeFeed, WatchedChange } from './watch-check.js';
 import {
   type ClusterTarget,
@@ -54,6 +55,8 @@ export class HoldfastTarget implements ClusterTarget {
   private runDir = '';
   private readonly peerProxies = new Map<string, TcpProxy>();
   private readonly clientProxies = new Map<number, TcpProxy>();
+  /** Per client region: the proxy its clients reach each member by (dialer `client@<region>`). */
+  private readonly regionalClientProxies = new Map<string, Map<number, TcpProxy>>();
   /** Peer listen address per member id, as LocalCluster reported it. */
   private readonly peerListen = new Map<number, string>();
   private memberIdMax = 0;
@@ -162,6 +165,9 @@ export class HoldfastTarget implements ClusterTarget {
     // Client proxies for future members too: workload clients are created once, and must still find
     // the cluster after every original member has been replaced.
     for (let id = 1; id <= this.memberIdMax; id += 1) await this.ensureClientProxy(id);
+    for (const region of options.clientRegions ?? []) {
+      for (let id = 1; id <= this.memberIdMax; id += 1) await this.ensureClientProxy(id, region);
+    }
     this.refreshAdmin();
     await this.cluster.waitForLeader(30_000);
     if (this.security !== undefined) await this.enableAuth(this.security);
@@ -191,8 +197,16 @@ export class HoldfastTarget implements ClusterTarget {
     await this.cluster?.stop();
   }
 
-  createKv(options: { clientIndex: number; deadlineMs: number }): KvAdapter {
+  createKv(options: { clientIndex: number; deadlineMs: number; region?: string }): KvAdapter {
     return new HoldfastKv(this.createSdkClient(options));
+  }
+
+  /** The client proxies of `region`'s clients, or the bench's own (`client`) when none is given. */
+  private proxiesOf(region: string | undefined): Map<number, TcpProxy> {
+    if (region === undefined) return this.clientProxies;
+    const proxies = this.regionalClientProxies.get(region);
+    if (proxies === undefined) throw new TargetError('bad-region', `no client proxies for region ${region} (not in the run's --regions)`);
+    return proxies;
   }
 
   /** Each current member's client proxy (the address clients reach it by), with its id and region. */
@@ -203,12 +217,13 @@ export class HoldfastTarget implements ClusterTarget {
       .filter((m) => m.address !== '');
   }
 
-  createSdkClient(options: { clientIndex: number; deadlineMs: number }): HoldfastClient {
+  createSdkClient(options: { clientIndex: number; deadlineMs: number; region?: string }): HoldfastClient {
     const cluster = this.requireCluster();
+    const proxies = this.proxiesOf(options.region);
     const current = cluster.members.filter((m) => !m.removed).map((m) => m.id);
-    const proxyOf = (id: number): string | undefined => this.clientProxies.get(id)?.address;
+    const proxyOf = (id: number): string | undefined => proxies.get(id)?.address;
     const endpoints = current.map(proxyOf).filter((a): a is string => a !== undefined);
-    const future = [...this.clientProxies.keys()].filter((id) => !current.includes(id)).map(proxyOf);
+    const future = [...proxies.keys()].filter((id) => !current.includes(id)).map(proxyOf);
     // Start each client at a different node so load does not all begin at one; future members last.
     const rotation = options.clientIndex % Math.max(1, endpoints.length);
     const ordered = [
@@ -225,7 +240,9 @@ export class HoldfastTarget implements ClusterTarget {
       random: () => this.prng.next(),
       // A node names the leader by its real client address; follow the hint through that
       // member's proxy so the client-link faults keep applying.
-      resolveAddress: (advertised) => this.clientProxyFor(advertised),
+      resolveAddress: (advertised) => this.clientProxyFor(advertised, proxies),
+      // Serializable reads go to the nearest member, as measured through this region's proxies.
+      ...(options.region === undefined ? {} : { region: options.region }),
     });
     return client;
   }
@@ -263,10 +280,10 @@ export class HoldfastTarget implements ClusterTarget {
     return feed;
   }
 
-  private clientProxyFor(advertised: string): string | undefined {
+  private clientProxyFor(advertised: string, proxies: Map<number, TcpProxy> = this.clientProxies): string | undefined {
     const member = this.cluster?.members.find((m) => m.clientAddress === advertised);
-    if (member !== undefined) return this.clientProxies.get(member.id)?.address;
-    const proxied = [...this.clientProxies.values()].find((proxy) => proxy.address === advertised);
+    if (member !== undefined) return proxies.get(member.id)?.address;
+    const proxied = [...proxies.values()].find((proxy) => proxy.address === advertised);
     return proxied?.address;
   }
 
@@ -469,12 +486,18 @@ export class HoldfastTarget implements ClusterTarget {
     return address === undefined ? undefined : parseEndpoint(address);
   }
 
-  private async ensureClientProxy(id: number): Promise<void> {
-    if (this.clientProxies.has(id)) return;
+  private async ensureClientProxy(id: number, region?: string): Promise<void> {
+    let proxies = this.clientProxies;
+    if (region !== undefined) {
+      proxies = this.regionalClientProxies.get(region) ?? new Map<number, TcpProxy>();
+      this.regionalClientProxies.set(region, proxies);
+    }
+    if (proxies.has(id)) return;
     const cluster = this.requireCluster();
+    const dialerId = region === undefined ? 'client' : clientDialerOf(region);
     const proxy = await this.requireNetwork().addProxy({
-      name: `client->${nodeName(id)}`,
-      dialerId: 'client',
+      name: `${dialerId}->${nodeName(id)}`,
+      dialerId,
       listenerId: nodeName(id),
       // No target (connection closed at once) while the member does not exist or was removed.
       target: () => {
@@ -482,7 +505,7 @@ export class HoldfastTarget implements ClusterTarget {
         return member === undefined ? undefined : parseEndpoint(member.clientAddress);
       },
     });
-    this.clientProxies.set(id, proxy);
+    proxies.set(id, proxy);
   }
 
   private requireCluster(): LocalCluster {
@@ -566,6 +589,11 @@ export class HoldfastKv implements KvAdapter {
 
   async get(key: string): Promise<KvValue> {
     const kv = await this.client.get(key);
+    return kv === undefined ? { value: null, version: 0 } : { value: kv.valueString(), version: kv.version };
+  }
+
+  async getSerializable(key: string): Promise<KvValue> {
+    const kv = await this.client.get(key, { consistency: 'serializable' });
     return kv === undefined ? { value: null, version: 0 } : { value: kv.valueString(), version: kv.version };
   }
 

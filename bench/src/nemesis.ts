@@ -3,6 +3,7 @@ import type { CorruptionNemesis, DamageReport } from './corruption.js';
 import { type DamageKind, NothingToDamage } from './damage.js';
 import type { MonotonicClock } from './history.js';
 import type { ProxyNetwork } from './proxy.js';
+import { clientDialerOf } from './regions.js';
 import type { NemesisKind, ScheduledFault } from './schedule.js';
 import { type ClusterTarget, sleep } from './target.js';
 
@@ -53,6 +54,8 @@ export class NemesisRunner {
   private readonly quietMinMs: number;
   private readonly corruption: CorruptionNemesis | undefined;
   private readonly regionOf: ((node: string) => string) | undefined;
+  /** The regions the workload's clients live in (dialers `client@<region>`); empty: none. */
+  private readonly clientRegions: readonly string[];
   private stopping = false;
   private wake: (() => void) | undefined;
   private current: string | undefined;
@@ -69,8 +72,11 @@ export class NemesisRunner {
     corruption?: CorruptionNemesis;
     /** The emulated region of each node (--regions); absent: the region kinds are skipped. */
     regionOf?: (node: string) => string;
+    /** The regions of the workload's clients, cut with their region by the region kinds. */
+    clientRegions?: readonly string[];
   }) {
     this.regionOf = options.regionOf;
+    this.clientRegions = options.clientRegions ?? [];
     this.corruption = options.corruption;
     this.quietMinMs = options.quietMinMs;
     this.target = options.target;
@@ -266,7 +272,10 @@ export class NemesisRunner {
    */
   private async regionOutage(): Promise<Injected> {
     const { region, inside, outside } = await this.leaderRegion();
-    this.cutGroups({ a: inside, b: [...outside, 'client'] });
+    const clients = this.clientsBy(region);
+    this.cutGroups({ a: inside, b: [...outside, 'client', ...clients.outside] });
+    // The region's own clients go dark with it.
+    this.cutGroups({ a: clients.inside, b: outside });
     for (const node of inside) await this.target.kill(node);
     return {
       nodes: inside,
@@ -286,8 +295,18 @@ export class NemesisRunner {
     const region = prng.next() < 0.5 ? (await this.leaderRegion()).region : regionOf(prng.pick(nodes));
     const inside = nodes.filter((n) => regionOf(n) === region);
     const outside = nodes.filter((n) => regionOf(n) !== region);
-    this.cutGroups({ a: inside, b: outside });
-    return { nodes: inside, detail: `region ${region} [${inside.join(',')}] cut off from [${outside.join(',')}]`, heal: this.healNetwork() };
+    const clients = this.clientsBy(region);
+    this.cutGroups({ a: inside, b: [...outside, ...clients.outside] });
+    this.cutGroups({ a: clients.inside, b: outside });
+    return { nodes: inside, detail: `region ${region} [${inside.join(',')}] cut off from [${outside.join(',')}], with its clients`, heal: this.healNetwork() };
+  }
+
+  /** The dialer ids of the workload's clients in `region` and in every other region. */
+  private clientsBy(region: string): { inside: string[]; outside: string[] } {
+    return {
+      inside: this.clientRegions.filter((r) => r === region).map(clientDialerOf),
+      outside: this.clientRegions.filter((r) => r !== region).map(clientDialerOf),
+    };
   }
 
   private isolate(node: string): Injected {
@@ -370,7 +389,7 @@ export class NemesisRunner {
       this.network.setFault(leader, other, { latencyMs, jitterMs });
       this.network.setFault(other, leader, { latencyMs, jitterMs });
     }
-    this.network.setFault('client', leader, { latencyMs, jitterMs });
+    for (const client of ['client', ...this.clientRegions.map(clientDialerOf)]) this.network.setFault(client, leader, { latencyMs, jitterMs });
     return {
       nodes: [leader],
       detail: `+${latencyMs}..${latencyMs + jitterMs} ms on every link of ${leader}`,

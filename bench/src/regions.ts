@@ -4,7 +4,9 @@ import type { ProxyNetwork } from './proxy.js';
 /**
  * Regions emulated through the proxies: each node gets a region, each pair of regions a one-way
  * delay (and jitter), applied as the baseline of every link between nodes of those regions and of
- * the links from clients (placed in the first region) to nodes.
+ * the links from clients to nodes. The workload's clients live in every region, each dialling the
+ * members through proxies of its own region (dialer `client@<region>`); the bench's own clients
+ * (admin, read-back, watch) dial as `client`, placed in the first region.
  */
 export interface RegionLayout {
   /** Region names; nodes are assigned round-robin (n1 -> regions[0], n2 -> regions[1], ...). */
@@ -57,18 +59,39 @@ export function delayBetween(layout: RegionLayout, a: string, b: string): number
   return delay;
 }
 
-/** Set the baseline delay of every directed link among `nodeIds` and from the clients. */
+/** The proxy dialer id of the workload's clients in `region`. */
+export function clientDialerOf(region: string): string {
+  return `client@${region}`;
+}
+
+/** The region of a client dialer id (`client` is in the first region). */
+export function regionOfDialer(layout: RegionLayout, dialer: string): string | undefined {
+  if (dialer === 'client') return layout.regions[0];
+  return dialer.startsWith('client@') ? dialer.slice('client@'.length) : undefined;
+}
+
+/**
+ * Set the baseline delay of every directed link among `nodeIds`, from the bench's own clients
+ * (`client`, in the first region) and from the clients of every region.
+ */
 export function applyRegions(options: { network: ProxyNetwork; layout: RegionLayout; nodeIds: readonly string[] }): void {
   const { network, layout, nodeIds } = options;
-  const clientRegion = layout.regions[0] as string;
+  const dialers = ['client', ...layout.regions.map(clientDialerOf)];
   for (const from of nodeIds) {
     for (const to of nodeIds) {
       if (from === to) continue;
       const latencyMs = delayBetween(layout, regionOf(layout, from), regionOf(layout, to));
       network.setBaseline(from, to, { latencyMs, jitterMs: latencyMs > 0 ? layout.jitterMs : 0 });
     }
-    const clientMs = delayBetween(layout, clientRegion, regionOf(layout, from));
-    network.setBaseline('client', from, { latencyMs: clientMs, jitterMs: clientMs > 0 ? layout.jitterMs : 0 });
-    network.setBaseline(from, 'client', { latencyMs: clientMs, jitterMs: clientMs > 0 ? layout.jitterMs : 0 });
+    for (const dialer of dialers) {
+      const clientMs = delayBetween(layout, regionOfDialer(layout, dialer) as string, regionOf(layout, from));
+      network.setBaseline(dialer, from, { latencyMs: clientMs, jitterMs: clientMs > 0 ? layout.jitterMs : 0 });
+      network.setBaseline(from, dialer, { latencyMs: clientMs, jitterMs: clientMs > 0 ? layout.jitterMs : 0 });
+    }
   }
+}
+
+/** The client region of workload worker `worker`: round-robin over the layout's regions. */
+export function clientRegionOf(layout: RegionLayout, worker: number): string {
+  return layout.regions[worker % layout.regions.length] as string;
 }

@@ -7,7 +7,7 @@ import type { AuditSummary, DamageReport } from './corruption.js';
 import type { Convergence } from './audit.js';
 import type { FaultWindow } from './nemesis.js';
 import type { ScheduledFault } from './schedule.js';
-import { type RunFigures, spread } from './stats.js';
+import { type RegionLatencyRow, type RunFigures, spread } from './stats.js';
 import type { ReadBackResult } from './verdict.js';
 import type { BadCredentialsSummary } from './bad-credentials.js';
 
@@ -116,6 +116,15 @@ export function recoveryByKind(figures: RunFigures): RecoveryByKind[] {
 const fmt = (value: number | null | undefined, digits = 1): string =>
   value === null || value === undefined ? '-' : value.toFixed(digits);
 
+/** The per-client-region table (stats.ts regionLatencyTable) as markdown rows. */
+export function renderRegionTable(rows: readonly RegionLatencyRow[]): string[] {
+  const lines = ['| client region | operation | ops | ok/s | p50 ms | p99 ms |', '|---|---|---|---|---|---|'];
+  for (const row of rows) {
+    lines.push(`| ${row.region} | ${row.kind} | ${row.count} | ${fmt(row.okPerS)} | ${fmt(row.p50Ms, 2)} | ${fmt(row.p99Ms, 2)} |`);
+  }
+  return lines;
+}
+
 export function renderSummaryMarkdown(report: BenchReport): string {
   const { figures, verdict } = report;
   const lines: string[] = [];
@@ -141,6 +150,7 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   }
   lines.push(`| leader changes | ${figures.leaderChanges} |`);
   const lin = verdict.linearizability;
+  if (figures.byClientRegion !== undefined) lines.push('', '## Latency by client region', '', ...renderRegionTable(figures.byClientRegion), '');
   lines.push(
     `| linearizable | ${lin.judged ? `${lin.linearizable} (${lin.keysChecked} keys, ${lin.operationsChecked} ops, ${lin.violations?.length ?? 0} violations, ${lin.undecidedKeys?.length ?? 0} undecided, ${fmt(lin.elapsedMs, 0)} ms)` : `not judged: ${lin.reason}`} |`,
   );

@@ -99,7 +99,12 @@ export async function runBench(options: BenchOptions): Promise<BenchRunResult> {
           Array.from({ length: options.nodes }, (_, i) => [`n${i + 1}`, regionOf(options.regions!.layout, `n${i + 1}`)]),
         );
   try {
-    await target.start({ network, runDir, nodeCount: options.nodes, ...(regionMap === undefined ? {} : { regions: regionMap }) });
+    await target.start({
+      network,
+      runDir,
+      nodeCount: options.nodes,
+      ...(regionMap === undefined ? {} : { regions: regionMap, clientRegions: options.regions!.layout.regions }),
+    });
     if (options.regions !== undefined) applyRegions({ network, layout: options.regions.layout, nodeIds: target.nodeIds() });
     return await driveRun({ options, target, network, schedule, prng, startedAt });
   } finally {
@@ -131,7 +136,13 @@ async function driveRun(context: {
   const { options, target, network, schedule, prng } = context;
   const clock = new MonotonicClock();
   const history = new BenchHistory({ clock, operationsMax: options.operationsMax });
-  const workload = new Workload({ workload: options.workload, history, target, prng: prng.fork() });
+  const clientRegions = options.regions?.layout.regions;
+  const workload = new Workload({
+    workload: { ...options.workload, ...(clientRegions === undefined ? {} : { clientRegions }) },
+    history,
+    target,
+    prng: prng.fork(),
+  });
   const fixedPrng = prng.fork();
   if (options.fixedKeys > 0) {
     const loaded = await loadFixedData({ target, history, count: options.fixedKeys, prng: fixedPrng, deadlineMs: 10_000 });
@@ -151,7 +162,9 @@ async function driveRun(context: {
     originMs: workloadStartMs,
     quietMinMs: options.quietMs.min,
     ...(corruption === undefined ? {} : { corruption }),
-    ...(options.regions === undefined ? {} : { regionOf: (node: string) => regionOf(options.regions!.layout, node) }),
+    ...(options.regions === undefined
+      ? {}
+      : { regionOf: (node: string) => regionOf(options.regions!.layout, node), clientRegions: options.regions.layout.regions }),
   });
   const leaderSamples: LeaderSample[] = [];
   let polling = true;
@@ -201,7 +214,14 @@ async function driveRun(context: {
   }
   options.log(`checking ${history.size} operations...`);
   const lin = judgeLinearizability({ operations: history.all(), timeBudgetMsPerKey: options.checkBudgetMsPerKey });
-  const figures = computeFigures({ operations: history.all(), windows: nemesis.windows, leaderSamples, workloadStartMs, workloadEndMs });
+  const figures = computeFigures({
+    operations: history.all(),
+    windows: nemesis.windows,
+    leaderSamples,
+    workloadStartMs,
+    workloadEndMs,
+    ...(clientRegions === undefined ? {} : { clientRegions, readMode: options.readMode ?? 'read-index' }),
+  });
   const coordinationVerdict = coordination?.judge(feed?.changes);
   const verdict = buildVerdict({
     lin,

@@ -63,6 +63,68 @@ export interface RunFigures {
   recoveries: FaultRecovery[];
   leaderChanges: number;
   leaderTimeline: { t: number; leader: string }[];
+  /** Per client region and operation kind (--regions); absent when the clients have no region. */
+  byClientRegion?: RegionLatencyRow[];
+}
+
+/** One row of the per-region table: one client region, one kind of operation. */
+export interface RegionLatencyRow {
+  region: string;
+  /** put, cas, delete, `get <how linearizable reads are served>`, or `get serializable`. */
+  kind: string;
+  /** Operations issued (any outcome). */
+  count: number;
+  ok: number;
+  okPerS: number;
+  /** Of ok operations; 0 when none. */
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * The per-region latency table: operations grouped by the region of the client that issued them
+ * and by kind. Linearizable reads are named after how the leader served them (`readMode`:
+ * read-index, or lease). Rows in the order of `regions`, then put, cas, delete, reads.
+ */
+export function regionLatencyTable(options: {
+  operations: readonly BenchOperation[];
+  regions: readonly string[];
+  durationS: number;
+  readMode: 'read-index' | 'lease';
+}): RegionLatencyRow[] {
+  const kindOrder = ['put', 'cas', 'delete', `get ${options.readMode}`, 'get serializable'];
+  const groups = new Map<string, BenchOperation[]>();
+  for (const op of options.operations) {
+    if (op.clientRegion === undefined) continue;
+    const key = `${op.clientRegion}\u0000${operationKind(op, options.readMode)}`;
+    const list = groups.get(key) ?? [];
+    list.push(op);
+    groups.set(key, list);
+  }
+  const rows: RegionLatencyRow[] = [];
+  for (const region of options.regions) {
+    for (const kind of kindOrder) {
+      const list = groups.get(`${region}\u0000${kind}`);
+      if (list === undefined) continue;
+      const ok = list.filter((op) => op.outcome === 'ok');
+      const summary = summarize(ok.map((op) => op.completedAt - op.invokedAt));
+      rows.push({
+        region,
+        kind,
+        count: list.length,
+        ok: ok.length,
+        okPerS: ok.length / Math.max(0.001, options.durationS),
+        p50Ms: summary.p50Ms,
+        p99Ms: summary.p99Ms,
+      });
+    }
+  }
+  return rows;
+}
+
+function operationKind(op: BenchOperation, readMode: 'read-index' | 'lease'): string {
+  if (op.input.kind !== 'get') return op.input.kind;
+  return op.consistency === 'serializable' ? 'get serializable' : `get ${readMode}`;
 }
 
 function summarize(latenciesMs: readonly number[]): LatencySummary {
@@ -101,6 +163,9 @@ export function computeFigures(options: {
   /** Clock times bounding the workload. */
   workloadStartMs: number;
   workloadEndMs: number;
+  /** The client regions (--regions), for the per-region table, and how leaders serve linearizable reads. */
+  clientRegions?: readonly string[];
+  readMode?: 'read-index' | 'lease';
 }): RunFigures {
   const { workloadStartMs, workloadEndMs } = options;
   const workload = options.operations.filter(
@@ -137,6 +202,16 @@ export function computeFigures(options: {
     leaderTimeline: options.leaderSamples
       .filter((s) => s.leader !== undefined)
       .map((s) => ({ t: (s.atMs - workloadStartMs) / 1000, leader: s.leader as string })),
+    ...(options.clientRegions === undefined || options.clientRegions.length === 0
+      ? {}
+      : {
+          byClientRegion: regionLatencyTable({
+            operations: workload,
+            regions: options.clientRegions,
+            durationS,
+            readMode: options.readMode ?? 'read-index',
+          }),
+        }),
   };
 }
 

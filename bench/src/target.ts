@@ -16,6 +16,8 @@ export interface KvValue {
 /** One client's view of the key-value API. Reads are linearizable. */
 export interface KvAdapter {
   get(key: string): Promise<KvValue>;
+  /** A read any member may answer from its own state (may be stale); absent: the target has none. */
+  getSerializable?(key: string): Promise<KvValue>;
   put(key: string, value: string): Promise<void>;
   /** Swap in `value` if the key holds `expected` (null = absent); false if the compare failed. */
   cas(key: string, expected: string | null, value: string): Promise<boolean>;
@@ -41,6 +43,8 @@ export interface TargetStartOptions {
   nodeCount: number;
   /** Region per node id, if any (informational for the target; latency is the proxies'). */
   regions?: Record<string, string>;
+  /** Regions the workload's clients live in: each gets its own client proxies (regions.ts). */
+  clientRegions?: readonly string[];
 }
 
 export interface RestartOptions {
@@ -85,8 +89,11 @@ export interface ClusterTarget {
   logsDir(): string;
   start(options: TargetStartOptions): Promise<void>;
   stop(): Promise<void>;
-  /** A client reaching every node through the client proxies. */
-  createKv(options: { clientIndex: number; deadlineMs: number }): KvAdapter;
+  /**
+   * A client reaching every node through the client proxies; with `region`, through that region's
+   * proxies (their delays are the region's, regions.ts) and routed as a client of that region.
+   */
+  createKv(options: { clientIndex: number; deadlineMs: number; region?: string }): KvAdapter;
   classifyError(error: unknown, options: { write: boolean }): ErrorCertainty;
   /** The current leader's node id, or undefined when none is known / reachable. */
   findLeader(): Promise<string | undefined>;

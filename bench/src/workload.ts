@@ -25,6 +25,13 @@ export interface WorkloadOptions {
   valueBytes: number;
   /** mixed: fraction of reads. */
   readFraction: number;
+  /**
+   * Fraction of reads sent as serializable reads (any member answers, the nearest first; timed,
+   * not checked). 0: every read is linearizable. Ignored by a target whose client has none.
+   */
+  serializableReadFraction: number;
+  /** The region of each worker's client, round-robin (--regions); absent or empty: no regions. */
+  clientRegions?: readonly string[];
 }
 
 export const DEFAULT_WORKLOAD: WorkloadOptions = {
@@ -38,6 +45,7 @@ export const DEFAULT_WORKLOAD: WorkloadOptions = {
   keyDistribution: 'uniform',
   valueBytes: 64,
   readFraction: 0.5,
+  serializableReadFraction: 0,
 };
 
 export interface WorkloadCounters {
@@ -81,10 +89,22 @@ export class Workload {
 
   start(): void {
     for (let worker = 0; worker < this.options.concurrency; worker += 1) {
-      const client = this.target.createKv({ clientIndex: worker, deadlineMs: this.options.operationDeadlineMs });
+      const region = this.regionOfWorker(worker);
+      const client = this.target.createKv({
+        clientIndex: worker,
+        deadlineMs: this.options.operationDeadlineMs,
+        ...(region === undefined ? {} : { region }),
+      });
       this.clients.push(client);
-      this.workers.push(this.runWorker({ worker, client, prng: this.prng.fork() }));
+      this.workers.push(this.runWorker({ worker, client, prng: this.prng.fork(), region }));
     }
+  }
+
+  /** Worker `worker`'s client region: round-robin over the regions given, so every region has clients. */
+  private regionOfWorker(worker: number): string | undefined {
+    const regions = this.options.clientRegions;
+    if (regions === undefined || regions.length === 0) return undefined;
+    return regions[worker % regions.length];
   }
 
   /** Resolves when every worker has ended (stopped, or the history is full). */
@@ -99,8 +119,8 @@ export class Workload {
     for (const client of this.clients) client.close();
   }
 
-  private async runWorker(options: { worker: number; client: KvAdapter; prng: Prng }): Promise<void> {
-    const { worker, client, prng } = options;
+  private async runWorker(options: { worker: number; client: KvAdapter; prng: Prng; region: string | undefined }): Promise<void> {
+    const { worker, client, prng, region } = options;
     let clientId = this.takeClientId();
     let sequence = 0;
     const lastSeen = new Map<string, string | null>();
@@ -116,12 +136,19 @@ export class Workload {
       }
       sequence += 1;
       const { key, input } = this.nextOperation({ worker, sequence, prng, lastSeen });
-      const outcome = await this.execute({ client, clientId, key, input });
+      const serializable = input.kind === 'get' && this.drawSerializable({ client, prng });
+      const outcome = await this.execute({ client, clientId, key, input, region, serializable });
       if (outcome.outcome === 'unknown') clientId = this.takeClientId();
       rememberValue({ lastSeen, key, input, operation: outcome });
       // A worker that keeps failing fast (no node reachable) must not spin the CPU.
       if (outcome.outcome !== 'ok' && outcome.completedAt - outcome.invokedAt < 20) await sleep(20);
     }
+  }
+
+  /** Whether this read goes as a serializable one (no draw at all when none are asked for: seeded runs keep their sequence). */
+  private drawSerializable(options: { client: KvAdapter; prng: Prng }): boolean {
+    if (this.options.serializableReadFraction <= 0 || options.client.getSerializable === undefined) return false;
+    return options.prng.next() < this.options.serializableReadFraction;
   }
 
   private takeClientId(): number {
@@ -166,11 +193,19 @@ export class Workload {
     clientId: number;
     key: string;
     input: KvInput;
+    region: string | undefined;
+    serializable: boolean;
   }): Promise<BenchOperation> {
-    const { client, clientId, key, input } = options;
-    const operation = this.history.invoke({ clientId, key, input });
+    const { client, clientId, key, input, region, serializable } = options;
+    const operation = this.history.invoke({
+      clientId,
+      key,
+      input,
+      ...(region === undefined ? {} : { clientRegion: region }),
+      ...(serializable ? { consistency: 'serializable' as const } : {}),
+    });
     try {
-      const output = await runInput({ client, key, input });
+      const output = serializable ? await runSerializableGet({ client, key }) : await runInput({ client, key, input });
       this.history.complete(operation, { outcome: 'ok', output });
       this.counters.ok += 1;
     } catch (error) {
@@ -198,6 +233,12 @@ export async function runInput(options: { client: KvAdapter; key: string; input:
   }
 }
 
+async function runSerializableGet(options: { client: KvAdapter; key: string }): Promise<KvOutput> {
+  const { client, key } = options;
+  if (client.getSerializable === undefined) throw new Error('serializable read asked of a client that has none');
+  return { kind: 'get', value: (await client.getSerializable(key)).value };
+}
+
 function rememberValue(options: {
   lastSeen: Map<string, string | null>;
   key: string;
@@ -205,7 +246,8 @@ function rememberValue(options: {
   operation: BenchOperation;
 }): void {
   const { lastSeen, key, input, operation } = options;
-  if (operation.outcome !== 'ok' || operation.output === undefined) return;
+  // A serializable read may be stale: it says nothing about the value a compare should expect.
+  if (operation.outcome !== 'ok' || operation.output === undefined || operation.consistency === 'serializable') return;
   const output = operation.output;
   if (output.kind === 'get') lastSeen.set(key, output.value);
   else if (input.kind === 'put') lastSeen.set(key, input.value);
@@ -234,6 +276,7 @@ export function validateWorkload(options: WorkloadOptions): void {
     [options.mixedKeyCount >= 1 && options.mixedKeyCount <= 10_000_000, 'mixed keys must be 1..10000000'],
     [options.valueBytes >= 1 && options.valueBytes <= 1024 * 1024, 'value size must be 1 B..1 MiB'],
     [options.readFraction >= 0 && options.readFraction <= 1, 'read fraction must be in [0, 1]'],
+    [options.serializableReadFraction >= 0 && options.serializableReadFraction <= 1, 'serializable read fraction must be in [0, 1]'],
   ];
   for (const [ok, message] of checks) if (!ok) throw new RangeError(`workload: ${message}`);
 }

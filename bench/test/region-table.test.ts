@@ -1,0 +1,142 @@
+import { Prng } from '@holdfast/raft';
+import { describe, expect, it } from 'vitest';
+import { type BenchOperation, BenchHistory, MonotonicClock } from '../src/history.js';
+import { ProxyNetwork } from '../src/proxy.js';
+import { applyRegions, clientDialerOf, REGION_PRESETS } from '../src/regions.js';
+import { renderRegionTable } from '../src/report.js';
+import { regionLatencyTable } from '../src/stats.js';
+import type { ClusterTarget, ErrorCertainty, KvAdapter, KvValue } from '../src/target.js';
+import { judgeLinearizability } from '../src/verdict.js';
+import { DEFAULT_WORKLOAD, Workload } from '../src/workload.js';
+
+let nextId = 0;
+
+function operation(options: {
+  region: string | undefined;
+  kind: 'put' | 'get' | 'cas';
+  latencyMs: number;
+  outcome?: 'ok' | 'failed';
+  serializable?: boolean;
+}): BenchOperation {
+  const invokedAt = 1000 + nextId;
+  const input = options.kind === 'get' ? { kind: 'get' as const } : options.kind === 'put' ? { kind: 'put' as const, value: `v${nextId}` } : { kind: 'cas' as const, expected: null, value: `v${nextId}` };
+  return {
+    id: nextId++,
+    clientId: 1,
+    key: 'k',
+    input,
+    outcome: options.outcome ?? 'ok',
+    invokedAt,
+    returnedAt: invokedAt + options.latencyMs,
+    completedAt: invokedAt + options.latencyMs,
+    ...(options.region === undefined ? {} : { clientRegion: options.region }),
+    ...(options.serializable === true ? { consistency: 'serializable' as const } : {}),
+  };
+}
+
+describe('the per-client-region latency table', () => {
+  it('groups operations by client region and kind, in the order of the regions, counting failures but timing only successes', () => {
+    const operations = [
+      operation({ region: 'eu-west', kind: 'get', latencyMs: 2, serializable: true }),
+      operation({ region: 'eu-west', kind: 'get', latencyMs: 4, serializable: true }),
+      operation({ region: 'eu-west', kind: 'put', latencyMs: 90 }),
+      operation({ region: 'us-east', kind: 'put', latencyMs: 10 }),
+      operation({ region: 'us-east', kind: 'put', latencyMs: 500, outcome: 'failed' }),
+      operation({ region: 'us-east', kind: 'get', latencyMs: 6 }),
+      operation({ region: undefined, kind: 'put', latencyMs: 1 }),
+    ];
+    const rows = regionLatencyTable({ operations, regions: ['us-east', 'us-west', 'eu-west'], durationS: 2, readMode: 'read-index' });
+    expect(rows.map((r) => `${r.region} ${r.kind} ${r.count}/${r.ok}`)).toEqual([
+      'us-east put 2/1',
+      'us-east get read-index 1/1',
+      'eu-west put 1/1',
+      'eu-west get serializable 2/2',
+    ]);
+    const usEastPut = rows[0];
+    expect(usEastPut?.p50Ms).toBeCloseTo(10, 1);
+    expect(usEastPut?.p99Ms).toBeCloseTo(10, 1);
+    expect(usEastPut?.okPerS).toBeCloseTo(0.5, 5);
+    const euReads = rows[3];
+    expect(euReads?.p50Ms).toBeCloseTo(2, 1);
+    expect(euReads?.p99Ms).toBeCloseTo(4, 1);
+  });
+
+  it('names linearizable reads after the read mode', () => {
+    const operations = [operation({ region: 'us-east', kind: 'get', latencyMs: 1 }), operation({ region: 'us-east', kind: 'cas', latencyMs: 3 })];
+    const rows = regionLatencyTable({ operations, regions: ['us-east'], durationS: 1, readMode: 'lease' });
+    expect(rows.map((r) => r.kind)).toEqual(['cas', 'get lease']);
+    const lines = renderRegionTable(rows);
+    expect(lines[0]).toBe('| client region | operation | ops | ok/s | p50 ms | p99 ms |');
+    expect(lines[3]).toBe('| us-east | get lease | 1 | 1.0 | 1.00 | 1.00 |');
+  });
+});
+
+describe('clients in every region', () => {
+  it('gives each region its own delays to every member', async () => {
+    const network = new ProxyNetwork({ prng: new Prng(1) });
+    const layout = REGION_PRESETS['three-regions']!;
+    applyRegions({ network, layout, nodeIds: ['n1', 'n2', 'n3', 'n4', 'n5'] });
+    // n1, n4 in us-east; n2, n5 in us-west; n3 in eu-west.
+    expect(network.controlsFor(clientDialerOf('eu-west'), 'n3').latencyMs).toBe(0);
+    expect(network.controlsFor(clientDialerOf('eu-west'), 'n1').latencyMs).toBe(40);
+    expect(network.controlsFor('n5', clientDialerOf('eu-west')).latencyMs).toBe(80);
+    expect(network.controlsFor(clientDialerOf('us-west'), 'n4').latencyMs).toBe(30);
+    expect(network.controlsFor('client', 'n1').latencyMs).toBe(0);
+    expect(network.controlsFor('client', 'n3').latencyMs).toBe(40);
+    await network.close();
+  });
+
+  it('spreads workers over the regions, tags their operations, and keeps serializable reads out of the check', async () => {
+    const data = new Map<string, KvValue>();
+    const regionsAsked: (string | undefined)[] = [];
+    // A member that never saw a write: every serializable read is stale (the key absent).
+    const staleKv = (): KvAdapter => ({
+      get: async (key) => data.get(key) ?? { value: null, version: 0 },
+      getSerializable: async () => ({ value: null, version: 0 }),
+      put: async (key, value) => {
+        data.set(key, { value, version: (data.get(key)?.version ?? 0) + 1 });
+      },
+      cas: async (key, expected, value) => {
+        if ((data.get(key)?.value ?? null) !== expected) return false;
+        data.set(key, { value, version: (data.get(key)?.version ?? 0) + 1 });
+        return true;
+      },
+      delete: async (key) => {
+        data.delete(key);
+      },
+      close: () => {},
+    });
+    const target = {
+      kind: 'holdfast',
+      createKv: (options: { region?: string }) => {
+        regionsAsked.push(options.region);
+        return staleKv();
+      },
+      classifyError: (_error: unknown, options: { write: boolean }): ErrorCertainty => (options.write ? 'unknown' : 'failed'),
+    } as unknown as ClusterTarget;
+    const history = new BenchHistory({ clock: new MonotonicClock(), operationsMax: 3000 });
+    const workload = new Workload({
+      workload: { ...DEFAULT_WORKLOAD, concurrency: 4, registerKeyCount: 2, serializableReadFraction: 0.5, clientRegions: ['a', 'b', 'c'] },
+      history,
+      target,
+      prng: new Prng(7),
+    });
+    workload.start();
+    await workload.finished();
+    await workload.stop();
+    expect(regionsAsked).toEqual(['a', 'b', 'c', 'a']);
+    const operations = history.all();
+    expect(new Set(operations.map((op) => op.clientRegion))).toEqual(new Set(['a', 'b', 'c']));
+    const serializable = operations.filter((op) => op.consistency === 'serializable');
+    const linearizableReads = operations.filter((op) => op.input.kind === 'get' && op.consistency === undefined);
+    expect(serializable.length).toBeGreaterThan(100);
+    expect(linearizableReads.length).toBeGreaterThan(100);
+    expect(judgeLinearizability({ operations, timeBudgetMsPerKey: 10_000 }).result?.linearizable).toBe(true);
+    // The same stale reads, claimed linearizable, fail the check: the exclusion is what passes.
+    const claimed = operations.map((op) => {
+      const { consistency: _consistency, ...rest } = op;
+      return rest;
+    });
+    expect(judgeLinearizability({ operations: claimed, timeBudgetMsPerKey: 10_000 }).result?.linearizable).toBe(false);
+  });
+});
