@@ -27,7 +27,7 @@ export function addLeaseCommands(program: Command, io: CliIo): void {
     });
   lease
     .command('keepalive')
-    .description('keep lease ID alive until Ctrl-C (or once with --once)')
+    .description('keep lease ID alive until Ctrl-C over the keepalive stream (or once with --once, a single call)')
     .argument('<id>', 'lease id', parsePositiveInteger)
     .option('--once', 'one keepalive, then exit')
     .action(async (id: number, options: { once?: boolean }, command: Command) => {

@@ -6,6 +6,7 @@ import type { Permission__Output } from '@holdfast/protocol';
 import { type AuthPermission, type AuthRoleInfo, type AuthStatusInfo, type AuthUserInfo, permissionFromWire, permissionToWire } from './auth.js';
 import { type Credentials, TokenSource } from './credentials.js';
 import { Connection } from './connection.js';
+import { KeepAliveMux } from './keepalive-stream.js';
 import {
   AbortedError,
   ClientClosedError,
@@ -283,6 +284,8 @@ export class HoldfastClient {
   /** Distances to the endpoints, for reads any member may answer and for watches (nearest.ts). */
   private readonly distances: EndpointDistances;
   private readonly credentials: ChannelCredentials;
+  /** Every lease this client keeps alive sends its keepalives over this one stream (keepalive-stream.ts). */
+  private readonly keepAlives: KeepAliveMux;
   private closed = false;
 
   /**
@@ -297,10 +300,7 @@ export class HoldfastClient {
     keepAlive: async (id: number, options: KeepAliveOptions & { ttlMs?: number } = {}): Promise<LeaseKeepAlive> => {
       const sentAtMs = options.sentAtMs ?? Date.now();
       const ttlMs = options.ttlMs ?? (await this.keepLeaseAliveOnce(id)).ttlMs;
-      const transport = {
-        keepAliveOnce: (lease: number, deadlineMs: number) => this.keepLeaseAliveOnce(lease, { deadlineMs: Math.max(1, deadlineMs - Date.now()) }).then((r) => r.ttlMs),
-      };
-      return new LeaseKeepAlive(id, ttlMs, transport, { ...options, sentAtMs });
+      return new LeaseKeepAlive(id, ttlMs, this.keepAlives, { ...options, sentAtMs });
     },
     timeToLive: (id: number, options: CallOptions & { keys?: boolean } = {}): Promise<LeaseTimeToLiveResult> => this.leaseTimeToLive(id, options),
     list: (options: CallOptions = {}): Promise<LeaseStatus[]> => this.listLeases(options),
@@ -359,6 +359,17 @@ export class HoldfastClient {
       discoveryIntervalMs: defaults.discoveryIntervalMs,
       discoveryTimeoutMs: defaults.discoveryTimeoutMs,
     });
+    this.keepAlives = new KeepAliveMux({
+      address: () => this.preferredEndpoint,
+      open: (address, onMessage, onEnd) => this.connectionTo(address).openKeepAliveStream(onMessage, onEnd),
+      unary: async (id, deadlineMs) => (await this.keepLeaseAliveOnce(id, { deadlineMs: Math.max(1, deadlineMs - Date.now()) })).ttlMs,
+      failed: (address) => this.router.moveAwayFrom(address, undefined),
+    });
+  }
+
+  /** How this client's keepalives travelled (streamed or unary), for tests and diagnostics. */
+  get keepAliveCounts(): Readonly<KeepAliveMux['counts']> {
+    return { ...this.keepAlives.counts };
   }
 
   /**
@@ -602,6 +613,7 @@ export class HoldfastClient {
     this.closed = true;
     this.router.stop();
     this.distances.stop();
+    this.keepAlives.close();
     for (const connection of this.connections.values()) connection.close();
     this.connections.clear();
   }

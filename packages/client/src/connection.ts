@@ -1,5 +1,7 @@
-import { type ChannelCredentials, type ChannelOptions, Client, Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import { type ChannelCredentials, type ChannelOptions, Client, Metadata, type ServiceError, type StatusObject, status as GrpcStatus } from '@grpc/grpc-js';
+import type { LeaseKeepAliveStreamRequest, LeaseKeepAliveStreamResponse__Output } from '@holdfast/protocol';
 import { BatchStream } from './batch-stream.js';
+import type { KeepAliveCall, StreamStatus } from './keepalive-stream.js';
 import { DeadlineExceededError, errorFromStatus, InternalError } from './errors.js';
 import type { AnyMethod, HoldfastMethods } from './proto.js';
 import type { AuthMethod, ClusterMethod, ClusterMethods, KvKind, KvMethods } from './wire.js';
@@ -134,6 +136,27 @@ export class Connection {
         throw error;
       },
     );
+  }
+
+  /** Opens a LeaseKeepAliveStream to this endpoint (keepalive-stream.ts multiplexes it). */
+  openKeepAliveStream(onMessage: (response: LeaseKeepAliveStreamResponse__Output) => void, onEnd: (status: StreamStatus) => void): KeepAliveCall {
+    const method = this.options.methods.leaseKeepAliveStream;
+    const call = this.client.makeBidiStreamRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize as (bytes: Buffer) => LeaseKeepAliveStreamResponse__Output,
+      this.metadata(),
+    );
+    call.on('data', onMessage);
+    // 'error' repeats what 'status' says; listening keeps it from being thrown as unhandled.
+    call.on('error', () => {});
+    call.on('status', (status: StatusObject) => onEnd({ code: status.code, details: status.details, metadata: status.metadata }));
+    return {
+      write: (request: LeaseKeepAliveStreamRequest) => {
+        call.write(request);
+      },
+      cancel: () => call.cancel(),
+    };
   }
 
   /** True while KV calls go over the Batch stream (for tests and diagnostics). */

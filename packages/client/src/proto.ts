@@ -12,6 +12,8 @@ export interface HoldfastMethods {
   backup: AnyMethod;
   /** KV.Watch: server streaming. */
   watch: AnyMethod;
+  /** KV.LeaseKeepAliveStream: bidirectional. */
+  leaseKeepAliveStream: AnyMethod;
   /** The Auth service's methods, by name. */
   auth: Record<AuthMethod, AnyMethod>;
 }
@@ -50,6 +52,7 @@ export function loadHoldfastMethods(): HoldfastMethods {
     batch: kv('Batch'),
     backup: cluster('Backup'),
     watch: kv('Watch'),
+    leaseKeepAliveStream: kv('LeaseKeepAliveStream'),
     auth,
     cluster: {
       Status: cluster('Status'),

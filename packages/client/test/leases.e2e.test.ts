@@ -102,6 +102,8 @@ describe('leases, locks and elections on a real cluster', () => {
     if (waitMs > 0) await sleep(waitMs);
     expect(keepAlive.isLost).toBe(false);
     expect((await client.get('outlive/kept'))?.valueString()).toBe('1');
+    // The keepalives went over the client's keepalive stream.
+    expect(client.keepAliveCounts.streamKeepAlives).toBeGreaterThan(0);
     keepAlive.close();
     await client.lease.revoke(kept.id);
     await cluster.restart(leader.id);

@@ -41,6 +41,7 @@ describe('loadProtos', () => {
       'Get',
       'LeaseGrant',
       'LeaseKeepAlive',
+      'LeaseKeepAliveStream',
       'LeaseList',
       'LeaseRevoke',
       'LeaseTimeToLive',

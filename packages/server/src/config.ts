@@ -73,6 +73,10 @@ export interface NodeLimits {
   readonly leasesMax: number;
   /** Keys one lease takes at most (stamped on the grant, kept with the lease). */
   readonly leaseKeysMax: number;
+  /** One LeaseKeepAliveStream: distinct leases it keeps alive, keepalives it sends a second, keepalives unanswered at once. */
+  readonly leaseStreamLeasesMax: number;
+  readonly leaseStreamRequestsPerSecond: number;
+  readonly leaseStreamPendingMax: number;
   /** TTLs a grant may ask for, checked by the leader before proposing. */
   readonly leaseTtlMinMs: number;
   readonly leaseTtlMaxMs: number;
@@ -289,6 +293,16 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'watchProgressMs', kind: 'int', fallback: 5000, min: 10, max: 600_000, help: 'an idle watch gets a progress response this often' },
   { key: 'leasesMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'leases the cluster holds at most (grants past it: leases-exceeded)' },
   { key: 'leaseKeysMax', kind: 'int', fallback: 1000, min: 1, max: 100_000, help: 'keys one lease takes at most (lease-keys-exceeded)' },
+  { key: 'leaseStreamLeasesMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'distinct leases one keepalive stream keeps alive (more: request-too-large)' },
+  {
+    key: 'leaseStreamRequestsPerSecond',
+    kind: 'int',
+    fallback: 1000,
+    min: 1,
+    max: 1_000_000,
+    help: 'keepalives one keepalive stream may send a second (more: overloaded)',
+  },
+  { key: 'leaseStreamPendingMax', kind: 'int', fallback: 1000, min: 1, max: 100_000, help: 'keepalives unanswered at once on one keepalive stream (more: overloaded)' },
   { key: 'leaseTtlMinMs', kind: 'int', fallback: 1000, min: 100, max: 86_400_000, help: 'shortest lease TTL a grant may ask for' },
   { key: 'leaseTtlMaxMs', kind: 'int', fallback: 86_400_000, min: 100, max: 4_000_000_000, help: 'longest lease TTL a grant may ask for' },
   { key: 'deleteRangeKeysMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'keys one range delete may delete (more: refused whole)' },
@@ -553,6 +567,9 @@ function buildLimits(r: Resolved): NodeLimits {
     watchProgressMs: n('watchProgressMs'),
     leasesMax: n('leasesMax'),
     leaseKeysMax: n('leaseKeysMax'),
+    leaseStreamLeasesMax: n('leaseStreamLeasesMax'),
+    leaseStreamRequestsPerSecond: n('leaseStreamRequestsPerSecond'),
+    leaseStreamPendingMax: n('leaseStreamPendingMax'),
     leaseTtlMinMs: n('leaseTtlMinMs'),
     leaseTtlMaxMs: n('leaseTtlMaxMs'),
     deleteRangeKeysMax: n('deleteRangeKeysMax'),

@@ -11,11 +11,15 @@ import {
   type BatchResponses,
   FrameOutbox,
   responseBytes,
+  type LeaseKeepAliveResponse,
+  type LeaseKeepAliveStreamRequest__Output,
+  type LeaseKeepAliveStreamResponse,
   type WatchRequest__Output,
   type WatchResponse,
 } from '@holdfast/protocol';
 import { type KvOp, type KvResult, opOfBatch, type RequestContext, type RequestPath } from './requests.js';
 import type { WatchHub } from './watch.js';
+import { handleLeaseKeepAliveStream, type LeaseStreamLimits } from './leaseKeepAliveStream.js';
 
 export interface KvServiceOptions {
   readonly path: RequestPath;
@@ -28,6 +32,8 @@ export interface KvServiceOptions {
   /** Requests in one Batch stream message at most. */
   readonly batchMessageRequestsMax: number;
   readonly watches: WatchHub;
+  /** Bounds of one LeaseKeepAliveStream. */
+  readonly leaseStream: LeaseStreamLimits;
   /** Checks each request of a Batch stream against the stream's caller (auth/guard.ts); absent: none (tests of the service alone). */
   readonly guard?: Pick<AuthGuard, 'checkBatchRequest'>;
 }
@@ -168,5 +174,16 @@ export function kvServiceImplementation(options: KvServiceOptions): grpc.Untyped
     Compact: unary(options, 'compact'),
     Batch: (call: grpc.ServerDuplexStream<BatchRequests, BatchResponses>) => handleBatch(options, call),
     Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, WatchResponse>) => options.watches.open(call),
+    LeaseKeepAliveStream: (call: grpc.ServerDuplexStream<LeaseKeepAliveStreamRequest__Output, LeaseKeepAliveStreamResponse>) =>
+      handleLeaseKeepAliveStream(
+        {
+          limits: options.leaseStream,
+          keepAlive: async (streamCall, id) => {
+            const result = await run(options, { op: 'leaseKeepAlive', leaseKeepAlive: { id } }, contextOf(streamCall, options));
+            return (result as Extract<KvResult, { op: 'leaseKeepAlive' }>).leaseKeepAlive as LeaseKeepAliveResponse;
+          },
+        },
+        call,
+      ),
   };
 }

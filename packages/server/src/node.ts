@@ -779,6 +779,11 @@ class Node implements RunningNode {
         inflightMax: config.limits.pendingProposalsMax + config.limits.pendingReadsMax,
         batchMessageRequestsMax: config.limits.batchMessageRequestsMax,
         watches: this.watches,
+        leaseStream: {
+          leasesMax: config.limits.leaseStreamLeasesMax,
+          requestsPerSecond: config.limits.leaseStreamRequestsPerSecond,
+          pendingMax: config.limits.leaseStreamPendingMax,
+        },
         guard: this.guard,
       }),
     );

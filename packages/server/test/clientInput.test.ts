@@ -152,6 +152,7 @@ async function fixture(): Promise<Fixture> {
     inflightMax: 1000,
     batchMessageRequestsMax: LIMITS.batchMessageRequestsMax,
     watches,
+    leaseStream: { leasesMax: 4, requestsPerSecond: 1000, pendingMax: 100 },
   });
   return { sm, kv, watches };
 }

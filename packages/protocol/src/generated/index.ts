@@ -30,6 +30,8 @@ export * from './holdfast/v1/LeaseGrantRequest.js';
 export * from './holdfast/v1/LeaseGrantResponse.js';
 export * from './holdfast/v1/LeaseKeepAliveRequest.js';
 export * from './holdfast/v1/LeaseKeepAliveResponse.js';
+export * from './holdfast/v1/LeaseKeepAliveStreamRequest.js';
+export * from './holdfast/v1/LeaseKeepAliveStreamResponse.js';
 export * from './holdfast/v1/LeaseListRequest.js';
 export * from './holdfast/v1/LeaseListResponse.js';
 export * from './holdfast/v1/LeaseRevokeRequest.js';

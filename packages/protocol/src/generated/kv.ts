@@ -23,6 +23,8 @@ import type { LeaseGrantRequest as _holdfast_v1_LeaseGrantRequest, LeaseGrantReq
 import type { LeaseGrantResponse as _holdfast_v1_LeaseGrantResponse, LeaseGrantResponse__Output as _holdfast_v1_LeaseGrantResponse__Output } from './holdfast/v1/LeaseGrantResponse.js';
 import type { LeaseKeepAliveRequest as _holdfast_v1_LeaseKeepAliveRequest, LeaseKeepAliveRequest__Output as _holdfast_v1_LeaseKeepAliveRequest__Output } from './holdfast/v1/LeaseKeepAliveRequest.js';
 import type { LeaseKeepAliveResponse as _holdfast_v1_LeaseKeepAliveResponse, LeaseKeepAliveResponse__Output as _holdfast_v1_LeaseKeepAliveResponse__Output } from './holdfast/v1/LeaseKeepAliveResponse.js';
+import type { LeaseKeepAliveStreamRequest as _holdfast_v1_LeaseKeepAliveStreamRequest, LeaseKeepAliveStreamRequest__Output as _holdfast_v1_LeaseKeepAliveStreamRequest__Output } from './holdfast/v1/LeaseKeepAliveStreamRequest.js';
+import type { LeaseKeepAliveStreamResponse as _holdfast_v1_LeaseKeepAliveStreamResponse, LeaseKeepAliveStreamResponse__Output as _holdfast_v1_LeaseKeepAliveStreamResponse__Output } from './holdfast/v1/LeaseKeepAliveStreamResponse.js';
 import type { LeaseListRequest as _holdfast_v1_LeaseListRequest, LeaseListRequest__Output as _holdfast_v1_LeaseListRequest__Output } from './holdfast/v1/LeaseListRequest.js';
 import type { LeaseListResponse as _holdfast_v1_LeaseListResponse, LeaseListResponse__Output as _holdfast_v1_LeaseListResponse__Output } from './holdfast/v1/LeaseListResponse.js';
 import type { LeaseRevokeRequest as _holdfast_v1_LeaseRevokeRequest, LeaseRevokeRequest__Output as _holdfast_v1_LeaseRevokeRequest__Output } from './holdfast/v1/LeaseRevokeRequest.js';
@@ -92,6 +94,8 @@ export interface ProtoGrpcType {
       LeaseGrantResponse: MessageTypeDefinition<_holdfast_v1_LeaseGrantResponse, _holdfast_v1_LeaseGrantResponse__Output>
       LeaseKeepAliveRequest: MessageTypeDefinition<_holdfast_v1_LeaseKeepAliveRequest, _holdfast_v1_LeaseKeepAliveRequest__Output>
       LeaseKeepAliveResponse: MessageTypeDefinition<_holdfast_v1_LeaseKeepAliveResponse, _holdfast_v1_LeaseKeepAliveResponse__Output>
+      LeaseKeepAliveStreamRequest: MessageTypeDefinition<_holdfast_v1_LeaseKeepAliveStreamRequest, _holdfast_v1_LeaseKeepAliveStreamRequest__Output>
+      LeaseKeepAliveStreamResponse: MessageTypeDefinition<_holdfast_v1_LeaseKeepAliveStreamResponse, _holdfast_v1_LeaseKeepAliveStreamResponse__Output>
       LeaseListRequest: MessageTypeDefinition<_holdfast_v1_LeaseListRequest, _holdfast_v1_LeaseListRequest__Output>
       LeaseListResponse: MessageTypeDefinition<_holdfast_v1_LeaseListResponse, _holdfast_v1_LeaseListResponse__Output>
       LeaseRevokeRequest: MessageTypeDefinition<_holdfast_v1_LeaseRevokeRequest, _holdfast_v1_LeaseRevokeRequest__Output>

@@ -105,6 +105,7 @@ export const KV_RULES: RuleTable<KVHandlers> = {
   // readwrite on the key); anyone authenticated may.
   LeaseGrant: userRule,
   LeaseKeepAlive: userRule,
+  LeaseKeepAliveStream: userRule,
   LeaseTimeToLive: userRule,
   LeaseList: userRule,
   LeaseRevoke: keys(leaseRevokeNeeds),

@@ -14,6 +14,8 @@ import type { LeaseGrantRequest as _holdfast_v1_LeaseGrantRequest, LeaseGrantReq
 import type { LeaseGrantResponse as _holdfast_v1_LeaseGrantResponse, LeaseGrantResponse__Output as _holdfast_v1_LeaseGrantResponse__Output } from '../../holdfast/v1/LeaseGrantResponse.js';
 import type { LeaseKeepAliveRequest as _holdfast_v1_LeaseKeepAliveRequest, LeaseKeepAliveRequest__Output as _holdfast_v1_LeaseKeepAliveRequest__Output } from '../../holdfast/v1/LeaseKeepAliveRequest.js';
 import type { LeaseKeepAliveResponse as _holdfast_v1_LeaseKeepAliveResponse, LeaseKeepAliveResponse__Output as _holdfast_v1_LeaseKeepAliveResponse__Output } from '../../holdfast/v1/LeaseKeepAliveResponse.js';
+import type { LeaseKeepAliveStreamRequest as _holdfast_v1_LeaseKeepAliveStreamRequest, LeaseKeepAliveStreamRequest__Output as _holdfast_v1_LeaseKeepAliveStreamRequest__Output } from '../../holdfast/v1/LeaseKeepAliveStreamRequest.js';
+import type { LeaseKeepAliveStreamResponse as _holdfast_v1_LeaseKeepAliveStreamResponse, LeaseKeepAliveStreamResponse__Output as _holdfast_v1_LeaseKeepAliveStreamResponse__Output } from '../../holdfast/v1/LeaseKeepAliveStreamResponse.js';
 import type { LeaseListRequest as _holdfast_v1_LeaseListRequest, LeaseListRequest__Output as _holdfast_v1_LeaseListRequest__Output } from '../../holdfast/v1/LeaseListRequest.js';
 import type { LeaseListResponse as _holdfast_v1_LeaseListResponse, LeaseListResponse__Output as _holdfast_v1_LeaseListResponse__Output } from '../../holdfast/v1/LeaseListResponse.js';
 import type { LeaseRevokeRequest as _holdfast_v1_LeaseRevokeRequest, LeaseRevokeRequest__Output as _holdfast_v1_LeaseRevokeRequest__Output } from '../../holdfast/v1/LeaseRevokeRequest.js';
@@ -113,6 +115,29 @@ export interface KVClient extends grpc.Client {
   leaseKeepAlive(argument: _holdfast_v1_LeaseKeepAliveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseKeepAliveResponse__Output>): grpc.ClientUnaryCall;
   leaseKeepAlive(argument: _holdfast_v1_LeaseKeepAliveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseKeepAliveResponse__Output>): grpc.ClientUnaryCall;
   leaseKeepAlive(argument: _holdfast_v1_LeaseKeepAliveRequest, callback: grpc.requestCallback<_holdfast_v1_LeaseKeepAliveResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Keepalives of many leases over one stream (the SDK keeps one per client): each request
+   * carries a tag chosen by the caller, its answer (or error) comes back with it, possibly out of
+   * order. Any member serves it (a follower forwards each keepalive to the leader, as the unary
+   * call). Bounded per stream: --lease-stream-leases-max distinct leases (more: that request is
+   * refused request-too-large), --lease-stream-requests-per-second (more: overloaded) and
+   * --lease-stream-pending-max keepalives unanswered at once (more: overloaded). A member of an
+   * older release answers UNIMPLEMENTED: use LeaseKeepAlive.
+   */
+  LeaseKeepAliveStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_holdfast_v1_LeaseKeepAliveStreamRequest, _holdfast_v1_LeaseKeepAliveStreamResponse__Output>;
+  LeaseKeepAliveStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_holdfast_v1_LeaseKeepAliveStreamRequest, _holdfast_v1_LeaseKeepAliveStreamResponse__Output>;
+  /**
+   * Keepalives of many leases over one stream (the SDK keeps one per client): each request
+   * carries a tag chosen by the caller, its answer (or error) comes back with it, possibly out of
+   * order. Any member serves it (a follower forwards each keepalive to the leader, as the unary
+   * call). Bounded per stream: --lease-stream-leases-max distinct leases (more: that request is
+   * refused request-too-large), --lease-stream-requests-per-second (more: overloaded) and
+   * --lease-stream-pending-max keepalives unanswered at once (more: overloaded). A member of an
+   * older release answers UNIMPLEMENTED: use LeaseKeepAlive.
+   */
+  leaseKeepAliveStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_holdfast_v1_LeaseKeepAliveStreamRequest, _holdfast_v1_LeaseKeepAliveStreamResponse__Output>;
+  leaseKeepAliveStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_holdfast_v1_LeaseKeepAliveStreamRequest, _holdfast_v1_LeaseKeepAliveStreamResponse__Output>;
   
   LeaseList(argument: _holdfast_v1_LeaseListRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_holdfast_v1_LeaseListResponse__Output>): grpc.ClientUnaryCall;
   LeaseList(argument: _holdfast_v1_LeaseListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_holdfast_v1_LeaseListResponse__Output>): grpc.ClientUnaryCall;
@@ -219,6 +244,17 @@ export interface KVHandlers extends grpc.UntypedServiceImplementation {
   
   LeaseKeepAlive: grpc.handleUnaryCall<_holdfast_v1_LeaseKeepAliveRequest__Output, _holdfast_v1_LeaseKeepAliveResponse>;
   
+  /**
+   * Keepalives of many leases over one stream (the SDK keeps one per client): each request
+   * carries a tag chosen by the caller, its answer (or error) comes back with it, possibly out of
+   * order. Any member serves it (a follower forwards each keepalive to the leader, as the unary
+   * call). Bounded per stream: --lease-stream-leases-max distinct leases (more: that request is
+   * refused request-too-large), --lease-stream-requests-per-second (more: overloaded) and
+   * --lease-stream-pending-max keepalives unanswered at once (more: overloaded). A member of an
+   * older release answers UNIMPLEMENTED: use LeaseKeepAlive.
+   */
+  LeaseKeepAliveStream: grpc.handleBidiStreamingCall<_holdfast_v1_LeaseKeepAliveStreamRequest__Output, _holdfast_v1_LeaseKeepAliveStreamResponse>;
+  
   LeaseList: grpc.handleUnaryCall<_holdfast_v1_LeaseListRequest__Output, _holdfast_v1_LeaseListResponse>;
   
   LeaseRevoke: grpc.handleUnaryCall<_holdfast_v1_LeaseRevokeRequest__Output, _holdfast_v1_LeaseRevokeResponse>;
@@ -249,6 +285,7 @@ export interface KVDefinition extends grpc.ServiceDefinition {
   Get: MethodDefinition<_holdfast_v1_GetRequest, _holdfast_v1_GetResponse, _holdfast_v1_GetRequest__Output, _holdfast_v1_GetResponse__Output>
   LeaseGrant: MethodDefinition<_holdfast_v1_LeaseGrantRequest, _holdfast_v1_LeaseGrantResponse, _holdfast_v1_LeaseGrantRequest__Output, _holdfast_v1_LeaseGrantResponse__Output>
   LeaseKeepAlive: MethodDefinition<_holdfast_v1_LeaseKeepAliveRequest, _holdfast_v1_LeaseKeepAliveResponse, _holdfast_v1_LeaseKeepAliveRequest__Output, _holdfast_v1_LeaseKeepAliveResponse__Output>
+  LeaseKeepAliveStream: MethodDefinition<_holdfast_v1_LeaseKeepAliveStreamRequest, _holdfast_v1_LeaseKeepAliveStreamResponse, _holdfast_v1_LeaseKeepAliveStreamRequest__Output, _holdfast_v1_LeaseKeepAliveStreamResponse__Output>
   LeaseList: MethodDefinition<_holdfast_v1_LeaseListRequest, _holdfast_v1_LeaseListResponse, _holdfast_v1_LeaseListRequest__Output, _holdfast_v1_LeaseListResponse__Output>
   LeaseRevoke: MethodDefinition<_holdfast_v1_LeaseRevokeRequest, _holdfast_v1_LeaseRevokeResponse, _holdfast_v1_LeaseRevokeRequest__Output, _holdfast_v1_LeaseRevokeResponse__Output>
   LeaseTimeToLive: MethodDefinition<_holdfast_v1_LeaseTimeToLiveRequest, _holdfast_v1_LeaseTimeToLiveResponse, _holdfast_v1_LeaseTimeToLiveRequest__Output, _holdfast_v1_LeaseTimeToLiveResponse__Output>
