@@ -153,8 +153,6 @@ export class HoldfastTarget implements ClusterTarget {
           ...(this.readMode === undefined ? [] : ['--read-mode', this.readMode]),
           // Across regions: the timing docs/operations.md (Tuning) gives for RTTs up to ~160 ms.
           ...(regions === undefined ? [] : ['--heartbeat-ticks', String(REGION_TIMING.heartbeatTicks)]),
-          // Every bench client logs in as one user from one address: no login limit may bite.
-          ...(this.security === undefined ? [] : ['--login-attempts-per-user-per-minute', '1000000', '--login-attempts-per-address-per-minute', '1000000']),
         ];
       },
       ...(regions === undefined ? {} : { regions, tickMs: REGION_TIMING.tickMs, electionTicks: REGION_TIMING.electionTicks }),

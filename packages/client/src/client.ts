@@ -4,7 +4,7 @@ import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
 import { acquireLock, Election, type ElectionOptions, fencedPut, type LockHolder, type LockOptions } from './concurrency.js';
 import type { Permission__Output } from '@holdfast/protocol';
 import { type AuthPermission, type AuthRoleInfo, type AuthStatusInfo, type AuthUserInfo, permissionFromWire, permissionToWire } from './auth.js';
-import { type Credentials, TokenSource } from './credentials.js';
+import { type Credentials, LOGIN_ATTEMPT_TIMEOUT_MS, TokenSource } from './credentials.js';
 import { Connection } from './connection.js';
 import { KeepAliveMux } from './keepalive-stream.js';
 import {
@@ -247,8 +247,10 @@ interface CallPolicy {
   unreachable: Set<string>;
   /** The attempt left running when the call was aborted: a write's session slot waits for it. */
   abandonedAttempt: Promise<unknown> | undefined;
-  /** A login itself: sent without a token. */
+  /** A login itself: sent without logging in first. */
   noLogin?: boolean;
+  /** Each attempt's time, when not the client's attemptTimeoutMs (a login: its hash is slow on a loaded machine). */
+  attemptTimeoutMs?: number;
   /** The call logged in again once after a member refused its token. */
   loggedInAgain?: boolean;
 }
@@ -423,10 +425,14 @@ export class HoldfastClient {
       return undefined;
     }
     if (given.user === '') throw new InvalidArgumentError('credentials need a user name', { code: 'invalid-argument' });
-    return new TokenSource(async (deadlineMs) => {
+    return new TokenSource(async (deadlineMs, proof) => {
       const policy = this.policy('login', { deadlineMs: Math.max(1, deadlineMs - Date.now()) }, { write: false });
       policy.noLogin = true;
-      return this.authCall<{ token: string; expiresAtMs: number }>('Authenticate', { name: given.user, password: given.password }, policy);
+      policy.attemptTimeoutMs = Math.max(this.options.attemptTimeoutMs, LOGIN_ATTEMPT_TIMEOUT_MS);
+      const request = { name: given.user, password: given.password };
+      return this.withRetries(policy, (connection, attemptDeadlineMs) =>
+        connection.callAuth<{ token: string; expiresAtMs: number }>('Authenticate', request, attemptDeadlineMs, proof),
+      );
     });
   }
 
@@ -830,7 +836,7 @@ export class HoldfastClient {
       if (policy.signal?.aborted === true) throw this.aborted(policy);
       const regional = policy.nearestOrder?.[attempts - 1] ?? (attempts === 1 ? policy.firstAddress : undefined);
       const connection = this.connectionTo(regional ?? this.preferredEndpoint);
-      const attemptDeadlineMs = Math.min(policy.deadlineAtMs, Date.now() + this.options.attemptTimeoutMs);
+      const attemptDeadlineMs = Math.min(policy.deadlineAtMs, Date.now() + (policy.attemptTimeoutMs ?? this.options.attemptTimeoutMs));
       let token: string | undefined;
       try {
         if (this.tokens !== undefined && policy.noLogin !== true) token = await this.tokens.ensure(attemptDeadlineMs);

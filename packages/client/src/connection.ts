@@ -58,15 +58,15 @@ export class Connection {
     return this.unary<KvMethods[K]['response']>(this.options.methods.kv[kind], request, deadlineMs);
   }
 
-  /** An Auth service call (unary). */
-  callAuth<Response>(method: AuthMethod, request: object, deadlineMs: number): Promise<Response> {
-    return this.unary<Response>(this.options.methods.auth[method], request, deadlineMs);
+  /** An Auth service call (unary); `token`: sent instead of the current one (a login's proof of an earlier login). */
+  callAuth<Response>(method: AuthMethod, request: object, deadlineMs: number, token?: string): Promise<Response> {
+    return this.unary<Response>(this.options.methods.auth[method], request, deadlineMs, token);
   }
 
   /** Call metadata: the token, when there is one. */
-  private metadata(): Metadata {
+  private metadata(tokenGiven?: string): Metadata {
     const metadata = new Metadata();
-    const token = this.options.token();
+    const token = tokenGiven ?? this.options.token();
     if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
     return metadata;
   }
@@ -196,14 +196,14 @@ export class Connection {
     return stream;
   }
 
-  private unary<Response>(method: AnyMethod, request: object, deadlineMs: number): Promise<Response> {
+  private unary<Response>(method: AnyMethod, request: object, deadlineMs: number, token?: string): Promise<Response> {
     return new Promise<Response>((resolve, reject) => {
       this.client.makeUnaryRequest(
         method.path,
         method.requestSerialize,
         method.responseDeserialize,
         request,
-        this.metadata(),
+        this.metadata(token),
         { deadline: deadlineMs },
         (error: ServiceError | null, response?: object) => {
           if (error !== null) {

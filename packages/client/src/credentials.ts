@@ -3,6 +3,8 @@
  * token (Auth.Authenticate) that is sent with every call and renewed before it expires; or the
  * client's TLS certificate (ClientOptions.tls cert and key), whose CN or a SAN names the user.
  */
+import { DeadlineExceededError } from './errors.js';
+
 export type Credentials = { readonly user: string; readonly password: string } | { readonly certificate: true };
 
 export interface IssuedToken {
@@ -17,6 +19,18 @@ const RENEW_AFTER_LIFETIME_SHARE = 0.75;
 const NO_TOKEN_NEEDED_RECHECK_MS = 1000;
 
 /**
+ * How long one login may take, whichever call started it: a login waits for a read barrier and
+ * a scrypt hash, which on a loaded machine outlast a call's attempt timeout. Calls that wait
+ * for it stop waiting at their own deadlines; the login goes on for the next calls.
+ */
+export const LOGIN_TIMEOUT_MS = 15_000;
+/** One login attempt's time at least (the client's attemptTimeoutMs when longer); a member that does not answer is left after it. */
+export const LOGIN_ATTEMPT_TIMEOUT_MS = 5000;
+
+/** Logs in: `proof` is the last token issued (it may have expired), shown so the login limits let a renewal through. */
+export type Authenticate = (deadlineMs: number, proof: string | undefined) => Promise<IssuedToken>;
+
+/**
  * The current token of a user: one login at a time (concurrent calls wait for the same one),
  * renewed at three quarters of its lifetime, dropped when a member says it no longer passes.
  */
@@ -27,20 +41,29 @@ export class TokenSource {
   private login: Promise<string | undefined> | undefined;
   /** The cluster said no token is needed (auth off) until then. */
   private noTokenUntilMs = 0;
+  /** The last token issued, kept after it expired or was refused (see Authenticate). */
+  private lastIssued: string | undefined;
 
-  constructor(private readonly authenticate: (deadlineMs: number) => Promise<IssuedToken>) {}
+  constructor(
+    private readonly authenticate: Authenticate,
+    private readonly loginTimeoutMs = LOGIN_TIMEOUT_MS,
+  ) {}
 
   /** The token to send now, if one is held (it may be due for renewal). */
   current(): string | undefined {
     return this.token !== undefined && Date.now() < this.expiresAtMs ? this.token : undefined;
   }
 
-  /** A token good for now: the held one, or a new login's; undefined while the cluster needs none (auth off). */
+  /**
+   * A token good for now: the held one, or a new login's; undefined while the cluster needs none
+   * (auth off). Throws DeadlineExceededError when `deadlineMs` passes before a login ends (the
+   * login itself goes on, for LOGIN_TIMEOUT_MS).
+   */
   async ensure(deadlineMs: number): Promise<string | undefined> {
     const held = this.current();
     if (held !== undefined && Date.now() < this.renewAtMs) return held;
     if (held === undefined && Date.now() < this.noTokenUntilMs) return undefined;
-    this.login ??= this.authenticate(deadlineMs).then(
+    this.login ??= this.authenticate(Date.now() + this.loginTimeoutMs, this.lastIssued).then(
       (issued) => {
         this.login = undefined;
         const nowMs = Date.now();
@@ -50,6 +73,7 @@ export class TokenSource {
           return undefined;
         }
         this.token = issued.token;
+        this.lastIssued = issued.token;
         this.expiresAtMs = issued.expiresAtMs;
         this.renewAtMs = nowMs + (issued.expiresAtMs - nowMs) * RENEW_AFTER_LIFETIME_SHARE;
         return issued.token;
@@ -61,7 +85,7 @@ export class TokenSource {
     );
     // A renewal that fails while the held token is still good does not fail the call.
     if (held !== undefined) return this.login.then((token) => token ?? held, () => held);
-    return this.login;
+    return untilDeadline(this.login, deadlineMs);
   }
 
   /** A member refused `token`: the next call logs in again. */
@@ -72,4 +96,24 @@ export class TokenSource {
       this.expiresAtMs = 0;
     }
   }
+}
+
+/** `promise`, or DeadlineExceededError once `deadlineMs` passes first (the promise runs on). */
+function untilDeadline<T>(promise: Promise<T>, deadlineMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new DeadlineExceededError('no login answered within the call\'s deadline (the login goes on for the next calls)', { code: 'timeout' })),
+      Math.max(0, deadlineMs - Date.now()),
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

@@ -3,7 +3,7 @@ import type { AuthState, RolePermission } from '@holdfast/storage';
 import { describe, expect, it } from 'vitest';
 import { missingGrant, prefixRangeEnd } from '../src/auth/access.js';
 import { certificateNames } from '../src/auth/guard.js';
-import { LoginRateLimiter, peerAddress } from '../src/auth/rate-limit.js';
+import { KNOWN_PAIR_MS, LoginRateLimiter, peerAddress } from '../src/auth/rate-limit.js';
 import { issueToken, verifyToken } from '../src/auth/tokens.js';
 
 const b = (text: string): Uint8Array => Buffer.from(text);
@@ -83,13 +83,47 @@ describe('tokens', () => {
 });
 
 describe('login limits', () => {
-  it('refuse past the per-user and per-address budgets, refilled over a minute', () => {
+  it('count failed logins only, per user and per address, refilled over a minute', () => {
     const limiter = new LoginRateLimiter({ attemptsPerUserPerMinute: 2, attemptsPerAddressPerMinute: 3, trackedKeysMax: 10 });
-    expect(limiter.take({ user: 'a', address: 'x', nowMs: 0 })).toBeUndefined();
-    expect(limiter.take({ user: 'a', address: 'x', nowMs: 0 })).toBeUndefined();
-    expect(limiter.take({ user: 'a', address: 'x', nowMs: 0 })).toBe('user');
-    expect(limiter.take({ user: 'b', address: 'x', nowMs: 0 })).toBe('address');
-    expect(limiter.take({ user: 'a', address: 'y', nowMs: 30_000 })).toBeUndefined();
+    const attempt = (user: string, address: string, nowMs: number, provenUser = false) => limiter.admit({ user, address, nowMs, provenUser });
+    // Right passwords spend nothing.
+    for (let i = 0; i < 10; i++) limiter.succeeded({ user: 'a', address: 'x', nowMs: 0 });
+    expect(attempt('a', 'x', 0)).toBeUndefined();
+    limiter.failed({ user: 'a', address: 'x', nowMs: 0 });
+    limiter.failed({ user: 'a', address: 'x', nowMs: 0 });
+    expect(attempt('a', 'x', 0)).toBe('user');
+    expect(attempt('a', 'y', 0)).toBe('user');
+    // Another name from the same address still has the address's last failure.
+    expect(attempt('b', 'x', 0)).toBeUndefined();
+    limiter.failed({ user: 'b', address: 'x', nowMs: 0 });
+    expect(attempt('c', 'x', 0)).toBe('address');
+    // Refilled: 2 a minute for the user, so one after 30 s.
+    expect(attempt('a', 'y', 30_000)).toBeUndefined();
+  });
+
+  it('let a caller proving an earlier login through, and a known user past a spent address budget', () => {
+    const limiter = new LoginRateLimiter({ attemptsPerUserPerMinute: 1, attemptsPerAddressPerMinute: 1, trackedKeysMax: 10 });
+    limiter.succeeded({ user: 'alice', address: 'host', nowMs: 0 });
+    // Someone on the same host spends the address's budget guessing another name.
+    limiter.failed({ user: 'mallory', address: 'host', nowMs: 1000 });
+    expect(limiter.admit({ user: 'bob', address: 'host', nowMs: 1000, provenUser: false })).toBe('address');
+    expect(limiter.admit({ user: 'alice', address: 'host', nowMs: 1000, provenUser: false })).toBeUndefined();
+    // Known for KNOWN_PAIR_MS after its last success only.
+    expect(limiter.admit({ user: 'alice', address: 'host', nowMs: KNOWN_PAIR_MS, provenUser: false })).toBeUndefined();
+    limiter.failed({ user: 'mallory', address: 'host', nowMs: KNOWN_PAIR_MS });
+    expect(limiter.admit({ user: 'alice', address: 'host', nowMs: KNOWN_PAIR_MS, provenUser: false })).toBe('address');
+    // Then someone spends alice's own budget: only a caller showing her token passes.
+    limiter.failed({ user: 'alice', address: 'elsewhere', nowMs: KNOWN_PAIR_MS });
+    expect(limiter.admit({ user: 'alice', address: 'host', nowMs: KNOWN_PAIR_MS, provenUser: false })).toBe('user');
+    expect(limiter.admit({ user: 'alice', address: 'host', nowMs: KNOWN_PAIR_MS, provenUser: true })).toBeUndefined();
+  });
+
+  it('take a token expired within the grace as a proof, and none past it', () => {
+    const auth: AuthState = { ...stateWith([]), signingKeys: [key(1)] };
+    const token = issueToken({ user: 'alice', keyId: 1, passwordRevision: 0, expiresAtMs: 1000 }, key(1));
+    expect(verifyToken(token, auth, 1500).ok).toBe(false);
+    expect(verifyToken(token, auth, 1500, 1000).ok).toBe(true);
+    expect(verifyToken(token, auth, 2000, 1000).ok).toBe(false);
   });
 
   it('read the address of a peer', () => {

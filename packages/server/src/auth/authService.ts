@@ -20,10 +20,10 @@ import type { AuthClient, Permission, Permission__Output, Protos } from '@holdfa
 import { fromServiceError, InvalidRequestError, NoLeaderError, NotLeaderError, toServiceError } from '../errors.js';
 import { FORWARDED_METADATA } from '../forwarder.js';
 import { missingGrant, prefixRangeEnd } from './access.js';
-import { type AuthGuard, PermissionDeniedError, TooManyLoginsError, UnauthenticatedError, withMemberToken } from './guard.js';
+import { AUTHORIZATION_METADATA, type AuthGuard, PermissionDeniedError, TooManyLoginsError, UnauthenticatedError, withMemberToken } from './guard.js';
 import { hashPassword, PASSWORD_BYTES_MAX, passwordMatches } from './passwords.js';
 import { type LoginLimits, LoginRateLimiter, peerAddress } from './rate-limit.js';
-import { issueToken } from './tokens.js';
+import { issueToken, verifyToken } from './tokens.js';
 
 export interface AuthServiceHost {
   readonly protos: Protos;
@@ -152,25 +152,45 @@ export class AuthService {
 
   private async authenticate(request: Request, call: Call): Promise<object> {
     const name = text(request, 'name');
-    const over = this.limiter.take({ user: name, address: peerAddress(call.getPeer()), nowMs: this.host.nowMs() });
+    const attempt = { user: name, address: peerAddress(call.getPeer()), nowMs: this.host.nowMs() };
+    const over = this.limiter.admit({ ...attempt, provenUser: this.showsTokenOf(name, call.metadata) });
     if (over !== undefined) {
-      throw new TooManyLoginsError(over === 'user' ? `too many login attempts for user "${name}"; retry later` : 'too many login attempts from this address; retry later');
+      throw new TooManyLoginsError(over === 'user' ? `too many failed logins for user "${name}"; retry later` : 'too many failed logins from this address; retry later');
     }
     // A user or password changed just before is seen here (the member may lag the leader).
     await this.host.readBarrier(this.deadline());
     const auth = this.host.auth();
     // No token is needed: a client configured with credentials works on a cluster with auth off.
     if (auth?.enabled !== true) return { token: '', expiresAtMs: 0 };
+    // A caller that gave up (its deadline passed while the barrier waited) gets no hash computed.
+    if (call.cancelled) throw new UnauthenticatedError('the login was cancelled by the caller');
     const user = auth.users.find((candidate) => candidate.name === name);
     const password = text(request, 'password');
     // The same answer for an unknown user and a wrong password: a login does not tell which names exist.
     const refused = new UnauthenticatedError('wrong user name or password');
-    if (user?.password === undefined || Buffer.byteLength(password) > PASSWORD_BYTES_MAX) throw refused;
-    if (!(await passwordMatches(password, user.password))) throw refused;
+    const matches = user?.password !== undefined && Buffer.byteLength(password) <= PASSWORD_BYTES_MAX && (await passwordMatches(password, user.password));
+    if (user === undefined || !matches) {
+      this.limiter.failed(attempt);
+      throw refused;
+    }
+    this.limiter.succeeded(attempt);
     const key = auth.signingKeys.at(-1);
     if (key === undefined) throw new UnauthenticatedError('the cluster holds no signing key');
     const expiresAtMs = this.host.nowMs() + auth.tokenTtlMs;
     return { token: issueToken({ user: name, keyId: key.id, passwordRevision: user.passwordRevision, expiresAtMs }, key), expiresAtMs };
+  }
+
+  /**
+   * Whether the login carries a token of `name` (the current password revision, expired at most
+   * one token lifetime ago): a client renewing its token, which the login limits let through.
+   */
+  private showsTokenOf(name: string, metadata: grpc.Metadata): boolean {
+    const auth = this.host.auth();
+    const header = metadata.get(AUTHORIZATION_METADATA)[0];
+    if (auth?.enabled !== true || typeof header !== 'string' || header === '') return false;
+    const verdict = verifyToken(header.replace(/^Bearer /, ''), auth, this.host.nowMs(), auth.tokenTtlMs);
+    if (!verdict.ok || verdict.claims.user !== name) return false;
+    return auth.users.some((user) => user.name === name && user.passwordRevision === verdict.claims.passwordRevision);
   }
 
   private status(): object {

@@ -32,7 +32,8 @@ export function issueToken(claims: TokenClaims, key: SigningKey): string {
 /** Why a token does not pass, said to the caller (never which part of a signature differed). */
 export type TokenVerdict = { readonly ok: true; readonly claims: TokenClaims } | { readonly ok: false; readonly reason: string };
 
-export function verifyToken(token: string, auth: AuthState, nowMs: number): TokenVerdict {
+/** `expiredGraceMs`: an expired token still passes for that long after its expiry (a login's proof of an earlier one). */
+export function verifyToken(token: string, auth: AuthState, nowMs: number, expiredGraceMs = 0): TokenVerdict {
   if (token.length > TOKEN_BYTES_MAX) return { ok: false, reason: `token is longer than ${TOKEN_BYTES_MAX} bytes` };
   const [payload, signature, extra] = token.split('.');
   if (payload === undefined || signature === undefined || extra !== undefined) return { ok: false, reason: 'token is malformed' };
@@ -45,7 +46,7 @@ export function verifyToken(token: string, auth: AuthState, nowMs: number): Toke
   const expected = Buffer.from(sign(payload, key));
   const given = Buffer.from(signature);
   if (expected.byteLength !== given.byteLength || !timingSafeEqual(expected, given)) return { ok: false, reason: 'token signature is invalid' };
-  if (claims.expiresAtMs <= nowMs) return { ok: false, reason: `token expired ${nowMs - claims.expiresAtMs} ms ago (log in again)` };
+  if (claims.expiresAtMs + expiredGraceMs <= nowMs) return { ok: false, reason: `token expired ${nowMs - claims.expiresAtMs} ms ago (log in again)` };
   return { ok: true, claims };
 }
 
