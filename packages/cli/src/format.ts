@@ -104,7 +104,7 @@ export function renderPlacement(placement: Placement): string {
 
 /**
  * The round-trip times each member measured to each peer (rows: from, columns: to), in
- * milliseconds; '-' where none was measured (a member measures while it leads).
+ * milliseconds; '-' where none was measured (the peer is unreachable, or the member just started).
  */
 export function renderRttMatrix(status: StatusResult): string {
   const ids = status.members.map((m) => m.id);

@@ -97,6 +97,8 @@ const STATE_HASH_SHARE_MS = 1000;
 const SNAPSHOT_CHUNK_BYTES_MAX = 256 * 1024 * 1024;
 /** How often a leader looks whether it may raise the cluster's apply version (and members log it). */
 const APPLY_VERSION_CHECK_MS = 100;
+/** How often every other member gets an empty batch whose ack times the round trip (TCP link only). */
+const PEER_RTT_PROBE_EVERY_MS = 2000;
 
 export function storageLimitsOf(config: NodeConfig): StorageLimits {
   const { limits } = config;
@@ -207,6 +209,8 @@ class Node implements RunningNode {
   private raisingApplyVersion = false;
   private loggedClusterVersion = 0;
   readonly peerRtt: PeerRtt;
+  /** When the last round-trip probe went to the other members (maybeProbePeerRtts). */
+  private peerRttProbedAtMs = Number.NEGATIVE_INFINITY;
   private readonly leaderPreference: LeaderPreference;
 
   constructor(
@@ -335,6 +339,7 @@ class Node implements RunningNode {
         heardCheckpoints: (from, checkpoints) => this.stateHashes.heard(from, checkpoints),
         rejected: (reason) => this.metrics.peerMessagesRejected.inc({ reason }),
         isMember: (id) => this.knownIds.has(id),
+        roundTripMeasured: (to, rttMs) => this.peerRtt.measured(to, rttMs),
       },
     });
     this.driver.setSender({
@@ -843,8 +848,20 @@ class Node implements RunningNode {
         this.shareCurrentStateHash(now);
         this.followRepair();
         this.history.tick(now);
+        this.maybeProbePeerRtts(now);
       }
     }, tickMs);
+  }
+
+  /**
+   * Every PEER_RTT_PROBE_EVERY_MS, an empty batch to every other member on the TCP link: its ack
+   * times the round trip (peer-rtt.ts), so members that exchange no Raft messages (two
+   * followers) still measure each other and `status --rtt` has every row filled.
+   */
+  private maybeProbePeerRtts(nowMs: number): void {
+    if (nowMs - this.peerRttProbedAtMs < PEER_RTT_PROBE_EVERY_MS) return;
+    this.peerRttProbedAtMs = nowMs;
+    this.transport.probe(this.members().map((m) => m.id).filter((id) => id !== this.config.id));
   }
 
   /**

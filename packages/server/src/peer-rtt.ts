@@ -1,8 +1,11 @@
 /**
- * Round-trip times to peers, measured from the Raft traffic a member already exchanges: the time
- * from a heartbeat sent to a peer to that peer's next heartbeat answer. Only a leader sends
- * heartbeats, so a follower's row fills while it leads (or stays empty). One heartbeat per peer
- * is timed at a time; one unanswered for PROBE_FORGET_MS is forgotten (lost, or the peer is down).
+ * Round-trip times to peers, measured from the traffic a member already exchanges, two ways:
+ * - a heartbeat sent to a peer to that peer's next heartbeat answer (a leader's rows); one
+ *   heartbeat per peer is timed at a time, one unanswered for PROBE_FORGET_MS is forgotten;
+ * - on the TCP peer link, a batch of messages to its ack, less the time the listener held the
+ *   ack (tcpSender.ts, `measured`): every member that sends to a peer times it, so a follower
+ *   has a row for its leader (its answers travel on its own link) and for any peer it sent to
+ *   (votes), and `status --rtt` shows a row from every member.
  */
 import type { Message, NodeId } from '@holdfast/raft';
 
@@ -64,6 +67,13 @@ export class PeerRtt {
       this.sample(m.from, peer, now - peer.probeSentMs, now);
       peer.probeSentMs = undefined;
     }
+  }
+
+  /** A round trip to `peer` timed elsewhere (the peer link's batch and ack). */
+  measured(peerId: NodeId, rttMs: number): void {
+    const peer = this.peer(peerId);
+    if (peer === undefined || !(rttMs >= 0)) return;
+    this.sample(peerId, peer, rttMs, this.nowMs());
   }
 
   /** A removed member is no longer timed. */

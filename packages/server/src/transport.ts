@@ -280,6 +280,10 @@ class TcpWithGrpcFallback implements PeerLink {
     this.active().flush();
   }
 
+  probe(): void {
+    if (this.active() === this.tcp) this.tcp.probe();
+  }
+
   close(): void {
     this.tcp.close();
     this.grpc?.close();
@@ -349,6 +353,11 @@ export class Transport {
 
   queueDepth(to: NodeId): number {
     return this.links.get(to)?.depth ?? 0;
+  }
+
+  /** An empty batch to each of `ids` on the TCP link (its ack times the round trip); nothing on gRPC. */
+  probe(ids: readonly NodeId[]): void {
+    for (const id of ids) this.linkTo(id).probe?.();
   }
 
   /** Forget a removed member's link. */

@@ -16,6 +16,7 @@ import {
   FrameDecoder,
   FrameKind,
   FRAME_HEADER_BYTES,
+  ackHeldMs,
   parseAck,
   parseCheckpoints,
   parseHello,
@@ -134,6 +135,11 @@ describe('link frames', () => {
     expect(() => parseHello({ ...hello, from: -1 })).toThrow(PeerInputError);
     expect(() => parseHello({ ...hello, clusterId: 'x'.repeat(2000) })).toThrow(PeerInputError);
     expect(parseAck({ batches: 7 })).toBe(7);
+    expect(ackHeldMs({ batches: 7, heldMs: 12.5 })).toBe(12.5);
+    // An ack of an earlier release, or a held time that cannot be, gives no round-trip sample.
+    for (const ack of [{ batches: 7 }, { batches: 7, heldMs: -1 }, { batches: 7, heldMs: 'x' }, { batches: 7, heldMs: 1e9 }, 'ack']) {
+      expect(ackHeldMs(ack)).toBeUndefined();
+    }
     expect(() => parseCheckpoints(Array.from({ length: 17 }), 16)).toThrow(PeerInputError);
     expect(() => decodeBody({ kind: FrameKind.ack, body: Uint8Array.from([0x92, 0x01]) })).toThrow(PeerInputError);
   });

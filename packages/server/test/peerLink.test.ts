@@ -133,6 +133,20 @@ describe('the TCP peer link', () => {
     for (const step of cleanup.splice(0).reverse()) step();
   });
 
+  it('times round trips from batches to their acks, with probes that deliver nothing', async () => {
+    const member2 = await listening(2);
+    cleanup.push(member2.stop);
+    const samples: [number, number][] = [];
+    const sender = transport(1, { ...recording(), roundTripMeasured: (to, rttMs) => samples.push([to, rttMs]) }, { addressOf: () => member2.address });
+    cleanup.push(() => sender.close());
+    // The first probe dials; the ones after it go on the link.
+    await until(() => samples.length >= 2, () => sender.probe([2]));
+    expect(samples.length).toBeGreaterThanOrEqual(2);
+    expect(samples.every(([to, rttMs]) => to === 2 && rttMs >= 0)).toBe(true);
+    expect(member2.received.delivered).toEqual([]);
+    expect(member2.received.rejects).toEqual([]);
+  });
+
   it('delivers messages in order, says the apply version once, and refuses another cluster and another epoch', async () => {
     const member2 = await listening(2);
     cleanup.push(member2.stop);

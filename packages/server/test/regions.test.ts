@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeClients, tempDir } from './helpers.js';
-import { type RegionCluster, startRegionCluster } from './regionCluster.js';
+import { type RegionCluster, startRegionCluster, until } from './regionCluster.js';
 
 describe('placement in three regions', () => {
   const dir = tempDir('regions');
@@ -37,6 +37,24 @@ describe('placement in three regions', () => {
     );
     expect((await regions.status()).members).toHaveLength(5);
   }, 30_000);
+
+  it('has every member time the round trip to every other member, followers included', async () => {
+    const ids = [1, 2, 3, 4, 5];
+    const full = await until(
+      'an RTT row from every member to every other',
+      async () => {
+        const status = await regions.status();
+        const complete = status.members.every((m) => {
+          const measured = new Set(m.peerRtts.filter((r) => r.samples > 0).map((r) => r.peerId));
+          return ids.filter((id) => id !== m.member?.id).every((id) => measured.has(id));
+        });
+        return complete ? status : undefined;
+      },
+      30_000,
+    );
+    // Followers only send to the leader: their rows to one another come from the link's probes.
+    expect(full.members.filter((m) => m.role === 'follower').length).toBeGreaterThanOrEqual(3);
+  }, 40_000);
 
   it('moves the leader to the first preferred region, then follows a change of preference', async () => {
     await regions.setPlacement({ leaderRegions: ['eu-west'] });

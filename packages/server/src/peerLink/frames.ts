@@ -163,6 +163,19 @@ export function parseAck(value: unknown): number {
   return value['batches'];
 }
 
+/** An ack held a batch this long at most before it was sent (ACK_EVERY_MS is far less): more is nonsense. */
+const ACK_HELD_MS_MAX = 60_000;
+
+/**
+ * How long the listener held the last batch before this ack (ms), for the dialler's round-trip
+ * time; undefined when the ack has none (a listener of an earlier release) or an unusable one.
+ */
+export function ackHeldMs(value: unknown): number | undefined {
+  if (!isRecord(value)) return undefined;
+  const held = value['heldMs'];
+  return typeof held === 'number' && Number.isFinite(held) && held >= 0 && held <= ACK_HELD_MS_MAX ? held : undefined;
+}
+
 /** A refusal's or a snapshot result's text, or PeerInputError. */
 export function parseResult(value: unknown): { ok: boolean; error: string } {
   if (!isRecord(value) || typeof value['ok'] !== 'boolean' || typeof value['error'] !== 'string') {

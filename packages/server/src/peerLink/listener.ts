@@ -201,6 +201,8 @@ class LinkConnection {
   private hello: Hello | undefined;
   private ended = false;
   private batches = 0;
+  /** When the last batch arrived (monotonic ms): the ack says how long it was held, for the dialler's RTT. */
+  private lastBatchAtMs = 0;
   private ackedAtMs = 0;
   private ackTimer: NodeJS.Timeout | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
@@ -257,6 +259,7 @@ class LinkConnection {
       return;
     }
     if (frame.kind === FrameKind.batch) {
+      this.lastBatchAtMs = performance.now();
       this.inbound.deliverBatch(this.hello.from, frame.body, this.address);
       this.batches += 1;
       this.maybeAck();
@@ -299,7 +302,10 @@ class LinkConnection {
   private ack(): void {
     this.ackTimer = undefined;
     this.ackedAtMs = Date.now();
-    if (!this.socket.destroyed) this.socket.write(encodeValueFrame(FrameKind.ack, { batches: this.batches }));
+    // heldMs: how long the last batch waited for this ack, so the dialler can time its round trip
+    // (tcpSender.ts); a dialler of an earlier release reads only `batches`.
+    const heldMs = Math.max(0, performance.now() - this.lastBatchAtMs);
+    if (!this.socket.destroyed) this.socket.write(encodeValueFrame(FrameKind.ack, { batches: this.batches, heldMs }));
   }
 
   private handleSnapshotFrame(frame: Frame): void {

@@ -7,7 +7,7 @@
 import type { Message, NodeId } from '@holdfast/raft';
 import { encodeMessages } from '../peerInput.js';
 import { dialLink, type LinkSocket, NotALinkPeerError } from './dial.js';
-import { decodeBody, encodeFrame, encodeValueFrame, FrameDecoder, FrameKind, parseAck, parseResult } from './frames.js';
+import { decodeBody, encodeFrame, encodeValueFrame, FrameDecoder, FrameKind, ackHeldMs, parseAck, parseResult } from './frames.js';
 import type { PeerLink, TransportOptions } from './types.js';
 import { UnreachableLog } from './unreachable.js';
 
@@ -23,6 +23,8 @@ export const DIAL_WAIT_MS = 1000;
 export const ACK_WAIT_MS = 2000;
 /** A peer that keeps refusing the link is logged at most this often. */
 const REFUSAL_LOG_EVERY_MS = 10_000;
+/** Send times of the latest batches kept for timing their acks (a ring; older batches go untimed). */
+const BATCH_TIMES_KEPT = 64;
 /** Frames the listener sends back (acks, a refusal, a snapshot's result) are small. */
 const REPLY_FRAME_BYTES_MAX = 64 * 1024;
 
@@ -49,6 +51,11 @@ export class TcpPeerLink implements PeerLink {
   private snapshotInFlight = false;
   private closed = false;
   private batchesSent = 0;
+  /**
+   * When batch n was written (monotonic ms), at n % BATCH_TIMES_KEPT, tagged with n: an ack naming
+   * batch n with the time the listener held it gives one round-trip sample (PeerRtt).
+   */
+  private readonly batchSentAtMs: { batch: number; atMs: number }[] = [];
   /** When the oldest batch no ack has covered yet was written; undefined: all acknowledged. */
   private unackedSinceMs: number | undefined;
   private readonly unreachable: UnreachableLog;
@@ -111,6 +118,21 @@ export class TcpPeerLink implements PeerLink {
     this.options.handlers.queueDepthChanged?.(this.peerId, this.queue.length);
   }
 
+  /**
+   * An empty batch (a msgpack empty array: every release takes it, delivering nothing) whose
+   * ack times the round trip. Not while the link is backed up or down: a down link is dialled,
+   * and the next probe goes on it.
+   */
+  probe(): void {
+    if (this.closed || this.waitingForDrain) return;
+    const socket = this.socket;
+    if (socket === undefined) {
+      this.maybeDial();
+      return;
+    }
+    this.writeBatches(socket, []);
+  }
+
   /** One frame per batch; a batch over the frame limit is split in halves (rare: many large appends at once). */
   private writeBatches(socket: LinkSocket, messages: readonly Message[]): void {
     const body = encodeMessages(messages);
@@ -132,6 +154,7 @@ export class TcpPeerLink implements PeerLink {
     socket.write(header);
     socket.write(body);
     this.batchesSent += 1;
+    this.batchSentAtMs[this.batchesSent % BATCH_TIMES_KEPT] = { batch: this.batchesSent, atMs: performance.now() };
     this.unackedSinceMs ??= Date.now();
   }
 
@@ -178,6 +201,7 @@ export class TcpPeerLink implements PeerLink {
   private adopt(socket: LinkSocket, address: string): void {
     this.socket = socket;
     this.batchesSent = 0;
+    this.batchSentAtMs.length = 0;
     this.unackedSinceMs = undefined;
     this.waitingForDrain = false;
     const decoder = new FrameDecoder(REPLY_FRAME_BYTES_MAX);
@@ -203,6 +227,7 @@ export class TcpPeerLink implements PeerLink {
   private heard(socket: LinkSocket, kind: number, value: unknown): void {
     if (kind === FrameKind.ack) {
       const batches = parseAck(value);
+      this.maybeTimeRoundTrip(batches, ackHeldMs(value));
       this.backoffMs = BACKOFF_MS_MIN;
       this.unreachable.answered(Date.now());
       // Batches written after the one acknowledged are younger than this ack.
@@ -222,6 +247,20 @@ export class TcpPeerLink implements PeerLink {
       return;
     }
     socket.destroy(new Error(`unexpected frame kind ${kind} from the listener`));
+  }
+
+  /**
+   * The ack names batch `batches`, held `heldMs` by the listener: the rest of the time since it
+   * was written is the round trip (wire, proxies, both event loops). A batch written while the
+   * socket was backed up waited in this member's buffer too, so none is timed then.
+   */
+  private maybeTimeRoundTrip(batches: number, heldMs: number | undefined): void {
+    const observe = this.options.handlers.roundTripMeasured;
+    if (observe === undefined || heldMs === undefined || this.waitingForDrain) return;
+    const sent = this.batchSentAtMs[batches % BATCH_TIMES_KEPT];
+    if (sent === undefined || sent.batch !== batches) return;
+    const rttMs = performance.now() - sent.atMs - heldMs;
+    if (rttMs >= 0) observe(this.peerId, rttMs);
   }
 
   private failed(address: string, error: Error): void {

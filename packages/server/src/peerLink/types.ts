@@ -29,6 +29,11 @@ export interface TransportHandlers {
   heardCheckpoints?(from: NodeId, checkpoints: RaftBatch__Output['stateCheckpoints']): void;
   /** Peer input was dropped (a message, a batch, a snapshot call) for `reason` (peerInput.ts). */
   rejected?(reason: string): void;
+  /**
+   * A round trip to `to` was timed on the link (a batch to its ack, less the time the listener
+   * held the ack; TCP link only), in ms.
+   */
+  roundTripMeasured?(to: NodeId, rttMs: number): void;
   /** Whether `id` is in this member's current membership; absent: every sender id is. */
   isMember?(id: NodeId): boolean;
 }
@@ -78,6 +83,8 @@ export interface PeerLink {
   /** Queues a message (a snapshot starts its own transfer); `flush` writes what is queued. */
   enqueue(message: Message): void;
   flush(): void;
+  /** An empty batch, whose ack times the round trip (TCP link); dials the peer if need be. Absent: not timed. */
+  probe?(): void;
   close(): void;
 }
 
