@@ -499,6 +499,7 @@ export class ClusterService {
         `election timeout ${electionTimeoutMs} ms is under ${ELECTION_TIMEOUT_RTT_RATIO_MIN}x the largest round trip measured (${rttMaxMs.toFixed(1)} ms, ${between}): raise --election-ticks or --tick-ms (docs/operations.md, Regions)`,
       );
     }
+    warnings.push(...readModeWarnings(members));
     if (this.host.placement().survive === 'region' && !survives) {
       warnings.push(`the survival goal is region, but the voters (${describeLayout(layoutOf(this.host.members()))}) do not survive the loss of a region`);
     }
@@ -540,6 +541,29 @@ export class ClusterService {
       };
     }
   }
+}
+
+/**
+ * Members that disagree on --read-mode, or in lease mode on the election timeout: a leader in
+ * lease mode then holds no lease (driver/lease-terms.ts), so its reads take a quorum round, and
+ * the operator should make the members agree (docs/operations.md, Lease reads).
+ */
+export function readModeWarnings(members: readonly MemberStatus[]): string[] {
+  const answered = members.filter((m) => m.readMode !== '');
+  const byMode = new Map<string, number[]>();
+  for (const m of answered) byMode.set(m.readMode, [...(byMode.get(m.readMode) ?? []), m.member?.id ?? 0]);
+  if (byMode.size > 1) {
+    const layout = [...byMode].map(([mode, ids]) => `${mode} on ${ids.join(',')}`).join('; ');
+    return [`members run different read modes (${layout}): no read lease is held until every voter runs --read-mode lease; restart the others with one mode (docs/operations.md, Lease reads)`];
+  }
+  if (byMode.has('lease')) {
+    const timeouts = new Set(answered.map((m) => m.electionTimeoutMs));
+    if (timeouts.size > 1) {
+      const layout = answered.map((m) => `${m.member?.id ?? 0}: ${m.electionTimeoutMs} ms`).join(', ');
+      return [`lease mode with different election timeouts (${layout}): a leader holds no lease while a voter's timeout is shorter than its own`];
+    }
+  }
+  return [];
 }
 
 /**

@@ -81,6 +81,12 @@ export interface DriverOptions {
    * (ticks counted in order, no vote for an election timeout after start) is kept only with it.
    */
   readonly readLease?: LeaseOptions;
+  /**
+   * Lease mode: whether a lease may be held now (every other voter runs lease mode with timing
+   * that keeps it safe, driver/lease-terms.ts). Absent: always (the simulator, whose members all
+   * run one mode). Asked before each lease read and lease renewal.
+   */
+  readonly leaseAllowed?: () => boolean;
 }
 
 /** Writes one log entry carries at most (see proposeInbox). */
@@ -307,6 +313,7 @@ export class NodeDriver {
     const status = this.core.status();
     if (status.role !== 'leader' || status.leadTransferee !== 0) return undefined;
     if (!this.lease.holds(status.term, this.clock.monotonicMs())) return undefined;
+    if (this.options.leaseAllowed?.() === false) return undefined;
     return status.commit;
   }
 
@@ -336,7 +343,7 @@ export class NodeDriver {
 
   /** Milliseconds left on this leader's read lease (0: none, or not in lease mode). */
   leaseRemainingMs(): number {
-    if (this.lease === undefined || this.currentRole !== 'leader') return 0;
+    if (this.lease === undefined || this.currentRole !== 'leader' || this.options.leaseAllowed?.() === false) return 0;
     return this.lease.remainingMs(this.currentTerm, this.clock.monotonicMs());
   }
 
@@ -504,6 +511,7 @@ export class NodeDriver {
     const lease = this.lease;
     if (lease === undefined || lease.renewing || this.currentRole !== 'leader' || this.stopped) return;
     if (lease.remainingMs(this.currentTerm, this.clock.monotonicMs()) > lease.durationMs / 2) return;
+    if (this.options.leaseAllowed?.() === false) return;
     lease.renewing = true;
     const done = (): void => {
       lease.renewing = false;

@@ -71,6 +71,8 @@ import {
 import { kvServiceImplementation } from './kvService.js';
 import { NodeMetrics, serveMetrics } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
+import { leaseRefusal, ownReadTerms } from './driver/lease-terms.js';
+import type { ReadTerms } from './peerLink/frames.js';
 import { LeaderPreference, type VoterView } from './placement.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
 import { loadProtos, type Protos } from '@holdfast/protocol';
@@ -209,6 +211,12 @@ class Node implements RunningNode {
   private raisingApplyVersion = false;
   private loggedClusterVersion = 0;
   readonly peerRtt: PeerRtt;
+  /** This member's side of a read lease, told to every peer it dials (driver/lease-terms.ts). */
+  private readonly readTerms: ReadTerms;
+  /** What each peer's latest TCP link hello told of its side (undefined: a release that tells nothing). */
+  private readonly peerReadTerms = new Map<NodeId, ReadTerms | undefined>();
+  /** Why the last check refused a lease ('' when it allowed one): logged when it changes. */
+  private leaseRefusalSaid = '';
   /** When the last round-trip probe went to the other members (maybeProbePeerRtts). */
   private peerRttProbedAtMs = Number.NEGATIVE_INFINITY;
   private readonly leaderPreference: LeaderPreference;
@@ -235,6 +243,7 @@ class Node implements RunningNode {
       nowMs: () => Date.now(),
     });
     this.applyVersions = new ApplyVersions(config.id, sm.applyVersionMax);
+    this.readTerms = ownReadTerms(config);
     this.peerRtt = new PeerRtt(
       () => performance.now(),
       (peer, rttMs) => this.metrics.peerRttSeconds.observe({ peer: String(peer) }, rttMs / 1000),
@@ -292,7 +301,10 @@ class Node implements RunningNode {
       onConfChange: () => this.membershipChanged(),
       readRoundTimeoutTicks: config.electionTicks,
       ...(config.readMode === 'lease'
-        ? { readLease: { electionTicks: config.electionTicks, tickMs: config.tickMs, clockDriftMax: config.clockDriftMaxPercent / 100 } }
+        ? {
+            readLease: { electionTicks: config.electionTicks, tickMs: config.tickMs, clockDriftMax: config.clockDriftMaxPercent / 100 },
+            leaseAllowed: () => this.maybeLeaseAllowed(),
+          }
         : {}),
     });
     this.metrics.storeBytesMax.set(config.limits.storeBytesMax);
@@ -320,6 +332,7 @@ class Node implements RunningNode {
       peerQueueMessagesMax: config.limits.peerQueueMessagesMax,
       messageBytesMax: config.limits.messageBytesMax,
       applyVersion: sm.applyVersionMax,
+      readTerms: this.readTerms,
       addressOf: (id) => config.peerDial.get(id) ?? this.member(id)?.peerAddress,
       handlers: {
         deliver: (messages: Message[]) => {
@@ -335,6 +348,7 @@ class Node implements RunningNode {
         peerReachable: (to, reachable) => this.metrics.peerReachable.set({ peer: String(to) }, reachable ? 1 : 0),
         peerLinkChanged: (to, link) => this.metrics.peerLinkGrpc.set({ peer: String(to) }, link === 'grpc' ? 1 : 0),
         heardApplyVersion: (from, version) => this.applyVersions.heardFrom(from, version),
+        heardReadTerms: (from, terms) => this.peerReadTerms.set(from, terms),
         checkpointsFor: (to) => this.stateHashes.toSend(to),
         heardCheckpoints: (from, checkpoints) => this.stateHashes.heard(from, checkpoints),
         rejected: (reason) => this.metrics.peerMessagesRejected.inc({ reason }),
@@ -594,6 +608,7 @@ class Node implements RunningNode {
       this.applyVersions.forget(id);
       this.stateHashes.forget(id);
       this.peerRtt.forget(id);
+      this.peerReadTerms.delete(id);
     }
     this.knownIds = current;
     this.logger.info({ members: this.members().map((m) => `${m.id}${m.learner ? '(learner)' : ''}`) }, 'membership changed');
@@ -851,6 +866,20 @@ class Node implements RunningNode {
         this.maybeProbePeerRtts(now);
       }
     }, tickMs);
+  }
+
+  /**
+   * Lease mode: a lease only while every other voter told lease mode and timing that keeps it
+   * safe (driver/lease-terms.ts). A refusal, and its end, are logged once each.
+   */
+  private maybeLeaseAllowed(): boolean {
+    const refusal = leaseRefusal({ selfId: this.config.id, own: this.readTerms, voters: this.sm.confState.voters, heard: this.peerReadTerms }) ?? '';
+    if (refusal !== this.leaseRefusalSaid) {
+      this.leaseRefusalSaid = refusal;
+      if (refusal !== '') this.logger.warn({ reason: refusal }, 'lease mode: no read lease while a voter does not keep its side of it; linearizable reads take a quorum round');
+      else this.logger.info('lease mode: every voter keeps its side of the read lease; leases resume');
+    }
+    return refusal === '';
   }
 
   /**

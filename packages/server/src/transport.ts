@@ -387,7 +387,11 @@ export class Transport {
       frameBytesMax: frameBytesMaxFor(this.options.messageBytesMax),
       checkpointsMax: LINK_CHECKPOINTS_MAX,
       refusal: (hello: Hello, certified) => this.refusal(hello, certified),
-      heardHello: (hello: Hello) => this.options.handlers.heardApplyVersion?.(hello.from, hello.applyVersion),
+      heardHello: (hello: Hello) => {
+        this.options.handlers.heardApplyVersion?.(hello.from, hello.applyVersion);
+        // Only the Raft link's hello: a snapshot connection's says the same, and a raft one always comes first.
+        if (hello.purpose === 'raft') this.options.handlers.heardReadTerms?.(hello.from, hello.readTerms);
+      },
       heardCheckpoints: (from, checkpoints) => this.options.handlers.heardCheckpoints?.(from, checkpoints as RaftBatch__Output['stateCheckpoints']),
       deliverBatch: (from, bytes, address) => {
         const decoded = decodeBatch(bytes, { from, to: this.options.selfId }, limits);

@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { NodeId } from '@holdfast/raft';
 import { checkMemberIdentity, type TlsMaterial } from '../tls.js';
-import { encodeValueFrame, FrameKind, type Hello, LINK_GREETING, LINK_GREETING_REPLY, LINK_VERSION, type LinkPurpose } from './frames.js';
+import { encodeValueFrame, FrameKind, type Hello, LINK_GREETING, LINK_GREETING_REPLY, LINK_VERSION, type LinkPurpose, type ReadTerms } from './frames.js';
 
 export type LinkSocket = net.Socket | tls.TLSSocket;
 
@@ -24,6 +24,8 @@ export interface DialOptions {
   readonly selfId: NodeId;
   readonly clusterId: string;
   readonly applyVersion: number;
+  /** Sent in the hello (frames.ts ReadTerms); absent: none sent. */
+  readonly readTerms?: ReadTerms;
   readonly purpose: LinkPurpose;
   /** The cluster's TLS material as it is now (a reload takes effect at the next dial); undefined: plaintext. */
   readonly tls: TlsMaterial | undefined;
@@ -62,6 +64,7 @@ export async function dialLink(options: DialOptions): Promise<LinkSocket> {
       to: options.peerId,
       purpose: options.purpose,
       applyVersion: options.applyVersion,
+      ...(options.readTerms === undefined ? {} : { readTerms: options.readTerms }),
     };
     socket.write(encodeValueFrame(FrameKind.hello, hello));
     return socket;

@@ -59,6 +59,20 @@ export interface Hello {
   readonly purpose: LinkPurpose;
   /** The newest apply version the dialler's release implements. */
   readonly applyVersion: number;
+  /** How the dialler serves reads and keeps a leader's lease; absent from an earlier release (ReadTerms). */
+  readonly readTerms?: ReadTerms;
+}
+
+/**
+ * What a member tells each peer it dials about its side of a leader's read lease (driver/lease.ts):
+ * a leader in lease mode takes a lease only while every voter announced lease mode with a
+ * campaign wait at least as long as the one its lease assumes, and the same clock-drift bound.
+ */
+export interface ReadTerms {
+  readonly readMode: 'read-index' | 'lease';
+  /** (electionTicks - 2) * tickMs: how long, on its clock, it ignores campaigns after hearing a leader. */
+  readonly campaignWaitMs: number;
+  readonly clockDriftMaxPercent: number;
 }
 
 export const LINK_VERSION = 1;
@@ -154,7 +168,18 @@ export function parseHello(value: unknown): Hello {
   if (!isCount(from) || !isCount(to)) throw new PeerInputError('hello', 'the hello has no sender and receiver ids');
   if (purpose !== 'raft' && purpose !== 'snapshot') throw new PeerInputError('hello', `the hello's purpose ${JSON.stringify(purpose)} is neither raft nor snapshot`);
   if (!isCount(applyVersion)) throw new PeerInputError('hello', 'the hello has no apply version');
-  return { version, clusterId, from, to, purpose, applyVersion };
+  const readTerms = parseReadTerms(value['readTerms']);
+  return { version, clusterId, from, to, purpose, applyVersion, ...(readTerms === undefined ? {} : { readTerms }) };
+}
+
+/** A hello's read terms; undefined when absent or unusable (then the dialler counts as not in lease mode). */
+function parseReadTerms(value: unknown): ReadTerms | undefined {
+  if (!isRecord(value)) return undefined;
+  const { readMode, campaignWaitMs, clockDriftMaxPercent } = value;
+  if (readMode !== 'lease' && readMode !== 'read-index') return undefined;
+  const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  if (!finite(campaignWaitMs) || !finite(clockDriftMaxPercent)) return undefined;
+  return { readMode, campaignWaitMs, clockDriftMaxPercent };
 }
 
 /** An ack's count of batches, or PeerInputError('ack'). */

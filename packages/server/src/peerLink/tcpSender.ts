@@ -184,13 +184,14 @@ export class TcpPeerLink implements PeerLink {
   }
 
   private dialOptions(address: string, purpose: 'raft' | 'snapshot') {
-    const { selfId, clusterId, applyVersion, tls, identityRefused } = this.options;
+    const { selfId, clusterId, applyVersion, tls, identityRefused, readTerms } = this.options;
     return {
       address,
       peerId: this.peerId,
       selfId,
       clusterId,
       applyVersion,
+      ...(readTerms === undefined ? {} : { readTerms }),
       purpose,
       tls,
       dialWaitMs: DIAL_WAIT_MS,

@@ -5,6 +5,7 @@ import type { Message, NodeId } from '@holdfast/raft';
 import type { Logger } from 'pino';
 import type { PeerTransportKind } from '../config.js';
 import type { TlsMaterial } from '../tls.js';
+import type { ReadTerms } from './frames.js';
 
 export interface TransportHandlers {
   /** Messages from peers, in arrival order; false when they were dropped (the inbox is full). */
@@ -21,6 +22,8 @@ export interface TransportHandlers {
   queueDepthChanged?(to: NodeId, depth: number): void;
   /** The link carrying messages to `to` is now this one (a fallback to gRPC, or back to the TCP link). */
   peerLinkChanged?(to: NodeId, link: PeerTransportKind): void;
+  /** A peer's TCP link hello told its side of a read lease (absent from an earlier release: `undefined`). */
+  heardReadTerms?(from: NodeId, terms: ReadTerms | undefined): void;
   /** A peer's batches say its release implements apply versions up to `version` (0: 1). */
   heardApplyVersion?(from: NodeId, version: number): void;
   /** State hash checkpoints to send `to` with the next batch (stateHashes.ts); empty: none. */
@@ -61,6 +64,8 @@ export interface TransportOptions {
   readonly messageBytesMax: number;
   /** The newest apply version this member's release implements, sent with every batch. */
   readonly applyVersion: number;
+  /** This member's side of a read lease, sent in every TCP link hello (frames.ts ReadTerms). */
+  readonly readTerms?: ReadTerms;
   /** Where to dial a peer (dial override, or its advertised peer address); undefined if unknown. */
   readonly addressOf: (id: NodeId) => string | undefined;
   readonly handlers: TransportHandlers;
