@@ -44,6 +44,27 @@ describe('§7 log compaction and snapshots', () => {
     expect(follower.storage.firstIndex()).toBe(21);
   });
 
+  it('§7 committed entries compacted before the core handed them out break an invariant, not an empty Ready without end', () => {
+    const net = new Network([1, 2, 3]);
+    const follower = net.peer(3);
+    const confState = { voters: [1, 2, 3], learners: [] };
+    follower.node.step(message({ type: 'snapshot', from: 1, to: 3, term: 2, snapshot: { meta: { index: 20, term: 2, confState }, data: new Uint8Array(0) } }));
+    drain(follower);
+    const entries = [21, 22].map((index) => ({ type: 'normal' as const, term: 2, index, data: data(`e${index}`) }));
+    follower.node.step(message({ type: 'append', from: 1, to: 3, term: 2, index: 20, logTerm: 2, entries, commit: 20 }));
+    drain(follower);
+    follower.node.step(message({ type: 'heartbeat', from: 1, to: 3, term: 2, commit: 22 }));
+    // A driver whose state is ahead of the core's applied index (restored from a leader's
+    // snapshot stream, the leader's state when sent) compacts at 22 before 21 and 22 were handed
+    // out. The core used to skip what was compacted and, with nothing left to hand out, kept
+    // reporting a Ready that was empty (the driver's loop spun: FINDINGS R11).
+    follower.storage.createSnapshot(22, confState, new Uint8Array(0));
+    follower.storage.compact(22);
+    expect(follower.node.status()).toMatchObject({ applied: 20, commit: 22 });
+    expect(follower.node.hasReady()).toBe(true);
+    expect(() => follower.node.ready()).toThrow(/committed entries not yet handed out are still in the log/);
+  });
+
   it('§7 a snapshot arriving while a Ready is being applied leaves confStateAt(applied) answerable', () => {
     const net = new Network([1, 2, 3]);
     net.elect(1);

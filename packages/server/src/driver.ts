@@ -168,6 +168,7 @@ export class NodeDriver {
       log: options.log,
       stateMachine: this.sm,
       logWriter: this.logWriter,
+      coreAppliedIndex: () => this.core.status().applied,
       limits: options.limits,
       metrics: options.metrics,
       logger: options.logger,

@@ -10,6 +10,8 @@ import { NodeMetrics } from '../src/metrics.js';
 function policy(flags: string[]) {
   const config = parseNodeConfig(['--id', '1', '--data-dir', '/nonexistent', '--log-level', 'silent', ...flags], {});
   const compactions: { index: number; keepAfterIndex: number | undefined }[] = [];
+  /** The core's applied index: in step with the state machine unless a test moves them apart. */
+  const core = { applied: undefined as number | undefined };
   const sm = { appliedIndex: 0, appliedTerm: 1, confState: { voters: [1], learners: [] }, apply: async () => [], sync: async () => {} };
   const log = {
     hardState: () => ({ term: 1, vote: 1, commit: sm.appliedIndex }),
@@ -20,14 +22,15 @@ function policy(flags: string[]) {
     },
   };
   const logWriter = { writeUnwrittenHardState: async () => {} } as unknown as LogWriter;
-  const snapshots = new Snapshots({ log, stateMachine: sm, logWriter, limits: config.limits, metrics: new NodeMetrics(), logger: pino({ level: 'silent' }) });
+  const coreAppliedIndex = (): number => core.applied ?? sm.appliedIndex;
+  const snapshots = new Snapshots({ log, stateMachine: sm, logWriter, coreAppliedIndex, limits: config.limits, metrics: new NodeMetrics(), logger: pino({ level: 'silent' }) });
   /** Applies `count` entries of `payloadBytes` each as one batch. */
   const apply = (count: number, payloadBytes: number): void => {
     const entries: Entry[] = Array.from({ length: count }, (_, i) => ({ type: 'normal', term: 1, index: sm.appliedIndex + 1 + i, data: new Uint8Array(payloadBytes) }));
     sm.appliedIndex += count;
     snapshots.noteApplied(entries);
   };
-  return { snapshots, apply, compactions };
+  return { snapshots, apply, compactions, sm, core };
 }
 
 describe('snapshot policy', () => {
@@ -67,5 +70,21 @@ describe('snapshot policy', () => {
     expect(snapshots.isDue).toBe(true);
     await snapshots.take();
     expect(compactions[1]).toEqual({ index: 40, keepAfterIndex: 35 });
+  });
+
+  it('waits until the core has handed out the entries up to a state restored ahead of it (FINDINGS R11)', async () => {
+    const { snapshots, apply, compactions, sm, core } = policy(['--snapshot-entries', '16', '--snapshot-catchup-entries', '0']);
+    apply(16, 10);
+    // A leader's snapshot at 16 restores its state as sent, at 18; the core has applied 16, and
+    // the log holds 17 and 18 (committed, not yet handed out by the core).
+    core.applied = 16;
+    sm.appliedIndex = 18;
+    expect(snapshots.isDue).toBe(false);
+    core.applied = 17;
+    expect(snapshots.isDue).toBe(false);
+    core.applied = 18;
+    expect(snapshots.isDue).toBe(true);
+    await snapshots.take();
+    expect(compactions).toEqual([{ index: 18, keepAfterIndex: 18 }]);
   });
 });

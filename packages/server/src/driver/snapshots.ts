@@ -17,6 +17,11 @@ export interface SnapshotsOptions {
   readonly log: DurableLog;
   readonly stateMachine: StateMachine;
   readonly logWriter: LogWriter;
+  /**
+   * The last index the core handed out to apply (its applied index, `RaftStatus.applied`): a
+   * compaction must not drop a committed entry the core has yet to hand out.
+   */
+  readonly coreAppliedIndex: () => number;
   readonly limits: NodeLimits;
   readonly metrics: NodeMetrics;
   readonly logger: Logger;
@@ -48,12 +53,18 @@ export class Snapshots {
   }
 
   /**
-   * A snapshot is due, and the log reaches the applied index. A state restored from a leader's
-   * snapshot stream can be ahead of the snapshot's index (the stream is the leader's state when
-   * sent), so until the log catches up there is no log index to compact at.
+   * A snapshot is due, and both the log and the core have reached the state's applied index. A
+   * state restored from a leader's snapshot stream can be ahead of the snapshot's index (the
+   * stream is the leader's state when sent): until the log catches up there is no log index to
+   * compact at (FINDINGS R2), and until the core has handed out the entries up to it (which
+   * apply then skips) a compaction would drop committed entries the core has not handed out.
+   * The core would then report committed entries it can no longer read, and the loop would
+   * take empty Readys without end (FINDINGS R11).
    */
   get isDue(): boolean {
-    return this.due && this.options.stateMachine.appliedIndex <= this.options.log.lastIndex();
+    if (!this.due) return false;
+    const applied = this.options.stateMachine.appliedIndex;
+    return applied <= this.options.log.lastIndex() && applied <= this.options.coreAppliedIndex();
   }
 
   noteApplied(entries: readonly Entry[]): void {
@@ -79,6 +90,8 @@ export class Snapshots {
     await this.options.logWriter.writeUnwrittenHardState();
     const index = sm.appliedIndex;
     assert(index <= log.lastIndex(), () => `snapshot at applied ${index} past the log's last index ${log.lastIndex()}`);
+    const coreApplied = this.options.coreAppliedIndex();
+    assert(index <= coreApplied, () => `snapshot at applied ${index} past the core's applied index ${coreApplied}`);
     const snapshot = {
       meta: { index, term: sm.appliedTerm, confState: sm.confState },
       data: new Uint8Array(),

@@ -99,6 +99,11 @@ export interface RealSimOptions {
    * bound, drawn again whenever it starts.
    */
   readonly leaseReads?: { readonly clockDriftMax: number };
+  /**
+   * The events one run may take before it fails (coreError, RangeError): a bound on work that
+   * never lets simulated time move (3,000,000 unless set; a regression test sets a small one).
+   */
+  readonly eventsMax?: number;
 }
 
 export interface RealSeedStats {
@@ -423,7 +428,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
   }
 
   private async runEventsUntil(timeMs: number): Promise<void> {
-    await this.scheduler.runUntil(timeMs, () => this.checkEvent(), timing.eventsPerRunMax);
+    await this.scheduler.runUntil(timeMs, () => this.checkEvent(), this.options.eventsMax ?? timing.eventsPerRunMax);
     this.stats.events = this.scheduler.eventsRun;
     this.throwIfViolated();
   }
