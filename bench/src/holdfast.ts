@@ -259,8 +259,8 @@ export class HoldfastTarget implements ClusterTarget {
     });
     const changes: WatchedChange[] = [];
     // Every key: from the lowest key on, with no upper bound.
-    const watch = client.watch({ start: '\u0000', end: '\u0000' }, { startRevision: 1, idleTimeoutMs: 3000 });
-    const feed = { changes, error: undefined as unknown, close: () => {
+    const watch = client.watch({ start: '\u0000', end: '\u0000' }, { startRevision: 1, idleTimeoutMs: 3000, prevKv: true });
+    const feed = { changes, error: undefined as unknown, withPrevKv: true, close: () => {
       watch.close();
       client.close();
     } };
@@ -268,7 +268,8 @@ export class HoldfastTarget implements ClusterTarget {
       try {
         for await (const batch of watch) {
           for (const event of batch.events) {
-            changes.push({ type: event.type, key: event.kv.keyString(), value: event.kv.valueString(), revision: event.kv.modRevision });
+            const prev = event.prevKv === undefined ? {} : { prev: { value: event.prevKv.valueString(), modRevision: event.prevKv.modRevision } };
+            changes.push({ type: event.type, key: event.kv.keyString(), value: event.kv.valueString(), revision: event.kv.modRevision, ...prev });
           }
         }
       } catch (error) {

@@ -19,6 +19,7 @@ function renderBadCredentials(summary: BadCredentialsSummary): string[] {
   return rows;
 }
 import type { WatchVerdict } from './watch-check.js';
+import type { PrevKvVerdict } from './prevkv-check.js';
 import type { CoordinationVerdict } from './coordination.js';
 
 export interface BenchVerdict {
@@ -43,6 +44,8 @@ export interface BenchVerdict {
   lostWrites: ReadBackResult;
   /** The watch check (watch-check.ts); absent for a target without watches. */
   watch?: WatchVerdict;
+  /** The watch's prevKv against the changes it told and reads at revision - 1 (prevkv-check.ts). */
+  prevKv?: PrevKvVerdict;
   /** The bad-credentials nemesis: every kind of probe, how often refused, and anything that went through. */
   badCredentials?: BadCredentialsSummary;
   /** The corruption nemesis: every damage and how its member ended; the members at the end. */
@@ -162,6 +165,13 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   lines.push(
     `| watch over every key | ${watch === undefined ? 'not run (the target has no watch)' : `${watch.changes} changes told; ${watch.missingCount} acknowledged writes missing, ${watch.repeatedCount} told twice, ${watch.phantomCount} phantom, ${watch.outOfOrder} out of order${watch.error === undefined ? '' : `; ended: ${watch.error}`}`} |`,
   );
+  const prevKv = verdict.prevKv;
+  if (prevKv !== undefined) {
+    const reads = prevKv.reads;
+    lines.push(
+      `| watch prevKv | ${prevKv.events} events (${prevKv.withPrev} with a prevKv): ${prevKv.agreed} as the history says, ${prevKv.wrongCount} wrong, ${prevKv.gapCount} gaps, ${prevKv.missingCount} missing; reads at revision - 1: ${reads.sampled} sampled, ${reads.agreed} agree, ${reads.disagreedCount} disagree, ${reads.unreadable} unreadable${reads.firstError === undefined ? '' : ` (${escapePipes(reads.firstError)})`} |`,
+    );
+  }
   const lock = verdict.coordination?.lock;
   if (lock !== undefined) {
     lines.push(
@@ -213,6 +223,13 @@ export function renderSummaryMarkdown(report: BenchReport): string {
     for (const name of watch.missing) lines.push(`- missing: \`${name}\``);
     for (const name of watch.repeated) lines.push(`- told more than once: \`${name}\``);
     for (const name of watch.phantom) lines.push(`- no write made: \`${name}\``);
+  }
+  if (prevKv !== undefined && prevKv.wrong.length + prevKv.gaps.length + prevKv.missing.length + prevKv.reads.disagreed.length > 0) {
+    lines.push('', '## prevKv anomalies (the first of each kind)', '');
+    for (const line of prevKv.wrong) lines.push(`- wrong: \`${line}\``);
+    for (const line of prevKv.gaps) lines.push(`- gap: \`${line}\``);
+    for (const line of prevKv.missing) lines.push(`- missing: \`${line}\``);
+    for (const line of prevKv.reads.disagreed) lines.push(`- read at revision - 1 disagrees: \`${line}\``);
   }
   if (verdict.lostWrites.duplicates.length > 0) {
     lines.push('', '## Duplicate applications', '');

@@ -18,6 +18,7 @@ import { computeFigures, type LeaderSample } from './stats.js';
 import { type ClusterTarget, sleep, type TargetKind } from './target.js';
 import { judgeLinearizability, plantStaleRead, readBackAndAccount } from './verdict.js';
 import { type ChangeFeed, judgeWatch, type WatchVerdict, watchFailures } from './watch-check.js';
+import { judgePrevKvChain, judgePrevKvReads, type PrevKvVerdict, prevKvFailures, sampleChanges } from './prevkv-check.js';
 import { Workload, type WorkloadOptions } from './workload.js';
 import { COORDINATION_PREFIX, type CoordinationOptions, type CoordinationVerdict, CoordinationWorkloads } from './coordination.js';
 
@@ -207,6 +208,7 @@ async function driveRun(context: {
   const lostWrites = await readBackAndAccount({ history, client: readBackClient, readTimeoutMs: 30_000 });
   readBackClient.close();
   const watch = await finishWatch({ feed, target, history });
+  const prevKv = await checkPrevKv({ feed, target, log: options.log });
   const members = corruption !== undefined || options.plantCorruptRead ? await checkMembers({ target, audit }) : undefined;
   if (options.plantStaleRead) {
     const op = plantStaleRead(history);
@@ -227,6 +229,7 @@ async function driveRun(context: {
     lin,
     lostWrites,
     watch,
+    prevKv,
     windows: nemesis.windows,
     okCount: figures.operations.ok + (coordination?.counters.ok ?? 0),
     members,
@@ -334,6 +337,37 @@ async function finishWatch(options: { feed: ChangeFeed | undefined; target: Clus
   });
 }
 
+/** Sampled watch events whose prevKv is compared with a read at revision - 1, and the time those reads may take. */
+const PREV_KV_READS = 200;
+const PREV_KV_READS_BUDGET_MS = 60_000;
+
+/**
+ * The watch's prevKv (prevkv-check.ts): each event's against the previous change told for its key,
+ * and a sample against reads of the key history at revision - 1. After finishWatch (the feed is
+ * closed, every change up to the end marker told).
+ */
+async function checkPrevKv(options: { feed: ChangeFeed | undefined; target: ClusterTarget; log: (line: string) => void }): Promise<PrevKvVerdict | undefined> {
+  const { feed, target } = options;
+  if (feed?.withPrevKv !== true || target.createSdkClient === undefined) return undefined;
+  const chain = judgePrevKvChain(feed.changes);
+  const client = target.createSdkClient({ clientIndex: 0, deadlineMs: 5000 });
+  try {
+    const sample = sampleChanges(feed.changes, PREV_KV_READS);
+    options.log(`checking the prevKv of ${chain.events} watch events, ${sample.length} against reads at revision - 1...`);
+    const reads = await judgePrevKvReads({
+      sample,
+      budgetMs: PREV_KV_READS_BUDGET_MS,
+      readAt: async (key, revision) => {
+        const kv = await client.get(key, { revision });
+        return kv === undefined ? { found: false } : { found: true, value: kv.valueString(), modRevision: kv.modRevision };
+      },
+    });
+    return { ...chain, reads };
+  } finally {
+    client.close();
+  }
+}
+
 /**
  * Audits one member (audit.ts) into the history. With --plant-corrupt-read the first value the
  * first audit reads gets a byte changed, as a member serving damaged data would answer.
@@ -389,6 +423,7 @@ function buildVerdict(options: {
   lin: ReturnType<typeof judgeLinearizability>;
   lostWrites: Awaited<ReturnType<typeof readBackAndAccount>>;
   watch: WatchVerdict | undefined;
+  prevKv: PrevKvVerdict | undefined;
   windows: NemesisRunner['windows'];
   okCount: number;
   members: MemberCheck | undefined;
@@ -410,6 +445,7 @@ function buildVerdict(options: {
     if (window.expectation !== undefined && !window.expectation.met) failures.push(`expectation not met: ${window.expectation.description}`);
   }
   failures.push(...watchFailures(options.watch));
+  failures.push(...prevKvFailures(options.prevKv));
   const damage = damageVerdict(options.windows, options.members);
   failures.push(...damage.failures);
   failures.push(...(options.coordination?.failures ?? []));
@@ -440,6 +476,7 @@ function buildVerdict(options: {
     },
     lostWrites,
     ...(options.watch === undefined ? {} : { watch: options.watch }),
+    ...(options.prevKv === undefined ? {} : { prevKv: options.prevKv }),
     ...(damage.section === undefined ? {} : { damage: damage.section }),
     ...(options.coordination === undefined ? {} : { coordination: options.coordination }),
     ...(options.badCredentials === undefined ? {} : { badCredentials: options.badCredentials }),

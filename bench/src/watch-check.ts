@@ -12,6 +12,8 @@ export interface WatchedChange {
   readonly key: string;
   readonly value: string;
   readonly revision: number;
+  /** The event's prevKv (with a feed that asks for it): the key before the change. */
+  readonly prev?: { readonly value: string; readonly modRevision: number };
 }
 
 /** A running watch the bench reads at the end. */
@@ -19,6 +21,8 @@ export interface ChangeFeed {
   readonly changes: readonly WatchedChange[];
   /** Set when the watch ended with an error (it is meant to run until closed). */
   readonly error: unknown;
+  /** The watch asked for prevKv: every event carries the key as it was before (prevkv-check.ts). */
+  readonly withPrevKv?: boolean;
   close(): void;
 }
 
