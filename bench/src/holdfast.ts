@@ -207,11 +207,12 @@ export class HoldfastTarget implements ClusterTarget {
     return proxies;
   }
 
-  /** Each current member's client proxy (the address clients reach it by), with its id and region. */
-  clientEndpoints(): { id: number; name: string; region: string; address: string }[] {
-    return this.requireCluster()
-      .members.filter((m) => !m.removed)
-      .map((m) => ({ id: m.id, name: m.name, region: m.region, address: this.clientProxies.get(m.id)?.address ?? '' }))
+  /** Each current member's client proxy (the address clients reach it by), with its id, region and process id (0: not running). */
+  clientEndpoints(): { id: number; name: string; region: string; address: string; pid: number }[] {
+    const cluster = this.requireCluster();
+    return cluster.members
+      .filter((m) => !m.removed)
+      .map((m) => ({ id: m.id, name: m.name, region: m.region, address: this.clientProxies.get(m.id)?.address ?? '', pid: cluster.pid(m.id) ?? 0 }))
       .filter((m) => m.address !== '');
   }
 

@@ -10,7 +10,7 @@ import { applyRegions, loadRegions, regionOf } from './regions.js';
 
 export interface RegionalCluster {
   /** Each member's client address as clients in the first region reach it (through its proxy). */
-  readonly members: { id: number; name: string; region: string; address: string }[];
+  readonly members: { id: number; name: string; region: string; address: string; pid: number }[];
   /** The layout's name and its one-way delays, for printing. */
   readonly description: string;
   stop(): Promise<void>;

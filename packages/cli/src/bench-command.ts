@@ -4,7 +4,7 @@ import { UsageError } from './errors.js';
 interface BenchModule {
   runBenchCli(argv: readonly string[], log?: (line: string) => void): Promise<number>;
   startRegionalCluster(options: { dataDir: string; nodes: number; regions: string; readMode?: 'read-index' | 'lease' }): Promise<{
-    members: { id: number; name: string; region: string; address: string }[];
+    members: { id: number; name: string; region: string; address: string; pid: number }[];
     description: string;
     stop(): Promise<void>;
   }>;
