@@ -187,15 +187,15 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   if (verdict.damage !== undefined) lines.push(...renderDamage(verdict.damage));
   if (verdict.badCredentials !== undefined) lines.push(...renderBadCredentials(verdict.badCredentials));
   lines.push('', '## Faults', '');
-  lines.push('| # | kind | start s | end s | nodes | detail | first ok ms | throughput back ms | longest outage ms |');
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push('| # | kind | start s | end s | nodes | detail | first ok ms | first write ms | throughput back ms | longest outage ms |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const window of report.faults) {
     const recovery = figures.recoveries.find((r) => r.index === window.index);
     const note = window.skipped !== undefined ? `skipped: ${window.skipped}` : window.error !== undefined ? `error: ${window.error}` : window.detail;
     const expectation =
       window.expectation === undefined ? '' : ` [${window.expectation.met ? 'ok' : 'NOT MET'}: ${window.expectation.description}]`;
     lines.push(
-      `| ${window.index} | ${window.kind} | ${fmt(recovery?.startS)} | ${fmt(recovery?.endS)} | ${window.nodes.join(',')} | ${escapePipes(note + expectation)} | ${fmt(recovery?.firstSuccessMs, 0)} | ${fmt(recovery?.throughputBackMs, 0)} | ${fmt(recovery?.unavailableMs, 0)} |`,
+      `| ${window.index} | ${window.kind} | ${fmt(recovery?.startS)} | ${fmt(recovery?.endS)} | ${window.nodes.join(',')} | ${escapePipes(note + expectation)} | ${fmt(recovery?.firstSuccessMs, 0)} | ${fmt(recovery?.firstWriteMs, 0)} | ${fmt(recovery?.throughputBackMs, 0)} | ${fmt(recovery?.unavailableMs, 0)} |`,
     );
   }
   lines.push('', '## Recovery by fault kind (ms)', '');

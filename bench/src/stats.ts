@@ -38,6 +38,11 @@ export interface FaultRecovery {
   preFaultRate: number;
   /** From fault start to the first success of an operation invoked after it; null if none. */
   firstSuccessMs: number | null;
+  /**
+   * From fault start to the earliest acknowledged write invoked after it; null if none. Reads a
+   * surviving member answers alone (serializable) do not count: this is when writes came back.
+   */
+  firstWriteMs: number | null;
   /** From fault start until a 1 s window reaches half the pre-fault rate again; null if never. */
   throughputBackMs: number | null;
   /** Longest run of 100 ms buckets without a success, from fault start to 5 s after the heal. */
@@ -281,6 +286,7 @@ function recoveryOf(options: {
   const preBuckets = timeline.slice(Math.max(0, startBucket - 50), startBucket);
   const preFaultRate = preBuckets.length === 0 ? 0 : preBuckets.reduce((s, p) => s + p.ok, 0) / (preBuckets.length * 0.1);
   const firstOk = ok.find((op) => op.invokedAt >= window.startMs);
+  const firstWriteAt = ok.reduce((earliest, op) => (op.input.kind !== 'get' && op.invokedAt >= window.startMs ? Math.min(earliest, op.completedAt) : earliest), Number.POSITIVE_INFINITY);
   let throughputBackMs: number | null = null;
   for (let i = startBucket; i + 10 <= timeline.length; i += 1) {
     const windowOk = timeline.slice(i, i + 10).reduce((s, p) => s + p.ok, 0);
@@ -304,6 +310,7 @@ function recoveryOf(options: {
     endS: endRel / 1000,
     preFaultRate,
     firstSuccessMs: firstOk === undefined ? null : firstOk.completedAt - window.startMs,
+    firstWriteMs: Number.isFinite(firstWriteAt) ? firstWriteAt - window.startMs : null,
     throughputBackMs,
     unavailableMs: longest * BUCKET_MS,
   };

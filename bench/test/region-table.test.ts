@@ -4,7 +4,7 @@ import { type BenchOperation, BenchHistory, MonotonicClock } from '../src/histor
 import { ProxyNetwork } from '../src/proxy.js';
 import { applyRegions, clientDialerOf, REGION_PRESETS } from '../src/regions.js';
 import { renderRegionTable } from '../src/report.js';
-import { regionLatencyTable } from '../src/stats.js';
+import { computeFigures, regionLatencyTable } from '../src/stats.js';
 import type { ClusterTarget, ErrorCertainty, KvAdapter, KvValue } from '../src/target.js';
 import { judgeLinearizability } from '../src/verdict.js';
 import { DEFAULT_WORKLOAD, Workload } from '../src/workload.js';
@@ -138,5 +138,21 @@ describe('clients in every region', () => {
       return rest;
     });
     expect(judgeLinearizability({ operations: claimed, timeBudgetMsPerKey: 10_000 }).result?.linearizable).toBe(false);
+  });
+});
+
+describe('the failover figure', () => {
+  it('times the first acknowledged write after a fault, not a read a surviving member answered alone', () => {
+    const window = { index: 0, kind: 'region-outage' as const, startMs: 1000, endMs: 5000, nodes: ['n1', 'n4'], detail: 'region us-east out' };
+    const at = (invokedAt: number, latencyMs: number, kind: 'get' | 'put', serializable = false): BenchOperation => ({
+      ...operation({ region: 'eu-west', kind, latencyMs, serializable }),
+      invokedAt,
+      returnedAt: invokedAt + latencyMs,
+      completedAt: invokedAt + latencyMs,
+    });
+    const operations = [at(900, 5, 'put'), at(1001, 10, 'get', true), at(1002, 4000, 'put'), at(2000, 2500, 'put')];
+    const figures = computeFigures({ operations, windows: [window], leaderSamples: [], workloadStartMs: 0, workloadEndMs: 10_000 });
+    expect(figures.recoveries[0]?.firstSuccessMs).toBeCloseTo(11, 5);
+    expect(figures.recoveries[0]?.firstWriteMs).toBeCloseTo(3500, 5);
   });
 });

@@ -77,6 +77,7 @@ describe('figures', () => {
     expect(report.figures.operations).toEqual({ total: 1000, ok: 850, failed: 0, unknown: 150 });
     const recovery = report.figures.recoveries[0];
     expect(recovery?.firstSuccessMs).toBeCloseTo(1502, 0);
+    expect(recovery?.firstWriteMs).toBeCloseTo(1502, 0);
     expect(recovery?.unavailableMs).toBe(1500);
     expect(report.figures.leaderChanges).toBe(1);
     expect(recoveryByKind(report.figures)[0]?.kind).toBe('kill-leader');
