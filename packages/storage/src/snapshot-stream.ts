@@ -117,21 +117,24 @@ export async function* checkedSnapshotStream(chunks: AsyncIterable<Uint8Array>, 
 /** Groups key/value pairs into chunks of about `chunkBytes` (one large pair may exceed it). */
 export async function* encodeSnapshotStream(options: {
   meta: StateMeta;
-  pairs: AsyncIterable<readonly [Uint8Array, Uint8Array]>;
+  /** The pairs in key order, in batches of any size (as the database scan reads them). */
+  pairBatches: AsyncIterable<readonly (readonly [Uint8Array, Uint8Array])[]>;
   chunkBytes: number;
 }): AsyncGenerator<Uint8Array> {
   yield encodeChunk({ kind: 'header', format: snapshotFormat, meta: options.meta });
   let pending: (readonly [Uint8Array, Uint8Array])[] = [];
   let pendingBytes = 0;
   let pairCount = 0;
-  for await (const pair of options.pairs) {
-    pending.push(pair);
-    pendingBytes += pair[0].byteLength + pair[1].byteLength + 8;
-    pairCount++;
-    if (pendingBytes >= options.chunkBytes) {
-      yield encodeChunk({ kind: 'pairs', pairs: pending });
-      pending = [];
-      pendingBytes = 0;
+  for await (const batch of options.pairBatches) {
+    for (const pair of batch) {
+      pending.push(pair);
+      pendingBytes += pair[0].byteLength + pair[1].byteLength + 8;
+      pairCount++;
+      if (pendingBytes >= options.chunkBytes) {
+        yield encodeChunk({ kind: 'pairs', pairs: pending });
+        pending = [];
+        pendingBytes = 0;
+      }
     }
   }
   if (pending.length > 0) yield encodeChunk({ kind: 'pairs', pairs: pending });

@@ -29,7 +29,7 @@ import { type LeaseInfo, LeaseTable } from './leases.js';
 import { checkHistoryRecord, compactionStep, type HistoricChange, historyBytesApproximately, historyRecordsOf, keysAt, readChanges, readKeyAt } from './history-store.js';
 import { changeKeyPrefix } from './history.js';
 import { KeyMetaCache, keyMetaOf } from './key-meta-cache.js';
-import { type BatchOperation, writeBatchAtomically } from './level-batch.js';
+import { type BatchOperation, scanRecordBatches, writeBatchAtomically } from './level-batch.js';
 import {
   describeStoredKey,
   openRecord,
@@ -782,18 +782,20 @@ export class KvStateMachine {
     const startedMs = clock.nowMs();
     const sum = new StateHashSum();
     let records = 0;
-    for await (const [key, value] of db.iterator({ snapshot, gte: historyKeyLow })) {
-      if (key[0] === userKeyPrefix || key[0] === sessionKeyPrefix || isLeaseRecordKey(key)) {
-        openStoredRecord(this.path, key, value);
-        sum.add(sealOf(key, value));
-      } else if (!checkHistoryRecord(this.path, key, value)) {
-        continue;
-      }
-      records += 1;
-      if (records % scrubPaceRecords === 0) {
-        const aheadMs = (records * 1000) / options.recordsPerSecondMax - (clock.nowMs() - startedMs);
-        if (aheadMs > 0) await clock.sleep(aheadMs);
-        if (this.db !== db || this.closed) return { outcome: 'interrupted', records, appliedIndex: meta.appliedIndex };
+    for await (const batch of scanRecordBatches(db, { snapshot, gte: historyKeyLow })) {
+      for (const [key, value] of batch) {
+        if (key[0] === userKeyPrefix || key[0] === sessionKeyPrefix || isLeaseRecordKey(key)) {
+          openStoredRecord(this.path, key, value);
+          sum.add(sealOf(key, value));
+        } else if (!checkHistoryRecord(this.path, key, value)) {
+          continue;
+        }
+        records += 1;
+        if (records % scrubPaceRecords === 0) {
+          const aheadMs = (records * 1000) / options.recordsPerSecondMax - (clock.nowMs() - startedMs);
+          if (aheadMs > 0) await clock.sleep(aheadMs);
+          if (this.db !== db || this.closed) return { outcome: 'interrupted', records, appliedIndex: meta.appliedIndex };
+        }
       }
     }
     const stored = storedRecordsHash(meta);
@@ -829,7 +831,7 @@ export class KvStateMachine {
       const path = this.path;
       return {
         meta: publicMeta(meta),
-        chunks: () => encodeSnapshotStream({ meta, pairs: snapshotPairs(db, { snapshot, path }), chunkBytes }),
+        chunks: () => encodeSnapshotStream({ meta, pairBatches: snapshotPairBatches(db, { snapshot, path }), chunkBytes }),
         close: () => snapshot.close(),
       };
     });
@@ -1591,16 +1593,20 @@ function rangeBounds(request: RangeRequest): { gt?: Bytes; gte?: Bytes; lt: Byte
   return { gte: lower, lt: upper };
 }
 
-async function* snapshotPairs(
+async function* snapshotPairBatches(
   db: Database,
   context: { snapshot: ReturnType<Database['snapshot']>; path: string },
-): AsyncGenerator<readonly [Uint8Array, Uint8Array]> {
+): AsyncGenerator<(readonly [Uint8Array, Uint8Array])[]> {
   try {
-    for await (const [key, value] of db.iterator({ snapshot: context.snapshot })) {
-      if (Buffer.compare(key, restoreMarkerKey) === 0) continue;
-      // A damaged record is never sent: the receiver would take it for the leader's state.
-      openStoredRecord(context.path, key, value);
-      yield [key, value];
+    for await (const records of scanRecordBatches(db, { snapshot: context.snapshot })) {
+      const pairs: (readonly [Uint8Array, Uint8Array])[] = [];
+      for (const [key, value] of records) {
+        if (Buffer.compare(key, restoreMarkerKey) === 0) continue;
+        // A damaged record is never sent: the receiver would take it for the leader's state.
+        openStoredRecord(context.path, key, value);
+        pairs.push([key, value]);
+      }
+      yield pairs;
     }
   } catch (error) {
     throw asStateCorruption(context.path, error);
@@ -1693,10 +1699,12 @@ function storedRecordsHash(meta: StateMeta): StateHash | undefined {
  */
 async function hashRecords(db: Database, path: string): Promise<StateHash> {
   const sum = new StateHashSum();
-  for await (const [key, value] of db.iterator({ gte: Uint8Array.of(userKeyPrefix) })) {
-    if (key[0] !== userKeyPrefix && key[0] !== sessionKeyPrefix && !isLeaseRecordKey(key)) continue;
-    openStoredRecord(path, key, value);
-    sum.add(sealOf(key, value));
+  for await (const batch of scanRecordBatches(db, { gte: Uint8Array.of(userKeyPrefix) })) {
+    for (const [key, value] of batch) {
+      if (key[0] !== userKeyPrefix && key[0] !== sessionKeyPrefix && !isLeaseRecordKey(key)) continue;
+      openStoredRecord(path, key, value);
+      sum.add(sealOf(key, value));
+    }
   }
   return sum.value;
 }
