@@ -158,6 +158,58 @@ describe('a cluster with auth enabled', () => {
     inside.close();
   });
 
+  it('ends an open watch with PERMISSION_DENIED once its caller may no longer read its keys, and leaves the others', async () => {
+    await root.auth.roleAdd('feed-reader');
+    await root.auth.roleGrant('feed-reader', { type: 'keys', key: 'feed/', prefix: true, access: 'read' });
+    await root.auth.roleAdd('news-reader');
+    await root.auth.roleGrant('news-reader', { type: 'keys', key: 'news/', prefix: true, access: 'read' });
+    await root.auth.userAdd('bob', 'bob-password');
+    await root.auth.userGrantRole('bob', 'feed-reader');
+    await root.auth.userGrantRole('bob', 'news-reader');
+    const bob = client({ user: 'bob', password: 'bob-password' });
+    /** Every key a watch tells, and the error that ended it. */
+    const follow = (prefix: string) => {
+      const keys: string[] = [];
+      let listening: () => void = () => {};
+      const listens = new Promise<void>((resolve) => {
+        listening = resolve;
+      });
+      const watch = bob.watch({ prefix }, { onListening: () => listening() });
+      const ended = (async () => {
+        for await (const batch of watch) for (const event of batch.events) keys.push(Buffer.from(event.kv.key).toString());
+        return undefined;
+      })().catch((error: unknown) => error);
+      return { keys, ended, watch, listens };
+    };
+    const until = async (done: () => boolean): Promise<void> => {
+      for (let i = 0; i < 200 && !done(); i++) await sleep(100);
+    };
+    const feed = follow('feed/');
+    const news = follow('news/');
+    await Promise.all([feed.listens, news.listens]);
+    await root.put('feed/1', 'a');
+    await root.put('news/1', 'a');
+    await until(() => feed.keys.length > 0 && news.keys.length > 0);
+    expect([feed.keys, news.keys]).toEqual([['feed/1'], ['news/1']]);
+
+    await root.auth.userRevokeRole('bob', 'feed-reader');
+    const feedEnd = await feed.ended;
+    expect(feedEnd).toBeInstanceOf(PermissionDeniedError);
+    expect((feedEnd as Error).message).toMatch(/user "bob" has no read grant/);
+    // The watch bob may still read goes on.
+    await root.put('feed/2', 'b');
+    await root.put('news/2', 'b');
+    await until(() => news.keys.length > 1);
+    expect(news.keys).toEqual(['news/1', 'news/2']);
+    expect(feed.keys).toEqual(['feed/1']);
+
+    // A deleted user's watches end too.
+    await root.auth.userDelete('bob');
+    expect(await news.ended).toBeInstanceOf(UnauthenticatedError);
+    feed.watch.close();
+    news.watch.close();
+  });
+
   it('checks leases, range deletes and compaction by the keys and rights they touch', async () => {
     const own = await alice.lease.grant(60_000);
     await alice.put('app/leased', 'x', { lease: own.id });
@@ -192,6 +244,22 @@ describe('a cluster with auth enabled', () => {
     await viaFollower.put('app/forwarded', 'yes');
     expect(await failure(viaFollower.put('other/forwarded', 'no'))).toBeInstanceOf(PermissionDeniedError);
     expect((await root.get('app/forwarded'))?.valueString()).toBe('yes');
+  });
+
+  it('keeps an audit log of auth changes and refused admin calls, with no password or token in any log', async () => {
+    const audit = [1, 2, 3]
+      .flatMap((id) => readFileSync(cluster.member(id).logFile, 'utf8').split('\n'))
+      .filter((line) => line.includes('"component":"audit"'))
+      .map((line) => JSON.parse(line) as { msg: string; method?: string; by?: string; user?: string; target?: Record<string, string>; outcome?: string });
+    // Each change once, by who asked, on the member that took it (a forwarded one is not logged twice).
+    const revoked = audit.filter((entry) => entry.msg === 'auth change' && entry.method === 'userRevokeRole');
+    expect(revoked).toEqual([expect.objectContaining({ by: 'root', target: { name: 'bob', role: 'feed-reader' }, outcome: 'ok' })]);
+    const granted = audit.find((entry) => entry.method === 'roleGrant' && entry.target?.['name'] === 'news-reader');
+    expect(granted?.target?.['permission']).toBe('read "news/" prefix');
+    expect(audit).toContainEqual(expect.objectContaining({ msg: 'admin call refused', method: '/holdfast.v1.Auth/UserAdd', user: 'alice', kind: 'permission-denied' }));
+    const logs = [1, 2, 3].map((id) => readFileSync(cluster.member(id).logFile, 'utf8')).join('\n');
+    for (const secret of ['alice-password', 'root-password', 'bob-password', 'pw"']) expect(logs).not.toContain(secret);
+    expect(logs).not.toMatch(/Bearer|"token":/);
   });
 
   it('refuses an expired token, renews the SDK token before expiry, and keeps a rotated-out key valid until its tokens expire', async () => {

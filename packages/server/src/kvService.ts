@@ -35,7 +35,7 @@ export interface KvServiceOptions {
   /** Bounds of one LeaseKeepAliveStream. */
   readonly leaseStream: LeaseStreamLimits;
   /** Checks each request of a Batch stream against the stream's caller (auth/guard.ts); absent: none (tests of the service alone). */
-  readonly guard?: Pick<AuthGuard, 'checkBatchRequest'>;
+  readonly guard?: Pick<AuthGuard, 'checkBatchRequest' | 'recheck'>;
 }
 
 /** What every server call offers (grpc-js does not export its ServerSurfaceCall type). */
@@ -159,6 +159,9 @@ function handleBatch(options: KvServiceOptions, call: grpc.ServerDuplexStream<Ba
   });
 }
 
+/** The Watch method's path, as the auth rules name it. */
+const WATCH_PATH = '/holdfast.v1.KV/Watch';
+
 export function kvServiceImplementation(options: KvServiceOptions): grpc.UntypedServiceImplementation {
   return {
     Put: unary(options, 'put'),
@@ -173,7 +176,8 @@ export function kvServiceImplementation(options: KvServiceOptions): grpc.Untyped
     LeaseList: unary(options, 'leaseList'),
     Compact: unary(options, 'compact'),
     Batch: (call: grpc.ServerDuplexStream<BatchRequests, BatchResponses>) => handleBatch(options, call),
-    Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, WatchResponse>) => options.watches.open(call),
+    Watch: (call: grpc.ServerWritableStream<WatchRequest__Output, WatchResponse>) =>
+      options.watches.open(call, options.guard === undefined ? undefined : () => options.guard?.recheck(WATCH_PATH, call.metadata, call.request)),
     LeaseKeepAliveStream: (call: grpc.ServerDuplexStream<LeaseKeepAliveStreamRequest__Output, LeaseKeepAliveStreamResponse>) =>
       handleLeaseKeepAliveStream(
         {

@@ -251,12 +251,15 @@ class Node implements RunningNode {
     const electionTimeoutMs = config.electionTicks * config.tickMs;
     this.leaderPreference = new LeaderPreference({ holdMs: config.leaderPreferenceHoldMs, retryMs: 2 * electionTimeoutMs });
     this.knownIds = new Set(this.members().map((m) => m.id));
+    // Auth changes and refused admin calls, apart from the rest (names and reasons, never a password or a token).
+    const auditLogger = logger.child({ component: 'audit' });
     this.guard = new AuthGuard({
       auth: () => this.sm.auth,
       selfId: config.id,
       nowMs: () => Date.now(),
       leaseKeys: (id) => this.sm.lease(id)?.keys ?? [],
       refused: (method, kind) => this.metrics.authRefusals.inc({ method, kind }),
+      adminDenied: (denial) => auditLogger.warn({ method: denial.method, user: denial.user, kind: denial.kind, reason: denial.reason }, 'admin call refused'),
     });
     this.clientServer = new grpc.Server({
       ...this.serverOptions(Math.max(16 * 1024 * 1024, config.limits.requestBytesMax * 2 + 64 * 1024)),
@@ -477,6 +480,7 @@ class Node implements RunningNode {
       changeAuth: (change, deadlineMs) => this.requestPath.changeAuth(change, deadlineMs),
       readBarrier: (deadlineMs) => this.driver.readBarrier(deadlineMs),
       nowMs: () => Date.now(),
+      audited: (entry) => auditLogger.info({ method: entry.method, by: entry.by, target: entry.target, outcome: entry.outcome, revision: entry.revision }, 'auth change'),
     });
   }
 

@@ -48,6 +48,9 @@ export class CompactedError extends HoldfastError {
 
 type WatchCall = grpc.ServerWritableStream<WatchRequest, WatchResponse>;
 
+/** Checks a watch's caller against the auth state as it is now: the refusal, or undefined while allowed. */
+export type WatchAccess = () => HoldfastError | undefined;
+
 /**
  * A response carries about this many changes and bytes of keys and values at most: it ends at
  * the first revision boundary past either, so it may exceed them by one revision (a txn, within
@@ -131,6 +134,8 @@ class Watcher {
     next: number,
     /** Every event carries the key before the change. */
     readonly prevKv: boolean,
+    /** Whether the caller may still read what the watch covers (undefined: yes), asked when auth changes. */
+    readonly access: WatchAccess | undefined,
   ) {
     this.next = next;
   }
@@ -281,6 +286,16 @@ export class WatchHub implements ChangeListener {
     for (const watcher of this.watchers) if (watcher.next <= revision && !watcher.catchingUp) watcher.next = revision + 1;
   }
 
+  /** Ends every watch whose caller may no longer read what it covers (a grant revoked, a user deleted, auth turned on). */
+  authChanged(): void {
+    for (const watcher of this.watchers) {
+      const refusal = watcher.access?.();
+      if (refusal === undefined) continue;
+      this.options.logger.info({ peer: watcher.call.getPeer(), reason: refusal.message }, 'a watch was ended: its caller may no longer read what it covers');
+      this.end(watcher, refusal);
+    }
+  }
+
   restored(revision: number): void {
     this.lastRevisionWithoutPrevKv = revision;
     this.history.length = 0;
@@ -294,7 +309,8 @@ export class WatchHub implements ChangeListener {
 
   // ---- the Watch call ----
 
-  open(call: WatchCall): void {
+  /** `access`: asked again whenever auth changes (see authChanged). */
+  open(call: WatchCall, access?: WatchAccess): void {
     try {
       if (this.closed || this.options.isStopping()) throw new StoppingError();
       if (this.watchers.size >= this.options.limits.watchersMax) {
@@ -311,7 +327,7 @@ export class WatchHub implements ChangeListener {
           `start revision ${start} is older than the changes this member keeps (from revision ${floor ?? this.firstRevision}): read the keys again and watch from the read's revision`,
         );
       }
-      const watcher = new Watcher(call, selector, start === 0 ? this.revision + 1 : start, call.request.prevKv);
+      const watcher = new Watcher(call, selector, start === 0 ? this.revision + 1 : start, call.request.prevKv, access);
       this.watchers.add(watcher);
       this.index.add(watcher);
       if (watcher.prevKv) this.prevKvWatchers += 1;

@@ -286,6 +286,8 @@ export interface ChangeListener {
   restored(revision: number): void;
   /** Whether changes should carry the key before the change (prevKv); asked once per batch. */
   wantsPrevKv?(): boolean;
+  /** Users, roles or the auth switch changed (applied, or a snapshot restored): grants given before may be gone. */
+  authChanged?(): void;
 }
 
 /**
@@ -896,6 +898,7 @@ export class KvStateMachine {
         this.options.logger.info({ path: this.path, appliedIndex: meta.appliedIndex, revision: meta.revision }, what);
         const revision = this.meta.revision;
         this.tellListeners((listener) => listener.restored(revision));
+        this.tellListeners((listener) => listener.authChanged?.());
         return publicMeta(meta);
       } catch (error) {
         this.failure = error;
@@ -1020,9 +1023,11 @@ export class KvStateMachine {
       else this.sessionSeals.set(clientId, seal);
     }
     this.leaseTable.commit(sealed.leaseSeals);
+    const authChanged = batch.meta.auth !== this.meta.auth;
     this.meta = batch.meta;
     for (const checkpoint of batch.checkpoints) this.recordCheckpoint(checkpoint);
     if (batch.changes.length > 0) this.tellListeners((listener) => listener.changed(batch.changes, batch.meta.revision));
+    if (authChanged) this.tellListeners((listener) => listener.authChanged?.());
     if (compacted) this.scheduleHistoryDrop();
     return results;
   }

@@ -17,7 +17,7 @@ import {
   type SigningKey,
 } from '@holdfast/storage';
 import type { AuthClient, Permission, Permission__Output, Protos } from '@holdfast/protocol';
-import { fromServiceError, InvalidRequestError, NoLeaderError, NotLeaderError, toServiceError } from '../errors.js';
+import { fromServiceError, HoldfastError, InvalidRequestError, NoLeaderError, NotLeaderError, toServiceError } from '../errors.js';
 import { FORWARDED_METADATA } from '../forwarder.js';
 import { missingGrant, prefixRangeEnd } from './access.js';
 import { AUTHORIZATION_METADATA, type AuthGuard, PermissionDeniedError, TooManyLoginsError, UnauthenticatedError, withMemberToken } from './guard.js';
@@ -40,6 +40,35 @@ export interface AuthServiceHost {
   changeAuth(change: AuthChange, deadlineMs: number): Promise<number>;
   readBarrier(deadlineMs: number): Promise<void>;
   nowMs(): number;
+  /** Told of every auth change this member took from a client (the audit log): never a password or a token. */
+  audited?(entry: AuthAuditEntry): void;
+}
+
+/** One auth change as the audit log records it. */
+export interface AuthAuditEntry {
+  readonly method: string;
+  /** Who asked (a user name; undefined while auth is off). */
+  readonly by: string | undefined;
+  /** The user or role changed, and the role or permission granted or revoked, when the method names them. */
+  readonly target: Readonly<Record<string, string>>;
+  /** 'ok', or the kind of the error that refused it. */
+  readonly outcome: string;
+  /** The auth revision the change made (ok only). */
+  readonly revision?: number;
+}
+
+/** What an auth change names, for the audit log: names and permissions, never a password. */
+function auditTarget(request: Request): Record<string, string> {
+  const target: Record<string, string> = {};
+  for (const field of ['name', 'role'] as const) if (text(request, field) !== '') target[field] = text(request, field);
+  const permission = request['permission'] as Permission__Output | null | undefined;
+  if (permission) {
+    target['permission'] =
+      permission.type === 'admin'
+        ? `admin ${permission.right}`
+        : `${permission.access} ${JSON.stringify(Buffer.from(permission.key).toString())}${permission.prefix ? ' prefix' : permission.rangeEnd.byteLength > 0 ? `..${JSON.stringify(Buffer.from(permission.rangeEnd).toString())}` : ''}`;
+  }
+  return target;
 }
 
 type Request = Record<string, unknown>;
@@ -89,11 +118,14 @@ export class AuthService {
       (name: string, handler: (request: Request, call: Call) => Promise<object>, leaderOnly: boolean) =>
       (call: Call, callback: grpc.sendUnaryData<object>): void => {
         const forwarded = call.metadata.get(FORWARDED_METADATA).length > 0;
-        const answer = Promise.resolve().then(() => {
-          // Checked where the caller is known, before a forward makes this member the caller.
-          if (name === 'userChangePassword') this.checkOwnOrAdmin(text(call.request, 'name'), call);
-          return leaderOnly && !this.host.isLeader() ? this.forward(name, call.request, forwarded) : handler(call.request, call);
-        });
+        const run = (): Promise<object> =>
+          Promise.resolve().then(() => {
+            // Checked where the caller is known, before a forward makes this member the caller.
+            if (name === 'userChangePassword') this.checkOwnOrAdmin(text(call.request, 'name'), call);
+            return leaderOnly && !this.host.isLeader() ? this.forward(name, call.request, forwarded) : handler(call.request, call);
+          });
+        // A change is recorded where a client asked for it (a forwarded one would name only the member).
+        const answer = leaderOnly && !forwarded ? this.audit(name, call, run) : run();
         answer.then(
           (response) => callback(null, response),
           (error: unknown) => callback(toServiceError(error)),
@@ -129,6 +161,21 @@ export class AuthService {
       RoleGrant: change('roleGrant', (r) => ({ op: 'roleGrant', name: text(r, 'name'), permission: permissionFromWire(r['permission'] as Permission__Output | null) })),
       RoleRevoke: change('roleRevoke', (r) => ({ op: 'roleRevoke', name: text(r, 'name'), permission: permissionFromWire(r['permission'] as Permission__Output | null) })),
     };
+  }
+
+  /** Runs an auth change and records it, and its outcome, in the audit log. */
+  private async audit(method: string, call: Call, run: () => Promise<object>): Promise<object> {
+    const by = this.host.guard.principalOf(call.metadata)?.user;
+    const target = auditTarget(call.request);
+    try {
+      const answer = await run();
+      const revision = (answer as { revision?: unknown }).revision;
+      this.host.audited?.({ method, by, target, outcome: 'ok', ...(typeof revision === 'number' ? { revision } : {}) });
+      return answer;
+    } catch (error) {
+      this.host.audited?.({ method, by, target, outcome: error instanceof HoldfastError ? error.kind : 'error' });
+      throw error;
+    }
   }
 
   private deadline(): number {

@@ -60,6 +60,16 @@ export interface GuardHost {
   leaseKeys(id: number): readonly Uint8Array[];
   /** Told of every refusal (a metric), with the method (`/holdfast.v1.KV/Put`, `Batch`) and the kind. */
   refused?(method: string, kind: string): void;
+  /** Told of every refused admin call (the audit log): the caller when it was identified, and why. */
+  adminDenied?(denial: AdminDenial): void;
+}
+
+export interface AdminDenial {
+  readonly method: string;
+  /** Undefined when the caller could not be identified (no or a bad token). */
+  readonly user: string | undefined;
+  readonly kind: string;
+  readonly reason: string;
 }
 
 /** How a Batch stream opened before auth was turned on is told apart from an identified one. */
@@ -127,14 +137,16 @@ export class AuthGuard {
     const rule = ruleOf(path);
     if (rule === undefined) return new PermissionDeniedError(`${path} has no permission rule; refused while auth is enabled`);
     if (rule.kind === 'public') return undefined;
+    let principal: Principal | undefined;
     try {
-      const principal = this.identify(auth, metadata, authContext);
+      principal = this.identify(auth, metadata, authContext);
       this.principals.set(metadata, principal);
       if (rule.kind === 'admin') this.authorize(auth, principal, [{ access: 'admin', right: rule.right }], path);
       return undefined;
     } catch (error) {
-      if (error instanceof HoldfastError) return error;
-      throw error;
+      if (!(error instanceof HoldfastError)) throw error;
+      if (rule.kind === 'admin') this.host.adminDenied?.({ method: path, user: principal?.user, kind: error.kind, reason: error.message });
+      return error;
     }
   }
 
@@ -176,6 +188,27 @@ export class AuthGuard {
       if (error instanceof HoldfastError) this.host.refused?.('Batch', error.kind);
       throw error;
     }
+  }
+
+  /**
+   * Checks an open call again against the auth state as it is now (a watch, when auth changes):
+   * the refusal, or undefined while the caller may still do what it asked. A call opened while
+   * auth was off is refused once auth is on; a caller whose user was deleted is unauthenticated;
+   * a caller whose roles no longer grant the keys is denied. Token expiry is not checked here.
+   */
+  recheck(path: string, metadata: grpc.Metadata, message: unknown): HoldfastError | undefined {
+    const auth = this.enabledState();
+    if (auth === undefined) return undefined;
+    const principal = this.principals.get(metadata);
+    if (principal === undefined || principal === OPENED_WITHOUT_AUTH) {
+      return new UnauthenticatedError('auth was enabled after this call was opened without credentials: open it again with a token');
+    }
+    if (principal.member) return undefined;
+    if (!auth.users.some((user) => user.name === principal.user)) return new UnauthenticatedError(`user "${principal.user}" no longer exists`);
+    const rule = ruleOf(path);
+    if (rule?.kind !== 'keys') return undefined;
+    const missing = missingGrant(auth, principal.user, rule.needs(message, this.host));
+    return missing === undefined ? undefined : new PermissionDeniedError(`${path.split('/').at(-1) ?? path}: ${missing}`);
   }
 
   /** The principal the interceptor found for a call (undefined while auth is off or for a public call). */
