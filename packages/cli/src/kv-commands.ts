@@ -17,6 +17,7 @@ export function addKvCommands(program: Command, io: CliIo): void {
     .option('--if-mod-revision <n>', "only if the key's mod revision is N", parseNonNegativeInteger)
     .option('--prev-kv', 'print the previous value')
     .option('--lease <id>', 'attach the key to lease ID (deleted when it ends)', parsePositiveInteger)
+    .option('--if-fence-at-least <token>', 'a fenced write: only if TOKEN is at least every token a fenced write of the key carried (e.g. $HOLDFAST_FENCE)', parsePositiveInteger)
     .action(async (key: string, value: string, options: PutFlags, command: Command) => {
       const context = new CommandContext(io, command);
       const result = await context.withClient((client) => client.put(key, value, putOptions(options)));
@@ -160,14 +161,16 @@ interface PutFlags {
   ifModRevision?: number;
   prevKv?: boolean;
   lease?: number;
+  ifFenceAtLeast?: number;
 }
 
-function putOptions(flags: PutFlags): { ifAbsent: boolean; prevKv: boolean; ifModRevision?: number; lease?: number } {
+function putOptions(flags: PutFlags): { ifAbsent: boolean; prevKv: boolean; ifModRevision?: number; lease?: number; ifFenceAtLeast?: number } {
   return {
     ifAbsent: flags.ifAbsent === true,
     prevKv: flags.prevKv === true,
     ...(flags.ifModRevision === undefined ? {} : { ifModRevision: flags.ifModRevision }),
     ...(flags.lease === undefined ? {} : { lease: flags.lease }),
+    ...(flags.ifFenceAtLeast === undefined ? {} : { ifFenceAtLeast: flags.ifFenceAtLeast }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ChannelCredentials, credentials } from '@grpc/grpc-js';
-import { acquireLock, Election, type ElectionOptions, fencedPut, type LockHolder, type LockOptions } from './concurrency.js';
+import { acquireLock, Election, type ElectionOptions, fencedPut, fencedPutOnServer, type LockHolder, type LockOptions } from './concurrency.js';
 import type { Permission__Output } from '@holdfast/protocol';
 import { type AuthPermission, type AuthRoleInfo, type AuthStatusInfo, type AuthUserInfo, permissionFromWire, permissionToWire } from './auth.js';
 import { type Credentials, LOGIN_ATTEMPT_TIMEOUT_MS, TokenSource } from './credentials.js';
@@ -269,6 +269,11 @@ function positive(name: string, value: number): number {
   return value;
 }
 
+/** The cluster apply version from which every member takes PutRequest.if_fence_at_least (the storage's APPLY_VERSION_FENCE). */
+const FENCED_PUT_APPLY_VERSION = 7;
+/** How often a client whose cluster does not take fenced puts yet asks again. */
+const fenceSupportRecheckMs = 30_000;
+
 /**
  * The holdfast client: typed KV and cluster calls with leader discovery, failover and retries
  * inside each call's deadline. Create with `createClient`; call `close()` when done.
@@ -288,6 +293,9 @@ export class HoldfastClient {
   private readonly credentials: ChannelCredentials;
   /** Every lease this client keeps alive sends its keepalives over this one stream (keepalive-stream.ts). */
   private readonly keepAlives: KeepAliveMux;
+  /** Every member takes PutRequest.if_fence_at_least (clusterFencesPuts), and when that was last asked. */
+  private fencedPutsServed = false;
+  private fenceSupportAskedAtMs = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   /**
@@ -450,10 +458,33 @@ export class HoldfastClient {
    * the highest fencing token a write of this key carried.
    */
   async put(key: Bytes, value: Bytes, options: PutOptions & CallOptions = {}): Promise<PutResult> {
-    if (options.ifFenceAtLeast !== undefined) return fencedPut(this, key, value, options.ifFenceAtLeast, options);
+    if (options.ifFenceAtLeast !== undefined) {
+      if (!(await this.clusterFencesPuts(options))) return fencedPut(this, key, value, options.ifFenceAtLeast, options);
+      return fencedPutOnServer(key, value, options.ifFenceAtLeast, options, (request) => this.write('put', options, (session) => ({ ...request, session })));
+    }
     const request = putRequest(key, value, options);
     const response = await this.write('put', options, (session) => ({ ...request, session }));
     return putResultFromWire(response);
+  }
+
+  /**
+   * Whether every member takes PutRequest.if_fence_at_least (the cluster applies at version
+   * FENCED_PUT_APPLY_VERSION or later; a member of an older release would drop the field and
+   * write unfenced). Asked of the cluster's status once, again at most every
+   * fenceSupportRecheckMs while not; a yes is kept (the cluster's version never goes down). Until
+   * then fenced puts use the fence txn, which every release applies.
+   */
+  private async clusterFencesPuts(options: CallOptions): Promise<boolean> {
+    if (this.fencedPutsServed) return true;
+    if (Date.now() - this.fenceSupportAskedAtMs < fenceSupportRecheckMs) return false;
+    this.fenceSupportAskedAtMs = Date.now();
+    try {
+      const status = await this.status({ ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }) });
+      this.fencedPutsServed = status.members.some((member) => member.clusterVersion >= FENCED_PUT_APPLY_VERSION);
+    } catch {
+      return false;
+    }
+    return this.fencedPutsServed;
   }
 
   /** Reads one key; undefined when absent. Linearizable unless asked otherwise. */

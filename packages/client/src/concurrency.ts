@@ -12,9 +12,10 @@
  * the highest it has seen (`put(..., { ifFenceAtLeast: token })`, or `fence.compare` in a txn)
  * never takes a stale holder's write.
  */
-import { type HoldfastError, InvalidArgumentError, LeaseLostError, StaleFenceError } from './errors.js';
+import { CompareFailedError, type HoldfastError, InvalidArgumentError, LeaseLostError, StaleFenceError } from './errors.js';
 import type { KeepAliveOptions, LeaseGrantResult, LeaseKeepAlive, LeaseRevokeResult } from './leases.js';
-import type { PutOptions, PutResult, RangeOptions, RangeResult, RangeSelector } from './requests.js';
+import type { PutRequest, PutResponse__Output } from '@holdfast/protocol';
+import { type PutOptions, type PutResult, putRequest, putResultFromWire, type RangeOptions, type RangeResult, type RangeSelector } from './requests.js';
 import { type Compare, compare, op, type TxnOp, type TxnRequest, type TxnResult } from './txn.js';
 import { type Bytes, type KeyValue, toBytes } from './values.js';
 import type { Watch, WatchOptions } from './watch.js';
@@ -313,7 +314,32 @@ export const fence = {
   record: (key: Bytes, token: number): TxnOp => op.put(fence.keyOf(key), fenceValue(checkToken(token))),
 };
 
-/** `put(key, value)` only if `token` is at least every token a fenced write of `key` carried. */
+/**
+ * A fenced put the cluster checks itself (PutRequest.if_fence_at_least, every member at apply
+ * version 7): it applies the same fence txn, so writes fenced either way see each other. A stale
+ * token comes back as compare-failed naming the highest token: StaleFenceError.
+ */
+export async function fencedPutOnServer(
+  key: Bytes,
+  value: Bytes,
+  token: number,
+  options: PutOptions,
+  write: (request: PutRequest) => Promise<PutResponse__Output>,
+): Promise<PutResult> {
+  const { ifAbsent, ifModRevision } = options;
+  if (ifAbsent === true || (ifModRevision ?? 0) > 0) {
+    throw new InvalidArgumentError('a fenced put takes no ifAbsent or ifModRevision guard (use a txn with fence.compare)', { code: 'invalid-argument' });
+  }
+  try {
+    return putResultFromWire(await write({ ...putRequest(key, value, options), ifFenceAtLeast: checkToken(token) }));
+  } catch (error) {
+    const stale = error instanceof CompareFailedError ? /^fencing token \d+ is below (\d+)/.exec(error.message) : null;
+    if (stale !== null) throw new StaleFenceError(token, Number(stale[1]));
+    throw error;
+  }
+}
+
+/** `put(key, value)` only if `token` is at least every token a fenced write of `key` carried (the fence txn). */
 export async function fencedPut(
   client: Pick<ConcurrencyClient, 'txn'>,
   key: Bytes,

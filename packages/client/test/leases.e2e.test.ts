@@ -13,6 +13,7 @@ import {
   InvalidArgumentError,
   LeaseKeysExceededError,
   LeaseNotFoundError,
+  fence,
   StaleFenceError,
 } from '../src/index.js';
 
@@ -135,6 +136,10 @@ setInterval(() => {}, 1000);
       await client.put('jobs/register', 'second holder', { ifFenceAtLeast: second.token });
       // The killed holder's token, had it woken up and written now, is refused.
       await expect(client.put('jobs/register', 'stale', { ifFenceAtLeast: firstToken })).rejects.toBeInstanceOf(StaleFenceError);
+      await expect(client.put('jobs/register', 'stale', { ifFenceAtLeast: firstToken })).rejects.toMatchObject({ token: firstToken, highestToken: second.token });
+      // The cluster checks the fence itself (apply version 7), in the record the txn convention uses: a stale txn is refused too.
+      const staleTxn = await client.txn({ compare: [fence.compare('jobs/register', firstToken)], success: [fence.record('jobs/register', firstToken)] });
+      expect(staleTxn.succeeded).toBe(false);
       expect((await client.get('jobs/register'))?.valueString()).toBe('second holder');
     } finally {
       await second.release();

@@ -5,6 +5,7 @@
  */
 import {
   APPLY_VERSION_AUTH,
+  APPLY_VERSION_FENCE,
   type ApplyResult,
   type AuthChange,
   type Compare,
@@ -38,6 +39,7 @@ import {
   QuotaExceededError,
   StoppingError,
 } from './errors.js';
+import { checkFencedPut, fencedPutResult, fencedPutTxn } from './fence.js';
 import type { Forwarder } from './forwarder.js';
 import type { StateIntegrity } from './integrity.js';
 import type { LeaseKeeper } from './leases.js';
@@ -211,6 +213,7 @@ export class RequestPath {
 
   async execute(op: KvOp, context: RequestContext): Promise<KvResult> {
     if (this.host.isStopping()) throw new StoppingError();
+    if (op.op === 'put' && op.put.ifFenceAtLeast > 0) return this.fencedPut(op.put, context);
     this.checkEntry(op);
     if (isLeaderOnly(op)) return this.host.driver.role === 'leader' ? this.serveLeaseClock(op, context) : this.forward(op, context);
     // A member whose state is damaged answers no read of any consistency: the client asks another.
@@ -238,6 +241,21 @@ export class RequestPath {
     const address = this.host.clientAddressOf(leaderId);
     if (context.forwarded || address === '') throw new NotLeaderError(address);
     return this.host.forwarder.forward(address, op, context.deadlineMs);
+  }
+
+  /** A fenced put, applied as the fence txn (fence.ts) wherever the txn goes. */
+  private async fencedPut(put: PutRequest, context: RequestContext): Promise<KvResult> {
+    checkFencedPut(put, this.host.limits.keyBytesMax);
+    const version = await this.applyVersionAtLeast(APPLY_VERSION_FENCE, context.deadlineMs);
+    if (version < APPLY_VERSION_FENCE) {
+      throw new InvalidRequestError(
+        'invalid-argument',
+        `fenced puts need every member at apply version ${APPLY_VERSION_FENCE}; the cluster stamps ${version} (upgrade every member first, or use the fence txn)`,
+      );
+    }
+    const result = await this.execute({ op: 'txn', txn: fencedPutTxn(put) }, context);
+    if (result.op !== 'txn') throw new InternalError(`a fenced put's txn answered ${result.op}`);
+    return { op: 'put', put: fencedPutResult(put.ifFenceAtLeast, result.txn) };
   }
 
   // ---- checks on entry ----
@@ -369,6 +387,7 @@ export class RequestPath {
     for (const op of [...txn.success, ...txn.failure]) {
       const inner = op.put ?? op.get ?? op.delete;
       if (!inner) throw new InvalidRequestError('invalid-argument', 'txn op carries no operation');
+      if (op.put && op.put.ifFenceAtLeast > 0) throw new InvalidRequestError('invalid-argument', 'a put in a txn takes no if_fence_at_least (compare the fence key in the txn)');
       this.checkKey(inner.key);
     }
   }

@@ -22,6 +22,10 @@
  *    goal); stamped below 5 it is answered invalid and changes nothing.
  * 6: auth changes (AuthOperation: users, roles, signing keys, the switch), applied to
  *    StateMeta.auth; stamped below 6 an auth change is answered invalid and changes nothing.
+ * 7: fenced puts (PutRequest.if_fence_at_least). Apply is as at 6: the member that takes the put
+ *    turns it into the fence txn (compare `__fence/<key>`, write it and the key), checked at apply
+ *    like any txn. The version says every member parses the field: a member of an older release
+ *    drops it and would forward or propose the put unfenced, so a fenced put is refused below 7.
  */
 export const APPLY_VERSION_FIRST = 1;
 export const APPLY_VERSION_QUOTA = 2;
@@ -29,5 +33,6 @@ export const APPLY_VERSION_LEASES = 3;
 export const APPLY_VERSION_HISTORY = 4;
 export const APPLY_VERSION_PLACEMENT = 5;
 export const APPLY_VERSION_AUTH = 6;
+export const APPLY_VERSION_FENCE = 7;
 /** The newest version this release applies. */
-export const APPLY_VERSION_LATEST = APPLY_VERSION_AUTH;
+export const APPLY_VERSION_LATEST = APPLY_VERSION_FENCE;

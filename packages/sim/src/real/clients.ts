@@ -182,7 +182,7 @@ export class Clients {
         return { op: 'get', get: { key, consistency, maxStalenessMs: operation.readMode === 'bounded' ? operation.maxStalenessMs : 0, revision: 0 } };
       }
       case 'put':
-        return { op: 'put', put: { key, value: valueBytes(input.value), ifAbsent: false, ifModRevision: 0, prevKv: false, session, lease: 0 } };
+        return { op: 'put', put: { key, value: valueBytes(input.value), ifAbsent: false, ifModRevision: 0, prevKv: false, session, lease: 0, ifFenceAtLeast: 0 } };
       case 'delete':
         return { op: 'delete', delete: { key, ifModRevision: 0, prevKv: false, session, end: Buffer.alloc(0), prefix: Buffer.alloc(0) } };
       case 'cas': {
@@ -190,7 +190,7 @@ export class Clients {
           input.expected === null
             ? { key, target: 'VERSION' as const, op: 'EQUAL' as const, value: Buffer.alloc(0), number: 0 }
             : { key, target: 'VALUE' as const, op: 'EQUAL' as const, value: valueBytes(input.expected), number: 0 };
-        const put = { key, value: valueBytes(input.value), ifAbsent: false, ifModRevision: 0, prevKv: false, session: null, lease: 0 };
+        const put = { key, value: valueBytes(input.value), ifAbsent: false, ifModRevision: 0, prevKv: false, session: null, lease: 0, ifFenceAtLeast: 0 };
         return { op: 'txn', txn: { compare: [compare], success: [{ put, op: 'put' }], failure: [], session } };
       }
     }

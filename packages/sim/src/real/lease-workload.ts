@@ -164,7 +164,7 @@ export class LeaseWorkload {
   private attach(lease: TrackedLease, send: SendRequest): void {
     lease.inFlight = true;
     const key = Buffer.from(`lease/${lease.id}`);
-    send({ op: 'put', put: { key, value: key, ifAbsent: false, ifModRevision: 0, prevKv: false, session: null, lease: lease.id } }).then(
+    send({ op: 'put', put: { key, value: key, ifAbsent: false, ifModRevision: 0, prevKv: false, session: null, lease: lease.id, ifFenceAtLeast: 0 } }).then(
       () => {
         lease.inFlight = false;
         if (lease.phase === 'attach') lease.phase = 'keep';

@@ -1298,7 +1298,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     const key = Buffer.from(`probe/${id}`);
     path
       .execute(
-        { op: 'put', put: { key, value: key, ifAbsent: false, ifModRevision: 0, prevKv: false, session: null, lease: 0 } },
+        { op: 'put', put: { key, value: key, ifAbsent: false, ifModRevision: 0, prevKv: false, session: null, lease: 0, ifFenceAtLeast: 0 } },
         { deadlineMs: leader.time.wallMs() + timing.probeRetryTicks * timing.tickMs, forwarded: false },
       )
       .then(

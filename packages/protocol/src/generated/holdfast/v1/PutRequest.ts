@@ -21,6 +21,17 @@ export interface PutRequest {
    * the lease it had). A lease not held: NOT_FOUND lease-not-found, nothing written.
    */
   'lease'?: (number | string | Long);
+  /**
+   * A fenced put (0 = none): written only if this token is at least the highest token a fenced
+   * put of this key carried, which is then this one. The highest token is kept in the key
+   * `__fence/<key>` (16 decimal digits), written with the key at one revision: the SDK's txn
+   * convention (fence.compare/record), so both kinds of fenced writes of one key see each other.
+   * A stale token: FAILED_PRECONDITION compare-failed, message "fencing token T is below H ...",
+   * nothing written. Not with if_absent or if_mod_revision, not in a txn (invalid-argument).
+   * Needs every member at apply version 7 (an older member drops the field, which would write
+   * unfenced): refused invalid-argument before; the SDK asks the cluster's version first.
+   */
+  'ifFenceAtLeast'?: (number | string | Long);
 }
 
 export interface PutRequest__Output {
@@ -41,4 +52,15 @@ export interface PutRequest__Output {
    * the lease it had). A lease not held: NOT_FOUND lease-not-found, nothing written.
    */
   'lease': (number);
+  /**
+   * A fenced put (0 = none): written only if this token is at least the highest token a fenced
+   * put of this key carried, which is then this one. The highest token is kept in the key
+   * `__fence/<key>` (16 decimal digits), written with the key at one revision: the SDK's txn
+   * convention (fence.compare/record), so both kinds of fenced writes of one key see each other.
+   * A stale token: FAILED_PRECONDITION compare-failed, message "fencing token T is below H ...",
+   * nothing written. Not with if_absent or if_mod_revision, not in a txn (invalid-argument).
+   * Needs every member at apply version 7 (an older member drops the field, which would write
+   * unfenced): refused invalid-argument before; the SDK asks the cluster's version first.
+   */
+  'ifFenceAtLeast': (number);
 }
