@@ -17,7 +17,7 @@ import type { Hello } from './peerLink/frames.js';
 import type { LinkInbound } from './peerLink/listener.js';
 import { frameBytesMaxFor, TcpPeerLink } from './peerLink/tcpSender.js';
 import type { PeerLink, TransportOptions } from './peerLink/types.js';
-import { UnreachableLog } from './peerLink/unreachable.js';
+import { PeerQueue } from './peerLink/peerQueue.js';
 import type {
   RaftAck,
   RaftAck__Output,
@@ -54,12 +54,6 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 
 type RaftStream = grpc.ClientDuplexStream<RaftBatch, RaftAck__Output>;
 
-const BACKOFF_MS_MIN = 50;
-/**
- * A failed dial costs little (a refused connection, or FIRST_ACK_WAIT_MS on an address nobody
- * holds), while every millisecond of backoff delays a restarted member's first heartbeat.
- */
-const BACKOFF_MS_MAX = 250;
 /**
  * A new stream whose first batch is not acknowledged this soon is given up and dialled again:
  * a connection to an address nobody holds any more (a restarted container's old one) may hang
@@ -71,24 +65,20 @@ class GrpcPeerLink implements PeerLink {
   private client: RaftClient | undefined;
   private address = '';
   private stream: RaftStream | undefined;
-  private queue: Message[] = [];
+  private readonly queue: PeerQueue;
   private waitingForDrain = false;
-  private backoffMs = BACKOFF_MS_MIN;
-  private retryAt = 0;
   private snapshotInFlight = false;
   private closed = false;
-  private readonly unreachable: UnreachableLog;
 
   constructor(
     private readonly peerId: NodeId,
     private readonly options: TransportOptions,
   ) {
-    const changed = options.handlers.peerReachable;
-    this.unreachable = new UnreachableLog(peerId, options.logger, changed && ((reachable) => changed(peerId, reachable)));
+    this.queue = new PeerQueue(peerId, options);
   }
 
   get depth(): number {
-    return this.queue.length;
+    return this.queue.depth;
   }
 
   /** Queues a message; `flush` writes what is queued as one frame. */
@@ -98,23 +88,17 @@ class GrpcPeerLink implements PeerLink {
       this.sendSnapshot(message);
       return;
     }
-    if (this.queue.length >= this.options.peerQueueMessagesMax || Date.now() < this.retryAt) {
-      this.options.handlers.reportUnreachable(this.peerId);
-      return;
-    }
-    this.queue.push(message);
+    this.queue.admit(message);
   }
 
   flush(): void {
-    if (this.closed || this.waitingForDrain || this.queue.length === 0) return;
+    if (this.closed || this.waitingForDrain || this.queue.depth === 0) return;
     const stream = this.ensureStream();
     if (!stream) {
-      this.queue = [];
-      this.options.handlers.reportUnreachable(this.peerId);
+      this.queue.dropAll();
       return;
     }
-    const messages = this.queue;
-    this.queue = [];
+    const messages = this.queue.take();
     const batch: RaftBatch = {
       clusterId: this.options.clusterId,
       from: this.options.selfId,
@@ -130,7 +114,7 @@ class GrpcPeerLink implements PeerLink {
         this.flush();
       });
     }
-    this.options.handlers.queueDepthChanged?.(this.peerId, this.queue.length);
+    this.queue.reportDepth();
   }
 
   private connectClient(): RaftClient | undefined {
@@ -159,7 +143,7 @@ class GrpcPeerLink implements PeerLink {
 
   private ensureStream(): RaftStream | undefined {
     if (this.stream) return this.stream;
-    if (Date.now() < this.retryAt) return undefined;
+    if (this.queue.backingOff()) return undefined;
     const client = this.connectClient();
     if (!client) return undefined;
     const stream = client.stream();
@@ -167,8 +151,7 @@ class GrpcPeerLink implements PeerLink {
     const firstAckWait = setTimeout(() => stream.cancel(), FIRST_ACK_WAIT_MS);
     stream.on('data', (ack: RaftAck__Output) => {
       clearTimeout(firstAckWait);
-      this.backoffMs = BACKOFF_MS_MIN;
-      this.unreachable.answered(Date.now());
+      this.queue.answered();
       if (ack.error !== '') this.options.logger.warn({ peer: this.peerId, error: ack.error }, 'peer refused the raft stream');
     });
     const drop = (error?: Error): void => {
@@ -176,11 +159,10 @@ class GrpcPeerLink implements PeerLink {
       if (this.stream !== stream) return;
       this.stream = undefined;
       this.waitingForDrain = false;
-      this.retryAt = Date.now() + this.backoffMs;
-      this.backoffMs = Math.min(BACKOFF_MS_MAX, this.backoffMs * 2);
+      this.queue.backOff();
       if (this.closed) return;
       this.options.logger.debug({ peer: this.peerId, error: error?.message }, 'raft stream closed; will reconnect');
-      this.unreachable.failed(this.address, error?.message, Date.now());
+      this.queue.failedAt(this.address, error?.message);
       this.redialLater(client);
       this.options.handlers.reportUnreachable(this.peerId);
     };
@@ -241,7 +223,7 @@ class GrpcPeerLink implements PeerLink {
 
   close(): void {
     this.closed = true;
-    this.queue = [];
+    this.queue.clear();
     this.stream?.cancel();
     this.stream = undefined;
     this.client?.close();

@@ -9,11 +9,8 @@ import { encodeMessages } from '../peerInput.js';
 import { dialLink, type LinkSocket, NotALinkPeerError } from './dial.js';
 import { decodeBody, encodeFrame, encodeValueFrame, FrameDecoder, FrameKind, ackHeldMs, parseAck, parseResult } from './frames.js';
 import type { PeerLink, TransportOptions } from './types.js';
-import { UnreachableLog } from './unreachable.js';
+import { PeerQueue } from './peerQueue.js';
 
-const BACKOFF_MS_MIN = 50;
-/** As the gRPC link's: a failed dial costs little, and backoff delays a restarted member's first heartbeat. */
-const BACKOFF_MS_MAX = 250;
 /** Connect, greeting, TLS: a dial to an address nobody holds any more must not hang longer. */
 export const DIAL_WAIT_MS = 1000;
 /**
@@ -44,10 +41,8 @@ export interface TcpPeerLinkEvents {
 export class TcpPeerLink implements PeerLink {
   private socket: LinkSocket | undefined;
   private dialing = false;
-  private queue: Message[] = [];
+  private readonly queue: PeerQueue;
   private waitingForDrain = false;
-  private backoffMs = BACKOFF_MS_MIN;
-  private retryAt = 0;
   private snapshotInFlight = false;
   private closed = false;
   private batchesSent = 0;
@@ -58,7 +53,6 @@ export class TcpPeerLink implements PeerLink {
   private readonly batchSentAtMs: { batch: number; atMs: number }[] = [];
   /** When the oldest batch no ack has covered yet was written; undefined: all acknowledged. */
   private unackedSinceMs: number | undefined;
-  private readonly unreachable: UnreachableLog;
   private readonly frameBytesMax: number;
   private refusalLoggedAtMs = Number.NEGATIVE_INFINITY;
 
@@ -67,13 +61,12 @@ export class TcpPeerLink implements PeerLink {
     private readonly options: TransportOptions,
     private readonly events: TcpPeerLinkEvents,
   ) {
-    const changed = options.handlers.peerReachable;
-    this.unreachable = new UnreachableLog(peerId, options.logger, changed && ((reachable) => changed(peerId, reachable)));
+    this.queue = new PeerQueue(peerId, options);
     this.frameBytesMax = frameBytesMaxFor(options.messageBytesMax);
   }
 
   get depth(): number {
-    return this.queue.length;
+    return this.queue.depth;
   }
 
   enqueue(message: Message): void {
@@ -82,15 +75,11 @@ export class TcpPeerLink implements PeerLink {
       this.sendSnapshot(message);
       return;
     }
-    if (this.queue.length >= this.options.peerQueueMessagesMax || Date.now() < this.retryAt) {
-      this.options.handlers.reportUnreachable(this.peerId);
-      return;
-    }
-    this.queue.push(message);
+    this.queue.admit(message);
   }
 
   flush(): void {
-    if (this.closed || this.queue.length === 0) return;
+    if (this.closed || this.queue.depth === 0) return;
     const socket = this.socket;
     if (socket === undefined) {
       this.maybeDial();
@@ -101,8 +90,7 @@ export class TcpPeerLink implements PeerLink {
       return;
     }
     if (this.waitingForDrain) return;
-    const messages = this.queue;
-    this.queue = [];
+    const messages = this.queue.take();
     socket.cork();
     this.writeBatches(socket, messages);
     const checkpoints = this.options.handlers.checkpointsFor?.(this.peerId) ?? [];
@@ -115,7 +103,7 @@ export class TcpPeerLink implements PeerLink {
         this.flush();
       });
     }
-    this.options.handlers.queueDepthChanged?.(this.peerId, this.queue.length);
+    this.queue.reportDepth();
   }
 
   /**
@@ -159,10 +147,10 @@ export class TcpPeerLink implements PeerLink {
   }
 
   private maybeDial(): void {
-    if (this.dialing || Date.now() < this.retryAt) return;
+    if (this.dialing || this.queue.backingOff()) return;
     const address = this.options.addressOf(this.peerId);
     if (address === undefined) {
-      this.dropQueue();
+      this.queue.dropAll();
       return;
     }
     this.dialing = true;
@@ -229,8 +217,7 @@ export class TcpPeerLink implements PeerLink {
     if (kind === FrameKind.ack) {
       const batches = parseAck(value);
       this.maybeTimeRoundTrip(batches, ackHeldMs(value));
-      this.backoffMs = BACKOFF_MS_MIN;
-      this.unreachable.answered(Date.now());
+      this.queue.answered();
       // Batches written after the one acknowledged are younger than this ack.
       this.unackedSinceMs = batches >= this.batchesSent ? undefined : Date.now();
       return;
@@ -266,24 +253,14 @@ export class TcpPeerLink implements PeerLink {
 
   private failed(address: string, error: Error): void {
     if (error instanceof NotALinkPeerError && !this.closed) {
-      const queued = this.queue;
-      this.queue = [];
-      this.events.speaksOnlyGrpc(error.message, queued);
+      this.events.speaksOnlyGrpc(error.message, this.queue.take());
       return;
     }
-    this.retryAt = Date.now() + this.backoffMs;
-    this.backoffMs = Math.min(BACKOFF_MS_MAX, this.backoffMs * 2);
-    this.dropQueue();
+    this.queue.backOff();
+    this.queue.dropAll();
     if (this.closed) return;
     this.options.logger.debug({ peer: this.peerId, error: error.message }, 'peer link closed; will redial');
-    this.unreachable.failed(address, error.message, Date.now());
-  }
-
-  private dropQueue(): void {
-    if (this.queue.length === 0) return;
-    this.queue = [];
-    this.options.handlers.reportUnreachable(this.peerId);
-    this.options.handlers.queueDepthChanged?.(this.peerId, 0);
+    this.queue.failedAt(address, error.message);
   }
 
   private sendSnapshot(message: Message): void {
@@ -344,7 +321,7 @@ export class TcpPeerLink implements PeerLink {
 
   close(): void {
     this.closed = true;
-    this.queue = [];
+    this.queue.clear();
     this.socket?.destroy();
     this.socket = undefined;
   }
