@@ -153,7 +153,6 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   }
   lines.push(`| leader changes | ${figures.leaderChanges} |`);
   const lin = verdict.linearizability;
-  if (figures.byClientRegion !== undefined) lines.push('', '## Latency by client region', '', ...renderRegionTable(figures.byClientRegion), '');
   lines.push(
     `| linearizable | ${lin.judged ? `${lin.linearizable} (${lin.keysChecked} keys, ${lin.operationsChecked} ops, ${lin.violations?.length ?? 0} violations, ${lin.undecidedKeys?.length ?? 0} undecided, ${fmt(lin.elapsedMs, 0)} ms)` : `not judged: ${lin.reason}`} |`,
   );
@@ -186,6 +185,8 @@ export function renderSummaryMarkdown(report: BenchReport): string {
   }
   if (verdict.damage !== undefined) lines.push(...renderDamage(verdict.damage));
   if (verdict.badCredentials !== undefined) lines.push(...renderBadCredentials(verdict.badCredentials));
+  // After the figures table, not inside it: a blank line would end that table in the markdown.
+  if (figures.byClientRegion !== undefined) lines.push('', '## Latency by client region', '', ...renderRegionTable(figures.byClientRegion));
   lines.push('', '## Faults', '');
   lines.push('| # | kind | start s | end s | nodes | detail | first ok ms | first write ms | throughput back ms | longest outage ms |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|');

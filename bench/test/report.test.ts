@@ -100,6 +100,23 @@ describe('report rendering', () => {
     expect(markdown).toContain('`k1` stale: planted in a test');
   });
 
+  it('gives the per-region table as a section of its own, after the figures table', () => {
+    const report = syntheticReport();
+    const rows = [{ region: 'eu-west', kind: 'put', count: 3, ok: 2, okPerS: 0.2, p50Ms: 81, p99Ms: 90 }];
+    const markdown = renderSummaryMarkdown({ ...report, figures: { ...report.figures, byClientRegion: rows } });
+    const lines = markdown.split('\n');
+    const heading = lines.indexOf('## Latency by client region');
+    expect(heading).toBeGreaterThan(lines.findIndex((line) => line.startsWith('| lost writes |')));
+    expect(lines.slice(heading, heading + 5)).toEqual([
+      '## Latency by client region',
+      '',
+      '| client region | operation | ops | ok/s | p50 ms | p99 ms |',
+      '|---|---|---|---|---|---|',
+      '| eu-west | put | 3 | 0.2 | 81.00 | 90.00 |',
+    ]);
+    expect(lines[heading - 1]).toBe('');
+  });
+
   it('writes report.json, summary.md and report.html', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-report-'));
     try {
