@@ -20,3 +20,24 @@ export async function expectRealSeedsClean(firstSeed: number, seedCount: number,
   expect(summary.totals['storageFaults'] ?? 0).toBeGreaterThan(seedCount / 4);
   expect(summary.totals['stateHashesCompared'] ?? 0).toBeGreaterThan(seedCount * 10);
 }
+
+/**
+ * Lease reads (--read-mode lease) under every fault the real node handles, plus clock-rate drift
+ * within the 5 % bound the lease assumes (in half the seeds the worst case: the leader's clock
+ * slow, the others fast): no read may be stale and no lease may outlive its leader's term.
+ */
+export async function expectLeaseSeedsClean(firstSeed: number, seedCount: number, nodeCount: number): Promise<void> {
+  const summary = await runRealSeeds({
+    firstSeed,
+    seedCount,
+    nodeCount,
+    steps: realCiSteps,
+    storageFaults: HANDLED_STORAGE_FAULTS,
+    leaseReads: { clockDriftMax: 0.05 },
+  });
+  const report = summary.failures.map((failure) => formatFailure(failure, ' --storage-faults handled --read-mode lease')).join('\n\n');
+  expect(report).toBe('');
+  expect(summary.seedsRun).toBe(seedCount);
+  // Leaders did serve reads under their lease.
+  expect(summary.totals['leaseReads'] ?? 0).toBeGreaterThan(seedCount);
+}
