@@ -1,56 +1,26 @@
 // holdfast auth|user|role and --user against a real node process on loopback (needs the packages built).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createClient } from '@holdfast/client';
-import { LocalCluster } from '@holdfast/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../src/index.js';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+import { CliCluster, type Run } from './helpers.js';
 
 describe('holdfast auth, user, role and --user', () => {
-  let root: string;
-  let cluster: LocalCluster;
+  let fixture: CliCluster;
   const prompted: string[] = [];
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'holdfast-cli-auth-'));
-    cluster = await LocalCluster.start({ dataDir: join(root, 'cluster'), size: 1, logLevel: 'warn' });
-    await cluster.waitForLeader(20_000);
+    fixture = await CliCluster.start({ name: 'auth', size: 1 });
   }, 60_000);
 
   afterAll(async () => {
-    await cluster?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await fixture?.close();
   });
 
-  async function holdfast(env: Record<string, string>, ...argv: string[]): Promise<Run> {
-    const run: Run = { code: -1, out: '', err: '' };
-    const io: CliIo = {
-      writeOut: (text) => {
-        run.out += text;
-      },
-      writeErr: (text) => {
-        run.err += text;
-      },
-      readStdin: async () => '',
-      env: { HOLDFAST_ENDPOINTS: cluster.endpoints().join(','), ...env },
-      cwd: root,
-      createClient,
-      waitForStopSignal: () => new Promise(() => {}),
-      promptPassword: async (prompt) => {
-        prompted.push(prompt);
-        return 'prompted-password';
-      },
+  function holdfast(env: Record<string, string>, ...argv: string[]): Promise<Run> {
+    const promptPassword = async (prompt: string): Promise<string> => {
+      prompted.push(prompt);
+      return 'prompted-password';
     };
     // A generous budget per call: a login hashes a password with scrypt, slow on a loaded machine.
-    run.code = await runCli(['--deadline-ms', '30000', ...argv], io);
-    return run;
+    return fixture.holdfastWith({ env, promptPassword }, '--deadline-ms', '30000', ...argv);
   }
 
   it('sets up users and roles, enables auth, and logs in with --user', async () => {

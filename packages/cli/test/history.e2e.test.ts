@@ -1,19 +1,10 @@
 // The key history against real node processes on loopback (needs the packages built): reads at a
 // past revision on every member, compaction under load with watches open, a watch resumed from
 // the history on disk after every member restarted, CompactedError, retention, and the CLI lines.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CompactedError, createClient, type HoldfastClient, WatchCompactedError } from '@holdfast/client';
-import { LocalCluster } from '@holdfast/server';
+import type { LocalCluster } from '@holdfast/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../src/index.js';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+import { CliCluster, type Run } from './helpers.js';
 
 /** A seeded generator (mulberry32): the same writes on every run. */
 function seeded(seed: number): () => number {
@@ -48,45 +39,22 @@ async function rangeOnceApplied(member: HoldfastClient, revision: number): Promi
 const sortedEntries = (model: Model): string[] => [...model.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
 
 describe('key history', () => {
-  let root: string;
+  let fixture: CliCluster;
   let cluster: LocalCluster;
   let client: HoldfastClient;
-  let stop: () => void = () => {};
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'holdfast-cli-history-'));
-    cluster = await LocalCluster.start({ dataDir: join(root, 'cluster'), size: 3, logLevel: 'warn', extraArgs: () => ['--delete-range-keys-max', '50'] });
-    await cluster.waitForLeader(20_000);
+    fixture = await CliCluster.start({ name: 'history', extraArgs: () => ['--delete-range-keys-max', '50'] });
+    cluster = fixture.cluster;
     client = createClient({ endpoints: cluster.endpoints() });
   }, 60_000);
 
   afterAll(async () => {
     await client?.close();
-    await cluster?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await fixture?.close();
   });
 
-  async function holdfast(...argv: string[]): Promise<Run> {
-    const run: Run = { code: -1, out: '', err: '' };
-    const io: CliIo = {
-      writeOut: (text) => {
-        run.out += text;
-      },
-      writeErr: (text) => {
-        run.err += text;
-      },
-      readStdin: async () => '',
-      env: { HOLDFAST_ENDPOINTS: cluster.endpoints().join(',') },
-      cwd: root,
-      createClient,
-      waitForStopSignal: () =>
-        new Promise((resolve) => {
-          stop = () => resolve('SIGINT');
-        }),
-    };
-    run.code = await runCli(argv, io);
-    return run;
-  }
+  const holdfast = (...argv: string[]): Promise<Run> => fixture.holdfast(...argv);
 
   it('answers a get and a range at every past revision with what was there, on every member', async () => {
     const random = seeded(12);
@@ -220,6 +188,6 @@ describe('key history', () => {
     expect(tooMany.code).toBe(1);
     expect(tooMany.err).toMatch(/more than 50 keys are in range/);
     expect((await holdfast('status')).out).toMatch(/history: 1: \d+ keys, history from revision \d+/);
-    stop();
+    fixture.signalStop();
   }, 60_000);
 });

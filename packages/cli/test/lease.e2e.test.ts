@@ -1,55 +1,27 @@
 // The lease, lock and elect commands against real node processes on loopback (needs the packages built).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@holdfast/client';
-import { LocalCluster } from '@holdfast/server';
+import type { LocalCluster } from '@holdfast/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../src/index.js';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+import { CliCluster, type Run } from './helpers.js';
 
 describe('holdfast lease, put --lease, lock and elect', () => {
-  let root: string;
+  let fixture: CliCluster;
   let cluster: LocalCluster;
-  let stop: () => void = () => {};
+  let root: string;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'holdfast-cli-lease-'));
-    cluster = await LocalCluster.start({ dataDir: join(root, 'cluster'), size: 3, logLevel: 'warn' });
-    await cluster.waitForLeader(20_000);
+    fixture = await CliCluster.start({ name: 'lease' });
+    cluster = fixture.cluster;
+    root = fixture.root;
   }, 60_000);
 
   afterAll(async () => {
-    await cluster?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await fixture?.close();
   });
 
-  async function holdfast(...argv: string[]): Promise<Run> {
-    const run: Run = { code: -1, out: '', err: '' };
-    const io: CliIo = {
-      writeOut: (text) => {
-        run.out += text;
-      },
-      writeErr: (text) => {
-        run.err += text;
-      },
-      readStdin: async () => '',
-      env: { HOLDFAST_ENDPOINTS: cluster.endpoints().join(',') },
-      cwd: root,
-      createClient,
-      waitForStopSignal: () =>
-        new Promise((resolve) => {
-          stop = () => resolve('SIGINT');
-        }),
-    };
-    run.code = await runCli(argv, io);
-    return run;
-  }
+  const holdfast = (...argv: string[]): Promise<Run> => fixture.holdfast(...argv);
 
   it('grants, attaches, lists, answers ttl and revokes', async () => {
     const granted = await holdfast('--json', 'lease', 'grant', '30');
@@ -84,7 +56,7 @@ describe('holdfast lease, put --lease, lock and elect', () => {
       const deadline = Date.now() + 10_000;
       while ((await client.election('main').leader()) === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(Buffer.from((await client.election('main').leader())!.value).toString()).toBe('worker-1');
-      stop();
+      fixture.signalStop();
       const run = await leading;
       expect(run.code, run.err).toBe(0);
       expect(run.out).toMatch(/^leading main with worker-1 \(token \d+\)\n$/);

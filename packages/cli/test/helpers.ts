@@ -1,0 +1,84 @@
+// The cluster fixture of the CLI's end-to-end tests: real node processes on loopback (needs the
+// packages built), and the CLI run in this process against them.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@holdfast/client';
+import { LocalCluster } from '@holdfast/server';
+import { type CliIo, runCli } from '../src/index.js';
+
+/** One CLI run: its exit status and what it wrote. */
+export interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+export class CliCluster {
+  /** A command waiting for a stop signal (watch, lock, elect) is told SIGINT by `signalStop`. */
+  private stopWaiting: () => void = () => {};
+
+  private constructor(
+    /** A temporary folder: the CLI's working directory, with the members' data below `cluster/`. */
+    readonly root: string,
+    readonly cluster: LocalCluster,
+  ) {}
+
+  /** Starts `size` members (3) with `extraArgs` and waits for a leader; `name` names the temporary folder. */
+  static async start(options: { name: string; size?: number; extraArgs?: () => string[] }): Promise<CliCluster> {
+    const root = mkdtempSync(join(tmpdir(), `holdfast-cli-${options.name}-`));
+    try {
+      const cluster = await LocalCluster.start({
+        dataDir: join(root, 'cluster'),
+        size: options.size ?? 3,
+        logLevel: 'warn',
+        ...(options.extraArgs === undefined ? {} : { extraArgs: options.extraArgs }),
+      });
+      await cluster.waitForLeader(20_000);
+      return new CliCluster(root, cluster);
+    } catch (error) {
+      rmSync(root, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Runs `holdfast ...argv` against the cluster (HOLDFAST_ENDPOINTS), in `root`. */
+  holdfast(...argv: string[]): Promise<Run> {
+    return this.holdfastWith({}, ...argv);
+  }
+
+  /** As `holdfast`, with more environment variables and the answer to a password prompt. */
+  async holdfastWith(options: { env?: Record<string, string>; promptPassword?: CliIo['promptPassword'] }, ...argv: string[]): Promise<Run> {
+    const run: Run = { code: -1, out: '', err: '' };
+    const io: CliIo = {
+      writeOut: (text) => {
+        run.out += text;
+      },
+      writeErr: (text) => {
+        run.err += text;
+      },
+      readStdin: async () => '',
+      env: { HOLDFAST_ENDPOINTS: this.cluster.endpoints().join(','), ...options.env },
+      cwd: this.root,
+      createClient,
+      waitForStopSignal: () =>
+        new Promise((resolve) => {
+          this.stopWaiting = () => resolve('SIGINT');
+        }),
+      ...(options.promptPassword === undefined ? {} : { promptPassword: options.promptPassword }),
+    };
+    run.code = await runCli(argv, io);
+    return run;
+  }
+
+  /** Tells the running command that waits for a stop signal to stop, as Ctrl-C would. */
+  signalStop(): void {
+    this.stopWaiting();
+  }
+
+  /** Stops every member and removes the folder. */
+  async close(): Promise<void> {
+    await this.cluster.stop();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
