@@ -3,10 +3,11 @@
  * encode the whole state (openSnapshotReader().chunks()), and the receiver to check and store it
  * (restoreSnapshot), each with its process CPU, apart from any network.
  *
- *   node packages/storage/dist/bench-snapshot.js [--keys N]
+ *   node packages/storage/dist/bench-snapshot.js [--keys N] [--rounds N]
  *
  * Workload: N distinct 16-byte keys with 256-byte values (the catch-up target's shape), put
- * through apply in batches of 500 entries.
+ * through apply in batches of 500 entries. Each round sends and receives the state once; the
+ * fastest round is printed (the least disturbed by other work on the machine) beside the slowest.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,11 +21,16 @@ import { KvStateMachine } from './state-machine.js';
 const valueBytes = 256;
 const applyBatchEntries = 500;
 
-function parseKeys(argv: readonly string[]): number {
-  if (argv.length === 0) return 300_000;
-  const keys = Number(argv[1]);
-  if (argv[0] !== '--keys' || !Number.isSafeInteger(keys) || keys <= 0) throw new Error('usage: bench-snapshot [--keys N]');
-  return keys;
+function parseOptions(argv: readonly string[]): { keys: number; rounds: number } {
+  const options = { keys: 300_000, rounds: 1 };
+  for (let position = 0; position < argv.length; position += 2) {
+    const value = Number(argv[position + 1]);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${argv[position]} needs a positive whole number`);
+    if (argv[position] === '--keys') options.keys = value;
+    else if (argv[position] === '--rounds') options.rounds = value;
+    else throw new Error(`unknown option ${argv[position]}; use --keys N, --rounds N`);
+  }
+  return options;
 }
 
 function putEntry(index: number, value: Uint8Array): Entry {
@@ -51,37 +57,59 @@ function cpuMs(since: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000;
 }
 
+interface Round {
+  sendMs: number;
+  sendCpuMs: number;
+  receiveMs: number;
+  receiveCpuMs: number;
+  chunks: number;
+  bytes: number;
+}
+
+async function round(sender: KvStateMachine, receiverDir: string): Promise<Round> {
+  const reader = await sender.openSnapshotReader();
+  const chunks: Uint8Array[] = [];
+  let cpu = process.cpuUsage();
+  let began = performance.now();
+  for await (const chunk of reader.chunks()) chunks.push(chunk);
+  const sendMs = performance.now() - began;
+  const sendCpuMs = cpuMs(cpu);
+  await reader.close();
+  const receiver = await KvStateMachine.open({ dir: receiverDir });
+  cpu = process.cpuUsage();
+  began = performance.now();
+  await receiver.restoreSnapshot(
+    (async function* () {
+      yield* chunks;
+    })(),
+  );
+  const receiveMs = performance.now() - began;
+  const receiveCpuMs = cpuMs(cpu);
+  await receiver.close();
+  await rm(receiverDir, { recursive: true, force: true });
+  return { sendMs, sendCpuMs, receiveMs, receiveCpuMs, chunks: chunks.length, bytes: chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0) };
+}
+
 async function main(): Promise<void> {
-  const keys = parseKeys(process.argv.slice(2));
+  const { keys, rounds } = parseOptions(process.argv.slice(2));
   const root = await mkdtemp(join(tmpdir(), 'holdfast-bench-snapshot-'));
   try {
     const sender = await KvStateMachine.open({ dir: join(root, 'sender') });
     await fill(sender, keys);
-    const reader = await sender.openSnapshotReader();
-    const chunks: Uint8Array[] = [];
-    let cpu = process.cpuUsage();
-    let began = performance.now();
-    for await (const chunk of reader.chunks()) chunks.push(chunk);
-    const sendMs = performance.now() - began;
-    const sendCpuMs = cpuMs(cpu);
-    await reader.close();
+    const results: Round[] = [];
+    for (let n = 0; n < rounds; n++) results.push(await round(sender, join(root, `receiver-${n}`)));
     await sender.close();
-    const bytes = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
-    const receiver = await KvStateMachine.open({ dir: join(root, 'receiver') });
-    cpu = process.cpuUsage();
-    began = performance.now();
-    await receiver.restoreSnapshot(
-      (async function* () {
-        yield* chunks;
-      })(),
-    );
-    const receiveMs = performance.now() - began;
-    const receiveCpuMs = cpuMs(cpu);
-    await receiver.close();
+    const first = results[0];
+    if (first === undefined) return;
+    const range = (pick: (r: Round) => number): string => {
+      const values = results.map(pick);
+      return `${Math.min(...values).toFixed(0)}${rounds > 1 ? `-${Math.max(...values).toFixed(0)}` : ''}`;
+    };
+    const perKey = (pick: (r: Round) => number): string => `${((Math.min(...results.map(pick)) * 1000) / keys).toFixed(1)}`;
     console.log(
-      `${keys} keys, ${chunks.length} chunks, ${(bytes / 1024 ** 2).toFixed(1)} MiB: ` +
-        `send ${sendMs.toFixed(0)} ms (cpu ${sendCpuMs.toFixed(0)} ms, ${((sendCpuMs * 1000) / keys).toFixed(1)} us/key), ` +
-        `receive ${receiveMs.toFixed(0)} ms (cpu ${receiveCpuMs.toFixed(0)} ms, ${((receiveCpuMs * 1000) / keys).toFixed(1)} us/key)`,
+      `${keys} keys, ${first.chunks} chunks, ${(first.bytes / 1024 ** 2).toFixed(1)} MiB, ${rounds} round(s): ` +
+        `send ${range((r) => r.sendMs)} ms (cpu ${range((r) => r.sendCpuMs)} ms, best ${perKey((r) => r.sendCpuMs)} us/key), ` +
+        `receive ${range((r) => r.receiveMs)} ms (cpu ${range((r) => r.receiveCpuMs)} ms, best ${perKey((r) => r.receiveCpuMs)} us/key)`,
     );
   } finally {
     await rm(root, { recursive: true, force: true });
