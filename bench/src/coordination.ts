@@ -14,7 +14,7 @@
  * (or the grant) plus the TTL, minus the allowed clock step; it must vanish once abandoned. The
  * figures give how late after that bound it vanished (the expiry's accuracy under the faults).
  */
-import type { HoldfastClient, LockHolder } from '@holdfast/client';
+import type { HoldfastClient, LeaseKeepAlive, LockHolder } from '@holdfast/client';
 import type { MonotonicClock } from './history.js';
 import { sleep } from './target.js';
 import type { WatchedChange } from './watch-check.js';
@@ -254,18 +254,35 @@ export class CoordinationWorkloads {
     }
   }
 
+  /**
+   * Keeps the lease alive with the SDK's LeaseKeepAlive (a keepalive every TTL/3 over the client's
+   * keepalive stream) for `durationMs`, or until the workload stops or the lease is lost. Each
+   * answer's send time is `validUntilMs - ttlMs` on the process's wall clock, moved onto the
+   * bench's monotonic clock (1 ms earlier, for the rounding of both clocks: the bound only gets
+   * earlier, so no expiry is judged early by it).
+   */
   private async keepAliveFor(client: HoldfastClient, record: LeaseRecord, durationMs: number): Promise<void> {
     const endMs = this.now() + durationMs;
-    while (!this.stopping && this.now() < endMs) {
-      const sentMs = this.now();
-      try {
-        await client.lease.keepAliveOnce(record.id, { deadlineMs: Math.max(100, record.ttlMs / 3) });
-        record.lastAnsweredSendMs = Math.max(record.lastAnsweredSendMs, sentMs);
+    const wallToMonotonicMs = (): number => this.now() - Date.now();
+    let keepAlive: LeaseKeepAlive;
+    try {
+      keepAlive = await client.lease.keepAlive(record.id, { ttlMs: record.ttlMs, sentAtMs: record.lastAnsweredSendMs - wallToMonotonicMs() });
+    } catch {
+      return;
+    }
+    const timer = setInterval(() => {
+      if (this.stopping || this.now() >= endMs) keepAlive.close();
+    }, 20);
+    try {
+      for await (const ack of keepAlive) {
+        record.lastAnsweredSendMs = Math.max(record.lastAnsweredSendMs, ack.validUntilMs - ack.ttlMs + wallToMonotonicMs() - 1);
         this.keepAlivesAnswered += 1;
-      } catch (error) {
-        if ((error as { name?: string }).name === 'LeaseNotFoundError') return;
       }
-      await sleep(Math.max(10, record.ttlMs / 3 - (this.now() - sentMs)));
+    } catch {
+      // Lost (not found, or no answer within the TTL): the key is read until gone all the same.
+    } finally {
+      clearInterval(timer);
+      keepAlive.close();
     }
   }
 

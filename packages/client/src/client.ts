@@ -374,7 +374,7 @@ export class HoldfastClient {
       open: (address, onMessage, onEnd) => this.connectionTo(address).openKeepAliveStream(onMessage, onEnd),
       unary: async (id, deadlineMs) => (await this.keepLeaseAliveOnce(id, { deadlineMs: Math.max(1, deadlineMs - Date.now()) })).ttlMs,
       failed: (address) => this.router.moveAwayFrom(address, undefined),
-    });
+    }, { attemptTimeoutMs: this.options.attemptTimeoutMs });
   }
 
   /** How this client's keepalives travelled (streamed or unary), for tests and diagnostics. */

@@ -56,6 +56,12 @@ export interface KeepAliveMuxOptions {
   idleCloseMs?: number;
   /** Keepalives in flight on the stream at most (past it: the unary call). */
   pendingMax?: number;
+  /**
+   * A keepalive unanswered this long gives the stream up (a paused or cut-off member), however
+   * far its deadline: the retry then goes elsewhere while the lease still holds. The client's
+   * attemptTimeoutMs.
+   */
+  attemptTimeoutMs?: number;
   nowMs?: () => number;
 }
 
@@ -98,6 +104,7 @@ export class KeepAliveMux implements KeepAliveTransport {
       backoffMaxMs: options.backoffMaxMs ?? 3000,
       idleCloseMs: options.idleCloseMs ?? 60_000,
       pendingMax: options.pendingMax ?? 1000,
+      attemptTimeoutMs: options.attemptTimeoutMs ?? 2000,
       nowMs: options.nowMs ?? Date.now,
     };
     this.backoffMs = this.options.backoffMinMs;
@@ -155,7 +162,7 @@ export class KeepAliveMux implements KeepAliveTransport {
     this.touch(stream);
     return new Promise<number>((resolve, reject) => {
       // Deadlines are wall-clock times (Date.now), as every call's; nowMs only paces the backoff.
-      const waitMs = Math.max(1, Math.min(2 ** 31 - 1, Math.ceil(deadlineMs - Date.now())));
+      const waitMs = Math.max(1, Math.min(this.options.attemptTimeoutMs, Math.ceil(deadlineMs - Date.now())));
       const timer = setTimeout(() => this.handleDeadline(stream, tag), waitMs);
       stream.pending.set(tag, { id, resolve, reject, timer });
       stream.call.write({ tag, id });

@@ -552,3 +552,41 @@ describe('requests on the wire', () => {
     expect(server.calls).toHaveLength(3);
   });
 });
+
+describe('fenced puts', () => {
+  const statusAt = (clusterVersion: number) => () => ({ leaderId: 1, members: [{ member: { id: 1 }, term: 3, clusterVersion }] });
+  const txnAnswer = () => ({
+    succeeded: true,
+    results: [{ put: { revision: 9 } }, { put: { revision: 9 } }],
+    revision: 9,
+  });
+
+  it('sends the fence txn while the cluster applies below version 7', async () => {
+    const server = await serve({ kv: { txn: txnAnswer }, cluster: { Status: statusAt(6) } });
+    const client = connect({ endpoints: [server.address] });
+    expect((await client.put('res', 'v', { ifFenceAtLeast: 4 })).revision).toBe(9);
+    expect(server.calls.map((call) => call.operation)).toEqual(['txn']);
+    expect(server.calls[0]?.request['compare']).toMatchObject([{ target: 'VALUE', op: 'LESS' }]);
+  });
+
+  it('sends the put with if_fence_at_least once every member takes it, and maps a stale token to StaleFenceError', async () => {
+    const server = await serve({
+      kv: {
+        put: (request) => {
+          if (Number(request['ifFenceAtLeast']) < 5) {
+            throw new FakeFailure({ code: GrpcStatus.FAILED_PRECONDITION, kind: 'compare-failed', message: `fencing token ${request['ifFenceAtLeast']} is below 5, which the key accepted already` });
+          }
+          return { revision: 11 };
+        },
+      },
+      cluster: { Status: statusAt(7) },
+    });
+    const client = connect({ endpoints: [server.address] });
+    expect((await client.put('res', 'v', { ifFenceAtLeast: 5 })).revision).toBe(11);
+    await expect(client.put('res', 'v', { ifFenceAtLeast: 3 })).rejects.toMatchObject({ name: 'StaleFenceError', token: 3, highestToken: 5 });
+    expect(server.calls.map((call) => [call.operation, Number(call.request['ifFenceAtLeast'])])).toEqual([
+      ['put', 5],
+      ['put', 3],
+    ]);
+  });
+});

@@ -147,6 +147,11 @@ describe('KeepAliveMux', () => {
     const mux2 = new KeepAliveMux(fakePort().port, { nowMs: () => now });
     await expect(mux2.keepAliveOnce(1, Date.now() + 20)).rejects.toBeInstanceOf(DeadlineExceededError);
     expect(mux2.isStreaming).toBe(false);
+    // A member that does not answer gives the stream up after the attempt timeout, long before a far deadline.
+    const mux3 = new KeepAliveMux(fakePort().port, { nowMs: () => now, attemptTimeoutMs: 30 });
+    await expect(mux3.keepAliveOnce(1, Date.now() + 60_000)).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(mux3.isStreaming).toBe(false);
+    mux3.close();
     mux.close();
     mux2.close();
   });
