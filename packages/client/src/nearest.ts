@@ -20,6 +20,8 @@ export interface DistanceOptions {
 interface EndpointState {
   /** Smoothed round-trip time (ms), undefined until measured. */
   rttMs: number | undefined;
+  /** The last RECENT_SAMPLES timed round trips (ms), oldest first: the distance is their minimum. */
+  recentMs: number[];
   /** Skipped until then (ms, nowMs clock). */
   avoidUntilMs: number;
   /** Failures since the last success, for the hold's doubling. */
@@ -28,6 +30,14 @@ interface EndpointState {
 
 /** Weight of a new sample (as TCP's SRTT, RFC 6298: 1/8), the first sample taken whole. */
 const SMOOTHING = 1 / 8;
+/**
+ * Samples the distance is the minimum of (BBR's min_rtt, in spirit): a busy client, member or
+ * network only adds to a round trip, so one slow answer (a loaded machine, a GC pause) must not
+ * rank a near member behind a far one for the many rounds a smoothed value takes to forget it.
+ * With the default probe interval, 8 samples span 40 s: a member that really moved away is ranked
+ * by its new distance within that.
+ */
+const RECENT_SAMPLES = 8;
 
 export class EndpointDistances {
   private readonly endpoints = new Map<string, EndpointState>();
@@ -40,7 +50,7 @@ export class EndpointDistances {
     private readonly options: DistanceOptions,
   ) {
     this.nowMs = options.nowMs ?? (() => performance.now());
-    for (const address of addresses) this.endpoints.set(address, { rttMs: undefined, avoidUntilMs: Number.NEGATIVE_INFINITY, failures: 0 });
+    for (const address of addresses) this.endpoints.set(address, { rttMs: undefined, recentMs: [], avoidUntilMs: Number.NEGATIVE_INFINITY, failures: 0 });
   }
 
   /** Starts probing (once; later calls do nothing). The timer does not keep the process alive. */
@@ -64,7 +74,8 @@ export class EndpointDistances {
   }
 
   /**
-   * Endpoints to try, nearest first: those not failing, by measured RTT (unmeasured after the
+   * Endpoints to try, nearest first: those not failing, by distance (the smallest of the recent
+   * round trips; unmeasured after the
    * measured, `preferred` ones first among them); then the failing ones, the soonest free first.
    */
   order(preferred: (address: string) => boolean = () => false): string[] {
@@ -79,6 +90,12 @@ export class EndpointDistances {
 
   rttMs(address: string): number | undefined {
     return this.endpoints.get(address)?.rttMs;
+  }
+
+  /** The distance `address` is ranked by: the smallest of its recent round trips (ms), undefined until measured. */
+  distanceMs(address: string): number | undefined {
+    const state = this.endpoints.get(address);
+    return state === undefined ? undefined : distanceOf(state);
   }
 
   /** Failures of `address` since it last answered: each is one attempt that went there in vain. */
@@ -105,7 +122,10 @@ export class EndpointDistances {
     if (state === undefined) return;
     state.failures = 0;
     state.avoidUntilMs = Number.NEGATIVE_INFINITY;
-    if (rttMs !== undefined) state.rttMs = state.rttMs === undefined ? rttMs : state.rttMs + SMOOTHING * (rttMs - state.rttMs);
+    if (rttMs === undefined) return;
+    state.rttMs = state.rttMs === undefined ? rttMs : state.rttMs + SMOOTHING * (rttMs - state.rttMs);
+    state.recentMs.push(rttMs);
+    if (state.recentMs.length > RECENT_SAMPLES) state.recentMs.shift();
   }
 
   private async probeAll(options: { timed: boolean }): Promise<void> {
@@ -129,8 +149,13 @@ export class EndpointDistances {
   }
 }
 
-/** Measured endpoints by RTT; unmeasured ones after every measured one, the preferred first. */
+function distanceOf(state: EndpointState): number | undefined {
+  return state.recentMs.length === 0 ? undefined : Math.min(...state.recentMs);
+}
+
+/** Measured endpoints by distance; unmeasured ones after every measured one, the preferred first. */
 function distanceKey(state: EndpointState, preferred: boolean): number {
-  if (state.rttMs !== undefined) return state.rttMs;
+  const distance = distanceOf(state);
+  if (distance !== undefined) return distance;
   return preferred ? 1e9 : 2e9;
 }

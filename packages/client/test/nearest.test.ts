@@ -29,6 +29,24 @@ describe('endpoint distances', () => {
     expect(fresh.order((address) => address === 'b')).toEqual(['b', 'a', 'c']);
   });
 
+  it('ranks by the smallest recent round trip: one slow answer does not put a near endpoint behind a far one', () => {
+    const now = { ms: 0 };
+    const d = distances(now);
+    // c is near but its first answer came late (a loaded machine); b is far.
+    d.noteAnswer('c', 150);
+    d.noteAnswer('b', 60);
+    expect(d.order()).toEqual(['b', 'c', 'a']);
+    d.noteAnswer('c', 5);
+    // Smoothed, c would still be ranked at 150 + (5 - 150) / 8 = 131.9, behind b.
+    expect(d.rttMs('c')).toBeCloseTo(131.875);
+    expect(d.distanceMs('c')).toBe(5);
+    expect(d.order()).toEqual(['c', 'b', 'a']);
+    // A member that moved away: once its near sample is 8 samples old, its new distance counts.
+    for (let i = 0; i < 8; i += 1) d.noteAnswer('c', 100);
+    expect(d.distanceMs('c')).toBe(100);
+    expect(d.order()).toEqual(['b', 'c', 'a']);
+  });
+
   it('skips a failed endpoint until its hold runs out or it answers, the hold doubling per failure', () => {
     const now = { ms: 0 };
     const d = distances(now);
