@@ -71,4 +71,12 @@ describe('findings of the real-node simulator stay fixed', () => {
       expect(result.violation, `seed ${seed}`).toBeUndefined();
     }
   }, 120_000);
+
+  it('R12: a snapshot a crashed leader left in flight does not stop its next process sending one', async () => {
+    // n4 sent a snapshot to n2 and crashed on a full disk before reading it; n4, leader again,
+    // then had every snapshot to n2 dropped as "in flight" and n2 never caught up (liveness).
+    const result = await runRealSeed({ seed: 1000466, nodeCount: 3, steps: 400, storageFaults: HANDLED_STORAGE_FAULTS, recentEventsMax: 1000 });
+    expect(result.violation).toBeUndefined();
+    expect(result.recentEvents.some((event) => /n2 receives snapshot \d+ from n4/.test(event))).toBe(true);
+  }, 120_000);
 });

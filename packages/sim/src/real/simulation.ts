@@ -106,6 +106,12 @@ export interface RealSimOptions {
   readonly eventsMax?: number;
 }
 
+/** A snapshot on its way: the state's chunks and the incarnation of the member that sent it. */
+interface SnapshotInFlight {
+  readonly chunks: readonly Uint8Array[];
+  readonly incarnation: number;
+}
+
 export interface RealSeedStats {
   ticks: number;
   events: number;
@@ -223,7 +229,13 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
   /** State hash by applied index, with the member that computed it first. */
   private readonly stateHashes = new Map<number, { hash: string; id: NodeId }>();
   private readonly hashedAt = new Map<NodeId, number>();
-  private readonly snapshotsInFlight = new Set<string>();
+  /**
+   * The snapshot in flight from one member to another (`from->to`), by the sender's
+   * incarnation. As the transport's in-flight flag, it belongs to the process that sent it: a
+   * snapshot of a crashed incarnation blocks no snapshot of the next (FINDINGS R12), and its end
+   * is reported to no one.
+   */
+  private readonly snapshotsInFlight = new Map<string, number>();
   /** Per member: the store revision its change stream has told up to (since its last start or restore). */
   private readonly changeStreamAt = new Map<NodeId, number>();
   /** The changes told at each revision, with the member that told them first. */
@@ -575,48 +587,48 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     }
   }
 
-  private route(sender: SimMember, message: Message, chunks: readonly Uint8Array[] | undefined, checkpoints: readonly WireCheckpoint[] = []): void {
+  private route(sender: SimMember, message: Message, snapshot: SnapshotInFlight | undefined, checkpoints: readonly WireCheckpoint[] = []): void {
     const target = this.byId.get(message.to);
     if (target === undefined || target.retired) {
       this.stats.messagesLost++;
       return;
     }
     const delays = this.network.route(message.from, message.to);
-    if (delays.length === 0) this.handleLoss(sender, message);
+    if (delays.length === 0) this.handleLoss(sender, message, snapshot);
     for (const delay of delays) {
-      this.scheduler.after(delay * timing.tickMs, () => this.deliver(message, chunks, checkpoints));
+      this.scheduler.after(delay * timing.tickMs, () => this.deliver(message, snapshot, checkpoints));
     }
   }
 
-  private deliver(message: Message, chunks: readonly Uint8Array[] | undefined, checkpoints: readonly WireCheckpoint[]): void {
+  private deliver(message: Message, snapshot: SnapshotInFlight | undefined, checkpoints: readonly WireCheckpoint[]): void {
     const target = this.byId.get(message.to);
     const sender = this.byId.get(message.from);
     if (target === undefined || !target.isUp || target.retired || !this.network.isLinkUp(message.from, message.to)) {
       this.stats.messagesLost++;
-      if (sender !== undefined) this.handleLoss(sender, message);
+      if (sender !== undefined) this.handleLoss(sender, message, snapshot);
       return;
     }
     this.stats.messagesDelivered++;
     if (checkpoints.length > 0) target.time.defer(() => target.stateHashes?.heard(message.from, checkpoints));
-    if (chunks === undefined) {
+    if (snapshot === undefined) {
       target.time.defer(() => target.driver?.deliver([message]));
       return;
     }
     this.record(`n${target.id} receives snapshot ${message.snapshot?.meta.index} from n${message.from}`);
     target.time.defer(() => {
-      target.receiveSnapshot(message, chunks).then(
-        () => this.finishSnapshot(message, true),
+      target.receiveSnapshot(message, snapshot.chunks).then(
+        () => this.finishSnapshot(message, snapshot.incarnation, true),
         (error: unknown) => {
           this.record(`n${target.id} snapshot restore failed: ${(error as Error).message}`);
-          this.finishSnapshot(message, false);
+          this.finishSnapshot(message, snapshot.incarnation, false);
         },
       );
     });
   }
 
-  private handleLoss(sender: SimMember, message: Message): void {
+  private handleLoss(sender: SimMember, message: Message, snapshot?: SnapshotInFlight): void {
     this.stats.messagesLost++;
-    if (message.type === 'snapshot') this.finishSnapshot(message, false);
+    if (snapshot !== undefined) this.finishSnapshot(message, snapshot.incarnation, false);
     else if (!this.network.isLinkUp(message.from, message.to) && message.type === 'append') {
       sender.time.defer(() => sender.driver?.reportUnreachable(message.to));
     }
@@ -624,26 +636,28 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
 
   private sendSnapshot(member: SimMember, message: Message): void {
     const key = `${message.from}->${message.to}`;
-    if (this.snapshotsInFlight.has(key)) return;
-    this.snapshotsInFlight.add(key);
-    this.stats.snapshotsSent++;
     const incarnation = member.incarnation;
+    // One at a time per peer, as the transport sends them (the core sends again after a report).
+    if (this.snapshotsInFlight.get(key) === incarnation) return;
+    this.snapshotsInFlight.set(key, incarnation);
+    this.stats.snapshotsSent++;
+    // The read of a member that crashes meanwhile may never end: its disk's events are dropped.
     member.readSnapshotChunks().then(
       (chunks) => {
-        if (member.incarnation !== incarnation) {
-          this.snapshotsInFlight.delete(key);
-          return;
-        }
-        this.route(member, message, chunks);
+        if (member.incarnation !== incarnation) this.finishSnapshot(message, incarnation, false);
+        else this.route(member, message, { chunks, incarnation });
       },
-      () => this.finishSnapshot(message, false),
+      () => this.finishSnapshot(message, incarnation, false),
     );
   }
 
-  private finishSnapshot(message: Message, ok: boolean): void {
-    this.snapshotsInFlight.delete(`${message.from}->${message.to}`);
+  /** The end of a snapshot sent by the sender's `incarnation`: reported to that process only. */
+  private finishSnapshot(message: Message, incarnation: number, ok: boolean): void {
+    const key = `${message.from}->${message.to}`;
+    if (this.snapshotsInFlight.get(key) === incarnation) this.snapshotsInFlight.delete(key);
     const sender = this.byId.get(message.from);
-    sender?.time.defer(() => sender.driver?.reportSnapshot(message.to, ok));
+    if (sender === undefined || sender.incarnation !== incarnation) return;
+    sender.time.defer(() => sender.driver?.reportSnapshot(message.to, ok));
   }
 
   async forward(member: SimMember, leaderId: NodeId, op: KvOp, deadlineMs: number): Promise<KvResult> {
