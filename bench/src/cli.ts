@@ -99,7 +99,7 @@ function buildCommand(): Command {
       `faults, comma-separated: groups (${Object.keys(NEMESIS_GROUPS).join(', ')}, none) or kinds (${NEMESIS_KINDS.join(', ')}); bad-credentials runs the whole time (TLS and auth on)`,
       'kill,pause,partition',
     )
-    .option('--workload <list>', 'comma-separated: register (checked per key) or mixed, and lock (fenced register), lease (expiry timing); holdfast only for lock and lease', 'register')
+    .option('--workload <list>', 'comma-separated: register (checked per key) or mixed, and lock (fenced register), lease (expiry timing), watch (prefix watches from past revisions with prevKv, checked against the watch over every key); holdfast only for lock, lease and watch', 'register')
     .addOption(new Option('--lock-ttl <d>', "lock: TTL of each holder's lease").argParser(parseDuration).default(2000, '2s'))
     .addOption(new Option('--lease-ttl <range>', 'lease: TTLs granted').argParser(parseRange).default({ min: 1000, max: 4000 }, '1s-4s'))
     .addOption(new Option('--clock-step <d>', 'lease: how far the leader\'s clock may step from the clients\' (one host: 0)').argParser(parseDuration).default(0, '0'))
@@ -148,7 +148,7 @@ function buildCommand(): Command {
 
 const SERIALIZABLE_FRACTION_WITH_REGIONS = 0.5;
 
-const WORKLOAD_NAMES = ['register', 'mixed', 'lock', 'lease'] as const;
+const WORKLOAD_NAMES = ['register', 'mixed', 'lock', 'lease', 'watch'] as const;
 
 /** `--workload register,lock,lease`: at most one key-value workload, and the coordination workloads. */
 export function parseWorkloadList(text: string): { kv: WorkloadKind | undefined; coordination: CoordinationKind[] } {
@@ -158,7 +158,7 @@ export function parseWorkloadList(text: string): { kv: WorkloadKind | undefined;
   }
   const kvs = names.filter((name): name is WorkloadKind => name === 'register' || name === 'mixed');
   if (kvs.length > 1) throw new RangeError('workload: register and mixed do not run together');
-  const coordination = names.filter((name): name is CoordinationKind => name === 'lock' || name === 'lease');
+  const coordination = names.filter((name): name is CoordinationKind => name === 'lock' || name === 'lease' || name === 'watch');
   if (kvs.length === 0 && coordination.length === 0) throw new RangeError('workload: name at least one');
   return { kv: kvs[0], coordination };
 }

@@ -18,8 +18,9 @@ import type { HoldfastClient, LeaseKeepAlive, LockHolder } from '@holdfast/clien
 import type { MonotonicClock } from './history.js';
 import { sleep } from './target.js';
 import type { WatchedChange } from './watch-check.js';
+import { judgeWatchSessions, runWatchWorker, type WatchSession, type WatchSessionsVerdict, watchSessionFailures } from './watch-workload.js';
 
-export type CoordinationKind = 'lock' | 'lease';
+export type CoordinationKind = 'lock' | 'lease' | 'watch';
 
 /** Every key the coordination workloads write starts with this (or is its fence key): the watch check leaves them out. */
 export const COORDINATION_PREFIX = 'coord/';
@@ -98,6 +99,7 @@ export interface LeaseVerdict {
 export interface CoordinationVerdict {
   lock?: LockVerdict;
   lease?: LeaseVerdict;
+  watch?: WatchSessionsVerdict;
   failures: string[];
 }
 
@@ -110,6 +112,8 @@ export class CoordinationWorkloads {
   private readonly holds: Hold[] = [];
   private readonly leases: LeaseRecord[] = [];
   private keepAlivesAnswered = 0;
+  private readonly watchSessions: WatchSession[] = [];
+  private readonly watchStartsBehind: number[] = [];
   counters = { ok: 0, failed: 0 };
 
   constructor(
@@ -121,6 +125,18 @@ export class CoordinationWorkloads {
     for (let worker = 0; worker < this.options.workers; worker++) {
       if (this.options.kinds.includes('lock')) this.runs.push(this.lockWorker(worker, this.client(100 + worker)));
       if (this.options.kinds.includes('lease')) this.runs.push(this.leaseWorker(worker, this.client(200 + worker)));
+      if (this.options.kinds.includes('watch')) {
+        this.runs.push(
+          runWatchWorker({
+            worker,
+            client: this.client(400 + worker),
+            random: this.context.random,
+            stopping: () => this.stopping,
+            sessions: this.watchSessions,
+            startBehind: this.watchStartsBehind,
+          }),
+        );
+      }
     }
   }
 
@@ -153,6 +169,17 @@ export class CoordinationWorkloads {
       if (lease.early.length > 0) failures.push(`lease: ${lease.early.length} key(s) vanished before their TTL: ${lease.early.slice(0, 3).join('; ')}`);
       if (lease.neverExpired.length > 0) failures.push(`lease: ${lease.neverExpired.length} abandoned lease key(s) never vanished: ${lease.neverExpired.slice(0, 3).join('; ')}`);
       if (lease.leases === 0) failures.push('lease: no lease was granted');
+    }
+    if (this.options.kinds.includes('watch')) {
+      // The reference is the watch over every key; without it nothing can be judged.
+      const reference = registerChanges ?? [];
+      verdict.watch = judgeWatchSessions({
+        sessions: this.watchSessions,
+        reference,
+        referenceEndRevision: reference.at(-1)?.revision ?? 0,
+        startBehind: this.watchStartsBehind,
+      });
+      failures.push(...watchSessionFailures(verdict.watch));
     }
     return verdict;
   }

@@ -183,6 +183,12 @@ export function renderSummaryMarkdown(report: BenchReport): string {
       `| lease expiry | ${lease.leases} leases, ${lease.keepAlivesAnswered} keepalives answered; ${lease.early.length} early, ${lease.neverExpired.length} never expired; late by p50 ${lease.latenessMs.p50} ms, p99 ${lease.latenessMs.p99} ms, max ${lease.latenessMs.max} ms (latest: ${lease.latest.join('; ') || '-'}) |`,
     );
   }
+  const watchSessions = verdict.coordination?.watch;
+  if (watchSessions !== undefined) {
+    lines.push(
+      `| watch sessions (prefix, past start, prevKv) | ${watchSessions.sessions} sessions (${watchSessions.judged} judged, ${watchSessions.changes} changes, started up to ${watchSessions.startBehindMax} revisions back); ${watchSessions.differingCount} differing from the watch over every key, ${watchSessions.errorCount} ended on an error |`,
+    );
+  }
   if (verdict.damage !== undefined) lines.push(...renderDamage(verdict.damage));
   if (verdict.badCredentials !== undefined) lines.push(...renderBadCredentials(verdict.badCredentials));
   // After the figures table, not inside it: a blank line would end that table in the markdown.

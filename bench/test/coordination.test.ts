@@ -34,6 +34,7 @@ describe('--workload', () => {
   it('takes one key-value workload and the coordination ones', () => {
     expect(parseWorkloadList('lock,lease,register')).toEqual({ kv: 'register', coordination: ['lock', 'lease'] });
     expect(parseWorkloadList('lease')).toEqual({ kv: undefined, coordination: ['lease'] });
+    expect(parseWorkloadList('register,watch')).toEqual({ kv: 'register', coordination: ['watch'] });
     expect(() => parseWorkloadList('register,mixed')).toThrow(/do not run together/);
     expect(() => parseWorkloadList('locks')).toThrow(/unknown/);
   });
