@@ -15,7 +15,8 @@ export interface WriteWaiter {
 }
 
 interface HeldWaiter extends WriteWaiter {
-  timer: TimerHandle;
+  /** Wall-clock ms after which `expire` answers it `timeout`. */
+  readonly deadlineMs: number;
 }
 
 /** The writes waiting on one log entry, by slot; `open` counts those not finished. */
@@ -38,6 +39,15 @@ export class WriteWaiters {
   private readonly byIndex = new Map<number, EntryWaiters>();
   private held = 0;
 
+  /**
+   * The one timer that answers `timeout` (instead of a timer per write: starting and clearing a
+   * Node timer per write cost about as much as the rest of a waiter's bookkeeping). Invariant:
+   * armed for `expiryAtMs` exactly when waiters are held, and no held waiter's deadline is
+   * before `expiryAtMs`.
+   */
+  private expiryTimer: TimerHandle | undefined;
+  private expiryAtMs = Number.POSITIVE_INFINITY;
+
   constructor(
     private readonly clock: Clock,
     private readonly timers: Timers,
@@ -56,12 +66,7 @@ export class WriteWaiters {
     const previous = this.byIndex.get(index)?.slots[slot];
     // Our entry at this index was overwritten by another leader before we proposed again here.
     if (previous) this.finish(at, previous, new NotLeaderError(''));
-    const held: HeldWaiter = { ...waiter, timer: undefined };
-    held.timer = this.timers.setTimeout(() => {
-      if (this.byIndex.get(index)?.slots[slot] === held) {
-        this.finish(at, held, new TimeoutError('write not applied before its deadline; it may still apply'));
-      }
-    }, Math.max(0, deadlineMs - this.clock.wallMs()));
+    const held: HeldWaiter = { term: waiter.term, resolve: waiter.resolve, reject: waiter.reject, deadlineMs };
     let entry = this.byIndex.get(index);
     if (entry === undefined) {
       entry = { slots: [], open: 0 };
@@ -70,6 +75,39 @@ export class WriteWaiters {
     entry.slots[slot] = held;
     entry.open += 1;
     this.held += 1;
+    if (deadlineMs < this.expiryAtMs) this.armExpiry(deadlineMs);
+  }
+
+  private armExpiry(atMs: number): void {
+    if (this.expiryTimer !== undefined) this.timers.clearTimeout(this.expiryTimer);
+    this.expiryAtMs = atMs;
+    this.expiryTimer = this.timers.setTimeout(() => this.expire(), Math.max(0, atMs - this.clock.wallMs()));
+  }
+
+  private disarmExpiry(): void {
+    if (this.expiryTimer !== undefined) this.timers.clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.expiryAtMs = Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * The expiry timer fired: answers `timeout` to every waiter whose deadline has passed (the
+   * write may still apply) and arms the timer for the earliest deadline left. O(waiters held),
+   * which pendingProposalsMax bounds; it runs about once per deadline length under steady load.
+   */
+  private expire(): void {
+    this.expiryTimer = undefined;
+    this.expiryAtMs = Number.POSITIVE_INFINITY;
+    const nowMs = this.clock.wallMs();
+    let nextMs = Number.POSITIVE_INFINITY;
+    for (const [index, waiting] of this.byIndex) {
+      for (const [slot, waiter] of waiting.slots.entries()) {
+        if (waiter === undefined) continue;
+        if (waiter.deadlineMs <= nowMs) this.finish({ index, slot }, waiter, new TimeoutError('write not applied before its deadline; it may still apply'));
+        else nextMs = Math.min(nextMs, waiter.deadlineMs);
+      }
+    }
+    if (this.held > 0 && nextMs < this.expiryAtMs) this.armExpiry(nextMs);
   }
 
   /**
@@ -133,18 +171,22 @@ export class WriteWaiters {
       const inEntry = entry.slots.filter((waiter) => waiter !== undefined).length;
       assert(inEntry === entry.open && inEntry > 0, () => `entry ${index} holds ${inEntry} waiters, counts ${entry.open}`);
       open += inEntry;
+      for (const waiter of entry.slots) {
+        if (waiter !== undefined) assert(waiter.deadlineMs >= this.expiryAtMs, () => `write waiter at ${index} has deadline ${waiter.deadlineMs} before the expiry timer's ${this.expiryAtMs}`);
+      }
     }
     assert(open === this.held, () => `waiter count ${this.held} but ${open} held`);
+    assert((this.held > 0) === (this.expiryTimer !== undefined), () => `${this.held} write waiters held, expiry timer ${this.expiryTimer === undefined ? 'not ' : ''}armed`);
   }
 
   private finish(at: WriteAt, waiter: HeldWaiter, outcome: ApplyResult | HoldfastError): void {
-    this.timers.clearTimeout(waiter.timer);
     const entry = this.byIndex.get(at.index);
     if (entry?.slots[at.slot] === waiter) {
       entry.slots[at.slot] = undefined;
       entry.open -= 1;
       this.held -= 1;
       if (entry.open === 0) this.byIndex.delete(at.index);
+      if (this.held === 0) this.disarmExpiry();
     }
     if (outcome instanceof HoldfastError) waiter.reject(outcome);
     else waiter.resolve(outcome);
