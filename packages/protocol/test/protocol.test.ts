@@ -67,6 +67,7 @@ describe('loadProtos', () => {
       prevKv: false,
       session: null,
       lease: 0,
+      ifFenceAtLeast: 0,
     });
     const get = definition['holdfast.v1.KV']?.['Get' as never] as unknown as grpc.MethodDefinition<object, object>;
     expect(get.requestDeserialize(get.requestSerialize({ key: Buffer.from('k'), consistency: 'SERIALIZABLE' }))).toMatchObject({
