@@ -16,7 +16,7 @@ import { type BatchLimits, decodeBatch, decodeSnapshotMessage, encodeMessages, P
 import type { Hello } from './peerLink/frames.js';
 import type { LinkInbound } from './peerLink/listener.js';
 import { frameBytesMaxFor, TcpPeerLink } from './peerLink/tcpSender.js';
-import type { PeerLink, TransportOptions } from './peerLink/types.js';
+import { type PeerLink, SNAPSHOT_STALL_MS, StallWatch, type TransportOptions } from './peerLink/types.js';
 import { PeerQueue } from './peerLink/peerQueue.js';
 import type {
   RaftAck,
@@ -200,15 +200,38 @@ class GrpcPeerLink implements PeerLink {
   }
 
   private async streamSnapshot(client: RaftClient, message: Message): Promise<void> {
-    const { selfId, clusterId, handlers } = this.options;
     let finish: (error: Error | null, ack?: SnapshotAck__Output) => void = () => {};
     const answered = new Promise<SnapshotAck__Output>((resolve, reject) => {
       finish = (error, ack) => (error ? reject(error) : resolve(ack as SnapshotAck__Output));
     });
+    // Awaited after the last chunk; a failure before then (the call failed, or stalled) ends the writes.
+    answered.catch(() => {});
     const call = client.sendSnapshot((error, ack) => finish(error, ack));
+    const stallMs = this.options.snapshotStallMs ?? SNAPSHOT_STALL_MS;
+    let stalled = false;
+    const watch = new StallWatch(stallMs, () => {
+      stalled = true;
+      finish(new Error(`the snapshot made no progress for ${stallMs} ms`));
+      call.cancel();
+      call.emit('drain');
+    });
     const write = async (chunk: SnapshotChunk): Promise<void> => {
+      if (stalled) throw new Error(`the snapshot made no progress for ${stallMs} ms`);
       if (!call.write(chunk)) await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+      watch.progress();
     };
+    try {
+      await this.writeSnapshot(message, write);
+      call.end();
+      const ack = await answered;
+      if (!ack.ok) throw new Error(`peer refused the snapshot: ${ack.error}`);
+    } finally {
+      watch.stop();
+    }
+  }
+
+  private async writeSnapshot(message: Message, write: (chunk: SnapshotChunk) => Promise<void>): Promise<void> {
+    const { selfId, clusterId, handlers } = this.options;
     const head = { clusterId, from: selfId, to: this.peerId, message: encodeMessages([message]) };
     await write({ ...head, data: new Uint8Array(), last: false });
     // Each state-machine chunk travels whole: the chunks check themselves and must not be split.
@@ -216,9 +239,6 @@ class GrpcPeerLink implements PeerLink {
       await write({ clusterId: '', from: 0, to: 0, message: new Uint8Array(), data, last: false });
     }
     await write({ clusterId: '', from: 0, to: 0, message: new Uint8Array(), data: new Uint8Array(), last: true });
-    call.end();
-    const ack = await answered;
-    if (!ack.ok) throw new Error(`peer refused the snapshot: ${ack.error}`);
   }
 
   close(): void {
@@ -368,6 +388,7 @@ export class Transport {
     return {
       frameBytesMax: frameBytesMaxFor(this.options.messageBytesMax),
       checkpointsMax: LINK_CHECKPOINTS_MAX,
+      ...(this.options.snapshotStallMs === undefined ? {} : { snapshotStallMs: this.options.snapshotStallMs }),
       refusal: (hello: Hello, certified) => this.refusal(hello, certified),
       heardHello: (hello: Hello) => {
         this.options.handlers.heardApplyVersion?.(hello.from, hello.applyVersion);

@@ -71,6 +71,7 @@ interface Options {
   readonly clusterId?: string;
   readonly peerTransport?: PeerTransportKind;
   readonly addressOf?: () => string | undefined;
+  readonly snapshotStallMs?: number;
 }
 
 function transport(selfId: number, handlers: TransportHandlers, options: Options = {}): Transport {
@@ -86,15 +87,23 @@ function transport(selfId: number, handlers: TransportHandlers, options: Options
     addressOf: options.addressOf ?? (() => undefined),
     handlers,
     peerTransport: options.peerTransport ?? 'tcp',
+    ...(options.snapshotStallMs === undefined ? {} : { snapshotStallMs: options.snapshotStallMs }),
     ...(options.tls === undefined ? {} : { tls: options.tls, requireMemberCertificates: true }),
   });
 }
 
 /** A member's receiving side: its transport behind a peer listener (both links), or a bare gRPC server (an earlier release). */
-async function listening(id: number, options: { port?: number; grpcOnly?: boolean; tls?: TlsMaterial } = {}) {
+async function listening(
+  id: number,
+  options: { port?: number; grpcOnly?: boolean; tls?: TlsMaterial; snapshotStallMs?: number; receiveSnapshot?: TransportHandlers['receiveSnapshot'] } = {},
+) {
   let listener: PeerListener | undefined;
   const received = recording();
-  const inbound = transport(id, received, options.tls === undefined ? {} : { tls: options.tls });
+  if (options.receiveSnapshot !== undefined) received.receiveSnapshot = options.receiveSnapshot;
+  const inbound = transport(id, received, {
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.snapshotStallMs === undefined ? {} : { snapshotStallMs: options.snapshotStallMs }),
+  });
   const server = new grpc.Server();
   server.addService(loadProtos().raft, inbound.serviceImplementation());
   let port: number;
@@ -184,6 +193,77 @@ describe('the TCP peer link', () => {
     expect(sent.snapshots).toEqual([true]);
     expect(member2.received.restored).toEqual([100_000, 100_000, 100_000, 100_000, 100_000]);
     expect(member2.received.delivered.map((m) => m.type)).toEqual(['snapshot']);
+  });
+
+  it('gives up a snapshot its peer stopped taking, reports it failed, and sends the next one', async () => {
+    for (const peerTransport of ['tcp', 'grpc'] as const) {
+      let restores = 0;
+      const member2 = await listening(2, {
+        // The first restore never takes a chunk (a peer that stopped reading); the next ones do.
+        receiveSnapshot: async (_, chunks) => {
+          restores += 1;
+          if (restores === 1) return new Promise<void>(() => {});
+          for await (const _chunk of chunks);
+        },
+      });
+      cleanup.push(member2.stop);
+      const sent = recording();
+      const sender = transport(1, sent, { addressOf: () => member2.address, snapshotStallMs: 500, peerTransport });
+      cleanup.push(() => sender.close());
+      const snapshot = newMessage({
+        type: 'snapshot',
+        from: 1,
+        to: 2,
+        term: 3,
+        snapshot: { meta: { index: 10, term: 3, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array() },
+      });
+      sender.send([snapshot]);
+      await until(() => sent.snapshots.length > 0);
+      expect(sent.snapshots, peerTransport).toEqual([false]);
+      sender.send([snapshot]);
+      await until(() => sent.snapshots.length > 1);
+      expect(sent.snapshots, peerTransport).toEqual([false, true]);
+    }
+  });
+
+  it('cuts a snapshot connection whose sender stops before the end', async () => {
+    const failures: string[] = [];
+    const member2 = await listening(2, {
+      snapshotStallMs: 300,
+      receiveSnapshot: async (_, chunks) => {
+        try {
+          for await (const _chunk of chunks);
+        } catch (error) {
+          failures.push((error as Error).message);
+          throw error;
+        }
+      },
+    });
+    cleanup.push(member2.stop);
+    const hello = encodeValueFrame(FrameKind.hello, { version: 1, clusterId: 'c', from: 1, to: 2, purpose: 'snapshot', applyVersion: 2 });
+    const snapshot = newMessage({
+      type: 'snapshot',
+      from: 1,
+      to: 2,
+      term: 3,
+      snapshot: { meta: { index: 10, term: 3, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array() },
+    });
+    // The message and one chunk, then nothing, with the connection kept open: the listener cuts it.
+    const [host, port] = member2.address.split(':');
+    const socket = net.connect({ host, port: Number(port) });
+    socket.on('error', () => {});
+    socket.resume(); // reads (and drops) what the listener sends, so its close is seen
+    cleanup.push(() => socket.destroy());
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const closedByListener = new Promise<boolean>((resolve) => {
+      socket.once('close', () => resolve(true));
+      setTimeout(() => resolve(false), 10_000);
+    });
+    socket.write(LINK_GREETING);
+    for (const frame of [hello, encodeFrame(FrameKind.snapshotMessage, packr.pack([snapshot])), encodeFrame(FrameKind.snapshotChunk, new Uint8Array(10))]) socket.write(frame);
+    expect(await closedByListener).toBe(true);
+    await until(() => failures.length > 0);
+    expect(failures).toEqual(['the snapshot link closed before its end']);
   });
 
   it('redials a peer back at a new address and reports it unreachable, then reachable', async () => {

@@ -30,6 +30,7 @@ import {
   parseCheckpoints,
   parseHello,
 } from './frames.js';
+import { SNAPSHOT_STALL_MS, StallWatch } from './types.js';
 
 /** What the listener needs of the transport to take a link's input (transport.ts implements it). */
 export interface LinkInbound {
@@ -46,6 +47,8 @@ export interface LinkInbound {
   /** Decodes the snapshot message, stages the state from `chunks`, then delivers the message. */
   receiveSnapshot(from: number, messageBytes: Uint8Array, chunks: AsyncIterable<Uint8Array>, address: string): Promise<void>;
   reject(from: number, address: string, error: PeerInputError): void;
+  /** How long a snapshot connection may bring no frame before it is cut (default SNAPSHOT_STALL_MS). */
+  readonly snapshotStallMs?: number;
 }
 
 /** A dialler that does not finish its greeting, TLS and hello this soon is cut off. */
@@ -207,6 +210,8 @@ class LinkConnection {
   private ackTimer: NodeJS.Timeout | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
   private snapshot: ChunkQueue | undefined;
+  /** Cuts a snapshot connection whose sender stopped sending before the end (the restore would wait forever). */
+  private snapshotStall: StallWatch | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -226,6 +231,7 @@ class LinkConnection {
     this.socket.on('close', () => {
       clearTimeout(this.ackTimer);
       clearTimeout(this.helloTimer);
+      this.snapshotStall?.stop();
       this.snapshot?.fail(new PeerInputError('snapshot-framing', 'the snapshot link closed before its end'));
     });
   }
@@ -313,15 +319,19 @@ class LinkConnection {
     if (this.snapshot === undefined) {
       if (frame.kind !== FrameKind.snapshotMessage) throw new PeerInputError('snapshot-framing', `a snapshot link starts with a frame of kind ${frame.kind}`);
       this.snapshot = new ChunkQueue(this.socket);
+      this.snapshotStall = new StallWatch(this.inbound.snapshotStallMs ?? SNAPSHOT_STALL_MS, () => this.socket.destroy());
       this.inbound.receiveSnapshot(hello.from, frame.body, this.snapshot, this.address).then(
         () => this.finishSnapshot({ ok: true, error: '' }),
         (error: unknown) => this.finishSnapshot({ ok: false, error: (error as Error).message }),
       );
       return;
     }
+    this.snapshotStall?.progress();
     if (frame.kind === FrameKind.snapshotChunk) this.snapshot.push(frame.body);
-    else if (frame.kind === FrameKind.snapshotEnd) this.snapshot.end();
-    else throw new PeerInputError('snapshot-framing', `a frame of kind ${frame.kind} on a snapshot link`);
+    else if (frame.kind === FrameKind.snapshotEnd) {
+      this.snapshotStall?.stop();
+      this.snapshot.end();
+    } else throw new PeerInputError('snapshot-framing', `a frame of kind ${frame.kind} on a snapshot link`);
   }
 
   private finishSnapshot(result: { ok: boolean; error: string }): void {

@@ -8,7 +8,7 @@ import type { Message, NodeId } from '@holdfast/raft';
 import { encodeMessages } from '../peerInput.js';
 import { dialLink, type LinkSocket, NotALinkPeerError } from './dial.js';
 import { decodeBody, encodeFrame, encodeValueFrame, FrameDecoder, FrameKind, ackHeldMs, parseAck, parseResult } from './frames.js';
-import type { PeerLink, TransportOptions } from './types.js';
+import { type PeerLink, SNAPSHOT_STALL_MS, StallWatch, type TransportOptions } from './types.js';
 import { PeerQueue } from './peerQueue.js';
 
 /** Connect, greeting, TLS: a dial to an address nobody holds any more must not hang longer. */
@@ -288,13 +288,18 @@ export class TcpPeerLink implements PeerLink {
   /** The snapshot on a connection of its own, so heartbeats and appends are not stuck behind it. */
   private async streamSnapshot(address: string, message: Message): Promise<void> {
     const socket = await dialLink(this.dialOptions(address, 'snapshot'));
+    const stallMs = this.options.snapshotStallMs ?? SNAPSHOT_STALL_MS;
+    const watch = new StallWatch(stallMs, () => socket.destroy(new Error(`the snapshot made no progress for ${stallMs} ms`)));
     try {
       const result = snapshotResultOf(socket);
       // Awaited at the end; a failure before then (the link closed while sending) is thrown by write.
       result.catch(() => {});
       const write = async (frame: Buffer): Promise<void> => {
         if (socket.destroyed) throw new Error('the snapshot link closed');
-        if (socket.write(frame)) return;
+        if (socket.write(frame)) {
+          watch.progress();
+          return;
+        }
         await new Promise<void>((resolve) => {
           const done = (): void => {
             socket.off('drain', done);
@@ -304,6 +309,7 @@ export class TcpPeerLink implements PeerLink {
           socket.once('drain', done);
           socket.once('close', done);
         });
+        watch.progress();
       };
       await write(encodeFrame(FrameKind.snapshotMessage, encodeMessages([message])));
       // Each state-machine chunk travels whole: the chunks check themselves and must not be split.
@@ -315,6 +321,7 @@ export class TcpPeerLink implements PeerLink {
       const answer = await result;
       if (!answer.ok) throw new Error(`peer refused the snapshot: ${answer.error}`);
     } finally {
+      watch.stop();
       socket.destroy();
     }
   }

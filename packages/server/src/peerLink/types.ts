@@ -78,6 +78,43 @@ export interface TransportOptions {
   readonly tls?: TlsMaterial;
   /** A peer's certificate did not name the member dialled (TCP link; gRPC reports through dialCredentialsFor). */
   readonly identityRefused?: (peer: NodeId, problem: string) => void;
+  /**
+   * How long a snapshot transfer may make no progress (no chunk taken by the peer, no result after
+   * the last) before it is abandoned and reported failed, so the next one can start. Default
+   * SNAPSHOT_STALL_MS.
+   */
+  readonly snapshotStallMs?: number;
+}
+
+/**
+ * A snapshot transfer that made no progress for this long has stalled (a peer that stopped
+ * reading, a half-open connection): only one transfer runs per peer, so without an end a stalled
+ * one would hold back every later snapshot to that peer. Far above the pause a healthy receiver
+ * makes (writing a chunk; swapping the state in after the last), which takes seconds at most.
+ */
+export const SNAPSHOT_STALL_MS = 60_000;
+
+/**
+ * Calls `stalled` once when `progress()` has not been called for `stallMs` (counting from the
+ * start); `stop()` ends the watch.
+ */
+export class StallWatch {
+  private timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly stallMs: number,
+    private readonly stalled: () => void,
+  ) {
+    this.timer = setTimeout(this.stalled, this.stallMs);
+  }
+
+  progress(): void {
+    this.timer.refresh();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
 }
 
 
