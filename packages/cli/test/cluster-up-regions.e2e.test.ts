@@ -2,16 +2,15 @@
 // members behind the bench's latency proxies, the layout, survival goal and leader preference in
 // `holdfast status`, then a clean stop on SIGINT with no member process or proxy left behind
 // (needs packages/cli, packages/server and bench built).
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { cliMainJs, holdfastProcess, waitForExit } from './helpers.js';
 
-const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 interface UpEvent {
   event: 'up';
@@ -21,25 +20,7 @@ interface UpEvent {
   regions: string;
 }
 
-function holdfast(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [mainJs, ...args], { cwd, env: { ...process.env, HOLDFAST_ENDPOINTS: '' } }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
 
 function processAlive(pid: number): boolean {
   try {
@@ -81,7 +62,7 @@ describe('holdfast cluster up --regions', () => {
   });
 
   it('starts five members in three regions, shows the layout and survival in status, and stops cleanly', async () => {
-    const child = spawn(process.execPath, [mainJs, 'cluster', 'up', '--json', '--data-dir', 'cluster-data', '--nodes', '5', '--regions', 'three-regions'], {
+    const child = spawn(process.execPath, [cliMainJs, 'cluster', 'up', '--json', '--data-dir', 'cluster-data', '--nodes', '5', '--regions', 'three-regions'], {
       cwd: workDir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -104,7 +85,7 @@ describe('holdfast cluster up --regions', () => {
     // The leader preference is set as the cluster comes up; status shows it once applied.
     const status = await vi.waitFor(
       async () => {
-        const result = await holdfast([...flags, 'status'], workDir);
+        const result = await holdfastProcess([...flags, 'status'], workDir);
         expect(result.code).toBe(0);
         const parsed = JSON.parse(result.stdout) as {
           layout: string;
@@ -120,7 +101,7 @@ describe('holdfast cluster up --regions', () => {
     expect(status.layout).toBe('us-east 2, us-west 2, eu-west 1');
     expect(status.survivesRegionLoss).toBe(true);
     expect(status.members.map((m) => `${m.id} ${m.region}`)).toEqual(['1 us-east', '2 us-west', '3 eu-west', '4 us-east', '5 us-west']);
-    const text = await holdfast(['--endpoints', up.endpoints.join(','), 'status'], workDir);
+    const text = await holdfastProcess(['--endpoints', up.endpoints.join(','), 'status'], workDir);
     expect(text.stdout).toContain('us-east 2, us-west 2, eu-west 1 (survives the loss of any one region)');
 
     child.kill('SIGINT');

@@ -1,40 +1,16 @@
 // End to end: `holdfast cluster up` as a child process, then put/get/status through the CLI
 // (needs packages/cli and packages/server built).
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cliMainJs, holdfastProcess, waitForExit } from './helpers.js';
 
-const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function holdfast(args: string[], cwd: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [mainJs, ...args], { cwd, env: { ...process.env, HOLDFAST_ENDPOINTS: '' } }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
 
 interface UpEvent {
   event: 'up';
@@ -52,7 +28,7 @@ interface RunningUp {
 
 /** Starts `holdfast cluster up --json` in `cwd` and resolves once it reports the cluster up. */
 async function startClusterUp(cwd: string, started: ChildProcess[]): Promise<RunningUp> {
-  const child = spawn(process.execPath, [mainJs, 'cluster', 'up', '--json', '--data-dir', 'cluster-data'], {
+  const child = spawn(process.execPath, [cliMainJs, 'cluster', 'up', '--json', '--data-dir', 'cluster-data'], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -97,18 +73,18 @@ describe('holdfast cluster up', () => {
     expect(up.resumed).toBe(false);
     expect(up.endpoints).toHaveLength(3);
 
-    const put = await holdfast([...flags(up), 'put', 'greeting', 'hello'], workDir);
+    const put = await holdfastProcess([...flags(up), 'put', 'greeting', 'hello'], workDir);
     expect(put.code).toBe(0);
     expect(JSON.parse(put.stdout).revision).toBeGreaterThan(0);
 
-    const get = await holdfast([...flags(up), 'get', 'greeting'], workDir);
+    const get = await holdfastProcess([...flags(up), 'get', 'greeting'], workDir);
     expect(get.code).toBe(0);
     expect(JSON.parse(get.stdout)).toMatchObject({ found: true, key: 'greeting', value: 'hello', version: 1 });
 
-    const missing = await holdfast([...flags(up), 'get', 'nothing-here'], workDir);
+    const missing = await holdfastProcess([...flags(up), 'get', 'nothing-here'], workDir);
     expect(missing.code).toBe(1);
 
-    const status = await holdfast([...flags(up), 'status'], workDir);
+    const status = await holdfastProcess([...flags(up), 'status'], workDir);
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as { leaderId: number; members: Array<{ id: number; role: string }> };
     expect(report.members.map((member) => member.id).sort()).toEqual([1, 2, 3]);
@@ -124,7 +100,7 @@ describe('holdfast cluster up', () => {
   it('resumes the same cluster and data when started again on the same data dir', async () => {
     const { child, up } = await startClusterUp(workDir, started);
     expect(up.resumed).toBe(true);
-    const get = await holdfast([...flags(up), 'get', 'greeting'], workDir);
+    const get = await holdfastProcess([...flags(up), 'get', 'greeting'], workDir);
     expect(JSON.parse(get.stdout)).toMatchObject({ found: true, value: 'hello' });
     child.kill('SIGTERM');
     expect(await waitForExit(child, 20_000)).toBe(0);
@@ -132,12 +108,12 @@ describe('holdfast cluster up', () => {
 
   it('refuses a second cluster up on the data dir in use, and reports and restarts a member that exits', async () => {
     const { child, records, up } = await startClusterUp(workDir, started);
-    const second = await holdfast(['cluster', 'up', '--data-dir', 'cluster-data'], workDir);
+    const second = await holdfastProcess(['cluster', 'up', '--data-dir', 'cluster-data'], workDir);
     expect(second.code).toBe(1);
     expect(second.stdout).toBe('');
     expect(second.stderr).toMatch(new RegExp(`^DataDirInUseError: .*cluster-data is in use by process ${child.pid}`));
     // The running cluster did not notice.
-    expect(JSON.parse((await holdfast([...flags(up), 'get', 'greeting'], workDir)).stdout)).toMatchObject({ value: 'hello' });
+    expect(JSON.parse((await holdfastProcess([...flags(up), 'get', 'greeting'], workDir)).stdout)).toMatchObject({ value: 'hello' });
 
     const victim = up.members[1]!;
     process.kill(victim.pid, 'SIGKILL');
@@ -146,7 +122,7 @@ describe('holdfast cluster up', () => {
       interval: 100,
     });
     expect(records.find((record) => record.event === 'member-exited')).toMatchObject({ id: victim.id, exitCode: null, restartInMs: 1000 });
-    const status = await holdfast([...flags(up), 'status'], workDir);
+    const status = await holdfastProcess([...flags(up), 'status'], workDir);
     expect((JSON.parse(status.stdout) as { members: unknown[] }).members).toHaveLength(3);
 
     child.kill('SIGINT');
@@ -156,7 +132,7 @@ describe('holdfast cluster up', () => {
 
 describe('holdfast writing into a closed pipe', () => {
   it('exits quietly with its status when the reader of its output has gone (| head)', async () => {
-    const child = spawn(process.execPath, [mainJs, 'txn', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliMainJs, 'txn', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
     // The reader goes away before the command writes anything.
     child.stdout?.destroy();
     let stderr = '';

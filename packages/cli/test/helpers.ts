@@ -1,8 +1,10 @@
 // The cluster fixture of the CLI's end-to-end tests: real node processes on loopback (needs the
 // packages built), and the CLI run in this process against them.
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient } from '@holdfast/client';
 import { LocalCluster } from '@holdfast/server';
 import { type CliIo, runCli } from '../src/index.js';
@@ -81,4 +83,29 @@ export class CliCluster {
     await this.cluster.stop();
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** The built CLI's entry point, for tests that run it as its own process. */
+export const cliMainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/** One run of the built CLI as its own process (endpoints only from its arguments or `cwd`). */
+export function holdfastProcess(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cliMainJs, ...args], { cwd, env: { ...process.env, HOLDFAST_ENDPOINTS: '' } }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The child's exit code once it exits, or null if it has not within `timeoutMs`. */
+export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
 }

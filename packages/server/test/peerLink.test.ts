@@ -129,6 +129,17 @@ async function listening(
   };
 }
 
+/** A snapshot message from member 1 to member 2 (its state streams apart: readSnapshot). */
+function snapshotFrom1To2(): Message {
+  return newMessage({
+    type: 'snapshot',
+    from: 1,
+    to: 2,
+    term: 3,
+    snapshot: { meta: { index: 10, term: 3, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array() },
+  });
+}
+
 async function until(condition: () => boolean, step: () => void = () => {}): Promise<void> {
   for (let i = 0; !condition() && i < 400; i += 1) {
     step();
@@ -181,13 +192,7 @@ describe('the TCP peer link', () => {
     const sent = recording();
     const sender = transport(1, sent, { addressOf: () => member2.address });
     cleanup.push(() => sender.close());
-    const snapshot = newMessage({
-      type: 'snapshot',
-      from: 1,
-      to: 2,
-      term: 3,
-      snapshot: { meta: { index: 10, term: 3, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array() },
-    });
+    const snapshot = snapshotFrom1To2();
     sender.send([snapshot]);
     await until(() => sent.snapshots.length > 0);
     expect(sent.snapshots).toEqual([true]);
@@ -210,13 +215,7 @@ describe('the TCP peer link', () => {
       const sent = recording();
       const sender = transport(1, sent, { addressOf: () => member2.address, snapshotStallMs: 500, peerTransport });
       cleanup.push(() => sender.close());
-      const snapshot = newMessage({
-        type: 'snapshot',
-        from: 1,
-        to: 2,
-        term: 3,
-        snapshot: { meta: { index: 10, term: 3, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array() },
-      });
+      const snapshot = snapshotFrom1To2();
       sender.send([snapshot]);
       await until(() => sent.snapshots.length > 0);
       expect(sent.snapshots, peerTransport).toEqual([false]);
@@ -241,13 +240,7 @@ describe('the TCP peer link', () => {
     });
     cleanup.push(member2.stop);
     const hello = encodeValueFrame(FrameKind.hello, { version: 1, clusterId: 'c', from: 1, to: 2, purpose: 'snapshot', applyVersion: 2 });
-    const snapshot = newMessage({
-      type: 'snapshot',
-      from: 1,
-      to: 2,
-      term: 3,
-      snapshot: { meta: { index: 10, term: 3, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array() },
-    });
+    const snapshot = snapshotFrom1To2();
     // The message and one chunk, then nothing, with the connection kept open: the listener cuts it.
     const [host, port] = member2.address.split(':');
     const socket = net.connect({ host, port: Number(port) });
