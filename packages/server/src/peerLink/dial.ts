@@ -1,5 +1,6 @@
 /**
- * Opening a TCP peer link: connect, exchange the greeting (frames.ts), start TLS over the same
+ * Opening a TCP peer link: resolve the peer's name (peerNames.ts: never on the thread pool while
+ * DNS does not answer), connect, exchange the greeting (frames.ts), start TLS over the same
  * socket when the cluster runs TLS (the peer's certificate must name the member dialled), and
  * send the hello. A peer that answers the greeting with anything else speaks only gRPC (a member
  * of an earlier release): NotALinkPeerError, and the sender falls back to gRPC (transport.ts).
@@ -10,6 +11,7 @@ import * as tls from 'node:tls';
 import type { NodeId } from '@holdfast/raft';
 import { checkMemberIdentity, type TlsMaterial } from '../tls.js';
 import { encodeValueFrame, FrameKind, type Hello, LINK_GREETING, LINK_GREETING_REPLY, LINK_VERSION, type LinkPurpose, type ReadTerms } from './frames.js';
+import { type PeerNameResolver, peerNames } from './peerNames.js';
 
 export type LinkSocket = net.Socket | tls.TLSSocket;
 
@@ -29,8 +31,10 @@ export interface DialOptions {
   readonly purpose: LinkPurpose;
   /** The cluster's TLS material as it is now (a reload takes effect at the next dial); undefined: plaintext. */
   readonly tls: TlsMaterial | undefined;
-  /** Connect, greeting and TLS together must finish this soon, or the dial fails. */
+  /** Name resolution, connect, greeting and TLS together must finish this soon, or the dial fails. */
   readonly dialWaitMs: number;
+  /** Resolves the address's host name; default: the process's (peerNames.ts). */
+  readonly names?: PeerNameResolver;
   /** The peer's certificate did not name the member dialled (logged by the caller). */
   readonly identityRefused?: (problem: string) => void;
 }
@@ -45,9 +49,14 @@ export function splitAddress(address: string): { host: string; port: number } {
 /** A socket past greeting, TLS and hello, ready for frames. Rejects on any failure (and closes the socket). */
 export async function dialLink(options: DialOptions): Promise<LinkSocket> {
   const { host, port } = splitAddress(options.address);
-  const raw = net.connect({ host, port });
+  const startedMs = performance.now();
+  // The name is resolved afresh on every dial: a peer that restarted at a new address is found as
+  // soon as its name says so. TLS below still checks the certificate against the name.
+  const ip = await (options.names ?? peerNames).resolve(host, options.dialWaitMs);
+  const leftMs = Math.max(1, options.dialWaitMs - (performance.now() - startedMs));
+  const raw = net.connect({ host: ip, port });
   raw.setNoDelay(true);
-  const timer = setTimeout(() => raw.destroy(new Error(`no link to ${options.address} within ${options.dialWaitMs} ms`)), options.dialWaitMs);
+  const timer = setTimeout(() => raw.destroy(new Error(`no link to ${options.address} within ${options.dialWaitMs} ms`)), leftMs);
   try {
     await new Promise<void>((resolve, reject) => {
       raw.once('connect', resolve);

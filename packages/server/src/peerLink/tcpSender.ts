@@ -11,7 +11,7 @@ import { decodeBody, encodeFrame, encodeValueFrame, FrameDecoder, FrameKind, ack
 import { type PeerLink, SNAPSHOT_STALL_MS, StallWatch, type TransportOptions } from './types.js';
 import { PeerQueue } from './peerQueue.js';
 
-/** Connect, greeting, TLS: a dial to an address nobody holds any more must not hang longer. */
+/** Name resolution, connect, greeting, TLS: a dial to a name or address nobody answers for must not hang longer. */
 export const DIAL_WAIT_MS = 1000;
 /**
  * A batch not acknowledged this long means the connection hangs (a peer gone without a word, a
@@ -183,6 +183,7 @@ export class TcpPeerLink implements PeerLink {
       purpose,
       tls,
       dialWaitMs: DIAL_WAIT_MS,
+      ...(this.options.peerNames === undefined ? {} : { names: this.options.peerNames }),
       identityRefused: (problem: string) => identityRefused?.(this.peerId, problem),
     };
   }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { PeerTransportKind } from '../config.js';
 import type { TlsMaterial } from '../tls.js';
 import type { ReadTerms } from './frames.js';
+import type { PeerNameResolver } from './peerNames.js';
 
 export interface TransportHandlers {
   /** Messages from peers, in arrival order; false when they were dropped (the inbox is full). */
@@ -84,6 +85,8 @@ export interface TransportOptions {
    * SNAPSHOT_STALL_MS.
    */
   readonly snapshotStallMs?: number;
+  /** Resolves peers' host names for the TCP link; default: the process's (peerNames.ts). */
+  readonly peerNames?: PeerNameResolver;
 }
 
 /**
