@@ -75,6 +75,8 @@ interface CliOptions {
   distribution: KeyDistribution;
   readFraction: number;
   serializableFraction?: number;
+  boundedFraction?: number;
+  maxStaleness: number;
   opTimeout: number;
   faultDuration: { min: number; max: number };
   quiet: { min: number; max: number };
@@ -117,9 +119,15 @@ function buildCommand(): Command {
     .option('--read-fraction <f>', 'mixed: fraction of reads', Number.parseFloat, DEFAULT_WORKLOAD.readFraction)
     .option(
       '--serializable-fraction <f>',
-      'fraction of reads sent serializable (nearest member; timed, not checked); default 0.5 with --regions, else 0',
+      'fraction of reads sent serializable (nearest member; timed, not checked); default 0.25 with --regions, else 0',
       Number.parseFloat,
     )
+    .option(
+      '--bounded-fraction <f>',
+      'fraction of reads sent with a staleness bound (nearest member; checked against the bound); default 0.25 with --regions, else 0',
+      Number.parseFloat,
+    )
+    .addOption(new Option('--max-staleness <d>', 'the bound of those reads').argParser(parseDuration).default(DEFAULT_WORKLOAD.maxStalenessMs, '5s'))
     .addOption(
       new Option('--op-timeout <d>', 'per-operation deadline (a write past it is unknown)')
         .argParser(parseDuration)
@@ -146,7 +154,8 @@ function buildCommand(): Command {
     .option('--keep-data', 'keep the cluster data folder', false);
 }
 
-const SERIALIZABLE_FRACTION_WITH_REGIONS = 0.5;
+const SERIALIZABLE_FRACTION_WITH_REGIONS = 0.25;
+const BOUNDED_FRACTION_WITH_REGIONS = 0.25;
 
 const WORKLOAD_NAMES = ['register', 'mixed', 'lock', 'lease', 'watch'] as const;
 
@@ -177,8 +186,11 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
     keyDistribution: cli.distribution,
     valueBytes: cli.valueSize,
     readFraction: cli.readFraction,
-    // Across regions half the reads may go to the nearest member, so the table shows both kinds.
+    // Across regions half the reads may go to the nearest member (a quarter serializable, a quarter
+    // with a staleness bound), so the table shows every kind.
     serializableReadFraction: cli.serializableFraction ?? (regions === undefined ? 0 : SERIALIZABLE_FRACTION_WITH_REGIONS),
+    boundedReadFraction: cli.boundedFraction ?? (regions === undefined ? 0 : BOUNDED_FRACTION_WITH_REGIONS),
+    maxStalenessMs: cli.maxStaleness,
   };
   validateWorkload(workload);
   const nemeses = parseNemesisList(cli.nemesis);

@@ -14,9 +14,12 @@ export interface BenchOperation extends HistoryOperation {
   clientRegion?: string;
   /**
    * 'serializable': a read any member may answer from its own state, possibly stale; kept for
-   * its latency, never given to the linearizability checker. Absent: linearizable.
+   * its latency, never given to the linearizability checker. 'bounded': the same with a bound on
+   * how stale (maxStalenessMs), checked against it (staleness-check.ts). Absent: linearizable.
    */
-  consistency?: 'serializable';
+  consistency?: 'serializable' | 'bounded';
+  /** The bound of a 'bounded' read (ms). */
+  maxStalenessMs?: number;
 }
 
 /** Monotonic milliseconds since `origin` (process.hrtime.bigint), as a float with ns resolution. */
@@ -52,7 +55,7 @@ export class BenchHistory {
     return this.operations.length >= this.operationsMax;
   }
 
-  invoke(options: { clientId: number; key: string; input: KvInput; clientRegion?: string; consistency?: 'serializable' }): BenchOperation {
+  invoke(options: { clientId: number; key: string; input: KvInput; clientRegion?: string; consistency?: 'serializable' | 'bounded'; maxStalenessMs?: number }): BenchOperation {
     const invokedAt = this.clock.nowMs();
     const operation: BenchOperation = {
       id: this.operations.length,
@@ -65,6 +68,7 @@ export class BenchHistory {
       completedAt: Number.NaN,
       ...(options.clientRegion === undefined ? {} : { clientRegion: options.clientRegion }),
       ...(options.consistency === undefined ? {} : { consistency: options.consistency }),
+      ...(options.maxStalenessMs === undefined ? {} : { maxStalenessMs: options.maxStalenessMs }),
     };
     this.operations.push(operation);
     return operation;

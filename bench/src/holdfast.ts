@@ -597,6 +597,11 @@ export class HoldfastKv implements KvAdapter {
     return kv === undefined ? { value: null, version: 0 } : { value: kv.valueString(), version: kv.version };
   }
 
+  async getBounded(key: string, maxStalenessMs: number): Promise<KvValue> {
+    const kv = await this.client.get(key, { maxStalenessMs });
+    return kv === undefined ? { value: null, version: 0 } : { value: kv.valueString(), version: kv.version };
+  }
+
   async put(key: string, value: string): Promise<void> {
     await this.client.put(key, value);
   }

@@ -25,6 +25,8 @@ export interface FaultWindow {
   expectation?: { description: string; met: boolean };
   /** Damage to a member's files (corruption kinds): what, where, and how the member ended. */
   damage?: DamageReport;
+  /** When the fault took effect (links cut), on the clock of startMs: later than it by the leader lookup. */
+  cutAtMs?: number;
 }
 
 type Heal = () => Promise<void>;
@@ -35,6 +37,7 @@ interface Injected {
   heal: Heal;
   expectation?: { description: string; met: boolean };
   damage?: DamageReport;
+  cutAtMs?: number;
 }
 
 class SkipFault extends Error {
@@ -116,6 +119,7 @@ export class NemesisRunner {
       window.nodes = injected.nodes;
       window.detail = injected.detail;
       if (injected.damage !== undefined) window.damage = injected.damage;
+      if (injected.cutAtMs !== undefined) window.cutAtMs = injected.cutAtMs;
       this.current = `${fault.kind} ${injected.nodes.join(',')}`;
       await this.waitUntil(startMs + fault.durationMs);
     } catch (error) {
@@ -273,6 +277,7 @@ export class NemesisRunner {
   private async regionOutage(): Promise<Injected> {
     const { region, inside, outside } = await this.leaderRegion();
     const clients = this.clientsBy(region);
+    const cutAtMs = this.clock.nowMs();
     this.cutGroups({ a: inside, b: [...outside, 'client', ...clients.outside] });
     // The region's own clients go dark with it.
     this.cutGroups({ a: clients.inside, b: outside });
@@ -280,6 +285,7 @@ export class NemesisRunner {
     return {
       nodes: inside,
       detail: `region ${region} out: links cut, then [${inside.join(',')}] killed`,
+      cutAtMs,
       heal: async () => {
         for (const node of inside) await this.target.restart(node);
         this.network.healAll();

@@ -21,6 +21,7 @@ function renderBadCredentials(summary: BadCredentialsSummary): string[] {
 import type { WatchVerdict } from './watch-check.js';
 import type { PrevKvVerdict } from './prevkv-check.js';
 import type { CoordinationVerdict } from './coordination.js';
+import type { StalenessVerdict } from './staleness-check.js';
 
 export interface BenchVerdict {
   passed: boolean;
@@ -52,6 +53,8 @@ export interface BenchVerdict {
   damage?: DamageVerdict;
   /** The lock and lease workloads (coordination.ts). */
   coordination?: CoordinationVerdict;
+  /** Bounded-staleness reads against their bound (staleness-check.ts); absent when none were sent. */
+  staleness?: StalenessVerdict;
 }
 
 export interface DamageVerdict {
@@ -72,6 +75,8 @@ export interface BenchReport {
   version: 1;
   target: string;
   startedAt: string;
+  /** Wall-clock time (ms since the epoch) at the bench clock's 0, to line its times up with the members' logs. */
+  clockEpochMs: number;
   options: Record<string, unknown>;
   seed: string;
   schedule: ScheduledFault[];
@@ -160,6 +165,12 @@ export function renderSummaryMarkdown(report: BenchReport): string {
     `| lost writes | ${verdict.lostWrites.lostWriteCount} (keys affected ${verdict.lostWrites.lostWrites.length}; ${verdict.lostWrites.keysRead} keys read back, ${verdict.lostWrites.keysUnreadable.length} unreadable) |`,
   );
   lines.push(`| duplicate applications | ${verdict.lostWrites.duplicates.length} keys |`);
+  const staleness = verdict.staleness;
+  if (staleness !== undefined) {
+    lines.push(
+      `| bounded-staleness reads | ${staleness.readsChecked} checked against their ${staleness.boundMs ?? '-'} ms bound, ${staleness.violations.length} beyond it${staleness.violations[0] === undefined ? '' : `: ${escapePipes(staleness.violations[0].detail)}`} |`,
+    );
+  }
   const watch = verdict.watch;
   lines.push(
     `| watch over every key | ${watch === undefined ? 'not run (the target has no watch)' : `${watch.changes} changes told; ${watch.missingCount} acknowledged writes missing, ${watch.repeatedCount} told twice, ${watch.phantomCount} phantom, ${watch.outOfOrder} out of order${watch.error === undefined ? '' : `; ended: ${watch.error}`}`} |`,

@@ -16,6 +16,7 @@ import { type BenchReport, type BenchVerdict, type DamageVerdict, writeReports }
 import { generateSchedule, isCorruptionKind, type NemesisKind } from './schedule.js';
 import { computeFigures, type LeaderSample } from './stats.js';
 import { type ClusterTarget, sleep, type TargetKind } from './target.js';
+import { checkBoundedStaleness } from './staleness-check.js';
 import { judgeLinearizability, plantStaleRead, readBackAndAccount } from './verdict.js';
 import { type ChangeFeed, judgeWatch, type WatchVerdict, watchFailures } from './watch-check.js';
 import { judgePrevKvChain, judgePrevKvReads, type PrevKvVerdict, prevKvFailures, sampleChanges } from './prevkv-check.js';
@@ -242,6 +243,7 @@ async function driveRun(context: {
     version: 1,
     target: target.kind,
     startedAt: context.startedAt,
+    clockEpochMs: Date.now() - clock.nowMs(),
     options: optionsForReport(options),
     seed: options.seed,
     schedule,
@@ -449,6 +451,8 @@ function buildVerdict(options: {
   const damage = damageVerdict(options.windows, options.members);
   failures.push(...damage.failures);
   failures.push(...(options.coordination?.failures ?? []));
+  const staleness = checkBoundedStaleness(options.operations);
+  if (staleness.violations.length > 0) failures.push(`${staleness.violations.length} bounded-staleness read(s) beyond their bound`);
   if (options.okCount === 0) failures.push('no operation succeeded');
   if (options.badCredentials !== undefined) failures.push(...badCredentialsFailures(options.badCredentials));
   return {
@@ -480,6 +484,7 @@ function buildVerdict(options: {
     ...(damage.section === undefined ? {} : { damage: damage.section }),
     ...(options.coordination === undefined ? {} : { coordination: options.coordination }),
     ...(options.badCredentials === undefined ? {} : { badCredentials: options.badCredentials }),
+    ...(staleness.readsChecked === 0 && staleness.violations.length === 0 ? {} : { staleness }),
   };
 }
 

@@ -75,7 +75,7 @@ export interface RunFigures {
 /** One row of the per-region table: one client region, one kind of operation. */
 export interface RegionLatencyRow {
   region: string;
-  /** put, cas, delete, `get <how linearizable reads are served>`, or `get serializable`. */
+  /** put, cas, delete, `get <how linearizable reads are served>`, `get serializable`, or `get bounded <bound>`. */
   kind: string;
   /** Operations issued (any outcome). */
   count: number;
@@ -97,7 +97,8 @@ export function regionLatencyTable(options: {
   durationS: number;
   readMode: 'read-index' | 'lease';
 }): RegionLatencyRow[] {
-  const kindOrder = ['put', 'cas', 'delete', `get ${options.readMode}`, 'get serializable'];
+  const bounds = [...new Set(options.operations.flatMap((op) => (op.consistency === 'bounded' ? [op.maxStalenessMs ?? 0] : [])))].sort((a, b) => a - b);
+  const kindOrder = ['put', 'cas', 'delete', `get ${options.readMode}`, 'get serializable', ...bounds.map(boundedKind)];
   const groups = new Map<string, BenchOperation[]>();
   for (const op of options.operations) {
     if (op.clientRegion === undefined) continue;
@@ -129,7 +130,13 @@ export function regionLatencyTable(options: {
 
 function operationKind(op: BenchOperation, readMode: 'read-index' | 'lease'): string {
   if (op.input.kind !== 'get') return op.input.kind;
+  if (op.consistency === 'bounded') return boundedKind(op.maxStalenessMs ?? 0);
   return op.consistency === 'serializable' ? 'get serializable' : `get ${readMode}`;
+}
+
+/** `get bounded 5s` (the staleness bound, in seconds when whole). */
+function boundedKind(maxStalenessMs: number): string {
+  return `get bounded ${maxStalenessMs % 1000 === 0 ? `${maxStalenessMs / 1000}s` : `${maxStalenessMs}ms`}`;
 }
 
 function summarize(latenciesMs: readonly number[]): LatencySummary {

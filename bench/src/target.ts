@@ -18,6 +18,8 @@ export interface KvAdapter {
   get(key: string): Promise<KvValue>;
   /** A read any member may answer from its own state (may be stale); absent: the target has none. */
   getSerializable?(key: string): Promise<KvValue>;
+  /** A read any member may answer if its state is at most `maxStalenessMs` behind (the nearest first); absent: none. */
+  getBounded?(key: string, maxStalenessMs: number): Promise<KvValue>;
   put(key: string, value: string): Promise<void>;
   /** Swap in `value` if the key holds `expected` (null = absent); false if the compare failed. */
   cas(key: string, expected: string | null, value: string): Promise<boolean>;

@@ -30,6 +30,14 @@ export interface WorkloadOptions {
    * not checked). 0: every read is linearizable. Ignored by a target whose client has none.
    */
   serializableReadFraction: number;
+  /**
+   * Fraction of reads sent with a staleness bound (maxStalenessMs: any member answers if its state
+   * is at most that far behind, the nearest first); checked against the bound, not for
+   * linearizability. Drawn after the serializable ones: the two fractions add up to at most 1.
+   */
+  boundedReadFraction: number;
+  /** The bound of those reads (ms). */
+  maxStalenessMs: number;
   /** The region of each worker's client, round-robin (--regions); absent or empty: no regions. */
   clientRegions?: readonly string[];
 }
@@ -46,7 +54,12 @@ export const DEFAULT_WORKLOAD: WorkloadOptions = {
   valueBytes: 64,
   readFraction: 0.5,
   serializableReadFraction: 0,
+  boundedReadFraction: 0,
+  maxStalenessMs: 5000,
 };
+
+/** How a read is sent: linearizable (checked), serializable (timed only) or bounded (checked against its bound). */
+type ReadKind = 'linearizable' | 'serializable' | 'bounded';
 
 export interface WorkloadCounters {
   ok: number;
@@ -136,8 +149,8 @@ export class Workload {
       }
       sequence += 1;
       const { key, input } = this.nextOperation({ worker, sequence, prng, lastSeen });
-      const serializable = input.kind === 'get' && this.drawSerializable({ client, prng });
-      const outcome = await this.execute({ client, clientId, key, input, region, serializable });
+      const readKind = input.kind === 'get' ? this.drawReadKind({ client, prng }) : 'linearizable';
+      const outcome = await this.execute({ client, clientId, key, input, region, readKind });
       if (outcome.outcome === 'unknown') clientId = this.takeClientId();
       rememberValue({ lastSeen, key, input, operation: outcome });
       // A worker that keeps failing fast (no node reachable) must not spin the CPU.
@@ -145,10 +158,14 @@ export class Workload {
     }
   }
 
-  /** Whether this read goes as a serializable one (no draw at all when none are asked for: seeded runs keep their sequence). */
-  private drawSerializable(options: { client: KvAdapter; prng: Prng }): boolean {
-    if (this.options.serializableReadFraction <= 0 || options.client.getSerializable === undefined) return false;
-    return options.prng.next() < this.options.serializableReadFraction;
+  /** How this read goes (no draw at all when only linearizable reads are asked for: seeded runs keep their sequence). */
+  private drawReadKind(options: { client: KvAdapter; prng: Prng }): ReadKind {
+    const serializable = options.client.getSerializable === undefined ? 0 : this.options.serializableReadFraction;
+    const bounded = options.client.getBounded === undefined ? 0 : this.options.boundedReadFraction;
+    if (serializable <= 0 && bounded <= 0) return 'linearizable';
+    const roll = options.prng.next();
+    if (roll < serializable) return 'serializable';
+    return roll < serializable + bounded ? 'bounded' : 'linearizable';
   }
 
   private takeClientId(): number {
@@ -194,18 +211,25 @@ export class Workload {
     key: string;
     input: KvInput;
     region: string | undefined;
-    serializable: boolean;
+    readKind: ReadKind;
   }): Promise<BenchOperation> {
-    const { client, clientId, key, input, region, serializable } = options;
+    const { client, clientId, key, input, region, readKind } = options;
+    const maxStalenessMs = this.options.maxStalenessMs;
     const operation = this.history.invoke({
       clientId,
       key,
       input,
       ...(region === undefined ? {} : { clientRegion: region }),
-      ...(serializable ? { consistency: 'serializable' as const } : {}),
+      ...(readKind === 'linearizable' ? {} : { consistency: readKind }),
+      ...(readKind === 'bounded' ? { maxStalenessMs } : {}),
     });
     try {
-      const output = serializable ? await runSerializableGet({ client, key }) : await runInput({ client, key, input });
+      const output =
+        readKind === 'serializable'
+          ? await runSerializableGet({ client, key })
+          : readKind === 'bounded'
+            ? await runBoundedGet({ client, key, maxStalenessMs })
+            : await runInput({ client, key, input });
       this.history.complete(operation, { outcome: 'ok', output });
       this.counters.ok += 1;
     } catch (error) {
@@ -233,6 +257,12 @@ export async function runInput(options: { client: KvAdapter; key: string; input:
   }
 }
 
+async function runBoundedGet(options: { client: KvAdapter; key: string; maxStalenessMs: number }): Promise<KvOutput> {
+  const { client, key, maxStalenessMs } = options;
+  if (client.getBounded === undefined) throw new Error('bounded-staleness read asked of a client that has none');
+  return { kind: 'get', value: (await client.getBounded(key, maxStalenessMs)).value };
+}
+
 async function runSerializableGet(options: { client: KvAdapter; key: string }): Promise<KvOutput> {
   const { client, key } = options;
   if (client.getSerializable === undefined) throw new Error('serializable read asked of a client that has none');
@@ -246,8 +276,8 @@ function rememberValue(options: {
   operation: BenchOperation;
 }): void {
   const { lastSeen, key, input, operation } = options;
-  // A serializable read may be stale: it says nothing about the value a compare should expect.
-  if (operation.outcome !== 'ok' || operation.output === undefined || operation.consistency === 'serializable') return;
+  // A serializable or bounded read may be stale: it says nothing about the value a compare should expect.
+  if (operation.outcome !== 'ok' || operation.output === undefined || operation.consistency !== undefined) return;
   const output = operation.output;
   if (output.kind === 'get') lastSeen.set(key, output.value);
   else if (input.kind === 'put') lastSeen.set(key, input.value);
@@ -277,6 +307,8 @@ export function validateWorkload(options: WorkloadOptions): void {
     [options.valueBytes >= 1 && options.valueBytes <= 1024 * 1024, 'value size must be 1 B..1 MiB'],
     [options.readFraction >= 0 && options.readFraction <= 1, 'read fraction must be in [0, 1]'],
     [options.serializableReadFraction >= 0 && options.serializableReadFraction <= 1, 'serializable read fraction must be in [0, 1]'],
+    [options.boundedReadFraction >= 0 && options.serializableReadFraction + options.boundedReadFraction <= 1, 'bounded read fraction must be >= 0, and with the serializable one at most 1'],
+    [Number.isInteger(options.maxStalenessMs) && options.maxStalenessMs >= 1 && options.maxStalenessMs < 2 ** 32, 'max staleness must be a whole number of ms, 1 ms..49 days'],
   ];
   for (const [ok, message] of checks) if (!ok) throw new RangeError(`workload: ${message}`);
 }

@@ -6,6 +6,7 @@ import { applyRegions, clientDialerOf, REGION_PRESETS } from '../src/regions.js'
 import { renderRegionTable } from '../src/report.js';
 import { computeFigures, regionLatencyTable } from '../src/stats.js';
 import type { ClusterTarget, ErrorCertainty, KvAdapter, KvValue } from '../src/target.js';
+import { checkBoundedStaleness } from '../src/staleness-check.js';
 import { judgeLinearizability } from '../src/verdict.js';
 import { DEFAULT_WORKLOAD, Workload } from '../src/workload.js';
 
@@ -138,6 +139,67 @@ describe('clients in every region', () => {
       return rest;
     });
     expect(judgeLinearizability({ operations: claimed, timeBudgetMsPerKey: 10_000 }).result?.linearizable).toBe(false);
+  });
+
+  it('sends bounded-staleness reads with their bound, keeps them out of the linearizability check, checks the bound and shows their own row', async () => {
+    const data = new Map<string, KvValue>();
+    const bounds: number[] = [];
+    let staleAnswers = false;
+    const kv = (): KvAdapter => ({
+      get: async (key) => data.get(key) ?? { value: null, version: 0 },
+      getSerializable: async (key) => data.get(key) ?? { value: null, version: 0 },
+      // Up to date at first; then a member that missed every write (the key absent).
+      getBounded: async (key, maxStalenessMs) => {
+        bounds.push(maxStalenessMs);
+        return staleAnswers ? { value: null, version: 0 } : (data.get(key) ?? { value: null, version: 0 });
+      },
+      put: async (key, value) => {
+        data.set(key, { value, version: (data.get(key)?.version ?? 0) + 1 });
+      },
+      cas: async (key, expected, value) => {
+        if ((data.get(key)?.value ?? null) !== expected) return false;
+        data.set(key, { value, version: (data.get(key)?.version ?? 0) + 1 });
+        return true;
+      },
+      delete: async (key) => {
+        data.delete(key);
+      },
+      close: () => {},
+    });
+    const target = {
+      kind: 'holdfast',
+      createKv: () => kv(),
+      classifyError: (_error: unknown, options: { write: boolean }): ErrorCertainty => (options.write ? 'unknown' : 'failed'),
+    } as unknown as ClusterTarget;
+    const run = async (): Promise<readonly BenchOperation[]> => {
+      const history = new BenchHistory({ clock: new MonotonicClock(), operationsMax: 2000 });
+      const workload = new Workload({
+        workload: { ...DEFAULT_WORKLOAD, concurrency: 3, registerKeyCount: 1, serializableReadFraction: 0.25, boundedReadFraction: 0.25, maxStalenessMs: 1, clientRegions: ['a'] },
+        history,
+        target,
+        prng: new Prng(3),
+      });
+      workload.start();
+      await workload.finished();
+      await workload.stop();
+      return history.all();
+    };
+    const fresh = await run();
+    const bounded = fresh.filter((op) => op.consistency === 'bounded');
+    expect(bounded.length).toBeGreaterThan(50);
+    expect(bounded.every((op) => op.maxStalenessMs === 1)).toBe(true);
+    expect(new Set(bounds)).toEqual(new Set([1]));
+    expect(checkBoundedStaleness(fresh)).toMatchObject({ readsChecked: bounded.filter((op) => op.outcome === 'ok').length, violations: [] });
+    const rows = regionLatencyTable({ operations: fresh, regions: ['a'], durationS: 1, readMode: 'read-index' });
+    expect(rows.map((r) => r.kind)).toEqual(['put', 'cas', 'get read-index', 'get serializable', 'get bounded 1ms']);
+    data.clear();
+    staleAnswers = true;
+    const stale = await run();
+    // Reads of an absent key after writes to it were acknowledged (the run of 2000 operations
+    // takes well over 1 ms): beyond the bound, while the linearizability check, which never sees
+    // them, passes.
+    expect(checkBoundedStaleness(stale).violations.length).toBeGreaterThan(0);
+    expect(judgeLinearizability({ operations: stale, timeBudgetMsPerKey: 10_000 }).result?.linearizable).toBe(true);
   });
 });
 

@@ -47,6 +47,7 @@ function syntheticReport(): BenchReport {
     version: 1,
     target: 'holdfast',
     startedAt: '2026-01-01T00:00:00.000Z',
+    clockEpochMs: 0,
     options: {},
     seed: '1',
     schedule: [],

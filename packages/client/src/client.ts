@@ -11,6 +11,7 @@ import {
   AbortedError,
   ClientClosedError,
   DeadlineExceededError,
+  gotNoAnswer,
   type GrpcStatusCause,
   type HoldfastError,
   InvalidArgumentError,
@@ -368,6 +369,7 @@ export class HoldfastClient {
         this.connectionTo(endpoint).callCluster('Status', { localOnly: true }, deadlineMs),
       discoveryIntervalMs: defaults.discoveryIntervalMs,
       discoveryTimeoutMs: defaults.discoveryTimeoutMs,
+      isAvoided: (address) => this.distances.isAvoided(address),
     });
     this.keepAlives = new KeepAliveMux({
       address: () => this.preferredEndpoint,
@@ -872,7 +874,7 @@ export class HoldfastClient {
       try {
         if (this.tokens !== undefined && policy.noLogin !== true) token = await this.tokens.ensure(attemptDeadlineMs);
         const answer = await this.unlessAborted(policy, attempt(connection, attemptDeadlineMs), { sentOut: true });
-        if (regional !== undefined) this.distances.noteAnswer(regional);
+        this.distances.noteAnswer(connection.address);
         return answer;
       } catch (thrown) {
         if (thrown instanceof AbortedError) throw thrown;
@@ -891,10 +893,13 @@ export class HoldfastClient {
         if (Date.now() >= policy.deadlineAtMs) throw this.givingUp(policy, attempts, error);
         // Out of attempts with time left: the last failure is the most precise answer.
         if (attempts >= this.options.attemptsMax) throw error;
+        // The nearest member failed this read, or a member gave no answer at all: skipped by the
+        // next calls (reads and the leader's route alike) until it answers again. A member that
+        // refused a call for the leader is alive and stays in use.
+        if (regional !== undefined || gotNoAnswer(error)) this.distances.noteFailure(connection.address);
+        else this.distances.noteAnswer(connection.address);
         // A failed attempt in the client's own region says nothing about where the leader is.
         if (regional === undefined) this.noteFailure(connection.address, error, decision);
-        // The nearest member failed this read: skipped by the next ones until it answers again.
-        else this.distances.noteFailure(regional);
         if (decision === 'redirect') {
           redirects += 1;
           continue;

@@ -344,6 +344,18 @@ export function wasNeverSent(error: HoldfastError): boolean {
   return false;
 }
 
+/**
+ * The member gave no answer of its own: the call never left, the connection broke, or nothing
+ * came back before the attempt's deadline. A refusal or a timeout the member reported is an
+ * answer (it is alive and reachable) and does not count.
+ */
+export function gotNoAnswer(error: HoldfastError): boolean {
+  if (wasNeverSent(error)) return true;
+  if (error.code !== 'timeout' && error.code !== 'unavailable') return false;
+  const cause = error.cause as Partial<StatusObject> | undefined;
+  return metadataString(cause?.metadata, ERROR_KIND_METADATA) === undefined;
+}
+
 function isStatusObject(value: unknown): value is StatusObject {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Partial<StatusObject>;

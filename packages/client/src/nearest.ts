@@ -3,7 +3,10 @@
  * bounded-staleness reads and watches go to the nearest endpoint that has not failed, then on in
  * order of distance. Distances come from timing a small call (the member's own status) to every
  * configured endpoint, now and then; a failed endpoint is skipped until a probe finds it answering
- * again or its hold runs out, so a dead nearest member costs one attempt, not one per read.
+ * again: when its hold runs out one probe is sent, and the endpoint stays skipped until that probe
+ * answers (a failed probe doubles the hold). So a dead member costs one attempt, not one per call
+ * or one per hold. The same memory keeps calls for the leader off a member that did not answer
+ * (router.ts), so a leader whose region went dark is not tried again and again during a failover.
  */
 
 export interface DistanceOptions {
@@ -26,6 +29,8 @@ interface EndpointState {
   avoidUntilMs: number;
   /** Failures since the last success, for the hold's doubling. */
   failures: number;
+  /** A probe sent because the hold ran out is in flight: the endpoint is skipped until it settles. */
+  readmissionProbe: boolean;
 }
 
 /** Weight of a new sample (as TCP's SRTT, RFC 6298: 1/8), the first sample taken whole. */
@@ -50,7 +55,9 @@ export class EndpointDistances {
     private readonly options: DistanceOptions,
   ) {
     this.nowMs = options.nowMs ?? (() => performance.now());
-    for (const address of addresses) this.endpoints.set(address, { rttMs: undefined, recentMs: [], avoidUntilMs: Number.NEGATIVE_INFINITY, failures: 0 });
+    for (const address of addresses) {
+      this.endpoints.set(address, { rttMs: undefined, recentMs: [], avoidUntilMs: Number.NEGATIVE_INFINITY, failures: 0, readmissionProbe: false });
+    }
   }
 
   /** Starts probing (once; later calls do nothing). The timer does not keep the process alive. */
@@ -82,7 +89,7 @@ export class EndpointDistances {
     const now = this.nowMs();
     const healthy: [string, EndpointState][] = [];
     const failing: [string, EndpointState][] = [];
-    for (const entry of this.endpoints) (entry[1].avoidUntilMs > now ? failing : healthy).push(entry);
+    for (const entry of this.endpoints) (this.avoided(entry[0], entry[1], now) ? failing : healthy).push(entry);
     healthy.sort(([a, x], [b, y]) => distanceKey(x, preferred(a)) - distanceKey(y, preferred(b)) || a.localeCompare(b));
     failing.sort(([, x], [, y]) => x.avoidUntilMs - y.avoidUntilMs);
     return [...healthy, ...failing].map(([address]) => address);
@@ -103,8 +110,27 @@ export class EndpointDistances {
     return this.endpoints.get(address)?.failures ?? 0;
   }
 
+  /** Whether calls should stay off `address` for now (an address that is not an endpoint never is). */
   isAvoided(address: string): boolean {
-    return (this.endpoints.get(address)?.avoidUntilMs ?? Number.NEGATIVE_INFINITY) > this.nowMs();
+    const state = this.endpoints.get(address);
+    return state !== undefined && this.avoided(address, state, this.nowMs());
+  }
+
+  /**
+   * Skipped while its hold lasts; once the hold ran out, a failed endpoint is probed (once) and
+   * stays skipped until the probe answers. Without probes (probeIntervalMs 0), the hold alone.
+   */
+  private avoided(address: string, state: EndpointState, now: number): boolean {
+    if (state.failures === 0) return false;
+    if (state.avoidUntilMs > now) return true;
+    if (this.options.probeIntervalMs <= 0) return false;
+    if (!state.readmissionProbe) {
+      state.readmissionProbe = true;
+      void this.probeOne(address, false).finally(() => {
+        state.readmissionProbe = false;
+      });
+    }
+    return true;
   }
 
   /** A call to `address` failed without an answer (unreachable, timed out): skip it for a while. */

@@ -9,6 +9,11 @@ export interface RouterOptions {
   askOwnStatus: (endpoint: string, deadlineMs: number) => Promise<StatusResponse__Output>;
   discoveryIntervalMs: number;
   discoveryTimeoutMs: number;
+  /**
+   * Whether an address gave no answer lately and is not yet known to answer again (nearest.ts):
+   * calls for the leader go elsewhere meanwhile, even when a hint or a status names it.
+   */
+  isAvoided?: (address: string) => boolean;
 }
 
 /**
@@ -39,8 +44,22 @@ export class Router {
     this.endpoints = options.endpoints;
   }
 
+  /**
+   * The leader when known and not avoided; else the next configured endpoint, from the current
+   * one on, that is not avoided (a follower forwards a write to the leader, or names it). When
+   * every endpoint is avoided, the current one.
+   */
   get preferred(): string {
+    if (this.leaderAddress !== undefined && !this.avoided(this.leaderAddress)) return this.leaderAddress;
+    for (let step = 0; step < this.endpoints.length; step += 1) {
+      const endpoint = this.endpoints[(this.endpointIndex + step) % this.endpoints.length] as string;
+      if (!this.avoided(endpoint)) return endpoint;
+    }
     return this.leaderAddress ?? (this.endpoints[this.endpointIndex] as string);
+  }
+
+  private avoided(address: string): boolean {
+    return this.options.isAvoided?.(address) ?? false;
   }
 
   /** The configured endpoints (members the client can fall back on). */
@@ -57,10 +76,14 @@ export class Router {
     return hint === undefined ? undefined : this.options.resolveAddress(hint);
   }
 
-  /** True when the hint names a dialable leader other than the one already tried. */
+  /**
+   * True when the hint names a dialable leader other than the one already tried, and one that
+   * answered since it last failed: during a failover the followers still name the dead leader
+   * until they elect another, and following them back there would cost an attempt timeout.
+   */
   isNewLeaderHint(hint: string | undefined): boolean {
     const address = this.resolveHint(hint);
-    return address !== undefined && address !== this.leaderAddress;
+    return address !== undefined && address !== this.leaderAddress && !this.avoided(address);
   }
 
   followHint(hint: string | undefined): void {
@@ -72,7 +95,7 @@ export class Router {
   moveAwayFrom(address: string, hint: string | undefined): void {
     if (this.leaderAddress === address) this.leaderAddress = undefined;
     const hinted = this.resolveHint(hint);
-    if (hinted !== undefined && hinted !== address) {
+    if (hinted !== undefined && hinted !== address && !this.avoided(hinted)) {
       // The hint was already followed once; after a backoff it is still the best guess.
       this.leaderAddress = hinted;
       return;

@@ -66,4 +66,55 @@ describe('endpoint distances', () => {
     d.noteAnswer('a');
     expect(d.order()[0]).toBe('a');
   });
+
+  it('with probes, lets a failed endpoint back only once a probe sent after its hold answers', async () => {
+    const now = { ms: 0 };
+    const probed: string[] = [];
+    let answer: (() => void) | undefined;
+    let fail: ((error: Error) => void) | undefined;
+    const d = new EndpointDistances(['a', 'b'], {
+      probeIntervalMs: 5000,
+      failureHoldMsMin: 1000,
+      failureHoldMsMax: 8000,
+      probe: (address) => {
+        probed.push(address);
+        return new Promise<void>((resolve, reject) => {
+          answer = resolve;
+          fail = reject;
+        });
+      },
+      nowMs: () => now.ms,
+    });
+    d.noteFailure('a');
+    expect(d.isAvoided('a')).toBe(true);
+    expect(probed).toEqual([]);
+    // The hold ran out: one probe goes out, and the endpoint stays skipped while it is in flight.
+    now.ms = 1001;
+    expect(d.isAvoided('a')).toBe(true);
+    expect(d.isAvoided('a')).toBe(true);
+    expect(d.order()).toEqual(['b', 'a']);
+    expect(probed).toEqual(['a']);
+    // The probe fails (the member is still dead): skipped for twice as long, no probe meanwhile.
+    fail?.(new Error('unreachable'));
+    await Promise.resolve();
+    await Promise.resolve();
+    now.ms = 2500;
+    expect(d.isAvoided('a')).toBe(true);
+    expect(probed).toEqual(['a']);
+    now.ms = 3100;
+    expect(d.isAvoided('a')).toBe(true);
+    expect(probed).toEqual(['a', 'a']);
+    // It answers: used again at once.
+    answer?.();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(d.isAvoided('a')).toBe(false);
+    expect(d.failuresOf('a')).toBe(0);
+  });
+
+  it('never avoids an address that is not one of its endpoints', () => {
+    const d = distances({ ms: 0 });
+    d.noteFailure('elsewhere');
+    expect(d.isAvoided('elsewhere')).toBe(false);
+  });
 });

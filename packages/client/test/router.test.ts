@@ -41,9 +41,10 @@ function ownStatus(options: { memberId: number; leaderId: number; term: number }
   };
 }
 
-function routerOver(views: Record<string, WireStatusResponse | Error>): Router {
+function routerOver(views: Record<string, WireStatusResponse | Error>, avoided: ReadonlySet<string> = new Set()): Router {
   const endpoints = Object.keys(views);
   return new Router({
+    isAvoided: (address) => avoided.has(address),
     endpoints,
     resolveAddress: (advertised) => (endpoints.includes(advertised) ? advertised : undefined),
     askOwnStatus: async (endpoint) => {
@@ -96,5 +97,40 @@ describe('Router', () => {
     router.followHint('b');
     expect(router.preferred).toBe('b');
     expect(router.isNewLeaderHint('b')).toBe(false);
+  });
+
+  it('during a failover, keeps calls off a leader that gave no answer, whatever hints and views name it', async () => {
+    const avoided = new Set<string>();
+    const router = routerOver(
+      {
+        a: new Error('dark'), // the old leader, its region dark
+        b: ownStatus({ memberId: 2, leaderId: 1, term: 4 }), // a follower that still names it
+        c: ownStatus({ memberId: 3, leaderId: 1, term: 4 }),
+      },
+      avoided,
+    );
+    router.followHint('a');
+    expect(router.preferred).toBe('a');
+    // Its attempt timed out: the next calls go to a follower (which forwards or names a leader).
+    avoided.add('a');
+    expect(router.preferred).toBe('b');
+    // A follower's hint still names the old leader: not followed, the call rotates instead.
+    expect(router.isNewLeaderHint('a')).toBe(false);
+    router.moveAwayFrom('b', 'a');
+    expect(router.preferred).toBe('c');
+    // Discovery hears the old leader named too: the route stays off it.
+    router.maybeDiscoverLeader();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(router.preferred).toBe('c');
+    // Once it answers again, it is the leader to use.
+    avoided.delete('a');
+    expect(router.preferred).toBe('a');
+  });
+
+  it('uses the current endpoint when every endpoint is avoided', () => {
+    const router = routerOver({ a: new Error('x'), b: new Error('x') }, new Set(['a', 'b']));
+    expect(router.preferred).toBe('a');
+    router.moveAwayFrom('a', undefined);
+    expect(router.preferred).toBe('b');
   });
 });

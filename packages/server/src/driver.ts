@@ -76,6 +76,13 @@ export interface DriverOptions {
    */
   readonly readRoundTimeoutTicks: number;
   /**
+   * No vote or pre-vote is answered for this many ticks after the member starts (the election
+   * timeout), whatever the read mode: before it went down it may have acknowledged a round that
+   * a leader's read lease counts on, and the leader cannot know that this process is a new one
+   * running another mode until it hears from it.
+   */
+  readonly campaignHoldTicks: number;
+  /**
    * Serve linearizable reads at the leader under a read lease (driver/lease.ts) instead of a
    * quorum round per read. Every member must run the same mode: the followers' side of the lease
    * (ticks counted in order, no vote for an election timeout after start) is kept only with it.
@@ -521,11 +528,15 @@ export class NodeDriver {
   }
 
   /**
-   * In lease mode a member answers no campaign for an election timeout after it starts: before it
-   * went down it may have acknowledged a round that a leader's lease counts on.
+   * A member answers no campaign for an election timeout after it starts (campaignHoldTicks), in
+   * either read mode: before it went down it may have acknowledged a round that a leader's lease
+   * counts on. Held back in read-index mode too, so a voter restarted with another mode (or a
+   * leader that has not yet heard the restarted process tell its mode) cannot help elect a second
+   * leader while the first still serves reads from its lease. Costs at most one election timeout
+   * when every member starts at once (no election comes sooner anyway).
    */
   private isCampaignHeldBack(message: Message): boolean {
-    if (this.options.readLease === undefined || this.ticksSinceStart >= this.options.readLease.electionTicks) return false;
+    if (this.ticksSinceStart >= this.options.campaignHoldTicks) return false;
     return message.type === 'vote' || message.type === 'preVote';
   }
 

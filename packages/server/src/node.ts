@@ -303,6 +303,7 @@ class Node implements RunningNode {
       onLeaderChange: (leaderId) => this.setHealth(leaderId !== 0),
       onConfChange: () => this.membershipChanged(),
       readRoundTimeoutTicks: config.electionTicks,
+      campaignHoldTicks: config.electionTicks,
       ...(config.readMode === 'lease'
         ? {
             readLease: { electionTicks: config.electionTicks, tickMs: config.tickMs, clockDriftMax: config.clockDriftMaxPercent / 100 },

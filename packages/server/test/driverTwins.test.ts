@@ -9,9 +9,9 @@ import { TimeoutError } from '../src/errors.js';
 import { NodeMetrics } from '../src/metrics.js';
 
 /** One member on the in-memory twins of every port: the loop runs on simulated time alone. */
-function singleMember(options: { log?: (storage: MemoryLogStorage) => MemoryDurableLog } = {}) {
+function singleMember(options: { log?: (storage: MemoryLogStorage) => MemoryDurableLog; voters?: number[] } = {}) {
   const config = parseNodeConfig(['--id', '1', '--data-dir', '/nonexistent', '--log-level', 'silent'], {});
-  const storage = MemoryLogStorage.bootstrap([1]);
+  const storage = MemoryLogStorage.bootstrap(options.voters ?? [1]);
   const random = new Prng(7);
   const core = new RaftNode({
     id: 1,
@@ -45,6 +45,7 @@ function singleMember(options: { log?: (storage: MemoryLogStorage) => MemoryDura
     random: () => random.next(),
     onFatal: (error) => fatal.push(error),
     readRoundTimeoutTicks: 10,
+    campaignHoldTicks: 10,
   });
   /** Runs the loop until it has nothing left to do at the current time. */
   const settle = async (): Promise<void> => {
@@ -223,5 +224,34 @@ describe('LogWriter', () => {
     // Entries of term 4 with no hard state change of their own.
     await writer.persist(ready({ entries: [{ type: 'normal', term: 4, index: last + 1, data: new Uint8Array() }], mustSync: true }));
     expect(log.hardState()).toEqual({ term: 4, vote: 2, commit: last });
+  });
+});
+
+describe('NodeDriver after a start', () => {
+  it('answers no vote for an election timeout after it starts, in read-index mode too', async () => {
+    // Member 1 of three, just started without --read-mode lease: it may have acknowledged a
+    // round a leader's lease counts on before it went down, so campaigns are not answered yet.
+    const m = singleMember({ voters: [1, 2, 3] });
+    const sent: { type: string; to: number; reject: boolean }[] = [];
+    m.driver.setSender({ send: (messages) => sent.push(...messages.map((x) => ({ type: x.type, to: x.to, reject: x.reject }))) });
+    const lastIndex = m.driver.status().lastIndex;
+    const campaign = (type: 'preVote' | 'vote', term: number) =>
+      newMessage({ type, from: 2, to: 1, term, index: lastIndex + 10, logTerm: 5 });
+    m.driver.deliver([campaign('preVote', 6)]);
+    await m.settle();
+    m.time.advance(90);
+    m.driver.tick(9);
+    m.driver.deliver([campaign('preVote', 6), campaign('vote', 6)]);
+    await m.settle();
+    expect(sent.filter((x) => x.type === 'preVoteResponse' || x.type === 'voteResponse')).toEqual([]);
+    expect(m.driver.term).toBe(1);
+    // One election timeout (10 ticks) counted: the next campaign is answered, and granted.
+    m.time.advance(10);
+    m.driver.tick(1);
+    await m.settle();
+    m.driver.deliver([campaign('preVote', 6)]);
+    await m.settle();
+    expect(sent.filter((x) => x.type === 'preVoteResponse')).toEqual([{ type: 'preVoteResponse', to: 2, reject: false }]);
+    expect(m.fatal).toEqual([]);
   });
 });

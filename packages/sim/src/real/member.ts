@@ -461,6 +461,7 @@ export class SimMember {
         if (incarnation === this.incarnation) this.host.fatal(this, error);
       },
       readRoundTimeoutTicks: this.settings.core.electionTicks,
+      campaignHoldTicks: this.settings.core.electionTicks,
       ...(this.settings.readLease === undefined
         ? {}
         : { readLease: { electionTicks: this.settings.core.electionTicks, tickMs: this.settings.readLease.tickMs, clockDriftMax: this.settings.readLease.clockDriftMax } }),
