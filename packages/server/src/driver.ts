@@ -85,7 +85,8 @@ export interface DriverOptions {
   /**
    * Serve linearizable reads at the leader under a read lease (driver/lease.ts) instead of a
    * quorum round per read. Every member must run the same mode: the followers' side of the lease
-   * (ticks counted in order, no vote for an election timeout after start) is kept only with it.
+   * (ticks counted in order) is kept only with it; the vote held back after a start is kept by
+   * every member (campaignHoldTicks).
    */
   readonly readLease?: LeaseOptions;
   /**
@@ -143,7 +144,7 @@ export class NodeDriver {
   private readonly lease: ReadLease | undefined;
   /** Ticks that were waiting in the inbox when its first waiting message arrived (lease mode). */
   private inboxTicksBeforeMessages = 0;
-  /** Ticks counted since this driver started (lease mode: no vote for an election timeout). */
+  /** Ticks counted since this driver started (no vote for an election timeout: campaignHoldTicks). */
   private ticksSinceStart = 0;
   /** Reads served under the read lease (the simulator's tally; the node has a metric). */
   leaseReadCount = 0;
