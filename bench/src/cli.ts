@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ETCD_INSTALL_HINT, etcdInstalled } from './etcd.js';
@@ -69,7 +70,7 @@ interface CliOptions {
   compare?: string;
   out?: string;
   regions?: string;
-  readMode?: 'read-index' | 'lease';
+  readMode?: string;
   keys: number;
   valueSize: number;
   distribution: KeyDistribution;
@@ -112,7 +113,10 @@ function buildCommand(): Command {
     .addOption(new Option('--compare <t>', 'also run the same plan against this target and compare').choices(['etcd']))
     .option('--out <dir>', 'report folder (default bench-out/<timestamp>)')
     .option('--regions <preset|file>', 'emulate regions: three-regions, two-regions, or a JSON file')
-    .addOption(new Option('--read-mode <mode>', 'holdfast: how leaders serve linearizable reads (every member)').choices(['read-index', 'lease']))
+    .option(
+      '--read-mode <mode>',
+      'holdfast: how leaders serve linearizable reads (every member): read-index or lease; "lease,read-index" runs the same plan once in each mode and compares the reads per client region',
+    )
     .option('--keys <n>', 'mixed: key space size', parsePositiveInt, DEFAULT_WORKLOAD.mixedKeyCount)
     .option('--value-size <bytes>', 'mixed: value size', parsePositiveInt, DEFAULT_WORKLOAD.valueBytes)
     .addOption(new Option('--distribution <d>', 'mixed: key choice').choices(['uniform', 'zipfian']).default('uniform'))
@@ -219,7 +223,7 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
     seed: cli.seed ?? String(Date.now()),
     outDir,
     ...(regions === undefined ? {} : { regions }),
-    ...(cli.readMode === undefined ? {} : { readMode: cli.readMode }),
+    ...(cli.readMode === undefined ? {} : { readMode: parseReadModes(cli.readMode)[0] }),
     warmupMs: cli.warmup,
     cooldownMs: cli.cooldown,
     faultMs: cli.faultDuration,
@@ -234,6 +238,49 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
     keepData: cli.keepData,
     log,
   };
+}
+
+type ReadMode = 'read-index' | 'lease';
+
+/** `--read-mode`: one mode, or several (comma-separated, each once) to run and compare. */
+export function parseReadModes(text: string): ReadMode[] {
+  const modes = text.split(',').map((m) => m.trim());
+  for (const mode of modes) {
+    if (mode !== 'read-index' && mode !== 'lease') throw new RangeError(`--read-mode: ${JSON.stringify(mode)} is neither read-index nor lease`);
+  }
+  if (new Set(modes).size !== modes.length) throw new RangeError('--read-mode: a mode is named twice');
+  return modes as ReadMode[];
+}
+
+/**
+ * Linearizable reads of each client region under each read mode (one report per mode, the same
+ * plan), with puts for scale and where the leader stood: the lease-read target in one table.
+ */
+export function renderReadModeComparison(reports: readonly { mode: ReadMode; report: BenchReport }[], uptime: readonly string[]): string {
+  const lines = ['| client region | operation | ' + reports.map((r) => `${r.mode}: p50 / p99 ms (ok)`).join(' | ') + ' |'];
+  lines.push(`|---|---|${reports.map(() => '---').join('|')}|`);
+  const regions = [...new Set(reports.flatMap((r) => (r.report.figures.byClientRegion ?? []).map((row) => row.region)))];
+  for (const region of regions) {
+    for (const kind of ['put', 'get linearizable', 'get bounded']) {
+      const cells = reports.map(({ mode, report }) => {
+        const wanted = kind === 'get linearizable' ? `get ${mode}` : kind;
+        const row = (report.figures.byClientRegion ?? []).find((r) => r.region === region && (r.kind === wanted || (kind === 'get bounded' && r.kind.startsWith('get bounded'))));
+        return row === undefined ? '-' : `${fmt(row.p50Ms, 2)} / ${fmt(row.p99Ms, 2)} (${row.ok})`;
+      });
+      lines.push(`| ${region} | ${kind} | ${cells.join(' | ')} |`);
+    }
+  }
+  lines.push('', ...reports.map(({ mode, report }, i) => `${mode}: leader ${leaderShare(report)}; verdict ${report.verdict.passed ? 'PASS' : 'FAIL'}; load ${uptime[i] ?? '-'}`));
+  return lines.join('\n');
+}
+
+/** How the run's leader samples spread over the members ("n1 93%, n4 7%"). */
+function leaderShare(report: BenchReport): string {
+  const samples = report.figures.leaderTimeline;
+  if (samples.length === 0) return 'not sampled';
+  const counts = new Map<string, number>();
+  for (const sample of samples) counts.set(sample.leader, (counts.get(sample.leader) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([leader, n]) => `${leader} ${Math.round((100 * n) / samples.length)}%`).join(', ');
 }
 
 const fmt = (value: number | null | undefined, digits = 1): string =>
@@ -293,6 +340,8 @@ export async function runBenchCli(argv: readonly string[], log: (line: string) =
   }
   const outRoot = cli.out ?? path.join('bench-out', new Date().toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z'));
   const seed = cli.seed;
+  const readModes = cli.readMode === undefined ? [] : parseReadModes(cli.readMode);
+  if (readModes.length > 1) return compareReadModes({ cli, readModes, outRoot, log });
   const reports: BenchReport[] = [];
   for (const target of targets) {
     const outDir = targets.length === 1 ? outRoot : path.join(outRoot, target);
@@ -310,4 +359,35 @@ export async function runBenchCli(argv: readonly string[], log: (line: string) =
     log(table);
   }
   return reports.every((r) => r.verdict.passed) ? 0 : 1;
+}
+
+/** `--read-mode lease,read-index`: the same plan (seed, faults, workload) once per mode, then the reads side by side. */
+async function compareReadModes(options: { cli: CliOptions; readModes: ReadMode[]; outRoot: string; log: (line: string) => void }): Promise<number> {
+  const { cli, readModes, outRoot, log } = options;
+  if (cli.compare !== undefined || cli.target !== 'holdfast') {
+    log('bench: several read modes compare holdfast with itself; leave out --compare and --target');
+    return 2;
+  }
+  const runs: { mode: ReadMode; report: BenchReport }[] = [];
+  const loads: string[] = [];
+  for (const mode of readModes) {
+    const outDir = path.join(outRoot, mode);
+    const before = loadAverage();
+    const { report } = await runBench(toBenchOptions({ ...cli, readMode: mode }, 'holdfast', outDir, log));
+    loads.push(`${before} to ${loadAverage()}`);
+    runs.push({ mode, report });
+    log(`${mode}: ${report.verdict.passed ? 'PASS' : 'FAIL'}${report.verdict.failures.length > 0 ? ` (${report.verdict.failures.join('; ')})` : ''}`);
+    if (report.figures.byClientRegion !== undefined) for (const line of renderRegionTable(report.figures.byClientRegion)) log(`  ${line}`);
+    log(`  report: ${path.join(outDir, 'report.html')}`);
+  }
+  const table = renderReadModeComparison(runs, loads);
+  fs.mkdirSync(outRoot, { recursive: true });
+  fs.writeFileSync(path.join(outRoot, 'read-modes.md'), `# linearizable reads by read mode (seed ${cli.seed})\n\n${table}\n`);
+  log(table);
+  return runs.every((r) => r.report.verdict.passed) ? 0 : 1;
+}
+
+/** The 1-minute load average, for the figures beside it. */
+function loadAverage(): string {
+  return os.loadavg()[0]?.toFixed(2) ?? '-';
 }

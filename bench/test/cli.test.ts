@@ -1,6 +1,7 @@
 import { Prng } from '@holdfast/raft';
 import { describe, expect, it } from 'vitest';
-import { parseDuration, runBenchCli } from '../src/cli.js';
+import { parseDuration, parseReadModes, renderReadModeComparison, runBenchCli } from '../src/cli.js';
+import type { BenchReport } from '../src/report.js';
 import { ProxyNetwork } from '../src/proxy.js';
 import { applyRegions, delayBetween, loadRegions, regionOf } from '../src/regions.js';
 
@@ -19,6 +20,35 @@ describe('command line', () => {
     expect(lines.join('\n')).toMatch(/unknown nemesis "explode"/);
     expect(await runBenchCli(['--regions', 'atlantis'], (line) => lines.push(line))).toBe(2);
     expect(lines.join('\n')).toMatch(/neither a preset/);
+    expect(await runBenchCli(['--read-mode', 'lease,quorum'], (line) => lines.push(line))).toBe(2);
+    expect(lines.join('\n')).toMatch(/"quorum" is neither read-index nor lease/);
+  });
+
+  it('reads one read mode or several to compare, and lays the linearizable reads of each mode side by side', () => {
+    expect(parseReadModes('lease')).toEqual(['lease']);
+    expect(parseReadModes('lease,read-index')).toEqual(['lease', 'read-index']);
+    expect(() => parseReadModes('lease,lease')).toThrow(/named twice/);
+    const report = (mode: string, p50Ms: number): BenchReport =>
+      ({
+        verdict: { passed: true },
+        figures: {
+          leaderTimeline: [{ t: 0, leader: 'n1' }, { t: 1, leader: 'n1' }, { t: 2, leader: 'n1' }, { t: 3, leader: 'n4' }],
+          byClientRegion: [
+            { region: 'us-east', kind: 'put', count: 10, ok: 10, okPerS: 1, p50Ms: 90, p99Ms: 120 },
+            { region: 'us-east', kind: `get ${mode}`, count: 10, ok: 9, okPerS: 1, p50Ms, p99Ms: 2 * p50Ms },
+          ],
+        },
+      }) as unknown as BenchReport;
+    const table = renderReadModeComparison(
+      [
+        { mode: 'lease', report: report('lease', 1.5) },
+        { mode: 'read-index', report: report('read-index', 80) },
+      ],
+      ['0.50 to 0.70', '0.70 to 0.90'],
+    ).split('\n');
+    expect(table[0]).toBe('| client region | operation | lease: p50 / p99 ms (ok) | read-index: p50 / p99 ms (ok) |');
+    expect(table).toContain('| us-east | get linearizable | 1.50 / 3.00 (9) | 80.00 / 160.00 (9) |');
+    expect(table).toContain('lease: leader n1 75%, n4 25%; verdict PASS; load 0.50 to 0.70');
   });
 });
 
