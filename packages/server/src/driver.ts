@@ -146,6 +146,11 @@ export class NodeDriver {
   private inboxTicksBeforeMessages = 0;
   /** Ticks counted since this driver started (no vote for an election timeout: campaignHoldTicks). */
   private ticksSinceStart = 0;
+  /**
+   * Callers waiting for a leader to be known (waitForLeader), each resolved once: by the first
+   * leader seen, its deadline, or stop. At most limits.pendingProposalsMax.
+   */
+  private readonly leaderWaiters = new Set<(leaderId: NodeId) => void>();
   /** Reads served under the read lease (the simulator's tally; the node has a metric). */
   leaseReadCount = 0;
 
@@ -302,6 +307,31 @@ export class NodeDriver {
       return Promise.resolve();
     }
     return this.readBarrier(deadlineMs);
+  }
+
+  /**
+   * The leader's id once one is known: at once when known now, else when one is elected, or 0
+   * at `untilMs` (wall clock), on stop, or when too many wait already. A follower holds a
+   * request it would forward while an election runs, so that it goes on the moment a leader is
+   * elected instead of coming back as no-leader and waiting out the client's backoff.
+   */
+  waitForLeader(untilMs: number): Promise<NodeId> {
+    if (this.leader !== 0 || this.stopped) return Promise.resolve(this.leader);
+    const delayMs = untilMs - this.clock.wallMs();
+    if (delayMs <= 0 || this.leaderWaiters.size >= this.options.limits.pendingProposalsMax) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      const done = (leaderId: NodeId): void => {
+        this.timers.clearTimeout(timer);
+        this.leaderWaiters.delete(done);
+        resolve(leaderId);
+      };
+      const timer = this.timers.setTimeout(() => done(0), delayMs);
+      this.leaderWaiters.add(done);
+    });
+  }
+
+  private wakeLeaderWaiters(leaderId: NodeId): void {
+    for (const done of [...this.leaderWaiters]) done(leaderId);
   }
 
   /** Resolves once the local state machine reflects every write committed before the call. */
@@ -665,6 +695,7 @@ export class NodeDriver {
     if (changed) this.options.metrics.leaderChanges.inc();
     this.options.logger.info({ leaderId, role, term: this.core.status().term }, changed ? 'leader changed' : 'role changed');
     this.options.onLeaderChange?.(leaderId, role);
+    if (leaderId !== 0) this.wakeLeaderWaiters(leaderId);
   }
 
   /**
@@ -752,5 +783,6 @@ export class NodeDriver {
     for (const p of this.inboxProposals) p.reject(stopping);
     this.inboxProposals = [];
     this.reads.failAll(stopping);
+    this.wakeLeaderWaiters(0);
   }
 }

@@ -205,6 +205,12 @@ function isSerializable(op: KvOp): boolean {
   return false;
 }
 
+/** Until when a request a follower would forward waits for a leader: half of its time left. */
+function leaderWaitUntilMs(deadlineMs: number): number {
+  const now = Date.now();
+  return now + Math.max(0, deadlineMs - now) / 2;
+}
+
 /** How often a change that needs a newer apply version looks again while the leader learns the members' versions. */
 const APPLY_VERSION_POLL_MS = 50;
 
@@ -235,8 +241,11 @@ export class RequestPath {
     return this.readLocal(op);
   }
 
-  private forward(op: KvOp, context: RequestContext): Promise<KvResult> {
-    const leaderId = this.host.driver.leaderId;
+  private async forward(op: KvOp, context: RequestContext): Promise<KvResult> {
+    let leaderId = this.host.driver.leaderId;
+    // While an election runs, hold the request for at most half its time left (the rest is for
+    // the forward, and for the answer to reach the client before its own deadline).
+    if (leaderId === 0) leaderId = await this.host.driver.waitForLeader(leaderWaitUntilMs(context.deadlineMs));
     if (leaderId === 0) throw new NoLeaderError();
     const address = this.host.clientAddressOf(leaderId);
     if (context.forwarded || address === '') throw new NotLeaderError(address);

@@ -254,4 +254,29 @@ describe('NodeDriver after a start', () => {
     expect(sent.filter((x) => x.type === 'preVoteResponse')).toEqual([{ type: 'preVoteResponse', to: 2, reject: false }]);
     expect(m.fatal).toEqual([]);
   });
+
+  it('holds a caller waiting for a leader until one is elected, or until its deadline', async () => {
+    const m = singleMember({ voters: [1, 2, 3] });
+    m.driver.setSender({ send: () => {} });
+    expect(m.driver.leaderId).toBe(0);
+    let answered: number | undefined;
+    void m.driver.waitForLeader(m.time.wallMs() + 1000).then((id) => {
+      answered = id;
+    });
+    let timedOut: number | undefined;
+    void m.driver.waitForLeader(m.time.wallMs() + 100).then((id) => {
+      timedOut = id;
+    });
+    m.time.advance(150);
+    await m.settle();
+    expect(timedOut).toBe(0);
+    expect(answered).toBeUndefined();
+    // Member 2 wins an election: its first heartbeat names it, and the waiting caller goes on.
+    m.driver.deliver([newMessage({ type: 'heartbeat', from: 2, to: 1, term: 2 })]);
+    await m.settle();
+    expect(answered).toBe(2);
+    // Known now: answered at once.
+    expect(await m.driver.waitForLeader(m.time.wallMs() + 1000)).toBe(2);
+    expect(m.fatal).toEqual([]);
+  });
 });
