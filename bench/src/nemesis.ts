@@ -40,6 +40,9 @@ interface Injected {
   cutAtMs?: number;
 }
 
+/** How long a region outage's heal waits for its restarted members to answer. */
+const REGION_BACK_TIMEOUT_MS = 30_000;
+
 class SkipFault extends Error {
   override readonly name = 'SkipFault';
   readonly code = 'skip-fault';
@@ -289,8 +292,25 @@ export class NemesisRunner {
       heal: async () => {
         for (const node of inside) await this.target.restart(node);
         this.network.healAll();
+        // The region is back once its members answer: on a loaded machine a start takes seconds,
+        // and the next fault must not begin (its quiet time counting) while they still boot,
+        // or it would take out a quorum the schedule meant to leave standing.
+        await this.untilAnswering(inside, REGION_BACK_TIMEOUT_MS);
       },
     };
+  }
+
+  /** Waits (at most timeoutMs) until every one of `nodes` answers its own status. */
+  private async untilAnswering(nodes: readonly string[], timeoutMs: number): Promise<void> {
+    const memberHealth = this.target.memberHealth?.bind(this.target);
+    if (memberHealth === undefined) return;
+    const deadlineMs = this.clock.nowMs() + timeoutMs;
+    for (const node of nodes) {
+      while (!this.stopping && this.clock.nowMs() < deadlineMs) {
+        if ((await memberHealth(node, 1000).catch(() => undefined)) !== undefined) break;
+        await sleep(200);
+      }
+    }
   }
 
   /** One region (the leader's half the time) cut off from the others but alive, clients included. */
