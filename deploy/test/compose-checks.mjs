@@ -5,6 +5,7 @@
 // Called by deploy/test/containers.sh (which builds the images and removes everything at the end);
 // HOLDFAST_COMPOSE_PROJECT names the compose project. Talks only to 127.0.0.1 (published ports).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { credentials } from '@grpc/grpc-js';
 import { createClient } from '@holdfast/client';
@@ -76,6 +77,56 @@ function addressOf(container) {
 
 function networkOf(container) {
   return run('podman', ['inspect', '--format', '{{range $name, $n := .NetworkSettings.Networks}}{{$name}} {{end}}', container]).trim();
+}
+
+/** The host's bridge interface of a podman network (netavark), and its MAC address. */
+function bridgeOf(network) {
+  const name = run('podman', ['network', 'inspect', '--format', '{{.NetworkInterface}}', network]);
+  return { name, mac: () => readFileSync(`/sys/class/net/${name}/address`, 'utf8').trim() };
+}
+
+/**
+ * A Linux bridge whose address nobody set takes the lowest MAC among its ports, so it changes when
+ * the container holding that port stops (podman 4.3 with netavark 1.4 leaves it so). The other
+ * containers' ARP entries for the gateway, where aardvark-dns answers and every DNS query goes,
+ * then point at an address that is gone: no name resolves on the network, the restarted
+ * container's included, until those entries are probed again (7-15 s where we measured it). Pinning the
+ * bridge's address keeps DNS up across a restart, as a bridge with a fixed address does.
+ * HOLDFAST_PIN_BRIDGE_MAC=0 leaves the network as podman made it (to watch the outage).
+ */
+function maybePinBridgeMac(network) {
+  const bridge = bridgeOf(network);
+  if (process.env.HOLDFAST_PIN_BRIDGE_MAC === '0') {
+    step(`bridge ${bridge.name} left as podman made it (HOLDFAST_PIN_BRIDGE_MAC=0): ${bridge.mac()}`);
+    return bridge;
+  }
+  const mac = bridge.mac();
+  run('ip', ['link', 'set', 'dev', bridge.name, 'address', mac]);
+  step(`bridge ${bridge.name} pinned at ${mac}, so that a container's stop does not cut the network's DNS off`);
+  return bridge;
+}
+
+/**
+ * HOLDFAST_DNS_SILENT_MS=N (a diagnosis, not part of CI): the answers to the survivors' DNS queries are dropped
+ * (iptables in their network namespaces) from the leader's stop until N ms after it, as a
+ * network whose DNS server is cut off does. Returns when DNS came back (ms since the epoch).
+ */
+function maybeSilenceDns(survivors) {
+  const silentMs = Number(process.env.HOLDFAST_DNS_SILENT_MS ?? 0);
+  if (!(silentMs > 0)) return undefined;
+  const pids = survivors.map((s) => run('podman', ['inspect', '--format', '{{.State.Pid}}', containerOf(s)]));
+  // The answers are dropped, not the queries: a query dropped on its way out fails at once (EPERM), one lost in the network does not.
+  const rule = ['INPUT', '-p', 'udp', '--sport', '53', '-j', 'DROP'];
+  for (const pid of pids) run('nsenter', ['-t', pid, '-n', 'iptables', '-I', ...rule]);
+  step(`DNS queries of ${survivors.join(', ')} dropped for ${silentMs} ms`);
+  return new Promise((resolve) =>
+    setTimeout(() => {
+      for (const pid of pids) run('nsenter', ['-t', pid, '-n', 'iptables', '-D', ...rule]);
+      const at = Date.now();
+      step(`DNS queries of ${survivors.join(', ')} answered again`);
+      resolve(at);
+    }, silentMs),
+  );
 }
 
 /** A client that talks only to `services` (the SDK dials nothing it was not given). */
@@ -203,11 +254,18 @@ async function leaderKilledAndRestarted() {
   const container = containerOf(leaderService);
   const oldAddress = addressOf(container);
   const network = networkOf(container);
+  const bridge = maybePinBridgeMac(network);
+  const bridgeMacBefore = bridge.mac();
+  const survivors = SERVICES.filter((s) => s !== leaderService);
+  const dnsBack = maybeSilenceDns(survivors);
   step(`killing the leader ${leaderService} (${container}, ${oldAddress})`);
   // `stop -t 0` kills at once (SIGKILL) and, unlike `kill`, keeps the restart policy from starting it again before the filler below holds its address.
   const killedAt = Date.now();
   run('podman', ['stop', '-t', '0', container]);
-  const survivors = SERVICES.filter((s) => s !== leaderService);
+  const bridgeMacAfter = bridge.mac();
+  if (bridgeMacAfter !== bridgeMacBefore) {
+    step(`the bridge's MAC changed with the stop (${bridgeMacBefore} -> ${bridgeMacAfter}): containers whose ARP entry for the gateway named the old address cannot reach DNS until it is probed again`);
+  }
   const during = await waitForNewLeader(survivors, before.leaderId);
   step(`new leader ${during.leaderId}`);
   await putGet('ci/during-outage', 'written while the old leader was down');
@@ -224,7 +282,7 @@ async function leaderKilledAndRestarted() {
   const downMs = startedAt - killedAt;
   run('podman', ['start', container]);
   const newAddress = addressOf(container);
-  step(`restarted ${leaderService} at ${newAddress} (was ${oldAddress})`);
+  step(`restarted ${leaderService} at ${newAddress} (was ${oldAddress}; down ${downMs} ms)`);
   check(newAddress !== '' && newAddress !== oldAddress, `the restarted container has a new address (${oldAddress} -> ${newAddress})`);
   // Waits past the bound, so that a failure says how long the rejoin did take.
   const followerAt = await waitForFollower(leaderService, afterKill.leaderId, commitIndex, startedAt, 30_000);
@@ -236,6 +294,10 @@ async function leaderKilledAndRestarted() {
     `${leaderService} is a follower of ${afterKill.leaderId} again and caught up ${followerAt - startedAt} ms after its container started: ` +
       `${bootMs} ms until its node listened, then ${rejoinMs} ms to rejoin (limit ${REJOIN_MS_MAX} ms)`,
   );
+  if (dnsBack !== undefined) {
+    const backAt = await dnsBack;
+    step(`${leaderService} followed ${followerAt - Math.max(backAt, nodeStartedAt)} ms after DNS answered again and its node listened, whichever came last`);
+  }
   run('podman', ['rm', '-f', '-v', `${project}_filler`]);
   printLogs(container, startedAt);
   printLogs(containerOf(serviceOf(afterKill.leaderId)), startedAt - 3000);

@@ -159,6 +159,8 @@ describe('resolving a peer name', () => {
     }
     expect(system.systemLookups).toEqual([]);
     expect(names.systemLookupsRunning).toBe(0);
+    const failure = await names.resolve('n1', SHORT_WAIT_MS).catch((error: Error) => error.message);
+    expect(failure).toBe(`the name n1 gave no address within ${SHORT_WAIT_MS} ms (n1.dns.podman at ${AARDVARK}: no answer yet)`);
     // DNS answers again, with the restarted container's new address; the queries of the earlier
     // dials are still out and never answer.
     system.set(AARDVARK, 'n1.dns.podman', 4, ['10.89.0.9']);

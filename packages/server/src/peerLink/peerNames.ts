@@ -114,6 +114,15 @@ type Answer = { kind: 'address'; address: string } | { kind: 'absent' } | { kind
 /** Codes of a query that got no answer in time. */
 const UNANSWERED_CODES = new Set(['ETIMEOUT', 'ECANCELLED', 'EDESTRUCTION']);
 
+/** One resolution, as far as it got (the deadline's error says where it waited). */
+interface Attempt {
+  readonly giveUpAtMs: number;
+  /** Queries that got no answer in time, as `name at server: code`. */
+  readonly unanswered: string[];
+  /** The query waited for now, as `name at server`. */
+  asking: string | undefined;
+}
+
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : 'EUNKNOWN';
@@ -141,29 +150,35 @@ export class PeerNameResolver {
    */
   async resolve(host: string, waitMs: number): Promise<string> {
     if (isIP(host) !== 0) return host;
+    const attempt: Attempt = { giveUpAtMs: performance.now() + waitMs, unanswered: [], asking: undefined };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PeerNameError(`the name ${host} gave no address within ${waitMs} ms`)), waitMs);
+      timer = setTimeout(() => {
+        const waiting = attempt.asking === undefined ? [] : [`${attempt.asking}: no answer yet`];
+        reject(new PeerNameError(`the name ${host} gave no address within ${waitMs} ms (${[...attempt.unanswered, ...waiting].join('; ')})`));
+      }, waitMs);
     });
-    const giveUpAtMs = performance.now() + waitMs;
     try {
-      return await Promise.race([this.resolveName(host.toLowerCase(), giveUpAtMs), deadline]);
+      return await Promise.race([this.resolveName(host.toLowerCase(), attempt), deadline]);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async resolveName(name: string, giveUpAtMs: number): Promise<string> {
+  private async resolveName(name: string, attempt: Attempt): Promise<string> {
     // RFC 6761: localhost names are the machine's own, whatever DNS says; /etc/hosts answers them.
     if (name === 'localhost' || name.endsWith('.localhost')) return this.lookupOnSystem(name);
     const fromHosts = hostsAddressOf(await this.system.readHosts(), name);
     if (fromHosts !== undefined) return fromHosts;
     const conf = parseResolvConf(await this.system.readResolvConf());
-    const unanswered: string[] = [];
+    const { unanswered } = attempt;
     for (const candidate of searchCandidates(name, conf)) {
       for (const server of conf.nameservers) {
-        if (performance.now() >= giveUpAtMs) throw new PeerNameError(`the name ${name} gave no address in time (${unanswered.join('; ')})`);
+        // Past the deadline the dial has failed already (resolve): no more queries for it.
+        if (performance.now() >= attempt.giveUpAtMs) throw new PeerNameError(`the name ${name} gave no address in time`);
+        attempt.asking = `${candidate} at ${server}`;
         const answer = await this.askServer(server, candidate);
+        attempt.asking = undefined;
         if (answer.kind === 'address') return answer.address;
         if (answer.kind === 'absent') break;
         if (answer.kind === 'unanswered') unanswered.push(`${candidate} at ${server}: ${answer.problem}`);
