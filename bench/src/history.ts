@@ -20,6 +20,8 @@ export interface BenchOperation extends HistoryOperation {
   consistency?: 'serializable' | 'bounded';
   /** The bound of a 'bounded' read (ms). */
   maxStalenessMs?: number;
+  /** Each attempt the client made, in order: member, outcome, ms ("n1 timeout 1002; n2 ok 310"). */
+  attempts?: string;
 }
 
 /** Monotonic milliseconds since `origin` (process.hrtime.bigint), as a float with ns resolution. */

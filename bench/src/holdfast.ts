@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { compare, createClient, type HoldfastClient, HoldfastError, op } from '@holdfast/client';
+import { type AttemptReport, compare, createClient, type HoldfastClient, HoldfastError, op } from '@holdfast/client';
 import type { Prng } from '@holdfast/raft';
 import type { BenchSecurity, ProbedMember } from './bad-credentials.js';
 import { LocalCluster } from '@holdfast/server';
@@ -45,6 +45,9 @@ function parseNodeId(name: string): number {
  * one proxy per directed pair, and every client link through a proxy per node.
  */
 /** Timing across emulated regions (docs/operations.md, Tuning): heartbeat 100 ms, election 1.5-3 s. */
+/** Attempts of one operation kept in the history (a call may make hundreds while no leader is known). */
+const ATTEMPTS_RECORDED_MAX = 16;
+
 const REGION_TIMING = { tickMs: 20, heartbeatTicks: 5, electionTicks: 75 } as const;
 
 export class HoldfastTarget implements ClusterTarget {
@@ -196,7 +199,14 @@ export class HoldfastTarget implements ClusterTarget {
   }
 
   createKv(options: { clientIndex: number; deadlineMs: number; region?: string }): KvAdapter {
-    return new HoldfastKv(this.createSdkClient(options));
+    // Each attempt of the worker's current operation, named by member ("n1 timeout 1002"), for
+    // the history: which member a call tried and what each attempt cost.
+    const names = new Map([...this.proxiesOf(options.region)].map(([id, proxy]) => [proxy.address, `n${id}`]));
+    const attempts: string[] = [];
+    const onAttempt = (report: AttemptReport): void => {
+      if (attempts.length < ATTEMPTS_RECORDED_MAX) attempts.push(`${names.get(report.address) ?? report.address} ${report.outcome} ${Math.round(report.elapsedMs)}`);
+    };
+    return new HoldfastKv(this.createSdkClient({ ...options, onAttempt }), attempts);
   }
 
   /** The client proxies of `region`'s clients, or the bench's own (`client`) when none is given. */
@@ -216,7 +226,7 @@ export class HoldfastTarget implements ClusterTarget {
       .filter((m) => m.address !== '');
   }
 
-  createSdkClient(options: { clientIndex: number; deadlineMs: number; region?: string }): HoldfastClient {
+  createSdkClient(options: { clientIndex: number; deadlineMs: number; region?: string; onAttempt?: (report: AttemptReport) => void }): HoldfastClient {
     const cluster = this.requireCluster();
     const proxies = this.proxiesOf(options.region);
     const current = cluster.members.filter((m) => !m.removed).map((m) => m.id);
@@ -242,6 +252,7 @@ export class HoldfastTarget implements ClusterTarget {
       resolveAddress: (advertised) => this.clientProxyFor(advertised, proxies),
       // Serializable reads go to the nearest member, as measured through this region's proxies.
       ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.onAttempt === undefined ? {} : { onAttempt: options.onAttempt }),
     });
     return client;
   }
@@ -582,9 +593,17 @@ function parseEndpoint(address: string): { host: string; port: number } {
 /** The KV adapter over the SDK; cas is a transaction comparing the value (or version 0 for absent). */
 export class HoldfastKv implements KvAdapter {
   private readonly client: HoldfastClient;
+  /** The attempts of the call under way (filled by the client's onAttempt), if recorded. */
+  private readonly attempts: string[] | undefined;
 
-  constructor(client: HoldfastClient) {
+  constructor(client: HoldfastClient, attempts?: string[]) {
     this.client = client;
+    this.attempts = attempts;
+  }
+
+  takeAttempts(): string[] {
+    if (this.attempts === undefined) return [];
+    return this.attempts.splice(0, this.attempts.length);
   }
 
   async get(key: string): Promise<KvValue> {

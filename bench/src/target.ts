@@ -20,6 +20,8 @@ export interface KvAdapter {
   getSerializable?(key: string): Promise<KvValue>;
   /** A read any member may answer if its state is at most `maxStalenessMs` behind (the nearest first); absent: none. */
   getBounded?(key: string, maxStalenessMs: number): Promise<KvValue>;
+  /** The attempts of the call that just ended ("n2 timeout 1001"), and forgets them; absent: not recorded. */
+  takeAttempts?(): string[];
   put(key: string, value: string): Promise<void>;
   /** Swap in `value` if the key holds `expected` (null = absent); false if the compare failed. */
   cas(key: string, expected: string | null, value: string): Promise<boolean>;

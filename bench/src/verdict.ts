@@ -202,6 +202,7 @@ export function judgeLinearizability(options: {
         clientRegion: _region,
         consistency: _consistency,
         maxStalenessMs: _maxStalenessMs,
+        attempts: _attempts,
         ...plain
       } = op;
       return plain;

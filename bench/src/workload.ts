@@ -237,6 +237,8 @@ export class Workload {
       this.history.complete(operation, { outcome: certainty, error: errorName(error) });
       this.counters[certainty] += 1;
     }
+    const attempts = client.takeAttempts?.() ?? [];
+    if (attempts.length > 0) operation.attempts = attempts.join('; ');
     return operation;
   }
 }

@@ -72,6 +72,19 @@ export interface RetryOptions {
   attemptsMax?: number;
 }
 
+/** One attempt of a call (ClientOptions.onAttempt). */
+export interface AttemptReport {
+  /** The call (get, put, txn, ...). */
+  readonly call: string;
+  /** 1 for the first attempt of the call. */
+  readonly attempt: number;
+  /** The endpoint or learned address it went to. */
+  readonly address: string;
+  readonly elapsedMs: number;
+  /** 'ok', or the error's code ('timeout', 'not-leader', 'no-leader', 'unavailable', ...). */
+  readonly outcome: string;
+}
+
 export interface ClientOptions {
   /** host:port of one or more nodes' client address. The leader is found from there. */
   endpoints: readonly string[];
@@ -122,6 +135,11 @@ export interface ClientOptions {
    * alone chooses). Default 5000 ms.
    */
   rttProbeIntervalMs?: number;
+  /**
+   * Told of every attempt a call makes, once it ends: where it went and how it ended, for
+   * diagnostics (which member a call tried, what an attempt timeout cost). Must not throw.
+   */
+  onAttempt?: (report: AttemptReport) => void;
   /**
    * TLS (default: plaintext): `ca` is the PEM CA that signs the nodes' certificates; `cert` and
    * `key` are this client's certificate and key, for nodes started with --tls-client-auth.
@@ -285,7 +303,8 @@ export class HoldfastClient {
   private readonly connections = new Map<string, Connection>();
   private readonly sessions: SessionPool;
   private readonly methods = loadHoldfastMethods();
-  private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId' | 'tls' | 'region' | 'credentials' | 'rttProbeIntervalMs'>> & Required<RetryOptions>;
+  private readonly options: Required<Omit<ClientOptions, 'retry' | 'clientId' | 'tls' | 'region' | 'credentials' | 'rttProbeIntervalMs' | 'onAttempt'>> & Required<RetryOptions>;
+  private readonly onAttempt: ((report: AttemptReport) => void) | undefined;
   /** The user's token, with user and password credentials. */
   private readonly tokens: TokenSource | undefined;
   private readonly region: string | undefined;
@@ -353,6 +372,7 @@ export class HoldfastClient {
     this.credentials = channelCredentials(options.tls);
     this.tokens = this.tokenSource(options);
     this.region = options.region === undefined || options.region === '' ? undefined : options.region;
+    this.onAttempt = options.onAttempt;
     this.sessions = new SessionPool({ clientId: this.clientId, slotsMax: this.options.writesInFlightMax });
     this.distances = new EndpointDistances(endpoints, {
       probeIntervalMs: nonNegative('rttProbeIntervalMs', options.rttProbeIntervalMs ?? defaults.rttProbeIntervalMs),
@@ -870,15 +890,18 @@ export class HoldfastClient {
       const regional = policy.nearestOrder?.[attempts - 1] ?? (attempts === 1 ? policy.firstAddress : undefined);
       const connection = this.connectionTo(regional ?? this.preferredEndpoint);
       const attemptDeadlineMs = Math.min(policy.deadlineAtMs, Date.now() + (policy.attemptTimeoutMs ?? this.options.attemptTimeoutMs));
+      const startedMs = Date.now();
       let token: string | undefined;
       try {
         if (this.tokens !== undefined && policy.noLogin !== true) token = await this.tokens.ensure(attemptDeadlineMs);
         const answer = await this.unlessAborted(policy, attempt(connection, attemptDeadlineMs), { sentOut: true });
         this.distances.noteAnswer(connection.address);
+        this.reportAttempt(policy, attempts, connection.address, startedMs, 'ok');
         return answer;
       } catch (thrown) {
         if (thrown instanceof AbortedError) throw thrown;
         const error = toHoldfastError(thrown);
+        this.reportAttempt(policy, attempts, connection.address, startedMs, error.code);
         // A token a member no longer takes (expired, a rotated-out key), or none while auth was
         // just turned on: log in again, once.
         if (error.code === 'unauthenticated' && this.tokens !== undefined && policy.noLogin !== true && policy.loggedInAgain !== true) {
@@ -910,6 +933,10 @@ export class HoldfastClient {
         await this.unlessAborted(policy, sleep(delayMs), { sentOut: false });
       }
     }
+  }
+
+  private reportAttempt(policy: CallPolicy, attempt: number, address: string, startedMs: number, outcome: string): void {
+    this.onAttempt?.({ call: policy.label, attempt, address, elapsedMs: Date.now() - startedMs, outcome });
   }
 
   /**

@@ -1,5 +1,6 @@
 export {
   type AddLearnerRequest,
+  type AttemptReport,
   type Backup,
   type CallOptions,
   type ClientOptions,

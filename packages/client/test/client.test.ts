@@ -253,6 +253,40 @@ describe('retries', () => {
 });
 
 describe('deadlines', () => {
+  it('keeps writes off a leader that stopped answering, though a follower still names it, and reports every attempt', async () => {
+    // The old leader's region went dark: it answers nothing, not even a probe.
+    const dark = await serve({ kv: { put: () => new Promise(() => {}) }, cluster: { Status: () => new Promise(() => {}) } });
+    let elected = false;
+    // A survivor names the old leader until a new one is elected, then forwards (answers) writes.
+    const survivor = await serve({
+      kv: {
+        put: () => {
+          if (!elected) throw new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'not-leader', leader: dark.address });
+          return putAnswer(5);
+        },
+      },
+    });
+    const attempts: { address: string; outcome: string }[] = [];
+    const client = connect({
+      endpoints: [dark.address, survivor.address],
+      attemptTimeoutMs: 500,
+      deadlineMs: 5000,
+      onAttempt: (report) => attempts.push({ address: report.address, outcome: report.outcome }),
+    });
+    setTimeout(() => {
+      elected = true;
+    }, 800);
+    expect((await client.put('a', '1')).revision).toBe(5);
+    expect((await client.put('b', '2')).revision).toBe(5);
+    // One attempt timeout against the dark leader, then never again within its hold, whatever
+    // the survivor's hints said.
+    expect(dark.calls).toHaveLength(1);
+    expect(attempts[0]).toEqual({ address: dark.address, outcome: 'timeout' });
+    expect(attempts.filter((a) => a.address === dark.address)).toHaveLength(1);
+    expect(attempts.slice(1).every((a) => a.address === survivor.address)).toBe(true);
+    expect(attempts.at(-1)).toEqual({ address: survivor.address, outcome: 'ok' });
+  });
+
   it('gives up at the deadline when the server never answers, saying a write outcome is unknown', async () => {
     const server = await serve({ kv: { put: () => new Promise(() => {}) } });
     const client = connect({ endpoints: [server.address], deadlineMs: 300 });
