@@ -76,17 +76,18 @@ export interface DriverOptions {
    */
   readonly readRoundTimeoutTicks: number;
   /**
-   * No vote or pre-vote is answered for this many ticks after the member starts (the election
-   * timeout), whatever the read mode: before it went down it may have acknowledged a round that
-   * a leader's read lease counts on, and the leader cannot know that this process is a new one
-   * running another mode until it hears from it.
+   * No vote or pre-vote is answered for this many ticks after the member starts: the election
+   * timeout when this process or the data dir's previous one ran lease mode (read-mode-marker.ts),
+   * else 0. Before it went down it may have acknowledged a round that a leader's read lease
+   * counts on, and the leader cannot know that this process runs another mode until it hears
+   * from it.
    */
   readonly campaignHoldTicks: number;
   /**
    * Serve linearizable reads at the leader under a read lease (driver/lease.ts) instead of a
    * quorum round per read. Every member must run the same mode: the followers' side of the lease
-   * (ticks counted in order) is kept only with it; the vote held back after a start is kept by
-   * every member (campaignHoldTicks).
+   * (ticks counted in order) is kept only with it; the vote held back after a start also after a
+   * lease-mode process (campaignHoldTicks).
    */
   readonly readLease?: LeaseOptions;
   /**
@@ -559,12 +560,11 @@ export class NodeDriver {
   }
 
   /**
-   * A member answers no campaign for an election timeout after it starts (campaignHoldTicks), in
-   * either read mode: before it went down it may have acknowledged a round that a leader's lease
-   * counts on. Held back in read-index mode too, so a voter restarted with another mode (or a
-   * leader that has not yet heard the restarted process tell its mode) cannot help elect a second
-   * leader while the first still serves reads from its lease. Costs at most one election timeout
-   * when every member starts at once (no election comes sooner anyway).
+   * A member answers no campaign for campaignHoldTicks after it starts: before it went down it
+   * may have acknowledged a round that a leader's lease counts on. Held back in read-index mode
+   * too after a lease-mode process, so a voter restarted with another mode cannot help elect a
+   * second leader while the first (which has not yet heard the new process tell its mode) still
+   * serves reads from its lease.
    */
   private isCampaignHeldBack(message: Message): boolean {
     if (this.ticksSinceStart >= this.options.campaignHoldTicks) return false;

@@ -4,7 +4,7 @@
  * let requests in flight finish, close the databases, exit 0).
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { mkdirSync, unwatchFile, watchFile } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, unwatchFile, watchFile } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { Http2Session } from 'node:http2';
 import { join } from 'node:path';
@@ -75,6 +75,7 @@ import { leaseRefusal, ownReadTerms } from './driver/lease-terms.js';
 import type { ReadTerms } from './peerLink/frames.js';
 import { LeaderPreference, type VoterView } from './placement.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
+import { holdsVotesAtStart, readReadModeMarker, writeReadModeMarker } from './read-mode-marker.js';
 import { loadProtos, type Protos } from '@holdfast/protocol';
 import { RequestPath } from './requests.js';
 import { LeaseKeeper } from './leases.js';
@@ -229,6 +230,8 @@ class Node implements RunningNode {
     readonly storageLimits: StorageLimits,
     /** The repair under way when the node started (its marker), or undefined. */
     private repair: RepairMarker | undefined,
+    /** Answer no campaign for an election timeout after the start (read-mode-marker.ts). */
+    holdVotesAtStart = true,
   ) {
     this.dialCredentials = dialCredentials(config.tls);
     this.integrity = new StateIntegrity({ logger, metrics: this.metrics, repair: { requestRepair: (reason) => this.requestRepair(reason) } });
@@ -303,7 +306,7 @@ class Node implements RunningNode {
       onLeaderChange: (leaderId) => this.setHealth(leaderId !== 0),
       onConfChange: () => this.membershipChanged(),
       readRoundTimeoutTicks: config.electionTicks,
-      campaignHoldTicks: config.electionTicks,
+      campaignHoldTicks: holdVotesAtStart ? config.electionTicks : 0,
       ...(config.readMode === 'lease'
         ? {
             readLease: { electionTicks: config.electionTicks, tickMs: config.tickMs, clockDriftMax: config.clockDriftMaxPercent / 100 },
@@ -1163,10 +1166,13 @@ export async function startNode(given: NodeConfig, logger?: Logger): Promise<Run
   if (failpoints.fsyncDelayMs > 0 || failpoints.fsyncFail || failpoints.diskFull || failpoints.applyVersionMax > 0) {
     log0.warn({ failpoints }, 'failpoints active');
   }
+  const hadState = existsSync(config.dataDir) && readdirSync(config.dataDir).some((name) => !name.startsWith('read-mode'));
   mkdirSync(config.dataDir, { recursive: true });
+  const holdVotes = holdsVotesAtStart({ mode: config.readMode, previous: readReadModeMarker(config.dataDir), hadState });
+  writeReadModeMarker(config.dataDir, config.readMode);
   const storageLimits = storageLimitsOf(config);
   const { log, sm, repair } = await openStorage(config, storageLimits, log0);
-  const node = new Node(config, log0, log, sm, storageLimits, repair);
+  const node = new Node(config, log0, log, sm, storageLimits, repair, holdVotes);
   await node.start();
   return node;
 }

@@ -205,10 +205,9 @@ function isSerializable(op: KvOp): boolean {
   return false;
 }
 
-/** Until when a request a follower would forward waits for a leader: half of its time left. */
-function leaderWaitUntilMs(deadlineMs: number): number {
-  const now = Date.now();
-  return now + Math.max(0, deadlineMs - now) / 2;
+/** Until when a request a follower would forward waits for a leader: half of its time left (wall clock ms). */
+function leaderWaitUntilMs(deadlineMs: number, nowMs: number): number {
+  return nowMs + Math.max(0, deadlineMs - nowMs) / 2;
 }
 
 /** How often a change that needs a newer apply version looks again while the leader learns the members' versions. */
@@ -245,7 +244,7 @@ export class RequestPath {
     let leaderId = this.host.driver.leaderId;
     // While an election runs, hold the request for at most half its time left (the rest is for
     // the forward, and for the answer to reach the client before its own deadline).
-    if (leaderId === 0) leaderId = await this.host.driver.waitForLeader(leaderWaitUntilMs(context.deadlineMs));
+    if (leaderId === 0) leaderId = await this.host.driver.waitForLeader(leaderWaitUntilMs(context.deadlineMs, this.host.wallMs?.() ?? Date.now()));
     if (leaderId === 0) throw new NoLeaderError();
     const address = this.host.clientAddressOf(leaderId);
     if (context.forwarded || address === '') throw new NotLeaderError(address);

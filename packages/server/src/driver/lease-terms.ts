@@ -4,11 +4,12 @@
  *
  * A lease (lease.ts) assumes that every voter of the quorum that confirmed it ignores campaigns
  * for as long as the leader's own timing says, and holds back its vote for an election timeout
- * after a restart (every member does, in either mode: driver isCampaignHeldBack). A member with a
- * shorter election timeout or a looser clock bound waits less than the lease assumes, and one in
- * read-index mode is not promised to keep the rest of its side: with either, a new leader could
- * be elected while the old one still serves reads from its lease. So the leader takes no lease until every other voter announced lease mode, a
- * campaign wait at least its own and the same drift bound; the member that does not is named.
+ * after a restart (also in read-index mode after a lease-mode process: read-mode-marker.ts). A
+ * member with a shorter election timeout or a looser clock bound waits less than the lease
+ * assumes, and one in read-index mode is not promised to keep the rest of its side: with either,
+ * a new leader could be elected while the old one still serves reads from its lease. So the
+ * leader takes no lease until every other voter announced lease mode, a campaign wait at least
+ * its own and the same drift bound; the member that does not is named.
  */
 import type { NodeId } from '@holdfast/raft';
 import type { ReadTerms } from '../peerLink/frames.js';

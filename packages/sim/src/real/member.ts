@@ -461,7 +461,8 @@ export class SimMember {
         if (incarnation === this.incarnation) this.host.fatal(this, error);
       },
       readRoundTimeoutTicks: this.settings.core.electionTicks,
-      campaignHoldTicks: this.settings.core.electionTicks,
+      // Every incarnation runs the same read mode: only lease mode holds votes back after a start.
+      campaignHoldTicks: this.settings.readLease === undefined ? 0 : this.settings.core.electionTicks,
       ...(this.settings.readLease === undefined
         ? {}
         : { readLease: { electionTicks: this.settings.core.electionTicks, tickMs: this.settings.readLease.tickMs, clockDriftMax: this.settings.readLease.clockDriftMax } }),
