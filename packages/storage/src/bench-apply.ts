@@ -2,9 +2,10 @@
  * Throughput of the two write paths a node runs for every committed write:
  * KvStateMachine.apply (puts with sessions) and LevelLogStorage.save (synced).
  *
- *   node packages/storage/dist/bench-apply.js [--entries N] [--cache-bytes N] [--batch N ...]
+ *   node packages/storage/dist/bench-apply.js [--entries N] [--keys N] [--cache-bytes N] [--batch N ...]
  *
- * Workload: 16-byte keys drawn from a fixed key space, 256-byte values, 64 clients numbering
+ * Workload: 16-byte keys drawn from a key space of --keys (20,000 unless given; a larger one
+ * makes more puts create keys, a smaller one more overwrite them), 256-byte values, 64 clients numbering
  * their writes 1, 2, 3, ... Every figure is from a fresh database in a temp directory.
  */
 import { readFileSync } from 'node:fs';
@@ -21,10 +22,11 @@ import { KvStateMachine } from './state-machine.js';
 const keyBytes = 16;
 const valueBytes = 256;
 const clientCount = 64;
-const keySpace = 20_000;
 
 interface BenchOptions {
   readonly entriesPerCase: number;
+  /** Distinct keys the puts draw from. */
+  readonly keySpace: number;
   readonly keyMetaCacheBytesMax: number | undefined;
   /** Run only these apply batch sizes (all of them when empty), and skip the log when set. */
   readonly applyBatchEntries: readonly number[];
@@ -32,17 +34,19 @@ interface BenchOptions {
 
 function parseOptions(argv: readonly string[]): BenchOptions {
   let entriesPerCase = 20_480;
+  let keySpace = 20_000;
   let keyMetaCacheBytesMax: number | undefined;
   const applyBatchEntries: number[] = [];
   for (let position = 0; position < argv.length; position += 2) {
     const value = Number(argv[position + 1]);
     if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${argv[position]} needs a whole number`);
     if (argv[position] === '--entries') entriesPerCase = value;
+    else if (argv[position] === '--keys' && value > 0) keySpace = value;
     else if (argv[position] === '--cache-bytes') keyMetaCacheBytesMax = value;
     else if (argv[position] === '--batch') applyBatchEntries.push(value);
-    else throw new Error(`unknown option ${argv[position]}; use --entries N, --cache-bytes N, --batch N`);
+    else throw new Error(`unknown option ${argv[position]}; use --entries N, --keys N (> 0), --cache-bytes N, --batch N`);
   }
-  return { entriesPerCase, keyMetaCacheBytesMax, applyBatchEntries };
+  return { entriesPerCase, keySpace, keyMetaCacheBytesMax, applyBatchEntries };
 }
 
 /** A small seeded generator (mulberry32), so every run applies the same log. */
@@ -61,8 +65,8 @@ function makeKey(number: number): Uint8Array {
 }
 
 /** Encoded put commands with sessions, as the server would propose them. */
-function makePutLog(count: number, seed: number): Entry[] {
-  const random = seededRandom(seed);
+function makePutLog(count: number, options: { seed: number; keySpace: number }): Entry[] {
+  const random = seededRandom(options.seed);
   const sequences = new Array<number>(clientCount).fill(0);
   const value = Buffer.alloc(valueBytes, 0x61);
   const entries: Entry[] = [];
@@ -70,7 +74,7 @@ function makePutLog(count: number, seed: number): Entry[] {
     const client = index % clientCount;
     sequences[client] = (sequences[client] ?? 0) + 1;
     const command: KvCommand = {
-      operation: { type: 'put', key: makeKey(Math.floor(random() * keySpace)), value },
+      operation: { type: 'put', key: makeKey(Math.floor(random() * options.keySpace)), value },
       session: { clientId: `client-${client}`, sequence: sequences[client] ?? 1 },
       proposedAtMs: 1_700_000_000_000 + index,
       // The server's default store quota, which every proposed write carries (never reached here),
@@ -173,14 +177,14 @@ async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'holdfast-bench-apply-'));
   try {
     console.log(
-      `apply: puts with sessions, ${keyBytes}-byte keys of ${keySpace}, ${valueBytes}-byte values, ${clientCount} clients` +
+      `apply: puts with sessions, ${keyBytes}-byte keys of ${options.keySpace}, ${valueBytes}-byte values, ${clientCount} clients` +
         (options.keyMetaCacheBytesMax === undefined ? '' : `, keyMetaCacheBytesMax ${options.keyMetaCacheBytesMax}`),
     );
     const applyBatches = options.applyBatchEntries.length > 0 ? options.applyBatchEntries : [1, 16, 128, 512];
     for (const batchEntries of applyBatches) {
       // Batches of one are bound by per-call cost: fewer entries keep the run short.
       const count = batchEntries === 1 ? Math.min(options.entriesPerCase, 5_000) : options.entriesPerCase;
-      const log = makePutLog(count, 7);
+      const log = makePutLog(count, { seed: 7, keySpace: options.keySpace });
       const cacheBytes = options.keyMetaCacheBytesMax;
       print(`apply batch ${batchEntries}`, await benchApply(root, { batchEntries, log, keyMetaCacheBytesMax: cacheBytes }));
     }
@@ -188,7 +192,7 @@ async function main(): Promise<void> {
     console.log('log save: synced, one hard state per save');
     for (const batchEntries of [1, 16, 128]) {
       const count = Math.min(options.entriesPerCase, batchEntries * 300);
-      print(`save batch ${batchEntries}`, await benchSave(root, { batchEntries, log: makePutLog(count, 11) }));
+      print(`save batch ${batchEntries}`, await benchSave(root, { batchEntries, log: makePutLog(count, { seed: 11, keySpace: options.keySpace }) }));
     }
   } finally {
     await rm(root, { recursive: true, force: true });
