@@ -129,6 +129,11 @@ export interface RequestHost {
   readonly integrity: StateIntegrity;
   /** The leader's lease clock (keepalive, time to live); absent: those are refused. */
   readonly leases?: LeaseKeeper;
+  /**
+   * Whether a request this member would forward waits (up to half its time left) for a leader
+   * while none is known, instead of answering no-leader at once. Default true.
+   */
+  readonly waitsForLeader?: boolean;
 }
 
 export function opOfBatch(request: BatchRequest): KvOp {
@@ -244,7 +249,7 @@ export class RequestPath {
     let leaderId = this.host.driver.leaderId;
     // While an election runs, hold the request for at most half its time left (the rest is for
     // the forward, and for the answer to reach the client before its own deadline).
-    if (leaderId === 0) leaderId = await this.host.driver.waitForLeader(leaderWaitUntilMs(context.deadlineMs, this.host.wallMs?.() ?? Date.now()));
+    if (leaderId === 0 && this.host.waitsForLeader !== false) leaderId = await this.host.driver.waitForLeader(leaderWaitUntilMs(context.deadlineMs, this.host.wallMs?.() ?? Date.now()));
     if (leaderId === 0) throw new NoLeaderError();
     const address = this.host.clientAddressOf(leaderId);
     if (context.forwarded || address === '') throw new NotLeaderError(address);
