@@ -67,6 +67,7 @@ const program = new Command()
   .option('--no-linearizability', 'skip the linearizability check of the client history')
   .addOption(new Option('--read-mode <mode>', 'real node: how leaders serve linearizable reads; lease adds clock-rate drift within --clock-drift-percent').choices(['read-index', 'lease']).default('read-index'))
   .option('--clock-drift-percent <p>', 'with --read-mode lease: the drift bound the lease assumes and the clocks keep to', nonNegativeInteger, 5)
+  .option('--no-forward-wait', 'real node: members answer no-leader at once instead of holding a request to forward until a leader is elected (how seeds recorded before the hold replay)')
   .option('--liveness-ticks <n>', 'core-only: ticks a healed cluster has to commit again', nonNegativeInteger)
   .addOption(new Option('--defect <name>', 'self-test only: break safety on purpose').hideHelp())
   .option('--quiet', 'print only failures and the summary')
@@ -85,6 +86,7 @@ const options = program.opts<{
   quiet?: boolean;
   readMode: string;
   clockDriftPercent: number;
+  forwardWait: boolean;
 }>();
 
 const seedCount = options.seeds ?? 1;
@@ -146,6 +148,7 @@ async function runReal(): Promise<RunSummary<unknown>> {
   const flags =
     ` --storage-faults ${options.storageFaults}` +
     (lease ? ` --read-mode lease --clock-drift-percent ${options.clockDriftPercent}` : '') +
+    (options.forwardWait ? '' : ' --no-forward-wait') +
     (options.defect === undefined ? '' : ` --defect ${options.defect}`);
   console.log(`holdfast sim (real node): seeds ${options.seed}..${options.seed + seedCount - 1}, ${nodeCount} members, ${steps} steps${flags}`);
   return runRealSeeds(
@@ -158,6 +161,7 @@ async function runReal(): Promise<RunSummary<unknown>> {
       ...(defects === undefined ? {} : { defects }),
       checkLinearizability: options.linearizability,
       ...(lease ? { leaseReads: { clockDriftMax: options.clockDriftPercent / 100 } } : {}),
+      forwardsWaitForLeader: options.forwardWait,
       onResult: (result) => onResult(result, flags),
     },
     () => stopRequested,

@@ -114,6 +114,7 @@ export interface RunRealSeedsOptions {
   readonly defects?: RealDefects;
   readonly checkLinearizability?: boolean;
   readonly leaseReads?: RealSimOptions['leaseReads'];
+  readonly forwardsWaitForLeader?: boolean;
   readonly onResult?: (result: RealSeedResult) => void;
 }
 
@@ -129,6 +130,7 @@ export async function runRealSeeds(options: RunRealSeedsOptions, shouldStop: () 
       ...(options.defects === undefined ? {} : { defects: options.defects }),
       ...(options.checkLinearizability === undefined ? {} : { checkLinearizability: options.checkLinearizability }),
       ...(options.leaseReads === undefined ? {} : { leaseReads: options.leaseReads }),
+      ...(options.forwardsWaitForLeader === undefined ? {} : { forwardsWaitForLeader: options.forwardsWaitForLeader }),
     });
     tally.add(result);
     options.onResult?.(result);

@@ -10,7 +10,7 @@ export const realCiSteps = 600;
 
 /** Runs `seedCount` real-node seeds from `firstSeed` with the handled storage faults; fails with every report. */
 export async function expectRealSeedsClean(firstSeed: number, seedCount: number, nodeCount: number): Promise<void> {
-  const summary = await runRealSeeds({ firstSeed, seedCount, nodeCount, steps: realCiSteps, storageFaults: HANDLED_STORAGE_FAULTS });
+  const summary = await runRealSeeds({ firstSeed, seedCount, nodeCount, steps: realCiSteps, storageFaults: HANDLED_STORAGE_FAULTS, forwardsWaitForLeader: true });
   const report = summary.failures.map((failure) => formatFailure(failure, ' --storage-faults handled')).join('\n\n');
   expect(report).toBe('');
   expect(summary.seedsRun).toBe(seedCount);
@@ -34,6 +34,7 @@ export async function expectLeaseSeedsClean(firstSeed: number, seedCount: number
     steps: realCiSteps,
     storageFaults: HANDLED_STORAGE_FAULTS,
     leaseReads: { clockDriftMax: 0.05 },
+    forwardsWaitForLeader: true,
   });
   const report = summary.failures.map((failure) => formatFailure(failure, ' --storage-faults handled --read-mode lease')).join('\n\n');
   expect(report).toBe('');

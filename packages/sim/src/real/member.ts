@@ -74,6 +74,8 @@ export interface MemberSettings {
   readonly unknownLossTerm?: boolean;
   /** Lease reads at the leader (driver/lease.ts), with the clock drift bound the lease assumes. */
   readonly readLease?: { readonly clockDriftMax: number; readonly tickMs: number };
+  /** Hold a request to forward while no leader is known, as the node does (RealSimOptions.forwardsWaitForLeader). */
+  readonly forwardsWaitForLeader?: boolean;
 }
 
 /** State hash checkpoints kept per member, as the node keeps them. */
@@ -530,10 +532,9 @@ export class SimMember {
       applyVersion: () => sm.applyVersionMax,
       integrity,
       ...(this.leases === undefined ? {} : { leases: this.leases }),
-      // The simulated clients retry on a schedule of their own; a member holding their writes
-      // while no leader is known (a latency measure, the driver's waitForLeader) would shift every
-      // seed's draws, and the findings replayed by seed (realFindings.test.ts) with them.
-      waitsForLeader: false,
+      // Off unless the run asks for it: holding requests shifts every seed's draws, and the
+      // findings replayed by seed (realFindings.test.ts) with them.
+      waitsForLeader: this.settings.forwardsWaitForLeader === true,
     });
   }
 

@@ -100,6 +100,13 @@ export interface RealSimOptions {
    */
   readonly leaseReads?: { readonly clockDriftMax: number };
   /**
+   * Members hold a request they would forward while they know no leader, and forward it once one
+   * is elected, as the node does (server requests.ts). Off unless set: it shifts every seed's
+   * draws, and the findings recorded before it (realFindings.test.ts) replay by seed as they were.
+   * The CLI and the CI seed runs turn it on.
+   */
+  readonly forwardsWaitForLeader?: boolean;
+  /**
    * The events one run may take before it fails (coreError, RangeError): a bound on work that
    * never lets simulated time move (3,000,000 unless set; a regression test sets a small one).
    */
@@ -374,6 +381,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
         ...(this.defects.trustLostLogTail ? { trustLostLogTail: true } : {}),
         ...(this.options.repairLossTermUnknown === true ? { unknownLossTerm: true } : {}),
         ...(this.options.leaseReads === undefined ? {} : { readLease: { clockDriftMax: this.options.leaseReads.clockDriftMax, tickMs: timing.tickMs } }),
+        ...(this.options.forwardsWaitForLeader === true ? { forwardsWaitForLeader: true } : {}),
       },
       this.memberRandom.fork(),
     );
