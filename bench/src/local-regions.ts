@@ -29,7 +29,7 @@ export async function startRegionalCluster(options: {
   const regionMap = Object.fromEntries(Array.from({ length: options.nodes }, (_, i) => [`n${i + 1}`, regionOf(layout, `n${i + 1}`)]));
   try {
     await target.start({ network, runDir: options.dataDir, nodeCount: options.nodes, regions: regionMap });
-    applyRegions({ network, layout, nodeIds: target.nodeIds() });
+    applyRegions({ network, layout });
   } catch (error) {
     await target.stop().catch(() => undefined);
     await network.close();

@@ -69,6 +69,9 @@ export class ProxyConfigError extends Error {
   readonly code = 'proxy-config';
 }
 
+/** The baseline controls of the direction from -> to, or undefined for an open link. */
+export type BaselineRule = (from: string, to: string) => Partial<Omit<DirectionControls, 'mode'>> | undefined;
+
 export class ProxyNetwork {
   private readonly prng: Prng;
   readonly queuedBytesMax: number;
@@ -76,6 +79,11 @@ export class ProxyNetwork {
   readonly bandwidthBurstBytes: number;
   /** Latency between regions: always applied, under any fault. Keyed "from->to". */
   private readonly baseline = new Map<string, DirectionControls>();
+  /**
+   * The baseline of a direction not set one by one (setBaseline): regions give every endpoint
+   * its delays by rule, so a member added during the run (wipe, member churn) gets them too.
+   */
+  private baselineRule: BaselineRule | undefined;
   /** Faults set by nemeses. Keyed "from->to". */
   private readonly faults = new Map<string, DirectionControls>();
   private readonly proxies = new Set<TcpProxy>();
@@ -102,7 +110,7 @@ export class ProxyNetwork {
   /** Effective controls of one direction: the fault's mode, baseline and fault delays added. */
   controlsFor(from: string, to: string): DirectionControls {
     const key = directionKey(from, to);
-    const base = this.baseline.get(key) ?? OPEN_CONTROLS;
+    const base = this.baseline.get(key) ?? this.baselineByRule(from, to, key);
     const fault = this.faults.get(key) ?? OPEN_CONTROLS;
     return {
       mode: fault.mode,
@@ -110,6 +118,20 @@ export class ProxyNetwork {
       jitterMs: base.jitterMs + fault.jitterMs,
       bandwidthBytesPerSecond: minPositive(base.bandwidthBytesPerSecond, fault.bandwidthBytesPerSecond),
     };
+  }
+
+  /** Baselines by rule for every direction not set with setBaseline (an answer is kept per direction). */
+  setBaselineRule(rule: BaselineRule): void {
+    this.baselineRule = rule;
+    this.applyChanges();
+  }
+
+  private baselineByRule(from: string, to: string, key: string): DirectionControls {
+    const controls = this.baselineRule?.(from, to);
+    if (controls === undefined) return OPEN_CONTROLS;
+    const base: DirectionControls = { ...OPEN_CONTROLS, ...controls, mode: 'open' };
+    this.baseline.set(key, base);
+    return base;
   }
 
   setBaseline(from: string, to: string, controls: Partial<Omit<DirectionControls, 'mode'>>): void {

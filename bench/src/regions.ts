@@ -70,25 +70,27 @@ export function regionOfDialer(layout: RegionLayout, dialer: string): string | u
   return dialer.startsWith('client@') ? dialer.slice('client@'.length) : undefined;
 }
 
+/** The region of a proxy endpoint: a member (`n7`) by its id, a client dialer by its name. */
+function regionOfEndpoint(layout: RegionLayout, endpoint: string): string | undefined {
+  if (/^n\d+$/.test(endpoint)) return regionOf(layout, endpoint);
+  return regionOfDialer(layout, endpoint);
+}
+
 /**
- * Set the baseline delay of every directed link among `nodeIds`, from the bench's own clients
- * (`client`, in the first region) and from the clients of every region.
+ * Give every directed link between members, and between members and the clients (the bench's own
+ * `client`, in the first region, and the clients of every region), its region delay. By rule, not
+ * link by link: a member added during the run (a wiped member back under a new id, member churn)
+ * sits in its id's region like the first ones.
  */
-export function applyRegions(options: { network: ProxyNetwork; layout: RegionLayout; nodeIds: readonly string[] }): void {
-  const { network, layout, nodeIds } = options;
-  const dialers = ['client', ...layout.regions.map(clientDialerOf)];
-  for (const from of nodeIds) {
-    for (const to of nodeIds) {
-      if (from === to) continue;
-      const latencyMs = delayBetween(layout, regionOf(layout, from), regionOf(layout, to));
-      network.setBaseline(from, to, { latencyMs, jitterMs: latencyMs > 0 ? layout.jitterMs : 0 });
-    }
-    for (const dialer of dialers) {
-      const clientMs = delayBetween(layout, regionOfDialer(layout, dialer) as string, regionOf(layout, from));
-      network.setBaseline(dialer, from, { latencyMs: clientMs, jitterMs: clientMs > 0 ? layout.jitterMs : 0 });
-      network.setBaseline(from, dialer, { latencyMs: clientMs, jitterMs: clientMs > 0 ? layout.jitterMs : 0 });
-    }
-  }
+export function applyRegions(options: { network: ProxyNetwork; layout: RegionLayout }): void {
+  const { network, layout } = options;
+  network.setBaselineRule((from, to) => {
+    const fromRegion = regionOfEndpoint(layout, from);
+    const toRegion = regionOfEndpoint(layout, to);
+    if (fromRegion === undefined || toRegion === undefined) return undefined;
+    const latencyMs = delayBetween(layout, fromRegion, toRegion);
+    return { latencyMs, jitterMs: latencyMs > 0 ? layout.jitterMs : 0 };
+  });
 }
 
 /** The client region of workload worker `worker`: round-robin over the layout's regions. */

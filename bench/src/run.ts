@@ -107,7 +107,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRunResult> {
       nodeCount: options.nodes,
       ...(regionMap === undefined ? {} : { regions: regionMap, clientRegions: options.regions!.layout.regions }),
     });
-    if (options.regions !== undefined) applyRegions({ network, layout: options.regions.layout, nodeIds: target.nodeIds() });
+    if (options.regions !== undefined) applyRegions({ network, layout: options.regions.layout });
     return await driveRun({ options, target, network, schedule, prng, startedAt });
   } finally {
     await target.stop().catch((error: unknown) => options.log(`stopping the cluster: ${String(error)}`));

@@ -60,12 +60,16 @@ describe('regions', () => {
     expect(delayBetween(layout, 'us-west', 'eu-west')).toBe(80);
     expect(delayBetween(layout, 'eu-west', 'us-west')).toBe(80);
     const network = new ProxyNetwork({ prng: new Prng(1) });
-    applyRegions({ network, layout, nodeIds: ['n1', 'n2', 'n3'] });
+    applyRegions({ network, layout });
     expect(network.controlsFor('n2', 'n3').latencyMs).toBe(80);
     expect(network.controlsFor('n3', 'n2').latencyMs).toBe(80);
     expect(network.controlsFor('n1', 'n2').latencyMs).toBe(30);
     expect(network.controlsFor('client', 'n1').latencyMs).toBe(0);
     expect(network.controlsFor('client', 'n3').latencyMs).toBe(40);
+    // A member added later (a wiped member back as n7, member churn) sits in its id's region.
+    expect(network.controlsFor('n7', 'n3').latencyMs).toBe(40);
+    expect(network.controlsFor('client@eu-west', 'n8').latencyMs).toBe(80);
+    expect(network.controlsFor('n7', 'client@us-east').latencyMs).toBe(0);
     // A fault adds to the baseline and a heal restores it.
     network.setFault('n1', 'n2', { latencyMs: 100 });
     expect(network.controlsFor('n1', 'n2').latencyMs).toBe(130);
