@@ -138,25 +138,38 @@ export async function startLoneNode(dataDir: string, extraFlags: readonly string
   return { node, address: `127.0.0.1:${node.clientPort}` };
 }
 
-/** Makes member `id` the leader (TransferLeadership to it) and waits until it leads. */
-export async function moveLeadership(cluster: LocalCluster, id: number): Promise<void> {
-  const leader = await cluster.waitForLeader(30_000);
-  if (leader.id !== id) {
-    const { ClusterClient } = loadProtos();
-    const client = new ClusterClient(leader.clientAddress, grpc.credentials.createInsecure());
-    await new Promise<void>((resolve, reject) => {
-      client.transferLeadership({ targetId: id }, { deadline: Date.now() + 10_000 }, (error) => {
-        client.close();
-        if (error) reject(error);
-        else resolve();
-      });
+/**
+ * Makes member `id` the leader (TransferLeadership to it) and waits until it leads. A transfer is
+ * abandoned when the target has not won within one election timeout, or when the leader steps down
+ * meanwhile (both happen on a loaded machine), so a refused or abandoned transfer is asked again,
+ * of whichever member leads then, until `timeoutMs` has passed.
+ */
+export async function moveLeadership(cluster: LocalCluster, id: number, timeoutMs = 40_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const failures: string[] = [];
+  for (;;) {
+    const leader = await cluster.waitForLeader(Math.max(1_000, deadline - Date.now()));
+    if (leader.id === id) return;
+    if (Date.now() > deadline) throw new Error(`leadership did not move to member ${id}: ${failures.join('; ')}`);
+    try {
+      await transferLeadershipVia(leader.clientAddress, id, Math.min(10_000, Math.max(1_000, deadline - Date.now())));
+    } catch (error) {
+      failures.push(`${leader.id}: ${(error as Error).message}`);
+      await sleep(200);
+    }
+  }
+}
+
+function transferLeadershipVia(address: string, targetId: number, timeoutMs: number): Promise<void> {
+  const { ClusterClient } = loadProtos();
+  const client = new ClusterClient(address, grpc.credentials.createInsecure());
+  return new Promise<void>((resolve, reject) => {
+    client.transferLeadership({ targetId }, { deadline: Date.now() + timeoutMs }, (error) => {
+      client.close();
+      if (error) reject(error);
+      else resolve();
     });
-  }
-  const deadline = Date.now() + 20_000;
-  while ((await cluster.findLeader())?.id !== id) {
-    if (Date.now() > deadline) throw new Error(`leadership did not move to member ${id}`);
-    await sleep(50);
-  }
+  });
 }
 
 /** A metric's value in Prometheus exposition text (an unlabelled series). */
