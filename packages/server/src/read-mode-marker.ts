@@ -11,8 +11,9 @@
  * use lease mode elect as fast as before. Written (and synced) at every start, before the member
  * can acknowledge anything.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileDurablySync } from '@holdfast/storage';
 
 export type ReadMode = 'read-index' | 'lease';
 
@@ -28,22 +29,7 @@ export function readReadModeMarker(dataDir: string): ReadMode | undefined {
 }
 
 export function writeReadModeMarker(dataDir: string, mode: ReadMode): void {
-  const file = path.join(dataDir, MARKER);
-  const temporary = `${file}.tmp`;
-  const fd = openSync(temporary, 'w');
-  try {
-    writeSync(fd, `${mode}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, file);
-  const dir = openSync(dataDir, 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileDurablySync(path.join(dataDir, MARKER), `${mode}\n`);
 }
 
 /**

@@ -5,8 +5,9 @@
  * start. The file is named by its resolved path, size and modification time: cheap to check at
  * every start, and a file replaced by another backup no longer matches.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileDurablySync } from '@holdfast/storage';
 
 const MARKER_FILE = 'restored-from-backup.json';
 
@@ -39,20 +40,5 @@ export function sameBackup(a: BackupIdentity, b: BackupIdentity): boolean {
 
 /** Writes the note durably (temporary file, fsync, rename, fsync of the directory). */
 export function writeRestoreMarker(dataDir: string, identity: BackupIdentity): void {
-  const target = join(dataDir, MARKER_FILE);
-  const temporary = `${target}.partial`;
-  const fd = openSync(temporary, 'w');
-  try {
-    writeSync(fd, `${JSON.stringify(identity)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, target);
-  const dir = openSync(dataDir, 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileDurablySync(join(dataDir, MARKER_FILE), `${JSON.stringify(identity)}\n`);
 }

@@ -2,6 +2,7 @@
  * Small files that must survive a crash whole or not at all: written to a temporary file, synced,
  * renamed over the target, and the directory synced so the rename itself is durable.
  */
+import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -16,6 +17,20 @@ export async function writeFileDurably(path: string, bytes: Uint8Array): Promise
   }
   await rename(temporary, path);
   await syncDirectoryOf(path);
+}
+
+/** The same as writeFileDurably, for the synchronous start path (markers written before the node serves). */
+export function writeFileDurablySync(path: string, contents: string | Uint8Array): void {
+  const temporary = `${path}.partial`;
+  const file = openSync(temporary, 'w');
+  try {
+    writeFileSync(file, contents); // loops until every byte is written
+    fsyncSync(file);
+  } finally {
+    closeSync(file);
+  }
+  renameSync(temporary, path);
+  syncDirectoryOfSync(path);
 }
 
 /** The file's bytes, or undefined when it does not exist. */
@@ -40,5 +55,14 @@ async function syncDirectoryOf(path: string): Promise<void> {
     await directory.sync();
   } finally {
     await directory.close();
+  }
+}
+
+function syncDirectoryOfSync(path: string): void {
+  const directory = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(directory);
+  } finally {
+    closeSync(directory);
   }
 }

@@ -132,7 +132,7 @@ export { type BackupSummary, inspectBackupFile, readBackupFile } from './backup-
 export { LevelLogStorage, type LogBootstrap, type LogSave, type LogStoreOptions, type LogTailCut, type TermVoteRecovery } from './log-store.js';
 export { parseLevelRecoveryLog, readLevelRecoveryReport } from './level-recovery.js';
 export { newerTermVote, readTermVoteFile, type TermVote, type TermVoteRead } from './term-vote-file.js';
-export { readFileIfExists, removeFileDurably, writeFileDurably } from './durable-file.js';
+export { readFileIfExists, removeFileDurably, writeFileDurably, writeFileDurablySync } from './durable-file.js';
 export { formatHash, sameHash, type StateCheckpoint, type StateHash } from './state-hash.js';
 /** The stored form of a state record (for tools and tests that read or damage a data dir). */
 export { describeStoredKey, type OpenedRecord, openRecord, type RecordSeal, sealHeaderBytes, sealRecord } from './state-record.js';
