@@ -22,6 +22,7 @@ import {
   REJECT_LOG_INTERVAL_MS,
 } from '../src/peerInput.js';
 import { Transport, type TransportHandlers } from '../src/transport.js';
+import { transportOptions } from './peerHelpers.js';
 
 const LIMITS: BatchLimits = { entriesBytesMax: 64 * 1024, snapshotDataBytesMax: 1024, batchMessagesMax: 64 };
 const STREAM = { from: 1, to: 2 } as const;
@@ -269,18 +270,7 @@ describe('hostile input on a real peer stream', () => {
       },
       rejected: (reason) => rejected.push(reason),
     };
-    const transport = new Transport({
-      selfId: 2,
-      clusterId: 'c',
-      protos,
-      dialCredentials: grpc.credentials.createInsecure(),
-      logger: pino({ level: 'silent' }),
-      peerQueueMessagesMax: 64,
-      messageBytesMax: 64 * 1024,
-      applyVersion: 2,
-      addressOf: () => undefined,
-      handlers,
-    });
+    const transport = new Transport(transportOptions({ selfId: 2, handlers, protos, peerQueueMessagesMax: 64, messageBytesMax: 64 * 1024 }));
     const server = new grpc.Server();
     server.addService(protos.raft, transport.serviceImplementation());
     const port = await new Promise<number>((resolve, reject) =>

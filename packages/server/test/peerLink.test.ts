@@ -22,6 +22,7 @@ import { Transport, type TransportHandlers } from '../src/transport.js';
 import type { PeerTransportKind } from '../src/config.js';
 import { loadTls, ReloadableTls, serverCredentials, type TlsMaterial } from '../src/tls.js';
 import { tempDir } from './helpers.js';
+import { transportOptions } from './peerHelpers.js';
 
 const logger = pino({ level: 'silent' });
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -75,21 +76,8 @@ interface Options {
 }
 
 function transport(selfId: number, handlers: TransportHandlers, options: Options = {}): Transport {
-  return new Transport({
-    selfId,
-    clusterId: options.clusterId ?? 'c',
-    protos: loadProtos(),
-    dialCredentials: grpc.credentials.createInsecure(),
-    logger,
-    peerQueueMessagesMax: 1000,
-    messageBytesMax: 1024 * 1024,
-    applyVersion: 2,
-    addressOf: options.addressOf ?? (() => undefined),
-    handlers,
-    peerTransport: options.peerTransport ?? 'tcp',
-    ...(options.snapshotStallMs === undefined ? {} : { snapshotStallMs: options.snapshotStallMs }),
-    ...(options.tls === undefined ? {} : { tls: options.tls, requireMemberCertificates: true }),
-  });
+  const { tls, ...rest } = options;
+  return new Transport(transportOptions({ selfId, handlers, ...rest, ...(tls === undefined ? {} : { tls, requireMemberCertificates: true }) }));
 }
 
 /** A member's receiving side: its transport behind a peer listener (both links), or a bare gRPC server (an earlier release). */

@@ -18,6 +18,7 @@ import { PeerListener } from '../src/peerLink/listener.js';
 import { type NameSystem, PeerNameError, PeerNameResolver, parseResolvConf, searchCandidates } from '../src/peerLink/peerNames.js';
 import { serverCredentials } from '../src/tls.js';
 import { Transport, type TransportHandlers } from '../src/transport.js';
+import { deliveryRecording, dialOptions, transportOptions } from './peerHelpers.js';
 
 const logger = pino({ level: 'silent' });
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -223,17 +224,7 @@ describe('dialling a peer by name', () => {
     cleanup.push(listener.close);
     const system = new TwinSystem();
     system.set(AARDVARK, 'peer-two.dns.podman', 4, ['127.0.0.1']);
-    const socket = await dialLink({
-      address: `peer-two:${listener.port}`,
-      peerId: 2,
-      selfId: 1,
-      clusterId: 'c',
-      applyVersion: 2,
-      purpose: 'raft',
-      tls: undefined,
-      dialWaitMs: ANSWER_WAIT_MS,
-      names: new PeerNameResolver(system),
-    });
+    const socket = await dialLink(dialOptions({ address: `peer-two:${listener.port}`, dialWaitMs: ANSWER_WAIT_MS, names: new PeerNameResolver(system) }));
     socket.destroy();
     expect(system.queries).toEqual([`${AARDVARK} peer-two.dns.podman/4`]);
   });
@@ -242,17 +233,7 @@ describe('dialling a peer by name', () => {
     const system = new TwinSystem();
     system.set(AARDVARK, 'peer-two.dns.podman', 4, 'hang');
     system.set(AARDVARK, 'peer-two', 4, 'hang');
-    const dial = dialLink({
-      address: 'peer-two:7101',
-      peerId: 2,
-      selfId: 1,
-      clusterId: 'c',
-      applyVersion: 2,
-      purpose: 'raft',
-      tls: undefined,
-      dialWaitMs: SHORT_WAIT_MS,
-      names: new PeerNameResolver(system),
-    });
+    const dial = dialLink(dialOptions({ address: 'peer-two:7101', dialWaitMs: SHORT_WAIT_MS, names: new PeerNameResolver(system) }));
     await expect(dial).rejects.toBeInstanceOf(PeerNameError);
     expect(system.systemLookups).toEqual([]);
   });
@@ -262,41 +243,8 @@ function heartbeat(commit: number): Message {
   return newMessage({ type: 'heartbeat', from: 1, to: 2, term: 3, commit });
 }
 
-function handlers(): TransportHandlers & { delivered: Message[]; reachable: boolean[] } {
-  const delivered: Message[] = [];
-  const reachable: boolean[] = [];
-  return {
-    delivered,
-    reachable,
-    deliver: (messages) => {
-      delivered.push(...messages);
-      return true;
-    },
-    reportUnreachable: () => {},
-    peerReachable: (_, now) => {
-      reachable.push(now);
-    },
-    reportSnapshot: () => {},
-    readSnapshot: async function* () {},
-    receiveSnapshot: async () => {},
-  };
-}
-
-function transport(selfId: number, handlersOf: TransportHandlers, addressOf: () => string | undefined, peerNames?: PeerNameResolver): Transport {
-  return new Transport({
-    selfId,
-    clusterId: 'c',
-    protos: loadProtos(),
-    dialCredentials: grpc.credentials.createInsecure(),
-    logger,
-    peerQueueMessagesMax: 1000,
-    messageBytesMax: 1024 * 1024,
-    applyVersion: 2,
-    addressOf,
-    handlers: handlersOf,
-    peerTransport: 'tcp',
-    ...(peerNames === undefined ? {} : { peerNames }),
-  });
+function transport(selfId: number, handlers: TransportHandlers, addressOf: () => string | undefined, peerNames?: PeerNameResolver): Transport {
+  return new Transport(transportOptions({ selfId, handlers, addressOf, ...(peerNames === undefined ? {} : { peerNames }) }));
 }
 
 describe('a link to a peer whose name stops answering', () => {
@@ -306,7 +254,7 @@ describe('a link to a peer whose name stops answering', () => {
   });
 
   it('redials while DNS is silent, starts no system lookup, and delivers once the name answers', async () => {
-    const received = handlers();
+    const received = deliveryRecording();
     const inbound = transport(2, received, () => undefined);
     const server = new grpc.Server();
     server.addService(loadProtos().raft, inbound.serviceImplementation());
@@ -322,7 +270,7 @@ describe('a link to a peer whose name stops answering', () => {
     system.set(AARDVARK, 'n2.dns.podman', 4, 'hang');
     system.set(AARDVARK, 'n2', 4, 'hang');
     const names = new PeerNameResolver(system);
-    const sent = handlers();
+    const sent = deliveryRecording();
     const sender = transport(1, sent, () => `n2:${port}`, names);
     cleanup.push(() => sender.close());
     let commit = 0;

@@ -7,13 +7,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { type Message, newMessage } from '@holdfast/raft';
 import type { Logger } from 'pino';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadProtos } from '@holdfast/protocol';
 import { freePort } from '../src/localCluster.js';
 import { Transport, type TransportHandlers, UNREACHABLE_WARN_AFTER_MS, UNREACHABLE_WARN_EVERY_MS, UnreachableLog } from '../src/transport.js';
+import { type DeliveryRecording, deliveryRecording, transportOptions } from './peerHelpers.js';
 
-const logger = pino({ level: 'silent' });
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Where each test name points now; a channel learns it once, when it is created. */
@@ -50,46 +49,14 @@ function heartbeat(commit: number): Message {
   return newMessage({ type: 'heartbeat', from: 1, to: 2, term: 3, commit });
 }
 
-function handlers(): TransportHandlers & { delivered: Message[]; reachable: boolean[] } {
-  const delivered: Message[] = [];
-  const reachable: boolean[] = [];
-  return {
-    delivered,
-    reachable,
-    deliver: (messages) => {
-      delivered.push(...messages);
-      return true;
-    },
-    reportUnreachable: () => {},
-    peerReachable: (_, now) => {
-      reachable.push(now);
-    },
-    reportSnapshot: () => {},
-    readSnapshot: async function* () {},
-    receiveSnapshot: async () => {},
-  };
-}
-
-function transport(selfId: number, handlersOf: TransportHandlers, addressOf: () => string | undefined): Transport {
-  return new Transport({
-    selfId,
-    clusterId: 'c',
-    protos: loadProtos(),
-    dialCredentials: grpc.credentials.createInsecure(),
-    logger,
-    peerQueueMessagesMax: 1000,
-    messageBytesMax: 1024 * 1024,
-    applyVersion: 2,
-    addressOf,
-    handlers: handlersOf,
-    // A gRPC resolver's name: this test is about the gRPC link (peerLink.test.ts has the TCP link's).
-    peerTransport: 'grpc',
-  });
+function transport(selfId: number, handlers: TransportHandlers, addressOf: () => string | undefined): Transport {
+  // A gRPC resolver's name: this test is about the gRPC link (peerLink.test.ts has the TCP link's).
+  return new Transport(transportOptions({ selfId, handlers, addressOf, peerTransport: 'grpc' }));
 }
 
 /** Member 2 listening on `port`: its server and transport. */
-async function member2(port: number): Promise<{ received: ReturnType<typeof handlers>; stop(): void }> {
-  const received = handlers();
+async function member2(port: number): Promise<{ received: DeliveryRecording; stop(): void }> {
+  const received = deliveryRecording();
   const inbound = transport(2, received, () => undefined);
   const server = new grpc.Server();
   server.addService(loadProtos().raft, inbound.serviceImplementation());
@@ -124,7 +91,7 @@ describe('a peer back at a new address', () => {
     names.set('peer2', first);
     const before = await member2(first);
     cleanup.push(() => before.stop());
-    const sent = handlers();
+    const sent = deliveryRecording();
     const sender = transport(1, sent, () => 'pinned-test:peer2');
     cleanup.push(() => sender.close());
     await heartbeatUntilDelivered(sender, before.received.delivered);
