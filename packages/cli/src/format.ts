@@ -117,8 +117,14 @@ export function renderRttMatrix(status: StatusResult): string {
       return rtt === undefined ? '-' : `${rtt.rttMs.toFixed(1)} (max ${rtt.rttMaxMs.toFixed(1)})`;
     }),
   ]);
-  const timeouts = [...new Set(status.members.filter((m) => m.electionTimeoutMs > 0).map((m) => m.electionTimeoutMs))];
-  return [renderTable(headers, rows), '', `RTT in ms, smoothed (largest of the last minute); election timeout ${timeouts.join('/') || '?'} ms`].join('\n');
+  const timeouts = [...new Set(status.members.filter((m) => m.electionTimeoutMs > 0).map(electionTimeoutRange))];
+  return [renderTable(headers, rows), '', `RTT in ms, smoothed (largest of the last minute); election timeout ${timeouts.join(' / ') || '?'} ms`].join('\n');
+}
+
+/** "1500-3000": the range a member draws its election timeout from (just the minimum from a release without the spread). */
+function electionTimeoutRange(member: { electionTimeoutMs: number; electionSpreadMs: number }): string {
+  if (member.electionSpreadMs === 0) return String(member.electionTimeoutMs);
+  return `${member.electionTimeoutMs}-${member.electionTimeoutMs + member.electionSpreadMs}`;
 }
 
 /** Bytes anywhere in a result become UTF-8 text (before JSON.stringify sees Buffer.toJSON). */

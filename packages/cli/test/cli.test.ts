@@ -275,6 +275,7 @@ describe('status', () => {
         lastRepair: '',
         peerRtts: [],
         electionTimeoutMs: 400,
+        electionSpreadMs: 400,
         readMode: 'read-index',
         leaseRemainingMs: 0,
         keyCount: 0,
@@ -306,6 +307,7 @@ describe('status', () => {
         lastRepair: '',
         peerRtts: [],
         electionTimeoutMs: 400,
+        electionSpreadMs: 400,
         readMode: 'read-index',
         leaseRemainingMs: 0,
         keyCount: 0,
@@ -337,6 +339,7 @@ describe('status', () => {
         lastRepair: '',
         peerRtts: [],
         electionTimeoutMs: 400,
+        electionSpreadMs: 400,
         readMode: 'read-index',
         leaseRemainingMs: 0,
         keyCount: 0,
@@ -373,7 +376,10 @@ describe('status', () => {
     };
     const result = await run(['status', '--rtt'], { status: () => measured });
     expect(result.out).toMatch(/1 eu\s+\.\s+61\.2 \(max 70\.0\)\s+-/);
-    expect(result.out).toMatch(/election timeout 400 ms/);
+    // The range each member draws its timeout from; a member of a release without the spread shows its minimum.
+    expect(result.out).toMatch(/election timeout 400-800 ms/);
+    const older = await run(['status', '--rtt'], { status: () => ({ ...measured, members: measured.members.map((m) => ({ ...m, electionSpreadMs: 0 })) }) });
+    expect(older.out).toMatch(/election timeout 400 ms/);
   });
 
   it('prints the alarms of a member whose state is damaged', async () => {

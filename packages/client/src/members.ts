@@ -52,6 +52,8 @@ export interface MemberStatus extends Member {
   peerRtts: PeerRtt[];
   /** The member's election timeout in milliseconds, and its read mode (read-index | lease). */
   electionTimeoutMs: number;
+  /** The width of the election timeout's randomized range in ms (it is drawn from [timeout, timeout + spread)); 0 from older releases. */
+  electionSpreadMs: number;
   readMode: string;
   /** A leader in lease mode: milliseconds left on its read lease (0: none held). */
   leaseRemainingMs: number;
@@ -110,6 +112,7 @@ export function memberStatusFromWire(wire: MemberStatus__Output): MemberStatus {
     lastRepair: wire.lastRepair,
     peerRtts: wire.peerRtts.map((r) => ({ peerId: r.peerId, rttMs: r.rttUs / 1000, rttMaxMs: r.rttMaxUs / 1000, samples: r.samples })),
     electionTimeoutMs: wire.electionTimeoutMs,
+    electionSpreadMs: wire.electionSpreadMs,
     readMode: wire.readMode,
     leaseRemainingMs: wire.leaseRemainingMs,
     keyCount: wire.keyCount,

@@ -31,6 +31,7 @@ function ownStatus(options: { memberId: number; leaderId: number; term: number }
         lastRepair: '',
         peerRtts: [],
         electionTimeoutMs: 400,
+        electionSpreadMs: 400,
         readMode: 'read-index',
         leaseRemainingMs: 0,
         keyCount: 0,

@@ -12,6 +12,8 @@ export interface ResolvedConfig {
   readonly storage: LogStorage;
   readonly random: RandomSource;
   readonly electionTicks: number;
+  /** Invariant: 1 <= electionSpreadTicks <= electionTicks. */
+  readonly electionSpreadTicks: number;
   readonly heartbeatTicks: number;
   readonly applied: number | undefined;
   readonly preVote: boolean;
@@ -76,6 +78,13 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
       `(${heartbeatTicks}) must be less than electionTicks (${electionTicks}), or followers time out between heartbeats`,
     );
   }
+  const electionSpreadTicks = optionalPositiveInteger('electionSpreadTicks', config.electionSpreadTicks, electionTicks);
+  if (electionSpreadTicks > electionTicks) {
+    throw new RaftConfigError(
+      'electionSpreadTicks',
+      `(${electionSpreadTicks}) must be at most electionTicks (${electionTicks}): the timeout is drawn from [electionTicks, electionTicks + spread)`,
+    );
+  }
   const messageBytesMax = requirePositiveInteger('messageBytesMax', config.messageBytesMax);
   const inflightMessagesMax = requirePositiveInteger('inflightMessagesMax', config.inflightMessagesMax);
   const inflightBytesMax = requirePositiveInteger('inflightBytesMax', config.inflightBytesMax);
@@ -95,6 +104,7 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
     storage,
     random: config.random,
     electionTicks,
+    electionSpreadTicks,
     heartbeatTicks,
     applied,
     preVote: optionalBoolean('preVote', config.preVote, true),

@@ -82,7 +82,11 @@ export class RaftNode {
    * lands while the client's answer is on its way.
    */
   private commitBroadcastDue = false;
-  /** Drawn in [electionTicks, 2 * electionTicks) on every reset (§5.2). */
+  /**
+   * Drawn in [electionTicks, electionTicks + electionSpreadTicks) on every reset (§5.2). Only when
+   * this node campaigns depends on it; how long it ignores campaigns after hearing a leader
+   * (inLease, CheckQuorum) stays electionTicks, so a narrower spread leaves leader leases as safe.
+   */
   private randomizedElectionTicks = 0;
   private readonly votes = new Map<NodeId, boolean>();
   /**
@@ -417,7 +421,8 @@ export class RaftNode {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.commitBroadcastDue = false;
-    this.randomizedElectionTicks = this.config.electionTicks + Math.floor(this.config.random() * this.config.electionTicks);
+    // One draw per reset whatever the spread, so the default spread replays every seed as before.
+    this.randomizedElectionTicks = this.config.electionTicks + Math.floor(this.config.random() * this.config.electionSpreadTicks);
     this.leadTransferee = 0;
     this.votes.clear();
     this.progress.clear();

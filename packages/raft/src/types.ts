@@ -204,8 +204,18 @@ export interface RaftConfig {
   readonly id: NodeId;
   readonly storage: LogStorage;
   readonly random: RandomSource;
-  /** Election timeout is randomized in [electionTicks, 2 * electionTicks). */
+  /**
+   * The minimum election timeout: a follower campaigns after a timeout drawn from
+   * [electionTicks, electionTicks + electionSpreadTicks), and with CheckQuorum ignores campaigns
+   * for electionTicks ticks after hearing a leader (what leader leases rest on).
+   */
   readonly electionTicks: number;
+  /**
+   * Width of the randomized range of the election timeout, in ticks: 1 <= spread <= electionTicks.
+   * Default electionTicks, etcd's [T, 2T). A narrower spread shortens the longest wait for a
+   * failover at the same minimum timeout, at the price of more split votes when timers collide.
+   */
+  readonly electionSpreadTicks?: number;
   readonly heartbeatTicks: number;
   /**
    * The last index the state machine applied before a restart. Defaults to the index of

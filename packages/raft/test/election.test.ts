@@ -22,6 +22,44 @@ describe('§5.2 leader election', () => {
     expect(timeouts.size).toBeGreaterThan(3);
   });
 
+  it('electionSpreadTicks narrows the draw to [electionTicks, electionTicks + spread), on a follower and a candidate', () => {
+    for (const spread of [1, 3, 10]) {
+      const drawn = new Set<number>();
+      for (let seed = 1; seed <= 30; seed += 1) {
+        const net = new Network([1, 2, 3], { seed, config: { ...CLASSIC, electionSpreadTicks: spread } });
+        net.isolate(1);
+        // The first timeout as a follower, then two more as a candidate whose campaigns go unanswered.
+        for (let round = 0; round < 3; round += 1) {
+          const term = net.node(1).status().term;
+          let ticks = 0;
+          while (net.node(1).status().term === term) {
+            net.tick([1]);
+            ticks += 1;
+          }
+          expect(ticks).toBeGreaterThanOrEqual(10);
+          expect(ticks).toBeLessThan(10 + spread);
+          drawn.add(ticks);
+        }
+      }
+      // The whole range is drawn from, not one value of it.
+      expect(drawn.size).toBe(spread);
+    }
+  });
+
+  it('the default spread draws as electionTicks did before it was configurable (same seed, same timeouts)', () => {
+    const firstTimeout = (config: { electionSpreadTicks?: number }): number => {
+      const net = new Network([1, 2, 3], { seed: 7, config });
+      net.isolate(1);
+      let ticks = 0;
+      while (net.node(1).status().role === 'follower') {
+        net.tick([1]);
+        ticks += 1;
+      }
+      return ticks;
+    };
+    expect(firstTimeout({ electionSpreadTicks: 10 })).toBe(firstTimeout({}));
+  });
+
   it('§5.2 a candidate that wins a majority becomes leader and appends an empty entry of its term (§8)', () => {
     const net = new Network([1, 2, 3]);
     net.elect(1);

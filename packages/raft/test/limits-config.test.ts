@@ -37,6 +37,9 @@ describe('configuration is validated at construction', () => {
     ['electionTicks', { electionTicks: 0 }],
     ['heartbeatTicks', { heartbeatTicks: -1 }],
     ['heartbeatTicks', { heartbeatTicks: 10, electionTicks: 10 }],
+    ['electionSpreadTicks', { electionSpreadTicks: 0 }],
+    ['electionSpreadTicks', { electionSpreadTicks: 2.5 }],
+    ['electionSpreadTicks', { electionSpreadTicks: 11, electionTicks: 10 }],
     ['messageBytesMax', { messageBytesMax: 0 }],
     ['inflightMessagesMax', { inflightMessagesMax: 2.5 }],
     ['inflightBytesMax', { inflightBytesMax: 10, messageBytesMax: 100 }],
@@ -56,6 +59,10 @@ describe('configuration is validated at construction', () => {
 
   it('explains why heartbeatTicks must stay below electionTicks', () => {
     expect(configError({ heartbeatTicks: 12, electionTicks: 10 }).message).toMatch(/less than electionTicks \(10\)/);
+  });
+
+  it('explains why electionSpreadTicks must stay at most electionTicks', () => {
+    expect(configError({ electionSpreadTicks: 11, electionTicks: 10 }).message).toMatch(/at most electionTicks \(10\)/);
   });
 
   it('accepts a valid configuration with PreVote and CheckQuorum on by default', () => {

@@ -87,7 +87,9 @@ export interface ClusterHost {
   proposePlacement(placement: Placement, deadlineMs: number): Promise<Placement>;
   /** Round-trip times measured to peers (peer-rtt.ts). */
   peerRtts(): PeerRttView[];
+  /** The minimum election timeout, and the width of its randomized range (ms). */
   readonly electionTimeoutMs: number;
+  readonly electionSpreadMs: number;
   readonly readMode: string;
   /** Milliseconds left on this leader's read lease (0: none). */
   leaseRemainingMs(): number;
@@ -452,6 +454,7 @@ export class ClusterService {
         samples: r.samples,
       })),
       electionTimeoutMs: this.host.electionTimeoutMs,
+      electionSpreadMs: this.host.electionSpreadMs,
       readMode: this.host.readMode,
       leaseRemainingMs: Math.floor(this.host.leaseRemainingMs()),
       keyCount: this.host.history().keyCount,
@@ -536,6 +539,7 @@ export class ClusterService {
         lastRepair: '',
         peerRtts: [],
         electionTimeoutMs: 0,
+        electionSpreadMs: 0,
         readMode: '',
         leaseRemainingMs: 0,
       };

@@ -132,7 +132,10 @@ export interface NodeConfig {
   /** Address to dial for a peer id instead of its advertised peer address (proxies). */
   readonly peerDial: ReadonlyMap<number, string>;
   readonly tickMs: number;
+  /** The minimum election timeout in ticks. */
   readonly electionTicks: number;
+  /** The election timeout is drawn from [electionTicks, electionTicks + electionSpreadTicks); 1 <= it <= electionTicks. */
+  readonly electionSpreadTicks: number;
   readonly heartbeatTicks: number;
   readonly limits: NodeLimits;
   readonly logLevel: LogLevel;
@@ -161,6 +164,8 @@ interface Setting {
   readonly key: string;
   readonly kind: Kind;
   readonly fallback?: string | number | boolean;
+  /** Without a fallback: unset is allowed and left undefined (a default derived from other settings). */
+  readonly optional?: boolean;
   readonly min?: number;
   readonly max?: number;
   readonly help: string;
@@ -196,7 +201,17 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tlsCaFile', kind: 'string', fallback: '', help: "PEM CA that signs every member's certificate (peers must present one)" },
   { key: 'tlsClientAuth', kind: 'bool', fallback: false, help: 'clients too must present a certificate signed by --tls-ca-file' },
   { key: 'tickMs', kind: 'int', fallback: 10, min: 1, max: 10_000, help: 'length of one tick' },
-  { key: 'electionTicks', kind: 'int', fallback: 40, min: 2, max: 1_000_000, help: 'election timeout in ticks' },
+  { key: 'electionTicks', kind: 'int', fallback: 40, min: 2, max: 1_000_000, help: 'election timeout in ticks (the minimum; the randomized one is drawn from [election-ticks, election-ticks + election-spread-ticks))' },
+  // Unset: electionTicks, etcd's [T, 2T). A narrower spread bounds the longest failover wait
+  // closer to the minimum; leases and CheckQuorum rest on the minimum, which it does not change.
+  {
+    key: 'electionSpreadTicks',
+    kind: 'int',
+    optional: true,
+    min: 1,
+    max: 1_000_000,
+    help: 'width of the election timeout\'s randomized range in ticks, 1..election-ticks (default election-ticks: [T, 2T))',
+  },
   // 100 ms: heartbeats are most of what an idle member spends (CPU on both ends of every one),
   // and detection does not depend on them but on the election timeout (electionTicks).
   { key: 'heartbeatTicks', kind: 'int', fallback: 10, min: 1, max: 1_000_000, help: 'heartbeat interval in ticks' },
@@ -439,7 +454,10 @@ function resolveAll(layers: readonly Raw[]): Resolved {
   for (const s of SETTINGS) {
     const layer = layers.find((l) => l[s.key] !== undefined);
     const value = layer?.[s.key] ?? s.fallback;
-    if (value === undefined) throw new ConfigError(s.key, `required (--${kebab(s.key)} or ${envName(s.key)})`);
+    if (value === undefined) {
+      if (s.optional === true) continue;
+      throw new ConfigError(s.key, `required (--${kebab(s.key)} or ${envName(s.key)})`);
+    }
     out[s.key] = s.kind === 'int' ? toInt(s, value) : s.kind === 'bool' ? toBool(s, value) : String(value);
   }
   return out;
@@ -583,6 +601,12 @@ function checkCrossSettings(config: NodeConfig): void {
   if (config.heartbeatTicks >= config.electionTicks) {
     throw new ConfigError('heartbeatTicks', `${config.heartbeatTicks} must be below electionTicks ${config.electionTicks}`);
   }
+  if (config.electionSpreadTicks > config.electionTicks) {
+    throw new ConfigError(
+      'electionSpreadTicks',
+      `${config.electionSpreadTicks} must be at most electionTicks ${config.electionTicks} (the timeout is drawn from [electionTicks, electionTicks + spread))`,
+    );
+  }
   if (limits.keyBytesMax + limits.valueBytesMax > limits.requestBytesMax) {
     throw new ConfigError('requestBytesMax', `${limits.requestBytesMax} cannot hold keyBytesMax + valueBytesMax`);
   }
@@ -670,6 +694,7 @@ export function parseNodeConfig(
     peerDial: parsePeerDial(r['peerDial'] as string),
     tickMs: r['tickMs'] as number,
     electionTicks: r['electionTicks'] as number,
+    electionSpreadTicks: (r['electionSpreadTicks'] as number | undefined) ?? (r['electionTicks'] as number),
     heartbeatTicks: r['heartbeatTicks'] as number,
     limits: buildLimits(r),
     logLevel,
@@ -687,4 +712,13 @@ export function parseNodeConfig(
   };
   checkCrossSettings(config);
   return config;
+}
+
+/** The node's timing as an operator reads it: tick, heartbeat and the election timeout's range in ms. */
+export function electionTiming(config: Pick<NodeConfig, 'tickMs' | 'heartbeatTicks' | 'electionTicks' | 'electionSpreadTicks'>): string {
+  const { tickMs, heartbeatTicks, electionTicks, electionSpreadTicks } = config;
+  return (
+    `tick ${tickMs} ms, heartbeat ${heartbeatTicks * tickMs} ms, election timeout [${electionTicks * tickMs}, ${(electionTicks + electionSpreadTicks) * tickMs}) ms ` +
+    `(--election-ticks ${electionTicks}, --election-spread-ticks ${electionSpreadTicks})`
+  );
 }

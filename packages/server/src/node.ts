@@ -47,7 +47,7 @@ import { AuthGuard } from './auth/guard.js';
 import { defaultLoginLimits } from './auth/rate-limit.js';
 import { ClusterService, type RepairStatus } from './clusterService.js';
 import { checkClusterIdentity } from './cluster-identity.js';
-import { ConfigError, type NodeConfig, parseNodeConfig } from './config.js';
+import { ConfigError, electionTiming, type NodeConfig, parseNodeConfig } from './config.js';
 import { NodeDriver } from './driver.js';
 import { assert, InvalidRequestError } from './errors.js';
 import { Forwarder } from './forwarder.js';
@@ -281,6 +281,7 @@ class Node implements RunningNode {
       storage: log,
       random: () => random.next(),
       electionTicks: config.electionTicks,
+      electionSpreadTicks: config.electionSpreadTicks,
       heartbeatTicks: config.heartbeatTicks,
       applied,
       repairing: repair !== undefined,
@@ -462,6 +463,7 @@ class Node implements RunningNode {
       proposePlacement: (placement, deadlineMs) => this.proposePlacement(placement, deadlineMs),
       peerRtts: () => this.peerRtt.view(),
       electionTimeoutMs,
+      electionSpreadMs: config.electionSpreadTicks * config.tickMs,
       readMode: config.readMode,
       leaseRemainingMs: () => this.driver.leaseRemainingMs(),
       history: () => this.history.status(),
@@ -842,7 +844,13 @@ class Node implements RunningNode {
     this.startTicking();
     void this.scrubInBackground();
     this.logger.info(
-      { clientListen: config.clientListen, peerListen: config.peerListen, applied: this.sm.appliedIndex, join: config.join },
+      {
+        clientListen: config.clientListen,
+        peerListen: config.peerListen,
+        applied: this.sm.appliedIndex,
+        join: config.join,
+        timing: electionTiming(config),
+      },
       'node started',
     );
   }
@@ -1361,8 +1369,9 @@ export async function runNode(argv: readonly string[]): Promise<RunningNode> {
 }
 
 /**
- * What a new leader adds to every lease's TTL before it expires any: the longest election timeout
- * (the core draws it from [electionTicks, 2 electionTicks) ticks), so no lease expires because its
+ * What a new leader adds to every lease's TTL before it expires any: at least the longest election
+ * timeout (the core draws it from [electionTicks, electionTicks + spread) ticks, spread at most
+ * electionTicks), so no lease expires because its
  * leader died or because the old leader answered a keepalive the new one never heard of.
  */
 export function leaseExtensionMs(config: { readonly electionTicks: number; readonly tickMs: number }): number {

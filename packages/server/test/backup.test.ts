@@ -168,6 +168,7 @@ describe('the Backup call', () => {
       proposePlacement: async (placement) => placement,
       peerRtts: () => [],
       electionTimeoutMs: 400,
+      electionSpreadMs: 400,
       readMode: 'read-index',
       leaseRemainingMs: () => 0,
       history: () => ({ keyCount: 0, revision: 0, compactRevision: 0, historyBytes: 0 }),

@@ -392,6 +392,7 @@ describe('Cluster handlers with decoded-shape requests (fast-check)', () => {
       proposePlacement: async (placement) => placement,
       peerRtts: () => [],
       electionTimeoutMs: 400,
+      electionSpreadMs: 400,
       readMode: 'read-index',
       leaseRemainingMs: () => 0,
       history: () => ({ keyCount: 0, revision: 0, compactRevision: 0, historyBytes: 0 }),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APPLY_VERSION_LATEST } from '@holdfast/storage';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseNodeConfig } from '../src/config.js';
+import { ConfigError, electionTiming, parseNodeConfig } from '../src/config.js';
 import { tempDir } from './helpers.js';
 
 const base = ['--id', '1', '--data-dir', '/tmp/holdfast-config-test'];
@@ -101,6 +101,26 @@ describe('node configuration', () => {
     expect(refusal([...base, '--initial-cluster', '2=b/us/127.0.0.1:7102/127.0.0.1:7002']).setting).toBe('initialCluster');
     // The largest request must fit in one append message, or a valid write fails with its batch.
     expect(refusal([...base, '--message-bytes-max', String(1536 * 1024)]).setting).toBe('messageBytesMax');
+  });
+
+  it('takes the election spread (default: electionTicks, [T, 2T)) and refuses one outside 1..electionTicks', () => {
+    expect(parseNodeConfig([...base, '--election-ticks', '75'], {}).electionSpreadTicks).toBe(75);
+    expect(parseNodeConfig(base, {}).electionSpreadTicks).toBe(parseNodeConfig(base, {}).electionTicks);
+    const narrow = parseNodeConfig([...base, '--election-ticks', '75', '--election-spread-ticks', '25'], {});
+    expect({ election: narrow.electionTicks, spread: narrow.electionSpreadTicks }).toEqual({ election: 75, spread: 25 });
+    expect(parseNodeConfig(base, { HOLDFAST_ELECTION_SPREAD_TICKS: '3' }).electionSpreadTicks).toBe(3);
+    expect(refusal([...base, '--election-spread-ticks', '0']).message).toMatch(/electionSpreadTicks: 0 is below the minimum 1/);
+    const wide = refusal([...base, '--election-ticks', '40', '--election-spread-ticks', '41']);
+    expect(wide.setting).toBe('electionSpreadTicks');
+    expect(wide.message).toMatch(/41 must be at most electionTicks 40/);
+    expect(refusal([...base, '--election-spread-ticks', 'narrow']).setting).toBe('electionSpreadTicks');
+  });
+
+  it('shows the timing as a range in ms', () => {
+    const config = parseNodeConfig([...base, '--tick-ms', '20', '--heartbeat-ticks', '5', '--election-ticks', '75', '--election-spread-ticks', '25'], {});
+    expect(electionTiming(config)).toBe(
+      'tick 20 ms, heartbeat 100 ms, election timeout [1500, 2000) ms (--election-ticks 75, --election-spread-ticks 25)',
+    );
   });
 
   it('takes the read mode, the clock drift bound and the leader preference hold, and refuses a read mode it does not know', () => {

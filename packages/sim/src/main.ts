@@ -11,6 +11,12 @@ function nonNegativeInteger(value: string): number {
   return parsed;
 }
 
+function spreadPercent(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 100) throw new InvalidArgumentError('expected an integer percentage from 1 to 100');
+  return parsed;
+}
+
 const coreDefectsByFlag: Record<string, SimDefects> = {
   'forgets-vote': { forgetsVote: true },
   'ack-before-sync': { ackBeforeSync: true },
@@ -68,6 +74,11 @@ const program = new Command()
   .addOption(new Option('--read-mode <mode>', 'real node: how leaders serve linearizable reads; lease adds clock-rate drift within --clock-drift-percent').choices(['read-index', 'lease']).default('read-index'))
   .option('--clock-drift-percent <p>', 'with --read-mode lease: the drift bound the lease assumes and the clocks keep to', nonNegativeInteger, 5)
   .option('--no-forward-wait', 'real node: members answer no-leader at once instead of holding a request to forward until a leader is elected (how seeds recorded before the hold replay)')
+  .option(
+    '--election-spread-percent <p>',
+    "real node: members draw their election timeout from [electionTicks, electionTicks + spread), spread this percentage of the seed's electionTicks (1-100; unset: electionTicks, as etcd, and seeds replay as before)",
+    spreadPercent,
+  )
   .option('--liveness-ticks <n>', 'core-only: ticks a healed cluster has to commit again', nonNegativeInteger)
   .addOption(new Option('--defect <name>', 'self-test only: break safety on purpose').hideHelp())
   .option('--quiet', 'print only failures and the summary')
@@ -87,6 +98,7 @@ const options = program.opts<{
   readMode: string;
   clockDriftPercent: number;
   forwardWait: boolean;
+  electionSpreadPercent?: number;
 }>();
 
 const seedCount = options.seeds ?? 1;
@@ -149,6 +161,7 @@ async function runReal(): Promise<RunSummary<unknown>> {
     ` --storage-faults ${options.storageFaults}` +
     (lease ? ` --read-mode lease --clock-drift-percent ${options.clockDriftPercent}` : '') +
     (options.forwardWait ? '' : ' --no-forward-wait') +
+    (options.electionSpreadPercent === undefined ? '' : ` --election-spread-percent ${options.electionSpreadPercent}`) +
     (options.defect === undefined ? '' : ` --defect ${options.defect}`);
   console.log(`holdfast sim (real node): seeds ${options.seed}..${options.seed + seedCount - 1}, ${nodeCount} members, ${steps} steps${flags}`);
   return runRealSeeds(
@@ -162,6 +175,7 @@ async function runReal(): Promise<RunSummary<unknown>> {
       checkLinearizability: options.linearizability,
       ...(lease ? { leaseReads: { clockDriftMax: options.clockDriftPercent / 100 } } : {}),
       forwardsWaitForLeader: options.forwardWait,
+      ...(options.electionSpreadPercent === undefined ? {} : { electionSpreadPercent: options.electionSpreadPercent }),
       onResult: (result) => onResult(result, flags),
     },
     () => stopRequested,

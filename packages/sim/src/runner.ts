@@ -115,6 +115,7 @@ export interface RunRealSeedsOptions {
   readonly checkLinearizability?: boolean;
   readonly leaseReads?: RealSimOptions['leaseReads'];
   readonly forwardsWaitForLeader?: boolean;
+  readonly electionSpreadPercent?: number;
   readonly onResult?: (result: RealSeedResult) => void;
 }
 
@@ -131,6 +132,7 @@ export async function runRealSeeds(options: RunRealSeedsOptions, shouldStop: () 
       ...(options.checkLinearizability === undefined ? {} : { checkLinearizability: options.checkLinearizability }),
       ...(options.leaseReads === undefined ? {} : { leaseReads: options.leaseReads }),
       ...(options.forwardsWaitForLeader === undefined ? {} : { forwardsWaitForLeader: options.forwardsWaitForLeader }),
+      ...(options.electionSpreadPercent === undefined ? {} : { electionSpreadPercent: options.electionSpreadPercent }),
     });
     tally.add(result);
     options.onResult?.(result);

@@ -17,4 +17,15 @@ describe('the real node replays a seed event for event', () => {
     for (const seed of [1, 2, 3]) digests.add((await runRealSeed({ seed, nodeCount: 3, steps: 150 })).digest);
     expect(digests.size).toBe(3);
   }, 120_000);
+
+  it('replays a seed with a narrow election spread event for event, and the spread reaches the members', async () => {
+    const options = { seed: 77, nodeCount: 3, steps: 300, recentEventsMax: 100_000, electionSpreadPercent: 20 };
+    const first = await runRealSeed(options);
+    const second = await runRealSeed(options);
+    expect(second.digest).toBe(first.digest);
+    expect(second.stats).toEqual(first.stats);
+    expect(first.recentEvents.join('\n')).toMatch(/electionSpreadTicks [1-3], /);
+    const unset = await runRealSeed({ seed: 77, nodeCount: 3, steps: 300, recentEventsMax: 100_000 });
+    expect(unset.recentEvents.join('\n')).not.toMatch(/electionSpreadTicks/);
+  }, 120_000);
 });

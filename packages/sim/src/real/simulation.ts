@@ -107,6 +107,14 @@ export interface RealSimOptions {
    */
   readonly forwardsWaitForLeader?: boolean;
   /**
+   * The election timer's randomized range as a percentage of the seed's electionTicks (1-100):
+   * members draw their timeout from [electionTicks, electionTicks + spread) with spread =
+   * max(1, round(electionTicks * percent / 100)). Unset: the core's default spread (electionTicks),
+   * with no extra draw, so every seed replays as before. A narrow spread makes timers collide
+   * more often (split votes, more rounds), which the runs with it exercise.
+   */
+  readonly electionSpreadPercent?: number;
+  /**
    * The events one run may take before it fails (coreError, RangeError): a bound on work that
    * never lets simulated time move (3,000,000 unless set; a regression test sets a small one).
    */
@@ -282,7 +290,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       },
       root.fork(),
     );
-    this.coreSettings = drawCoreSettings(this.random);
+    this.coreSettings = withElectionSpread(drawCoreSettings(this.random), options.electionSpreadPercent);
     const config = parseNodeConfig(['--id', '1', '--data-dir', '/sim', '--log-level', 'silent'], {});
     this.limits = {
       ...config.limits,
@@ -324,7 +332,9 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     };
     this.record(
       `seed ${options.seed}: ${options.nodeCount} members, intensity ${intensity.toFixed(2)}, snapshot every ${this.limits.snapshotEntries} ` +
-        `(keep ${this.limits.snapshotCatchupEntries}), electionTicks ${this.coreSettings.electionTicks}, heartbeatTicks ${this.coreSettings.heartbeatTicks}, ` +
+        `(keep ${this.limits.snapshotCatchupEntries}), electionTicks ${this.coreSettings.electionTicks}, ` +
+        (this.coreSettings.electionSpreadTicks === undefined ? '' : `electionSpreadTicks ${this.coreSettings.electionSpreadTicks}, `) +
+        `heartbeatTicks ${this.coreSettings.heartbeatTicks}, ` +
         `storage faults [${this.storageFaultKinds.join(',')}]`,
     );
   }
@@ -1403,6 +1413,13 @@ function storageFaultKindsOf(options: StorageFaultOptions): StorageFaultKind[] {
   for (const damage of options.logAtRest ?? []) kinds.push(`log:${damage}`);
   for (const damage of options.stateAtRest ?? []) kinds.push(`state:${damage}`);
   return kinds;
+}
+
+/** The seed's core settings with the election spread the run asked for (no random draw). */
+export function withElectionSpread(settings: CoreSettings, percent: number | undefined): CoreSettings {
+  if (percent === undefined) return settings;
+  if (!Number.isInteger(percent) || percent < 1 || percent > 100) throw new RangeError(`election spread ${percent} % outside 1..100`);
+  return { ...settings, electionSpreadTicks: Math.max(1, Math.round((settings.electionTicks * percent) / 100)) };
 }
 
 function drawCoreSettings(random: Prng): CoreSettings {

@@ -79,6 +79,12 @@ export interface MemberStatus {
    * healthy); this keeps the reason visible to an operator.
    */
   'lastRepair'?: (string);
+  /**
+   * The width of the election timeout's randomized range (spread ticks x tick length): the member
+   * campaigns after [election_timeout_ms, election_timeout_ms + election_spread_ms). 0 from
+   * releases before it was configurable (their spread is election_timeout_ms).
+   */
+  'electionSpreadMs'?: (number);
 }
 
 export interface MemberStatus__Output {
@@ -155,4 +161,10 @@ export interface MemberStatus__Output {
    * healthy); this keeps the reason visible to an operator.
    */
   'lastRepair': (string);
+  /**
+   * The width of the election timeout's randomized range (spread ticks x tick length): the member
+   * campaigns after [election_timeout_ms, election_timeout_ms + election_spread_ms). 0 from
+   * releases before it was configurable (their spread is election_timeout_ms).
+   */
+  'electionSpreadMs': (number);
 }
