@@ -88,14 +88,34 @@ export class CliCluster {
 /** The built CLI's entry point, for tests that run it as its own process. */
 export const cliMainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-/** One run of the built CLI as its own process (endpoints only from its arguments or `cwd`). */
-export function holdfastProcess(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** How a process ended: its exit code (1 when it has none, as when a timeout killed it) and what it wrote. */
+export interface ProcessRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `file` to its end; a failure is its exit code, never a rejection. */
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; outputBytesMax?: number },
+): Promise<ProcessRun> {
+  const limits = {
+    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+    ...(options.outputBytesMax === undefined ? {} : { maxBuffer: options.outputBytesMax }),
+  };
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliMainJs, ...args], { cwd, env: { ...process.env, HOLDFAST_ENDPOINTS: '' } }, (error, stdout, stderr) => {
+    execFile(file, [...args], { cwd: options.cwd, env: options.env, ...limits }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** One run of the built CLI as its own process (endpoints only from its arguments or `cwd`). */
+export function holdfastProcess(args: string[], cwd: string): Promise<ProcessRun> {
+  return runProcess(process.execPath, [cliMainJs, ...args], { cwd, env: { ...process.env, HOLDFAST_ENDPOINTS: '' } });
 }
 
 /** The child's exit code once it exits, or null if it has not within `timeoutMs`. */

@@ -3,13 +3,14 @@
 // the repository's compiler, and run the installed `holdfast` (and that program) against a
 // cluster the installed CLI starts itself. Needs the packages built (npm test builds first); the
 // packages' own dependencies come from the npm cache or registry, as for a user.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ProcessRun, runProcess, waitForExit } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const tscJs = join(repoRoot, 'node_modules/typescript/bin/tsc');
@@ -19,27 +20,11 @@ const published = ['@holdfast/protocol', '@holdfast/client', '@holdfast/raft', '
 const typesNodeVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> })
   .devDependencies['@types/node'];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
+function run(file: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ProcessRun> {
+  return runProcess(file, args, { cwd: options.cwd, env: options.env ?? process.env, timeoutMs: options.timeoutMs ?? 120_000, outputBytesMax: 16 * 1024 * 1024 });
 }
 
-function run(file: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      [...args],
-      { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-function expectSuccess(result: Run, what: string): void {
+function expectSuccess(result: ProcessRun, what: string): void {
   expect(result.code, `${what} failed:\n${result.stdout}\n${result.stderr}`).toBe(0);
 }
 
@@ -47,17 +32,6 @@ interface PackedFile {
   filename: string;
   name: string;
   files: Array<{ path: string }>;
-}
-
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
 }
 
 /** The SDK program of the README: it must type-check as TypeScript against the installed package. */

@@ -5,12 +5,13 @@
 // run in a directory inside the repository (under the ignored .data/) where `holdfast cluster up`
 // runs as `npm start` does, so `npx` and `@holdfast/client` resolve as they do for a reader, and
 // the endpoints come from .data/cluster/cluster.json. Needs the packages built.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ProcessRun, runProcess, waitForExit } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const holdfastBin = join(repoRoot, 'packages/cli/bin/holdfast.js');
@@ -26,12 +27,6 @@ function readmeBlock(heading: string, language: string): string {
   return readme.slice(start, readme.indexOf('```\n', start));
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** A shell as a reader has it: no HOLDFAST_ENDPOINTS. */
 function shellEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -39,24 +34,8 @@ function shellEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function runShell(line: string, cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('sh', ['-c', line], { cwd, env: shellEnv(), timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
+function runShell(line: string, cwd: string): Promise<ProcessRun> {
+  return runProcess('sh', ['-c', line], { cwd, env: shellEnv(), timeoutMs: 60_000 });
 }
 
 describe("the README's examples", () => {
@@ -93,7 +72,7 @@ describe("the README's examples", () => {
       .split('\n')
       .filter((line) => line.trim() !== '');
     expect(lines.length).toBeGreaterThan(5);
-    const outputs = new Map<string, Run>();
+    const outputs = new Map<string, ProcessRun>();
     let watched = '';
     let watch: ChildProcess | undefined;
     for (const line of lines) {
