@@ -8,7 +8,7 @@ import { computeFigures, regionLatencyTable } from '../src/stats.js';
 import type { ClusterTarget, ErrorCertainty, KvAdapter, KvValue } from '../src/target.js';
 import { checkBoundedStaleness } from '../src/staleness-check.js';
 import { judgeLinearizability } from '../src/verdict.js';
-import { DEFAULT_WORKLOAD, Workload } from '../src/workload.js';
+import { DEFAULT_WORKLOAD, Workload, type WorkloadOptions } from '../src/workload.js';
 
 let nextId = 0;
 
@@ -33,6 +33,50 @@ function operation(options: {
     ...(options.region === undefined ? {} : { clientRegion: options.region }),
     ...(options.serializable === true ? { consistency: 'serializable' as const } : {}),
   };
+}
+
+/** What a read of a key the member does not hold answers. */
+const absent = (): KvValue => ({ value: null, version: 0 });
+
+/** A one-member store in `data`; `reads` replace its read methods (a stale member, a bounded read). */
+function memoryKv(data: Map<string, KvValue>, reads: Partial<Pick<KvAdapter, 'get' | 'getSerializable' | 'getBounded'>> = {}): KvAdapter {
+  const write = (key: string, value: string): void => {
+    data.set(key, { value, version: (data.get(key)?.version ?? 0) + 1 });
+  };
+  return {
+    get: async (key) => data.get(key) ?? absent(),
+    getSerializable: async (key) => data.get(key) ?? absent(),
+    put: async (key, value) => write(key, value),
+    cas: async (key, expected, value) => {
+      if ((data.get(key)?.value ?? null) !== expected) return false;
+      write(key, value);
+      return true;
+    },
+    delete: async (key) => {
+      data.delete(key);
+    },
+    close: () => {},
+    ...reads,
+  };
+}
+
+/** A target that only makes clients (all a workload asks of it). */
+function clientsOnlyTarget(createKv: (options: { region?: string }) => KvAdapter): ClusterTarget {
+  return {
+    kind: 'holdfast',
+    createKv,
+    classifyError: (_error: unknown, options: { write: boolean }): ErrorCertainty => (options.write ? 'unknown' : 'failed'),
+  } as unknown as ClusterTarget;
+}
+
+/** Runs `workload` against `target` until the history holds `operationsMax` operations. */
+async function runWorkload(options: { target: ClusterTarget; workload: Partial<WorkloadOptions>; operationsMax: number; seed: number }): Promise<readonly BenchOperation[]> {
+  const history = new BenchHistory({ clock: new MonotonicClock(), operationsMax: options.operationsMax });
+  const workload = new Workload({ workload: { ...DEFAULT_WORKLOAD, ...options.workload }, history, target: options.target, prng: new Prng(options.seed) });
+  workload.start();
+  await workload.finished();
+  await workload.stop();
+  return history.all();
 }
 
 describe('the per-client-region latency table', () => {
@@ -90,43 +134,18 @@ describe('clients in every region', () => {
   it('spreads workers over the regions, tags their operations, and keeps serializable reads out of the check', async () => {
     const data = new Map<string, KvValue>();
     const regionsAsked: (string | undefined)[] = [];
-    // A member that never saw a write: every serializable read is stale (the key absent).
-    const staleKv = (): KvAdapter => ({
-      get: async (key) => data.get(key) ?? { value: null, version: 0 },
-      getSerializable: async () => ({ value: null, version: 0 }),
-      put: async (key, value) => {
-        data.set(key, { value, version: (data.get(key)?.version ?? 0) + 1 });
-      },
-      cas: async (key, expected, value) => {
-        if ((data.get(key)?.value ?? null) !== expected) return false;
-        data.set(key, { value, version: (data.get(key)?.version ?? 0) + 1 });
-        return true;
-      },
-      delete: async (key) => {
-        data.delete(key);
-      },
-      close: () => {},
+    const target = clientsOnlyTarget((options) => {
+      regionsAsked.push(options.region);
+      // A member that never saw a write: every serializable read is stale (the key absent).
+      return memoryKv(data, { getSerializable: async () => absent() });
     });
-    const target = {
-      kind: 'holdfast',
-      createKv: (options: { region?: string }) => {
-        regionsAsked.push(options.region);
-        return staleKv();
-      },
-      classifyError: (_error: unknown, options: { write: boolean }): ErrorCertainty => (options.write ? 'unknown' : 'failed'),
-    } as unknown as ClusterTarget;
-    const history = new BenchHistory({ clock: new MonotonicClock(), operationsMax: 3000 });
-    const workload = new Workload({
-      workload: { ...DEFAULT_WORKLOAD, concurrency: 4, registerKeyCount: 2, serializableReadFraction: 0.5, clientRegions: ['a', 'b', 'c'] },
-      history,
+    const operations = await runWorkload({
       target,
-      prng: new Prng(7),
+      workload: { concurrency: 4, registerKeyCount: 2, serializableReadFraction: 0.5, clientRegions: ['a', 'b', 'c'] },
+      operationsMax: 3000,
+      seed: 7,
     });
-    workload.start();
-    await workload.finished();
-    await workload.stop();
     expect(regionsAsked).toEqual(['a', 'b', 'c', 'a']);
-    const operations = history.all();
     expect(new Set(operations.map((op) => op.clientRegion))).toEqual(new Set(['a', 'b', 'c']));
     const serializable = operations.filter((op) => op.consistency === 'serializable');
     const linearizableReads = operations.filter((op) => op.input.kind === 'get' && op.consistency === undefined);
@@ -145,45 +164,19 @@ describe('clients in every region', () => {
     const data = new Map<string, KvValue>();
     const bounds: number[] = [];
     let staleAnswers = false;
-    const kv = (): KvAdapter => ({
-      get: async (key) => data.get(key) ?? { value: null, version: 0 },
-      getSerializable: async (key) => data.get(key) ?? { value: null, version: 0 },
-      // Up to date at first; then a member that missed every write (the key absent).
-      getBounded: async (key, maxStalenessMs) => {
-        bounds.push(maxStalenessMs);
-        return staleAnswers ? { value: null, version: 0 } : (data.get(key) ?? { value: null, version: 0 });
-      },
-      put: async (key, value) => {
-        data.set(key, { value, version: (data.get(key)?.version ?? 0) + 1 });
-      },
-      cas: async (key, expected, value) => {
-        if ((data.get(key)?.value ?? null) !== expected) return false;
-        data.set(key, { value, version: (data.get(key)?.version ?? 0) + 1 });
-        return true;
-      },
-      delete: async (key) => {
-        data.delete(key);
-      },
-      close: () => {},
-    });
-    const target = {
-      kind: 'holdfast',
-      createKv: () => kv(),
-      classifyError: (_error: unknown, options: { write: boolean }): ErrorCertainty => (options.write ? 'unknown' : 'failed'),
-    } as unknown as ClusterTarget;
-    const run = async (): Promise<readonly BenchOperation[]> => {
-      const history = new BenchHistory({ clock: new MonotonicClock(), operationsMax: 2000 });
-      const workload = new Workload({
-        workload: { ...DEFAULT_WORKLOAD, concurrency: 3, registerKeyCount: 1, serializableReadFraction: 0.25, boundedReadFraction: 0.25, maxStalenessMs: 1, clientRegions: ['a'] },
-        history,
-        target,
-        prng: new Prng(3),
-      });
-      workload.start();
-      await workload.finished();
-      await workload.stop();
-      return history.all();
+    // Up to date at first; then a member that missed every write (the key absent).
+    const boundedRead = async (key: string, maxStalenessMs: number): Promise<KvValue> => {
+      bounds.push(maxStalenessMs);
+      return staleAnswers ? absent() : (data.get(key) ?? absent());
     };
+    const target = clientsOnlyTarget(() => memoryKv(data, { getBounded: boundedRead }));
+    const run = (): Promise<readonly BenchOperation[]> =>
+      runWorkload({
+        target,
+        workload: { concurrency: 3, registerKeyCount: 1, serializableReadFraction: 0.25, boundedReadFraction: 0.25, maxStalenessMs: 1, clientRegions: ['a'] },
+        operationsMax: 2000,
+        seed: 3,
+      });
     const fresh = await run();
     const bounded = fresh.filter((op) => op.consistency === 'bounded');
     expect(bounded.length).toBeGreaterThan(50);
