@@ -8,6 +8,7 @@ import { loadRegions } from './regions.js';
 import { type BenchOptions, runBench } from './run.js';
 import { isCorruptionKind, NEMESIS_GROUPS, NEMESIS_KINDS, parseBackgroundNemeses, parseNemesisList, ScheduleError } from './schedule.js';
 import { FIXED_VALUE_BYTES } from './audit.js';
+import { REGION_TIMING } from './holdfast.js';
 
 /** Fixed data set with a corruption nemesis: about 2 MiB, so every member's state has tables of it. */
 const FIXED_KEYS_WITH_CORRUPTION = 2000;
@@ -71,6 +72,7 @@ interface CliOptions {
   out?: string;
   regions?: string;
   readMode?: string;
+  electionSpreadTicks?: number;
   keys: number;
   valueSize: number;
   distribution: KeyDistribution;
@@ -116,6 +118,11 @@ function buildCommand(): Command {
     .option(
       '--read-mode <mode>',
       'holdfast: how leaders serve linearizable reads (every member): read-index or lease; "lease,read-index" runs the same plan once in each mode and compares the reads per client region',
+    )
+    .option(
+      '--election-spread-ticks <n>',
+      'holdfast with --regions: width of the election timeout\'s randomized range in ticks of 20 ms (1-75; default 75: [1.5 s, 3 s))',
+      parsePositiveInt,
     )
     .option('--keys <n>', 'mixed: key space size', parsePositiveInt, DEFAULT_WORKLOAD.mixedKeyCount)
     .option('--value-size <bytes>', 'mixed: value size', parsePositiveInt, DEFAULT_WORKLOAD.valueBytes)
@@ -224,6 +231,7 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
     outDir,
     ...(regions === undefined ? {} : { regions }),
     ...(cli.readMode === undefined ? {} : { readMode: parseReadModes(cli.readMode)[0] }),
+    ...electionSpreadOption(cli, regions !== undefined),
     warmupMs: cli.warmup,
     cooldownMs: cli.cooldown,
     faultMs: cli.faultDuration,
@@ -241,6 +249,17 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
 }
 
 type ReadMode = 'read-index' | 'lease';
+
+/** `--election-spread-ticks`: only across regions, within the region timing's election ticks. */
+function electionSpreadOption(cli: CliOptions, withRegions: boolean): { electionSpreadTicks?: number } {
+  const spread = cli.electionSpreadTicks;
+  if (spread === undefined) return {};
+  if (!withRegions) throw new RangeError('--election-spread-ticks: only with --regions (other runs keep the node defaults)');
+  if (spread > REGION_TIMING.electionTicks) {
+    throw new RangeError(`--election-spread-ticks: ${spread} is above the region timing's election ticks (${REGION_TIMING.electionTicks})`);
+  }
+  return { electionSpreadTicks: spread };
+}
 
 /** `--read-mode`: one mode, or several (comma-separated, each once) to run and compare. */
 export function parseReadModes(text: string): ReadMode[] {

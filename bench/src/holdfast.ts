@@ -44,11 +44,11 @@ function parseNodeId(name: string): number {
  * A holdfast cluster of real node processes (LocalCluster) with every node-to-node link through
  * one proxy per directed pair, and every client link through a proxy per node.
  */
-/** Timing across emulated regions (docs/operations.md, Tuning): heartbeat 100 ms, election 1.5-3 s. */
 /** Attempts of one operation kept in the history (a call may make hundreds while no leader is known). */
 const ATTEMPTS_RECORDED_MAX = 16;
 
-const REGION_TIMING = { tickMs: 20, heartbeatTicks: 5, electionTicks: 75 } as const;
+/** Timing across emulated regions (docs/operations.md, Tuning): heartbeat 100 ms, election 1.5-3 s. */
+export const REGION_TIMING = { tickMs: 20, heartbeatTicks: 5, electionTicks: 75, electionSpreadTicks: 75 } as const;
 
 export class HoldfastTarget implements ClusterTarget {
   readonly kind = 'holdfast' as const;
@@ -75,9 +75,12 @@ export class HoldfastTarget implements ClusterTarget {
 
   /** --read-mode of every member (absent: the node's default, read-index). */
   private readonly readMode: 'read-index' | 'lease' | undefined;
+  /** --election-spread-ticks of every member in a --regions run (absent: REGION_TIMING's). */
+  private readonly electionSpreadTicks: number | undefined;
 
-  constructor(options: { prng: Prng; security?: BenchSecurity; readMode?: 'read-index' | 'lease' }) {
+  constructor(options: { prng: Prng; security?: BenchSecurity; readMode?: 'read-index' | 'lease'; electionSpreadTicks?: number }) {
     this.readMode = options.readMode;
+    this.electionSpreadTicks = options.electionSpreadTicks;
     this.prng = options.prng;
     this.security = options.security;
   }
@@ -155,7 +158,14 @@ export class HoldfastTarget implements ClusterTarget {
           ...(points.length === 0 ? [] : ['--failpoints', points.join(',')]),
           ...(this.readMode === undefined ? [] : ['--read-mode', this.readMode]),
           // Across regions: the timing docs/operations.md (Tuning) gives for RTTs up to ~160 ms.
-          ...(regions === undefined ? [] : ['--heartbeat-ticks', String(REGION_TIMING.heartbeatTicks)]),
+          ...(regions === undefined
+            ? []
+            : [
+                '--heartbeat-ticks',
+                String(REGION_TIMING.heartbeatTicks),
+                '--election-spread-ticks',
+                String(this.electionSpreadTicks ?? REGION_TIMING.electionSpreadTicks),
+              ]),
         ];
       },
       ...(regions === undefined ? {} : { regions, tickMs: REGION_TIMING.tickMs, electionTicks: REGION_TIMING.electionTicks }),

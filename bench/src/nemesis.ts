@@ -27,6 +27,12 @@ export interface FaultWindow {
   damage?: DamageReport;
   /** When the fault took effect (links cut), on the clock of startMs: later than it by the leader lookup. */
   cutAtMs?: number;
+  /**
+   * When the heal gave the faulted nodes their links back, on the clock of startMs: a region
+   * outage's heal first restarts its members, so this is later than the heal's start; absent when
+   * the fault was skipped or not healed.
+   */
+  healedAtMs?: number;
 }
 
 type Heal = () => Promise<void>;
@@ -38,6 +44,8 @@ interface Injected {
   expectation?: { description: string; met: boolean };
   damage?: DamageReport;
   cutAtMs?: number;
+  /** Set by a heal whose links come back after other work (a region outage's restarts); else the heal's start. */
+  healedAtMs?: number;
 }
 
 /** How long a region outage's heal waits for its restarted members to answer. */
@@ -130,7 +138,11 @@ export class NemesisRunner {
       else window.error = describe(error);
     }
     try {
-      if (injected !== undefined) await injected.heal();
+      if (injected !== undefined) {
+        const healStartMs = this.clock.nowMs();
+        await injected.heal();
+        window.healedAtMs = injected.healedAtMs ?? healStartMs;
+      }
     } catch (error) {
       window.error = `${window.error ?? ''}heal: ${describe(error)}`;
     }
@@ -285,19 +297,21 @@ export class NemesisRunner {
     // The region's own clients go dark with it.
     this.cutGroups({ a: clients.inside, b: outside });
     for (const node of inside) await this.target.kill(node);
-    return {
+    const injected: Injected = {
       nodes: inside,
       detail: `region ${region} out: links cut, then [${inside.join(',')}] killed`,
       cutAtMs,
       heal: async () => {
         for (const node of inside) await this.target.restart(node);
         this.network.healAll();
+        injected.healedAtMs = this.clock.nowMs();
         // The region is back once its members answer: on a loaded machine a start takes seconds,
         // and the next fault must not begin (its quiet time counting) while they still boot,
         // or it would take out a quorum the schedule meant to leave standing.
         await this.untilAnswering(inside, REGION_BACK_TIMEOUT_MS);
       },
     };
+    return injected;
   }
 
   /** Waits (at most timeoutMs) until every one of `nodes` answers its own status. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Prng } from '@holdfast/raft';
 import { EtcdTarget } from './etcd.js';
 import { BenchHistory, type BenchOperation, MonotonicClock } from './history.js';
-import { HoldfastTarget } from './holdfast.js';
+import { HoldfastTarget, REGION_TIMING } from './holdfast.js';
 import { auditMember, awaitConvergence, type Convergence, loadFixedData } from './audit.js';
 import { type AuditSummary, CorruptionNemesis } from './corruption.js';
 import { type BadCredentialsSummary, BadCredentialsProber, badCredentialsFailures, type BenchSecurity, makeBenchSecurity } from './bad-credentials.js';
@@ -40,6 +40,8 @@ export interface BenchOptions {
   regions?: { name: string; layout: RegionLayout };
   /** holdfast: how leaders serve linearizable reads (--read-mode of every member); absent: read-index. */
   readMode?: 'read-index' | 'lease';
+  /** holdfast with regions: --election-spread-ticks of every member; absent: REGION_TIMING's. */
+  electionSpreadTicks?: number;
   warmupMs: number;
   cooldownMs: number;
   faultMs: { min: number; max: number };
@@ -67,9 +69,15 @@ export interface BenchRunResult {
   outDir: string;
 }
 
-function createTarget(kind: TargetKind, prng: Prng, security: BenchSecurity | undefined, readMode: BenchOptions['readMode']): ClusterTarget {
+function createTarget(kind: TargetKind, prng: Prng, security: BenchSecurity | undefined, options: Pick<BenchOptions, 'readMode' | 'electionSpreadTicks'>): ClusterTarget {
   if (kind === 'etcd') return new EtcdTarget();
-  return new HoldfastTarget({ prng, ...(security === undefined ? {} : { security }), ...(readMode === undefined ? {} : { readMode }) });
+  const { readMode, electionSpreadTicks } = options;
+  return new HoldfastTarget({
+    prng,
+    ...(security === undefined ? {} : { security }),
+    ...(readMode === undefined ? {} : { readMode }),
+    ...(electionSpreadTicks === undefined ? {} : { electionSpreadTicks }),
+  });
 }
 
 /** Member ids the run's certificates name: every member a run may add (proxied or not). */
@@ -83,7 +91,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRunResult> {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `holdfast-bench-${options.target}-`));
   const network = new ProxyNetwork({ prng: prng.fork() });
   const security = options.badCredentials === true ? makeBenchSecurity(path.join(runDir, 'certs'), SECURE_MEMBER_IDS_MAX) : undefined;
-  const target = createTarget(options.target, prng.fork(), security, options.readMode);
+  const target = createTarget(options.target, prng.fork(), security, options);
   const schedule = generateSchedule({
     seed: options.seed,
     kinds: options.nemeses,
@@ -557,6 +565,9 @@ function optionsForReport(options: BenchOptions): Record<string, unknown> {
     kvWorkload: options.kvWorkload,
     coordination: options.coordination,
     regions: options.regions?.name,
+    ...(options.regions === undefined || options.target !== 'holdfast'
+      ? {}
+      : { regionTiming: { ...REGION_TIMING, electionSpreadTicks: options.electionSpreadTicks ?? REGION_TIMING.electionSpreadTicks } }),
     faultMs: options.faultMs,
     quietMs: options.quietMs,
     warmupMs: options.warmupMs,

@@ -21,7 +21,11 @@ describe('command line', () => {
     expect(await runBenchCli(['--regions', 'atlantis'], (line) => lines.push(line))).toBe(2);
     expect(lines.join('\n')).toMatch(/neither a preset/);
     expect(await runBenchCli(['--read-mode', 'lease,quorum'], (line) => lines.push(line))).toBe(2);
-    expect(lines.join('\n')).toMatch(/"quorum" is neither read-index nor lease/);
+    expect(lines.join('\n')).toMatch(/"quorum" is neither read-index nor lease/);    // The election spread is for region runs only, and within the region timing's election ticks.
+    expect(await runBenchCli(['--election-spread-ticks', '25'], (line) => lines.push(line))).toBe(2);
+    expect(lines.join('\n')).toMatch(/--election-spread-ticks: only with --regions/);
+    expect(await runBenchCli(['--regions', 'three-regions', '--election-spread-ticks', '76'], (line) => lines.push(line))).toBe(2);
+    expect(lines.join('\n')).toMatch(/76 is above the region timing's election ticks \(75\)/);
   });
 
   it('reads one read mode or several to compare, and lays the linearizable reads of each mode side by side', () => {
