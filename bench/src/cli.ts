@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ETCD_INSTALL_HINT, etcdInstalled } from './etcd.js';
-import { type BenchReport, recoveryByKind, renderRegionTable } from './report.js';
+import { type BenchReport, leaderReturnLines, recoveryByKind, renderRegionTable } from './report.js';
 import { loadRegions } from './regions.js';
 import { type BenchOptions, runBench } from './run.js';
 import { isCorruptionKind, NEMESIS_GROUPS, NEMESIS_KINDS, parseBackgroundNemeses, parseNemesisList, ScheduleError } from './schedule.js';
@@ -370,6 +370,7 @@ export async function runBenchCli(argv: readonly string[], log: (line: string) =
     log(`${target}: ${report.verdict.passed ? 'PASS' : 'FAIL'}${report.verdict.failures.length > 0 ? ` (${report.verdict.failures.join('; ')})` : ''}`);
     log(`  ${report.figures.operations.total} ops, ${report.figures.throughputOkPerS.toFixed(1)} ok/s, p50 ${report.figures.latency.p50Ms.toFixed(2)} ms, p99 ${report.figures.latency.p99Ms.toFixed(2)} ms, lost writes ${report.verdict.lostWrites.lostWriteCount}`);
     if (report.figures.byClientRegion !== undefined) for (const line of renderRegionTable(report.figures.byClientRegion)) log(`  ${line}`);
+    for (const line of leaderReturnLines(report.figures)) log(`  ${line}`);
     log(`  report: ${path.join(outDir, 'report.html')}`);
   }
   if (reports.length > 1) {

@@ -75,6 +75,8 @@ export class HoldfastTarget implements ClusterTarget {
 
   /** --read-mode of every member (absent: the node's default, read-index). */
   private readonly readMode: 'read-index' | 'lease' | undefined;
+  /** The leader-region preference set at start (--regions: the first member's region); undefined: none. */
+  preferredLeaderRegion: string | undefined;
   /** --election-spread-ticks of every member in a --regions run (absent: REGION_TIMING's). */
   private readonly electionSpreadTicks: number | undefined;
 
@@ -183,7 +185,10 @@ export class HoldfastTarget implements ClusterTarget {
     await this.cluster.waitForLeader(30_000);
     if (this.security !== undefined) await this.enableAuth(this.security);
     // The leader belongs in the first region (where n1 is): it returns there after every heal.
-    if (regions !== undefined && regions[0] !== undefined) await this.preferLeaderRegion(regions[0]);
+    if (regions !== undefined && regions[0] !== undefined) {
+      await this.preferLeaderRegion(regions[0]);
+      this.preferredLeaderRegion = regions[0];
+    }
   }
 
   /**

@@ -124,6 +124,30 @@ export function recoveryByKind(figures: RunFigures): RecoveryByKind[] {
 const fmt = (value: number | null | undefined, digits = 1): string =>
   value === null || value === undefined ? '-' : value.toFixed(digits);
 
+/**
+ * One line on the leader's return to the preferred region after region faults healed, and one per
+ * heal: "leader back in us-east after heal (ms, 3 heals with it away): p50 1250, max 2250".
+ */
+export function leaderReturnLines(figures: RunFigures): string[] {
+  const preference = figures.leaderPreference;
+  if (preference === undefined || preference.returns.length === 0) return [];
+  const away = preference.returns.filter((r) => r.awayAtHeal);
+  const times = away.map((r) => r.returnMs);
+  const { p50 } = spread(times);
+  const present = times.filter((t): t is number => t !== null);
+  const notBack = times.length - present.length;
+  const summary =
+    `leader back in ${preference.region} after a region heal: ${away.length} of ${preference.returns.length} heals found it away` +
+    (away.length === 0 ? '' : `; ms p50 ${fmt(p50, 0)}, max ${present.length === 0 ? '-' : Math.max(...present).toFixed(0)}`) +
+    (notBack === 0 ? '' : `; ${notBack} not back before the next fault or the end`);
+  const perHeal = preference.returns.map(
+    (r) =>
+      `  #${r.index} ${r.kind} [${r.nodes.join(',')}] healed at ${fmt(r.healedS)} s: ${r.awayAtHeal ? 'away' : 'already there'}, ` +
+      `${r.returnMs === null ? 'not back before the next fault or the end' : `${r.returnMs.toFixed(0)} ms`}`,
+  );
+  return [summary, ...perHeal];
+}
+
 /** The per-client-region table (stats.ts regionLatencyTable) as markdown rows. */
 export function renderRegionTable(rows: readonly RegionLatencyRow[]): string[] {
   const lines = ['| client region | operation | ops | ok/s | p50 ms | p99 ms |', '|---|---|---|---|---|---|'];
@@ -216,6 +240,8 @@ export function renderSummaryMarkdown(report: BenchReport): string {
       `| ${window.index} | ${window.kind} | ${fmt(recovery?.startS)} | ${fmt(recovery?.endS)} | ${window.nodes.join(',')} | ${escapePipes(note + expectation)} | ${fmt(recovery?.firstSuccessMs, 0)} | ${fmt(recovery?.firstWriteMs, 0)} | ${fmt(recovery?.throughputBackMs, 0)} | ${fmt(recovery?.unavailableMs, 0)} |`,
     );
   }
+  const returns = leaderReturnLines(figures);
+  if (returns.length > 0) lines.push('', '## Leader back in the preferred region after a heal', '', ...returns.map((line) => `- ${line.trim()}`));
   lines.push('', '## Recovery by fault kind (ms)', '');
   lines.push('| kind | n | first ok p50 | p99 | throughput back p50 | p99 | longest outage p50 | p99 |');
   lines.push('|---|---|---|---|---|---|---|---|');

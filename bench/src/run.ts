@@ -232,6 +232,7 @@ async function driveRun(context: {
     workloadStartMs,
     workloadEndMs,
     ...(clientRegions === undefined ? {} : { clientRegions, readMode: options.readMode ?? 'read-index' }),
+    ...leaderPreferenceOf(target, options.regions?.layout),
   });
   const coordinationVerdict = coordination?.judge(feed?.changes);
   const verdict = buildVerdict({
@@ -265,6 +266,12 @@ async function driveRun(context: {
   await writeReports({ report, workloadStartMs, outDir: options.outDir });
   writeHistory({ operations: history.all(), outDir: options.outDir });
   return { report, outDir: options.outDir };
+}
+
+/** The leader-region preference the target runs with, for the return-after-heal figures. */
+function leaderPreferenceOf(target: ClusterTarget, layout: RegionLayout | undefined): { leaderPreference?: { region: string; regionOf: (node: string) => string } } {
+  if (!(target instanceof HoldfastTarget) || target.preferredLeaderRegion === undefined || layout === undefined) return {};
+  return { leaderPreference: { region: target.preferredLeaderRegion, regionOf: (node) => regionOf(layout, node) } };
 }
 
 function runNotes(context: { options: BenchOptions; target: ClusterTarget; figures: ReturnType<typeof computeFigures> }): string[] {

@@ -54,6 +54,60 @@ export interface LeaderSample {
   leader: string | undefined;
 }
 
+/** After the heal of a region fault, with a leader-region preference set: when the leader was back there. */
+export interface PreferredLeaderReturn {
+  index: number;
+  kind: string;
+  /** The faulted nodes. */
+  nodes: string[];
+  /** Seconds since the workload began at which the heal gave the links back. */
+  healedS: number;
+  /** The last leader observed before the heal was outside the preferred region, or none was known. */
+  awayAtHeal: boolean;
+  /**
+   * From the heal to the first leader observation (started at or after it) that names a member of
+   * the preferred region, in ms; null when none did before the next fault began or the run ended.
+   * Resolution: the bench's leader polling (every 250 ms plus the lookup).
+   */
+  returnMs: number | null;
+}
+
+const REGION_FAULT_KINDS: readonly string[] = ['region-outage', 'region-partition'];
+
+/**
+ * Per healed region fault (region-outage, region-partition), how long after the heal the leader
+ * was in the preferred region again, from the bench's leader observations.
+ */
+export function preferredLeaderReturns(options: {
+  windows: readonly FaultWindow[];
+  leaderSamples: readonly LeaderSample[];
+  preferredRegion: string;
+  regionOf: (node: string) => string;
+  workloadStartMs: number;
+}): PreferredLeaderReturn[] {
+  const { leaderSamples, preferredRegion, regionOf } = options;
+  const inPreferred = (leader: string | undefined): boolean => leader !== undefined && regionOf(leader) === preferredRegion;
+  const starts = options.windows.map((w) => w.startMs);
+  const returns: PreferredLeaderReturn[] = [];
+  for (const window of options.windows) {
+    const healedAtMs = window.healedAtMs;
+    if (!REGION_FAULT_KINDS.includes(window.kind) || window.skipped !== undefined || healedAtMs === undefined) continue;
+    // Watched until the next fault begins: after it, the leader's place is that fault's doing.
+    const untilMs = Math.min(...starts.filter((start) => start > window.startMs), Number.POSITIVE_INFINITY);
+    const before = leaderSamples.filter((s) => s.atMs < healedAtMs).at(-1);
+    const back = leaderSamples.find((s) => s.atMs >= healedAtMs && s.atMs < untilMs && inPreferred(s.leader));
+    returns.push({
+      index: window.index,
+      kind: window.kind,
+      nodes: window.nodes,
+      healedS: (healedAtMs - options.workloadStartMs) / 1000,
+      awayAtHeal: !inPreferred(before?.leader),
+      returnMs: back === undefined ? null : back.atMs - healedAtMs,
+    });
+  }
+  return returns;
+}
+
 export interface RunFigures {
   durationS: number;
   operations: { total: number; ok: number; failed: number; unknown: number };
@@ -68,6 +122,8 @@ export interface RunFigures {
   recoveries: FaultRecovery[];
   leaderChanges: number;
   leaderTimeline: { t: number; leader: string }[];
+  /** With a leader-region preference (--regions on holdfast): the region, and per healed region fault when the leader was back in it. */
+  leaderPreference?: { region: string; returns: PreferredLeaderReturn[] };
   /** Per client region and operation kind (--regions); absent when the clients have no region. */
   byClientRegion?: RegionLatencyRow[];
 }
@@ -178,6 +234,8 @@ export function computeFigures(options: {
   /** The client regions (--regions), for the per-region table, and how leaders serve linearizable reads. */
   clientRegions?: readonly string[];
   readMode?: 'read-index' | 'lease';
+  /** The leader-region preference the target was given, and each node's region. */
+  leaderPreference?: { region: string; regionOf: (node: string) => string };
 }): RunFigures {
   const { workloadStartMs, workloadEndMs } = options;
   const workload = options.operations.filter(
@@ -214,6 +272,20 @@ export function computeFigures(options: {
     leaderTimeline: options.leaderSamples
       .filter((s) => s.leader !== undefined)
       .map((s) => ({ t: (s.atMs - workloadStartMs) / 1000, leader: s.leader as string })),
+    ...(options.leaderPreference === undefined
+      ? {}
+      : {
+          leaderPreference: {
+            region: options.leaderPreference.region,
+            returns: preferredLeaderReturns({
+              windows: options.windows,
+              leaderSamples: options.leaderSamples,
+              preferredRegion: options.leaderPreference.region,
+              regionOf: options.leaderPreference.regionOf,
+              workloadStartMs,
+            }),
+          },
+        }),
     ...(options.clientRegions === undefined || options.clientRegions.length === 0
       ? {}
       : {
