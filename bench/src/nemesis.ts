@@ -13,7 +13,7 @@ export interface FaultWindow {
   kind: NemesisKind;
   /** Milliseconds since the run began. */
   startMs: number;
-  /** When the heal finished (equal to startMs for one-shot faults like a transfer). */
+  /** When the heal finished (equal to startMs for one-shot faults like a transfer); a region outage's once its members answer again. */
   endMs: number;
   nodes: string[];
   detail: string;

@@ -142,7 +142,7 @@ export function leaderReturnLines(figures: RunFigures): string[] {
     (notBack === 0 ? '' : `; ${notBack} not back before the next fault or the end`);
   const perHeal = preference.returns.map(
     (r) =>
-      `  #${r.index} ${r.kind} [${r.nodes.join(',')}] healed at ${fmt(r.healedS)} s: ${r.awayAtHeal ? 'away' : 'already there'}, ` +
+      `  #${r.index} ${r.kind} [${r.nodes.join(',')}] back at ${fmt(r.healedS)} s (links at ${fmt(r.linksBackS)} s): ${r.awayAtHeal ? 'away' : 'already there'}, ` +
       `${r.returnMs === null ? 'not back before the next fault or the end' : `${r.returnMs.toFixed(0)} ms`}`,
   );
   return [summary, ...perHeal];

@@ -60,14 +60,20 @@ export interface PreferredLeaderReturn {
   kind: string;
   /** The faulted nodes. */
   nodes: string[];
-  /** Seconds since the workload began at which the heal gave the links back. */
+  /**
+   * Seconds since the workload began at which the region was back: the heal gave the links back
+   * and (region-outage) its restarted members answered again. The return is timed from here: a
+   * member still booting cannot lead, and how long a process takes to start is the machine's.
+   */
   healedS: number;
-  /** The last leader observed before the heal was outside the preferred region, or none was known. */
+  /** When the links came back (for a region outage, before its members had started), same clock. */
+  linksBackS: number;
+  /** The last leader observed before the region was back was outside the preferred region, or none was known. */
   awayAtHeal: boolean;
   /**
-   * From the heal to the first leader observation (started at or after it) that names a member of
-   * the preferred region, in ms; null when none did before the next fault began or the run ended.
-   * Resolution: the bench's leader polling (every 250 ms plus the lookup).
+   * From the region's return to the first leader observation (started at or after it) that names a
+   * member of the preferred region, in ms; null when none did before the next fault began or the
+   * run ended. Resolution: the bench's leader polling (every 250 ms plus the lookup).
    */
   returnMs: number | null;
 }
@@ -90,19 +96,22 @@ export function preferredLeaderReturns(options: {
   const starts = options.windows.map((w) => w.startMs);
   const returns: PreferredLeaderReturn[] = [];
   for (const window of options.windows) {
-    const healedAtMs = window.healedAtMs;
-    if (!REGION_FAULT_KINDS.includes(window.kind) || window.skipped !== undefined || healedAtMs === undefined) continue;
+    const linksBackAtMs = window.healedAtMs;
+    if (!REGION_FAULT_KINDS.includes(window.kind) || window.skipped !== undefined || linksBackAtMs === undefined) continue;
+    // The window ends when the heal is done: links back and, after an outage, its members answering.
+    const backAtMs = window.endMs;
     // Watched until the next fault begins: after it, the leader's place is that fault's doing.
     const untilMs = Math.min(...starts.filter((start) => start > window.startMs), Number.POSITIVE_INFINITY);
-    const before = leaderSamples.filter((s) => s.atMs < healedAtMs).at(-1);
-    const back = leaderSamples.find((s) => s.atMs >= healedAtMs && s.atMs < untilMs && inPreferred(s.leader));
+    const before = leaderSamples.filter((s) => s.atMs < backAtMs).at(-1);
+    const back = leaderSamples.find((s) => s.atMs >= backAtMs && s.atMs < untilMs && inPreferred(s.leader));
     returns.push({
       index: window.index,
       kind: window.kind,
       nodes: window.nodes,
-      healedS: (healedAtMs - options.workloadStartMs) / 1000,
+      healedS: (backAtMs - options.workloadStartMs) / 1000,
+      linksBackS: (linksBackAtMs - options.workloadStartMs) / 1000,
       awayAtHeal: !inPreferred(before?.leader),
-      returnMs: back === undefined ? null : back.atMs - healedAtMs,
+      returnMs: back === undefined ? null : back.atMs - backAtMs,
     });
   }
   return returns;

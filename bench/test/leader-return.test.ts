@@ -20,9 +20,9 @@ function observe(fromMs: number, toMs: number, leaderAt: (atMs: number) => strin
 }
 
 describe('the leader back in the preferred region after a region heals', () => {
-  it('times each heal from the moment its links came back to the first observation of a preferred leader', () => {
+  it('times each heal from the moment the region was back to the first observation of a preferred leader', () => {
     const windows = [
-      // us-east out 10-20 s (links back at 18 s, after the restarts): n2 leads meanwhile, n4 again from 21.1 s.
+      // us-east out 10-20 s (links back at 18 s, its members answering at 20 s): n2 leads meanwhile, n4 again from 23.1 s.
       window({ index: 0, kind: 'region-outage', startMs: 10_000, endMs: 20_000, healedAtMs: 18_000, nodes: ['n1', 'n4'] }),
       // eu-west cut off 30-35 s: the leader never left us-east.
       window({ index: 1, kind: 'region-partition', startMs: 30_000, endMs: 35_000, healedAtMs: 35_000, nodes: ['n3'] }),
@@ -36,7 +36,7 @@ describe('the leader back in the preferred region after a region heals', () => {
     const leaderAt = (atMs: number): string | undefined => {
       if (atMs < 10_000) return 'n1';
       if (atMs < 12_000) return undefined;
-      if (atMs < 21_100) return 'n2';
+      if (atMs < 23_100) return 'n2';
       if (atMs < 40_000) return 'n4';
       if (atMs < 43_000) return undefined;
       if (atMs < 52_000) return 'n5';
@@ -50,16 +50,16 @@ describe('the leader back in the preferred region after a region heals', () => {
       workloadStartMs: 1000,
     });
     expect(returns).toEqual([
-      // The first observation at or after 21.1 s is at 21.25 s: 3250 ms after the links came back at 18 s.
-      { index: 0, kind: 'region-outage', nodes: ['n1', 'n4'], healedS: 17, awayAtHeal: true, returnMs: 3250 },
-      { index: 1, kind: 'region-partition', nodes: ['n3'], healedS: 34, awayAtHeal: false, returnMs: 0 },
+      // The first observation at or after 23.1 s is at 23.25 s: 3250 ms after the region was back at 20 s.
+      { index: 0, kind: 'region-outage', nodes: ['n1', 'n4'], healedS: 19, linksBackS: 17, awayAtHeal: true, returnMs: 3250 },
+      { index: 1, kind: 'region-partition', nodes: ['n3'], healedS: 34, linksBackS: 34, awayAtHeal: false, returnMs: 0 },
       // Back (n1) only at 52 s, after the next fault began at 50 s: not counted as a return.
-      { index: 2, kind: 'region-partition', nodes: ['n1', 'n4'], healedS: 44, awayAtHeal: true, returnMs: null },
+      { index: 2, kind: 'region-partition', nodes: ['n1', 'n4'], healedS: 44, linksBackS: 44, awayAtHeal: true, returnMs: null },
     ]);
   });
 
   it('reports nothing without a preference, and prints the heals that found the leader away', () => {
-    const windows = [window({ index: 0, kind: 'region-outage', startMs: 1000, healedAtMs: 6000, nodes: ['n1', 'n4'] })];
+    const windows = [window({ index: 0, kind: 'region-outage', startMs: 1000, endMs: 6000, healedAtMs: 5000, nodes: ['n1', 'n4'] })];
     const leaderSamples = observe(0, 12_000, (atMs) => (atMs < 1000 ? 'n1' : atMs < 7600 ? 'n3' : 'n1'));
     const base = { operations: [], windows, leaderSamples, workloadStartMs: 0, workloadEndMs: 12_000 };
     expect(computeFigures(base).leaderPreference).toBeUndefined();
@@ -68,7 +68,7 @@ describe('the leader back in the preferred region after a region heals', () => {
     expect(figures.leaderPreference?.returns.map((r) => r.returnMs)).toEqual([1750]);
     expect(leaderReturnLines(figures)).toEqual([
       'leader back in us-east after a region heal: 1 of 1 heals found it away; ms p50 1750, max 1750',
-      '  #0 region-outage [n1,n4] healed at 6.0 s: away, 1750 ms',
+      '  #0 region-outage [n1,n4] back at 6.0 s (links at 5.0 s): away, 1750 ms',
     ]);
   });
 });
