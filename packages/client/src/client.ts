@@ -396,6 +396,9 @@ export class HoldfastClient {
       open: (address, onMessage, onEnd) => this.connectionTo(address).openKeepAliveStream(onMessage, onEnd),
       unary: async (id, deadlineMs) => (await this.keepLeaseAliveOnce(id, { deadlineMs: Math.max(1, deadlineMs - Date.now()) })).ttlMs,
       failed: (address) => this.router.moveAwayFrom(address, undefined),
+      ...(this.tokens === undefined
+        ? {}
+        : { token: () => this.tokens?.current(), refused: (token: string | undefined) => this.tokens?.invalidate(token) }),
     }, { attemptTimeoutMs: this.options.attemptTimeoutMs });
   }
 
