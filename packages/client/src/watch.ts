@@ -173,6 +173,8 @@ export class Watch implements AsyncIterable<WatchBatch> {
     const unreachable = new Set<string>();
     // Streams refused as unauthenticated since one last delivered a response (WATCH_RELOGINS_MAX).
     let relogins = 0;
+    // The last stream was refused as unauthenticated and no login followed yet.
+    let refused = false;
     try {
       while (!this.closed) {
         if (this.transport.isClosed()) throw new ClientClosedError('client closed', { code: 'closed' });
@@ -190,7 +192,8 @@ export class Watch implements AsyncIterable<WatchBatch> {
         let address: string | undefined;
         let loggingIn = true;
         try {
-          await this.transport.authenticate(relogins > 0);
+          await this.transport.authenticate(refused);
+          refused = false;
           loggingIn = false;
           const opened = await this.transport.open({ ...this.request, startRevision: this.next }, controller.signal, (at) => {
             address = at;
@@ -220,6 +223,7 @@ export class Watch implements AsyncIterable<WatchBatch> {
           if (loggingIn && !resumable(error)) throw error;
           if (!loggingIn && error.code === 'unauthenticated' && this.transport.canLogIn()) {
             relogins += 1;
+            refused = true;
             if (relogins > WATCH_RELOGINS_MAX) {
               throw new UnauthenticatedError(
                 `watch refused as unauthenticated ${relogins} times in a row, each time after a new login: ${error.message}`,

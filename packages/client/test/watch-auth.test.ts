@@ -118,6 +118,31 @@ describe('watch under auth', () => {
     expect(server.authCalls).toHaveLength(2);
   });
 
+  it('keeps the new token when the resumed stream breaks for another reason', async () => {
+    const server = await serve({
+      authenticate: logins(['t1', 't2', 't3']),
+      onWatch: (stream: FakeWatchStream) => {
+        const opened = server.watches.length;
+        if (opened === 1) {
+          stream.send({ header: header(5), created: true, events: [] });
+          stream.send({ header: header(6), events: [put(6)] });
+          setTimeout(() => stream.fail(refusal('the token has expired')), 20);
+        } else if (opened === 2) {
+          stream.fail(new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'unavailable', message: 'member stopping' }));
+        } else {
+          stream.send({ header: header(6), created: true, events: [] });
+          stream.send({ header: header(7), events: [put(7)] });
+        }
+      },
+    });
+    const client = connect(server, true);
+    const { revisions, error } = await collect(client.watch({ prefix: 'k' }), (seen) => seen.length === 2);
+    expect(error).toBeUndefined();
+    expect(revisions).toEqual([6, 7]);
+    expect(server.watches.map((stream) => stream.token)).toEqual(['t1', 't2', 't2']);
+    expect(server.authCalls).toHaveLength(2);
+  });
+
   it('ends with the login refusal when the new login is refused', async () => {
     let asked = 0;
     const server = await serve({
