@@ -88,6 +88,32 @@ describe('the StatefulSet start script', () => {
     }
   }
 
+  /**
+   * Waits until each of the pods serves (it passed its start checks and runs), so that a write
+   * does not race a pod's first start: an initial member that first starts after the cluster took
+   * writes is refused, as a lost disk would be (bootstrapGuard.ts).
+   */
+  async function podsServe(indexes: readonly number[], timeoutMs = 120_000): Promise<void> {
+    const giveUp = Date.now() + timeoutMs;
+    for (const index of indexes) {
+      const pod = pods[index]!;
+      const onPod = createClient({ endpoints: [pod.clientAddress], consistency: 'serializable', deadlineMs: 2_000, resolveAddress: (a) => a });
+      try {
+        for (;;) {
+          const served = await onPod.get('any').then(
+            () => true,
+            () => false,
+          );
+          if (served) break;
+          if (Date.now() > giveUp) throw new Error(`${pod.name} does not serve\n${pod.output.slice(-1200)}`);
+          await sleep(200);
+        }
+      } finally {
+        onPod.close();
+      }
+    }
+  }
+
   beforeAll(async () => {
     for (let i = 0; i < PODS; i += 1) {
       pods.push({
@@ -121,6 +147,7 @@ describe('the StatefulSet start script', () => {
       [2, 'holdfast-1'],
       [3, 'holdfast-2'],
     ]);
+    await podsServe([0, 1, 2]);
     await client.put('kept', 'across every change');
   }, 180_000);
 
