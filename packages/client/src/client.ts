@@ -396,6 +396,9 @@ export class HoldfastClient {
       open: (address, onMessage, onEnd) => this.connectionTo(address).openKeepAliveStream(onMessage, onEnd),
       unary: async (id, deadlineMs) => (await this.keepLeaseAliveOnce(id, { deadlineMs: Math.max(1, deadlineMs - Date.now()) })).ttlMs,
       failed: (address) => this.router.moveAwayFrom(address, undefined),
+      ...(this.tokens === undefined
+        ? {}
+        : { token: () => this.tokens?.current(), refused: (token: string | undefined) => this.tokens?.invalidate(token) }),
     }, { attemptTimeoutMs: this.options.attemptTimeoutMs });
   }
 
@@ -688,12 +691,20 @@ export class HoldfastClient {
   watch(selector: RangeSelector, options: WatchOptions = {}): Watch {
     if (this.closed) throw new ClientClosedError('client closed', { code: 'closed' });
     if (options.signal?.aborted === true) throw new AbortedError('watch aborted', { mayHaveBeenApplied: false });
+    // The token the last stream opened with (undefined: none, auth was off), for a refusal to name.
+    let openedWith: string | undefined;
     return new Watch(selector, options, {
+      authenticate: async (afterRefusal) => {
+        if (this.tokens === undefined) return;
+        const deadlineMs = Date.now() + this.options.attemptTimeoutMs;
+        await (afterRefusal ? this.tokens.renewAfterRefusal(openedWith, deadlineMs) : this.tokens.ensure(deadlineMs));
+      },
+      canLogIn: () => this.tokens !== undefined,
       open: async (request, signal, dialing) => {
         const address = this.watchEndpoint();
         dialing(address);
         const firstDeadlineMs = Date.now() + this.options.attemptTimeoutMs;
-        if (this.tokens !== undefined) await this.tokens.ensure(firstDeadlineMs);
+        openedWith = this.tokens?.current();
         const opened = await this.connectionTo(address).openServerStream<WatchResponse__Output>(this.methods.watch, request, firstDeadlineMs, signal);
         return opened;
       },

@@ -88,6 +88,17 @@ export class TokenSource {
     return untilDeadline(this.login, deadlineMs);
   }
 
+  /**
+   * A member refused a stream opened with `refused` (undefined: opened without a token, while
+   * auth was off): a token good for now, by a new login unless another caller already got a
+   * newer one since (concurrent callers share one login). Throws like ensure().
+   */
+  renewAfterRefusal(refused: string | undefined, deadlineMs: number): Promise<string | undefined> {
+    const held = this.current();
+    if (held === undefined || held === refused) this.invalidate(refused);
+    return this.ensure(deadlineMs);
+  }
+
   /** A member refused `token`: the next call logs in again. */
   invalidate(token: string | undefined): void {
     this.noTokenUntilMs = 0;

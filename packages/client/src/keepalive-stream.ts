@@ -46,6 +46,10 @@ export interface KeepAliveStreamPort {
   unary(id: number, deadlineMs: number): Promise<number>;
   /** The stream to `address` failed: the next leader call should try elsewhere. */
   failed(address: string, error: HoldfastError): void;
+  /** The token a stream opened now carries (undefined: none); absent: the client holds no credentials. */
+  token?(): string | undefined;
+  /** A member refused a stream opened with `token` as unauthenticated: the next call logs in again. */
+  refused?(token: string | undefined): void;
 }
 
 export interface KeepAliveMuxOptions {
@@ -78,6 +82,10 @@ interface OpenStream {
   /** Invariant: holds exactly the keepalives sent on this stream and not yet settled. */
   readonly pending: Map<number, Pending>;
   idleTimer: NodeJS.Timeout | undefined;
+  /** The token the stream was opened with: a member knows the caller by it for the stream's life. */
+  readonly token: string | undefined;
+  /** Replaced by a stream with a newer token: takes no new keepalives, ends once it answered its own. */
+  retired: boolean;
 }
 
 /** Kinds of answer that say the member cannot serve keepalives now: the stream is given up. */
@@ -89,6 +97,12 @@ export class KeepAliveMux implements KeepAliveTransport {
   private retryAtMs = 0;
   private backoffMs: number;
   private closed = false;
+  /**
+   * A stream opened with this token was refused as unauthenticated: keepalives go by the unary
+   * call (which logs in again) until the client holds another token (or a unary keepalive is
+   * answered), so a refused token never opens stream after stream.
+   */
+  private refusedWith: { token: string | undefined } | undefined;
   /** Members that answered UNIMPLEMENTED: keepalives to them are unary. */
   private readonly unsupported = new Set<string>();
   private readonly options: Required<KeepAliveMuxOptions>;
@@ -120,7 +134,11 @@ export class KeepAliveMux implements KeepAliveTransport {
     const stream = this.usableStream();
     if (stream === undefined || stream.pending.size >= this.options.pendingMax) {
       this.counts.unaryKeepAlives += 1;
-      return this.port.unary(id, deadlineMs);
+      return this.port.unary(id, deadlineMs).then((ttlMs) => {
+        // Answered: whatever token it carried passes (or auth is off again).
+        this.refusedWith = undefined;
+        return ttlMs;
+      });
     }
     this.counts.streamKeepAlives += 1;
     return this.send(stream, id, deadlineMs);
@@ -132,14 +150,33 @@ export class KeepAliveMux implements KeepAliveTransport {
   }
 
   private usableStream(): OpenStream | undefined {
+    const token = this.port.token?.();
+    // A renewed token: the stream opened with the old one is replaced (as the Batch stream is).
+    if (this.stream !== undefined && this.stream.token !== token) this.retire(this.stream);
     if (this.stream !== undefined) return this.stream;
     if (this.options.nowMs() < this.retryAtMs) return undefined;
+    // After a refusal, streams wait for a token other than the refused one (a dropped token
+    // reads as none): the unary call logs in meanwhile.
+    if (this.refusedWith !== undefined && (token === undefined || token === this.refusedWith.token)) return undefined;
     const address = this.port.address();
     if (this.unsupported.has(address)) return undefined;
-    return this.open(address);
+    return this.open(address, token);
   }
 
-  private open(address: string): OpenStream {
+  private retire(stream: OpenStream): void {
+    this.stream = undefined;
+    stream.retired = true;
+    this.cancelIfDrained(stream);
+  }
+
+  /** A retired stream ends once every keepalive it carried is settled. */
+  private cancelIfDrained(stream: OpenStream): void {
+    if (!stream.retired || stream.pending.size > 0) return;
+    clearTimeout(stream.idleTimer);
+    stream.call.cancel();
+  }
+
+  private open(address: string, token: string | undefined): OpenStream {
     const pending = new Map<number, Pending>();
     let stream: OpenStream | undefined;
     const call = this.port.open(
@@ -151,7 +188,7 @@ export class KeepAliveMux implements KeepAliveTransport {
         if (stream !== undefined) this.handleEnd(stream, status);
       },
     );
-    stream = { address, call, pending, idleTimer: undefined };
+    stream = { address, call, pending, idleTimer: undefined, token, retired: false };
     this.stream = stream;
     this.counts.streamsOpened += 1;
     return stream;
@@ -187,6 +224,7 @@ export class KeepAliveMux implements KeepAliveTransport {
     if (request === undefined) return;
     stream.pending.delete(response.tag);
     clearTimeout(request.timer);
+    this.cancelIfDrained(stream);
     if (response.result === 'error' && response.error) {
       const error = errorFromStatus(statusFromBatchError(response.error));
       request.reject(error);
@@ -205,6 +243,7 @@ export class KeepAliveMux implements KeepAliveTransport {
     const request = stream.pending.get(tag);
     if (request === undefined) return;
     stream.pending.delete(tag);
+    this.cancelIfDrained(stream);
     const error = new DeadlineExceededError(`no answer to the keepalive of lease ${request.id} on the stream to ${stream.address} within its deadline`, {
       code: 'timeout',
     });
@@ -213,7 +252,21 @@ export class KeepAliveMux implements KeepAliveTransport {
   }
 
   private handleEnd(stream: OpenStream, status: StreamStatus): void {
+    if (stream.retired) {
+      this.drop(stream, new UnavailableError(`keepalive stream to ${stream.address} ended (${status.details})`, { code: 'unavailable' }));
+      return;
+    }
     if (this.stream !== stream) return;
+    if (status.code === GrpcStatus.UNAUTHENTICATED) {
+      // The token, not the member: no backoff, no move; the keepalives in flight are retried,
+      // by the unary call (which logs in again) until a new token opens a new stream.
+      this.stream = undefined;
+      this.refusedWith = { token: stream.token };
+      this.port.refused?.(stream.token);
+      const cause = errorFromStatus(status);
+      this.drop(stream, new UnavailableError(`keepalive stream to ${stream.address} refused as unauthenticated (${cause.message})`, { code: 'unavailable', cause }));
+      return;
+    }
     if (status.code === GrpcStatus.UNIMPLEMENTED) {
       this.unsupported.add(stream.address);
       this.stream = undefined;

@@ -18,6 +18,7 @@ import {
   type HoldfastError,
   HoldfastError as HoldfastErrorClass,
   toHoldfastError,
+  UnauthenticatedError,
   UnavailableError,
   CompactedError,
   WatchCompactedError,
@@ -73,6 +74,16 @@ export interface WatchTransport {
   ): Promise<{ first: WatchResponse__Output; rest: AsyncIterable<WatchResponse__Output> }>;
   moveAway(address: string): void;
   /**
+   * The token the next stream opens with: the held one or a login's (nothing without user and
+   * password credentials). `afterRefusal`: the last stream was refused as unauthenticated (its
+   * token expired, or it was opened while auth was off), so a new login is needed unless another
+   * caller already got a newer token. Throws the login's error (a refused login: wrong password,
+   * permission denied, too many logins; or a timeout, after which the login goes on).
+   */
+  authenticate(afterRefusal: boolean): Promise<void>;
+  /** Whether the client holds credentials a new login can use (user and password). */
+  canLogIn(): boolean;
+  /**
    * The error to end the watch with when no member could be connected to at `unreachable` (every
    * endpoint, and the client does not wait for members); undefined: keep trying.
    */
@@ -84,6 +95,12 @@ export interface WatchTransport {
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
+/**
+ * Streams refused as unauthenticated in a row, each after a new login, before the watch ends
+ * with the refusal: a login whose token the members keep refusing (clocks far apart, a user
+ * deleted) must not loop. A stream that delivers a response starts the count again.
+ */
+export const WATCH_RELOGINS_MAX = 3;
 
 export class Watch implements AsyncIterable<WatchBatch> {
   private next: number;
@@ -154,6 +171,10 @@ export class Watch implements AsyncIterable<WatchBatch> {
     let refusals = 0;
     // Members no connection could be made to since the last stream opened.
     const unreachable = new Set<string>();
+    // Streams refused as unauthenticated since one last delivered a response (WATCH_RELOGINS_MAX).
+    let relogins = 0;
+    // The last stream was refused as unauthenticated and no login followed yet.
+    let refused = false;
     try {
       while (!this.closed) {
         if (this.transport.isClosed()) throw new ClientClosedError('client closed', { code: 'closed' });
@@ -169,7 +190,11 @@ export class Watch implements AsyncIterable<WatchBatch> {
           }, this.idleTimeoutMs);
         };
         let address: string | undefined;
+        let loggingIn = true;
         try {
+          await this.transport.authenticate(refused);
+          refused = false;
+          loggingIn = false;
           const opened = await this.transport.open({ ...this.request, startRevision: this.next }, controller.signal, (at) => {
             address = at;
           });
@@ -182,6 +207,7 @@ export class Watch implements AsyncIterable<WatchBatch> {
           for await (const response of opened.rest) {
             rearm();
             failures = 0;
+            relogins = 0;
             const batch = this.accept(response);
             if (batch !== undefined) yield batch;
             if (this.closed) return;
@@ -193,6 +219,22 @@ export class Watch implements AsyncIterable<WatchBatch> {
           const error = idle
             ? new UnavailableError(`no watch response for ${this.idleTimeoutMs} ms`, { code: 'unavailable' })
             : toHoldfastError(thrown);
+          // A login the cluster refused (wrong password, permission denied) ends the watch at once.
+          if (loggingIn && !resumable(error)) throw error;
+          if (!loggingIn && error.code === 'unauthenticated' && this.transport.canLogIn()) {
+            relogins += 1;
+            refused = true;
+            if (relogins > WATCH_RELOGINS_MAX) {
+              throw new UnauthenticatedError(
+                `watch refused as unauthenticated ${relogins} times in a row, each time after a new login: ${error.message}`,
+                { code: 'unauthenticated', cause: error },
+              );
+            }
+            // Log in again and resume from this.next: nothing told twice or skipped. The first
+            // time at once (a token that expired, auth just turned on), then after a backoff.
+            if (relogins > 1) await sleep(this.transport.backoffMs(relogins - 1));
+            continue;
+          }
           if (address !== undefined && wasNeverSent(error)) {
             unreachable.add(address);
             const end = this.transport.endIfUnreachable(unreachable, error);

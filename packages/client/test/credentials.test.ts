@@ -54,4 +54,20 @@ describe('TokenSource', () => {
     expect(await again).toBe('t3');
     expect(logins.asked.map((ask) => ask.proof)).toEqual([undefined, 't1', 't2']);
   });
+
+  it('logs in once for callers refused with the same token, and not again for one refused with an older one', async () => {
+    const logins = slowLogins(10, 60_000);
+    const source = new TokenSource(logins.authenticate);
+    const first = source.ensure(Date.now() + 5000);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await first).toBe('t1');
+    const one = source.renewAfterRefusal('t1', Date.now() + 5000);
+    const two = source.renewAfterRefusal('t1', Date.now() + 5000);
+    await vi.advanceTimersByTimeAsync(10);
+    expect([await one, await two]).toEqual(['t2', 't2']);
+    // Refused with t1 (or with none, opened while auth was off) after t2 came: t2 is good.
+    expect(await source.renewAfterRefusal('t1', Date.now() + 5000)).toBe('t2');
+    expect(await source.renewAfterRefusal(undefined, Date.now() + 5000)).toBe('t2');
+    expect(logins.asked).toHaveLength(2);
+  });
 });

@@ -4,6 +4,7 @@ import {
   Metadata,
   Server,
   type ServerDuplexStream,
+  type ServerWritableStream,
   type ServerUnaryCall,
   type ServiceDefinition,
   type sendUnaryData,
@@ -45,6 +46,19 @@ export interface FakeServerOptions {
   batch?: boolean;
   /** Runs for each Batch stream request before the handler; may hold or break the stream. */
   onBatchRequest?: (stream: FakeBatchStream, request: Request) => void;
+  /** Serves KV.Watch: called for each stream opened (absent: UNIMPLEMENTED). */
+  onWatch?: (stream: FakeWatchStream) => void;
+  /** Serves Auth.Authenticate (absent: UNIMPLEMENTED). */
+  authenticate?: Handler;
+}
+
+export interface FakeWatchStream {
+  readonly request: Request;
+  /** The token the stream was opened with (its authorization header without "Bearer "). */
+  readonly token: string | undefined;
+  send(response: Record<string, unknown>): void;
+  /** Ends the stream with this status and holdfast error kind. */
+  fail(failure: FakeFailure): void;
 }
 
 export interface FakeBatchStream {
@@ -67,6 +81,10 @@ export interface FakeServer {
   calls: RecordedCall[];
   /** Cluster service calls (the client also makes some in the background to find the leader). */
   clusterCalls: RecordedCall[];
+  /** Auth service calls. */
+  authCalls: RecordedCall[];
+  /** Watch streams opened, in order. */
+  watches: FakeWatchStream[];
   streamsOpened: number;
   /** Requests in each Batch stream message received, in arrival order. */
   frameSizes: number[];
@@ -76,6 +94,7 @@ export interface FakeServer {
 const { definition } = loadProtos();
 const kvService = definition['holdfast.v1.KV'] as ServiceDefinition;
 const clusterService = definition['holdfast.v1.Cluster'] as ServiceDefinition;
+const authService = definition['holdfast.v1.Auth'] as ServiceDefinition;
 
 const kvMethodNames: Record<Operation, string> = {
   put: 'Put',
@@ -124,6 +143,8 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
     address: '',
     calls: [],
     clusterCalls: [],
+    authCalls: [],
+    watches: [],
     streamsOpened: 0,
     frameSizes: [],
     stop: () =>
@@ -151,7 +172,20 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
     });
     call.on('end', () => call.end());
   };
+  kvHandlers['Watch'] = (call: ServerWritableStream<Request, unknown>) => {
+    const header = call.metadata.get('authorization')[0];
+    const stream: FakeWatchStream = {
+      request: call.request,
+      token: typeof header === 'string' ? header.replace(/^Bearer /, '') : undefined,
+      send: (response) => call.write(response),
+      fail: (failure) => call.emit('error', { code: failure.code, details: failure.message, metadata: failureMetadata(failure) }),
+    };
+    fake.watches.push(stream);
+    if (options.onWatch === undefined) call.emit('error', { code: GrpcStatus.UNIMPLEMENTED, details: 'Watch not scripted' });
+    else options.onWatch(stream);
+  };
   server.addService(kvService, kvHandlers);
+  server.addService(authService, { Authenticate: unaryHandler('Authenticate', options.authenticate, fake.authCalls) });
   const clusterHandlers: Record<string, UntypedHandleCall> = {};
   for (const name of Object.keys(clusterService)) {
     clusterHandlers[name] = unaryHandler(name, options.cluster?.[name as ClusterOperation], fake.clusterCalls);

@@ -9,6 +9,7 @@ import { LeaseKeepAlive } from '../src/leases.js';
 
 interface FakeStream {
   address: string;
+  token: string | undefined;
   written: LeaseKeepAliveStreamRequest[];
   cancelled: boolean;
   answer(tag: number, ttlMs: number): void;
@@ -20,12 +21,20 @@ function fakePort(startAddress = 'a:1') {
   const streams: FakeStream[] = [];
   const unary: number[] = [];
   const failed: { address: string; error: HoldfastError }[] = [];
+  const refused: (string | undefined)[] = [];
+  const credentials = { token: undefined as string | undefined };
   let address = startAddress;
   const port: KeepAliveStreamPort = {
     address: () => address,
+    token: () => credentials.token,
+    refused: (token) => {
+      refused.push(token);
+      credentials.token = undefined;
+    },
     open: (to, onMessage, onEnd) => {
       const stream: FakeStream = {
         address: to,
+        token: credentials.token,
         written: [],
         cancelled: false,
         answer: (tag, ttlMs) => onMessage({ tag: tag, keepAlive: { header: null, id: 0, ttlMs }, result: 'keepAlive' }),
@@ -49,7 +58,7 @@ function fakePort(startAddress = 'a:1') {
       address = 'b:2';
     },
   };
-  return { port, streams, unary, failed, moveTo: (next: string) => (address = next) };
+  return { port, streams, unary, failed, refused, credentials, moveTo: (next: string) => (address = next) };
 }
 
 const tagOf = (stream: FakeStream | undefined, index: number): number => Number(stream?.written[index]?.tag);
@@ -154,6 +163,44 @@ describe('KeepAliveMux', () => {
     mux3.close();
     mux.close();
     mux2.close();
+  });
+
+  it('opens a new stream when the token is renewed; the old one ends once it answered its keepalives', async () => {
+    const { port, streams, credentials } = fakePort();
+    credentials.token = 't1';
+    const mux = new KeepAliveMux(port);
+    const onOld = mux.keepAliveOnce(1, far());
+    credentials.token = 't2';
+    const onNew = mux.keepAliveOnce(2, far());
+    expect(streams.map((s) => s.token)).toEqual(['t1', 't2']);
+    expect(streams[0]?.cancelled).toBe(false);
+    streams[0]?.answer(tagOf(streams[0], 0), 6000);
+    expect(await onOld).toBe(6000);
+    expect(streams[0]?.cancelled).toBe(true);
+    streams[1]?.answer(tagOf(streams[1], 0), 7000);
+    expect(await onNew).toBe(7000);
+    expect(streams[1]?.cancelled).toBe(false);
+    mux.close();
+  });
+
+  it('goes unary after a stream refused as unauthenticated, until a new token opens a stream; no backoff, no move', async () => {
+    const now = 1000;
+    const { port, streams, unary, failed, refused, credentials } = fakePort();
+    credentials.token = 't1';
+    const mux = new KeepAliveMux(port, { backoffMinMs: 60_000, nowMs: () => now });
+    const first = mux.keepAliveOnce(1, far());
+    streams[0]?.end(GrpcStatus.UNAUTHENTICATED);
+    await expect(first).rejects.toBeInstanceOf(UnavailableError);
+    expect(refused).toEqual(['t1']);
+    expect(failed).toEqual([]);
+    // No token held yet: the unary call (which logs in) rather than a stream refused again.
+    expect(await mux.keepAliveOnce(1, far())).toBe(5000);
+    expect(unary).toEqual([1]);
+    expect(streams).toHaveLength(1);
+    credentials.token = 't2';
+    void mux.keepAliveOnce(1, far()).catch(() => {});
+    expect(streams.map((s) => s.token)).toEqual(['t1', 't2']);
+    mux.close();
   });
 
   it('keeps a lease alive through a broken stream: the retry goes by the unary call', async () => {

@@ -73,7 +73,7 @@ import { NodeMetrics, serveMetrics } from './metrics.js';
 import { PeerRtt } from './peer-rtt.js';
 import { leaseRefusal, ownReadTerms } from './driver/lease-terms.js';
 import type { ReadTerms } from './peerLink/frames.js';
-import { LeaderPreference, type VoterView } from './placement.js';
+import { CommitTrail, LeaderPreference, type VoterView } from './placement.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
 import { holdsVotesAtStart, readReadModeMarker, writeReadModeMarker } from './read-mode-marker.js';
 import { loadProtos, type Protos } from '@holdfast/protocol';
@@ -221,6 +221,8 @@ class Node implements RunningNode {
   /** When the last round-trip probe went to the other members (maybeProbePeerRtts). */
   private peerRttProbedAtMs = Number.NEGATIVE_INFINITY;
   private readonly leaderPreference: LeaderPreference;
+  /** The commit index over the last few seconds, while this member leads (leader preference). */
+  private readonly commitTrail: CommitTrail;
 
   constructor(
     readonly config: NodeConfig,
@@ -253,6 +255,7 @@ class Node implements RunningNode {
     );
     const electionTimeoutMs = config.electionTicks * config.tickMs;
     this.leaderPreference = new LeaderPreference({ holdMs: config.leaderPreferenceHoldMs, retryMs: 2 * electionTimeoutMs });
+    this.commitTrail = new CommitTrail(electionTimeoutMs);
     this.knownIds = new Set(this.members().map((m) => m.id));
     // Auth changes and refused admin calls, apart from the rest (names and reasons, never a password or a token).
     const auditLogger = logger.child({ component: 'audit' });
@@ -518,15 +521,24 @@ class Node implements RunningNode {
   private followLeaderPreference(nowMs: number): void {
     if (this.driver.role !== 'leader' || this.stopping || this.integrity.readsRefused) {
       this.leaderPreference.reset();
+      this.commitTrail.clear();
       return;
     }
     const status = this.driver.status();
+    this.commitTrail.record(nowMs, status.commit);
     const heardWithinMs = this.config.electionTicks * this.config.tickMs;
+    const rttMsById = new Map(this.peerRtt.view().map((row) => [row.peerId, row.rttMs]));
     const voters: VoterView[] = [];
     for (const member of this.members()) {
       if (member.learner || member.id === this.config.id || !status.confState.voters.includes(member.id)) continue;
       const progress = status.progress.find((p) => p.id === member.id);
-      const caughtUp = progress !== undefined && progress.match >= status.commit && this.peerRtt.silentForMs(member.id) < heardWithinMs;
+      // A voter may trail the latest commit by a round trip and a check or two: it is judged by
+      // what was committed that long ago (never longer ago than an election timeout).
+      const allowedLagMs = Math.min(heardWithinMs, 2 * APPLY_VERSION_CHECK_MS + 2 * (rttMsById.get(member.id) ?? 0));
+      const caughtUp =
+        progress !== undefined &&
+        progress.match >= this.commitTrail.committedAsOf(nowMs - allowedLagMs) &&
+        this.peerRtt.silentForMs(member.id) < heardWithinMs;
       voters.push({ id: member.id, region: member.region, caughtUp });
     }
     const self = this.member(this.config.id);

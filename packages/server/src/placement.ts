@@ -71,8 +71,52 @@ export function checkLayoutMeetsGoal(placement: Placement, members: readonly Mem
 export interface VoterView {
   readonly id: NodeId;
   readonly region: string;
-  /** Holds every committed entry (match >= commit) and answers the leader now. */
+  /**
+   * Keeps up with the log and answers the leader now: it holds every entry that was committed a
+   * little while ago (CommitTrail), not necessarily the very latest commit, which under steady
+   * writes a follower reaches only one round trip later.
+   */
   readonly caughtUp: boolean;
+}
+
+/**
+ * The leader's commit index over the last few seconds, sampled at its periodic checks, so that a
+ * voter can be judged by what was committed `lagMs` ago. Judged against the commit index of the
+ * moment instead, a voter in another region is behind at most checks while writes flow (the entry
+ * committed last is still on its way to it, or its ack on its way back), so under steady writes no
+ * voter stayed caught up for a whole hold and leadership never went back to a preferred region.
+ * Invariant: samples are in time order, and their commit indexes never decrease.
+ */
+export class CommitTrail {
+  private readonly samples: { atMs: number; commit: number }[] = [];
+
+  constructor(private readonly spanMs: number) {}
+
+  record(nowMs: number, commit: number): void {
+    const last = this.samples.at(-1);
+    if (last !== undefined && (nowMs < last.atMs || commit < last.commit)) {
+      throw new Error(`commit trail out of order: (${nowMs}, ${commit}) after (${last.atMs}, ${last.commit})`);
+    }
+    this.samples.push({ atMs: nowMs, commit });
+    while (this.samples.length > 1 && nowMs - this.samples[1]!.atMs >= this.spanMs) this.samples.shift();
+  }
+
+  /**
+   * The commit index as of `timeMs`: the last sample taken at or before it; the oldest sample when
+   * none is that old (a leader that just took over judges by what it saw first, never by less).
+   */
+  committedAsOf(timeMs: number): number {
+    let commit = this.samples[0]?.commit ?? 0;
+    for (const sample of this.samples) {
+      if (sample.atMs > timeMs) break;
+      commit = sample.commit;
+    }
+    return commit;
+  }
+
+  clear(): void {
+    this.samples.length = 0;
+  }
 }
 
 /** A region's place in the preference: 0 is best; a region not listed ranks after every listed one. */

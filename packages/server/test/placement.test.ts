@@ -4,7 +4,7 @@
  */
 import type { MemberRecord } from '@holdfast/storage';
 import { describe, expect, it } from 'vitest';
-import { checkLayoutMeetsGoal, describeLayout, LeaderPreference, layoutOf, regionsThatStopTheCluster, survivesRegionLoss } from '../src/placement.js';
+import { CommitTrail, checkLayoutMeetsGoal, describeLayout, LeaderPreference, layoutOf, regionsThatStopTheCluster, survivesRegionLoss } from '../src/placement.js';
 
 const member = (id: number, region: string, learner = false): MemberRecord => ({
   id,
@@ -64,5 +64,56 @@ describe('leader preference', () => {
     }
     expect(chosen).toBe(0);
     expect(preference.maybeChooseTarget({ placement, selfRegion: 'us-east', voters: voters(true), nowMs: 20_000 })).toBe(0);
+  });
+});
+
+describe('commit trail', () => {
+  it('judges a voter by what was committed a while ago, so one a round trip behind under steady writes stays caught up', () => {
+    const trail = new CommitTrail(1500);
+    const preference = new LeaderPreference({ holdMs: 2000, retryMs: 5000 });
+    const placement = { leaderRegions: ['us-east'], survive: 'member' as const };
+    let chosen = 0;
+    let chosenAt = -1;
+    // 40 entries committed per 100 ms check; the us-east voter acks 70 ms after each commit, so
+    // at every check its match is behind the commit of the moment.
+    for (let t = 0; t <= 5000 && chosen === 0; t += 100) {
+      const commit = 40 * (t / 100);
+      trail.record(t, commit);
+      const match = commit - 28;
+      expect(match).toBeLessThan(commit);
+      const caughtUp = match >= trail.committedAsOf(t - (200 + 2 * 70));
+      chosen = preference.maybeChooseTarget({ placement, selfRegion: 'us-west', voters: [{ id: 3, region: 'us-east', caughtUp }], nowMs: t });
+      if (chosen !== 0) chosenAt = t;
+    }
+    expect(chosen).toBe(3);
+    // Caught up from the check at 100 ms (at 0 it held nothing yet): handed over one hold later.
+    expect(chosenAt).toBe(2100);
+  });
+
+  it('is the oldest sample before its span, the last one at or before a time after it, and refuses to go back', () => {
+    const trail = new CommitTrail(1000);
+    expect(trail.committedAsOf(0)).toBe(0);
+    trail.record(100, 5);
+    trail.record(200, 9);
+    trail.record(300, 9);
+    trail.record(400, 12);
+    expect(trail.committedAsOf(50)).toBe(5);
+    expect(trail.committedAsOf(250)).toBe(9);
+    expect(trail.committedAsOf(400)).toBe(12);
+    // Samples older than the span are dropped (the one at 100 goes once 200 is a span old).
+    trail.record(1250, 20);
+    expect(trail.committedAsOf(150)).toBe(9);
+    expect(() => trail.record(1300, 19)).toThrow('commit trail out of order');
+    expect(() => trail.record(1200, 21)).toThrow('commit trail out of order');
+    trail.clear();
+    expect(trail.committedAsOf(5000)).toBe(0);
+  });
+
+  it('finds a voter that stopped acking not caught up once the allowed lag has passed', () => {
+    const trail = new CommitTrail(1500);
+    for (let t = 0; t <= 1000; t += 100) trail.record(t, t / 10);
+    const stuckAt = 50;
+    expect(stuckAt >= trail.committedAsOf(1000 - 340)).toBe(false);
+    expect(stuckAt >= trail.committedAsOf(500 - 0)).toBe(true);
   });
 });
