@@ -898,13 +898,12 @@ export class HoldfastClient {
     for (let attempts = 1; ; attempts++) {
       if (this.closed) throw new ClientClosedError('client closed', { code: 'closed' });
       if (policy.signal?.aborted === true) throw this.aborted(policy);
+      const token = await this.tokenForAttempt(policy);
       const regional = policy.nearestOrder?.[attempts - 1] ?? (attempts === 1 ? policy.firstAddress : undefined);
       const connection = this.connectionTo(regional ?? this.preferredEndpoint);
       const attemptDeadlineMs = Math.min(policy.deadlineAtMs, Date.now() + (policy.attemptTimeoutMs ?? this.options.attemptTimeoutMs));
       const startedMs = Date.now();
-      let token: string | undefined;
       try {
-        if (this.tokens !== undefined && policy.noLogin !== true) token = await this.tokens.ensure(attemptDeadlineMs);
         const answer = await this.unlessAborted(policy, attempt(connection, attemptDeadlineMs), { sentOut: true });
         this.distances.noteAnswer(connection.address);
         this.reportAttempt(policy, attempts, connection.address, startedMs, 'ok');
@@ -942,6 +941,35 @@ export class HoldfastClient {
         const delayMs = this.backoffMs(backoffs);
         if (Date.now() + delayMs >= policy.deadlineAtMs) throw this.givingUp(policy, attempts, error);
         await this.unlessAborted(policy, sleep(delayMs), { sentOut: false });
+      }
+    }
+  }
+
+  /**
+   * The token for the call's next attempt (undefined: none is needed), before the attempt's clock
+   * starts. A login (a read barrier and a hash) may outlast an attempt timeout on a loaded
+   * machine; nothing is sent while it runs, so it is waited for until the call's deadline, and a
+   * call that is not repeated after an unknown outcome (an admin change) is not failed by it.
+   */
+  private async tokenForAttempt(policy: CallPolicy): Promise<string | undefined> {
+    if (this.tokens === undefined || policy.noLogin === true) return undefined;
+    for (let logins = 1; ; logins++) {
+      try {
+        return await this.unlessAborted(policy, this.tokens.ensure(policy.deadlineAtMs), { sentOut: false });
+      } catch (thrown) {
+        if (thrown instanceof AbortedError) throw thrown;
+        const error = toHoldfastError(thrown);
+        if (error.code !== 'timeout') throw error;
+        // A login another call started gave up at its own deadline, before this call's: log in again.
+        const delayMs = this.backoffMs(logins);
+        if (Date.now() + delayMs < policy.deadlineAtMs) {
+          await this.unlessAborted(policy, sleep(delayMs), { sentOut: false });
+          continue;
+        }
+        throw new DeadlineExceededError(`${policy.label} did not complete before its deadline: no login answered in time${this.outcomeText(policy)}`, {
+          code: 'timeout',
+          cause: error,
+        });
       }
     }
   }

@@ -252,6 +252,31 @@ describe('retries', () => {
   });
 });
 
+describe('logins', () => {
+  /** A login that answers after `delayMs`, with a token good for a minute. */
+  const slowLogin = (delayMs: number) => async () => {
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return { token: 'token-1', expiresAtMs: Date.now() + 60_000 };
+  };
+
+  it('waits for a login slower than an attempt before a call that is not repeated after an unknown outcome', async () => {
+    const server = await serve({ authenticate: slowLogin(600), cluster: { MemberRemove: () => ({ members: [] }) } });
+    const client = connect({ endpoints: [server.address], attemptTimeoutMs: 200, deadlineMs: 5000, credentials: { user: 'root', password: 'pw' } });
+    await client.members.remove(3);
+    expect(server.authCalls).toHaveLength(1);
+    expect(server.clusterCalls.filter((call) => call.operation === 'MemberRemove')).toHaveLength(1);
+  });
+
+  it('fails at the deadline a call whose login never answers, saying the change was not applied', async () => {
+    const server = await serve({ authenticate: () => new Promise(() => {}), cluster: { MemberRemove: () => ({ members: [] }) } });
+    const client = connect({ endpoints: [server.address], attemptTimeoutMs: 100, deadlineMs: 400, credentials: { user: 'root', password: 'pw' } });
+    const error = await client.members.remove(3).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect((error as Error).message).toMatch(/no login answered in time; not applied/);
+    expect(server.clusterCalls.filter((call) => call.operation === 'MemberRemove')).toHaveLength(0);
+  });
+});
+
 describe('deadlines', () => {
   it('keeps writes off a leader that stopped answering, though a follower still names it, and reports every attempt', async () => {
     // The old leader's region went dark: it answers nothing, not even a probe.
