@@ -3,35 +3,19 @@
 // survivor's files; the survivor comes back alone under the new cluster id epoch, grows back to
 // three (add learners, promote) and serves every acknowledged write; a lost member's old data
 // cannot rejoin, in either direction (needs packages/cli and packages/server built).
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, cpSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '@holdfast/protocol';
 import { LocalCluster } from '@holdfast/server';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { holdfastProcess } from './helpers.js';
 
-const cliMain = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const serverMain = fileURLToPath(new URL('../../server/dist/main.js', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function holdfast(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliMain, ...args], { env: { ...process.env, HOLDFAST_ENDPOINTS: '' } }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const kvClients = new Map<string, grpc.Client>();
 function kv(address: string): Record<string, (...args: unknown[]) => void> {
@@ -156,15 +140,15 @@ describe('back from a lost quorum', () => {
 
     // A backup from the survivor's files, no quorum: checked like any backup.
     const backupFile = join(root, 'survivor.backup');
-    const saved = await holdfast(['--json', 'backup', 'save', backupFile, '--data-dir', m3.dataDir]);
+    const saved = await holdfastProcess(['--json', 'backup', 'save', backupFile, '--data-dir', m3.dataDir], root);
     expect(saved.stderr).toBe('');
     expect(saved.code).toBe(0);
-    const info = await holdfast(['--json', 'backup', 'info', backupFile]);
+    const info = await holdfastProcess(['--json', 'backup', 'info', backupFile], root);
     expect(info.code).toBe(0);
     expect((JSON.parse(info.stdout) as { keys: number }).keys).toBeGreaterThanOrEqual(80);
 
     // recover makes member 3 a cluster of its own.
-    const recovered = await holdfast(['--json', 'recover', '--data-dir', m3.dataDir, '--force-new-cluster']);
+    const recovered = await holdfastProcess(['--json', 'recover', '--data-dir', m3.dataDir, '--force-new-cluster'], root);
     expect(recovered.stderr).toBe('');
     const result = JSON.parse(recovered.stdout) as { newClusterId: string; removed: number[]; memberId: number };
     expect(result).toMatchObject({ newClusterId: 'lost-quorum@2', removed: [1, 2], memberId: 3 });
