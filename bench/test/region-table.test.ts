@@ -9,6 +9,7 @@ import type { ClusterTarget, ErrorCertainty, KvAdapter, KvValue } from '../src/t
 import { checkBoundedStaleness } from '../src/staleness-check.js';
 import { judgeLinearizability } from '../src/verdict.js';
 import { DEFAULT_WORKLOAD, Workload, type WorkloadOptions } from '../src/workload.js';
+import { absent, MemoryStore, memoryKv } from './memory-kv.js';
 
 let nextId = 0;
 
@@ -32,31 +33,6 @@ function operation(options: {
     completedAt: invokedAt + options.latencyMs,
     ...(options.region === undefined ? {} : { clientRegion: options.region }),
     ...(options.serializable === true ? { consistency: 'serializable' as const } : {}),
-  };
-}
-
-/** What a read of a key the member does not hold answers. */
-const absent = (): KvValue => ({ value: null, version: 0 });
-
-/** A one-member store in `data`; `reads` replace its read methods (a stale member, a bounded read). */
-function memoryKv(data: Map<string, KvValue>, reads: Partial<Pick<KvAdapter, 'get' | 'getSerializable' | 'getBounded'>> = {}): KvAdapter {
-  const write = (key: string, value: string): void => {
-    data.set(key, { value, version: (data.get(key)?.version ?? 0) + 1 });
-  };
-  return {
-    get: async (key) => data.get(key) ?? absent(),
-    getSerializable: async (key) => data.get(key) ?? absent(),
-    put: async (key, value) => write(key, value),
-    cas: async (key, expected, value) => {
-      if ((data.get(key)?.value ?? null) !== expected) return false;
-      write(key, value);
-      return true;
-    },
-    delete: async (key) => {
-      data.delete(key);
-    },
-    close: () => {},
-    ...reads,
   };
 }
 
@@ -148,12 +124,12 @@ describe('clients in every region', () => {
   });
 
   it('spreads workers over the regions, tags their operations, and keeps serializable reads out of the check', async () => {
-    const data = new Map<string, KvValue>();
+    const store = new MemoryStore();
     const regionsAsked: (string | undefined)[] = [];
     const target = clientsOnlyTarget((options) => {
       regionsAsked.push(options.region);
       // A member that never saw a write: every serializable read is stale (the key absent).
-      return memoryKv(data, { getSerializable: async () => absent() });
+      return memoryKv(store, { getSerializable: async () => absent() });
     });
     const operations = await runWorkload({
       target,
@@ -177,15 +153,15 @@ describe('clients in every region', () => {
   });
 
   it('sends bounded-staleness reads with their bound, keeps them out of the linearizability check, checks the bound and shows their own row', async () => {
-    const data = new Map<string, KvValue>();
+    const store = new MemoryStore();
     const bounds: number[] = [];
     let staleAnswers = false;
     // Up to date at first; then a member that missed every write (the key absent).
     const boundedRead = async (key: string, maxStalenessMs: number): Promise<KvValue> => {
       bounds.push(maxStalenessMs);
-      return staleAnswers ? absent() : (data.get(key) ?? absent());
+      return staleAnswers ? absent() : (store.data.get(key) ?? absent());
     };
-    const target = clientsOnlyTarget(() => memoryKv(data, { getBounded: boundedRead }));
+    const target = clientsOnlyTarget(() => memoryKv(store, { getBounded: boundedRead }));
     const run = (): Promise<readonly BenchOperation[]> =>
       runWorkload({
         target,
@@ -202,7 +178,7 @@ describe('clients in every region', () => {
     expect(checkBoundedStaleness(fresh)).toMatchObject({ readsChecked: bounded.filter((op) => op.outcome === 'ok').length, violations: [] });
     const rows = regionLatencyTable({ operations: fresh, regions: ['a'], durationS: 1, readMode: 'read-index' });
     expect(rows.map((r) => r.kind)).toEqual(['put', 'cas', 'get read-index', 'get serializable', 'get bounded 1ms']);
-    data.clear();
+    store.data.clear();
     staleAnswers = true;
     const stale = await run();
     // Reads of an absent key after writes to it were acknowledged (the stepping clock puts

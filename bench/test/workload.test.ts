@@ -1,45 +1,10 @@
 import { Prng } from '@holdfast/raft';
 import { describe, expect, it } from 'vitest';
 import { BenchHistory, MonotonicClock } from '../src/history.js';
-import type { ClusterTarget, ErrorCertainty, KvAdapter, KvValue } from '../src/target.js';
+import type { ClusterTarget, ErrorCertainty } from '../src/target.js';
 import { judgeLinearizability } from '../src/verdict.js';
 import { DEFAULT_WORKLOAD, Workload, type WorkloadOptions } from '../src/workload.js';
-
-/** An in-memory store; `failEvery` makes every n-th write time out after applying (outcome unknown). */
-class MemoryStore {
-  readonly data = new Map<string, KvValue>();
-  writes = 0;
-  constructor(readonly failEvery: number) {}
-
-  write(key: string, value: string): void {
-    const version = (this.data.get(key)?.version ?? 0) + 1;
-    this.data.set(key, { value, version });
-    this.writes += 1;
-    if (this.failEvery > 0 && this.writes % this.failEvery === 0) throw new Error('timeout after apply');
-  }
-}
-
-class MemoryKv implements KvAdapter {
-  constructor(private readonly store: MemoryStore) {}
-  async get(key: string): Promise<KvValue> {
-    await Promise.resolve();
-    return this.store.data.get(key) ?? { value: null, version: 0 };
-  }
-  async put(key: string, value: string): Promise<void> {
-    await Promise.resolve();
-    this.store.write(key, value);
-  }
-  async cas(key: string, expected: string | null, value: string): Promise<boolean> {
-    await Promise.resolve();
-    if ((this.store.data.get(key)?.value ?? null) !== expected) return false;
-    this.store.write(key, value);
-    return true;
-  }
-  async delete(key: string): Promise<void> {
-    this.store.data.delete(key);
-  }
-  close(): void {}
-}
+import { MemoryStore, memoryKv } from './memory-kv.js';
 
 function memoryTarget(store: MemoryStore): ClusterTarget {
   const unsupported = async (): Promise<never> => {
@@ -52,7 +17,7 @@ function memoryTarget(store: MemoryStore): ClusterTarget {
     logsDir: () => '',
     start: async () => {},
     stop: async () => {},
-    createKv: () => new MemoryKv(store),
+    createKv: () => memoryKv(store),
     classifyError: (_error, options): ErrorCertainty => (options.write ? 'unknown' : 'failed'),
     findLeader: async () => 'n1',
     isRunning: () => true,
