@@ -899,6 +899,8 @@ export class HoldfastClient {
       if (this.closed) throw new ClientClosedError('client closed', { code: 'closed' });
       if (policy.signal?.aborted === true) throw this.aborted(policy);
       const token = await this.tokenForAttempt(policy);
+      // Closed while the login ran: no connection may be opened after close().
+      if (this.closed) throw new ClientClosedError('client closed', { code: 'closed' });
       const regional = policy.nearestOrder?.[attempts - 1] ?? (attempts === 1 ? policy.firstAddress : undefined);
       const connection = this.connectionTo(regional ?? this.preferredEndpoint);
       const attemptDeadlineMs = Math.min(policy.deadlineAtMs, Date.now() + (policy.attemptTimeoutMs ?? this.options.attemptTimeoutMs));

@@ -267,6 +267,16 @@ describe('logins', () => {
     expect(server.clusterCalls.filter((call) => call.operation === 'MemberRemove')).toHaveLength(1);
   });
 
+  it('fails a call closed while it waited for its login, and opens no connection', async () => {
+    const server = await serve({ authenticate: slowLogin(300), kv: { get: () => ({ kvs: [] }) } });
+    const client = connect({ endpoints: [server.address], credentials: { user: 'root', password: 'pw' } });
+    const pending = client.get('k').catch((thrown: unknown) => thrown);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    client.close();
+    expect(await pending).toBeInstanceOf(ClientClosedError);
+    expect(server.calls).toHaveLength(0);
+  });
+
   it('fails at the deadline a call whose login never answers, saying the change was not applied', async () => {
     const server = await serve({ authenticate: () => new Promise(() => {}), cluster: { MemberRemove: () => ({ members: [] }) } });
     const client = connect({ endpoints: [server.address], attemptTimeoutMs: 100, deadlineMs: 400, credentials: { user: 'root', password: 'pw' } });
