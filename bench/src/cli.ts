@@ -73,6 +73,7 @@ interface CliOptions {
   regions?: string;
   readMode?: string;
   electionSpreadTicks?: number;
+  electionRankSlotTicks?: number;
   keys: number;
   valueSize: number;
   distribution: KeyDistribution;
@@ -123,6 +124,11 @@ function buildCommand(): Command {
       '--election-spread-ticks <n>',
       'holdfast with --regions: width of the election timeout\'s randomized range in ticks of 20 ms (1-75; default 75: [1.5 s, 3 s))',
       parsePositiveInt,
+    )
+    .option(
+      '--election-rank-slot-ticks <n>',
+      'holdfast with --regions: ranked election slots in ticks of 20 ms, 0 = off (0-74; e.g. 8: the successors of a dead leader stand 160 ms apart)',
+      parseNonNegativeInt,
     )
     .option('--keys <n>', 'mixed: key space size', parsePositiveInt, DEFAULT_WORKLOAD.mixedKeyCount)
     .option('--value-size <bytes>', 'mixed: value size', parsePositiveInt, DEFAULT_WORKLOAD.valueBytes)
@@ -232,6 +238,7 @@ function toBenchOptions(cli: CliOptions, target: TargetKind, outDir: string, log
     ...(regions === undefined ? {} : { regions }),
     ...(cli.readMode === undefined ? {} : { readMode: parseReadModes(cli.readMode)[0] }),
     ...electionSpreadOption(cli, regions !== undefined),
+    ...electionRankSlotOption(cli, regions !== undefined),
     warmupMs: cli.warmup,
     cooldownMs: cli.cooldown,
     faultMs: cli.faultDuration,
@@ -259,6 +266,17 @@ function electionSpreadOption(cli: CliOptions, withRegions: boolean): { election
     throw new RangeError(`--election-spread-ticks: ${spread} is above the region timing's election ticks (${REGION_TIMING.electionTicks})`);
   }
   return { electionSpreadTicks: spread };
+}
+
+/** `--election-rank-slot-ticks`: only across regions, below the region timing's election ticks. */
+function electionRankSlotOption(cli: CliOptions, withRegions: boolean): { electionRankSlotTicks?: number } {
+  const slot = cli.electionRankSlotTicks;
+  if (slot === undefined) return {};
+  if (!withRegions) throw new RangeError('--election-rank-slot-ticks: only with --regions (other runs keep the node defaults)');
+  if (slot >= REGION_TIMING.electionTicks) {
+    throw new RangeError(`--election-rank-slot-ticks: ${slot} is not below the region timing's election ticks (${REGION_TIMING.electionTicks})`);
+  }
+  return { electionRankSlotTicks: slot };
 }
 
 /** `--read-mode`: one mode, or several (comma-separated, each once) to run and compare. */

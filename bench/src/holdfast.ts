@@ -48,7 +48,7 @@ function parseNodeId(name: string): number {
 const ATTEMPTS_RECORDED_MAX = 16;
 
 /** Timing across emulated regions (docs/operations.md, Tuning): heartbeat 100 ms, election 1.5-3 s. */
-export const REGION_TIMING = { tickMs: 20, heartbeatTicks: 5, electionTicks: 75, electionSpreadTicks: 75 } as const;
+export const REGION_TIMING = { tickMs: 20, heartbeatTicks: 5, electionTicks: 75, electionSpreadTicks: 75, electionRankSlotTicks: 0 } as const;
 
 export class HoldfastTarget implements ClusterTarget {
   readonly kind = 'holdfast' as const;
@@ -79,10 +79,19 @@ export class HoldfastTarget implements ClusterTarget {
   preferredLeaderRegion: string | undefined;
   /** --election-spread-ticks of every member in a --regions run (absent: REGION_TIMING's). */
   private readonly electionSpreadTicks: number | undefined;
+  /** --election-rank-slot-ticks of every member in a --regions run (absent: REGION_TIMING's). */
+  private readonly electionRankSlotTicks: number | undefined;
 
-  constructor(options: { prng: Prng; security?: BenchSecurity; readMode?: 'read-index' | 'lease'; electionSpreadTicks?: number }) {
+  constructor(options: {
+    prng: Prng;
+    security?: BenchSecurity;
+    readMode?: 'read-index' | 'lease';
+    electionSpreadTicks?: number;
+    electionRankSlotTicks?: number;
+  }) {
     this.readMode = options.readMode;
     this.electionSpreadTicks = options.electionSpreadTicks;
+    this.electionRankSlotTicks = options.electionRankSlotTicks;
     this.prng = options.prng;
     this.security = options.security;
   }
@@ -167,6 +176,8 @@ export class HoldfastTarget implements ClusterTarget {
                 String(REGION_TIMING.heartbeatTicks),
                 '--election-spread-ticks',
                 String(this.electionSpreadTicks ?? REGION_TIMING.electionSpreadTicks),
+                '--election-rank-slot-ticks',
+                String(this.electionRankSlotTicks ?? REGION_TIMING.electionRankSlotTicks),
               ]),
         ];
       },

@@ -42,6 +42,8 @@ export interface BenchOptions {
   readMode?: 'read-index' | 'lease';
   /** holdfast with regions: --election-spread-ticks of every member; absent: REGION_TIMING's. */
   electionSpreadTicks?: number;
+  /** holdfast with regions: --election-rank-slot-ticks of every member; absent: REGION_TIMING's. */
+  electionRankSlotTicks?: number;
   warmupMs: number;
   cooldownMs: number;
   faultMs: { min: number; max: number };
@@ -69,14 +71,15 @@ export interface BenchRunResult {
   outDir: string;
 }
 
-function createTarget(kind: TargetKind, prng: Prng, security: BenchSecurity | undefined, options: Pick<BenchOptions, 'readMode' | 'electionSpreadTicks'>): ClusterTarget {
+function createTarget(kind: TargetKind, prng: Prng, security: BenchSecurity | undefined, options: Pick<BenchOptions, 'readMode' | 'electionSpreadTicks' | 'electionRankSlotTicks'>): ClusterTarget {
   if (kind === 'etcd') return new EtcdTarget();
-  const { readMode, electionSpreadTicks } = options;
+  const { readMode, electionSpreadTicks, electionRankSlotTicks } = options;
   return new HoldfastTarget({
     prng,
     ...(security === undefined ? {} : { security }),
     ...(readMode === undefined ? {} : { readMode }),
     ...(electionSpreadTicks === undefined ? {} : { electionSpreadTicks }),
+    ...(electionRankSlotTicks === undefined ? {} : { electionRankSlotTicks }),
   });
 }
 
@@ -574,7 +577,13 @@ function optionsForReport(options: BenchOptions): Record<string, unknown> {
     regions: options.regions?.name,
     ...(options.regions === undefined || options.target !== 'holdfast'
       ? {}
-      : { regionTiming: { ...REGION_TIMING, electionSpreadTicks: options.electionSpreadTicks ?? REGION_TIMING.electionSpreadTicks } }),
+      : {
+          regionTiming: {
+            ...REGION_TIMING,
+            electionSpreadTicks: options.electionSpreadTicks ?? REGION_TIMING.electionSpreadTicks,
+            electionRankSlotTicks: options.electionRankSlotTicks ?? REGION_TIMING.electionRankSlotTicks,
+          },
+        }),
     faultMs: options.faultMs,
     quietMs: options.quietMs,
     warmupMs: options.warmupMs,

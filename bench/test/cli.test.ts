@@ -26,6 +26,11 @@ describe('command line', () => {
     expect(lines.join('\n')).toMatch(/--election-spread-ticks: only with --regions/);
     expect(await runBenchCli(['--regions', 'three-regions', '--election-spread-ticks', '76'], (line) => lines.push(line))).toBe(2);
     expect(lines.join('\n')).toMatch(/76 is above the region timing's election ticks \(75\)/);
+    // So are ranked election slots, below the region timing's election ticks.
+    expect(await runBenchCli(['--election-rank-slot-ticks', '8'], (line) => lines.push(line))).toBe(2);
+    expect(lines.join('\n')).toMatch(/--election-rank-slot-ticks: only with --regions/);
+    expect(await runBenchCli(['--regions', 'three-regions', '--election-rank-slot-ticks', '75'], (line) => lines.push(line))).toBe(2);
+    expect(lines.join('\n')).toMatch(/75 is not below the region timing's election ticks \(75\)/);
   });
 
   it('reads one read mode or several to compare, and lays the linearizable reads of each mode side by side', () => {

@@ -14,6 +14,8 @@ export interface ResolvedConfig {
   readonly electionTicks: number;
   /** Invariant: 1 <= electionSpreadTicks <= electionTicks. */
   readonly electionSpreadTicks: number;
+  /** 0 = off. Invariant: 0 <= electionRankSlotTicks < electionTicks. */
+  readonly electionRankSlotTicks: number;
   readonly heartbeatTicks: number;
   readonly applied: number | undefined;
   readonly preVote: boolean;
@@ -85,6 +87,13 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
       `(${electionSpreadTicks}) must be at most electionTicks (${electionTicks}): the timeout is drawn from [electionTicks, electionTicks + spread)`,
     );
   }
+  const electionRankSlotTicks = optionalNonNegativeInteger('electionRankSlotTicks', config.electionRankSlotTicks, 0);
+  if (electionRankSlotTicks >= electionTicks) {
+    throw new RaftConfigError(
+      'electionRankSlotTicks',
+      `(${electionRankSlotTicks}) must be less than electionTicks (${electionTicks}): a slot covers one message delay, and a longer one would keep later ranks waiting beyond a whole random timeout`,
+    );
+  }
   const messageBytesMax = requirePositiveInteger('messageBytesMax', config.messageBytesMax);
   const inflightMessagesMax = requirePositiveInteger('inflightMessagesMax', config.inflightMessagesMax);
   const inflightBytesMax = requirePositiveInteger('inflightBytesMax', config.inflightBytesMax);
@@ -105,6 +114,7 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
     random: config.random,
     electionTicks,
     electionSpreadTicks,
+    electionRankSlotTicks,
     heartbeatTicks,
     applied,
     preVote: optionalBoolean('preVote', config.preVote, true),

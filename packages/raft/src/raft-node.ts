@@ -88,6 +88,14 @@ export class RaftNode {
    * (inLease, CheckQuorum) stays electionTicks, so a narrower spread leaves leader leases as safe.
    */
   private randomizedElectionTicks = 0;
+  /** The [0, 1) draw behind randomizedElectionTicks, reused for the jitter of a ranked timeout. */
+  private electionDraw = 0;
+  /**
+   * The leader this node last knew (itself included), kept across terms; 0 for none, or after a
+   * campaign of its own failed. With electionRankSlotTicks it orders who stands first when that
+   * leader goes silent (see electionTimeoutTicks).
+   */
+  private lastLeaderId: NodeId = 0;
   private readonly votes = new Map<NodeId, boolean>();
   /**
    * In repair: this node's disk lost entries it had acknowledged, so its log no longer backs its
@@ -365,6 +373,7 @@ export class RaftNode {
     this.reset(term);
     this.role = 'follower';
     this.leaderId = leaderId;
+    if (leaderId !== 0) this.lastLeaderId = leaderId;
     this.stepRole = (message) => this.stepFollower(message);
     this.tickRole = () => this.tickElection();
   }
@@ -396,6 +405,7 @@ export class RaftNode {
     this.reset(this.term);
     this.role = 'leader';
     this.leaderId = this.id;
+    this.lastLeaderId = this.id;
     this.stepRole = (message) => this.stepLeader(message);
     this.tickRole = () => this.tickHeartbeat();
     for (const id of members(this.confHistory.current())) this.addProgress(id);
@@ -421,8 +431,9 @@ export class RaftNode {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.commitBroadcastDue = false;
-    // One draw per reset whatever the spread, so the default spread replays every seed as before.
-    this.randomizedElectionTicks = this.config.electionTicks + Math.floor(this.config.random() * this.config.electionSpreadTicks);
+    // One draw per reset whatever the spread or ranking, so the defaults replay every seed as before.
+    this.electionDraw = this.config.random();
+    this.randomizedElectionTicks = this.config.electionTicks + Math.floor(this.electionDraw * this.config.electionSpreadTicks);
     this.leadTransferee = 0;
     this.votes.clear();
     this.progress.clear();
@@ -434,10 +445,42 @@ export class RaftNode {
 
   private tickElection(): void {
     this.electionElapsed += 1;
-    if (this.isPromotable() && this.electionElapsed >= this.randomizedElectionTicks) {
+    if (this.isPromotable() && this.electionElapsed >= this.electionTimeoutTicks()) {
       this.electionElapsed = 0;
+      // A campaign of ours that timed out: the ranking did not produce a leader, so fall back to
+      // the random draw rather than let one member's order decide every later round.
+      if (this.role !== 'follower') this.lastLeaderId = 0;
       this.hup(false);
     }
+  }
+
+  /**
+   * Ticks without a leader after which this node campaigns. By default the random draw. With
+   * electionRankSlotTicks, a follower that knows its last leader L waits electionTicks plus
+   * rank × slot plus a jitter under a quarter slot, rank being its place after L in the cyclic order of
+   * voter ids (the next voter stands first): when L goes silent its successors stand one after
+   * another, a slot apart, and each hears the earlier one's campaign before its own timer fires,
+   * instead of splitting the vote. Without a last leader, and while campaigning, the random draw.
+   */
+  private electionTimeoutTicks(): number {
+    const slotTicks = this.config.electionRankSlotTicks;
+    if (slotTicks === 0 || this.role !== 'follower' || this.lastLeaderId === 0) return this.randomizedElectionTicks;
+    const rank = this.electionRank(this.lastLeaderId);
+    if (rank === undefined) return this.randomizedElectionTicks;
+    return this.config.electionTicks + rank * slotTicks + Math.floor(this.electionDraw * rankJitterTicks(slotTicks));
+  }
+
+  /**
+   * The number of voters strictly between `leaderId` and this node in the cyclic order of ids
+   * (the leader itself is not counted; a deposed leader ranks last). Undefined for a non-voter.
+   */
+  private electionRank(leaderId: NodeId): number | undefined {
+    const voters = this.confHistory.current().voters;
+    if (!voters.includes(this.id)) return undefined;
+    const others = voters.filter((id) => id !== leaderId && id !== this.id);
+    const distance = (id: NodeId): number => (id > leaderId ? id - leaderId : id - leaderId + Number.MAX_SAFE_INTEGER);
+    const ownDistance = distance(this.id);
+    return others.filter((id) => distance(id) < ownDistance).length;
   }
 
   private tickHeartbeat(): void {
@@ -647,6 +690,7 @@ export class RaftNode {
       case 'snapshot':
         this.electionElapsed = 0;
         this.leaderId = message.from;
+        this.lastLeaderId = message.from;
         this.handleFromLeader(message);
         return;
       case 'timeoutNow':
@@ -712,6 +756,7 @@ export class RaftNode {
     if (message.type !== expected) return;
     const result = this.poll(message.from, !message.reject);
     if (result === 'lost') {
+      this.lastLeaderId = 0; // a failed campaign falls back to the random draw (electionTimeoutTicks)
       this.becomeFollower(this.term, 0);
     } else if (result === 'won') {
       if (this.role === 'preCandidate') this.campaignVote(false);
@@ -1219,6 +1264,14 @@ export class RaftNode {
   private hardState(): HardState {
     return { term: this.term, vote: this.vote, commit: this.log.committed };
   }
+}
+
+/**
+ * The jitter of a ranked election timeout is drawn from [0, this) ticks: a quarter of a slot, so
+ * that two ranks stay at least three quarters of a slot apart.
+ */
+function rankJitterTicks(slotTicks: number): number {
+  return Math.max(1, Math.floor(slotTicks / 4));
 }
 
 /**

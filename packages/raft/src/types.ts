@@ -216,6 +216,15 @@ export interface RaftConfig {
    * failover at the same minimum timeout, at the price of more split votes when timers collide.
    */
   readonly electionSpreadTicks?: number;
+  /**
+   * Ranked election slots, in ticks; 0 (the default) is off. When on, a follower that knows the
+   * leader it last followed campaigns after electionTicks + rank × slot + a jitter under a quarter
+   * slot, rank being its place after that leader in the cyclic order of voter ids, so that the
+   * successors of a dead leader stand one at a time instead of splitting the vote. A node without
+   * a last leader, or whose own campaign failed, draws as usual. A slot should exceed the largest
+   * one-way delay between voters plus processing. 0 <= slot < electionTicks.
+   */
+  readonly electionRankSlotTicks?: number;
   readonly heartbeatTicks: number;
   /**
    * The last index the state machine applied before a restart. Defaults to the index of

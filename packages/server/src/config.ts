@@ -136,6 +136,8 @@ export interface NodeConfig {
   readonly electionTicks: number;
   /** The election timeout is drawn from [electionTicks, electionTicks + electionSpreadTicks); 1 <= it <= electionTicks. */
   readonly electionSpreadTicks: number;
+  /** Ranked election slots in ticks (RaftConfig.electionRankSlotTicks); 0 = off. 0 <= it < electionTicks. */
+  readonly electionRankSlotTicks: number;
   readonly heartbeatTicks: number;
   readonly limits: NodeLimits;
   readonly logLevel: LogLevel;
@@ -211,6 +213,16 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     max: 1_000_000,
     help: 'width of the election timeout\'s randomized range in ticks, 1..election-ticks (default election-ticks: [T, 2T))',
+  },
+  // Off by default. Across regions, a slot above the largest one-way delay between members (plus
+  // processing) lets the successors of a dead leader stand one at a time instead of splitting votes.
+  {
+    key: 'electionRankSlotTicks',
+    kind: 'int',
+    fallback: 0,
+    min: 0,
+    max: 1_000_000,
+    help: 'ranked election slots in ticks, 0 = off: a follower waits election-ticks + rank x slot after its last leader falls silent, rank = its place after that leader in voter id order (below election-ticks)',
   },
   // 100 ms: heartbeats are most of what an idle member spends (CPU on both ends of every one),
   // and detection does not depend on them but on the election timeout (electionTicks).
@@ -607,6 +619,12 @@ function checkCrossSettings(config: NodeConfig): void {
       `${config.electionSpreadTicks} must be at most electionTicks ${config.electionTicks} (the timeout is drawn from [electionTicks, electionTicks + spread))`,
     );
   }
+  if (config.electionRankSlotTicks >= config.electionTicks) {
+    throw new ConfigError(
+      'electionRankSlotTicks',
+      `${config.electionRankSlotTicks} must be below electionTicks ${config.electionTicks} (a slot covers one message delay between members)`,
+    );
+  }
   if (limits.keyBytesMax + limits.valueBytesMax > limits.requestBytesMax) {
     throw new ConfigError('requestBytesMax', `${limits.requestBytesMax} cannot hold keyBytesMax + valueBytesMax`);
   }
@@ -695,6 +713,7 @@ export function parseNodeConfig(
     tickMs: r['tickMs'] as number,
     electionTicks: r['electionTicks'] as number,
     electionSpreadTicks: (r['electionSpreadTicks'] as number | undefined) ?? (r['electionTicks'] as number),
+    electionRankSlotTicks: r['electionRankSlotTicks'] as number,
     heartbeatTicks: r['heartbeatTicks'] as number,
     limits: buildLimits(r),
     logLevel,
@@ -715,10 +734,13 @@ export function parseNodeConfig(
 }
 
 /** The node's timing as an operator reads it: tick, heartbeat and the election timeout's range in ms. */
-export function electionTiming(config: Pick<NodeConfig, 'tickMs' | 'heartbeatTicks' | 'electionTicks' | 'electionSpreadTicks'>): string {
-  const { tickMs, heartbeatTicks, electionTicks, electionSpreadTicks } = config;
+export function electionTiming(
+  config: Pick<NodeConfig, 'tickMs' | 'heartbeatTicks' | 'electionTicks' | 'electionSpreadTicks' | 'electionRankSlotTicks'>,
+): string {
+  const { tickMs, heartbeatTicks, electionTicks, electionSpreadTicks, electionRankSlotTicks: slotTicks } = config;
+  const ranked = slotTicks === 0 ? '' : `, ranked slots of ${slotTicks * tickMs} ms (--election-rank-slot-ticks ${slotTicks})`;
   return (
     `tick ${tickMs} ms, heartbeat ${heartbeatTicks * tickMs} ms, election timeout [${electionTicks * tickMs}, ${(electionTicks + electionSpreadTicks) * tickMs}) ms ` +
-    `(--election-ticks ${electionTicks}, --election-spread-ticks ${electionSpreadTicks})`
+    `(--election-ticks ${electionTicks}, --election-spread-ticks ${electionSpreadTicks})${ranked}`
   );
 }

@@ -285,6 +285,7 @@ class Node implements RunningNode {
       random: () => random.next(),
       electionTicks: config.electionTicks,
       electionSpreadTicks: config.electionSpreadTicks,
+      electionRankSlotTicks: config.electionRankSlotTicks,
       heartbeatTicks: config.heartbeatTicks,
       applied,
       repairing: repair !== undefined,

@@ -116,6 +116,18 @@ describe('node configuration', () => {
     expect(refusal([...base, '--election-spread-ticks', 'narrow']).setting).toBe('electionSpreadTicks');
   });
 
+  it('takes ranked election slots (default off) and refuses a slot of electionTicks or more', () => {
+    expect(parseNodeConfig(base, {}).electionRankSlotTicks).toBe(0);
+    const ranked = parseNodeConfig([...base, '--tick-ms', '20', '--heartbeat-ticks', '5', '--election-ticks', '75', '--election-rank-slot-ticks', '8'], {});
+    expect(ranked.electionRankSlotTicks).toBe(8);
+    expect(electionTiming(ranked)).toMatch(/, ranked slots of 160 ms \(--election-rank-slot-ticks 8\)$/);
+    expect(parseNodeConfig(base, { HOLDFAST_ELECTION_RANK_SLOT_TICKS: '3' }).electionRankSlotTicks).toBe(3);
+    const wide = refusal([...base, '--election-ticks', '40', '--election-rank-slot-ticks', '40']);
+    expect(wide.setting).toBe('electionRankSlotTicks');
+    expect(wide.message).toMatch(/40 must be below electionTicks 40/);
+    expect(refusal(base, { HOLDFAST_ELECTION_RANK_SLOT_TICKS: '-1' }).setting).toBe('electionRankSlotTicks');
+  });
+
   it('shows the timing as a range in ms', () => {
     const config = parseNodeConfig([...base, '--tick-ms', '20', '--heartbeat-ticks', '5', '--election-ticks', '75', '--election-spread-ticks', '25'], {});
     expect(electionTiming(config)).toBe(

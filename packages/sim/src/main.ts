@@ -17,6 +17,12 @@ function spreadPercent(value: string): number {
   return parsed;
 }
 
+function rankSlotTicks(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 7) throw new InvalidArgumentError('expected an integer from 0 to 7 (below the smallest electionTicks a seed draws, 8)');
+  return parsed;
+}
+
 const coreDefectsByFlag: Record<string, SimDefects> = {
   'forgets-vote': { forgetsVote: true },
   'ack-before-sync': { ackBeforeSync: true },
@@ -79,6 +85,11 @@ const program = new Command()
     "real node: members draw their election timeout from [electionTicks, electionTicks + spread), spread this percentage of the seed's electionTicks (1-100; unset: electionTicks, as etcd, and seeds replay as before)",
     spreadPercent,
   )
+  .option(
+    '--election-rank-slot-ticks <n>',
+    'real node: ranked election slots of every member in ticks (0-7; unset or 0: off, and seeds replay as before): after a leader falls silent its successors in id order stand one slot apart',
+    rankSlotTicks,
+  )
   .option('--liveness-ticks <n>', 'core-only: ticks a healed cluster has to commit again', nonNegativeInteger)
   .addOption(new Option('--defect <name>', 'self-test only: break safety on purpose').hideHelp())
   .option('--quiet', 'print only failures and the summary')
@@ -99,6 +110,7 @@ const options = program.opts<{
   clockDriftPercent: number;
   forwardWait: boolean;
   electionSpreadPercent?: number;
+  electionRankSlotTicks?: number;
 }>();
 
 const seedCount = options.seeds ?? 1;
@@ -162,6 +174,7 @@ async function runReal(): Promise<RunSummary<unknown>> {
     (lease ? ` --read-mode lease --clock-drift-percent ${options.clockDriftPercent}` : '') +
     (options.forwardWait ? '' : ' --no-forward-wait') +
     (options.electionSpreadPercent === undefined ? '' : ` --election-spread-percent ${options.electionSpreadPercent}`) +
+    (options.electionRankSlotTicks === undefined ? '' : ` --election-rank-slot-ticks ${options.electionRankSlotTicks}`) +
     (options.defect === undefined ? '' : ` --defect ${options.defect}`);
   console.log(`holdfast sim (real node): seeds ${options.seed}..${options.seed + seedCount - 1}, ${nodeCount} members, ${steps} steps${flags}`);
   return runRealSeeds(
@@ -176,6 +189,7 @@ async function runReal(): Promise<RunSummary<unknown>> {
       ...(lease ? { leaseReads: { clockDriftMax: options.clockDriftPercent / 100 } } : {}),
       forwardsWaitForLeader: options.forwardWait,
       ...(options.electionSpreadPercent === undefined ? {} : { electionSpreadPercent: options.electionSpreadPercent }),
+      ...(options.electionRankSlotTicks === undefined ? {} : { electionRankSlotTicks: options.electionRankSlotTicks }),
       onResult: (result) => onResult(result, flags),
     },
     () => stopRequested,

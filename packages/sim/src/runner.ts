@@ -116,6 +116,7 @@ export interface RunRealSeedsOptions {
   readonly leaseReads?: RealSimOptions['leaseReads'];
   readonly forwardsWaitForLeader?: boolean;
   readonly electionSpreadPercent?: number;
+  readonly electionRankSlotTicks?: number;
   readonly onResult?: (result: RealSeedResult) => void;
 }
 
@@ -133,6 +134,7 @@ export async function runRealSeeds(options: RunRealSeedsOptions, shouldStop: () 
       ...(options.leaseReads === undefined ? {} : { leaseReads: options.leaseReads }),
       ...(options.forwardsWaitForLeader === undefined ? {} : { forwardsWaitForLeader: options.forwardsWaitForLeader }),
       ...(options.electionSpreadPercent === undefined ? {} : { electionSpreadPercent: options.electionSpreadPercent }),
+      ...(options.electionRankSlotTicks === undefined ? {} : { electionRankSlotTicks: options.electionRankSlotTicks }),
     });
     tally.add(result);
     options.onResult?.(result);

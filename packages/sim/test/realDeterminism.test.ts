@@ -28,4 +28,19 @@ describe('the real node replays a seed event for event', () => {
     const unset = await runRealSeed({ seed: 77, nodeCount: 3, steps: 300, recentEventsMax: 100_000 });
     expect(unset.recentEvents.join('\n')).not.toMatch(/electionSpreadTicks/);
   }, 120_000);
+
+  it('replays a seed with ranked election slots event for event, and the slot reaches the members', async () => {
+    const options = { seed: 78, nodeCount: 5, steps: 300, recentEventsMax: 100_000, electionRankSlotTicks: 3 };
+    const first = await runRealSeed(options);
+    const second = await runRealSeed(options);
+    expect(second.digest).toBe(first.digest);
+    expect(second.stats).toEqual(first.stats);
+    expect(first.recentEvents.join('\n')).toMatch(/electionRankSlotTicks 3, /);
+    const off = await runRealSeed({ ...options, electionRankSlotTicks: 0 });
+    const unset = await runRealSeed({ seed: 78, nodeCount: 5, steps: 300, recentEventsMax: 100_000 });
+    expect(off.digest).toBe(unset.digest);
+    expect(unset.recentEvents.join('\n')).not.toMatch(/electionRankSlotTicks/);
+    // The option changes when members stand, hence the run.
+    expect(first.digest).not.toBe(unset.digest);
+  }, 120_000);
 });

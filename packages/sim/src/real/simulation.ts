@@ -115,6 +115,11 @@ export interface RealSimOptions {
    */
   readonly electionSpreadPercent?: number;
   /**
+   * Ranked election slots of every member, in ticks (RaftConfig.electionRankSlotTicks), below the
+   * smallest electionTicks a seed draws (8). Unset or 0: off, and every seed replays as before.
+   */
+  readonly electionRankSlotTicks?: number;
+  /**
    * The events one run may take before it fails (coreError, RangeError): a bound on work that
    * never lets simulated time move (3,000,000 unless set; a regression test sets a small one).
    */
@@ -290,7 +295,10 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       },
       root.fork(),
     );
-    this.coreSettings = withElectionSpread(drawCoreSettings(this.random), options.electionSpreadPercent);
+    this.coreSettings = withElectionRankSlot(
+      withElectionSpread(drawCoreSettings(this.random), options.electionSpreadPercent),
+      options.electionRankSlotTicks,
+    );
     const config = parseNodeConfig(['--id', '1', '--data-dir', '/sim', '--log-level', 'silent'], {});
     this.limits = {
       ...config.limits,
@@ -334,6 +342,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       `seed ${options.seed}: ${options.nodeCount} members, intensity ${intensity.toFixed(2)}, snapshot every ${this.limits.snapshotEntries} ` +
         `(keep ${this.limits.snapshotCatchupEntries}), electionTicks ${this.coreSettings.electionTicks}, ` +
         (this.coreSettings.electionSpreadTicks === undefined ? '' : `electionSpreadTicks ${this.coreSettings.electionSpreadTicks}, `) +
+        (this.coreSettings.electionRankSlotTicks === undefined ? '' : `electionRankSlotTicks ${this.coreSettings.electionRankSlotTicks}, `) +
         `heartbeatTicks ${this.coreSettings.heartbeatTicks}, ` +
         `storage faults [${this.storageFaultKinds.join(',')}]`,
     );
@@ -1422,8 +1431,20 @@ export function withElectionSpread(settings: CoreSettings, percent: number | und
   return { ...settings, electionSpreadTicks: Math.max(1, Math.round((settings.electionTicks * percent) / 100)) };
 }
 
+/** The smallest electionTicks drawCoreSettings draws: a rank slot must stay below it. */
+export const SIM_ELECTION_TICKS_MIN = 8;
+
+/** The seed's core settings with the ranked election slots the run asked for (no random draw). */
+export function withElectionRankSlot(settings: CoreSettings, slotTicks: number | undefined): CoreSettings {
+  if (slotTicks === undefined || slotTicks === 0) return settings;
+  if (!Number.isInteger(slotTicks) || slotTicks < 0 || slotTicks >= SIM_ELECTION_TICKS_MIN) {
+    throw new RangeError(`election rank slot ${slotTicks} ticks outside 0..${SIM_ELECTION_TICKS_MIN - 1}`);
+  }
+  return { ...settings, electionRankSlotTicks: slotTicks };
+}
+
 function drawCoreSettings(random: Prng): CoreSettings {
-  const electionTicks = random.int(8, 15);
+  const electionTicks = random.int(SIM_ELECTION_TICKS_MIN, 15);
   const messageBytesMax = random.pick([4096, 64 * 1024]);
   return {
     electionTicks,
