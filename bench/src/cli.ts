@@ -127,7 +127,7 @@ function buildCommand(): Command {
     )
     .option(
       '--election-rank-slot-ticks <n>',
-      'holdfast with --regions: ranked election slots in ticks of 20 ms, 0 = off (0-74; e.g. 8: the successors of a dead leader stand 160 ms apart)',
+      'holdfast with --regions: ranked election slots in ticks of 20 ms, 0 = off (0-74; default 8: the successors of a dead leader stand 160 ms apart)',
       parseNonNegativeInt,
     )
     .option('--keys <n>', 'mixed: key space size', parsePositiveInt, DEFAULT_WORKLOAD.mixedKeyCount)

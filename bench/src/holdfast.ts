@@ -47,8 +47,12 @@ function parseNodeId(name: string): number {
 /** Attempts of one operation kept in the history (a call may make hundreds while no leader is known). */
 const ATTEMPTS_RECORDED_MAX = 16;
 
-/** Timing across emulated regions (docs/operations.md, Tuning): heartbeat 100 ms, election 1.5-3 s. */
-export const REGION_TIMING = { tickMs: 20, heartbeatTicks: 5, electionTicks: 75, electionSpreadTicks: 75, electionRankSlotTicks: 0 } as const;
+/**
+ * Timing across emulated regions (docs/operations.md, Tuning): heartbeat 100 ms, election 1.5-3 s,
+ * ranked election slots of 160 ms (above three-regions' largest one-way delay, 80 ms): with them a
+ * region outage's first write came sooner (bench/README.md, Ranked election slots).
+ */
+export const REGION_TIMING = { tickMs: 20, heartbeatTicks: 5, electionTicks: 75, electionSpreadTicks: 75, electionRankSlotTicks: 8 } as const;
 
 export class HoldfastTarget implements ClusterTarget {
   readonly kind = 'holdfast' as const;
