@@ -2,7 +2,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { InvalidRequestError, OverloadedError, toBatchError, toHoldfastError, toServiceError } from './errors.js';
 import { FORWARDED_METADATA } from './forwarder.js';
-import type { AuthGuard } from './auth/guard.js';
+import type { AuthGuard, AuthRecheck } from './auth/guard.js';
 import type { NodeMetrics } from './metrics.js';
 import {
   type BatchRequest__Output as BatchRequest,
@@ -34,8 +34,11 @@ export interface KvServiceOptions {
   readonly watches: WatchHub;
   /** Bounds of one LeaseKeepAliveStream. */
   readonly leaseStream: LeaseStreamLimits;
-  /** Checks each request of a Batch stream against the stream's caller (auth/guard.ts); absent: none (tests of the service alone). */
-  readonly guard?: Pick<AuthGuard, 'checkBatchRequest' | 'recheck'>;
+  /**
+   * Checks each request of a Batch stream against the stream's caller, and a linearizable read's
+   * call again after its read barrier (auth/guard.ts); absent: none (tests of the service alone).
+   */
+  readonly guard?: Pick<AuthGuard, 'checkBatchRequest' | 'checkAgain' | 'recheck'>;
 }
 
 /** What every server call offers (grpc-js does not export its ServerSurfaceCall type). */
@@ -53,11 +56,17 @@ function deadlineOf(call: SurfaceCall, fallbackMs: number, requestedMs = 0): num
   return deadline;
 }
 
-function contextOf(call: SurfaceCall, options: KvServiceOptions, requestedMs = 0): RequestContext {
+function contextOf(call: SurfaceCall, options: KvServiceOptions, requestedMs = 0, recheckAuth?: AuthRecheck): RequestContext {
   return {
     deadlineMs: deadlineOf(call, options.requestTimeoutMs, requestedMs),
     forwarded: call.metadata.get(FORWARDED_METADATA).length > 0,
+    ...(recheckAuth === undefined ? {} : { recheckAuth }),
   };
+}
+
+/** The path the auth rules name a unary KV method by: `get` is `/holdfast.v1.KV/Get`. */
+function kvPathOf(kind: KvOp['op']): string {
+  return `/holdfast.v1.KV/${kind.charAt(0).toUpperCase()}${kind.slice(1)}`;
 }
 
 async function run(options: KvServiceOptions, op: KvOp, context: RequestContext): Promise<KvResult> {
@@ -81,7 +90,9 @@ async function run(options: KvServiceOptions, op: KvOp, context: RequestContext)
 function unary<K extends KvOp['op']>(options: KvServiceOptions, kind: K) {
   return (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>): void => {
     const op = { op: kind, [kind]: call.request } as unknown as KvOp;
-    run(options, op, contextOf(call, options)).then(
+    const guard = options.guard;
+    const recheckAuth = guard === undefined ? undefined : () => guard.checkAgain(kvPathOf(kind), call.metadata, call.request);
+    run(options, op, contextOf(call, options, 0, recheckAuth)).then(
       (result) => callback(null, (result as unknown as Record<string, unknown>)[kind]),
       (error: unknown) => callback(toServiceError(error)),
     );
@@ -118,17 +129,18 @@ function handleBatch(options: KvServiceOptions, call: grpc.ServerDuplexStream<Ba
   const serve = (request: BatchRequest): void => {
     open += 1;
     let op: KvOp;
+    let recheckAuth: AuthRecheck | undefined;
     try {
       if (request.timeoutMs > REQUEST_TIMEOUT_MS_MAX) {
         throw new InvalidRequestError('invalid-argument', `timeout_ms ${request.timeoutMs} is longer than ${REQUEST_TIMEOUT_MS_MAX}`);
       }
       op = opOfBatch(request);
-      options.guard?.checkBatchRequest(call.metadata, request);
+      recheckAuth = options.guard?.checkBatchRequest(call.metadata, request);
     } catch (error) {
       reply({ id: request.id, error: toBatchError(error) });
       return;
     }
-    run(options, op, contextOf(call, options, request.timeoutMs)).then(
+    run(options, op, contextOf(call, options, request.timeoutMs, recheckAuth)).then(
       (result) => reply({ id: request.id, [result.op]: (result as unknown as Record<string, unknown>)[result.op] } as BatchResponse),
       (error: unknown) => reply({ id: request.id, error: toBatchError(error) }),
     );

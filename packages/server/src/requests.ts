@@ -107,6 +107,13 @@ export interface RequestContext {
   readonly deadlineMs: number;
   /** Came from another node's forwarder: answer here or refuse, never forward again. */
   readonly forwarded: boolean;
+  /**
+   * Makes the call's auth check again against the auth state applied now (throws the refusal);
+   * absent while nothing checks calls. A linearizable read calls it after its read barrier: the
+   * check on arrival used this member's applied auth state, which may lack a change (a revoked
+   * grant, a changed password) committed before the read was invoked.
+   */
+  readonly recheckAuth?: () => void;
 }
 
 export interface RequestHost {
@@ -242,6 +249,9 @@ export class RequestPath {
     const maxStalenessMs = maxStalenessOf(op);
     if (maxStalenessMs > 0) await driver.boundedReadBarrier(maxStalenessMs, context.deadlineMs);
     else await driver.readBarrier(context.deadlineMs);
+    // The check on arrival used the auth state applied then; the one applied now holds every auth
+    // change the barrier promises (all committed before the read was invoked, or within the bound).
+    context.recheckAuth?.();
     return this.readLocal(op);
   }
 
@@ -349,6 +359,8 @@ export class RequestPath {
     }
     const { id, keys } = op.leaseTimeToLive;
     const { lease, remainingMs } = await leases.timeToLive(id, context.deadlineMs);
+    // After timeToLive's read barrier, as for a linearizable read.
+    context.recheckAuth?.();
     return {
       op: 'leaseTimeToLive',
       leaseTimeToLive: { header: this.header(), id, ttlMs: lease.ttlMs, remainingMs, keys: keys ? lease.keys.map((key) => Buffer.from(key)) : [] },

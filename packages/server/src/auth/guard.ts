@@ -5,6 +5,11 @@
  * once, at its start; each request in it is checked by checkBatchRequest, called by the stream's
  * handler. Missing or bad credentials: UNAUTHENTICATED; a need no role grants:
  * PERMISSION_DENIED naming it. While auth is off every call passes untouched.
+ *
+ * The check on arrival uses the auth state this member has applied, which may lag changes the
+ * cluster already committed. A linearizable read therefore makes its check again after its read
+ * barrier (checkAgain, or the recheck checkBatchRequest hands back), when the applied state holds
+ * every change committed before the read was invoked.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { AuthState } from '@holdfast/storage';
@@ -72,12 +77,21 @@ export interface AdminDenial {
   readonly reason: string;
 }
 
-/** How a Batch stream opened before auth was turned on is told apart from an identified one. */
-const OPENED_WITHOUT_AUTH = 'opened-without-auth';
+/** How a call was identified on arrival: enough to identify it again against a later auth state. */
+interface Admission {
+  /** Undefined when auth was off on arrival (or the method is public). */
+  readonly principal: Principal | undefined;
+  readonly authContext: AuthContext;
+  /** The host clock on arrival: a token is checked again as of then (its expiry during a barrier does not count). */
+  readonly arrivedAtMs: number;
+}
+
+/** The check a call passed, made again against the auth state applied now; throws the refusal. */
+export type AuthRecheck = () => void;
 
 export class AuthGuard {
-  /** The principal of each admitted call, by its metadata object (which grpc-js hands the handler). */
-  private readonly principals = new WeakMap<grpc.Metadata, Principal | typeof OPENED_WITHOUT_AUTH>();
+  /** How each admitted call was identified, by its metadata object (which grpc-js hands the handler). */
+  private readonly admissions = new WeakMap<grpc.Metadata, Admission>();
 
   private readonly tokens = new TokenVerifier();
 
@@ -129,9 +143,10 @@ export class AuthGuard {
 
   /** Identifies the caller and checks the method's rule as far as it does not depend on the request. */
   private admit(path: string, metadata: grpc.Metadata, authContext: AuthContext): HoldfastError | undefined {
+    const arrivedAtMs = this.host.nowMs();
     const auth = this.enabledState();
     if (auth === undefined) {
-      this.principals.set(metadata, OPENED_WITHOUT_AUTH);
+      this.admissions.set(metadata, { principal: undefined, authContext, arrivedAtMs });
       return undefined;
     }
     const rule = ruleOf(path);
@@ -139,8 +154,8 @@ export class AuthGuard {
     if (rule.kind === 'public') return undefined;
     let principal: Principal | undefined;
     try {
-      principal = this.identify(auth, metadata, authContext);
-      this.principals.set(metadata, principal);
+      principal = this.identify(auth, metadata, authContext, arrivedAtMs);
+      this.admissions.set(metadata, { principal, authContext, arrivedAtMs });
       if (rule.kind === 'admin') this.authorize(auth, principal, [{ access: 'admin', right: rule.right }], path);
       return undefined;
     } catch (error) {
@@ -150,12 +165,47 @@ export class AuthGuard {
     }
   }
 
+  /**
+   * Makes the check a unary call passed on arrival (admit, then checkMessage) again, against the
+   * auth state applied now, with the same refusals: a linearizable read calls it after its read
+   * barrier, so that a password change, a deleted user or a revoked grant committed before the
+   * read was invoked, but applied here only while the barrier waited, refuses it. Throws
+   * UnauthenticatedError or PermissionDeniedError.
+   */
+  checkAgain(path: string, metadata: grpc.Metadata, message: unknown): void {
+    const auth = this.enabledState();
+    if (auth === undefined) return;
+    const rule = ruleOf(path);
+    if (rule?.kind === 'public') return;
+    let principal: Principal | undefined;
+    try {
+      if (rule === undefined) throw new PermissionDeniedError(`${path} has no permission rule; refused while auth is enabled`);
+      const admission = this.admissions.get(metadata);
+      if (admission === undefined) throw new UnauthenticatedError(`${path}: this call was not identified on arrival; call again`);
+      // Identified again, as on arrival: a call admitted while auth was off is identified now.
+      principal = this.identify(auth, metadata, admission.authContext, admission.arrivedAtMs);
+      this.authorize(auth, principal, this.needsOf(rule, message), path);
+    } catch (error) {
+      if (!(error instanceof HoldfastError)) throw error;
+      this.host.refused?.(path, error.kind);
+      if (rule?.kind === 'admin') this.host.adminDenied?.({ method: path, user: principal?.user, kind: error.kind, reason: error.message });
+      throw error;
+    }
+  }
+
+  /** What a call needs by its rule, beyond being identified. */
+  private needsOf(rule: Rule, message: unknown): readonly Need[] {
+    if (rule.kind === 'admin') return [{ access: 'admin', right: rule.right }];
+    if (rule.kind === 'keys') return rule.needs(message, this.host);
+    return [];
+  }
+
   private checkMessage(path: string, metadata: grpc.Metadata, message: unknown): HoldfastError | undefined {
     const rule: Rule | undefined = ruleOf(path);
     if (rule?.kind !== 'keys') return undefined;
     const auth = this.enabledState();
-    const principal = this.principals.get(metadata);
-    if (auth === undefined || principal === undefined || principal === OPENED_WITHOUT_AUTH) return undefined;
+    const principal = this.admissions.get(metadata)?.principal;
+    if (auth === undefined || principal === undefined) return undefined;
     try {
       this.authorize(auth, principal, rule.needs(message, this.host), path);
       return undefined;
@@ -168,17 +218,25 @@ export class AuthGuard {
   /**
    * Checks one request of a Batch stream against the stream's principal and the current auth
    * state (a role revoked meanwhile counts at once); throws UnauthenticatedError or
-   * PermissionDeniedError.
+   * PermissionDeniedError. Returns the same check, to be made again against the auth state
+   * applied after a linearizable read's barrier (as of the request's arrival for the token's
+   * expiry).
    */
-  checkBatchRequest(metadata: grpc.Metadata, request: BatchRequest__Output): void {
+  checkBatchRequest(metadata: grpc.Metadata, request: BatchRequest__Output): AuthRecheck {
+    const arrivedAtMs = this.host.nowMs();
+    this.checkBatchRequestAt(metadata, request, arrivedAtMs);
+    return () => this.checkBatchRequestAt(metadata, request, arrivedAtMs);
+  }
+
+  private checkBatchRequestAt(metadata: grpc.Metadata, request: BatchRequest__Output, nowMs: number): void {
     const auth = this.enabledState();
     if (auth === undefined) return;
     try {
-      const principal = this.principals.get(metadata);
-      if (principal === undefined || principal === OPENED_WITHOUT_AUTH) {
+      const principal = this.admissions.get(metadata)?.principal;
+      if (principal === undefined) {
         throw new UnauthenticatedError('this stream was opened before auth was enabled, without credentials: open a new one with a token');
       }
-      if (!principal.member && principal.expiresAtMs <= this.host.nowMs()) {
+      if (!principal.member && principal.expiresAtMs <= nowMs) {
         throw new UnauthenticatedError('the token this stream was opened with has expired: open a new one with a fresh token');
       }
       const needs = batchRequestNeeds(request, this.host);
@@ -199,8 +257,8 @@ export class AuthGuard {
   recheck(path: string, metadata: grpc.Metadata, message: unknown): HoldfastError | undefined {
     const auth = this.enabledState();
     if (auth === undefined) return undefined;
-    const principal = this.principals.get(metadata);
-    if (principal === undefined || principal === OPENED_WITHOUT_AUTH) {
+    const principal = this.admissions.get(metadata)?.principal;
+    if (principal === undefined) {
       return new UnauthenticatedError('auth was enabled after this call was opened without credentials: open it again with a token');
     }
     if (principal.member) return undefined;
@@ -213,8 +271,7 @@ export class AuthGuard {
 
   /** The principal the interceptor found for a call (undefined while auth is off or for a public call). */
   principalOf(metadata: grpc.Metadata): Principal | undefined {
-    const principal = this.principals.get(metadata);
-    return principal === OPENED_WITHOUT_AUTH ? undefined : principal;
+    return this.admissions.get(metadata)?.principal;
   }
 
   private authorize(auth: AuthState, principal: Principal, needs: readonly Need[], what: string): void {
@@ -223,9 +280,9 @@ export class AuthGuard {
     if (missing !== undefined) throw new PermissionDeniedError(`${what}: ${missing}`);
   }
 
-  private identify(auth: AuthState, metadata: grpc.Metadata, authContext: AuthContext): Principal {
+  private identify(auth: AuthState, metadata: grpc.Metadata, authContext: AuthContext, nowMs: number): Principal {
     const header = metadata.get(AUTHORIZATION_METADATA)[0];
-    if (typeof header === 'string' && header !== '') return this.identifyToken(auth, header.startsWith(BEARER) ? header.slice(BEARER.length) : header);
+    if (typeof header === 'string' && header !== '') return this.identifyToken(auth, header.startsWith(BEARER) ? header.slice(BEARER.length) : header, nowMs);
     const certificate = authContext.sslPeerCertificate;
     if (certificate !== undefined && Object.keys(certificate).length > 0) {
       const names = certificateNames(certificate);
@@ -236,8 +293,8 @@ export class AuthGuard {
     throw new UnauthenticatedError('auth is enabled: log in (holdfast --user NAME) and send the token, or present a client certificate naming a user');
   }
 
-  private identifyToken(auth: AuthState, token: string): Principal {
-    const verdict = this.tokens.verify(token, auth, this.host.nowMs());
+  private identifyToken(auth: AuthState, token: string, nowMs: number): Principal {
+    const verdict = this.tokens.verify(token, auth, nowMs);
     if (!verdict.ok) throw new UnauthenticatedError(verdict.reason);
     const { claims } = verdict;
     if (claims.user.startsWith(MEMBER_PREFIX)) return { user: claims.user, member: true, expiresAtMs: claims.expiresAtMs };
