@@ -60,9 +60,15 @@ export interface ClusterHost {
   readonly promoteLagEntriesMax: number;
   /**
    * A consistent view of the whole state after a read barrier (every write acknowledged before
-   * the call is in it); the caller closes it.
+   * the call is in it); the caller closes it. `afterBarrier` runs between the barrier and the
+   * view (it throws to refuse the backup).
    */
-  openBackup(deadlineMs: number): Promise<SnapshotReader>;
+  openBackup(deadlineMs: number, afterBarrier?: () => void): Promise<SnapshotReader>;
+  /**
+   * Makes a call's auth check again against the auth state applied now (auth/guard.ts
+   * checkAgain): a backup is a linearizable read, checked again after its barrier. Absent: none.
+   */
+  checkAgain?(path: string, metadata: grpc.Metadata, message: unknown): void;
   /** Backups streaming at once at most; more are refused with RESOURCE_EXHAUSTED. */
   readonly backupsMax: number;
   /** Bytes of keys and values held, as of the applied index. */
@@ -148,6 +154,9 @@ function drainedOrGone(call: grpc.ServerWritableStream<BackupRequest__Output, Ba
   });
 }
 
+/** The Backup method's path, as the auth rules name it. */
+const BACKUP_PATH = '/holdfast.v1.Cluster/Backup';
+
 export class ClusterService {
   private backupsRunning = 0;
   private readonly clients = new Map<string, ClusterClient>();
@@ -191,14 +200,14 @@ export class ClusterService {
     };
   }
 
-  /** Streams the state's snapshot chunks as they are, waiting for the client to take each. */
+  /** Streams the state's snapshot chunks as they are, waiting for the client to take each; refused (after the barrier) to a caller who lost the right meanwhile. */
   private async backup(call: grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>): Promise<void> {
     if (this.backupsRunning >= this.host.backupsMax) {
       throw new OverloadedError(`${this.backupsRunning} backups are streaming (limit ${this.host.backupsMax}); retry later`);
     }
     this.backupsRunning += 1;
     try {
-      const reader = await this.host.openBackup(this.deadline());
+      const reader = await this.host.openBackup(this.deadline(), () => this.host.checkAgain?.(BACKUP_PATH, call.metadata, call.request));
       try {
         const header = { ...this.host.header(), revision: reader.meta.revision };
         let first = true;

@@ -449,9 +449,10 @@ class Node implements RunningNode {
       header: () => this.requestPath.header(),
       memberIdMax: () => this.sm.memberIdMax,
       promoteLagEntriesMax: Math.max(100, config.limits.snapshotCatchupEntries),
-      openBackup: async (deadlineMs) => {
+      openBackup: async (deadlineMs, afterBarrier) => {
         this.integrity.checkReadable();
         await this.driver.readBarrier(deadlineMs);
+        afterBarrier?.();
         const reader = await this.sm.openSnapshotReader();
         return { ...reader, chunks: () => this.watchedForDamage(reader.chunks(), 'backup') };
       },
@@ -472,6 +473,7 @@ class Node implements RunningNode {
       leaseRemainingMs: () => this.driver.leaseRemainingMs(),
       history: () => this.history.status(),
       authorization: () => this.memberAuthorization(),
+      checkAgain: (path, metadata, message) => this.guard.checkAgain(path, metadata, message),
     });
     this.authService = new AuthService({
       protos: this.protos,

@@ -7,10 +7,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '@holdfast/protocol';
-import { type AuthState, KvStateMachine, MemoryDisk } from '@holdfast/storage';
+import { type AuthState, KvStateMachine, MemoryDisk, type SnapshotReader } from '@holdfast/storage';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthGuard } from '../src/auth/guard.js';
+import { ClusterService } from '../src/clusterService.js';
 import { issueToken } from '../src/auth/tokens.js';
 import { parseNodeConfig } from '../src/config.js';
 import type { NodeDriver } from '../src/driver.js';
@@ -27,7 +28,7 @@ const SIGNING_KEY = { id: 1, secret: new Uint8Array(32).fill(7), createdAtMs: 0 
 const TOKEN_TTL_MS = 3_600_000;
 const bytes = (text: string): Buffer => Buffer.from(text);
 
-/** Alice may read `app/`; root holds the root role. */
+/** Alice may read `app/`, ops may take backups; root holds the root role. */
 const GRANTED: AuthState = {
   enabled: true,
   revision: 1,
@@ -35,10 +36,12 @@ const GRANTED: AuthState = {
   users: [
     { name: 'root', roles: ['root'], passwordRevision: 0 },
     { name: 'alice', roles: ['app'], passwordRevision: 0 },
+    { name: 'ops', roles: ['ops'], passwordRevision: 0 },
   ],
   roles: [
     { name: 'root', permissions: [] },
     { name: 'app', permissions: [{ type: 'keys', start: bytes('app/'), end: bytes('app0'), access: 'read' }] },
+    { name: 'ops', permissions: [{ type: 'admin', right: 'backup' }] },
   ],
   signingKeys: [SIGNING_KEY],
 };
@@ -46,24 +49,25 @@ const GRANTED: AuthState = {
 /** The auth changes a read may find applied after its barrier. */
 const CHANGES: Record<string, { readonly state: AuthState; readonly code: grpc.status; readonly details: RegExp }> = {
   'a revoked role': {
-    state: { ...GRANTED, revision: 2, users: [GRANTED.users[0]!, { name: 'alice', roles: [], passwordRevision: 0 }] },
+    state: { ...GRANTED, revision: 2, users: GRANTED.users.map((user) => (user.name === 'alice' ? { ...user, roles: [] } : user)) },
     code: grpc.status.PERMISSION_DENIED,
     details: /user "alice" has no read grant on key "app\/1"/,
   },
   'a changed password': {
-    state: { ...GRANTED, revision: 2, users: [GRANTED.users[0]!, { name: 'alice', roles: ['app'], passwordRevision: 1 }] },
+    state: { ...GRANTED, revision: 2, users: GRANTED.users.map((user) => (user.name === 'alice' ? { ...user, passwordRevision: 1 } : user)) },
     code: grpc.status.UNAUTHENTICATED,
     details: /password of user "alice" changed since the token was issued/,
   },
   'a deleted user': {
-    state: { ...GRANTED, revision: 2, users: [GRANTED.users[0]!] },
+    state: { ...GRANTED, revision: 2, users: GRANTED.users.filter((user) => user.name !== 'alice') },
     code: grpc.status.UNAUTHENTICATED,
     details: /user "alice" no longer exists/,
   },
 };
 
-const aliceToken = (): string =>
-  issueToken({ user: 'alice', keyId: SIGNING_KEY.id, passwordRevision: 0, expiresAtMs: Date.now() + TOKEN_TTL_MS }, SIGNING_KEY);
+const tokenOf = (user: string): string =>
+  issueToken({ user, keyId: SIGNING_KEY.id, passwordRevision: 0, expiresAtMs: Date.now() + TOKEN_TTL_MS }, SIGNING_KEY);
+const aliceToken = (): string => tokenOf('alice');
 
 interface Server {
   readonly address: string;
@@ -83,6 +87,7 @@ async function startServer(): Promise<Server> {
     role: 'leader',
     leaderId: 1,
     term: 1,
+    appliedIndex: 1,
     propose: async (data: Uint8Array) => {
       index += 1;
       const [result] = await sm.apply([{ type: 'normal', term: 1, index, data }]);
@@ -127,6 +132,43 @@ async function startServer(): Promise<Server> {
       leaseStream: { leasesMax: 4, requestsPerSecond: 100, pendingMax: 10 },
       guard,
     }),
+  );
+  const backupReader = { meta: { revision: sm.revision }, chunks: async function* () { yield bytes('chunk'); }, close: async () => {} } as unknown as SnapshotReader;
+  grpcServer.addService(
+    loadProtos().cluster,
+    new ClusterService({
+      selfId: 1,
+      protos: loadProtos(),
+      dialCredentials: grpc.credentials.createInsecure(),
+      driver,
+      requestTimeoutMs: 5000,
+      members: () => [],
+      header: () => path.header(),
+      memberIdMax: () => 1,
+      promoteLagEntriesMax: 100,
+      openBackup: async (deadlineMs, afterBarrier) => {
+        await driver.readBarrier(deadlineMs);
+        afterBarrier?.();
+        return backupReader;
+      },
+      backupsMax: 1,
+      storeBytes: () => 0,
+      storeBytesMax: 1 << 30,
+      applyVersionMax: 2,
+      clusterVersion: () => 2,
+      alarms: () => [],
+      readsRefused: () => false,
+      repairStatus: () => ({ repairing: false, reason: '', lastRepair: '' }),
+      placement: () => ({ leaderRegions: [], survive: 'member' }),
+      proposePlacement: async (placement) => placement,
+      peerRtts: () => [],
+      electionTimeoutMs: 400,
+      electionSpreadMs: 400,
+      readMode: 'read-index',
+      leaseRemainingMs: () => 0,
+      history: () => ({ keyCount: 0, revision: 0, compactRevision: 0, historyBytes: 0 }),
+      checkAgain: (methodPath, metadata, message) => guard.checkAgain(methodPath, metadata, message),
+    }).implementation(),
   );
   const port = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
@@ -175,6 +217,27 @@ function batchGet(client: KvClient, token: string, consistency: string): Promise
     });
     stream.on('error', reject);
     stream.write({ requests: [{ id: 1, get: { key: bytes('app/1'), consistency, maxStalenessMs: 0, revision: 0 }, timeoutMs: 0 }] });
+  });
+}
+
+/** A Backup stream's chunks, or its error. */
+function backup(address: string, token: string): Promise<{ readonly chunks: number; readonly error?: grpc.ServiceError }> {
+  const { ClusterClient } = loadProtos();
+  const cluster = new ClusterClient(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientReadableStream<unknown>>;
+  const stream = cluster.backup!({}, withToken(token), { deadline: Date.now() + 5000 });
+  let chunks = 0;
+  return new Promise((resolve) => {
+    stream.on('data', () => {
+      chunks += 1;
+    });
+    stream.on('error', (error: grpc.ServiceError) => {
+      cluster.close();
+      resolve({ chunks, error });
+    });
+    stream.on('end', () => {
+      cluster.close();
+      resolve({ chunks });
+    });
   });
 }
 
@@ -238,6 +301,18 @@ describe('a linearizable read after an auth change applied during its read barri
       client.get!(request, withToken(aliceToken()), { deadline: Date.now() + 5000 }, (failed: grpc.ServiceError | null) => resolve(failed));
     });
     expect(error?.code).toBe(grpc.status.PERMISSION_DENIED);
+  });
+
+  it('refuses a backup whose caller lost the backup right during its barrier', async () => {
+    server.duringBarrier = () => {};
+    expect(await backup(server.address, tokenOf('ops'))).toEqual({ chunks: 1 });
+    server.duringBarrier = () => {
+      server.auth = { ...GRANTED, revision: 2, users: GRANTED.users.map((user) => (user.name === 'ops' ? { ...user, roles: [] } : user)) };
+    };
+    const refused = await backup(server.address, tokenOf('ops'));
+    expect(refused.chunks).toBe(0);
+    expect(refused.error?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(refused.error?.details).toBe('/holdfast.v1.Cluster/Backup: user "ops" lacks the admin right "backup"');
   });
 
   it('leaves a serializable read to the state applied on arrival (it takes no barrier)', async () => {
