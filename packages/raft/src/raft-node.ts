@@ -457,17 +457,22 @@ export class RaftNode {
   /**
    * Ticks without a leader after which this node campaigns. By default the random draw. With
    * electionRankSlotTicks, a follower that knows its last leader L waits electionTicks plus
-   * rank × slot plus a jitter under a quarter slot, rank being its place after L in the cyclic order of
-   * voter ids (the next voter stands first): when L goes silent its successors stand one after
-   * another, a slot apart, and each hears the earlier one's campaign before its own timer fires,
-   * instead of splitting the vote. Without a last leader, and while campaigning, the random draw.
+   * rank × slot plus a quarter slot plus a jitter under a quarter slot, rank being its place after
+   * L in the cyclic order of voter ids (the next voter stands first): when L goes silent its
+   * successors stand one after another, a slot apart, and each hears the earlier one's campaign
+   * before its own timer fires, instead of splitting the vote. The quarter slot is a margin over
+   * the others' leases: a peer that heard L a moment later (or ticks a little behind) ignores
+   * campaigns until its own electionTicks have passed (inLeaderLease), and a pre-vote it ignored
+   * would hand the election to the next rank a slot later. Without a last leader, and while
+   * campaigning, the random draw.
    */
   private electionTimeoutTicks(): number {
     const slotTicks = this.config.electionRankSlotTicks;
     if (slotTicks === 0 || this.role !== 'follower' || this.lastLeaderId === 0) return this.randomizedElectionTicks;
     const rank = this.electionRank(this.lastLeaderId);
     if (rank === undefined) return this.randomizedElectionTicks;
-    return this.config.electionTicks + rank * slotTicks + Math.floor(this.electionDraw * rankJitterTicks(slotTicks));
+    const quarterTicks = rankQuarterTicks(slotTicks);
+    return this.config.electionTicks + rank * slotTicks + quarterTicks + Math.floor(this.electionDraw * quarterTicks);
   }
 
   /**
@@ -1267,10 +1272,11 @@ export class RaftNode {
 }
 
 /**
- * The jitter of a ranked election timeout is drawn from [0, this) ticks: a quarter of a slot, so
- * that two ranks stay at least three quarters of a slot apart.
+ * A quarter of a rank slot, at least a tick: the lease margin of a ranked election timeout, and
+ * the range [0, this) its jitter is drawn from, so that two ranks stay at least three quarters of
+ * a slot apart.
  */
-function rankJitterTicks(slotTicks: number): number {
+function rankQuarterTicks(slotTicks: number): number {
   return Math.max(1, Math.floor(slotTicks / 4));
 }
 

@@ -218,8 +218,9 @@ export interface RaftConfig {
   readonly electionSpreadTicks?: number;
   /**
    * Ranked election slots, in ticks; 0 (the default) is off. When on, a follower that knows the
-   * leader it last followed campaigns after electionTicks + rank × slot + a jitter under a quarter
-   * slot, rank being its place after that leader in the cyclic order of voter ids, so that the
+   * leader it last followed campaigns after electionTicks + rank × slot + a quarter slot (a margin
+   * over the others' leases) + a jitter under a quarter slot, rank being its place after that
+   * leader in the cyclic order of voter ids, so that the
    * successors of a dead leader stand one at a time instead of splitting the vote. A node without
    * a last leader, or whose own campaign failed, draws as usual. A slot should exceed the largest
    * one-way delay between voters plus processing. 0 <= slot < electionTicks.
