@@ -518,21 +518,63 @@ function encodeRecord(value: unknown): Uint8Array {
   return frameRecord(packr.pack(value));
 }
 
-/** Reads a small framed record (hard state, base, snapshot); any damage there is corruption. */
+type Fields = Readonly<Record<string, unknown>>;
+
+function isFields(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function isIdList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((id) => Number.isSafeInteger(id) && id > 0);
+}
+
+function isHardState(value: unknown): value is HardState {
+  return isFields(value) && isCount(value.term) && isCount(value.vote) && isCount(value.commit);
+}
+
+function isConfState(value: unknown): value is ConfState {
+  return isFields(value) && isIdList(value.voters) && isIdList(value.learners);
+}
+
+function isSnapshot(value: unknown): value is Snapshot {
+  if (!isFields(value) || !(value.data instanceof Uint8Array) || !isFields(value.meta)) return false;
+  return isCount(value.meta.index) && isCount(value.meta.term) && isConfState(value.meta.confState);
+}
+
+/** An entry record also has an index and a term: a base never has data or a type. */
+function isLogBase(value: unknown): value is LogBase {
+  return isFields(value) && isCount(value.index) && isCount(value.term) && !('data' in value) && !('type' in value);
+}
+
+/**
+ * Reads a small framed record (hard state, conf state, base, snapshot); any damage there is
+ * corruption. The checksum covers the record, not its key, so a record moved under another
+ * key (two records swapped at rest) passes it: the decoded value must also have the shape of
+ * the record its key names, or it is corruption too, never a membership or a term taken as read.
+ */
 async function readMetaRecord<T>(
   db: Database,
   key: Uint8Array,
-  context: { dir: string; limits: LogLimits; name: string },
+  context: { dir: string; limits: LogLimits; name: string; hasShape: (value: unknown) => value is T },
 ): Promise<T | undefined> {
   const stored = await db.get(key);
   if (stored === undefined) return undefined;
   const check = checkRecord(stored, context.limits.entryBytesMax);
   if (check.kind !== 'ok') throw new LogCorruptionError(context.dir, 0, `${context.name} record: ${check.reason}`);
+  let value: unknown;
   try {
-    return packr.unpack(check.payload) as T;
+    value = packr.unpack(check.payload);
   } catch (cause) {
     throw new LogCorruptionError(context.dir, 0, `${context.name} record does not decode`, { cause });
   }
+  if (!context.hasShape(value)) {
+    throw new LogCorruptionError(context.dir, 0, `${context.name} record holds something else (a record moved under its key?)`);
+  }
+  return value;
 }
 
 interface StoredEntry {
@@ -545,10 +587,10 @@ async function loadLog(
   context: { dir: string; limits: LogLimits; logger: StorageLogger },
 ): Promise<LoadedLog> {
   const { dir, limits } = context;
-  const hardState = await readMetaRecord<HardState>(db, hardStateKey, { dir, limits, name: 'hard state' });
-  const confState = await readMetaRecord<ConfState>(db, confStateKey, { dir, limits, name: 'conf state' });
-  const snapshot = await readMetaRecord<Snapshot>(db, snapshotKey, { dir, limits, name: 'snapshot' });
-  const storedBase = await readMetaRecord<LogBase>(db, baseKey, { dir, limits, name: 'base' });
+  const hardState = await readMetaRecord(db, hardStateKey, { dir, limits, name: 'hard state', hasShape: isHardState });
+  const confState = await readMetaRecord(db, confStateKey, { dir, limits, name: 'conf state', hasShape: isConfState });
+  const snapshot = await readMetaRecord(db, snapshotKey, { dir, limits, name: 'snapshot', hasShape: isSnapshot });
+  const storedBase = await readMetaRecord(db, baseKey, { dir, limits, name: 'base', hasShape: isLogBase });
   const base = storedBase ?? { index: 0, term: 0 };
   const stored: StoredEntry[] = [];
   for await (const [key, value] of db.iterator({ gte: entryKeyLow, lt: entryKeyHigh })) {

@@ -145,6 +145,36 @@ describe('LevelLogStorage', () => {
     expect((error as LogCorruptionError).index).toBe(3);
   });
 
+  it('refuses meta records moved under one another\'s keys (a swap at rest passes every checksum)', async () => {
+    const encoder = new TextEncoder();
+    const swap = async (a: Uint8Array, b: Uint8Array): Promise<void> => {
+      await withRawDb(dir, async (db) => {
+        const [first, second] = [(await db.get(a))!, (await db.get(b))!];
+        await db.put(a, second);
+        await db.put(b, first);
+      });
+    };
+    const log = await open();
+    await log.save({
+      entries: entriesFrom({ first: 1, last: 3, term: 1 }),
+      hardState: { term: 1, vote: 2, commit: 2 },
+      confState: { voters: [1, 2, 3], learners: [] },
+      sync: true,
+    });
+    await log.close();
+    // Hard state and membership swapped: neither is taken as the other.
+    await swap(encoder.encode('h'), encoder.encode('c'));
+    await expect(open()).rejects.toThrow(/hard state record holds something else/);
+    await swap(encoder.encode('h'), encoder.encode('c'));
+    const restored = await open();
+    expect(restored.initialState().confState).toEqual({ voters: [1, 2, 3], learners: [] });
+    await restored.close();
+    // An entry under the membership's key (and the membership under the entry's): refused too.
+    await swap(encoder.encode('c'), entryKey(2));
+    await expect(open()).rejects.toThrow(LogCorruptionError);
+    await expect(open()).rejects.toThrow(/conf state record holds something else/);
+  });
+
   it('refuses a gap in the stored indexes', async () => {
     await writeLog(entriesFrom({ first: 1, last: 5, term: 1 }));
     await withRawDb(dir, async (db) => {
