@@ -390,6 +390,7 @@ export class HoldfastClient {
       discoveryIntervalMs: defaults.discoveryIntervalMs,
       discoveryTimeoutMs: defaults.discoveryTimeoutMs,
       isAvoided: (address) => this.distances.isAvoided(address),
+      answerAgeMs: (address) => this.distances.answerAgeMs(address),
     });
     this.keepAlives = new KeepAliveMux({
       address: () => this.preferredEndpoint,
@@ -1056,7 +1057,7 @@ export class HoldfastClient {
   private noteFailure(address: string, error: HoldfastError, decision: RetryDecision): void {
     const hint = error instanceof NotLeaderError ? error.leader : undefined;
     if (decision === 'redirect') this.router.followHint(hint);
-    else if (decision === 'rotate') this.router.moveAwayFrom(address, hint);
+    else if (decision === 'rotate') this.router.moveAwayFrom(address, hint, { noLeader: error.code === 'no-leader' });
   }
 
   /** How the call's writes stand, for messages: unknown, or applied nowhere. */

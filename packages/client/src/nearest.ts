@@ -31,6 +31,8 @@ interface EndpointState {
   failures: number;
   /** A probe sent because the hold ran out is in flight: the endpoint is skipped until it settles. */
   readmissionProbe: boolean;
+  /** When it last answered a call or a probe (ms, nowMs clock); -Infinity before its first answer. */
+  answeredAtMs: number;
 }
 
 /** Weight of a new sample (as TCP's SRTT, RFC 6298: 1/8), the first sample taken whole. */
@@ -56,7 +58,7 @@ export class EndpointDistances {
   ) {
     this.nowMs = options.nowMs ?? (() => performance.now());
     for (const address of addresses) {
-      this.endpoints.set(address, { rttMs: undefined, recentMs: [], avoidUntilMs: Number.NEGATIVE_INFINITY, failures: 0, readmissionProbe: false });
+      this.endpoints.set(address, { rttMs: undefined, recentMs: [], avoidUntilMs: Number.NEGATIVE_INFINITY, failures: 0, readmissionProbe: false, answeredAtMs: Number.NEGATIVE_INFINITY });
     }
   }
 
@@ -116,6 +118,13 @@ export class EndpointDistances {
     return state !== undefined && this.avoided(address, state, this.nowMs());
   }
 
+  /** Time since `address` last answered a call or a probe (ms); undefined if it never did or is no endpoint. */
+  answerAgeMs(address: string): number | undefined {
+    const state = this.endpoints.get(address);
+    if (state === undefined || state.answeredAtMs === Number.NEGATIVE_INFINITY) return undefined;
+    return this.nowMs() - state.answeredAtMs;
+  }
+
   /**
    * Skipped while its hold lasts; once the hold ran out, a failed endpoint is probed (once) and
    * stays skipped until the probe answers. Without probes (probeIntervalMs 0), the hold alone.
@@ -148,6 +157,7 @@ export class EndpointDistances {
     if (state === undefined) return;
     state.failures = 0;
     state.avoidUntilMs = Number.NEGATIVE_INFINITY;
+    state.answeredAtMs = this.nowMs();
     if (rttMs === undefined) return;
     state.rttMs = state.rttMs === undefined ? rttMs : state.rttMs + SMOOTHING * (rttMs - state.rttMs);
     state.recentMs.push(rttMs);

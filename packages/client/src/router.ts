@@ -14,7 +14,16 @@ export interface RouterOptions {
    * calls for the leader go elsewhere meanwhile, even when a hint or a status names it.
    */
   isAvoided?: (address: string) => boolean;
+  /** Time since the member at `address` last answered a call or a probe (ms), undefined if never (nearest.ts). */
+  answerAgeMs?: (address: string) => number | undefined;
 }
+
+/**
+ * A member that answered within this long (and since the leader was lost) counts as alive for
+ * the retries after a NO_LEADER answer: such members learn the next leader, while one not heard
+ * from lately may sit behind the fault that took the leader and would cost an attempt timeout.
+ */
+export const RECENT_ANSWER_MS = 3000;
 
 /**
  * Decides where the next attempt goes: the leader when known, else the configured endpoints in
@@ -35,6 +44,15 @@ export class Router {
   private readonly memberAddresses = new Map<number, string>();
   /** Region label by member id (from member lists and each endpoint's own status). */
   private readonly memberRegions = new Map<number, string>();
+  /** When the known leader last failed a call (ms, Date.now clock), -Infinity if it never did. */
+  private leaderLostAtMs = Number.NEGATIVE_INFINITY;
+  /**
+   * NO_LEADER answers in a row spent among recently answering members. Once it reaches their
+   * number (each was tried again), the next attempt goes to a member not heard from lately, so a
+   * client whose live members are all on a minority side still reaches the others.
+   * Invariant: 0 <= noLeaderRetries.
+   */
+  private noLeaderRetries = 0;
   private discovery: Promise<void> | undefined;
   private discoveryAtMs = Number.NEGATIVE_INFINITY;
   private stopped = false;
@@ -91,9 +109,16 @@ export class Router {
     if (address !== undefined) this.leaderAddress = address;
   }
 
-  /** `address` failed without a verdict, or has no leader: try elsewhere next. */
-  moveAwayFrom(address: string, hint: string | undefined): void {
-    if (this.leaderAddress === address) this.leaderAddress = undefined;
+  /**
+   * `address` failed without a verdict, or has no leader: try elsewhere next. After a NO_LEADER
+   * answer (`noLeader`), the next attempts go to members that answered recently (see
+   * RECENT_ANSWER_MS), `address` included, before any member not heard from lately.
+   */
+  moveAwayFrom(address: string, hint: string | undefined, options: { noLeader?: boolean } = {}): void {
+    if (this.leaderAddress === address) {
+      this.leaderAddress = undefined;
+      this.leaderLostAtMs = Date.now();
+    }
     const hinted = this.resolveHint(hint);
     if (hinted !== undefined && hinted !== address && !this.avoided(hinted)) {
       // The hint was already followed once; after a backoff it is still the best guess.
@@ -101,8 +126,39 @@ export class Router {
       return;
     }
     const index = this.endpoints.indexOf(address);
-    this.endpointIndex = (index + 1) % this.endpoints.length;
+    this.endpointIndex = this.nextEndpointIndex(index, options.noLeader === true);
     this.maybeDiscoverLeader();
+  }
+
+  /**
+   * The endpoint after `index` to try next: after a NO_LEADER answer, the next recently answering
+   * one (wrapping round to `index` itself) until each was tried again, then the next one not heard
+   * from lately; otherwise, or when there is none of the kind wanted, simply the next one.
+   */
+  private nextEndpointIndex(index: number, noLeader: boolean): number {
+    const count = this.endpoints.length;
+    const plainNext = (index + 1) % count;
+    if (!noLeader) {
+      this.noLeaderRetries = 0;
+      return plainNext;
+    }
+    const recent = this.endpoints.filter((endpoint) => this.answeredRecently(endpoint));
+    const wantRecent = this.noLeaderRetries < recent.length;
+    this.noLeaderRetries = wantRecent ? this.noLeaderRetries + 1 : 0;
+    for (let step = 1; step <= count; step += 1) {
+      const candidate = (index + step) % count;
+      const endpoint = this.endpoints[candidate] as string;
+      if (this.avoided(endpoint)) continue;
+      if (this.answeredRecently(endpoint) === wantRecent) return candidate;
+    }
+    return plainNext;
+  }
+
+  /** Answered within RECENT_ANSWER_MS, and after the last known leader failed. */
+  private answeredRecently(address: string): boolean {
+    const ageMs = this.options.answerAgeMs?.(address);
+    if (ageMs === undefined || ageMs > RECENT_ANSWER_MS) return false;
+    return ageMs <= Date.now() - this.leaderLostAtMs;
   }
 
   forgetLeader(): void {

@@ -140,6 +140,30 @@ describe('leader discovery', () => {
     expect(follower.clusterCalls.every((call) => call.request['localOnly'] === true)).toBe(true);
   });
 
+  it('after NO_LEADER, retries the member that answered rather than an endpoint not heard from', async () => {
+    let refusals = 1;
+    const live = await serve({
+      kv: {
+        put: () => {
+          if (refusals-- > 0) throw new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'no-leader' });
+          return putAnswer(1);
+        },
+      },
+    });
+    // A member whose region is dark: it takes calls and never answers.
+    const dark = await serve({ kv: { put: () => new Promise(() => {}) }, cluster: { Status: () => new Promise(() => {}) } });
+    const client = connect({
+      endpoints: [live.address, dark.address],
+      attemptTimeoutMs: 5000,
+      deadlineMs: 20_000,
+      rttProbeIntervalMs: 0,
+      retry: { backoffBaseMs: 10, backoffMaxMs: 10 },
+    });
+    expect((await client.put('a', '1')).revision).toBe(1);
+    expect(live.calls).toHaveLength(2);
+    expect(dark.calls).toHaveLength(0);
+  });
+
   it('dials advertised addresses through resolveAddress', async () => {
     const leader = await serve({ kv: { put: () => putAnswer(5) } });
     const follower = await serve({
@@ -451,16 +475,20 @@ describe('abort signals', () => {
   it('end a write waiting between attempts that every member refused, as not applied', async () => {
     const refusing = { kv: { put: () => Promise.reject(new FakeFailure({ code: GrpcStatus.UNAVAILABLE, kind: 'no-leader' })) } };
     const [first, second] = [await serve(refusing), await serve(refusing)];
-    // A backoff of 10 s: once the client turned to the second endpoint, the write waits between
-    // its attempts (the refusal was handled), and the abort finds it there.
+    // A backoff of 20 s: once the first refusal was reported, the write waits between its
+    // attempts (the refusal was handled), and the abort finds it there. The member that answered
+    // NO_LEADER is alive and the other has not answered yet: the next attempt would go back to it.
+    const outcomes: string[] = [];
     const client = connect({
       endpoints: [first.address, second.address],
       deadlineMs: 60_000,
       retry: { backoffBaseMs: 20_000, backoffMaxMs: 20_000 },
+      onAttempt: (attempt) => outcomes.push(attempt.outcome),
     });
     const controller = new AbortController();
     const pending = client.put('k', 'v', { signal: controller.signal }).catch((thrown: unknown) => thrown);
-    await vi.waitFor(() => expect(client.preferredEndpoint).toBe(second.address));
+    await vi.waitFor(() => expect(outcomes).toEqual(['no-leader']));
+    expect(client.preferredEndpoint).toBe(first.address);
     expect(second.calls).toHaveLength(0);
     controller.abort();
     const error = await pending;

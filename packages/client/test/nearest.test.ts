@@ -117,4 +117,17 @@ describe('endpoint distances', () => {
     d.noteFailure('elsewhere');
     expect(d.isAvoided('elsewhere')).toBe(false);
   });
+
+  it('tells how long ago each endpoint last answered, a failure not resetting it', () => {
+    const now = { ms: 1000 };
+    const d = distances(now);
+    expect(d.answerAgeMs('a')).toBeUndefined();
+    d.noteAnswer('a');
+    now.ms = 1500;
+    d.noteFailure('a');
+    now.ms = 1700;
+    expect(d.answerAgeMs('a')).toBe(700);
+    expect(d.answerAgeMs('b')).toBeUndefined();
+    expect(d.answerAgeMs('elsewhere')).toBeUndefined();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Router } from '../src/router.js';
+import { RECENT_ANSWER_MS, Router } from '../src/router.js';
 import type { StatusResponse__Output as WireStatusResponse } from '@holdfast/protocol';
 
 function ownStatus(options: { memberId: number; leaderId: number; term: number }): WireStatusResponse {
@@ -42,10 +42,15 @@ function ownStatus(options: { memberId: number; leaderId: number; term: number }
   };
 }
 
-function routerOver(views: Record<string, WireStatusResponse | Error>, avoided: ReadonlySet<string> = new Set()): Router {
+function routerOver(
+  views: Record<string, WireStatusResponse | Error>,
+  avoided: ReadonlySet<string> = new Set(),
+  answerAgesMs: ReadonlyMap<string, number> = new Map(),
+): Router {
   const endpoints = Object.keys(views);
   return new Router({
     isAvoided: (address) => avoided.has(address),
+    answerAgeMs: (address) => answerAgesMs.get(address),
     endpoints,
     resolveAddress: (advertised) => (endpoints.includes(advertised) ? advertised : undefined),
     askOwnStatus: async (endpoint) => {
@@ -132,6 +137,76 @@ describe('Router', () => {
     const router = routerOver({ a: new Error('x'), b: new Error('x') }, new Set(['a', 'b']));
     expect(router.preferred).toBe('a');
     router.moveAwayFrom('a', undefined);
+    expect(router.preferred).toBe('b');
+  });
+
+  it('after NO_LEADER, retries the members that answered lately before one not heard from', () => {
+    // a and c answered a moment ago; b (its region dark, say) has not answered at all.
+    const ages = new Map([
+      ['a', 0],
+      ['c', 100],
+    ]);
+    const down = new Error('x');
+    const router = routerOver({ a: down, b: down, c: down }, new Set(), ages);
+    router.moveAwayFrom('a', undefined, { noLeader: true });
+    expect(router.preferred).toBe('c');
+    router.moveAwayFrom('c', undefined, { noLeader: true });
+    expect(router.preferred).toBe('a');
+    // Each was tried again and still knows no leader: the one not heard from gets its turn
+    // (the leader may sit there, the live members on a minority side).
+    router.moveAwayFrom('a', undefined, { noLeader: true });
+    expect(router.preferred).toBe('b');
+    // A timeout there starts over among the live members.
+    router.moveAwayFrom('b', undefined);
+    expect(router.preferred).toBe('c');
+    router.moveAwayFrom('c', undefined, { noLeader: true });
+    expect(router.preferred).toBe('a');
+  });
+
+  it('after NO_LEADER, retries the same member when it is the only one heard from since the leader failed', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const avoided = new Set<string>();
+      const ages = new Map<string, number>();
+      const down = new Error('x');
+      const router = routerOver({ a: down, b: down, c: down, d: down }, avoided, ages);
+      router.followHint('b');
+      // c answered a read just before the leader b timed out (both may be behind the same fault).
+      vi.advanceTimersByTime(200);
+      avoided.add('b');
+      router.moveAwayFrom('b', undefined);
+      vi.advanceTimersByTime(300);
+      ages.set('c', 400);
+      ages.set('a', 0);
+      router.moveAwayFrom('a', undefined, { noLeader: true });
+      expect(router.preferred).toBe('a');
+      // Tried again, still no leader: the next member not heard from since, skipping the avoided one.
+      router.moveAwayFrom('a', undefined, { noLeader: true });
+      expect(router.preferred).toBe('c');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('after NO_LEADER, an answer older than RECENT_ANSWER_MS does not count', () => {
+    const ages = new Map([
+      ['a', 0],
+      ['b', RECENT_ANSWER_MS + 1],
+    ]);
+    const down = new Error('x');
+    const router = routerOver({ a: down, b: down, c: down }, new Set(), ages);
+    router.moveAwayFrom('a', undefined, { noLeader: true });
+    expect(router.preferred).toBe('a');
+  });
+
+  it('a leader hint wins over the members that answered lately', () => {
+    const ages = new Map([
+      ['a', 0],
+      ['c', 0],
+    ]);
+    const down = new Error('x');
+    const router = routerOver({ a: down, b: down, c: down }, new Set(), ages);
+    router.moveAwayFrom('a', 'b', { noLeader: true });
     expect(router.preferred).toBe('b');
   });
 });
