@@ -22,6 +22,7 @@ import { NodeMetrics } from '../src/metrics.js';
 import { storageLimitsOf } from '../src/node.js';
 import { RequestPath } from '../src/requests.js';
 import { WatchHub } from '../src/watch.js';
+import { fakeClusterHost } from './helpers.js';
 
 const config = parseNodeConfig(['--id', '1', '--data-dir', '/unused', '--log-level', 'silent'], {});
 const SIGNING_KEY = { id: 1, secret: new Uint8Array(32).fill(7), createdAtMs: 0 };
@@ -136,39 +137,17 @@ async function startServer(): Promise<Server> {
   const backupReader = { meta: { revision: sm.revision }, chunks: async function* () { yield bytes('chunk'); }, close: async () => {} } as unknown as SnapshotReader;
   grpcServer.addService(
     loadProtos().cluster,
-    new ClusterService({
-      selfId: 1,
-      protos: loadProtos(),
-      dialCredentials: grpc.credentials.createInsecure(),
+    new ClusterService(fakeClusterHost({
       driver,
       requestTimeoutMs: 5000,
-      members: () => [],
       header: () => path.header(),
-      memberIdMax: () => 1,
-      promoteLagEntriesMax: 100,
       openBackup: async (deadlineMs, afterBarrier) => {
         await driver.readBarrier(deadlineMs);
         afterBarrier?.();
         return backupReader;
       },
-      backupsMax: 1,
-      storeBytes: () => 0,
-      storeBytesMax: 1 << 30,
-      applyVersionMax: 2,
-      clusterVersion: () => 2,
-      alarms: () => [],
-      readsRefused: () => false,
-      repairStatus: () => ({ repairing: false, reason: '', lastRepair: '' }),
-      placement: () => ({ leaderRegions: [], survive: 'member' }),
-      proposePlacement: async (placement) => placement,
-      peerRtts: () => [],
-      electionTimeoutMs: 400,
-      electionSpreadMs: 400,
-      readMode: 'read-index',
-      leaseRemainingMs: () => 0,
-      history: () => ({ keyCount: 0, revision: 0, compactRevision: 0, historyBytes: 0 }),
       checkAgain: (methodPath, metadata, message) => guard.checkAgain(methodPath, metadata, message),
-    }).implementation(),
+    })).implementation(),
   );
   const port = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),

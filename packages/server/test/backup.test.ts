@@ -6,14 +6,13 @@ import { EventEmitter } from 'node:events';
 import { copyFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { loadProtos } from '@holdfast/protocol';
 import { encodeCommand, KvStateMachine, type SnapshotReader } from '@holdfast/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterService } from '../src/clusterService.js';
 import { ConfigError, parseNodeConfig } from '../src/config.js';
 import { NoLeaderError } from '../src/errors.js';
 import { type RunningNode, startNode } from '../src/node.js';
-import { bytes, call, closeClients, get, tempDir } from './helpers.js';
+import { bytes, call, closeClients, fakeClusterHost, get, tempDir } from './helpers.js';
 
 const dir = tempDir('restore-backup');
 const file = join(dir.path, 'store.backup');
@@ -145,34 +144,11 @@ describe('the Backup call', () => {
   }
 
   function serviceWith(openBackup: () => Promise<SnapshotReader>) {
-    return new ClusterService({
-      selfId: 1,
-      protos: loadProtos(),
-      dialCredentials: grpc.credentials.createInsecure(),
+    return new ClusterService(fakeClusterHost({
       driver: { role: 'leader' } as never,
-      requestTimeoutMs: 1000,
-      members: () => [],
-      header: () => ({ clusterId: 'c', memberId: 1, term: 2, revision: 0 }),
-      memberIdMax: () => 1,
-      promoteLagEntriesMax: 100,
       openBackup,
-      backupsMax: 1,
-      storeBytes: () => 0,
       storeBytesMax: 0,
-      applyVersionMax: 2,
-      clusterVersion: () => 2,
-      alarms: () => [],
-      readsRefused: () => false,
-      repairStatus: () => ({ repairing: false, reason: '', lastRepair: '' }),
-      placement: () => ({ leaderRegions: [], survive: 'member' }),
-      proposePlacement: async (placement) => placement,
-      peerRtts: () => [],
-      electionTimeoutMs: 400,
-      electionSpreadMs: 400,
-      readMode: 'read-index',
-      leaseRemainingMs: () => 0,
-      history: () => ({ keyCount: 0, revision: 0, compactRevision: 0, historyBytes: 0 }),
-    });
+    }));
   }
 
   async function settled(call: FakeCall): Promise<void> {

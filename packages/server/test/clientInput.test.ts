@@ -25,7 +25,7 @@ import type { RunningNode } from '../src/node.js';
 import { storageLimitsOf } from '../src/node.js';
 import { RequestPath } from '../src/requests.js';
 import { WatchHub } from '../src/watch.js';
-import { closeClients, startLoneNode, tempDir } from './helpers.js';
+import { closeClients, fakeClusterHost, startLoneNode, tempDir } from './helpers.js';
 
 const RUNS = { seed: 31, numRuns: 150 };
 const config = parseNodeConfig(
@@ -369,34 +369,13 @@ describe('Cluster handlers with decoded-shape requests (fast-check)', () => {
         leaderId = to;
       },
     } as unknown as NodeDriver;
-    const service = new ClusterService({
-      selfId: 1,
-      protos: loadProtos(),
-      dialCredentials: grpc.credentials.createInsecure(),
+    const service = new ClusterService(fakeClusterHost({
       driver,
       requestTimeoutMs: 200,
       members: () => members,
-      header: () => ({ clusterId: 'c', memberId: 1, term: 2, revision: 0 }),
       memberIdMax: () => 3,
-      promoteLagEntriesMax: 100,
       openBackup: async () => ({}) as SnapshotReader,
-      backupsMax: 1,
-      storeBytes: () => 0,
-      storeBytesMax: 1 << 30,
-      applyVersionMax: 2,
-      clusterVersion: () => 2,
-      alarms: () => [],
-      readsRefused: () => false,
-      repairStatus: () => ({ repairing: false, reason: '', lastRepair: '' }),
-      placement: () => ({ leaderRegions: [], survive: 'member' }),
-      proposePlacement: async (placement) => placement,
-      peerRtts: () => [],
-      electionTimeoutMs: 400,
-      electionSpreadMs: 400,
-      readMode: 'read-index',
-      leaseRemainingMs: () => 0,
-      history: () => ({ keyCount: 0, revision: 0, compactRevision: 0, historyBytes: 0 }),
-    });
+    }));
     return { service: service.implementation(), proposed, resetLeader: () => (leaderId = 1) };
   }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtos } from '@holdfast/protocol';
+import type { ClusterHost } from '../src/clusterService.js';
 import { parseNodeConfig } from '../src/config.js';
 import type { LocalCluster } from '../src/localCluster.js';
 import { type RunningNode, startNode } from '../src/node.js';
@@ -177,4 +178,42 @@ export function metricValue(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   if (!line) throw new Error(`metric ${name} not found`);
   return Number(line.split(' ')[1]);
+}
+
+/**
+ * A ClusterService host for tests that drive the service without a node: a lone leader with one
+ * member id, no members listed, no alarms, no repair, default placement and timeouts. Tests pass the
+ * driver and whatever their case depends on in `overrides`.
+ */
+export function fakeClusterHost(overrides: Partial<ClusterHost> & Pick<ClusterHost, 'driver'>): ClusterHost {
+  return {
+    selfId: 1,
+    protos: loadProtos(),
+    dialCredentials: grpc.credentials.createInsecure(),
+    requestTimeoutMs: 1000,
+    members: () => [],
+    header: () => ({ clusterId: 'c', memberId: 1, term: 2, revision: 0 }),
+    memberIdMax: () => 1,
+    promoteLagEntriesMax: 100,
+    openBackup: async () => {
+      throw new Error('this test opens no backup');
+    },
+    backupsMax: 1,
+    storeBytes: () => 0,
+    storeBytesMax: 1 << 30,
+    applyVersionMax: 2,
+    clusterVersion: () => 2,
+    alarms: () => [],
+    readsRefused: () => false,
+    repairStatus: () => ({ repairing: false, reason: '', lastRepair: '' }),
+    placement: () => ({ leaderRegions: [], survive: 'member' }),
+    proposePlacement: async (placement) => placement,
+    peerRtts: () => [],
+    electionTimeoutMs: 400,
+    electionSpreadMs: 400,
+    readMode: 'read-index',
+    leaseRemainingMs: () => 0,
+    history: () => ({ keyCount: 0, revision: 0, compactRevision: 0, historyBytes: 0 }),
+    ...overrides,
+  };
 }
