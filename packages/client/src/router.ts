@@ -47,6 +47,13 @@ export class Router {
   /** When the known leader last failed a call (ms, Date.now clock), -Infinity if it never did. */
   private leaderLostAtMs = Number.NEGATIVE_INFINITY;
   /**
+   * The region of the last leader that failed a call without a verdict (a timeout, a refused
+   * connection), '' when unknown or none. Such a failure may be the whole region going dark, so its
+   * other members are tried after the members elsewhere, until one of them answers again: a
+   * client does not spend a second attempt timeout behind the same fault.
+   */
+  private lostLeaderRegion = '';
+  /**
    * NO_LEADER answers in a row spent among recently answering members. Once it reaches their
    * number (each was tried again), the next attempt goes to a member not heard from lately, so a
    * client whose live members are all on a minority side still reaches the others.
@@ -118,6 +125,7 @@ export class Router {
     if (this.leaderAddress === address) {
       this.leaderAddress = undefined;
       this.leaderLostAtMs = Date.now();
+      this.lostLeaderRegion = options.noLeader === true ? '' : (this.regionOfAddress(address) ?? '');
     }
     const hinted = this.resolveHint(hint);
     if (hinted !== undefined && hinted !== address && !this.avoided(hinted)) {
@@ -131,27 +139,46 @@ export class Router {
   }
 
   /**
-   * The endpoint after `index` to try next: after a NO_LEADER answer, the next recently answering
-   * one (wrapping round to `index` itself) until each was tried again, then the next one not heard
-   * from lately; otherwise, or when there is none of the kind wanted, simply the next one.
+   * The endpoint after `index` to try next, skipping avoided ones and, while others remain, the
+   * members that may sit behind the fault that took the leader (see lostLeaderRegion). After a
+   * NO_LEADER answer, the next recently answering one (wrapping round to `index` itself) until
+   * each was tried again, then the next one not heard from lately. When none fits, simply the next.
    */
   private nextEndpointIndex(index: number, noLeader: boolean): number {
     const count = this.endpoints.length;
     const plainNext = (index + 1) % count;
-    if (!noLeader) {
+    let fits: (endpoint: string) => boolean = () => true;
+    if (noLeader) {
+      const recent = this.endpoints.filter((endpoint) => this.answeredRecently(endpoint));
+      const wantRecent = this.noLeaderRetries < recent.length;
+      this.noLeaderRetries = wantRecent ? this.noLeaderRetries + 1 : 0;
+      fits = (endpoint) => this.answeredRecently(endpoint) === wantRecent;
+    } else {
       this.noLeaderRetries = 0;
-      return plainNext;
     }
-    const recent = this.endpoints.filter((endpoint) => this.answeredRecently(endpoint));
-    const wantRecent = this.noLeaderRetries < recent.length;
-    this.noLeaderRetries = wantRecent ? this.noLeaderRetries + 1 : 0;
+    const wanted = (endpoint: string) => !this.avoided(endpoint) && fits(endpoint);
+    return (
+      this.nextIndexWhere(index, (endpoint) => wanted(endpoint) && !this.behindLeaderFault(endpoint)) ??
+      this.nextIndexWhere(index, wanted) ??
+      plainNext
+    );
+  }
+
+  /** The first index after `index` (wrapping round to `index` itself) whose endpoint passes `test`. */
+  private nextIndexWhere(index: number, test: (endpoint: string) => boolean): number | undefined {
+    const count = this.endpoints.length;
     for (let step = 1; step <= count; step += 1) {
       const candidate = (index + step) % count;
-      const endpoint = this.endpoints[candidate] as string;
-      if (this.avoided(endpoint)) continue;
-      if (this.answeredRecently(endpoint) === wantRecent) return candidate;
+      if (test(this.endpoints[candidate] as string)) return candidate;
     }
-    return plainNext;
+    return undefined;
+  }
+
+  /** In the region of the leader that failed without a verdict, and not heard from since it failed. */
+  private behindLeaderFault(address: string): boolean {
+    if (this.lostLeaderRegion === '' || this.regionOfAddress(address) !== this.lostLeaderRegion) return false;
+    const ageMs = this.options.answerAgeMs?.(address);
+    return ageMs === undefined || ageMs > Date.now() - this.leaderLostAtMs;
   }
 
   /** Answered within RECENT_ANSWER_MS, and after the last known leader failed. */

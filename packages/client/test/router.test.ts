@@ -209,4 +209,59 @@ describe('Router', () => {
     router.moveAwayFrom('a', 'b', { noLeader: true });
     expect(router.preferred).toBe('b');
   });
+  it('after the leader times out, tries members outside its region before its region mates', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const avoided = new Set<string>();
+      const ages = new Map<string, number>();
+      const down = new Error('x');
+      const router = routerOver({ a: down, b: down, c: down, d: down, e: down }, avoided, ages);
+      const member = (id: number, address: string, region: string) => ({ id, name: address, region, clientAddress: address, peerAddress: '', learner: false });
+      router.learnMembers([member(1, 'a', 'east'), member(2, 'b', 'east'), member(3, 'c', 'west'), member(4, 'd', 'west'), member(5, 'e', 'eu')]);
+      router.followHint('a');
+      // Every member answered a probe a second ago; then the leader's region went dark.
+      for (const address of ['a', 'b', 'c', 'd', 'e']) ages.set(address, 1000);
+      avoided.add('a');
+      router.moveAwayFrom('a', undefined);
+      expect(router.preferred).toBe('c');
+      // c times out too (no verdict): still not b while members elsewhere remain.
+      router.moveAwayFrom('c', undefined);
+      expect(router.preferred).toBe('d');
+      // Once b answers after the leader failed, it counts as reachable again.
+      vi.advanceTimersByTime(100);
+      ages.set('b', 50);
+      router.moveAwayFrom('d', undefined);
+      expect(router.preferred).toBe('e');
+      router.moveAwayFrom('e', undefined);
+      expect(router.preferred).toBe('b');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('when only region mates of the leader are left, tries them', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const avoided = new Set<string>();
+      const down = new Error('x');
+      const router = routerOver({ a: down, b: down, c: down }, avoided, new Map());
+      const member = (id: number, address: string, region: string) => ({ id, name: address, region, clientAddress: address, peerAddress: '', learner: false });
+      router.learnMembers([member(1, 'a', 'east'), member(2, 'b', 'east'), member(3, 'c', 'west')]);
+      router.followHint('a');
+      avoided.add('a');
+      avoided.add('c');
+      router.moveAwayFrom('a', undefined);
+      expect(router.preferred).toBe('b');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('without region labels, a leader timeout moves to the next endpoint as before', () => {
+    const down = new Error('x');
+    const router = routerOver({ a: down, b: down, c: down }, new Set(['a']), new Map());
+    router.followHint('a');
+    router.moveAwayFrom('a', undefined);
+    expect(router.preferred).toBe('b');
+  });
 });
