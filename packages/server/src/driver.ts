@@ -35,6 +35,7 @@ import {
   assert,
   type HoldfastError,
   InternalError,
+  InvariantError,
   NoLeaderError,
   NotLeaderError,
   OverloadedError,
@@ -699,10 +700,34 @@ export class NodeDriver {
   }
 
   /**
+   * Replaces the state machine's state with a leader's snapshot at `index` (`restore` streams it
+   * in), unless this member holds that state already. Decided once no Ready or apply is in flight,
+   * with the loop held until the restore ends, never on the snapshot's arrival: applies in flight
+   * then move the applied index on while it waits, and a state restored below them would go
+   * back under reads already served at the higher index (FINDINGS R13). At or below the core's
+   * commit index the snapshot is not restored either: the core refuses it (its log holds every
+   * committed entry, as etcd-io/raft's restore reasons) and apply gets there from the log.
+   * Returns whether `restore` ran. A state that went back all the same stops the member.
+   */
+  async restoreSnapshotState(index: number, restore: () => Promise<void>): Promise<boolean> {
+    return this.runExclusive(async () => {
+      const appliedBefore = this.sm.appliedIndex;
+      const commitIndex = this.core.status().commit;
+      if (index <= Math.max(appliedBefore, commitIndex)) {
+        this.options.logger.info({ index, appliedIndex: appliedBefore, commitIndex }, 'snapshot not restored: this member holds its state already');
+        return false;
+      }
+      await restore();
+      this.failUnless(this.sm.appliedIndex >= appliedBefore, () => `snapshot at ${index} restored a state at applied ${this.sm.appliedIndex}, behind ${appliedBefore}`);
+      return true;
+    });
+  }
+
+  /**
    * Runs `task` while no Ready is in flight and holds the loop until it finishes (snapshot
    * restore replaces the state machine under the loop's feet otherwise).
    */
-  async runExclusive<T>(task: () => Promise<T>): Promise<T> {
+  private async runExclusive<T>(task: () => Promise<T>): Promise<T> {
     const previous = this.exclusive;
     let release: () => void = () => {};
     this.exclusive = new Promise<void>((resolve) => {
@@ -715,8 +740,8 @@ export class NodeDriver {
       return await task();
     } finally {
       this.holds -= 1;
-      this.followReplacedState();
       release();
+      this.followReplacedState();
       this.schedule();
     }
   }
@@ -725,13 +750,26 @@ export class NodeDriver {
    * After a task that may have replaced the state (a snapshot restore moves the applied index
    * forward outside apply): writes waiting at entries it covers have an unknown outcome, and
    * confirmed reads at or below it are served. Keeps every waiter above the applied index.
+   * A broken invariant here stops the member: the caller of the task is a peer's transfer.
    */
   private followReplacedState(): void {
     if (this.stopped) return;
-    const applied = this.sm.appliedIndex;
-    this.waiters.failAtOrBelow(applied);
-    this.reads.serve(applied);
-    this.options.metrics.pendingProposals.set(this.waiters.count);
+    try {
+      const applied = this.sm.appliedIndex;
+      this.waiters.failAtOrBelow(applied);
+      this.reads.serve(applied);
+      this.options.metrics.pendingProposals.set(this.waiters.count);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Asserts `condition`; when it does not hold, the member stops (onFatal) before the throw. */
+  private failUnless(condition: boolean, message: () => string): asserts condition {
+    if (condition) return;
+    const error = new InvariantError(message());
+    this.fail(error);
+    throw error;
   }
 
   private whenIdle(): Promise<void> {

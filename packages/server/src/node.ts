@@ -787,29 +787,33 @@ class Node implements RunningNode {
    * Restores the state machine from a leader's snapshot before the core sees the message.
    * The stream reflects the leader's state when it was sent (at or after the snapshot's index);
    * everything in it is committed, so being ahead of the local log is safe: apply skips entries
-   * the state machine already holds.
+   * the state machine already holds. Whether to restore is the driver's call, made once no
+   * apply is in flight (NodeDriver.restoreSnapshotState); a stream not restored is drained.
    */
   private async receiveSnapshot(message: Message, chunks: AsyncIterable<Uint8Array>): Promise<void> {
     const index = message.snapshot?.meta.index ?? 0;
-    if (index <= this.sm.appliedIndex) {
+    const restored = index > this.sm.appliedIndex && (await this.driver.restoreSnapshotState(index, () => this.restoreSnapshot(message, chunks)));
+    if (!restored) {
       for await (const _ of chunks) {
         // Drain: the state machine already holds this state; the core still answers the message.
       }
       return;
     }
-    await this.driver.runExclusive(async () => {
-      try {
-        const meta = await this.sm.restoreSnapshot(chunks);
-        this.logger.info({ index, restoredIndex: meta.appliedIndex, from: message.from }, 'state restored from a snapshot');
-        // A stream behind the message's index does not back it: the core must not step it.
-        if (meta.appliedIndex < index) throw new Error(`snapshot state at ${meta.appliedIndex} is behind the snapshot's index ${index}`);
-      } catch (error) {
-        // This release cannot go on from the leader's state: waiting would not help.
-        if (error instanceof ApplyVersionError) this.fatal(error);
-        throw error;
-      }
-    });
     this.membershipChanged();
+  }
+
+  private async restoreSnapshot(message: Message, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const index = message.snapshot?.meta.index ?? 0;
+    try {
+      const meta = await this.sm.restoreSnapshot(chunks);
+      this.logger.info({ index, restoredIndex: meta.appliedIndex, from: message.from }, 'state restored from a snapshot');
+      // A stream behind the message's index does not back it: the core must not step it.
+      if (meta.appliedIndex < index) throw new Error(`snapshot state at ${meta.appliedIndex} is behind the snapshot's index ${index}`);
+    } catch (error) {
+      // This release cannot go on from the leader's state: waiting would not help.
+      if (error instanceof ApplyVersionError) this.fatal(error);
+      throw error;
+    }
   }
 
   async start(): Promise<void> {

@@ -1,5 +1,5 @@
-import { MemoryLogStorage, newMessage, Prng, RaftNode, type Ready } from '@holdfast/raft';
-import type { LogSave } from '@holdfast/storage';
+import { type Entry, MemoryLogStorage, newMessage, Prng, RaftNode, type Ready } from '@holdfast/raft';
+import type { ApplyHooks, ApplyResult, LogSave } from '@holdfast/storage';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseNodeConfig } from '../src/config.js';
@@ -9,7 +9,7 @@ import { TimeoutError } from '../src/errors.js';
 import { NodeMetrics } from '../src/metrics.js';
 
 /** One member on the in-memory twins of every port: the loop runs on simulated time alone. */
-function singleMember(options: { log?: (storage: MemoryLogStorage) => MemoryDurableLog; voters?: number[] } = {}) {
+function singleMember(options: { log?: (storage: MemoryLogStorage) => MemoryDurableLog; voters?: number[]; stateMachine?: MemoryStateMachine } = {}) {
   const config = parseNodeConfig(['--id', '1', '--data-dir', '/nonexistent', '--log-level', 'silent'], {});
   const storage = MemoryLogStorage.bootstrap(options.voters ?? [1]);
   const random = new Prng(7);
@@ -29,7 +29,7 @@ function singleMember(options: { log?: (storage: MemoryLogStorage) => MemoryDura
     pendingReadsMax: config.limits.pendingReadsMax,
   });
   const time = new ManualTime();
-  const sm = new MemoryStateMachine();
+  const sm = options.stateMachine ?? new MemoryStateMachine();
   const fatal: unknown[] = [];
   const driver = new NodeDriver({
     selfId: 1,
@@ -93,6 +93,34 @@ class HeldDurableLog extends MemoryDurableLog {
       this.writesWaiting -= 1;
     }
     await super.save(batch);
+  }
+}
+
+/** A state machine whose applies wait, once `hold()` is called, until `release()`. */
+class HeldStateMachine extends MemoryStateMachine {
+  private held: Promise<void> | undefined;
+  private releaseHeld: () => void = () => {};
+  appliesWaiting = 0;
+
+  hold(): void {
+    this.held = new Promise((resolve) => {
+      this.releaseHeld = resolve;
+    });
+  }
+
+  release(): void {
+    this.held = undefined;
+    this.releaseHeld();
+  }
+
+  override async apply(entries: readonly Entry[], hooks?: ApplyHooks): Promise<ApplyResult[]> {
+    const held = this.held;
+    if (held !== undefined) {
+      this.appliesWaiting += 1;
+      await held;
+      this.appliesWaiting -= 1;
+    }
+    return super.apply(entries, hooks);
   }
 }
 
@@ -195,6 +223,72 @@ describe('NodeDriver while a log write runs', () => {
     m.time.advance(10_000);
     await m.settle();
     expect(await firstOutcome).not.toBe('answered');
+  });
+});
+
+describe("NodeDriver and a leader's snapshot", () => {
+  /** Member 1 of three, follower of member 2 in term 2, with entries 4..8 committed and their apply held. */
+  async function followerApplying() {
+    const sm = new HeldStateMachine();
+    const m = singleMember({ voters: [1, 2, 3], stateMachine: sm });
+    m.driver.setSender({ send: () => {} });
+    m.driver.tick(1);
+    await m.settle();
+    expect(sm.appliedIndex).toBe(3);
+    sm.hold();
+    const entries: Entry[] = [4, 5, 6, 7, 8].map((index) => ({ type: 'normal', term: 2, index, data: new Uint8Array() }));
+    m.driver.deliver([newMessage({ type: 'append', from: 2, to: 1, term: 2, index: 3, logTerm: 1, entries, commit: 8 })]);
+    await m.settle();
+    expect(sm.appliesWaiting).toBe(1);
+    expect(m.driver.status()).toMatchObject({ commit: 8, leaderId: 2 });
+    expect(sm.appliedIndex).toBe(3);
+    return { ...m, sm };
+  }
+
+  it('does not restore a snapshot that arrived ahead of the applied index once the applies in flight passed it (FINDINGS R13)', async () => {
+    const m = await followerApplying();
+    // Seed 15000368: a snapshot at 6 arrives while the state is at 3 and entries up to 8 apply.
+    const restored: number[] = [];
+    const decided = m.driver.restoreSnapshotState(6, async () => {
+      restored.push(6);
+      m.sm.appliedIndex = 6;
+    });
+    await m.settle();
+    expect(restored).toEqual([]);
+    m.sm.release();
+    await m.settle();
+    expect(await decided).toBe(false);
+    expect(restored).toEqual([]);
+    expect(m.sm.appliedIndex).toBe(8);
+    m.driver.checkInvariants();
+    expect(m.fatal).toEqual([]);
+  });
+
+  it('restores a snapshot ahead of the commit index once the applies in flight are done, holding the loop meanwhile', async () => {
+    const m = await followerApplying();
+    const order: string[] = [];
+    const decided = m.driver.restoreSnapshotState(12, async () => {
+      order.push(`restore at applied ${m.sm.appliedIndex}`);
+      m.sm.appliedIndex = 12;
+    });
+    m.sm.release();
+    await m.settle();
+    expect(await decided).toBe(true);
+    expect(order).toEqual(['restore at applied 8']);
+    expect(m.sm.appliedIndex).toBe(12);
+    m.driver.checkInvariants();
+    expect(m.fatal).toEqual([]);
+  });
+
+  it('stops the member when a restore leaves the state behind where it was', async () => {
+    const m = await followerApplying();
+    m.sm.release();
+    await m.settle();
+    const decided = m.driver.restoreSnapshotState(12, async () => {
+      m.sm.appliedIndex = 5;
+    });
+    await expect(decided).rejects.toThrow(/restored a state at applied 5, behind 8/);
+    expect(m.fatal.map((error) => (error as Error).name)).toEqual(['InvariantError']);
   });
 });
 

@@ -79,4 +79,16 @@ describe('findings of the real-node simulator stay fixed', () => {
     expect(result.violation).toBeUndefined();
     expect(result.recentEvents.some((event) => /n2 receives snapshot \d+ from n4/.test(event))).toBe(true);
   }, 120_000);
+
+  it('R13: a snapshot that arrives while applies are in flight is not restored below what they reach', async () => {
+    // n4 received snapshot 36 at applied 35 with entries up to 38 committed and applying; the
+    // restore waited for them, then put the state back to 36 under reads served at 38 (before
+    // the fix: nodeInvariant, "reads served at applied 36 after 38").
+    const result = await runRealSeed({ seed: 15000368, nodeCount: 5, steps: 400, storageFaults: HANDLED_STORAGE_FAULTS, forwardsWaitForLeader: true, recentEventsMax: 100_000 });
+    expect(result.violation).toBeUndefined();
+    expect(result.recentEvents.filter((event) => /n4 (receives snapshot 36|keeps its state)/.test(event)).map((event) => event.replace(/^t=\d+ /, ''))).toEqual([
+      'n4 receives snapshot 36 from n3',
+      'n4 keeps its state at applied 38: snapshot 36 not restored',
+    ]);
+  }, 120_000);
 });

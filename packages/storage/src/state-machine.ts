@@ -844,7 +844,8 @@ export class KvStateMachine {
    * atomically: it is written to a fresh database beside this one, marked complete, then
    * swapped in by directory renames. A crash at any point leaves either the old state or the
    * new one (open() finishes the swap). If `expected` is given, the snapshot's applied index
-   * and term must match it. Returns the restored meta.
+   * and term must match it. A snapshot behind this state's applied index is refused
+   * (SnapshotInvalidError) and changes nothing. Returns the restored meta.
    */
   async restoreSnapshot(
     chunks: AsyncIterable<Uint8Array>,
@@ -873,9 +874,18 @@ export class KvStateMachine {
     return this.swapIn(meta, 'seeded from a backup');
   }
 
-  /** Step 2 of a restore: swap `<dir>.incoming` in (exclusive with applies) and reopen. */
+  /**
+   * Step 2 of a restore: swap `<dir>.incoming` in (exclusive with applies) and reopen. A copy
+   * behind this state's applied index is discarded instead (SnapshotInvalidError, this state
+   * untouched): the applied index never goes back, and only here, with no apply in flight, is
+   * the comparison final.
+   */
   private swapIn(meta: StateMeta, what: string): Promise<StateSnapshotMeta> {
     return this.runExclusive(async () => {
+      if (meta.appliedIndex < this.meta.appliedIndex) {
+        await this.options.disk.remove(incomingDir(this.options.dir));
+        throw new SnapshotInvalidError(`snapshot state at applied index ${meta.appliedIndex} is behind this state's ${this.meta.appliedIndex}: not restored`);
+      }
       let finishSwap = () => {};
       this.swapDone = new Promise((resolve) => {
         finishSwap = resolve;

@@ -113,6 +113,24 @@ describe('state machine snapshots', () => {
     await target.close();
   });
 
+  it('refuses a snapshot behind its own applied index and keeps its state (the applied index never goes back)', async () => {
+    const reader = await source.openSnapshotReader();
+    const chunks = await collect(reader.chunks());
+    await reader.close();
+    // A member that applied past the snapshot's state while the stream waited (sim FINDINGS R13).
+    const target = await KvStateMachine.open({ dir: `${dir}/b/kv` });
+    const ahead = [];
+    for (let index = 1; index <= 62; index++) ahead.push(commandEntry({ index, term: 2, operation: put(`mine/${index}`, 'x') }));
+    await target.apply(ahead);
+    await expect(target.restoreSnapshot(replay(chunks))).rejects.toThrow(/snapshot state at applied index 60 is behind this state's 62: not restored/);
+    await expect(target.restoreSnapshot(replay(chunks))).rejects.toThrow(SnapshotInvalidError);
+    expect(target.appliedIndex).toBe(62);
+    expect(text((await target.get(bytes('mine/62')))?.value)).toBe('x');
+    expect(await target.get(bytes('key/1'))).toBeUndefined();
+    expect(await exists(incomingDir(`${dir}/b/kv`))).toBe(false);
+    await target.close();
+  });
+
   it('seeds an empty state from a backup file as a new cluster: keys, revisions and sessions kept, no membership', async () => {
     await source.apply([
       { type: 'confChange', index: 61, term: 2, change: { type: 'addVoter', nodeId: 7 } },
