@@ -113,6 +113,7 @@ async function load(cluster: Cluster, keys: number, batch: number, concurrency: 
   const cpuBefore = pids.map(processCpuMs);
   let next = 0;
   let lastReportMs = performance.now();
+  let lastReportKeys = 0;
   const startMs = performance.now();
   const worker = async (): Promise<void> => {
     while (next < keys) {
@@ -120,10 +121,14 @@ async function load(cluster: Cluster, keys: number, batch: number, concurrency: 
       next = Math.min(keys, next + batch);
       if (batch === 1) await cluster.put(keyOf(first), value);
       else await cluster.putMany(Array.from({ length: next - first }, (_, i) => keyOf(first + i)), value);
-      if (performance.now() - lastReportMs > 10_000) {
-        lastReportMs = performance.now();
+      const nowMs = performance.now();
+      if (nowMs - lastReportMs > 10_000) {
+        // The rate since the last line shows how it changes with the keys held; the mean hides it.
+        const windowRate = (next - lastReportKeys) / ((nowMs - lastReportMs) / 1000);
+        lastReportMs = nowMs;
+        lastReportKeys = next;
         const rss = pids.map((pid) => memoryOf(pid).rssMiB.toFixed(0)).join(' / ');
-        console.error(`  ${next} keys, ${(next / ((lastReportMs - startMs) / 1000)).toFixed(0)} puts/s, members' RSS MiB ${rss}`);
+        console.error(`  ${next} keys, ${(next / ((nowMs - startMs) / 1000)).toFixed(0)} puts/s (${windowRate.toFixed(0)} in the last 10 s), members' RSS MiB ${rss}`);
       }
     }
   };

@@ -9,6 +9,8 @@ import {
   KeyTooLargeError,
   KvStateMachine,
   type KvOperation,
+  MemoryDisk,
+  type OpenDatabaseOptions,
   type PutOp,
   resolveStorageLimits,
   validateCommand,
@@ -135,6 +137,26 @@ describe('KvStateMachine', () => {
     expect(validateCommand({ operation: put('k', 'v'), proposedAtMs: 0 }, limits)).toBeInstanceOf(Uint8Array);
     expect(() => resolveStorageLimits({ keyBytesMax: 0 })).toThrow(InvalidConfigError);
     expect(() => resolveStorageLimits({ commandBytesMax: 10 })).toThrow(InvalidConfigError);
+  });
+
+  it("opens the state's LevelDB with the configured write buffer and refuses one out of range", async () => {
+    const asked: (OpenDatabaseOptions | undefined)[] = [];
+    const memory = new MemoryDisk();
+    const disk = Object.assign(Object.create(memory) as MemoryDisk, {
+      openDatabase: (path: string, options?: OpenDatabaseOptions) => {
+        asked.push(options);
+        return memory.openDatabase(path, options);
+      },
+    });
+    const sm = await KvStateMachine.open({ dir: 'state', disk, levelWriteBufferBytes: 8 * 1024 * 1024 });
+    await sm.close();
+    expect(asked.map((options) => options?.writeBufferBytes)).toEqual([8 * 1024 * 1024]);
+    const defaulted = await KvStateMachine.open({ dir: 'state', disk });
+    await defaulted.close();
+    expect(asked[1]?.writeBufferBytes).toBe(16 * 1024 * 1024);
+    for (const levelWriteBufferBytes of [0, 1.5, 2 * 1024 * 1024 * 1024]) {
+      await expect(KvStateMachine.open({ dir: 'other', disk, levelWriteBufferBytes })).rejects.toThrow(InvalidConfigError);
+    }
   });
 
   it('applies a retried write once and answers it with the first answer', async () => {
