@@ -91,4 +91,15 @@ describe('findings of the real-node simulator stay fixed', () => {
       'n4 keeps its state at applied 38: snapshot 36 not restored',
     ]);
   }, 120_000);
+
+  it('R14: a snapshot whose receiver crashed while restoring it is reported failed, and the next one is sent', async () => {
+    // n2 crashed restoring snapshot 41 from n3; the restore never ended, so n3 was never told and
+    // every later snapshot to n2 was dropped as in flight (before the fix: liveness, n2 stuck at 39).
+    const result = await runRealSeed({ seed: 16003153, nodeCount: 3, steps: 400, storageFaults: HANDLED_STORAGE_FAULTS, forwardsWaitForLeader: true, recentEventsMax: 100_000 });
+    expect(result.violation).toBeUndefined();
+    const events = result.recentEvents.map((event) => event.replace(/^t=\d+ /, ''));
+    const cut = events.indexOf('n2 went down while restoring snapshot 41 from n3: the sender is told it failed');
+    expect(cut).toBeGreaterThan(-1);
+    expect(events.slice(cut + 1).some((event) => /^n2 receives snapshot \d+ from n3$/.test(event))).toBe(true);
+  }, 120_000);
 });

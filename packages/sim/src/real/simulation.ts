@@ -256,6 +256,13 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
    * is reported to no one.
    */
   private readonly snapshotsInFlight = new Map<string, number>();
+  /**
+   * Per receiving member: the snapshots it is restoring, each as the function that reports it
+   * failed. When the receiver goes down its connection breaks, and the sender's transport reports
+   * the snapshot failed at once (the restore of a crashed process never ends here: its disk's
+   * events are dropped), so the sender's core sends another instead of waiting forever.
+   */
+  private readonly snapshotsReceiving = new Map<NodeId, Set<() => void>>();
   /** Per member: the store revision its change stream has told up to (since its last start or restore). */
   private readonly changeStreamAt = new Map<NodeId, number>();
   /** The changes told at each revision, with the member that told them first. */
@@ -642,15 +649,42 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       return;
     }
     this.record(`n${target.id} receives snapshot ${message.snapshot?.meta.index} from n${message.from}`);
+    let settled = false;
+    const settle = (ok: boolean): void => {
+      if (settled) return;
+      settled = true;
+      this.snapshotsReceiving.get(target.id)?.delete(cut);
+      this.finishSnapshot(message, snapshot.incarnation, ok);
+    };
+    const cut = (): void => {
+      if (settled) return;
+      this.record(`n${target.id} went down while restoring snapshot ${message.snapshot?.meta.index} from n${message.from}: the sender is told it failed`);
+      settle(false);
+    };
+    this.receivingSnapshots(target.id).add(cut);
     target.time.defer(() => {
       target.receiveSnapshot(message, snapshot.chunks).then(
-        () => this.finishSnapshot(message, snapshot.incarnation, true),
+        () => settle(true),
         (error: unknown) => {
-          this.record(`n${target.id} snapshot restore failed: ${(error as Error).message}`);
-          this.finishSnapshot(message, snapshot.incarnation, false);
+          if (!settled) this.record(`n${target.id} snapshot restore failed: ${(error as Error).message}`);
+          settle(false);
         },
       );
     });
+  }
+
+  private receivingSnapshots(id: NodeId): Set<() => void> {
+    let receiving = this.snapshotsReceiving.get(id);
+    if (receiving === undefined) {
+      receiving = new Set();
+      this.snapshotsReceiving.set(id, receiving);
+    }
+    return receiving;
+  }
+
+  /** `member` went down (crash, stop, restart to repair): the snapshots it was restoring fail. */
+  private cutSnapshotsTo(member: SimMember): void {
+    for (const cut of [...(this.snapshotsReceiving.get(member.id) ?? [])]) cut();
   }
 
   private handleLoss(sender: SimMember, message: Message, snapshot?: SnapshotInFlight): void {
@@ -741,6 +775,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     this.record(`n${member.id} found damage while running; restarting to repair: ${reason.slice(0, 120)}`);
     // A stop, not a crash: everything written reaches the disk.
     member.crash({ keepUnsynced: (pending) => pending, tearLog: false });
+    this.cutSnapshotsTo(member);
     this.scheduler.after(0, () => this.restart(member.id));
   }
 
@@ -748,6 +783,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     this.record(`n${member.id} ${reason}`);
     this.noteLostAcks(member);
     member.stop(reason);
+    this.cutSnapshotsTo(member);
     this.stats.stoppedMembers++;
   }
 
@@ -1048,6 +1084,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
     });
     this.stats.unsyncedBatchesLost += result.lost;
     this.record(`n${member.id} crashes; ${result.lost} of ${pendingBefore} unsynced writes lost${result.torn ? '; last synced log write torn' : ''}`);
+    this.cutSnapshotsTo(member);
   }
 
   restart(id: NodeId): void {
