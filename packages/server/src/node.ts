@@ -978,7 +978,7 @@ class Node implements RunningNode {
   }
 
   metricsText(): Promise<string> {
-    return this.metrics.registry.metrics();
+    return this.metrics.text();
   }
 
   reloadTls(trigger: string): boolean {
