@@ -26,6 +26,11 @@
  *    turns it into the fence txn (compare `__fence/<key>`, write it and the key), checked at apply
  *    like any txn. The version says every member parses the field: a member of an older release
  *    drops it and would forward or propose the put unfenced, so a fenced put is refused below 7.
+ * 8: writes checked against the auth state they were authorized by: a command carrying
+ *    KvCommand.authRevision (the auth state's revision the member that took it checked it
+ *    against) is refused whole (authStale) when auth is on at apply and the state's revision is
+ *    above it: an auth change (a role revoked, a user deleted, auth turned on) was applied between
+ *    the check and the write. Below 8 the stamp is ignored, as an older release ignores the field.
  */
 export const APPLY_VERSION_FIRST = 1;
 export const APPLY_VERSION_QUOTA = 2;
@@ -34,5 +39,6 @@ export const APPLY_VERSION_HISTORY = 4;
 export const APPLY_VERSION_PLACEMENT = 5;
 export const APPLY_VERSION_AUTH = 6;
 export const APPLY_VERSION_FENCE = 7;
+export const APPLY_VERSION_AUTH_REVISION = 8;
 /** The newest version this release applies. */
-export const APPLY_VERSION_LATEST = APPLY_VERSION_FENCE;
+export const APPLY_VERSION_LATEST = APPLY_VERSION_AUTH_REVISION;

@@ -131,6 +131,15 @@ export interface KvCommand {
    * every member said it runs. Absent: 1, as in a command of the first release.
    */
   readonly applyVersion?: number;
+  /**
+   * The revision of the auth state (StateMeta.auth; 0 before any auth change) the member that
+   * took the write checked the caller's permission against, or a lower one. Applied at
+   * APPLY_VERSION_AUTH_REVISION or later, the write is refused whole (authStale) if auth is on
+   * and the state's revision is above it by then: its permission was checked against a state an
+   * applied change has replaced. Absent: not checked at apply (a member's own command, or one of
+   * an older release).
+   */
+  readonly authRevision?: number;
 }
 
 /** A member's identity and addresses, carried in a ConfChange's `context`. */
@@ -309,6 +318,9 @@ function checkCommandShape(value: unknown): asserts value is KvCommand {
   }
   if (value.applyVersion !== undefined && (!isSafeNonNegative(value.applyVersion) || value.applyVersion < 1)) {
     throw new InvalidCommandError('applyVersion must be a positive integer');
+  }
+  if (value.authRevision !== undefined && !isSafeNonNegative(value.authRevision)) {
+    throw new InvalidCommandError('authRevision must be a non-negative integer');
   }
   const operation = value.operation;
   if (!isRecord(operation)) throw new InvalidCommandError('command has no operation');

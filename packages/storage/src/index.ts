@@ -1,5 +1,6 @@
 export {
   APPLY_VERSION_AUTH,
+  APPLY_VERSION_AUTH_REVISION,
   APPLY_VERSION_FENCE,
   APPLY_VERSION_FIRST,
   APPLY_VERSION_HISTORY,
@@ -95,6 +96,7 @@ export {
 } from './command.js';
 export type {
   ApplyResult,
+  AuthStaleResult,
   CommandOutcome,
   CompactRefusedResult,
   CompactResult,

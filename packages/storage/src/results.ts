@@ -197,7 +197,8 @@ export type CommandOutcome =
   | CompactResult
   | CompactRefusedResult
   | AuthChangedResult
-  | AuthRefusedResult;
+  | AuthRefusedResult
+  | AuthStaleResult;
 
 /** An auth change (users, roles, keys, the switch) was applied; the auth state is at this revision. */
 export interface AuthChangedResult {
@@ -209,6 +210,20 @@ export interface AuthChangedResult {
 export interface AuthRefusedResult {
   readonly type: 'authRefused';
   readonly message: string;
+}
+
+/**
+ * A write whose permission was checked against an auth state an applied auth change has since
+ * replaced (KvCommand.authRevision below the state's revision while auth is on): refused whole,
+ * nothing changed. Its session records this answer, so no copy of the write applies later; the
+ * caller may send it again as a new write, checked against the newer state.
+ */
+export interface AuthStaleResult {
+  readonly type: 'authStale';
+  /** The revision the write was checked against. */
+  readonly checkedAuthRevision: number;
+  /** The auth state's revision at apply. */
+  readonly authRevision: number;
 }
 
 export type EntryOutcome = CommandOutcome | NoopResult | ConfChangeResult;

@@ -1,5 +1,6 @@
 import {
   APPLY_VERSION_AUTH,
+  APPLY_VERSION_AUTH_REVISION,
   APPLY_VERSION_FIRST,
   APPLY_VERSION_HISTORY,
   APPLY_VERSION_LATEST,
@@ -74,7 +75,7 @@ import { type StorageLogger, silentLogger } from './logger.js';
 import type { ConfChange, ConfState, Entry } from './raft-types.js';
 import { type Database, type DroppedRecords, levelDisk, NOTHING_DROPPED, type StorageDisk } from './disk.js';
 import { incomingDir, recoverInterruptedRestore, swapInRestoredState } from './restore-swap.js';
-import type { ApplyResult, CommandOutcome, EntryOutcome, KeyValue, RangeResult } from './results.js';
+import type { ApplyResult, AuthStaleResult, CommandOutcome, EntryOutcome, KeyValue, RangeResult } from './results.js';
 import { SessionTable } from './sessions.js';
 import { checkedSnapshotStream, encodeSnapshotStream, sealedSnapshotFormat } from './snapshot-stream.js';
 
@@ -1178,7 +1179,7 @@ export class KvStateMachine {
     const session = command.session !== undefined && command.session.clientId !== '' ? command.session : undefined;
     const base = session === undefined ? { index, slot, term, duplicate: false } : { index, slot, term, duplicate: false, session };
     if (session === undefined) {
-      return { ...base, outcome: await this.executeCommand(command, version, batch) };
+      return { ...base, outcome: authStaleOutcome(command, version, batch.meta.auth) ?? (await this.executeCommand(command, version, batch)) };
     }
     const sessions = this.beginSessionChange(batch, command.proposedAtMs);
     const answer = sessions.findAnswer(session.clientId, session.sequence);
@@ -1187,7 +1188,8 @@ export class KvStateMachine {
       return { ...base, outcome: { type: 'staleSequence', lastSequence } };
     }
     if (answer !== undefined) return { ...base, outcome: answer.outcome, duplicate: true };
-    const outcome = await this.executeCommand(command, version, batch);
+    // A refusal is recorded like any answer: no later copy of this write applies.
+    const outcome = authStaleOutcome(command, version, batch.meta.auth) ?? (await this.executeCommand(command, version, batch));
     const touchOrder = batch.meta.sessionTouches + 1;
     batch.meta.sessionTouches = touchOrder;
     const recorded = sessions.recordAnswer(
@@ -1461,6 +1463,19 @@ function decodeEntry(entry: Entry): DecodedCommand[] {
 
 function keyUsesOfEntry(command: DecodedCommand): KeyUse[] {
   return command === undefined || command instanceof Error ? [] : keyUsesOf(command.operation);
+}
+
+/**
+ * The refusal of a write whose permission was checked against an older auth state than the one
+ * in force (apply version 8; see KvCommand.authRevision), or undefined when it may apply. While
+ * auth is off at apply nothing needs permission; a write checked while auth was off and applied
+ * after auth was turned on is refused (turning auth on raises the revision).
+ */
+function authStaleOutcome(command: KvCommand, version: number, auth: AuthState | undefined): AuthStaleResult | undefined {
+  const checkedAuthRevision = command.authRevision;
+  if (checkedAuthRevision === undefined || version < APPLY_VERSION_AUTH_REVISION) return undefined;
+  if (auth === undefined || !auth.enabled || checkedAuthRevision >= auth.revision) return undefined;
+  return { type: 'authStale', checkedAuthRevision, authRevision: auth.revision };
 }
 
 /**

@@ -37,6 +37,7 @@ export function commandEntry(options: {
   proposedAtMs?: number;
   storeBytesMax?: number;
   applyVersion?: number;
+  authRevision?: number;
 }): Entry {
   const command: KvCommand = {
     operation: options.operation,
@@ -44,6 +45,7 @@ export function commandEntry(options: {
     ...(options.session === undefined ? {} : { session: options.session }),
     ...(options.storeBytesMax === undefined ? {} : { storeBytesMax: options.storeBytesMax }),
     ...(options.applyVersion === undefined ? {} : { applyVersion: options.applyVersion }),
+    ...(options.authRevision === undefined ? {} : { authRevision: options.authRevision }),
   };
   return { type: 'normal', index: options.index, term: options.term ?? 1, data: encodeCommand(command) };
 }
