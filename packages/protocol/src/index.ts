@@ -110,6 +110,7 @@ export const ERROR_KIND_STATUS = {
   unauthenticated: grpc.status.UNAUTHENTICATED,
   'permission-denied': grpc.status.PERMISSION_DENIED,
   'too-many-logins': grpc.status.RESOURCE_EXHAUSTED,
+  'auth-changed': grpc.status.ABORTED,
   internal: grpc.status.INTERNAL,
 } as const satisfies Record<string, grpc.status>;
 

@@ -101,6 +101,16 @@ export class LeaseRefusedError extends HoldfastError {
     super(kind, message);
   }
 }
+/**
+ * A write authorized against an auth state that an auth change applied before the write has
+ * replaced: refused at apply, nothing changed. Sent again, it is checked against the newer state.
+ */
+export class AuthChangedError extends HoldfastError {
+  override readonly name = 'AuthChangedError';
+  constructor(message: string) {
+    super('auth-changed', message);
+  }
+}
 export class InternalError extends HoldfastError {
   override readonly name = 'InternalError';
   constructor(message: string, cause?: unknown) {

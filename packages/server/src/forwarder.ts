@@ -121,7 +121,7 @@ class LeaderStream {
     stream.end();
   }
 
-  forward(op: KvOp, deadlineMs: number): Promise<KvResult> {
+  forward(op: KvOp, deadlineMs: number, authRevision: number | undefined): Promise<KvResult> {
     if (this.pending.size >= this.pendingMax) return Promise.reject(new OverloadedError('too many requests forwarded to the leader'));
     const id = this.nextId;
     this.nextId += 1;
@@ -132,7 +132,8 @@ class LeaderStream {
         reject(new TimeoutError('forwarded request not answered before its deadline; it may still apply'));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      const request = { id, [op.op]: op[op.op as keyof typeof op], timeoutMs } as unknown as BatchRequest;
+      const checkedAuth = authRevision === undefined ? null : { revision: authRevision };
+      const request = { id, [op.op]: op[op.op as keyof typeof op], timeoutMs, checkedAuth } as unknown as BatchRequest;
       this.outbox.push(request, requestBytes(request));
     });
   }
@@ -170,14 +171,15 @@ export class Forwarder {
     private readonly framesOpsMax: number,
   ) {}
 
-  forward(address: string, op: KvOp, deadlineMs: number): Promise<KvResult> {
+  /** `authRevision`: the auth revision this member checked the request against (see BatchRequest.checked_auth). */
+  forward(address: string, op: KvOp, deadlineMs: number, authRevision?: number): Promise<KvResult> {
     let stream = this.streams.get(address);
     if (!stream) {
       stream = new LeaderStream(address, this.dial, this.pendingMax, this.framesOpsMax);
       this.streams.set(address, stream);
     }
     stream.maybeReopen(this.dial.authOn?.() ?? false);
-    return stream.forward(op, deadlineMs);
+    return stream.forward(op, deadlineMs, authRevision);
   }
 
   close(): void {

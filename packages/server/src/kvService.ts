@@ -38,7 +38,7 @@ export interface KvServiceOptions {
    * Checks each request of a Batch stream against the stream's caller, and a linearizable read's
    * call again after its read barrier (auth/guard.ts); absent: none (tests of the service alone).
    */
-  readonly guard?: Pick<AuthGuard, 'checkBatchRequest' | 'checkAgain' | 'recheck'>;
+  readonly guard?: Pick<AuthGuard, 'checkBatchRequest' | 'checkAgain' | 'recheck' | 'authRevision' | 'admittedAuthRevision'>;
 }
 
 /** What every server call offers (grpc-js does not export its ServerSurfaceCall type). */
@@ -56,12 +56,30 @@ function deadlineOf(call: SurfaceCall, fallbackMs: number, requestedMs = 0): num
   return deadline;
 }
 
-function contextOf(call: SurfaceCall, options: KvServiceOptions, requestedMs = 0, recheckAuth?: AuthRecheck): RequestContext {
+function contextOf(
+  call: SurfaceCall,
+  options: KvServiceOptions,
+  auth: { requestedMs?: number; recheckAuth?: AuthRecheck | undefined; authRevision?: number | undefined } = {},
+): RequestContext {
+  const { requestedMs = 0, recheckAuth, authRevision } = auth;
   return {
     deadlineMs: deadlineOf(call, options.requestTimeoutMs, requestedMs),
     forwarded: call.metadata.get(FORWARDED_METADATA).length > 0,
     ...(recheckAuth === undefined ? {} : { recheckAuth }),
+    ...(authRevision === undefined ? {} : { authRevision }),
   };
+}
+
+/**
+ * The auth revision a Batch request is checked against now (read in the same turn as the check),
+ * or the lower one a forwarding member says it checked against: a write is stamped with the
+ * older of the two, so a caller setting the field can only get its write refused sooner.
+ */
+function batchAuthRevision(guard: KvServiceOptions['guard'], request: BatchRequest): number | undefined {
+  if (guard === undefined) return undefined;
+  const own = guard.authRevision();
+  const forwarded = request.checkedAuth?.revision;
+  return forwarded === undefined ? own : Math.min(own, forwarded);
 }
 
 /** The path the auth rules name a unary KV method by: `get` is `/holdfast.v1.KV/Get`. */
@@ -92,7 +110,8 @@ function unary<K extends KvOp['op']>(options: KvServiceOptions, kind: K) {
     const op = { op: kind, [kind]: call.request } as unknown as KvOp;
     const guard = options.guard;
     const recheckAuth = guard === undefined ? undefined : () => guard.checkAgain(kvPathOf(kind), call.metadata, call.request);
-    run(options, op, contextOf(call, options, 0, recheckAuth)).then(
+    const authRevision = guard?.admittedAuthRevision(call.metadata);
+    run(options, op, contextOf(call, options, { recheckAuth, authRevision })).then(
       (result) => callback(null, (result as unknown as Record<string, unknown>)[kind]),
       (error: unknown) => callback(toServiceError(error)),
     );
@@ -130,17 +149,19 @@ function handleBatch(options: KvServiceOptions, call: grpc.ServerDuplexStream<Ba
     open += 1;
     let op: KvOp;
     let recheckAuth: AuthRecheck | undefined;
+    let authRevision: number | undefined;
     try {
       if (request.timeoutMs > REQUEST_TIMEOUT_MS_MAX) {
         throw new InvalidRequestError('invalid-argument', `timeout_ms ${request.timeoutMs} is longer than ${REQUEST_TIMEOUT_MS_MAX}`);
       }
       op = opOfBatch(request);
+      authRevision = batchAuthRevision(options.guard, request);
       recheckAuth = options.guard?.checkBatchRequest(call.metadata, request);
     } catch (error) {
       reply({ id: request.id, error: toBatchError(error) });
       return;
     }
-    run(options, op, contextOf(call, options, request.timeoutMs, recheckAuth)).then(
+    run(options, op, contextOf(call, options, { requestedMs: request.timeoutMs, recheckAuth, authRevision })).then(
       (result) => reply({ id: request.id, [result.op]: (result as unknown as Record<string, unknown>)[result.op] } as BatchResponse),
       (error: unknown) => reply({ id: request.id, error: toBatchError(error) }),
     );

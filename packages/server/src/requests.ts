@@ -5,6 +5,7 @@
  */
 import {
   APPLY_VERSION_AUTH,
+  APPLY_VERSION_AUTH_REVISION,
   APPLY_VERSION_FENCE,
   type ApplyResult,
   type AuthChange,
@@ -28,6 +29,7 @@ import {
 import type { NodeLimits } from './config.js';
 import type { NodeDriver } from './driver.js';
 import {
+  AuthChangedError,
   CompareFailedError,
   type HoldfastError,
   InternalError,
@@ -114,6 +116,13 @@ export interface RequestContext {
    * grant, a changed password) committed before the read was invoked.
    */
   readonly recheckAuth?: () => void;
+  /**
+   * The revision of the auth state the call was checked against on arrival (or a lower one);
+   * absent while nothing checks calls. A write is stamped with it (apply version 8 on) and
+   * refused at apply if an auth change was applied since (a revoked grant would otherwise let
+   * a write taken by a member that applied the revocation late through). Forwarded with it.
+   */
+  readonly authRevision?: number;
 }
 
 export interface RequestHost {
@@ -263,7 +272,7 @@ export class RequestPath {
     if (leaderId === 0) throw new NoLeaderError();
     const address = this.host.clientAddressOf(leaderId);
     if (context.forwarded || address === '') throw new NotLeaderError(address);
-    return this.host.forwarder.forward(address, op, context.deadlineMs);
+    return this.host.forwarder.forward(address, op, context.deadlineMs, context.authRevision);
   }
 
   /** A fenced put, applied as the fence txn (fence.ts) wherever the txn goes. */
@@ -420,10 +429,13 @@ export class RequestPath {
   // ---- writes ----
 
   private async write(op: KvOp, context: RequestContext): Promise<KvResult> {
+    const applyVersion = this.host.applyVersion();
     const command = toCommand(op, {
       storeBytesMax: this.host.limits.storeBytesMax,
       deleteRangeKeysMax: this.host.limits.deleteRangeKeysMax,
-      applyVersion: this.host.applyVersion(),
+      applyVersion,
+      // Below version 8 a member would not read the stamp: left off.
+      ...(applyVersion >= APPLY_VERSION_AUTH_REVISION && context.authRevision !== undefined ? { authRevision: context.authRevision } : {}),
       proposedAtMs: (this.host.wallMs ?? Date.now)(),
       leasesMax: this.host.limits.leasesMax,
       leaseKeysMax: this.host.limits.leaseKeysMax,
@@ -499,6 +511,10 @@ export class RequestPath {
         throw new LeaseRefusedError(
           outcome.reason === 'leaseExists' ? 'lease-exists' : outcome.reason === 'leasesExceeded' ? 'leases-exceeded' : 'lease-keys-exceeded',
           outcome.message,
+        );
+      case 'authStale':
+        throw new AuthChangedError(
+          `${op.op} was authorized against auth revision ${outcome.checkedAuthRevision}; an auth change applied before it (auth revision ${outcome.authRevision} now) may have revoked that permission, so nothing was applied: send it again (the SDK does) to be checked against the current auth state`,
         );
       case 'staleSequence':
         throw new InvalidRequestError(
@@ -718,7 +734,15 @@ function compareOf(c: WireCompare): Compare {
  */
 export function toCommand(
   op: KvOp,
-  stamp: { storeBytesMax: number; applyVersion: number; proposedAtMs: number; leasesMax?: number; leaseKeysMax?: number; deleteRangeKeysMax?: number },
+  stamp: {
+    storeBytesMax: number;
+    applyVersion: number;
+    proposedAtMs: number;
+    leasesMax?: number;
+    leaseKeysMax?: number;
+    deleteRangeKeysMax?: number;
+    authRevision?: number;
+  },
 ): KvCommand {
   let operation: KvOperation;
   let session: Session | null;
@@ -768,6 +792,7 @@ export function toCommand(
     proposedAtMs: stamp.proposedAtMs,
     storeBytesMax: stamp.storeBytesMax,
     applyVersion: stamp.applyVersion,
+    ...(stamp.authRevision === undefined ? {} : { authRevision: stamp.authRevision }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AuthCheck as _holdfast_v1_AuthCheck, AuthCheck__Output as _holdfast_v1_AuthCheck__Output } from './holdfast/v1/AuthCheck.js';
 import type { BackupChunk as _holdfast_v1_BackupChunk, BackupChunk__Output as _holdfast_v1_BackupChunk__Output } from './holdfast/v1/BackupChunk.js';
 import type { BackupRequest as _holdfast_v1_BackupRequest, BackupRequest__Output as _holdfast_v1_BackupRequest__Output } from './holdfast/v1/BackupRequest.js';
 import type { BatchError as _holdfast_v1_BatchError, BatchError__Output as _holdfast_v1_BatchError__Output } from './holdfast/v1/BatchError.js';
@@ -71,6 +72,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   holdfast: {
     v1: {
+      AuthCheck: MessageTypeDefinition<_holdfast_v1_AuthCheck, _holdfast_v1_AuthCheck__Output>
       BackupChunk: MessageTypeDefinition<_holdfast_v1_BackupChunk, _holdfast_v1_BackupChunk__Output>
       BackupRequest: MessageTypeDefinition<_holdfast_v1_BackupRequest, _holdfast_v1_BackupRequest__Output>
       BatchError: MessageTypeDefinition<_holdfast_v1_BatchError, _holdfast_v1_BatchError__Output>

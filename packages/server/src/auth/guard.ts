@@ -84,6 +84,8 @@ interface Admission {
   readonly authContext: AuthContext;
   /** The host clock on arrival: a token is checked again as of then (its expiry during a barrier does not count). */
   readonly arrivedAtMs: number;
+  /** The revision of the auth state the call was identified against (0 before any auth change). */
+  readonly authRevision: number;
 }
 
 /** The check a call passed, made again against the auth state applied now; throws the refusal. */
@@ -105,6 +107,24 @@ export class AuthGuard {
 
   enabled(): boolean {
     return this.enabledState() !== undefined;
+  }
+
+  /**
+   * The revision of the auth state applied now (0 before any auth change, and whether auth is on
+   * or off): a write checked now is stamped with it, and refused at apply if an auth change was
+   * applied before it (KvCommand.authRevision).
+   */
+  authRevision(): number {
+    return this.host.auth()?.revision ?? 0;
+  }
+
+  /**
+   * The auth revision a unary call was checked against on arrival (its identification; the
+   * check of its message, made later, saw this state or a newer one). Undefined for a call the
+   * interceptor did not see.
+   */
+  admittedAuthRevision(metadata: grpc.Metadata): number | undefined {
+    return this.admissions.get(metadata)?.authRevision;
   }
 
   interceptor(): grpc.ServerInterceptor {
@@ -144,9 +164,10 @@ export class AuthGuard {
   /** Identifies the caller and checks the method's rule as far as it does not depend on the request. */
   private admit(path: string, metadata: grpc.Metadata, authContext: AuthContext): HoldfastError | undefined {
     const arrivedAtMs = this.host.nowMs();
+    const authRevision = this.authRevision();
     const auth = this.enabledState();
     if (auth === undefined) {
-      this.admissions.set(metadata, { principal: undefined, authContext, arrivedAtMs });
+      this.admissions.set(metadata, { principal: undefined, authContext, arrivedAtMs, authRevision });
       return undefined;
     }
     const rule = ruleOf(path);
@@ -155,7 +176,7 @@ export class AuthGuard {
     let principal: Principal | undefined;
     try {
       principal = this.identify(auth, metadata, authContext, arrivedAtMs);
-      this.admissions.set(metadata, { principal, authContext, arrivedAtMs });
+      this.admissions.set(metadata, { principal, authContext, arrivedAtMs, authRevision });
       if (rule.kind === 'admin') this.authorize(auth, principal, [{ access: 'admin', right: rule.right }], path);
       return undefined;
     } catch (error) {

@@ -6,6 +6,7 @@ import type { DeleteRequest as _holdfast_v1_DeleteRequest, DeleteRequest__Output
 import type { RangeRequest as _holdfast_v1_RangeRequest, RangeRequest__Output as _holdfast_v1_RangeRequest__Output } from '../../holdfast/v1/RangeRequest.js';
 import type { TxnRequest as _holdfast_v1_TxnRequest, TxnRequest__Output as _holdfast_v1_TxnRequest__Output } from '../../holdfast/v1/TxnRequest.js';
 import type { CompactRequest as _holdfast_v1_CompactRequest, CompactRequest__Output as _holdfast_v1_CompactRequest__Output } from '../../holdfast/v1/CompactRequest.js';
+import type { AuthCheck as _holdfast_v1_AuthCheck, AuthCheck__Output as _holdfast_v1_AuthCheck__Output } from '../../holdfast/v1/AuthCheck.js';
 import type { LeaseGrantRequest as _holdfast_v1_LeaseGrantRequest, LeaseGrantRequest__Output as _holdfast_v1_LeaseGrantRequest__Output } from '../../holdfast/v1/LeaseGrantRequest.js';
 import type { LeaseRevokeRequest as _holdfast_v1_LeaseRevokeRequest, LeaseRevokeRequest__Output as _holdfast_v1_LeaseRevokeRequest__Output } from '../../holdfast/v1/LeaseRevokeRequest.js';
 import type { LeaseKeepAliveRequest as _holdfast_v1_LeaseKeepAliveRequest, LeaseKeepAliveRequest__Output as _holdfast_v1_LeaseKeepAliveRequest__Output } from '../../holdfast/v1/LeaseKeepAliveRequest.js';
@@ -28,6 +29,12 @@ export interface BatchRequest {
    */
   'timeoutMs'?: (number);
   'compact'?: (_holdfast_v1_CompactRequest | null);
+  /**
+   * Set by a member forwarding a write it checked: the auth revision it checked against. The
+   * member that proposes the write stamps the lower of this and its own auth revision on arrival,
+   * so setting it can only make a write refused sooner (auth-changed), never let one through.
+   */
+  'checkedAuth'?: (_holdfast_v1_AuthCheck | null);
   'leaseGrant'?: (_holdfast_v1_LeaseGrantRequest | null);
   'leaseRevoke'?: (_holdfast_v1_LeaseRevokeRequest | null);
   'leaseKeepAlive'?: (_holdfast_v1_LeaseKeepAliveRequest | null);
@@ -51,6 +58,12 @@ export interface BatchRequest__Output {
    */
   'timeoutMs': (number);
   'compact'?: (_holdfast_v1_CompactRequest__Output | null);
+  /**
+   * Set by a member forwarding a write it checked: the auth revision it checked against. The
+   * member that proposes the write stamps the lower of this and its own auth revision on arrival,
+   * so setting it can only make a write refused sooner (auth-changed), never let one through.
+   */
+  'checkedAuth': (_holdfast_v1_AuthCheck__Output | null);
   'leaseGrant'?: (_holdfast_v1_LeaseGrantRequest__Output | null);
   'leaseRevoke'?: (_holdfast_v1_LeaseRevokeRequest__Output | null);
   'leaseKeepAlive'?: (_holdfast_v1_LeaseKeepAliveRequest__Output | null);

@@ -1,0 +1,254 @@
+/**
+ * A write is checked on arrival against the auth state the member that takes it has applied,
+ * which may lag an auth change the cluster already committed; the write then carries the auth
+ * revision it was checked at, and is refused at apply if an auth change was applied before it
+ * (apply version 8). Here a leader (a state machine in memory, applying what is proposed at
+ * once) and a follower whose applied auth state lags it run their guards, KV services and request
+ * paths in this process on loopback gRPC ports; the follower forwards writes to the leader over
+ * the real Forwarder, with its member token.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadProtos } from '@holdfast/protocol';
+import { APPLY_VERSION_AUTH_REVISION, APPLY_VERSION_FENCE, type AuthChange, type AuthState, KvStateMachine, MemoryDisk } from '@holdfast/storage';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AuthGuard } from '../src/auth/guard.js';
+import { issueToken } from '../src/auth/tokens.js';
+import { parseNodeConfig } from '../src/config.js';
+import type { NodeDriver } from '../src/driver.js';
+import { Forwarder } from '../src/forwarder.js';
+import { StateIntegrity } from '../src/integrity.js';
+import { kvServiceImplementation } from '../src/kvService.js';
+import { NodeMetrics } from '../src/metrics.js';
+import { storageLimitsOf } from '../src/node.js';
+import { RequestPath } from '../src/requests.js';
+import { WatchHub } from '../src/watch.js';
+
+const config = parseNodeConfig(['--id', '1', '--data-dir', '/unused', '--log-level', 'silent'], {});
+const storageLimits = storageLimitsOf(config);
+const SIGNING_KEY = { id: 1, secret: new Uint8Array(32).fill(7), createdAtMs: Date.now() };
+const TOKEN_TTL_MS = 3_600_000;
+const bytes = (text: string): Buffer => Buffer.from(text);
+const silent = pino({ level: 'silent' });
+
+/** Root; role app may write `app/`; alice and bob hold it. */
+const SET_UP: AuthChange[] = [
+  { op: 'roleAdd', name: 'root' },
+  { op: 'userAdd', name: 'root' },
+  { op: 'userGrantRole', name: 'root', role: 'root' },
+  { op: 'roleAdd', name: 'app' },
+  { op: 'roleGrant', name: 'app', permission: { type: 'keys', start: bytes('app/'), end: bytes('app0'), access: 'readwrite' } },
+  { op: 'userAdd', name: 'alice' },
+  { op: 'userGrantRole', name: 'alice', role: 'app' },
+  { op: 'userAdd', name: 'bob' },
+  { op: 'userGrantRole', name: 'bob', role: 'app' },
+  { op: 'enable', signingKey: SIGNING_KEY, tokenTtlMs: TOKEN_TTL_MS },
+];
+
+const tokenOf = (user: string): string =>
+  issueToken({ user, keyId: SIGNING_KEY.id, passwordRevision: 0, expiresAtMs: Date.now() + TOKEN_TTL_MS }, SIGNING_KEY);
+
+interface Member {
+  readonly address: string;
+  readonly path: RequestPath;
+  stop(): Promise<void>;
+}
+
+interface MemberOptions {
+  readonly selfId: number;
+  readonly role: 'leader' | 'follower';
+  readonly auth: () => AuthState | undefined;
+  /** Applies a proposed command (the leader's state machine); the follower proposes nothing. */
+  readonly propose: (data: Uint8Array) => Promise<unknown>;
+  readonly stateMachine: KvStateMachine;
+  readonly applyVersion: () => number;
+  readonly leaderAddress: () => string;
+}
+
+async function startMember(options: MemberOptions): Promise<Member> {
+  const driver = {
+    role: options.role,
+    leaderId: 1,
+    term: 1,
+    propose: options.propose,
+    readBarrier: async () => {},
+  } as unknown as NodeDriver;
+  const guard = new AuthGuard({ auth: options.auth, selfId: options.selfId, nowMs: () => Date.now(), leaseKeys: () => [] });
+  const protos = loadProtos();
+  const forwarder = new Forwarder(
+    {
+      protos,
+      credentials: grpc.credentials.createInsecure(),
+      authorization: () => {
+        const token = guard.memberToken();
+        return token === undefined ? undefined : `Bearer ${token}`;
+      },
+      authOn: () => guard.enabled(),
+    },
+    100,
+    16,
+  );
+  const path = new RequestPath({
+    clusterId: 'c',
+    selfId: options.selfId,
+    driver,
+    stateMachine: options.stateMachine,
+    limits: config.limits,
+    storageLimits,
+    forwarder,
+    clientAddressOf: () => options.leaderAddress(),
+    isStopping: () => false,
+    applyVersion: options.applyVersion,
+    integrity: new StateIntegrity({ logger: silent, metrics: new NodeMetrics(), repair: { requestRepair: () => {} } }),
+  });
+  const sm = options.stateMachine;
+  const watches = new WatchHub({ limits: config.limits, revision: sm.revision, header: () => path.header(), isStopping: () => false, logger: silent });
+  const server = new grpc.Server({ interceptors: [guard.interceptor()] });
+  server.addService(
+    protos.kv,
+    kvServiceImplementation({
+      path,
+      metrics: new NodeMetrics(),
+      requestTimeoutMs: 5000,
+      inflight: { count: 0 },
+      inflightMax: 100,
+      batchMessageRequestsMax: 16,
+      watches,
+      leaseStream: { leasesMax: 4, requestsPerSecond: 100, pendingMax: 10 },
+      guard,
+    }),
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    path,
+    stop: async () => {
+      forwarder.close();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
+  };
+}
+
+type KvClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+interface PutOutcome {
+  readonly revision?: number;
+  readonly error?: grpc.ServiceError;
+}
+
+function put(client: KvClient, user: string, key: string): Promise<PutOutcome> {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${tokenOf(user)}`);
+  const request = { key: bytes(key), value: bytes(user), session: { clientId: `${user}/0`, sequence: Date.now() } };
+  return new Promise((resolve) => {
+    client.put!(request, metadata, { deadline: Date.now() + 5000 }, (error: grpc.ServiceError | null, response: { revision: number }) => {
+      resolve(error ? { error } : { revision: response.revision });
+    });
+  });
+}
+
+describe('a write taken by a follower that applies auth changes late', () => {
+  let sm: KvStateMachine;
+  let leader: Member;
+  let follower: Member;
+  let client: KvClient;
+  let index = 0;
+  /** The auth state the follower has applied: the leader's as of some earlier index. */
+  let followerAuth: AuthState | undefined;
+  let applyVersion = APPLY_VERSION_AUTH_REVISION;
+
+  const apply = async (data: Uint8Array) => {
+    index += 1;
+    const [result] = await sm.apply([{ type: 'normal', term: 1, index, data }]);
+    return result;
+  };
+  const changeAuth = (change: AuthChange) => leader.path.changeAuth(change, Date.now() + 5000);
+  /** The follower applies up to the leader's index. */
+  const catchUp = (): void => {
+    followerAuth = sm.auth;
+  };
+
+  beforeAll(async () => {
+    sm = await KvStateMachine.open({ dir: '/kv', disk: new MemoryDisk(), limits: storageLimits });
+    let leaderAddress = '';
+    leader = await startMember({
+      selfId: 1,
+      role: 'leader',
+      auth: () => sm.auth,
+      propose: apply,
+      stateMachine: sm,
+      applyVersion: () => applyVersion,
+      leaderAddress: () => leaderAddress,
+    });
+    leaderAddress = leader.address;
+    follower = await startMember({
+      selfId: 2,
+      role: 'follower',
+      auth: () => followerAuth,
+      propose: () => Promise.reject(new Error('a follower proposes nothing')),
+      stateMachine: sm,
+      applyVersion: () => applyVersion,
+      leaderAddress: () => leaderAddress,
+    });
+    for (const change of SET_UP) await changeAuth(change);
+    catchUp();
+    const { KvClient } = loadProtos();
+    client = new KvClient(follower.address, grpc.credentials.createInsecure()) as unknown as KvClient;
+  });
+
+  afterEach(async () => {
+    applyVersion = APPLY_VERSION_AUTH_REVISION;
+    if (!sm.auth?.users.find((user) => user.name === 'alice')?.roles.includes('app')) await changeAuth({ op: 'userGrantRole', name: 'alice', role: 'app' });
+    catchUp();
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await follower?.stop();
+    await leader?.stop();
+    await sm?.close();
+  });
+
+  it('is applied while the auth state it was checked against is current', async () => {
+    const answer = await put(client, 'alice', 'app/current');
+    expect(answer.error).toBeUndefined();
+    expect((await sm.get(bytes('app/current')))?.value.toString()).toBe('alice');
+  });
+
+  it('is refused, and not applied, when the writer\'s role was revoked before it', async () => {
+    await changeAuth({ op: 'userRevokeRole', name: 'alice', role: 'app' });
+    const revision = sm.revision;
+    const checkedAt = followerAuth?.revision ?? 0;
+    // The follower has not applied the revocation: it lets the write through and forwards it.
+    const refused = await put(client, 'alice', 'app/revoked');
+    expect(refused.error?.code).toBe(grpc.status.ABORTED);
+    expect(refused.error?.metadata.get('holdfast-error')).toEqual(['auth-changed']);
+    expect(refused.error?.details).toBe(
+      `put was authorized against auth revision ${checkedAt}; an auth change applied before it (auth revision ${checkedAt + 1} now) may have revoked that permission, so nothing was applied: send it again (the SDK does) to be checked against the current auth state`,
+    );
+    expect(await sm.get(bytes('app/revoked'))).toBeUndefined();
+    expect(sm.revision).toBe(revision);
+    // Sent again once the follower applied the revocation: refused on arrival.
+    catchUp();
+    const again = await put(client, 'alice', 'app/revoked');
+    expect(again.error?.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(await sm.get(bytes('app/revoked'))).toBeUndefined();
+  });
+
+  it('refuses a still permitted writer\'s write too, which passes when sent again', async () => {
+    await changeAuth({ op: 'userRevokeRole', name: 'alice', role: 'app' });
+    expect((await put(client, 'bob', 'app/bob')).error?.code).toBe(grpc.status.ABORTED);
+    catchUp();
+    expect((await put(client, 'bob', 'app/bob')).error).toBeUndefined();
+    expect((await sm.get(bytes('app/bob')))?.value.toString()).toBe('bob');
+  });
+
+  it('is applied unchecked, as before, while the cluster applies below version 8', async () => {
+    applyVersion = APPLY_VERSION_FENCE;
+    await changeAuth({ op: 'userRevokeRole', name: 'alice', role: 'app' });
+    const answer = await put(client, 'alice', 'app/older-cluster');
+    expect(answer.error).toBeUndefined();
+  });
+});
