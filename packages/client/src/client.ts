@@ -9,6 +9,7 @@ import { Connection } from './connection.js';
 import { KeepAliveMux } from './keepalive-stream.js';
 import {
   AbortedError,
+  AuthChangedError,
   ClientClosedError,
   DeadlineExceededError,
   gotNoAnswer,
@@ -290,6 +291,12 @@ function positive(name: string, value: number): number {
 
 /** The cluster apply version from which every member takes PutRequest.if_fence_at_least (the storage's APPLY_VERSION_FENCE). */
 const FENCED_PUT_APPLY_VERSION = 7;
+/**
+ * Times a write refused auth-changed is sent again (as a new write). One resend meets the usual
+ * case, an auth change applied while the write was in flight; a second covers another change
+ * landing during the resend. More would only hide a stream of auth changes from the caller.
+ */
+const AUTH_CHANGED_RESENDS_MAX = 2;
 /** How often a client whose cluster does not take fenced puts yet asks again. */
 const fenceSupportRecheckMs = 30_000;
 
@@ -855,7 +862,11 @@ export class HoldfastClient {
     return this.distances.order()[0] ?? this.preferredEndpoint;
   }
 
-  /** A write holds one session slot for all its attempts, so every retry repeats the same sequence. */
+  /**
+   * A write holds one session slot for all its attempts, so every retry repeats the same
+   * sequence; only a write refused auth-changed (settled: never applied) is sent again with the
+   * slot's next sequence.
+   */
   private async write<K extends 'put' | 'delete' | 'txn' | 'leaseGrant' | 'leaseRevoke'>(
     kind: K,
     options: CallOptions,
@@ -864,11 +875,11 @@ export class HoldfastClient {
     const policy = this.policy(kind, options, { write: true });
     const slot = this.sessions.acquire();
     try {
-      const request = withSession(slot.nextSession());
       if (!this.router.knowsLeader) this.router.maybeDiscoverLeader();
-      const response = await this.withRetries(policy, (connection, attemptDeadlineMs) =>
-        connection.callKv(kind, request, attemptDeadlineMs),
-      );
+      const response = await this.againIfAuthChanged(policy, () => {
+        const request = withSession(slot.nextSession());
+        return this.withRetries(policy, (connection, attemptDeadlineMs) => connection.callKv(kind, request, attemptDeadlineMs));
+      });
       this.router.noteWriteAnsweredBy(response.header?.memberId ?? 0);
       return response;
     } finally {
@@ -877,6 +888,26 @@ export class HoldfastClient {
       const abandoned = policy.abandonedAttempt;
       if (abandoned === undefined) this.sessions.release(slot);
       else void abandoned.finally(() => this.sessions.release(slot));
+    }
+  }
+
+  /**
+   * Sends a write again while it is refused auth-changed, at most AUTH_CHANGED_RESENDS_MAX times
+   * and within the call's deadline: it was checked against an auth state that an auth change
+   * replaced before it applied, and was not applied. Sent again, it is checked against the newer
+   * state: refused (permission-denied, unauthenticated) if the change took the caller's right
+   * away, applied if not. `send` must send it as a new write (a new session sequence: the
+   * refused one's session answers auth-changed for good).
+   */
+  private async againIfAuthChanged<T>(policy: CallPolicy, send: () => Promise<T>): Promise<T> {
+    for (let sends = 1; ; sends++) {
+      try {
+        return await send();
+      } catch (error) {
+        if (!(error instanceof AuthChangedError) || sends > AUTH_CHANGED_RESENDS_MAX || Date.now() >= policy.deadlineAtMs) throw error;
+        // The refused sequence is settled, never applied: only the next one's outcome counts.
+        policy.outcomeUnknown = false;
+      }
     }
   }
 

@@ -171,6 +171,19 @@ export class TooManyLoginsError extends HoldfastError {
   override name = 'TooManyLoginsError';
 }
 
+/**
+ * The write was authorized against an auth state that an auth change (a role revoked, a user
+ * deleted, auth turned on, or any other) replaced before the write applied: NOTHING WAS APPLIED,
+ * and the write's session keeps this answer. The SDK sends such a write again (as a new write of
+ * the same session slot, checked against the newer state) up to twice before it throws this;
+ * a caller that sends it again itself gets it checked anew the same way.
+ */
+export class AuthChangedError extends HoldfastError {
+  override name = 'AuthChangedError';
+  /** Always false: the write was refused whole at apply. */
+  readonly mayHaveBeenApplied = false;
+}
+
 /** The server failed in a way that is a bug on its side. */
 /** No such lease: never granted, revoked, or expired (its keys are gone). */
 export class LeaseNotFoundError extends HoldfastError {
@@ -287,6 +300,8 @@ function errorFromKind(kind: string, message: string, cause: StatusObject): Hold
       return new PermissionDeniedError(message, { code: kind, cause });
     case 'too-many-logins':
       return new TooManyLoginsError(message, { code: kind, cause });
+    case 'auth-changed':
+      return new AuthChangedError(message, { code: kind, cause });
     case 'internal':
       return new InternalError(message, { code: kind, cause });
     default:

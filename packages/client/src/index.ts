@@ -23,6 +23,7 @@ export {
 } from './endpoints.js';
 export {
   AbortedError,
+  AuthChangedError,
   ClientClosedError,
   CompareFailedError,
   DeadlineExceededError,

@@ -21,7 +21,10 @@ export class SessionSlot {
     this.id = id;
   }
 
-  /** The next sequence; every attempt of one write reuses the session this returns. */
+  /**
+   * The next sequence; every attempt of one write reuses the session this returns, unless the
+   * write was refused auth-changed (never applied): it is then sent again with the next one.
+   */
   nextSession(): Session {
     this.sequence += 1;
     return { clientId: this.id, sequence: this.sequence };
