@@ -477,8 +477,10 @@ export class HoldfastClient {
     });
   }
 
+  /** An auth change refused auth-changed was not applied (it carries no session): sent again as it is. */
   private async authChange(method: AuthMethod, request: object, options: CallOptions = {}): Promise<{ revision: number }> {
-    return this.authCall<{ revision: number }>(method, request, this.policy(`auth.${method}`, options, { write: true, retryUnknownOutcome: false }));
+    const policy = this.policy(`auth.${method}`, options, { write: true, retryUnknownOutcome: false });
+    return this.againIfAuthChanged(policy, () => this.authCall<{ revision: number }>(method, request, policy));
   }
 
   private authCall<Response>(method: AuthMethod, request: object, policy: CallPolicy): Promise<Response> {
@@ -897,7 +899,7 @@ export class HoldfastClient {
    * replaced before it applied, and was not applied. Sent again, it is checked against the newer
    * state: refused (permission-denied, unauthenticated) if the change took the caller's right
    * away, applied if not. `send` must send it as a new write (a new session sequence: the
-   * refused one's session answers auth-changed for good).
+   * refused one's session answers auth-changed for good; an auth change has no session).
    */
   private async againIfAuthChanged<T>(policy: CallPolicy, send: () => Promise<T>): Promise<T> {
     for (let sends = 1; ; sends++) {

@@ -489,7 +489,7 @@ class Node implements RunningNode {
       auth: () => this.sm.auth,
       isLeader: () => this.driver.role === 'leader',
       leaderClientAddress: () => (this.driver.leaderId === 0 ? undefined : (this.member(this.driver.leaderId)?.clientAddress ?? '')),
-      changeAuth: (change, deadlineMs) => this.requestPath.changeAuth(change, deadlineMs),
+      changeAuth: (change, deadlineMs, authRevision) => this.requestPath.changeAuth(change, deadlineMs, authRevision),
       readBarrier: (deadlineMs) => this.driver.readBarrier(deadlineMs),
       nowMs: () => Date.now(),
       audited: (entry) => auditLogger.info({ method: entry.method, by: entry.by, target: entry.target, outcome: entry.outcome, revision: entry.revision }, 'auth change'),

@@ -9,6 +9,7 @@ import {
   APPLY_VERSION_FENCE,
   type ApplyResult,
   type AuthChange,
+  type AuthStaleResult,
   type Compare,
   type CompareOperator,
   type CompareTarget,
@@ -513,9 +514,7 @@ export class RequestPath {
           outcome.message,
         );
       case 'authStale':
-        throw new AuthChangedError(
-          `${op.op} was authorized against auth revision ${outcome.checkedAuthRevision}; an auth change applied before it (auth revision ${outcome.authRevision} now) may have revoked that permission, so nothing was applied: send it again (the SDK does) to be checked against the current auth state`,
-        );
+        throw authChangedError(op.op, outcome);
       case 'staleSequence':
         throw new InvalidRequestError(
           'invalid-argument',
@@ -541,9 +540,11 @@ export class RequestPath {
 
   /**
    * Proposes an auth change (on the leader) and waits until it is applied here; answers the
-   * auth state's revision after it. A change the state does not allow is invalid-argument.
+   * auth state's revision after it. A change the state does not allow is invalid-argument; one
+   * checked at `authRevision` and overtaken by another auth change before it applied is
+   * auth-changed (from apply version 8).
    */
-  async changeAuth(change: AuthChange, deadlineMs: number): Promise<number> {
+  async changeAuth(change: AuthChange, deadlineMs: number, authRevision?: number): Promise<number> {
     if (this.host.isStopping()) throw new StoppingError();
     const applyVersion = await this.applyVersionAtLeast(APPLY_VERSION_AUTH, deadlineMs);
     if (applyVersion < APPLY_VERSION_AUTH) {
@@ -552,7 +553,8 @@ export class RequestPath {
         `auth needs every member at apply version ${APPLY_VERSION_AUTH} or later; the cluster stamps ${applyVersion} (upgrade every member first)`,
       );
     }
-    const command: KvCommand = { operation: { type: 'auth', change }, proposedAtMs: (this.host.wallMs ?? Date.now)(), applyVersion };
+    const stamp = applyVersion >= APPLY_VERSION_AUTH_REVISION && authRevision !== undefined ? { authRevision } : {};
+    const command: KvCommand = { operation: { type: 'auth', change }, proposedAtMs: (this.host.wallMs ?? Date.now)(), applyVersion, ...stamp };
     let data: Uint8Array;
     try {
       data = validateCommand(command, this.host.storageLimits);
@@ -562,6 +564,7 @@ export class RequestPath {
     const result = await this.host.driver.propose(data, deadlineMs);
     const outcome = result.outcome;
     if (outcome.type === 'authRefused' || outcome.type === 'invalid') throw new InvalidRequestError('invalid-argument', outcome.message);
+    if (outcome.type === 'authStale') throw authChangedError(change.op, outcome);
     if (outcome.type !== 'authChanged') throw new InternalError(`unexpected outcome ${outcome.type} for an auth change`);
     // The caller's next call (a login with the new password) must see it on this member.
     await this.host.driver.readBarrier(deadlineMs);
@@ -810,6 +813,12 @@ function wireTxnResult(r: StoredTxnOpResult, header: ResponseHeader): TxnOpResul
     case 'get':
       return { get: { header, found: r.found, kv: wireKv(r.kv) } };
   }
+}
+
+function authChangedError(what: string, outcome: AuthStaleResult): AuthChangedError {
+  return new AuthChangedError(
+    `${what} was authorized against auth revision ${outcome.checkedAuthRevision}; an auth change applied before it (auth revision ${outcome.authRevision} now) may have revoked that permission, so nothing was applied: send it again (the SDK does) to be checked against the current auth state`,
+  );
 }
 
 export function fromStorageError(error: unknown): HoldfastError {

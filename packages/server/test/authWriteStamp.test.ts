@@ -13,6 +13,8 @@ import { APPLY_VERSION_AUTH_REVISION, APPLY_VERSION_FENCE, type AuthChange, type
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthGuard } from '../src/auth/guard.js';
+import { defaultLoginLimits } from '../src/auth/rate-limit.js';
+import { AuthService } from '../src/auth/authService.js';
 import { issueToken } from '../src/auth/tokens.js';
 import { parseNodeConfig } from '../src/config.js';
 import type { NodeDriver } from '../src/driver.js';
@@ -31,8 +33,12 @@ const TOKEN_TTL_MS = 3_600_000;
 const bytes = (text: string): Buffer => Buffer.from(text);
 const silent = pino({ level: 'silent' });
 
-/** Root; role app may write `app/`; alice and bob hold it. */
+/** Root; role app may write `app/`; alice and bob hold it; carol holds admins (the auth right). */
 const SET_UP: AuthChange[] = [
+  { op: 'roleAdd', name: 'admins' },
+  { op: 'roleGrant', name: 'admins', permission: { type: 'admin', right: 'auth' } },
+  { op: 'userAdd', name: 'carol' },
+  { op: 'userGrantRole', name: 'carol', role: 'admins' },
   { op: 'roleAdd', name: 'root' },
   { op: 'userAdd', name: 'root' },
   { op: 'userGrantRole', name: 'root', role: 'root' },
@@ -102,6 +108,20 @@ async function startMember(options: MemberOptions): Promise<Member> {
     integrity: new StateIntegrity({ logger: silent, metrics: new NodeMetrics(), repair: { requestRepair: () => {} } }),
   });
   const sm = options.stateMachine;
+  const authService = new AuthService({
+    protos,
+    dialCredentials: grpc.credentials.createInsecure(),
+    guard,
+    requestTimeoutMs: 5000,
+    tokenTtlMsDefault: TOKEN_TTL_MS,
+    loginLimits: defaultLoginLimits,
+    auth: options.auth,
+    isLeader: () => options.role === 'leader',
+    leaderClientAddress: () => options.leaderAddress(),
+    changeAuth: (change, deadlineMs, authRevision) => path.changeAuth(change, deadlineMs, authRevision),
+    readBarrier: async () => {},
+    nowMs: () => Date.now(),
+  });
   const watches = new WatchHub({ limits: config.limits, revision: sm.revision, header: () => path.header(), isStopping: () => false, logger: silent });
   const server = new grpc.Server({ interceptors: [guard.interceptor()] });
   server.addService(
@@ -118,6 +138,7 @@ async function startMember(options: MemberOptions): Promise<Member> {
       guard,
     }),
   );
+  server.addService(protos.auth, authService.implementation());
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
@@ -126,6 +147,7 @@ async function startMember(options: MemberOptions): Promise<Member> {
     path,
     stop: async () => {
       forwarder.close();
+      authService.close();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     },
   };
@@ -145,6 +167,20 @@ function put(client: KvClient, user: string, key: string): Promise<PutOutcome> {
   return new Promise((resolve) => {
     client.put!(request, metadata, { deadline: Date.now() + 5000 }, (error: grpc.ServiceError | null, response: { revision: number }) => {
       resolve(error ? { error } : { revision: response.revision });
+    });
+  });
+}
+
+/** An auth change by `user` through the Auth service: a grant of role app to dave. */
+function grantDave(address: string, user: string): Promise<{ readonly error?: grpc.ServiceError }> {
+  const { AuthClient } = loadProtos();
+  const auth = new AuthClient(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${tokenOf(user)}`);
+  return new Promise((resolve) => {
+    auth.userGrantRole!({ name: 'dave', role: 'app' }, metadata, { deadline: Date.now() + 5000 }, (error: grpc.ServiceError | null) => {
+      auth.close();
+      resolve(error ? { error } : {});
     });
   });
 }
@@ -201,6 +237,7 @@ describe('a write taken by a follower that applies auth changes late', () => {
   afterEach(async () => {
     applyVersion = APPLY_VERSION_AUTH_REVISION;
     if (!sm.auth?.users.find((user) => user.name === 'alice')?.roles.includes('app')) await changeAuth({ op: 'userGrantRole', name: 'alice', role: 'app' });
+    if (!sm.auth?.users.find((user) => user.name === 'carol')?.roles.includes('admins')) await changeAuth({ op: 'userGrantRole', name: 'carol', role: 'admins' });
     catchUp();
   });
 
@@ -250,5 +287,23 @@ describe('a write taken by a follower that applies auth changes late', () => {
     await changeAuth({ op: 'userRevokeRole', name: 'alice', role: 'app' });
     const answer = await put(client, 'alice', 'app/older-cluster');
     expect(answer.error).toBeUndefined();
+  });
+
+  it('refuses an auth change by an admin whose auth right was revoked before it, as a write', async () => {
+    await changeAuth({ op: 'userAdd', name: 'dave' });
+    catchUp();
+    await changeAuth({ op: 'userRevokeRole', name: 'carol', role: 'admins' });
+    const revision = sm.auth?.revision;
+    // Taken by the follower (the revocation not yet applied there), forwarded to the leader.
+    const refused = await grantDave(follower.address, 'carol');
+    expect(refused.error?.code).toBe(grpc.status.ABORTED);
+    expect(refused.error?.details).toMatch(/^userGrantRole was authorized against auth revision \d+; an auth change applied before it/);
+    expect(sm.auth?.users.find((user) => user.name === 'dave')?.roles).toEqual([]);
+    expect(sm.auth?.revision).toBe(revision);
+    catchUp();
+    expect((await grantDave(follower.address, 'carol')).error?.code).toBe(grpc.status.PERMISSION_DENIED);
+    // Root, still holding the right, passes once the follower caught up.
+    expect((await grantDave(follower.address, 'root')).error).toBeUndefined();
+    expect(sm.auth?.users.find((user) => user.name === 'dave')?.roles).toEqual(['app']);
   });
 });

@@ -37,7 +37,8 @@ export interface AuthServiceHost {
   isLeader(): boolean;
   /** The leader's client address; '' when no leader is known. */
   leaderClientAddress(): string | undefined;
-  changeAuth(change: AuthChange, deadlineMs: number): Promise<number>;
+  /** `authRevision`: the auth revision the change was checked against (stamped: see KvCommand.authRevision). */
+  changeAuth(change: AuthChange, deadlineMs: number, authRevision?: number): Promise<number>;
   readBarrier(deadlineMs: number): Promise<void>;
   nowMs(): number;
   /** Told of every auth change this member took from a client (the audit log): never a password or a token. */
@@ -70,6 +71,9 @@ function auditTarget(request: Request): Record<string, string> {
   }
   return target;
 }
+
+/** On an auth change a member forwards: the auth revision it checked the change against. */
+export const AUTH_REVISION_METADATA = 'holdfast-auth-revision';
 
 type Request = Record<string, unknown>;
 type Call = grpc.ServerUnaryCall<Request, object>;
@@ -122,7 +126,7 @@ export class AuthService {
           Promise.resolve().then(() => {
             // Checked where the caller is known, before a forward makes this member the caller.
             if (name === 'userChangePassword') this.checkOwnOrAdmin(text(call.request, 'name'), call);
-            return leaderOnly && !this.host.isLeader() ? this.forward(name, call.request, forwarded) : handler(call.request, call);
+            return leaderOnly && !this.host.isLeader() ? this.forward(name, call, forwarded) : handler(call.request, call);
           });
         // A change is recorded where a client asked for it (a forwarded one would name only the member).
         const answer = leaderOnly && !forwarded ? this.audit(name, call, run) : run();
@@ -132,7 +136,7 @@ export class AuthService {
         );
       };
     const change = (name: string, build: (request: Request, call: Call) => Promise<AuthChange> | AuthChange) =>
-      unary(name, async (request, call) => ({ revision: await this.host.changeAuth(await build(request, call), this.deadline()) }), true);
+      unary(name, async (request, call) => ({ revision: await this.host.changeAuth(await build(request, call), this.deadline(), this.checkedAuthRevision(call)) }), true);
     return {
       Authenticate: unary('authenticate', (request, call) => this.authenticate(request, call), false),
       AuthStatus: unary('authStatus', async () => this.status(), false),
@@ -176,6 +180,18 @@ export class AuthService {
       this.host.audited?.({ method, by, target, outcome: error instanceof HoldfastError ? error.kind : 'error' });
       throw error;
     }
+  }
+
+  /**
+   * The auth revision a change was checked against: this member's on arrival, or the lower one
+   * the member that forwarded it says it checked against (a caller setting the header can only
+   * get its change refused sooner). Undefined for a call the guard did not see.
+   */
+  private checkedAuthRevision(call: Call): number | undefined {
+    const own = this.host.guard.admittedAuthRevision(call.metadata);
+    const forwarded = Number(call.metadata.get(AUTH_REVISION_METADATA)[0] ?? Number.NaN);
+    if (own === undefined || !Number.isSafeInteger(forwarded) || forwarded < 0) return own;
+    return Math.min(own, forwarded);
   }
 
   private deadline(): number {
@@ -255,8 +271,9 @@ export class AuthService {
     return { roles: roles.map((role) => ({ name: role.name, permissions: role.permissions.map(permissionToWire) })) };
   }
 
-  /** Sends the change to the leader's Auth service, once, as this member (it was checked here). */
-  private forward(method: string, request: object, forwarded: boolean): Promise<object> {
+  /** Sends the change to the leader's Auth service, once, as this member (it was checked here, at the revision it carries). */
+  private forward(method: string, call: Call, forwarded: boolean): Promise<object> {
+    const request = call.request;
     const address = this.host.leaderClientAddress();
     if (address === undefined) return Promise.reject(new NoLeaderError());
     if (forwarded || address === '') return Promise.reject(new NotLeaderError(address));
@@ -267,6 +284,8 @@ export class AuthService {
     }
     const metadata = withMemberToken(new grpc.Metadata(), this.host.guard);
     metadata.set(FORWARDED_METADATA, '1');
+    const checkedAt = this.host.guard.admittedAuthRevision(call.metadata);
+    if (checkedAt !== undefined) metadata.set(AUTH_REVISION_METADATA, String(checkedAt));
     const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
     return new Promise<object>((resolve, reject) => {
       if (fn === undefined) {
