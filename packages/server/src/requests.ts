@@ -32,7 +32,7 @@ import type { NodeDriver } from './driver.js';
 import {
   AuthChangedError,
   CompareFailedError,
-  type HoldfastError,
+  HoldfastError,
   InternalError,
   InvalidRequestError,
   LeaseNotFoundError,
@@ -273,7 +273,26 @@ export class RequestPath {
     if (leaderId === 0) throw new NoLeaderError();
     const address = this.host.clientAddressOf(leaderId);
     if (context.forwarded || address === '') throw new NotLeaderError(address);
-    return this.host.forwarder.forward(address, op, context.deadlineMs, context.authRevision);
+    try {
+      return await this.host.forwarder.forward(address, op, context.deadlineMs, context.authRevision);
+    } catch (error) {
+      if (isAuthChanged(error)) await this.catchUpAuth(context.deadlineMs);
+      throw error;
+    }
+  }
+
+  /**
+   * After the leader refused a write this member checked (auth-changed: an auth change overtook
+   * the check), applies what the leader has committed, the change among it, before answering, so
+   * that the write sent again here is checked against it rather than refused the same way. A
+   * barrier that fails leaves the answer as it is.
+   */
+  private async catchUpAuth(deadlineMs: number): Promise<void> {
+    try {
+      await this.host.driver.readBarrier(deadlineMs);
+    } catch {
+      // The refusal stands; the client's resend finds the change applied or is refused again.
+    }
   }
 
   /** A fenced put, applied as the fence txn (fence.ts) wherever the txn goes. */
@@ -813,6 +832,10 @@ function wireTxnResult(r: StoredTxnOpResult, header: ResponseHeader): TxnOpResul
     case 'get':
       return { get: { header, found: r.found, kv: wireKv(r.kv) } };
   }
+}
+
+function isAuthChanged(error: unknown): boolean {
+  return error instanceof HoldfastError && error.kind === 'auth-changed';
 }
 
 function authChangedError(what: string, outcome: AuthStaleResult): AuthChangedError {

@@ -69,6 +69,8 @@ interface MemberOptions {
   readonly stateMachine: KvStateMachine;
   readonly applyVersion: () => number;
   readonly leaderAddress: () => string;
+  /** What the member's read barrier applies (the follower: up to the leader's state). */
+  readonly readBarrier: () => void;
 }
 
 async function startMember(options: MemberOptions): Promise<Member> {
@@ -77,7 +79,7 @@ async function startMember(options: MemberOptions): Promise<Member> {
     leaderId: 1,
     term: 1,
     propose: options.propose,
-    readBarrier: async () => {},
+    readBarrier: async () => options.readBarrier(),
   } as unknown as NodeDriver;
   const guard = new AuthGuard({ auth: options.auth, selfId: options.selfId, nowMs: () => Date.now(), leaseKeys: () => [] });
   const protos = loadProtos();
@@ -119,7 +121,7 @@ async function startMember(options: MemberOptions): Promise<Member> {
     isLeader: () => options.role === 'leader',
     leaderClientAddress: () => options.leaderAddress(),
     changeAuth: (change, deadlineMs, authRevision) => path.changeAuth(change, deadlineMs, authRevision),
-    readBarrier: async () => {},
+    readBarrier: async () => options.readBarrier(),
     nowMs: () => Date.now(),
   });
   const watches = new WatchHub({ limits: config.limits, revision: sm.revision, header: () => path.header(), isStopping: () => false, logger: silent });
@@ -194,6 +196,8 @@ describe('a write taken by a follower that applies auth changes late', () => {
   /** The auth state the follower has applied: the leader's as of some earlier index. */
   let followerAuth: AuthState | undefined;
   let applyVersion = APPLY_VERSION_AUTH_REVISION;
+  /** Read barriers the follower ran (each applies up to the leader's state). */
+  let barriers = 0;
 
   const apply = async (data: Uint8Array) => {
     index += 1;
@@ -217,6 +221,7 @@ describe('a write taken by a follower that applies auth changes late', () => {
       stateMachine: sm,
       applyVersion: () => applyVersion,
       leaderAddress: () => leaderAddress,
+      readBarrier: () => {},
     });
     leaderAddress = leader.address;
     follower = await startMember({
@@ -227,6 +232,10 @@ describe('a write taken by a follower that applies auth changes late', () => {
       stateMachine: sm,
       applyVersion: () => applyVersion,
       leaderAddress: () => leaderAddress,
+      readBarrier: () => {
+        barriers += 1;
+        catchUp();
+      },
     });
     for (const change of SET_UP) await changeAuth(change);
     catchUp();
@@ -267,8 +276,9 @@ describe('a write taken by a follower that applies auth changes late', () => {
     );
     expect(await sm.get(bytes('app/revoked'))).toBeUndefined();
     expect(sm.revision).toBe(revision);
-    // Sent again once the follower applied the revocation: refused on arrival.
-    catchUp();
+    // Before answering, the follower applied what the leader committed (a read barrier): the
+    // write sent again is refused on arrival.
+    expect(followerAuth?.revision).toBe(checkedAt + 1);
     const again = await put(client, 'alice', 'app/revoked');
     expect(again.error?.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(await sm.get(bytes('app/revoked'))).toBeUndefined();
@@ -276,8 +286,9 @@ describe('a write taken by a follower that applies auth changes late', () => {
 
   it('refuses a still permitted writer\'s write too, which passes when sent again', async () => {
     await changeAuth({ op: 'userRevokeRole', name: 'alice', role: 'app' });
+    const barriersBefore = barriers;
     expect((await put(client, 'bob', 'app/bob')).error?.code).toBe(grpc.status.ABORTED);
-    catchUp();
+    expect(barriers).toBe(barriersBefore + 1);
     expect((await put(client, 'bob', 'app/bob')).error).toBeUndefined();
     expect((await sm.get(bytes('app/bob')))?.value.toString()).toBe('bob');
   });
@@ -300,7 +311,7 @@ describe('a write taken by a follower that applies auth changes late', () => {
     expect(refused.error?.details).toMatch(/^userGrantRole was authorized against auth revision \d+; an auth change applied before it/);
     expect(sm.auth?.users.find((user) => user.name === 'dave')?.roles).toEqual([]);
     expect(sm.auth?.revision).toBe(revision);
-    catchUp();
+    expect(followerAuth?.revision).toBe(revision);
     expect((await grantDave(follower.address, 'carol')).error?.code).toBe(grpc.status.PERMISSION_DENIED);
     // Root, still holding the right, passes once the follower caught up.
     expect((await grantDave(follower.address, 'root')).error).toBeUndefined();

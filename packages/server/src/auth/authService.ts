@@ -296,6 +296,10 @@ export class AuthService {
         if (error) reject(fromServiceError(error));
         else resolve(response);
       });
+    }).catch(async (error: unknown) => {
+      // Overtaken by an auth change: applied here before answering, so a resend is checked against it.
+      if (error instanceof HoldfastError && error.kind === 'auth-changed') await this.host.readBarrier(this.deadline()).catch(() => undefined);
+      throw error;
     });
   }
 
