@@ -43,6 +43,7 @@ import {
   StoppingError,
 } from './errors.js';
 import { checkFencedPut, fencedPutResult, fencedPutTxn } from './fence.js';
+import { awaitAuthRevisionAbove } from './auth/guard.js';
 import type { Forwarder } from './forwarder.js';
 import type { StateIntegrity } from './integrity.js';
 import type { LeaseKeeper } from './leases.js';
@@ -276,22 +277,13 @@ export class RequestPath {
     try {
       return await this.host.forwarder.forward(address, op, context.deadlineMs, context.authRevision);
     } catch (error) {
-      if (isAuthChanged(error)) await this.catchUpAuth(context.deadlineMs);
+      // Overtaken by an auth change this member has not applied: applied before answering (as far
+      // as the deadline allows), so the write sent again here is checked against it.
+      if (isAuthChanged(error) && context.authRevision !== undefined) {
+        const sm = this.host.stateMachine;
+        await awaitAuthRevisionAbove(context.authRevision, { auth: () => sm.auth, stopping: () => this.host.isStopping(), deadlineMs: context.deadlineMs });
+      }
       throw error;
-    }
-  }
-
-  /**
-   * After the leader refused a write this member checked (auth-changed: an auth change overtook
-   * the check), applies what the leader has committed, the change among it, before answering, so
-   * that the write sent again here is checked against it rather than refused the same way. A
-   * barrier that fails leaves the answer as it is.
-   */
-  private async catchUpAuth(deadlineMs: number): Promise<void> {
-    try {
-      await this.host.driver.readBarrier(deadlineMs);
-    } catch {
-      // The refusal stands; the client's resend finds the change applied or is refused again.
     }
   }
 

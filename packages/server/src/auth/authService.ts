@@ -20,7 +20,7 @@ import type { AuthClient, Permission, Permission__Output, Protos } from '@holdfa
 import { fromServiceError, HoldfastError, InvalidRequestError, NoLeaderError, NotLeaderError, toServiceError } from '../errors.js';
 import { FORWARDED_METADATA } from '../forwarder.js';
 import { missingGrant, prefixRangeEnd } from './access.js';
-import { AUTHORIZATION_METADATA, type AuthGuard, PermissionDeniedError, TooManyLoginsError, UnauthenticatedError, withMemberToken } from './guard.js';
+import { AUTHORIZATION_METADATA, type AuthGuard, awaitAuthRevisionAbove, PermissionDeniedError, TooManyLoginsError, UnauthenticatedError, withMemberToken } from './guard.js';
 import { hashPassword, PASSWORD_BYTES_MAX, passwordMatches } from './passwords.js';
 import { type LoginLimits, LoginRateLimiter, peerAddress } from './rate-limit.js';
 import { issueToken, verifyToken } from './tokens.js';
@@ -284,6 +284,7 @@ export class AuthService {
     }
     const metadata = withMemberToken(new grpc.Metadata(), this.host.guard);
     metadata.set(FORWARDED_METADATA, '1');
+    const deadlineMs = this.deadline();
     const checkedAt = this.host.guard.admittedAuthRevision(call.metadata);
     if (checkedAt !== undefined) metadata.set(AUTH_REVISION_METADATA, String(checkedAt));
     const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
@@ -292,13 +293,15 @@ export class AuthService {
         reject(new Error(`no Auth method ${method}`));
         return;
       }
-      fn.call(client, request, metadata, { deadline: this.deadline() }, (error: grpc.ServiceError | null, response: object) => {
+      fn.call(client, request, metadata, { deadline: deadlineMs }, (error: grpc.ServiceError | null, response: object) => {
         if (error) reject(fromServiceError(error));
         else resolve(response);
       });
     }).catch(async (error: unknown) => {
       // Overtaken by an auth change: applied here before answering, so a resend is checked against it.
-      if (error instanceof HoldfastError && error.kind === 'auth-changed') await this.host.readBarrier(this.deadline()).catch(() => undefined);
+      if (error instanceof HoldfastError && error.kind === 'auth-changed' && checkedAt !== undefined) {
+        await awaitAuthRevisionAbove(checkedAt, { auth: () => this.host.auth(), stopping: () => false, deadlineMs });
+      }
       throw error;
     });
   }

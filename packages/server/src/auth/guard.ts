@@ -338,6 +338,27 @@ export class AuthGuard {
   }
 }
 
+/** How often a member that must catch up with an auth change looks at its applied auth state again. */
+const AUTH_CATCH_UP_POLL_MS = 25;
+
+/**
+ * Waits until `auth()` (a member's applied auth state) is past `revision`, or until the deadline
+ * (less one poll) or `stopping()`; answers whether it got there. A member whose forwarded write
+ * the leader refused auth-changed calls it before answering, so that the write sent again there
+ * is checked against the change that overtook it. Polls: it runs only on that rare refusal, and a
+ * read barrier may not complete on a member whose log writes are slow.
+ */
+export async function awaitAuthRevisionAbove(
+  revision: number,
+  member: { auth(): AuthState | undefined; stopping(): boolean; deadlineMs: number },
+): Promise<boolean> {
+  for (;;) {
+    if ((member.auth()?.revision ?? 0) > revision) return true;
+    if (Date.now() + AUTH_CATCH_UP_POLL_MS >= member.deadlineMs || member.stopping()) return false;
+    await new Promise((resolve) => setTimeout(resolve, AUTH_CATCH_UP_POLL_MS));
+  }
+}
+
 /** The names a certificate gives its holder: the subject's CN, then every DNS, URI and email SAN. */
 export function certificateNames(certificate: { subject?: { CN?: string | string[] }; subjectaltname?: string }): string[] {
   const names: string[] = [];
