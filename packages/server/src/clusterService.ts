@@ -108,6 +108,13 @@ const ELECTION_TIMEOUT_RTT_RATIO_MIN = 10;
 
 const STATUS_ASK_MS = 300;
 
+/**
+ * How often a membership change refused because the new leader has not yet committed an entry
+ * of its term (dissertation §4.1) is proposed again. The leader appends that entry on election,
+ * so the wait is about one commit round; the caller's deadline bounds it.
+ */
+const CONF_CHANGE_RETRY_MS = 20;
+
 /** Bytes of a member's name or region: they travel in every conf change and member list. */
 export const MEMBER_LABEL_BYTES_MAX = 256;
 
@@ -371,16 +378,28 @@ export class ClusterService {
   }
 
   private async change(change: Parameters<NodeDriver['proposeConfChange']>[0]): Promise<void> {
-    try {
-      await this.host.driver.proposeConfChange(change, this.deadline());
-    } catch (error) {
-      if (error instanceof HoldfastError) throw error;
-      const code = (error as { code?: string }).code;
-      if (code === 'CONF_CHANGE_INVALID' || code === 'CONF_CHANGE_PENDING' || code === 'CONF_CHANGE_TOO_EARLY') {
-        throw new InvalidRequestError('invalid-argument', (error as Error).message);
+    const deadlineMs = this.deadline();
+    for (;;) {
+      try {
+        await this.host.driver.proposeConfChange(change, deadlineMs);
+        return;
+      } catch (error) {
+        if (error instanceof HoldfastError) throw error;
+        const code = (error as { code?: string }).code;
+        if (code === 'CONF_CHANGE_TOO_EARLY') {
+          // Nothing was proposed: a leader elected a moment ago; wait for its first commit.
+          if (Date.now() + CONF_CHANGE_RETRY_MS < deadlineMs) {
+            await new Promise((resolve) => setTimeout(resolve, CONF_CHANGE_RETRY_MS));
+            continue;
+          }
+          throw new HoldfastError('no-leader', `${(error as Error).message}: the leader was elected a moment ago; retry (nothing was changed)`);
+        }
+        if (code === 'CONF_CHANGE_INVALID' || code === 'CONF_CHANGE_PENDING') {
+          throw new InvalidRequestError('invalid-argument', (error as Error).message);
+        }
+        if (code === 'NOT_LEADER') throw new NoLeaderError();
+        throw error;
       }
-      if (code === 'NOT_LEADER') throw new NoLeaderError();
-      throw error;
     }
   }
 

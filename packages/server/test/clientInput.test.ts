@@ -416,6 +416,61 @@ describe('Cluster handlers with decoded-shape requests (fast-check)', () => {
   });
 });
 
+describe('a membership change right after an election', () => {
+  const tooEarly = () => Object.assign(new Error('the leader has not committed an entry of its term yet'), { code: 'CONF_CHANGE_TOO_EARLY' });
+  function serviceRefusing(refusals: number, requestTimeoutMs: number) {
+    const proposed: unknown[] = [];
+    let attempts = 0;
+    const status: RaftStatus = {
+      id: 1,
+      term: 2,
+      vote: 1,
+      role: 'leader',
+      leaderId: 1,
+      commit: 10,
+      applied: 10,
+      lastIndex: 10,
+      confState: { voters: [1], learners: [] },
+      progress: [{ id: 1, match: 10, next: 11, state: 'replicate', isLearner: false, recentActive: true, inflightMessages: 0, lostEntries: false }],
+      leadTransferee: 0,
+      repairing: false,
+      repairCommitTarget: 0,
+    };
+    const driver = {
+      role: 'leader',
+      leaderId: 1,
+      appliedIndex: 10,
+      status: () => status,
+      proposeConfChange: async (change: unknown) => {
+        attempts += 1;
+        if (attempts <= refusals) throw tooEarly();
+        proposed.push(change);
+        return { index: 11, slot: 0, term: 2, outcome: { type: 'confChange' }, duplicate: false };
+      },
+    } as unknown as NodeDriver;
+    const members: MemberRecord[] = [{ id: 1, name: 'node-1', region: 'local', clientAddress: '127.0.0.1:7001', peerAddress: '127.0.0.1:7101', learner: false }];
+    const service = new ClusterService(fakeClusterHost({ driver, requestTimeoutMs, members: () => members }));
+    return { service: service.implementation(), proposed, attempts: () => attempts };
+  }
+  const learner = { name: 'n2', region: 'local', clientAddress: '127.0.0.1:7002', peerAddress: '127.0.0.1:7102' };
+
+  it('waits until the new leader committed an entry of its term, then proposes once', async () => {
+    const { service, proposed, attempts } = serviceRefusing(3, 5000);
+    const { error } = await callUnary(service, 'MemberAddLearner', learner);
+    expect(error).toBeNull();
+    expect(attempts()).toBe(4);
+    expect(proposed).toHaveLength(1);
+  });
+
+  it('past its deadline answers no-leader (retryable), having changed nothing', async () => {
+    const { service, proposed } = serviceRefusing(Number.POSITIVE_INFINITY, 100);
+    const { error } = await callUnary(service, 'MemberAddLearner', learner);
+    expect(refusalKind(error!)).toBe('no-leader');
+    expect(error!.details ?? error!.message).toMatch(/not committed an entry of its term.*nothing was changed/);
+    expect(proposed).toEqual([]);
+  });
+});
+
 describe('hostile client requests over a real gRPC connection', () => {
   const dir = tempDir('client-input');
   let node: RunningNode;
