@@ -37,7 +37,9 @@ async function servesOnEveryMember(cluster: LocalCluster, tls: TlsOptions, tag: 
  * deadline ends the call naming that as its last error. Nothing is written.
  */
 async function expectRefused(options: { endpoints: string[]; tls?: TlsOptions }): Promise<void> {
-  const client = createClient({ ...options, deadlineMs: 1500, attemptTimeoutMs: 500 });
+  // Each attempt long enough for a refused handshake on a loaded machine (the refusal, not an
+  // attempt timeout, must be the last error).
+  const client = createClient({ ...options, deadlineMs: 4000, attemptTimeoutMs: 2000 });
   try {
     const error = await client.put('refused', 'x').then(
       () => undefined,
