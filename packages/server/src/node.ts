@@ -431,6 +431,8 @@ class Node implements RunningNode {
     });
     for (const checkpoint of sm.checkpoints()) this.stateHashes.own(checkpoint);
     this.stopCheckpoints = sm.watchCheckpoints((checkpoint) => this.stateHashes.own(checkpoint));
+    // A failed state write (a sync before a snapshot is sent, say) leaves a state that serves nothing.
+    sm.watchWriteFailure((error) => this.fatal(error));
     this.metrics.readAtScrape({
       pendingReads: () => this.driver.pendingReads,
       storeBytes: () => this.sm.keyValueBytes,

@@ -102,4 +102,16 @@ describe('findings of the real-node simulator stay fixed', () => {
     expect(cut).toBeGreaterThan(-1);
     expect(events.slice(cut + 1).some((event) => /^n2 receives snapshot \d+ from n3$/.test(event))).toBe(true);
   }, 120_000);
+
+  it('R15: a state write that fails outside an apply (the sync before a snapshot is read) stops the member at once', async () => {
+    // n2 (leader) synced its state to send a snapshot to a new learner while its fsync failed:
+    // the state served nothing more, but the member ran on until its next apply, and a read of
+    // its state met StoreClosedError (before the fix: coreError).
+    const result = await runRealSeed({ seed: 17047590, nodeCount: 5, steps: 400, storageFaults: HANDLED_STORAGE_FAULTS, forwardsWaitForLeader: true, recentEventsMax: 100_000 });
+    expect(result.violation).toBeUndefined();
+    const events = result.recentEvents.map((event) => event.replace(/^t=\d+ /, ''));
+    const failed = events.indexOf('n2 disk: fsync fails');
+    expect(failed).toBeGreaterThan(-1);
+    expect(events.slice(failed + 1).find((event) => event.startsWith('n2 '))).toMatch(/^n2 exits on a fatal error \(EIO\)/);
+  }, 120_000);
 });

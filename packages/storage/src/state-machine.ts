@@ -364,6 +364,7 @@ export class KvStateMachine {
   droppedAtOpen: DroppedRecords = NOTHING_DROPPED;
   private readonly changeListeners = new Set<ChangeListener>();
   private readonly checkpointListeners = new Set<(checkpoint: StateCheckpoint) => void>();
+  private readonly writeFailureListeners = new Set<(error: unknown) => void>();
   /** The newest checkpoints, oldest first; at most stateHashCheckpointsKept. */
   private checkpointList: StateCheckpoint[] = [];
   /** Leases and their keys as of the last finished apply (loaded at open and after a restore). */
@@ -413,6 +414,16 @@ export class KvStateMachine {
   watchCheckpoints(listener: (checkpoint: StateCheckpoint) => void): () => void {
     this.checkpointListeners.add(listener);
     return () => this.checkpointListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` once when a write of this state fails (a failed fsync, a full disk): from
+   * then on the state serves nothing, whichever call met the failure (an apply, a sync before a
+   * snapshot or a backup), so its process must stop now rather than at its next apply.
+   */
+  watchWriteFailure(listener: (error: unknown) => void): () => void {
+    this.writeFailureListeners.add(listener);
+    return () => this.writeFailureListeners.delete(listener);
   }
 
   private recordCheckpoint(checkpoint: StateCheckpoint): void {
@@ -979,8 +990,10 @@ export class KvStateMachine {
     try {
       await writeBatchAtomically(this.db, operations, { sync: options.sync });
     } catch (error) {
+      const first = this.failure === undefined;
       this.failure = error;
       this.keyMetaCache.clear();
+      if (first) for (const listener of this.writeFailureListeners) queueMicrotask(() => listener(error));
       throw error;
     }
   }

@@ -203,6 +203,10 @@ export class SimMember {
       repair: { requestRepair: (reason) => this.requestRepair(reason, incarnation) },
       now: () => this.time.wallMs(),
     });
+    // As Node: a failed state write (a sync before a snapshot is read, say) stops the process.
+    sm.watchWriteFailure((error) => {
+      if (incarnation === this.incarnation) this.host.fatal(this, error);
+    });
     this.driver = this.createDriver(log, sm, metrics, repair);
     this.leases = this.createLeaseKeeper(this.driver, sm);
     this.path = this.createRequestPath(this.driver, sm, this.integrity);
