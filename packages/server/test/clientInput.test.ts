@@ -326,6 +326,25 @@ describe('KV handlers with decoded-shape requests (fast-check)', () => {
   });
 });
 
+/** Member 1 leading `voters` in term 2, every voter caught up at index 10. */
+function leaderStatus(voters: NodeId[]): RaftStatus {
+  return {
+    id: 1,
+    term: 2,
+    vote: 1,
+    role: 'leader',
+    leaderId: 1,
+    commit: 10,
+    applied: 10,
+    lastIndex: 10,
+    confState: { voters, learners: [] },
+    progress: voters.map((id) => ({ id, match: 10, next: 11, state: 'replicate', isLearner: false, recentActive: true, inflightMessages: 0, lostEntries: false })),
+    leadTransferee: 0,
+    repairing: false,
+    repairCommitTarget: 0,
+  };
+}
+
 describe('Cluster handlers with decoded-shape requests (fast-check)', () => {
   function clusterFixture() {
     const proposed: unknown[] = [];
@@ -338,21 +357,7 @@ describe('Cluster handlers with decoded-shape requests (fast-check)', () => {
       peerAddress: `127.0.0.1:${7100 + id}`,
       learner: false,
     }));
-    const status: RaftStatus = {
-      id: 1,
-      term: 2,
-      vote: 1,
-      role: 'leader',
-      leaderId: 1,
-      commit: 10,
-      applied: 10,
-      lastIndex: 10,
-      confState: { voters: [1, 2, 3], learners: [] },
-      progress: [1, 2, 3].map((id) => ({ id, match: 10, next: 11, state: 'replicate', isLearner: false, recentActive: true, inflightMessages: 0, lostEntries: false })),
-      leadTransferee: 0,
-      repairing: false,
-      repairCommitTarget: 0,
-    };
+    const status = leaderStatus([1, 2, 3]);
     const driver = {
       role: 'leader',
       get leaderId() {
@@ -421,21 +426,7 @@ describe('a membership change right after an election', () => {
   function serviceRefusing(refusals: number, requestTimeoutMs: number) {
     const proposed: unknown[] = [];
     let attempts = 0;
-    const status: RaftStatus = {
-      id: 1,
-      term: 2,
-      vote: 1,
-      role: 'leader',
-      leaderId: 1,
-      commit: 10,
-      applied: 10,
-      lastIndex: 10,
-      confState: { voters: [1], learners: [] },
-      progress: [{ id: 1, match: 10, next: 11, state: 'replicate', isLearner: false, recentActive: true, inflightMessages: 0, lostEntries: false }],
-      leadTransferee: 0,
-      repairing: false,
-      repairCommitTarget: 0,
-    };
+    const status = leaderStatus([1]);
     const driver = {
       role: 'leader',
       leaderId: 1,
