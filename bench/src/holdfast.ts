@@ -450,16 +450,19 @@ export class HoldfastTarget implements ClusterTarget {
     this.refreshAdmin();
   }
 
-  async addMember(_id: string): Promise<void> {
-    // A removed holdfast member cannot come back under its old id: a new member (new id) takes its place.
+  async addMember(id: string): Promise<void> {
+    // A removed holdfast member cannot come back under its old id: a new member (new id) takes its
+    // place, in the region of the one it replaces (the id would put it elsewhere, and an outage of
+    // that region could then take a majority).
     const cluster = this.requireCluster();
     const known = new Set(cluster.members.map((m) => m.id));
+    const region = cluster.members.find((m) => m.id === parseNodeId(id))?.region;
     const added = await retryUntil({
       action: async () => {
         // A learner added by an attempt whose promotion failed is promoted, not added again
         // (each retry would leave one more learner behind on a slow machine).
         const learner = cluster.members.find((m) => !known.has(m.id) && !m.removed);
-        if (learner === undefined) return cluster.addMember({ promote: true, timeoutMs: 30_000 });
+        if (learner === undefined) return cluster.addMember({ promote: true, timeoutMs: 30_000, ...(region === undefined ? {} : { region }) });
         await cluster.promote(learner.id, 30_000);
         return learner;
       },
@@ -469,6 +472,11 @@ export class HoldfastTarget implements ClusterTarget {
     if (added.id > this.memberIdMax) this.unproxiedLinks.push(`every link of ${nodeName(added.id)}`);
     await this.ensureClientProxy(added.id);
     this.refreshAdmin();
+  }
+
+  memberRegion(id: string): string | undefined {
+    if (this.cluster === undefined || !/^n\d+$/.test(id)) return undefined;
+    return this.cluster.members.find((m) => m.id === parseNodeId(id))?.region;
   }
 
   private async isVoterOrLearner(id: number): Promise<boolean> {

@@ -70,23 +70,38 @@ export function regionOfDialer(layout: RegionLayout, dialer: string): string | u
   return dialer.startsWith('client@') ? dialer.slice('client@'.length) : undefined;
 }
 
-/** The region of a proxy endpoint: a member (`n7`) by its id, a client dialer by its name. */
-function regionOfEndpoint(layout: RegionLayout, endpoint: string): string | undefined {
-  if (/^n\d+$/.test(endpoint)) return regionOf(layout, endpoint);
+/**
+ * Where a member is, as the cluster registered it: a member added during the run (a wiped
+ * member back under a new id, member churn) takes the region of the one it replaces, which its id
+ * need not give. Undefined while the member is not registered yet.
+ */
+export type MemberRegionOf = (node: string) => string | undefined;
+
+/**
+ * The region of member `node`: the cluster's registration when the target keeps one
+ * (`memberRegion`), else the id rule (regionOf). Undefined: a member not registered yet.
+ */
+function regionOfNode(layout: RegionLayout, node: string, memberRegion: MemberRegionOf | undefined): string | undefined {
+  return memberRegion === undefined ? regionOf(layout, node) : memberRegion(node);
+}
+
+/** The region of a proxy endpoint: a member (`n7`) by regionOfNode, a client dialer by its name. */
+function regionOfEndpoint(layout: RegionLayout, endpoint: string, memberRegion: MemberRegionOf | undefined): string | undefined {
+  if (/^n\d+$/.test(endpoint)) return regionOfNode(layout, endpoint, memberRegion);
   return regionOfDialer(layout, endpoint);
 }
 
 /**
  * Give every directed link between members, and between members and the clients (the bench's own
  * `client`, in the first region, and the clients of every region), its region delay. By rule, not
- * link by link: a member added during the run (a wiped member back under a new id, member churn)
- * sits in its id's region like the first ones.
+ * link by link: a member added during the run gets its region's delays once it is registered
+ * (`memberRegion`; a link is left without delay, and asked again, until then).
  */
-export function applyRegions(options: { network: ProxyNetwork; layout: RegionLayout }): void {
-  const { network, layout } = options;
+export function applyRegions(options: { network: ProxyNetwork; layout: RegionLayout; memberRegion?: MemberRegionOf }): void {
+  const { network, layout, memberRegion } = options;
   network.setBaselineRule((from, to) => {
-    const fromRegion = regionOfEndpoint(layout, from);
-    const toRegion = regionOfEndpoint(layout, to);
+    const fromRegion = regionOfEndpoint(layout, from, memberRegion);
+    const toRegion = regionOfEndpoint(layout, to, memberRegion);
     if (fromRegion === undefined || toRegion === undefined) return undefined;
     const latencyMs = delayBetween(layout, fromRegion, toRegion);
     return { latencyMs, jitterMs: latencyMs > 0 ? layout.jitterMs : 0 };

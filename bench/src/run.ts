@@ -118,7 +118,9 @@ export async function runBench(options: BenchOptions): Promise<BenchRunResult> {
       nodeCount: options.nodes,
       ...(regionMap === undefined ? {} : { regions: regionMap, clientRegions: options.regions!.layout.regions }),
     });
-    if (options.regions !== undefined) applyRegions({ network, layout: options.regions.layout });
+    if (options.regions !== undefined) {
+      applyRegions({ network, layout: options.regions.layout, ...(target.memberRegion === undefined ? {} : { memberRegion: (node) => target.memberRegion?.(node) }) });
+    }
     return await driveRun({ options, target, network, schedule, prng, startedAt });
   } finally {
     await target.stop().catch((error: unknown) => options.log(`stopping the cluster: ${String(error)}`));
@@ -177,7 +179,7 @@ async function driveRun(context: {
     ...(corruption === undefined ? {} : { corruption }),
     ...(options.regions === undefined
       ? {}
-      : { regionOf: (node: string) => regionOf(options.regions!.layout, node), clientRegions: options.regions.layout.regions }),
+      : { regionOf: (node: string) => memberRegionOf(target, options.regions!.layout, node), clientRegions: options.regions.layout.regions }),
   });
   const leaderSamples: LeaderSample[] = [];
   let polling = true;
@@ -274,7 +276,12 @@ async function driveRun(context: {
 /** The leader-region preference the target runs with, for the return-after-heal figures. */
 function leaderPreferenceOf(target: ClusterTarget, layout: RegionLayout | undefined): { leaderPreference?: { region: string; regionOf: (node: string) => string } } {
   if (!(target instanceof HoldfastTarget) || target.preferredLeaderRegion === undefined || layout === undefined) return {};
-  return { leaderPreference: { region: target.preferredLeaderRegion, regionOf: (node) => regionOf(layout, node) } };
+  return { leaderPreference: { region: target.preferredLeaderRegion, regionOf: (node) => memberRegionOf(target, layout, node) } };
+}
+
+/** A member's region as the target registered it (the id rule for a target that does not say, or a member it does not know). */
+function memberRegionOf(target: ClusterTarget, layout: RegionLayout, node: string): string {
+  return target.memberRegion?.(node) ?? regionOf(layout, node);
 }
 
 function runNotes(context: { options: BenchOptions; target: ClusterTarget; figures: ReturnType<typeof computeFigures> }): string[] {

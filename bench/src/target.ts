@@ -113,8 +113,13 @@ export interface ClusterTarget {
   wipeAndRejoin(id: string): Promise<void>;
   /** Remove the member (the process stops). */
   removeMember(id: string): Promise<void>;
-  /** Add a removed node back as a new member with empty data. */
+  /** Add a removed node back as a new member with empty data (in its region, with --regions). */
   addMember(id: string): Promise<void>;
+  /**
+   * With --regions: the region the cluster registered member `id` in (undefined until it is
+   * registered). Targets without it place members by the id rule (regions.ts regionOf).
+   */
+  memberRegion?(id: string): string | undefined;
   transferLeadership(toId?: string): Promise<void>;
   /** The member's data directory (disk corruption). */
   dataDirOf?(id: string): string;

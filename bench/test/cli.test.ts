@@ -85,4 +85,21 @@ describe('regions', () => {
     network.healAll();
     expect(network.controlsFor('n1', 'n2').latencyMs).toBe(30);
   });
+
+  it('places a member where the cluster registered it, whatever its id, and gives an unregistered one no delay until it is registered', () => {
+    const layout = loadRegions('three-regions');
+    const registered = new Map([
+      ['n1', 'us-east'],
+      ['n2', 'us-west'],
+      ['n3', 'eu-west'],
+    ]);
+    const network = new ProxyNetwork({ prng: new Prng(1) });
+    applyRegions({ network, layout, memberRegion: (node) => registered.get(node) });
+    // n7 would be us-east by its id; not registered yet, its links carry no delay (and are asked again).
+    expect(network.controlsFor('n7', 'n2').latencyMs).toBe(0);
+    registered.set('n7', 'us-west');
+    expect(network.controlsFor('n7', 'n2').latencyMs).toBe(0);
+    expect(network.controlsFor('n7', 'n3').latencyMs).toBe(80);
+    expect(network.controlsFor('client@us-east', 'n7').latencyMs).toBe(30);
+  });
 });

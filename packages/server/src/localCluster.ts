@@ -237,7 +237,7 @@ export class LocalCluster {
     }
     const file: ClusterFile = { clusterId: options.clusterId ?? 'holdfast-local', members: [] };
     const cluster = new LocalCluster(options, file);
-    for (let id = 1; id <= (options.size ?? 3); id += 1) file.members.push(await cluster.allocateMember(id, false));
+    for (let id = 1; id <= (options.size ?? 3); id += 1) file.members.push(await cluster.allocateMember(id, false, cluster.initialRegionOf(id)));
     cluster.save();
     return cluster;
   }
@@ -270,13 +270,12 @@ export class LocalCluster {
     return this.processes.get(id)?.pid;
   }
 
-  private async allocateMember(id: number, joined: boolean): Promise<LocalMember> {
-    const regions = this.options.regions ?? ['local'];
+  private async allocateMember(id: number, joined: boolean, region: string): Promise<LocalMember> {
     const dataDir = join(this.options.dataDir, `node-${id}`);
     return {
       id,
       name: `node-${id}`,
-      region: regions[(id - 1) % regions.length] ?? 'local',
+      region,
       peerAddress: `127.0.0.1:${await freePort()}`,
       clientAddress: `127.0.0.1:${await freePort()}`,
       metricsAddress: `127.0.0.1:${await freePort()}`,
@@ -499,8 +498,29 @@ export class LocalCluster {
    * Adds a member through membership: a learner first, started with --join, promoted to voter
    * once it has caught up (the leader refuses the promotion before that; this retries).
    */
-  async addMember(options: { promote?: boolean; timeoutMs?: number } = {}): Promise<LocalMember> {
-    const probe = await this.allocateMember(0, true);
+  /** The region of initial member `id`: the regions option in order, round-robin. */
+  private initialRegionOf(id: number): string {
+    const regions = this.options.regions ?? ['local'];
+    return regions[(id - 1) % regions.length] ?? 'local';
+  }
+
+  /**
+   * The region a new member goes to unless told: the region of the regions option holding the
+   * fewest live members (the first such in order), so that adding members keeps the layout even.
+   */
+  private regionForNewMember(): string {
+    const regions = [...new Set(this.options.regions ?? ['local'])];
+    const live = this.file.members.filter((m) => !m.removed);
+    const count = (region: string): number => live.filter((m) => m.region === region).length;
+    return regions.reduce((best, region) => (count(region) < count(best) ? region : best));
+  }
+
+  /**
+   * Adds a member under a new id (the cluster gives it), in `region` (default: the region with the
+   * fewest live members), and promotes it unless `promote` is false.
+   */
+  async addMember(options: { promote?: boolean; timeoutMs?: number; region?: string } = {}): Promise<LocalMember> {
+    const probe = await this.allocateMember(0, true, options.region ?? this.regionForNewMember());
     const added = await this.call<{ member: Member }>(await this.leaderAddress(), 'memberAddLearner', {
       name: '',
       region: probe.region,
@@ -557,12 +577,13 @@ export class LocalCluster {
     await this.kill(id, 'SIGTERM');
   }
 
-  /** Replaces a member by a fresh one: kill, wipe, remove through membership, add a new one. */
+  /** Replaces a member by a fresh one in its region: kill, wipe, remove through membership, add a new one. */
   async replaceMember(id: number): Promise<LocalMember> {
+    const { region } = this.member(id);
     await this.kill(id, 'SIGKILL');
     this.wipe(id);
     await this.removeMember(id);
-    return this.addMember({ promote: true });
+    return this.addMember({ promote: true, region });
   }
 
   /**

@@ -47,6 +47,7 @@ describe('a three-node cluster', () => {
     cluster = await LocalCluster.start({
       dataDir: dir.path,
       size: 3,
+      regions: ['r1', 'r2', 'r3'],
       extraArgs: () => [
         '--snapshot-entries',
         '64',
@@ -276,8 +277,11 @@ describe('a three-node cluster', () => {
     const writer = new SessionWriter('bulk', () => cluster.endpoints());
     for (let i = 0; i < 150; i += 1) await writer.put(`bulk-${i}`, `value-${i}`);
     const old = await followerOf();
+    const oldRegion = cluster.member(old).region;
     const replacement = await cluster.replaceMember(old);
     expect(replacement.id).not.toBe(old);
+    // In the region of the member it replaces, whatever its id (a new id once went to no region at all).
+    expect(replacement.region).toBe(oldRegion);
     await eventually('the new member to hold the data', async () => {
       const answer = await get(replacement.clientAddress, 'bulk-149', 'SERIALIZABLE');
       return answer.found ? answer : undefined;
@@ -290,6 +294,7 @@ describe('a three-node cluster', () => {
     expect(ids).not.toContain(old);
     expect(ids).toContain(replacement.id);
     expect(status.members.find((m) => m.member?.id === replacement.id)?.member?.learner).toBe(false);
+    expect(status.members.find((m) => m.member?.id === replacement.id)?.member?.region).toBe(oldRegion);
     // The new member serves writes made after it joined, through itself.
     await eventually('a write through the new member', () =>
       call(replacement.clientAddress, 'put', { key: bytes('after-join'), value: bytes('yes') }),
