@@ -5,6 +5,7 @@ import type { LogStorage, NodeId, RandomSource, RaftConfig } from './types.js';
 
 export const APPLY_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 export const PENDING_READS_MAX_DEFAULT = 4096;
+export const READ_ROUNDS_IN_FLIGHT_MAX_DEFAULT = 4;
 
 /** RaftConfig with every default filled in. */
 export interface ResolvedConfig {
@@ -26,6 +27,7 @@ export interface ResolvedConfig {
   readonly uncommittedBytesMax: number;
   readonly applyBytesMax: number;
   readonly pendingReadsMax: number;
+  readonly readRoundsInFlightMax: number;
   readonly snapshotTimeoutTicks: number;
   readonly repairing: boolean;
   readonly repairLossTerm: number;
@@ -125,6 +127,7 @@ export function resolveConfig(config: RaftConfig): ResolvedConfig {
     uncommittedBytesMax,
     applyBytesMax: optionalPositiveInteger('applyBytesMax', config.applyBytesMax, APPLY_BYTES_MAX_DEFAULT),
     pendingReadsMax: optionalPositiveInteger('pendingReadsMax', config.pendingReadsMax, PENDING_READS_MAX_DEFAULT),
+    readRoundsInFlightMax: optionalPositiveInteger('readRoundsInFlightMax', config.readRoundsInFlightMax, READ_ROUNDS_IN_FLIGHT_MAX_DEFAULT),
     snapshotTimeoutTicks: optionalPositiveInteger('snapshotTimeoutTicks', config.snapshotTimeoutTicks, 20 * electionTicks),
     repairing: optionalBoolean('repairing', config.repairing, false),
     repairLossTerm: optionalNonNegativeInteger('repairLossTerm', config.repairLossTerm, 0),

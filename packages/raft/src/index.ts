@@ -1,4 +1,4 @@
-export { APPLY_BYTES_MAX_DEFAULT, PENDING_READS_MAX_DEFAULT } from './config.js';
+export { APPLY_BYTES_MAX_DEFAULT, PENDING_READS_MAX_DEFAULT, READ_ROUNDS_IN_FLIGHT_MAX_DEFAULT } from './config.js';
 export { ENTRY_OVERHEAD_BYTES, entryBytes } from './entries.js';
 export {
   CompactedError,

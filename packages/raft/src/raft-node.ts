@@ -123,7 +123,9 @@ export class RaftNode {
 
   private readonly readQueue = new ReadQueue();
   private readRoundNext = 1;
-  private readRoundInFlight = 0;
+  /** The newest read round started in this term, and the newest confirmed; in flight: the rounds between. */
+  private readRoundNewest = 0;
+  private readRoundConfirmed = 0;
   /** Follower only: reads forwarded to the leader, by request id, with the leader asked. */
   private readonly forwardedReads = new Map<number, NodeId>();
 
@@ -278,12 +280,16 @@ export class RaftNode {
       this.messagesAfterPersist.length > 0 ||
       this.log.hasNextCommittedEntries() ||
       this.readStates.length > 0 ||
-      this.droppedReads.length > 0
+      this.droppedReads.length > 0 ||
+      this.readRoundDue()
     );
   }
 
   ready(): Ready {
     if (this.outstanding !== undefined) throw new ReadyPendingError();
+    // Reads start their round here, not as each arrives: every read stepped since the last Ready
+    // shares one round.
+    if (this.readRoundDue()) this.startReadRound();
     const softState = this.softState();
     const hardState = this.hardState();
     const unstable = this.log.unstable();
@@ -504,7 +510,7 @@ export class RaftNode {
     if (this.commitBroadcastDue) this.broadcastCommit();
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.broadcastHeartbeat(this.readRoundInFlight);
+      this.broadcastHeartbeat(this.readRoundNewest > this.readRoundConfirmed ? this.readRoundNewest : 0);
     }
   }
 
@@ -1091,9 +1097,10 @@ export class RaftNode {
         this.maybeSendAppend(message.from, true);
       }
     }
-    if (message.context > progress.readRoundAcked) {
+    // A round not started yet cannot have been answered: such an answer vouches for nothing.
+    if (message.context > progress.readRoundAcked && message.context <= this.readRoundNewest) {
       progress.readRoundAcked = message.context;
-      this.maybeConfirmReadRound();
+      this.maybeConfirmReadRounds();
     }
   }
 
@@ -1124,10 +1131,7 @@ export class RaftNode {
     while (this.uncommitted.length > 0 && this.uncommitted[0]!.index <= committed) {
       this.uncommittedBytes -= this.uncommitted.shift()!.bytes;
     }
-    if (this.confHistory.lastIndex() > committed) {
-      this.maybeStartReadRound();
-      return;
-    }
+    if (this.confHistory.lastIndex() > committed) return;
     const conf = this.confHistory.current();
     for (const id of [...this.progress.keys()]) {
       if (conf.voters.includes(id) || conf.learners.includes(id)) continue;
@@ -1135,11 +1139,7 @@ export class RaftNode {
       this.sendAppend(id);
       this.progress.delete(id);
     }
-    if (!conf.voters.includes(this.id)) {
-      this.stepDownAfterRemoval();
-      return;
-    }
-    this.maybeStartReadRound();
+    if (!conf.voters.includes(this.id)) this.stepDownAfterRemoval();
   }
 
   /** The change removing this leader committed: hand over to the most caught-up voter, then step down. */
@@ -1189,7 +1189,6 @@ export class RaftNode {
     if (this.readQueue.has(this.id, requestId)) throw new ReadRequestInvalidError(`read ${requestId} is already pending`);
     if (this.readQueue.size() >= this.config.pendingReadsMax) throw new PendingReadsLimitError(this.config.pendingReadsMax);
     this.readQueue.add(this.id, requestId);
-    this.maybeStartReadRound();
   }
 
   private addRemoteRead(origin: NodeId, requestId: number): void {
@@ -1198,39 +1197,48 @@ export class RaftNode {
       return;
     }
     this.readQueue.add(origin, requestId);
-    this.maybeStartReadRound();
   }
 
   /**
-   * Starts a heartbeat round for every read not yet in one, recording the commit index now.
-   * Waits while a round is in flight, and until the leader committed an entry of its term (before
-   * that its commit index may be behind the true one).
+   * A heartbeat round can start for the reads not yet in one: this member leads, has committed an
+   * entry of its term (before that its commit index may be behind the true one), and has fewer
+   * than readRoundsInFlightMax rounds unconfirmed.
    */
-  private maybeStartReadRound(): void {
-    if (this.role !== 'leader' || this.readRoundInFlight !== 0) return;
-    if (!this.readQueue.hasUnassigned() || !this.committedInTerm()) return;
-    const round = this.readRoundNext;
-    this.readRoundNext += 1;
-    this.readRoundInFlight = round;
-    this.readQueue.assign(round, this.log.committed);
-    if (!this.maybeConfirmReadRound()) this.broadcastHeartbeat(round);
+  private readRoundDue(): boolean {
+    return (
+      this.role === 'leader' &&
+      this.readRoundNewest - this.readRoundConfirmed < this.config.readRoundsInFlightMax &&
+      this.readQueue.hasUnassigned() &&
+      this.committedInTerm()
+    );
   }
 
-  private maybeConfirmReadRound(): boolean {
-    const round = this.readRoundInFlight;
-    if (round === 0) return false;
+  /** Starts a heartbeat round for every read not yet in one, recording the commit index now. */
+  private startReadRound(): void {
+    const round = this.readRoundNext;
+    this.readRoundNext += 1;
+    this.readRoundNewest = round;
+    this.readQueue.assign(round, this.log.committed);
+    if (!this.maybeConfirmReadRounds()) this.broadcastHeartbeat(round);
+  }
+
+  /**
+   * Confirms every round a quorum acknowledged: a member's answer to a heartbeat of round r was
+   * sent after it received that heartbeat, which left after every earlier round began, so it
+   * vouches for them all. Rounds are confirmed in order; reads go out as their round is.
+   */
+  private maybeConfirmReadRounds(): boolean {
+    if (this.readRoundNewest === this.readRoundConfirmed) return false;
     const voters = this.confHistory.current().voters;
-    let acks = 0;
-    for (const id of voters) {
-      if (id === this.id || (this.progress.get(id)?.readRoundAcked ?? 0) >= round) acks += 1;
-    }
-    if (acks < Math.floor(voters.length / 2) + 1) return false;
-    this.readRoundInFlight = 0;
-    for (const read of this.readQueue.releaseUpTo(round)) {
+    const acked = voters.map((id) => (id === this.id ? this.readRoundNewest : (this.progress.get(id)?.readRoundAcked ?? 0)));
+    acked.sort((a, b) => b - a);
+    const quorumAcked = Math.min(acked[Math.floor(voters.length / 2)] ?? 0, this.readRoundNewest);
+    if (quorumAcked <= this.readRoundConfirmed) return false;
+    this.readRoundConfirmed = quorumAcked;
+    for (const read of this.readQueue.releaseUpTo(quorumAcked)) {
       if (read.origin === this.id) this.readStates.push({ requestId: read.requestId, index: read.index });
       else this.send({ type: 'readIndexResponse', to: read.origin, context: read.requestId, index: read.index });
     }
-    this.maybeStartReadRound();
     return true;
   }
 
@@ -1249,7 +1257,9 @@ export class RaftNode {
       if (read.origin === this.id) this.droppedReads.push(read.requestId);
       else this.send({ type: 'readIndexResponse', to: read.origin, context: read.requestId, reject: true });
     }
-    this.readRoundInFlight = 0;
+    // Rounds of an earlier term are void; numbering goes on, so no late answer can confirm a new one.
+    this.readRoundNewest = this.readRoundNext - 1;
+    this.readRoundConfirmed = this.readRoundNewest;
   }
 
   // ---------------------------------------------------------------- output

@@ -247,6 +247,12 @@ export interface RaftConfig {
   /** Read requests waiting for a heartbeat round; past it readIndex is refused. */
   readonly pendingReadsMax?: number;
   /**
+   * ReadIndex heartbeat rounds a leader keeps in flight at once (default 4). A read that arrives
+   * while a round is in flight starts a round of its own (one round trip) instead of waiting for
+   * that round and then a whole next one (up to two); past the bound reads share the next round.
+   */
+  readonly readRoundsInFlightMax?: number;
+  /**
    * Ticks a leader waits for reportSnapshot() after sending a snapshot before it treats the
    * transfer as failed and probes again (a safety net for a lost report). Default 20 * electionTicks.
    */

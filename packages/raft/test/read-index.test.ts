@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NotLeaderError, PendingReadsLimitError, ReadRequestInvalidError } from '../src/index.js';
+import { NotLeaderError, newMessage, PendingReadsLimitError, ReadRequestInvalidError } from '../src/index.js';
 import { Network } from './network.js';
 
 describe('§6.4 linearizable reads by ReadIndex', () => {
@@ -83,6 +83,60 @@ describe('§6.4 linearizable reads by ReadIndex', () => {
     expect(net.leader()).toBe(2);
     expect(net.peer(3).droppedReads).toEqual([5]);
     expect(net.peer(3).readStates).toEqual([]);
+  });
+
+  it('§6.4 a read that arrives while a round is in flight starts its own round, and that round\'s answers confirm the earlier one too', () => {
+    const net = new Network([1, 2, 3]);
+    net.elect(1);
+    const { lastIndex } = net.propose(1, 'a');
+    net.delivered.length = 0;
+    // Round 1's answers are lost; the read behind it must not wait for a heartbeat tick.
+    net.filter = (m) => !(m.type === 'heartbeatResponse' && m.context === 1);
+    net.node(1).readIndex(1);
+    net.stabilize();
+    expect(net.peer(1).readStates).toEqual([]);
+    net.node(1).readIndex(2);
+    net.stabilize();
+    expect(net.peer(1).readStates).toEqual([
+      { requestId: 1, index: lastIndex },
+      { requestId: 2, index: lastIndex },
+    ]);
+    const rounds = net.delivered.filter((m) => m.type === 'heartbeat' && m.context > 0).map((m) => m.context);
+    expect([...new Set(rounds)]).toEqual([1, 2]);
+  });
+
+  it('readRoundsInFlightMax bounds the rounds in flight: later reads share the next round', () => {
+    const net = new Network([1, 2, 3], { config: { readRoundsInFlightMax: 2 } });
+    net.elect(1);
+    net.delivered.length = 0;
+    net.filter = (m) => m.type !== 'heartbeatResponse';
+    for (let id = 1; id <= 5; id += 1) {
+      net.node(1).readIndex(id);
+      net.stabilize();
+    }
+    const started = () => new Set(net.delivered.filter((m) => m.type === 'heartbeat' && m.context > 0).map((m) => m.context));
+    expect(started().size).toBe(2);
+    net.heal();
+    net.tick([1]);
+    net.stabilize();
+    // Reads 3-5 waited and went together in the round started once the first two were confirmed.
+    expect(started().size).toBe(3);
+    expect(net.peer(1).readStates.map((read) => read.requestId).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('an answer naming a read round not yet started vouches for nothing', () => {
+    const net = new Network([1, 2, 3]);
+    net.elect(1);
+    const { term } = net.node(1).status();
+    for (const from of [2, 3]) net.node(1).step(newMessage({ type: 'heartbeatResponse', from, to: 1, term, context: 50 }));
+    net.filter = (m) => m.type !== 'heartbeatResponse';
+    net.node(1).readIndex(1);
+    net.stabilize();
+    expect(net.peer(1).readStates).toEqual([]);
+    net.heal();
+    net.tick([1]);
+    net.stabilize();
+    expect(net.peer(1).readStates.map((read) => read.requestId)).toEqual([1]);
   });
 
   it('pendingReadsMax bounds the reads waiting for confirmation', () => {

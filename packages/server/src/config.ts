@@ -36,6 +36,8 @@ export interface NodeLimits {
   readonly storeBytesMax: number;
   readonly pendingProposalsMax: number;
   readonly pendingReadsMax: number;
+  /** ReadIndex heartbeat rounds a leader (and each driver) keeps in flight at once. */
+  readonly readRoundsInFlightMax: number;
   readonly uncommittedBytesMax: number;
   readonly messageBytesMax: number;
   readonly inflightMessagesMax: number;
@@ -273,6 +275,7 @@ export const SETTINGS: readonly Setting[] = [
   },
   { key: 'pendingProposalsMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'writes waiting' },
   { key: 'pendingReadsMax', kind: 'int', fallback: 10_000, min: 1, max: 1_000_000, help: 'reads waiting' },
+  { key: 'readRoundsInFlightMax', kind: 'int', fallback: 4, min: 1, max: 64, help: 'ReadIndex rounds in flight' },
   { key: 'uncommittedBytesMax', kind: 'int', fallback: 64 * MiB, min: MiB, max: 4096 * MiB, help: 'leader backlog' },
   { key: 'messageBytesMax', kind: 'int', fallback: 2 * MiB, min: 1024, max: 64 * MiB, help: 'entries per append' },
   { key: 'inflightMessagesMax', kind: 'int', fallback: 256, min: 1, max: 65_536, help: 'appends in flight per peer' },
@@ -573,6 +576,7 @@ function buildLimits(r: Resolved): NodeLimits {
     storeBytesMax: n('storeBytesMax'),
     pendingProposalsMax: n('pendingProposalsMax'),
     pendingReadsMax: n('pendingReadsMax'),
+    readRoundsInFlightMax: n('readRoundsInFlightMax'),
     uncommittedBytesMax: n('uncommittedBytesMax'),
     messageBytesMax: n('messageBytesMax'),
     inflightMessagesMax: n('inflightMessagesMax'),

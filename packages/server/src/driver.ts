@@ -174,6 +174,7 @@ export class NodeDriver {
     this.reads = new ReadRounds({
       core: this.core,
       roundTimeoutTicks: options.readRoundTimeoutTicks,
+      roundsInFlightMax: options.limits.readRoundsInFlightMax,
       firstRequestId: Math.floor(random() * 2 ** 40),
       notLeader: () => this.notLeader(),
       mapCoreError: (error) => this.mapCoreError(error),

@@ -297,6 +297,7 @@ class Node implements RunningNode {
       inflightBytesMax: config.limits.inflightBytesMax,
       uncommittedBytesMax: config.limits.uncommittedBytesMax,
       pendingReadsMax: config.limits.pendingReadsMax,
+      readRoundsInFlightMax: config.limits.readRoundsInFlightMax,
     });
     this.driver = new NodeDriver({
       selfId: config.id,

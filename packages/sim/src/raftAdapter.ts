@@ -29,3 +29,8 @@ export function bootstrapState(voters: readonly NodeId[]): DurableState {
 export function isRefusal(error: unknown): boolean {
   return error instanceof RaftError && error.code !== 'INVARIANT';
 }
+
+/** ReadIndex rounds a seed's members keep in flight: 1, 2 or 4 by the seed, not a draw, so every other draw of a seed stays what it was. */
+export function readRoundsInFlightMaxOf(seed: number): number {
+  return [1, 2, 4][Math.abs(seed) % 3] as number;
+}

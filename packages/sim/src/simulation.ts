@@ -10,7 +10,7 @@ import { type MembershipControl, MembershipDriver } from './membership.js';
 import { type ClusterControl, NEMESIS_CONFIG_DEFAULT, Nemesis, type NemesisStats, scaleFaults } from './nemesis.js';
 import { NETWORK_CONFIG_DEFAULT, SimNetwork } from './network.js';
 import { type NodeAnswer, type NodeHost, SimNode, type NodePolicy } from './node.js';
-import { bootstrapState, createCore, createStorage, isRefusal } from './raftAdapter.js';
+import { bootstrapState, createCore, createStorage, isRefusal, readRoundsInFlightMaxOf } from './raftAdapter.js';
 import { type PendingOperation, Workload, type WorkloadConfig } from './workload.js';
 
 /** Deliberate defects that break safety, only to prove the checks can fail (self-test). */
@@ -145,7 +145,7 @@ export class Simulation implements NodeHost, ClusterControl, MembershipControl {
     this.membership = new MembershipDriver(timing.membershipRetryTicks, root.fork());
     this.workloadConfig = workloadConfig(options.steps);
     this.workload = new Workload(this.workloadConfig, root.fork());
-    this.coreSettings = drawCoreSettings(this.random);
+    this.coreSettings = { ...drawCoreSettings(this.random), readRoundsInFlightMax: readRoundsInFlightMaxOf(options.seed) };
     this.nodePolicy = {
       snapshotEveryEntries: this.random.int(6, 40),
       entriesKeptAfterCompaction: this.random.int(0, 8),

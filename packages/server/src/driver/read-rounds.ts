@@ -1,6 +1,6 @@
 /**
  * Linearizable reads (ReadIndex, Raft dissertation §6.4): reads queue until the next turn, go to
- * the core as one heartbeat round, wait for the round's read index to be confirmed by a quorum,
+ * the core as one heartbeat round (several may be out at once, up to roundsInFlightMax), wait for the round's read index to be confirmed by a quorum,
  * then for the state machine to apply up to it, and only then are answered.
  */
 import type { RaftCore, Ready } from '@holdfast/raft';
@@ -17,6 +17,11 @@ export interface ReadRoundsOptions {
   readonly core: RaftCore;
   /** A round unanswered this many ticks (a dropped message) is abandoned; its reads fail retryably. */
   readonly roundTimeoutTicks: number;
+  /**
+   * Rounds in the core at once (the core's readRoundsInFlightMax): reads that arrive while a
+   * round is out start one of their own instead of waiting for it to come back.
+   */
+  readonly roundsInFlightMax: number;
   /** The first read request id; see `requestId`. */
   readonly firstRequestId: number;
   /** The error for reads whose round was dropped or abandoned (no leader / not leader). */
@@ -29,7 +34,7 @@ export class ReadRounds {
   private queue: ReadWaiter[] = [];
   /**
    * Reads in a heartbeat round, by request id, with the tick the round started at.
-   * Invariant: at most one round is in the core at a time (the next starts once it is answered).
+   * Invariant: at most roundsInFlightMax rounds are in the core at a time.
    */
   private readonly rounds = new Map<number, ReadWaiter[]>();
   private readonly roundStartTick = new Map<number, number>();
@@ -60,9 +65,9 @@ export class ReadRounds {
     this.queue.push(waiter);
   }
 
-  /** Starts a round for the queued reads still within their deadline, unless one is in the core. */
+  /** Starts a round for the queued reads still within their deadline, unless the core has all it may. */
   maybeStartRound(nowMs: number): void {
-    if (this.queue.length === 0 || this.rounds.size > 0) return;
+    if (this.queue.length === 0 || this.rounds.size >= this.options.roundsInFlightMax) return;
     const waiters = this.queue.filter((w) => w.deadlineMs > nowMs);
     this.queue = [];
     if (waiters.length === 0) return;
@@ -76,7 +81,7 @@ export class ReadRounds {
     }
     this.rounds.set(this.requestId, waiters);
     this.roundStartTick.set(this.requestId, this.ticksSeen);
-    assert(this.rounds.size === 1, () => `${this.rounds.size} read rounds in the core`);
+    assert(this.rounds.size <= this.options.roundsInFlightMax, () => `${this.rounds.size} read rounds in the core`);
   }
 
   /** Counts `ticks` and abandons rounds unanswered for longer than roundTimeoutTicks. */
@@ -134,7 +139,7 @@ export class ReadRounds {
 
   /** Checks every invariant (tests and the simulator). */
   checkInvariants(): void {
-    assert(this.rounds.size <= 1, () => `${this.rounds.size} read rounds in the core`);
+    assert(this.rounds.size <= this.options.roundsInFlightMax, () => `${this.rounds.size} read rounds in the core`);
     assert(this.rounds.size === this.roundStartTick.size, () => `${this.rounds.size} rounds, ${this.roundStartTick.size} start ticks`);
     for (const group of this.awaitingApply) {
       assert(group.index > this.servedAtIndex, () => `reads confirmed at ${group.index} wait though served at ${this.servedAtIndex}`);

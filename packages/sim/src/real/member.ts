@@ -449,6 +449,7 @@ export class SimMember {
       applied: Math.min(sm.appliedIndex, log.hardState().commit),
       repairing: repair !== undefined,
       repairLossTerm: repair?.lossTerm ?? 0,
+      readRoundsInFlightMax: this.settings.limits.readRoundsInFlightMax,
     });
     const incarnation = this.incarnation;
     const driver = new NodeDriver({

@@ -18,6 +18,7 @@ import { type InvariantName, InvariantViolation, SafetyChecker } from '../invari
 import { type MembershipControl, MembershipDriver } from '../membership.js';
 import { type ClusterControl, NEMESIS_CONFIG_DEFAULT, Nemesis, type NemesisConfig, type NemesisStats, scaleFaults } from '../nemesis.js';
 import { NETWORK_CONFIG_DEFAULT, SimNetwork } from '../network.js';
+import { readRoundsInFlightMaxOf } from '../raftAdapter.js';
 import { checkLocalReads, type ClientConfig, type ClientOperation, Clients } from './clients.js';
 import { LeaseWorkload, type LeaseWorkloadStats } from './lease-workload.js';
 import { type CoreSettings, type MemberHost, memberRecord, SimMember } from './member.js';
@@ -312,6 +313,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       snapshotEntries: this.random.int(16, 60),
       snapshotCatchupEntries: this.random.int(0, 10),
       pendingReadsMax: 256,
+      readRoundsInFlightMax: readRoundsInFlightMaxOf(options.seed),
       sessionAnswersMax: 8,
       stateHashCheckpointEntries: this.random.int(4, 20),
       // The lease workload grants TTLs from 200 ms (20 ticks).
