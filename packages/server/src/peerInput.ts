@@ -41,6 +41,68 @@ export function encodeMessages(messages: readonly Message[]): Uint8Array {
   return packr.pack(messages);
 }
 
+/** The largest msgpack array header (0xdd and a 32-bit count). */
+const ARRAY_HEADER_BYTES_MAX = 5;
+
+/**
+ * The messages as batch bodies (msgpack arrays, as `encodeMessages`) of at most `bodyBytesMax`
+ * bytes each, in order. Almost always one body. Past the limit (many large appends at once: a
+ * follower catching up) each message is encoded once and the bodies are filled in order, where
+ * halving the batch until the halves fit encoded every message again at every level. A message
+ * that alone is over the limit goes in `tooLarge` (with its size) and in no body.
+ */
+export function encodeBatches(
+  messages: readonly Message[],
+  bodyBytesMax: number,
+): { bodies: Uint8Array[]; tooLarge: { message: Message; bytes: number }[] } {
+  const whole = encodeMessages(messages);
+  if (whole.byteLength <= bodyBytesMax) return { bodies: [whole], tooLarge: [] };
+  const bodies: Uint8Array[] = [];
+  const tooLarge: { message: Message; bytes: number }[] = [];
+  let group: Uint8Array[] = [];
+  let groupBytes = 0;
+  const close = (): void => {
+    if (group.length === 0) return;
+    bodies.push(joinAsArray(group, groupBytes));
+    group = [];
+    groupBytes = 0;
+  };
+  for (const message of messages) {
+    const encoded = packr.pack(message);
+    if (ARRAY_HEADER_BYTES_MAX + encoded.byteLength > bodyBytesMax) {
+      tooLarge.push({ message, bytes: encoded.byteLength });
+      continue;
+    }
+    if (ARRAY_HEADER_BYTES_MAX + groupBytes + encoded.byteLength > bodyBytesMax) close();
+    group.push(encoded);
+    groupBytes += encoded.byteLength;
+  }
+  close();
+  return { bodies, tooLarge };
+}
+
+/** A msgpack array of already encoded elements. */
+function joinAsArray(elements: readonly Uint8Array[], elementBytes: number): Uint8Array {
+  const count = elements.length;
+  const headerBytes = count <= 15 ? 1 : count <= 0xffff ? 3 : 5;
+  const body = new Uint8Array(headerBytes + elementBytes);
+  const view = new DataView(body.buffer);
+  if (headerBytes === 1) body[0] = 0x90 | count;
+  else if (headerBytes === 3) {
+    body[0] = 0xdc;
+    view.setUint16(1, count);
+  } else {
+    body[0] = 0xdd;
+    view.setUint32(1, count);
+  }
+  let offset = headerBytes;
+  for (const element of elements) {
+    body.set(element, offset);
+    offset += element.byteLength;
+  }
+  return body;
+}
+
 /**
  * The number of elements a msgpack array announces in its header, read before decoding so that
  * a batch announcing millions of messages costs nothing; undefined if `bytes` is no array.

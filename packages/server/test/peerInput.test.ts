@@ -16,6 +16,7 @@ import {
   type BatchLimits,
   decodeBatch,
   decodeSnapshotMessage,
+  encodeBatches,
   encodeMessages,
   PeerInputError,
   PeerRejectLog,
@@ -220,6 +221,44 @@ describe('decodeBatch', () => {
       }),
       RUNS,
     );
+  });
+});
+
+describe('encodeBatches', () => {
+  /** An append carrying `bytes` of entry data. */
+  const appendOf = (bytes: number, index: number): Message =>
+    newMessage({ type: 'append', from: 1, to: 2, term: 3, index, logTerm: 3, commit: 0, entries: [{ type: 'normal', term: 3, index: index + 1, data: new Uint8Array(bytes).fill(index % 251) }] });
+
+  it('gives every message once, in order, in bodies within the limit; a message alone over it is set apart (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 3000 }), { maxLength: 40 }), fc.integer({ min: 200, max: 8000 }), (sizes, bodyBytesMax) => {
+        const messages = sizes.map((bytes, i) => appendOf(bytes, i + 1));
+        const { bodies, tooLarge } = encodeBatches(messages, bodyBytesMax);
+        for (const body of bodies) expect(body.byteLength).toBeLessThanOrEqual(bodyBytesMax);
+        const limits = { ...LIMITS, entriesBytesMax: 1 << 20, batchMessagesMax: 1000 };
+        // As the listener gets them: Buffers off the socket.
+        const delivered = bodies.flatMap((body) => decodeBatch(Buffer.from(body), STREAM, limits).messages);
+        const setApart = new Set(tooLarge.map(({ message }) => message));
+        const kept = messages.filter((message) => !setApart.has(message));
+        expect(delivered).toEqual(decodeBatch(encodeMessages(kept), STREAM, limits).messages);
+        for (const { message, bytes } of tooLarge) expect(bytes).toBe(encodeMessages([message]).byteLength - 1);
+        // One body whenever the whole batch fits, as before.
+        if (encodeMessages(messages).byteLength <= bodyBytesMax) expect(bodies).toHaveLength(1);
+      }),
+      { seed: 11, numRuns: 200 },
+    );
+  });
+
+  it('writes the array header msgpack would for every count (fixarray, array 16, array 32)', () => {
+    for (const count of [15, 16, 70_000]) {
+      const messages = Array.from({ length: count }, (_, i) => appendOf(0, i + 1));
+      const whole = Buffer.from(encodeMessages(messages));
+      // One byte short of the whole: two bodies, the first holding all but the last message.
+      const { bodies } = encodeBatches(messages, whole.byteLength - 1);
+      expect(bodies.map((body) => announcedLength(body))).toEqual([count - 1, 1]);
+      const first = Buffer.from(bodies[0] as Uint8Array);
+      expect(first.equals(Buffer.from(encodeMessages(messages.slice(0, -1))))).toBe(true);
+    }
   });
 });
 

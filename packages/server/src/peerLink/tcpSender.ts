@@ -5,7 +5,7 @@
  * is down or backing off drops messages and reports the peer unreachable instead of growing.
  */
 import type { Message, NodeId } from '@holdfast/raft';
-import { encodeMessages } from '../peerInput.js';
+import { encodeBatches, encodeMessages } from '../peerInput.js';
 import { dialLink, type LinkSocket, NotALinkPeerError } from './dial.js';
 import { decodeBody, encodeFrame, encodeValueFrame, FrameDecoder, FrameKind, ackHeldMs, parseAck, parseResult } from './frames.js';
 import { type PeerLink, SNAPSHOT_STALL_MS, StallWatch, type TransportOptions } from './types.js';
@@ -121,29 +121,24 @@ export class TcpPeerLink implements PeerLink {
     this.writeBatches(socket, []);
   }
 
-  /** One frame per batch; a batch over the frame limit is split in halves (rare: many large appends at once). */
+  /** One frame per batch body; a batch over the frame limit goes as several (rare: many large appends at once). */
   private writeBatches(socket: LinkSocket, messages: readonly Message[]): void {
-    const body = encodeMessages(messages);
-    if (body.byteLength > this.frameBytesMax && messages.length > 1) {
-      const half = Math.ceil(messages.length / 2);
-      this.writeBatches(socket, messages.slice(0, half));
-      this.writeBatches(socket, messages.slice(half));
-      return;
+    const { bodies, tooLarge } = encodeBatches(messages, this.frameBytesMax);
+    for (const { message, bytes } of tooLarge) {
+      // The receiver would refuse the frame. Dropped; Raft retries.
+      this.options.logger.error({ peer: this.peerId, type: message.type, bytes, frameBytesMax: this.frameBytesMax }, 'a message larger than a frame; dropped');
     }
-    if (body.byteLength > this.frameBytesMax) {
-      // A single message over the limit: the receiver would refuse the frame. Dropped; Raft retries.
-      this.options.logger.error({ peer: this.peerId, bytes: body.byteLength, frameBytesMax: this.frameBytesMax }, 'a message larger than a frame; dropped');
-      this.options.handlers.reportUnreachable(this.peerId);
-      return;
+    if (tooLarge.length > 0) this.options.handlers.reportUnreachable(this.peerId);
+    for (const body of bodies) {
+      const header = Buffer.allocUnsafe(5);
+      header.writeUInt32BE(1 + body.byteLength, 0);
+      header.writeUInt8(FrameKind.batch, 4);
+      socket.write(header);
+      socket.write(body);
+      this.batchesSent += 1;
+      this.batchSentAtMs[this.batchesSent % BATCH_TIMES_KEPT] = { batch: this.batchesSent, atMs: performance.now() };
+      this.unackedSinceMs ??= Date.now();
     }
-    const header = Buffer.allocUnsafe(5);
-    header.writeUInt32BE(1 + body.byteLength, 0);
-    header.writeUInt8(FrameKind.batch, 4);
-    socket.write(header);
-    socket.write(body);
-    this.batchesSent += 1;
-    this.batchSentAtMs[this.batchesSent % BATCH_TIMES_KEPT] = { batch: this.batchesSent, atMs: performance.now() };
-    this.unackedSinceMs ??= Date.now();
   }
 
   private maybeDial(): void {
