@@ -280,16 +280,12 @@ export class RaftNode {
       this.messagesAfterPersist.length > 0 ||
       this.log.hasNextCommittedEntries() ||
       this.readStates.length > 0 ||
-      this.droppedReads.length > 0 ||
-      this.readRoundDue()
+      this.droppedReads.length > 0
     );
   }
 
   ready(): Ready {
     if (this.outstanding !== undefined) throw new ReadyPendingError();
-    // Reads start their round here, not as each arrives: every read stepped since the last Ready
-    // shares one round.
-    if (this.readRoundDue()) this.startReadRound();
     const softState = this.softState();
     const hardState = this.hardState();
     const unstable = this.log.unstable();
@@ -1131,7 +1127,10 @@ export class RaftNode {
     while (this.uncommitted.length > 0 && this.uncommitted[0]!.index <= committed) {
       this.uncommittedBytes -= this.uncommitted.shift()!.bytes;
     }
-    if (this.confHistory.lastIndex() > committed) return;
+    if (this.confHistory.lastIndex() > committed) {
+      this.maybeStartReadRound();
+      return;
+    }
     const conf = this.confHistory.current();
     for (const id of [...this.progress.keys()]) {
       if (conf.voters.includes(id) || conf.learners.includes(id)) continue;
@@ -1139,7 +1138,11 @@ export class RaftNode {
       this.sendAppend(id);
       this.progress.delete(id);
     }
-    if (!conf.voters.includes(this.id)) this.stepDownAfterRemoval();
+    if (!conf.voters.includes(this.id)) {
+      this.stepDownAfterRemoval();
+      return;
+    }
+    this.maybeStartReadRound();
   }
 
   /** The change removing this leader committed: hand over to the most caught-up voter, then step down. */
@@ -1189,6 +1192,7 @@ export class RaftNode {
     if (this.readQueue.has(this.id, requestId)) throw new ReadRequestInvalidError(`read ${requestId} is already pending`);
     if (this.readQueue.size() >= this.config.pendingReadsMax) throw new PendingReadsLimitError(this.config.pendingReadsMax);
     this.readQueue.add(this.id, requestId);
+    this.maybeStartReadRound();
   }
 
   private addRemoteRead(origin: NodeId, requestId: number): void {
@@ -1197,24 +1201,18 @@ export class RaftNode {
       return;
     }
     this.readQueue.add(origin, requestId);
+    this.maybeStartReadRound();
   }
 
   /**
-   * A heartbeat round can start for the reads not yet in one: this member leads, has committed an
-   * entry of its term (before that its commit index may be behind the true one), and has fewer
-   * than readRoundsInFlightMax rounds unconfirmed.
+   * Starts a heartbeat round for every read not yet in one, recording the commit index now, if
+   * this member leads, has committed an entry of its term (before that its commit index may be
+   * behind the true one), and has fewer than readRoundsInFlightMax rounds unconfirmed. Reads that
+   * arrive past that bound share the next round.
    */
-  private readRoundDue(): boolean {
-    return (
-      this.role === 'leader' &&
-      this.readRoundNewest - this.readRoundConfirmed < this.config.readRoundsInFlightMax &&
-      this.readQueue.hasUnassigned() &&
-      this.committedInTerm()
-    );
-  }
-
-  /** Starts a heartbeat round for every read not yet in one, recording the commit index now. */
-  private startReadRound(): void {
+  private maybeStartReadRound(): void {
+    if (this.role !== 'leader' || this.readRoundNewest - this.readRoundConfirmed >= this.config.readRoundsInFlightMax) return;
+    if (!this.readQueue.hasUnassigned() || !this.committedInTerm()) return;
     const round = this.readRoundNext;
     this.readRoundNext += 1;
     this.readRoundNewest = round;
@@ -1239,6 +1237,7 @@ export class RaftNode {
       if (read.origin === this.id) this.readStates.push({ requestId: read.requestId, index: read.index });
       else this.send({ type: 'readIndexResponse', to: read.origin, context: read.requestId, index: read.index });
     }
+    this.maybeStartReadRound();
     return true;
   }
 

@@ -16,8 +16,8 @@ describe('§6.4 linearizable reads by ReadIndex', () => {
     expect(net.peer(1).readStates).toEqual([{ requestId: 7, index: lastIndex }]);
   });
 
-  it('§6.4 one heartbeat round confirms every read queued on it', () => {
-    const net = new Network([1, 2, 3]);
+  it('§6.4 one heartbeat round confirms every read queued on it (one round in flight at most)', () => {
+    const net = new Network([1, 2, 3], { config: { readRoundsInFlightMax: 1 } });
     net.elect(1);
     net.delivered.length = 0;
     net.filter = (m) => m.type !== 'heartbeatResponse';

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { READ_ROUNDS_IN_FLIGHT_MAX_DEFAULT } from '@holdfast/raft';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RestDamage } from './real/sim-disk.js';
 import { ALL_STORAGE_FAULTS, HANDLED_STORAGE_FAULTS, type RealDefects, type StorageFaultOptions } from './real/simulation.js';
@@ -8,6 +9,12 @@ import type { SimDefects } from './simulation.js';
 function nonNegativeInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed) || parsed < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return parsed;
+}
+
+function positiveInteger(value: string): number {
+  const parsed = nonNegativeInteger(value);
+  if (parsed === 0) throw new InvalidArgumentError('expected a positive integer');
   return parsed;
 }
 
@@ -90,6 +97,12 @@ const program = new Command()
     'real node: ranked election slots of every member in ticks (0-7; unset or 0: off, and seeds replay as before): after a leader falls silent its successors in id order stand one slot apart',
     rankSlotTicks,
   )
+  .option(
+    '--read-rounds-in-flight-max <n>',
+    "real node: ReadIndex rounds a leader keeps in flight (default 4, the node's; 1: one at a time, how seeds recorded before replay)",
+    positiveInteger,
+    READ_ROUNDS_IN_FLIGHT_MAX_DEFAULT,
+  )
   .option('--liveness-ticks <n>', 'core-only: ticks a healed cluster has to commit again', nonNegativeInteger)
   .addOption(new Option('--defect <name>', 'self-test only: break safety on purpose').hideHelp())
   .option('--quiet', 'print only failures and the summary')
@@ -111,6 +124,7 @@ const options = program.opts<{
   forwardWait: boolean;
   electionSpreadPercent?: number;
   electionRankSlotTicks?: number;
+  readRoundsInFlightMax: number;
 }>();
 
 const seedCount = options.seeds ?? 1;
@@ -175,6 +189,7 @@ async function runReal(): Promise<RunSummary<unknown>> {
     (options.forwardWait ? '' : ' --no-forward-wait') +
     (options.electionSpreadPercent === undefined ? '' : ` --election-spread-percent ${options.electionSpreadPercent}`) +
     (options.electionRankSlotTicks === undefined ? '' : ` --election-rank-slot-ticks ${options.electionRankSlotTicks}`) +
+    (options.readRoundsInFlightMax === READ_ROUNDS_IN_FLIGHT_MAX_DEFAULT ? '' : ` --read-rounds-in-flight-max ${options.readRoundsInFlightMax}`) +
     (options.defect === undefined ? '' : ` --defect ${options.defect}`);
   console.log(`holdfast sim (real node): seeds ${options.seed}..${options.seed + seedCount - 1}, ${nodeCount} members, ${steps} steps${flags}`);
   return runRealSeeds(
@@ -190,6 +205,7 @@ async function runReal(): Promise<RunSummary<unknown>> {
       forwardsWaitForLeader: options.forwardWait,
       ...(options.electionSpreadPercent === undefined ? {} : { electionSpreadPercent: options.electionSpreadPercent }),
       ...(options.electionRankSlotTicks === undefined ? {} : { electionRankSlotTicks: options.electionRankSlotTicks }),
+      readRoundsInFlightMax: options.readRoundsInFlightMax,
       onResult: (result) => onResult(result, flags),
     },
     () => stopRequested,

@@ -117,6 +117,7 @@ export interface RunRealSeedsOptions {
   readonly forwardsWaitForLeader?: boolean;
   readonly electionSpreadPercent?: number;
   readonly electionRankSlotTicks?: number;
+  readonly readRoundsInFlightMax?: number;
   readonly onResult?: (result: RealSeedResult) => void;
 }
 
@@ -135,6 +136,7 @@ export async function runRealSeeds(options: RunRealSeedsOptions, shouldStop: () 
       ...(options.forwardsWaitForLeader === undefined ? {} : { forwardsWaitForLeader: options.forwardsWaitForLeader }),
       ...(options.electionSpreadPercent === undefined ? {} : { electionSpreadPercent: options.electionSpreadPercent }),
       ...(options.electionRankSlotTicks === undefined ? {} : { electionRankSlotTicks: options.electionRankSlotTicks }),
+      ...(options.readRoundsInFlightMax === undefined ? {} : { readRoundsInFlightMax: options.readRoundsInFlightMax }),
     });
     tally.add(result);
     options.onResult?.(result);

@@ -1,3 +1,4 @@
+import { READ_ROUNDS_IN_FLIGHT_MAX_DEFAULT } from '@holdfast/raft';
 import { expect } from 'vitest';
 import { formatFailure, HANDLED_STORAGE_FAULTS, runRealSeeds } from '../src/index.js';
 
@@ -10,7 +11,7 @@ export const realCiSteps = 600;
 
 /** Runs `seedCount` real-node seeds from `firstSeed` with the handled storage faults; fails with every report. */
 export async function expectRealSeedsClean(firstSeed: number, seedCount: number, nodeCount: number): Promise<void> {
-  const summary = await runRealSeeds({ firstSeed, seedCount, nodeCount, steps: realCiSteps, storageFaults: HANDLED_STORAGE_FAULTS, forwardsWaitForLeader: true });
+  const summary = await runRealSeeds({ firstSeed, seedCount, nodeCount, steps: realCiSteps, storageFaults: HANDLED_STORAGE_FAULTS, forwardsWaitForLeader: true, readRoundsInFlightMax: READ_ROUNDS_IN_FLIGHT_MAX_DEFAULT });
   const report = summary.failures.map((failure) => formatFailure(failure, ' --storage-faults handled')).join('\n\n');
   expect(report).toBe('');
   expect(summary.seedsRun).toBe(seedCount);
@@ -35,6 +36,7 @@ export async function expectLeaseSeedsClean(firstSeed: number, seedCount: number
     storageFaults: HANDLED_STORAGE_FAULTS,
     leaseReads: { clockDriftMax: 0.05 },
     forwardsWaitForLeader: true,
+    readRoundsInFlightMax: READ_ROUNDS_IN_FLIGHT_MAX_DEFAULT,
   });
   const report = summary.failures.map((failure) => formatFailure(failure, ' --storage-faults handled --read-mode lease')).join('\n\n');
   expect(report).toBe('');

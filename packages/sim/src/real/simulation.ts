@@ -18,7 +18,6 @@ import { type InvariantName, InvariantViolation, SafetyChecker } from '../invari
 import { type MembershipControl, MembershipDriver } from '../membership.js';
 import { type ClusterControl, NEMESIS_CONFIG_DEFAULT, Nemesis, type NemesisConfig, type NemesisStats, scaleFaults } from '../nemesis.js';
 import { NETWORK_CONFIG_DEFAULT, SimNetwork } from '../network.js';
-import { readRoundsInFlightMaxOf } from '../raftAdapter.js';
 import { checkLocalReads, type ClientConfig, type ClientOperation, Clients } from './clients.js';
 import { LeaseWorkload, type LeaseWorkloadStats } from './lease-workload.js';
 import { type CoreSettings, type MemberHost, memberRecord, SimMember } from './member.js';
@@ -120,6 +119,12 @@ export interface RealSimOptions {
    * smallest electionTicks a seed draws (8). Unset or 0: off, and every seed replays as before.
    */
   readonly electionRankSlotTicks?: number;
+  /**
+   * ReadIndex rounds a leader (and each member's driver) keeps in flight. Unset: 1, one round at
+   * a time as before, so the findings recorded with it (realFindings.test.ts) replay by seed as
+   * they were. The CLI and the CI seed runs use the node's default, 4.
+   */
+  readonly readRoundsInFlightMax?: number;
   /**
    * The events one run may take before it fails (coreError, RangeError): a bound on work that
    * never lets simulated time move (3,000,000 unless set; a regression test sets a small one).
@@ -313,7 +318,7 @@ export class RealSimulation implements MemberHost, ClusterControl, MembershipCon
       snapshotEntries: this.random.int(16, 60),
       snapshotCatchupEntries: this.random.int(0, 10),
       pendingReadsMax: 256,
-      readRoundsInFlightMax: readRoundsInFlightMaxOf(options.seed),
+      readRoundsInFlightMax: options.readRoundsInFlightMax ?? 1,
       sessionAnswersMax: 8,
       stateHashCheckpointEntries: this.random.int(4, 20),
       // The lease workload grants TTLs from 200 ms (20 ticks).
