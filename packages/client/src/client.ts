@@ -657,15 +657,13 @@ export class HoldfastClient {
   /**
    * Changes the cluster's placement setting through the log; fields left out keep their value.
    * Refused (InvalidArgumentError naming the layout) when the goal is `region` and the voters do
-   * not survive the loss of a region.
+   * not survive the loss of a region. A change refused auth-changed (an auth change applied
+   * before it; not applied) is sent again, checked against the newer auth state.
    */
   async setPlacement(change: { leaderRegions?: string[]; survive?: 'member' | 'region' }, options: CallOptions = {}): Promise<Placement> {
     const policy = this.policy('setPlacement', options, { write: true, retryUnknownOutcome: true });
-    const response = await this.callCluster(
-      'SetPlacement',
-      { leaderRegions: change.leaderRegions ?? [], leaderRegionsSet: change.leaderRegions !== undefined, survive: change.survive ?? '' },
-      policy,
-    );
+    const request = { leaderRegions: change.leaderRegions ?? [], leaderRegionsSet: change.leaderRegions !== undefined, survive: change.survive ?? '' };
+    const response = await this.againIfAuthChanged(policy, () => this.callCluster('SetPlacement', request, policy));
     return placementFromWire(response.placement);
   }
 

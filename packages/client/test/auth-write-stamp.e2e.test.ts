@@ -6,7 +6,8 @@
  * passes its check on arrival against the lagging auth state and is forwarded, stamped with the
  * revision it was checked at, and the leader's apply refuses it (auth-changed). The SDK sends a
  * write refused so again, checked against the newer state: a writer whose right is gone is then
- * refused, one who keeps it is applied.
+ * refused, one who keeps it is applied. A placement change (a logged admin change) is stamped and
+ * refused the same way.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ const ROUNDS_MAX = 3;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A unary call with exactly the token given (no SDK in between). */
-function rawCall<T>(address: string, service: 'KvClient' | 'AuthClient', method: string, request: object, token?: string): Promise<T> {
+function rawCall<T>(address: string, service: 'KvClient' | 'AuthClient' | 'ClusterClient', method: string, request: object, token?: string): Promise<T> {
   const protos = loadProtos();
   const client = new protos[service](address, grpc.credentials.createInsecure()) as unknown as Record<string, (...args: unknown[]) => void> & grpc.Client;
   const metadata = new grpc.Metadata();
@@ -98,6 +99,9 @@ describe('writes on a follower that applies auth changes late', () => {
     await setup.auth.userAdd('alice', 'alice-password');
     await setup.auth.userAdd('bob', 'bob-password');
     await setup.auth.userGrantRole('bob', 'app');
+    await setup.auth.roleAdd('placers');
+    await setup.auth.roleGrant('placers', { type: 'admin', right: 'membership' });
+    await setup.auth.userAdd('carol', 'carol-password');
     await setup.auth.enable(TOKEN_TTL_MS);
     root = createClient({ endpoints: fastEndpoints, deadlineMs: 30_000, attemptTimeoutMs: 10_000, credentials: { user: 'root', password: 'root-password' } });
     clients.push(root);
@@ -142,5 +146,30 @@ describe('writes on a follower that applies auth changes late', () => {
       return;
     }
     throw new Error(`the slow follower applied the revocation before the write in each of ${ROUNDS_MAX} rounds`);
+  }, 120_000);
+
+  it('refuses a placement change by an admin whose membership right was revoked before it', async () => {
+    const carol = clientOnSlow('carol', []);
+    const before = (await root.status()).placement;
+    for (let round = 1; round <= ROUNDS_MAX; round++) {
+      await appliedOnSlow((await root.auth.userGrantRole('carol', 'placers')).revision);
+      const carolToken = await carol.authToken();
+      await root.auth.userRevokeRole('carol', 'placers');
+      const regions = [`revoked-${round}`];
+      const refusal = await rawCall(slowAddress(), 'ClusterClient', 'setPlacement', { leaderRegions: regions, leaderRegionsSet: true, survive: '' }, carolToken).then(
+        () => undefined,
+        (error: grpc.ServiceError) => error,
+      );
+      // Refused on arrival: the slow follower had applied the revocation already; this round proves nothing.
+      if (refusal?.code === grpc.status.PERMISSION_DENIED) continue;
+      expect(refusal?.code, refusal?.details ?? 'the revoked admin\'s placement change was applied').toBe(grpc.status.ABORTED);
+      expect(refusal?.metadata.get('holdfast-error')).toEqual(['auth-changed']);
+      expect((await root.status()).placement).toEqual(before);
+      // Through the SDK, sent again after the follower applied the revocation: refused on arrival.
+      await expect(carol.setPlacement({ leaderRegions: regions })).rejects.toBeInstanceOf(PermissionDeniedError);
+      expect((await root.status()).placement).toEqual(before);
+      return;
+    }
+    throw new Error(`the slow follower applied the revocation before the placement change in each of ${ROUNDS_MAX} rounds`);
   }, 120_000);
 });

@@ -5,10 +5,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { NodeId } from '@holdfast/raft';
-import { encodeMemberContext, type MemberRecord, type Placement, type SnapshotReader, type SurvivalGoal } from '@holdfast/storage';
+import { type AuthState, encodeMemberContext, type MemberRecord, type Placement, type SnapshotReader, type SurvivalGoal } from '@holdfast/storage';
 import { checkAddress, type ConfigError } from './config.js';
 import type { NodeDriver } from './driver.js';
 import {
+  fromServiceError,
   HoldfastError,
   InvalidRequestError,
   NoLeaderError,
@@ -17,6 +18,8 @@ import {
   TimeoutError,
   toServiceError,
 } from './errors.js';
+import { AUTH_REVISION_METADATA, checkedAuthRevisionOf } from './auth/authService.js';
+import { awaitAuthRevisionAbove } from './auth/guard.js';
 import { FORWARDED_METADATA } from './forwarder.js';
 import type { PeerRttView } from './peer-rtt.js';
 import { checkLayoutMeetsGoal, describeLayout, layoutOf, survivesRegionLoss } from './placement.js';
@@ -69,6 +72,10 @@ export interface ClusterHost {
    * checkAgain): a backup is a linearizable read, checked again after its barrier. Absent: none.
    */
   checkAgain?(path: string, metadata: grpc.Metadata, message: unknown): void;
+  /** The auth revision a call was admitted at (auth/guard.ts); absent or undefined: auth not seen. */
+  admittedAuthRevision?(metadata: grpc.Metadata): number | undefined;
+  /** The auth state as of the applied index; absent: no auth. */
+  auth?(): AuthState | undefined;
   /** Backups streaming at once at most; more are refused with RESOURCE_EXHAUSTED. */
   readonly backupsMax: number;
   /** Bytes of keys and values held, as of the applied index. */
@@ -89,8 +96,12 @@ export interface ClusterHost {
   repairStatus(): RepairStatus;
   /** The cluster's placement setting, as of the applied index. */
   placement(): Placement;
-  /** Proposes a new placement setting through the log; resolves with the setting in force. */
-  proposePlacement(placement: Placement, deadlineMs: number): Promise<Placement>;
+  /**
+   * Proposes a new placement setting through the log; resolves with the setting in force.
+   * `authRevision`: the auth revision the call was checked against (stamped like a write's, so
+   * a caller whose right an auth change applied before it revoked is refused auth-changed).
+   */
+  proposePlacement(placement: Placement, deadlineMs: number, authRevision?: number): Promise<Placement>;
   /** Round-trip times measured to peers (peer-rtt.ts). */
   peerRtts(): PeerRttView[];
   /** The minimum election timeout, and the width of its randomized range (ms). */
@@ -144,7 +155,7 @@ function toMember(record: MemberRecord): Member {
   };
 }
 
-type Handler = (request: Record<string, unknown>, forwarded: boolean) => Promise<object>;
+type Handler = (request: Record<string, unknown>, forwarded: boolean, metadata: grpc.Metadata) => Promise<object>;
 
 /**
  * Resolves when the stream takes more, or when the client is gone (cancelled, closed): a
@@ -177,7 +188,9 @@ export class ClusterService {
         const forwarded = call.metadata.get(FORWARDED_METADATA).length > 0;
         // Started inside a promise: whatever a handler throws becomes the call's status.
         const answer = Promise.resolve().then(() =>
-          leaderOnly && this.host.driver.role !== 'leader' ? this.forward(name, call.request, forwarded) : handler(call.request, forwarded),
+          leaderOnly && this.host.driver.role !== 'leader'
+            ? this.forward(name, call.request, forwarded, this.checkedAuthRevision(call.metadata))
+            : handler(call.request, forwarded, call.metadata),
         );
         answer.then(
           (response) => callback(null, response),
@@ -196,7 +209,7 @@ export class ClusterService {
         'transferLeadership',
         true,
       ),
-      SetPlacement: wrap((r) => this.setPlacement(r), 'setPlacement', true),
+      SetPlacement: wrap((r, _forwarded, metadata) => this.setPlacement(r, this.checkedAuthRevision(metadata)), 'setPlacement', true),
       Backup: (call: grpc.ServerWritableStream<BackupRequest__Output, BackupChunk>) => {
         this.backup(call).then(
           () => call.end(),
@@ -245,12 +258,29 @@ export class ClusterService {
   }
 
   /** Sends the call to the leader's Cluster service, once. */
-  private forward(method: string, request: object, forwarded: boolean): Promise<object> {
+  /** `checkedAuthRevision`: what the call was checked against here, which the leader stamps on a logged change. */
+  private forward(method: string, request: object, forwarded: boolean, checkedAuthRevision: number | undefined): Promise<object> {
     const leaderId = this.host.driver.leaderId;
     if (leaderId === 0) return Promise.reject(new NoLeaderError());
     const address = this.clientAddressOf(leaderId);
     if (forwarded || address === '') return Promise.reject(new NotLeaderError(address));
-    return this.callMember(address, method, request, this.host.requestTimeoutMs, true);
+    const deadlineMs = this.deadline();
+    return this.callMember(address, method, request, this.host.requestTimeoutMs, true, checkedAuthRevision).catch(async (error: unknown) => {
+      // The leader's answer goes back as it was (its kind and status), not as an internal error.
+      const refusal = error instanceof HoldfastError ? error : fromServiceError(error as grpc.ServiceError);
+      // Overtaken by an auth change this member has not applied: applied here before answering
+      // (as far as the deadline allows), so the change sent again is checked against it.
+      const auth = this.host.auth;
+      if (refusal.kind === 'auth-changed' && checkedAuthRevision !== undefined && auth !== undefined) {
+        await awaitAuthRevisionAbove(checkedAuthRevision, { auth: () => auth(), stopping: () => false, deadlineMs });
+      }
+      throw refusal;
+    });
+  }
+
+  /** The auth revision a call was checked against here, or the lower one its forwarder says. */
+  private checkedAuthRevision(metadata: grpc.Metadata): number | undefined {
+    return checkedAuthRevisionOf(this.host.admittedAuthRevision?.(metadata), metadata);
   }
 
   /**
@@ -290,7 +320,14 @@ export class ClusterService {
     this.clients.clear();
   }
 
-  private callMember(address: string, method: string, request: object, timeoutMs: number, markForwarded: boolean): Promise<object> {
+  private callMember(
+    address: string,
+    method: string,
+    request: object,
+    timeoutMs: number,
+    markForwarded: boolean,
+    checkedAuthRevision?: number,
+  ): Promise<object> {
     const client = this.clientFor(address);
     const metadata = new grpc.Metadata();
     if (markForwarded) {
@@ -298,6 +335,7 @@ export class ClusterService {
       // The caller was checked here; the leader takes the call as this member's.
       const authorization = this.host.authorization?.();
       if (authorization !== undefined) metadata.set('authorization', authorization);
+      if (checkedAuthRevision !== undefined) metadata.set(AUTH_REVISION_METADATA, String(checkedAuthRevision));
     }
     return new Promise<object>((resolve, reject) => {
       const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
@@ -407,7 +445,7 @@ export class ClusterService {
    * Replaces the placement setting; fields the request leaves out keep their value. A survival
    * goal of `region` is refused unless the voters' layout survives the loss of any one region.
    */
-  private async setPlacement(request: Record<string, unknown>): Promise<object> {
+  private async setPlacement(request: Record<string, unknown>, checkedAuthRevision: number | undefined): Promise<object> {
     const current = this.host.placement();
     const survive = String(request['survive'] ?? '');
     if (survive !== '' && survive !== 'member' && survive !== 'region') {
@@ -416,7 +454,7 @@ export class ClusterService {
     const regions = request['leaderRegionsSet'] === true ? (request['leaderRegions'] as unknown[]).map(String) : current.leaderRegions;
     const placement: Placement = { leaderRegions: regions, survive: survive === '' ? current.survive : (survive as SurvivalGoal) };
     checkLayoutMeetsGoal(placement, this.host.members(), 'survival goal region');
-    const applied = await this.host.proposePlacement(placement, this.deadline());
+    const applied = await this.host.proposePlacement(placement, this.deadline(), checkedAuthRevision);
     return { header: this.host.header(), placement: { leaderRegions: [...applied.leaderRegions], survive: applied.survive } };
   }
 

@@ -20,6 +20,7 @@ import {
   RaftNode,
 } from '@holdfast/raft';
 import {
+  APPLY_VERSION_AUTH_REVISION,
   APPLY_VERSION_PLACEMENT,
   ApplyVersionError,
   type BackupSummary,
@@ -77,7 +78,7 @@ import { CommitTrail, LeaderPreference, type VoterView } from './placement.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
 import { holdsVotesAtStart, readReadModeMarker, writeReadModeMarker } from './read-mode-marker.js';
 import { loadProtos, type Protos } from '@holdfast/protocol';
-import { RequestPath } from './requests.js';
+import { authChangedError, RequestPath } from './requests.js';
 import { LeaseKeeper } from './leases.js';
 import { NodeHistory } from './retention.js';
 import { dialCredentials, memberDialCredentials, ReloadableTls, serverCredentials } from './tls.js';
@@ -468,7 +469,7 @@ class Node implements RunningNode {
       readsRefused: () => this.integrity.readsRefused,
       repairStatus: () => this.repairStatus(),
       placement: () => this.sm.placement,
-      proposePlacement: (placement, deadlineMs) => this.proposePlacement(placement, deadlineMs),
+      proposePlacement: (placement, deadlineMs, authRevision) => this.proposePlacement(placement, deadlineMs, authRevision),
       peerRtts: () => this.peerRtt.view(),
       electionTimeoutMs,
       electionSpreadMs: config.electionSpreadTicks * config.tickMs,
@@ -477,6 +478,8 @@ class Node implements RunningNode {
       history: () => this.history.status(),
       authorization: () => this.memberAuthorization(),
       checkAgain: (path, metadata, message) => this.guard.checkAgain(path, metadata, message),
+      admittedAuthRevision: (metadata) => this.guard.admittedAuthRevision(metadata),
+      auth: () => this.sm.auth,
     });
     this.authService = new AuthService({
       protos: this.protos,
@@ -505,8 +508,12 @@ class Node implements RunningNode {
     return token === undefined ? undefined : `Bearer ${token}`;
   }
 
-  /** Proposes a placement setting (a logged command at APPLY_VERSION_PLACEMENT or later). */
-  private async proposePlacement(placement: Placement, deadlineMs: number): Promise<Placement> {
+  /**
+   * Proposes a placement setting (a logged command at APPLY_VERSION_PLACEMENT or later), stamped
+   * with the auth revision its caller was checked against: refused whole at apply (auth-changed)
+   * when an auth change was applied before it.
+   */
+  private async proposePlacement(placement: Placement, deadlineMs: number, authRevision?: number): Promise<Placement> {
     const applyVersion = this.applyVersionToStamp();
     if (applyVersion < APPLY_VERSION_PLACEMENT) {
       throw new InvalidRequestError(
@@ -514,9 +521,11 @@ class Node implements RunningNode {
         `placement needs every member at apply version ${APPLY_VERSION_PLACEMENT}; the members run ${applyVersion} (upgrade them first)`,
       );
     }
-    const data = encodeCommand({ operation: { type: 'setPlacement', placement }, proposedAtMs: Date.now(), applyVersion });
+    const stamp = applyVersion >= APPLY_VERSION_AUTH_REVISION && authRevision !== undefined ? { authRevision } : {};
+    const data = encodeCommand({ operation: { type: 'setPlacement', placement }, proposedAtMs: Date.now(), applyVersion, ...stamp });
     const result = await this.driver.propose(data, deadlineMs);
     if (result.outcome.type === 'placement') return result.outcome.placement;
+    if (result.outcome.type === 'authStale') throw authChangedError('the placement change', result.outcome);
     throw new InvalidRequestError('invalid-argument', result.outcome.type === 'invalid' ? result.outcome.message : `placement answered ${result.outcome.type}`);
   }
 

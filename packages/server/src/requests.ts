@@ -830,7 +830,7 @@ function isAuthChanged(error: unknown): boolean {
   return error instanceof HoldfastError && error.kind === 'auth-changed';
 }
 
-function authChangedError(what: string, outcome: AuthStaleResult): AuthChangedError {
+export function authChangedError(what: string, outcome: AuthStaleResult): AuthChangedError {
   return new AuthChangedError(
     `${what} was authorized against auth revision ${outcome.checkedAuthRevision}; an auth change applied before it (auth revision ${outcome.authRevision} now) may have revoked that permission, so nothing was applied: send it again (the SDK does) to be checked against the current auth state`,
   );

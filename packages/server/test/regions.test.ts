@@ -3,6 +3,7 @@
  * the survival goal refuses membership changes that would let one region stop the cluster; the
  * leader moves to the preferred region and follows a change of preference.
  */
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeClients, tempDir } from './helpers.js';
 import { type RegionCluster, startRegionCluster, until } from './regionCluster.js';
@@ -35,6 +36,13 @@ describe('placement in three regions', () => {
     await expect(regions.cluster.call(address, 'memberRemove', { id: 1 }, 5000)).rejects.toThrow(
       /losing us-west would leave fewer than 3 of 4 voters/,
     );
+    // A follower forwards the call to the leader and passes its refusal back as it was.
+    const leaderId = (await regions.status()).leaderId;
+    const follower = regions.running().find((m) => m.id !== leaderId)!;
+    await expect(regions.cluster.call(follower.clientAddress, 'memberRemove', { id: 3 }, 5000)).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/removing member 3 \(eu-west\) refused/),
+    });
     expect((await regions.status()).members).toHaveLength(5);
   }, 30_000);
 

@@ -75,6 +75,18 @@ function auditTarget(request: Request): Record<string, string> {
 /** On an auth change a member forwards: the auth revision it checked the change against. */
 export const AUTH_REVISION_METADATA = 'holdfast-auth-revision';
 
+/**
+ * The auth revision a logged admin change (auth, placement) was checked against: `own`, the
+ * revision this member admitted the call at, or the lower one the member that forwarded it says
+ * it checked against (a caller setting the header can only get its change refused sooner).
+ * Undefined for a call the guard did not see.
+ */
+export function checkedAuthRevisionOf(own: number | undefined, metadata: grpc.Metadata): number | undefined {
+  const forwarded = Number(metadata.get(AUTH_REVISION_METADATA)[0] ?? Number.NaN);
+  if (own === undefined || !Number.isSafeInteger(forwarded) || forwarded < 0) return own;
+  return Math.min(own, forwarded);
+}
+
 type Request = Record<string, unknown>;
 type Call = grpc.ServerUnaryCall<Request, object>;
 
@@ -188,10 +200,7 @@ export class AuthService {
    * get its change refused sooner). Undefined for a call the guard did not see.
    */
   private checkedAuthRevision(call: Call): number | undefined {
-    const own = this.host.guard.admittedAuthRevision(call.metadata);
-    const forwarded = Number(call.metadata.get(AUTH_REVISION_METADATA)[0] ?? Number.NaN);
-    if (own === undefined || !Number.isSafeInteger(forwarded) || forwarded < 0) return own;
-    return Math.min(own, forwarded);
+    return checkedAuthRevisionOf(this.host.guard.admittedAuthRevision(call.metadata), call.metadata);
   }
 
   private deadline(): number {
