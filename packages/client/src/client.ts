@@ -555,7 +555,10 @@ export class HoldfastClient {
   async compact(revision: number, options: CallOptions = {}): Promise<CompactResult> {
     if (!Number.isSafeInteger(revision) || revision < 1) throw new InvalidArgumentError(`compact needs a positive revision, got ${revision}`, { code: 'invalid-argument' });
     const policy = this.policy('compact', options, { write: true, retryUnknownOutcome: false });
-    const response = await this.withRetries(policy, (connection, attemptDeadlineMs) => connection.callKv('compact', { revision }, attemptDeadlineMs));
+    // Refused auth-changed, nothing was compacted: sent again as it is (it carries no session).
+    const response = await this.againIfAuthChanged(policy, () =>
+      this.withRetries(policy, (connection, attemptDeadlineMs) => connection.callKv('compact', { revision }, attemptDeadlineMs)),
+    );
     return { header: headerFromWire(response.header), compactRevision: response.compactRevision };
   }
 

@@ -75,3 +75,44 @@ describe('a write refused auth-changed', () => {
     expect(sessionsSent(server)).toEqual([1, 2, 3].map((sequence) => ({ clientId: 'c/0', sequence })));
   });
 });
+
+describe('an admin change refused auth-changed (no session)', () => {
+  const refused = (): FakeFailure =>
+    new FakeFailure({ code: GrpcStatus.ABORTED, kind: 'auth-changed', message: 'authorized against auth revision 7; an auth change applied before it (auth revision 8 now)' });
+
+  it('is a compaction sent again as it is, and its answer is the resend\'s', async () => {
+    let sends = 0;
+    const server = await startFakeServer({
+      kv: {
+        compact: () => {
+          sends += 1;
+          if (sends === 1) throw refused();
+          return { header: { memberId: 1, term: 1, revision: 9 }, compactRevision: 6 };
+        },
+      },
+    });
+    servers.push(server);
+    const client = createClient({ endpoints: [server.address], clientId: 'c', random: () => 0.5 });
+    clients.push(client);
+    expect((await client.compact(6)).compactRevision).toBe(6);
+    expect(server.calls.map((call) => call.request['revision'])).toEqual([6, 6]);
+  });
+
+  it('is a placement change sent again as it is, ending as the resend is refused', async () => {
+    let sends = 0;
+    const server = await startFakeServer({
+      cluster: {
+        SetPlacement: () => {
+          sends += 1;
+          if (sends === 1) throw refused();
+          throw new FakeFailure({ code: GrpcStatus.PERMISSION_DENIED, kind: 'permission-denied', message: 'SetPlacement: user "carol" has no membership right' });
+        },
+      },
+    });
+    servers.push(server);
+    const client = createClient({ endpoints: [server.address], clientId: 'c', random: () => 0.5 });
+    clients.push(client);
+    await expect(client.setPlacement({ leaderRegions: ['eu-west'] })).rejects.toBeInstanceOf(PermissionDeniedError);
+    expect(server.clusterCalls.map((call) => call.request['leaderRegions'])).toEqual([['eu-west'], ['eu-west']]);
+  });
+});

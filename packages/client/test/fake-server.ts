@@ -14,14 +14,15 @@ import {
 } from '@grpc/grpc-js';
 import { loadProtos } from '@holdfast/protocol';
 
-export type Operation = 'put' | 'get' | 'delete' | 'range' | 'txn';
+export type Operation = 'put' | 'get' | 'delete' | 'range' | 'txn' | 'compact';
 export type ClusterOperation =
   | 'Status'
   | 'MemberList'
   | 'MemberAddLearner'
   | 'MemberPromote'
   | 'MemberRemove'
-  | 'TransferLeadership';
+  | 'TransferLeadership'
+  | 'SetPlacement';
 
 /** Thrown by a handler to answer with a gRPC status and holdfast metadata. */
 export class FakeFailure extends Error {
@@ -102,6 +103,7 @@ const kvMethodNames: Record<Operation, string> = {
   delete: 'Delete',
   range: 'Range',
   txn: 'Txn',
+  compact: 'Compact',
 };
 
 function failureMetadata(failure: FakeFailure): Metadata {
