@@ -12,6 +12,7 @@ import {
   AuthChangedError,
   ClientClosedError,
   DeadlineExceededError,
+  batchNotServed,
   gotNoAnswer,
   type GrpcStatusCause,
   type HoldfastError,
@@ -956,6 +957,8 @@ export class HoldfastClient {
           this.tokens?.invalidate(token);
           continue;
         }
+        // Nothing was acted on, and the member is asked again with a unary call: not a failure.
+        if (batchNotServed(error) && attempts < this.options.attemptsMax) continue;
         this.noteOutcome(policy, connection.address, error);
         const decision = this.decideRetry(error, policy, redirects < defaults.redirectsMax);
         if (decision === 'fail') throw error;

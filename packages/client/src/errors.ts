@@ -346,6 +346,14 @@ function errorFromCode(message: string, cause: StatusObject): HoldfastError {
  * was applied, unlike a broken stream or a timeout after the request went out. (A request on a
  * Batch stream that times out is never taken for unsent: the stream may have carried it.)
  */
+/**
+ * The member does not serve the Batch stream (a release before it): the stream ended
+ * UNIMPLEMENTED, so nothing on it was acted on, and the connection now makes unary calls.
+ */
+export function batchNotServed(error: HoldfastError): boolean {
+  return error.code === 'unavailable' && (error.cause as Partial<StatusObject> | undefined)?.code === GrpcStatus.UNIMPLEMENTED;
+}
+
 export function wasNeverSent(error: HoldfastError): boolean {
   const cause = error.cause as Partial<StatusObject> | undefined;
   const details = cause?.details;

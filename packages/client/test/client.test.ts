@@ -568,6 +568,13 @@ describe('pipelining', () => {
     expect((await client.put('k', 'w')).revision).toBe(4);
     expect(server.calls.map((call) => call.via)).toEqual(['unary', 'unary']);
   });
+
+  it('sends a call that is never repeated after an unknown outcome (compact) as a unary call too', async () => {
+    const server = await serve({ batch: false, kv: { compact: () => ({ header: { memberId: 1, term: 1, revision: 9 }, compactRevision: 6 }) } });
+    const client = connect({ endpoints: [server.address] });
+    expect((await client.compact(6)).compactRevision).toBe(6);
+    expect(server.calls.map((call) => call.via)).toEqual(['unary']);
+  });
 });
 
 describe('requests on the wire', () => {
