@@ -674,7 +674,7 @@ export class HoldfastClient {
   /** Asks the leader to hand leadership to `targetId` (absent or 0: the most caught-up voter). */
   async transferLeadership(targetId = 0, options: CallOptions = {}): Promise<{ leaderId: number }> {
     const policy = this.policy('transferLeadership', options, { write: true, retryUnknownOutcome: false });
-    const response = await this.callCluster('TransferLeadership', { targetId }, policy);
+    const response = await this.againIfAuthChanged(policy, () => this.callCluster('TransferLeadership', { targetId }, policy));
     // The old leader is no longer the one to ask.
     this.router.forgetLeader();
     this.router.learnLeader(response.leaderId);
@@ -795,7 +795,7 @@ export class HoldfastClient {
   ): Promise<{ member: Member | undefined; members: Member[] }> {
     const policy = this.policy('members.addLearner', options, { write: true, retryUnknownOutcome: false });
     const wire = { ...request, region: request.region ?? '' };
-    const response = await this.callCluster('MemberAddLearner', wire, policy);
+    const response = await this.againIfAuthChanged(policy, () => this.callCluster('MemberAddLearner', wire, policy));
     return {
       member: response.member === null ? undefined : memberFromWire(response.member),
       members: response.members.map(memberFromWire),
@@ -808,7 +808,7 @@ export class HoldfastClient {
     options: CallOptions = {},
   ): Promise<Member[]> {
     const policy = this.policy(method, options, { write: true, retryUnknownOutcome: false });
-    const response = await this.callCluster(method, { id }, policy);
+    const response = await this.againIfAuthChanged(policy, () => this.callCluster(method, { id }, policy));
     return response.members.map(memberFromWire);
   }
 

@@ -7,7 +7,8 @@
  * revision it was checked at, and the leader's apply refuses it (auth-changed). The SDK sends a
  * write refused so again, checked against the newer state: a writer whose right is gone is then
  * refused, one who keeps it is applied. A placement change (a logged admin change) is stamped and
- * refused the same way.
+ * refused the same way; a membership change (a configuration entry) is refused by the leader
+ * before it proposes it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -171,5 +172,30 @@ describe('writes on a follower that applies auth changes late', () => {
       return;
     }
     throw new Error(`the slow follower applied the revocation before the placement change in each of ${ROUNDS_MAX} rounds`);
+  }, 120_000);
+
+  it('refuses a membership change by an admin whose membership right was revoked before it', async () => {
+    const carol = clientOnSlow('carol', []);
+    const membersBefore = (await root.members.list()).map((member) => member.id);
+    const learner = { name: 'never-started', clientAddress: '127.0.0.1:9', peerAddress: '127.0.0.1:9' };
+    for (let round = 1; round <= ROUNDS_MAX; round++) {
+      await appliedOnSlow((await root.auth.userGrantRole('carol', 'placers')).revision);
+      const carolToken = await carol.authToken();
+      await root.auth.userRevokeRole('carol', 'placers');
+      const refusal = await rawCall(slowAddress(), 'ClusterClient', 'memberAddLearner', { ...learner, region: '' }, carolToken).then(
+        () => undefined,
+        (error: grpc.ServiceError) => error,
+      );
+      // Refused on arrival: the slow follower had applied the revocation already; this round proves nothing.
+      if (refusal?.code === grpc.status.PERMISSION_DENIED) continue;
+      expect(refusal?.code, refusal?.details ?? 'the revoked admin\'s learner was added').toBe(grpc.status.ABORTED);
+      expect(refusal?.metadata.get('holdfast-error')).toEqual(['auth-changed']);
+      expect((await root.members.list()).map((member) => member.id)).toEqual(membersBefore);
+      // Through the SDK, sent again after the follower applied the revocation: refused on arrival.
+      await expect(carol.members.addLearner(learner)).rejects.toBeInstanceOf(PermissionDeniedError);
+      expect((await root.members.list()).map((member) => member.id)).toEqual(membersBefore);
+      return;
+    }
+    throw new Error(`the slow follower applied the revocation before the membership change in each of ${ROUNDS_MAX} rounds`);
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import { type AuthState, encodeMemberContext, type MemberRecord, type Placement,
 import { checkAddress, type ConfigError } from './config.js';
 import type { NodeDriver } from './driver.js';
 import {
+  AuthChangedError,
   fromServiceError,
   HoldfastError,
   InvalidRequestError,
@@ -183,15 +184,17 @@ export class ClusterService {
 
   implementation(): grpc.UntypedServiceImplementation {
     const wrap =
-      (handler: Handler, name: string, leaderOnly: boolean) =>
+      (handler: Handler, name: string, leaderOnly: boolean, authCheckedAgain = false) =>
       (call: grpc.ServerUnaryCall<Record<string, unknown>, object>, callback: grpc.sendUnaryData<object>): void => {
         const forwarded = call.metadata.get(FORWARDED_METADATA).length > 0;
         // Started inside a promise: whatever a handler throws becomes the call's status.
-        const answer = Promise.resolve().then(() =>
-          leaderOnly && this.host.driver.role !== 'leader'
-            ? this.forward(name, call.request, forwarded, this.checkedAuthRevision(call.metadata))
-            : handler(call.request, forwarded, call.metadata),
-        );
+        const answer = Promise.resolve().then(async () => {
+          if (leaderOnly && this.host.driver.role !== 'leader') {
+            return this.forward(name, call.request, forwarded, this.checkedAuthRevision(call.metadata));
+          }
+          if (authCheckedAgain) await this.refuseIfAuthChanged(call.metadata, name);
+          return handler(call.request, forwarded, call.metadata);
+        });
         answer.then(
           (response) => callback(null, response),
           (error: unknown) => callback(toServiceError(error)),
@@ -200,13 +203,14 @@ export class ClusterService {
     return {
       Status: wrap((r) => this.status(r['localOnly'] === true), 'status', false),
       MemberList: wrap(async () => ({ header: this.host.header(), members: this.memberList() }), 'memberList', false),
-      MemberAddLearner: wrap((r) => this.addLearner(r), 'memberAddLearner', true),
-      MemberPromote: wrap(async (r) => this.promote(memberIdOf(r['id'], 'id')), 'memberPromote', true),
-      MemberRemove: wrap(async (r) => this.remove(memberIdOf(r['id'], 'id')), 'memberRemove', true),
+      MemberAddLearner: wrap((r) => this.addLearner(r), 'memberAddLearner', true, true),
+      MemberPromote: wrap(async (r) => this.promote(memberIdOf(r['id'], 'id')), 'memberPromote', true, true),
+      MemberRemove: wrap(async (r) => this.remove(memberIdOf(r['id'], 'id')), 'memberRemove', true, true),
       // target_id 0 asks for the most caught-up voter.
       TransferLeadership: wrap(
         async (r) => this.transfer(Number(r['targetId']) === 0 ? 0 : memberIdOf(r['targetId'], 'target_id')),
         'transferLeadership',
+        true,
         true,
       ),
       SetPlacement: wrap((r, _forwarded, metadata) => this.setPlacement(r, this.checkedAuthRevision(metadata)), 'setPlacement', true),
@@ -276,6 +280,28 @@ export class ClusterService {
       }
       throw refusal;
     });
+  }
+
+  /**
+   * A membership change is a Raft configuration entry, not a command the state machine can refuse
+   * at apply as it refuses a write stamped with an older auth revision. So the leader checks before
+   * it proposes: after a read barrier (every auth change committed before now applied here), an
+   * auth state past the revision the caller was checked against (here, or on the member that
+   * forwarded the call) refuses the change auth-changed, nothing proposed; the SDK sends it again,
+   * to be checked against the newer state. An auth change committed after the barrier was
+   * concurrent with the call, and either order is allowed.
+   */
+  private async refuseIfAuthChanged(metadata: grpc.Metadata, what: string): Promise<void> {
+    const checked = this.checkedAuthRevision(metadata);
+    const auth = this.host.auth;
+    if (checked === undefined || auth === undefined) return;
+    // Also while auth looks off here: an enable committed before the call may not be applied yet.
+    await this.host.driver.readBarrier(this.deadline());
+    const now = auth();
+    if (now === undefined || !now.enabled || now.revision <= checked) return;
+    throw new AuthChangedError(
+      `${what} was authorized against auth revision ${checked}; an auth change applied before it (auth revision ${now.revision} now) may have revoked that permission, so nothing was changed: send it again (the SDK does) to be checked against the current auth state`,
+    );
   }
 
   /** The auth revision a call was checked against here, or the lower one its forwarder says. */
