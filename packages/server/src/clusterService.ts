@@ -38,6 +38,7 @@ import type {
   ResponseHeader__Output as ResponseHeader,
   StatusResponse__Output as StatusResponse,
 } from '@holdfast/protocol';
+import { ERROR_KIND_METADATA } from '@holdfast/protocol';
 
 /** A member's repair as status shows it. */
 export interface RepairStatus {
@@ -159,6 +160,19 @@ function toMember(record: MemberRecord): Member {
 type Handler = (request: Record<string, unknown>, forwarded: boolean, metadata: grpc.Metadata) => Promise<object>;
 
 /**
+ * What a call forwarded to the leader answers when it failed. The leader's own refusal goes back as
+ * it was (its kind and status). Otherwise the forward itself failed: one that never reached the
+ * leader (no connection) changed nothing and answers no-leader, safe to retry; one that broke or
+ * ran out of time on the way may have been acted on, and answers timeout (outcome unknown), which
+ * the SDK does not send again for a change that is not safe to repeat (adding a learner).
+ */
+export function forwardFailure(error: grpc.ServiceError, method: string): HoldfastError {
+  if (error.metadata?.get(ERROR_KIND_METADATA).length > 0) return fromServiceError(error);
+  if (error.code === grpc.status.UNAVAILABLE && (error.details ?? '').startsWith('No connection established')) return new NoLeaderError();
+  return new TimeoutError(`${method} forwarded to the leader got no answer (${error.details}); it may have been applied`);
+}
+
+/**
  * Resolves when the stream takes more, or when the client is gone (cancelled, closed): a
  * backup whose client left must not hold its snapshot and its slot forever.
  */
@@ -261,8 +275,10 @@ export class ClusterService {
     return this.host.members().find((m) => m.id === id)?.clientAddress ?? '';
   }
 
-  /** Sends the call to the leader's Cluster service, once. */
-  /** `checkedAuthRevision`: what the call was checked against here, which the leader stamps on a logged change. */
+  /**
+   * Sends the call to the leader's Cluster service, once. `checkedAuthRevision`: what the call was
+   * checked against here, which the leader stamps on (or checks before) the change.
+   */
   private forward(method: string, request: object, forwarded: boolean, checkedAuthRevision: number | undefined): Promise<object> {
     const leaderId = this.host.driver.leaderId;
     if (leaderId === 0) return Promise.reject(new NoLeaderError());
@@ -270,8 +286,7 @@ export class ClusterService {
     if (forwarded || address === '') return Promise.reject(new NotLeaderError(address));
     const deadlineMs = this.deadline();
     return this.callMember(address, method, request, this.host.requestTimeoutMs, true, checkedAuthRevision).catch(async (error: unknown) => {
-      // The leader's answer goes back as it was (its kind and status), not as an internal error.
-      const refusal = error instanceof HoldfastError ? error : fromServiceError(error as grpc.ServiceError);
+      const refusal = error instanceof HoldfastError ? error : forwardFailure(error as grpc.ServiceError, method);
       // Overtaken by an auth change this member has not applied: applied here before answering
       // (as far as the deadline allows), so the change sent again is checked against it.
       const auth = this.host.auth;
