@@ -10,7 +10,7 @@ import { checkAddress, type ConfigError } from './config.js';
 import type { NodeDriver } from './driver.js';
 import {
   AuthChangedError,
-  fromServiceError,
+  forwardFailure,
   HoldfastError,
   InvalidRequestError,
   NoLeaderError,
@@ -38,7 +38,6 @@ import type {
   ResponseHeader__Output as ResponseHeader,
   StatusResponse__Output as StatusResponse,
 } from '@holdfast/protocol';
-import { ERROR_KIND_METADATA } from '@holdfast/protocol';
 
 /** A member's repair as status shows it. */
 export interface RepairStatus {
@@ -159,18 +158,6 @@ function toMember(record: MemberRecord): Member {
 
 type Handler = (request: Record<string, unknown>, forwarded: boolean, metadata: grpc.Metadata) => Promise<object>;
 
-/**
- * What a call forwarded to the leader answers when it failed. The leader's own refusal goes back as
- * it was (its kind and status). Otherwise the forward itself failed: one that never reached the
- * leader (no connection) changed nothing and answers no-leader, safe to retry; one that broke or
- * ran out of time on the way may have been acted on, and answers timeout (outcome unknown), which
- * the SDK does not send again for a change that is not safe to repeat (adding a learner).
- */
-export function forwardFailure(error: grpc.ServiceError, method: string): HoldfastError {
-  if (error.metadata?.get(ERROR_KIND_METADATA).length > 0) return fromServiceError(error);
-  if (error.code === grpc.status.UNAVAILABLE && (error.details ?? '').startsWith('No connection established')) return new NoLeaderError();
-  return new TimeoutError(`${method} forwarded to the leader got no answer (${error.details}); it may have been applied`);
-}
 
 /**
  * Resolves when the stream takes more, or when the client is gone (cancelled, closed): a

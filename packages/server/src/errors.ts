@@ -167,3 +167,16 @@ export function fromServiceError(error: grpc.ServiceError): HoldfastError {
   if (error.code === grpc.status.UNAVAILABLE) return new NoLeaderError();
   return new InternalError(error.details, error);
 }
+
+/**
+ * What a call forwarded to the leader answers when it failed. The leader's own refusal goes back as
+ * it was (its kind and status). Otherwise the forward itself failed: one that never reached the
+ * leader (no connection) changed nothing and answers no-leader, safe to retry; one that broke or
+ * ran out of time on the way may have been acted on, and answers timeout (outcome unknown), which
+ * the SDK does not send again for a change that is not safe to repeat (adding a learner).
+ */
+export function forwardFailure(error: grpc.ServiceError, method: string): HoldfastError {
+  if (error.metadata?.get(ERROR_KIND_METADATA).length > 0) return fromServiceError(error);
+  if (error.code === grpc.status.UNAVAILABLE && (error.details ?? '').startsWith('No connection established')) return new NoLeaderError();
+  return new TimeoutError(`${method} forwarded to the leader got no answer (${error.details}); it may have been applied`);
+}

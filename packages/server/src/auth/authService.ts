@@ -17,7 +17,7 @@ import {
   type SigningKey,
 } from '@holdfast/storage';
 import type { AuthClient, Permission, Permission__Output, Protos } from '@holdfast/protocol';
-import { fromServiceError, HoldfastError, InvalidRequestError, NoLeaderError, NotLeaderError, toServiceError } from '../errors.js';
+import { forwardFailure, HoldfastError, InvalidRequestError, NoLeaderError, NotLeaderError, toServiceError } from '../errors.js';
 import { FORWARDED_METADATA } from '../forwarder.js';
 import { missingGrant, prefixRangeEnd } from './access.js';
 import { AUTHORIZATION_METADATA, type AuthGuard, awaitAuthRevisionAbove, PermissionDeniedError, TooManyLoginsError, UnauthenticatedError, withMemberToken } from './guard.js';
@@ -303,7 +303,7 @@ export class AuthService {
         return;
       }
       fn.call(client, request, metadata, { deadline: deadlineMs }, (error: grpc.ServiceError | null, response: object) => {
-        if (error) reject(fromServiceError(error));
+        if (error) reject(forwardFailure(error, method));
         else resolve(response);
       });
     }).catch(async (error: unknown) => {
