@@ -340,13 +340,6 @@ function errorFromCode(message: string, cause: StatusObject): HoldfastError {
 }
 
 /**
- * True when the request never left this client: grpc-js found no connection to the member (it
- * refused, or could not be reached) and failed the call before starting it on any transport, or
- * the call's deadline passed while it still waited for a connection. Such a failure says nothing
- * was applied, unlike a broken stream or a timeout after the request went out. (A request on a
- * Batch stream that times out is never taken for unsent: the stream may have carried it.)
- */
-/**
  * The member does not serve the Batch stream (a release before it): the stream ended
  * UNIMPLEMENTED, so nothing on it was acted on, and the connection now makes unary calls.
  */
@@ -354,6 +347,13 @@ export function batchNotServed(error: HoldfastError): boolean {
   return error.code === 'unavailable' && (error.cause as Partial<StatusObject> | undefined)?.code === GrpcStatus.UNIMPLEMENTED;
 }
 
+/**
+ * True when the request never left this client: grpc-js found no connection to the member (it
+ * refused, or could not be reached) and failed the call before starting it on any transport, or
+ * the call's deadline passed while it still waited for a connection. Such a failure says nothing
+ * was applied, unlike a broken stream or a timeout after the request went out. (A request on a
+ * Batch stream that times out is never taken for unsent: the stream may have carried it.)
+ */
 export function wasNeverSent(error: HoldfastError): boolean {
   const cause = error.cause as Partial<StatusObject> | undefined;
   const details = cause?.details;

@@ -9,7 +9,7 @@ import { type AuthState, encodeMemberContext, type MemberRecord, type Placement,
 import { checkAddress, type ConfigError } from './config.js';
 import type { NodeDriver } from './driver.js';
 import {
-  AuthChangedError,
+  authChangedError,
   forwardFailure,
   HoldfastError,
   InvalidRequestError,
@@ -20,7 +20,7 @@ import {
   toServiceError,
 } from './errors.js';
 import { AUTH_REVISION_METADATA, checkedAuthRevisionOf } from './auth/authService.js';
-import { awaitAuthRevisionAbove } from './auth/guard.js';
+import { rethrowAfterAuthCatchUp } from './auth/guard.js';
 import { FORWARDED_METADATA } from './forwarder.js';
 import type { PeerRttView } from './peer-rtt.js';
 import { checkLayoutMeetsGoal, describeLayout, layoutOf, survivesRegionLoss } from './placement.js';
@@ -272,15 +272,10 @@ export class ClusterService {
     const address = this.clientAddressOf(leaderId);
     if (forwarded || address === '') return Promise.reject(new NotLeaderError(address));
     const deadlineMs = this.deadline();
-    return this.callMember(address, method, request, this.host.requestTimeoutMs, true, checkedAuthRevision).catch(async (error: unknown) => {
+    return this.callMember(address, method, request, this.host.requestTimeoutMs, true, checkedAuthRevision).catch((error: unknown) => {
       const refusal = error instanceof HoldfastError ? error : forwardFailure(error as grpc.ServiceError, method);
-      // Overtaken by an auth change this member has not applied: applied here before answering
-      // (as far as the deadline allows), so the change sent again is checked against it.
       const auth = this.host.auth;
-      if (refusal.kind === 'auth-changed' && checkedAuthRevision !== undefined && auth !== undefined) {
-        await awaitAuthRevisionAbove(checkedAuthRevision, { auth: () => auth(), stopping: () => false, deadlineMs });
-      }
-      throw refusal;
+      return rethrowAfterAuthCatchUp(refusal, auth === undefined ? undefined : checkedAuthRevision, { auth: () => auth?.(), stopping: () => false, deadlineMs });
     });
   }
 
@@ -301,9 +296,7 @@ export class ClusterService {
     await this.host.driver.readBarrier(this.deadline());
     const now = auth();
     if (now === undefined || !now.enabled || now.revision <= checked) return;
-    throw new AuthChangedError(
-      `${what} was authorized against auth revision ${checked}; an auth change applied before it (auth revision ${now.revision} now) may have revoked that permission, so nothing was changed: send it again (the SDK does) to be checked against the current auth state`,
-    );
+    throw authChangedError(what, { checkedAuthRevision: checked, authRevision: now.revision });
   }
 
   /** The auth revision a call was checked against here, or the lower one its forwarder says. */

@@ -111,6 +111,13 @@ export class AuthChangedError extends HoldfastError {
     super('auth-changed', message);
   }
 }
+
+/** A change (`what`) checked against an auth revision that an applied auth change has since replaced. */
+export function authChangedError(what: string, revisions: { checkedAuthRevision: number; authRevision: number }): AuthChangedError {
+  return new AuthChangedError(
+    `${what} was authorized against auth revision ${revisions.checkedAuthRevision}; an auth change applied before it (auth revision ${revisions.authRevision} now) may have revoked that permission, so nothing was applied: send it again (the SDK does) to be checked against the current auth state`,
+  );
+}
 export class InternalError extends HoldfastError {
   override readonly name = 'InternalError';
   constructor(message: string, cause?: unknown) {

@@ -20,7 +20,6 @@ import {
   RaftNode,
 } from '@holdfast/raft';
 import {
-  APPLY_VERSION_AUTH_REVISION,
   APPLY_VERSION_PLACEMENT,
   ApplyVersionError,
   type BackupSummary,
@@ -50,7 +49,7 @@ import { ClusterService, type RepairStatus } from './clusterService.js';
 import { checkClusterIdentity } from './cluster-identity.js';
 import { ConfigError, electionTiming, type NodeConfig, parseNodeConfig } from './config.js';
 import { NodeDriver } from './driver.js';
-import { assert, InvalidRequestError } from './errors.js';
+import { assert, authChangedError, InvalidRequestError } from './errors.js';
 import { Forwarder } from './forwarder.js';
 import { StateIntegrity } from './integrity.js';
 import { StateHashComparison } from './stateHashes.js';
@@ -78,7 +77,7 @@ import { CommitTrail, LeaderPreference, type VoterView } from './placement.js';
 import { backupIdentity, readRestoreMarker, sameBackup, writeRestoreMarker } from './restore-marker.js';
 import { holdsVotesAtStart, readReadModeMarker, writeReadModeMarker } from './read-mode-marker.js';
 import { loadProtos, type Protos } from '@holdfast/protocol';
-import { authChangedError, RequestPath } from './requests.js';
+import { authRevisionStamp, RequestPath } from './requests.js';
 import { LeaseKeeper } from './leases.js';
 import { NodeHistory } from './retention.js';
 import { dialCredentials, memberDialCredentials, ReloadableTls, serverCredentials } from './tls.js';
@@ -521,8 +520,7 @@ class Node implements RunningNode {
         `placement needs every member at apply version ${APPLY_VERSION_PLACEMENT}; the members run ${applyVersion} (upgrade them first)`,
       );
     }
-    const stamp = applyVersion >= APPLY_VERSION_AUTH_REVISION && authRevision !== undefined ? { authRevision } : {};
-    const data = encodeCommand({ operation: { type: 'setPlacement', placement }, proposedAtMs: Date.now(), applyVersion, ...stamp });
+    const data = encodeCommand({ operation: { type: 'setPlacement', placement }, proposedAtMs: Date.now(), applyVersion, ...authRevisionStamp(applyVersion, authRevision) });
     const result = await this.driver.propose(data, deadlineMs);
     if (result.outcome.type === 'placement') return result.outcome.placement;
     if (result.outcome.type === 'authStale') throw authChangedError('the placement change', result.outcome);

@@ -9,7 +9,6 @@ import {
   APPLY_VERSION_FENCE,
   type ApplyResult,
   type AuthChange,
-  type AuthStaleResult,
   type Compare,
   type CompareOperator,
   type CompareTarget,
@@ -30,9 +29,9 @@ import {
 import type { NodeLimits } from './config.js';
 import type { NodeDriver } from './driver.js';
 import {
-  AuthChangedError,
+  authChangedError,
   CompareFailedError,
-  HoldfastError,
+  type HoldfastError,
   InternalError,
   InvalidRequestError,
   LeaseNotFoundError,
@@ -43,7 +42,7 @@ import {
   StoppingError,
 } from './errors.js';
 import { checkFencedPut, fencedPutResult, fencedPutTxn } from './fence.js';
-import { awaitAuthRevisionAbove } from './auth/guard.js';
+import { rethrowAfterAuthCatchUp } from './auth/guard.js';
 import type { Forwarder } from './forwarder.js';
 import type { StateIntegrity } from './integrity.js';
 import type { LeaseKeeper } from './leases.js';
@@ -277,13 +276,8 @@ export class RequestPath {
     try {
       return await this.host.forwarder.forward(address, op, context.deadlineMs, context.authRevision);
     } catch (error) {
-      // Overtaken by an auth change this member has not applied: applied before answering (as far
-      // as the deadline allows), so the write sent again here is checked against it.
-      if (isAuthChanged(error) && context.authRevision !== undefined) {
-        const sm = this.host.stateMachine;
-        await awaitAuthRevisionAbove(context.authRevision, { auth: () => sm.auth, stopping: () => this.host.isStopping(), deadlineMs: context.deadlineMs });
-      }
-      throw error;
+      const sm = this.host.stateMachine;
+      return rethrowAfterAuthCatchUp(error, context.authRevision, { auth: () => sm.auth, stopping: () => this.host.isStopping(), deadlineMs: context.deadlineMs });
     }
   }
 
@@ -446,8 +440,7 @@ export class RequestPath {
       storeBytesMax: this.host.limits.storeBytesMax,
       deleteRangeKeysMax: this.host.limits.deleteRangeKeysMax,
       applyVersion,
-      // Below version 8 a member would not read the stamp: left off.
-      ...(applyVersion >= APPLY_VERSION_AUTH_REVISION && context.authRevision !== undefined ? { authRevision: context.authRevision } : {}),
+      ...authRevisionStamp(applyVersion, context.authRevision),
       proposedAtMs: (this.host.wallMs ?? Date.now)(),
       leasesMax: this.host.limits.leasesMax,
       leaseKeysMax: this.host.limits.leaseKeysMax,
@@ -564,8 +557,7 @@ export class RequestPath {
         `auth needs every member at apply version ${APPLY_VERSION_AUTH} or later; the cluster stamps ${applyVersion} (upgrade every member first)`,
       );
     }
-    const stamp = applyVersion >= APPLY_VERSION_AUTH_REVISION && authRevision !== undefined ? { authRevision } : {};
-    const command: KvCommand = { operation: { type: 'auth', change }, proposedAtMs: (this.host.wallMs ?? Date.now)(), applyVersion, ...stamp };
+    const command: KvCommand = { operation: { type: 'auth', change }, proposedAtMs: (this.host.wallMs ?? Date.now)(), applyVersion, ...authRevisionStamp(applyVersion, authRevision) };
     let data: Uint8Array;
     try {
       data = validateCommand(command, this.host.storageLimits);
@@ -826,14 +818,13 @@ function wireTxnResult(r: StoredTxnOpResult, header: ResponseHeader): TxnOpResul
   }
 }
 
-function isAuthChanged(error: unknown): boolean {
-  return error instanceof HoldfastError && error.kind === 'auth-changed';
-}
-
-export function authChangedError(what: string, outcome: AuthStaleResult): AuthChangedError {
-  return new AuthChangedError(
-    `${what} was authorized against auth revision ${outcome.checkedAuthRevision}; an auth change applied before it (auth revision ${outcome.authRevision} now) may have revoked that permission, so nothing was applied: send it again (the SDK does) to be checked against the current auth state`,
-  );
+/**
+ * The auth revision stamp a command carries (KvCommand.authRevision): the revision its caller was
+ * checked against, left off below APPLY_VERSION_AUTH_REVISION (a member would not read it) and
+ * for a command no caller's check stands behind.
+ */
+export function authRevisionStamp(applyVersion: number, authRevision: number | undefined): { authRevision?: number } {
+  return applyVersion >= APPLY_VERSION_AUTH_REVISION && authRevision !== undefined ? { authRevision } : {};
 }
 
 export function fromStorageError(error: unknown): HoldfastError {

@@ -20,7 +20,7 @@ import type { AuthClient, Permission, Permission__Output, Protos } from '@holdfa
 import { forwardFailure, HoldfastError, InvalidRequestError, NoLeaderError, NotLeaderError, toServiceError } from '../errors.js';
 import { FORWARDED_METADATA } from '../forwarder.js';
 import { missingGrant, prefixRangeEnd } from './access.js';
-import { AUTHORIZATION_METADATA, type AuthGuard, awaitAuthRevisionAbove, PermissionDeniedError, TooManyLoginsError, UnauthenticatedError, withMemberToken } from './guard.js';
+import { AUTHORIZATION_METADATA, type AuthGuard, PermissionDeniedError, rethrowAfterAuthCatchUp, TooManyLoginsError, UnauthenticatedError, withMemberToken } from './guard.js';
 import { hashPassword, PASSWORD_BYTES_MAX, passwordMatches } from './passwords.js';
 import { type LoginLimits, LoginRateLimiter, peerAddress } from './rate-limit.js';
 import { issueToken, verifyToken } from './tokens.js';
@@ -194,11 +194,7 @@ export class AuthService {
     }
   }
 
-  /**
-   * The auth revision a change was checked against: this member's on arrival, or the lower one
-   * the member that forwarded it says it checked against (a caller setting the header can only
-   * get its change refused sooner). Undefined for a call the guard did not see.
-   */
+  /** The auth revision a change was checked against (checkedAuthRevisionOf). */
   private checkedAuthRevision(call: Call): number | undefined {
     return checkedAuthRevisionOf(this.host.guard.admittedAuthRevision(call.metadata), call.metadata);
   }
@@ -306,13 +302,7 @@ export class AuthService {
         if (error) reject(forwardFailure(error, method));
         else resolve(response);
       });
-    }).catch(async (error: unknown) => {
-      // Overtaken by an auth change: applied here before answering, so a resend is checked against it.
-      if (error instanceof HoldfastError && error.kind === 'auth-changed' && checkedAt !== undefined) {
-        await awaitAuthRevisionAbove(checkedAt, { auth: () => this.host.auth(), stopping: () => false, deadlineMs });
-      }
-      throw error;
-    });
+    }).catch((error: unknown) => rethrowAfterAuthCatchUp(error, checkedAt, { auth: () => this.host.auth(), stopping: () => false, deadlineMs }));
   }
 
   close(): void {

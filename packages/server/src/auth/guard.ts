@@ -359,6 +359,23 @@ export async function awaitAuthRevisionAbove(
   }
 }
 
+/**
+ * Rethrows a failed forward; first, when the leader refused it auth-changed (an auth change this
+ * member has not applied overtook the check made here at `checkedRevision`), waits until this
+ * member has applied past it (awaitAuthRevisionAbove), so the call sent again here is checked
+ * against that change. Every kind of forward (writes, auth changes, Cluster calls) answers so.
+ */
+export async function rethrowAfterAuthCatchUp(
+  error: unknown,
+  checkedRevision: number | undefined,
+  member: { auth(): AuthState | undefined; stopping(): boolean; deadlineMs: number },
+): Promise<never> {
+  if (error instanceof HoldfastError && error.kind === 'auth-changed' && checkedRevision !== undefined) {
+    await awaitAuthRevisionAbove(checkedRevision, member);
+  }
+  throw error;
+}
+
 /** The names a certificate gives its holder: the subject's CN, then every DNS, URI and email SAN. */
 export function certificateNames(certificate: { subject?: { CN?: string | string[] }; subjectaltname?: string }): string[] {
   const names: string[] = [];
